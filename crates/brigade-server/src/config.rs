@@ -1,0 +1,217 @@
+//! Configuration: flags, then `BRIGADE_*` environment variables, then defaults that work
+//! with nothing set. The binary parses it with clap; tests build it with `Config::default`
+//! and change what they need.
+
+use clap::{Args, ValueEnum};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// What this process runs: the HTTP API, the job workers, or both (the default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Role {
+    All,
+    Api,
+    Worker,
+}
+
+#[derive(Clone, Args)]
+pub struct Config {
+    /// Address to listen on.
+    #[arg(long, env = "BRIGADE_ADDR", default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+
+    /// Where the embedded SQLite database lives.
+    #[arg(long, env = "BRIGADE_DATA_DIR", default_value = "./brigade-data")]
+    pub data_dir: PathBuf,
+
+    /// Use PostgreSQL instead of SQLite: postgres://user@host/db
+    #[arg(long, env = "BRIGADE_DATABASE_URL")]
+    pub database_url: Option<String>,
+
+    /// PostgreSQL pool size.
+    #[arg(long, env = "BRIGADE_DATABASE_POOL", default_value_t = 16)]
+    pub database_pool: u32,
+
+    /// The URL guests and integrations reach this server at (QR codes, webhooks).
+    #[arg(long, env = "BRIGADE_PUBLIC_BASE_URL", default_value = "http://127.0.0.1:8080")]
+    pub public_base_url: String,
+
+    /// Run the API, the workers, or both.
+    #[arg(long, env = "BRIGADE_ROLE", value_enum, default_value = "all")]
+    pub role: Role,
+
+    /// Logs as human-readable text or one JSON object per line.
+    #[arg(long, env = "BRIGADE_LOG_FORMAT", value_enum, default_value = "pretty")]
+    pub log_format: LogFormat,
+
+    /// Log filter, e.g. `info` or `brigade_server=debug,info`.
+    #[arg(long, env = "BRIGADE_LOG", default_value = "info")]
+    pub log: String,
+
+    /// Key that signs access tokens. When unset, a random key is made on first start and
+    /// kept in the database, so all nodes of a deployment share it.
+    #[arg(long, env = "BRIGADE_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+
+    /// Lifetime of access tokens, in seconds.
+    #[arg(long, env = "BRIGADE_ACCESS_TOKEN_TTL", default_value_t = 900)]
+    pub access_token_ttl_secs: u64,
+
+    /// Lifetime of refresh tokens (and sessions), in seconds.
+    #[arg(long, env = "BRIGADE_REFRESH_TOKEN_TTL", default_value_t = 7 * 24 * 3600)]
+    pub refresh_token_ttl_secs: u64,
+
+    /// Allow anyone to sign up, not only the first user.
+    #[arg(long, env = "BRIGADE_OPEN_SIGNUP")]
+    pub open_signup: bool,
+
+    /// Largest JSON body accepted, in bytes.
+    #[arg(long, env = "BRIGADE_BODY_LIMIT", default_value_t = 1024 * 1024)]
+    pub body_limit_bytes: usize,
+
+    /// Longest a request may take, in seconds.
+    #[arg(long, env = "BRIGADE_REQUEST_TIMEOUT", default_value_t = 30)]
+    pub request_timeout_secs: u64,
+
+    /// Requests per second per client IP (bursts of 4x); 0 turns the limit off.
+    #[arg(long, env = "BRIGADE_RATE_LIMIT_IP", default_value_t = 100)]
+    pub rate_limit_ip_per_sec: u32,
+
+    /// Requests per second per API key (bursts of 4x); 0 turns the limit off.
+    #[arg(long, env = "BRIGADE_RATE_LIMIT_KEY", default_value_t = 200)]
+    pub rate_limit_key_per_sec: u32,
+
+    /// Failed sign-ins allowed per account in 15 minutes before it is locked for the rest.
+    #[arg(long, env = "BRIGADE_LOGIN_ATTEMPTS_ACCOUNT", default_value_t = 5)]
+    pub login_attempts_per_account: u32,
+
+    /// Failed sign-ins allowed per client IP in 15 minutes.
+    #[arg(long, env = "BRIGADE_LOGIN_ATTEMPTS_IP", default_value_t = 30)]
+    pub login_attempts_per_ip: u32,
+
+    /// Trust `X-Forwarded-For` for the client IP (only behind a proxy you run).
+    #[arg(long, env = "BRIGADE_TRUST_PROXY")]
+    pub trust_proxy: bool,
+
+    /// Jobs one worker process runs at once; 0 runs no worker.
+    #[arg(long, env = "BRIGADE_WORKER_CONCURRENCY", default_value_t = 4)]
+    pub worker_concurrency: usize,
+
+    /// How long a worker holds a job before another may take it over, in seconds.
+    #[arg(long, env = "BRIGADE_JOB_LEASE", default_value_t = 60)]
+    pub job_lease_secs: u64,
+
+    /// How often an idle worker looks for due jobs, in milliseconds.
+    #[arg(long, env = "BRIGADE_WORKER_POLL_MS", default_value_t = 1000)]
+    pub worker_poll_ms: u64,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("addr", &self.addr)
+            .field("data_dir", &self.data_dir)
+            .field("database_url", &self.database_url.as_deref().map(redact_url))
+            .field("role", &self.role)
+            .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| "***"))
+            .field("open_signup", &self.open_signup)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Hides the password of a database URL for logs.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("./brigade-data"),
+            database_url: None,
+            database_pool: 16,
+            public_base_url: "http://127.0.0.1:8080".into(),
+            role: Role::All,
+            log_format: LogFormat::Pretty,
+            log: "info".into(),
+            jwt_secret: None,
+            access_token_ttl_secs: 900,
+            refresh_token_ttl_secs: 7 * 24 * 3600,
+            open_signup: false,
+            body_limit_bytes: 1024 * 1024,
+            request_timeout_secs: 30,
+            rate_limit_ip_per_sec: 100,
+            rate_limit_key_per_sec: 200,
+            login_attempts_per_account: 5,
+            login_attempts_per_ip: 30,
+            trust_proxy: false,
+            worker_concurrency: 4,
+            job_lease_secs: 60,
+            worker_poll_ms: 1000,
+        }
+    }
+}
+
+impl Config {
+    /// Refuses settings that cannot work, with a message that says which and why.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.access_token_ttl_secs == 0 || self.refresh_token_ttl_secs < self.access_token_ttl_secs {
+            return Err("token lifetimes: access TTL must be > 0 and refresh TTL at least the access TTL".into());
+        }
+        if self.body_limit_bytes < 1024 {
+            return Err("body limit must be at least 1024 bytes".into());
+        }
+        if self.request_timeout_secs == 0 {
+            return Err("request timeout must be at least 1 second".into());
+        }
+        if let Some(secret) = &self.jwt_secret {
+            if secret.len() < 32 {
+                return Err("BRIGADE_JWT_SECRET must be at least 32 characters".into());
+            }
+        }
+        if !self.public_base_url.starts_with("http://") && !self.public_base_url.starts_with("https://") {
+            return Err("public base URL must start with http:// or https://".into());
+        }
+        Ok(())
+    }
+
+    pub fn access_ttl(&self) -> Duration {
+        Duration::from_secs(self.access_token_ttl_secs)
+    }
+
+    pub fn refresh_ttl(&self) -> Duration {
+        Duration::from_secs(self.refresh_token_ttl_secs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_redacted_and_defaults_are_valid() {
+        assert_eq!(redact_url("postgres://bob:hunter2@db/x"), "postgres://bob:***@db/x");
+        assert_eq!(redact_url("postgres://bob@db/x"), "postgres://bob@db/x");
+        assert!(Config::default().validate().is_ok());
+        let c = Config { jwt_secret: Some("short".into()), ..Config::default() };
+        assert!(c.validate().is_err());
+        assert!(!format!("{c:?}").contains("short"));
+    }
+}

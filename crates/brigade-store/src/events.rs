@@ -1,0 +1,108 @@
+//! The event log: the audit trail, the realtime feed and the trigger for integrations.
+//!
+//! Every state change calls `record` inside the transaction that makes the change, so an
+//! event exists exactly when its change committed. Ids are monotonic; readers page by id.
+
+use crate::{on_db, on_tx, stored_time, Db, Result, Tx};
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sqlx::types::Json;
+use uuid::Uuid;
+
+/// Who made a change: a signed-in user, an API key, or Brigade itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Actor {
+    User(Uuid),
+    ApiKey(Uuid),
+    System,
+}
+
+impl Actor {
+    pub fn encode(self) -> String {
+        match self {
+            Actor::User(id) => format!("user:{id}"),
+            Actor::ApiKey(id) => format!("api_key:{id}"),
+            Actor::System => "system".to_owned(),
+        }
+    }
+}
+
+pub struct NewEvent<'a> {
+    pub restaurant_id: Option<Uuid>,
+    pub kind: &'a str,
+    pub entity: &'a str,
+    pub entity_id: Option<Uuid>,
+    pub actor: Actor,
+    pub payload: Value,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct EventRow {
+    pub id: i64,
+    pub restaurant_id: Option<Uuid>,
+    #[sqlx(rename = "type")]
+    pub kind: String,
+    pub entity: String,
+    pub entity_id: Option<Uuid>,
+    pub actor: String,
+    pub payload: Json<Value>,
+    pub at: DateTime<Utc>,
+}
+
+/// Writes one event in `tx` and returns its id (the realtime offset).
+pub async fn record(tx: &mut Tx, e: NewEvent<'_>) -> Result<i64> {
+    const SQL: &str = "INSERT INTO events (restaurant_id, type, entity, entity_id, actor, payload, at)
+                       VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id";
+    on_tx!(tx, |c| sqlx::query_scalar(SQL)
+        .bind(e.restaurant_id)
+        .bind(e.kind)
+        .bind(e.entity)
+        .bind(e.entity_id)
+        .bind(e.actor.encode())
+        .bind(Json(&e.payload))
+        .bind(stored_time(e.at))
+        .fetch_one(c)
+        .await)
+}
+
+pub struct AuditQuery<'a> {
+    pub restaurant_id: Uuid,
+    /// Exact type (`user.created`) or a prefix ending in `.` (`user.`).
+    pub kind: Option<&'a str>,
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+    /// Newest first: only events with an id below this.
+    pub before_id: Option<i64>,
+    pub limit: i64,
+}
+
+/// A restaurant's audit trail, newest first: its own events, and the sign-in failures of
+/// its members (those are recorded against the user, not a restaurant).
+pub async fn audit(db: &Db, q: &AuditQuery<'_>) -> Result<Vec<EventRow>> {
+    const SQL: &str = "SELECT id, restaurant_id, type, entity, entity_id, actor, payload, at FROM events
+        WHERE (restaurant_id = $1
+               OR (restaurant_id IS NULL AND entity = 'user'
+                   AND entity_id IN (SELECT user_id FROM memberships WHERE restaurant_id = $1)))
+          AND ($2 IS NULL OR type = $2 OR (substr($2, length($2), 1) = '.' AND substr(type, 1, length($2)) = $2))
+          AND ($3 IS NULL OR at >= $3)
+          AND ($4 IS NULL OR at < $4)
+          AND ($5 IS NULL OR id < $5)
+        ORDER BY id DESC LIMIT $6";
+    on_db!(db, |c| sqlx::query_as::<_, EventRow>(SQL)
+        .bind(q.restaurant_id)
+        .bind(q.kind)
+        .bind(q.since.map(stored_time))
+        .bind(q.until.map(stored_time))
+        .bind(q.before_id)
+        .bind(q.limit)
+        .fetch_all(c)
+        .await)
+}
+
+/// Every event after `offset` for one restaurant, oldest first (realtime catch-up).
+pub async fn since(db: &Db, restaurant_id: Uuid, offset: i64, limit: i64) -> Result<Vec<EventRow>> {
+    const SQL: &str = "SELECT id, restaurant_id, type, entity, entity_id, actor, payload, at FROM events
+        WHERE restaurant_id = $1 AND id > $2 ORDER BY id LIMIT $3";
+    on_db!(db, |c| sqlx::query_as::<_, EventRow>(SQL).bind(restaurant_id).bind(offset).bind(limit).fetch_all(c).await)
+}

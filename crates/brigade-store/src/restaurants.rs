@@ -1,0 +1,89 @@
+//! Restaurants (locations) and who belongs to them.
+
+use crate::{on_db, on_tx, stored_time, Db, Result, Tx};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RestaurantRow {
+    pub id: Uuid,
+    pub name: String,
+    pub slug: String,
+    pub timezone: String,
+    pub currency: String,
+    pub tax_rate_bps: i64,
+    pub tax_inclusive: bool,
+    pub address: Option<String>,
+    pub phone: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+const COLUMNS: &str =
+    "id, name, slug, timezone, currency, tax_rate_bps, tax_inclusive, address, phone, created_at, updated_at";
+
+pub async fn insert(tx: &mut Tx, r: &RestaurantRow) -> Result<()> {
+    let sql = format!("INSERT INTO restaurants ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)");
+    on_tx!(tx, |c| sqlx::query(&sql)
+        .bind(r.id)
+        .bind(&r.name)
+        .bind(&r.slug)
+        .bind(&r.timezone)
+        .bind(&r.currency)
+        .bind(r.tax_rate_bps)
+        .bind(r.tax_inclusive)
+        .bind(&r.address)
+        .bind(&r.phone)
+        .bind(stored_time(r.created_at))
+        .bind(stored_time(r.updated_at))
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn update(tx: &mut Tx, r: &RestaurantRow) -> Result<()> {
+    const SQL: &str = "UPDATE restaurants SET name = $2, slug = $3, timezone = $4, currency = $5, tax_rate_bps = $6,
+        tax_inclusive = $7, address = $8, phone = $9, updated_at = $10 WHERE id = $1";
+    on_tx!(tx, |c| sqlx::query(SQL)
+        .bind(r.id)
+        .bind(&r.name)
+        .bind(&r.slug)
+        .bind(&r.timezone)
+        .bind(&r.currency)
+        .bind(r.tax_rate_bps)
+        .bind(r.tax_inclusive)
+        .bind(&r.address)
+        .bind(&r.phone)
+        .bind(stored_time(r.updated_at))
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn get(db: &Db, id: Uuid) -> Result<Option<RestaurantRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM restaurants WHERE id = $1");
+    on_db!(db, |c| sqlx::query_as::<_, RestaurantRow>(&sql).bind(id).fetch_optional(c).await)
+}
+
+pub async fn slug_taken(tx: &mut Tx, slug: &str, except: Option<Uuid>) -> Result<bool> {
+    const SQL: &str = "SELECT COUNT(*) FROM restaurants WHERE slug = $1 AND ($2 IS NULL OR id <> $2)";
+    let n: i64 = on_tx!(tx, |c| sqlx::query_scalar(SQL).bind(slug).bind(except).fetch_one(c).await)?;
+    Ok(n > 0)
+}
+
+/// The restaurants a user is a member of, with their role there, by name.
+pub async fn for_user(db: &Db, user_id: Uuid) -> Result<Vec<(RestaurantRow, String)>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        r: RestaurantRow,
+        role: String,
+    }
+    const SQL: &str = "SELECT r.id, r.name, r.slug, r.timezone, r.currency, r.tax_rate_bps, r.tax_inclusive, r.address,
+        r.phone, r.created_at, r.updated_at, m.role
+        FROM restaurants r JOIN memberships m ON m.restaurant_id = r.id WHERE m.user_id = $1 ORDER BY r.name, r.id";
+    let rows = on_db!(db, |c| sqlx::query_as::<_, Row>(SQL).bind(user_id).fetch_all(c).await)?;
+    Ok(rows.into_iter().map(|row| (row.r, row.role)).collect())
+}
