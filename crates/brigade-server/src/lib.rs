@@ -1,1 +1,316 @@
+//! The Brigade server: one axum application with a module per domain (`auth`,
+//! `restaurants`, `people`, `api_keys`, `audit`, …), the job worker, and operations.
+//!
+//! `build` opens and migrates the database and makes the shared `AppState`; `serve` runs
+//! the HTTP API and the worker on a bound listener until a shutdown future resolves, then
+//! drains in-flight requests and running jobs and closes the database. Tests call these
+//! with a listener on port 0 and their own clock.
 
+#![forbid(unsafe_code)]
+
+pub mod admin;
+pub mod api_keys;
+pub mod audit;
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod jobs;
+pub mod limits;
+pub mod metrics;
+pub mod ops;
+pub mod people;
+pub mod restaurants;
+
+use anyhow::Context;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::HeaderValue;
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+use base64::Engine as _;
+use brigade_domain::token::SigningKey;
+use brigade_store::Db;
+use clock::Clock;
+use config::{Config, LogFormat, Role};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::ops::Deref;
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio::sync::{watch, Notify};
+use tracing::Instrument;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+/// Everything handlers share. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub inner: Arc<Inner>,
+}
+
+pub struct Inner {
+    pub db: Db,
+    pub config: Config,
+    pub keys: SigningKey,
+    pub clock: Clock,
+    pub limits: limits::Limits,
+    pub metrics: metrics::Metrics,
+    pub jobs: jobs::Registry,
+    pub job_wake: Notify,
+    pub openapi_json: String,
+    ready: AtomicBool,
+    worker: AtomicU8,
+}
+
+impl Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.inner
+    }
+}
+
+const WORKER_DISABLED: u8 = 0;
+const WORKER_RUNNING: u8 = 1;
+const WORKER_STOPPED: u8 = 2;
+
+impl AppState {
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::Relaxed)
+    }
+
+    /// Wakes idle workers in this process after a commit that enqueued jobs.
+    pub fn wake_workers(&self) {
+        self.job_wake.notify_waiters();
+    }
+
+    pub fn worker_status(&self) -> &'static str {
+        match self.worker.load(Ordering::Relaxed) {
+            WORKER_RUNNING => "running",
+            WORKER_STOPPED => "stopped",
+            _ => "disabled",
+        }
+    }
+
+    fn set_worker_running(&self, running: bool) {
+        self.worker.store(if running { WORKER_RUNNING } else { WORKER_STOPPED }, Ordering::Relaxed);
+    }
+}
+
+/// What tests (or embedders) may change beyond the configuration.
+#[derive(Clone)]
+pub struct Options {
+    pub clock: Clock,
+    pub jobs: jobs::Registry,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { clock: Clock::System, jobs: jobs::Registry::standard() }
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Brigade", description = "The open-source restaurant operating system. Errors are `{\"error\": {\"code\", \"message\", \"details\"}}`; lists take `limit` and `cursor`."),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "auth", description = "Sign-up, sign-in, tokens"),
+        (name = "restaurants", description = "Restaurants (locations)"),
+        (name = "people", description = "Members of a restaurant and their roles"),
+        (name = "api keys", description = "Keys for integrations"),
+        (name = "audit", description = "The event log"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let scheme = HttpBuilder::new()
+            .scheme(HttpAuthScheme::Bearer)
+            .description(Some("An access token from /v1/auth/login, or an API key (bk_…)"))
+            .build();
+        components.add_security_scheme("bearer", SecurityScheme::Http(scheme));
+    }
+}
+
+/// The API routes with their OpenAPI document.
+pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(auth::routes::router())
+        .merge(restaurants::router())
+        .merge(people::router())
+        .merge(api_keys::router())
+        .merge(audit::router())
+        .split_for_parts()
+}
+
+/// Opens the database, runs migrations and makes the shared state.
+pub async fn build(config: Config, options: Options) -> anyhow::Result<AppState> {
+    config.validate().map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
+    let db = match &config.database_url {
+        Some(url) if url.starts_with("postgres") => Db::open_postgres(url, config.database_pool).await,
+        url => Db::open(url.as_deref(), &config.data_dir).await,
+    }
+    .with_context(|| match &config.database_url {
+        Some(url) => format!("opening the database {}", config::redact_url(url)),
+        None => format!("opening the database in {}", config.data_dir.display()),
+    })?;
+    db.migrate().await.context("running database migrations")?;
+    let secret = match &config.jwt_secret {
+        Some(s) => s.clone().into_bytes(),
+        None => {
+            let stored = brigade_store::settings::get_or_init(&db, "jwt_secret", || {
+                base64::engine::general_purpose::STANDARD.encode(rand::random::<[u8; 32]>())
+            })
+            .await?;
+            stored.into_bytes()
+        }
+    };
+    let (_, openapi) = api();
+    let limits = limits::Limits::new(
+        config.rate_limit_ip_per_sec,
+        config.rate_limit_key_per_sec,
+        config.login_attempts_per_account,
+        config.login_attempts_per_ip,
+    );
+    Ok(AppState {
+        inner: Arc::new(Inner {
+            db,
+            keys: SigningKey::new(secret),
+            clock: options.clock,
+            limits,
+            metrics: metrics::Metrics::default(),
+            jobs: options.jobs,
+            job_wake: Notify::new(),
+            openapi_json: openapi.to_pretty_json().unwrap_or_else(|_| "{}".into()),
+            ready: AtomicBool::new(true),
+            worker: AtomicU8::new(WORKER_DISABLED),
+            config,
+        }),
+    })
+}
+
+/// The whole HTTP application.
+pub fn router(state: AppState) -> Router {
+    let ops = Router::new()
+        .route("/health", get(ops::health))
+        .route("/health/live", get(ops::live))
+        .route("/health/ready", get(ops::ready))
+        .route("/metrics", get(ops::metrics));
+    let app = if state.config.role == Role::Worker {
+        ops
+    } else {
+        let (api, _) = api();
+        ops.merge(api).route("/v1/openapi.json", get(ops::openapi)).route("/docs", get(ops::docs))
+    };
+    app.fallback(ops::not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), ops::observe))
+        .layer(middleware::from_fn_with_state(state.clone(), timeout))
+        .layer(middleware::from_fn_with_state(state.clone(), ops::rate_limit))
+        .layer(middleware::from_fn_with_state(state.clone(), ops::client_ip))
+        .layer(DefaultBodyLimit::max(state.config.body_limit_bytes))
+        .layer(middleware::from_fn(ops::internal_failures))
+        .layer(middleware::from_fn(request_id))
+        .with_state(state)
+}
+
+/// Gives every request an id (keeping a sane one the client sent) and returns it in
+/// `x-request-id`; the request's log lines carry it.
+async fn request_id(mut req: Request, next: Next) -> Response {
+    let id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+        .map(str::to_owned)
+        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+    let value = HeaderValue::from_str(&id).unwrap_or_else(|_| HeaderValue::from_static("invalid"));
+    req.headers_mut().insert("x-request-id", value.clone());
+    let span = tracing::info_span!("http", request_id = %id);
+    let mut res = next.run(req).instrument(span).await;
+    res.headers_mut().insert("x-request-id", value);
+    res
+}
+
+async fn timeout(axum::extract::State(state): axum::extract::State<AppState>, req: Request, next: Next) -> Response {
+    let limit = std::time::Duration::from_secs(state.config.request_timeout_secs);
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(res) => res,
+        Err(_) => ops::timed_out(),
+    }
+}
+
+/// Serves the API (and runs the worker, per the configured role) until `shutdown`
+/// resolves; then stops accepting, finishes in-flight requests and running jobs, and
+/// closes the database.
+pub async fn serve(
+    state: AppState,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let (stop_worker, worker_rx) = watch::channel(false);
+    let worker = (state.config.role != Role::Api && state.config.worker_concurrency > 0)
+        .then(|| tokio::spawn(jobs::run_worker(state.clone(), worker_rx)));
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, backend = ?state.db.backend(), role = ?state.config.role, "brigade is listening");
+    let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
+    tracing::info!("stopped accepting requests");
+    let _ = stop_worker.send(true);
+    if let Some(w) = worker {
+        let _ = w.await;
+    }
+    state.db.close().await;
+    tracing::info!("database closed; bye");
+    Ok(())
+}
+
+/// Builds and serves in one call: what `brigade serve` runs.
+pub async fn launch(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let state = build(config, Options::default()).await?;
+    serve(state, listener, shutdown).await
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutdown signal received");
+}
+
+/// Sets up logging as pretty text or JSON lines, filtered by `config.log` (or RUST_LOG).
+pub fn init_logging(format: LogFormat, filter: &str) {
+    use tracing_subscriber::EnvFilter;
+    let filter = std::env::var("RUST_LOG").ok().unwrap_or_else(|| filter.to_owned());
+    let filter = EnvFilter::try_new(&filter).unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).try_init(),
+        LogFormat::Pretty => builder.compact().try_init(),
+    };
+}

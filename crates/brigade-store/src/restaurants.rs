@@ -73,8 +73,9 @@ pub async fn slug_taken(tx: &mut Tx, slug: &str, except: Option<Uuid>) -> Result
     Ok(n > 0)
 }
 
-/// The restaurants a user is a member of, with their role there, by name.
-pub async fn for_user(db: &Db, user_id: Uuid) -> Result<Vec<(RestaurantRow, String)>> {
+/// The restaurants a user is a member of, with their role there, in id order after
+/// `after` (cursor paging).
+pub async fn for_user(db: &Db, user_id: Uuid, after: Option<Uuid>, limit: i64) -> Result<Vec<(RestaurantRow, String)>> {
     #[derive(sqlx::FromRow)]
     struct Row {
         #[sqlx(flatten)]
@@ -83,7 +84,8 @@ pub async fn for_user(db: &Db, user_id: Uuid) -> Result<Vec<(RestaurantRow, Stri
     }
     const SQL: &str = "SELECT r.id, r.name, r.slug, r.timezone, r.currency, r.tax_rate_bps, r.tax_inclusive, r.address,
         r.phone, r.created_at, r.updated_at, m.role
-        FROM restaurants r JOIN memberships m ON m.restaurant_id = r.id WHERE m.user_id = $1 ORDER BY r.name, r.id";
-    let rows = on_db!(db, |c| sqlx::query_as::<_, Row>(SQL).bind(user_id).fetch_all(c).await)?;
+        FROM restaurants r JOIN memberships m ON m.restaurant_id = r.id
+        WHERE m.user_id = $1 AND ($2 IS NULL OR r.id > $2) ORDER BY r.id LIMIT $3";
+    let rows = on_db!(db, |c| sqlx::query_as::<_, Row>(SQL).bind(user_id).bind(after).bind(limit).fetch_all(c).await)?;
     Ok(rows.into_iter().map(|row| (row.r, row.role)).collect())
 }

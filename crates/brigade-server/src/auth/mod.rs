@@ -1,0 +1,204 @@
+//! Who is calling, and what they may do.
+//!
+//! `Caller` authenticates a request: a bearer JWT (checked against the user's token
+//! version and session on every call, so revocation is immediate) or an API key (`bk_…`,
+//! looked up by its hash). `Member` goes one step further for routes under
+//! `/v1/restaurants/{rid}`: it has already checked that the caller belongs to that
+//! restaurant, answering 404 when not, so a handler that names a `Member` cannot forget
+//! the tenancy rule. Handlers then ask `member.require(Permission::…)`.
+
+pub mod routes;
+
+use crate::error::ApiError;
+use crate::AppState;
+use axum::extract::{FromRequestParts, RawPathParams};
+use axum::http::request::Parts;
+use brigade_domain::auth::{Permission, Role};
+use brigade_domain::credentials::secret_digest;
+use brigade_domain::token::{Claims, Membership, TokenError};
+use brigade_domain::{RestaurantId, SessionId, UserId};
+use brigade_store::events::Actor;
+use brigade_store::{api_keys, sessions, users};
+use uuid::Uuid;
+
+#[derive(Debug, Clone)]
+pub enum Principal {
+    User { user_id: UserId, session_id: SessionId },
+    ApiKey { key_id: Uuid, restaurant_id: RestaurantId, permissions: Vec<Permission> },
+}
+
+impl Principal {
+    pub fn actor(&self) -> Actor {
+        match self {
+            Principal::User { user_id, .. } => Actor::User(user_id.0),
+            Principal::ApiKey { key_id, .. } => Actor::ApiKey(*key_id),
+        }
+    }
+}
+
+/// An authenticated caller.
+#[derive(Debug, Clone)]
+pub struct Caller(pub Principal);
+
+impl Caller {
+    /// The signed-in user, for routes that an API key cannot use.
+    pub fn user(&self) -> Result<(UserId, SessionId), ApiError> {
+        match self.0 {
+            Principal::User { user_id, session_id } => Ok((user_id, session_id)),
+            Principal::ApiKey { .. } => Err(ApiError::Forbidden {
+                code: "user_only",
+                message: "this route is for signed-in people, not API keys".into(),
+            }),
+        }
+    }
+}
+
+fn bearer(parts: &Parts) -> Result<&str, ApiError> {
+    let header = parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)
+        .ok_or_else(|| ApiError::unauthorized("unauthenticated", "send Authorization: Bearer <token>"))?;
+    let value = header
+        .to_str()
+        .map_err(|_| ApiError::unauthorized("unauthenticated", "the Authorization header is not readable"))?;
+    let token = value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")).ok_or_else(|| {
+        ApiError::unauthorized("unauthenticated", "use the Bearer scheme: Authorization: Bearer <token>")
+    })?;
+    Ok(token.trim())
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if let Some(caller) = parts.extensions.get::<Caller>() {
+            return Ok(caller.clone());
+        }
+        let token = bearer(parts)?;
+        let caller = if token.starts_with("bk_") {
+            authenticate_api_key(state, token).await?
+        } else {
+            authenticate_access_token(state, token).await?.0
+        };
+        parts.extensions.insert(caller.clone());
+        Ok(caller)
+    }
+}
+
+/// Checks an access token: signature and expiry, then that its session is live and the
+/// user's token version unchanged.
+pub async fn authenticate_access_token(state: &AppState, token: &str) -> Result<(Caller, Claims), ApiError> {
+    let claims = state.keys.verify(token, state.clock.now().timestamp()).map_err(|e| match e {
+        TokenError::Expired => ApiError::unauthorized("token_expired", "the access token has expired; refresh it"),
+        _ => ApiError::unauthorized("invalid_token", "the access token is not valid"),
+    })?;
+    let live = sessions::liveness(&state.db, claims.sub.0, claims.sid.0).await?;
+    match live {
+        Some(l) if l.is_active && l.revoked_at.is_none() && l.token_version == claims.ver => {
+            Ok((Caller(Principal::User { user_id: claims.sub, session_id: claims.sid }), claims))
+        }
+        _ => Err(ApiError::unauthorized("token_revoked", "this session has ended; sign in again")),
+    }
+}
+
+async fn authenticate_api_key(state: &AppState, token: &str) -> Result<Caller, ApiError> {
+    let key = api_keys::by_hash(&state.db, &secret_digest(token))
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("invalid_api_key", "this API key is not known"))?;
+    if key.revoked_at.is_some() {
+        return Err(ApiError::unauthorized("api_key_revoked", "this API key was revoked"));
+    }
+    if let Err(retry_after_secs) = state.limits.check_key(key.id, state.clock.now()) {
+        return Err(ApiError::RateLimited { retry_after_secs });
+    }
+    let now = state.clock.now();
+    if key.last_used_at.is_none_or(|t| now - t > chrono::Duration::seconds(60)) {
+        api_keys::touch(&state.db, key.id, now).await?;
+    }
+    // Permissions were checked when the key was made; a name this build no longer knows
+    // grants nothing.
+    let permissions = key.permissions.0.iter().filter_map(|p| p.parse().ok()).collect();
+    Ok(Caller(Principal::ApiKey { key_id: key.id, restaurant_id: RestaurantId(key.restaurant_id), permissions }))
+}
+
+/// A caller who belongs to the restaurant named by the `{rid}` path segment.
+#[derive(Debug, Clone)]
+pub struct Member {
+    pub restaurant_id: RestaurantId,
+    pub principal: Principal,
+    /// The member's role; `None` for an API key.
+    pub role: Option<Role>,
+}
+
+impl Member {
+    pub fn allows(&self, permission: Permission) -> bool {
+        match (&self.principal, self.role) {
+            (Principal::ApiKey { permissions, .. }, _) => permissions.contains(&permission),
+            (Principal::User { .. }, Some(role)) => role.allows(permission),
+            (Principal::User { .. }, None) => false,
+        }
+    }
+
+    pub fn require(&self, permission: Permission) -> Result<(), ApiError> {
+        if self.allows(permission) {
+            return Ok(());
+        }
+        let who = match self.role {
+            Some(role) => format!("your role ({role})"),
+            None => "this API key".to_owned(),
+        };
+        Err(ApiError::forbidden(format!("{who} does not allow {permission}")))
+    }
+
+    pub fn actor(&self) -> Actor {
+        self.principal.actor()
+    }
+
+    pub fn rid(&self) -> Uuid {
+        self.restaurant_id.0
+    }
+}
+
+impl FromRequestParts<AppState> for Member {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let rid = restaurant_in_path(parts, state).await?;
+        let Caller(principal) = Caller::from_request_parts(parts, state).await?;
+        let not_member = || ApiError::not_found("restaurant");
+        let role = match &principal {
+            Principal::ApiKey { restaurant_id, .. } => {
+                if *restaurant_id != rid {
+                    return Err(not_member());
+                }
+                None
+            }
+            Principal::User { user_id, .. } => {
+                let role = users::role_in(&state.db, rid.0, user_id.0).await?.ok_or_else(not_member)?;
+                Some(role.parse::<Role>().map_err(|e| ApiError::internal(e.to_string()))?)
+            }
+        };
+        Ok(Member { restaurant_id: rid, principal, role })
+    }
+}
+
+async fn restaurant_in_path(parts: &mut Parts, state: &AppState) -> Result<RestaurantId, ApiError> {
+    let params = RawPathParams::from_request_parts(parts, state)
+        .await
+        .map_err(|_| ApiError::internal("Member used on a route without path parameters"))?;
+    let raw = params
+        .iter()
+        .find(|(name, _)| *name == "rid")
+        .map(|(_, v)| v.to_owned())
+        .ok_or_else(|| ApiError::internal("Member used on a route without {rid}"))?;
+    raw.parse::<Uuid>().map(RestaurantId).map_err(|_| ApiError::not_found("restaurant"))
+}
+
+/// The memberships carried in an access token, for clients that want them without a call.
+pub async fn memberships_for_token(state: &AppState, user_id: UserId) -> Result<Vec<Membership>, ApiError> {
+    let rows = users::memberships_of(&state.db, user_id.0).await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(rid, role)| role.parse().ok().map(|role| Membership { rid: RestaurantId(rid), role }))
+        .collect())
+}

@@ -1,0 +1,434 @@
+//! `/v1/auth`: sign-up, sign-in (password and PIN), refresh, sign-out and `me`.
+
+use super::{memberships_for_token, Caller};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::Json;
+use crate::ops::ClientIp;
+use crate::restaurants::{self, NewRestaurant, RestaurantView};
+use crate::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Extension;
+use brigade_domain::auth::Role;
+use brigade_domain::credentials::{self, dummy_hash, new_secret, secret_digest, verify_secret, Email, Password, Phone};
+use brigade_domain::token::Claims;
+use brigade_domain::{RestaurantId, SessionId, UserId};
+use brigade_store::events::{self, Actor, NewEvent};
+use brigade_store::{sessions, users, Tx};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(signup))
+        .routes(routes!(login))
+        .routes(routes!(pin_login))
+        .routes(routes!(refresh))
+        .routes(routes!(logout))
+        .routes(routes!(me))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct SignupRequest {
+    pub email: String,
+    pub password: String,
+    pub name: String,
+    pub restaurant: NewRestaurant,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct UserView {
+    pub id: Uuid,
+    pub email: Option<String>,
+    pub name: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SignupResponse {
+    pub user: UserView,
+    pub restaurant: RestaurantView,
+    #[serde(flatten)]
+    pub tokens: TokenPair,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TokenPair {
+    pub access_token: String,
+    pub refresh_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+}
+
+/// Creates the first owner and their restaurant. Open while the server has no users, or
+/// always with `--open-signup`.
+#[utoipa::path(post, path = "/v1/auth/signup", tag = "auth", request_body = SignupRequest,
+    responses((status = 201, body = SignupResponse), (status = 403, description = "sign-up is closed"),
+              (status = 409, description = "email taken"), (status = 422, description = "invalid field")))]
+async fn signup(
+    State(state): State<AppState>,
+    Json(body): Json<SignupRequest>,
+) -> ApiResult<(StatusCode, axum::Json<SignupResponse>)> {
+    if !state.config.open_signup && users::count(&state.db).await? > 0 {
+        return Err(ApiError::Forbidden {
+            code: "signup_closed",
+            message: "sign-up is closed on this server; ask an owner to add you".into(),
+        });
+    }
+    let email = Email::parse(&body.email)?;
+    let password = Password::parse(&body.password)?;
+    let name = credentials::parse_name("name", &body.name)?;
+    let restaurant = body.restaurant.parse("restaurant.")?;
+    let hash = tokio::task::spawn_blocking(move || password.hash()).await?;
+
+    let now = state.clock.now();
+    let user_id = UserId::new();
+    let mut tx = state.db.begin().await?;
+    if users::by_email_tx(&mut tx, email.as_str()).await?.is_some() {
+        return Err(ApiError::conflict("email_taken", format!("{} already has an account; sign in", email.as_str())));
+    }
+    let user = users::UserRow {
+        id: user_id.0,
+        email: Some(email.as_str().to_owned()),
+        password_hash: Some(hash),
+        name,
+        is_active: true,
+        token_version: 0,
+        last_login_at: Some(now),
+        created_at: now,
+        updated_at: now,
+    };
+    users::insert(&mut tx, &user).await?;
+    let actor = Actor::User(user_id.0);
+    let row = restaurants::create(&mut tx, restaurant, user_id, actor, now).await?;
+    let (session_id, refresh_token) = start_session(&state, &mut tx, user_id, None, "password", now).await?;
+    tx.commit().await?;
+
+    let tokens = token_pair(&state, &user, session_id, refresh_token).await?;
+    let view = UserView { id: user.id, email: user.email, name: user.name };
+    Ok((StatusCode::CREATED, axum::Json(SignupResponse { user: view, restaurant: row.into(), tokens })))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+}
+
+/// Signs in with email and password.
+#[utoipa::path(post, path = "/v1/auth/login", tag = "auth", request_body = LoginRequest,
+    responses((status = 200, body = TokenPair), (status = 401, description = "wrong email or password"),
+              (status = 429, description = "too many failures; see Retry-After")))]
+async fn login(
+    State(state): State<AppState>,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
+    Json(body): Json<LoginRequest>,
+) -> ApiResult<axum::Json<TokenPair>> {
+    let account = body.email.trim().to_lowercase();
+    let now = state.clock.now();
+    state
+        .limits
+        .login_allowed(&account, ip, now)
+        .map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
+
+    let user = match Email::parse(&body.email) {
+        Ok(email) => users::by_email(&state.db, email.as_str()).await?,
+        Err(_) => None,
+    };
+    let stored = user.as_ref().and_then(|u| u.password_hash.clone()).unwrap_or_else(|| dummy_hash().to_owned());
+    let password = body.password.clone();
+    let matches = tokio::task::spawn_blocking(move || verify_secret(&password, &stored)).await?;
+
+    let user = match user {
+        Some(u) if matches && u.is_active => u,
+        other => {
+            state.limits.login_failed(&account, ip, now);
+            if let Some(u) = other {
+                record_login_failure(&state, u.id, ip, if u.is_active { "wrong_password" } else { "inactive" }).await?;
+            } else {
+                tracing::info!(%ip, "sign-in failed for an unknown email");
+            }
+            return Err(ApiError::unauthorized("invalid_credentials", "wrong email or password"));
+        }
+    };
+    state.limits.login_succeeded(&account);
+    let uid = UserId(user.id);
+    let mut tx = state.db.begin().await?;
+    let (session_id, refresh_token) = start_session(&state, &mut tx, uid, None, "password", now).await?;
+    users::touch_login(&mut tx, user.id, now).await?;
+    record_login(&mut tx, uid, None, ip, "password", now).await?;
+    tx.commit().await?;
+    Ok(axum::Json(token_pair(&state, &user, session_id, refresh_token).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct PinLoginRequest {
+    pub restaurant_id: Uuid,
+    pub phone: String,
+    pub pin: String,
+}
+
+/// Signs a staff member in on a shared device with their phone number and PIN.
+#[utoipa::path(post, path = "/v1/auth/pin-login", tag = "auth", request_body = PinLoginRequest,
+    responses((status = 200, body = TokenPair), (status = 401, description = "wrong phone or PIN"),
+              (status = 429, description = "too many failures; see Retry-After")))]
+async fn pin_login(
+    State(state): State<AppState>,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
+    Json(body): Json<PinLoginRequest>,
+) -> ApiResult<axum::Json<TokenPair>> {
+    let now = state.clock.now();
+    let phone = Phone::parse(&body.phone).ok();
+    let account = format!("pin:{}:{}", body.restaurant_id, phone.as_ref().map(|p| p.as_str()).unwrap_or(""));
+    state
+        .limits
+        .login_allowed(&account, ip, now)
+        .map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
+
+    let member = match &phone {
+        Some(p) => users::member_by_phone(&state.db, body.restaurant_id, p.as_str()).await?,
+        None => None,
+    };
+    let stored = member.as_ref().and_then(|m| m.pin_hash.clone()).unwrap_or_else(|| dummy_hash().to_owned());
+    let pin = body.pin.clone();
+    let matches = tokio::task::spawn_blocking(move || verify_secret(&pin, &stored)).await?;
+    let member = match member {
+        Some(m) if matches && m.is_active => m,
+        other => {
+            state.limits.login_failed(&account, ip, now);
+            if let Some(m) = other {
+                record_login_failure(&state, m.user_id, ip, "wrong_pin").await?;
+            }
+            return Err(ApiError::unauthorized("invalid_credentials", "wrong phone number or PIN"));
+        }
+    };
+    state.limits.login_succeeded(&account);
+    let user = users::get(&state.db, member.user_id).await?.ok_or_else(|| ApiError::not_found("user"))?;
+    let uid = UserId(user.id);
+    let rid = RestaurantId(body.restaurant_id);
+    let mut tx = state.db.begin().await?;
+    let (session_id, refresh_token) = start_session(&state, &mut tx, uid, Some(rid), "pin", now).await?;
+    users::touch_login(&mut tx, user.id, now).await?;
+    record_login(&mut tx, uid, Some(rid), ip, "pin", now).await?;
+    tx.commit().await?;
+    Ok(axum::Json(token_pair(&state, &user, session_id, refresh_token).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+/// Trades a refresh token for a new pair. The presented token is spent; presenting a
+/// spent token again revokes the whole session (it was copied).
+#[utoipa::path(post, path = "/v1/auth/refresh", tag = "auth", request_body = RefreshRequest,
+    responses((status = 200, body = TokenPair), (status = 401, description = "unknown, expired, revoked or reused token")))]
+async fn refresh(State(state): State<AppState>, Json(body): Json<RefreshRequest>) -> ApiResult<axum::Json<TokenPair>> {
+    let now = state.clock.now();
+    let invalid = || ApiError::unauthorized("invalid_refresh_token", "this refresh token is not valid; sign in again");
+    let mut tx = state.db.begin().await?;
+    let found = sessions::find_refresh(&mut tx, &secret_digest(&body.refresh_token)).await?.ok_or_else(invalid)?;
+    if found.session_revoked_at.is_some() || found.expires_at <= now || found.session_expires_at <= now {
+        return Err(invalid());
+    }
+    let fresh = found.spent_at.is_none() && sessions::spend_refresh(&mut tx, found.id, now).await?;
+    if !fresh {
+        // A spent token came back: someone holds a copy. End the session for everyone.
+        sessions::revoke(&mut tx, found.session_id, "refresh token reused", now).await?;
+        events::record(
+            &mut tx,
+            NewEvent {
+                restaurant_id: None,
+                kind: "auth.refresh_reused",
+                entity: "user",
+                entity_id: Some(found.user_id),
+                actor: Actor::System,
+                payload: json!({ "session_id": found.session_id }),
+                at: now,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        return Err(ApiError::unauthorized(
+            "refresh_token_reused",
+            "this refresh token was already used; the session is ended, sign in again",
+        ));
+    }
+    let user = users::get(&state.db, found.user_id).await?.filter(|u| u.is_active).ok_or_else(invalid)?;
+    let refresh_token = new_secret("brt_");
+    let expires_at = now + chrono_duration(state.config.refresh_ttl());
+    sessions::add_refresh_token(&mut tx, found.session_id, &secret_digest(&refresh_token), expires_at, now).await?;
+    tx.commit().await?;
+    Ok(axum::Json(token_pair(&state, &user, SessionId(found.session_id), refresh_token).await?))
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+pub struct LogoutRequest {
+    /// Sign out of every device, not only this session.
+    #[serde(default)]
+    pub all: bool,
+}
+
+/// Ends this session (or, with `all`, every session of the user). Its access and
+/// refresh tokens stop working at once.
+#[utoipa::path(post, path = "/v1/auth/logout", tag = "auth", request_body(content = LogoutRequest, description = "optional"),
+    responses((status = 204), (status = 401)), security(("bearer" = [])))]
+async fn logout(State(state): State<AppState>, caller: Caller, body: axum::body::Bytes) -> ApiResult<StatusCode> {
+    let (user_id, session_id) = caller.user()?;
+    let body: LogoutRequest =
+        if body.is_empty() { LogoutRequest::default() } else { crate::extract::parse_json(&body)? };
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    if body.all {
+        sessions::revoke_all_for_user(&mut tx, user_id.0, "signed out everywhere", now).await?;
+        users::bump_token_version(&mut tx, user_id.0).await?;
+    } else {
+        sessions::revoke(&mut tx, session_id.0, "signed out", now).await?;
+    }
+    events::record(
+        &mut tx,
+        NewEvent {
+            restaurant_id: None,
+            kind: "auth.logout",
+            entity: "user",
+            entity_id: Some(user_id.0),
+            actor: Actor::User(user_id.0),
+            payload: json!({ "session_id": session_id, "all": body.all }),
+            at: now,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MeMembership {
+    pub restaurant_id: Uuid,
+    pub restaurant_name: String,
+    /// owner, manager, staff or kitchen
+    #[schema(value_type = String)]
+    pub role: Role,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MeResponse {
+    pub id: Uuid,
+    pub email: Option<String>,
+    pub name: String,
+    pub memberships: Vec<MeMembership>,
+}
+
+/// The signed-in user and the restaurants they belong to.
+#[utoipa::path(get, path = "/v1/auth/me", tag = "auth", responses((status = 200, body = MeResponse), (status = 401)),
+    security(("bearer" = [])))]
+async fn me(State(state): State<AppState>, caller: Caller) -> ApiResult<axum::Json<MeResponse>> {
+    let (user_id, _) = caller.user()?;
+    let user = users::get(&state.db, user_id.0).await?.ok_or_else(|| ApiError::not_found("user"))?;
+    let memberships = brigade_store::restaurants::for_user(&state.db, user_id.0, None, i64::MAX)
+        .await?
+        .into_iter()
+        .filter_map(|(r, role)| {
+            role.parse().ok().map(|role| MeMembership { restaurant_id: r.id, restaurant_name: r.name, role })
+        })
+        .collect();
+    Ok(axum::Json(MeResponse { id: user.id, email: user.email, name: user.name, memberships }))
+}
+
+/// Opens a session with its first refresh token, in the caller's transaction.
+async fn start_session(
+    state: &AppState,
+    tx: &mut Tx,
+    user_id: UserId,
+    restaurant_id: Option<RestaurantId>,
+    kind: &str,
+    now: DateTime<Utc>,
+) -> ApiResult<(SessionId, String)> {
+    let session_id = SessionId::new();
+    let expires_at = now + chrono_duration(state.config.refresh_ttl());
+    let row = sessions::SessionRow {
+        id: session_id.0,
+        user_id: user_id.0,
+        restaurant_id: restaurant_id.map(|r| r.0),
+        kind: kind.to_owned(),
+        expires_at,
+        revoked_at: None,
+        created_at: now,
+    };
+    sessions::create(tx, &row).await?;
+    let refresh_token = new_secret("brt_");
+    sessions::add_refresh_token(tx, session_id.0, &secret_digest(&refresh_token), expires_at, now).await?;
+    Ok((session_id, refresh_token))
+}
+
+async fn token_pair(
+    state: &AppState,
+    user: &users::UserRow,
+    session_id: SessionId,
+    refresh_token: String,
+) -> ApiResult<TokenPair> {
+    let now = state.clock.now().timestamp();
+    let ttl = state.config.access_token_ttl_secs;
+    let claims = Claims {
+        sub: UserId(user.id),
+        sid: session_id,
+        ver: user.token_version,
+        iat: now,
+        exp: now + ttl as i64,
+        rms: memberships_for_token(state, UserId(user.id)).await?,
+    };
+    Ok(TokenPair { access_token: state.keys.sign(&claims), refresh_token, token_type: "Bearer", expires_in: ttl })
+}
+
+async fn record_login(
+    tx: &mut Tx,
+    user_id: UserId,
+    restaurant_id: Option<RestaurantId>,
+    ip: std::net::IpAddr,
+    method: &str,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    events::record(
+        tx,
+        NewEvent {
+            restaurant_id: restaurant_id.map(|r| r.0),
+            kind: "auth.login",
+            entity: "user",
+            entity_id: Some(user_id.0),
+            actor: Actor::User(user_id.0),
+            payload: json!({ "ip": ip.to_string(), "method": method }),
+            at: now,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// Failed sign-ins of a known account go to the audit log, in a transaction of their own.
+async fn record_login_failure(state: &AppState, user_id: Uuid, ip: std::net::IpAddr, reason: &str) -> ApiResult<()> {
+    let mut tx = state.db.begin().await?;
+    events::record(
+        &mut tx,
+        NewEvent {
+            restaurant_id: None,
+            kind: "auth.login_failed",
+            entity: "user",
+            entity_id: Some(user_id),
+            actor: Actor::System,
+            payload: json!({ "ip": ip.to_string(), "reason": reason }),
+            at: state.clock.now(),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub fn chrono_duration(d: std::time::Duration) -> chrono::Duration {
+    chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
+}

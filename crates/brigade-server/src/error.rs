@@ -1,0 +1,141 @@
+//! The one error type of the HTTP layer.
+//!
+//! Every failure a handler can meet becomes an `ApiError`, which maps to a status and a
+//! stable snake_case `code` in the body shape API.md fixes:
+//! `{"error": {"code", "message", "details"}}`. Client mistakes say what to do; internal
+//! failures are logged with where they happened and shown to the client only as a
+//! request id to quote.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use brigade_domain::Invalid;
+use serde_json::{json, Value};
+use std::panic::Location;
+
+#[derive(Debug)]
+pub enum ApiError {
+    BadRequest { code: &'static str, message: String },
+    Unauthorized { code: &'static str, message: String },
+    Forbidden { code: &'static str, message: String },
+    NotFound { message: String },
+    Conflict { code: &'static str, message: String, details: Value },
+    Validation { field: String, message: String },
+    PayloadTooLarge { limit: usize },
+    RateLimited { retry_after_secs: u64 },
+    Internal { message: String, location: &'static Location<'static> },
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    pub fn not_found(what: &str) -> ApiError {
+        ApiError::NotFound { message: format!("{what} not found") }
+    }
+
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError::Conflict { code, message: message.into(), details: json!({}) }
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> ApiError {
+        ApiError::Forbidden { code: "forbidden", message: message.into() }
+    }
+
+    pub fn unauthorized(code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError::Unauthorized { code, message: message.into() }
+    }
+
+    pub fn validation(field: impl Into<String>, message: impl Into<String>) -> ApiError {
+        ApiError::Validation { field: field.into(), message: message.into() }
+    }
+
+    #[track_caller]
+    pub fn internal(message: impl Into<String>) -> ApiError {
+        ApiError::Internal { message: message.into(), location: Location::caller() }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
+            ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+/// The body of every error response.
+pub fn error_body(code: &str, message: &str, details: Value) -> Value {
+    json!({ "error": { "code": code, "message": message, "details": details } })
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let (code, message, details) = match self {
+            ApiError::BadRequest { code, message } => (code, message, json!({})),
+            ApiError::Unauthorized { code, message } => (code, message, json!({})),
+            ApiError::Forbidden { code, message } => (code, message, json!({})),
+            ApiError::NotFound { message } => ("not_found", message, json!({})),
+            ApiError::Conflict { code, message, details } => (code, message, details),
+            ApiError::Validation { field, message } => {
+                let text = format!("{field}: {message}");
+                ("validation_failed", text, json!({ "field": field, "reason": message }))
+            }
+            ApiError::PayloadTooLarge { limit } => {
+                ("payload_too_large", format!("the body is larger than {limit} bytes"), json!({ "limit": limit }))
+            }
+            ApiError::RateLimited { retry_after_secs } => {
+                let body = error_body(
+                    "rate_limited",
+                    &format!("too many requests; try again in {retry_after_secs} s"),
+                    json!({ "retry_after": retry_after_secs }),
+                );
+                let mut res = (status, axum::Json(body)).into_response();
+                if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
+                    res.headers_mut().insert(header::RETRY_AFTER, v);
+                }
+                return res;
+            }
+            ApiError::Internal { message, location } => {
+                tracing::error!(error = %message, at = %location, "internal error");
+                // The request-id middleware rewrites this body to name the request id.
+                let mut res = (status, axum::Json(error_body("internal", "internal error", json!({})))).into_response();
+                res.extensions_mut().insert(InternalFailure);
+                return res;
+            }
+        };
+        (status, axum::Json(error_body(code, &message, details))).into_response()
+    }
+}
+
+/// Marks a response as an internal failure, for the middleware that adds the request id.
+#[derive(Clone, Copy, Debug)]
+pub struct InternalFailure;
+
+impl From<Invalid> for ApiError {
+    fn from(e: Invalid) -> Self {
+        ApiError::Validation { field: e.field.to_owned(), message: e.message }
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    #[track_caller]
+    fn from(e: sqlx::Error) -> Self {
+        if brigade_store::is_unique_violation(&e) {
+            return ApiError::conflict("duplicate", "that already exists");
+        }
+        ApiError::Internal { message: format!("database: {e}"), location: Location::caller() }
+    }
+}
+
+impl From<tokio::task::JoinError> for ApiError {
+    #[track_caller]
+    fn from(e: tokio::task::JoinError) -> Self {
+        ApiError::Internal { message: format!("blocking task: {e}"), location: Location::caller() }
+    }
+}

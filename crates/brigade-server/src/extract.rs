@@ -1,0 +1,172 @@
+//! Extractors that turn a request into typed input, failing with API.md's error shape
+//! instead of axum's plain-text rejections: malformed JSON is 400, a well-formed body of
+//! the wrong shape is 422 naming the field, a body over the limit is 413, and a path id
+//! that is not a UUID is 404 (no such thing can exist).
+
+use crate::error::ApiError;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+
+/// A JSON body. Unknown fields are ignored; wrong types and missing fields are 422.
+pub struct Json<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let limit = req.extensions().get::<BodyLimit>().map(|l| l.0).unwrap_or(1024 * 1024);
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| body_rejection(e, limit))?;
+        parse_json(&bytes).map(Json)
+    }
+}
+
+/// The configured body limit, put in request extensions so rejections can name it.
+#[derive(Clone, Copy, Debug)]
+pub struct BodyLimit(pub usize);
+
+fn body_rejection(e: BytesRejection, limit: usize) -> ApiError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::PayloadTooLarge { limit }
+    } else {
+        ApiError::BadRequest { code: "unreadable_body", message: e.body_text() }
+    }
+}
+
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::BadRequest { code: "malformed_json", message: "the request needs a JSON body".into() });
+    }
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(de).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Data => {
+                let message = strip_position(&inner.to_string());
+                let field = match message.strip_prefix("missing field `").and_then(|m| m.split('`').next()) {
+                    Some(missing) if path == "." => missing.to_owned(),
+                    Some(missing) => format!("{path}.{missing}"),
+                    None => path,
+                };
+                ApiError::validation(field, message)
+            }
+            _ => ApiError::BadRequest {
+                code: "malformed_json",
+                message: format!("the body is not valid JSON: {}", inner),
+            },
+        }
+    })
+}
+
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+/// A query string. A value of the wrong type is 422 naming the parameter.
+pub struct Query<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let q = parts.uri.query().unwrap_or("");
+        serde_urlencoded_compat(q).map(Query)
+    }
+}
+
+fn serde_urlencoded_compat<T: DeserializeOwned>(q: &str) -> Result<T, ApiError> {
+    axum::extract::Query::<T>::try_from_uri(&format!("/?{q}").parse().map_err(|_| bad_query("the query string"))?)
+        .map(|axum::extract::Query(v)| v)
+        .map_err(|e| {
+            let text = e.body_text();
+            let message = text.strip_prefix("Failed to deserialize query string: ").unwrap_or(&text).to_owned();
+            ApiError::validation("query", message)
+        })
+}
+
+fn bad_query(what: &str) -> ApiError {
+    ApiError::BadRequest { code: "malformed_query", message: format!("{what} is malformed") }
+}
+
+/// Path parameters. An id that does not parse names nothing that exists: 404.
+pub struct Path<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Path<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(v)| Path(v))
+            .map_err(|_| ApiError::not_found("resource"))
+    }
+}
+
+/// `limit` and `cursor`, as every list takes them.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct PageParams {
+    /// How many items (default 50, at most 500).
+    pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+impl PageParams {
+    pub fn limit(&self) -> Result<i64, ApiError> {
+        match self.limit {
+            None => Ok(50),
+            Some(n) if (1..=500).contains(&n) => Ok(n),
+            Some(_) => Err(ApiError::validation("limit", "use a limit from 1 to 500")),
+        }
+    }
+
+    pub fn cursor_uuid(&self) -> Result<Option<uuid::Uuid>, ApiError> {
+        self.cursor
+            .as_deref()
+            .map(|c| c.parse().map_err(|_| ApiError::validation("cursor", "not a cursor this list gave out")))
+            .transpose()
+    }
+
+    pub fn cursor_i64(&self) -> Result<Option<i64>, ApiError> {
+        self.cursor
+            .as_deref()
+            .map(|c| c.parse().map_err(|_| ApiError::validation("cursor", "not a cursor this list gave out")))
+            .transpose()
+    }
+}
+
+/// A page of a list: `{"items": [...], "next_cursor": "..." | null}`.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+impl<T> Page<T> {
+    /// Builds a page from rows fetched with `limit + 1`: the extra row, if any, shows
+    /// there is more, and the cursor is the key of the last row returned.
+    pub fn from_rows<R>(mut rows: Vec<R>, limit: i64, key: impl Fn(&R) -> String, view: impl Fn(R) -> T) -> Page<T> {
+        let more = rows.len() as i64 > limit;
+        rows.truncate(limit as usize);
+        let next_cursor = if more { rows.last().map(&key) } else { None };
+        Page { items: rows.into_iter().map(view).collect(), next_cursor }
+    }
+}
+
+/// For optional fields that may also be set to null: absent is `None`, `null` is
+/// `Some(None)`, a value is `Some(Some(v))`. Use with `#[serde(default)]`.
+pub fn double_option<'de, T, D>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}

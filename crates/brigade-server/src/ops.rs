@@ -1,0 +1,179 @@
+//! Operations: health checks, metrics, the OpenAPI document and its docs page, and the
+//! middleware every request passes through (client IP, rate limit, metrics, request id
+//! in every error, panics turned into 500s).
+
+use crate::error::{error_body, ApiError, InternalFailure};
+use crate::metrics::gauge;
+use crate::AppState;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Response};
+use axum::Json;
+use futures_util::FutureExt;
+use serde_json::json;
+use std::net::{IpAddr, SocketAddr};
+use std::panic::AssertUnwindSafe;
+use std::time::Instant;
+
+/// The client's IP: the peer address, or the first `X-Forwarded-For` hop when the server
+/// is told to trust its proxy.
+#[derive(Clone, Copy, Debug)]
+pub struct ClientIp(pub IpAddr);
+
+pub async fn client_ip(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    let forwarded = state
+        .config
+        .trust_proxy
+        .then(|| req.headers().get("x-forwarded-for"))
+        .flatten()
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .and_then(|v| v.trim().parse::<IpAddr>().ok());
+    let ip = forwarded.or(peer).unwrap_or(IpAddr::from([127, 0, 0, 1]));
+    req.extensions_mut().insert(ClientIp(ip));
+    req.extensions_mut().insert(crate::extract::BodyLimit(state.config.body_limit_bytes));
+    next.run(req).await
+}
+
+/// Per-IP rate limit on everything but health checks and metrics.
+pub async fn rate_limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    if path.starts_with("/health") || path == "/metrics" {
+        return next.run(req).await;
+    }
+    if let Some(ClientIp(ip)) = req.extensions().get::<ClientIp>().copied() {
+        if let Err(retry_after_secs) = state.limits.check_ip(ip, state.clock.now()) {
+            return ApiError::RateLimited { retry_after_secs }.into_response();
+        }
+    }
+    next.run(req).await
+}
+
+/// Records each request's latency by route pattern, and logs it (health checks at DEBUG).
+pub async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let route =
+        req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "unmatched".into());
+    let method = req.method().as_str().to_owned();
+    let response = next.run(req).await;
+    let secs = started.elapsed().as_secs_f64();
+    let status = response.status().as_u16();
+    state.metrics.observe_request(&route, &method, status, secs);
+    if route.starts_with("/health") || route == "/metrics" {
+        tracing::debug!(%route, %method, status, ms = secs * 1000.0, "request");
+    } else {
+        tracing::info!(%route, %method, status, ms = secs * 1000.0, "request");
+    }
+    response
+}
+
+/// Catches a panic in a handler, and gives every internal failure the same body, naming
+/// the request id so an operator can find the log line.
+pub async fn internal_failures(req: Request, next: Next) -> Response {
+    let request_id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("unknown").to_owned();
+    let response = match AssertUnwindSafe(next.run(req)).catch_unwind().await {
+        Ok(r) => r,
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            tracing::error!(request_id = %request_id, panic = %what, "handler panicked");
+            let mut r = StatusCode::INTERNAL_SERVER_ERROR.into_response();
+            r.extensions_mut().insert(InternalFailure);
+            r
+        }
+    };
+    if response.extensions().get::<InternalFailure>().is_none() {
+        return response;
+    }
+    let body = error_body(
+        "internal",
+        &format!("something went wrong on our side; quote request id {request_id} to your operator"),
+        json!({ "request_id": request_id }),
+    );
+    (StatusCode::INTERNAL_SERVER_ERROR, Json(body)).into_response()
+}
+
+/// A request that ran past the timeout, in the API's error shape.
+pub fn timed_out() -> Response {
+    let body = error_body("timeout", "the request took too long and was stopped", json!({}));
+    (StatusCode::REQUEST_TIMEOUT, Json(body)).into_response()
+}
+
+pub async fn not_found() -> Response {
+    ApiError::NotFound { message: "no such route".into() }.into_response()
+}
+
+pub async fn health(State(state): State<AppState>) -> Response {
+    let db_ok = state.db.ping().await.is_ok();
+    let jobs = brigade_store::jobs::counts(&state.db).await.unwrap_or_default();
+    let jobs: serde_json::Map<String, serde_json::Value> = jobs.into_iter().map(|(k, v)| (k, json!(v))).collect();
+    let worker = state.worker_status();
+    let status = if !db_ok {
+        "error"
+    } else if worker == "stopped" {
+        "degraded"
+    } else {
+        "ok"
+    };
+    let code = if db_ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let body = json!({
+        "status": status,
+        "database": if db_ok { "ok" } else { "error" },
+        "backend": match state.db.backend() { brigade_store::Backend::Sqlite => "sqlite", brigade_store::Backend::Postgres => "postgres" },
+        "worker": worker,
+        "jobs": jobs,
+        "version": env!("CARGO_PKG_VERSION"),
+    });
+    (code, Json(body)).into_response()
+}
+
+pub async fn live() -> Json<serde_json::Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+/// Ready once migrations ran and while the database answers.
+pub async fn ready(State(state): State<AppState>) -> Response {
+    if !state.is_ready() {
+        return (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "starting" }))).into_response();
+    }
+    match state.db.ping().await {
+        Ok(()) => Json(json!({ "status": "ok" })).into_response(),
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "database unreachable" }))).into_response(),
+    }
+}
+
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    let mut out = String::with_capacity(4096);
+    state.metrics.render_requests(&mut out);
+    let pool = state.db.pool_stats();
+    gauge(&mut out, "brigade_db_pool_connections", "Open database connections.", &[(String::new(), pool.size as f64)]);
+    gauge(&mut out, "brigade_db_pool_idle", "Idle database connections.", &[(String::new(), pool.idle as f64)]);
+    let jobs = brigade_store::jobs::counts(&state.db).await.unwrap_or_default();
+    let samples: Vec<(String, f64)> = ["queued", "running", "succeeded", "dead"]
+        .iter()
+        .map(|s| {
+            let n = jobs.iter().find(|(k, _)| k == s).map(|(_, n)| *n).unwrap_or(0);
+            (format!("state=\"{s}\""), n as f64)
+        })
+        .collect();
+    gauge(&mut out, "brigade_jobs", "Jobs by state.", &samples);
+    let mut r = Response::new(Body::from(out));
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4"));
+    r
+}
+
+pub async fn openapi(State(state): State<AppState>) -> Response {
+    let mut r = Response::new(Body::from(state.inner.openapi_json.clone()));
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r
+}
+
+pub async fn docs() -> Html<&'static str> {
+    Html(include_str!("docs.html"))
+}

@@ -1,0 +1,338 @@
+//! Restaurants (locations): an owner signs up with one and adds more; members read
+//! theirs; owners and managers change its settings. Everything about a restaurant that
+//! other modules need (its time zone, currency, tax rule) is read from here.
+
+use crate::auth::{Caller, Member, Principal};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Json, Page, PageParams, Query};
+use crate::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use brigade_domain::auth::{Permission, Role};
+use brigade_domain::credentials::{parse_name, Phone};
+use brigade_domain::restaurant::{parse_currency, parse_slug, parse_tax_rate_bps, parse_timezone, slugify};
+use brigade_domain::{Invalid, RestaurantId, UserId};
+use brigade_store::events::{self, Actor, NewEvent};
+use brigade_store::restaurants::{self as store, RestaurantRow};
+use brigade_store::{users, Tx};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_restaurant, list_restaurants))
+        .routes(routes!(get_restaurant, update_restaurant))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RestaurantView {
+    pub id: Uuid,
+    pub name: String,
+    pub slug: String,
+    pub timezone: String,
+    pub currency: String,
+    pub tax_rate_bps: i64,
+    pub tax_inclusive: bool,
+    pub address: Option<String>,
+    pub phone: Option<String>,
+    /// The caller's role here, in lists of the caller's restaurants.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    /// owner, manager, staff or kitchen
+    #[schema(value_type = Option<String>)]
+    pub role: Option<Role>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<RestaurantRow> for RestaurantView {
+    fn from(r: RestaurantRow) -> Self {
+        RestaurantView {
+            id: r.id,
+            name: r.name,
+            slug: r.slug,
+            timezone: r.timezone,
+            currency: r.currency,
+            tax_rate_bps: r.tax_rate_bps,
+            tax_inclusive: r.tax_inclusive,
+            address: r.address,
+            phone: r.phone,
+            role: None,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewRestaurant {
+    pub name: String,
+    /// IANA time zone, e.g. `America/New_York`.
+    pub timezone: String,
+    /// ISO 4217 code, e.g. `USD`.
+    pub currency: String,
+    #[serde(default)]
+    pub slug: Option<String>,
+    #[serde(default)]
+    pub tax_rate_bps: Option<i64>,
+    #[serde(default)]
+    pub tax_inclusive: Option<bool>,
+    #[serde(default)]
+    pub address: Option<String>,
+    #[serde(default)]
+    pub phone: Option<String>,
+}
+
+/// A restaurant's settings after parsing.
+pub struct RestaurantSettings {
+    name: String,
+    slug: Option<String>,
+    timezone: String,
+    currency: String,
+    tax_rate_bps: i64,
+    tax_inclusive: bool,
+    address: Option<String>,
+    phone: Option<String>,
+}
+
+impl NewRestaurant {
+    /// `prefix` names where the object sits in the request (`restaurant.` in sign-up).
+    pub fn parse(self, prefix: &str) -> Result<RestaurantSettings, ApiError> {
+        let at = |e: Invalid| ApiError::validation(format!("{prefix}{}", e.field), e.message);
+        Ok(RestaurantSettings {
+            name: parse_name("name", &self.name).map_err(at)?,
+            slug: self.slug.as_deref().map(parse_slug).transpose().map_err(at)?,
+            timezone: parse_timezone(&self.timezone).map_err(at)?.name().to_owned(),
+            currency: parse_currency(&self.currency).map_err(at)?,
+            tax_rate_bps: parse_tax_rate_bps(self.tax_rate_bps.unwrap_or(0)).map_err(at)?,
+            tax_inclusive: self.tax_inclusive.unwrap_or(false),
+            address: self.address.map(|a| a.trim().to_owned()).filter(|a| !a.is_empty()),
+            phone: self.phone.as_deref().map(Phone::parse).transpose().map_err(at)?.map(|p| p.as_str().to_owned()),
+        })
+    }
+}
+
+/// Creates a restaurant with `owner` as its owner, in the caller's transaction. A slug
+/// that is not given is made from the name, with a number added until it is free.
+pub async fn create(
+    tx: &mut Tx,
+    s: RestaurantSettings,
+    owner: UserId,
+    actor: Actor,
+    now: DateTime<Utc>,
+) -> ApiResult<RestaurantRow> {
+    let slug = match s.slug {
+        Some(slug) => {
+            if store::slug_taken(tx, &slug, None).await? {
+                return Err(ApiError::conflict("slug_taken", format!("the slug '{slug}' is taken")));
+            }
+            slug
+        }
+        None => free_slug(tx, &slugify(&s.name)).await?,
+    };
+    let row = RestaurantRow {
+        id: RestaurantId::new().0,
+        name: s.name,
+        slug,
+        timezone: s.timezone,
+        currency: s.currency,
+        tax_rate_bps: s.tax_rate_bps,
+        tax_inclusive: s.tax_inclusive,
+        address: s.address,
+        phone: s.phone,
+        created_at: now,
+        updated_at: now,
+    };
+    store::insert(tx, &row).await?;
+    let membership = users::NewMembership {
+        restaurant_id: row.id,
+        user_id: owner.0,
+        role: "owner",
+        phone: None,
+        pin_hash: None,
+        at: now,
+    };
+    users::add_membership(tx, &membership).await?;
+    events::record(
+        tx,
+        NewEvent {
+            restaurant_id: Some(row.id),
+            kind: "restaurant.created",
+            entity: "restaurant",
+            entity_id: Some(row.id),
+            actor,
+            payload: json!({ "name": row.name, "slug": row.slug, "owner_id": owner }),
+            at: now,
+        },
+    )
+    .await?;
+    Ok(row)
+}
+
+async fn free_slug(tx: &mut Tx, base: &str) -> ApiResult<String> {
+    if !store::slug_taken(tx, base, None).await? {
+        return Ok(base.to_owned());
+    }
+    for n in 2..1000 {
+        let candidate = format!("{base}-{n}");
+        if !store::slug_taken(tx, &candidate, None).await? {
+            return Ok(candidate);
+        }
+    }
+    Ok(format!("{base}-{}", &Uuid::now_v7().simple().to_string()[..8]))
+}
+
+/// Adds a restaurant (a location). Only owners of at least one restaurant may.
+#[utoipa::path(post, path = "/v1/restaurants", tag = "restaurants", request_body = NewRestaurant,
+    responses((status = 201, body = RestaurantView), (status = 403), (status = 409), (status = 422)),
+    security(("bearer" = [])))]
+async fn create_restaurant(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<NewRestaurant>,
+) -> ApiResult<(StatusCode, axum::Json<RestaurantView>)> {
+    let (user_id, _) = caller.user()?;
+    if !users::is_owner_anywhere(&state.db, user_id.0).await? {
+        return Err(ApiError::forbidden("only owners add restaurants"));
+    }
+    let settings = body.parse("")?;
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    let row = create(&mut tx, settings, user_id, Actor::User(user_id.0), now).await?;
+    tx.commit().await?;
+    let mut view = RestaurantView::from(row);
+    view.role = Some(Role::Owner);
+    Ok((StatusCode::CREATED, axum::Json(view)))
+}
+
+/// The restaurants the caller belongs to (an API key: its own restaurant).
+#[utoipa::path(get, path = "/v1/restaurants", tag = "restaurants", params(PageParams),
+    responses((status = 200, body = Page<RestaurantView>)), security(("bearer" = [])))]
+async fn list_restaurants(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(page): Query<PageParams>,
+) -> ApiResult<axum::Json<Page<RestaurantView>>> {
+    let limit = page.limit()?;
+    match caller.0 {
+        Principal::User { user_id, .. } => {
+            let rows = store::for_user(&state.db, user_id.0, page.cursor_uuid()?, limit + 1).await?;
+            Ok(axum::Json(Page::from_rows(
+                rows,
+                limit,
+                |(r, _)| r.id.to_string(),
+                |(r, role)| {
+                    let mut v = RestaurantView::from(r);
+                    v.role = role.parse().ok();
+                    v
+                },
+            )))
+        }
+        Principal::ApiKey { restaurant_id, .. } => {
+            let row = store::get(&state.db, restaurant_id.0).await?;
+            Ok(axum::Json(Page { items: row.into_iter().map(RestaurantView::from).collect(), next_cursor: None }))
+        }
+    }
+}
+
+#[utoipa::path(get, path = "/v1/restaurants/{rid}", tag = "restaurants", params(("rid" = Uuid, Path)),
+    responses((status = 200, body = RestaurantView), (status = 404)), security(("bearer" = [])))]
+async fn get_restaurant(State(state): State<AppState>, member: Member) -> ApiResult<axum::Json<RestaurantView>> {
+    member.require(Permission::RestaurantRead)?;
+    let row = store::get(&state.db, member.rid()).await?.ok_or_else(|| ApiError::not_found("restaurant"))?;
+    let mut view = RestaurantView::from(row);
+    view.role = member.role;
+    Ok(axum::Json(view))
+}
+
+/// Changes a restaurant's settings. Fields left out keep their value; `address` and
+/// `phone` may be set to null to clear them.
+#[derive(Deserialize, ToSchema)]
+pub struct RestaurantChange {
+    pub name: Option<String>,
+    pub slug: Option<String>,
+    pub timezone: Option<String>,
+    pub currency: Option<String>,
+    pub tax_rate_bps: Option<i64>,
+    pub tax_inclusive: Option<bool>,
+    #[serde(default, deserialize_with = "crate::extract::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub address: Option<Option<String>>,
+    #[serde(default, deserialize_with = "crate::extract::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub phone: Option<Option<String>>,
+}
+
+#[utoipa::path(put, path = "/v1/restaurants/{rid}", tag = "restaurants", params(("rid" = Uuid, Path)),
+    request_body = RestaurantChange,
+    responses((status = 200, body = RestaurantView), (status = 403), (status = 404), (status = 409), (status = 422)),
+    security(("bearer" = [])))]
+async fn update_restaurant(
+    State(state): State<AppState>,
+    member: Member,
+    Json(body): Json<RestaurantChange>,
+) -> ApiResult<axum::Json<RestaurantView>> {
+    member.require(Permission::RestaurantWrite)?;
+    let mut row = store::get(&state.db, member.rid()).await?.ok_or_else(|| ApiError::not_found("restaurant"))?;
+    let mut changed = serde_json::Map::new();
+    if let Some(name) = body.name {
+        row.name = parse_name("name", &name)?;
+        changed.insert("name".into(), json!(row.name));
+    }
+    if let Some(tz) = body.timezone {
+        row.timezone = parse_timezone(&tz)?.name().to_owned();
+        changed.insert("timezone".into(), json!(row.timezone));
+    }
+    if let Some(c) = body.currency {
+        row.currency = parse_currency(&c)?;
+        changed.insert("currency".into(), json!(row.currency));
+    }
+    if let Some(bps) = body.tax_rate_bps {
+        row.tax_rate_bps = parse_tax_rate_bps(bps)?;
+        changed.insert("tax_rate_bps".into(), json!(bps));
+    }
+    if let Some(inclusive) = body.tax_inclusive {
+        row.tax_inclusive = inclusive;
+        changed.insert("tax_inclusive".into(), json!(inclusive));
+    }
+    if let Some(address) = body.address {
+        row.address = address.map(|a| a.trim().to_owned()).filter(|a| !a.is_empty());
+        changed.insert("address".into(), json!(row.address));
+    }
+    if let Some(phone) = body.phone {
+        row.phone = phone.as_deref().map(Phone::parse).transpose()?.map(|p| p.as_str().to_owned());
+        changed.insert("phone".into(), json!(row.phone));
+    }
+    let new_slug = body.slug.as_deref().map(parse_slug).transpose()?;
+    let now = state.clock.now();
+    row.updated_at = now;
+    let mut tx = state.db.begin_for(member.rid()).await?;
+    if let Some(slug) = new_slug {
+        if store::slug_taken(&mut tx, &slug, Some(row.id)).await? {
+            return Err(ApiError::conflict("slug_taken", format!("the slug '{slug}' is taken")));
+        }
+        row.slug = slug;
+        changed.insert("slug".into(), json!(row.slug));
+    }
+    store::update(&mut tx, &row).await?;
+    events::record(
+        &mut tx,
+        NewEvent {
+            restaurant_id: Some(row.id),
+            kind: "restaurant.updated",
+            entity: "restaurant",
+            entity_id: Some(row.id),
+            actor: member.actor(),
+            payload: json!({ "changed": changed }),
+            at: now,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    let mut view = RestaurantView::from(row);
+    view.role = member.role;
+    Ok(axum::Json(view))
+}
