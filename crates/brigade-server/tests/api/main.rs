@@ -1,0 +1,15 @@
+//! Integration tests: the real server on a random port against a fresh database, one
+//! module per area. The same tests run on SQLite (default) and on PostgreSQL (with
+//! `BRIGADE_TEST_DATABASE_URL`); see scripts/test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod api_keys;
+mod auth;
+mod errors;
+mod jobs;
+mod ops;
+mod people;
+mod restaurants;
+mod storage;
+mod support;
+mod tenancy;

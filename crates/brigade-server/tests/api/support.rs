@@ -1,0 +1,315 @@
+//! The test harness: starts the real server on a random port against a fresh database
+//! (SQLite in a temporary directory, or a new PostgreSQL database when
+//! `BRIGADE_TEST_DATABASE_URL` is set) with a manual clock, and gives tests a client.
+
+use brigade_server::clock::Clock;
+use brigade_server::config::Config;
+use brigade_server::jobs::Registry;
+use brigade_server::{AppState, Options};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use uuid::Uuid;
+
+/// Where a test's data lives; kept across restarts of the same test app.
+#[derive(Clone)]
+pub enum Store {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl Store {
+    pub async fn fresh() -> Store {
+        match std::env::var("BRIGADE_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
+            Some(base) => Store::Postgres(create_pg_database(&base).await),
+            None => {
+                let dir = std::env::temp_dir().join(format!("brigade-test-{}", Uuid::now_v7().simple()));
+                Store::Sqlite(dir)
+            }
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, Store::Postgres(_))
+    }
+
+    fn apply(&self, config: &mut Config) {
+        match self {
+            Store::Sqlite(dir) => {
+                config.data_dir = dir.clone();
+                config.database_url = None;
+            }
+            Store::Postgres(url) => {
+                config.database_url = Some(url.clone());
+                config.database_pool = 8;
+            }
+        }
+    }
+}
+
+/// Makes a new, empty database on the server `base` points at and returns its URL.
+async fn create_pg_database(base: &str) -> String {
+    use sqlx::Connection;
+    static ANNOUNCED: AtomicBool = AtomicBool::new(false);
+    if !ANNOUNCED.swap(true, Ordering::Relaxed) {
+        eprintln!("tests run on PostgreSQL ({base})");
+    }
+    let name = format!("brigade_t_{}", Uuid::now_v7().simple());
+    let mut conn = sqlx::PgConnection::connect(base).await.expect("connect to BRIGADE_TEST_DATABASE_URL");
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("create test database");
+    let _ = conn.close().await;
+    match base.rfind('/') {
+        Some(i) if base[..i].contains("://") && i > base.find("://").unwrap_or(0) + 2 => {
+            let (head, tail) = base.split_at(i);
+            let query = tail.find('?').map(|q| &tail[q..]).unwrap_or("");
+            format!("{head}/{name}{query}")
+        }
+        _ => format!("{base}/{name}"),
+    }
+}
+
+pub struct TestApp {
+    pub addr: String,
+    pub client: reqwest::Client,
+    pub state: AppState,
+    pub clock: Clock,
+    pub store: Store,
+    config: Config,
+    jobs: Registry,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<anyhow::Result<()>>>,
+    /// Whether dropping this app removes its SQLite directory (not when it restarts).
+    owns_data: bool,
+}
+
+pub struct Builder {
+    config: Config,
+    jobs: Registry,
+    clock: Option<Clock>,
+}
+
+impl Builder {
+    pub fn config(mut self, f: impl FnOnce(&mut Config)) -> Self {
+        f(&mut self.config);
+        self
+    }
+
+    pub fn jobs(mut self, f: impl FnOnce(&mut Registry)) -> Self {
+        f(&mut self.jobs);
+        self
+    }
+
+    pub async fn spawn(self) -> TestApp {
+        let store = Store::fresh().await;
+        let clock = self.clock.unwrap_or_else(|| Clock::manual(chrono::Utc::now()));
+        start(self.config, self.jobs, store, clock).await
+    }
+}
+
+async fn start(mut config: Config, jobs: Registry, store: Store, clock: Clock) -> TestApp {
+    store.apply(&mut config);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = format!("http://{}", listener.local_addr().expect("addr"));
+    let state = brigade_server::build(config.clone(), Options { clock: clock.clone(), jobs: jobs.clone() })
+        .await
+        .expect("build app");
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(brigade_server::serve(state.clone(), listener, async move {
+        let _ = stopped.await;
+    }));
+    TestApp {
+        addr,
+        client: reqwest::Client::new(),
+        state,
+        clock,
+        store,
+        config,
+        jobs,
+        stop: Some(stop),
+        task: Some(task),
+        owns_data: true,
+    }
+}
+
+/// A test config: no request rate limit (the manual clock would never refill buckets),
+/// a fast-polling worker.
+pub fn test_config() -> Config {
+    Config { rate_limit_ip_per_sec: 0, rate_limit_key_per_sec: 0, worker_poll_ms: 20, ..Config::default() }
+}
+
+impl TestApp {
+    pub fn builder() -> Builder {
+        Builder { config: test_config(), jobs: Registry::standard(), clock: None }
+    }
+
+    pub async fn spawn() -> TestApp {
+        TestApp::builder().spawn().await
+    }
+
+    /// Stops the server gracefully (as on SIGTERM) and waits until it has closed its database.
+    pub async fn stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.expect("server task").expect("server stopped cleanly");
+        }
+    }
+
+    /// Stops this server and starts a new one on the same database.
+    pub async fn restart(mut self) -> TestApp {
+        self.stop().await;
+        self.owns_data = false;
+        let config = self.config.clone();
+        start(config, self.jobs.clone(), self.store.clone(), self.clock.clone()).await
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.addr, path)
+    }
+
+    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Response {
+        let mut req = self.client.request(method, self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        Response::from(req.send().await.expect("request")).await
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Response {
+        self.call(Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> Response {
+        self.call(Method::POST, path, Some(token), Some(body)).await
+    }
+
+    pub async fn put(&self, path: &str, token: &str, body: Value) -> Response {
+        self.call(Method::PUT, path, Some(token), Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> Response {
+        self.call(Method::DELETE, path, Some(token), None).await
+    }
+
+    pub async fn anon_post(&self, path: &str, body: Value) -> Response {
+        self.call(Method::POST, path, None, Some(body)).await
+    }
+
+    /// Signs up an owner with a restaurant of their own (open sign-up must be on for all
+    /// but the first).
+    pub async fn signup(&self, email: &str, restaurant: &str) -> Owner {
+        let body = json!({
+            "email": email,
+            "password": PASSWORD,
+            "name": "Owner of ".to_owned() + restaurant,
+            "restaurant": { "name": restaurant, "timezone": "America/New_York", "currency": "USD" }
+        });
+        let r = self.anon_post("/v1/auth/signup", body).await;
+        assert_eq!(r.status, StatusCode::CREATED, "signup: {}", r.body);
+        Owner {
+            user_id: r.id("/user/id"),
+            rid: r.id("/restaurant/id"),
+            token: r.str("/access_token"),
+            refresh: r.str("/refresh_token"),
+        }
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Response {
+        self.anon_post("/v1/auth/login", json!({ "email": email, "password": password })).await
+    }
+
+    /// Adds a member with email and password and returns their access token.
+    pub async fn add_member(&self, owner: &Owner, email: &str, role: &str) -> (Uuid, String) {
+        let path = format!("/v1/restaurants/{}/users", owner.rid);
+        let body = json!({ "email": email, "name": role, "role": role, "password": PASSWORD });
+        let r = self.post(&path, &owner.token, body).await;
+        assert_eq!(r.status, StatusCode::CREATED, "add member: {}", r.body);
+        let login = self.login(email, PASSWORD).await;
+        assert_eq!(login.status, StatusCode::OK, "{}", login.body);
+        (r.id("/id"), login.str("/access_token"))
+    }
+
+    /// Waits (bounded) until `check` holds, re-checking whenever the worker may have moved.
+    pub async fn eventually<F, Fut>(&self, what: &str, mut check: F)
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = bool>,
+    {
+        for _ in 0..500 {
+            if check().await {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        panic!("timed out waiting for: {what}");
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let (Store::Sqlite(dir), true) = (&self.store, self.owns_data) {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub struct Owner {
+    pub user_id: Uuid,
+    pub rid: Uuid,
+    pub token: String,
+    pub refresh: String,
+}
+
+pub struct Response {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Response {
+    async fn from(r: reqwest::Response) -> Response {
+        let status = r.status();
+        let headers = r.headers().clone();
+        let text = r.text().await.unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Response { status, headers, body }
+    }
+
+    pub fn str(&self, pointer: &str) -> String {
+        self.body
+            .pointer(pointer)
+            .and_then(Value::as_str)
+            .unwrap_or_else(|| panic!("no {pointer} in {}", self.body))
+            .to_owned()
+    }
+
+    pub fn id(&self, pointer: &str) -> Uuid {
+        self.str(pointer).parse().expect("uuid")
+    }
+
+    pub fn code(&self) -> &str {
+        self.body.pointer("/error/code").and_then(Value::as_str).unwrap_or("")
+    }
+
+    /// Asserts the status and, for errors, the error code.
+    #[track_caller]
+    pub fn expect(&self, status: u16, code: &str) -> &Self {
+        assert_eq!(self.status.as_u16(), status, "body: {}", self.body);
+        if !code.is_empty() {
+            assert_eq!(self.code(), code, "body: {}", self.body);
+        }
+        self
+    }
+}

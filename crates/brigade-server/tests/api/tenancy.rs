@@ -1,0 +1,122 @@
+//! Two restaurants, two owners: nothing of one is reachable from the other, by token or
+//! by API key. Another restaurant's things answer 404, as if they did not exist.
+
+use crate::support::{TestApp, PASSWORD};
+use serde_json::json;
+
+#[tokio::test]
+async fn nothing_crosses_between_restaurants() {
+    let app = TestApp::builder().config(|c| c.open_signup = true).spawn().await;
+    let a = app.signup("a@example.com", "Alpha").await;
+    let b = app.signup("b@example.com", "Bravo").await;
+    let (b_staff, _) = app.add_member(&b, "bstaff@example.com", "staff").await;
+    let b_key = app
+        .post(
+            &format!("/v1/restaurants/{}/api-keys", b.rid),
+            &b.token,
+            json!({"name": "pos", "permissions": ["restaurant:read"]}),
+        )
+        .await;
+    let b_key_id = b_key.id("/id");
+    let a_key = app
+        .post(
+            &format!("/v1/restaurants/{}/api-keys", a.rid),
+            &a.token,
+            json!({"name": "all", "permissions": ["restaurant:read", "restaurant:write", "users:read", "users:write", "api_keys:manage", "audit:read"]}),
+        )
+        .await
+        .str("/key");
+
+    for token in [a.token.as_str(), a_key.as_str()] {
+        let rb = format!("/v1/restaurants/{}", b.rid);
+        app.get(&rb, token).await.expect(404, "not_found");
+        app.put(&rb, token, json!({"name": "Taken"})).await.expect(404, "not_found");
+        app.get(&format!("{rb}/users"), token).await.expect(404, "not_found");
+        app.get(&format!("{rb}/users/{b_staff}"), token).await.expect(404, "not_found");
+        app.post(
+            &format!("{rb}/users"),
+            token,
+            json!({"name": "Mole", "role": "staff", "email": "mole@example.com", "password": PASSWORD}),
+        )
+        .await
+        .expect(404, "not_found");
+        app.put(&format!("{rb}/users/{b_staff}"), token, json!({"role": "manager"})).await.expect(404, "not_found");
+        app.delete(&format!("{rb}/users/{b_staff}"), token).await.expect(404, "not_found");
+        app.get(&format!("{rb}/api-keys"), token).await.expect(404, "not_found");
+        app.get(&format!("{rb}/api-keys/{b_key_id}"), token).await.expect(404, "not_found");
+        app.delete(&format!("{rb}/api-keys/{b_key_id}"), token).await.expect(404, "not_found");
+        app.post(&format!("{rb}/api-keys"), token, json!({"name": "x", "permissions": ["menu:read"]}))
+            .await
+            .expect(404, "not_found");
+        app.get(&format!("{rb}/audit"), token).await.expect(404, "not_found");
+
+        // B's ids under A's own restaurant are not found either.
+        let ra = format!("/v1/restaurants/{}", a.rid);
+        app.get(&format!("{ra}/users/{b_staff}"), token).await.expect(404, "not_found");
+        app.put(&format!("{ra}/users/{b_staff}"), token, json!({"name": "Renamed"})).await.expect(404, "not_found");
+        app.delete(&format!("{ra}/users/{b_staff}"), token).await.expect(404, "not_found");
+        app.get(&format!("{ra}/api-keys/{b_key_id}"), token).await.expect(404, "not_found");
+        app.delete(&format!("{ra}/api-keys/{b_key_id}"), token).await.expect(404, "not_found");
+    }
+
+    // A's lists show only A.
+    let list = app.get("/v1/restaurants", &a.token).await;
+    let ids: Vec<&str> = list.body["items"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, [a.rid.to_string()]);
+    let list = app.get("/v1/restaurants", &a_key).await;
+    assert_eq!(list.body["items"].as_array().unwrap().len(), 1);
+    let audit = app.get(&format!("/v1/restaurants/{}/audit?limit=500", a.rid), &a.token).await;
+    for e in audit.body["items"].as_array().unwrap() {
+        assert_ne!(e["entity_id"], b_staff.to_string(), "B's event leaked into A's audit: {e}");
+        assert_ne!(e["entity_id"], b.rid.to_string());
+    }
+    // B is untouched.
+    let b_rest = app.get(&format!("/v1/restaurants/{}", b.rid), &b.token).await;
+    assert_eq!(b_rest.body["name"], "Bravo");
+    let b_users = app.get(&format!("/v1/restaurants/{}/users", b.rid), &b.token).await;
+    assert_eq!(b_users.body["items"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn row_level_security_hides_other_restaurants_on_postgres() {
+    let app = TestApp::builder().config(|c| c.open_signup = true).spawn().await;
+    let crate::support::Store::Postgres(url) = &app.store else {
+        eprintln!("row-level security is PostgreSQL's; nothing to check on SQLite");
+        return;
+    };
+    let a = app.signup("a@example.com", "Alpha").await;
+    let b = app.signup("b@example.com", "Bravo").await;
+    use sqlx::{Connection, Row};
+    let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+    // Superusers bypass RLS, so look through an ordinary role, as production should run.
+    let role = format!("brigade_rls_{}", uuid::Uuid::now_v7().simple());
+    sqlx::query(&format!("CREATE ROLE {role} NOLOGIN")).execute(&mut conn).await.unwrap();
+    sqlx::query(&format!("GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}")).execute(&mut conn).await.unwrap();
+    let mut tx = conn.begin().await.unwrap();
+    sqlx::query(&format!("SET LOCAL ROLE {role}")).execute(&mut *tx).await.unwrap();
+    sqlx::query("SELECT set_config('brigade.restaurant_id', $1, true)")
+        .bind(a.rid.to_string())
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let seen: Vec<uuid::Uuid> = sqlx::query("SELECT restaurant_id FROM memberships")
+        .fetch_all(&mut *tx)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert!(!seen.is_empty());
+    assert!(seen.iter().all(|r| *r == a.rid), "RLS let another restaurant's members through: {seen:?}");
+    let restaurants: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM restaurants").fetch_one(&mut *tx).await.unwrap();
+    assert_eq!(restaurants, 1);
+    let b_events: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM events WHERE restaurant_id = $1")
+        .bind(b.rid)
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(b_events, 0);
+    tx.rollback().await.unwrap();
+    sqlx::query(&format!("REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {role}")).execute(&mut conn).await.unwrap();
+    sqlx::query(&format!("DROP ROLE {role}")).execute(&mut conn).await.unwrap();
+}
