@@ -53,7 +53,7 @@ impl Registry {
     /// Every kind Brigade itself defines.
     pub fn standard() -> Registry {
         let mut r = Registry::default();
-        r.register::<PurgeSessions>();
+        r.register::<Housekeeping>();
         r
     }
 
@@ -199,11 +199,11 @@ async fn schedule_periodic(state: &AppState, last: &mut Option<i64>) {
     if *last == Some(hour) {
         return;
     }
-    let key = format!("{}:{hour}", PurgeSessions::KIND);
+    let key = format!("{}:{hour}", Housekeeping::KIND);
     let result = async {
         let mut tx = state.db.begin().await?;
         let opts = EnqueueOptions { run_at: now, idempotency_key: Some(&key), restaurant_id: None };
-        enqueue(&mut tx, &PurgeSessions { older_than_days: 7 }, opts, now).await?;
+        enqueue(&mut tx, &Housekeeping { sessions_after_days: 7, idempotency_after_hours: 24 }, opts, now).await?;
         tx.commit().await
     }
     .await;
@@ -217,24 +217,28 @@ fn hostname() -> String {
     std::env::var("HOSTNAME").unwrap_or_else(|_| "brigade".to_owned())
 }
 
-/// Deletes sessions (and their refresh tokens) that expired or were revoked more than
-/// `older_than_days` ago. Spent refresh tokens stay while their session lives, since
-/// they are what detects reuse.
+/// Forgets what is no longer needed: sessions (with their refresh tokens) that expired
+/// or were revoked over `sessions_after_days` ago, and stored Idempotency-Key responses
+/// older than `idempotency_after_hours`. Spent refresh tokens stay while their session
+/// lives, since they are what detects reuse.
 #[derive(Debug, Serialize, Deserialize)]
-pub struct PurgeSessions {
-    pub older_than_days: i64,
+pub struct Housekeeping {
+    pub sessions_after_days: i64,
+    pub idempotency_after_hours: i64,
 }
 
-impl Job for PurgeSessions {
-    const KIND: &'static str = "auth.purge_sessions";
+impl Job for Housekeeping {
+    const KIND: &'static str = "housekeeping";
     const MAX_ATTEMPTS: i32 = 3;
 
     async fn run(self, state: AppState) -> anyhow::Result<()> {
-        let cutoff = state.clock.now() - Duration::days(self.older_than_days);
+        let now = state.clock.now();
         let mut tx = state.db.begin().await?;
-        let n = sessions::purge(&mut tx, cutoff).await?;
+        let sessions = sessions::purge(&mut tx, now - Duration::days(self.sessions_after_days)).await?;
+        let keys =
+            brigade_store::idempotency::purge(&mut tx, now - Duration::hours(self.idempotency_after_hours)).await?;
         tx.commit().await?;
-        tracing::info!(purged = n, "purged old sessions");
+        tracing::info!(sessions, idempotency_keys = keys, "housekeeping done");
         Ok(())
     }
 }

@@ -16,6 +16,7 @@ pub mod clock;
 pub mod config;
 pub mod error;
 pub mod extract;
+pub mod idempotency;
 pub mod jobs;
 pub mod limits;
 pub mod metrics;
@@ -214,6 +215,7 @@ pub fn router(state: AppState) -> Router {
     app.fallback(ops::not_found)
         .layer(middleware::from_fn_with_state(state.clone(), ops::observe))
         .layer(middleware::from_fn_with_state(state.clone(), timeout))
+        .layer(middleware::from_fn_with_state(state.clone(), idempotency::idempotency))
         .layer(middleware::from_fn_with_state(state.clone(), ops::rate_limit))
         .layer(middleware::from_fn_with_state(state.clone(), ops::client_ip))
         .layer(DefaultBodyLimit::max(state.config.body_limit_bytes))
@@ -313,4 +315,26 @@ pub fn init_logging(format: LogFormat, filter: &str) {
         LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).try_init(),
         LogFormat::Pretty => builder.compact().try_init(),
     };
+}
+
+#[cfg(test)]
+mod tests {
+    /// The OpenAPI document is the contract other programs build against; it is kept in
+    /// the repository (docs/openapi.json) so that any change to it shows in review. Run
+    /// with BRIGADE_UPDATE_OPENAPI=1 to accept a deliberate change.
+    #[test]
+    fn openapi_document_matches_the_committed_snapshot() {
+        let current = super::api().1.to_pretty_json().unwrap() + "\n";
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/openapi.json");
+        if std::env::var("BRIGADE_UPDATE_OPENAPI").is_ok_and(|v| v == "1") {
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, &current).unwrap();
+            return;
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == current,
+            "the OpenAPI document changed; if that is intended, run BRIGADE_UPDATE_OPENAPI=1 cargo test -p brigade-server openapi and commit docs/openapi.json"
+        );
+    }
 }

@@ -177,3 +177,27 @@ pub async fn openapi(State(state): State<AppState>) -> Response {
 pub async fn docs() -> Html<&'static str> {
     Html(include_str!("docs.html"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::routing::get;
+    use axum::Router;
+    use tower::ServiceExt;
+
+    #[tokio::test]
+    async fn a_panicking_handler_becomes_a_500_naming_the_request() {
+        async fn boom() -> &'static str {
+            panic!("kaboom")
+        }
+        let app = Router::new().route("/boom", get(boom)).layer(axum::middleware::from_fn(internal_failures));
+        let req = Request::builder().uri("/boom").header("x-request-id", "req-42").body(Body::empty()).unwrap();
+        let res = app.oneshot(req).await.unwrap();
+        assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = axum::body::to_bytes(res.into_body(), 1 << 16).await.unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["error"]["code"], "internal");
+        assert_eq!(body["error"]["details"]["request_id"], "req-42");
+        assert!(!body.to_string().contains("kaboom"));
+    }
+}

@@ -24,6 +24,7 @@ use std::time::Duration;
 
 pub mod api_keys;
 pub mod events;
+pub mod idempotency;
 pub mod jobs;
 pub mod restaurants;
 pub mod sessions;

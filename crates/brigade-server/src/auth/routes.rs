@@ -106,6 +106,19 @@ async fn signup(
     users::insert(&mut tx, &user).await?;
     let actor = Actor::User(user_id.0);
     let row = restaurants::create(&mut tx, restaurant, user_id, actor, now).await?;
+    events::record(
+        &mut tx,
+        NewEvent {
+            restaurant_id: Some(row.id),
+            kind: "user.created",
+            entity: "user",
+            entity_id: Some(user_id.0),
+            actor,
+            payload: json!({ "role": Role::Owner, "new_account": true, "via": "signup" }),
+            at: now,
+        },
+    )
+    .await?;
     let (session_id, refresh_token) = start_session(&state, &mut tx, user_id, None, "password", now).await?;
     tx.commit().await?;
 

@@ -177,7 +177,7 @@ async fn shutdown_lets_a_running_job_finish() {
 }
 
 #[tokio::test]
-async fn unknown_kinds_fail_and_the_session_purge_is_scheduled() {
+async fn unknown_kinds_fail_and_housekeeping_is_scheduled() {
     let app = TestApp::spawn().await;
     // A job of a kind this node does not know (say, from a newer version).
     let now = app.clock.now();
@@ -202,8 +202,8 @@ async fn unknown_kinds_fail_and_the_session_purge_is_scheduled() {
     assert!(job(&app, id).await.last_error.unwrap().contains("future.kind"));
 
     let hour = now.timestamp() / 3600;
-    let key = format!("auth.purge_sessions:{hour}");
-    app.eventually("the purge to run", || async {
+    let key = format!("housekeeping:{hour}");
+    app.eventually("housekeeping to run", || async {
         let n: Option<String> = match &app.state.db {
             brigade_store::Db::Sqlite { read, .. } => {
                 sqlx::query_scalar("SELECT status FROM jobs WHERE idempotency_key = $1")

@@ -6,6 +6,7 @@
 mod api_keys;
 mod auth;
 mod errors;
+mod idempotency;
 mod jobs;
 mod ops;
 mod people;

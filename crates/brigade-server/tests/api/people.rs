@@ -113,7 +113,7 @@ async fn removing_or_deactivating_someone_cuts_their_access_at_once() {
     let events = app.get(&format!("{rest}/audit?type=user."), &owner.token).await;
     let types: Vec<&str> =
         events.body["items"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
-    assert_eq!(types, ["user.updated", "user.removed", "user.created", "user.created"]);
+    assert_eq!(types, ["user.updated", "user.removed", "user.created", "user.created", "user.created"]);
 }
 
 #[tokio::test]

@@ -115,6 +115,19 @@ CREATE TABLE jobs (
 );
 CREATE INDEX jobs_due ON jobs (status, run_at);
 
+-- Responses to POSTs that carried an Idempotency-Key, replayed when the same request
+-- comes again. `status` is NULL while the first request is still running.
+CREATE TABLE idempotency_keys (
+    scope        TEXT NOT NULL,
+    key          TEXT NOT NULL,
+    request_hash TEXT NOT NULL,
+    status       INTEGER,
+    body         TEXT,
+    created_at   TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (scope, key)
+);
+CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);
+
 -- Row-level security: the second wall behind the application's membership check. A
 -- transaction that works for one restaurant sets `brigade.restaurant_id`; rows of any
 -- other restaurant are then invisible to it. Work that spans restaurants (sign-in,

@@ -114,3 +114,16 @@ CREATE TABLE jobs (
     finished_at     TEXT
 );
 CREATE INDEX jobs_due ON jobs (status, run_at);
+
+-- Responses to POSTs that carried an Idempotency-Key, replayed when the same request
+-- comes again. `status` is NULL while the first request is still running.
+CREATE TABLE idempotency_keys (
+    scope        TEXT NOT NULL,
+    key          TEXT NOT NULL,
+    request_hash TEXT NOT NULL,
+    status       INTEGER,
+    body         TEXT,
+    created_at   TEXT NOT NULL,
+    PRIMARY KEY (scope, key)
+);
+CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);
