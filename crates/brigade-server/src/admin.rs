@@ -5,7 +5,6 @@
 use anyhow::{bail, Context};
 use brigade_domain::auth::Role;
 use brigade_domain::credentials::{parse_name, Email, Password};
-use brigade_domain::UserId;
 use brigade_store::events::{self, Actor, NewEvent};
 use brigade_store::{restaurants, sessions, users, Db};
 use chrono::Utc;
@@ -31,18 +30,8 @@ pub async fn create_user(
     if users::by_email_tx(&mut tx, email.as_str()).await?.is_some() {
         bail!("{} already has an account", email.as_str());
     }
-    let id = UserId::new().0;
-    let row = users::UserRow {
-        id,
-        email: Some(email.as_str().to_owned()),
-        password_hash: Some(hash),
-        name,
-        is_active: true,
-        token_version: 0,
-        last_login_at: None,
-        created_at: now,
-        updated_at: now,
-    };
+    let row = users::UserRow::new_account(Some(email.as_str().to_owned()), Some(hash), name, now);
+    let id = row.id;
     users::insert(&mut tx, &row).await?;
     if let Some((rid, role)) = membership {
         let m = users::NewMembership {

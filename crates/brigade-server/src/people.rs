@@ -14,7 +14,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use brigade_domain::auth::{Permission, Role};
 use brigade_domain::credentials::{parse_name, Email, Password, Phone, Pin};
-use brigade_domain::UserId;
 use brigade_store::events::{self, NewEvent};
 use brigade_store::users::{self, MemberRow, MembershipChange, NewMembership, UserRow};
 use brigade_store::Tx;
@@ -162,20 +161,9 @@ async fn add_user(
                 return Err(ApiError::validation("password", format!("a new {role} needs a password")));
             }
             let name = name.clone().ok_or_else(|| ApiError::validation("name", "a new member needs a name"))?;
-            let id = UserId::new().0;
-            let row = UserRow {
-                id,
-                email: email.as_ref().map(|e| e.as_str().to_owned()),
-                password_hash,
-                name,
-                is_active: true,
-                token_version: 0,
-                last_login_at: None,
-                created_at: now,
-                updated_at: now,
-            };
+            let row = UserRow::new_account(email.as_ref().map(|e| e.as_str().to_owned()), password_hash, name, now);
             users::insert(&mut tx, &row).await?;
-            (id, true)
+            (row.id, true)
         }
     };
     if let Some(p) = &phone {

@@ -86,36 +86,24 @@ pub async fn claim(
     const DUE: &str = "(status = 'queued' AND run_at <= $1) OR (status = 'running' AND locked_until <= $1)";
     let (now, lease_until) = (stored_time(now), stored_time(lease_until));
     let mut tx = db.begin().await?;
-    let rows = match &mut tx {
-        Tx::Sqlite(t) => {
-            let sql = format!(
-                "UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_until = $2, locked_by = $3,
-                 updated_at = $1 WHERE id IN (SELECT id FROM jobs WHERE {DUE} ORDER BY run_at LIMIT $4)
-                 RETURNING {COLUMNS}"
-            );
-            sqlx::query_as::<_, JobRow>(&sql)
-                .bind(now)
-                .bind(lease_until)
-                .bind(worker)
-                .bind(limit)
-                .fetch_all(&mut **t)
-                .await?
-        }
-        Tx::Postgres(t) => {
-            let sql = format!(
-                "UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_until = $2, locked_by = $3,
-                 updated_at = $1 WHERE id IN (SELECT id FROM jobs WHERE {DUE} ORDER BY run_at LIMIT $4
-                 FOR UPDATE SKIP LOCKED) RETURNING {COLUMNS}"
-            );
-            sqlx::query_as::<_, JobRow>(&sql)
-                .bind(now)
-                .bind(lease_until)
-                .bind(worker)
-                .bind(limit)
-                .fetch_all(&mut **t)
-                .await?
-        }
+    // Several PostgreSQL nodes skip each other's locked rows; SQLite's single writer
+    // already makes this statement atomic.
+    let lock = match db.backend() {
+        crate::Backend::Postgres => "FOR UPDATE SKIP LOCKED",
+        crate::Backend::Sqlite => "",
     };
+    let sql = format!(
+        "UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_until = $2, locked_by = $3,
+         updated_at = $1 WHERE id IN (SELECT id FROM jobs WHERE {DUE} ORDER BY run_at LIMIT $4 {lock})
+         RETURNING {COLUMNS}"
+    );
+    let rows = on_tx!(&mut tx, |c| sqlx::query_as::<_, JobRow>(&sql)
+        .bind(now)
+        .bind(lease_until)
+        .bind(worker)
+        .bind(limit)
+        .fetch_all(c)
+        .await)?;
     tx.commit().await?;
     Ok(rows)
 }

@@ -33,6 +33,28 @@ pub struct MemberRow {
     pub created_at: DateTime<Utc>,
 }
 
+impl UserRow {
+    /// A new, active account that has never signed in.
+    pub fn new_account(
+        email: Option<String>,
+        password_hash: Option<String>,
+        name: String,
+        now: DateTime<Utc>,
+    ) -> UserRow {
+        UserRow {
+            id: Uuid::now_v7(),
+            email,
+            password_hash,
+            name,
+            is_active: true,
+            token_version: 0,
+            last_login_at: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
 const USER_COLUMNS: &str =
     "id, email, password_hash, name, is_active, token_version, last_login_at, created_at, updated_at";
 const MEMBER_SELECT: &str =

@@ -87,22 +87,13 @@ async fn signup(
     let hash = tokio::task::spawn_blocking(move || password.hash()).await?;
 
     let now = state.clock.now();
-    let user_id = UserId::new();
     let mut tx = state.db.begin().await?;
     if users::by_email_tx(&mut tx, email.as_str()).await?.is_some() {
         return Err(ApiError::conflict("email_taken", format!("{} already has an account; sign in", email.as_str())));
     }
-    let user = users::UserRow {
-        id: user_id.0,
-        email: Some(email.as_str().to_owned()),
-        password_hash: Some(hash),
-        name,
-        is_active: true,
-        token_version: 0,
-        last_login_at: Some(now),
-        created_at: now,
-        updated_at: now,
-    };
+    let mut user = users::UserRow::new_account(Some(email.as_str().to_owned()), Some(hash), name, now);
+    user.last_login_at = Some(now);
+    let user_id = UserId(user.id);
     users::insert(&mut tx, &user).await?;
     let actor = Actor::User(user_id.0);
     let row = restaurants::create(&mut tx, restaurant, user_id, actor, now).await?;
