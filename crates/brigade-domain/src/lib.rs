@@ -8,6 +8,10 @@
 pub mod auth;
 pub mod credentials;
 pub mod ids;
+pub mod menu;
+pub mod money;
+pub mod order;
+pub mod qr;
 pub mod restaurant;
 pub mod token;
 
