@@ -32,6 +32,9 @@ pub fn slugify(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
     for c in name.chars() {
         let c = fold_accent(c).to_ascii_lowercase();
+        if matches!(c, '\'' | '’') {
+            continue; // "Ana's" is "anas", not "ana-s"
+        }
         if c.is_ascii_alphanumeric() {
             out.push(c);
         } else if !out.ends_with('-') && !out.is_empty() {
@@ -89,6 +92,7 @@ mod tests {
         assert!(parse_tax_rate_bps(10_001).is_err());
         assert_eq!(slugify("Café Olé — Downtown #2"), "cafe-ole-downtown-2");
         assert_eq!(slugify("!!!"), "restaurant");
+        assert_eq!(slugify("Ana's Diner"), "anas-diner");
     }
 
     proptest! {
