@@ -240,7 +240,7 @@ fn local_to_utc(tz: Tz, local: chrono::NaiveDateTime) -> DateTime<Utc> {
 }
 
 /// A group of choices on an item ("Size", "Extras"): pick at least `min`, at most `max`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ModifierGroup {
     pub id: Uuid,
     pub name: String,
@@ -249,11 +249,12 @@ pub struct ModifierGroup {
     pub options: Vec<ModifierOption>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ModifierOption {
     pub id: Uuid,
     pub name: String,
     pub price_delta: Money,
+    #[serde(default = "yes")]
     pub is_active: bool,
 }
 

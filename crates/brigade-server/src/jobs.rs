@@ -53,7 +53,7 @@ impl Registry {
     /// Every kind Brigade itself defines.
     pub fn standard() -> Registry {
         let mut r = Registry::default();
-        r.register::<Housekeeping>();
+        r.register::<Housekeeping>().register::<crate::menu::RestoreItem>();
         r
     }
 

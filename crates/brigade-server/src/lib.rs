@@ -18,11 +18,15 @@ pub mod error;
 pub mod extract;
 pub mod idempotency;
 pub mod jobs;
+pub mod kds;
 pub mod limits;
+pub mod menu;
 pub mod metrics;
 pub mod ops;
+pub mod orders;
 pub mod people;
 pub mod restaurants;
+pub mod tables;
 
 use anyhow::Context;
 use axum::extract::{DefaultBodyLimit, Request};
@@ -57,11 +61,14 @@ pub struct Inner {
     pub db: Db,
     pub config: Config,
     pub keys: SigningKey,
+    /// Signs table QR tokens.
+    pub qr_key: Vec<u8>,
     pub clock: Clock,
     pub limits: limits::Limits,
     pub metrics: metrics::Metrics,
     pub jobs: jobs::Registry,
     pub job_wake: Notify,
+    pub menu_cache: menu::MenuCache,
     pub openapi_json: String,
     ready: AtomicBool,
     worker: AtomicU8,
@@ -124,6 +131,11 @@ impl Default for Options {
         (name = "people", description = "Members of a restaurant and their roles"),
         (name = "api keys", description = "Keys for integrations"),
         (name = "audit", description = "The event log"),
+        (name = "menu", description = "Categories, items, modifiers, schedules and the 86 board"),
+        (name = "orders", description = "Orders from every channel"),
+        (name = "kitchen", description = "Kitchen stations and tickets"),
+        (name = "tables", description = "Tables and their QR codes"),
+        (name = "public", description = "What guests reach without signing in"),
     )
 )]
 struct ApiDoc;
@@ -150,6 +162,10 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(people::router())
         .merge(api_keys::router())
         .merge(audit::router())
+        .merge(menu::router())
+        .merge(orders::router())
+        .merge(kds::router())
+        .merge(tables::router())
         .split_for_parts()
 }
 
@@ -175,6 +191,11 @@ pub async fn build(config: Config, options: Options) -> anyhow::Result<AppState>
             stored.into_bytes()
         }
     };
+    let qr_key = brigade_store::settings::get_or_init(&db, "qr_secret", || {
+        base64::engine::general_purpose::STANDARD.encode(rand::random::<[u8; 32]>())
+    })
+    .await?
+    .into_bytes();
     let (_, openapi) = api();
     let limits = limits::Limits::new(
         config.rate_limit_ip_per_sec,
@@ -186,11 +207,13 @@ pub async fn build(config: Config, options: Options) -> anyhow::Result<AppState>
         inner: Arc::new(Inner {
             db,
             keys: SigningKey::new(secret),
+            qr_key,
             clock: options.clock,
             limits,
             metrics: metrics::Metrics::default(),
             jobs: options.jobs,
             job_wake: Notify::new(),
+            menu_cache: menu::MenuCache::default(),
             openapi_json: openapi.to_pretty_json().unwrap_or_else(|_| "{}".into()),
             ready: AtomicBool::new(true),
             worker: AtomicU8::new(WORKER_DISABLED),

@@ -15,7 +15,12 @@ use brigade_domain::{Invalid, RestaurantId, UserId};
 use brigade_store::events::{self, Actor, NewEvent};
 use brigade_store::restaurants::{self as store, RestaurantRow};
 use brigade_store::{users, Tx};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveTime, Utc};
+
+pub const DEFAULT_DAY_START: NaiveTime = match NaiveTime::from_hms_opt(4, 0, 0) {
+    Some(t) => t,
+    None => NaiveTime::MIN,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
@@ -39,6 +44,10 @@ pub struct RestaurantView {
     pub tax_inclusive: bool,
     pub address: Option<String>,
     pub phone: Option<String>,
+    /// When the business day turns over (local time): orders are numbered per business
+    /// day and "86 until end of day" ends then.
+    #[schema(value_type = String, example = "04:00:00")]
+    pub day_starts_at: NaiveTime,
     /// The caller's role here, in lists of the caller's restaurants.
     #[serde(skip_serializing_if = "Option::is_none")]
     /// owner, manager, staff or kitchen
@@ -60,6 +69,7 @@ impl From<RestaurantRow> for RestaurantView {
             tax_inclusive: r.tax_inclusive,
             address: r.address,
             phone: r.phone,
+            day_starts_at: r.day_starts_at,
             role: None,
             created_at: r.created_at,
             updated_at: r.updated_at,
@@ -84,6 +94,10 @@ pub struct NewRestaurant {
     pub address: Option<String>,
     #[serde(default)]
     pub phone: Option<String>,
+    /// Local time the business day turns over, default 04:00.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, example = "04:00:00")]
+    pub day_starts_at: Option<NaiveTime>,
 }
 
 /// A restaurant's settings after parsing.
@@ -96,6 +110,7 @@ pub struct RestaurantSettings {
     tax_inclusive: bool,
     address: Option<String>,
     phone: Option<String>,
+    day_starts_at: NaiveTime,
 }
 
 impl NewRestaurant {
@@ -111,6 +126,7 @@ impl NewRestaurant {
             tax_inclusive: self.tax_inclusive.unwrap_or(false),
             address: self.address.map(|a| a.trim().to_owned()).filter(|a| !a.is_empty()),
             phone: self.phone.as_deref().map(Phone::parse).transpose().map_err(at)?.map(|p| p.as_str().to_owned()),
+            day_starts_at: self.day_starts_at.unwrap_or(DEFAULT_DAY_START),
         })
     }
 }
@@ -143,6 +159,7 @@ pub async fn create(
         tax_inclusive: s.tax_inclusive,
         address: s.address,
         phone: s.phone,
+        day_starts_at: s.day_starts_at,
         created_at: now,
         updated_at: now,
     };
@@ -264,6 +281,8 @@ pub struct RestaurantChange {
     #[serde(default, deserialize_with = "crate::extract::double_option")]
     #[schema(value_type = Option<String>)]
     pub phone: Option<Option<String>>,
+    #[schema(value_type = Option<String>, example = "04:00:00")]
+    pub day_starts_at: Option<NaiveTime>,
 }
 
 #[utoipa::path(put, path = "/v1/restaurants/{rid}", tag = "restaurants", params(("rid" = Uuid, Path)),
@@ -305,6 +324,10 @@ async fn update_restaurant(
     if let Some(phone) = body.phone {
         row.phone = phone.as_deref().map(Phone::parse).transpose()?.map(|p| p.as_str().to_owned());
         changed.insert("phone".into(), json!(row.phone));
+    }
+    if let Some(t) = body.day_starts_at {
+        row.day_starts_at = t;
+        changed.insert("day_starts_at".into(), json!(t));
     }
     let new_slug = body.slug.as_deref().map(parse_slug).transpose()?;
     let now = state.clock.now();

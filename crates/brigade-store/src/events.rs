@@ -14,6 +14,8 @@ use uuid::Uuid;
 pub enum Actor {
     User(Uuid),
     ApiKey(Uuid),
+    /// A guest ordering from a table or the web, not signed in.
+    Guest,
     System,
 }
 
@@ -22,6 +24,7 @@ impl Actor {
         match self {
             Actor::User(id) => format!("user:{id}"),
             Actor::ApiKey(id) => format!("api_key:{id}"),
+            Actor::Guest => "guest".to_owned(),
             Actor::System => "system".to_owned(),
         }
     }

@@ -26,9 +26,13 @@ pub mod api_keys;
 pub mod events;
 pub mod idempotency;
 pub mod jobs;
+pub mod kds;
+pub mod menu;
+pub mod orders;
 pub mod restaurants;
 pub mod sessions;
 pub mod settings;
+pub mod tables;
 pub mod users;
 
 pub use sqlx::Error as DbError;

@@ -1,7 +1,7 @@
 //! Restaurants (locations) and who belongs to them.
 
 use crate::{on_db, on_tx, stored_time, Db, Result, Tx};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveTime, Utc};
 use uuid::Uuid;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -15,15 +15,17 @@ pub struct RestaurantRow {
     pub tax_inclusive: bool,
     pub address: Option<String>,
     pub phone: Option<String>,
+    /// When the business day turns over, local time.
+    pub day_starts_at: NaiveTime,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
 const COLUMNS: &str =
-    "id, name, slug, timezone, currency, tax_rate_bps, tax_inclusive, address, phone, created_at, updated_at";
+    "id, name, slug, timezone, currency, tax_rate_bps, tax_inclusive, address, phone, day_starts_at, created_at, updated_at";
 
 pub async fn insert(tx: &mut Tx, r: &RestaurantRow) -> Result<()> {
-    let sql = format!("INSERT INTO restaurants ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)");
+    let sql = format!("INSERT INTO restaurants ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)");
     on_tx!(tx, |c| sqlx::query(&sql)
         .bind(r.id)
         .bind(&r.name)
@@ -34,6 +36,7 @@ pub async fn insert(tx: &mut Tx, r: &RestaurantRow) -> Result<()> {
         .bind(r.tax_inclusive)
         .bind(&r.address)
         .bind(&r.phone)
+        .bind(r.day_starts_at)
         .bind(stored_time(r.created_at))
         .bind(stored_time(r.updated_at))
         .execute(c)
@@ -44,7 +47,7 @@ pub async fn insert(tx: &mut Tx, r: &RestaurantRow) -> Result<()> {
 
 pub async fn update(tx: &mut Tx, r: &RestaurantRow) -> Result<()> {
     const SQL: &str = "UPDATE restaurants SET name = $2, slug = $3, timezone = $4, currency = $5, tax_rate_bps = $6,
-        tax_inclusive = $7, address = $8, phone = $9, updated_at = $10 WHERE id = $1";
+        tax_inclusive = $7, address = $8, phone = $9, updated_at = $10, day_starts_at = $11 WHERE id = $1";
     on_tx!(tx, |c| sqlx::query(SQL)
         .bind(r.id)
         .bind(&r.name)
@@ -56,6 +59,7 @@ pub async fn update(tx: &mut Tx, r: &RestaurantRow) -> Result<()> {
         .bind(&r.address)
         .bind(&r.phone)
         .bind(stored_time(r.updated_at))
+        .bind(r.day_starts_at)
         .execute(c)
         .await
         .map(|r| r.rows_affected()))?;
@@ -65,6 +69,16 @@ pub async fn update(tx: &mut Tx, r: &RestaurantRow) -> Result<()> {
 pub async fn get(db: &Db, id: Uuid) -> Result<Option<RestaurantRow>> {
     let sql = format!("SELECT {COLUMNS} FROM restaurants WHERE id = $1");
     on_db!(db, |c| sqlx::query_as::<_, RestaurantRow>(&sql).bind(id).fetch_optional(c).await)
+}
+
+pub async fn by_slug(db: &Db, slug: &str) -> Result<Option<RestaurantRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM restaurants WHERE slug = $1");
+    on_db!(db, |c| sqlx::query_as::<_, RestaurantRow>(&sql).bind(slug).fetch_optional(c).await)
+}
+
+pub async fn get_tx(tx: &mut Tx, id: Uuid) -> Result<Option<RestaurantRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM restaurants WHERE id = $1");
+    on_tx!(tx, |c| sqlx::query_as::<_, RestaurantRow>(&sql).bind(id).fetch_optional(c).await)
 }
 
 pub async fn slug_taken(tx: &mut Tx, slug: &str, except: Option<Uuid>) -> Result<bool> {
@@ -83,7 +97,7 @@ pub async fn for_user(db: &Db, user_id: Uuid, after: Option<Uuid>, limit: i64) -
         role: String,
     }
     const SQL: &str = "SELECT r.id, r.name, r.slug, r.timezone, r.currency, r.tax_rate_bps, r.tax_inclusive, r.address,
-        r.phone, r.created_at, r.updated_at, m.role
+        r.phone, r.day_starts_at, r.created_at, r.updated_at, m.role
         FROM restaurants r JOIN memberships m ON m.restaurant_id = r.id
         WHERE m.user_id = $1 AND ($2 IS NULL OR r.id > $2) ORDER BY r.id LIMIT $3";
     let rows = on_db!(db, |c| sqlx::query_as::<_, Row>(SQL).bind(user_id).bind(after).bind(limit).fetch_all(c).await)?;

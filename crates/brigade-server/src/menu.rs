@@ -1,0 +1,969 @@
+//! The menu: categories, items with modifier groups, schedules and per-channel settings,
+//! the 86 board, and the public menu every guest-facing channel reads.
+//!
+//! Availability is decided by `brigade_domain::menu::is_orderable`, the one rule used by
+//! the public menu, order validation and (later) the delivery apps. The public menu is
+//! cached per restaurant and channel, dropped on every menu change, and kept at most a
+//! few seconds so that schedule windows open and close on time.
+
+use crate::auth::Member;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Json, Page, PageParams, Path, Query};
+use crate::jobs::{enqueue, EnqueueOptions, Job};
+use crate::AppState;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::Response;
+use brigade_domain::auth::Permission;
+use brigade_domain::credentials::parse_name;
+use brigade_domain::menu::{
+    channel_price, end_of_business_day, is_orderable, ChannelSettings, EightySix, ModifierGroup, ModifierOption,
+    Schedule, Sellable,
+};
+use brigade_domain::money::Money;
+use brigade_domain::Invalid;
+use brigade_store::events::{self, Actor, NewEvent};
+use brigade_store::menu::{self as store, CategoryRow, ItemRow};
+use brigade_store::{kds, restaurants, Tx};
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use parking_lot::RwLock;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use sqlx::types::Json as DbJson;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_categories, create_category))
+        .routes(routes!(update_category, delete_category))
+        .routes(routes!(list_items, create_item))
+        .routes(routes!(get_item, update_item, delete_item))
+        .routes(routes!(set_availability))
+        .routes(routes!(bulk_availability))
+        .routes(routes!(public_menu))
+}
+
+// ---------------------------------------------------------------- categories
+
+#[derive(Serialize, ToSchema)]
+pub struct CategoryView {
+    pub id: Uuid,
+    pub parent_id: Option<Uuid>,
+    pub name: String,
+    pub description: Option<String>,
+    pub sort_order: i64,
+    pub station_id: Option<Uuid>,
+    pub is_active: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<CategoryRow> for CategoryView {
+    fn from(c: CategoryRow) -> Self {
+        CategoryView {
+            id: c.id,
+            parent_id: c.parent_id,
+            name: c.name,
+            description: c.description,
+            sort_order: c.sort_order,
+            station_id: c.station_id,
+            is_active: c.is_active,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+        }
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct CategoryInput {
+    pub name: String,
+    pub description: Option<String>,
+    #[serde(default)]
+    pub sort_order: i64,
+    /// The kitchen station its items go to, unless an item says otherwise.
+    pub station_id: Option<Uuid>,
+    pub parent_id: Option<Uuid>,
+    pub is_active: Option<bool>,
+}
+
+#[utoipa::path(get, path = "/v1/restaurants/{rid}/menu/categories", tag = "menu", params(("rid" = Uuid, Path)),
+    responses((status = 200, body = Page<CategoryView>), (status = 404)), security(("bearer" = [])))]
+async fn list_categories(State(state): State<AppState>, member: Member) -> ApiResult<axum::Json<Page<CategoryView>>> {
+    member.require(Permission::MenuRead)?;
+    let rows = store::categories(&state.db, member.rid()).await?;
+    Ok(axum::Json(Page { items: rows.into_iter().map(CategoryView::from).collect(), next_cursor: None }))
+}
+
+#[utoipa::path(post, path = "/v1/restaurants/{rid}/menu/categories", tag = "menu", params(("rid" = Uuid, Path)),
+    request_body = CategoryInput,
+    responses((status = 201, body = CategoryView), (status = 403), (status = 404), (status = 422)), security(("bearer" = [])))]
+async fn create_category(
+    State(state): State<AppState>,
+    member: Member,
+    Json(body): Json<CategoryInput>,
+) -> ApiResult<(StatusCode, axum::Json<CategoryView>)> {
+    member.require(Permission::MenuWrite)?;
+    let now = state.clock.now();
+    let row = CategoryRow {
+        id: Uuid::now_v7(),
+        restaurant_id: member.rid(),
+        parent_id: body.parent_id,
+        name: parse_name("name", &body.name)?,
+        description: clean(body.description),
+        sort_order: body.sort_order,
+        station_id: body.station_id,
+        is_active: body.is_active.unwrap_or(true),
+        created_at: now,
+        updated_at: now,
+    };
+    check_category_refs(&state, &row).await?;
+    let mut tx = state.db.begin_for(member.rid()).await?;
+    store::insert_category(&mut tx, &row).await?;
+    record(&mut tx, &member, "menu.category_created", "menu_category", row.id, json!({ "name": row.name }), now)
+        .await?;
+    tx.commit().await?;
+    state.menu_cache.invalidate(member.rid());
+    Ok((StatusCode::CREATED, axum::Json(row.into())))
+}
+
+#[utoipa::path(put, path = "/v1/restaurants/{rid}/menu/categories/{id}", tag = "menu",
+    params(("rid" = Uuid, Path), ("id" = Uuid, Path)), request_body = CategoryInput,
+    responses((status = 200, body = CategoryView), (status = 403), (status = 404), (status = 422)), security(("bearer" = [])))]
+async fn update_category(
+    State(state): State<AppState>,
+    member: Member,
+    Path(ids): Path<(Uuid, Uuid)>,
+    Json(body): Json<CategoryInput>,
+) -> ApiResult<axum::Json<CategoryView>> {
+    member.require(Permission::MenuWrite)?;
+    let (_, id) = ids;
+    let mut row = store::category(&state.db, member.rid(), id).await?.ok_or_else(|| ApiError::not_found("category"))?;
+    let now = state.clock.now();
+    row.name = parse_name("name", &body.name)?;
+    row.description = clean(body.description);
+    row.sort_order = body.sort_order;
+    row.station_id = body.station_id;
+    row.parent_id = body.parent_id;
+    row.is_active = body.is_active.unwrap_or(row.is_active);
+    row.updated_at = now;
+    if row.parent_id == Some(row.id) {
+        return Err(ApiError::validation("parent_id", "a category cannot be its own parent"));
+    }
+    check_category_refs(&state, &row).await?;
+    let mut tx = state.db.begin_for(member.rid()).await?;
+    store::update_category(&mut tx, &row).await?;
+    record(&mut tx, &member, "menu.category_updated", "menu_category", row.id, json!({ "name": row.name }), now)
+        .await?;
+    tx.commit().await?;
+    state.menu_cache.invalidate(member.rid());
+    Ok(axum::Json(row.into()))
+}
+
+/// Deletes an empty category; one that still holds items or subcategories is a 409.
+#[utoipa::path(delete, path = "/v1/restaurants/{rid}/menu/categories/{id}", tag = "menu",
+    params(("rid" = Uuid, Path), ("id" = Uuid, Path)),
+    responses((status = 204), (status = 403), (status = 404), (status = 409)), security(("bearer" = [])))]
+async fn delete_category(
+    State(state): State<AppState>,
+    member: Member,
+    Path(ids): Path<(Uuid, Uuid)>,
+) -> ApiResult<StatusCode> {
+    member.require(Permission::MenuWrite)?;
+    let (_, id) = ids;
+    let now = state.clock.now();
+    let mut tx = state.db.begin_for(member.rid()).await?;
+    if store::category_in_use(&mut tx, member.rid(), id).await? {
+        return Err(ApiError::conflict("category_not_empty", "move or delete its items and subcategories first"));
+    }
+    if !store::delete_category(&mut tx, member.rid(), id, now).await? {
+        return Err(ApiError::not_found("category"));
+    }
+    record(&mut tx, &member, "menu.category_deleted", "menu_category", id, json!({}), now).await?;
+    tx.commit().await?;
+    state.menu_cache.invalidate(member.rid());
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A category's parent and station must be this restaurant's, and the parent chain must
+/// not loop back.
+async fn check_category_refs(state: &AppState, row: &CategoryRow) -> ApiResult<()> {
+    if let Some(station) = row.station_id {
+        if kds::station(&state.db, row.restaurant_id, station).await?.is_none() {
+            return Err(ApiError::validation("station_id", "no such station in this restaurant"));
+        }
+    }
+    let mut next = row.parent_id;
+    let mut hops = 0;
+    while let Some(pid) = next {
+        if pid == row.id || hops > 32 {
+            return Err(ApiError::validation("parent_id", "categories cannot nest in a loop"));
+        }
+        let parent = store::category(&state.db, row.restaurant_id, pid)
+            .await?
+            .ok_or_else(|| ApiError::validation("parent_id", "no such category in this restaurant"))?;
+        next = parent.parent_id;
+        hops += 1;
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------- items
+
+#[derive(Serialize, ToSchema)]
+pub struct Availability {
+    pub available: bool,
+    pub reason: Option<String>,
+    pub until: Option<DateTime<Utc>>,
+    /// The channels an 86 applies to; null for all.
+    #[schema(value_type = Option<Vec<String>>)]
+    pub channels: Option<Vec<brigade_domain::menu::Channel>>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ItemView {
+    pub id: Uuid,
+    pub category_id: Uuid,
+    pub name: String,
+    pub description: Option<String>,
+    pub price: i64,
+    pub cost: Option<i64>,
+    pub sku: Option<String>,
+    pub allergens: Vec<String>,
+    pub images: Vec<String>,
+    pub prep_minutes: i64,
+    pub is_active: bool,
+    pub station_id: Option<Uuid>,
+    pub sort_order: i64,
+    /// Per channel: `{"ubereats": {"enabled": true, "price": 1450}}`.
+    #[schema(value_type = Object)]
+    pub channels: ChannelSettings,
+    #[schema(value_type = Object)]
+    pub schedule: Schedule,
+    #[schema(value_type = Vec<Object>)]
+    pub modifier_groups: Vec<ModifierGroup>,
+    pub availability: Availability,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+pub fn item_view(i: ItemRow, now: DateTime<Utc>) -> ItemView {
+    let live = i.eighty_six.as_ref().map(|e| &e.0).filter(|e| e.until.is_none_or(|u| now < u));
+    let availability = match live {
+        Some(e) => Availability {
+            available: e.channels.is_some(),
+            reason: Some(e.reason.clone()),
+            until: e.until,
+            channels: e.channels.clone(),
+        },
+        None => Availability { available: i.is_active, reason: None, until: None, channels: None },
+    };
+    ItemView {
+        id: i.id,
+        category_id: i.category_id,
+        name: i.name,
+        description: i.description,
+        price: i.price,
+        cost: i.cost,
+        sku: i.sku,
+        allergens: i.allergens.0,
+        images: i.images.0,
+        prep_minutes: i.prep_minutes,
+        is_active: i.is_active,
+        station_id: i.station_id,
+        sort_order: i.sort_order,
+        channels: i.channels.0,
+        schedule: i.schedule.0,
+        modifier_groups: i.modifier_groups.0,
+        availability,
+        created_at: i.created_at,
+        updated_at: i.updated_at,
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct OptionInput {
+    /// Keep an option's id when editing, so orders and recipes that name it still do.
+    pub id: Option<Uuid>,
+    pub name: String,
+    #[serde(default)]
+    pub price_delta: i64,
+    pub is_active: Option<bool>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct GroupInput {
+    pub id: Option<Uuid>,
+    pub name: String,
+    #[serde(default)]
+    pub min: u32,
+    pub max: u32,
+    pub options: Vec<OptionInput>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ItemInput {
+    pub category_id: Uuid,
+    pub name: String,
+    pub description: Option<String>,
+    /// Minor units.
+    pub price: i64,
+    pub cost: Option<i64>,
+    pub sku: Option<String>,
+    #[serde(default)]
+    pub allergens: Vec<String>,
+    /// Image URLs.
+    #[serde(default)]
+    pub images: Vec<String>,
+    #[serde(default)]
+    pub prep_minutes: i64,
+    pub is_active: Option<bool>,
+    /// Sends this item to a station other than its category's.
+    pub station_id: Option<Uuid>,
+    #[serde(default)]
+    pub sort_order: i64,
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub channels: ChannelSettings,
+    /// `{"windows": [{"days": ["Mon", "Tue"], "start": "07:00:00", "end": "11:00:00"}]}`
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub schedule: Schedule,
+    #[serde(default)]
+    pub modifier_groups: Vec<GroupInput>,
+}
+
+const MAX_PRICE: i64 = 100_000_000;
+
+impl ItemInput {
+    /// Checks and normalises an item; `existing` keeps the 86 and creation time.
+    fn into_row(self, rid: Uuid, id: Uuid, existing: Option<&ItemRow>, now: DateTime<Utc>) -> ApiResult<ItemRow> {
+        if !(0..=MAX_PRICE).contains(&self.price) {
+            return Err(ApiError::validation("price", "a price is 0 or more minor units (cents), below 1,000,000.00"));
+        }
+        if self.cost.is_some_and(|c| !(0..=MAX_PRICE).contains(&c)) {
+            return Err(ApiError::validation("cost", "a cost is 0 or more minor units"));
+        }
+        if !(0..=24 * 60).contains(&self.prep_minutes) {
+            return Err(ApiError::validation("prep_minutes", "prep time is 0 to 1440 minutes"));
+        }
+        for url in &self.images {
+            if !(url.starts_with("https://") || url.starts_with("http://") || url.starts_with('/')) || url.len() > 2048
+            {
+                return Err(ApiError::validation("images", format!("'{url}' is not an image URL")));
+            }
+        }
+        self.schedule.validate()?;
+        let mut groups = Vec::with_capacity(self.modifier_groups.len());
+        for (gi, g) in self.modifier_groups.into_iter().enumerate() {
+            let at = |e: Invalid| ApiError::validation(format!("modifier_groups[{gi}]"), e.message);
+            let name = parse_name("name", &g.name).map_err(at)?;
+            let mut options = Vec::with_capacity(g.options.len());
+            for o in g.options {
+                if o.price_delta.abs() > MAX_PRICE {
+                    return Err(ApiError::validation(
+                        format!("modifier_groups[{gi}].options"),
+                        "price_delta is too large",
+                    ));
+                }
+                options.push(ModifierOption {
+                    id: o.id.unwrap_or_else(Uuid::now_v7),
+                    name: parse_name("name", &o.name).map_err(at)?,
+                    price_delta: Money(o.price_delta),
+                    is_active: o.is_active.unwrap_or(true),
+                });
+            }
+            let group = ModifierGroup { id: g.id.unwrap_or_else(Uuid::now_v7), name, min: g.min, max: g.max, options };
+            group.validate().map_err(at)?;
+            groups.push(group);
+        }
+        let mut option_ids: Vec<Uuid> = groups.iter().flat_map(|g| g.options.iter().map(|o| o.id)).collect();
+        let n = option_ids.len();
+        option_ids.sort();
+        option_ids.dedup();
+        if option_ids.len() != n {
+            return Err(ApiError::validation("modifier_groups", "an option id appears twice"));
+        }
+        let allergens: Vec<String> =
+            self.allergens.iter().map(|a| a.trim().to_lowercase()).filter(|a| !a.is_empty()).collect();
+        Ok(ItemRow {
+            id,
+            restaurant_id: rid,
+            category_id: self.category_id,
+            name: parse_name("name", &self.name)?,
+            description: clean(self.description),
+            price: self.price,
+            cost: self.cost,
+            sku: clean(self.sku),
+            allergens: DbJson(allergens),
+            images: DbJson(self.images),
+            prep_minutes: self.prep_minutes,
+            is_active: self.is_active.unwrap_or(true),
+            station_id: self.station_id,
+            sort_order: self.sort_order,
+            channels: DbJson(self.channels),
+            schedule: DbJson(self.schedule),
+            modifier_groups: DbJson(groups),
+            eighty_six: existing.and_then(|e| e.eighty_six.clone()),
+            created_at: existing.map(|e| e.created_at).unwrap_or(now),
+            updated_at: now,
+        })
+    }
+}
+
+async fn check_item_refs(state: &AppState, row: &ItemRow) -> ApiResult<()> {
+    if store::category(&state.db, row.restaurant_id, row.category_id).await?.is_none() {
+        return Err(ApiError::validation("category_id", "no such category in this restaurant"));
+    }
+    if let Some(station) = row.station_id {
+        if kds::station(&state.db, row.restaurant_id, station).await?.is_none() {
+            return Err(ApiError::validation("station_id", "no such station in this restaurant"));
+        }
+    }
+    Ok(())
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct ItemParams {
+    pub category_id: Option<Uuid>,
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+#[utoipa::path(get, path = "/v1/restaurants/{rid}/menu/items", tag = "menu", params(("rid" = Uuid, Path), ItemParams),
+    responses((status = 200, body = Page<ItemView>), (status = 404)), security(("bearer" = [])))]
+async fn list_items(
+    State(state): State<AppState>,
+    member: Member,
+    Query(params): Query<ItemParams>,
+) -> ApiResult<axum::Json<Page<ItemView>>> {
+    member.require(Permission::MenuRead)?;
+    let page = PageParams { limit: params.limit, cursor: params.cursor };
+    let limit = page.limit()?;
+    let filter = store::ItemFilter { category_id: params.category_id, after: page.cursor_uuid()?, limit: limit + 1 };
+    let rows = store::items(&state.db, member.rid(), &filter).await?;
+    let now = state.clock.now();
+    Ok(axum::Json(Page::from_rows(rows, limit, |i| i.id.to_string(), |i| item_view(i, now))))
+}
+
+#[utoipa::path(post, path = "/v1/restaurants/{rid}/menu/items", tag = "menu", params(("rid" = Uuid, Path)),
+    request_body = ItemInput,
+    responses((status = 201, body = ItemView), (status = 403), (status = 404), (status = 422)), security(("bearer" = [])))]
+async fn create_item(
+    State(state): State<AppState>,
+    member: Member,
+    Json(body): Json<ItemInput>,
+) -> ApiResult<(StatusCode, axum::Json<ItemView>)> {
+    member.require(Permission::MenuWrite)?;
+    let now = state.clock.now();
+    let row = body.into_row(member.rid(), Uuid::now_v7(), None, now)?;
+    check_item_refs(&state, &row).await?;
+    let mut tx = state.db.begin_for(member.rid()).await?;
+    store::insert_item(&mut tx, &row).await?;
+    let payload = json!({ "name": row.name, "price": row.price, "category_id": row.category_id });
+    record(&mut tx, &member, "menu.item_created", "menu_item", row.id, payload, now).await?;
+    tx.commit().await?;
+    state.menu_cache.invalidate(member.rid());
+    Ok((StatusCode::CREATED, axum::Json(item_view(row, now))))
+}
+
+#[utoipa::path(get, path = "/v1/restaurants/{rid}/menu/items/{id}", tag = "menu", params(("rid" = Uuid, Path), ("id" = Uuid, Path)),
+    responses((status = 200, body = ItemView), (status = 404)), security(("bearer" = [])))]
+async fn get_item(
+    State(state): State<AppState>,
+    member: Member,
+    Path(ids): Path<(Uuid, Uuid)>,
+) -> ApiResult<axum::Json<ItemView>> {
+    member.require(Permission::MenuRead)?;
+    let (_, id) = ids;
+    let row = store::item(&state.db, member.rid(), id).await?.ok_or_else(|| ApiError::not_found("menu item"))?;
+    Ok(axum::Json(item_view(row, state.clock.now())))
+}
+
+/// Replaces an item's fields (its 86 state is kept; use the availability route for that).
+#[utoipa::path(put, path = "/v1/restaurants/{rid}/menu/items/{id}", tag = "menu", params(("rid" = Uuid, Path), ("id" = Uuid, Path)),
+    request_body = ItemInput,
+    responses((status = 200, body = ItemView), (status = 403), (status = 404), (status = 422)), security(("bearer" = [])))]
+async fn update_item(
+    State(state): State<AppState>,
+    member: Member,
+    Path(ids): Path<(Uuid, Uuid)>,
+    Json(body): Json<ItemInput>,
+) -> ApiResult<axum::Json<ItemView>> {
+    member.require(Permission::MenuWrite)?;
+    let (_, id) = ids;
+    let existing = store::item(&state.db, member.rid(), id).await?.ok_or_else(|| ApiError::not_found("menu item"))?;
+    let now = state.clock.now();
+    let row = body.into_row(member.rid(), id, Some(&existing), now)?;
+    check_item_refs(&state, &row).await?;
+    let mut tx = state.db.begin_for(member.rid()).await?;
+    store::update_item(&mut tx, &row).await?;
+    let payload = json!({ "name": row.name, "price": row.price, "is_active": row.is_active });
+    record(&mut tx, &member, "menu.item_updated", "menu_item", row.id, payload, now).await?;
+    tx.commit().await?;
+    state.menu_cache.invalidate(member.rid());
+    Ok(axum::Json(item_view(row, now)))
+}
+
+/// Removes an item from the menu. Past orders that sold it keep it.
+#[utoipa::path(delete, path = "/v1/restaurants/{rid}/menu/items/{id}", tag = "menu", params(("rid" = Uuid, Path), ("id" = Uuid, Path)),
+    responses((status = 204), (status = 403), (status = 404)), security(("bearer" = [])))]
+async fn delete_item(
+    State(state): State<AppState>,
+    member: Member,
+    Path(ids): Path<(Uuid, Uuid)>,
+) -> ApiResult<StatusCode> {
+    member.require(Permission::MenuWrite)?;
+    let (_, id) = ids;
+    let now = state.clock.now();
+    let mut tx = state.db.begin_for(member.rid()).await?;
+    if !store::delete_item(&mut tx, member.rid(), id, now).await? {
+        return Err(ApiError::not_found("menu item"));
+    }
+    record(&mut tx, &member, "menu.item_deleted", "menu_item", id, json!({}), now).await?;
+    tx.commit().await?;
+    state.menu_cache.invalidate(member.rid());
+    Ok(StatusCode::NO_CONTENT)
+}
+
+// ---------------------------------------------------------------- 86
+
+/// `until`: a time, the string `"end_of_day"` (the restaurant's business day), or null
+/// (until someone brings it back).
+#[derive(Deserialize, ToSchema)]
+pub struct AvailabilityInput {
+    pub available: bool,
+    pub reason: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub until: Option<String>,
+    #[schema(value_type = Option<Vec<String>>)]
+    pub channels: Option<Vec<brigade_domain::menu::Channel>>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct BulkAvailabilityInput {
+    pub item_ids: Vec<Uuid>,
+    #[serde(flatten)]
+    pub change: AvailabilityInput,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct BulkResult {
+    pub updated: usize,
+}
+
+/// What an availability request asks for: `None` brings the item back.
+fn parse_eighty_six(
+    input: &AvailabilityInput,
+    now: DateTime<Utc>,
+    tz: Tz,
+    day_start: chrono::NaiveTime,
+) -> ApiResult<Option<EightySix>> {
+    if input.available {
+        return Ok(None);
+    }
+    let until = match input.until.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some("end_of_day") => Some(end_of_business_day(now, tz, day_start)),
+        Some(t) => {
+            let t = DateTime::parse_from_rfc3339(t)
+                .map_err(|_| ApiError::validation("until", "use an RFC 3339 time, \"end_of_day\" or null"))?
+                .with_timezone(&Utc);
+            if t <= now {
+                return Err(ApiError::validation("until", "that time has passed"));
+            }
+            Some(t)
+        }
+    };
+    let reason =
+        input.reason.as_deref().map(str::trim).filter(|r| !r.is_empty()).unwrap_or("86'd").chars().take(200).collect();
+    let channels = input.channels.clone().map(|mut c| {
+        c.sort();
+        c.dedup();
+        c
+    });
+    if channels.as_ref().is_some_and(Vec::is_empty) {
+        return Err(ApiError::validation("channels", "name at least one channel, or null for all"));
+    }
+    Ok(Some(EightySix { reason, until, channels }))
+}
+
+/// 86es an item (or brings it back) on every channel or some, at once.
+#[utoipa::path(post, path = "/v1/restaurants/{rid}/menu/items/{id}/availability", tag = "menu",
+    params(("rid" = Uuid, Path), ("id" = Uuid, Path)), request_body = AvailabilityInput,
+    responses((status = 200, body = ItemView), (status = 403), (status = 404), (status = 422)), security(("bearer" = [])))]
+async fn set_availability(
+    State(state): State<AppState>,
+    member: Member,
+    Path(ids): Path<(Uuid, Uuid)>,
+    Json(body): Json<AvailabilityInput>,
+) -> ApiResult<axum::Json<ItemView>> {
+    member.require(Permission::EightySix)?;
+    let (_, id) = ids;
+    let now = state.clock.now();
+    let mut tx = state.db.begin_for(member.rid()).await?;
+    let restaurant =
+        restaurants::get_tx(&mut tx, member.rid()).await?.ok_or_else(|| ApiError::not_found("restaurant"))?;
+    let tz = restaurant_tz(&restaurant)?;
+    let e = parse_eighty_six(&body, now, tz, restaurant.day_starts_at)?;
+    let changed = apply_eighty_six(&mut tx, member.rid(), &[id], e.as_ref(), member.actor(), now).await?;
+    if changed == 0 {
+        return Err(ApiError::not_found("menu item"));
+    }
+    let row = store::item_tx(&mut tx, member.rid(), id).await?.ok_or_else(|| ApiError::not_found("menu item"))?;
+    tx.commit().await?;
+    state.menu_cache.invalidate(member.rid());
+    state.wake_workers();
+    Ok(axum::Json(item_view(row, now)))
+}
+
+/// 86es (or brings back) many items in one change; an unknown id changes nothing (422).
+#[utoipa::path(post, path = "/v1/restaurants/{rid}/menu/bulk-availability", tag = "menu", params(("rid" = Uuid, Path)),
+    request_body = BulkAvailabilityInput,
+    responses((status = 200, body = BulkResult), (status = 403), (status = 404), (status = 422)), security(("bearer" = [])))]
+async fn bulk_availability(
+    State(state): State<AppState>,
+    member: Member,
+    Json(body): Json<BulkAvailabilityInput>,
+) -> ApiResult<axum::Json<BulkResult>> {
+    member.require(Permission::EightySix)?;
+    if body.item_ids.is_empty() || body.item_ids.len() > 500 {
+        return Err(ApiError::validation("item_ids", "give 1 to 500 item ids"));
+    }
+    let now = state.clock.now();
+    let mut tx = state.db.begin_for(member.rid()).await?;
+    let restaurant =
+        restaurants::get_tx(&mut tx, member.rid()).await?.ok_or_else(|| ApiError::not_found("restaurant"))?;
+    let tz = restaurant_tz(&restaurant)?;
+    let e = parse_eighty_six(&body.change, now, tz, restaurant.day_starts_at)?;
+    let mut ids = body.item_ids.clone();
+    ids.sort();
+    ids.dedup();
+    let updated = apply_eighty_six(&mut tx, member.rid(), &ids, e.as_ref(), member.actor(), now).await?;
+    if updated != ids.len() {
+        return Err(ApiError::validation("item_ids", "some ids are not items of this restaurant; nothing was changed"));
+    }
+    tx.commit().await?;
+    state.menu_cache.invalidate(member.rid());
+    state.wake_workers();
+    Ok(axum::Json(BulkResult { updated }))
+}
+
+/// Sets (or clears) the 86 of items in `tx`, with an event per item and, for a timed 86,
+/// a job that brings the item back when it runs out. Returns how many items exist.
+pub async fn apply_eighty_six(
+    tx: &mut Tx,
+    rid: Uuid,
+    ids: &[Uuid],
+    e: Option<&EightySix>,
+    actor: Actor,
+    now: DateTime<Utc>,
+) -> ApiResult<usize> {
+    let mut n = 0;
+    for id in ids {
+        let Some(item) = store::item_tx(tx, rid, *id).await? else { continue };
+        n += 1;
+        store::set_eighty_six(tx, rid, *id, e, now).await?;
+        let payload = json!({
+            "item_id": id,
+            "name": item.name,
+            "available": e.is_none(),
+            "reason": e.map(|e| e.reason.clone()),
+            "until": e.and_then(|e| e.until),
+            "channels": e.and_then(|e| e.channels.clone()),
+        });
+        events::record(
+            tx,
+            NewEvent {
+                restaurant_id: Some(rid),
+                kind: "menu.availability_changed",
+                entity: "menu_item",
+                entity_id: Some(*id),
+                actor,
+                payload,
+                at: now,
+            },
+        )
+        .await?;
+        if let Some(until) = e.and_then(|e| e.until) {
+            let key = format!("menu.restore:{id}:{}", until.timestamp_micros());
+            let job = RestoreItem { restaurant_id: rid, item_id: *id, until };
+            let opts = EnqueueOptions { run_at: until, idempotency_key: Some(&key), restaurant_id: Some(rid) };
+            enqueue(tx, &job, opts, now).await?;
+        }
+    }
+    Ok(n)
+}
+
+/// Brings an item back when its timed 86 runs out, unless the 86 was changed since.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct RestoreItem {
+    pub restaurant_id: Uuid,
+    pub item_id: Uuid,
+    pub until: DateTime<Utc>,
+}
+
+impl Job for RestoreItem {
+    const KIND: &'static str = "menu.restore_item";
+
+    async fn run(self, state: AppState) -> anyhow::Result<()> {
+        let now = state.clock.now();
+        let mut tx = state.db.begin_for(self.restaurant_id).await?;
+        let Some(item) = store::item_tx(&mut tx, self.restaurant_id, self.item_id).await? else { return Ok(()) };
+        let same = item.eighty_six.as_ref().is_some_and(|e| e.0.until == Some(self.until));
+        if !same || self.until > now {
+            return Ok(());
+        }
+        apply_eighty_six(&mut tx, self.restaurant_id, &[self.item_id], None, Actor::System, now)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        tx.commit().await?;
+        state.menu_cache.invalidate(self.restaurant_id);
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------- public menu
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct PublicMenuParams {
+    /// The channel asking (default `web`).
+    pub channel: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PublicOption {
+    pub id: Uuid,
+    pub name: String,
+    pub price_delta: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PublicGroup {
+    pub id: Uuid,
+    pub name: String,
+    pub min: u32,
+    pub max: u32,
+    pub options: Vec<PublicOption>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PublicItem {
+    pub id: Uuid,
+    pub name: String,
+    pub description: Option<String>,
+    /// The price on the asking channel.
+    pub price: i64,
+    pub allergens: Vec<String>,
+    pub images: Vec<String>,
+    pub prep_minutes: i64,
+    pub modifier_groups: Vec<PublicGroup>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PublicCategory {
+    pub id: Uuid,
+    pub parent_id: Option<Uuid>,
+    pub name: String,
+    pub description: Option<String>,
+    pub items: Vec<PublicItem>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PublicRestaurant {
+    pub id: Uuid,
+    pub name: String,
+    pub slug: String,
+    pub currency: String,
+    pub timezone: String,
+    pub tax_rate_bps: i64,
+    pub tax_inclusive: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PublicMenu {
+    pub restaurant: PublicRestaurant,
+    pub channel: String,
+    pub categories: Vec<PublicCategory>,
+    pub generated_at: DateTime<Utc>,
+}
+
+/// The menu a guest can order from now on a channel: only orderable items, at that
+/// channel's prices, with their modifier groups. No sign-in.
+#[utoipa::path(get, path = "/v1/public/restaurants/{slug}/menu", tag = "public", params(("slug" = String, Path), PublicMenuParams),
+    responses((status = 200, body = PublicMenu), (status = 404), (status = 422)))]
+async fn public_menu(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    Query(params): Query<PublicMenuParams>,
+) -> ApiResult<Response> {
+    let channel: brigade_domain::menu::Channel = params.channel.as_deref().unwrap_or("web").parse()?;
+    let restaurant = restaurants::by_slug(&state.db, &slug).await?.ok_or_else(|| ApiError::not_found("restaurant"))?;
+    let body = match state.menu_cache.get(restaurant.id, channel) {
+        Some(b) => b,
+        None => {
+            let generation = state.menu_cache.generation(restaurant.id);
+            let menu = build_public_menu(&state, restaurant, channel).await?;
+            let bytes: Arc<[u8]> = serde_json::to_vec(&menu).map_err(|e| ApiError::internal(e.to_string()))?.into();
+            state.menu_cache.put(menu.restaurant.id, channel, generation, bytes.clone());
+            bytes
+        }
+    };
+    let mut r = Response::new(Body::from(body.to_vec()));
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    Ok(r)
+}
+
+pub async fn build_public_menu(
+    state: &AppState,
+    restaurant: restaurants::RestaurantRow,
+    channel: brigade_domain::menu::Channel,
+) -> ApiResult<PublicMenu> {
+    let tz = restaurant_tz(&restaurant)?;
+    let now = state.clock.now();
+    let categories = store::categories(&state.db, restaurant.id).await?;
+    let items = store::all_items(&state.db, restaurant.id).await?;
+    let active: HashMap<Uuid, bool> = categories.iter().map(|c| (c.id, c.is_active)).collect();
+    let mut by_category: HashMap<Uuid, Vec<PublicItem>> = HashMap::new();
+    for i in items {
+        let sellable = Sellable {
+            is_active: i.is_active,
+            category_active: active.get(&i.category_id).copied().unwrap_or(false),
+            eighty_six: i.eighty_six.as_ref().map(|e| &e.0),
+            schedule: &i.schedule.0,
+            channels: &i.channels.0,
+        };
+        if is_orderable(&sellable, channel, now, tz).is_err() {
+            continue;
+        }
+        let price = channel_price(Money(i.price), &i.channels.0, channel).0;
+        let modifier_groups = i
+            .modifier_groups
+            .0
+            .iter()
+            .map(|g| PublicGroup {
+                id: g.id,
+                name: g.name.clone(),
+                min: g.min,
+                max: g.max,
+                options: g
+                    .options
+                    .iter()
+                    .filter(|o| o.is_active)
+                    .map(|o| PublicOption { id: o.id, name: o.name.clone(), price_delta: o.price_delta.0 })
+                    .collect(),
+            })
+            .collect();
+        by_category.entry(i.category_id).or_default().push(PublicItem {
+            id: i.id,
+            name: i.name,
+            description: i.description,
+            price,
+            allergens: i.allergens.0,
+            images: i.images.0,
+            prep_minutes: i.prep_minutes,
+            modifier_groups,
+        });
+    }
+    let categories = categories
+        .into_iter()
+        .filter(|c| c.is_active)
+        .filter_map(|c| {
+            let items = by_category.remove(&c.id)?;
+            Some(PublicCategory { id: c.id, parent_id: c.parent_id, name: c.name, description: c.description, items })
+        })
+        .collect();
+    Ok(PublicMenu {
+        restaurant: PublicRestaurant {
+            id: restaurant.id,
+            name: restaurant.name,
+            slug: restaurant.slug,
+            currency: restaurant.currency,
+            timezone: restaurant.timezone,
+            tax_rate_bps: restaurant.tax_rate_bps,
+            tax_inclusive: restaurant.tax_inclusive,
+        },
+        channel: channel.as_str().to_owned(),
+        categories,
+        generated_at: now,
+    })
+}
+
+/// Public menus as JSON bytes, per restaurant and channel. Every menu change bumps the
+/// restaurant's generation, which drops its entries; a menu built while a change landed
+/// is not stored (its generation is stale). Entries also expire after a few seconds so
+/// that schedule windows open and close on time, and so that other nodes' changes show.
+#[derive(Default)]
+pub struct MenuCache {
+    entries: RwLock<HashMap<(Uuid, brigade_domain::menu::Channel), CachedMenu>>,
+    generations: RwLock<HashMap<Uuid, u64>>,
+}
+
+/// A rendered menu: the generation it was built at, when, and its JSON.
+type CachedMenu = (u64, Instant, Arc<[u8]>);
+
+const MENU_TTL: Duration = Duration::from_secs(5);
+
+impl MenuCache {
+    pub fn generation(&self, rid: Uuid) -> u64 {
+        self.generations.read().get(&rid).copied().unwrap_or(0)
+    }
+
+    pub fn get(&self, rid: Uuid, channel: brigade_domain::menu::Channel) -> Option<Arc<[u8]>> {
+        let generation = self.generation(rid);
+        let entries = self.entries.read();
+        let (g, at, bytes) = entries.get(&(rid, channel))?;
+        (*g == generation && at.elapsed() < MENU_TTL).then(|| bytes.clone())
+    }
+
+    pub fn put(&self, rid: Uuid, channel: brigade_domain::menu::Channel, generation: u64, bytes: Arc<[u8]>) {
+        if self.generation(rid) != generation {
+            return;
+        }
+        self.entries.write().insert((rid, channel), (generation, Instant::now(), bytes));
+    }
+
+    pub fn invalidate(&self, rid: Uuid) {
+        *self.generations.write().entry(rid).or_insert(0) += 1;
+        self.entries.write().retain(|(r, _), _| *r != rid);
+    }
+}
+
+pub fn restaurant_tz(r: &restaurants::RestaurantRow) -> ApiResult<Tz> {
+    r.timezone.parse::<Tz>().map_err(|_| ApiError::internal(format!("restaurant {} has a bad time zone", r.id)))
+}
+
+fn clean(s: Option<String>) -> Option<String> {
+    s.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
+}
+
+async fn record(
+    tx: &mut Tx,
+    member: &Member,
+    kind: &str,
+    entity: &str,
+    id: Uuid,
+    payload: Value,
+    at: DateTime<Utc>,
+) -> ApiResult<()> {
+    events::record(
+        tx,
+        NewEvent {
+            restaurant_id: Some(member.rid()),
+            kind,
+            entity,
+            entity_id: Some(id),
+            actor: member.actor(),
+            payload,
+            at,
+        },
+    )
+    .await?;
+    Ok(())
+}

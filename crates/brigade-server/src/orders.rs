@@ -1,0 +1,867 @@
+//! Orders from every channel through one path.
+//!
+//! `place_order` is the one way an order is made, whoever sends it (staff, a guest at a
+//! table, a delivery app): it reads the items inside the order's transaction (share-locked
+//! on PostgreSQL, so an 86 that committed first always wins), checks each against the
+//! availability rule, prices it from the menu, numbers it for the business day, splits it
+//! into kitchen tickets by station, and writes it with its `order.new` event in one
+//! commit. Status changes go through the domain's state machine and write
+//! `order.status_changed`.
+
+use crate::auth::Member;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Json, Page, PageParams, Path, Query};
+use crate::menu::restaurant_tz;
+use crate::AppState;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use brigade_domain::auth::Permission;
+use brigade_domain::credentials::{new_secret, Phone};
+use brigade_domain::menu::{business_day, channel_price, is_orderable, Channel, Sellable};
+use brigade_domain::money::{Money, TaxRule};
+use brigade_domain::order::{parse_quantity, price_line, price_order, OrderStatus, OrderType, PricingError, MAX_LINES};
+use brigade_store::events::{self, Actor, NewEvent};
+use brigade_store::orders::{self as store, HistoryEntry, LineModifier, LineRow, OrderRow, StatusChange};
+use brigade_store::{is_unique_violation, kds, menu as menu_store, restaurants, tables, users, Tx};
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use sqlx::types::Json as DbJson;
+use std::collections::{BTreeSet, HashMap};
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_orders, create_order))
+        .routes(routes!(get_order, cancel_order))
+        .routes(routes!(change_status))
+        .routes(routes!(order_history))
+        .routes(routes!(assign_order))
+        .routes(routes!(order_queue))
+        .routes(routes!(order_stats))
+        .routes(routes!(public_order))
+}
+
+// ---------------------------------------------------------------- views
+
+#[derive(Serialize, ToSchema, Clone)]
+pub struct ModifierView {
+    pub option_id: Uuid,
+    pub group: String,
+    pub name: String,
+    pub price_delta: i64,
+}
+
+#[derive(Serialize, ToSchema, Clone)]
+pub struct LineView {
+    pub id: Uuid,
+    pub item_id: Uuid,
+    pub name: String,
+    pub quantity: i64,
+    pub unit_price: i64,
+    pub line_total: i64,
+    pub modifiers: Vec<ModifierView>,
+    pub notes: Option<String>,
+    pub station_id: Option<Uuid>,
+}
+
+impl From<LineRow> for LineView {
+    fn from(l: LineRow) -> Self {
+        LineView {
+            id: l.id,
+            item_id: l.item_id,
+            name: l.name,
+            quantity: l.quantity,
+            unit_price: l.unit_price,
+            line_total: l.line_total,
+            modifiers: l
+                .modifiers
+                .0
+                .into_iter()
+                .map(|m| ModifierView {
+                    option_id: m.option_id,
+                    group: m.group,
+                    name: m.name,
+                    price_delta: m.price_delta,
+                })
+                .collect(),
+            notes: l.notes,
+            station_id: l.station_id,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema, Clone)]
+pub struct OrderView {
+    pub id: Uuid,
+    pub number: i64,
+    pub business_day: chrono::NaiveDate,
+    pub status: String,
+    pub channel: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub table_id: Option<Uuid>,
+    #[schema(value_type = Option<Object>)]
+    pub customer: Option<Value>,
+    pub special_instructions: Option<String>,
+    pub items: Vec<LineView>,
+    pub subtotal: i64,
+    pub tax: i64,
+    pub total: i64,
+    pub currency: String,
+    pub estimated_ready_at: DateTime<Utc>,
+    pub ready_at: Option<DateTime<Utc>>,
+    pub completed_at: Option<DateTime<Utc>>,
+    pub cancel_reason: Option<String>,
+    pub assigned_to: Option<Uuid>,
+    /// Lets a guest follow this order without signing in.
+    pub tracking_key: String,
+    pub external_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+pub fn order_view(o: OrderRow, lines: Vec<LineRow>, currency: &str) -> OrderView {
+    OrderView {
+        id: o.id,
+        number: o.number,
+        business_day: o.business_day,
+        status: o.status,
+        channel: o.channel,
+        kind: o.kind,
+        table_id: o.table_id,
+        customer: o.customer.map(|c| c.0),
+        special_instructions: o.special_instructions,
+        items: lines.into_iter().map(LineView::from).collect(),
+        subtotal: o.subtotal,
+        tax: o.tax,
+        total: o.total,
+        currency: currency.to_owned(),
+        estimated_ready_at: o.estimated_ready_at,
+        ready_at: o.ready_at,
+        completed_at: o.completed_at,
+        cancel_reason: o.cancel_reason,
+        assigned_to: o.assigned_to,
+        tracking_key: o.tracking_key,
+        external_id: o.external_id,
+        created_at: o.created_at,
+        updated_at: o.updated_at,
+    }
+}
+
+async fn load_views(state: &AppState, rows: Vec<OrderRow>, currency: &str) -> ApiResult<Vec<OrderView>> {
+    let ids: Vec<Uuid> = rows.iter().map(|o| o.id).collect();
+    let mut lines: HashMap<Uuid, Vec<LineRow>> = HashMap::new();
+    for l in store::lines(&state.db, &ids).await? {
+        lines.entry(l.order_id).or_default().push(l);
+    }
+    Ok(rows
+        .into_iter()
+        .map(|o| {
+            let l = lines.remove(&o.id).unwrap_or_default();
+            order_view(o, l, currency)
+        })
+        .collect())
+}
+
+// ---------------------------------------------------------------- placing orders
+
+#[derive(Deserialize, ToSchema, Clone)]
+pub struct CustomerInput {
+    pub name: Option<String>,
+    pub phone: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema, Clone)]
+pub struct LineInput {
+    pub item_id: Uuid,
+    pub quantity: i64,
+    /// Chosen option ids; an option may repeat if its group's max allows.
+    #[serde(default)]
+    pub modifiers: Vec<Uuid>,
+    pub notes: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema, Clone)]
+pub struct OrderInput {
+    /// walk_in, qr, phone, web, voice, doordash, ubereats, grubhub or pos
+    pub channel: String,
+    /// dine_in, takeout or delivery
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub table_id: Option<Uuid>,
+    pub customer: Option<CustomerInput>,
+    pub items: Vec<LineInput>,
+    pub special_instructions: Option<String>,
+    /// The order's id on the platform it came from.
+    pub external_id: Option<String>,
+}
+
+/// Who placed an order, for the event log and the history.
+pub struct Placer {
+    pub actor: Actor,
+    pub idempotency_key: Option<String>,
+}
+
+/// Places an order: the one path for every channel.
+pub async fn place_order(state: &AppState, rid: Uuid, input: OrderInput, placer: Placer) -> ApiResult<OrderView> {
+    let channel: Channel = input.channel.parse()?;
+    let kind: OrderType = input.kind.parse()?;
+    if input.items.is_empty() {
+        return Err(ApiError::validation("items", "an order needs at least one item"));
+    }
+    if input.items.len() > MAX_LINES {
+        return Err(ApiError::validation("items", format!("an order has at most {MAX_LINES} lines")));
+    }
+    let mut quantities = Vec::with_capacity(input.items.len());
+    for (i, l) in input.items.iter().enumerate() {
+        quantities.push(
+            parse_quantity("quantity", l.quantity)
+                .map_err(|e| ApiError::validation(format!("items[{i}].quantity"), e.message))?,
+        );
+        if l.notes.as_deref().is_some_and(|n| n.chars().count() > 500) {
+            return Err(ApiError::validation(format!("items[{i}].notes"), "notes are at most 500 characters"));
+        }
+    }
+    if input.special_instructions.as_deref().is_some_and(|n| n.chars().count() > 1000) {
+        return Err(ApiError::validation("special_instructions", "at most 1000 characters"));
+    }
+    let customer = match &input.customer {
+        Some(c) => {
+            let phone = c.phone.as_deref().filter(|p| !p.trim().is_empty()).map(Phone::parse).transpose()?;
+            let name = c
+                .name
+                .as_deref()
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+                .map(|n| n.chars().take(200).collect::<String>());
+            Some(json!({ "name": name, "phone": phone.map(|p| p.as_str().to_owned()) }))
+        }
+        None => None,
+    };
+    let now = state.clock.now();
+    let mut tx = state.db.begin_for(rid).await?;
+    if let Some(key) = &placer.idempotency_key {
+        if let Some(existing) = store::by_idempotency_key(&mut tx, rid, key).await? {
+            drop(tx);
+            return existing_view(state, existing).await;
+        }
+    }
+    let restaurant = restaurants::get_tx(&mut tx, rid).await?.ok_or_else(|| ApiError::not_found("restaurant"))?;
+    let tz = restaurant_tz(&restaurant)?;
+    if let Some(table) = input.table_id {
+        if tables::get(&state.db, rid, table).await?.is_none() {
+            return Err(ApiError::validation("table_id", "no such table in this restaurant"));
+        }
+    }
+    let ids: Vec<Uuid> = input.items.iter().map(|l| l.item_id).collect();
+    let items: HashMap<Uuid, menu_store::ItemRow> =
+        menu_store::items_for_order(&mut tx, rid, &ids).await?.into_iter().map(|i| (i.id, i)).collect();
+    let categories: HashMap<Uuid, menu_store::CategoryRow> =
+        menu_store::categories(&state.db, rid).await?.into_iter().map(|c| (c.id, c)).collect();
+
+    let mut priced = Vec::with_capacity(input.items.len());
+    let mut max_prep = 0i64;
+    for (i, line) in input.items.iter().enumerate() {
+        let item = items.get(&line.item_id).ok_or_else(|| {
+            ApiError::validation(format!("items[{i}].item_id"), format!("{} is not on this menu", line.item_id))
+        })?;
+        let category = categories.get(&item.category_id);
+        let sellable = Sellable {
+            is_active: item.is_active,
+            category_active: category.is_some_and(|c| c.is_active),
+            eighty_six: item.eighty_six.as_ref().map(|e| &e.0),
+            schedule: &item.schedule.0,
+            channels: &item.channels.0,
+        };
+        if let Err(why) = is_orderable(&sellable, channel, now, tz) {
+            let until = match &why {
+                brigade_domain::menu::Unavailable::EightySixed { until, .. } => *until,
+                _ => None,
+            };
+            let when = until.map(|u| format!(" until {}", u.with_timezone(&tz).format("%H:%M"))).unwrap_or_default();
+            return Err(ApiError::Conflict {
+                code: "item_unavailable",
+                message: format!("item '{}' is unavailable ({}){when}", item.name, why.reason()),
+                details: json!({ "item_id": item.id, "name": item.name, "reason": why.reason(), "until": until, "index": i }),
+            });
+        }
+        let base = channel_price(Money(item.price), &item.channels.0, channel);
+        let p = price_line(item.id, base, &item.modifier_groups.0, &line.modifiers, quantities[i]).map_err(
+            |e| match e {
+                PricingError::Modifier(m) => {
+                    ApiError::validation(format!("items[{i}].modifiers"), format!("{}: {m}", item.name))
+                }
+                PricingError::Overflow => ApiError::validation("items", "the order's total is too large"),
+            },
+        )?;
+        max_prep = max_prep.max(item.prep_minutes);
+        let station = item.station_id.or_else(|| category.and_then(|c| c.station_id));
+        priced.push((p, item.name.clone(), station, line.notes.clone()));
+    }
+    let tax = TaxRule { rate_bps: restaurant.tax_rate_bps, inclusive: restaurant.tax_inclusive };
+    let totals = price_order(&priced.iter().map(|(p, ..)| p.clone()).collect::<Vec<_>>(), tax)
+        .map_err(|_| ApiError::validation("items", "the order's total is too large"))?;
+
+    let day = business_day(now, tz, restaurant.day_starts_at);
+    let number = store::next_number(&mut tx, rid, day).await?;
+    let ahead = store::open_count(&mut tx, rid).await?;
+    let order = OrderRow {
+        id: Uuid::now_v7(),
+        restaurant_id: rid,
+        number,
+        business_day: day,
+        channel: channel.as_str().to_owned(),
+        kind: kind.as_str().to_owned(),
+        status: OrderStatus::Received.as_str().to_owned(),
+        table_id: input.table_id,
+        customer: customer.map(DbJson),
+        special_instructions: input.special_instructions.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()),
+        subtotal: totals.subtotal.0,
+        tax: totals.tax.0,
+        total: totals.total.0,
+        estimated_ready_at: estimate_ready(now, max_prep, ahead),
+        ready_at: None,
+        completed_at: None,
+        cancel_reason: None,
+        assigned_to: None,
+        tracking_key: new_secret("").chars().take(22).collect(),
+        idempotency_key: placer.idempotency_key.clone(),
+        external_id: input.external_id.map(|s| s.chars().take(200).collect()),
+        created_by: placer.actor.encode(),
+        created_at: now,
+        updated_at: now,
+    };
+    if let Err(e) = store::insert(&mut tx, &order).await {
+        if is_unique_violation(&e) && placer.idempotency_key.is_some() {
+            // A concurrent request with the same key won; answer with its order.
+            drop(tx);
+            let mut tx = state.db.begin_for(rid).await?;
+            let key = placer.idempotency_key.as_deref().unwrap_or_default();
+            let existing = store::by_idempotency_key(&mut tx, rid, key)
+                .await?
+                .ok_or_else(|| ApiError::internal("idempotent order vanished"))?;
+            drop(tx);
+            return existing_view(state, existing).await;
+        }
+        return Err(e.into());
+    }
+    let mut lines = Vec::with_capacity(priced.len());
+    let mut stations = BTreeSet::new();
+    for (pos, (p, name, station, notes)) in priced.into_iter().enumerate() {
+        let line = LineRow {
+            id: Uuid::now_v7(),
+            order_id: order.id,
+            restaurant_id: rid,
+            position: pos as i64,
+            item_id: p.item_id,
+            name,
+            quantity: i64::from(p.quantity),
+            unit_price: p.unit_price.0,
+            line_total: p.line_total.0,
+            modifiers: DbJson(
+                p.modifiers
+                    .into_iter()
+                    .map(|(option_id, group, name, delta)| LineModifier {
+                        option_id,
+                        group,
+                        name,
+                        price_delta: delta.0,
+                    })
+                    .collect(),
+            ),
+            notes: notes.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()),
+            station_id: station,
+        };
+        store::insert_line(&mut tx, &line).await?;
+        stations.insert(station);
+        lines.push(line);
+    }
+    let actor = placer.actor.encode();
+    let entry = HistoryEntry {
+        restaurant_id: rid,
+        order_id: order.id,
+        from: None,
+        to: "received",
+        actor: &actor,
+        reason: None,
+        at: now,
+    };
+    store::insert_history(&mut tx, &entry).await?;
+    let mut tickets = Vec::new();
+    for station in stations {
+        let id = kds::insert_ticket(&mut tx, rid, order.id, station, now).await?;
+        tickets.push(json!({ "id": id, "station_id": station }));
+    }
+    let view = order_view(order, lines, &restaurant.currency);
+    let mut payload = serde_json::to_value(&view).map_err(|e| ApiError::internal(e.to_string()))?;
+    if let Some(obj) = payload.as_object_mut() {
+        obj.remove("tracking_key");
+        obj.insert("tickets".into(), json!(tickets));
+    }
+    events::record(
+        &mut tx,
+        NewEvent {
+            restaurant_id: Some(rid),
+            kind: "order.new",
+            entity: "order",
+            entity_id: Some(view.id),
+            actor: placer.actor,
+            payload,
+            at: now,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(view)
+}
+
+async fn existing_view(state: &AppState, order: OrderRow) -> ApiResult<OrderView> {
+    let currency = restaurants::get(&state.db, order.restaurant_id).await?.map(|r| r.currency).unwrap_or_default();
+    let lines = store::lines(&state.db, &[order.id]).await?;
+    Ok(order_view(order, lines, &currency))
+}
+
+/// When an order should be ready: its slowest item's prep time, plus two minutes for each
+/// order the kitchen already has in hand, capped at two hours of queue.
+pub fn estimate_ready(now: DateTime<Utc>, max_prep_minutes: i64, orders_ahead: i64) -> DateTime<Utc> {
+    now + Duration::minutes(max_prep_minutes.max(1) + (orders_ahead * 2).min(120))
+}
+
+#[utoipa::path(post, path = "/v1/restaurants/{rid}/orders", tag = "orders", params(("rid" = Uuid, Path)),
+    request_body = OrderInput,
+    responses((status = 201, body = OrderView), (status = 403), (status = 404),
+              (status = 409, description = "an item is unavailable (code item_unavailable)"), (status = 422)),
+    security(("bearer" = [])))]
+async fn create_order(
+    State(state): State<AppState>,
+    member: Member,
+    headers: HeaderMap,
+    Json(body): Json<OrderInput>,
+) -> ApiResult<(StatusCode, axum::Json<OrderView>)> {
+    member.require(Permission::OrdersWrite)?;
+    let key = headers.get(crate::idempotency::HEADER).and_then(|v| v.to_str().ok()).map(|k| k.trim().to_owned());
+    let view = place_order(&state, member.rid(), body, Placer { actor: member.actor(), idempotency_key: key }).await?;
+    Ok((StatusCode::CREATED, axum::Json(view)))
+}
+
+// ---------------------------------------------------------------- reading orders
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct OrderParams {
+    pub status: Option<String>,
+    pub channel: Option<String>,
+    /// Only orders placed at or after this time.
+    pub since: Option<DateTime<Utc>>,
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+#[utoipa::path(get, path = "/v1/restaurants/{rid}/orders", tag = "orders", params(("rid" = Uuid, Path), OrderParams),
+    responses((status = 200, body = Page<OrderView>), (status = 403), (status = 404), (status = 422)), security(("bearer" = [])))]
+async fn list_orders(
+    State(state): State<AppState>,
+    member: Member,
+    Query(p): Query<OrderParams>,
+) -> ApiResult<axum::Json<Page<OrderView>>> {
+    member.require(Permission::OrdersRead)?;
+    let status = p.status.as_deref().map(str::parse::<OrderStatus>).transpose()?;
+    let channel = p.channel.as_deref().map(str::parse::<Channel>).transpose()?;
+    let page = PageParams { limit: p.limit, cursor: p.cursor };
+    let limit = page.limit()?;
+    let filter = store::OrderFilter {
+        status: status.map(OrderStatus::as_str),
+        channel: channel.map(Channel::as_str),
+        since: p.since,
+        before: page.cursor_uuid()?,
+        open_only: false,
+        limit: limit + 1,
+    };
+    let mut rows = store::list(&state.db, member.rid(), &filter).await?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let next_cursor = if more { rows.last().map(|o| o.id.to_string()) } else { None };
+    let currency = currency_of(&state, member.rid()).await?;
+    Ok(axum::Json(Page { items: load_views(&state, rows, &currency).await?, next_cursor }))
+}
+
+async fn currency_of(state: &AppState, rid: Uuid) -> ApiResult<String> {
+    Ok(restaurants::get(&state.db, rid).await?.map(|r| r.currency).unwrap_or_default())
+}
+
+#[utoipa::path(get, path = "/v1/restaurants/{rid}/orders/{id}", tag = "orders", params(("rid" = Uuid, Path), ("id" = Uuid, Path)),
+    responses((status = 200, body = OrderView), (status = 404)), security(("bearer" = [])))]
+async fn get_order(
+    State(state): State<AppState>,
+    member: Member,
+    Path(ids): Path<(Uuid, Uuid)>,
+) -> ApiResult<axum::Json<OrderView>> {
+    member.require(Permission::OrdersRead)?;
+    let (_, id) = ids;
+    let row = store::get(&state.db, member.rid(), id).await?.ok_or_else(|| ApiError::not_found("order"))?;
+    let currency = currency_of(&state, member.rid()).await?;
+    Ok(axum::Json(load_views(&state, vec![row], &currency).await?.remove(0)))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct HistoryView {
+    pub from: Option<String>,
+    pub to: String,
+    /// `user:{id}`, `api_key:{id}`, `guest` or `system`.
+    pub by: String,
+    pub reason: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+#[utoipa::path(get, path = "/v1/restaurants/{rid}/orders/{id}/history", tag = "orders",
+    params(("rid" = Uuid, Path), ("id" = Uuid, Path)),
+    responses((status = 200, body = Vec<HistoryView>), (status = 404)), security(("bearer" = [])))]
+async fn order_history(
+    State(state): State<AppState>,
+    member: Member,
+    Path(ids): Path<(Uuid, Uuid)>,
+) -> ApiResult<axum::Json<Vec<HistoryView>>> {
+    member.require(Permission::OrdersRead)?;
+    let (_, id) = ids;
+    store::get(&state.db, member.rid(), id).await?.ok_or_else(|| ApiError::not_found("order"))?;
+    let rows = store::history(&state.db, member.rid(), id).await?;
+    Ok(axum::Json(
+        rows.into_iter()
+            .map(|h| HistoryView { from: h.from_status, to: h.to_status, by: h.actor, reason: h.reason, at: h.at })
+            .collect(),
+    ))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct QueueParams {
+    pub limit: Option<i64>,
+}
+
+/// Open orders, oldest first.
+#[utoipa::path(get, path = "/v1/restaurants/{rid}/orders/queue", tag = "orders", params(("rid" = Uuid, Path), QueueParams),
+    responses((status = 200, body = Page<OrderView>), (status = 404)), security(("bearer" = [])))]
+async fn order_queue(
+    State(state): State<AppState>,
+    member: Member,
+    Query(p): Query<QueueParams>,
+) -> ApiResult<axum::Json<Page<OrderView>>> {
+    if !member.allows(Permission::OrdersRead) && !member.allows(Permission::KitchenWork) {
+        member.require(Permission::OrdersRead)?;
+    }
+    let limit = PageParams { limit: p.limit, cursor: None }.limit()?;
+    let rows = store::queue(&state.db, member.rid(), limit).await?;
+    let currency = currency_of(&state, member.rid()).await?;
+    Ok(axum::Json(Page { items: load_views(&state, rows, &currency).await?, next_cursor: None }))
+}
+
+#[derive(Serialize, ToSchema, Default)]
+pub struct ChannelStats {
+    pub orders: i64,
+    pub sales: i64,
+    /// Average minutes from order to ready, over orders that reached ready.
+    pub avg_ticket_minutes: Option<f64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct StatsView {
+    pub business_day: chrono::NaiveDate,
+    pub orders: i64,
+    pub cancelled: i64,
+    pub open: i64,
+    /// Sum of totals of orders not cancelled, minor units.
+    pub sales: i64,
+    pub average_order: Option<i64>,
+    pub avg_ticket_minutes: Option<f64>,
+    pub by_channel: HashMap<String, ChannelStats>,
+    pub by_status: HashMap<String, i64>,
+}
+
+/// Today's numbers (the restaurant's business day).
+#[utoipa::path(get, path = "/v1/restaurants/{rid}/orders/stats", tag = "orders", params(("rid" = Uuid, Path)),
+    responses((status = 200, body = StatsView), (status = 404)), security(("bearer" = [])))]
+async fn order_stats(State(state): State<AppState>, member: Member) -> ApiResult<axum::Json<StatsView>> {
+    member.require(Permission::OrdersRead)?;
+    let r = restaurants::get(&state.db, member.rid()).await?.ok_or_else(|| ApiError::not_found("restaurant"))?;
+    let day = business_day(state.clock.now(), restaurant_tz(&r)?, r.day_starts_at);
+    let rows = store::day_stats(&state.db, member.rid(), day).await?;
+    let mut v = StatsView {
+        business_day: day,
+        orders: 0,
+        cancelled: 0,
+        open: 0,
+        sales: 0,
+        average_order: None,
+        avg_ticket_minutes: None,
+        by_channel: HashMap::new(),
+        by_status: HashMap::new(),
+    };
+    let mut ticket_minutes: Vec<f64> = Vec::new();
+    let mut per_channel_minutes: HashMap<String, Vec<f64>> = HashMap::new();
+    for row in rows {
+        v.orders += 1;
+        *v.by_status.entry(row.status.clone()).or_default() += 1;
+        let c = v.by_channel.entry(row.channel.clone()).or_default();
+        c.orders += 1;
+        if row.status == "cancelled" {
+            v.cancelled += 1;
+            continue;
+        }
+        if matches!(row.status.as_str(), "received" | "accepted" | "preparing" | "ready") {
+            v.open += 1;
+        }
+        v.sales += row.total;
+        c.sales += row.total;
+        if let Some(ready) = row.ready_at {
+            let m = (ready - row.created_at).num_seconds() as f64 / 60.0;
+            ticket_minutes.push(m);
+            per_channel_minutes.entry(row.channel).or_default().push(m);
+        }
+    }
+    let served = v.orders - v.cancelled;
+    v.average_order = (served > 0).then(|| v.sales / served);
+    v.avg_ticket_minutes = mean(&ticket_minutes);
+    for (channel, minutes) in per_channel_minutes {
+        if let Some(c) = v.by_channel.get_mut(&channel) {
+            c.avg_ticket_minutes = mean(&minutes);
+        }
+    }
+    Ok(axum::Json(v))
+}
+
+fn mean(xs: &[f64]) -> Option<f64> {
+    (!xs.is_empty()).then(|| (xs.iter().sum::<f64>() / xs.len() as f64 * 10.0).round() / 10.0)
+}
+
+// ---------------------------------------------------------------- changing orders
+
+#[derive(Deserialize, ToSchema)]
+pub struct StatusInput {
+    pub status: String,
+    pub reason: Option<String>,
+}
+
+/// Moves an order through its states. An invalid step is 409 `invalid_transition`.
+#[utoipa::path(post, path = "/v1/restaurants/{rid}/orders/{id}/status", tag = "orders",
+    params(("rid" = Uuid, Path), ("id" = Uuid, Path)), request_body = StatusInput,
+    responses((status = 200, body = OrderView), (status = 403), (status = 404), (status = 409), (status = 422)),
+    security(("bearer" = [])))]
+async fn change_status(
+    State(state): State<AppState>,
+    member: Member,
+    Path(ids): Path<(Uuid, Uuid)>,
+    Json(body): Json<StatusInput>,
+) -> ApiResult<axum::Json<OrderView>> {
+    let (_, id) = ids;
+    let to: OrderStatus = body.status.parse()?;
+    let kitchen_step = matches!(to, OrderStatus::Accepted | OrderStatus::Preparing | OrderStatus::Ready);
+    if !(member.allows(Permission::OrdersWrite) || kitchen_step && member.allows(Permission::KitchenWork)) {
+        member.require(Permission::OrdersWrite)?;
+    }
+    let now = state.clock.now();
+    let mut tx = state.db.begin_for(member.rid()).await?;
+    let order = store::get_for_update(&mut tx, member.rid(), id).await?.ok_or_else(|| ApiError::not_found("order"))?;
+    let order = transition(&mut tx, order, to, body.reason.as_deref(), member.actor(), now).await?;
+    tx.commit().await?;
+    let currency = currency_of(&state, member.rid()).await?;
+    Ok(axum::Json(load_views(&state, vec![order], &currency).await?.remove(0)))
+}
+
+/// Cancels an order (not after it is completed).
+#[utoipa::path(delete, path = "/v1/restaurants/{rid}/orders/{id}", tag = "orders",
+    params(("rid" = Uuid, Path), ("id" = Uuid, Path)),
+    responses((status = 200, body = OrderView), (status = 403), (status = 404), (status = 409)), security(("bearer" = [])))]
+async fn cancel_order(
+    State(state): State<AppState>,
+    member: Member,
+    Path(ids): Path<(Uuid, Uuid)>,
+) -> ApiResult<axum::Json<OrderView>> {
+    member.require(Permission::OrdersWrite)?;
+    let (_, id) = ids;
+    let now = state.clock.now();
+    let mut tx = state.db.begin_for(member.rid()).await?;
+    let order = store::get_for_update(&mut tx, member.rid(), id).await?.ok_or_else(|| ApiError::not_found("order"))?;
+    let order = transition(&mut tx, order, OrderStatus::Cancelled, Some("cancelled"), member.actor(), now).await?;
+    tx.commit().await?;
+    let currency = currency_of(&state, member.rid()).await?;
+    Ok(axum::Json(load_views(&state, vec![order], &currency).await?.remove(0)))
+}
+
+/// Applies one status change in `tx`: the state machine's check, the row, the history,
+/// the tickets (closed when the order is done or cancelled), and the event.
+pub async fn transition(
+    tx: &mut Tx,
+    mut order: OrderRow,
+    to: OrderStatus,
+    reason: Option<&str>,
+    actor: Actor,
+    now: DateTime<Utc>,
+) -> ApiResult<OrderRow> {
+    let from: OrderStatus = order.status.parse()?;
+    from.transition(to).map_err(|e| ApiError::Conflict {
+        code: "invalid_transition",
+        message: e.to_string(),
+        details: json!({ "from": from, "to": to }),
+    })?;
+    let reason = reason.map(str::trim).filter(|r| !r.is_empty()).map(|r| r.chars().take(300).collect::<String>());
+    let cancel_reason = (to == OrderStatus::Cancelled).then(|| reason.clone().unwrap_or_else(|| "cancelled".into()));
+    let change = StatusChange {
+        to: to.as_str(),
+        cancel_reason: cancel_reason.as_deref(),
+        ready_at: (to == OrderStatus::Ready).then_some(now),
+        completed_at: (to == OrderStatus::Completed).then_some(now),
+        at: now,
+    };
+    if !store::set_status(tx, order.id, from.as_str(), &change).await? {
+        return Err(ApiError::conflict("conflict", "the order changed meanwhile; reload it"));
+    }
+    let actor_s = actor.encode();
+    let entry = HistoryEntry {
+        restaurant_id: order.restaurant_id,
+        order_id: order.id,
+        from: Some(from.as_str()),
+        to: to.as_str(),
+        actor: &actor_s,
+        reason: reason.as_deref(),
+        at: now,
+    };
+    store::insert_history(tx, &entry).await?;
+    if to.is_final() {
+        kds::close_tickets_of_order(tx, order.id, &actor_s, now).await?;
+    }
+    events::record(
+        tx,
+        NewEvent {
+            restaurant_id: Some(order.restaurant_id),
+            kind: "order.status_changed",
+            entity: "order",
+            entity_id: Some(order.id),
+            actor,
+            payload: json!({ "order_id": order.id, "number": order.number, "from": from, "to": to, "reason": reason }),
+            at: now,
+        },
+    )
+    .await?;
+    order.status = to.as_str().to_owned();
+    order.updated_at = now;
+    if to == OrderStatus::Ready {
+        order.ready_at = Some(now);
+    }
+    if to == OrderStatus::Completed {
+        order.completed_at = Some(now);
+    }
+    if let Some(r) = cancel_reason {
+        order.cancel_reason = Some(r);
+    }
+    Ok(order)
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct AssignInput {
+    /// A member of this restaurant, or null to unassign.
+    pub user_id: Option<Uuid>,
+}
+
+#[utoipa::path(post, path = "/v1/restaurants/{rid}/orders/{id}/assign", tag = "orders",
+    params(("rid" = Uuid, Path), ("id" = Uuid, Path)), request_body = AssignInput,
+    responses((status = 200, body = OrderView), (status = 403), (status = 404), (status = 422)), security(("bearer" = [])))]
+async fn assign_order(
+    State(state): State<AppState>,
+    member: Member,
+    Path(ids): Path<(Uuid, Uuid)>,
+    Json(body): Json<AssignInput>,
+) -> ApiResult<axum::Json<OrderView>> {
+    member.require(Permission::OrdersWrite)?;
+    let (_, id) = ids;
+    if let Some(uid) = body.user_id {
+        if users::role_in(&state.db, member.rid(), uid).await?.is_none() {
+            return Err(ApiError::validation("user_id", "not a member of this restaurant"));
+        }
+    }
+    let now = state.clock.now();
+    let mut tx = state.db.begin_for(member.rid()).await?;
+    let mut order =
+        store::get_for_update(&mut tx, member.rid(), id).await?.ok_or_else(|| ApiError::not_found("order"))?;
+    store::assign(&mut tx, member.rid(), id, body.user_id, now).await?;
+    events::record(
+        &mut tx,
+        NewEvent {
+            restaurant_id: Some(member.rid()),
+            kind: "order.assigned",
+            entity: "order",
+            entity_id: Some(id),
+            actor: member.actor(),
+            payload: json!({ "order_id": id, "number": order.number, "assigned_to": body.user_id }),
+            at: now,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    order.assigned_to = body.user_id;
+    order.updated_at = now;
+    let currency = currency_of(&state, member.rid()).await?;
+    Ok(axum::Json(load_views(&state, vec![order], &currency).await?.remove(0)))
+}
+
+// ---------------------------------------------------------------- guests
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct TrackingParams {
+    /// The tracking key given when the order was placed.
+    pub key: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PublicOrderView {
+    pub id: Uuid,
+    pub number: i64,
+    pub status: String,
+    pub items: Vec<LineView>,
+    pub subtotal: i64,
+    pub tax: i64,
+    pub total: i64,
+    pub currency: String,
+    pub estimated_ready_at: DateTime<Utc>,
+    pub ready_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<OrderView> for PublicOrderView {
+    fn from(o: OrderView) -> Self {
+        PublicOrderView {
+            id: o.id,
+            number: o.number,
+            status: o.status,
+            items: o.items,
+            subtotal: o.subtotal,
+            tax: o.tax,
+            total: o.total,
+            currency: o.currency,
+            estimated_ready_at: o.estimated_ready_at,
+            ready_at: o.ready_at,
+            created_at: o.created_at,
+            updated_at: o.updated_at,
+        }
+    }
+}
+
+/// A guest follows their order with its tracking key. A wrong key is a 404.
+#[utoipa::path(get, path = "/v1/public/orders/{id}", tag = "public", params(("id" = Uuid, Path), TrackingParams),
+    responses((status = 200, body = PublicOrderView), (status = 404)))]
+async fn public_order(
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+    Query(p): Query<TrackingParams>,
+) -> ApiResult<axum::Json<PublicOrderView>> {
+    let order = store::by_id(&state.db, id).await?.ok_or_else(|| ApiError::not_found("order"))?;
+    if !constant_time_eq(order.tracking_key.as_bytes(), p.key.as_bytes()) {
+        return Err(ApiError::not_found("order"));
+    }
+    Ok(axum::Json(existing_view(&state, order).await?.into()))
+}
+
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}

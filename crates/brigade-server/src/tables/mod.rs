@@ -1,0 +1,408 @@
+//! Tables and QR ordering. Each table's card carries a QR code for
+//! `{public_base_url}/t/{token}`, where the token names the table and its QR version and
+//! is HMAC-signed (`brigade_domain::qr`). Rotating a table's code bumps the version, so
+//! every older print stops working. Guests reach the table's menu and order from it
+//! without signing in; their orders go through the same `place_order` as everyone's.
+
+mod png;
+
+use crate::auth::Member;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Json, Page, Path};
+use crate::orders::{place_order, CustomerInput, LineInput, OrderInput, Placer};
+use crate::AppState;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::Response;
+use brigade_domain::auth::Permission;
+use brigade_domain::credentials::parse_name;
+use brigade_domain::qr;
+use brigade_store::events::{self, Actor, NewEvent};
+use brigade_store::tables::{self as store, TableRow};
+use brigade_store::{restaurants, Tx};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_tables, create_table))
+        .routes(routes!(update_table, delete_table))
+        .routes(routes!(qr_svg))
+        .routes(routes!(qr_png))
+        .routes(routes!(rotate_qr))
+        .routes(routes!(public_table))
+        .routes(routes!(public_order))
+}
+
+const STATUSES: [&str; 4] = ["available", "occupied", "reserved", "out_of_service"];
+
+#[derive(Serialize, ToSchema)]
+pub struct TableView {
+    pub id: Uuid,
+    pub name: String,
+    pub capacity: i64,
+    /// available, occupied, reserved or out_of_service
+    pub status: String,
+    /// What the table's QR code encodes.
+    pub qr_url: String,
+    pub qr_version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+fn token_of(state: &AppState, t: &TableRow) -> String {
+    qr::sign(&state.qr_key, t.id, t.qr_version as u32)
+}
+
+fn qr_url(state: &AppState, t: &TableRow) -> String {
+    format!("{}/t/{}", state.config.public_base_url.trim_end_matches('/'), token_of(state, t))
+}
+
+fn view(state: &AppState, t: TableRow) -> TableView {
+    TableView {
+        qr_url: qr_url(state, &t),
+        id: t.id,
+        name: t.name,
+        capacity: t.capacity,
+        status: t.status,
+        qr_version: t.qr_version,
+        created_at: t.created_at,
+        updated_at: t.updated_at,
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct TableInput {
+    pub name: String,
+    pub capacity: Option<i64>,
+    pub status: Option<String>,
+}
+
+impl TableInput {
+    fn apply(self, t: &mut TableRow) -> ApiResult<()> {
+        t.name = parse_name("name", &self.name)?;
+        if let Some(c) = self.capacity {
+            if !(1..=100).contains(&c) {
+                return Err(ApiError::validation("capacity", "a table seats 1 to 100"));
+            }
+            t.capacity = c;
+        }
+        if let Some(s) = self.status {
+            if !STATUSES.contains(&s.as_str()) {
+                return Err(ApiError::validation("status", format!("use one of {}", STATUSES.join(", "))));
+            }
+            t.status = s;
+        }
+        Ok(())
+    }
+}
+
+#[utoipa::path(get, path = "/v1/restaurants/{rid}/tables", tag = "tables", params(("rid" = Uuid, Path)),
+    responses((status = 200, body = Page<TableView>), (status = 404)), security(("bearer" = [])))]
+async fn list_tables(State(state): State<AppState>, member: Member) -> ApiResult<axum::Json<Page<TableView>>> {
+    member.require(Permission::RestaurantRead)?;
+    let rows = store::list(&state.db, member.rid()).await?;
+    Ok(axum::Json(Page { items: rows.into_iter().map(|t| view(&state, t)).collect(), next_cursor: None }))
+}
+
+#[utoipa::path(post, path = "/v1/restaurants/{rid}/tables", tag = "tables", params(("rid" = Uuid, Path)),
+    request_body = TableInput,
+    responses((status = 201, body = TableView), (status = 403), (status = 404), (status = 409), (status = 422)),
+    security(("bearer" = [])))]
+async fn create_table(
+    State(state): State<AppState>,
+    member: Member,
+    Json(body): Json<TableInput>,
+) -> ApiResult<(StatusCode, axum::Json<TableView>)> {
+    member.require(Permission::RestaurantWrite)?;
+    let now = state.clock.now();
+    let mut t = TableRow {
+        id: Uuid::now_v7(),
+        restaurant_id: member.rid(),
+        name: String::new(),
+        capacity: 2,
+        status: "available".into(),
+        qr_version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    body.apply(&mut t)?;
+    let mut tx = state.db.begin_for(member.rid()).await?;
+    if store::name_taken(&mut tx, member.rid(), &t.name, None).await? {
+        return Err(ApiError::conflict("name_taken", format!("there is already a table named '{}'", t.name)));
+    }
+    store::insert(&mut tx, &t).await?;
+    record(&mut tx, &member, "table.created", t.id, json!({ "name": t.name }), now).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, axum::Json(view(&state, t))))
+}
+
+#[utoipa::path(put, path = "/v1/restaurants/{rid}/tables/{id}", tag = "tables", params(("rid" = Uuid, Path), ("id" = Uuid, Path)),
+    request_body = TableInput,
+    responses((status = 200, body = TableView), (status = 403), (status = 404), (status = 409), (status = 422)),
+    security(("bearer" = [])))]
+async fn update_table(
+    State(state): State<AppState>,
+    member: Member,
+    Path(ids): Path<(Uuid, Uuid)>,
+    Json(body): Json<TableInput>,
+) -> ApiResult<axum::Json<TableView>> {
+    member.require(Permission::RestaurantWrite)?;
+    let (_, id) = ids;
+    let mut t = store::get(&state.db, member.rid(), id).await?.ok_or_else(|| ApiError::not_found("table"))?;
+    let now = state.clock.now();
+    body.apply(&mut t)?;
+    t.updated_at = now;
+    let mut tx = state.db.begin_for(member.rid()).await?;
+    if store::name_taken(&mut tx, member.rid(), &t.name, Some(t.id)).await? {
+        return Err(ApiError::conflict("name_taken", format!("there is already a table named '{}'", t.name)));
+    }
+    store::update(&mut tx, &t).await?;
+    record(&mut tx, &member, "table.updated", t.id, json!({ "name": t.name, "status": t.status }), now).await?;
+    tx.commit().await?;
+    Ok(axum::Json(view(&state, t)))
+}
+
+#[utoipa::path(delete, path = "/v1/restaurants/{rid}/tables/{id}", tag = "tables", params(("rid" = Uuid, Path), ("id" = Uuid, Path)),
+    responses((status = 204), (status = 403), (status = 404)), security(("bearer" = [])))]
+async fn delete_table(
+    State(state): State<AppState>,
+    member: Member,
+    Path(ids): Path<(Uuid, Uuid)>,
+) -> ApiResult<StatusCode> {
+    member.require(Permission::RestaurantWrite)?;
+    let (_, id) = ids;
+    let now = state.clock.now();
+    let mut tx = state.db.begin_for(member.rid()).await?;
+    if !store::delete(&mut tx, member.rid(), id, now).await? {
+        return Err(ApiError::not_found("table"));
+    }
+    record(&mut tx, &member, "table.deleted", id, json!({}), now).await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Makes a new QR code for the table; every older code stops working.
+#[utoipa::path(post, path = "/v1/restaurants/{rid}/tables/{id}/qr/rotate", tag = "tables",
+    params(("rid" = Uuid, Path), ("id" = Uuid, Path)),
+    responses((status = 200, body = TableView), (status = 403), (status = 404)), security(("bearer" = [])))]
+async fn rotate_qr(
+    State(state): State<AppState>,
+    member: Member,
+    Path(ids): Path<(Uuid, Uuid)>,
+) -> ApiResult<axum::Json<TableView>> {
+    member.require(Permission::RestaurantWrite)?;
+    let (_, id) = ids;
+    let mut t = store::get(&state.db, member.rid(), id).await?.ok_or_else(|| ApiError::not_found("table"))?;
+    let now = state.clock.now();
+    t.qr_version += 1;
+    t.updated_at = now;
+    let mut tx = state.db.begin_for(member.rid()).await?;
+    store::update(&mut tx, &t).await?;
+    record(&mut tx, &member, "table.qr_rotated", t.id, json!({ "qr_version": t.qr_version }), now).await?;
+    tx.commit().await?;
+    Ok(axum::Json(view(&state, t)))
+}
+
+fn qr_code(url: &str) -> ApiResult<qrcode::QrCode> {
+    qrcode::QrCode::with_error_correction_level(url.as_bytes(), qrcode::EcLevel::M)
+        .map_err(|e| ApiError::internal(format!("QR encoding: {e}")))
+}
+
+async fn table_url(state: &AppState, member: &Member, id: Uuid) -> ApiResult<String> {
+    member.require(Permission::RestaurantRead)?;
+    let t = store::get(&state.db, member.rid(), id).await?.ok_or_else(|| ApiError::not_found("table"))?;
+    Ok(qr_url(state, &t))
+}
+
+/// The table's QR code as SVG, for printing.
+#[utoipa::path(get, path = "/v1/restaurants/{rid}/tables/{id}/qr.svg", tag = "tables",
+    params(("rid" = Uuid, Path), ("id" = Uuid, Path)),
+    responses((status = 200, content_type = "image/svg+xml", body = String), (status = 404)), security(("bearer" = [])))]
+async fn qr_svg(State(state): State<AppState>, member: Member, Path(ids): Path<(Uuid, Uuid)>) -> ApiResult<Response> {
+    let url = table_url(&state, &member, ids.1).await?;
+    let svg =
+        qr_code(&url)?.render::<qrcode::render::svg::Color<'_>>().min_dimensions(256, 256).quiet_zone(true).build();
+    Ok(image(svg.into_bytes(), "image/svg+xml"))
+}
+
+/// The table's QR code as PNG (8 pixels a module).
+#[utoipa::path(get, path = "/v1/restaurants/{rid}/tables/{id}/qr.png", tag = "tables",
+    params(("rid" = Uuid, Path), ("id" = Uuid, Path)),
+    responses((status = 200, content_type = "image/png", body = Vec<u8>), (status = 404)), security(("bearer" = [])))]
+async fn qr_png(State(state): State<AppState>, member: Member, Path(ids): Path<(Uuid, Uuid)>) -> ApiResult<Response> {
+    let url = table_url(&state, &member, ids.1).await?;
+    let code = qr_code(&url)?;
+    const SCALE: usize = 8;
+    const QUIET: usize = 4;
+    let modules = code.width();
+    let colors = code.to_colors();
+    let side = (modules + 2 * QUIET) * SCALE;
+    let mut pixels = vec![255u8; side * side];
+    for (i, c) in colors.iter().enumerate() {
+        if *c == qrcode::Color::Dark {
+            let (mx, my) = (i % modules + QUIET, i / modules + QUIET);
+            for y in my * SCALE..(my + 1) * SCALE {
+                pixels[y * side + mx * SCALE..y * side + (mx + 1) * SCALE].fill(0);
+            }
+        }
+    }
+    Ok(image(png::greyscale(side as u32, side as u32, &pixels), "image/png"))
+}
+
+fn image(bytes: Vec<u8>, content_type: &'static str) -> Response {
+    let mut r = Response::new(Body::from(bytes));
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=60"));
+    r
+}
+
+// ---------------------------------------------------------------- guests
+
+/// The table a token names, if the token is genuine and current.
+async fn table_for_token(state: &AppState, token: &str) -> ApiResult<TableRow> {
+    let gone = || ApiError::NotFound { message: "this code is no longer valid; ask your server".into() };
+    let (id, version) = qr::verify(&state.qr_key, token).ok_or_else(gone)?;
+    let table = store::by_id(&state.db, id).await?.ok_or_else(gone)?;
+    if table.qr_version != i64::from(version) {
+        return Err(gone());
+    }
+    Ok(table)
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct GuestRestaurant {
+    pub id: Uuid,
+    pub name: String,
+    pub slug: String,
+    pub currency: String,
+    pub timezone: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct GuestTable {
+    pub id: Uuid,
+    pub name: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct GuestTableView {
+    pub restaurant: GuestRestaurant,
+    pub table: GuestTable,
+    /// Where this table's live menu is: `/v1/public/restaurants/{slug}/menu?channel=qr`.
+    pub menu_url: String,
+}
+
+/// What a guest's phone learns from the table's code. A forged or rotated code is 404.
+#[utoipa::path(get, path = "/v1/public/tables/{token}", tag = "public", params(("token" = String, Path)),
+    responses((status = 200, body = GuestTableView), (status = 404)))]
+async fn public_table(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> ApiResult<axum::Json<GuestTableView>> {
+    let table = table_for_token(&state, &token).await?;
+    let r = restaurants::get(&state.db, table.restaurant_id).await?.ok_or_else(|| ApiError::not_found("restaurant"))?;
+    Ok(axum::Json(GuestTableView {
+        menu_url: format!("/v1/public/restaurants/{}/menu?channel=qr", r.slug),
+        restaurant: GuestRestaurant {
+            id: r.id,
+            name: r.name,
+            slug: r.slug,
+            currency: r.currency,
+            timezone: r.timezone,
+        },
+        table: GuestTable { id: table.id, name: table.name },
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct GuestOrderInput {
+    /// dine_in (default) or takeout
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    pub customer: Option<CustomerInput>,
+    pub items: Vec<LineInput>,
+    pub special_instructions: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct GuestOrderCreated {
+    pub id: Uuid,
+    pub number: i64,
+    pub status: String,
+    pub subtotal: i64,
+    pub tax: i64,
+    pub total: i64,
+    pub currency: String,
+    pub estimated_ready_at: DateTime<Utc>,
+    /// Follow the order at `/v1/public/orders/{id}?key={tracking_key}` or on the WebSocket.
+    pub tracking_key: String,
+}
+
+/// A guest orders from the table: channel `qr`, this table, prices from the live menu.
+#[utoipa::path(post, path = "/v1/public/tables/{token}/orders", tag = "public", params(("token" = String, Path)),
+    request_body = GuestOrderInput,
+    responses((status = 201, body = GuestOrderCreated), (status = 404), (status = 409), (status = 422)))]
+async fn public_order(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+    Json(body): Json<GuestOrderInput>,
+) -> ApiResult<(StatusCode, axum::Json<GuestOrderCreated>)> {
+    let table = table_for_token(&state, &token).await?;
+    let input = OrderInput {
+        channel: "qr".into(),
+        kind: body.kind.unwrap_or_else(|| "dine_in".into()),
+        table_id: Some(table.id),
+        customer: body.customer,
+        items: body.items,
+        special_instructions: body.special_instructions,
+        external_id: None,
+    };
+    let key = headers
+        .get(crate::idempotency::HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(|k| format!("guest:{}:{}", table.id, k.trim()));
+    let o =
+        place_order(&state, table.restaurant_id, input, Placer { actor: Actor::Guest, idempotency_key: key }).await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(GuestOrderCreated {
+            id: o.id,
+            number: o.number,
+            status: o.status,
+            subtotal: o.subtotal,
+            tax: o.tax,
+            total: o.total,
+            currency: o.currency,
+            estimated_ready_at: o.estimated_ready_at,
+            tracking_key: o.tracking_key,
+        }),
+    ))
+}
+
+async fn record(
+    tx: &mut Tx,
+    member: &Member,
+    kind: &str,
+    id: Uuid,
+    payload: serde_json::Value,
+    at: DateTime<Utc>,
+) -> ApiResult<()> {
+    let e = NewEvent {
+        restaurant_id: Some(member.rid()),
+        kind,
+        entity: "table",
+        entity_id: Some(id),
+        actor: member.actor(),
+        payload,
+        at,
+    };
+    events::record(tx, e).await?;
+    Ok(())
+}

@@ -1,0 +1,346 @@
+//! Orders, their lines, their status history, and the per-day number counter.
+
+use crate::{on_db, on_tx, stored_time, Db, Result, Tx};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sqlx::types::Json;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OrderRow {
+    pub id: Uuid,
+    pub restaurant_id: Uuid,
+    pub number: i64,
+    pub business_day: NaiveDate,
+    pub channel: String,
+    #[sqlx(rename = "type")]
+    pub kind: String,
+    pub status: String,
+    pub table_id: Option<Uuid>,
+    pub customer: Option<Json<Value>>,
+    pub special_instructions: Option<String>,
+    pub subtotal: i64,
+    pub tax: i64,
+    pub total: i64,
+    pub estimated_ready_at: DateTime<Utc>,
+    pub ready_at: Option<DateTime<Utc>>,
+    pub completed_at: Option<DateTime<Utc>>,
+    pub cancel_reason: Option<String>,
+    pub assigned_to: Option<Uuid>,
+    pub tracking_key: String,
+    pub idempotency_key: Option<String>,
+    pub external_id: Option<String>,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+const ORDER_COLUMNS: &str = "id, restaurant_id, number, business_day, channel, type, status, table_id, customer,
+    special_instructions, subtotal, tax, total, estimated_ready_at, ready_at, completed_at, cancel_reason, assigned_to,
+    tracking_key, idempotency_key, external_id, created_by, created_at, updated_at";
+
+/// One chosen modifier as stored on a line: names and prices as they were when ordered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LineModifier {
+    pub option_id: Uuid,
+    pub group: String,
+    pub name: String,
+    pub price_delta: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LineRow {
+    pub id: Uuid,
+    pub order_id: Uuid,
+    pub restaurant_id: Uuid,
+    pub position: i64,
+    pub item_id: Uuid,
+    pub name: String,
+    pub quantity: i64,
+    pub unit_price: i64,
+    pub line_total: i64,
+    pub modifiers: Json<Vec<LineModifier>>,
+    pub notes: Option<String>,
+    pub station_id: Option<Uuid>,
+}
+
+const LINE_COLUMNS: &str =
+    "id, order_id, restaurant_id, position, item_id, name, quantity, unit_price, line_total, modifiers, notes, station_id";
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct HistoryRow {
+    pub id: Uuid,
+    pub order_id: Uuid,
+    pub from_status: Option<String>,
+    pub to_status: String,
+    pub actor: String,
+    pub reason: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+/// The next order number of a restaurant's business day (1, 2, 3, …). The counter row is
+/// locked until the order's transaction ends, so concurrent orders get distinct numbers.
+pub async fn next_number(tx: &mut Tx, rid: Uuid, day: NaiveDate) -> Result<i64> {
+    on_tx!(tx, |x| sqlx::query_scalar(
+        "INSERT INTO order_counters (restaurant_id, business_day, last_number) VALUES ($1, $2, 1)
+         ON CONFLICT (restaurant_id, business_day) DO UPDATE SET last_number = order_counters.last_number + 1
+         RETURNING last_number"
+    )
+    .bind(rid)
+    .bind(day)
+    .fetch_one(x)
+    .await)
+}
+
+pub async fn insert(tx: &mut Tx, o: &OrderRow) -> Result<()> {
+    let sql = format!(
+        "INSERT INTO orders ({ORDER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
+         $16, $17, $18, $19, $20, $21, $22, $23, $24)"
+    );
+    on_tx!(tx, |x| sqlx::query(&sql)
+        .bind(o.id)
+        .bind(o.restaurant_id)
+        .bind(o.number)
+        .bind(o.business_day)
+        .bind(&o.channel)
+        .bind(&o.kind)
+        .bind(&o.status)
+        .bind(o.table_id)
+        .bind(&o.customer)
+        .bind(&o.special_instructions)
+        .bind(o.subtotal)
+        .bind(o.tax)
+        .bind(o.total)
+        .bind(stored_time(o.estimated_ready_at))
+        .bind(o.ready_at.map(stored_time))
+        .bind(o.completed_at.map(stored_time))
+        .bind(&o.cancel_reason)
+        .bind(o.assigned_to)
+        .bind(&o.tracking_key)
+        .bind(&o.idempotency_key)
+        .bind(&o.external_id)
+        .bind(&o.created_by)
+        .bind(stored_time(o.created_at))
+        .bind(stored_time(o.updated_at))
+        .execute(x)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn insert_line(tx: &mut Tx, l: &LineRow) -> Result<()> {
+    let sql =
+        format!("INSERT INTO order_items ({LINE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)");
+    on_tx!(tx, |x| sqlx::query(&sql)
+        .bind(l.id)
+        .bind(l.order_id)
+        .bind(l.restaurant_id)
+        .bind(l.position)
+        .bind(l.item_id)
+        .bind(&l.name)
+        .bind(l.quantity)
+        .bind(l.unit_price)
+        .bind(l.line_total)
+        .bind(&l.modifiers)
+        .bind(&l.notes)
+        .bind(l.station_id)
+        .execute(x)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// One step of an order's status history.
+pub struct HistoryEntry<'a> {
+    pub restaurant_id: Uuid,
+    pub order_id: Uuid,
+    pub from: Option<&'a str>,
+    pub to: &'a str,
+    pub actor: &'a str,
+    pub reason: Option<&'a str>,
+    pub at: DateTime<Utc>,
+}
+
+pub async fn insert_history(tx: &mut Tx, h: &HistoryEntry<'_>) -> Result<()> {
+    on_tx!(tx, |x| sqlx::query(
+        "INSERT INTO order_status_history (id, order_id, restaurant_id, from_status, to_status, actor, reason, at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+    )
+    .bind(Uuid::now_v7())
+    .bind(h.order_id)
+    .bind(h.restaurant_id)
+    .bind(h.from)
+    .bind(h.to)
+    .bind(h.actor)
+    .bind(h.reason)
+    .bind(stored_time(h.at))
+    .execute(x)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn get(db: &Db, rid: Uuid, id: Uuid) -> Result<Option<OrderRow>> {
+    let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE restaurant_id = $1 AND id = $2");
+    on_db!(db, |x| sqlx::query_as::<_, OrderRow>(&sql).bind(rid).bind(id).fetch_optional(x).await)
+}
+
+/// An order by id alone, for a guest following it with its tracking key.
+pub async fn by_id(db: &Db, id: Uuid) -> Result<Option<OrderRow>> {
+    let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1");
+    on_db!(db, |x| sqlx::query_as::<_, OrderRow>(&sql).bind(id).fetch_optional(x).await)
+}
+
+/// Reads an order inside a transaction; on PostgreSQL the row is locked for the change.
+pub async fn get_for_update(tx: &mut Tx, rid: Uuid, id: Uuid) -> Result<Option<OrderRow>> {
+    let lock = match tx {
+        Tx::Postgres(_) => " FOR UPDATE",
+        Tx::Sqlite(_) => "",
+    };
+    let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE restaurant_id = $1 AND id = $2{lock}");
+    on_tx!(tx, |x| sqlx::query_as::<_, OrderRow>(&sql).bind(rid).bind(id).fetch_optional(x).await)
+}
+
+pub async fn by_idempotency_key(tx: &mut Tx, rid: Uuid, key: &str) -> Result<Option<OrderRow>> {
+    let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE restaurant_id = $1 AND idempotency_key = $2");
+    on_tx!(tx, |x| sqlx::query_as::<_, OrderRow>(&sql).bind(rid).bind(key).fetch_optional(x).await)
+}
+
+pub async fn lines(db: &Db, order_ids: &[Uuid]) -> Result<Vec<LineRow>> {
+    let sql = format!("SELECT {LINE_COLUMNS} FROM order_items WHERE order_id = $1 ORDER BY position");
+    let mut out = Vec::new();
+    for id in order_ids {
+        out.extend(on_db!(db, |x| sqlx::query_as::<_, LineRow>(&sql).bind(*id).fetch_all(x).await)?);
+    }
+    Ok(out)
+}
+
+pub async fn lines_tx(tx: &mut Tx, order_id: Uuid) -> Result<Vec<LineRow>> {
+    let sql = format!("SELECT {LINE_COLUMNS} FROM order_items WHERE order_id = $1 ORDER BY position");
+    on_tx!(tx, |x| sqlx::query_as::<_, LineRow>(&sql).bind(order_id).fetch_all(x).await)
+}
+
+pub async fn history(db: &Db, rid: Uuid, order_id: Uuid) -> Result<Vec<HistoryRow>> {
+    on_db!(db, |x| sqlx::query_as::<_, HistoryRow>(
+        "SELECT id, order_id, from_status, to_status, actor, reason, at FROM order_status_history
+         WHERE restaurant_id = $1 AND order_id = $2 ORDER BY at, id"
+    )
+    .bind(rid)
+    .bind(order_id)
+    .fetch_all(x)
+    .await)
+}
+
+pub struct OrderFilter<'a> {
+    pub status: Option<&'a str>,
+    pub channel: Option<&'a str>,
+    pub since: Option<DateTime<Utc>>,
+    /// Newest first: only orders with an id below this.
+    pub before: Option<Uuid>,
+    pub open_only: bool,
+    pub limit: i64,
+}
+
+pub async fn list(db: &Db, rid: Uuid, f: &OrderFilter<'_>) -> Result<Vec<OrderRow>> {
+    let sql = format!(
+        "SELECT {ORDER_COLUMNS} FROM orders WHERE restaurant_id = $1 AND ($2 IS NULL OR status = $2)
+         AND ($3 IS NULL OR channel = $3) AND ($4 IS NULL OR created_at >= $4) AND ($5 IS NULL OR id < $5)
+         AND (NOT $6 OR status IN ('received', 'accepted', 'preparing', 'ready'))
+         ORDER BY id DESC LIMIT $7"
+    );
+    on_db!(db, |x| sqlx::query_as::<_, OrderRow>(&sql)
+        .bind(rid)
+        .bind(f.status)
+        .bind(f.channel)
+        .bind(f.since.map(stored_time))
+        .bind(f.before)
+        .bind(f.open_only)
+        .bind(f.limit)
+        .fetch_all(x)
+        .await)
+}
+
+/// The open orders, oldest first: what the kitchen and the pass work through.
+pub async fn queue(db: &Db, rid: Uuid, limit: i64) -> Result<Vec<OrderRow>> {
+    let sql = format!(
+        "SELECT {ORDER_COLUMNS} FROM orders WHERE restaurant_id = $1
+         AND status IN ('received', 'accepted', 'preparing', 'ready') ORDER BY created_at, id LIMIT $2"
+    );
+    on_db!(db, |x| sqlx::query_as::<_, OrderRow>(&sql).bind(rid).bind(limit).fetch_all(x).await)
+}
+
+/// How many orders the kitchen has in hand (for ready-time estimates).
+pub async fn open_count(tx: &mut Tx, rid: Uuid) -> Result<i64> {
+    on_tx!(tx, |x| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM orders WHERE restaurant_id = $1 AND status IN ('received', 'accepted', 'preparing')"
+    )
+    .bind(rid)
+    .fetch_one(x)
+    .await)
+}
+
+pub struct StatusChange<'a> {
+    pub to: &'a str,
+    pub cancel_reason: Option<&'a str>,
+    pub ready_at: Option<DateTime<Utc>>,
+    pub completed_at: Option<DateTime<Utc>>,
+    pub at: DateTime<Utc>,
+}
+
+pub async fn set_status(tx: &mut Tx, id: Uuid, from: &str, c: &StatusChange<'_>) -> Result<bool> {
+    let n =
+        on_tx!(tx, |x| {
+            sqlx::query(
+        "UPDATE orders SET status = $3, cancel_reason = COALESCE($4, cancel_reason), ready_at = COALESCE($5, ready_at),
+         completed_at = COALESCE($6, completed_at), updated_at = $7 WHERE id = $1 AND status = $2"
+    )
+    .bind(id)
+    .bind(from)
+    .bind(c.to)
+    .bind(c.cancel_reason)
+    .bind(c.ready_at.map(stored_time))
+    .bind(c.completed_at.map(stored_time))
+    .bind(stored_time(c.at))
+    .execute(x)
+    .await
+    .map(|r| r.rows_affected())
+        })?;
+    Ok(n == 1)
+}
+
+pub async fn assign(tx: &mut Tx, rid: Uuid, id: Uuid, user: Option<Uuid>, now: DateTime<Utc>) -> Result<bool> {
+    let n = on_tx!(tx, |x| sqlx::query(
+        "UPDATE orders SET assigned_to = $3, updated_at = $4 WHERE restaurant_id = $1 AND id = $2"
+    )
+    .bind(rid)
+    .bind(id)
+    .bind(user)
+    .bind(stored_time(now))
+    .execute(x)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
+/// What the day's stats are computed from.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StatRow {
+    pub channel: String,
+    pub status: String,
+    pub total: i64,
+    pub created_at: DateTime<Utc>,
+    pub ready_at: Option<DateTime<Utc>>,
+}
+
+pub async fn day_stats(db: &Db, rid: Uuid, day: NaiveDate) -> Result<Vec<StatRow>> {
+    on_db!(db, |x| {
+        sqlx::query_as::<_, StatRow>(
+        "SELECT channel, status, total, created_at, ready_at FROM orders WHERE restaurant_id = $1 AND business_day = $2"
+    )
+    .bind(rid)
+    .bind(day)
+    .fetch_all(x)
+    .await
+    })
+}
