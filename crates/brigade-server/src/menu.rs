@@ -34,7 +34,6 @@ use serde_json::{json, Value};
 use sqlx::types::Json as DbJson;
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
@@ -805,13 +804,14 @@ async fn public_menu(
 ) -> ApiResult<Response> {
     let channel: brigade_domain::menu::Channel = params.channel.as_deref().unwrap_or("web").parse()?;
     let restaurant = restaurants::by_slug(&state.db, &slug).await?.ok_or_else(|| ApiError::not_found("restaurant"))?;
-    let body = match state.menu_cache.get(restaurant.id, channel) {
+    let now = state.clock.now();
+    let body = match state.menu_cache.get(restaurant.id, channel, now) {
         Some(b) => b,
         None => {
             let generation = state.menu_cache.generation(restaurant.id);
             let menu = build_public_menu(&state, restaurant, channel).await?;
             let bytes: Arc<[u8]> = serde_json::to_vec(&menu).map_err(|e| ApiError::internal(e.to_string()))?.into();
-            state.menu_cache.put(menu.restaurant.id, channel, generation, bytes.clone());
+            state.menu_cache.put(menu.restaurant.id, channel, generation, now, bytes.clone());
             bytes
         }
     };
@@ -899,6 +899,7 @@ pub async fn build_public_menu(
 /// restaurant's generation, which drops its entries; a menu built while a change landed
 /// is not stored (its generation is stale). Entries also expire after a few seconds so
 /// that schedule windows open and close on time, and so that other nodes' changes show.
+/// Age is measured on the app's clock.
 #[derive(Default)]
 pub struct MenuCache {
     entries: RwLock<HashMap<(Uuid, brigade_domain::menu::Channel), CachedMenu>>,
@@ -906,27 +907,37 @@ pub struct MenuCache {
 }
 
 /// A rendered menu: the generation it was built at, when, and its JSON.
-type CachedMenu = (u64, Instant, Arc<[u8]>);
+type CachedMenu = (u64, DateTime<Utc>, Arc<[u8]>);
 
-const MENU_TTL: Duration = Duration::from_secs(5);
+const MENU_TTL_SECS: i64 = 5;
 
 impl MenuCache {
     pub fn generation(&self, rid: Uuid) -> u64 {
         self.generations.read().get(&rid).copied().unwrap_or(0)
     }
 
-    pub fn get(&self, rid: Uuid, channel: brigade_domain::menu::Channel) -> Option<Arc<[u8]>> {
+    /// The cached menu, if it is of the current generation and younger than the TTL by
+    /// the app's clock.
+    pub fn get(&self, rid: Uuid, channel: brigade_domain::menu::Channel, now: DateTime<Utc>) -> Option<Arc<[u8]>> {
         let generation = self.generation(rid);
         let entries = self.entries.read();
         let (g, at, bytes) = entries.get(&(rid, channel))?;
-        (*g == generation && at.elapsed() < MENU_TTL).then(|| bytes.clone())
+        let fresh = now >= *at && (now - *at).num_seconds() < MENU_TTL_SECS;
+        (*g == generation && fresh).then(|| bytes.clone())
     }
 
-    pub fn put(&self, rid: Uuid, channel: brigade_domain::menu::Channel, generation: u64, bytes: Arc<[u8]>) {
+    pub fn put(
+        &self,
+        rid: Uuid,
+        channel: brigade_domain::menu::Channel,
+        generation: u64,
+        at: DateTime<Utc>,
+        bytes: Arc<[u8]>,
+    ) {
         if self.generation(rid) != generation {
             return;
         }
-        self.entries.write().insert((rid, channel), (generation, Instant::now(), bytes));
+        self.entries.write().insert((rid, channel), (generation, at, bytes));
     }
 
     pub fn invalidate(&self, rid: Uuid) {

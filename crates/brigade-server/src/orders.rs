@@ -241,6 +241,15 @@ pub async fn place_order(state: &AppState, rid: Uuid, input: OrderInput, placer:
         }
         None => None,
     };
+    // Reads that need no lock happen before the transaction takes its connection, so a
+    // burst of orders cannot hold every pooled connection while waiting for another.
+    if let Some(table) = input.table_id {
+        if tables::get(&state.db, rid, table).await?.is_none() {
+            return Err(ApiError::validation("table_id", "no such table in this restaurant"));
+        }
+    }
+    let categories: HashMap<Uuid, menu_store::CategoryRow> =
+        menu_store::categories(&state.db, rid).await?.into_iter().map(|c| (c.id, c)).collect();
     let now = state.clock.now();
     let mut tx = state.db.begin_for(rid).await?;
     if let Some(key) = &placer.idempotency_key {
@@ -251,16 +260,9 @@ pub async fn place_order(state: &AppState, rid: Uuid, input: OrderInput, placer:
     }
     let restaurant = restaurants::get_tx(&mut tx, rid).await?.ok_or_else(|| ApiError::not_found("restaurant"))?;
     let tz = restaurant_tz(&restaurant)?;
-    if let Some(table) = input.table_id {
-        if tables::get(&state.db, rid, table).await?.is_none() {
-            return Err(ApiError::validation("table_id", "no such table in this restaurant"));
-        }
-    }
     let ids: Vec<Uuid> = input.items.iter().map(|l| l.item_id).collect();
     let items: HashMap<Uuid, menu_store::ItemRow> =
         menu_store::items_for_order(&mut tx, rid, &ids).await?.into_iter().map(|i| (i.id, i)).collect();
-    let categories: HashMap<Uuid, menu_store::CategoryRow> =
-        menu_store::categories(&state.db, rid).await?.into_iter().map(|c| (c.id, c)).collect();
 
     let mut priced = Vec::with_capacity(input.items.len());
     let mut max_prep = 0i64;

@@ -289,9 +289,8 @@ pub struct StatusChange<'a> {
 }
 
 pub async fn set_status(tx: &mut Tx, id: Uuid, from: &str, c: &StatusChange<'_>) -> Result<bool> {
-    let n =
-        on_tx!(tx, |x| {
-            sqlx::query(
+    let n = on_tx!(tx, |x| {
+        sqlx::query(
         "UPDATE orders SET status = $3, cancel_reason = COALESCE($4, cancel_reason), ready_at = COALESCE($5, ready_at),
          completed_at = COALESCE($6, completed_at), updated_at = $7 WHERE id = $1 AND status = $2"
     )
@@ -305,7 +304,7 @@ pub async fn set_status(tx: &mut Tx, id: Uuid, from: &str, c: &StatusChange<'_>)
     .execute(x)
     .await
     .map(|r| r.rows_affected())
-        })?;
+    })?;
     Ok(n == 1)
 }
 

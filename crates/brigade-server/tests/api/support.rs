@@ -313,3 +313,116 @@ impl Response {
         self
     }
 }
+
+/// A small menu: Mains (to the grill) with a burger that needs a patty choice and fries
+/// routed to the fryer; Drinks (to the bar) with a cola that costs more on Uber Eats.
+pub struct Menu {
+    pub slug: String,
+    pub grill: Uuid,
+    pub fryer: Uuid,
+    pub bar: Uuid,
+    pub mains: Uuid,
+    pub drinks: Uuid,
+    pub burger: Uuid,
+    pub single: Uuid,
+    pub double: Uuid,
+    pub cheese: Uuid,
+    pub bacon: Uuid,
+    pub fries: Uuid,
+    pub cola: Uuid,
+}
+
+impl TestApp {
+    pub async fn menu(&self, owner: &Owner) -> Menu {
+        let r = |path: &str| format!("/v1/restaurants/{}/{path}", owner.rid);
+        let station = |name: &'static str| async move {
+            let s = self.post(&r("kds/stations"), &owner.token, json!({ "name": name })).await;
+            s.expect(201, "");
+            s.id("/id")
+        };
+        let (grill, fryer, bar) = (station("Grill").await, station("Fryer").await, station("Bar").await);
+        let cat = |name: &'static str, station: Uuid, sort: i64| async move {
+            let c = self
+                .post(
+                    &r("menu/categories"),
+                    &owner.token,
+                    json!({ "name": name, "station_id": station, "sort_order": sort }),
+                )
+                .await;
+            c.expect(201, "");
+            c.id("/id")
+        };
+        let (mains, drinks) = (cat("Mains", grill, 1).await, cat("Drinks", bar, 2).await);
+        let burger = self
+            .post(
+                &r("menu/items"),
+                &owner.token,
+                json!({
+                    "category_id": mains, "name": "Burger", "price": 1200, "cost": 400, "prep_minutes": 12,
+                    "allergens": ["Gluten", "milk"],
+                    "modifier_groups": [
+                        { "name": "Patty", "min": 1, "max": 1, "options": [
+                            { "name": "Single", "price_delta": 0 }, { "name": "Double", "price_delta": 300 } ] },
+                        { "name": "Extras", "min": 0, "max": 2, "options": [
+                            { "name": "Cheese", "price_delta": 100 }, { "name": "Bacon", "price_delta": 150 } ] }
+                    ]
+                }),
+            )
+            .await;
+        burger.expect(201, "");
+        let opt = |g: usize, o: usize| {
+            burger.body["modifier_groups"][g]["options"][o]["id"].as_str().unwrap().parse::<Uuid>().unwrap()
+        };
+        let fries = self
+            .post(
+                &r("menu/items"),
+                &owner.token,
+                json!({ "category_id": mains, "name": "Fries", "price": 400, "prep_minutes": 5, "station_id": fryer }),
+            )
+            .await;
+        fries.expect(201, "");
+        let cola = self
+            .post(
+                &r("menu/items"),
+                &owner.token,
+                json!({ "category_id": drinks, "name": "Cola", "price": 250, "channels": { "ubereats": { "price": 350 } } }),
+            )
+            .await;
+        cola.expect(201, "");
+        let slug = self.get(&format!("/v1/restaurants/{}", owner.rid), &owner.token).await.str("/slug");
+        Menu {
+            slug,
+            grill,
+            fryer,
+            bar,
+            mains,
+            drinks,
+            burger: burger.id("/id"),
+            single: opt(0, 0),
+            double: opt(0, 1),
+            cheese: opt(1, 0),
+            bacon: opt(1, 1),
+            fries: fries.id("/id"),
+            cola: cola.id("/id"),
+        }
+    }
+
+    /// Places an order as `token` and returns the response.
+    pub async fn order(&self, owner: &Owner, token: &str, channel: &str, items: Value) -> Response {
+        let body = json!({ "channel": channel, "type": "takeout", "items": items });
+        self.post(&format!("/v1/restaurants/{}/orders", owner.rid), token, body).await
+    }
+
+    /// The public menu's item names on a channel.
+    pub async fn public_items(&self, slug: &str, channel: &str) -> Vec<String> {
+        let r =
+            self.call(Method::GET, &format!("/v1/public/restaurants/{slug}/menu?channel={channel}"), None, None).await;
+        r.expect(200, "");
+        r.body["categories"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|c| c["items"].as_array().unwrap().iter().map(|i| i["name"].as_str().unwrap().to_owned()))
+            .collect()
+    }
+}
