@@ -25,6 +25,7 @@ pub mod metrics;
 pub mod ops;
 pub mod orders;
 pub mod people;
+pub mod realtime;
 pub mod restaurants;
 pub mod tables;
 
@@ -69,6 +70,7 @@ pub struct Inner {
     pub jobs: jobs::Registry,
     pub job_wake: Notify,
     pub menu_cache: menu::MenuCache,
+    pub hub: Arc<realtime::Hub>,
     pub openapi_json: String,
     ready: AtomicBool,
     worker: AtomicU8,
@@ -135,6 +137,7 @@ impl Default for Options {
         (name = "orders", description = "Orders from every channel"),
         (name = "kitchen", description = "Kitchen stations and tickets"),
         (name = "tables", description = "Tables and their QR codes"),
+        (name = "realtime", description = "The WebSocket at /v1/ws and who is connected"),
         (name = "public", description = "What guests reach without signing in"),
     )
 )]
@@ -166,6 +169,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(orders::router())
         .merge(kds::router())
         .merge(tables::router())
+        .merge(realtime::router())
         .split_for_parts()
 }
 
@@ -214,6 +218,7 @@ pub async fn build(config: Config, options: Options) -> anyhow::Result<AppState>
             jobs: options.jobs,
             job_wake: Notify::new(),
             menu_cache: menu::MenuCache::default(),
+            hub: Arc::new(realtime::Hub::default()),
             openapi_json: openapi.to_pretty_json().unwrap_or_else(|_| "{}".into()),
             ready: AtomicBool::new(true),
             worker: AtomicU8::new(WORKER_DISABLED),
@@ -233,7 +238,10 @@ pub fn router(state: AppState) -> Router {
         ops
     } else {
         let (api, _) = api();
-        ops.merge(api).route("/v1/openapi.json", get(ops::openapi)).route("/docs", get(ops::docs))
+        ops.merge(api)
+            .route("/v1/openapi.json", get(ops::openapi))
+            .route("/docs", get(ops::docs))
+            .route("/v1/ws", get(realtime::ws::upgrade))
     };
     app.fallback(ops::not_found)
         .layer(middleware::from_fn_with_state(state.clone(), ops::observe))
@@ -282,16 +290,26 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let (stop_worker, worker_rx) = watch::channel(false);
+    let tailer = (state.config.role != Role::Worker)
+        .then(|| tokio::spawn(realtime::run_tailer(state.clone(), worker_rx.clone())));
     let worker = (state.config.role != Role::Api && state.config.worker_concurrency > 0)
         .then(|| tokio::spawn(jobs::run_worker(state.clone(), worker_rx)));
     let addr = listener.local_addr()?;
     tracing::info!(%addr, backend = ?state.db.backend(), role = ?state.config.role, "brigade is listening");
     let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let hub = state.hub.clone();
+    let shutdown = async move {
+        shutdown.await;
+        hub.close();
+    };
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
     tracing::info!("stopped accepting requests");
     let _ = stop_worker.send(true);
     if let Some(w) = worker {
         let _ = w.await;
+    }
+    if let Some(t) = tailer {
+        let _ = t.await;
     }
     state.db.close().await;
     tracing::info!("database closed; bye");

@@ -163,6 +163,14 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         })
         .collect();
     gauge(&mut out, "brigade_jobs", "Jobs by state.", &samples);
+    let ws = state.hub.connections.load(std::sync::atomic::Ordering::Relaxed) as f64;
+    gauge(&mut out, "brigade_ws_connections", "Open WebSocket connections.", &[(String::new(), ws)]);
+    gauge(
+        &mut out,
+        "brigade_events_delivered_offset",
+        "The last event offset broadcast to subscribers.",
+        &[(String::new(), state.hub.delivered() as f64)],
+    );
     let mut r = Response::new(Body::from(out));
     r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4"));
     r

@@ -53,10 +53,21 @@ pub struct EventRow {
     pub at: DateTime<Utc>,
 }
 
-/// Writes one event in `tx` and returns its id (the realtime offset).
+/// The PostgreSQL channel a commit that wrote events notifies, waking every node's feed.
+pub const NOTIFY_CHANNEL: &str = "brigade_events";
+
+/// Writes one event in `tx` and returns its id (the realtime offset). On PostgreSQL the
+/// transaction also notifies `brigade_events`, delivered when (and only if) it commits.
 pub async fn record(tx: &mut Tx, e: NewEvent<'_>) -> Result<i64> {
     const SQL: &str = "INSERT INTO events (restaurant_id, type, entity, entity_id, actor, payload, at)
                        VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id";
+    if tx.backend() == crate::Backend::Postgres {
+        on_tx!(tx, |c| sqlx::query("SELECT pg_notify($1, '')")
+            .bind(NOTIFY_CHANNEL)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+    }
     on_tx!(tx, |c| sqlx::query_scalar(SQL)
         .bind(e.restaurant_id)
         .bind(e.kind)
@@ -103,9 +114,28 @@ pub async fn audit(db: &Db, q: &AuditQuery<'_>) -> Result<Vec<EventRow>> {
         .await)
 }
 
-/// Every event after `offset` for one restaurant, oldest first (realtime catch-up).
-pub async fn since(db: &Db, restaurant_id: Uuid, offset: i64, limit: i64) -> Result<Vec<EventRow>> {
+/// Every event after `offset`, oldest first, across restaurants (the realtime tailer).
+pub async fn after(db: &Db, offset: i64, limit: i64) -> Result<Vec<EventRow>> {
     const SQL: &str = "SELECT id, restaurant_id, type, entity, entity_id, actor, payload, at FROM events
-        WHERE restaurant_id = $1 AND id > $2 ORDER BY id LIMIT $3";
-    on_db!(db, |c| sqlx::query_as::<_, EventRow>(SQL).bind(restaurant_id).bind(offset).bind(limit).fetch_all(c).await)
+        WHERE id > $1 ORDER BY id LIMIT $2";
+    on_db!(db, |c| sqlx::query_as::<_, EventRow>(SQL).bind(offset).bind(limit).fetch_all(c).await)
+}
+
+/// One restaurant's events with `from < id <= to`, oldest first (catch-up on subscribe).
+pub async fn between(db: &Db, restaurant_id: Uuid, from: i64, to: i64, limit: i64) -> Result<Vec<EventRow>> {
+    const SQL: &str = "SELECT id, restaurant_id, type, entity, entity_id, actor, payload, at FROM events
+        WHERE restaurant_id = $1 AND id > $2 AND id <= $3 ORDER BY id LIMIT $4";
+    on_db!(db, |c| sqlx::query_as::<_, EventRow>(SQL)
+        .bind(restaurant_id)
+        .bind(from)
+        .bind(to)
+        .bind(limit)
+        .fetch_all(c)
+        .await)
+}
+
+/// The newest event's id (0 when there is none).
+pub async fn max_id(db: &Db) -> Result<i64> {
+    let id: Option<i64> = on_db!(db, |c| sqlx::query_scalar("SELECT MAX(id) FROM events").fetch_one(c).await)?;
+    Ok(id.unwrap_or(0))
 }

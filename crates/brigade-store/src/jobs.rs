@@ -179,3 +179,8 @@ pub async fn next_due(db: &Db) -> Result<Option<DateTime<Utc>>> {
     .fetch_one(c)
     .await)
 }
+
+pub async fn by_idempotency_key(db: &Db, key: &str) -> Result<Option<JobRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM jobs WHERE idempotency_key = $1");
+    on_db!(db, |c| sqlx::query_as::<_, JobRow>(&sql).bind(key).fetch_optional(c).await)
+}

@@ -20,7 +20,9 @@ use sqlx::postgres::{PgConnectOptions, PgPool};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqliteSynchronous};
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::Notify;
 
 pub mod api_keys;
 pub mod events;
@@ -41,14 +43,27 @@ pub type Result<T, E = sqlx::Error> = std::result::Result<T, E>;
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
+/// The database: a pool of one backend, and a signal raised after every commit (the
+/// realtime feed waits on it instead of polling).
 #[derive(Clone, Debug)]
-pub enum Db {
+pub struct Db {
+    pub pool: Pool,
+    commits: Arc<Notify>,
+}
+
+#[derive(Clone, Debug)]
+pub enum Pool {
     Sqlite { read: SqlitePool, write: SqlitePool },
     Postgres(PgPool),
 }
 
 /// One transaction on either backend. Dropped without `commit`, it rolls back.
-pub enum Tx {
+pub struct Tx {
+    pub inner: TxInner,
+    commits: Arc<Notify>,
+}
+
+pub enum TxInner {
     Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
     Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
 }
@@ -57,9 +72,9 @@ pub enum Tx {
 #[macro_export]
 macro_rules! on_db {
     ($db:expr, |$c:ident| $body:expr) => {
-        match $db {
-            $crate::Db::Sqlite { read: $c, .. } => $body,
-            $crate::Db::Postgres($c) => $body,
+        match &$db.pool {
+            $crate::Pool::Sqlite { read: $c, .. } => $body,
+            $crate::Pool::Postgres($c) => $body,
         }
     };
 }
@@ -68,12 +83,12 @@ macro_rules! on_db {
 #[macro_export]
 macro_rules! on_tx {
     ($tx:expr, |$c:ident| $body:expr) => {
-        match $tx {
-            $crate::Tx::Sqlite(t) => {
+        match &mut $tx.inner {
+            $crate::TxInner::Sqlite(t) => {
                 let $c = &mut **t;
                 $body
             }
-            $crate::Tx::Postgres(t) => {
+            $crate::TxInner::Postgres(t) => {
                 let $c = &mut **t;
                 $body
             }
@@ -93,6 +108,15 @@ pub struct PoolStats {
 }
 
 impl Db {
+    fn new(pool: Pool) -> Db {
+        Db { pool, commits: Arc::new(Notify::new()) }
+    }
+
+    /// Resolves after the next commit through this handle (or a clone of it).
+    pub async fn committed(&self) {
+        self.commits.notified().await
+    }
+
     /// Opens (creating if needed) `brigade.db` in `data_dir`, with WAL, `synchronous=FULL`,
     /// foreign keys and a busy timeout.
     pub async fn open_sqlite(data_dir: &Path) -> Result<Db> {
@@ -106,7 +130,7 @@ impl Db {
             .busy_timeout(Duration::from_secs(10));
         let write = PoolOptions::new().max_connections(1).connect_with(opts.clone()).await?;
         let read = PoolOptions::new().max_connections(8).connect_with(opts.read_only(true)).await?;
-        Ok(Db::Sqlite { read, write })
+        Ok(Db::new(Pool::Sqlite { read, write }))
     }
 
     pub async fn open_postgres(url: &str, max_connections: u32) -> Result<Db> {
@@ -116,7 +140,7 @@ impl Db {
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(opts)
             .await?;
-        Ok(Db::Postgres(pool))
+        Ok(Db::new(Pool::Postgres(pool)))
     }
 
     /// Opens the database a URL names: `postgres://…` or `sqlite://path/to/dir`.
@@ -136,35 +160,36 @@ impl Db {
     }
 
     pub fn backend(&self) -> Backend {
-        match self {
-            Db::Sqlite { .. } => Backend::Sqlite,
-            Db::Postgres(_) => Backend::Postgres,
+        match self.pool {
+            Pool::Sqlite { .. } => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
         }
     }
 
     /// Brings the schema up to date. Safe to run on every start and concurrently from
     /// several nodes (sqlx takes an advisory lock on PostgreSQL).
     pub async fn migrate(&self) -> Result<()> {
-        match self {
-            Db::Sqlite { write, .. } => SQLITE_MIGRATIONS.run(write).await?,
-            Db::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
+        match &self.pool {
+            Pool::Sqlite { write, .. } => SQLITE_MIGRATIONS.run(write).await?,
+            Pool::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
         }
         Ok(())
     }
 
     /// A transaction for work that is not one restaurant's (sign-in, the job queue).
     pub async fn begin(&self) -> Result<Tx> {
-        Ok(match self {
-            Db::Sqlite { write, .. } => Tx::Sqlite(write.begin().await?),
-            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
-        })
+        let inner = match &self.pool {
+            Pool::Sqlite { write, .. } => TxInner::Sqlite(write.begin().await?),
+            Pool::Postgres(pool) => TxInner::Postgres(pool.begin().await?),
+        };
+        Ok(Tx { inner, commits: self.commits.clone() })
     }
 
     /// A transaction scoped to one restaurant: on PostgreSQL, row-level security then
     /// hides every other restaurant's rows from it.
     pub async fn begin_for(&self, restaurant_id: uuid::Uuid) -> Result<Tx> {
         let mut tx = self.begin().await?;
-        if let Tx::Postgres(t) = &mut tx {
+        if let TxInner::Postgres(t) = &mut tx.inner {
             sqlx::query("SELECT set_config('brigade.restaurant_id', $1, true)")
                 .bind(restaurant_id.to_string())
                 .execute(&mut **t)
@@ -179,30 +204,39 @@ impl Db {
     }
 
     pub fn pool_stats(&self) -> PoolStats {
-        match self {
-            Db::Sqlite { read, write } => {
+        match &self.pool {
+            Pool::Sqlite { read, write } => {
                 PoolStats { size: read.size() + write.size(), idle: read.num_idle() + write.num_idle() }
             }
-            Db::Postgres(pool) => PoolStats { size: pool.size(), idle: pool.num_idle() },
+            Pool::Postgres(pool) => PoolStats { size: pool.size(), idle: pool.num_idle() },
         }
     }
 
     pub async fn close(&self) {
-        match self {
-            Db::Sqlite { read, write } => {
+        match &self.pool {
+            Pool::Sqlite { read, write } => {
                 read.close().await;
                 write.close().await;
             }
-            Db::Postgres(pool) => pool.close().await,
+            Pool::Postgres(pool) => pool.close().await,
         }
     }
 }
 
 impl Tx {
     pub async fn commit(self) -> Result<()> {
-        match self {
-            Tx::Sqlite(t) => t.commit().await,
-            Tx::Postgres(t) => t.commit().await,
+        match self.inner {
+            TxInner::Sqlite(t) => t.commit().await?,
+            TxInner::Postgres(t) => t.commit().await?,
+        }
+        self.commits.notify_waiters();
+        Ok(())
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.inner {
+            TxInner::Sqlite(_) => Backend::Sqlite,
+            TxInner::Postgres(_) => Backend::Postgres,
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The menu: categories (nested, each optionally routed to a kitchen station) and items.
 //! Deleting either is soft (`deleted_at`), so past orders keep pointing at what they sold.
 
-use crate::{on_db, on_tx, stored_time, Db, Result, Tx};
+use crate::{on_db, on_tx, stored_time, Backend, Db, Result, Tx};
 use brigade_domain::menu::{ChannelSettings, EightySix, ModifierGroup, Schedule};
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
@@ -278,9 +278,9 @@ pub async fn all_items(db: &Db, rid: Uuid) -> Result<Vec<ItemRow>> {
 /// for the order: an order never slips through after an 86 committed.
 pub async fn items_for_order(tx: &mut Tx, rid: Uuid, ids: &[Uuid]) -> Result<Vec<ItemRow>> {
     let mut out = Vec::with_capacity(ids.len());
-    let lock = match tx {
-        Tx::Postgres(_) => " FOR SHARE",
-        Tx::Sqlite(_) => "",
+    let lock = match tx.backend() {
+        Backend::Postgres => " FOR SHARE",
+        Backend::Sqlite => "",
     };
     let sql = format!(
         "SELECT {ITEM_COLUMNS} FROM menu_items WHERE restaurant_id = $1 AND id = $2 AND deleted_at IS NULL{lock}"

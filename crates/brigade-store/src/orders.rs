@@ -1,6 +1,6 @@
 //! Orders, their lines, their status history, and the per-day number counter.
 
-use crate::{on_db, on_tx, stored_time, Db, Result, Tx};
+use crate::{on_db, on_tx, stored_time, Backend, Db, Result, Tx};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -194,9 +194,9 @@ pub async fn by_id(db: &Db, id: Uuid) -> Result<Option<OrderRow>> {
 
 /// Reads an order inside a transaction; on PostgreSQL the row is locked for the change.
 pub async fn get_for_update(tx: &mut Tx, rid: Uuid, id: Uuid) -> Result<Option<OrderRow>> {
-    let lock = match tx {
-        Tx::Postgres(_) => " FOR UPDATE",
-        Tx::Sqlite(_) => "",
+    let lock = match tx.backend() {
+        Backend::Postgres => " FOR UPDATE",
+        Backend::Sqlite => "",
     };
     let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE restaurant_id = $1 AND id = $2{lock}");
     on_tx!(tx, |x| sqlx::query_as::<_, OrderRow>(&sql).bind(rid).bind(id).fetch_optional(x).await)

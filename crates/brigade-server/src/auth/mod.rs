@@ -101,7 +101,8 @@ pub async fn authenticate_access_token(state: &AppState, token: &str) -> Result<
     }
 }
 
-async fn authenticate_api_key(state: &AppState, token: &str) -> Result<Caller, ApiError> {
+/// Checks an API key: known, not revoked, within its rate limit.
+pub async fn authenticate_api_key(state: &AppState, token: &str) -> Result<Caller, ApiError> {
     let key = api_keys::by_hash(&state.db, &secret_digest(token))
         .await?
         .ok_or_else(|| ApiError::unauthorized("invalid_api_key", "this API key is not known"))?;

@@ -204,23 +204,8 @@ async fn unknown_kinds_fail_and_housekeeping_is_scheduled() {
     let hour = now.timestamp() / 3600;
     let key = format!("housekeeping:{hour}");
     app.eventually("housekeeping to run", || async {
-        let n: Option<String> = match &app.state.db {
-            brigade_store::Db::Sqlite { read, .. } => {
-                sqlx::query_scalar("SELECT status FROM jobs WHERE idempotency_key = $1")
-                    .bind(&key)
-                    .fetch_optional(read)
-                    .await
-                    .unwrap()
-            }
-            brigade_store::Db::Postgres(pool) => {
-                sqlx::query_scalar("SELECT status FROM jobs WHERE idempotency_key = $1")
-                    .bind(&key)
-                    .fetch_optional(pool)
-                    .await
-                    .unwrap()
-            }
-        };
-        n.as_deref() == Some("succeeded")
+        let job = store::by_idempotency_key(&app.state.db, &key).await.unwrap();
+        job.is_some_and(|j| j.status == "succeeded")
     })
     .await;
 }

@@ -13,6 +13,7 @@ mod menu;
 mod ops;
 mod orders;
 mod people;
+mod realtime;
 mod restaurants;
 mod storage;
 mod support;

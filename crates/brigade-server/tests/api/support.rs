@@ -89,6 +89,7 @@ pub struct Builder {
     config: Config,
     jobs: Registry,
     clock: Option<Clock>,
+    store: Option<Store>,
 }
 
 impl Builder {
@@ -102,10 +103,23 @@ impl Builder {
         self
     }
 
+    /// Runs on another test app's database: a second node of the same deployment.
+    pub fn same_database_as(mut self, other: &TestApp) -> Self {
+        self.store = Some(other.store.clone());
+        self.clock = Some(other.clock.clone());
+        self
+    }
+
     pub async fn spawn(self) -> TestApp {
-        let store = Store::fresh().await;
+        let shared = self.store.is_some();
+        let store = match self.store {
+            Some(s) => s,
+            None => Store::fresh().await,
+        };
         let clock = self.clock.unwrap_or_else(|| Clock::manual(chrono::Utc::now()));
-        start(self.config, self.jobs, store, clock).await
+        let mut app = start(self.config, self.jobs, store, clock).await;
+        app.owns_data = !shared;
+        app
     }
 }
 
@@ -142,7 +156,7 @@ pub fn test_config() -> Config {
 
 impl TestApp {
     pub fn builder() -> Builder {
-        Builder { config: test_config(), jobs: Registry::standard(), clock: None }
+        Builder { config: test_config(), jobs: Registry::standard(), clock: None, store: None }
     }
 
     pub async fn spawn() -> TestApp {
@@ -424,5 +438,74 @@ impl TestApp {
             .iter()
             .flat_map(|c| c["items"].as_array().unwrap().iter().map(|i| i["name"].as_str().unwrap().to_owned()))
             .collect()
+    }
+}
+
+/// A WebSocket client speaking Brigade's realtime protocol.
+pub struct Ws {
+    stream: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+}
+
+impl TestApp {
+    pub async fn ws(&self, token: Option<&str>) -> Ws {
+        let base = self.addr.replace("http://", "ws://");
+        let url = match token {
+            Some(t) => format!("{base}/v1/ws?token={t}"),
+            None => format!("{base}/v1/ws"),
+        };
+        let (stream, _) = tokio_tungstenite::connect_async(url).await.expect("websocket connects");
+        Ws { stream }
+    }
+}
+
+impl Ws {
+    pub async fn send(&mut self, v: Value) {
+        use futures_util::SinkExt;
+        self.stream.send(tokio_tungstenite::tungstenite::Message::text(v.to_string())).await.expect("ws send");
+    }
+
+    /// The next JSON message, or None if the server closed. Bounded so a bug fails fast.
+    pub async fn next(&mut self) -> Option<Value> {
+        use futures_util::StreamExt;
+        loop {
+            let msg = tokio::time::timeout(std::time::Duration::from_secs(10), self.stream.next())
+                .await
+                .expect("a message within 10 s");
+            match msg {
+                Some(Ok(tokio_tungstenite::tungstenite::Message::Text(t))) => {
+                    return Some(serde_json::from_str(&t).expect("json"))
+                }
+                Some(Ok(tokio_tungstenite::tungstenite::Message::Close(_))) | None | Some(Err(_)) => return None,
+                Some(Ok(_)) => continue,
+            }
+        }
+    }
+
+    /// Subscribes and returns the `subscribed` (or `error`) reply.
+    pub async fn subscribe(&mut self, channel: &str, since: Option<i64>) -> Value {
+        let mut msg = json!({ "op": "subscribe", "channel": channel });
+        if let Some(s) = since {
+            msg["since"] = json!(s);
+        }
+        self.send(msg).await;
+        self.next().await.expect("a reply")
+    }
+
+    /// The next event's type and the whole message.
+    pub async fn event(&mut self) -> (String, Value) {
+        let m = self.next().await.expect("an event");
+        assert_eq!(m["op"], "event", "{m}");
+        (m["event"]["type"].as_str().unwrap().to_owned(), m)
+    }
+
+    /// Waits (bounded) for an event of `kind`, skipping others.
+    pub async fn until(&mut self, kind: &str) -> Value {
+        for _ in 0..200 {
+            let (k, m) = self.event().await;
+            if k == kind {
+                return m;
+            }
+        }
+        panic!("no {kind} event");
     }
 }

@@ -1,0 +1,182 @@
+//! Realtime channels: what each name means, who may join it, and which events it gets.
+//!
+//! - `restaurant:{rid}`: everything of a restaurant; any member (or its API key).
+//! - `kds:{rid}:{station_id|all}`: orders and tickets of one station (or all); members
+//!   who work the kitchen or read orders.
+//! - `order:{id}`: one order; its restaurant's members, or a guest with its tracking key.
+//! - `job:{id}`: one job's progress; its restaurant's members.
+
+use super::HubEvent;
+use crate::auth::Principal;
+use crate::error::ApiError;
+use crate::AppState;
+use brigade_domain::auth::{Permission, Role};
+use brigade_store::{jobs, orders, users};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Channel {
+    Restaurant(Uuid),
+    Kds { restaurant: Uuid, station: Option<Uuid> },
+    Order { restaurant: Uuid, order: Uuid },
+    Job { restaurant: Option<Uuid>, job: Uuid },
+}
+
+/// A channel name as the client wrote it, before we know which restaurant it touches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChannelName {
+    Restaurant(Uuid),
+    Kds(Uuid, Option<Uuid>),
+    Order(Uuid),
+    Job(Uuid),
+}
+
+pub fn parse(name: &str) -> Option<ChannelName> {
+    let mut parts = name.split(':');
+    let kind = parts.next()?;
+    let a = parts.next()?;
+    let b = parts.next();
+    if parts.next().is_some() {
+        return None;
+    }
+    match (kind, b) {
+        ("restaurant", None) => a.parse().ok().map(ChannelName::Restaurant),
+        ("kds", Some("all")) => a.parse().ok().map(|r| ChannelName::Kds(r, None)),
+        ("kds", Some(s)) => Some(ChannelName::Kds(a.parse().ok()?, Some(s.parse().ok()?))),
+        ("order", None) => a.parse().ok().map(ChannelName::Order),
+        ("job", None) => a.parse().ok().map(ChannelName::Job),
+        _ => None,
+    }
+}
+
+impl Channel {
+    pub fn restaurant(&self) -> Option<Uuid> {
+        match self {
+            Channel::Restaurant(r) | Channel::Kds { restaurant: r, .. } | Channel::Order { restaurant: r, .. } => {
+                Some(*r)
+            }
+            Channel::Job { restaurant, .. } => *restaurant,
+        }
+    }
+
+    /// Whether an event belongs on this channel.
+    pub fn matches(&self, e: &HubEvent) -> bool {
+        if e.restaurant_id != self.restaurant() {
+            return false;
+        }
+        match self {
+            Channel::Restaurant(_) => true,
+            Channel::Kds { station, .. } => {
+                let kitchen = e.kind.starts_with("order.") || e.kind.starts_with("kds.ticket");
+                kitchen && station.is_none_or(|s| touches_station(e, s))
+            }
+            Channel::Order { order, .. } => {
+                (e.entity == "order" && e.entity_id == Some(*order))
+                    || (e.kind.starts_with("kds.ticket")
+                        && e.data.get("order_id").and_then(|v| v.as_str()) == Some(&order.to_string()))
+            }
+            Channel::Job { job, .. } => e.entity == "job" && e.entity_id == Some(*job),
+        }
+    }
+}
+
+/// Whether an order or ticket event concerns a station's screen. Status changes of an
+/// order reach every station (a cancelled order must leave every screen).
+fn touches_station(e: &HubEvent, station: Uuid) -> bool {
+    let s = station.to_string();
+    match e.kind.as_str() {
+        "order.new" => {
+            e.data["tickets"].as_array().is_some_and(|ts| ts.iter().any(|t| t["station_id"].as_str() == Some(&s)))
+        }
+        k if k.starts_with("kds.ticket") => e.data["station_id"].as_str() == Some(&s),
+        _ => true,
+    }
+}
+
+/// Who is asking to join: a signed-in principal, or a guest holding an order's key.
+pub async fn authorize(
+    state: &AppState,
+    principal: Option<&Principal>,
+    name: ChannelName,
+    key: Option<&str>,
+) -> Result<Channel, ApiError> {
+    let denied = || ApiError::Forbidden { code: "forbidden", message: "you may not subscribe to this channel".into() };
+    match name {
+        ChannelName::Order(order) => {
+            let row = orders::by_id(&state.db, order).await?.ok_or_else(|| ApiError::not_found("order"))?;
+            let channel = Channel::Order { restaurant: row.restaurant_id, order };
+            if let Some(k) = key {
+                return if crate::orders::constant_time_eq(k.as_bytes(), row.tracking_key.as_bytes()) {
+                    Ok(channel)
+                } else {
+                    Err(ApiError::not_found("order"))
+                };
+            }
+            let p = principal.ok_or_else(unauthenticated)?;
+            require(state, p, row.restaurant_id, &[Permission::OrdersRead, Permission::KitchenWork]).await?;
+            Ok(channel)
+        }
+        ChannelName::Restaurant(rid) => {
+            let p = principal.ok_or_else(unauthenticated)?;
+            require(state, p, rid, &[Permission::RestaurantRead]).await?;
+            Ok(Channel::Restaurant(rid))
+        }
+        ChannelName::Kds(rid, station) => {
+            let p = principal.ok_or_else(unauthenticated)?;
+            require(state, p, rid, &[Permission::KitchenWork, Permission::OrdersRead]).await?;
+            Ok(Channel::Kds { restaurant: rid, station })
+        }
+        ChannelName::Job(job) => {
+            let p = principal.ok_or_else(unauthenticated)?;
+            let row = jobs::get(&state.db, job).await?.ok_or_else(|| ApiError::not_found("job"))?;
+            let rid = row.restaurant_id.ok_or_else(denied)?;
+            require(state, p, rid, &[Permission::RestaurantRead]).await?;
+            Ok(Channel::Job { restaurant: Some(rid), job })
+        }
+    }
+}
+
+fn unauthenticated() -> ApiError {
+    ApiError::unauthorized("unauthenticated", "authenticate first: {\"op\":\"auth\",\"token\":\"…\"} or ?token=")
+}
+
+/// Membership and any one of `permissions` in `rid`; not a member is "not found".
+async fn require(state: &AppState, p: &Principal, rid: Uuid, permissions: &[Permission]) -> Result<(), ApiError> {
+    let allowed = match p {
+        Principal::ApiKey { restaurant_id, permissions: held, .. } => {
+            if restaurant_id.0 != rid {
+                return Err(ApiError::not_found("restaurant"));
+            }
+            permissions.iter().any(|x| held.contains(x))
+        }
+        Principal::User { user_id, .. } => {
+            let role =
+                users::role_in(&state.db, rid, user_id.0).await?.ok_or_else(|| ApiError::not_found("restaurant"))?;
+            let role: Role = role.parse()?;
+            permissions.iter().any(|x| role.allows(*x))
+        }
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden("your role may not subscribe to this channel"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn channel_names_parse() {
+        let r = Uuid::now_v7();
+        let s = Uuid::now_v7();
+        assert_eq!(parse(&format!("restaurant:{r}")), Some(ChannelName::Restaurant(r)));
+        assert_eq!(parse(&format!("kds:{r}:all")), Some(ChannelName::Kds(r, None)));
+        assert_eq!(parse(&format!("kds:{r}:{s}")), Some(ChannelName::Kds(r, Some(s))));
+        assert_eq!(parse(&format!("order:{r}")), Some(ChannelName::Order(r)));
+        for bad in ["", "restaurant", "restaurant:x", &format!("restaurant:{r}:x"), &format!("kds:{r}"), "chat:1"] {
+            assert_eq!(parse(bad), None, "{bad}");
+        }
+    }
+}

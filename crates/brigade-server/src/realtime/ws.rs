@@ -1,0 +1,375 @@
+//! One WebSocket connection: `GET /v1/ws`.
+//!
+//! Client → server: `{"op":"auth","token"}`, `{"op":"subscribe","channel","since"?,"key"?}`,
+//! `{"op":"unsubscribe","channel"}`, `{"op":"ping"}`. Server → client:
+//! `{"op":"event","channel","offset","event":{…}}`, `{"op":"subscribed","channel","offset"}`,
+//! `{"op":"error","code","message"}`, `{"op":"pong"}`.
+//!
+//! Each connection has a bounded queue to its socket; a client too slow to drain it is
+//! disconnected (it reconnects with its last offset and loses nothing), so it never slows
+//! anyone else. The server pings every 20 s and drops a connection silent for 60 s. An
+//! access token is good until it expires; send a fresh one with `auth` to stay connected.
+
+use super::channels::{self, Channel};
+use super::{HubEvent, PresenceEntry};
+use crate::auth::{authenticate_access_token, authenticate_api_key, Caller, Principal};
+use crate::error::ApiError;
+use crate::AppState;
+use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::{Query, State};
+use axum::response::Response;
+use brigade_store::events;
+use futures_util::{SinkExt, StreamExt};
+use serde::Deserialize;
+use serde_json::json;
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::mpsc;
+
+const OUT_QUEUE: usize = 1024;
+const PING_EVERY: Duration = Duration::from_secs(20);
+const SILENCE_LIMIT: Duration = Duration::from_secs(60);
+/// Catch-up larger than this asks the client to reload instead.
+const CATCH_UP_LIMIT: i64 = 10_000;
+
+#[derive(Deserialize)]
+pub struct WsParams {
+    token: Option<String>,
+}
+
+pub async fn upgrade(State(state): State<AppState>, Query(q): Query<WsParams>, ws: WebSocketUpgrade) -> Response {
+    ws.max_message_size(64 * 1024).on_upgrade(move |socket| run(state, socket, q.token))
+}
+
+#[derive(Deserialize)]
+struct ClientMessage {
+    op: String,
+    token: Option<String>,
+    channel: Option<String>,
+    since: Option<i64>,
+    key: Option<String>,
+}
+
+struct Sub {
+    channel: Channel,
+    /// The last offset sent on this channel.
+    cursor: i64,
+}
+
+struct Conn {
+    state: AppState,
+    id: u64,
+    principal: Option<Principal>,
+    /// When the access token this connection signed in with runs out.
+    expires_at: Option<i64>,
+    subs: HashMap<String, Sub>,
+    out: mpsc::Sender<Message>,
+    /// Set when the client could not keep up and must be dropped.
+    overflowed: bool,
+}
+
+async fn run(state: AppState, socket: WebSocket, token: Option<String>) {
+    let hub = state.hub.clone();
+    hub.connections.fetch_add(1, Ordering::Relaxed);
+    let mut live = hub.subscribe();
+    let (mut sink, mut stream) = socket.split();
+    let (out, mut queue) = mpsc::channel::<Message>(OUT_QUEUE);
+    let writer = tokio::spawn(async move {
+        while let Some(m) = queue.recv().await {
+            if sink.send(m).await.is_err() {
+                break;
+            }
+        }
+        let _ = sink.close().await;
+    });
+    let mut conn = Conn {
+        id: hub.connection_id(),
+        state,
+        principal: None,
+        expires_at: None,
+        subs: HashMap::new(),
+        out,
+        overflowed: false,
+    };
+    if let Some(t) = token {
+        if let Err(e) = conn.authenticate(&t).await {
+            conn.error_from(&e);
+            conn.finish(writer).await;
+            return;
+        }
+    }
+    let mut ping = tokio::time::interval(PING_EVERY);
+    ping.tick().await;
+    let mut last_heard = Instant::now();
+    let mut closing = hub.closing();
+    loop {
+        tokio::select! {
+            _ = closing.changed() => {
+                conn.push(Message::Close(Some(axum::extract::ws::CloseFrame { code: 1012, reason: Utf8Bytes::from_static("server restarting") })));
+                break;
+            }
+            incoming = stream.next() => match incoming {
+                Some(Ok(Message::Text(text))) => {
+                    last_heard = Instant::now();
+                    conn.handle(&text).await;
+                }
+                Some(Ok(Message::Binary(_))) => conn.error("unsupported", "send JSON text frames"),
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => last_heard = Instant::now(),
+                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
+            },
+            event = live.recv() => match event {
+                Ok(e) => conn.deliver(&e),
+                Err(RecvError::Lagged(missed)) => {
+                    tracing::debug!(connection = conn.id, missed, "realtime: connection lagged; catching up from the log");
+                    conn.resync().await;
+                }
+                Err(RecvError::Closed) => break,
+            },
+            _ = ping.tick() => {
+                if last_heard.elapsed() > SILENCE_LIMIT {
+                    break;
+                }
+                if conn.expires_at.is_some_and(|exp| conn.state.clock.now().timestamp() >= exp) {
+                    conn.error("token_expired", "the access token expired; reconnect with a fresh one and your last offset");
+                    break;
+                }
+                conn.push(Message::Ping(Default::default()));
+            }
+        }
+        if conn.overflowed {
+            tracing::info!(connection = conn.id, "realtime: dropping a client too slow to keep up");
+            writer.abort();
+            break;
+        }
+    }
+    conn.finish(writer).await;
+}
+
+impl Conn {
+    async fn finish(mut self, writer: tokio::task::JoinHandle<()>) {
+        for name in self.subs.keys() {
+            self.state.hub.leave(name, self.id);
+        }
+        self.subs.clear();
+        self.state.hub.connections.fetch_sub(1, Ordering::Relaxed);
+        drop(self.out);
+        let _ = tokio::time::timeout(Duration::from_secs(2), writer).await;
+    }
+
+    fn push(&mut self, m: Message) {
+        if self.out.try_send(m).is_err() {
+            self.overflowed = true;
+        }
+    }
+
+    fn send_json(&mut self, v: serde_json::Value) {
+        self.push(Message::Text(Utf8Bytes::from(v.to_string())));
+    }
+
+    fn error(&mut self, code: &str, message: &str) {
+        self.send_json(json!({ "op": "error", "code": code, "message": message }));
+    }
+
+    fn error_from(&mut self, e: &ApiError) {
+        let (code, message) = match e {
+            ApiError::Unauthorized { code, message } | ApiError::Forbidden { code, message } => {
+                (*code, message.clone())
+            }
+            ApiError::NotFound { message } => ("not_found", message.clone()),
+            ApiError::RateLimited { .. } => ("rate_limited", "slow down".into()),
+            ApiError::Internal { .. } => ("internal", "something went wrong on our side".into()),
+            other => ("invalid", format!("{other:?}")),
+        };
+        self.send_json(json!({ "op": "error", "code": code, "message": message }));
+    }
+
+    async fn authenticate(&mut self, token: &str) -> Result<(), ApiError> {
+        let (Caller(principal), exp) = if token.starts_with("bk_") {
+            (authenticate_api_key(&self.state, token).await?, None)
+        } else {
+            let (caller, claims) = authenticate_access_token(&self.state, token).await?;
+            (caller, Some(claims.exp))
+        };
+        self.principal = Some(principal);
+        self.expires_at = exp;
+        Ok(())
+    }
+
+    async fn handle(&mut self, text: &str) {
+        let msg: ClientMessage = match serde_json::from_str(text) {
+            Ok(m) => m,
+            Err(_) => return self.error("malformed", "send a JSON object with an \"op\""),
+        };
+        match msg.op.as_str() {
+            "ping" => self.send_json(json!({ "op": "pong" })),
+            "auth" => match msg.token.as_deref() {
+                Some(t) => match self.authenticate(t).await {
+                    Ok(()) => self.send_json(json!({ "op": "authenticated" })),
+                    Err(e) => self.error_from(&e),
+                },
+                None => self.error("invalid", "auth needs a token"),
+            },
+            "subscribe" => match msg.channel {
+                Some(name) => self.subscribe(name, msg.since, msg.key.as_deref()).await,
+                None => self.error("invalid", "subscribe needs a channel"),
+            },
+            "unsubscribe" => match msg.channel {
+                Some(name) => {
+                    if self.subs.remove(&name).is_some() {
+                        self.state.hub.leave(&name, self.id);
+                    }
+                    self.send_json(json!({ "op": "unsubscribed", "channel": name }));
+                }
+                None => self.error("invalid", "unsubscribe needs a channel"),
+            },
+            other => {
+                self.error("unknown_op", &format!("'{other}' is not an op; use auth, subscribe, unsubscribe or ping"))
+            }
+        }
+    }
+
+    async fn subscribe(&mut self, name: String, since: Option<i64>, key: Option<&str>) {
+        let Some(parsed) = channels::parse(&name) else {
+            return self.error(
+                "invalid_channel",
+                "channels are restaurant:{id}, kds:{id}:{station|all}, order:{id}, job:{id}",
+            );
+        };
+        let channel = match channels::authorize(&self.state, self.principal.as_ref(), parsed, key).await {
+            Ok(c) => c,
+            Err(e) => {
+                self.send_json(
+                    json!({ "op": "error", "channel": name, "code": error_code(&e), "message": error_message(&e) }),
+                );
+                return;
+            }
+        };
+        let high = self.state.hub.high_water().await;
+        self.send_json(json!({ "op": "subscribed", "channel": name, "offset": high }));
+        let user_id = match &self.principal {
+            Some(Principal::User { user_id, .. }) => Some(user_id.0),
+            _ => None,
+        };
+        self.state.hub.join(&name, PresenceEntry { connection: self.id, user_id, since: self.state.clock.now() });
+        let mut sub = Sub { channel, cursor: high };
+        if let Some(from) = since.filter(|s| *s < high) {
+            sub.cursor = from;
+            self.catch_up(&name, &mut sub, high).await;
+        }
+        self.subs.insert(name, sub);
+    }
+
+    /// Sends a channel's events with `cursor < id <= upto` from the log.
+    async fn catch_up(&mut self, name: &str, sub: &mut Sub, upto: i64) {
+        let Some(rid) = sub.channel.restaurant() else {
+            sub.cursor = upto;
+            return;
+        };
+        match events::between(&self.state.db, rid, sub.cursor, upto, CATCH_UP_LIMIT).await {
+            Ok(rows) if rows.len() as i64 >= CATCH_UP_LIMIT => {
+                self.send_json(json!({ "op": "error", "channel": name, "code": "resync_required",
+                    "message": "too far behind to catch up; reload the current state, then subscribe without since" }));
+                sub.cursor = upto;
+            }
+            Ok(rows) => {
+                for row in rows {
+                    let e = HubEvent::from(row);
+                    if sub.channel.matches(&e) {
+                        self.push(envelope(name, &e));
+                    }
+                }
+                sub.cursor = upto;
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "realtime: catch-up read failed");
+                self.error("internal", "catching up failed; reconnect with your last offset");
+                self.overflowed = true;
+            }
+        }
+    }
+
+    fn deliver(&mut self, e: &Arc<HubEvent>) {
+        let mut out = Vec::new();
+        for (name, sub) in self.subs.iter_mut() {
+            if e.id > sub.cursor && sub.channel.matches(e) {
+                out.push(envelope(name, e));
+            }
+            if e.id > sub.cursor {
+                sub.cursor = e.id;
+            }
+        }
+        for m in out {
+            self.push(m);
+        }
+    }
+
+    async fn resync(&mut self) {
+        let high = self.state.hub.high_water().await;
+        let names: Vec<String> = self.subs.keys().cloned().collect();
+        for name in names {
+            if let Some(mut sub) = self.subs.remove(&name) {
+                self.catch_up(&name, &mut sub, high).await;
+                self.subs.insert(name, sub);
+            }
+        }
+    }
+}
+
+fn envelope(channel: &str, e: &HubEvent) -> Message {
+    let channel = serde_json::to_string(channel).unwrap_or_else(|_| "\"\"".into());
+    Message::Text(Utf8Bytes::from(format!(
+        r#"{{"op":"event","channel":{channel},"offset":{},"event":{}}}"#,
+        e.id, e.json
+    )))
+}
+
+fn error_code(e: &ApiError) -> &'static str {
+    match e {
+        ApiError::Unauthorized { code, .. } | ApiError::Forbidden { code, .. } => code,
+        ApiError::NotFound { .. } => "not_found",
+        _ => "internal",
+    }
+}
+
+fn error_message(e: &ApiError) -> String {
+    match e {
+        ApiError::Unauthorized { message, .. }
+        | ApiError::Forbidden { message, .. }
+        | ApiError::NotFound { message } => message.clone(),
+        _ => "something went wrong on our side".into(),
+    }
+}
+
+pub fn router() -> utoipa_axum::router::OpenApiRouter<AppState> {
+    utoipa_axum::router::OpenApiRouter::new().routes(utoipa_axum::routes!(presence))
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ChannelPresence {
+    pub channel: String,
+    pub connections: Vec<PresenceEntry>,
+}
+
+/// Which screens are connected to this restaurant's channels on this node (a KDS shows
+/// up as `kds:{rid}:{station}`).
+#[utoipa::path(get, path = "/v1/restaurants/{rid}/realtime/presence", tag = "realtime", params(("rid" = Uuid, Path)),
+    responses((status = 200, body = Vec<ChannelPresence>), (status = 404)), security(("bearer" = [])))]
+async fn presence(
+    State(state): State<AppState>,
+    member: crate::auth::Member,
+) -> Result<axum::Json<Vec<ChannelPresence>>, ApiError> {
+    member.require(brigade_domain::auth::Permission::RestaurantRead)?;
+    let rid = member.rid();
+    let list = state.hub.presence(&[format!("restaurant:{rid}"), format!("kds:{rid}:"), format!("order:")]);
+    let mut out = Vec::new();
+    for (channel, connections) in list {
+        if channel.starts_with("order:") {
+            continue; // guests' channels are theirs
+        }
+        out.push(ChannelPresence { channel, connections });
+    }
+    Ok(axum::Json(out))
+}
