@@ -363,13 +363,7 @@ async fn presence(
 ) -> Result<axum::Json<Vec<ChannelPresence>>, ApiError> {
     member.require(brigade_domain::auth::Permission::RestaurantRead)?;
     let rid = member.rid();
-    let list = state.hub.presence(&[format!("restaurant:{rid}"), format!("kds:{rid}:"), format!("order:")]);
-    let mut out = Vec::new();
-    for (channel, connections) in list {
-        if channel.starts_with("order:") {
-            continue; // guests' channels are theirs
-        }
-        out.push(ChannelPresence { channel, connections });
-    }
-    Ok(axum::Json(out))
+    // Guests' order channels are theirs, and not listed.
+    let list = state.hub.presence(&[format!("restaurant:{rid}"), format!("kds:{rid}:")]);
+    Ok(axum::Json(list.into_iter().map(|(channel, connections)| ChannelPresence { channel, connections }).collect()))
 }
