@@ -111,6 +111,10 @@ pub struct Config {
     /// How often an idle worker looks for due jobs, in milliseconds.
     #[arg(long, env = "BRIGADE_WORKER_POLL_MS", default_value_t = 1000)]
     pub worker_poll_ms: u64,
+
+    /// Load the demo restaurant (if it is not there yet) before serving.
+    #[arg(long, env = "BRIGADE_DEMO")]
+    pub demo: bool,
 }
 
 impl std::fmt::Debug for Config {
@@ -165,6 +169,7 @@ impl Default for Config {
             worker_concurrency: 4,
             job_lease_secs: 60,
             worker_poll_ms: 1000,
+            demo: false,
         }
     }
 }

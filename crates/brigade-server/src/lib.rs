@@ -14,6 +14,7 @@ pub mod audit;
 pub mod auth;
 pub mod clock;
 pub mod config;
+pub mod demo;
 pub mod error;
 pub mod extract;
 pub mod idempotency;
@@ -323,6 +324,12 @@ pub async fn launch(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let state = build(config, Options::default()).await?;
+    if state.config.demo {
+        let info = demo::load(&state).await.context("loading the demo restaurant")?;
+        let base = format!("http://{}", listener.local_addr()?);
+        // Shown to the person who asked for the demo, not a log line.
+        eprintln!("\n{}", info.describe(&base));
+    }
     serve(state, listener, shutdown).await
 }
 

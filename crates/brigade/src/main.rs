@@ -23,6 +23,8 @@ enum Command {
     Serve(Box<Config>),
     /// Run database migrations and exit.
     Migrate(DbArgs),
+    /// Load the demo restaurant (menu, staff, tables, 30 days of orders) and exit.
+    Demo(Box<Config>),
     /// Operator chores.
     #[command(subcommand)]
     Admin(Admin),
@@ -76,6 +78,16 @@ async fn main() -> anyhow::Result<()> {
             let listener =
                 tokio::net::TcpListener::bind(config.addr).await.with_context(|| format!("binding {}", config.addr))?;
             brigade_server::launch(*config, listener, brigade_server::shutdown_signal()).await
+        }
+        Command::Demo(config) => {
+            brigade_server::init_logging(config.log_format, "warn");
+            let base = config.public_base_url.clone();
+            let state = brigade_server::build(*config, brigade_server::Options::default()).await?;
+            let info = brigade_server::demo::load(&state).await.context("loading the demo restaurant")?;
+            state.db.close().await;
+            println!("{}", info.describe(&base));
+            println!("Start the server with: brigade serve");
+            Ok(())
         }
         Command::Migrate(args) => {
             brigade_server::init_logging(brigade_server::config::LogFormat::Pretty, "info");

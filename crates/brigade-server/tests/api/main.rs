@@ -5,6 +5,7 @@
 
 mod api_keys;
 mod auth;
+mod demo;
 mod errors;
 mod idempotency;
 mod jobs;

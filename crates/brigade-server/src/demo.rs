@@ -1,0 +1,645 @@
+//! The demo restaurant: `brigade demo` or `brigade serve --demo`.
+//!
+//! A believable bistro to click around in and to feed the analytics: 3 kitchen stations,
+//! 6 categories and 60 items with modifiers, 12 tables, a manager, staff and cooks with
+//! PINs, and 30 days of order history with lunch and dinner peaks and a realistic channel
+//! mix. The history is generated from a fixed seed, so every demo is the same. Loading is
+//! idempotent: a database that has the demo already is left as it is.
+
+use crate::orders::estimate_ready;
+use crate::AppState;
+use anyhow::Context;
+use brigade_domain::credentials::{Password, Pin};
+use brigade_domain::menu::{
+    business_day, ChannelSetting, ChannelSettings, ModifierGroup, ModifierOption, Schedule, Window,
+};
+use brigade_domain::money::{Money, TaxRule};
+use brigade_domain::order::price_line;
+use brigade_store::events::{self, Actor, NewEvent};
+use brigade_store::kds::StationRow;
+use brigade_store::menu::{CategoryRow, ItemRow};
+use brigade_store::orders::{HistoryEntry, LineModifier, LineRow, OrderRow, StatusChange};
+use brigade_store::restaurants::RestaurantRow;
+use brigade_store::tables::TableRow;
+use brigade_store::users::{NewMembership, UserRow};
+use brigade_store::{kds, menu, orders, restaurants, tables, users};
+use chrono::{Datelike, Duration, NaiveTime, TimeZone, Utc, Weekday};
+use chrono_tz::Tz;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde_json::json;
+use sqlx::types::Json;
+use std::collections::HashMap;
+use uuid::Uuid;
+
+pub const SLUG: &str = "brigade-bistro";
+pub const OWNER_EMAIL: &str = "owner@brigade.demo";
+pub const MANAGER_EMAIL: &str = "manager@brigade.demo";
+pub const PASSWORD: &str = "brigade-demo";
+
+/// What a person needs to try the demo.
+pub struct DemoInfo {
+    pub restaurant_id: Uuid,
+    pub slug: String,
+    pub created: bool,
+    pub orders: usize,
+    /// (name, role, phone, pin) of the staff who sign in with a PIN.
+    pub pin_users: Vec<(String, String, String, String)>,
+    pub table_url: Option<String>,
+}
+
+impl DemoInfo {
+    pub fn describe(&self, base: &str) -> String {
+        let mut s = String::new();
+        let state =
+            if self.created { format!("loaded, with {} past orders", self.orders) } else { "already there".into() };
+        s += &format!("Demo restaurant 'Brigade Bistro' {state}.\n");
+        s += &format!("  API docs:     {base}/docs\n");
+        s += &format!("  Sign in:      POST {base}/v1/auth/login {{\"email\": \"{OWNER_EMAIL}\", \"password\": \"{PASSWORD}\"}}\n");
+        s += &format!("                (manager: {MANAGER_EMAIL}, same password)\n");
+        s += &format!("  Restaurant:   {}\n", self.restaurant_id);
+        for (name, role, phone, pin) in &self.pin_users {
+            s += &format!("  PIN sign-in:  {name} ({role}): phone {phone}, PIN {pin}\n");
+        }
+        s += &format!("  Guest menu:   {base}/v1/public/restaurants/{}/menu?channel=qr\n", self.slug);
+        if let Some(t) = &self.table_url {
+            s += &format!("  Table T1 QR:  {t}\n");
+        }
+        s
+    }
+}
+
+struct ItemSpec {
+    name: &'static str,
+    price: i64,
+    prep: i64,
+    groups: &'static [&'static str],
+    allergens: &'static [&'static str],
+}
+
+const fn item(
+    name: &'static str,
+    price: i64,
+    prep: i64,
+    groups: &'static [&'static str],
+    allergens: &'static [&'static str],
+) -> ItemSpec {
+    ItemSpec { name, price, prep, groups, allergens }
+}
+
+/// (category, station index, items)
+const MENU: [(&str, usize, &[ItemSpec]); 6] = [
+    (
+        "Starters",
+        1,
+        &[
+            item("Tomato Soup", 700, 5, &["Bread"], &["milk"]),
+            item("French Onion Soup", 850, 6, &["Bread"], &["milk", "gluten"]),
+            item("Chicken Wings", 1100, 12, &["Wing Sauce"], &[]),
+            item("Calamari", 1250, 8, &[], &["molluscs", "gluten"]),
+            item("Nachos", 1050, 7, &["Extras"], &["milk"]),
+            item("Garlic Bread", 550, 5, &[], &["gluten", "milk"]),
+            item("Bruschetta", 800, 5, &[], &["gluten"]),
+            item("Mozzarella Sticks", 900, 6, &[], &["milk", "gluten"]),
+            item("Shrimp Cocktail", 1350, 4, &[], &["crustaceans"]),
+            item("Loaded Potato Skins", 950, 9, &["Extras"], &["milk"]),
+        ],
+    ),
+    (
+        "Burgers & Sandwiches",
+        0,
+        &[
+            item("Classic Burger", 1450, 12, &["Patty", "Cook", "Burger Extras", "Side"], &["gluten"]),
+            item("Cheeseburger", 1550, 12, &["Patty", "Cook", "Burger Extras", "Side"], &["gluten", "milk"]),
+            item("Bacon Burger", 1650, 13, &["Patty", "Cook", "Burger Extras", "Side"], &["gluten"]),
+            item("Mushroom Swiss Burger", 1650, 13, &["Patty", "Cook", "Side"], &["gluten", "milk"]),
+            item("Veggie Burger", 1450, 10, &["Burger Extras", "Side"], &["gluten", "soy"]),
+            item("Chicken Sandwich", 1400, 11, &["Side"], &["gluten"]),
+            item("BLT", 1200, 8, &["Side"], &["gluten"]),
+            item("Club Sandwich", 1350, 9, &["Side"], &["gluten", "eggs"]),
+            item("Reuben", 1500, 10, &["Side"], &["gluten", "milk"]),
+            item("Philly Cheesesteak", 1600, 12, &["Side"], &["gluten", "milk"]),
+        ],
+    ),
+    (
+        "Mains",
+        0,
+        &[
+            item("Ribeye Steak", 3400, 20, &["Cook", "Side"], &[]),
+            item("Sirloin Steak", 2700, 18, &["Cook", "Side"], &[]),
+            item("Grilled Salmon", 2500, 15, &["Side"], &["fish"]),
+            item("Fish and Chips", 1900, 14, &[], &["fish", "gluten"]),
+            item("Roast Chicken", 2100, 18, &["Side"], &[]),
+            item("Pork Chop", 2200, 16, &["Side"], &[]),
+            item("Mac and Cheese", 1500, 10, &["Mac Extras"], &["milk", "gluten"]),
+            item("Shrimp Pasta", 2100, 14, &[], &["crustaceans", "gluten"]),
+            item("Mushroom Risotto", 1800, 18, &[], &["milk"]),
+            item("Chicken Parmesan", 2000, 16, &[], &["gluten", "milk"]),
+        ],
+    ),
+    (
+        "Salads",
+        1,
+        &[
+            item("Caesar Salad", 1100, 5, &["Protein"], &["fish", "milk", "eggs"]),
+            item("Cobb Salad", 1450, 6, &["Dressing"], &["eggs", "milk"]),
+            item("Greek Salad", 1200, 5, &["Protein"], &["milk"]),
+            item("House Salad", 800, 4, &["Dressing", "Protein"], &[]),
+            item("Spinach Salad", 1100, 5, &["Dressing"], &["nuts"]),
+            item("Kale Quinoa Bowl", 1350, 6, &["Protein"], &["sesame"]),
+            item("Caprese", 1150, 4, &[], &["milk"]),
+            item("Wedge Salad", 1050, 4, &[], &["milk"]),
+            item("Chicken Avocado Salad", 1500, 6, &["Dressing"], &[]),
+            item("Beet and Goat Cheese", 1250, 5, &[], &["milk", "nuts"]),
+        ],
+    ),
+    (
+        "Desserts",
+        1,
+        &[
+            item("Chocolate Cake", 850, 3, &[], &["gluten", "milk", "eggs"]),
+            item("Cheesecake", 900, 3, &["Topping"], &["milk", "eggs", "gluten"]),
+            item("Apple Pie", 800, 4, &["A la Mode"], &["gluten", "milk"]),
+            item("Creme Brulee", 950, 3, &[], &["milk", "eggs"]),
+            item("Brownie Sundae", 900, 4, &[], &["milk", "gluten", "nuts"]),
+            item("Key Lime Pie", 800, 3, &[], &["milk", "gluten"]),
+            item("Ice Cream", 600, 2, &["Scoops"], &["milk"]),
+            item("Tiramisu", 950, 3, &[], &["milk", "eggs", "gluten"]),
+            item("Fruit Sorbet", 650, 2, &[], &[]),
+            item("Bread Pudding", 800, 4, &[], &["milk", "gluten", "eggs"]),
+        ],
+    ),
+    (
+        "Drinks",
+        2,
+        &[
+            item("Cola", 300, 1, &["Size"], &[]),
+            item("Lemonade", 400, 1, &["Size"], &[]),
+            item("Iced Tea", 350, 1, &["Size"], &[]),
+            item("Coffee", 300, 2, &["Milk"], &[]),
+            item("Latte", 500, 3, &["Milk", "Shots"], &["milk"]),
+            item("Craft Beer", 750, 1, &[], &["gluten"]),
+            item("House Red Wine", 900, 1, &[], &["sulphites"]),
+            item("House White Wine", 900, 1, &[], &["sulphites"]),
+            item("Milkshake", 650, 4, &["Shake Flavor"], &["milk"]),
+            item("Sparkling Water", 300, 1, &[], &[]),
+        ],
+    ),
+];
+
+fn group(name: &str) -> ModifierGroup {
+    let (min, max, opts): (u32, u32, &[(&str, i64)]) = match name {
+        "Bread" => (0, 1, &[("Sourdough", 0), ("Gluten-free bread", 150)]),
+        "Wing Sauce" => (1, 1, &[("Buffalo", 0), ("BBQ", 0), ("Honey Garlic", 0), ("Nashville Hot", 100)]),
+        "Extras" => (0, 3, &[("Jalapenos", 75), ("Guacamole", 200), ("Sour Cream", 75), ("Extra Cheese", 150)]),
+        "Patty" => (1, 1, &[("Single", 0), ("Double", 450)]),
+        "Cook" => (1, 1, &[("Rare", 0), ("Medium Rare", 0), ("Medium", 0), ("Medium Well", 0), ("Well Done", 0)]),
+        "Burger Extras" => {
+            (0, 4, &[("Cheddar", 100), ("Bacon", 200), ("Avocado", 200), ("Fried Egg", 150), ("No Onion", 0)])
+        }
+        "Side" => (1, 1, &[("Fries", 0), ("Sweet Potato Fries", 150), ("Side Salad", 100), ("Onion Rings", 200)]),
+        "Mac Extras" => (0, 2, &[("Bacon", 200), ("Lobster", 900), ("Breadcrumbs", 0)]),
+        "Protein" => (0, 1, &[("Chicken", 400), ("Shrimp", 600), ("Salmon", 700), ("Tofu", 300)]),
+        "Dressing" => (1, 1, &[("Ranch", 0), ("Balsamic", 0), ("Blue Cheese", 0), ("Honey Mustard", 0)]),
+        "Topping" => (0, 1, &[("Strawberry", 100), ("Caramel", 100)]),
+        "A la Mode" => (0, 1, &[("Vanilla Ice Cream", 200)]),
+        "Scoops" => (1, 1, &[("One Scoop", 0), ("Two Scoops", 250), ("Three Scoops", 450)]),
+        "Size" => (1, 1, &[("Regular", 0), ("Large", 100)]),
+        "Milk" => (0, 1, &[("Whole", 0), ("Oat", 75), ("Almond", 75)]),
+        "Shots" => (0, 2, &[("Extra Shot", 100)]),
+        "Shake Flavor" => (1, 1, &[("Vanilla", 0), ("Chocolate", 0), ("Strawberry", 0)]),
+        _ => (0, 1, &[]),
+    };
+    ModifierGroup {
+        id: Uuid::now_v7(),
+        name: name.to_owned(),
+        min,
+        max,
+        options: opts
+            .iter()
+            .map(|(n, p)| ModifierOption {
+                id: Uuid::now_v7(),
+                name: (*n).to_owned(),
+                price_delta: Money(*p),
+                is_active: true,
+            })
+            .collect(),
+    }
+}
+
+const CHANNELS: [(&str, u32); 8] = [
+    ("walk_in", 30),
+    ("qr", 20),
+    ("web", 15),
+    ("phone", 10),
+    ("ubereats", 10),
+    ("doordash", 8),
+    ("grubhub", 4),
+    ("pos", 3),
+];
+
+/// Loads the demo unless it is there already.
+pub async fn load(state: &AppState) -> anyhow::Result<DemoInfo> {
+    if let Some(r) = restaurants::by_slug(&state.db, SLUG).await? {
+        return Ok(DemoInfo {
+            restaurant_id: r.id,
+            slug: r.slug,
+            created: false,
+            orders: 0,
+            pin_users: pin_users(),
+            table_url: None,
+        });
+    }
+    let now = state.clock.now();
+    let tz: Tz = "America/New_York".parse().map_err(|_| anyhow::anyhow!("time zone"))?;
+    let day_start = NaiveTime::from_hms_opt(4, 0, 0).context("time")?;
+    let password = Password::parse(PASSWORD)?.hash();
+    let mut tx = state.db.begin().await?;
+
+    let owner = UserRow::new_account(Some(OWNER_EMAIL.into()), Some(password.clone()), "Olivia Owner".into(), now);
+    users::insert(&mut tx, &owner).await?;
+    let restaurant = RestaurantRow {
+        id: Uuid::now_v7(),
+        name: "Brigade Bistro".into(),
+        slug: SLUG.into(),
+        timezone: tz.name().into(),
+        currency: "USD".into(),
+        tax_rate_bps: 887,
+        tax_inclusive: false,
+        address: Some("12 Pass Street, Brooklyn, NY".into()),
+        phone: Some("+17185550100".into()),
+        day_starts_at: day_start,
+        created_at: now - Duration::days(31),
+        updated_at: now,
+    };
+    let rid = restaurant.id;
+    restaurants::insert(&mut tx, &restaurant).await?;
+    let member = |user_id: Uuid, role: &'static str| NewMembership {
+        restaurant_id: rid,
+        user_id,
+        role,
+        phone: None,
+        pin_hash: None,
+        at: now,
+    };
+    users::add_membership(&mut tx, &member(owner.id, "owner")).await?;
+    let manager = UserRow::new_account(Some(MANAGER_EMAIL.into()), Some(password), "Marcus Manager".into(), now);
+    users::insert(&mut tx, &manager).await?;
+    users::add_membership(&mut tx, &member(manager.id, "manager")).await?;
+    let mut staff_ids = Vec::new();
+    for (name, role, phone, pin) in pin_users() {
+        let u = UserRow::new_account(None, None, name, now);
+        users::insert(&mut tx, &u).await?;
+        let pin_hash = Pin::parse(&pin)?.hash();
+        let role = if role == "kitchen" { "kitchen" } else { "staff" };
+        let m = NewMembership { phone: Some(&phone), pin_hash: Some(&pin_hash), ..member(u.id, role) };
+        users::add_membership(&mut tx, &m).await?;
+        staff_ids.push(u.id);
+    }
+
+    let mut stations = Vec::new();
+    for (i, name) in ["Grill", "Cold & Pastry", "Bar"].into_iter().enumerate() {
+        let s = StationRow {
+            id: Uuid::now_v7(),
+            restaurant_id: rid,
+            name: name.into(),
+            sort_order: i as i64,
+            created_at: now,
+            updated_at: now,
+        };
+        kds::insert_station(&mut tx, &s).await?;
+        stations.push(s.id);
+    }
+    let mut items: Vec<ItemRow> = Vec::new();
+    let mut station_of: HashMap<Uuid, Uuid> = HashMap::new();
+    for (ci, (cat_name, station, specs)) in MENU.iter().enumerate() {
+        let cat = CategoryRow {
+            id: Uuid::now_v7(),
+            restaurant_id: rid,
+            parent_id: None,
+            name: (*cat_name).into(),
+            description: None,
+            sort_order: ci as i64,
+            station_id: Some(stations[*station]),
+            is_active: true,
+            created_at: now,
+            updated_at: now,
+        };
+        menu::insert_category(&mut tx, &cat).await?;
+        station_of.insert(cat.id, stations[*station]);
+        for (ii, spec) in specs.iter().enumerate() {
+            let mut channels = ChannelSettings::new();
+            // Delivery apps charge 15 % more, as restaurants do to cover commission.
+            for c in [brigade_domain::menu::Channel::Ubereats, brigade_domain::menu::Channel::Doordash] {
+                channels.insert(
+                    c,
+                    ChannelSetting { enabled: true, price: Some(Money((spec.price * 115 + 99) / 100 / 5 * 5)) },
+                );
+            }
+            let schedule = if spec.name == "French Onion Soup" {
+                // A winter dinner special: evenings only.
+                Schedule {
+                    windows: vec![Window {
+                        days: all_days(),
+                        start: NaiveTime::from_hms_opt(17, 0, 0).context("t")?,
+                        end: NaiveTime::from_hms_opt(22, 0, 0).context("t")?,
+                    }],
+                }
+            } else {
+                Schedule::default()
+            };
+            let row = ItemRow {
+                id: Uuid::now_v7(),
+                restaurant_id: rid,
+                category_id: cat.id,
+                name: spec.name.into(),
+                description: None,
+                price: spec.price,
+                cost: Some(spec.price * 30 / 100),
+                sku: Some(format!("BB-{:02}{:02}", ci + 1, ii + 1)),
+                allergens: Json(spec.allergens.iter().map(|a| (*a).to_owned()).collect()),
+                images: Json(vec![]),
+                prep_minutes: spec.prep,
+                is_active: true,
+                station_id: None,
+                sort_order: ii as i64,
+                channels: Json(channels),
+                schedule: Json(schedule),
+                modifier_groups: Json(spec.groups.iter().map(|g| group(g)).collect()),
+                eighty_six: None,
+                created_at: now,
+                updated_at: now,
+            };
+            menu::insert_item(&mut tx, &row).await?;
+            items.push(row);
+        }
+    }
+    let mut first_table = None;
+    for n in 1..=12 {
+        let t = TableRow {
+            id: Uuid::now_v7(),
+            restaurant_id: rid,
+            name: format!("T{n}"),
+            capacity: if n <= 4 {
+                2
+            } else if n <= 10 {
+                4
+            } else {
+                6
+            },
+            status: "available".into(),
+            qr_version: 1,
+            created_at: now,
+            updated_at: now,
+        };
+        tables::insert(&mut tx, &t).await?;
+        first_table.get_or_insert(t);
+    }
+    events::record(
+        &mut tx,
+        NewEvent {
+            restaurant_id: Some(rid),
+            kind: "demo.loaded",
+            entity: "restaurant",
+            entity_id: Some(rid),
+            actor: Actor::System,
+            payload: json!({ "items": items.len(), "stations": stations.len(), "tables": 12 }),
+            at: now,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+
+    let tax = TaxRule { rate_bps: restaurant.tax_rate_bps, inclusive: false };
+    let mut rng = StdRng::seed_from_u64(0x0b1_57a0);
+    let mut count = 0;
+    for days_ago in (1..=30).rev() {
+        let mut tx = state.db.begin().await?;
+        let date = (now - Duration::days(days_ago)).with_timezone(&tz).date_naive();
+        let weekend = matches!(date.weekday(), Weekday::Fri | Weekday::Sat);
+        let lunch = rng.gen_range(35..55) + if weekend { 10 } else { 0 };
+        let dinner = rng.gen_range(55..80) + if weekend { 30 } else { 0 };
+        let mut times: Vec<i64> = Vec::new();
+        for _ in 0..lunch {
+            times.push(peak(&mut rng, 12 * 60 + 30, 50));
+        }
+        for _ in 0..dinner {
+            times.push(peak(&mut rng, 19 * 60, 70));
+        }
+        times.sort();
+        let mut number = 0;
+        for minute in times {
+            let local = date.and_hms_opt(0, 0, 0).context("midnight")?
+                + Duration::minutes(minute.clamp(10 * 60 + 30, 22 * 60 + 30));
+            let Some(at) = tz.from_local_datetime(&local).earliest().map(|t| t.with_timezone(&Utc)) else { continue };
+            number += 1;
+            let day = business_day(at, tz, day_start);
+            let ctx = OrderContext { rid, items: &items, station_of: &station_of, tax, staff: &staff_ids };
+            add_order(&mut tx, &mut rng, &ctx, at, day, number).await?;
+            count += 1;
+        }
+        tx.commit().await?;
+    }
+    Ok(DemoInfo {
+        restaurant_id: rid,
+        slug: SLUG.into(),
+        created: true,
+        orders: count,
+        pin_users: pin_users(),
+        table_url: first_table.map(|t| {
+            format!(
+                "{}/t/{}",
+                state.config.public_base_url.trim_end_matches('/'),
+                brigade_domain::qr::sign(&state.qr_key, t.id, 1)
+            )
+        }),
+    })
+}
+
+fn all_days() -> Vec<Weekday> {
+    vec![Weekday::Mon, Weekday::Tue, Weekday::Wed, Weekday::Thu, Weekday::Fri, Weekday::Sat, Weekday::Sun]
+}
+
+fn pin_users() -> Vec<(String, String, String, String)> {
+    [
+        ("Sam Server", "staff", "+15550100001", "1111"),
+        ("Sofia Server", "staff", "+15550100002", "2222"),
+        ("Theo Host", "staff", "+15550100003", "3333"),
+        ("Kim Cook", "kitchen", "+15550100011", "4444"),
+        ("Kai Cook", "kitchen", "+15550100012", "5555"),
+    ]
+    .into_iter()
+    .map(|(a, b, c, d)| (a.to_owned(), b.to_owned(), c.to_owned(), d.to_owned()))
+    .collect()
+}
+
+/// Minutes after midnight around a peak (a triangle distribution, cheap and peaked).
+fn peak(rng: &mut StdRng, centre: i64, spread: i64) -> i64 {
+    centre + rng.gen_range(-spread..=spread) / 2 + rng.gen_range(-spread..=spread) / 2
+}
+
+struct OrderContext<'a> {
+    rid: Uuid,
+    items: &'a [ItemRow],
+    station_of: &'a HashMap<Uuid, Uuid>,
+    tax: TaxRule,
+    staff: &'a [Uuid],
+}
+
+/// One past order, already completed (or, now and then, cancelled).
+async fn add_order(
+    tx: &mut brigade_store::Tx,
+    rng: &mut StdRng,
+    ctx: &OrderContext<'_>,
+    at: chrono::DateTime<Utc>,
+    day: chrono::NaiveDate,
+    number: i64,
+) -> anyhow::Result<()> {
+    let OrderContext { rid, items, station_of, tax, staff } = *ctx;
+    let mut pick = rng.gen_range(0..100u32);
+    let channel = CHANNELS
+        .iter()
+        .find(|(_, w)| {
+            if pick < *w {
+                true
+            } else {
+                pick -= w;
+                false
+            }
+        })
+        .map(|(c, _)| *c)
+        .unwrap_or("walk_in");
+    let kind = match channel {
+        "qr" => "dine_in",
+        "walk_in" if rng.gen_bool(0.6) => "dine_in",
+        "ubereats" | "doordash" | "grubhub" => "delivery",
+        _ => "takeout",
+    };
+    let order_id = Uuid::now_v7();
+    let mut lines = Vec::new();
+    let mut max_prep = 0;
+    let parsed_channel: brigade_domain::menu::Channel = channel.parse()?;
+    for pos in 0..rng.gen_range(1..=4) {
+        let item = &items[rng.gen_range(0..items.len())];
+        let mut chosen = Vec::new();
+        for g in &item.modifier_groups.0 {
+            let n = if g.min > 0 {
+                g.min
+            } else if rng.gen_bool(0.3) {
+                1
+            } else {
+                0
+            };
+            for _ in 0..n {
+                chosen.push(g.options[rng.gen_range(0..g.options.len())].id);
+            }
+        }
+        let base = brigade_domain::menu::channel_price(Money(item.price), &item.channels.0, parsed_channel);
+        let qty = if rng.gen_bool(0.8) { 1 } else { 2 };
+        let Ok(p) = price_line(item.id, base, &item.modifier_groups.0, &chosen, qty) else { continue };
+        max_prep = max_prep.max(item.prep_minutes);
+        lines.push(LineRow {
+            id: Uuid::now_v7(),
+            order_id,
+            restaurant_id: rid,
+            position: pos,
+            item_id: item.id,
+            name: item.name.clone(),
+            quantity: i64::from(p.quantity),
+            unit_price: p.unit_price.0,
+            line_total: p.line_total.0,
+            modifiers: Json(
+                p.modifiers
+                    .iter()
+                    .map(|(id, g, n, d)| LineModifier {
+                        option_id: *id,
+                        group: g.clone(),
+                        name: n.clone(),
+                        price_delta: d.0,
+                    })
+                    .collect(),
+            ),
+            notes: None,
+            station_id: station_of.get(&item.category_id).copied(),
+        });
+    }
+    if lines.is_empty() {
+        return Ok(());
+    }
+    let subtotal: i64 = lines.iter().map(|l| l.line_total).sum();
+    let totals = tax.apply(Money(subtotal));
+    let cancelled = rng.gen_bool(0.03);
+    let ready_at = at + Duration::minutes(max_prep + rng.gen_range(0..12));
+    let done_at = ready_at + Duration::minutes(rng.gen_range(2..15));
+    let order = OrderRow {
+        id: order_id,
+        restaurant_id: rid,
+        number,
+        business_day: day,
+        channel: channel.into(),
+        kind: kind.into(),
+        status: "received".into(),
+        table_id: None,
+        customer: None,
+        special_instructions: None,
+        subtotal: totals.subtotal.0,
+        tax: totals.tax.0,
+        total: totals.total.0,
+        estimated_ready_at: estimate_ready(at, max_prep, 3),
+        ready_at: None,
+        completed_at: None,
+        cancel_reason: None,
+        assigned_to: staff.get(rng.gen_range(0..staff.len().max(1))).copied().filter(|_| rng.gen_bool(0.5)),
+        tracking_key: brigade_domain::credentials::new_secret("").chars().take(22).collect(),
+        idempotency_key: None,
+        external_id: None,
+        created_by: "system".into(),
+        created_at: at,
+        updated_at: done_at,
+    };
+    orders::insert(tx, &order).await?;
+    for l in &lines {
+        orders::insert_line(tx, l).await?;
+    }
+    let step = |from: Option<&'static str>, to: &'static str, when| HistoryEntry {
+        restaurant_id: rid,
+        order_id,
+        from,
+        to,
+        actor: "system",
+        reason: None,
+        at: when,
+    };
+    orders::insert_history(tx, &step(None, "received", at)).await?;
+    if cancelled {
+        orders::insert_history(
+            tx,
+            &HistoryEntry {
+                reason: Some("customer left"),
+                ..step(Some("received"), "cancelled", at + Duration::minutes(3))
+            },
+        )
+        .await?;
+        let change = StatusChange {
+            to: "cancelled",
+            cancel_reason: Some("customer left"),
+            ready_at: None,
+            completed_at: None,
+            at: done_at,
+        };
+        orders::set_status(tx, order_id, "received", &change).await?;
+    } else {
+        orders::insert_history(tx, &step(Some("received"), "accepted", at + Duration::minutes(1))).await?;
+        orders::insert_history(tx, &step(Some("accepted"), "ready", ready_at)).await?;
+        orders::insert_history(tx, &step(Some("ready"), "completed", done_at)).await?;
+        let change = StatusChange {
+            to: "completed",
+            cancel_reason: None,
+            ready_at: Some(ready_at),
+            completed_at: Some(done_at),
+            at: done_at,
+        };
+        orders::set_status(tx, order_id, "received", &change).await?;
+    }
+    Ok(())
+}
