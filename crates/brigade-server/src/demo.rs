@@ -598,9 +598,7 @@ async fn add_order(
         updated_at: done_at,
     };
     orders::insert(tx, &order).await?;
-    for l in &lines {
-        orders::insert_line(tx, l).await?;
-    }
+    orders::insert_lines(tx, &lines).await?;
     let step = |from: Option<&'static str>, to: &'static str, when| HistoryEntry {
         restaurant_id: rid,
         order_id,

@@ -250,16 +250,19 @@ pub async fn place_order(state: &AppState, rid: Uuid, input: OrderInput, placer:
     }
     let categories: HashMap<Uuid, menu_store::CategoryRow> =
         menu_store::categories(&state.db, rid).await?.into_iter().map(|c| (c.id, c)).collect();
-    let now = state.clock.now();
+    let restaurant = restaurants::get(&state.db, rid).await?.ok_or_else(|| ApiError::not_found("restaurant"))?;
+    let tz = restaurant_tz(&restaurant)?;
+    // The queue length only shapes the estimate; it need not be read under the lock.
+    let ahead = store::open_count(&state.db, rid, 60).await?;
     let mut tx = state.db.begin_for(rid).await?;
+    // Taken once the transaction has the writer, so times follow commit order.
+    let now = state.clock.now();
     if let Some(key) = &placer.idempotency_key {
         if let Some(existing) = store::by_idempotency_key(&mut tx, rid, key).await? {
             drop(tx);
             return existing_view(state, existing).await;
         }
     }
-    let restaurant = restaurants::get_tx(&mut tx, rid).await?.ok_or_else(|| ApiError::not_found("restaurant"))?;
-    let tz = restaurant_tz(&restaurant)?;
     let ids: Vec<Uuid> = input.items.iter().map(|l| l.item_id).collect();
     let items: HashMap<Uuid, menu_store::ItemRow> =
         menu_store::items_for_order(&mut tx, rid, &ids).await?.into_iter().map(|i| (i.id, i)).collect();
@@ -309,7 +312,6 @@ pub async fn place_order(state: &AppState, rid: Uuid, input: OrderInput, placer:
 
     let day = business_day(now, tz, restaurant.day_starts_at);
     let number = store::next_number(&mut tx, rid, day).await?;
-    let ahead = store::open_count(&mut tx, rid).await?;
     let order = OrderRow {
         id: Uuid::now_v7(),
         restaurant_id: rid,
@@ -377,10 +379,10 @@ pub async fn place_order(state: &AppState, rid: Uuid, input: OrderInput, placer:
             notes: notes.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()),
             station_id: station,
         };
-        store::insert_line(&mut tx, &line).await?;
         stations.insert(station);
         lines.push(line);
     }
+    store::insert_lines(&mut tx, &lines).await?;
     let actor = placer.actor.encode();
     let entry = HistoryEntry {
         restaurant_id: rid,
@@ -392,11 +394,10 @@ pub async fn place_order(state: &AppState, rid: Uuid, input: OrderInput, placer:
         at: now,
     };
     store::insert_history(&mut tx, &entry).await?;
-    let mut tickets = Vec::new();
-    for station in stations {
-        let id = kds::insert_ticket(&mut tx, rid, order.id, station, now).await?;
-        tickets.push(json!({ "id": id, "station_id": station }));
-    }
+    let stations: Vec<Option<Uuid>> = stations.into_iter().collect();
+    let ticket_ids = kds::insert_tickets(&mut tx, rid, order.id, &stations, now).await?;
+    let tickets: Vec<Value> =
+        ticket_ids.iter().zip(&stations).map(|(id, station)| json!({ "id": id, "station_id": station })).collect();
     let view = order_view(order, lines, &restaurant.currency);
     let mut payload = serde_json::to_value(&view).map_err(|e| ApiError::internal(e.to_string()))?;
     if let Some(obj) = payload.as_object_mut() {
@@ -427,7 +428,7 @@ async fn existing_view(state: &AppState, order: OrderRow) -> ApiResult<OrderView
 }
 
 /// When an order should be ready: its slowest item's prep time, plus two minutes for each
-/// order the kitchen already has in hand, capped at two hours of queue.
+/// order the kitchen already has in hand, capped at two hours of queue (60 orders).
 pub fn estimate_ready(now: DateTime<Utc>, max_prep_minutes: i64, orders_ahead: i64) -> DateTime<Utc> {
     now + Duration::minutes(max_prep_minutes.max(1) + (orders_ahead * 2).min(120))
 }

@@ -125,28 +125,34 @@ const TICKET_SELECT: &str =
     t.bumped_by, o.number AS order_number, o.channel AS order_channel, o.type AS order_type, o.status AS order_status,
     o.table_id, o.special_instructions FROM kds_tickets t JOIN orders o ON o.id = t.order_id";
 
-pub async fn insert_ticket(
+/// Opens one ticket per station for an order, in one statement; returns their ids in
+/// the order of `stations`.
+pub async fn insert_tickets(
     tx: &mut Tx,
     rid: Uuid,
     order_id: Uuid,
-    station_id: Option<Uuid>,
+    stations: &[Option<Uuid>],
     now: DateTime<Utc>,
-) -> Result<Uuid> {
-    let id = Uuid::now_v7();
+) -> Result<Vec<Uuid>> {
+    let ids: Vec<Uuid> = stations.iter().map(|_| Uuid::now_v7()).collect();
+    if ids.is_empty() {
+        return Ok(ids);
+    }
+    let values = (0..ids.len())
+        .map(|i| format!("(${}, $1, $2, ${}, 'open', $3)", 4 + 2 * i, 5 + 2 * i))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "INSERT INTO kds_tickets (id, restaurant_id, order_id, station_id, status, created_at) VALUES {values}"
+    );
     on_tx!(tx, |x| {
-        sqlx::query(
-        "INSERT INTO kds_tickets (id, restaurant_id, order_id, station_id, status, created_at) VALUES ($1, $2, $3, $4, 'open', $5)"
-    )
-    .bind(id)
-    .bind(rid)
-    .bind(order_id)
-    .bind(station_id)
-    .bind(stored_time(now))
-    .execute(x)
-    .await
-    .map(|r| r.rows_affected())
+        let mut q = sqlx::query(&sql).bind(rid).bind(order_id).bind(stored_time(now));
+        for (id, station) in ids.iter().zip(stations) {
+            q = q.bind(*id).bind(*station);
+        }
+        q.execute(x).await.map(|r| r.rows_affected())
     })?;
-    Ok(id)
+    Ok(ids)
 }
 
 pub struct TicketFilter {

@@ -277,23 +277,26 @@ pub async fn all_items(db: &Db, rid: Uuid) -> Result<Vec<ItemRow>> {
 /// are share-locked, so an 86 that commits first is seen, and one that comes later waits
 /// for the order: an order never slips through after an 86 committed.
 pub async fn items_for_order(tx: &mut Tx, rid: Uuid, ids: &[Uuid]) -> Result<Vec<ItemRow>> {
-    let mut out = Vec::with_capacity(ids.len());
+    let mut wanted: Vec<Uuid> = ids.to_vec();
+    wanted.sort();
+    wanted.dedup();
+    if wanted.is_empty() {
+        return Ok(Vec::new());
+    }
     let lock = match tx.backend() {
         Backend::Postgres => " FOR SHARE",
         Backend::Sqlite => "",
     };
+    // One placeholder per id; the SQL text depends only on how many there are.
+    let list = (0..wanted.len()).map(|i| format!("${}", i + 2)).collect::<Vec<_>>().join(", ");
     let sql = format!(
-        "SELECT {ITEM_COLUMNS} FROM menu_items WHERE restaurant_id = $1 AND id = $2 AND deleted_at IS NULL{lock}"
+        "SELECT {ITEM_COLUMNS} FROM menu_items WHERE restaurant_id = $1 AND id IN ({list}) AND deleted_at IS NULL{lock}"
     );
-    let mut seen: Vec<Uuid> = ids.to_vec();
-    seen.sort();
-    seen.dedup();
-    for id in seen {
-        if let Some(row) =
-            on_tx!(tx, |x| sqlx::query_as::<_, ItemRow>(&sql).bind(rid).bind(id).fetch_optional(x).await)?
-        {
-            out.push(row);
+    on_tx!(tx, |x| {
+        let mut q = sqlx::query_as::<_, ItemRow>(&sql).bind(rid);
+        for id in &wanted {
+            q = q.bind(*id);
         }
-    }
-    Ok(out)
+        q.fetch_all(x).await
+    })
 }

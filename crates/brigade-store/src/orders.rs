@@ -129,25 +129,52 @@ pub async fn insert(tx: &mut Tx, o: &OrderRow) -> Result<()> {
     Ok(())
 }
 
-pub async fn insert_line(tx: &mut Tx, l: &LineRow) -> Result<()> {
-    let sql =
-        format!("INSERT INTO order_items ({LINE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)");
-    on_tx!(tx, |x| sqlx::query(&sql)
-        .bind(l.id)
-        .bind(l.order_id)
-        .bind(l.restaurant_id)
-        .bind(l.position)
-        .bind(l.item_id)
-        .bind(&l.name)
-        .bind(l.quantity)
-        .bind(l.unit_price)
-        .bind(l.line_total)
-        .bind(&l.modifiers)
-        .bind(&l.notes)
-        .bind(l.station_id)
-        .execute(x)
-        .await
-        .map(|r| r.rows_affected()))?;
+/// Inserts an order's lines in one statement.
+pub async fn insert_lines(tx: &mut Tx, lines: &[LineRow]) -> Result<()> {
+    if lines.is_empty() {
+        return Ok(());
+    }
+    let values = (0..lines.len())
+        .map(|i| {
+            let b = i * 12;
+            format!(
+                "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5,
+                b + 6,
+                b + 7,
+                b + 8,
+                b + 9,
+                b + 10,
+                b + 11,
+                b + 12
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!("INSERT INTO order_items ({LINE_COLUMNS}) VALUES {values}");
+    on_tx!(tx, |x| {
+        let mut q = sqlx::query(&sql);
+        for l in lines {
+            q = q
+                .bind(l.id)
+                .bind(l.order_id)
+                .bind(l.restaurant_id)
+                .bind(l.position)
+                .bind(l.item_id)
+                .bind(&l.name)
+                .bind(l.quantity)
+                .bind(l.unit_price)
+                .bind(l.line_total)
+                .bind(&l.modifiers)
+                .bind(&l.notes)
+                .bind(l.station_id);
+        }
+        q.execute(x).await.map(|r| r.rows_affected())
+    })?;
     Ok(())
 }
 
@@ -270,12 +297,15 @@ pub async fn queue(db: &Db, rid: Uuid, limit: i64) -> Result<Vec<OrderRow>> {
     on_db!(db, |x| sqlx::query_as::<_, OrderRow>(&sql).bind(rid).bind(limit).fetch_all(x).await)
 }
 
-/// How many orders the kitchen has in hand (for ready-time estimates).
-pub async fn open_count(tx: &mut Tx, rid: Uuid) -> Result<i64> {
-    on_tx!(tx, |x| sqlx::query_scalar(
-        "SELECT COUNT(*) FROM orders WHERE restaurant_id = $1 AND status IN ('received', 'accepted', 'preparing')"
+/// How many orders the kitchen has in hand (for ready-time estimates), counted up to
+/// `cap`: past that the estimate no longer changes, and the count stays cheap.
+pub async fn open_count(db: &Db, rid: Uuid, cap: i64) -> Result<i64> {
+    on_db!(db, |x| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM orders WHERE restaurant_id = $1
+         AND status IN ('received', 'accepted', 'preparing') LIMIT $2) AS open_orders"
     )
     .bind(rid)
+    .bind(cap)
     .fetch_one(x)
     .await)
 }
