@@ -11,7 +11,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Page, PageParams, Path, Query};
 use crate::jobs::{enqueue, EnqueueOptions, Job};
 use crate::AppState;
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::Response;
@@ -33,7 +33,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sqlx::types::Json as DbJson;
 use std::collections::HashMap;
-use std::sync::Arc;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
@@ -810,12 +809,13 @@ async fn public_menu(
         None => {
             let generation = state.menu_cache.generation(restaurant.id);
             let menu = build_public_menu(&state, restaurant, channel).await?;
-            let bytes: Arc<[u8]> = serde_json::to_vec(&menu).map_err(|e| ApiError::internal(e.to_string()))?.into();
+            let bytes = Bytes::from(serde_json::to_vec(&menu).map_err(|e| ApiError::internal(e.to_string()))?);
             state.menu_cache.put(menu.restaurant.id, channel, generation, now, bytes.clone());
             bytes
         }
     };
-    let mut r = Response::new(Body::from(body.to_vec()));
+    // Bytes clones share the buffer: serving a cached menu copies nothing.
+    let mut r = Response::new(Body::from(body));
     r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     Ok(r)
 }
@@ -907,7 +907,7 @@ pub struct MenuCache {
 }
 
 /// A rendered menu: the generation it was built at, when, and its JSON.
-type CachedMenu = (u64, DateTime<Utc>, Arc<[u8]>);
+type CachedMenu = (u64, DateTime<Utc>, Bytes);
 
 const MENU_TTL_SECS: i64 = 5;
 
@@ -918,7 +918,7 @@ impl MenuCache {
 
     /// The cached menu, if it is of the current generation and younger than the TTL by
     /// the app's clock.
-    pub fn get(&self, rid: Uuid, channel: brigade_domain::menu::Channel, now: DateTime<Utc>) -> Option<Arc<[u8]>> {
+    pub fn get(&self, rid: Uuid, channel: brigade_domain::menu::Channel, now: DateTime<Utc>) -> Option<Bytes> {
         let generation = self.generation(rid);
         let entries = self.entries.read();
         let (g, at, bytes) = entries.get(&(rid, channel))?;
@@ -932,7 +932,7 @@ impl MenuCache {
         channel: brigade_domain::menu::Channel,
         generation: u64,
         at: DateTime<Utc>,
-        bytes: Arc<[u8]>,
+        bytes: Bytes,
     ) {
         if self.generation(rid) != generation {
             return;
