@@ -120,3 +120,82 @@ async fn row_level_security_hides_other_restaurants_on_postgres() {
     sqlx::query(&format!("REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {role}")).execute(&mut conn).await.unwrap();
     sqlx::query(&format!("DROP ROLE {role}")).execute(&mut conn).await.unwrap();
 }
+
+#[tokio::test]
+async fn menus_orders_kitchens_and_tables_do_not_cross_either() {
+    let app = TestApp::builder().config(|c| c.open_signup = true).spawn().await;
+    let a = app.signup("a@example.com", "Alpha").await;
+    let b = app.signup("b@example.com", "Bravo").await;
+    let m = app.menu(&b).await;
+    let order = app
+        .order(&b, &b.token, "walk_in", json!([{ "item_id": m.burger, "quantity": 1, "modifiers": [m.single] }]))
+        .await;
+    let order_id = order.id("/id");
+    let table =
+        app.post(&format!("/v1/restaurants/{}/tables", b.rid), &b.token, json!({ "name": "B1" })).await.id("/id");
+    let ticket = app.get(&format!("/v1/restaurants/{}/kds/tickets", b.rid), &b.token).await.str("/items/0/id");
+    let a_key = app
+        .post(&format!("/v1/restaurants/{}/api-keys", a.rid), &a.token, json!({ "name": "all", "permissions": ["menu:read", "menu:write", "menu:86", "orders:read", "orders:write", "kitchen:work", "restaurant:read", "restaurant:write"] }))
+        .await
+        .str("/key");
+
+    for token in [a.token.as_str(), a_key.as_str()] {
+        let rb = format!("/v1/restaurants/{}", b.rid);
+        let gets = [
+            format!("{rb}/menu/categories"),
+            format!("{rb}/menu/items"),
+            format!("{rb}/menu/items/{}", m.burger),
+            format!("{rb}/orders"),
+            format!("{rb}/orders/{order_id}"),
+            format!("{rb}/orders/{order_id}/history"),
+            format!("{rb}/orders/queue"),
+            format!("{rb}/orders/stats"),
+            format!("{rb}/kds/stations"),
+            format!("{rb}/kds/tickets"),
+            format!("{rb}/kds/all-day"),
+            format!("{rb}/tables"),
+            format!("{rb}/tables/{table}/qr.svg"),
+            format!("{rb}/realtime/presence"),
+        ];
+        for path in gets {
+            app.get(&path, token).await.expect(404, "not_found");
+        }
+        let posts = [
+            (format!("{rb}/menu/items/{}/availability", m.burger), json!({ "available": false })),
+            (format!("{rb}/menu/bulk-availability"), json!({ "item_ids": [m.burger], "available": false })),
+            (format!("{rb}/menu/categories"), json!({ "name": "Mole" })),
+            (
+                format!("{rb}/orders"),
+                json!({ "channel": "web", "type": "takeout", "items": [{ "item_id": m.cola, "quantity": 1 }] }),
+            ),
+            (format!("{rb}/orders/{order_id}/status"), json!({ "status": "cancelled" })),
+            (format!("{rb}/kds/tickets/{ticket}/bump"), json!({})),
+            (format!("{rb}/tables/{table}/qr/rotate"), json!({})),
+        ];
+        for (path, body) in posts {
+            app.post(&path, token, body).await.expect(404, "not_found");
+        }
+        // B's ids under A's restaurant are unknown there.
+        let ra = format!("/v1/restaurants/{}", a.rid);
+        app.get(&format!("{ra}/menu/items/{}", m.burger), token).await.expect(404, "not_found");
+        app.get(&format!("{ra}/orders/{order_id}"), token).await.expect(404, "not_found");
+        app.post(&format!("{ra}/kds/tickets/{ticket}/bump"), token, json!({})).await.expect(404, "not_found");
+        app.post(&format!("{ra}/menu/items/{}/availability", m.burger), token, json!({ "available": false }))
+            .await
+            .expect(404, "not_found");
+        app.delete(&format!("{ra}/tables/{table}"), token).await.expect(404, "not_found");
+        // Ordering B's item in A's restaurant: not on A's menu.
+        let r = app.order(&a, token, "walk_in", json!([{ "item_id": m.cola, "quantity": 1 }])).await;
+        r.expect(422, "validation_failed");
+    }
+    // B's things are untouched.
+    assert_eq!(
+        app.get(&format!("/v1/restaurants/{}/orders/{order_id}", b.rid), &b.token).await.body["status"],
+        "received"
+    );
+    assert!(app.public_items(&m.slug, "qr").await.contains(&"Burger".to_owned()));
+    // And A's realtime socket cannot listen to B's order.
+    let mut ws = app.ws(Some(&a.token)).await;
+    assert_eq!(ws.subscribe(&format!("order:{order_id}"), None).await["code"], "not_found");
+    assert_eq!(ws.subscribe(&format!("kds:{}:all", b.rid), None).await["code"], "not_found");
+}
