@@ -72,6 +72,7 @@ pub struct Inner {
     pub job_wake: Notify,
     pub menu_cache: menu::MenuCache,
     pub hub: Arc<realtime::Hub>,
+    pub order_writer: orders::writer::OrderWriter,
     pub openapi_json: String,
     ready: AtomicBool,
     worker: AtomicU8,
@@ -208,6 +209,7 @@ pub async fn build(config: Config, options: Options) -> anyhow::Result<AppState>
         config.login_attempts_per_account,
         config.login_attempts_per_ip,
     );
+    let order_writer = orders::writer::OrderWriter::start(db.clone(), options.clock.clone());
     Ok(AppState {
         inner: Arc::new(Inner {
             db,
@@ -220,6 +222,7 @@ pub async fn build(config: Config, options: Options) -> anyhow::Result<AppState>
             job_wake: Notify::new(),
             menu_cache: menu::MenuCache::default(),
             hub: Arc::new(realtime::Hub::default()),
+            order_writer,
             openapi_json: openapi.to_pretty_json().unwrap_or_else(|_| "{}".into()),
             ready: AtomicBool::new(true),
             worker: AtomicU8::new(WORKER_DISABLED),

@@ -22,8 +22,9 @@ use brigade_domain::money::{Money, TaxRule};
 use brigade_domain::order::{parse_quantity, price_line, price_order, OrderStatus, OrderType, PricingError, MAX_LINES};
 use brigade_store::events::{self, Actor, NewEvent};
 use brigade_store::orders::{self as store, HistoryEntry, LineModifier, LineRow, OrderRow, StatusChange};
-use brigade_store::{is_unique_violation, kds, menu as menu_store, restaurants, tables, users, Tx};
+use brigade_store::{kds, menu as menu_store, restaurants, tables, users, Tx};
 use chrono::{DateTime, Duration, Utc};
+use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sqlx::types::Json as DbJson;
@@ -31,6 +32,8 @@ use std::collections::{BTreeSet, HashMap};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
+
+pub mod writer;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -205,8 +208,29 @@ pub struct Placer {
     pub idempotency_key: Option<String>,
 }
 
-/// Places an order: the one path for every channel.
+/// An order parsed and checked as far as it can be without the write lock.
+pub struct Prepared {
+    rid: Uuid,
+    channel: Channel,
+    kind: OrderType,
+    input: OrderInput,
+    quantities: Vec<u32>,
+    customer: Option<Value>,
+    categories: HashMap<Uuid, menu_store::CategoryRow>,
+    restaurant: restaurants::RestaurantRow,
+    tz: Tz,
+    ahead: i64,
+    placer: Placer,
+}
+
+/// Places an order: the one path for every channel. The order is checked here, then
+/// written by the restaurant's order writer (see `writer`).
 pub async fn place_order(state: &AppState, rid: Uuid, input: OrderInput, placer: Placer) -> ApiResult<OrderView> {
+    let prepared = prepare(state, rid, input, placer).await?;
+    state.order_writer.submit(prepared).await
+}
+
+async fn prepare(state: &AppState, rid: Uuid, input: OrderInput, placer: Placer) -> ApiResult<Prepared> {
     let channel: Channel = input.channel.parse()?;
     let kind: OrderType = input.kind.parse()?;
     if input.items.is_empty() {
@@ -241,39 +265,64 @@ pub async fn place_order(state: &AppState, rid: Uuid, input: OrderInput, placer:
         }
         None => None,
     };
-    // Reads that need no lock happen before the transaction takes its connection, so a
-    // burst of orders cannot hold every pooled connection while waiting for another.
+    // Reads that need no lock happen before the write, so the writer does only what must
+    // be serialised.
     if let Some(table) = input.table_id {
         if tables::get(&state.db, rid, table).await?.is_none() {
             return Err(ApiError::validation("table_id", "no such table in this restaurant"));
         }
     }
-    let categories: HashMap<Uuid, menu_store::CategoryRow> =
-        menu_store::categories(&state.db, rid).await?.into_iter().map(|c| (c.id, c)).collect();
+    let categories = menu_store::categories(&state.db, rid).await?.into_iter().map(|c| (c.id, c)).collect();
     let restaurant = restaurants::get(&state.db, rid).await?.ok_or_else(|| ApiError::not_found("restaurant"))?;
     let tz = restaurant_tz(&restaurant)?;
     // The queue length only shapes the estimate; it need not be read under the lock.
     let ahead = store::open_count(&state.db, rid, 60).await?;
-    let mut tx = state.db.begin_for(rid).await?;
-    // Taken once the transaction has the writer, so times follow commit order.
-    let now = state.clock.now();
-    if let Some(key) = &placer.idempotency_key {
-        if let Some(existing) = store::by_idempotency_key(&mut tx, rid, key).await? {
-            drop(tx);
-            return existing_view(state, existing).await;
+    Ok(Prepared { rid, channel, kind, input, quantities, customer, categories, restaurant, tz, ahead, placer })
+}
+
+/// What writing an order came to.
+pub enum Written {
+    New(OrderView),
+    /// The Idempotency-Key was used before: that order.
+    Existing(OrderRow),
+}
+
+/// Why an order was not written: refused before anything was written (the transaction
+/// is still good for other orders), or a database failure part-way.
+pub enum WriteFailure {
+    Refused(ApiError),
+    Failed(ApiError),
+}
+
+impl<E: Into<ApiError>> From<E> for WriteFailure {
+    fn from(e: E) -> Self {
+        WriteFailure::Failed(e.into())
+    }
+}
+
+/// Writes one order in `tx` at `now`: reads its items under the lock (share-locked on
+/// PostgreSQL, so an 86 that committed first always wins), checks each against the
+/// availability rule, prices it, numbers it and inserts it with its lines, history,
+/// tickets and `order.new` event. Does not commit.
+pub async fn write(tx: &mut Tx, p: &Prepared, now: DateTime<Utc>) -> Result<Written, WriteFailure> {
+    let rid = p.rid;
+    if let Some(key) = &p.placer.idempotency_key {
+        if let Some(existing) = store::by_idempotency_key(tx, rid, key).await? {
+            return Ok(Written::Existing(existing));
         }
     }
-    let ids: Vec<Uuid> = input.items.iter().map(|l| l.item_id).collect();
+    let ids: Vec<Uuid> = p.input.items.iter().map(|l| l.item_id).collect();
     let items: HashMap<Uuid, menu_store::ItemRow> =
-        menu_store::items_for_order(&mut tx, rid, &ids).await?.into_iter().map(|i| (i.id, i)).collect();
+        menu_store::items_for_order(tx, rid, &ids).await?.into_iter().map(|i| (i.id, i)).collect();
+    let refuse = WriteFailure::Refused;
 
-    let mut priced = Vec::with_capacity(input.items.len());
+    let mut priced = Vec::with_capacity(p.input.items.len());
     let mut max_prep = 0i64;
-    for (i, line) in input.items.iter().enumerate() {
+    for (i, line) in p.input.items.iter().enumerate() {
         let item = items.get(&line.item_id).ok_or_else(|| {
-            ApiError::validation(format!("items[{i}].item_id"), format!("{} is not on this menu", line.item_id))
+            refuse(ApiError::validation(format!("items[{i}].item_id"), format!("{} is not on this menu", line.item_id)))
         })?;
-        let category = categories.get(&item.category_id);
+        let category = p.categories.get(&item.category_id);
         let sellable = Sellable {
             is_active: item.is_active,
             category_active: category.is_some_and(|c| c.is_active),
@@ -281,92 +330,86 @@ pub async fn place_order(state: &AppState, rid: Uuid, input: OrderInput, placer:
             schedule: &item.schedule.0,
             channels: &item.channels.0,
         };
-        if let Err(why) = is_orderable(&sellable, channel, now, tz) {
+        if let Err(why) = is_orderable(&sellable, p.channel, now, p.tz) {
             let until = match &why {
                 brigade_domain::menu::Unavailable::EightySixed { until, .. } => *until,
                 _ => None,
             };
-            let when = until.map(|u| format!(" until {}", u.with_timezone(&tz).format("%H:%M"))).unwrap_or_default();
-            return Err(ApiError::Conflict {
+            let when = until.map(|u| format!(" until {}", u.with_timezone(&p.tz).format("%H:%M"))).unwrap_or_default();
+            return Err(refuse(ApiError::Conflict {
                 code: "item_unavailable",
                 message: format!("item '{}' is unavailable ({}){when}", item.name, why.reason()),
                 details: json!({ "item_id": item.id, "name": item.name, "reason": why.reason(), "until": until, "index": i }),
-            });
+            }));
         }
-        let base = channel_price(Money(item.price), &item.channels.0, channel);
-        let p = price_line(item.id, base, &item.modifier_groups.0, &line.modifiers, quantities[i]).map_err(
-            |e| match e {
+        let base = channel_price(Money(item.price), &item.channels.0, p.channel);
+        let priced_line = price_line(item.id, base, &item.modifier_groups.0, &line.modifiers, p.quantities[i])
+            .map_err(|e| match e {
                 PricingError::Modifier(m) => {
-                    ApiError::validation(format!("items[{i}].modifiers"), format!("{}: {m}", item.name))
+                    refuse(ApiError::validation(format!("items[{i}].modifiers"), format!("{}: {m}", item.name)))
                 }
-                PricingError::Overflow => ApiError::validation("items", "the order's total is too large"),
-            },
-        )?;
+                PricingError::Overflow => refuse(ApiError::validation("items", "the order's total is too large")),
+            })?;
         max_prep = max_prep.max(item.prep_minutes);
         let station = item.station_id.or_else(|| category.and_then(|c| c.station_id));
-        priced.push((p, item.name.clone(), station, line.notes.clone()));
+        priced.push((priced_line, item.name.clone(), station, line.notes.clone()));
     }
-    let tax = TaxRule { rate_bps: restaurant.tax_rate_bps, inclusive: restaurant.tax_inclusive };
-    let totals = price_order(&priced.iter().map(|(p, ..)| p.clone()).collect::<Vec<_>>(), tax)
-        .map_err(|_| ApiError::validation("items", "the order's total is too large"))?;
+    let tax = TaxRule { rate_bps: p.restaurant.tax_rate_bps, inclusive: p.restaurant.tax_inclusive };
+    let totals = price_order(&priced.iter().map(|(l, ..)| l.clone()).collect::<Vec<_>>(), tax)
+        .map_err(|_| refuse(ApiError::validation("items", "the order's total is too large")))?;
 
-    let day = business_day(now, tz, restaurant.day_starts_at);
-    let number = store::next_number(&mut tx, rid, day).await?;
+    // From here on, every step writes.
+    let day = business_day(now, p.tz, p.restaurant.day_starts_at);
+    let number = store::next_number(tx, rid, day).await?;
     let order = OrderRow {
         id: Uuid::now_v7(),
         restaurant_id: rid,
         number,
         business_day: day,
-        channel: channel.as_str().to_owned(),
-        kind: kind.as_str().to_owned(),
+        channel: p.channel.as_str().to_owned(),
+        kind: p.kind.as_str().to_owned(),
         status: OrderStatus::Received.as_str().to_owned(),
-        table_id: input.table_id,
-        customer: customer.map(DbJson),
-        special_instructions: input.special_instructions.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()),
+        table_id: p.input.table_id,
+        customer: p.customer.clone().map(DbJson),
+        special_instructions: p
+            .input
+            .special_instructions
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned),
         subtotal: totals.subtotal.0,
         tax: totals.tax.0,
         total: totals.total.0,
-        estimated_ready_at: estimate_ready(now, max_prep, ahead),
+        estimated_ready_at: estimate_ready(now, max_prep, p.ahead),
         ready_at: None,
         completed_at: None,
         cancel_reason: None,
         assigned_to: None,
         tracking_key: new_secret("").chars().take(22).collect(),
-        idempotency_key: placer.idempotency_key.clone(),
-        external_id: input.external_id.map(|s| s.chars().take(200).collect()),
-        created_by: placer.actor.encode(),
+        idempotency_key: p.placer.idempotency_key.clone(),
+        external_id: p.input.external_id.as_deref().map(|s| s.chars().take(200).collect()),
+        created_by: p.placer.actor.encode(),
         created_at: now,
         updated_at: now,
     };
-    if let Err(e) = store::insert(&mut tx, &order).await {
-        if is_unique_violation(&e) && placer.idempotency_key.is_some() {
-            // A concurrent request with the same key won; answer with its order.
-            drop(tx);
-            let mut tx = state.db.begin_for(rid).await?;
-            let key = placer.idempotency_key.as_deref().unwrap_or_default();
-            let existing = store::by_idempotency_key(&mut tx, rid, key)
-                .await?
-                .ok_or_else(|| ApiError::internal("idempotent order vanished"))?;
-            drop(tx);
-            return existing_view(state, existing).await;
-        }
-        return Err(e.into());
-    }
+    store::insert(tx, &order).await?;
     let mut lines = Vec::with_capacity(priced.len());
     let mut stations = BTreeSet::new();
-    for (pos, (p, name, station, notes)) in priced.into_iter().enumerate() {
-        let line = LineRow {
+    for (pos, (l, name, station, notes)) in priced.into_iter().enumerate() {
+        stations.insert(station);
+        lines.push(LineRow {
             id: Uuid::now_v7(),
             order_id: order.id,
             restaurant_id: rid,
             position: pos as i64,
-            item_id: p.item_id,
+            item_id: l.item_id,
             name,
-            quantity: i64::from(p.quantity),
-            unit_price: p.unit_price.0,
-            line_total: p.line_total.0,
+            quantity: i64::from(l.quantity),
+            unit_price: l.unit_price.0,
+            line_total: l.line_total.0,
             modifiers: DbJson(
-                p.modifiers
+                l.modifiers
                     .into_iter()
                     .map(|(option_id, group, name, delta)| LineModifier {
                         option_id,
@@ -378,12 +421,10 @@ pub async fn place_order(state: &AppState, rid: Uuid, input: OrderInput, placer:
             ),
             notes: notes.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()),
             station_id: station,
-        };
-        stations.insert(station);
-        lines.push(line);
+        });
     }
-    store::insert_lines(&mut tx, &lines).await?;
-    let actor = placer.actor.encode();
+    store::insert_lines(tx, &lines).await?;
+    let actor = p.placer.actor.encode();
     let entry = HistoryEntry {
         restaurant_id: rid,
         order_id: order.id,
@@ -393,37 +434,34 @@ pub async fn place_order(state: &AppState, rid: Uuid, input: OrderInput, placer:
         reason: None,
         at: now,
     };
-    store::insert_history(&mut tx, &entry).await?;
+    store::insert_history(tx, &entry).await?;
     let stations: Vec<Option<Uuid>> = stations.into_iter().collect();
-    let ticket_ids = kds::insert_tickets(&mut tx, rid, order.id, &stations, now).await?;
+    let ticket_ids = kds::insert_tickets(tx, rid, order.id, &stations, now).await?;
     let tickets: Vec<Value> =
         ticket_ids.iter().zip(&stations).map(|(id, station)| json!({ "id": id, "station_id": station })).collect();
-    let view = order_view(order, lines, &restaurant.currency);
+    let view = order_view(order, lines, &p.restaurant.currency);
     let mut payload = serde_json::to_value(&view).map_err(|e| ApiError::internal(e.to_string()))?;
     if let Some(obj) = payload.as_object_mut() {
         obj.remove("tracking_key");
         obj.insert("tickets".into(), json!(tickets));
     }
-    events::record(
-        &mut tx,
-        NewEvent {
-            restaurant_id: Some(rid),
-            kind: "order.new",
-            entity: "order",
-            entity_id: Some(view.id),
-            actor: placer.actor,
-            payload,
-            at: now,
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(view)
+    let event = NewEvent {
+        restaurant_id: Some(rid),
+        kind: "order.new",
+        entity: "order",
+        entity_id: Some(view.id),
+        actor: p.placer.actor,
+        payload,
+        at: now,
+    };
+    events::record(tx, event).await?;
+    Ok(Written::New(view))
 }
 
-async fn existing_view(state: &AppState, order: OrderRow) -> ApiResult<OrderView> {
-    let currency = restaurants::get(&state.db, order.restaurant_id).await?.map(|r| r.currency).unwrap_or_default();
-    let lines = store::lines(&state.db, &[order.id]).await?;
+/// The view of an order that already exists (an Idempotency-Key seen before).
+pub async fn existing_view(db: &brigade_store::Db, order: OrderRow) -> ApiResult<OrderView> {
+    let currency = restaurants::get(db, order.restaurant_id).await?.map(|r| r.currency).unwrap_or_default();
+    let lines = store::lines(db, &[order.id]).await?;
     Ok(order_view(order, lines, &currency))
 }
 
@@ -862,7 +900,7 @@ async fn public_order(
     if !constant_time_eq(order.tracking_key.as_bytes(), p.key.as_bytes()) {
         return Err(ApiError::not_found("order"));
     }
-    Ok(axum::Json(existing_view(&state, order).await?.into()))
+    Ok(axum::Json(existing_view(&state.db, order).await?.into()))
 }
 
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

@@ -1,0 +1,146 @@
+//! The order writer: group commit for orders.
+//!
+//! SQLite has one writer, and every statement of a transaction is a round trip to its
+//! connection thread; committing each order on its own spends most of the time on those
+//! hops and on BEGIN/COMMIT. The writer takes every order waiting in its queue (up to
+//! `MAX_BATCH`), writes them all in one transaction and commits once, then answers each
+//! request. An order refused by the rules (86'd item, bad modifier) is answered with its
+//! error and the others go on; a database failure part-way rolls the batch back and
+//! writes each order on its own, so one bad apple never fails its neighbours.
+//!
+//! Orders of one restaurant always go to the same shard, so they are numbered in the
+//! order they are written. SQLite gets one shard (one writer anyway); PostgreSQL several,
+//! so restaurants write in parallel.
+
+use super::{existing_view, write, OrderView, Prepared, WriteFailure, Written};
+use crate::clock::Clock;
+use crate::error::{ApiError, ApiResult};
+use brigade_store::{orders as store, Backend, Db};
+use tokio::sync::{mpsc, oneshot};
+
+const MAX_BATCH: usize = 64;
+const QUEUE: usize = 4096;
+
+struct Job {
+    prepared: Prepared,
+    reply: oneshot::Sender<ApiResult<OrderView>>,
+}
+
+pub struct OrderWriter {
+    shards: Vec<mpsc::Sender<Job>>,
+}
+
+impl OrderWriter {
+    /// Starts the writer tasks. They end when the writer is dropped.
+    pub fn start(db: Db, clock: Clock) -> OrderWriter {
+        let n = match db.backend() {
+            Backend::Sqlite => 1,
+            Backend::Postgres => 4,
+        };
+        let shards = (0..n)
+            .map(|_| {
+                let (tx, rx) = mpsc::channel(QUEUE);
+                tokio::spawn(run(db.clone(), clock.clone(), rx));
+                tx
+            })
+            .collect();
+        OrderWriter { shards }
+    }
+
+    pub async fn submit(&self, prepared: Prepared) -> ApiResult<OrderView> {
+        let shard = (prepared.rid.as_u128() % self.shards.len() as u128) as usize;
+        let (reply, answer) = oneshot::channel();
+        self.shards[shard]
+            .send(Job { prepared, reply })
+            .await
+            .map_err(|_| ApiError::internal("the order writer has stopped"))?;
+        answer.await.map_err(|_| ApiError::internal("the order writer dropped an order"))?
+    }
+}
+
+async fn run(db: Db, clock: Clock, mut queue: mpsc::Receiver<Job>) {
+    while let Some(first) = queue.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        if batch.len() == 1 {
+            for job in batch {
+                let result = alone(&db, &clock, &job.prepared).await;
+                let _ = job.reply.send(result);
+            }
+            continue;
+        }
+        match together(&db, &clock, &batch).await {
+            Ok(results) => {
+                for (job, result) in batch.into_iter().zip(results) {
+                    let _ = job.reply.send(result);
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = ?e, orders = batch.len(), "a batch of orders failed; writing them one by one");
+                for job in batch {
+                    let result = alone(&db, &clock, &job.prepared).await;
+                    let _ = job.reply.send(result);
+                }
+            }
+        }
+    }
+}
+
+/// Writes one order in its own transaction.
+async fn alone(db: &Db, clock: &Clock, p: &Prepared) -> ApiResult<OrderView> {
+    let mut tx = db.begin_for(p.rid).await?;
+    let now = clock.now();
+    match write(&mut tx, p, now).await {
+        Ok(Written::New(view)) => {
+            tx.commit().await?;
+            Ok(view)
+        }
+        Ok(Written::Existing(order)) => {
+            drop(tx);
+            existing_view(db, order).await
+        }
+        Err(WriteFailure::Refused(e)) => Err(e),
+        Err(WriteFailure::Failed(e)) => {
+            drop(tx);
+            // Another node took the same Idempotency-Key first: answer with its order.
+            if let (ApiError::Conflict { code: "duplicate", .. }, Some(key)) = (&e, &p.placer.idempotency_key) {
+                let mut tx = db.begin_for(p.rid).await?;
+                if let Some(order) = store::by_idempotency_key(&mut tx, p.rid, key).await? {
+                    drop(tx);
+                    return existing_view(db, order).await;
+                }
+            }
+            Err(e)
+        }
+    }
+}
+
+/// Writes a batch in one transaction. `Err` means the transaction failed and nothing of
+/// it was committed.
+async fn together(db: &Db, clock: &Clock, batch: &[Job]) -> Result<Vec<ApiResult<OrderView>>, ApiError> {
+    let mut tx = db.begin().await?;
+    let now = clock.now();
+    let mut outcomes = Vec::with_capacity(batch.len());
+    for job in batch {
+        match write(&mut tx, &job.prepared, now).await {
+            Ok(written) => outcomes.push(Ok(written)),
+            Err(WriteFailure::Refused(e)) => outcomes.push(Err(e)),
+            Err(WriteFailure::Failed(e)) => return Err(e),
+        }
+    }
+    tx.commit().await?;
+    let mut results = Vec::with_capacity(outcomes.len());
+    for outcome in outcomes {
+        results.push(match outcome {
+            Ok(Written::New(view)) => Ok(view),
+            Ok(Written::Existing(order)) => existing_view(db, order).await,
+            Err(e) => Err(e),
+        });
+    }
+    Ok(results)
+}
