@@ -244,6 +244,12 @@ pub async fn run_tailer(state: AppState, mut shutdown: watch::Receiver<bool>) {
                 gap = None;
                 last = row.id;
                 hub.high_water.store(last, Ordering::Release);
+                // A menu change made on any node drops this node's cached public menu.
+                if let (Some(rid), true) =
+                    (row.restaurant_id, row.kind.starts_with("menu.") || row.kind.starts_with("kds.station"))
+                {
+                    state.menu_cache.invalidate(rid);
+                }
                 // No receivers is fine: nobody is listening.
                 let _ = hub.sender.send(Arc::new(HubEvent::from(row)));
             }

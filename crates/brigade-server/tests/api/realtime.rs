@@ -154,6 +154,7 @@ async fn two_servers_on_one_database_deliver_each_others_events() {
     let owner = a.signup("ana@example.com", "Diner").await;
     let m = a.menu(&owner).await;
     let b = TestApp::builder().same_database_as(&a).spawn().await;
+    assert!(a.public_items(&m.slug, "qr").await.contains(&"Fries".to_owned()), "A caches a menu with fries");
     let mut on_b = b.ws(Some(&owner.token)).await;
     on_b.subscribe(&format!("restaurant:{}", owner.rid), None).await;
     let placed = a.order(&owner, &owner.token, "web", json!([{ "item_id": m.fries, "quantity": 1 }])).await;
@@ -171,6 +172,8 @@ async fn two_servers_on_one_database_deliver_each_others_events() {
     .await
     .expect(200, "");
     assert_eq!(on_a.until("menu.availability_changed").await["event"]["data"]["available"], false);
+    // A's cached public menu forgot the fries as soon as A's feed saw B's 86.
+    assert!(!a.public_items(&m.slug, "qr").await.contains(&"Fries".to_owned()));
 }
 
 #[tokio::test]
