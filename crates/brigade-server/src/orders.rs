@@ -280,15 +280,22 @@ async fn prepare(state: &AppState, rid: Uuid, input: OrderInput, placer: Placer)
     Ok(Prepared { rid, channel, kind, input, quantities, customer, categories, restaurant, tz, ahead, placer })
 }
 
-/// What writing an order came to.
-pub enum Written {
-    New(OrderView),
-    /// The Idempotency-Key was used before: that order.
-    Existing(OrderRow),
+/// An order checked under the lock and priced, ready to insert.
+pub struct Checked {
+    lines: Vec<(brigade_domain::order::PricedLine, String, Option<Uuid>, Option<String>)>,
+    totals: brigade_domain::money::Taxed,
+    max_prep: i64,
 }
 
-/// Why an order was not written: refused before anything was written (the transaction
-/// is still good for other orders), or a database failure part-way.
+/// What checking an order under the lock came to.
+pub enum Check {
+    Ready(Checked),
+    /// The Idempotency-Key was used before: that order.
+    Existing(Box<OrderRow>),
+}
+
+/// Why an order was not written: refused by the rules (nothing was written, the
+/// transaction is still good for other orders), or a database failure.
 pub enum WriteFailure {
     Refused(ApiError),
     Failed(ApiError),
@@ -300,23 +307,21 @@ impl<E: Into<ApiError>> From<E> for WriteFailure {
     }
 }
 
-/// Writes one order in `tx` at `now`: reads its items under the lock (share-locked on
+/// Checks one order in `tx` at `now`: reads its items under the lock (share-locked on
 /// PostgreSQL, so an 86 that committed first always wins), checks each against the
-/// availability rule, prices it, numbers it and inserts it with its lines, history,
-/// tickets and `order.new` event. Does not commit.
-pub async fn write(tx: &mut Tx, p: &Prepared, now: DateTime<Utc>) -> Result<Written, WriteFailure> {
+/// availability rule and prices it. Writes nothing.
+pub async fn check(tx: &mut Tx, p: &Prepared, now: DateTime<Utc>) -> Result<Check, WriteFailure> {
     let rid = p.rid;
     if let Some(key) = &p.placer.idempotency_key {
         if let Some(existing) = store::by_idempotency_key(tx, rid, key).await? {
-            return Ok(Written::Existing(existing));
+            return Ok(Check::Existing(Box::new(existing)));
         }
     }
     let ids: Vec<Uuid> = p.input.items.iter().map(|l| l.item_id).collect();
     let items: HashMap<Uuid, menu_store::ItemRow> =
         menu_store::items_for_order(tx, rid, &ids).await?.into_iter().map(|i| (i.id, i)).collect();
     let refuse = WriteFailure::Refused;
-
-    let mut priced = Vec::with_capacity(p.input.items.len());
+    let mut lines = Vec::with_capacity(p.input.items.len());
     let mut max_prep = 0i64;
     for (i, line) in p.input.items.iter().enumerate() {
         let item = items.get(&line.item_id).ok_or_else(|| {
@@ -343,119 +348,166 @@ pub async fn write(tx: &mut Tx, p: &Prepared, now: DateTime<Utc>) -> Result<Writ
             }));
         }
         let base = channel_price(Money(item.price), &item.channels.0, p.channel);
-        let priced_line = price_line(item.id, base, &item.modifier_groups.0, &line.modifiers, p.quantities[i])
-            .map_err(|e| match e {
+        let priced = price_line(item.id, base, &item.modifier_groups.0, &line.modifiers, p.quantities[i]).map_err(
+            |e| match e {
                 PricingError::Modifier(m) => {
                     refuse(ApiError::validation(format!("items[{i}].modifiers"), format!("{}: {m}", item.name)))
                 }
                 PricingError::Overflow => refuse(ApiError::validation("items", "the order's total is too large")),
-            })?;
+            },
+        )?;
         max_prep = max_prep.max(item.prep_minutes);
         let station = item.station_id.or_else(|| category.and_then(|c| c.station_id));
-        priced.push((priced_line, item.name.clone(), station, line.notes.clone()));
+        lines.push((priced, item.name.clone(), station, line.notes.clone()));
     }
     let tax = TaxRule { rate_bps: p.restaurant.tax_rate_bps, inclusive: p.restaurant.tax_inclusive };
-    let totals = price_order(&priced.iter().map(|(l, ..)| l.clone()).collect::<Vec<_>>(), tax)
+    let totals = price_order(&lines.iter().map(|(l, ..)| l.clone()).collect::<Vec<_>>(), tax)
         .map_err(|_| refuse(ApiError::validation("items", "the order's total is too large")))?;
+    Ok(Check::Ready(Checked { lines, totals, max_prep }))
+}
 
-    // From here on, every step writes.
-    let day = business_day(now, p.tz, p.restaurant.day_starts_at);
-    let number = store::next_number(tx, rid, day).await?;
-    let order = OrderRow {
-        id: Uuid::now_v7(),
-        restaurant_id: rid,
-        number,
-        business_day: day,
-        channel: p.channel.as_str().to_owned(),
-        kind: p.kind.as_str().to_owned(),
-        status: OrderStatus::Received.as_str().to_owned(),
-        table_id: p.input.table_id,
-        customer: p.customer.clone().map(DbJson),
-        special_instructions: p
-            .input
-            .special_instructions
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned),
-        subtotal: totals.subtotal.0,
-        tax: totals.tax.0,
-        total: totals.total.0,
-        estimated_ready_at: estimate_ready(now, max_prep, p.ahead),
-        ready_at: None,
-        completed_at: None,
-        cancel_reason: None,
-        assigned_to: None,
-        tracking_key: new_secret("").chars().take(22).collect(),
-        idempotency_key: p.placer.idempotency_key.clone(),
-        external_id: p.input.external_id.as_deref().map(|s| s.chars().take(200).collect()),
-        created_by: p.placer.actor.encode(),
-        created_at: now,
-        updated_at: now,
-    };
-    store::insert(tx, &order).await?;
-    let mut lines = Vec::with_capacity(priced.len());
-    let mut stations = BTreeSet::new();
-    for (pos, (l, name, station, notes)) in priced.into_iter().enumerate() {
-        stations.insert(station);
-        lines.push(LineRow {
+/// Inserts checked orders at `now`, all at once: numbers for each restaurant's business
+/// day, the orders, their lines, history, kitchen tickets and `order.new` events, a
+/// handful of statements however many orders there are. Does not commit.
+pub async fn persist(tx: &mut Tx, batch: Vec<(&Prepared, Checked)>, now: DateTime<Utc>) -> ApiResult<Vec<OrderView>> {
+    // Numbers: one counter update per restaurant and day, handed out in batch order.
+    let mut wanted: Vec<((Uuid, chrono::NaiveDate), i64)> = Vec::new();
+    let days: Vec<chrono::NaiveDate> =
+        batch.iter().map(|(p, _)| business_day(now, p.tz, p.restaurant.day_starts_at)).collect();
+    for ((p, _), day) in batch.iter().zip(&days) {
+        match wanted.iter_mut().find(|(k, _)| *k == (p.rid, *day)) {
+            Some((_, n)) => *n += 1,
+            None => wanted.push(((p.rid, *day), 1)),
+        }
+    }
+    let mut next: HashMap<(Uuid, chrono::NaiveDate), i64> = HashMap::new();
+    for ((rid, day), count) in &wanted {
+        let last = store::reserve_numbers(tx, *rid, *day, *count).await?;
+        next.insert((*rid, *day), last - count + 1);
+    }
+
+    let mut orders = Vec::with_capacity(batch.len());
+    let mut all_lines = Vec::new();
+    let mut tickets = Vec::new();
+    let mut views = Vec::with_capacity(batch.len());
+    let mut ticket_json = Vec::with_capacity(batch.len());
+    for ((p, c), day) in batch.into_iter().zip(days) {
+        let number = next.get_mut(&(p.rid, day)).map(|n| {
+            *n += 1;
+            *n - 1
+        });
+        let order = OrderRow {
             id: Uuid::now_v7(),
-            order_id: order.id,
-            restaurant_id: rid,
-            position: pos as i64,
-            item_id: l.item_id,
-            name,
-            quantity: i64::from(l.quantity),
-            unit_price: l.unit_price.0,
-            line_total: l.line_total.0,
-            modifiers: DbJson(
-                l.modifiers
-                    .into_iter()
-                    .map(|(option_id, group, name, delta)| LineModifier {
-                        option_id,
-                        group,
-                        name,
-                        price_delta: delta.0,
-                    })
-                    .collect(),
-            ),
-            notes: notes.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()),
-            station_id: station,
+            restaurant_id: p.rid,
+            number: number.unwrap_or_default(),
+            business_day: day,
+            channel: p.channel.as_str().to_owned(),
+            kind: p.kind.as_str().to_owned(),
+            status: OrderStatus::Received.as_str().to_owned(),
+            table_id: p.input.table_id,
+            customer: p.customer.clone().map(DbJson),
+            special_instructions: p
+                .input
+                .special_instructions
+                .as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned),
+            subtotal: c.totals.subtotal.0,
+            tax: c.totals.tax.0,
+            total: c.totals.total.0,
+            estimated_ready_at: estimate_ready(now, c.max_prep, p.ahead),
+            ready_at: None,
+            completed_at: None,
+            cancel_reason: None,
+            assigned_to: None,
+            tracking_key: new_secret("").chars().take(22).collect(),
+            idempotency_key: p.placer.idempotency_key.clone(),
+            external_id: p.input.external_id.as_deref().map(|s| s.chars().take(200).collect()),
+            created_by: p.placer.actor.encode(),
+            created_at: now,
+            updated_at: now,
+        };
+        let mut lines = Vec::with_capacity(c.lines.len());
+        let mut stations = BTreeSet::new();
+        for (pos, (l, name, station, notes)) in c.lines.into_iter().enumerate() {
+            stations.insert(station);
+            lines.push(LineRow {
+                id: Uuid::now_v7(),
+                order_id: order.id,
+                restaurant_id: p.rid,
+                position: pos as i64,
+                item_id: l.item_id,
+                name,
+                quantity: i64::from(l.quantity),
+                unit_price: l.unit_price.0,
+                line_total: l.line_total.0,
+                modifiers: DbJson(
+                    l.modifiers
+                        .into_iter()
+                        .map(|(option_id, group, name, delta)| LineModifier {
+                            option_id,
+                            group,
+                            name,
+                            price_delta: delta.0,
+                        })
+                        .collect(),
+                ),
+                notes: notes.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()),
+                station_id: station,
+            });
+        }
+        let mine: Vec<Value> = stations
+            .into_iter()
+            .map(|station| {
+                let id = Uuid::now_v7();
+                tickets.push((id, p.rid, order.id, station));
+                json!({ "id": id, "station_id": station })
+            })
+            .collect();
+        ticket_json.push(mine);
+        all_lines.extend(lines.iter().cloned());
+        views.push(order_view(order.clone(), lines, &p.restaurant.currency));
+        orders.push((order, p.placer.actor));
+    }
+    let rows: Vec<OrderRow> = orders.iter().map(|(o, _)| o.clone()).collect();
+    store::insert_many(tx, &rows).await?;
+    store::insert_lines(tx, &all_lines).await?;
+    let actors: Vec<String> = orders.iter().map(|(_, a)| a.encode()).collect();
+    let history: Vec<HistoryEntry<'_>> = rows
+        .iter()
+        .zip(&actors)
+        .map(|(o, actor)| HistoryEntry {
+            restaurant_id: o.restaurant_id,
+            order_id: o.id,
+            from: None,
+            to: "received",
+            actor,
+            reason: None,
+            at: now,
+        })
+        .collect();
+    store::insert_history_many(tx, &history).await?;
+    kds::insert_tickets(tx, &tickets, now).await?;
+    let mut events_out = Vec::with_capacity(views.len());
+    for ((view, (order, actor)), tickets) in views.iter().zip(&orders).zip(ticket_json) {
+        let mut payload = serde_json::to_value(view).map_err(|e| ApiError::internal(e.to_string()))?;
+        if let Some(obj) = payload.as_object_mut() {
+            obj.remove("tracking_key");
+            obj.insert("tickets".into(), json!(tickets));
+        }
+        events_out.push(NewEvent {
+            restaurant_id: Some(order.restaurant_id),
+            kind: "order.new",
+            entity: "order",
+            entity_id: Some(view.id),
+            actor: *actor,
+            payload,
+            at: now,
         });
     }
-    store::insert_lines(tx, &lines).await?;
-    let actor = p.placer.actor.encode();
-    let entry = HistoryEntry {
-        restaurant_id: rid,
-        order_id: order.id,
-        from: None,
-        to: "received",
-        actor: &actor,
-        reason: None,
-        at: now,
-    };
-    store::insert_history(tx, &entry).await?;
-    let stations: Vec<Option<Uuid>> = stations.into_iter().collect();
-    let ticket_ids = kds::insert_tickets(tx, rid, order.id, &stations, now).await?;
-    let tickets: Vec<Value> =
-        ticket_ids.iter().zip(&stations).map(|(id, station)| json!({ "id": id, "station_id": station })).collect();
-    let view = order_view(order, lines, &p.restaurant.currency);
-    let mut payload = serde_json::to_value(&view).map_err(|e| ApiError::internal(e.to_string()))?;
-    if let Some(obj) = payload.as_object_mut() {
-        obj.remove("tracking_key");
-        obj.insert("tickets".into(), json!(tickets));
-    }
-    let event = NewEvent {
-        restaurant_id: Some(rid),
-        kind: "order.new",
-        entity: "order",
-        entity_id: Some(view.id),
-        actor: p.placer.actor,
-        payload,
-        at: now,
-    };
-    events::record(tx, event).await?;
-    Ok(Written::New(view))
+    events::record_many(tx, &events_out).await?;
+    Ok(views)
 }
 
 /// The view of an order that already exists (an Idempotency-Key seen before).

@@ -80,6 +80,42 @@ pub async fn record(tx: &mut Tx, e: NewEvent<'_>) -> Result<i64> {
         .await)
 }
 
+/// Writes several events in `tx`, in the order given (their ids follow it).
+pub async fn record_many(tx: &mut Tx, events: &[NewEvent<'_>]) -> Result<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    if tx.backend() == crate::Backend::Postgres {
+        on_tx!(tx, |c| sqlx::query("SELECT pg_notify($1, '')")
+            .bind(NOTIFY_CHANNEL)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+    }
+    const COLS: usize = 7;
+    for chunk in events.chunks(crate::MAX_BINDS / COLS) {
+        let sql = format!(
+            "INSERT INTO events (restaurant_id, type, entity, entity_id, actor, payload, at) VALUES {}",
+            crate::values_list(chunk.len(), COLS, 1)
+        );
+        on_tx!(tx, |c| {
+            let mut q = sqlx::query(&sql);
+            for e in chunk {
+                q = q
+                    .bind(e.restaurant_id)
+                    .bind(e.kind)
+                    .bind(e.entity)
+                    .bind(e.entity_id)
+                    .bind(e.actor.encode())
+                    .bind(Json(&e.payload))
+                    .bind(stored_time(e.at));
+            }
+            q.execute(c).await.map(|r| r.rows_affected())
+        })?;
+    }
+    Ok(())
+}
+
 pub struct AuditQuery<'a> {
     pub restaurant_id: Uuid,
     /// Exact type (`user.created`) or a prefix ending in `.` (`user.`).

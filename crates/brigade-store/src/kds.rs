@@ -125,34 +125,29 @@ const TICKET_SELECT: &str =
     t.bumped_by, o.number AS order_number, o.channel AS order_channel, o.type AS order_type, o.status AS order_status,
     o.table_id, o.special_instructions FROM kds_tickets t JOIN orders o ON o.id = t.order_id";
 
-/// Opens one ticket per station for an order, in one statement; returns their ids in
-/// the order of `stations`.
-pub async fn insert_tickets(
-    tx: &mut Tx,
-    rid: Uuid,
-    order_id: Uuid,
-    stations: &[Option<Uuid>],
-    now: DateTime<Utc>,
-) -> Result<Vec<Uuid>> {
-    let ids: Vec<Uuid> = stations.iter().map(|_| Uuid::now_v7()).collect();
-    if ids.is_empty() {
-        return Ok(ids);
+/// A ticket to open: (ticket id, restaurant, order, station).
+pub type NewTicket = (Uuid, Uuid, Uuid, Option<Uuid>);
+
+/// Opens tickets, as many per statement as the bind limit allows.
+pub async fn insert_tickets(tx: &mut Tx, tickets: &[NewTicket], now: DateTime<Utc>) -> Result<()> {
+    const COLS: usize = 4;
+    for chunk in tickets.chunks(crate::MAX_BINDS / COLS) {
+        let values = (0..chunk.len())
+            .map(|i| format!("(${}, ${}, ${}, ${}, 'open', $1)", 2 + 4 * i, 3 + 4 * i, 4 + 4 * i, 5 + 4 * i))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "INSERT INTO kds_tickets (id, restaurant_id, order_id, station_id, status, created_at) VALUES {values}"
+        );
+        on_tx!(tx, |x| {
+            let mut q = sqlx::query(&sql).bind(stored_time(now));
+            for (id, rid, order_id, station) in chunk {
+                q = q.bind(*id).bind(*rid).bind(*order_id).bind(*station);
+            }
+            q.execute(x).await.map(|r| r.rows_affected())
+        })?;
     }
-    let values = (0..ids.len())
-        .map(|i| format!("(${}, $1, $2, ${}, 'open', $3)", 4 + 2 * i, 5 + 2 * i))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let sql = format!(
-        "INSERT INTO kds_tickets (id, restaurant_id, order_id, station_id, status, created_at) VALUES {values}"
-    );
-    on_tx!(tx, |x| {
-        let mut q = sqlx::query(&sql).bind(rid).bind(order_id).bind(stored_time(now));
-        for (id, station) in ids.iter().zip(stations) {
-            q = q.bind(*id).bind(*station);
-        }
-        q.execute(x).await.map(|r| r.rows_affected())
-    })?;
-    Ok(ids)
+    Ok(())
 }
 
 pub struct TicketFilter {

@@ -247,6 +247,20 @@ pub fn stored_time(t: DateTime<Utc>) -> DateTime<Utc> {
     t.trunc_subsecs(6)
 }
 
+/// Most bind parameters one multi-row statement uses (SQLite allows 32,766).
+pub const MAX_BINDS: usize = 30_000;
+
+/// `($1, $2, …), (…)` for `rows` rows of `cols` placeholders, numbered from `first`.
+pub fn values_list(rows: usize, cols: usize, first: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            let cells: Vec<String> = (0..cols).map(|c| format!("${}", first + r * cols + c)).collect();
+            format!("({})", cells.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Whether an error is a unique-constraint violation (a duplicate), on either backend.
 pub fn is_unique_violation(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::Database(e) if e.is_unique_violation())

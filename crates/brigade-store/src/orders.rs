@@ -79,102 +79,92 @@ pub struct HistoryRow {
     pub at: DateTime<Utc>,
 }
 
-/// The next order number of a restaurant's business day (1, 2, 3, …). The counter row is
-/// locked until the order's transaction ends, so concurrent orders get distinct numbers.
-pub async fn next_number(tx: &mut Tx, rid: Uuid, day: NaiveDate) -> Result<i64> {
+/// Reserves the next `count` order numbers of a restaurant's business day (1, 2, 3, …)
+/// and returns the last; the first is `last - count + 1`. The counter row stays locked
+/// until the transaction ends, so concurrent orders get distinct numbers.
+pub async fn reserve_numbers(tx: &mut Tx, rid: Uuid, day: NaiveDate, count: i64) -> Result<i64> {
     on_tx!(tx, |x| sqlx::query_scalar(
-        "INSERT INTO order_counters (restaurant_id, business_day, last_number) VALUES ($1, $2, 1)
-         ON CONFLICT (restaurant_id, business_day) DO UPDATE SET last_number = order_counters.last_number + 1
+        "INSERT INTO order_counters (restaurant_id, business_day, last_number) VALUES ($1, $2, $3)
+         ON CONFLICT (restaurant_id, business_day) DO UPDATE SET last_number = order_counters.last_number + $3
          RETURNING last_number"
     )
     .bind(rid)
     .bind(day)
+    .bind(count)
     .fetch_one(x)
     .await)
 }
 
-pub async fn insert(tx: &mut Tx, o: &OrderRow) -> Result<()> {
-    let sql = format!(
-        "INSERT INTO orders ({ORDER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
-         $16, $17, $18, $19, $20, $21, $22, $23, $24)"
-    );
-    on_tx!(tx, |x| sqlx::query(&sql)
-        .bind(o.id)
-        .bind(o.restaurant_id)
-        .bind(o.number)
-        .bind(o.business_day)
-        .bind(&o.channel)
-        .bind(&o.kind)
-        .bind(&o.status)
-        .bind(o.table_id)
-        .bind(&o.customer)
-        .bind(&o.special_instructions)
-        .bind(o.subtotal)
-        .bind(o.tax)
-        .bind(o.total)
-        .bind(stored_time(o.estimated_ready_at))
-        .bind(o.ready_at.map(stored_time))
-        .bind(o.completed_at.map(stored_time))
-        .bind(&o.cancel_reason)
-        .bind(o.assigned_to)
-        .bind(&o.tracking_key)
-        .bind(&o.idempotency_key)
-        .bind(&o.external_id)
-        .bind(&o.created_by)
-        .bind(stored_time(o.created_at))
-        .bind(stored_time(o.updated_at))
-        .execute(x)
-        .await
-        .map(|r| r.rows_affected()))?;
+/// Inserts orders, as many per statement as the bind limit allows.
+pub async fn insert_many(tx: &mut Tx, orders: &[OrderRow]) -> Result<()> {
+    const COLS: usize = 24;
+    for chunk in orders.chunks(crate::MAX_BINDS / COLS) {
+        let sql = format!("INSERT INTO orders ({ORDER_COLUMNS}) VALUES {}", crate::values_list(chunk.len(), COLS, 1));
+        on_tx!(tx, |x| {
+            let mut q = sqlx::query(&sql);
+            for o in chunk {
+                q = q
+                    .bind(o.id)
+                    .bind(o.restaurant_id)
+                    .bind(o.number)
+                    .bind(o.business_day)
+                    .bind(&o.channel)
+                    .bind(&o.kind)
+                    .bind(&o.status)
+                    .bind(o.table_id)
+                    .bind(&o.customer)
+                    .bind(&o.special_instructions)
+                    .bind(o.subtotal)
+                    .bind(o.tax)
+                    .bind(o.total)
+                    .bind(stored_time(o.estimated_ready_at))
+                    .bind(o.ready_at.map(stored_time))
+                    .bind(o.completed_at.map(stored_time))
+                    .bind(&o.cancel_reason)
+                    .bind(o.assigned_to)
+                    .bind(&o.tracking_key)
+                    .bind(&o.idempotency_key)
+                    .bind(&o.external_id)
+                    .bind(&o.created_by)
+                    .bind(stored_time(o.created_at))
+                    .bind(stored_time(o.updated_at));
+            }
+            q.execute(x).await.map(|r| r.rows_affected())
+        })?;
+    }
     Ok(())
 }
 
-/// Inserts an order's lines in one statement.
+pub async fn insert(tx: &mut Tx, o: &OrderRow) -> Result<()> {
+    insert_many(tx, std::slice::from_ref(o)).await
+}
+
+/// Inserts order lines, as many per statement as the bind limit allows.
 pub async fn insert_lines(tx: &mut Tx, lines: &[LineRow]) -> Result<()> {
-    if lines.is_empty() {
-        return Ok(());
+    const COLS: usize = 12;
+    for chunk in lines.chunks(crate::MAX_BINDS / COLS) {
+        let sql =
+            format!("INSERT INTO order_items ({LINE_COLUMNS}) VALUES {}", crate::values_list(chunk.len(), COLS, 1));
+        on_tx!(tx, |x| {
+            let mut q = sqlx::query(&sql);
+            for l in chunk {
+                q = q
+                    .bind(l.id)
+                    .bind(l.order_id)
+                    .bind(l.restaurant_id)
+                    .bind(l.position)
+                    .bind(l.item_id)
+                    .bind(&l.name)
+                    .bind(l.quantity)
+                    .bind(l.unit_price)
+                    .bind(l.line_total)
+                    .bind(&l.modifiers)
+                    .bind(&l.notes)
+                    .bind(l.station_id);
+            }
+            q.execute(x).await.map(|r| r.rows_affected())
+        })?;
     }
-    let values = (0..lines.len())
-        .map(|i| {
-            let b = i * 12;
-            format!(
-                "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                b + 1,
-                b + 2,
-                b + 3,
-                b + 4,
-                b + 5,
-                b + 6,
-                b + 7,
-                b + 8,
-                b + 9,
-                b + 10,
-                b + 11,
-                b + 12
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(", ");
-    let sql = format!("INSERT INTO order_items ({LINE_COLUMNS}) VALUES {values}");
-    on_tx!(tx, |x| {
-        let mut q = sqlx::query(&sql);
-        for l in lines {
-            q = q
-                .bind(l.id)
-                .bind(l.order_id)
-                .bind(l.restaurant_id)
-                .bind(l.position)
-                .bind(l.item_id)
-                .bind(&l.name)
-                .bind(l.quantity)
-                .bind(l.unit_price)
-                .bind(l.line_total)
-                .bind(&l.modifiers)
-                .bind(&l.notes)
-                .bind(l.station_id);
-        }
-        q.execute(x).await.map(|r| r.rows_affected())
-    })?;
     Ok(())
 }
 
@@ -190,21 +180,32 @@ pub struct HistoryEntry<'a> {
 }
 
 pub async fn insert_history(tx: &mut Tx, h: &HistoryEntry<'_>) -> Result<()> {
-    on_tx!(tx, |x| sqlx::query(
-        "INSERT INTO order_status_history (id, order_id, restaurant_id, from_status, to_status, actor, reason, at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-    )
-    .bind(Uuid::now_v7())
-    .bind(h.order_id)
-    .bind(h.restaurant_id)
-    .bind(h.from)
-    .bind(h.to)
-    .bind(h.actor)
-    .bind(h.reason)
-    .bind(stored_time(h.at))
-    .execute(x)
-    .await
-    .map(|r| r.rows_affected()))?;
+    insert_history_many(tx, std::slice::from_ref(h)).await
+}
+
+pub async fn insert_history_many(tx: &mut Tx, entries: &[HistoryEntry<'_>]) -> Result<()> {
+    const COLS: usize = 8;
+    for chunk in entries.chunks(crate::MAX_BINDS / COLS) {
+        let sql = format!(
+            "INSERT INTO order_status_history (id, order_id, restaurant_id, from_status, to_status, actor, reason, at) VALUES {}",
+            crate::values_list(chunk.len(), COLS, 1)
+        );
+        on_tx!(tx, |x| {
+            let mut q = sqlx::query(&sql);
+            for h in chunk {
+                q = q
+                    .bind(Uuid::now_v7())
+                    .bind(h.order_id)
+                    .bind(h.restaurant_id)
+                    .bind(h.from)
+                    .bind(h.to)
+                    .bind(h.actor)
+                    .bind(h.reason)
+                    .bind(stored_time(h.at));
+            }
+            q.execute(x).await.map(|r| r.rows_affected())
+        })?;
+    }
     Ok(())
 }
 

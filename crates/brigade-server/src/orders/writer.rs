@@ -12,7 +12,7 @@
 //! order they are written. SQLite gets one shard (one writer anyway); PostgreSQL several,
 //! so restaurants write in parallel.
 
-use super::{existing_view, write, OrderView, Prepared, WriteFailure, Written};
+use super::{check, existing_view, persist, Check, OrderView, Prepared, WriteFailure};
 use crate::clock::Clock;
 use crate::error::{ApiError, ApiResult};
 use brigade_store::{orders as store, Backend, Db};
@@ -95,51 +95,68 @@ async fn run(db: Db, clock: Clock, mut queue: mpsc::Receiver<Job>) {
 async fn alone(db: &Db, clock: &Clock, p: &Prepared) -> ApiResult<OrderView> {
     let mut tx = db.begin_for(p.rid).await?;
     let now = clock.now();
-    match write(&mut tx, p, now).await {
-        Ok(Written::New(view)) => {
-            tx.commit().await?;
-            Ok(view)
-        }
-        Ok(Written::Existing(order)) => {
+    let checked = match check(&mut tx, p, now).await {
+        Ok(Check::Ready(c)) => c,
+        Ok(Check::Existing(order)) => {
             drop(tx);
-            existing_view(db, order).await
+            return existing_view(db, *order).await;
         }
-        Err(WriteFailure::Refused(e)) => Err(e),
-        Err(WriteFailure::Failed(e)) => {
+        Err(WriteFailure::Refused(e) | WriteFailure::Failed(e)) => return Err(e),
+    };
+    let written = async {
+        let mut views = persist(&mut tx, vec![(p, checked)], now).await?;
+        tx.commit().await?;
+        views.pop().ok_or_else(|| ApiError::internal("an order vanished while being written"))
+    }
+    .await;
+    match written {
+        // Another node took the same Idempotency-Key first: answer with its order.
+        Err(ApiError::Conflict { code: "duplicate", .. }) if p.placer.idempotency_key.is_some() => {
+            let key = p.placer.idempotency_key.as_deref().unwrap_or_default();
+            let mut tx = db.begin_for(p.rid).await?;
+            let order = store::by_idempotency_key(&mut tx, p.rid, key).await?;
             drop(tx);
-            // Another node took the same Idempotency-Key first: answer with its order.
-            if let (ApiError::Conflict { code: "duplicate", .. }, Some(key)) = (&e, &p.placer.idempotency_key) {
-                let mut tx = db.begin_for(p.rid).await?;
-                if let Some(order) = store::by_idempotency_key(&mut tx, p.rid, key).await? {
-                    drop(tx);
-                    return existing_view(db, order).await;
-                }
+            match order {
+                Some(order) => existing_view(db, order).await,
+                None => Err(ApiError::conflict("duplicate", "that order already exists")),
             }
-            Err(e)
         }
+        other => other,
     }
 }
 
-/// Writes a batch in one transaction. `Err` means the transaction failed and nothing of
-/// it was committed.
+/// Writes a batch in one transaction: every order is checked under the lock, then all
+/// that passed are inserted together and committed once. `Err` means the transaction
+/// failed and nothing of it was committed.
 async fn together(db: &Db, clock: &Clock, batch: &[Job]) -> Result<Vec<ApiResult<OrderView>>, ApiError> {
     let mut tx = db.begin().await?;
     let now = clock.now();
+    enum Outcome {
+        New,
+        Existing(Box<brigade_store::orders::OrderRow>),
+        Refused(ApiError),
+    }
     let mut outcomes = Vec::with_capacity(batch.len());
+    let mut ready = Vec::new();
     for job in batch {
-        match write(&mut tx, &job.prepared, now).await {
-            Ok(written) => outcomes.push(Ok(written)),
-            Err(WriteFailure::Refused(e)) => outcomes.push(Err(e)),
+        match check(&mut tx, &job.prepared, now).await {
+            Ok(Check::Ready(c)) => {
+                ready.push((&job.prepared, c));
+                outcomes.push(Outcome::New);
+            }
+            Ok(Check::Existing(order)) => outcomes.push(Outcome::Existing(order)),
+            Err(WriteFailure::Refused(e)) => outcomes.push(Outcome::Refused(e)),
             Err(WriteFailure::Failed(e)) => return Err(e),
         }
     }
+    let mut views = persist(&mut tx, ready, now).await?.into_iter();
     tx.commit().await?;
     let mut results = Vec::with_capacity(outcomes.len());
     for outcome in outcomes {
         results.push(match outcome {
-            Ok(Written::New(view)) => Ok(view),
-            Ok(Written::Existing(order)) => existing_view(db, order).await,
-            Err(e) => Err(e),
+            Outcome::New => views.next().ok_or_else(|| ApiError::internal("an order vanished while being written")),
+            Outcome::Existing(order) => existing_view(db, *order).await,
+            Outcome::Refused(e) => Err(e),
         });
     }
     Ok(results)
