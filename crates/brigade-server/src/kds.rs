@@ -98,7 +98,7 @@ async fn create_station(
     };
     let mut tx = state.db.begin_for(member.rid()).await?;
     store::insert_station(&mut tx, &row).await?;
-    record(&mut tx, &member, "kds.station_created", row.id, json!({ "name": row.name }), now).await?;
+    member.record(&mut tx, "kds.station_created", "kds_station", row.id, json!({ "name": row.name }), now).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, axum::Json(row.into())))
 }
@@ -121,7 +121,7 @@ async fn update_station(
     row.updated_at = now;
     let mut tx = state.db.begin_for(member.rid()).await?;
     store::update_station(&mut tx, &row).await?;
-    record(&mut tx, &member, "kds.station_updated", row.id, json!({ "name": row.name }), now).await?;
+    member.record(&mut tx, "kds.station_updated", "kds_station", row.id, json!({ "name": row.name }), now).await?;
     tx.commit().await?;
     Ok(axum::Json(row.into()))
 }
@@ -142,7 +142,7 @@ async fn delete_station(
     if !store::delete_station(&mut tx, member.rid(), id, now).await? {
         return Err(ApiError::not_found("station"));
     }
-    record(&mut tx, &member, "kds.station_deleted", id, json!({}), now).await?;
+    member.record(&mut tx, "kds.station_deleted", "kds_station", id, json!({}), now).await?;
     tx.commit().await?;
     state.menu_cache.invalidate(member.rid());
     Ok(StatusCode::NO_CONTENT)
@@ -332,25 +332,4 @@ async fn set_ticket(state: AppState, member: Member, id: Uuid, bumped: bool) -> 
     let ticket = store::ticket_tx(&mut tx, rid, id).await?.ok_or_else(|| ApiError::not_found("ticket"))?;
     tx.commit().await?;
     Ok(axum::Json(with_lines(&state, vec![ticket]).await?.remove(0)))
-}
-
-async fn record(
-    tx: &mut brigade_store::Tx,
-    member: &Member,
-    kind: &str,
-    id: Uuid,
-    payload: serde_json::Value,
-    at: DateTime<Utc>,
-) -> ApiResult<()> {
-    let e = NewEvent {
-        restaurant_id: Some(member.rid()),
-        kind,
-        entity: "kds_station",
-        entity_id: Some(id),
-        actor: member.actor(),
-        payload,
-        at,
-    };
-    events::record(tx, e).await?;
-    Ok(())
 }

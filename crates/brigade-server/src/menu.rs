@@ -30,7 +30,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use parking_lot::RwLock;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::json;
 use sqlx::types::Json as DbJson;
 use std::collections::HashMap;
 use utoipa::ToSchema;
@@ -124,8 +124,7 @@ async fn create_category(
     check_category_refs(&state, &row).await?;
     let mut tx = state.db.begin_for(member.rid()).await?;
     store::insert_category(&mut tx, &row).await?;
-    record(&mut tx, &member, "menu.category_created", "menu_category", row.id, json!({ "name": row.name }), now)
-        .await?;
+    member.record(&mut tx, "menu.category_created", "menu_category", row.id, json!({ "name": row.name }), now).await?;
     tx.commit().await?;
     state.menu_cache.invalidate(member.rid());
     Ok((StatusCode::CREATED, axum::Json(row.into())))
@@ -157,8 +156,7 @@ async fn update_category(
     check_category_refs(&state, &row).await?;
     let mut tx = state.db.begin_for(member.rid()).await?;
     store::update_category(&mut tx, &row).await?;
-    record(&mut tx, &member, "menu.category_updated", "menu_category", row.id, json!({ "name": row.name }), now)
-        .await?;
+    member.record(&mut tx, "menu.category_updated", "menu_category", row.id, json!({ "name": row.name }), now).await?;
     tx.commit().await?;
     state.menu_cache.invalidate(member.rid());
     Ok(axum::Json(row.into()))
@@ -183,7 +181,7 @@ async fn delete_category(
     if !store::delete_category(&mut tx, member.rid(), id, now).await? {
         return Err(ApiError::not_found("category"));
     }
-    record(&mut tx, &member, "menu.category_deleted", "menu_category", id, json!({}), now).await?;
+    member.record(&mut tx, "menu.category_deleted", "menu_category", id, json!({}), now).await?;
     tx.commit().await?;
     state.menu_cache.invalidate(member.rid());
     Ok(StatusCode::NO_CONTENT)
@@ -465,7 +463,7 @@ async fn create_item(
     let mut tx = state.db.begin_for(member.rid()).await?;
     store::insert_item(&mut tx, &row).await?;
     let payload = json!({ "name": row.name, "price": row.price, "category_id": row.category_id });
-    record(&mut tx, &member, "menu.item_created", "menu_item", row.id, payload, now).await?;
+    member.record(&mut tx, "menu.item_created", "menu_item", row.id, payload, now).await?;
     tx.commit().await?;
     state.menu_cache.invalidate(member.rid());
     Ok((StatusCode::CREATED, axum::Json(item_view(row, now))))
@@ -503,7 +501,7 @@ async fn update_item(
     let mut tx = state.db.begin_for(member.rid()).await?;
     store::update_item(&mut tx, &row).await?;
     let payload = json!({ "name": row.name, "price": row.price, "is_active": row.is_active });
-    record(&mut tx, &member, "menu.item_updated", "menu_item", row.id, payload, now).await?;
+    member.record(&mut tx, "menu.item_updated", "menu_item", row.id, payload, now).await?;
     tx.commit().await?;
     state.menu_cache.invalidate(member.rid());
     Ok(axum::Json(item_view(row, now)))
@@ -524,7 +522,7 @@ async fn delete_item(
     if !store::delete_item(&mut tx, member.rid(), id, now).await? {
         return Err(ApiError::not_found("menu item"));
     }
-    record(&mut tx, &member, "menu.item_deleted", "menu_item", id, json!({}), now).await?;
+    member.record(&mut tx, "menu.item_deleted", "menu_item", id, json!({}), now).await?;
     tx.commit().await?;
     state.menu_cache.invalidate(member.rid());
     Ok(StatusCode::NO_CONTENT)
@@ -952,29 +950,4 @@ pub fn restaurant_tz(r: &restaurants::RestaurantRow) -> ApiResult<Tz> {
 
 fn clean(s: Option<String>) -> Option<String> {
     s.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
-}
-
-async fn record(
-    tx: &mut Tx,
-    member: &Member,
-    kind: &str,
-    entity: &str,
-    id: Uuid,
-    payload: Value,
-    at: DateTime<Utc>,
-) -> ApiResult<()> {
-    events::record(
-        tx,
-        NewEvent {
-            restaurant_id: Some(member.rid()),
-            kind,
-            entity,
-            entity_id: Some(id),
-            actor: member.actor(),
-            payload,
-            at,
-        },
-    )
-    .await?;
-    Ok(())
 }

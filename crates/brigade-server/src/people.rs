@@ -14,12 +14,11 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use brigade_domain::auth::{Permission, Role};
 use brigade_domain::credentials::{parse_name, Email, Password, Phone, Pin};
-use brigade_store::events::{self, NewEvent};
 use brigade_store::users::{self, MemberRow, MembershipChange, NewMembership, UserRow};
 use brigade_store::Tx;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::json;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
@@ -179,7 +178,7 @@ async fn add_user(
     };
     users::add_membership(&mut tx, &membership).await?;
     let payload = json!({ "role": role, "new_account": new_account, "phone": phone.as_ref().map(|p| p.as_str()) });
-    record(&mut tx, &member, "user.created", user_id, payload, now).await?;
+    member.record(&mut tx, "user.created", "user", user_id, payload, now).await?;
     let row = users::member_tx(&mut tx, rid, user_id).await?.ok_or_else(|| ApiError::internal("member vanished"))?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, axum::Json(row.try_into()?)))
@@ -275,7 +274,7 @@ async fn update_user(
         brigade_store::sessions::revoke_all_for_user(&mut tx, uid, "password changed", now).await?;
     }
     if let Some(r) = new_role.filter(|r| *r != current) {
-        record(&mut tx, &member, "user.role_changed", uid, json!({ "from": current, "to": r }), now).await?;
+        member.record(&mut tx, "user.role_changed", "user", uid, json!({ "from": current, "to": r }), now).await?;
     }
     let mut changed: Vec<&str> = Vec::new();
     for (set, field) in [
@@ -291,7 +290,7 @@ async fn update_user(
     }
     if !changed.is_empty() {
         let payload = json!({ "changed": changed, "is_active": body.is_active });
-        record(&mut tx, &member, "user.updated", uid, payload, now).await?;
+        member.record(&mut tx, "user.updated", "user", uid, payload, now).await?;
     }
     let row = users::member_tx(&mut tx, rid, uid).await?.ok_or_else(|| ApiError::not_found("user"))?;
     tx.commit().await?;
@@ -319,7 +318,7 @@ async fn remove_user(
         return Err(ApiError::conflict("last_owner", "a restaurant needs at least one owner"));
     }
     users::remove_membership(&mut tx, rid, uid).await?;
-    record(&mut tx, &member, "user.removed", uid, json!({ "role": role }), now).await?;
+    member.record(&mut tx, "user.removed", "user", uid, json!({ "role": role }), now).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -366,26 +365,5 @@ async fn ensure_phone_free(tx: &mut Tx, rid: Uuid, phone: &Phone, except: Option
     if users::phone_taken(tx, rid, phone.as_str(), except).await? {
         return Err(ApiError::conflict("phone_taken", format!("{} is already used by a member here", phone.as_str())));
     }
-    Ok(())
-}
-
-async fn record(
-    tx: &mut Tx,
-    member: &Member,
-    kind: &str,
-    uid: Uuid,
-    payload: Value,
-    at: DateTime<Utc>,
-) -> ApiResult<()> {
-    let e = NewEvent {
-        restaurant_id: Some(member.rid()),
-        kind,
-        entity: "user",
-        entity_id: Some(uid),
-        actor: member.actor(),
-        payload,
-        at,
-    };
-    events::record(tx, e).await?;
     Ok(())
 }

@@ -158,6 +158,29 @@ impl Member {
     pub fn rid(&self) -> Uuid {
         self.restaurant_id.0
     }
+
+    /// Writes an event of this restaurant, made by this caller, in `tx`.
+    pub async fn record(
+        &self,
+        tx: &mut brigade_store::Tx,
+        kind: &str,
+        entity: &str,
+        id: Uuid,
+        payload: serde_json::Value,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), ApiError> {
+        let e = brigade_store::events::NewEvent {
+            restaurant_id: Some(self.rid()),
+            kind,
+            entity,
+            entity_id: Some(id),
+            actor: self.actor(),
+            payload,
+            at,
+        };
+        brigade_store::events::record(tx, e).await?;
+        Ok(())
+    }
 }
 
 impl FromRequestParts<AppState> for Member {

@@ -18,9 +18,9 @@ use axum::response::Response;
 use brigade_domain::auth::Permission;
 use brigade_domain::credentials::parse_name;
 use brigade_domain::qr;
-use brigade_store::events::{self, Actor, NewEvent};
+use brigade_store::events::Actor;
+use brigade_store::restaurants;
 use brigade_store::tables::{self as store, TableRow};
-use brigade_store::{restaurants, Tx};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -137,7 +137,7 @@ async fn create_table(
         return Err(ApiError::conflict("name_taken", format!("there is already a table named '{}'", t.name)));
     }
     store::insert(&mut tx, &t).await?;
-    record(&mut tx, &member, "table.created", t.id, json!({ "name": t.name }), now).await?;
+    member.record(&mut tx, "table.created", "table", t.id, json!({ "name": t.name }), now).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, axum::Json(view(&state, t))))
 }
@@ -163,7 +163,7 @@ async fn update_table(
         return Err(ApiError::conflict("name_taken", format!("there is already a table named '{}'", t.name)));
     }
     store::update(&mut tx, &t).await?;
-    record(&mut tx, &member, "table.updated", t.id, json!({ "name": t.name, "status": t.status }), now).await?;
+    member.record(&mut tx, "table.updated", "table", t.id, json!({ "name": t.name, "status": t.status }), now).await?;
     tx.commit().await?;
     Ok(axum::Json(view(&state, t)))
 }
@@ -182,7 +182,7 @@ async fn delete_table(
     if !store::delete(&mut tx, member.rid(), id, now).await? {
         return Err(ApiError::not_found("table"));
     }
-    record(&mut tx, &member, "table.deleted", id, json!({}), now).await?;
+    member.record(&mut tx, "table.deleted", "table", id, json!({}), now).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -204,7 +204,7 @@ async fn rotate_qr(
     t.updated_at = now;
     let mut tx = state.db.begin_for(member.rid()).await?;
     store::update(&mut tx, &t).await?;
-    record(&mut tx, &member, "table.qr_rotated", t.id, json!({ "qr_version": t.qr_version }), now).await?;
+    member.record(&mut tx, "table.qr_rotated", "table", t.id, json!({ "qr_version": t.qr_version }), now).await?;
     tx.commit().await?;
     Ok(axum::Json(view(&state, t)))
 }
@@ -384,25 +384,4 @@ async fn public_order(
             tracking_key: o.tracking_key,
         }),
     ))
-}
-
-async fn record(
-    tx: &mut Tx,
-    member: &Member,
-    kind: &str,
-    id: Uuid,
-    payload: serde_json::Value,
-    at: DateTime<Utc>,
-) -> ApiResult<()> {
-    let e = NewEvent {
-        restaurant_id: Some(member.rid()),
-        kind,
-        entity: "table",
-        entity_id: Some(id),
-        actor: member.actor(),
-        payload,
-        at,
-    };
-    events::record(tx, e).await?;
-    Ok(())
 }
