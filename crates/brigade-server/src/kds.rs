@@ -144,7 +144,6 @@ async fn delete_station(
     }
     member.record(&mut tx, "kds.station_deleted", "kds_station", id, json!({}), now).await?;
     tx.commit().await?;
-    state.menu_cache.invalidate(member.rid());
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -170,16 +170,6 @@ pub async fn counts(db: &Db) -> Result<Vec<(String, i64)>> {
     .await)
 }
 
-/// The earliest time a queued job becomes due, so an idle worker knows how long to sleep.
-pub async fn next_due(db: &Db) -> Result<Option<DateTime<Utc>>> {
-    on_db!(db, |c| sqlx::query_scalar(
-        "SELECT MIN(CASE WHEN status = 'queued' THEN run_at ELSE locked_until END) FROM jobs
-         WHERE status IN ('queued', 'running')"
-    )
-    .fetch_one(c)
-    .await)
-}
-
 pub async fn by_idempotency_key(db: &Db, key: &str) -> Result<Option<JobRow>> {
     let sql = format!("SELECT {COLUMNS} FROM jobs WHERE idempotency_key = $1");
     on_db!(db, |c| sqlx::query_as::<_, JobRow>(&sql).bind(key).fetch_optional(c).await)
