@@ -244,10 +244,9 @@ pub async fn run_tailer(state: AppState, mut shutdown: watch::Receiver<bool>) {
                 gap = None;
                 last = row.id;
                 hub.high_water.store(last, Ordering::Release);
-                // A menu change made on any node drops this node's cached public menu.
-                if let (Some(rid), true) =
-                    (row.restaurant_id, row.kind.starts_with("menu.") || row.kind.starts_with("kds.station"))
-                {
+                // A menu change made on any node drops this node's cached public menu (the
+                // handler that made it already dropped its own node's, for read-your-writes).
+                if let (Some(rid), true) = (row.restaurant_id, row.kind.starts_with("menu.")) {
                     state.menu_cache.invalidate(rid);
                 }
                 // No receivers is fine: nobody is listening.
