@@ -269,6 +269,8 @@ pub async fn load(state: &AppState) -> anyhow::Result<DemoInfo> {
         address: Some("12 Pass Street, Brooklyn, NY".into()),
         phone: Some("+17185550100".into()),
         day_starts_at: day_start,
+        kds_warn_secs: crate::restaurants::DEFAULT_KDS_WARN_SECS,
+        kds_late_secs: crate::restaurants::DEFAULT_KDS_LATE_SECS,
         created_at: now - Duration::days(31),
         updated_at: now,
     };

@@ -29,6 +29,7 @@ pub mod people;
 pub mod realtime;
 pub mod restaurants;
 pub mod tables;
+pub mod web;
 
 use anyhow::Context;
 use axum::extract::{DefaultBodyLimit, Request};
@@ -246,6 +247,7 @@ pub fn router(state: AppState) -> Router {
             .route("/v1/openapi.json", get(ops::openapi))
             .route("/docs", get(ops::docs))
             .route("/v1/ws", get(realtime::ws::upgrade))
+            .merge(web::router())
     };
     app.fallback(ops::not_found)
         .layer(middleware::from_fn_with_state(state.clone(), ops::observe))

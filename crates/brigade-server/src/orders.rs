@@ -230,6 +230,56 @@ pub async fn place_order(state: &AppState, rid: Uuid, input: OrderInput, placer:
     state.order_writer.submit(prepared).await
 }
 
+#[derive(Serialize, ToSchema)]
+pub struct QuoteLine {
+    pub item_id: Uuid,
+    pub name: String,
+    pub quantity: i64,
+    pub unit_price: i64,
+    pub line_total: i64,
+    pub modifiers: Vec<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Quote {
+    pub lines: Vec<QuoteLine>,
+    pub subtotal: i64,
+    pub tax: i64,
+    pub total: i64,
+    pub currency: String,
+}
+
+/// Prices an order exactly as placing it would (same checks, same errors: an 86'd item
+/// is 409, bad modifiers 422) and writes nothing. For carts that show real totals.
+pub async fn quote_order(state: &AppState, rid: Uuid, input: OrderInput) -> ApiResult<Quote> {
+    let prepared = prepare(state, rid, input, Placer { actor: Actor::Guest, idempotency_key: None }).await?;
+    let mut tx = state.db.begin_read().await?;
+    let checked = match check(&mut tx, &prepared, state.clock.now()).await {
+        Ok(Check::Ready(c)) => c,
+        Ok(Check::Existing(_)) => return Err(ApiError::internal("a quote has no idempotency key")),
+        Err(WriteFailure::Refused(e) | WriteFailure::Failed(e)) => return Err(e),
+    };
+    drop(tx);
+    Ok(Quote {
+        lines: checked
+            .lines
+            .into_iter()
+            .map(|(l, name, ..)| QuoteLine {
+                item_id: l.item_id,
+                name,
+                quantity: i64::from(l.quantity),
+                unit_price: l.unit_price.0,
+                line_total: l.line_total.0,
+                modifiers: l.modifiers.into_iter().map(|(_, _, option, _)| option).collect(),
+            })
+            .collect(),
+        subtotal: checked.totals.subtotal.0,
+        tax: checked.totals.tax.0,
+        total: checked.totals.total.0,
+        currency: prepared.restaurant.currency,
+    })
+}
+
 async fn prepare(state: &AppState, rid: Uuid, input: OrderInput, placer: Placer) -> ApiResult<Prepared> {
     let channel: Channel = input.channel.parse()?;
     let kind: OrderType = input.kind.parse()?;

@@ -17,6 +17,9 @@ use brigade_store::restaurants::{self as store, RestaurantRow};
 use brigade_store::{users, Tx};
 use chrono::{DateTime, NaiveTime, Utc};
 
+pub const DEFAULT_KDS_WARN_SECS: i64 = 300;
+pub const DEFAULT_KDS_LATE_SECS: i64 = 600;
+
 pub const DEFAULT_DAY_START: NaiveTime = match NaiveTime::from_hms_opt(4, 0, 0) {
     Some(t) => t,
     None => NaiveTime::MIN,
@@ -48,6 +51,10 @@ pub struct RestaurantView {
     /// day and "86 until end of day" ends then.
     #[schema(value_type = String, example = "04:00:00")]
     pub day_starts_at: NaiveTime,
+    /// The kitchen display shows a ticket amber after this many seconds…
+    pub kds_warn_secs: i64,
+    /// …and red after this many.
+    pub kds_late_secs: i64,
     /// The caller's role here, in lists of the caller's restaurants.
     #[serde(skip_serializing_if = "Option::is_none")]
     /// owner, manager, staff or kitchen
@@ -70,6 +77,8 @@ impl From<RestaurantRow> for RestaurantView {
             address: r.address,
             phone: r.phone,
             day_starts_at: r.day_starts_at,
+            kds_warn_secs: r.kds_warn_secs,
+            kds_late_secs: r.kds_late_secs,
             role: None,
             created_at: r.created_at,
             updated_at: r.updated_at,
@@ -160,6 +169,8 @@ pub async fn create(
         address: s.address,
         phone: s.phone,
         day_starts_at: s.day_starts_at,
+        kds_warn_secs: DEFAULT_KDS_WARN_SECS,
+        kds_late_secs: DEFAULT_KDS_LATE_SECS,
         created_at: now,
         updated_at: now,
     };
@@ -283,6 +294,10 @@ pub struct RestaurantChange {
     pub phone: Option<Option<String>>,
     #[schema(value_type = Option<String>, example = "04:00:00")]
     pub day_starts_at: Option<NaiveTime>,
+    /// Seconds before a kitchen ticket shows amber (1 to 86400, below `kds_late_secs`).
+    pub kds_warn_secs: Option<i64>,
+    /// Seconds before a kitchen ticket shows red (1 to 86400).
+    pub kds_late_secs: Option<i64>,
 }
 
 #[utoipa::path(put, path = "/v1/restaurants/{rid}", tag = "restaurants", params(("rid" = Uuid, Path)),
@@ -328,6 +343,21 @@ async fn update_restaurant(
     if let Some(t) = body.day_starts_at {
         row.day_starts_at = t;
         changed.insert("day_starts_at".into(), json!(t));
+    }
+    for (field, value, slot) in [
+        ("kds_warn_secs", body.kds_warn_secs, &mut row.kds_warn_secs),
+        ("kds_late_secs", body.kds_late_secs, &mut row.kds_late_secs),
+    ] {
+        if let Some(v) = value {
+            if !(1..=86_400).contains(&v) {
+                return Err(ApiError::validation(field, "must be between 1 and 86400 seconds"));
+            }
+            *slot = v;
+            changed.insert(field.into(), json!(v));
+        }
+    }
+    if row.kds_warn_secs >= row.kds_late_secs {
+        return Err(ApiError::validation("kds_warn_secs", "must be less than kds_late_secs"));
     }
     let new_slug = body.slug.as_deref().map(parse_slug).transpose()?;
     let now = state.clock.now();

@@ -185,6 +185,16 @@ impl Db {
         Ok(Tx { inner, commits: self.commits.clone() })
     }
 
+    /// A transaction that only reads: on SQLite it runs on the reader pool (a snapshot
+    /// that does not wait for, or hold up, the writer). Drop it rather than commit.
+    pub async fn begin_read(&self) -> Result<Tx> {
+        let inner = match &self.pool {
+            Pool::Sqlite { read, .. } => TxInner::Sqlite(read.begin().await?),
+            Pool::Postgres(pool) => TxInner::Postgres(pool.begin().await?),
+        };
+        Ok(Tx { inner, commits: self.commits.clone() })
+    }
+
     /// A transaction scoped to one restaurant: on PostgreSQL, row-level security then
     /// hides every other restaurant's rows from it.
     pub async fn begin_for(&self, restaurant_id: uuid::Uuid) -> Result<Tx> {

@@ -77,11 +77,18 @@ pub async fn add_refresh_token(
     Ok(())
 }
 
+const FIND_REFRESH: &str = "SELECT t.id, t.session_id, s.user_id, t.expires_at, t.spent_at,
+    s.revoked_at AS session_revoked_at, s.expires_at AS session_expires_at
+    FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id WHERE t.token_hash = $1";
+
 pub async fn find_refresh(tx: &mut Tx, token_hash: &str) -> Result<Option<RefreshRow>> {
-    const SQL: &str = "SELECT t.id, t.session_id, s.user_id, t.expires_at, t.spent_at,
-        s.revoked_at AS session_revoked_at, s.expires_at AS session_expires_at
-        FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id WHERE t.token_hash = $1";
-    on_tx!(tx, |c| sqlx::query_as::<_, RefreshRow>(SQL).bind(token_hash).fetch_optional(c).await)
+    on_tx!(tx, |c| sqlx::query_as::<_, RefreshRow>(FIND_REFRESH).bind(token_hash).fetch_optional(c).await)
+}
+
+/// The same lookup outside a transaction, for the web's session cookie, which holds a
+/// refresh token that is presented on every page but never spent.
+pub async fn refresh_by_hash(db: &crate::Db, token_hash: &str) -> Result<Option<RefreshRow>> {
+    on_db!(db, |c| sqlx::query_as::<_, RefreshRow>(FIND_REFRESH).bind(token_hash).fetch_optional(c).await)
 }
 
 /// Marks a refresh token spent. Returns false when it was already spent: of two requests

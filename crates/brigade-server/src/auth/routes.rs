@@ -133,19 +133,32 @@ async fn login(
     Extension(ClientIp(ip)): Extension<ClientIp>,
     Json(body): Json<LoginRequest>,
 ) -> ApiResult<axum::Json<TokenPair>> {
-    let account = body.email.trim().to_lowercase();
+    let (user, session_id, refresh_token) = password_sign_in(&state, ip, &body.email, &body.password, "password").await?;
+    Ok(axum::Json(token_pair(&state, &user, session_id, refresh_token).await?))
+}
+
+/// Checks an email and password (rate-limited per account and IP, failures recorded)
+/// and opens a session of `kind`. The API's login and the web's sign-in page share it.
+pub async fn password_sign_in(
+    state: &AppState,
+    ip: std::net::IpAddr,
+    email: &str,
+    password: &str,
+    kind: &str,
+) -> ApiResult<(users::UserRow, SessionId, String)> {
+    let account = email.trim().to_lowercase();
     let now = state.clock.now();
     state
         .limits
         .login_allowed(&account, ip, now)
         .map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
 
-    let user = match Email::parse(&body.email) {
+    let user = match Email::parse(email) {
         Ok(email) => users::by_email(&state.db, email.as_str()).await?,
         Err(_) => None,
     };
     let stored = user.as_ref().and_then(|u| u.password_hash.clone()).unwrap_or_else(|| dummy_hash().to_owned());
-    let password = body.password.clone();
+    let password = password.to_owned();
     let matches = tokio::task::spawn_blocking(move || verify_secret(&password, &stored)).await?;
 
     let user = match user {
@@ -153,7 +166,7 @@ async fn login(
         other => {
             state.limits.login_failed(&account, ip, now);
             if let Some(u) = other {
-                record_login_failure(&state, u.id, ip, if u.is_active { "wrong_password" } else { "inactive" }).await?;
+                record_login_failure(state, u.id, ip, if u.is_active { "wrong_password" } else { "inactive" }).await?;
             } else {
                 tracing::info!(%ip, "sign-in failed for an unknown email");
             }
@@ -163,11 +176,11 @@ async fn login(
     state.limits.login_succeeded(&account);
     let uid = UserId(user.id);
     let mut tx = state.db.begin().await?;
-    let (session_id, refresh_token) = start_session(&state, &mut tx, uid, None, "password", now).await?;
+    let (session_id, refresh_token) = start_session(state, &mut tx, uid, None, kind, now).await?;
     users::touch_login(&mut tx, user.id, now).await?;
-    record_login(&mut tx, uid, None, ip, "password", now).await?;
+    record_login(&mut tx, uid, None, ip, kind, now).await?;
     tx.commit().await?;
-    Ok(axum::Json(token_pair(&state, &user, session_id, refresh_token).await?))
+    Ok((user, session_id, refresh_token))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -286,9 +299,15 @@ async fn logout(State(state): State<AppState>, caller: Caller, body: axum::body:
     let (user_id, session_id) = caller.user()?;
     let body: LogoutRequest =
         if body.is_empty() { LogoutRequest::default() } else { crate::extract::parse_json(&body)? };
+    end_session(&state, user_id, session_id, body.all).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Ends one session, or every session of the user, and records it.
+pub async fn end_session(state: &AppState, user_id: UserId, session_id: SessionId, all: bool) -> ApiResult<()> {
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
-    if body.all {
+    if all {
         sessions::revoke_all_for_user(&mut tx, user_id.0, "signed out everywhere", now).await?;
         users::bump_token_version(&mut tx, user_id.0).await?;
     } else {
@@ -302,13 +321,13 @@ async fn logout(State(state): State<AppState>, caller: Caller, body: axum::body:
             entity: "user",
             entity_id: Some(user_id.0),
             actor: Actor::User(user_id.0),
-            payload: json!({ "session_id": session_id, "all": body.all }),
+            payload: json!({ "session_id": session_id, "all": all }),
             at: now,
         },
     )
     .await?;
     tx.commit().await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(())
 }
 
 #[derive(Serialize, ToSchema)]
@@ -376,6 +395,12 @@ async fn token_pair(
     session_id: SessionId,
     refresh_token: String,
 ) -> ApiResult<TokenPair> {
+    let (access_token, expires_in) = access_token(state, user, session_id).await?;
+    Ok(TokenPair { access_token, refresh_token, token_type: "Bearer", expires_in })
+}
+
+/// A fresh access token for a live session, and its lifetime in seconds.
+pub async fn access_token(state: &AppState, user: &users::UserRow, session_id: SessionId) -> ApiResult<(String, u64)> {
     let now = state.clock.now().timestamp();
     let ttl = state.config.access_token_ttl_secs;
     let claims = Claims {
@@ -386,7 +411,7 @@ async fn token_pair(
         exp: now + ttl as i64,
         rms: memberships_for_token(state, UserId(user.id)).await?,
     };
-    Ok(TokenPair { access_token: state.keys.sign(&claims), refresh_token, token_type: "Bearer", expires_in: ttl })
+    Ok((state.keys.sign(&claims), ttl))
 }
 
 async fn record_login(

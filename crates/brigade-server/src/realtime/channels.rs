@@ -5,6 +5,8 @@
 //!   who work the kitchen or read orders.
 //! - `order:{id}`: one order; its restaurant's members, or a guest with its tracking key.
 //! - `job:{id}`: one job's progress; its restaurant's members.
+//! - `menu:{rid}`: that a restaurant's menu changed (an 86, a new price); anyone, since
+//!   the menu is public. Its events carry only their type and entity, never the payload.
 
 use super::HubEvent;
 use crate::auth::Principal;
@@ -20,6 +22,7 @@ pub enum Channel {
     Kds { restaurant: Uuid, station: Option<Uuid> },
     Order { restaurant: Uuid, order: Uuid },
     Job { restaurant: Option<Uuid>, job: Uuid },
+    Menu(Uuid),
 }
 
 /// A channel name as the client wrote it, before we know which restaurant it touches.
@@ -29,6 +32,7 @@ pub enum ChannelName {
     Kds(Uuid, Option<Uuid>),
     Order(Uuid),
     Job(Uuid),
+    Menu(Uuid),
 }
 
 pub fn parse(name: &str) -> Option<ChannelName> {
@@ -45,6 +49,7 @@ pub fn parse(name: &str) -> Option<ChannelName> {
         ("kds", Some(s)) => Some(ChannelName::Kds(a.parse().ok()?, Some(s.parse().ok()?))),
         ("order", None) => a.parse().ok().map(ChannelName::Order),
         ("job", None) => a.parse().ok().map(ChannelName::Job),
+        ("menu", None) => a.parse().ok().map(ChannelName::Menu),
         _ => None,
     }
 }
@@ -52,9 +57,10 @@ pub fn parse(name: &str) -> Option<ChannelName> {
 impl Channel {
     pub fn restaurant(&self) -> Option<Uuid> {
         match self {
-            Channel::Restaurant(r) | Channel::Kds { restaurant: r, .. } | Channel::Order { restaurant: r, .. } => {
-                Some(*r)
-            }
+            Channel::Restaurant(r)
+            | Channel::Menu(r)
+            | Channel::Kds { restaurant: r, .. }
+            | Channel::Order { restaurant: r, .. } => Some(*r),
             Channel::Job { restaurant, .. } => *restaurant,
         }
     }
@@ -76,7 +82,13 @@ impl Channel {
                         && e.data.get("order_id").and_then(|v| v.as_str()) == Some(&order.to_string()))
             }
             Channel::Job { job, .. } => e.entity == "job" && e.entity_id == Some(*job),
+            Channel::Menu(_) => e.kind.starts_with("menu."),
         }
+    }
+
+    /// Whether subscribers see only an event's type and entity (public channels).
+    pub fn redacted(&self) -> bool {
+        matches!(self, Channel::Menu(_))
     }
 }
 
@@ -125,6 +137,10 @@ pub async fn authorize(
             let p = principal.ok_or_else(unauthenticated)?;
             require(state, p, rid, &[Permission::KitchenWork, Permission::OrdersRead]).await?;
             Ok(Channel::Kds { restaurant: rid, station })
+        }
+        ChannelName::Menu(rid) => {
+            brigade_store::restaurants::get(&state.db, rid).await?.ok_or_else(|| ApiError::not_found("restaurant"))?;
+            Ok(Channel::Menu(rid))
         }
         ChannelName::Job(job) => {
             let p = principal.ok_or_else(unauthenticated)?;

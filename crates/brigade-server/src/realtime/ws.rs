@@ -238,7 +238,7 @@ impl Conn {
         let Some(parsed) = channels::parse(&name) else {
             return self.error(
                 "invalid_channel",
-                "channels are restaurant:{id}, kds:{id}:{station|all}, order:{id}, job:{id}",
+                "channels are restaurant:{id}, kds:{id}:{station|all}, order:{id}, job:{id}, menu:{id}",
             );
         };
         let channel = match channels::authorize(&self.state, self.principal.as_ref(), parsed, key).await {
@@ -281,7 +281,7 @@ impl Conn {
                 for row in rows {
                     let e = HubEvent::from(row);
                     if sub.channel.matches(&e) {
-                        self.push(envelope(name, &e));
+                        self.push(envelope(name, &e, sub.channel.redacted()));
                     }
                 }
                 sub.cursor = upto;
@@ -298,7 +298,7 @@ impl Conn {
         let mut out = Vec::new();
         for (name, sub) in self.subs.iter_mut() {
             if e.id > sub.cursor && sub.channel.matches(e) {
-                out.push(envelope(name, e));
+                out.push(envelope(name, e, sub.channel.redacted()));
             }
             if e.id > sub.cursor {
                 sub.cursor = e.id;
@@ -321,12 +321,14 @@ impl Conn {
     }
 }
 
-fn envelope(channel: &str, e: &HubEvent) -> Message {
+fn envelope(channel: &str, e: &HubEvent, redacted: bool) -> Message {
     let channel = serde_json::to_string(channel).unwrap_or_else(|_| "\"\"".into());
-    Message::Text(Utf8Bytes::from(format!(
-        r#"{{"op":"event","channel":{channel},"offset":{},"event":{}}}"#,
-        e.id, e.json
-    )))
+    let body: std::borrow::Cow<str> = if redacted {
+        json!({ "type": e.kind, "entity": e.entity, "entity_id": e.entity_id }).to_string().into()
+    } else {
+        e.json.as_str().into()
+    };
+    Message::Text(Utf8Bytes::from(format!(r#"{{"op":"event","channel":{channel},"offset":{},"event":{body}}}"#, e.id)))
 }
 
 fn error_code(e: &ApiError) -> &'static str {

@@ -9,7 +9,7 @@ mod png;
 use crate::auth::Member;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Page, Path};
-use crate::orders::{place_order, CustomerInput, LineInput, OrderInput, Placer};
+use crate::orders::{place_order, quote_order, CustomerInput, LineInput, OrderInput, Placer, Quote};
 use crate::AppState;
 use axum::body::Body;
 use axum::extract::State;
@@ -37,6 +37,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(rotate_qr))
         .routes(routes!(public_table))
         .routes(routes!(public_order))
+        .routes(routes!(public_quote))
 }
 
 const STATUSES: [&str; 4] = ["available", "occupied", "reserved", "out_of_service"];
@@ -59,7 +60,7 @@ fn token_of(state: &AppState, t: &TableRow) -> String {
     qr::sign(&state.qr_key, t.id, t.qr_version as u32)
 }
 
-fn qr_url(state: &AppState, t: &TableRow) -> String {
+pub(crate) fn qr_url(state: &AppState, t: &TableRow) -> String {
     format!("{}/t/{}", state.config.public_base_url.trim_end_matches('/'), token_of(state, t))
 }
 
@@ -226,9 +227,12 @@ async fn table_url(state: &AppState, member: &Member, id: Uuid) -> ApiResult<Str
     responses((status = 200, content_type = "image/svg+xml", body = String), (status = 404)), security(("bearer" = [])))]
 async fn qr_svg(State(state): State<AppState>, member: Member, Path(ids): Path<(Uuid, Uuid)>) -> ApiResult<Response> {
     let url = table_url(&state, &member, ids.1).await?;
-    let svg =
-        qr_code(&url)?.render::<qrcode::render::svg::Color<'_>>().min_dimensions(256, 256).quiet_zone(true).build();
-    Ok(image(svg.into_bytes(), "image/svg+xml"))
+    Ok(image(qr_svg_markup(&url)?.into_bytes(), "image/svg+xml"))
+}
+
+/// A QR code for `url` as an SVG document (also inlined in the printable sheet).
+pub(crate) fn qr_svg_markup(url: &str) -> ApiResult<String> {
+    Ok(qr_code(url)?.render::<qrcode::render::svg::Color<'_>>().min_dimensions(256, 256).quiet_zone(true).build())
 }
 
 /// The table's QR code as PNG (8 pixels a module).
@@ -265,7 +269,7 @@ fn image(bytes: Vec<u8>, content_type: &'static str) -> Response {
 // ---------------------------------------------------------------- guests
 
 /// The table a token names, if the token is genuine and current.
-async fn table_for_token(state: &AppState, token: &str) -> ApiResult<TableRow> {
+pub(crate) async fn table_for_token(state: &AppState, token: &str) -> ApiResult<TableRow> {
     let gone = || ApiError::NotFound { message: "this code is no longer valid; ask your server".into() };
     let (id, version) = qr::verify(&state.qr_key, token).ok_or_else(gone)?;
     let table = store::by_id(&state.db, id).await?.ok_or_else(gone)?;
@@ -344,6 +348,33 @@ pub struct GuestOrderCreated {
     pub tracking_key: String,
 }
 
+/// Prices a guest's cart as ordering it would, without ordering: the cart's totals come
+/// from the server. The same errors as ordering (409 for an 86'd item, 422 for bad
+/// modifiers or quantities).
+#[utoipa::path(post, path = "/v1/public/tables/{token}/quote", tag = "public", params(("token" = String, Path)),
+    request_body = GuestOrderInput,
+    responses((status = 200, body = Quote), (status = 404), (status = 409), (status = 422)))]
+async fn public_quote(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    Json(body): Json<GuestOrderInput>,
+) -> ApiResult<axum::Json<Quote>> {
+    let table = table_for_token(&state, &token).await?;
+    Ok(axum::Json(quote_order(&state, table.restaurant_id, guest_input(&table, body)).await?))
+}
+
+fn guest_input(table: &TableRow, body: GuestOrderInput) -> OrderInput {
+    OrderInput {
+        channel: "qr".into(),
+        kind: body.kind.unwrap_or_else(|| "dine_in".into()),
+        table_id: Some(table.id),
+        customer: body.customer,
+        items: body.items,
+        special_instructions: body.special_instructions,
+        external_id: None,
+    }
+}
+
 /// A guest orders from the table: channel `qr`, this table, prices from the live menu.
 #[utoipa::path(post, path = "/v1/public/tables/{token}/orders", tag = "public", params(("token" = String, Path)),
     request_body = GuestOrderInput,
@@ -355,15 +386,7 @@ async fn public_order(
     Json(body): Json<GuestOrderInput>,
 ) -> ApiResult<(StatusCode, axum::Json<GuestOrderCreated>)> {
     let table = table_for_token(&state, &token).await?;
-    let input = OrderInput {
-        channel: "qr".into(),
-        kind: body.kind.unwrap_or_else(|| "dine_in".into()),
-        table_id: Some(table.id),
-        customer: body.customer,
-        items: body.items,
-        special_instructions: body.special_instructions,
-        external_id: None,
-    };
+    let input = guest_input(&table, body);
     let key = headers
         .get(crate::idempotency::HEADER)
         .and_then(|v| v.to_str().ok())

@@ -1,0 +1,646 @@
+// The manager dashboard. The server renders the frame (navigation, restaurant, user);
+// this module draws the current section from the API and keeps it live.
+import {
+  h, $, fill, api, all, Auth, Live, debounce, money, toMinor, toMajor, since, clockTime, toast, showFieldError,
+} from './brigade.js';
+import { OrdersBoard } from './board.js';
+
+const main = $('#main');
+const view = $('#view');
+const rid = main.dataset.rid;
+const section = main.dataset.section;
+const restaurant = JSON.parse($('#restaurant-data').textContent);
+const currency = restaurant.currency;
+const auth = Auth.fromCookie();
+const base = `/v1/restaurants/${rid}`;
+const CHANNELS = ['walk_in', 'qr', 'phone', 'web', 'voice', 'doordash', 'ubereats', 'grubhub', 'pos'];
+const DAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
+
+$('#sign-out').addEventListener('click', async () => {
+  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  await fetch('/web/session', { method: 'DELETE', headers: { 'X-CSRF-Token': csrf } }).catch(() => {});
+  location.href = '/login';
+});
+$('#restaurant-switch')?.addEventListener('change', (e) => {
+  location.href = `${location.pathname}?r=${e.target.value}`;
+});
+
+/** Subscribes to this restaurant's feed; `handler` gets each event. */
+function live(handler, onResync = () => {}) {
+  const conn = $('#conn');
+  return new Live({
+    auth,
+    channels: [{ name: `restaurant:${rid}` }],
+    onEvent: handler,
+    onResync,
+    onStatus: (s) => {
+      conn.textContent = s === 'online' ? '● Live' : '○ Reconnecting…';
+      conn.dataset.state = s;
+    },
+  });
+}
+
+const field = (label, input, hint) => {
+  input.id = input.id || `f-${Math.random().toString(36).slice(2, 9)}`;
+  return h('div', { class: 'field' }, h('label', { for: input.id }, label), input, hint ? h('small', { class: 'muted' }, hint) : null);
+};
+
+const sections = {
+  // ------------------------------------------------------------ today
+  async today() {
+    const cards = h('div', { class: 'stats' });
+    const channels = h('tbody');
+    fill(
+      view,
+      cards,
+      h('h2', {}, 'By channel'),
+      h('table', { class: 'grid' }, h('thead', {}, h('tr', {}, h('th', {}, 'Channel'), h('th', {}, 'Orders'), h('th', {}, 'Sales'), h('th', {}, 'Avg. ticket'))), channels),
+      h('p', {}, h('a', { href: `/app/orders?r=${rid}` }, 'Open the live orders board →')),
+    );
+    const stat = (label, value) => h('div', { class: 'stat' }, h('span', { class: 'label' }, label), h('span', { class: 'value' }, value));
+    const load = async () => {
+      const [s, tickets] = await Promise.all([api(auth, 'GET', `${base}/orders/stats`), api(auth, 'GET', `${base}/kds/tickets?limit=500`)]);
+      fill(
+        cards,
+        stat('Sales', money(s.sales, currency)),
+        stat('Orders', s.orders),
+        stat('Open orders', s.open),
+        stat('Open tickets', tickets.items.length),
+        stat('Avg. ticket time', s.avg_ticket_minutes == null ? '—' : `${s.avg_ticket_minutes.toFixed(1)} min`),
+        stat('Average order', s.average_order == null ? '—' : money(s.average_order, currency)),
+        stat('Cancelled', s.cancelled),
+      );
+      const rows = Object.entries(s.by_channel).sort((a, b) => b[1].sales - a[1].sales);
+      fill(
+        channels,
+        rows.length
+          ? rows.map(([c, v]) =>
+              h('tr', {}, h('td', {}, c.replace('_', ' ')), h('td', {}, v.orders), h('td', {}, money(v.sales, currency)), h('td', {}, v.avg_ticket_minutes == null ? '—' : `${v.avg_ticket_minutes.toFixed(1)} min`)),
+            )
+          : h('tr', {}, h('td', { colspan: 4, class: 'muted' }, 'No orders yet today.')),
+      );
+    };
+    const reload = debounce(() => load().catch((e) => toast(e.message, 'error')), 300);
+    await load();
+    live((e) => (e.type.startsWith('order.') || e.type.startsWith('kds.ticket')) && reload(), reload);
+  },
+
+  // ------------------------------------------------------------ orders
+  async orders() {
+    const sound = h('input', { type: 'checkbox', id: 'sound' });
+    const boardRoot = h('div');
+    fill(view, h('div', { class: 'row' }, h('label', { for: 'sound', class: 'inline' }, sound, ' Sound on new orders')), boardRoot);
+    const members = (await all(auth, `${base}/users`)).filter((m) => m.is_active).map((m) => ({ id: m.id, name: m.name }));
+    const board = new OrdersBoard({ root: boardRoot, rid, auth, currency, members });
+    sound.addEventListener('change', () => (board.sound = sound.checked));
+    await board.load();
+    live((e) => e.type.startsWith('order.') && board.reload(), () => board.reload());
+  },
+
+  // ------------------------------------------------------------ 86 board
+  async 86() {
+    const reason = h('input', { id: 'reason', placeholder: 'e.g. sold out', maxlength: 200 });
+    const eod = h('input', { type: 'checkbox', id: 'eod', checked: true });
+    const filter = h('input', { id: 'filter', type: 'search', placeholder: 'Find an item' });
+    const list = h('ul', { class: 'eighty-six', 'aria-label': 'Items' });
+    const selectedCount = h('span', {}, '0 selected');
+    const bulk = (available) => async () => {
+      const ids = [...list.querySelectorAll('input[type=checkbox]:checked')].map((c) => c.value);
+      if (!ids.length) return toast('Select items first');
+      try {
+        await api(auth, 'POST', `${base}/menu/bulk-availability`, change(available, ids));
+        toast(`${ids.length} item(s) ${available ? 'back on' : "86'd"}`);
+      } catch (e) {
+        toast(e.message, 'error');
+      }
+      load();
+    };
+    const change = (available, ids) => {
+      const body = { available };
+      if (!available) {
+        body.reason = reason.value.trim() || null;
+        body.until = eod.checked ? 'end_of_day' : null;
+      }
+      if (ids) body.item_ids = ids;
+      return body;
+    };
+    fill(
+      view,
+      h(
+        'div',
+        { class: 'toolbar' },
+        field('Reason', reason),
+        h('label', { class: 'inline', for: 'eod' }, eod, ' Until end of day'),
+        field('Find', filter),
+        h('span', { class: 'spacer' }),
+        selectedCount,
+        h('button', { type: 'button', class: 'danger', onclick: bulk(false) }, '86 selected'),
+        h('button', { type: 'button', onclick: bulk(true) }, 'Back on'),
+      ),
+      list,
+    );
+    const categories = new Map((await all(auth, `${base}/menu/categories`)).map((c) => [c.id, c.name]));
+    const load = async () => {
+      const items = await all(auth, `${base}/menu/items`);
+      items.sort((a, b) => (categories.get(a.category_id) || '').localeCompare(categories.get(b.category_id) || '') || a.name.localeCompare(b.name));
+      fill(
+        list,
+        items.map((i) => {
+          const out = !i.availability.available || i.availability.channels;
+          const a = i.availability;
+          return h(
+            'li',
+            { class: out ? 'out' : '', dataset: { name: i.name.toLowerCase() } },
+            h('input', { type: 'checkbox', value: i.id, id: `sel-${i.id}`, 'aria-label': `Select ${i.name}`, onchange: count }),
+            h('label', { for: `sel-${i.id}`, class: 'item-name' }, i.name, h('small', { class: 'muted' }, ` ${categories.get(i.category_id) || ''}`)),
+            h(
+              'span',
+              { class: 'state' },
+              out
+                ? `86'd: ${a.reason || ''}${a.until ? ` until ${clockTime(a.until)}` : ''}${a.channels ? ` (${a.channels.join(', ')})` : ''}`
+                : i.is_active ? 'On' : 'Inactive',
+            ),
+            h(
+              'button',
+              {
+                type: 'button',
+                class: out ? '' : 'danger',
+                'aria-label': out ? `Bring back ${i.name}` : `86 ${i.name}`,
+                onclick: async () => {
+                  try {
+                    await api(auth, 'POST', `${base}/menu/items/${i.id}/availability`, change(!!out));
+                    toast(out ? `${i.name} is back` : `${i.name} 86'd`);
+                  } catch (e) {
+                    toast(e.message, 'error');
+                  }
+                  load();
+                },
+              },
+              out ? 'Back on' : '86',
+            ),
+          );
+        }),
+      );
+      applyFilter();
+      count();
+    };
+    function count() {
+      selectedCount.textContent = `${list.querySelectorAll('input[type=checkbox]:checked').length} selected`;
+    }
+    function applyFilter() {
+      const q = filter.value.trim().toLowerCase();
+      for (const li of list.children) li.hidden = q !== '' && !li.dataset.name.includes(q);
+    }
+    filter.addEventListener('input', applyFilter);
+    await load();
+    const reload = debounce(load, 200);
+    live((e) => e.type.startsWith('menu.') && reload(), reload);
+  },
+
+  // ------------------------------------------------------------ menu editor
+  async menu() {
+    const stationsEl = h('div');
+    const categoriesEl = h('div');
+    const itemsEl = h('div');
+    fill(
+      view,
+      h('section', { class: 'card' }, h('h2', {}, 'Kitchen stations'), stationsEl),
+      h('section', { class: 'card' }, h('h2', {}, 'Categories'), categoriesEl),
+      h('section', { class: 'card' }, h('h2', {}, 'Items'), itemsEl),
+    );
+    let stations = [];
+    let categories = [];
+    const load = async () => {
+      [stations, categories] = await Promise.all([all(auth, `${base}/kds/stations`), all(auth, `${base}/menu/categories`)]);
+      const items = await all(auth, `${base}/menu/items`);
+      drawStations();
+      drawCategories();
+      drawItems(items);
+    };
+    const stationOptions = (selected) => [h('option', { value: '' }, '—'), stations.map((s) => h('option', { value: s.id, selected: s.id === selected }, s.name))];
+
+    function drawStations() {
+      const name = h('input', { name: 'name', required: true, maxlength: 100 });
+      const form = h('form', { class: 'inline-form', 'aria-label': 'Add a station' }, field('New station', name), h('button', { type: 'submit' }, 'Add station'));
+      form.addEventListener('submit', (e) =>
+        submit(e, form, () => api(auth, 'POST', `${base}/kds/stations`, { name: name.value }, { idempotent: true }), 'Station added'),
+      );
+      fill(
+        stationsEl,
+        h('ul', { class: 'simple' }, stations.map((s) =>
+          h('li', {}, s.name, ' ', h('a', { href: `/kds?r=${rid}&station=${s.id}` }, 'open display'), ' ',
+            h('button', { type: 'button', class: 'ghost danger', onclick: () => remove(`${base}/kds/stations/${s.id}`, `station ${s.name}`) }, 'Delete'))),
+        ),
+        form,
+      );
+    }
+
+    function categoryForm(c) {
+      const name = h('input', { name: 'name', required: true, maxlength: 100, value: c?.name || '' });
+      const desc = h('input', { name: 'description', maxlength: 500, value: c?.description || '' });
+      const station = h('select', { name: 'station_id' }, stationOptions(c?.station_id));
+      const parent = h('select', { name: 'parent_id' }, h('option', { value: '' }, '— top level —'),
+        categories.filter((x) => x.id !== c?.id).map((x) => h('option', { value: x.id, selected: x.id === c?.parent_id }, x.name)));
+      const sort = h('input', { name: 'sort_order', type: 'number', value: c?.sort_order ?? 0 });
+      const active = h('input', { name: 'is_active', type: 'checkbox', checked: c ? c.is_active : true });
+      const form = h('form', { class: 'grid-form', 'aria-label': c ? `Edit category ${c.name}` : 'Add a category' },
+        field('Category name', name), field('Description', desc), field('Station', station), field('Inside', parent), field('Sort', sort),
+        h('label', { class: 'inline' }, active, ' Active'),
+        h('button', { type: 'submit', class: 'primary' }, c ? 'Save category' : 'Add category'));
+      form.addEventListener('submit', (e) => {
+        const body = { name: name.value, description: desc.value || null, station_id: station.value || null, parent_id: parent.value || null, sort_order: Number(sort.value) || 0, is_active: active.checked };
+        submit(e, form, () => (c ? api(auth, 'PUT', `${base}/menu/categories/${c.id}`, body) : api(auth, 'POST', `${base}/menu/categories`, body, { idempotent: true })), c ? 'Category saved' : 'Category added');
+      });
+      return form;
+    }
+
+    function drawCategories() {
+      fill(
+        categoriesEl,
+        h('ul', { class: 'simple' }, categories.map((c) => {
+          const li = h('li', {}, h('span', { class: c.is_active ? '' : 'muted' }, c.name), ' ',
+            h('button', { type: 'button', class: 'ghost', onclick: () => li.append(categoryForm(c)) }, 'Edit'),
+            h('button', { type: 'button', class: 'ghost danger', onclick: () => remove(`${base}/menu/categories/${c.id}`, `category ${c.name}`) }, 'Delete'));
+          return li;
+        })),
+        categoryForm(null),
+      );
+    }
+
+    function drawItems(items) {
+      const list = h('ul', { class: 'simple items' });
+      for (const c of categories) {
+        const inCat = items.filter((i) => i.category_id === c.id);
+        if (!inCat.length) continue;
+        list.append(h('li', { class: 'group-head' }, c.name));
+        for (const i of inCat) {
+          const li = h('li', {}, h('span', { class: i.is_active ? '' : 'muted' }, i.name), ' ', h('span', { class: 'muted' }, money(i.price, currency)),
+            i.modifier_groups.length ? h('span', { class: 'tag' }, `${i.modifier_groups.length} modifier group(s)`) : null, ' ',
+            h('button', { type: 'button', class: 'ghost', onclick: () => openItem(i) }, 'Edit'),
+            h('button', { type: 'button', class: 'ghost danger', onclick: () => remove(`${base}/menu/items/${i.id}`, `item ${i.name}`) }, 'Delete'));
+          list.append(li);
+        }
+      }
+      fill(itemsEl, categories.length ? h('button', { type: 'button', class: 'primary', onclick: () => openItem(null) }, 'New item') : h('p', { class: 'muted' }, 'Add a category first.'), list);
+    }
+
+    function openItem(item) {
+      const dialog = h('dialog', { class: 'wide', 'aria-labelledby': 'item-editor-title' });
+      const form = itemForm(item, () => dialog.close());
+      fill(dialog, h('h2', { id: 'item-editor-title' }, item ? `Edit ${item.name}` : 'New item'), form);
+      dialog.addEventListener('close', () => dialog.remove());
+      document.body.append(dialog);
+      dialog.showModal();
+    }
+
+    function itemForm(item, close) {
+      const i = item || { name: '', category_id: categories[0]?.id, price: 0, allergens: [], images: [], prep_minutes: 0, is_active: true, channels: {}, schedule: { windows: [] }, modifier_groups: [] };
+      const name = h('input', { name: 'name', required: true, maxlength: 100, value: i.name });
+      const category = h('select', { name: 'category_id' }, categories.map((c) => h('option', { value: c.id, selected: c.id === i.category_id }, c.name)));
+      const price = h('input', { name: 'price', inputmode: 'decimal', value: toMajor(i.price, currency) });
+      const cost = h('input', { name: 'cost', inputmode: 'decimal', value: i.cost == null ? '' : toMajor(i.cost, currency) });
+      const sku = h('input', { name: 'sku', value: i.sku || '' });
+      const desc = h('textarea', { name: 'description', rows: 2 }, i.description || '');
+      const allergens = h('input', { name: 'allergens', value: i.allergens.join(', ') });
+      const images = h('input', { name: 'images', value: i.images.join(' ') });
+      const prep = h('input', { name: 'prep_minutes', type: 'number', min: 0, max: 1440, value: i.prep_minutes });
+      const station = h('select', { name: 'station_id' }, stationOptions(i.station_id));
+      const active = h('input', { type: 'checkbox', name: 'is_active', checked: i.is_active });
+
+      const channelRows = CHANNELS.map((c) => {
+        const s = i.channels[c] || {};
+        const on = h('input', { type: 'checkbox', checked: s.enabled !== false, 'aria-label': `Sell on ${c}` });
+        const p = h('input', { inputmode: 'decimal', placeholder: 'menu price', value: s.price == null ? '' : toMajor(s.price, currency), 'aria-label': `Price on ${c}` });
+        return { c, on, p, el: h('tr', {}, h('td', {}, c.replace('_', ' ')), h('td', {}, on), h('td', {}, p)) };
+      });
+      const windowsEl = h('div', { 'data-field': 'schedule' });
+      const windowRows = [];
+      const addWindow = (w) => {
+        const days = DAYS.map((d) => h('label', { class: 'inline day' }, h('input', { type: 'checkbox', value: d, checked: w ? w.days.includes(d) : true }), d));
+        const start = h('input', { type: 'time', value: (w?.start || '11:00:00').slice(0, 5), 'aria-label': 'From' });
+        const end = h('input', { type: 'time', value: (w?.end || '22:00:00').slice(0, 5), 'aria-label': 'Until' });
+        const row = { days, start, end };
+        const el = h('div', { class: 'window' }, days, start, '–', end, h('button', { type: 'button', class: 'ghost', onclick: () => { el.remove(); windowRows.splice(windowRows.indexOf(row), 1); } }, 'Remove'));
+        windowRows.push(row);
+        windowsEl.append(el);
+      };
+      (i.schedule.windows || []).forEach(addWindow);
+
+      const groupsEl = h('div');
+      const groupRows = [];
+      const addGroup = (g) => {
+        const gname = h('input', { value: g?.name || '', required: true, 'aria-label': 'Group name', placeholder: 'e.g. Doneness' });
+        const min = h('input', { type: 'number', min: 0, value: g?.min ?? 0, 'aria-label': 'Minimum choices' });
+        const max = h('input', { type: 'number', min: 1, value: g?.max ?? 1, 'aria-label': 'Maximum choices' });
+        const optionsEl = h('div');
+        const row = { id: g?.id, gname, min, max, options: [] };
+        const addOption = (o) => {
+          const oname = h('input', { value: o?.name || '', 'aria-label': 'Option name', placeholder: 'e.g. Medium' });
+          const delta = h('input', { inputmode: 'decimal', value: o ? toMajor(o.price_delta, currency) : '0', 'aria-label': 'Price change' });
+          const orow = { id: o?.id, oname, delta, is_active: o?.is_active ?? true };
+          const el = h('div', { class: 'option' }, oname, delta, h('button', { type: 'button', class: 'ghost', onclick: () => { el.remove(); row.options.splice(row.options.indexOf(orow), 1); } }, 'Remove'));
+          row.options.push(orow);
+          optionsEl.append(el);
+        };
+        (g?.options || []).forEach(addOption);
+        const fs = h('fieldset', { class: 'group', 'data-field': `modifier_groups[${groupRows.length}]` },
+          h('legend', {}, 'Modifier group'),
+          h('div', { class: 'row' }, gname, h('label', { class: 'inline' }, 'min ', min), h('label', { class: 'inline' }, 'max ', max),
+            h('button', { type: 'button', class: 'ghost danger', onclick: () => { fs.remove(); groupRows.splice(groupRows.indexOf(row), 1); } }, 'Remove group')),
+          optionsEl,
+          h('button', { type: 'button', class: 'ghost', onclick: () => addOption(null) }, '+ Option'));
+        groupRows.push(row);
+        groupsEl.append(fs);
+        if (!g) addOption(null);
+      };
+      i.modifier_groups.forEach(addGroup);
+
+      const error = h('p', { class: 'error', role: 'alert' });
+      const form = h('form', { class: 'item-form', novalidate: true },
+        h('div', { class: 'grid-form' }, field('Name', name), field('Category', category), field(`Price (${currency})`, price), field('Cost', cost),
+          field('SKU', sku), field('Prep minutes', prep), field('Station', station, 'Leave empty to use the category\'s'),
+          h('label', { class: 'inline' }, active, ' Active')),
+        field('Description', desc), field('Allergens', allergens, 'Comma separated'), field('Image URLs', images, 'Separated by spaces'),
+        h('h3', {}, 'Modifier groups'), groupsEl, h('button', { type: 'button', onclick: () => addGroup(null) }, '+ Modifier group'),
+        h('h3', {}, 'Schedule'), h('p', { class: 'muted small' }, 'No windows: available whenever the restaurant takes orders.'), windowsEl,
+        h('button', { type: 'button', onclick: () => addWindow(null) }, '+ Time window'),
+        h('h3', {}, 'Channels'), h('table', { class: 'grid', 'data-field': 'channels' }, h('thead', {}, h('tr', {}, h('th', {}, 'Channel'), h('th', {}, 'Sell'), h('th', {}, 'Price override'))), h('tbody', {}, channelRows.map((r) => r.el))),
+        error,
+        h('div', { class: 'row' }, h('button', { type: 'button', class: 'ghost', onclick: close }, 'Cancel'), h('button', { type: 'submit', class: 'primary' }, 'Save item')));
+
+      form.addEventListener('submit', async (e) => {
+        e.preventDefault();
+        error.textContent = '';
+        const minor = (input, fieldName, optional) => {
+          if (optional && input.value.trim() === '') return null;
+          const v = toMinor(input.value, currency);
+          if (Number.isNaN(v)) throw Object.assign(new Error('enter an amount like 12.50'), { field: fieldName, local: true });
+          return v;
+        };
+        let body;
+        try {
+          const channels = {};
+          for (const r of channelRows) {
+            const p = minor(r.p, 'channels', true);
+            if (!r.on.checked || p != null) channels[r.c] = { enabled: r.on.checked, ...(p != null ? { price: p } : {}) };
+          }
+          body = {
+            name: name.value, category_id: category.value, price: minor(price, 'price'), cost: minor(cost, 'cost', true),
+            sku: sku.value || null, description: desc.value || null,
+            allergens: allergens.value.split(',').map((s) => s.trim()).filter(Boolean),
+            images: images.value.split(/\s+/).filter(Boolean), prep_minutes: Number(prep.value) || 0,
+            station_id: station.value || null, is_active: active.checked, sort_order: i.sort_order || 0, channels,
+            schedule: { windows: windowRows.map((w) => ({ days: w.days.map((d) => d.firstChild).filter((c) => c.checked).map((c) => c.value), start: `${w.start.value}:00`, end: `${w.end.value}:00` })) },
+            modifier_groups: groupRows.map((g) => ({ id: g.id, name: g.gname.value, min: Number(g.min.value) || 0, max: Number(g.max.value) || 0,
+              options: g.options.map((o) => ({ id: o.id, name: o.oname.value, price_delta: minor(o.delta, 'modifier_groups'), is_active: o.is_active })) })),
+          };
+        } catch (err) {
+          if (!showFieldError(form, err)) error.textContent = err.message;
+          return;
+        }
+        try {
+          if (item) await api(auth, 'PUT', `${base}/menu/items/${item.id}`, body);
+          else await api(auth, 'POST', `${base}/menu/items`, body, { idempotent: true });
+          toast('Item saved');
+          close();
+          load();
+        } catch (err) {
+          if (!showFieldError(form, err)) error.textContent = err.message;
+        }
+      });
+      return form;
+    }
+
+    async function submit(e, form, call, done) {
+      e.preventDefault();
+      try {
+        await call();
+        toast(done);
+        load();
+      } catch (err) {
+        if (!showFieldError(form, err)) toast(err.message, 'error');
+      }
+    }
+    async function remove(path, what) {
+      if (!confirm(`Delete ${what}?`)) return;
+      try {
+        await api(auth, 'DELETE', path);
+        toast(`Deleted ${what}`);
+      } catch (err) {
+        toast(err.message, 'error');
+      }
+      load();
+    }
+    await load();
+  },
+
+  // ------------------------------------------------------------ tables
+  async tables() {
+    const list = h('tbody');
+    const name = h('input', { name: 'name', required: true, maxlength: 50 });
+    const capacity = h('input', { name: 'capacity', type: 'number', min: 1, value: 4 });
+    const form = h('form', { class: 'inline-form', 'aria-label': 'Add a table' }, field('Table name', name), field('Seats', capacity), h('button', { type: 'submit', class: 'primary' }, 'Add table'));
+    fill(view,
+      h('p', {}, h('a', { class: 'button', href: `/app/tables/print?r=${rid}` }, 'Print all table codes')),
+      form,
+      h('table', { class: 'grid' }, h('thead', {}, h('tr', {}, h('th', {}, 'Table'), h('th', {}, 'Seats'), h('th', {}, 'Status'), h('th', {}, 'Code'), h('th', {}, ''))), list));
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      try {
+        await api(auth, 'POST', `${base}/tables`, { name: name.value, capacity: Number(capacity.value) }, { idempotent: true });
+        toast('Table added');
+        name.value = '';
+        load();
+      } catch (err) {
+        if (!showFieldError(form, err)) toast(err.message, 'error');
+      }
+    });
+    const load = async () => {
+      const tables = await all(auth, `${base}/tables`);
+      fill(list, tables.map((t) => {
+        const img = h('img', { alt: `QR code for ${t.name}`, width: 96, height: 96, class: 'qr-thumb' });
+        qrImage(t.id).then((url) => (img.src = url)).catch(() => {});
+        return h('tr', {}, h('td', {}, t.name), h('td', {}, t.capacity), h('td', {}, t.status.replace(/_/g, ' ')),
+          h('td', {}, img, h('br'), h('a', { href: t.qr_url, class: 'small' }, 'guest link')),
+          h('td', {}, h('button', { type: 'button', class: 'ghost', onclick: async () => {
+            if (!confirm(`Make a new code for ${t.name}? The printed one stops working.`)) return;
+            await api(auth, 'POST', `${base}/tables/${t.id}/qr/rotate`).then(() => toast('New code made'), (err) => toast(err.message, 'error'));
+            load();
+          } }, 'New code'), h('button', { type: 'button', class: 'ghost danger', onclick: async () => {
+            if (!confirm(`Delete ${t.name}?`)) return;
+            await api(auth, 'DELETE', `${base}/tables/${t.id}`).then(() => toast('Deleted'), (err) => toast(err.message, 'error'));
+            load();
+          } }, 'Delete')));
+      }));
+    };
+    const qrImage = async (id) => {
+      const r = await fetch(`${base}/tables/${id}/qr.svg`, { headers: { Authorization: `Bearer ${await auth.get()}` } });
+      return URL.createObjectURL(await r.blob());
+    };
+    await load();
+  },
+
+  // ------------------------------------------------------------ people
+  async people() {
+    const list = h('tbody');
+    const inputs = {
+      name: h('input', { name: 'name', maxlength: 100 }),
+      role: h('select', { name: 'role' }, ['staff', 'kitchen', 'manager', 'owner'].map((r) => h('option', { value: r }, r))),
+      email: h('input', { name: 'email', type: 'email' }),
+      password: h('input', { name: 'password', type: 'password', autocomplete: 'new-password' }),
+      phone: h('input', { name: 'phone', type: 'tel' }),
+      pin: h('input', { name: 'pin', inputmode: 'numeric', autocomplete: 'off' }),
+    };
+    const form = h('form', { class: 'grid-form', 'aria-label': 'Add a person' },
+      field('Name', inputs.name), field('Role', inputs.role), field('Email', inputs.email, 'Owners and managers sign in with email'),
+      field('Password', inputs.password), field('Phone', inputs.phone, 'Staff sign in on the shared device with phone and PIN'), field('PIN', inputs.pin, '4 to 8 digits'),
+      h('button', { type: 'submit', class: 'primary' }, 'Add person'));
+    fill(view, h('section', { class: 'card' }, h('h2', {}, 'Add someone'), form),
+      h('table', { class: 'grid' }, h('thead', {}, h('tr', {}, ['Name', 'Role', 'Email', 'Phone', 'PIN', 'Last sign-in', ''].map((t) => h('th', {}, t)))), list));
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      const body = Object.fromEntries(Object.entries(inputs).map(([k, el]) => [k, el.value.trim() || null]));
+      try {
+        await api(auth, 'POST', `${base}/users`, body, { idempotent: true });
+        toast('Added');
+        form.reset();
+        load();
+      } catch (err) {
+        if (!showFieldError(form, err)) toast(err.message, 'error');
+      }
+    });
+    const load = async () => {
+      const people = await all(auth, `${base}/users`);
+      fill(list, people.map((p) => h('tr', { class: p.is_active ? '' : 'muted' }, h('td', {}, p.name),
+        h('td', {}, h('select', { 'aria-label': `Role of ${p.name}`, onchange: (e) => change(p, { role: e.target.value }) },
+          ['owner', 'manager', 'staff', 'kitchen'].map((r) => h('option', { value: r, selected: r === p.role }, r)))),
+        h('td', {}, p.email || '—'), h('td', {}, p.phone || '—'), h('td', {}, p.has_pin ? 'set' : '—'),
+        h('td', {}, p.last_login_at ? new Date(p.last_login_at).toLocaleString() : 'never'),
+        h('td', {}, h('button', { type: 'button', class: 'ghost', onclick: () => change(p, { is_active: !p.is_active }) }, p.is_active ? 'Deactivate' : 'Activate'),
+          h('button', { type: 'button', class: 'ghost danger', onclick: async () => {
+            if (!confirm(`Remove ${p.name} from this restaurant?`)) return;
+            await api(auth, 'DELETE', `${base}/users/${p.id}`).then(() => toast('Removed'), (err) => toast(err.message, 'error'));
+            load();
+          } }, 'Remove')))));
+    };
+    const change = async (p, body) => {
+      await api(auth, 'PUT', `${base}/users/${p.id}`, body).then(() => toast('Saved'), (err) => toast(err.message, 'error'));
+      load();
+    };
+    await load();
+  },
+
+  // ------------------------------------------------------------ API keys
+  async keys() {
+    const PERMS = ['restaurant:read', 'menu:read', 'menu:write', 'menu:86', 'orders:read', 'orders:write', 'kitchen:work', 'users:read', 'audit:read'];
+    const list = h('tbody');
+    const name = h('input', { name: 'name', required: true, maxlength: 100 });
+    const perms = PERMS.map((p) => h('label', { class: 'inline' }, h('input', { type: 'checkbox', value: p }), ` ${p}`));
+    const shown = h('div', { role: 'status' });
+    const form = h('form', { class: 'card', 'aria-label': 'New API key' }, field('Key name', name),
+      h('fieldset', { 'data-field': 'permissions' }, h('legend', {}, 'Permissions'), perms), h('button', { type: 'submit', class: 'primary' }, 'Create key'));
+    fill(view, form, shown, h('table', { class: 'grid' }, h('thead', {}, h('tr', {}, ['Name', 'Key', 'Permissions', 'Last used', ''].map((t) => h('th', {}, t)))), list));
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      const permissions = perms.map((l) => l.firstChild).filter((c) => c.checked).map((c) => c.value);
+      try {
+        const k = await api(auth, 'POST', `${base}/api-keys`, { name: name.value, permissions }, { idempotent: true });
+        fill(shown, h('div', { class: 'card notice' }, h('p', {}, 'Copy this key now. It will not be shown again.'), h('code', { class: 'secret' }, k.key)));
+        form.reset();
+        load();
+      } catch (err) {
+        if (!showFieldError(form, err)) toast(err.message, 'error');
+      }
+    });
+    const load = async () => {
+      const keys = await all(auth, `${base}/api-keys`);
+      fill(list, keys.map((k) => h('tr', { class: k.revoked_at ? 'muted' : '' }, h('td', {}, k.name), h('td', {}, h('code', {}, `${k.prefix}…`)),
+        h('td', {}, k.permissions.join(', ')), h('td', {}, k.last_used_at ? new Date(k.last_used_at).toLocaleString() : 'never'),
+        h('td', {}, k.revoked_at ? 'revoked' : h('button', { type: 'button', class: 'ghost danger', onclick: async () => {
+          if (!confirm(`Revoke ${k.name}? Programs using it stop at once.`)) return;
+          await api(auth, 'DELETE', `${base}/api-keys/${k.id}`).then(() => toast('Revoked'), (err) => toast(err.message, 'error'));
+          load();
+        } }, 'Revoke')))));
+    };
+    await load();
+  },
+
+  // ------------------------------------------------------------ audit
+  async audit() {
+    const type = h('input', { id: 'type', placeholder: 'e.g. menu. or order.status_changed' });
+    const list = h('tbody');
+    const more = h('button', { type: 'button', hidden: true }, 'Older events');
+    let cursor = null;
+    const form = h('form', { class: 'inline-form' }, field('Event type', type), h('button', { type: 'submit' }, 'Filter'));
+    fill(view, form, h('table', { class: 'grid audit' }, h('thead', {}, h('tr', {}, ['When', 'Event', 'Who', 'Details'].map((t) => h('th', {}, t)))), list), more);
+    const load = async (reset) => {
+      if (reset) {
+        cursor = null;
+        list.replaceChildren();
+      }
+      const q = new URLSearchParams({ limit: '50' });
+      if (type.value.trim()) q.set('type', type.value.trim());
+      if (cursor) q.set('cursor', cursor);
+      try {
+        const page = await api(auth, 'GET', `${base}/audit?${q}`);
+        list.append(...page.items.map((e) => h('tr', {}, h('td', {}, new Date(e.at).toLocaleString()), h('td', {}, e.type), h('td', {}, e.actor), h('td', {}, h('code', { class: 'small' }, JSON.stringify(e.data))))));
+        cursor = page.next_cursor;
+        more.hidden = !cursor;
+      } catch (err) {
+        showFieldError(form, err) || toast(err.message, 'error');
+      }
+    };
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      load(true);
+    });
+    more.addEventListener('click', () => load(false));
+    await load(true);
+  },
+
+  // ------------------------------------------------------------ settings
+  async settings() {
+    const r = await api(auth, 'GET', base);
+    const inputs = {
+      name: h('input', { name: 'name', value: r.name }),
+      slug: h('input', { name: 'slug', value: r.slug }),
+      timezone: h('input', { name: 'timezone', value: r.timezone }),
+      currency: h('input', { name: 'currency', value: r.currency, maxlength: 3 }),
+      tax_rate_bps: h('input', { name: 'tax_rate_bps', type: 'number', value: r.tax_rate_bps }),
+      day_starts_at: h('input', { name: 'day_starts_at', type: 'time', value: r.day_starts_at.slice(0, 5) }),
+      kds_warn_secs: h('input', { name: 'kds_warn_secs', type: 'number', min: 1, value: r.kds_warn_secs }),
+      kds_late_secs: h('input', { name: 'kds_late_secs', type: 'number', min: 1, value: r.kds_late_secs }),
+    };
+    const inclusive = h('input', { type: 'checkbox', name: 'tax_inclusive', checked: r.tax_inclusive });
+    const form = h('form', { class: 'grid-form card' },
+      field('Name', inputs.name), field('Slug', inputs.slug, `Staff device: ${location.origin}/staff?r=${r.slug}`), field('Time zone', inputs.timezone),
+      field('Currency', inputs.currency), field('Tax rate (basis points)', inputs.tax_rate_bps, '887 = 8.87%'),
+      h('label', { class: 'inline' }, inclusive, ' Prices include tax'), field('Business day starts', inputs.day_starts_at),
+      field('Kitchen ticket amber after (s)', inputs.kds_warn_secs), field('…red after (s)', inputs.kds_late_secs),
+      h('button', { type: 'submit', class: 'primary' }, 'Save settings'));
+    fill(view, form);
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      const body = {
+        name: inputs.name.value, slug: inputs.slug.value, timezone: inputs.timezone.value, currency: inputs.currency.value,
+        tax_rate_bps: Number(inputs.tax_rate_bps.value), tax_inclusive: inclusive.checked, day_starts_at: `${inputs.day_starts_at.value}:00`,
+        kds_warn_secs: Number(inputs.kds_warn_secs.value), kds_late_secs: Number(inputs.kds_late_secs.value),
+      };
+      try {
+        await api(auth, 'PUT', base, body);
+        showFieldError(form, null);
+        toast('Settings saved');
+      } catch (err) {
+        if (!showFieldError(form, err)) toast(err.message, 'error');
+      }
+    });
+  },
+};
+
+sections[section]().catch((e) => {
+  fill(view, h('p', { class: 'error', role: 'alert' }, `Could not load this page: ${e.message}`));
+});
+// Keep relative times fresh without a reload.
+setInterval(() => {
+  for (const el of document.querySelectorAll('[data-since]')) el.textContent = since(el.dataset.since);
+}, 1000);

@@ -1,0 +1,293 @@
+// Guest ordering from a table's QR code: the live menu, an item sheet that enforces each
+// modifier group's min and max, a cart priced by the server, and the order's tracking
+// page. No sign-in; the table token in the URL is the guest's only credential.
+import { h, $, fill, api, Live, debounce, money, clockTime, STATUS_LABELS } from './brigade.js';
+
+const STEPS = ['received', 'accepted', 'preparing', 'ready', 'completed'];
+
+if ($('#guest')) menuPage();
+if ($('#tracking')) trackingPage();
+
+function menuPage() {
+  const root = $('#guest');
+  const token = root.dataset.token;
+  const rid = root.dataset.rid;
+  let menu = JSON.parse($('#menu-data').textContent);
+  const currency = menu.restaurant.currency;
+  const cartKey = `brigade-cart:${token}`;
+  let cart = JSON.parse(sessionStorage.getItem(cartKey) || '[]');
+  let items = new Map();
+
+  function drawMenu() {
+    items = new Map(menu.categories.flatMap((c) => c.items.map((i) => [i.id, i])));
+    fill($('#categories'), menu.categories.map((c) => h('a', { href: `#cat-${c.id}`, class: 'chip' }, c.name)));
+    fill(
+      $('#menu'),
+      menu.categories.length
+        ? menu.categories.map((c) =>
+            h(
+              'section',
+              { id: `cat-${c.id}`, class: 'category', 'aria-labelledby': `cat-h-${c.id}` },
+              h('h2', { id: `cat-h-${c.id}` }, c.name),
+              c.description ? h('p', { class: 'muted' }, c.description) : null,
+              h(
+                'ul',
+                { class: 'menu-items' },
+                c.items.map((i) =>
+                  h(
+                    'li',
+                    {},
+                    h(
+                      'button',
+                      { type: 'button', class: 'menu-item', dataset: { id: i.id }, onclick: () => openItem(i) },
+                      i.images[0] ? h('img', { src: i.images[0], alt: '', loading: 'lazy', width: 72, height: 72 }) : null,
+                      h(
+                        'span',
+                        { class: 'text' },
+                        h('span', { class: 'name' }, i.name),
+                        i.description ? h('span', { class: 'desc' }, i.description) : null,
+                        i.allergens.length ? h('span', { class: 'allergens' }, `Contains: ${i.allergens.join(', ')}`) : null,
+                      ),
+                      h('span', { class: 'price' }, money(i.price, currency)),
+                    ),
+                  ),
+                ),
+              ),
+            ),
+          )
+        : h('p', { class: 'muted' }, 'Nothing can be ordered right now.'),
+    );
+  }
+
+  // ---------------------------------------------------------------- item sheet
+  const dialog = $('#item-dialog');
+  let current = null;
+  let qty = 1;
+
+  function openItem(item) {
+    current = item;
+    qty = 1;
+    $('#qty').textContent = '1';
+    $('#item-title').textContent = item.name;
+    $('#item-desc').textContent = item.description || '';
+    $('#item-notes').value = '';
+    $('#item-error').textContent = '';
+    fill(
+      $('#item-groups'),
+      item.modifier_groups.map((g) => {
+        const single = g.max === 1;
+        const rule = g.min === 0 ? (single ? 'Optional' : `Up to ${g.max}`) : g.min === g.max ? `Choose ${g.min}` : `Choose ${g.min} to ${g.max}`;
+        return h(
+          'fieldset',
+          { class: 'modifier-group', dataset: { group: g.id, min: g.min, max: g.max } },
+          h('legend', {}, g.name, ' ', h('small', { class: g.min > 0 ? 'required' : 'muted' }, g.min > 0 ? `Required · ${rule}` : rule)),
+          g.options.map((o) =>
+            h(
+              'label',
+              { class: 'option' },
+              h('input', { type: single ? 'radio' : 'checkbox', name: `g-${g.id}`, value: o.id, onchange: () => limit(g) }),
+              ` ${o.name}`,
+              o.price_delta ? h('span', { class: 'muted' }, ` ${o.price_delta > 0 ? '+' : ''}${money(o.price_delta, currency)}`) : null,
+            ),
+          ),
+        );
+      }),
+    );
+    dialog.showModal();
+  }
+
+  // A group at its max disables its other boxes, so the guest cannot overshoot.
+  function limit(g) {
+    if (g.max === 1) return;
+    const boxes = [...dialog.querySelectorAll(`input[name="g-${g.id}"]`)];
+    const n = boxes.filter((b) => b.checked).length;
+    for (const b of boxes) b.disabled = !b.checked && n >= g.max;
+  }
+
+  $('#qty-minus').addEventListener('click', () => {
+    qty = Math.max(1, qty - 1);
+    $('#qty').textContent = String(qty);
+  });
+  $('#qty-plus').addEventListener('click', () => {
+    qty = Math.min(99, qty + 1);
+    $('#qty').textContent = String(qty);
+  });
+  $('#item-cancel').addEventListener('click', () => dialog.close());
+  $('#item-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const modifiers = [];
+    for (const g of current.modifier_groups) {
+      const chosen = [...dialog.querySelectorAll(`input[name="g-${g.id}"]:checked`)].map((b) => b.value);
+      if (chosen.length < g.min) {
+        $('#item-error').textContent = g.min === 1 ? `Choose a ${g.name.toLowerCase()}.` : `Choose at least ${g.min} for ${g.name}.`;
+        dialog.querySelector(`[data-group="${g.id}"] input`)?.focus();
+        return;
+      }
+      if (chosen.length > g.max) {
+        $('#item-error').textContent = `Choose at most ${g.max} for ${g.name}.`;
+        return;
+      }
+      modifiers.push(...chosen);
+    }
+    const notes = $('#item-notes').value.trim() || null;
+    cart.push({ item_id: current.id, quantity: qty, modifiers, notes });
+    dialog.close();
+    saveCart();
+  });
+
+  // ---------------------------------------------------------------- cart
+  let quote = null;
+  function saveCart() {
+    sessionStorage.setItem(cartKey, JSON.stringify(cart));
+    refreshQuote();
+  }
+
+  const refreshQuote = debounce(async () => {
+    $('#cart-error').textContent = '';
+    if (!cart.length) {
+      quote = null;
+      drawCart();
+      return;
+    }
+    try {
+      quote = await api(null, 'POST', `/v1/public/tables/${token}/quote`, { items: cart });
+    } catch (e) {
+      quote = null;
+      // An item that went away while in the cart: say which, and take it out.
+      if (e.status === 409 || e.status === 422) {
+        $('#cart-error').textContent = `${e.message}. It was taken out of your order.`;
+        const gone = cart.findIndex((l) => !items.has(l.item_id));
+        if (gone >= 0) {
+          cart.splice(gone, 1);
+          sessionStorage.setItem(cartKey, JSON.stringify(cart));
+          return refreshQuote();
+        }
+      } else {
+        $('#cart-error').textContent = e.message;
+      }
+    }
+    drawCart();
+  }, 100);
+
+  function drawCart() {
+    const count = cart.reduce((n, l) => n + l.quantity, 0);
+    const button = $('#cart-button');
+    button.hidden = count === 0;
+    button.textContent = quote ? `View order · ${count} · ${money(quote.total, currency)}` : `View order · ${count}`;
+    $('#cart').hidden = count === 0 || $('#cart').dataset.open !== 'true';
+    fill(
+      $('#cart-lines'),
+      cart.map((l, idx) => {
+        const q = quote?.lines[idx];
+        const name = q?.name || items.get(l.item_id)?.name || 'Item';
+        return h(
+          'li',
+          {},
+          h('span', {}, `${l.quantity}× ${name}`, q?.modifiers.length ? h('small', { class: 'muted' }, ` ${q.modifiers.join(', ')}`) : null),
+          h('span', { class: 'price' }, q ? money(q.line_total, currency) : '…'),
+          h('button', { type: 'button', class: 'ghost', 'aria-label': `Remove ${name}`, onclick: () => { cart.splice(idx, 1); saveCart(); } }, 'Remove'),
+        );
+      }),
+    );
+    fill(
+      $('#totals'),
+      quote
+        ? [
+            h('dt', {}, 'Subtotal'), h('dd', {}, money(quote.subtotal, currency)),
+            h('dt', {}, menu.restaurant.tax_inclusive ? 'Tax included' : 'Tax'), h('dd', {}, money(quote.tax, currency)),
+            h('dt', {}, 'Total'), h('dd', { id: 'total' }, money(quote.total, currency)),
+          ]
+        : [],
+    );
+    $('#place').disabled = !quote;
+  }
+
+  $('#cart-button').addEventListener('click', () => {
+    const open = $('#cart').dataset.open !== 'true';
+    $('#cart').dataset.open = String(open);
+    drawCart();
+    if (open) $('#cart').scrollIntoView({ behavior: 'smooth' });
+  });
+
+  const orderKey = `brigade-order-key:${token}`;
+  $('#place').addEventListener('click', async () => {
+    const button = $('#place');
+    button.disabled = true;
+    // One key per cart, kept until the order goes through: a retry after a dropped
+    // connection cannot order twice.
+    const key = sessionStorage.getItem(orderKey) || crypto.randomUUID();
+    sessionStorage.setItem(orderKey, key);
+    try {
+      const o = await api(null, 'POST', `/v1/public/tables/${token}/orders`, { items: cart }, { idempotent: key });
+      sessionStorage.removeItem(orderKey);
+      sessionStorage.removeItem(cartKey);
+      location.href = `/t/${token}/orders/${o.id}#key=${encodeURIComponent(o.tracking_key)}`;
+    } catch (e) {
+      sessionStorage.removeItem(orderKey);
+      $('#cart-error').textContent = e.message;
+      button.disabled = false;
+      refreshQuote();
+    }
+  });
+
+  // ---------------------------------------------------------------- live menu
+  const reloadMenu = debounce(async () => {
+    try {
+      menu = await api(null, 'GET', `/v1/public/restaurants/${menu.restaurant.slug}/menu?channel=qr`);
+    } catch {
+      return;
+    }
+    drawMenu();
+    if (current && dialog.open && !items.has(current.id)) {
+      $('#item-error').textContent = `Sorry, ${current.name} just ran out.`;
+      $('#item-add').disabled = true;
+      dialog.addEventListener('close', () => ($('#item-add').disabled = false), { once: true });
+    }
+    if (cart.some((l) => !items.has(l.item_id))) refreshQuote();
+  }, 50);
+
+  drawMenu();
+  refreshQuote();
+  new Live({ channels: [{ name: `menu:${rid}` }], onEvent: reloadMenu, onResync: reloadMenu });
+}
+
+function trackingPage() {
+  const root = $('#tracking');
+  const token = root.dataset.token;
+  const id = root.dataset.order;
+  const key = new URLSearchParams(location.hash.slice(1)).get('key') || '';
+  const load = async () => {
+    let o;
+    try {
+      o = await api(null, 'GET', `/v1/public/orders/${id}?key=${encodeURIComponent(key)}`);
+    } catch (e) {
+      $('#status').textContent = e.status === 404 ? 'We cannot find this order. Ask your server.' : `Could not load: ${e.message}`;
+      return;
+    }
+    $('#order-number').textContent = `Order #${o.number}`;
+    const label = STATUS_LABELS[o.status] || o.status;
+    const at = STEPS.indexOf(o.status);
+    for (const li of root.querySelectorAll('[data-step]')) {
+      const i = STEPS.indexOf(li.dataset.step);
+      li.classList.toggle('done', at >= 0 && i < at);
+      li.classList.toggle('current', i === at);
+      if (i === at) li.setAttribute('aria-current', 'step');
+      else li.removeAttribute('aria-current');
+    }
+    $('#status').textContent =
+      o.status === 'ready'
+        ? 'Ready! Your order is on its way to the table.'
+        : o.status === 'cancelled'
+          ? 'This order was cancelled. Please ask your server.'
+          : o.status === 'completed'
+            ? 'Enjoy your meal.'
+            : `${label} · ready around ${clockTime(o.estimated_ready_at)}`;
+    root.dataset.status = o.status;
+    fill($('#order-lines'), o.items.map((l) => h('li', {}, `${l.quantity}× ${l.name}`, l.modifiers.length ? h('small', { class: 'muted' }, ` ${l.modifiers.map((m) => m.name).join(', ')}`) : null)));
+    fill($('#order-totals'), h('dt', {}, 'Total'), h('dd', {}, money(o.total, o.currency)));
+  };
+  const reload = debounce(load, 50);
+  load();
+  new Live({ channels: [{ name: `order:${id}`, key }], onEvent: reload, onResync: reload });
+  void token;
+}

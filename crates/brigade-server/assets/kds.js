@@ -1,0 +1,145 @@
+// The kitchen display: open tickets of one station (or all, for expo), oldest first.
+// Tap a ticket's Bump or press its number key; R recalls the last bumped ticket. The
+// feed is the kds channel; after a drop the screen shows a banner, reconnects with its
+// last offset and reloads the open tickets, so no ticket is lost.
+import { h, $, fill, api, all, Auth, Live, debounce, toast } from './brigade.js';
+
+const root = $('#tickets');
+const rid = root.dataset.rid;
+const warn = Number(root.dataset.warn);
+const late = Number(root.dataset.late);
+const select = $('#station');
+const station = select.dataset.selected || null;
+const base = `/v1/restaurants/${rid}/kds`;
+const auth = Auth.fromCookie();
+const banner = $('#offline');
+let tickets = [];
+const bumped = [];
+// Ticket ages come from the server (age_seconds), so a kitchen tablet with a wrong
+// clock still shows true ages.
+const startedAt = new Map();
+
+async function loadStations() {
+  const stations = await all(auth, `${base}/stations`);
+  for (const s of stations) select.append(h('option', { value: s.id, selected: s.id === station }, s.name));
+  select.addEventListener('change', () => {
+    const q = new URLSearchParams({ r: rid });
+    if (select.value) q.set('station', select.value);
+    location.search = q.toString();
+  });
+}
+
+async function load() {
+  const q = station ? `?station_id=${station}&limit=500` : '?limit=500';
+  const [page, counts] = await Promise.all([api(auth, 'GET', `${base}/tickets${q}`), api(auth, 'GET', `${base}/all-day${q}`)]);
+  tickets = page.items.sort((a, b) => a.created_at.localeCompare(b.created_at));
+  const now = Date.now();
+  for (const t of tickets) startedAt.set(t.id, now - t.age_seconds * 1000);
+  draw();
+  fill($('#allday'), counts.map((c) => h('li', {}, h('b', {}, c.quantity), ' ', c.name)));
+  $('#counts').textContent = `${tickets.length} open`;
+}
+
+function draw() {
+  fill(
+    root,
+    tickets.map((t, i) =>
+      h(
+        'article',
+        { class: 'ticket', dataset: { id: t.id }, 'aria-label': `Order ${t.order_number}` },
+        h(
+          'header',
+          {},
+          h('span', { class: 'key', 'aria-hidden': 'true' }, i < 9 ? String(i + 1) : ''),
+          h('strong', { class: 'number' }, `#${t.order_number}`),
+          h('span', { class: 'kind' }, `${t.channel.replace('_', ' ')} · ${t.kind.replace('_', ' ')}`),
+          h('span', { class: 'timer', dataset: { id: t.id } }),
+        ),
+        h(
+          'ul',
+          { class: 'items' },
+          t.items.map((l) =>
+            h(
+              'li',
+              {},
+              h('span', { class: 'qty' }, l.quantity),
+              h(
+                'span',
+                { class: 'name' },
+                l.name,
+                l.modifiers.length ? h('span', { class: 'mods' }, l.modifiers.map((m) => m.name).join(', ')) : null,
+                l.notes ? h('span', { class: 'note' }, l.notes) : null,
+              ),
+            ),
+          ),
+        ),
+        t.special_instructions ? h('p', { class: 'note' }, t.special_instructions) : null,
+        h('button', { type: 'button', class: 'bump', onclick: () => bump(t) }, i < 9 ? `Bump (${i + 1})` : 'Bump'),
+      ),
+    ),
+  );
+  if (!tickets.length) root.append(h('p', { class: 'empty' }, 'No open tickets'));
+  tick();
+}
+
+function tick() {
+  const now = Date.now();
+  for (const el of root.querySelectorAll('.timer')) {
+    const secs = Math.max(0, Math.floor((now - (startedAt.get(el.dataset.id) || now)) / 1000));
+    el.textContent = `${Math.floor(secs / 60)}:${String(secs % 60).padStart(2, '0')}`;
+    const ticket = el.closest('.ticket');
+    ticket.classList.toggle('warn', secs >= warn && secs < late);
+    ticket.classList.toggle('late', secs >= late);
+  }
+  $('#clock').textContent = new Date().toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+}
+
+async function bump(t) {
+  try {
+    await api(auth, 'POST', `${base}/tickets/${t.id}/bump`);
+    bumped.push(t.id);
+    tickets = tickets.filter((x) => x.id !== t.id);
+    draw();
+  } catch (e) {
+    toast(e.message, 'error');
+  }
+  reload();
+}
+
+async function recall() {
+  const id = bumped.pop();
+  if (!id) return toast('Nothing to recall');
+  try {
+    await api(auth, 'POST', `${base}/tickets/${id}/recall`);
+  } catch (e) {
+    toast(e.message, 'error');
+  }
+  reload();
+}
+
+const reload = debounce(() => load().catch((e) => toast(`Could not load tickets: ${e.message}`, 'error')), 60);
+
+document.addEventListener('keydown', (e) => {
+  if (e.target.closest('input, select, textarea') || e.ctrlKey || e.metaKey || e.altKey) return;
+  if (e.key >= '1' && e.key <= '9') {
+    const t = tickets[Number(e.key) - 1];
+    if (t) bump(t);
+  } else if (e.key === 'r' || e.key === 'R') {
+    recall();
+  }
+});
+$('#recall').addEventListener('click', recall);
+setInterval(tick, 1000);
+
+await loadStations().catch((e) => toast(e.message, 'error'));
+await load().catch((e) => toast(`Could not load tickets: ${e.message}`, 'error'));
+new Live({
+  auth,
+  channels: [{ name: `kds:${rid}:${station || 'all'}` }],
+  onEvent: reload,
+  onResync: reload,
+  onStatus: (s) => {
+    banner.hidden = s === 'online';
+    document.body.classList.toggle('is-offline', s !== 'online');
+  },
+});

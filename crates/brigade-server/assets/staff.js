@@ -1,0 +1,107 @@
+// The shared staff device. A staff member signs in with phone and PIN for one action on
+// the orders board; after the action (or 60 idle seconds, or "Done") the session is
+// ended on the server and the page forgets the token. Nothing is stored on the device.
+import { $, api, Auth, Live, toast } from './brigade.js';
+import { OrdersBoard } from './board.js';
+
+const root = $('#staff');
+const rid = root.dataset.rid;
+const currency = root.dataset.currency;
+const IDLE_SECS = 60;
+let session = null; // { auth, live, idleTimer }
+let focused = $('#phone');
+
+for (const input of [$('#phone'), $('#pin')]) input.addEventListener('focus', () => (focused = input));
+
+for (const b of document.querySelectorAll('.keypad button')) {
+  b.addEventListener('click', () => {
+    const k = b.dataset.key;
+    if (k === 'OK') return signIn();
+    if (k === '⌫') focused.value = focused.value.slice(0, -1);
+    else focused.value += k;
+    focused.focus();
+  });
+}
+$('#pin-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  signIn();
+});
+$('#pin').addEventListener('keydown', (e) => {
+  if (e.key === 'Enter') {
+    e.preventDefault();
+    signIn();
+  }
+});
+$('#phone').addEventListener('keydown', (e) => {
+  if (e.key === 'Enter') {
+    e.preventDefault();
+    $('#pin').focus();
+  }
+});
+
+async function signIn() {
+  const error = $('#pin-error');
+  error.textContent = '';
+  const phone = $('#phone').value.trim();
+  const pin = $('#pin').value.trim();
+  if (!phone || !pin) {
+    error.textContent = 'Enter your phone number and PIN.';
+    return;
+  }
+  let tokens;
+  try {
+    tokens = await api(null, 'POST', '/v1/auth/pin-login', { restaurant_id: rid, phone, pin });
+  } catch (e) {
+    error.textContent = e.status === 429 ? 'Too many tries. Wait a little and try again.' : e.message;
+    $('#pin').value = '';
+    return;
+  }
+  $('#pin').value = '';
+  $('#phone').value = '';
+  // The refresh token is never kept: when the access token lapses, the person signs in again.
+  const auth = new Auth(async () => {
+    throw new Error('signed out');
+  });
+  auth.set({ access_token: tokens.access_token, expires_in: tokens.expires_in });
+  const me = await api(auth, 'GET', '/v1/auth/me');
+  $('#staff-name').textContent = me.name;
+  $('#pad').hidden = true;
+  $('#board').hidden = false;
+  const board = new OrdersBoard({ root: $('#orders'), rid, auth, currency, onAction: () => setTimeout(signOut, 800) });
+  await board.load();
+  const live = new Live({ auth, channels: [{ name: `restaurant:${rid}` }], onEvent: (e) => e.type.startsWith('order.') && board.reload() });
+  session = { auth, live };
+  touch();
+}
+
+function touch() {
+  if (!session) return;
+  session.deadline = Date.now() + IDLE_SECS * 1000;
+}
+
+setInterval(() => {
+  if (!session) return;
+  const left = Math.ceil((session.deadline - Date.now()) / 1000);
+  $('#idle').textContent = `Signing out in ${Math.max(0, left)}s`;
+  if (left <= 0) signOut();
+}, 1000);
+for (const ev of ['pointerdown', 'keydown']) document.addEventListener(ev, touch);
+
+async function signOut() {
+  if (!session) return;
+  const { auth, live } = session;
+  session = null;
+  live.close();
+  try {
+    await api(auth, 'POST', '/v1/auth/logout');
+  } catch {
+    // The token lapses by itself soon; the page forgets it now.
+  }
+  auth.clear();
+  $('#orders').replaceChildren();
+  $('#board').hidden = true;
+  $('#pad').hidden = false;
+  $('#phone').focus();
+  toast('Signed out');
+}
+$('#done').addEventListener('click', signOut);

@@ -1,0 +1,585 @@
+//! The web app: the pages people use in a browser, served by the same binary.
+//!
+//! Pages are askama templates compiled in; each loads one stylesheet and a small
+//! hand-written JavaScript module from `/assets` (embedded, see `assets`). The scripts
+//! talk to the same JSON API and WebSocket as every other client.
+//!
+//! Sessions: signing in on `/login` sets `brigade_session`, an HttpOnly, SameSite=Strict
+//! cookie holding the session's refresh token (Secure when the public URL is https).
+//! The cookie is never sent to the JSON API, which only takes bearer tokens: a page's
+//! script trades it for a short-lived access token at `POST /web/token`, kept in memory
+//! and renewed before it expires. That call and sign-out are the only cookie-
+//! authenticated writes, and both need the page's CSRF token (derived from the cookie's
+//! secret) in `X-CSRF-Token`. The staff PIN pad (`/staff`) sets no cookie at all: its
+//! token lives in the page's memory for one action, then the session is ended.
+
+mod assets;
+
+use crate::auth::routes::{access_token, end_session, password_sign_in};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::Json;
+use crate::ops::ClientIp;
+use crate::AppState;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Router};
+use brigade_domain::auth::{Permission, Role};
+use brigade_domain::credentials::secret_digest;
+use brigade_domain::{SessionId, UserId};
+use brigade_store::restaurants::{self, RestaurantRow};
+use brigade_store::{sessions, tables, users};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+pub const COOKIE: &str = "brigade_session";
+const CSRF_HEADER: &str = "x-csrf-token";
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/app") }))
+        .route("/login", get(login_page))
+        .route("/web/session", post(sign_in).delete(sign_out))
+        .route("/web/token", post(token))
+        .route("/app", get(app_home))
+        .route("/app/tables/print", get(qr_sheet))
+        .route("/app/{section}", get(app_section))
+        .route("/kds", get(kds_page))
+        .route("/staff", get(staff_page))
+        .route("/t/{token}", get(guest_page))
+        .route("/t/{token}/orders/{id}", get(guest_order_page))
+        .route("/assets/{name}", get(assets::serve))
+}
+
+// ---------------------------------------------------------------- sessions
+
+/// The signed-in person behind a page request, from the session cookie.
+pub struct WebSession {
+    pub user: users::UserRow,
+    pub session_id: SessionId,
+    /// Derived from the cookie's secret; pages echo it in `X-CSRF-Token`.
+    pub csrf: String,
+}
+
+fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+fn csrf_for(secret: &str) -> String {
+    secret_digest(&format!("csrf:{secret}"))
+}
+
+/// The live session the cookie names, if any: not revoked, not expired, user active.
+async fn web_session(state: &AppState, headers: &HeaderMap) -> ApiResult<Option<WebSession>> {
+    let Some(secret) = cookie_value(headers, COOKIE).filter(|s| s.starts_with("brt_")) else {
+        return Ok(None);
+    };
+    let now = state.clock.now();
+    let Some(found) = sessions::refresh_by_hash(&state.db, &secret_digest(secret)).await? else {
+        return Ok(None);
+    };
+    if found.session_revoked_at.is_some() || found.session_expires_at <= now || found.expires_at <= now {
+        return Ok(None);
+    }
+    let Some(user) = users::get(&state.db, found.user_id).await?.filter(|u| u.is_active) else {
+        return Ok(None);
+    };
+    Ok(Some(WebSession { user, session_id: SessionId(found.session_id), csrf: csrf_for(secret) }))
+}
+
+/// A cookie-authenticated write must carry the page's CSRF token.
+async fn web_session_for_write(state: &AppState, headers: &HeaderMap) -> ApiResult<WebSession> {
+    let session = web_session(state, headers)
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("unauthenticated", "sign in again"))?;
+    let sent = headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if !crate::orders::constant_time_eq(sent.as_bytes(), session.csrf.as_bytes()) {
+        return Err(ApiError::Forbidden { code: "csrf", message: "missing or wrong X-CSRF-Token".into() });
+    }
+    Ok(session)
+}
+
+fn session_cookie(state: &AppState, value: &str, max_age: u64) -> HeaderValue {
+    let secure = if state.config.public_base_url.starts_with("https://") { "; Secure" } else { "" };
+    let cookie = format!("{COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}");
+    HeaderValue::from_str(&cookie).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+#[derive(Deserialize)]
+struct SignIn {
+    email: String,
+    password: String,
+}
+
+#[derive(Serialize)]
+struct SignedIn {
+    name: String,
+}
+
+/// Signs in from the login page: the same checks and limits as `/v1/auth/login`, but the
+/// session goes into the cookie instead of the response.
+async fn sign_in(
+    State(state): State<AppState>,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
+    Json(body): Json<SignIn>,
+) -> ApiResult<Response> {
+    let (user, _, refresh_token) = password_sign_in(&state, ip, &body.email, &body.password, "web").await?;
+    let mut r = axum::Json(SignedIn { name: user.name }).into_response();
+    let max_age = state.config.refresh_ttl().as_secs();
+    r.headers_mut().insert(header::SET_COOKIE, session_cookie(&state, &refresh_token, max_age));
+    Ok(r)
+}
+
+async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
+    let session = web_session_for_write(&state, &headers).await?;
+    end_session(&state, UserId(session.user.id), session.session_id, false).await?;
+    let mut r = StatusCode::NO_CONTENT.into_response();
+    r.headers_mut().insert(header::SET_COOKIE, session_cookie(&state, "", 0));
+    Ok(r)
+}
+
+#[derive(Serialize)]
+struct WebToken {
+    access_token: String,
+    expires_in: u64,
+}
+
+/// An access token for the page's scripts, from the cookie's session.
+async fn token(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
+    let session = web_session_for_write(&state, &headers).await?;
+    let (access_token, expires_in) = access_token(&state, &session.user, session.session_id).await?;
+    let mut r = axum::Json(WebToken { access_token, expires_in }).into_response();
+    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(r)
+}
+
+// ---------------------------------------------------------------- pages
+
+/// Renders a page with the headers every page gets: no caching of personal pages, a
+/// content security policy that allows nothing from elsewhere, no framing.
+fn page(t: &impl Template, status: StatusCode) -> Response {
+    match t.render() {
+        Ok(html) => {
+            let mut r = (status, html).into_response();
+            let h = r.headers_mut();
+            h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            h.insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(
+                    "default-src 'self'; img-src 'self' data: blob: https:; script-src 'self'; style-src 'self'; \
+                     connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+                ),
+            );
+            h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+            h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+            r
+        }
+        Err(e) => ApiError::internal(format!("rendering a page: {e}")).into_response(),
+    }
+}
+
+/// JSON for a `<script type="application/json">` block: nothing in it can close the tag.
+fn embed_json(v: &impl Serialize) -> String {
+    serde_json::to_string(v)
+        .unwrap_or_else(|_| "null".into())
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
+}
+
+fn to_login(path_and_query: &str) -> Response {
+    let next: String = path_and_query
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'/' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    Redirect::to(&format!("/login?next={next}")).into_response()
+}
+
+/// A page that went wrong, for people rather than programs.
+fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
+    page(&MessagePage { v: assets::version(), title, message }, status)
+}
+
+fn page_error(e: ApiError) -> Response {
+    match e.status() {
+        s if s.is_server_error() => {
+            tracing::error!(error = ?e, "page failed");
+            error_page(s, "Something went wrong", "Brigade could not show this page. Try again in a moment.")
+        }
+        s => error_page(s, "Not available", "This page is not available."),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+struct MessagePage<'a> {
+    v: &'static str,
+    title: &'a str,
+    message: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    v: &'static str,
+}
+
+async fn login_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    // Already signed in: straight on.
+    if let Ok(Some(_)) = web_session(&state, &headers).await {
+        return Redirect::to("/app").into_response();
+    }
+    page(&LoginPage { v: assets::version() }, StatusCode::OK)
+}
+
+#[derive(Deserialize)]
+struct PageParams {
+    /// Which restaurant, for people in several.
+    r: Option<Uuid>,
+    /// KDS: a station id, or absent for expo.
+    station: Option<Uuid>,
+}
+
+/// A signed-in page's context: who, where, and with what role.
+struct Context {
+    session: WebSession,
+    restaurant: RestaurantRow,
+    role: Role,
+    restaurants: Vec<(Uuid, String)>,
+}
+
+impl Context {
+    fn allows(&self, p: Permission) -> bool {
+        self.role.allows(p)
+    }
+}
+
+/// Finds the page's restaurant (`?r=`, else the first of the user's), or says why not.
+async fn context(state: &AppState, headers: &HeaderMap, r: Option<Uuid>, path: &str) -> Result<Context, Response> {
+    let session = match web_session(state, headers).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return Err(to_login(path)),
+        Err(e) => return Err(page_error(e)),
+    };
+    let memberships = restaurants::for_user(&state.db, session.user.id, None, 1000).await.map_err(|e| page_error(e.into()))?;
+    let restaurants_list = memberships.iter().map(|(r, _)| (r.id, r.name.clone())).collect();
+    let chosen = match r {
+        Some(id) => memberships.into_iter().find(|(row, _)| row.id == id),
+        None => memberships.into_iter().next(),
+    };
+    let Some((restaurant, role)) = chosen else {
+        return Err(error_page(
+            StatusCode::NOT_FOUND,
+            "No restaurant here",
+            "Your account does not belong to this restaurant. Ask its owner or a manager to add you.",
+        ));
+    };
+    let role = role.parse().map_err(|_| page_error(ApiError::internal("unknown role")))?;
+    Ok(Context { session, restaurant, role, restaurants: restaurants_list })
+}
+
+/// The dashboard's sections, in the order of its navigation, with what each needs.
+const SECTIONS: &[(&str, &str, Permission)] = &[
+    ("today", "Today", Permission::OrdersRead),
+    ("orders", "Orders", Permission::OrdersRead),
+    ("86", "86 board", Permission::EightySix),
+    ("menu", "Menu", Permission::MenuWrite),
+    ("tables", "Tables", Permission::RestaurantWrite),
+    ("people", "People", Permission::UsersRead),
+    ("keys", "API keys", Permission::ApiKeysManage),
+    ("audit", "Audit log", Permission::AuditRead),
+    ("settings", "Settings", Permission::RestaurantWrite),
+];
+
+struct NavLink {
+    key: &'static str,
+    label: &'static str,
+    current: bool,
+}
+
+#[derive(Template)]
+#[template(path = "app.html")]
+struct AppPage {
+    v: &'static str,
+    section: &'static str,
+    title: &'static str,
+    nav: Vec<NavLink>,
+    user_name: String,
+    role: &'static str,
+    csrf: String,
+    rid: Uuid,
+    restaurant_name: String,
+    restaurant_json: String,
+    restaurants: Vec<(Uuid, String)>,
+    may_kds: bool,
+}
+
+async fn app_home(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<PageParams>) -> Response {
+    render_app(&state, &headers, q.r, "today").await
+}
+
+async fn app_section(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(section): Path<String>,
+    Query(q): Query<PageParams>,
+) -> Response {
+    render_app(&state, &headers, q.r, &section).await
+}
+
+async fn render_app(state: &AppState, headers: &HeaderMap, r: Option<Uuid>, section: &str) -> Response {
+    let Some(&(key, title, _)) = SECTIONS.iter().find(|(k, _, _)| *k == section) else {
+        return error_page(StatusCode::NOT_FOUND, "Not found", "There is no such page in Brigade.");
+    };
+    let path = if key == "today" { "/app".to_owned() } else { format!("/app/{key}") };
+    let cx = match context(state, headers, r, &path).await {
+        Ok(cx) => cx,
+        Err(r) => return r,
+    };
+    if !cx.allows(Permission::OrdersRead) && cx.allows(Permission::KitchenWork) {
+        // A kitchen account has one screen.
+        return Redirect::to(&format!("/kds?r={}", cx.restaurant.id)).into_response();
+    }
+    let nav: Vec<NavLink> = SECTIONS
+        .iter()
+        .filter(|(_, _, p)| cx.allows(*p))
+        .map(|&(k, label, _)| NavLink { key: k, label, current: k == key })
+        .collect();
+    let allowed = SECTIONS.iter().any(|(k, _, p)| *k == key && cx.allows(*p));
+    if !allowed {
+        return error_page(
+            StatusCode::FORBIDDEN,
+            "Not for your role",
+            &format!("Your role ({}) does not include this page.", cx.role),
+        );
+    }
+    let restaurant = crate::restaurants::RestaurantView::from(cx.restaurant.clone());
+    let may_kds = cx.allows(Permission::KitchenWork);
+    page(
+        &AppPage {
+            v: assets::version(),
+            section: key,
+            title,
+            nav,
+            user_name: cx.session.user.name.clone(),
+            role: cx.role.as_str(),
+            csrf: cx.session.csrf.clone(),
+            rid: cx.restaurant.id,
+            restaurant_name: cx.restaurant.name.clone(),
+            restaurant_json: embed_json(&restaurant),
+            restaurants: cx.restaurants,
+            may_kds,
+        },
+        StatusCode::OK,
+    )
+}
+
+struct Card {
+    name: String,
+    capacity: i64,
+    url: String,
+    svg: String,
+}
+
+#[derive(Template)]
+#[template(path = "qr_sheet.html")]
+struct QrSheet {
+    v: &'static str,
+    restaurant_name: String,
+    rid: Uuid,
+    cards: Vec<Card>,
+}
+
+/// Every table's code on one printable sheet, one card per table.
+async fn qr_sheet(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<PageParams>) -> Response {
+    let cx = match context(&state, &headers, q.r, "/app/tables/print").await {
+        Ok(cx) => cx,
+        Err(r) => return r,
+    };
+    if !cx.allows(Permission::RestaurantWrite) {
+        return error_page(StatusCode::FORBIDDEN, "Not for your role", "Only owners and managers print table codes.");
+    }
+    let rows = match tables::list(&state.db, cx.restaurant.id).await {
+        Ok(rows) => rows,
+        Err(e) => return page_error(e.into()),
+    };
+    let mut cards = Vec::with_capacity(rows.len());
+    for t in rows {
+        let url = crate::tables::qr_url(&state, &t);
+        match crate::tables::qr_svg_markup(&url) {
+            Ok(svg) => cards.push(Card { name: t.name, capacity: t.capacity, url, svg }),
+            Err(e) => return page_error(e),
+        }
+    }
+    page(
+        &QrSheet { v: assets::version(), restaurant_name: cx.restaurant.name, rid: cx.restaurant.id, cards },
+        StatusCode::OK,
+    )
+}
+
+#[derive(Template)]
+#[template(path = "kds.html")]
+struct KdsPage {
+    v: &'static str,
+    csrf: String,
+    rid: Uuid,
+    restaurant_name: String,
+    station: Option<Uuid>,
+    warn_secs: i64,
+    late_secs: i64,
+}
+
+async fn kds_page(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<PageParams>) -> Response {
+    let path = match q.station {
+        Some(s) => format!("/kds?station={s}"),
+        None => "/kds".to_owned(),
+    };
+    let cx = match context(&state, &headers, q.r, &path).await {
+        Ok(cx) => cx,
+        Err(r) => return r,
+    };
+    if !cx.allows(Permission::KitchenWork) {
+        return error_page(StatusCode::FORBIDDEN, "Not for your role", "The kitchen display is for kitchen roles.");
+    }
+    page(
+        &KdsPage {
+            v: assets::version(),
+            csrf: cx.session.csrf,
+            rid: cx.restaurant.id,
+            restaurant_name: cx.restaurant.name,
+            station: q.station,
+            warn_secs: cx.restaurant.kds_warn_secs,
+            late_secs: cx.restaurant.kds_late_secs,
+        },
+        StatusCode::OK,
+    )
+}
+
+#[derive(Deserialize)]
+struct StaffParams {
+    /// The restaurant's slug (or id) this device belongs to.
+    r: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "staff.html")]
+struct StaffPage {
+    v: &'static str,
+    rid: Uuid,
+    restaurant_name: String,
+    currency: String,
+}
+
+/// The shared device's PIN pad. The device is set up once with `/staff?r=<slug>`.
+async fn staff_page(State(state): State<AppState>, Query(q): Query<StaffParams>) -> Response {
+    let Some(r) = q.r.as_deref().map(str::trim).filter(|r| !r.is_empty()) else {
+        return error_page(
+            StatusCode::NOT_FOUND,
+            "Which restaurant?",
+            "Open this device's page as /staff?r=your-restaurant-slug (the slug is in Settings).",
+        );
+    };
+    let found = match r.parse::<Uuid>() {
+        Ok(id) => restaurants::get(&state.db, id).await,
+        Err(_) => restaurants::by_slug(&state.db, r).await,
+    };
+    match found {
+        Ok(Some(row)) => page(
+            &StaffPage { v: assets::version(), rid: row.id, restaurant_name: row.name, currency: row.currency },
+            StatusCode::OK,
+        ),
+        Ok(None) => error_page(StatusCode::NOT_FOUND, "Unknown restaurant", "No restaurant has that name here."),
+        Err(e) => page_error(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "guest.html")]
+struct GuestPage {
+    v: &'static str,
+    token: String,
+    restaurant_name: String,
+    table_name: String,
+    rid: Uuid,
+    menu_json: String,
+}
+
+fn invalid_code() -> Response {
+    error_page(
+        StatusCode::NOT_FOUND,
+        "This code is no longer valid",
+        "This table's code has changed or is not one of ours. Please ask your server for help.",
+    )
+}
+
+/// What a guest's phone opens from the table's QR code: the live menu, server-priced.
+async fn guest_page(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+    let table = match crate::tables::table_for_token(&state, &token).await {
+        Ok(t) => t,
+        Err(ApiError::NotFound { .. }) => return invalid_code(),
+        Err(e) => return page_error(e),
+    };
+    let restaurant = match restaurants::get(&state.db, table.restaurant_id).await {
+        Ok(Some(r)) => r,
+        Ok(None) => return invalid_code(),
+        Err(e) => return page_error(e.into()),
+    };
+    let menu =
+        match crate::menu::build_public_menu(&state, restaurant.clone(), brigade_domain::menu::Channel::Qr).await {
+            Ok(m) => m,
+            Err(e) => return page_error(e),
+        };
+    page(
+        &GuestPage {
+            v: assets::version(),
+            token,
+            restaurant_name: restaurant.name,
+            table_name: table.name,
+            rid: restaurant.id,
+            menu_json: embed_json(&menu),
+        },
+        StatusCode::OK,
+    )
+}
+
+#[derive(Template)]
+#[template(path = "guest_order.html")]
+struct GuestOrderPage {
+    v: &'static str,
+    token: String,
+    restaurant_name: String,
+    table_name: String,
+    order_id: Uuid,
+}
+
+/// The page a guest follows their order on. The tracking key stays in the URL's
+/// fragment (never sent to the server in page loads or referrers); the script reads it.
+async fn guest_order_page(State(state): State<AppState>, Path((token, order_id)): Path<(String, Uuid)>) -> Response {
+    let table = match crate::tables::table_for_token(&state, &token).await {
+        Ok(t) => t,
+        Err(ApiError::NotFound { .. }) => return invalid_code(),
+        Err(e) => return page_error(e),
+    };
+    let restaurant_name = match restaurants::get(&state.db, table.restaurant_id).await {
+        Ok(Some(r)) => r.name,
+        Ok(None) => return invalid_code(),
+        Err(e) => return page_error(e.into()),
+    };
+    page(
+        &GuestOrderPage { v: assets::version(), token, restaurant_name, table_name: table.name, order_id },
+        StatusCode::OK,
+    )
+}

@@ -1,0 +1,121 @@
+// The owner's journey: sign in, build a category and an item with a required modifier
+// group in the menu editor, add a table and print the sheet of table codes.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Server, browser, newPage, shot, signIn, skipReason } from './harness.mjs';
+
+const skip = skipReason();
+let server, b, owner;
+
+before(async () => {
+  if (skip) return;
+  server = await Server.start();
+  owner = await server.signup();
+  b = await browser();
+});
+after(async () => {
+  await b?.close();
+  await server?.close();
+});
+
+test('owner builds a menu item with a required modifier group and prints the QR sheet', { skip }, async () => {
+  const page = await newPage(b, server.base);
+  await page.goto(`${server.base}/app`);
+  assert.match(page.url(), /\/login\?next=%2Fapp|\/login\?next=\/app/, 'signed-out visitors go to the sign-in page');
+  await shot(page, 'login');
+
+  // A wrong password says so and stays on the page.
+  await page.getByLabel('Email').fill(owner.email);
+  await page.getByLabel('Password').fill('not the password');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByText('wrong email or password').waitFor();
+
+  await signIn(page, server.base, owner.email, owner.password);
+  await page.getByRole('heading', { name: 'Today' }).waitFor();
+  await page.getByText('No orders yet today.').waitFor();
+  await shot(page, 'app-today');
+
+  // Menu editor: a station, a category, then an item.
+  await page.getByRole('link', { name: 'Menu' }).click();
+  await page.getByLabel('New station').fill('Grill');
+  await page.getByRole('button', { name: 'Add station' }).click();
+  await page.getByText('open display').waitFor();
+  await page.getByLabel('Category name').fill('Mains');
+  await page.getByLabel('Station', { exact: true }).selectOption({ label: 'Grill' });
+  await page.getByRole('button', { name: 'Add category' }).click();
+  await page.getByRole('button', { name: 'New item' }).waitFor();
+
+  await page.getByRole('button', { name: 'New item' }).click();
+  const dialog = page.getByRole('dialog');
+  await dialog.getByLabel('Name', { exact: true }).fill('Smash Burger');
+  // A price that is not a number is caught next to its field, and nothing is saved.
+  await dialog.getByLabel('Price (USD)').fill('twelve');
+  await dialog.getByRole('button', { name: 'Save item' }).click();
+  await dialog.getByText('enter an amount like 12.50').waitFor();
+  await dialog.getByLabel('Price (USD)').fill('12.50');
+  await dialog.getByRole('button', { name: '+ Modifier group' }).click();
+  await dialog.getByLabel('Group name').fill('Doneness');
+  await dialog.getByLabel('Minimum choices').fill('1');
+  await dialog.getByLabel('Maximum choices').fill('1');
+  await dialog.getByLabel('Option name').first().fill('Medium');
+  await dialog.getByRole('button', { name: '+ Option' }).click();
+  await dialog.getByLabel('Option name').nth(1).fill('Well done');
+  // The server's validation lands next to the field: min above max is refused.
+  await dialog.getByLabel('Minimum choices').fill('3');
+  await dialog.getByRole('button', { name: 'Save item' }).click();
+  await dialog.locator('.field-error').waitFor();
+  assert.match(await dialog.locator('.field-error').textContent(), /min|max/i);
+  await dialog.getByLabel('Minimum choices').fill('1');
+  await shot(page, 'app-menu-item-editor');
+  await dialog.getByRole('button', { name: 'Save item' }).click();
+  await page.getByText('Smash Burger').waitFor();
+  await page.getByText('1 modifier group(s)').waitFor();
+  await shot(page, 'app-menu');
+
+  const items = await server.api('GET', `/v1/restaurants/${owner.rid}/menu/items`, undefined, owner.token);
+  assert.equal(items.items.length, 1);
+  const saved = items.items[0];
+  assert.equal(saved.price, 1250);
+  assert.equal(saved.modifier_groups[0].min, 1);
+  assert.deepEqual(saved.modifier_groups[0].options.map((o) => o.name), ['Medium', 'Well done']);
+
+  // Tables and the printable sheet.
+  await page.getByRole('link', { name: 'Tables' }).click();
+  for (const name of ['Patio 1', 'Patio 2']) {
+    await page.getByLabel('Table name').fill(name);
+    await page.getByRole('button', { name: 'Add table' }).click();
+    await page.getByRole('cell', { name, exact: true }).waitFor();
+  }
+  await page.locator('img.qr-thumb[src^="blob:"]').first().waitFor();
+  await shot(page, 'app-tables');
+  await page.getByRole('link', { name: 'Print all table codes' }).click();
+  await page.waitForURL(/\/app\/tables\/print/);
+  assert.equal(await page.locator('.qr-card').count(), 2);
+  assert.equal(await page.locator('.qr-card svg').count(), 2);
+  await page.getByRole('heading', { name: 'Patio 2' }).waitFor();
+  await page.emulateMedia({ media: 'print' });
+  assert.equal(await page.locator('.sheet-bar').isVisible(), false, 'the toolbar is not printed');
+  await shot(page, 'app-qr-sheet-print');
+  await page.emulateMedia({ media: 'screen' });
+  assert.deepEqual(page.problems, []);
+});
+
+test('every dashboard section loads, within the page-weight budget, with nothing from elsewhere', { skip }, async () => {
+  const page = await newPage(b, server.base);
+  await signIn(page, server.base, owner.email, owner.password);
+  for (const section of ['', 'orders', '86', 'menu', 'tables', 'people', 'keys', 'audit', 'settings']) {
+    let bytes = 0;
+    const count = async (r) => {
+      const type = r.headers()['content-type'] || '';
+      if (/html|javascript|css/.test(type)) bytes += (await r.body().catch(() => Buffer.alloc(0))).length;
+    };
+    page.on('response', count);
+    await page.goto(`${server.base}/app${section ? `/${section}` : ''}`);
+    await page.waitForLoadState('networkidle');
+    page.off('response', count);
+    assert.ok(bytes < 100 * 1024, `/app/${section} loads ${bytes} bytes of HTML+JS+CSS`);
+    assert.equal(await page.locator('#view .error').count(), 0, `/app/${section} shows no error`);
+    await shot(page, `app-${section || 'today'}`);
+  }
+  assert.deepEqual(page.problems, []);
+});
