@@ -1,6 +1,6 @@
 // What every browser test needs: a real Brigade server on a fresh data directory, a
 // headless Chromium (the system's, never a downloaded one), and small API helpers.
-import { spawn } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -43,6 +43,16 @@ export class Server {
   static async start() {
     const s = new Server();
     s.dir = mkdtempSync(join(tmpdir(), 'brigade-web-'));
+    // With BRIGADE_TEST_DATABASE_URL, each server gets a fresh PostgreSQL database
+    // (named like the Rust tests' ones, so scripts/test drops it afterwards).
+    const pg = process.env.BRIGADE_TEST_DATABASE_URL;
+    if (pg) {
+      const name = `brigade_t_web_${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+      execFileSync('psql', [pg, '-qc', `CREATE DATABASE ${name}`]);
+      const url = new URL(pg);
+      url.pathname = `/${name}`;
+      s.databaseUrl = url.toString();
+    }
     s.port = await freePort();
     s.base = `http://127.0.0.1:${s.port}`;
     await s.launch();
@@ -52,6 +62,7 @@ export class Server {
   async launch() {
     const args = ['serve', '--data-dir', this.dir, '--addr', `127.0.0.1:${this.port}`, '--public-base-url', this.base,
       '--log-format', 'json', '--rate-limit-ip-per-sec', '1000'];
+    if (this.databaseUrl) args.push('--database-url', this.databaseUrl);
     this.proc = spawn(BINARY, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, RUST_LOG: 'warn' } });
     this.log = '';
     this.proc.stderr.on('data', (d) => (this.log += d));

@@ -52,7 +52,7 @@ function draw() {
           {},
           h('span', { class: 'key', 'aria-hidden': 'true' }, i < 9 ? String(i + 1) : ''),
           h('strong', { class: 'number' }, `#${t.order_number}`),
-          h('span', { class: 'kind' }, `${t.channel.replace('_', ' ')} · ${t.kind.replace('_', ' ')}`),
+          h('span', { class: 'kind' }, `${t.channel.replace('_', ' ')} · ${t.type.replace('_', ' ')}`),
           h('span', { class: 'timer', dataset: { id: t.id } }),
         ),
         h(

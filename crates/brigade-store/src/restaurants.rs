@@ -29,7 +29,9 @@ const COLUMNS: &str =
     kds_late_secs, created_at, updated_at";
 
 pub async fn insert(tx: &mut Tx, r: &RestaurantRow) -> Result<()> {
-    let sql = format!("INSERT INTO restaurants ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)");
+    let sql = format!(
+        "INSERT INTO restaurants ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+    );
     on_tx!(tx, |c| sqlx::query(&sql)
         .bind(r.id)
         .bind(&r.name)

@@ -133,7 +133,8 @@ async fn login(
     Extension(ClientIp(ip)): Extension<ClientIp>,
     Json(body): Json<LoginRequest>,
 ) -> ApiResult<axum::Json<TokenPair>> {
-    let (user, session_id, refresh_token) = password_sign_in(&state, ip, &body.email, &body.password, "password").await?;
+    let (user, session_id, refresh_token) =
+        password_sign_in(&state, ip, &body.email, &body.password, "password").await?;
     Ok(axum::Json(token_pair(&state, &user, session_id, refresh_token).await?))
 }
 

@@ -98,9 +98,8 @@ async fn web_session(state: &AppState, headers: &HeaderMap) -> ApiResult<Option<
 
 /// A cookie-authenticated write must carry the page's CSRF token.
 async fn web_session_for_write(state: &AppState, headers: &HeaderMap) -> ApiResult<WebSession> {
-    let session = web_session(state, headers)
-        .await?
-        .ok_or_else(|| ApiError::unauthorized("unauthenticated", "sign in again"))?;
+    let session =
+        web_session(state, headers).await?.ok_or_else(|| ApiError::unauthorized("unauthenticated", "sign in again"))?;
     let sent = headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
     if !crate::orders::constant_time_eq(sent.as_bytes(), session.csrf.as_bytes()) {
         return Err(ApiError::Forbidden { code: "csrf", message: "missing or wrong X-CSRF-Token".into() });
@@ -274,7 +273,8 @@ async fn context(state: &AppState, headers: &HeaderMap, r: Option<Uuid>, path: &
         Ok(None) => return Err(to_login(path)),
         Err(e) => return Err(page_error(e)),
     };
-    let memberships = restaurants::for_user(&state.db, session.user.id, None, 1000).await.map_err(|e| page_error(e.into()))?;
+    let memberships =
+        restaurants::for_user(&state.db, session.user.id, None, 1000).await.map_err(|e| page_error(e.into()))?;
     let restaurants_list = memberships.iter().map(|(r, _)| (r.id, r.name.clone())).collect();
     let chosen = match r {
         Some(id) => memberships.into_iter().find(|(row, _)| row.id == id),
@@ -349,7 +349,7 @@ async fn render_app(state: &AppState, headers: &HeaderMap, r: Option<Uuid>, sect
         Ok(cx) => cx,
         Err(r) => return r,
     };
-    if !cx.allows(Permission::OrdersRead) && cx.allows(Permission::KitchenWork) {
+    if cx.role == Role::Kitchen {
         // A kitchen account has one screen.
         return Redirect::to(&format!("/kds?r={}", cx.restaurant.id)).into_response();
     }
@@ -537,11 +537,11 @@ async fn guest_page(State(state): State<AppState>, Path(token): Path<String>) ->
         Ok(None) => return invalid_code(),
         Err(e) => return page_error(e.into()),
     };
-    let menu =
-        match crate::menu::build_public_menu(&state, restaurant.clone(), brigade_domain::menu::Channel::Qr).await {
-            Ok(m) => m,
-            Err(e) => return page_error(e),
-        };
+    let menu = match crate::menu::build_public_menu(&state, restaurant.clone(), brigade_domain::menu::Channel::Qr).await
+    {
+        Ok(m) => m,
+        Err(e) => return page_error(e),
+    };
     page(
         &GuestPage {
             v: assets::version(),

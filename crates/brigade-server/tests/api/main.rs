@@ -20,3 +20,4 @@ mod storage;
 mod support;
 mod tables;
 mod tenancy;
+mod web;

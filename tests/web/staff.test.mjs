@@ -1,0 +1,68 @@
+// The shared staff device: PIN sign-in for one action on the orders board, then back to
+// the PIN pad with the session ended on the server.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Server, browser, newPage, shot, seedMenu, skipReason } from './harness.mjs';
+
+const skip = skipReason();
+let server, b, owner, menu;
+
+before(async () => {
+  if (skip) return;
+  server = await Server.start();
+  owner = await server.signup();
+  menu = await seedMenu(server, owner);
+  await server.api('POST', `/v1/restaurants/${owner.rid}/users`, { name: 'Sam Server', role: 'staff', phone: '+15550100001', pin: '1111' }, owner.token);
+  b = await browser();
+});
+after(async () => {
+  await b?.close();
+  await server?.close();
+});
+
+test('a staff member signs in with a PIN, moves an order on, and is signed out after the action', { skip }, async () => {
+  const order = await server.api('POST', `/v1/public/tables/${menu.table.qr_url.split('/t/')[1]}/orders`, {
+    items: [{ item_id: menu.side.id, quantity: 1 }],
+  });
+  const device = await newPage(b, server.base, { width: 800, height: 1280 });
+  await device.goto(`${server.base}/staff?r=${owner.slug}`);
+  await device.getByText('Sign in with your phone number and PIN').waitFor();
+  await shot(device, 'staff-pin-pad');
+
+  // A wrong PIN is refused on the pad.
+  await device.getByLabel('Phone').fill('+15550100001');
+  await device.getByLabel('PIN').focus();
+  for (const k of ['9', '9', '9', '9']) await device.getByRole('button', { name: k, exact: true }).click();
+  await device.getByRole('button', { name: 'OK' }).click();
+  await device.getByText('wrong phone number or PIN').waitFor();
+
+  await device.getByLabel('Phone').fill('+15550100001');
+  await device.getByLabel('PIN').fill('1111');
+  const signedIn = device.waitForResponse((r) => r.url().endsWith('/v1/auth/pin-login') && r.ok());
+  await device.getByRole('button', { name: 'OK' }).click();
+  const { access_token: token } = await (await signedIn).json();
+  await device.getByText('Sam Server').waitFor();
+  const card = device.locator('.order-card', { hasText: `#${order.number}` });
+  await card.waitFor();
+  await shot(device, 'staff-orders-board');
+  await card.getByRole('button', { name: 'Accept' }).click();
+  // After the action the device returns to the PIN pad by itself.
+  await device.getByText('Sign in with your phone number and PIN').waitFor({ timeout: 3000 });
+  assert.equal(await device.locator('#board').isVisible(), false);
+
+  const after = await server.api('GET', `/v1/restaurants/${owner.rid}/orders/${order.id}`, undefined, owner.token);
+  assert.equal(after.status, 'accepted');
+  // The PIN session was ended on the server, not only forgotten by the page.
+  await server.api('GET', '/v1/auth/me', undefined, token, 401);
+  assert.deepEqual(device.problems, []);
+});
+
+test('the staff page without a restaurant, or with an unknown one, says what to do', { skip }, async () => {
+  const device = await newPage(b, server.base);
+  let r = await device.goto(`${server.base}/staff`);
+  assert.equal(r.status(), 404);
+  await device.getByText('/staff?r=').waitFor();
+  r = await device.goto(`${server.base}/staff?r=nowhere`);
+  assert.equal(r.status(), 404);
+  await device.getByRole('heading', { name: 'Unknown restaurant' }).waitFor();
+});
