@@ -40,8 +40,9 @@ async function freePort() {
 
 /** A Brigade server on its own data directory. `restart()` keeps the data and port. */
 export class Server {
-  static async start() {
+  static async start(extraArgs = []) {
     const s = new Server();
+    s.extraArgs = extraArgs;
     s.dir = mkdtempSync(join(tmpdir(), 'brigade-web-'));
     // With BRIGADE_TEST_DATABASE_URL, each server gets a fresh PostgreSQL database
     // (named like the Rust tests' ones, so scripts/test drops it afterwards).
@@ -63,6 +64,7 @@ export class Server {
     const args = ['serve', '--data-dir', this.dir, '--addr', `127.0.0.1:${this.port}`, '--public-base-url', this.base,
       '--log-format', 'json', '--rate-limit-ip-per-sec', '1000'];
     if (this.databaseUrl) args.push('--database-url', this.databaseUrl);
+    args.push(...this.extraArgs);
     this.proc = spawn(BINARY, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, RUST_LOG: 'warn' } });
     this.log = '';
     this.proc.stderr.on('data', (d) => (this.log += d));
@@ -167,4 +169,26 @@ export async function seedMenu(server, owner, itemName = 'Burger') {
   const side = await server.api('POST', `${base}/menu/items`, { category_id: cat.id, name: 'Fries', price: 450 }, owner.token);
   const table = await server.api('POST', `${base}/tables`, { name: 'T1', capacity: 4 }, owner.token);
   return { category: cat, item, side, table };
+}
+
+/** Controls a screen reader could not name: inputs without a label, buttons without text. */
+export async function unlabelled(page) {
+  return page.evaluate(() => {
+    const bad = [];
+    for (const el of document.querySelectorAll('input, select, textarea, button')) {
+      if (el.type === 'hidden' || el.closest('[hidden]') || el.closest('dialog:not([open])')) continue;
+      const named =
+        el.getAttribute('aria-label') ||
+        (el.id && document.querySelector(`label[for="${CSS.escape(el.id)}"]`)) ||
+        el.closest('label') ||
+        (el.tagName === 'BUTTON' && el.textContent.trim());
+      if (!named) bad.push(el.outerHTML.slice(0, 120));
+    }
+    return bad;
+  });
+}
+
+/** Whether the page scrolls sideways (it should not, at any width). */
+export async function overflowsSideways(page) {
+  return page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
 }

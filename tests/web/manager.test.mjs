@@ -2,7 +2,7 @@
 // group in the menu editor, add a table and print the sheet of table codes.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Server, browser, newPage, shot, signIn, skipReason } from './harness.mjs';
+import { Server, browser, newPage, shot, signIn, skipReason, unlabelled, overflowsSideways } from './harness.mjs';
 
 const skip = skipReason();
 let server, b, owner;
@@ -116,6 +116,118 @@ test('every dashboard section loads, within the page-weight budget, with nothing
     assert.ok(bytes < 100 * 1024, `/app/${section} loads ${bytes} bytes of HTML+JS+CSS`);
     assert.equal(await page.locator('#view .error').count(), 0, `/app/${section} shows no error`);
     await shot(page, `app-${section || 'today'}`);
+  }
+  assert.deepEqual(page.problems, []);
+});
+
+test('the live orders board and today view update without a reload; status, assign and cancel work', { skip }, async () => {
+  const menuItems = await server.api('GET', `/v1/restaurants/${owner.rid}/menu/items`, undefined, owner.token);
+  const tables = await server.api('GET', `/v1/restaurants/${owner.rid}/tables`, undefined, owner.token);
+  const token = tables.items[0].qr_url.split('/t/')[1];
+  const burger = menuItems.items[0];
+  const order = (n = 1) => server.api('POST', `/v1/public/tables/${token}/orders`, {
+    items: [{ item_id: burger.id, quantity: n, modifiers: [burger.modifier_groups[0].options[0].id] }],
+  });
+
+  const today = await newPage(b, server.base);
+  await signIn(today, server.base, owner.email, owner.password, '/app');
+  await today.getByText('● Live').waitFor();
+  const board = await newPage(b, server.base);
+  await signIn(board, server.base, owner.email, owner.password, '/app/orders');
+  await board.getByText('● Live').waitFor();
+
+  const first = await order(2);
+  const card = board.locator('.order-card', { hasText: `#${first.number}` });
+  await card.waitFor({ timeout: 2000 });
+  await today.locator('.stat', { hasText: 'Sales' }).getByText('$27.00').waitFor({ timeout: 2000 });
+  await shot(board, 'app-orders-board');
+
+  await card.getByRole('button', { name: 'Accept' }).click();
+  await board.locator('.col-accepted .order-card', { hasText: `#${first.number}` }).waitFor();
+  await card.getByLabel(`Assign order ${first.number}`).selectOption({ label: 'Olive Owner' });
+  await board.getByText(`Order #${first.number} assigned`).waitFor();
+  const second = await order(1);
+  const other = board.locator('.order-card', { hasText: `#${second.number}` });
+  await other.waitFor({ timeout: 2000 });
+  await other.getByRole('button', { name: 'Cancel…' }).click();
+  await board.getByLabel('Reason').fill('guest left');
+  await board.getByRole('button', { name: 'Confirm' }).click();
+  await other.waitFor({ state: 'detached' });
+
+  const a = await server.api('GET', `/v1/restaurants/${owner.rid}/orders/${first.id}`, undefined, owner.token);
+  assert.equal(a.status, 'accepted');
+  assert.ok(a.assigned_to);
+  const c = await server.api('GET', `/v1/restaurants/${owner.rid}/orders/${second.id}`, undefined, owner.token);
+  assert.equal(c.status, 'cancelled');
+  assert.equal(c.cancel_reason, 'guest left');
+  await today.locator('.stat', { hasText: 'Cancelled' }).getByText('1').waitFor({ timeout: 2000 });
+  assert.deepEqual([...today.problems, ...board.problems], []);
+});
+
+test('people, API keys and settings are managed from the dashboard, with errors next to their fields', { skip }, async () => {
+  const page = await newPage(b, server.base);
+  await signIn(page, server.base, owner.email, owner.password, '/app/people');
+  await page.getByLabel('Name').fill('Sam Server');
+  await page.getByLabel('Phone').fill('+15550100001');
+  await page.getByLabel('PIN').fill('12');
+  await page.getByRole('button', { name: 'Add person' }).click();
+  await page.locator('.field-error').waitFor();
+  assert.match(await page.locator('[name=pin] + .field-error').textContent(), /PIN|digit/i);
+  await page.getByLabel('PIN').fill('4321');
+  await page.getByRole('button', { name: 'Add person' }).click();
+  await page.getByRole('cell', { name: 'Sam Server' }).waitFor();
+  await shot(page, 'app-people');
+
+  await page.goto(`${server.base}/app/keys`);
+  await page.getByLabel('Key name').fill('Delivery bridge');
+  await page.getByLabel('menu:read').check();
+  await page.getByRole('button', { name: 'Create key' }).click();
+  const key = await page.locator('code.secret').textContent();
+  assert.match(key, /^bk_/);
+  await shot(page, 'app-keys');
+  await server.api('GET', `/v1/restaurants/${owner.rid}/menu/items`, undefined, key);
+  await page.getByRole('button', { name: 'Revoke' }).click();
+  await page.getByRole('cell', { name: 'revoked' }).waitFor();
+  await server.api('GET', `/v1/restaurants/${owner.rid}/menu/items`, undefined, key, 401);
+
+  await page.goto(`${server.base}/app/settings`);
+  await page.getByLabel('Kitchen ticket amber after (s)').fill('900');
+  await page.getByRole('button', { name: 'Save settings' }).click();
+  await page.locator('[name=kds_warn_secs] + .field-error').waitFor();
+  await page.getByLabel('Kitchen ticket amber after (s)').fill('120');
+  await page.getByRole('button', { name: 'Save settings' }).click();
+  await page.getByText('Settings saved').waitFor();
+
+  await page.goto(`${server.base}/app/audit`);
+  await page.getByRole('cell', { name: 'api_key.revoked' }).waitFor();
+  await page.getByLabel('Event type').fill('menu.');
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await page.getByRole('cell', { name: 'menu.item_created' }).first().waitFor();
+  assert.equal(await page.getByRole('cell', { name: 'api_key.revoked' }).count(), 0);
+  await shot(page, 'app-audit');
+  assert.deepEqual(page.problems, []);
+});
+
+test('every screen is usable by keyboard and screen reader, and fits a 375-px phone', { skip }, async () => {
+  const page = await newPage(b, server.base, { width: 375, height: 740 });
+  await signIn(page, server.base, owner.email, owner.password);
+  for (const section of ['', 'orders', '86', 'menu', 'tables', 'people', 'keys', 'audit', 'settings']) {
+    await page.goto(`${server.base}/app${section ? `/${section}` : ''}`);
+    await page.waitForLoadState('networkidle');
+    assert.deepEqual(await unlabelled(page), [], `/app/${section}: unlabelled controls`);
+    assert.equal(await overflowsSideways(page), false, `/app/${section} scrolls sideways at 375 px`);
+  }
+  await shot(page, 'app-settings-phone');
+  // The first Tab reaches "skip to content", the next the navigation.
+  await page.goto(`${server.base}/app`);
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Skip to content');
+  const tables = await server.api('GET', `/v1/restaurants/${owner.rid}/tables`, undefined, owner.token);
+  for (const url of [tables.items[0].qr_url, `${server.base}/staff?r=${owner.slug}`, `${server.base}/kds`, `${server.base}/login`]) {
+    await page.goto(url);
+    await page.waitForLoadState('networkidle');
+    assert.deepEqual(await unlabelled(page), [], `${url}: unlabelled controls`);
+    assert.equal(await overflowsSideways(page), false, `${url} scrolls sideways at 375 px`);
   }
   assert.deepEqual(page.problems, []);
 });

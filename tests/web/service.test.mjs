@@ -175,3 +175,33 @@ test('a forged or rotated table code shows a friendly page, not an error dump', 
   await shot(guest, 'guest-invalid-code');
   await guest.close();
 });
+
+test('KDS timers turn amber and red at the thresholds the manager set, and arriving tickets shift nothing', { skip }, async () => {
+  await server.api('PUT', `/v1/restaurants/${owner.rid}`, { kds_warn_secs: 1, kds_late_secs: 2 }, owner.token);
+  const kds = await newPage(b, server.base, { width: 1920, height: 1080 });
+  await signIn(kds, server.base, owner.email, owner.password, '/kds');
+  await kds.waitForFunction(() => document.querySelector('#offline').hidden);
+  await kds.evaluate(() => {
+    window.shift = 0;
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) if (!e.hadRecentInput) window.shift += e.value;
+    }).observe({ type: 'layout-shift', buffered: false });
+  });
+  // The table's code was rotated above: use its current one.
+  const tables = await server.api('GET', `/v1/restaurants/${owner.rid}/tables`, undefined, owner.token);
+  const token = tables.items[0].qr_url.split('/t/')[1];
+  const placed = [];
+  for (let i = 0; i < 3; i++) {
+    placed.push(await server.api('POST', `/v1/public/tables/${token}/orders`, { items: [{ item_id: menu.side.id, quantity: i + 1 }] }));
+    await kds.locator('.ticket', { hasText: `#${placed[i].number}` }).waitFor({ timeout: 1000 });
+  }
+  const ticket = kds.locator('.ticket', { hasText: `#${placed[0].number}` });
+  await kds.locator(`.ticket.warn:has-text("#${placed[2].number}"), .ticket.late:has-text("#${placed[2].number}")`).waitFor({ timeout: 3000 });
+  await ticket.and(kds.locator('.late')).waitFor({ timeout: 4000 });
+  await shot(kds, 'kds-late-tickets');
+  const shift = await kds.evaluate(() => window.shift);
+  assert.ok(shift < 0.01, `cumulative layout shift ${shift}`);
+  await server.api('PUT', `/v1/restaurants/${owner.rid}`, { kds_warn_secs: 300, kds_late_secs: 600 }, owner.token);
+  assert.deepEqual(kds.problems, []);
+  await kds.close();
+});

@@ -1,7 +1,7 @@
 // The manager dashboard. The server renders the frame (navigation, restaurant, user);
 // this module draws the current section from the API and keeps it live.
 import {
-  h, $, fill, api, all, Auth, Live, debounce, money, toMinor, toMajor, since, clockTime, toast, showFieldError,
+  h, $, fill, api, all, Auth, Live, debounce, money, toMinor, toMajor, since, clockTime, toast, showFieldError, channelLabel,
 } from './brigade.js';
 import { OrdersBoard } from './board.js';
 
@@ -75,7 +75,7 @@ const sections = {
         channels,
         rows.length
           ? rows.map(([c, v]) =>
-              h('tr', {}, h('td', {}, c.replace('_', ' ')), h('td', {}, v.orders), h('td', {}, money(v.sales, currency)), h('td', {}, v.avg_ticket_minutes == null ? '—' : `${v.avg_ticket_minutes.toFixed(1)} min`)),
+              h('tr', {}, h('td', {}, channelLabel(c)), h('td', {}, v.orders), h('td', {}, money(v.sales, currency)), h('td', {}, v.avg_ticket_minutes == null ? '—' : `${v.avg_ticket_minutes.toFixed(1)} min`)),
             )
           : h('tr', {}, h('td', { colspan: 4, class: 'muted' }, 'No orders yet today.')),
       );
@@ -311,7 +311,7 @@ const sections = {
         const s = i.channels[c] || {};
         const on = h('input', { type: 'checkbox', checked: s.enabled !== false, 'aria-label': `Sell on ${c}` });
         const p = h('input', { inputmode: 'decimal', placeholder: 'menu price', value: s.price == null ? '' : toMajor(s.price, currency), 'aria-label': `Price on ${c}` });
-        return { c, on, p, el: h('tr', {}, h('td', {}, c.replace('_', ' ')), h('td', {}, on), h('td', {}, p)) };
+        return { c, on, p, el: h('tr', {}, h('td', {}, channelLabel(c)), h('td', {}, on), h('td', {}, p)) };
       });
       const windowsEl = h('div', { 'data-field': 'schedule' });
       const windowRows = [];

@@ -1,6 +1,6 @@
 // The live orders board, shared by the manager dashboard and the staff device: open
 // orders by status, oldest first, with the next step, assign and cancel.
-import { h, fill, api, debounce, money, since, toast, STATUS_LABELS, NEXT_STATUS } from './brigade.js';
+import { h, fill, api, debounce, money, since, toast, channelLabel, STATUS_LABELS, NEXT_STATUS } from './brigade.js';
 
 const COLUMNS = ['received', 'accepted', 'preparing', 'ready'];
 const ACTION = { accepted: 'Accept', preparing: 'Start', ready: 'Ready', completed: 'Complete' };
@@ -84,7 +84,7 @@ export class OrdersBoard {
         'div',
         { class: 'order-head' },
         h('strong', {}, `#${o.number}`),
-        h('span', { class: 'tag' }, o.channel.replace('_', ' ')),
+        h('span', { class: 'tag' }, channelLabel(o.channel)),
         o.table_id ? h('span', { class: 'tag' }, 'table') : null,
         h('span', { class: 'age', dataset: { since: o.created_at } }, since(o.created_at)),
       ),

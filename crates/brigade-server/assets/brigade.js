@@ -133,7 +133,8 @@ export class Auth {
     this.token = t.access_token;
     this.expires = Date.now() + t.expires_in * 1000;
     clearTimeout(this.timer);
-    const ahead = Math.max(5_000, t.expires_in * 1000 - 60_000);
+    // A minute early, or at four fifths of a short lifetime.
+    const ahead = t.expires_in > 300 ? (t.expires_in - 60) * 1000 : t.expires_in * 800;
     this.timer = setTimeout(() => this.renew().catch(() => {}), ahead);
     for (const fn of this.listeners) fn(this.token);
   }
@@ -335,3 +336,9 @@ export const NEXT_STATUS = {
   completed: [],
   cancelled: [],
 };
+
+export const CHANNEL_LABELS = {
+  walk_in: 'Walk-in', qr: 'QR', phone: 'Phone', web: 'Web', voice: 'Voice',
+  doordash: 'DoorDash', ubereats: 'Uber Eats', grubhub: 'Grubhub', pos: 'POS',
+};
+export const channelLabel = (c) => CHANNEL_LABELS[c] || c;

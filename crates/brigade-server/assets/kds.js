@@ -2,7 +2,7 @@
 // Tap a ticket's Bump or press its number key; R recalls the last bumped ticket. The
 // feed is the kds channel; after a drop the screen shows a banner, reconnects with its
 // last offset and reloads the open tickets, so no ticket is lost.
-import { h, $, fill, api, all, Auth, Live, debounce, toast } from './brigade.js';
+import { h, $, fill, api, all, Auth, Live, debounce, toast, channelLabel } from './brigade.js';
 
 const root = $('#tickets');
 const rid = root.dataset.rid;
@@ -52,7 +52,7 @@ function draw() {
           {},
           h('span', { class: 'key', 'aria-hidden': 'true' }, i < 9 ? String(i + 1) : ''),
           h('strong', { class: 'number' }, `#${t.order_number}`),
-          h('span', { class: 'kind' }, `${t.channel.replace('_', ' ')} · ${t.type.replace('_', ' ')}`),
+          h('span', { class: 'kind' }, `${channelLabel(t.channel)} · ${t.type.replace('_', ' ')}`),
           h('span', { class: 'timer', dataset: { id: t.id } }),
         ),
         h(

@@ -1,34 +1,49 @@
-// The sign-in page: posts the form to /web/session, which sets the session cookie.
-import { $ } from './brigade.js';
+// The sign-in and sign-up pages: each posts its form to the web session endpoints,
+// which set the session cookie, then goes on to the dashboard.
+import { $, ApiError, showFieldError } from './brigade.js';
 
-const form = $('#login');
-form.addEventListener('submit', async (e) => {
-  e.preventDefault();
-  const error = $('#login-error');
+const login = $('#login');
+if (login) {
+  login.addEventListener('submit', (e) => {
+    e.preventDefault();
+    send(login, '/web/session', { email: $('#email').value, password: $('#password').value }, $('#login-error'));
+  });
+}
+
+const signup = $('#signup');
+if (signup) {
+  const tz = $('#timezone');
+  if (!tz.value) tz.value = Intl.DateTimeFormat().resolvedOptions().timeZone || '';
+  signup.addEventListener('submit', (e) => {
+    e.preventDefault();
+    send(signup, '/web/signup', {
+      name: $('#name').value,
+      email: $('#email').value,
+      password: $('#password').value,
+      restaurant: { name: $('#restaurant-name').value, timezone: tz.value, currency: $('#currency').value },
+    }, $('#signup-error'));
+  });
+}
+
+async function send(form, path, body, error) {
   error.textContent = '';
   const button = form.querySelector('button[type=submit]');
   button.disabled = true;
   try {
-    const r = await fetch('/web/session', {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ email: $('#email').value, password: $('#password').value }),
-    });
+    const r = await fetch(path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
     if (r.ok) {
       const next = new URLSearchParams(location.search).get('next') || '/app';
       // Only ever a path on this site.
       location.href = next.startsWith('/') && !next.startsWith('//') ? next : '/app';
       return;
     }
-    const body = await r.json().catch(() => null);
-    error.textContent =
-      r.status === 429
-        ? `Too many attempts. Try again in ${r.headers.get('Retry-After') || 'a few'} seconds.`
-        : body?.error?.message || 'Sign-in failed.';
-    $('#password').select();
+    const err = new ApiError(r.status, await r.json().catch(() => null));
+    if (r.status === 429) error.textContent = `Too many attempts. Try again in ${r.headers.get('Retry-After') || 'a few'} seconds.`;
+    else if (!showFieldError(form, err)) error.textContent = err.message;
+    if (login) $('#password').select();
   } catch {
     error.textContent = 'Brigade cannot be reached. Check the connection and try again.';
   } finally {
     button.disabled = false;
   }
-});
+}

@@ -54,16 +54,19 @@ impl DemoInfo {
         let state =
             if self.created { format!("loaded, with {} past orders", self.orders) } else { "already there".into() };
         s += &format!("Demo restaurant 'Brigade Bistro' {state}.\n");
-        s += &format!("  API docs:     {base}/docs\n");
-        s += &format!("  Sign in:      POST {base}/v1/auth/login {{\"email\": \"{OWNER_EMAIL}\", \"password\": \"{PASSWORD}\"}}\n");
+        s += &format!("  Dashboard:    {base}/login  as {OWNER_EMAIL} / {PASSWORD}\n");
         s += &format!("                (manager: {MANAGER_EMAIL}, same password)\n");
+        s += &format!("  Kitchen:      {base}/kds\n");
+        s += &format!("  Staff device: {base}/staff?r={}\n", self.slug);
+        s += &format!("  API docs:     {base}/docs\n");
+        s += &format!("  API sign-in:  POST {base}/v1/auth/login {{\"email\": \"{OWNER_EMAIL}\", \"password\": \"{PASSWORD}\"}}\n");
         s += &format!("  Restaurant:   {}\n", self.restaurant_id);
         for (name, role, phone, pin) in &self.pin_users {
             s += &format!("  PIN sign-in:  {name} ({role}): phone {phone}, PIN {pin}\n");
         }
         s += &format!("  Guest menu:   {base}/v1/public/restaurants/{}/menu?channel=qr\n", self.slug);
         if let Some(t) = &self.table_url {
-            s += &format!("  Table T1 QR:  {t}\n");
+            s += &format!("  Guest at T1:  {t}\n");
         }
         s
     }

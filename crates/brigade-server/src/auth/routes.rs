@@ -74,7 +74,26 @@ async fn signup(
     State(state): State<AppState>,
     Json(body): Json<SignupRequest>,
 ) -> ApiResult<(StatusCode, axum::Json<SignupResponse>)> {
-    if !state.config.open_signup && users::count(&state.db).await? > 0 {
+    let (user, row, session_id, refresh_token) = create_owner(&state, body, "password").await?;
+    let tokens = token_pair(&state, &user, session_id, refresh_token).await?;
+    let view = UserView { id: user.id, email: user.email, name: user.name };
+    Ok((StatusCode::CREATED, axum::Json(SignupResponse { user: view, restaurant: row.into(), tokens })))
+}
+
+/// Whether this server takes sign-ups now: while it has no users, or always with
+/// `--open-signup`.
+pub async fn signup_open(state: &AppState) -> ApiResult<bool> {
+    Ok(state.config.open_signup || users::count(&state.db).await? == 0)
+}
+
+/// Creates an owner with their restaurant and opens a session of `kind` for them. The
+/// API's sign-up and the web's share it.
+pub async fn create_owner(
+    state: &AppState,
+    body: SignupRequest,
+    kind: &str,
+) -> ApiResult<(users::UserRow, brigade_store::restaurants::RestaurantRow, SessionId, String)> {
+    if !signup_open(state).await? {
         return Err(ApiError::Forbidden {
             code: "signup_closed",
             message: "sign-up is closed on this server; ask an owner to add you".into(),
@@ -110,12 +129,9 @@ async fn signup(
         },
     )
     .await?;
-    let (session_id, refresh_token) = start_session(&state, &mut tx, user_id, None, "password", now).await?;
+    let (session_id, refresh_token) = start_session(state, &mut tx, user_id, None, kind, now).await?;
     tx.commit().await?;
-
-    let tokens = token_pair(&state, &user, session_id, refresh_token).await?;
-    let view = UserView { id: user.id, email: user.email, name: user.name };
-    Ok((StatusCode::CREATED, axum::Json(SignupResponse { user: view, restaurant: row.into(), tokens })))
+    Ok((user, row, session_id, refresh_token))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -15,7 +15,7 @@
 
 mod assets;
 
-use crate::auth::routes::{access_token, end_session, password_sign_in};
+use crate::auth::routes::{access_token, create_owner, end_session, password_sign_in, signup_open, SignupRequest};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Json;
 use crate::ops::ClientIp;
@@ -41,7 +41,9 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(|| async { Redirect::to("/app") }))
         .route("/login", get(login_page))
+        .route("/signup", get(signup_page))
         .route("/web/session", post(sign_in).delete(sign_out))
+        .route("/web/signup", post(sign_up))
         .route("/web/token", post(token))
         .route("/app", get(app_home))
         .route("/app/tables/print", get(qr_sheet))
@@ -133,6 +135,15 @@ async fn sign_in(
 ) -> ApiResult<Response> {
     let (user, _, refresh_token) = password_sign_in(&state, ip, &body.email, &body.password, "web").await?;
     let mut r = axum::Json(SignedIn { name: user.name }).into_response();
+    let max_age = state.config.refresh_ttl().as_secs();
+    r.headers_mut().insert(header::SET_COOKIE, session_cookie(&state, &refresh_token, max_age));
+    Ok(r)
+}
+
+/// Creates the first owner and restaurant from the sign-up page, signed in by cookie.
+async fn sign_up(State(state): State<AppState>, Json(body): Json<SignupRequest>) -> ApiResult<Response> {
+    let (user, _, _, refresh_token) = create_owner(&state, body, "web").await?;
+    let mut r = (StatusCode::CREATED, axum::Json(SignedIn { name: user.name })).into_response();
     let max_age = state.config.refresh_ttl().as_secs();
     r.headers_mut().insert(header::SET_COOKIE, session_cookie(&state, &refresh_token, max_age));
     Ok(r)
@@ -234,6 +245,7 @@ struct MessagePage<'a> {
 #[template(path = "login.html")]
 struct LoginPage {
     v: &'static str,
+    signup_open: bool,
 }
 
 async fn login_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
@@ -241,7 +253,24 @@ async fn login_page(State(state): State<AppState>, headers: HeaderMap) -> Respon
     if let Ok(Some(_)) = web_session(&state, &headers).await {
         return Redirect::to("/app").into_response();
     }
-    page(&LoginPage { v: assets::version() }, StatusCode::OK)
+    let signup_open = signup_open(&state).await.unwrap_or(false);
+    page(&LoginPage { v: assets::version(), signup_open }, StatusCode::OK)
+}
+
+#[derive(Template)]
+#[template(path = "signup.html")]
+struct SignupPage {
+    v: &'static str,
+}
+
+/// Where a new server's first owner creates their restaurant. Closed (to sign-in) once
+/// the server has users, unless `--open-signup`.
+async fn signup_page(State(state): State<AppState>) -> Response {
+    match signup_open(&state).await {
+        Ok(true) => page(&SignupPage { v: assets::version() }, StatusCode::OK),
+        Ok(false) => Redirect::to("/login").into_response(),
+        Err(e) => page_error(e),
+    }
 }
 
 #[derive(Deserialize)]
