@@ -114,6 +114,7 @@ test('every dashboard section loads, within the page-weight budget, with nothing
     await page.waitForLoadState('networkidle');
     page.off('response', count);
     assert.ok(bytes < 100 * 1024, `/app/${section} loads ${bytes} bytes of HTML+JS+CSS`);
+    console.log(`page weight: /app/${section} ${(bytes / 1024).toFixed(1)} KB of HTML+JS+CSS`);
     assert.equal(await page.locator('#view .error').count(), 0, `/app/${section} shows no error`);
     await shot(page, `app-${section || 'today'}`);
   }
@@ -230,4 +231,17 @@ test('every screen is usable by keyboard and screen reader, and fits a 375-px ph
     assert.equal(await overflowsSideways(page), false, `${url} scrolls sideways at 375 px`);
   }
   assert.deepEqual(page.problems, []);
+});
+
+test('signing in never sends you to another site, whatever ?next= says', { skip }, async () => {
+  for (const next of ['//evil.example/x', '/\\evil.example', 'https://evil.example/', 'javascript:alert(1)']) {
+    const page = await newPage(b, server.base);
+    await page.goto(`${server.base}/login?next=${encodeURIComponent(next)}`);
+    await page.getByLabel('Email').fill(owner.email);
+    await page.getByLabel('Password').fill(owner.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${server.base}/app`);
+    assert.deepEqual(page.problems, [], next);
+    await page.context().close();
+  }
 });

@@ -100,6 +100,22 @@ test("the manager 86es an item and a guest's open menu loses it within a second"
   // Back on: it returns to the open guest page too.
   await row.getByRole('button', { name: 'Bring back Fries' }).click();
   await guest.getByRole('button', { name: /Fries/ }).waitFor({ timeout: 1000 });
+
+  // Bulk: select both items, 86 them in one change (until the end of the day), then bring them back.
+  await manager.getByLabel('Select Fries').check();
+  await manager.getByLabel('Select Burger').check();
+  await manager.getByText('2 selected').waitFor();
+  await manager.getByRole('button', { name: '86 selected' }).click();
+  await guest.getByText('Nothing can be ordered right now.').waitFor({ timeout: 1000 });
+  const items = await server.api('GET', `/v1/restaurants/${owner.rid}/menu/items`, undefined, owner.token);
+  for (const i of items.items) {
+    assert.equal(i.availability.available, false);
+    assert.ok(i.availability.until, 'until the end of the business day');
+  }
+  await manager.getByLabel('Select Fries').check();
+  await manager.getByLabel('Select Burger').check();
+  await manager.getByRole('button', { name: 'Back on' }).click();
+  await guest.getByRole('button', { name: /Burger/ }).waitFor({ timeout: 1000 });
   assert.deepEqual([...guest.problems, ...manager.problems], []);
   await guest.close();
   await manager.close();

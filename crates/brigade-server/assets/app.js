@@ -110,6 +110,7 @@ const sections = {
       try {
         await api(auth, 'POST', `${base}/menu/bulk-availability`, change(available, ids));
         toast(`${ids.length} item(s) ${available ? 'back on' : "86'd"}`);
+        for (const c of list.querySelectorAll('input[type=checkbox]:checked')) c.checked = false;
       } catch (e) {
         toast(e.message, 'error');
       }
@@ -143,6 +144,8 @@ const sections = {
     const load = async () => {
       const items = await all(auth, `${base}/menu/items`);
       items.sort((a, b) => (categories.get(a.category_id) || '').localeCompare(categories.get(b.category_id) || '') || a.name.localeCompare(b.name));
+      // A live update must not drop what the manager has ticked.
+      const ticked = new Set([...list.querySelectorAll('input[type=checkbox]:checked')].map((c) => c.value));
       fill(
         list,
         items.map((i) => {
@@ -151,7 +154,7 @@ const sections = {
           return h(
             'li',
             { class: out ? 'out' : '', dataset: { name: i.name.toLowerCase() } },
-            h('input', { type: 'checkbox', value: i.id, id: `sel-${i.id}`, 'aria-label': `Select ${i.name}`, onchange: count }),
+            h('input', { type: 'checkbox', value: i.id, id: `sel-${i.id}`, 'aria-label': `Select ${i.name}`, checked: ticked.has(i.id), onchange: count }),
             h('label', { for: `sel-${i.id}`, class: 'item-name' }, i.name, h('small', { class: 'muted' }, ` ${categories.get(i.category_id) || ''}`)),
             h(
               'span',

@@ -32,9 +32,7 @@ async function send(form, path, body, error) {
   try {
     const r = await fetch(path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
     if (r.ok) {
-      const next = new URLSearchParams(location.search).get('next') || '/app';
-      // Only ever a path on this site.
-      location.href = next.startsWith('/') && !next.startsWith('//') ? next : '/app';
+      location.href = nextPage();
       return;
     }
     const err = new ApiError(r.status, await r.json().catch(() => null));
@@ -46,4 +44,16 @@ async function send(form, path, body, error) {
   } finally {
     button.disabled = false;
   }
+}
+
+/** Where to go after signing in: `?next=`, but only ever a page of this site. */
+function nextPage() {
+  const next = new URLSearchParams(location.search).get('next') || '/app';
+  try {
+    const url = new URL(next, location.origin);
+    if (url.origin === location.origin && next.startsWith('/') && !next.includes('\\')) return url.pathname + url.search;
+  } catch {
+    // not a URL at all
+  }
+  return '/app';
 }
