@@ -46,8 +46,15 @@ test('a guest orders at the table; the open KDS shows it within a second; bumpin
   await guest.locator('#total', { hasText: '$27.00' }).waitFor();
   await shot(guest, 'guest-cart');
 
+  await kds.evaluate(() => {
+    new MutationObserver(() => {
+      if (!window.seenAt && document.querySelector('.ticket')) window.seenAt = performance.timeOrigin + performance.now();
+    }).observe(document.querySelector('#tickets'), { childList: true, subtree: true });
+  });
+  const answered = guest.waitForResponse((r) => r.url().endsWith('/orders') && r.request().method() === 'POST');
   const placedAt = Date.now();
   await guest.getByRole('button', { name: 'Place order' }).click();
+  const orderAnsweredAt = (await answered, Date.now());
   await guest.waitForURL(/\/t\/.+\/orders\/.+#key=/);
   await guest.getByText(/Received · ready around/).waitFor();
   await shot(guest, 'guest-tracking-received');
@@ -56,6 +63,8 @@ test('a guest orders at the table; the open KDS shows it within a second; bumpin
   const ticket = kds.locator('.ticket', { hasText: 'Burger' });
   await ticket.waitFor({ timeout: 1000 });
   const shownAfter = Date.now() - placedAt;
+  const seenAt = await kds.evaluate(() => window.seenAt);
+  console.log(`latency: order answered → ticket drawn on the open KDS ${Math.round(seenAt - orderAnsweredAt)} ms`);
   assert.ok(shownAfter < 1500, `ticket shown ${shownAfter} ms after the order was placed`);
   assert.match(await ticket.textContent(), /Medium/);
   assert.match(await ticket.textContent(), /2/);
@@ -92,6 +101,7 @@ test("the manager 86es an item and a guest's open menu loses it within a second"
   await row.getByRole('button', { name: '86 Fries' }).click();
   const at = Date.now();
   await fries.waitFor({ state: 'detached', timeout: 1000 });
+  console.log(`latency: 86 tapped → item gone from an open guest menu ${Date.now() - at} ms`);
   assert.ok(Date.now() - at < 1000);
   await row.getByText("86'd: out of potatoes").waitFor();
   await shot(manager, 'app-86-board');
