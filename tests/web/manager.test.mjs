@@ -252,3 +252,28 @@ test('signing in never sends you to another site, whatever ?next= says', { skip 
     await page.context().close();
   }
 });
+
+test('the item editor sets schedules and channel prices, and keeps option ids when editing', { skip }, async () => {
+  const before = (await server.api('GET', `/v1/restaurants/${owner.rid}/menu/items`, undefined, owner.token)).items[0];
+  const page = await newPage(b, server.base);
+  await signIn(page, server.base, owner.email, owner.password, '/app/menu');
+  await page.getByRole('button', { name: 'Edit' }).last().click();
+  const dialog = page.getByRole('dialog');
+  await dialog.getByLabel('Price on ubereats').fill('14.00');
+  await dialog.getByLabel('Sell on grubhub').uncheck();
+  await dialog.getByRole('button', { name: '+ Time window' }).click();
+  const window = dialog.locator('.window').first();
+  for (const day of ['Sat', 'Sun']) await window.getByLabel(day).uncheck();
+  await window.getByLabel('From').fill('11:00');
+  await window.getByLabel('Until').fill('15:00');
+  await dialog.getByRole('button', { name: 'Save item' }).click();
+  await page.getByText('Item saved').waitFor();
+
+  const after = (await server.api('GET', `/v1/restaurants/${owner.rid}/menu/items`, undefined, owner.token)).items[0];
+  assert.equal(after.id, before.id);
+  assert.deepEqual(after.channels.ubereats, { enabled: true, price: 1400 });
+  assert.equal(after.channels.grubhub.enabled, false);
+  assert.deepEqual(after.schedule.windows, [{ days: ['Mon', 'Tue', 'Wed', 'Thu', 'Fri'], start: '11:00:00', end: '15:00:00' }]);
+  assert.deepEqual(after.modifier_groups[0].options.map((o) => o.id), before.modifier_groups[0].options.map((o) => o.id));
+  assert.deepEqual(page.problems, []);
+});
