@@ -48,9 +48,18 @@ impl Role {
                 OrdersRead,
                 OrdersWrite,
                 KitchenWork,
+                InventoryRead,
+                InventoryWrite,
+                InventoryManage,
             ],
-            Role::Staff => &[RestaurantRead, MenuRead, EightySix, OrdersRead, OrdersWrite],
-            Role::Kitchen => &[RestaurantRead, MenuRead, EightySix, OrdersRead, KitchenWork],
+            // Staff and the kitchen receive deliveries, record waste and count stock;
+            // items, recipes and costs are for managers.
+            Role::Staff => {
+                &[RestaurantRead, MenuRead, EightySix, OrdersRead, OrdersWrite, InventoryRead, InventoryWrite]
+            }
+            Role::Kitchen => {
+                &[RestaurantRead, MenuRead, EightySix, OrdersRead, KitchenWork, InventoryRead, InventoryWrite]
+            }
         }
     }
 
@@ -101,6 +110,11 @@ pub enum Permission {
     OrdersRead,
     OrdersWrite,
     KitchenWork,
+    InventoryRead,
+    /// Stock movements: receive, waste, count, transfer.
+    InventoryWrite,
+    /// Stock items, recipes, costs.
+    InventoryManage,
 }
 
 impl Permission {
@@ -117,6 +131,9 @@ impl Permission {
         Permission::OrdersRead,
         Permission::OrdersWrite,
         Permission::KitchenWork,
+        Permission::InventoryRead,
+        Permission::InventoryWrite,
+        Permission::InventoryManage,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -133,6 +150,9 @@ impl Permission {
             Permission::OrdersRead => "orders:read",
             Permission::OrdersWrite => "orders:write",
             Permission::KitchenWork => "kitchen:work",
+            Permission::InventoryRead => "inventory:read",
+            Permission::InventoryWrite => "inventory:write",
+            Permission::InventoryManage => "inventory:manage",
         }
     }
 }

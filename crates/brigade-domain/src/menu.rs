@@ -129,6 +129,10 @@ pub struct EightySix {
     pub until: Option<DateTime<Utc>>,
     /// `None`: every channel.
     pub channels: Option<Vec<Channel>>,
+    /// Made by the stock count (an ingredient ran out), not by a person; it lifts itself
+    /// when stock comes back. A person's 86 is never touched by stock.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub auto: bool,
 }
 
 impl EightySix {
@@ -379,6 +383,7 @@ mod tests {
             reason: "sold out".into(),
             until: Some(utc("2026-03-02T17:00:00Z")),
             channels: Some(vec![Channel::Ubereats]),
+            auto: false,
         };
         let mut channels = ChannelSettings::new();
         channels.insert(Channel::Grubhub, ChannelSetting { enabled: false, price: None });

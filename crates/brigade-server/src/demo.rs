@@ -274,6 +274,7 @@ pub async fn load(state: &AppState) -> anyhow::Result<DemoInfo> {
         day_starts_at: day_start,
         kds_warn_secs: crate::restaurants::DEFAULT_KDS_WARN_SECS,
         kds_late_secs: crate::restaurants::DEFAULT_KDS_LATE_SECS,
+        inventory_depletes_on: "created".into(),
         created_at: now - Duration::days(31),
         updated_at: now,
     };

@@ -18,6 +18,7 @@ pub mod demo;
 pub mod error;
 pub mod extract;
 pub mod idempotency;
+pub mod inventory;
 pub mod jobs;
 pub mod kds;
 pub mod limits;
@@ -140,6 +141,7 @@ impl Default for Options {
         (name = "orders", description = "Orders from every channel"),
         (name = "kitchen", description = "Kitchen stations and tickets"),
         (name = "tables", description = "Tables and their QR codes"),
+        (name = "inventory", description = "Stock, its ledger, recipes and what they cost"),
         (name = "realtime", description = "The WebSocket at /v1/ws and who is connected"),
         (name = "public", description = "What guests reach without signing in"),
     )
@@ -172,6 +174,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(orders::router())
         .merge(kds::router())
         .merge(tables::router())
+        .merge(inventory::router())
         .merge(realtime::router())
         .split_for_parts()
 }

@@ -587,7 +587,7 @@ fn parse_eighty_six(
     if channels.as_ref().is_some_and(Vec::is_empty) {
         return Err(ApiError::validation("channels", "name at least one channel, or null for all"));
     }
-    Ok(Some(EightySix { reason, until, channels }))
+    Ok(Some(EightySix { reason, until, channels, auto: false }))
 }
 
 /// 86es an item (or brings it back) on every channel or some, at once.

@@ -438,6 +438,8 @@ pub async fn persist(tx: &mut Tx, batch: Vec<(&Prepared, Checked)>, now: DateTim
 
     let mut orders = Vec::with_capacity(batch.len());
     let mut all_lines = Vec::new();
+    // Orders of restaurants that take stock when an order is placed.
+    let mut stock_out: Vec<(Uuid, Uuid, Vec<crate::inventory::SoldLine>, Actor)> = Vec::new();
     let mut tickets = Vec::new();
     let mut views = Vec::with_capacity(batch.len());
     let mut ticket_json = Vec::with_capacity(batch.len());
@@ -516,6 +518,17 @@ pub async fn persist(tx: &mut Tx, batch: Vec<(&Prepared, Checked)>, now: DateTim
             })
             .collect();
         ticket_json.push(mine);
+        if p.restaurant.inventory_depletes_on == "created" {
+            let sold = lines
+                .iter()
+                .map(|l| crate::inventory::SoldLine {
+                    menu_item_id: l.item_id,
+                    quantity: l.quantity,
+                    options: l.modifiers.0.iter().map(|m| m.option_id).collect(),
+                })
+                .collect();
+            stock_out.push((p.rid, order.id, sold, p.placer.actor));
+        }
         all_lines.extend(lines.iter().cloned());
         views.push(order_view(order.clone(), lines, &p.restaurant.currency));
         orders.push((order, p.placer.actor));
@@ -557,6 +570,9 @@ pub async fn persist(tx: &mut Tx, batch: Vec<(&Prepared, Checked)>, now: DateTim
         });
     }
     events::record_many(tx, &events_out).await?;
+    if !stock_out.is_empty() {
+        crate::inventory::deplete_orders(tx, &stock_out, now).await?;
+    }
     Ok(views)
 }
 
@@ -870,6 +886,11 @@ pub async fn transition(
         at: now,
     };
     store::insert_history(tx, &entry).await?;
+    if to == OrderStatus::Cancelled {
+        crate::inventory::restore_order(tx, order.restaurant_id, order.id, actor, now).await?;
+    } else if from == OrderStatus::Received {
+        crate::inventory::on_order_accepted(tx, order.restaurant_id, order.id, actor, now).await?;
+    }
     if to.is_final() {
         kds::close_tickets_of_order(tx, order.id, &actor_s, now).await?;
     }

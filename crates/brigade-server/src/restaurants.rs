@@ -55,6 +55,8 @@ pub struct RestaurantView {
     pub kds_warn_secs: i64,
     /// …and red after this many.
     pub kds_late_secs: i64,
+    /// When an order takes its ingredients out of stock: `created` or `accepted`.
+    pub inventory_depletes_on: String,
     /// The caller's role here, in lists of the caller's restaurants.
     #[serde(skip_serializing_if = "Option::is_none")]
     /// owner, manager, staff or kitchen
@@ -79,6 +81,7 @@ impl From<RestaurantRow> for RestaurantView {
             day_starts_at: r.day_starts_at,
             kds_warn_secs: r.kds_warn_secs,
             kds_late_secs: r.kds_late_secs,
+            inventory_depletes_on: r.inventory_depletes_on,
             role: None,
             created_at: r.created_at,
             updated_at: r.updated_at,
@@ -171,6 +174,7 @@ pub async fn create(
         day_starts_at: s.day_starts_at,
         kds_warn_secs: DEFAULT_KDS_WARN_SECS,
         kds_late_secs: DEFAULT_KDS_LATE_SECS,
+        inventory_depletes_on: "created".into(),
         created_at: now,
         updated_at: now,
     };
@@ -298,6 +302,8 @@ pub struct RestaurantChange {
     pub kds_warn_secs: Option<i64>,
     /// Seconds before a kitchen ticket shows red (1 to 86400).
     pub kds_late_secs: Option<i64>,
+    /// `created` (default) or `accepted`: when orders take their ingredients out of stock.
+    pub inventory_depletes_on: Option<String>,
 }
 
 #[utoipa::path(put, path = "/v1/restaurants/{rid}", tag = "restaurants", params(("rid" = Uuid, Path)),
@@ -355,6 +361,13 @@ async fn update_restaurant(
             *slot = v;
             changed.insert(field.into(), json!(v));
         }
+    }
+    if let Some(when) = body.inventory_depletes_on {
+        if !matches!(when.as_str(), "created" | "accepted") {
+            return Err(ApiError::validation("inventory_depletes_on", "use created or accepted"));
+        }
+        changed.insert("inventory_depletes_on".into(), json!(when));
+        row.inventory_depletes_on = when;
     }
     if row.kds_warn_secs >= row.kds_late_secs {
         return Err(ApiError::validation("kds_warn_secs", "must be less than kds_late_secs"));

@@ -244,6 +244,12 @@ pub async fn lines(db: &Db, order_ids: &[Uuid]) -> Result<Vec<LineRow>> {
     Ok(out)
 }
 
+/// One order's lines, in the caller's transaction.
+pub async fn lines_tx(tx: &mut Tx, order_id: Uuid) -> Result<Vec<LineRow>> {
+    let sql = format!("SELECT {LINE_COLUMNS} FROM order_items WHERE order_id = $1 ORDER BY position");
+    on_tx!(tx, |x| sqlx::query_as::<_, LineRow>(&sql).bind(order_id).fetch_all(x).await)
+}
+
 pub async fn history(db: &Db, rid: Uuid, order_id: Uuid) -> Result<Vec<HistoryRow>> {
     on_db!(db, |x| sqlx::query_as::<_, HistoryRow>(
         "SELECT id, order_id, from_status, to_status, actor, reason, at FROM order_status_history

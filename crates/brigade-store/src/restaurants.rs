@@ -20,17 +20,19 @@ pub struct RestaurantRow {
     /// Kitchen display timers: a ticket older than these turns amber, then red.
     pub kds_warn_secs: i64,
     pub kds_late_secs: i64,
+    /// When orders take their ingredients out of stock: `created` or `accepted`.
+    pub inventory_depletes_on: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
 const COLUMNS: &str =
     "id, name, slug, timezone, currency, tax_rate_bps, tax_inclusive, address, phone, day_starts_at, kds_warn_secs,
-    kds_late_secs, created_at, updated_at";
+    kds_late_secs, inventory_depletes_on, created_at, updated_at";
 
 pub async fn insert(tx: &mut Tx, r: &RestaurantRow) -> Result<()> {
     let sql = format!(
-        "INSERT INTO restaurants ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+        "INSERT INTO restaurants ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
     );
     on_tx!(tx, |c| sqlx::query(&sql)
         .bind(r.id)
@@ -45,6 +47,7 @@ pub async fn insert(tx: &mut Tx, r: &RestaurantRow) -> Result<()> {
         .bind(r.day_starts_at)
         .bind(r.kds_warn_secs)
         .bind(r.kds_late_secs)
+        .bind(&r.inventory_depletes_on)
         .bind(stored_time(r.created_at))
         .bind(stored_time(r.updated_at))
         .execute(c)
@@ -56,7 +59,7 @@ pub async fn insert(tx: &mut Tx, r: &RestaurantRow) -> Result<()> {
 pub async fn update(tx: &mut Tx, r: &RestaurantRow) -> Result<()> {
     const SQL: &str = "UPDATE restaurants SET name = $2, slug = $3, timezone = $4, currency = $5, tax_rate_bps = $6,
         tax_inclusive = $7, address = $8, phone = $9, updated_at = $10, day_starts_at = $11,
-        kds_warn_secs = $12, kds_late_secs = $13 WHERE id = $1";
+        kds_warn_secs = $12, kds_late_secs = $13, inventory_depletes_on = $14 WHERE id = $1";
     on_tx!(tx, |c| sqlx::query(SQL)
         .bind(r.id)
         .bind(&r.name)
@@ -71,6 +74,7 @@ pub async fn update(tx: &mut Tx, r: &RestaurantRow) -> Result<()> {
         .bind(r.day_starts_at)
         .bind(r.kds_warn_secs)
         .bind(r.kds_late_secs)
+        .bind(&r.inventory_depletes_on)
         .execute(c)
         .await
         .map(|r| r.rows_affected()))?;
@@ -108,7 +112,7 @@ pub async fn for_user(db: &Db, user_id: Uuid, after: Option<Uuid>, limit: i64) -
         role: String,
     }
     const SQL: &str = "SELECT r.id, r.name, r.slug, r.timezone, r.currency, r.tax_rate_bps, r.tax_inclusive, r.address,
-        r.phone, r.day_starts_at, r.kds_warn_secs, r.kds_late_secs, r.created_at, r.updated_at, m.role
+        r.phone, r.day_starts_at, r.kds_warn_secs, r.kds_late_secs, r.inventory_depletes_on, r.created_at, r.updated_at, m.role
         FROM restaurants r JOIN memberships m ON m.restaurant_id = r.id
         WHERE m.user_id = $1 AND ($2 IS NULL OR r.id > $2) ORDER BY r.id LIMIT $3";
     let rows = on_db!(db, |c| sqlx::query_as::<_, Row>(SQL).bind(user_id).bind(after).bind(limit).fetch_all(c).await)?;

@@ -8,6 +8,7 @@ mod auth;
 mod demo;
 mod errors;
 mod idempotency;
+mod inventory;
 mod jobs;
 mod kds;
 mod menu;
