@@ -280,6 +280,7 @@ const sections = {
           const li = h('li', {}, h('span', { class: i.is_active ? '' : 'muted' }, i.name), ' ', h('span', { class: 'muted' }, money(i.price, currency)),
             i.modifier_groups.length ? h('span', { class: 'tag' }, `${i.modifier_groups.length} modifier group(s)`) : null, ' ',
             h('button', { type: 'button', class: 'ghost', onclick: () => openItem(i) }, 'Edit'),
+            h('button', { type: 'button', class: 'ghost', onclick: () => openRecipe(i) }, 'Recipe'),
             h('button', { type: 'button', class: 'ghost danger', onclick: () => remove(`${base}/menu/items/${i.id}`, `item ${i.name}`) }, 'Delete'));
           list.append(li);
         }
@@ -291,6 +292,58 @@ const sections = {
       const dialog = h('dialog', { class: 'wide', 'aria-labelledby': 'item-editor-title' });
       const form = itemForm(item, () => dialog.close());
       fill(dialog, h('h2', { id: 'item-editor-title' }, item ? `Edit ${item.name}` : 'New item'), form);
+      dialog.addEventListener('close', () => dialog.remove());
+      document.body.append(dialog);
+      dialog.showModal();
+    }
+
+    async function openRecipe(item) {
+      const [recipe, stock] = await Promise.all([api(auth, 'GET', `${base}/menu/items/${item.id}/recipe`), all(auth, `${base}/inventory/items`)]);
+      const dialog = h('dialog', { class: 'wide', 'aria-labelledby': 'recipe-title' });
+      const rows = h('tbody');
+      const summary = h('p', { role: 'status' });
+      const options = item.modifier_groups.flatMap((g) => g.options.map((o) => ({ id: o.id, name: `${g.name}: ${o.name}` })));
+      const unitsOf = (s) => (s ? [s.unit, ...s.purchase_units.map((p) => p.name), ...({ g: ['kg', 'oz', 'lb'], ml: ['l', 'fl_oz'], each: ['dozen'] }[s.unit] || [])] : []);
+      const addRow = (l) => {
+        const ingredient = h('select', { 'aria-label': 'Ingredient' }, h('option', { value: '' }, 'choose…'), stock.map((s) => h('option', { value: s.id, selected: s.id === l?.inventory_item_id }, s.name)));
+        const when = h('select', { 'aria-label': 'When' }, h('option', { value: '' }, 'every portion'), options.map((o) => h('option', { value: o.id, selected: o.id === l?.option_id }, `with ${o.name}`)));
+        const quantity = h('input', { inputmode: 'decimal', value: l ? String(l.quantity) : '1', 'aria-label': 'Quantity per portion' });
+        const unit = h('select', { 'aria-label': 'Unit' });
+        const setUnits = () => fill(unit, unitsOf(stock.find((s) => s.id === ingredient.value)).map((u) => h('option', { value: u }, u)));
+        ingredient.addEventListener('change', setUnits);
+        setUnits();
+        const tr = h('tr', { class: 'recipe-line' }, h('td', {}, ingredient), h('td', {}, when), h('td', {}, quantity), h('td', {}, unit),
+          h('td', {}, h('button', { type: 'button', class: 'ghost', onclick: () => tr.remove() }, 'Remove')));
+        tr.fields = { ingredient, when, quantity, unit };
+        rows.append(tr);
+      };
+      const show = (r) => {
+        summary.textContent = `A plain portion costs ${money(r.portion_cost, currency)} of its ${money(r.price, currency)} price` +
+          (r.food_cost_percent == null ? '' : ` (${r.food_cost_percent}% food cost)`) + (r.can_make ? '.' : '. Stock cannot make one now: it is 86\'d until it can.');
+      };
+      recipe.lines.forEach(addRow);
+      show(recipe);
+      const error = h('p', { class: 'error', role: 'alert' });
+      const form = h('form', { novalidate: true }, h('table', { class: 'grid', 'data-field': 'lines' },
+        h('thead', {}, h('tr', {}, ['Ingredient', 'When', 'Quantity', 'Unit', ''].map((t) => h('th', {}, t)))), rows),
+        h('button', { type: 'button', onclick: () => addRow(null) }, '+ Ingredient'), summary, error,
+        h('div', { class: 'row' }, h('button', { type: 'button', class: 'ghost', onclick: () => dialog.close() }, 'Close'), h('button', { type: 'submit', class: 'primary' }, 'Save recipe')));
+      form.addEventListener('submit', async (e) => {
+        e.preventDefault();
+        error.textContent = '';
+        const lines = [...rows.querySelectorAll('.recipe-line')].map((tr) => ({
+          inventory_item_id: tr.fields.ingredient.value, option_id: tr.fields.when.value || null,
+          quantity: Number(tr.fields.quantity.value), unit: tr.fields.unit.value || null,
+        }));
+        try {
+          const r = await api(auth, 'PUT', `${base}/menu/items/${item.id}/recipe`, { lines });
+          show(r);
+          toast('Recipe saved');
+        } catch (err) {
+          error.textContent = err.field ? `${err.field}: ${err.message}` : err.message;
+        }
+      });
+      fill(dialog, h('h2', { id: 'recipe-title' }, `Recipe: ${item.name}`), stock.length ? form : h('p', {}, 'Add stock items on the Inventory page first.'));
       dialog.addEventListener('close', () => dialog.remove());
       document.body.append(dialog);
       dialog.showModal();
@@ -601,6 +654,125 @@ const sections = {
     await load(true);
   },
 
+  // ------------------------------------------------------------ inventory
+  async inventory() {
+    const manage = ['owner', 'manager'].includes(main.dataset.role);
+    const list = h('tbody');
+    const reorderEl = h('div');
+    const newForm = manage ? stockItemForm() : null;
+    fill(view,
+      h('p', {}, h('a', { class: 'button', href: `/app/count?r=${rid}` }, 'Open the count sheet')),
+      h('table', { class: 'grid stock' }, h('thead', {}, h('tr', {}, ['Item', 'On hand', 'Par', 'Reorder at', 'Value', ''].map((t) => h('th', {}, t)))), list),
+      h('section', { class: 'card' }, h('h2', {}, 'To order'), reorderEl),
+      newForm ? h('section', { class: 'card' }, h('h2', {}, 'New stock item'), newForm) : null);
+    const qty = (n, unit) => `${Number(n.toFixed(3))} ${unit}`;
+    const units = (i) => [i.unit, ...i.purchase_units.map((p) => p.name), ...({ g: ['kg', 'lb', 'oz'], ml: ['l', 'fl_oz', 'gal'], each: ['dozen'] }[i.unit] || [])];
+    const load = async () => {
+      const [items, reorder] = await Promise.all([all(auth, `${base}/inventory/items`), api(auth, 'GET', `${base}/inventory/reorder`)]);
+      fill(list, items.length ? items.map((i) => h('tr', { class: i.low ? 'low' : '', dataset: { name: i.name } },
+        h('td', {}, i.name, i.low ? h('span', { class: 'tag danger-tag' }, 'low') : null),
+        h('td', { class: 'num' }, qty(i.on_hand, i.unit)),
+        h('td', { class: 'num' }, i.par_level == null ? '—' : qty(i.par_level, i.unit)),
+        h('td', { class: 'num' }, i.reorder_point == null ? '—' : qty(i.reorder_point, i.unit)),
+        h('td', { class: 'num' }, money(i.value, currency)),
+        h('td', {}, h('button', { type: 'button', onclick: (e) => moveForm(e.target.closest('tr'), i, 'receive') }, 'Receive'),
+          h('button', { type: 'button', class: 'ghost', onclick: (e) => moveForm(e.target.closest('tr'), i, 'waste') }, 'Waste'))))
+        : h('tr', {}, h('td', { colspan: 6, class: 'muted' }, 'No stock items yet.')));
+      fill(reorderEl, reorder.items.length
+        ? h('ul', { class: 'simple' }, reorder.items.map((l) => h('li', {}, h('b', {}, l.name), ': ',
+          l.purchase_units != null ? `${l.purchase_units} × ${l.purchase_unit} (${qty(l.order_quantity, l.unit)})` : qty(l.order_quantity, l.unit),
+          ` · about ${money(l.estimated_cost, currency)}`)))
+        : h('p', { class: 'muted' }, 'Everything with a par level is at par.'));
+    };
+    function moveForm(row, i, kind) {
+      row.parentElement.querySelector('.move-row')?.remove();
+      const quantity = h('input', { name: 'quantity', inputmode: 'decimal', required: true, 'aria-label': 'Quantity' });
+      const unit = h('select', { name: 'unit', 'aria-label': 'Unit' }, units(i).map((u) => h('option', { value: u }, u)));
+      const extra = kind === 'receive'
+        ? h('input', { name: 'cost', inputmode: 'decimal', placeholder: `total cost (${currency})`, 'aria-label': 'Total cost' })
+        : h('input', { name: 'reason', required: true, placeholder: 'why', 'aria-label': 'Reason' });
+      const form = h('form', { class: 'inline-form', novalidate: true, 'aria-label': `${kind} ${i.name}` }, quantity, unit, extra,
+        h('button', { type: 'submit', class: 'primary' }, kind === 'receive' ? 'Record delivery' : 'Record waste'),
+        h('button', { type: 'button', class: 'ghost', onclick: () => tr.remove() }, 'Cancel'));
+      const tr = h('tr', { class: 'move-row' }, h('td', { colspan: 6 }, form));
+      row.after(tr);
+      quantity.focus();
+      form.addEventListener('submit', async (e) => {
+        e.preventDefault();
+        const body = { item_id: i.id, kind, quantity: Number(quantity.value), unit: unit.value };
+        if (kind === 'receive' && extra.value.trim()) body.cost = toMinor(extra.value, currency);
+        if (kind === 'waste') body.reason = extra.value;
+        try {
+          await api(auth, 'POST', `${base}/inventory/transactions`, body, { idempotent: true });
+          toast(kind === 'receive' ? `Received ${quantity.value} ${unit.value} of ${i.name}` : `Waste of ${i.name} recorded`);
+          load();
+        } catch (err) {
+          if (!showFieldError(form, err)) toast(err.message, 'error');
+        }
+      });
+    }
+    function stockItemForm() {
+      const f = {
+        name: h('input', { name: 'name', required: true }),
+        unit: h('select', { name: 'unit' }, [['each', 'each (bottles, buns…)'], ['g', 'grams'], ['ml', 'millilitres']].map(([v, l]) => h('option', { value: v }, l))),
+        sku: h('input', { name: 'sku' }),
+        par_level: h('input', { name: 'par_level', inputmode: 'decimal' }),
+        reorder_point: h('input', { name: 'reorder_point', inputmode: 'decimal' }),
+        pu_name: h('input', { name: 'purchase_units', placeholder: 'e.g. case' }),
+        pu_qty: h('input', { name: 'pu_qty', inputmode: 'decimal', placeholder: 'e.g. 24' }),
+      };
+      const form = h('form', { class: 'grid-form' }, field('Name', f.name), field('Counted in', f.unit), field('SKU', f.sku),
+        field('Par level', f.par_level, 'In the unit counted in'), field('Reorder at', f.reorder_point),
+        field('Bought by the', f.pu_name), field('…which holds', f.pu_qty), h('button', { type: 'submit', class: 'primary' }, 'Add stock item'));
+      form.addEventListener('submit', async (e) => {
+        e.preventDefault();
+        const num = (el) => (el.value.trim() === '' ? null : Number(el.value));
+        const body = { name: f.name.value, unit: f.unit.value, sku: f.sku.value || null, par_level: num(f.par_level), reorder_point: num(f.reorder_point),
+          purchase_units: f.pu_name.value.trim() ? [{ name: f.pu_name.value.trim(), quantity: num(f.pu_qty) || 0 }] : [] };
+        try {
+          await api(auth, 'POST', `${base}/inventory/items`, body, { idempotent: true });
+          toast(`${body.name} added`);
+          form.reset();
+          load();
+        } catch (err) {
+          if (!showFieldError(form, err)) toast(err.message, 'error');
+        }
+      });
+      return form;
+    }
+    await load();
+    // A live update waits while someone is typing a delivery or waste in the table.
+    const reload = debounce(() => !list.querySelector('.move-row') && load(), 300);
+    live((e) => e.type === 'inventory.updated' && reload(), reload);
+  },
+
+  // ------------------------------------------------------------ count sheet (tablet)
+  async count() {
+    const items = await all(auth, `${base}/inventory/items`);
+    const inputs = items.map((i) => h('input', { type: 'number', inputmode: 'decimal', min: 0, step: 'any', name: `count-${i.id}`, 'aria-label': `${i.name} counted, in ${i.unit}`, dataset: { id: i.id } }));
+    const form = h('form', { class: 'count-sheet', novalidate: true },
+      h('p', { class: 'muted' }, 'Enter what is on the shelf. Leave blank what you did not count. Saving records every difference.'),
+      h('ul', {}, items.map((i, n) => h('li', {}, h('span', { class: 'name' }, i.name, h('small', { class: 'muted' }, ` expected ${Number(i.on_hand.toFixed(3))} ${i.unit}`)), inputs[n], h('span', { class: 'unit' }, i.unit)))),
+      h('button', { type: 'submit', class: 'primary wide' }, 'Save count'));
+    fill(view, items.length ? form : h('p', { class: 'muted' }, 'No stock items yet.'));
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      const counts = inputs.filter((el) => el.value.trim() !== '').map((el) => ({ item_id: el.dataset.id, quantity: Number(el.value) }));
+      if (!counts.length) return toast('Nothing counted yet');
+      try {
+        const r = await api(auth, 'POST', `${base}/inventory/counts`, { counts }, { idempotent: true });
+        toast(`Count saved for ${r.items.length} item(s)`);
+        location.href = `/app/inventory?r=${rid}`;
+      } catch (err) {
+        const m = err.field && /^counts\[(\d+)\]/.exec(err.field);
+        if (m) {
+          const el = inputs.filter((x) => x.value.trim() !== '')[Number(m[1])];
+          showFieldError(form, { field: el.name, message: err.message });
+        } else toast(err.message, 'error');
+      }
+    });
+  },
+
   // ------------------------------------------------------------ settings
   async settings() {
     const r = await api(auth, 'GET', base);
@@ -613,6 +785,7 @@ const sections = {
       day_starts_at: h('input', { name: 'day_starts_at', type: 'time', value: r.day_starts_at.slice(0, 5) }),
       kds_warn_secs: h('input', { name: 'kds_warn_secs', type: 'number', min: 1, value: r.kds_warn_secs }),
       kds_late_secs: h('input', { name: 'kds_late_secs', type: 'number', min: 1, value: r.kds_late_secs }),
+      inventory_depletes_on: h('select', { name: 'inventory_depletes_on' }, [['created', 'when the order is placed'], ['accepted', 'when the kitchen accepts it']].map(([v, l]) => h('option', { value: v, selected: r.inventory_depletes_on === v }, l))),
     };
     const inclusive = h('input', { type: 'checkbox', name: 'tax_inclusive', checked: r.tax_inclusive });
     const form = h('form', { class: 'grid-form card' },
@@ -620,6 +793,7 @@ const sections = {
       field('Currency', inputs.currency), field('Tax rate (basis points)', inputs.tax_rate_bps, '887 = 8.87%'),
       h('label', { class: 'inline' }, inclusive, ' Prices include tax'), field('Business day starts', inputs.day_starts_at),
       field('Kitchen ticket amber after (s)', inputs.kds_warn_secs), field('…red after (s)', inputs.kds_late_secs),
+      field('Orders take stock', inputs.inventory_depletes_on),
       h('button', { type: 'submit', class: 'primary' }, 'Save settings'));
     fill(view, form);
     form.addEventListener('submit', async (e) => {
@@ -628,6 +802,7 @@ const sections = {
         name: inputs.name.value, slug: inputs.slug.value, timezone: inputs.timezone.value, currency: inputs.currency.value,
         tax_rate_bps: Number(inputs.tax_rate_bps.value), tax_inclusive: inclusive.checked, day_starts_at: `${inputs.day_starts_at.value}:00`,
         kds_warn_secs: Number(inputs.kds_warn_secs.value), kds_late_secs: Number(inputs.kds_late_secs.value),
+        inventory_depletes_on: inputs.inventory_depletes_on.value,
       };
       try {
         await api(auth, 'PUT', base, body);

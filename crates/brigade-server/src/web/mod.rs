@@ -326,6 +326,8 @@ const SECTIONS: &[(&str, &str, Permission)] = &[
     ("orders", "Orders", Permission::OrdersRead),
     ("86", "86 board", Permission::EightySix),
     ("menu", "Menu", Permission::MenuWrite),
+    ("inventory", "Inventory", Permission::InventoryRead),
+    ("count", "Stock count", Permission::InventoryWrite),
     ("tables", "Tables", Permission::RestaurantWrite),
     ("people", "People", Permission::UsersRead),
     ("keys", "API keys", Permission::ApiKeysManage),
