@@ -9,6 +9,7 @@ pub mod auth;
 pub mod credentials;
 pub mod ids;
 pub mod inventory;
+pub mod labour;
 pub mod menu;
 pub mod money;
 pub mod order;

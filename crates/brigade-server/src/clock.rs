@@ -27,6 +27,13 @@ impl Clock {
         t.trunc_subsecs(6)
     }
 
+    /// Sets a manual clock to `at` (tests of particular dates); the system clock is left be.
+    pub fn set(&self, at: DateTime<Utc>) {
+        if let Clock::Manual(t) = self {
+            *t.lock() = at;
+        }
+    }
+
     /// Moves a manual clock forward; the system clock moves by itself.
     pub fn advance(&self, by: chrono::Duration) {
         if let Clock::Manual(t) = self {

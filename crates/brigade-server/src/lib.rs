@@ -21,6 +21,7 @@ pub mod idempotency;
 pub mod inventory;
 pub mod jobs;
 pub mod kds;
+pub mod labour;
 pub mod limits;
 pub mod menu;
 pub mod metrics;
@@ -142,6 +143,7 @@ impl Default for Options {
         (name = "kitchen", description = "Kitchen stations and tickets"),
         (name = "tables", description = "Tables and their QR codes"),
         (name = "inventory", description = "Stock, its ledger, recipes and what they cost"),
+        (name = "staff", description = "Positions and rates, the time clock, labour and payroll"),
         (name = "realtime", description = "The WebSocket at /v1/ws and who is connected"),
         (name = "public", description = "What guests reach without signing in"),
     )
@@ -175,6 +177,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(kds::router())
         .merge(tables::router())
         .merge(inventory::router())
+        .merge(labour::router())
         .merge(realtime::router())
         .split_for_parts()
 }

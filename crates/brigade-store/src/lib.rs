@@ -30,6 +30,7 @@ pub mod idempotency;
 pub mod inventory;
 pub mod jobs;
 pub mod kds;
+pub mod labour;
 pub mod menu;
 pub mod orders;
 pub mod restaurants;

@@ -11,6 +11,7 @@ mod idempotency;
 mod inventory;
 mod jobs;
 mod kds;
+mod labour;
 mod menu;
 mod ops;
 mod orders;

@@ -103,6 +103,12 @@ impl Builder {
         self
     }
 
+    /// Starts the manual clock at `at` (for tests about particular dates: DST, weeks).
+    pub fn starting_at(mut self, at: chrono::DateTime<chrono::Utc>) -> Self {
+        self.clock = Some(Clock::manual(at));
+        self
+    }
+
     /// Runs on another test app's database: a second node of the same deployment.
     pub fn same_database_as(mut self, other: &TestApp) -> Self {
         self.store = Some(other.store.clone());

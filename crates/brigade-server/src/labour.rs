@@ -1,0 +1,829 @@
+//! Staff and the time clock: positions and hourly rates, clocking in and out (with paid
+//! and unpaid breaks), manager edits that keep the original and approval, overtime by
+//! the restaurant's rules in its time zone, live labour against sales, and payroll.
+
+use crate::auth::{Member, Principal};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Json, Page, Path, Query};
+use crate::menu::restaurant_tz;
+use crate::AppState;
+use axum::extract::State;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use brigade_domain::auth::Permission;
+use brigade_domain::labour::{classify, pay, OvertimeRules, Split, Worked};
+use brigade_domain::menu::business_day;
+use brigade_store::labour::{self as store, Break, EntryRow, Original, SettingsRow};
+use brigade_store::{restaurants, users, Tx};
+use chrono::{DateTime, Duration, Utc, Weekday};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sqlx::types::Json as DbJson;
+use std::collections::{BTreeMap, HashMap};
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
+
+/// An entry open longer than this was probably never clocked out: a manager should look.
+const FORGOTTEN_AFTER_HOURS: i64 = 16;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(get_settings, put_settings))
+        .routes(routes!(get_positions, put_positions))
+        .routes(routes!(clock_in))
+        .routes(routes!(clock_out))
+        .routes(routes!(start_break))
+        .routes(routes!(end_break))
+        .routes(routes!(my_clock))
+        .routes(routes!(list_entries))
+        .routes(routes!(edit_entry))
+        .routes(routes!(approve_entry))
+        .routes(routes!(labour_now))
+        .routes(routes!(payroll))
+}
+
+fn self_user(member: &Member) -> ApiResult<Uuid> {
+    match &member.principal {
+        Principal::User { user_id, .. } => Ok(user_id.0),
+        Principal::ApiKey { .. } => Err(ApiError::Forbidden {
+            code: "user_only",
+            message: "people clock in and out themselves; an API key cannot".into(),
+        }),
+    }
+}
+
+// ---------------------------------------------------------------- settings
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct LabourSettings {
+    /// Regular hours a week before overtime (default 40).
+    pub weekly_overtime_hours: f64,
+    /// Regular hours a day before overtime, where the law says so (e.g. 8); null for none.
+    pub daily_overtime_hours: Option<f64>,
+    /// Hours a day after which time is double (e.g. 12); null for none.
+    pub daily_double_time_hours: Option<f64>,
+    /// The first day of the pay week: Mon … Sun.
+    pub week_starts: String,
+}
+
+fn rules_of(s: &SettingsRow) -> OvertimeRules {
+    OvertimeRules {
+        weekly: s.weekly_minutes,
+        daily: s.daily_minutes,
+        daily_double: s.double_minutes,
+        week_starts: s.week_starts.parse().unwrap_or(Weekday::Mon),
+    }
+}
+
+fn settings_view(s: &SettingsRow) -> LabourSettings {
+    LabourSettings {
+        weekly_overtime_hours: s.weekly_minutes as f64 / 60.0,
+        daily_overtime_hours: s.daily_minutes.map(|m| m as f64 / 60.0),
+        daily_double_time_hours: s.double_minutes.map(|m| m as f64 / 60.0),
+        week_starts: s.week_starts.clone(),
+    }
+}
+
+#[utoipa::path(get, path = "/v1/restaurants/{rid}/labour/settings", tag = "staff", params(("rid" = Uuid, Path)),
+    responses((status = 200, body = LabourSettings), (status = 404)), security(("bearer" = [])))]
+async fn get_settings(State(state): State<AppState>, member: Member) -> ApiResult<axum::Json<LabourSettings>> {
+    member.require(Permission::RestaurantRead)?;
+    Ok(axum::Json(settings_view(&store::settings(&state.db, member.rid()).await?)))
+}
+
+#[utoipa::path(put, path = "/v1/restaurants/{rid}/labour/settings", tag = "staff", params(("rid" = Uuid, Path)),
+    request_body = LabourSettings,
+    responses((status = 200, body = LabourSettings), (status = 403), (status = 422)), security(("bearer" = [])))]
+async fn put_settings(
+    State(state): State<AppState>,
+    member: Member,
+    Json(body): Json<LabourSettings>,
+) -> ApiResult<axum::Json<LabourSettings>> {
+    member.require(Permission::RestaurantWrite)?;
+    let minutes = |field: &'static str, h: f64, max: f64| -> ApiResult<i64> {
+        if !h.is_finite() || h <= 0.0 || h > max {
+            return Err(ApiError::validation(field, format!("between 0 and {max} hours")));
+        }
+        Ok((h * 60.0).round() as i64)
+    };
+    let s = SettingsRow {
+        weekly_minutes: minutes("weekly_overtime_hours", body.weekly_overtime_hours, 168.0)?,
+        daily_minutes: body.daily_overtime_hours.map(|h| minutes("daily_overtime_hours", h, 24.0)).transpose()?,
+        double_minutes: body
+            .daily_double_time_hours
+            .map(|h| minutes("daily_double_time_hours", h, 24.0))
+            .transpose()?,
+        week_starts: body
+            .week_starts
+            .parse::<Weekday>()
+            .map_err(|_| ApiError::validation("week_starts", "a day: Mon, Tue, Wed, Thu, Fri, Sat or Sun"))?
+            .to_string(),
+    };
+    if let (Some(d), Some(x)) = (s.daily_minutes, s.double_minutes) {
+        if x <= d {
+            return Err(ApiError::validation("daily_double_time_hours", "must be more than the daily overtime hours"));
+        }
+    }
+    let now = state.clock.now();
+    let mut tx = state.db.begin_for(member.rid()).await?;
+    store::put_settings(&mut tx, member.rid(), &s).await?;
+    let view = settings_view(&s);
+    member.record(&mut tx, "staff.settings_updated", "restaurant", member.rid(), json!(view), now).await?;
+    tx.commit().await?;
+    Ok(axum::Json(view))
+}
+
+// ---------------------------------------------------------------- positions
+
+#[derive(Serialize, Deserialize, ToSchema, Clone)]
+pub struct PositionRate {
+    /// e.g. server, line cook, host
+    pub position: String,
+    /// Per hour, in minor units.
+    pub hourly_rate: i64,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct Positions {
+    pub positions: Vec<PositionRate>,
+}
+
+#[utoipa::path(get, path = "/v1/restaurants/{rid}/users/{uid}/positions", tag = "staff",
+    params(("rid" = Uuid, Path), ("uid" = Uuid, Path)),
+    responses((status = 200, body = Positions), (status = 404)), security(("bearer" = [])))]
+async fn get_positions(
+    State(state): State<AppState>,
+    member: Member,
+    Path(ids): Path<(Uuid, Uuid)>,
+) -> ApiResult<axum::Json<Positions>> {
+    if self_user(&member).ok() != Some(ids.1) {
+        member.require(Permission::UsersRead)?;
+    }
+    users::member(&state.db, member.rid(), ids.1).await?.ok_or_else(|| ApiError::not_found("user"))?;
+    let positions = store::positions(&state.db, member.rid(), Some(ids.1))
+        .await?
+        .into_iter()
+        .map(|p| PositionRate { position: p.position, hourly_rate: p.hourly_rate })
+        .collect();
+    Ok(axum::Json(Positions { positions }))
+}
+
+/// What a member works as here, and the hourly rate of each.
+#[utoipa::path(put, path = "/v1/restaurants/{rid}/users/{uid}/positions", tag = "staff",
+    params(("rid" = Uuid, Path), ("uid" = Uuid, Path)), request_body = Positions,
+    responses((status = 200, body = Positions), (status = 403), (status = 404), (status = 422)), security(("bearer" = [])))]
+async fn put_positions(
+    State(state): State<AppState>,
+    member: Member,
+    Path(ids): Path<(Uuid, Uuid)>,
+    Json(body): Json<Positions>,
+) -> ApiResult<axum::Json<Positions>> {
+    member.require(Permission::UsersWrite)?;
+    users::member(&state.db, member.rid(), ids.1).await?.ok_or_else(|| ApiError::not_found("user"))?;
+    if body.positions.len() > 20 {
+        return Err(ApiError::validation("positions", "at most 20 positions"));
+    }
+    let mut list: Vec<(String, i64)> = Vec::new();
+    for (i, p) in body.positions.iter().enumerate() {
+        let name = brigade_domain::credentials::parse_name("position", &p.position)
+            .map_err(|e| ApiError::validation(format!("positions[{i}].position"), e.message))?
+            .to_lowercase();
+        if !(0..=1_000_000).contains(&p.hourly_rate) {
+            return Err(ApiError::validation(format!("positions[{i}].hourly_rate"), "0 or more minor units an hour"));
+        }
+        if list.iter().any(|(n, _)| *n == name) {
+            return Err(ApiError::validation(format!("positions[{i}].position"), "listed twice"));
+        }
+        list.push((name, p.hourly_rate));
+    }
+    let now = state.clock.now();
+    let mut tx = state.db.begin_for(member.rid()).await?;
+    store::set_positions(&mut tx, member.rid(), ids.1, &list).await?;
+    let positions: Vec<PositionRate> =
+        list.into_iter().map(|(position, hourly_rate)| PositionRate { position, hourly_rate }).collect();
+    member.record(&mut tx, "staff.positions_updated", "user", ids.1, json!({ "positions": positions }), now).await?;
+    tx.commit().await?;
+    Ok(axum::Json(Positions { positions }))
+}
+
+// ---------------------------------------------------------------- the clock
+
+#[derive(Serialize, ToSchema)]
+pub struct BreakView {
+    pub start: DateTime<Utc>,
+    pub end: Option<DateTime<Utc>>,
+    pub paid: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct EntryView {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub name: String,
+    pub position: Option<String>,
+    pub hourly_rate: i64,
+    pub clock_in: DateTime<Utc>,
+    pub clock_out: Option<DateTime<Utc>>,
+    pub breaks: Vec<BreakView>,
+    /// Paid minutes so far (open entries count until now).
+    pub worked_minutes: i64,
+    /// Open far too long: the clock-out was probably forgotten.
+    pub flagged: bool,
+    /// The entry as clocked, when a manager has edited it.
+    #[schema(value_type = Option<Object>)]
+    pub original: Option<serde_json::Value>,
+    pub edit_reason: Option<String>,
+    pub approved_by: Option<Uuid>,
+    pub approved_at: Option<DateTime<Utc>>,
+}
+
+fn worked_of(e: &EntryRow, now: DateTime<Utc>) -> Worked {
+    let end = e.clock_out.unwrap_or(now);
+    Worked {
+        start: e.clock_in,
+        end,
+        unpaid: e.breaks.0.iter().filter(|b| !b.paid).map(|b| (b.start, b.end.unwrap_or(end))).collect(),
+    }
+}
+
+fn entry_view(e: EntryRow, name: String, now: DateTime<Utc>) -> EntryView {
+    let w = worked_of(&e, now);
+    let mut secs = (w.end - w.start).num_seconds();
+    for (a, b) in &w.unpaid {
+        secs -= (*b - *a).num_seconds().max(0);
+    }
+    EntryView {
+        id: e.id,
+        user_id: e.user_id,
+        name,
+        position: e.position,
+        hourly_rate: e.hourly_rate,
+        clock_in: e.clock_in,
+        clock_out: e.clock_out,
+        breaks: e.breaks.0.iter().map(|b| BreakView { start: b.start, end: b.end, paid: b.paid }).collect(),
+        worked_minutes: secs.max(0) / 60,
+        flagged: e.clock_out.is_none() && now - e.clock_in > Duration::hours(FORGOTTEN_AFTER_HOURS),
+        original: e.original.map(|o| json!(o.0)),
+        edit_reason: e.edit_reason,
+        approved_by: e.approved_by,
+        approved_at: e.approved_at,
+    }
+}
+
+async fn names(state: &AppState, rid: Uuid) -> ApiResult<HashMap<Uuid, String>> {
+    Ok(users::members(&state.db, rid, None, 10_000).await?.into_iter().map(|m| (m.user_id, m.name)).collect())
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+pub struct ClockInInput {
+    /// One of the person's positions here; default their only (or first) one.
+    pub position: Option<String>,
+}
+
+async fn record(tx: &mut Tx, member: &Member, kind: &str, e: &EntryRow, now: DateTime<Utc>) -> ApiResult<()> {
+    let payload = json!({ "user_id": e.user_id, "entry_id": e.id, "position": e.position, "clock_in": e.clock_in, "clock_out": e.clock_out });
+    member.record(tx, kind, "time_entry", e.id, payload, now).await
+}
+
+/// Clocks the signed-in person in. Already clocked in is 409.
+#[utoipa::path(post, path = "/v1/restaurants/{rid}/time-clock/clock-in", tag = "staff", params(("rid" = Uuid, Path)),
+    request_body(content = ClockInInput, description = "optional"),
+    responses((status = 201, body = EntryView), (status = 409), (status = 422)), security(("bearer" = [])))]
+async fn clock_in(
+    State(state): State<AppState>,
+    member: Member,
+    body: axum::body::Bytes,
+) -> ApiResult<(StatusCode, axum::Json<EntryView>)> {
+    member.require(Permission::RestaurantRead)?;
+    let user = self_user(&member)?;
+    let body: ClockInInput = if body.is_empty() { ClockInInput::default() } else { crate::extract::parse_json(&body)? };
+    let mine = store::positions(&state.db, member.rid(), Some(user)).await?;
+    let chosen = match body.position.as_deref().map(|p| p.trim().to_lowercase()) {
+        Some(p) => Some(mine.iter().find(|x| x.position == p).ok_or_else(|| {
+            ApiError::validation("position", format!("not one of your positions here ({})", list_positions(&mine)))
+        })?),
+        None => mine.first(),
+    };
+    let now = state.clock.now();
+    let e = EntryRow {
+        id: Uuid::now_v7(),
+        restaurant_id: member.rid(),
+        user_id: user,
+        position: chosen.map(|p| p.position.clone()),
+        hourly_rate: chosen.map(|p| p.hourly_rate).unwrap_or(0),
+        clock_in: now,
+        clock_out: None,
+        breaks: DbJson(Vec::new()),
+        original: None,
+        edited_by: None,
+        edit_reason: None,
+        approved_by: None,
+        approved_at: None,
+        created_at: now,
+        updated_at: now,
+    };
+    let mut tx = state.db.begin_for(member.rid()).await?;
+    if !store::insert_entry(&mut tx, &e).await? {
+        return Err(ApiError::conflict("already_clocked_in", "you are clocked in already; clock out first"));
+    }
+    record(&mut tx, &member, "staff.clock_in", &e, now).await?;
+    tx.commit().await?;
+    let name = users::member(&state.db, member.rid(), user).await?.map(|m| m.name).unwrap_or_default();
+    Ok((StatusCode::CREATED, axum::Json(entry_view(e, name, now))))
+}
+
+fn list_positions(p: &[store::PositionRow]) -> String {
+    if p.is_empty() {
+        "none set".into()
+    } else {
+        p.iter().map(|x| x.position.as_str()).collect::<Vec<_>>().join(", ")
+    }
+}
+
+/// Applies `f` to the signed-in person's open entry; not clocked in is 409.
+async fn with_open_entry(
+    state: &AppState,
+    member: &Member,
+    kind: &str,
+    f: impl FnOnce(&mut EntryRow, DateTime<Utc>) -> ApiResult<()>,
+) -> ApiResult<axum::Json<EntryView>> {
+    member.require(Permission::RestaurantRead)?;
+    let user = self_user(member)?;
+    let now = state.clock.now();
+    let mut tx = state.db.begin_for(member.rid()).await?;
+    let mut e = store::open_entry(&mut tx, member.rid(), user)
+        .await?
+        .ok_or_else(|| ApiError::conflict("not_clocked_in", "you are not clocked in"))?;
+    f(&mut e, now)?;
+    e.updated_at = now;
+    store::update_entry(&mut tx, &e).await?;
+    record(&mut tx, member, kind, &e, now).await?;
+    tx.commit().await?;
+    let name = users::member(&state.db, member.rid(), user).await?.map(|m| m.name).unwrap_or_default();
+    Ok(axum::Json(entry_view(e, name, now)))
+}
+
+/// Clocks the signed-in person out (ending a break still open).
+#[utoipa::path(post, path = "/v1/restaurants/{rid}/time-clock/clock-out", tag = "staff", params(("rid" = Uuid, Path)),
+    responses((status = 200, body = EntryView), (status = 409)), security(("bearer" = [])))]
+async fn clock_out(State(state): State<AppState>, member: Member) -> ApiResult<axum::Json<EntryView>> {
+    with_open_entry(&state, &member, "staff.clock_out", |e, now| {
+        for b in e.breaks.0.iter_mut().filter(|b| b.end.is_none()) {
+            b.end = Some(now);
+        }
+        e.clock_out = Some(now);
+        Ok(())
+    })
+    .await
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct BreakInput {
+    /// Paid breaks count as worked time; unpaid ones do not.
+    pub paid: bool,
+}
+
+#[utoipa::path(post, path = "/v1/restaurants/{rid}/time-clock/break", tag = "staff", params(("rid" = Uuid, Path)),
+    request_body = BreakInput, responses((status = 200, body = EntryView), (status = 409)), security(("bearer" = [])))]
+async fn start_break(
+    State(state): State<AppState>,
+    member: Member,
+    Json(body): Json<BreakInput>,
+) -> ApiResult<axum::Json<EntryView>> {
+    with_open_entry(&state, &member, "staff.break_started", |e, now| {
+        if e.breaks.0.iter().any(|b| b.end.is_none()) {
+            return Err(ApiError::conflict("on_break", "you are on a break already"));
+        }
+        e.breaks.0.push(Break { start: now, end: None, paid: body.paid });
+        Ok(())
+    })
+    .await
+}
+
+#[utoipa::path(post, path = "/v1/restaurants/{rid}/time-clock/break/end", tag = "staff", params(("rid" = Uuid, Path)),
+    responses((status = 200, body = EntryView), (status = 409)), security(("bearer" = [])))]
+async fn end_break(State(state): State<AppState>, member: Member) -> ApiResult<axum::Json<EntryView>> {
+    with_open_entry(&state, &member, "staff.break_ended", |e, now| {
+        let b = e
+            .breaks
+            .0
+            .iter_mut()
+            .find(|b| b.end.is_none())
+            .ok_or_else(|| ApiError::conflict("not_on_break", "you are not on a break"))?;
+        b.end = Some(now);
+        Ok(())
+    })
+    .await
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MyClock {
+    /// The open entry, if clocked in.
+    pub entry: Option<EntryView>,
+    pub positions: Vec<PositionRate>,
+}
+
+#[utoipa::path(get, path = "/v1/restaurants/{rid}/time-clock/me", tag = "staff", params(("rid" = Uuid, Path)),
+    responses((status = 200, body = MyClock), (status = 404)), security(("bearer" = [])))]
+async fn my_clock(State(state): State<AppState>, member: Member) -> ApiResult<axum::Json<MyClock>> {
+    member.require(Permission::RestaurantRead)?;
+    let user = self_user(&member)?;
+    let now = state.clock.now();
+    let mut tx = state.db.begin_read().await?;
+    let open = store::open_entry(&mut tx, member.rid(), user).await?;
+    drop(tx);
+    let name = users::member(&state.db, member.rid(), user).await?.map(|m| m.name).unwrap_or_default();
+    let positions = store::positions(&state.db, member.rid(), Some(user))
+        .await?
+        .into_iter()
+        .map(|p| PositionRate { position: p.position, hourly_rate: p.hourly_rate })
+        .collect();
+    Ok(axum::Json(MyClock { entry: open.map(|e| entry_view(e, name, now)), positions }))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct PeriodParams {
+    /// Start (inclusive); default the start of this pay week.
+    pub from: Option<DateTime<Utc>>,
+    /// End (exclusive); default now.
+    pub to: Option<DateTime<Utc>>,
+    pub user_id: Option<Uuid>,
+    /// payroll: `json` (default) or `csv`.
+    pub format: Option<String>,
+}
+
+async fn period(state: &AppState, rid: Uuid, p: &PeriodParams) -> ApiResult<(DateTime<Utc>, DateTime<Utc>)> {
+    let now = state.clock.now();
+    let to = p.to.unwrap_or(now + Duration::microseconds(1));
+    let from = match p.from {
+        Some(f) => f,
+        None => {
+            let r = restaurants::get(&state.db, rid).await?.ok_or_else(|| ApiError::not_found("restaurant"))?;
+            let tz = restaurant_tz(&r)?;
+            let s = store::settings(&state.db, rid).await?;
+            let week = brigade_domain::labour::week_of(now.with_timezone(&tz).date_naive(), rules_of(&s).week_starts);
+            brigade_domain::labour::local_midnight(tz, week)
+        }
+    };
+    if from >= to || to - from > Duration::days(93) {
+        return Err(ApiError::validation("from", "a period of up to 93 days, from before to"));
+    }
+    Ok((from, to))
+}
+
+/// Time entries in a period (managers see everyone; others only themselves).
+#[utoipa::path(get, path = "/v1/restaurants/{rid}/time-entries", tag = "staff", params(("rid" = Uuid, Path), PeriodParams),
+    responses((status = 200, body = Page<EntryView>), (status = 404), (status = 422)), security(("bearer" = [])))]
+async fn list_entries(
+    State(state): State<AppState>,
+    member: Member,
+    Query(p): Query<PeriodParams>,
+) -> ApiResult<axum::Json<Page<EntryView>>> {
+    member.require(Permission::RestaurantRead)?;
+    let user = if member.allows(Permission::UsersRead) { p.user_id } else { Some(self_user(&member)?) };
+    let (from, to) = period(&state, member.rid(), &p).await?;
+    let now = state.clock.now();
+    let names = names(&state, member.rid()).await?;
+    let items = store::entries(&state.db, member.rid(), user, from, to)
+        .await?
+        .into_iter()
+        .map(|e| {
+            let n = names.get(&e.user_id).cloned().unwrap_or_default();
+            entry_view(e, n, now)
+        })
+        .collect();
+    Ok(axum::Json(Page { items, next_cursor: None }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct EntryEdit {
+    pub clock_in: DateTime<Utc>,
+    pub clock_out: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub breaks: Vec<BreakEdit>,
+    /// Why: kept with the entry and in the audit log.
+    pub reason: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct BreakEdit {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub paid: bool,
+}
+
+/// A manager corrects an entry (a forgotten clock-out, a wrong break). The entry as
+/// clocked is kept; the edit is audited and takes back any approval.
+#[utoipa::path(put, path = "/v1/restaurants/{rid}/time-entries/{id}", tag = "staff",
+    params(("rid" = Uuid, Path), ("id" = Uuid, Path)), request_body = EntryEdit,
+    responses((status = 200, body = EntryView), (status = 403), (status = 404), (status = 409), (status = 422)),
+    security(("bearer" = [])))]
+async fn edit_entry(
+    State(state): State<AppState>,
+    member: Member,
+    Path(ids): Path<(Uuid, Uuid)>,
+    Json(body): Json<EntryEdit>,
+) -> ApiResult<axum::Json<EntryView>> {
+    member.require(Permission::UsersWrite)?;
+    let reason = body.reason.trim();
+    if reason.is_empty() {
+        return Err(ApiError::validation("reason", "say why the entry is changed"));
+    }
+    let now = state.clock.now();
+    if body.clock_in > now || body.clock_out.is_some_and(|o| o > now) {
+        return Err(ApiError::validation("clock_out", "cannot be in the future"));
+    }
+    if let Some(out) = body.clock_out {
+        if out <= body.clock_in {
+            return Err(ApiError::validation("clock_out", "must be after clock_in"));
+        }
+        if out - body.clock_in > Duration::hours(24) {
+            return Err(ApiError::validation("clock_out", "one entry is at most 24 hours"));
+        }
+    }
+    let end = body.clock_out.unwrap_or(now);
+    let mut breaks = Vec::with_capacity(body.breaks.len());
+    for (i, b) in body.breaks.iter().enumerate() {
+        if b.end <= b.start || b.start < body.clock_in || b.end > end {
+            return Err(ApiError::validation(
+                format!("breaks[{i}]"),
+                "a break starts before it ends, inside the entry",
+            ));
+        }
+        breaks.push(Break { start: b.start, end: Some(b.end), paid: b.paid });
+    }
+    let mut tx = state.db.begin_for(member.rid()).await?;
+    let mut e =
+        store::entry_tx(&mut tx, member.rid(), ids.1).await?.ok_or_else(|| ApiError::not_found("time entry"))?;
+    if body.clock_out.is_none() && e.clock_out.is_some() {
+        return Err(ApiError::validation("clock_out", "a closed entry stays closed"));
+    }
+    let before = json!({ "clock_in": e.clock_in, "clock_out": e.clock_out, "breaks": e.breaks.0 });
+    if e.original.is_none() {
+        e.original =
+            Some(DbJson(Original { clock_in: e.clock_in, clock_out: e.clock_out, breaks: e.breaks.0.clone() }));
+    }
+    e.clock_in = body.clock_in;
+    e.clock_out = body.clock_out;
+    e.breaks = DbJson(breaks);
+    e.edited_by = self_user(&member).ok();
+    e.edit_reason = Some(reason.chars().take(300).collect());
+    e.approved_by = None;
+    e.approved_at = None;
+    e.updated_at = now;
+    store::update_entry(&mut tx, &e).await?;
+    let payload = json!({ "user_id": e.user_id, "reason": e.edit_reason, "before": before,
+        "after": { "clock_in": e.clock_in, "clock_out": e.clock_out, "breaks": e.breaks.0 } });
+    member.record(&mut tx, "staff.time_edited", "time_entry", e.id, payload, now).await?;
+    tx.commit().await?;
+    let name = names(&state, member.rid()).await?.remove(&e.user_id).unwrap_or_default();
+    Ok(axum::Json(entry_view(e, name, now)))
+}
+
+#[utoipa::path(post, path = "/v1/restaurants/{rid}/time-entries/{id}/approve", tag = "staff",
+    params(("rid" = Uuid, Path), ("id" = Uuid, Path)),
+    responses((status = 200, body = EntryView), (status = 403), (status = 404), (status = 409)), security(("bearer" = [])))]
+async fn approve_entry(
+    State(state): State<AppState>,
+    member: Member,
+    Path(ids): Path<(Uuid, Uuid)>,
+) -> ApiResult<axum::Json<EntryView>> {
+    member.require(Permission::UsersWrite)?;
+    let now = state.clock.now();
+    let mut tx = state.db.begin_for(member.rid()).await?;
+    let mut e =
+        store::entry_tx(&mut tx, member.rid(), ids.1).await?.ok_or_else(|| ApiError::not_found("time entry"))?;
+    if e.clock_out.is_none() {
+        return Err(ApiError::conflict("still_open", "clock the entry out (or correct it) before approving"));
+    }
+    e.approved_by = self_user(&member).ok();
+    e.approved_at = Some(now);
+    e.updated_at = now;
+    store::update_entry(&mut tx, &e).await?;
+    record(&mut tx, &member, "staff.time_approved", &e, now).await?;
+    tx.commit().await?;
+    let name = names(&state, member.rid()).await?.remove(&e.user_id).unwrap_or_default();
+    Ok(axum::Json(entry_view(e, name, now)))
+}
+
+// ---------------------------------------------------------------- live labour and payroll
+
+#[derive(Serialize, ToSchema)]
+pub struct OnTheClock {
+    pub user_id: Uuid,
+    pub name: String,
+    pub position: Option<String>,
+    pub since: DateTime<Utc>,
+    pub on_break: bool,
+    pub worked_minutes: i64,
+    /// Pay for today's time so far, in minor units.
+    pub cost_so_far: i64,
+    /// Minutes this pay week including this shift so far.
+    pub week_minutes: i64,
+    /// The weekly threshold falls within the next two hours of this shift.
+    pub overtime_soon: bool,
+    pub in_overtime: bool,
+    pub flagged: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LabourNow {
+    pub business_day: chrono::NaiveDate,
+    pub on_the_clock: Vec<OnTheClock>,
+    /// Pay for everyone's time today so far (open and closed entries), minor units.
+    pub labour_cost: i64,
+    /// Sales today so far (not cancelled), minor units.
+    pub sales: i64,
+    /// Labour cost over sales, percent; null before the first sale.
+    pub labour_percent: Option<f64>,
+}
+
+/// Who is on the clock, labour cost today against sales, and who is near overtime.
+#[utoipa::path(get, path = "/v1/restaurants/{rid}/labour/now", tag = "staff", params(("rid" = Uuid, Path)),
+    responses((status = 200, body = LabourNow), (status = 403), (status = 404)), security(("bearer" = [])))]
+async fn labour_now(State(state): State<AppState>, member: Member) -> ApiResult<axum::Json<LabourNow>> {
+    member.require(Permission::UsersRead)?;
+    let rid = member.rid();
+    let now = state.clock.now();
+    let r = restaurants::get(&state.db, rid).await?.ok_or_else(|| ApiError::not_found("restaurant"))?;
+    let tz = restaurant_tz(&r)?;
+    let rules = rules_of(&store::settings(&state.db, rid).await?);
+    let day = business_day(now, tz, r.day_starts_at);
+    let day_start = brigade_domain::labour::local_midnight(tz, day) + (r.day_starts_at - chrono::NaiveTime::MIN);
+    let week = brigade_domain::labour::week_of(now.with_timezone(&tz).date_naive(), rules.week_starts);
+    let week_start = brigade_domain::labour::local_midnight(tz, week);
+    let names = names(&state, rid).await?;
+    let entries =
+        store::entries(&state.db, rid, None, week_start.min(day_start), now + Duration::microseconds(1)).await?;
+    // Pay so far today, per entry, cut to the business day.
+    let mut labour_cost = 0;
+    let mut by_user: HashMap<Uuid, Vec<Worked>> = HashMap::new();
+    for e in &entries {
+        let mut w = worked_of(e, now);
+        by_user.entry(e.user_id).or_default().push(w.clone());
+        w.start = w.start.max(day_start);
+        if w.end > w.start {
+            let (split, _) = classify(&[w], tz, &OvertimeRules { weekly: i64::MAX, ..rules });
+            labour_cost += pay(&split, e.hourly_rate);
+        }
+    }
+    let mut on = Vec::new();
+    for e in entries.iter().filter(|e| e.clock_out.is_none()) {
+        let mine = by_user.get(&e.user_id).cloned().unwrap_or_default();
+        let in_week: Vec<Worked> = mine
+            .iter()
+            .filter(|w| w.end > week_start)
+            .map(|w| Worked { start: w.start.max(week_start), ..w.clone() })
+            .collect();
+        let (week_split, _) = classify(&in_week, tz, &rules);
+        let week_minutes = week_split.total();
+        let view = entry_view(e.clone(), String::new(), now);
+        let mut today = worked_of(e, now);
+        today.start = today.start.max(day_start);
+        let cost = pay(&classify(&[today], tz, &OvertimeRules { weekly: i64::MAX, ..rules }).0, e.hourly_rate);
+        on.push(OnTheClock {
+            user_id: e.user_id,
+            name: names.get(&e.user_id).cloned().unwrap_or_default(),
+            position: e.position.clone(),
+            since: e.clock_in,
+            on_break: e.breaks.0.iter().any(|b| b.end.is_none()),
+            worked_minutes: view.worked_minutes,
+            cost_so_far: cost,
+            week_minutes,
+            overtime_soon: week_split.overtime == 0 && week_minutes + 120 >= rules.weekly,
+            in_overtime: week_split.overtime > 0 || week_split.double > 0,
+            flagged: view.flagged,
+        });
+    }
+    let sales: i64 = brigade_store::orders::day_stats(&state.db, rid, day)
+        .await?
+        .iter()
+        .filter(|s| s.status != "cancelled")
+        .map(|s| s.total)
+        .sum();
+    Ok(axum::Json(LabourNow {
+        business_day: day,
+        on_the_clock: on,
+        labour_cost,
+        sales,
+        labour_percent: (sales > 0).then(|| (labour_cost as f64 * 1000.0 / sales as f64).round() / 10.0),
+    }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PayrollLine {
+    pub user_id: Uuid,
+    pub name: String,
+    pub regular_hours: f64,
+    pub overtime_hours: f64,
+    pub double_time_hours: f64,
+    /// Minor units.
+    pub pay: i64,
+    /// Entries still open, or not approved, in the period.
+    pub unapproved_entries: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Payroll {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub currency: String,
+    pub lines: Vec<PayrollLine>,
+    pub total_pay: i64,
+}
+
+/// Regular, overtime and double-time hours and pay per person for a period (whole pay
+/// weeks give the right weekly overtime), as JSON or CSV (`format=csv`).
+#[utoipa::path(get, path = "/v1/restaurants/{rid}/payroll", tag = "staff", params(("rid" = Uuid, Path), PeriodParams),
+    responses((status = 200, body = Payroll), (status = 403), (status = 404), (status = 422)), security(("bearer" = [])))]
+async fn payroll(State(state): State<AppState>, member: Member, Query(p): Query<PeriodParams>) -> ApiResult<Response> {
+    member.require(Permission::UsersWrite)?;
+    let rid = member.rid();
+    let (from, to) = period(&state, rid, &p).await?;
+    let r = restaurants::get(&state.db, rid).await?.ok_or_else(|| ApiError::not_found("restaurant"))?;
+    let tz = restaurant_tz(&r)?;
+    let rules = rules_of(&store::settings(&state.db, rid).await?);
+    let now = state.clock.now();
+    let names = names(&state, rid).await?;
+    let mut by_user: BTreeMap<Uuid, Vec<EntryRow>> = BTreeMap::new();
+    for e in store::entries(&state.db, rid, p.user_id, from, to).await? {
+        by_user.entry(e.user_id).or_default().push(e);
+    }
+    let mut lines = Vec::new();
+    let mut total_pay = 0;
+    for (user, entries) in by_user {
+        let worked: Vec<Worked> = entries
+            .iter()
+            .map(|e| {
+                let mut w = worked_of(e, now.min(to));
+                w.start = w.start.max(from);
+                w.end = w.end.min(to);
+                w
+            })
+            .collect();
+        let (split, _) = classify(&worked, tz, &rules);
+        // Each entry is paid at its own rate: split the total by each entry's share.
+        let rate_minutes: i64 =
+            entries.iter().zip(&worked).map(|(e, w)| e.hourly_rate * ((w.end - w.start).num_minutes().max(0))).sum();
+        let minutes: i64 = worked.iter().map(|w| (w.end - w.start).num_minutes().max(0)).sum();
+        let rate = if minutes > 0 { (rate_minutes + minutes / 2) / minutes } else { 0 };
+        let amount = pay(&split, rate);
+        total_pay += amount;
+        lines.push(PayrollLine {
+            user_id: user,
+            name: names.get(&user).cloned().unwrap_or_default(),
+            regular_hours: hours(&split, |s| s.regular),
+            overtime_hours: hours(&split, |s| s.overtime),
+            double_time_hours: hours(&split, |s| s.double),
+            pay: amount,
+            unapproved_entries: entries.iter().filter(|e| e.approved_at.is_none()).count() as i64,
+        });
+    }
+    let report = Payroll { from, to, currency: r.currency.clone(), lines, total_pay };
+    if p.format.as_deref() == Some("csv") {
+        let mut csv = String::from(
+            "user_id,name,regular_hours,overtime_hours,double_time_hours,pay,currency,unapproved_entries\n",
+        );
+        for l in &report.lines {
+            csv += &format!(
+                "{},{},{:.2},{:.2},{:.2},{},{},{}\n",
+                l.user_id,
+                csv_field(&l.name),
+                l.regular_hours,
+                l.overtime_hours,
+                l.double_time_hours,
+                money(l.pay),
+                report.currency,
+                l.unapproved_entries
+            );
+        }
+        let mut res = csv.into_response();
+        res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
+        res.headers_mut()
+            .insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment; filename=\"payroll.csv\""));
+        return Ok(res);
+    }
+    if p.format.as_deref().is_some_and(|f| f != "json") {
+        return Err(ApiError::validation("format", "json or csv"));
+    }
+    Ok(axum::Json(report).into_response())
+}
+
+fn hours(s: &Split, f: impl Fn(&Split) -> i64) -> f64 {
+    (f(s) as f64 / 60.0 * 100.0).round() / 100.0
+}
+
+fn money(minor: i64) -> String {
+    format!("{}.{:02}", minor / 100, (minor % 100).abs())
+}
+
+/// A CSV field, quoted when it must be; a leading =, +, - or @ is defused for spreadsheets.
+fn csv_field(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@']) { format!("'{s}") } else { s.to_owned() };
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
+}
