@@ -2,7 +2,7 @@
 // the PIN pad with the session ended on the server.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Server, browser, newPage, shot, seedMenu, skipReason } from './harness.mjs';
+import { Server, browser, newPage, shot, signIn, seedMenu, skipReason } from './harness.mjs';
 
 const skip = skipReason();
 let server, b, owner, menu;
@@ -65,4 +65,60 @@ test('the staff page without a restaurant, or with an unknown one, says what to 
   r = await device.goto(`${server.base}/staff?r=nowhere`);
   assert.equal(r.status(), 404);
   await device.getByRole('heading', { name: 'Unknown restaurant' }).waitFor();
+});
+
+test('staff clock in and out on the shared device; the manager sees live labour, corrects and approves time', { skip }, async () => {
+  const people = await server.api('GET', `/v1/restaurants/${owner.rid}/users`, undefined, owner.token);
+  const sam = people.items.find((p) => p.name === 'Sam Server');
+  await server.api('PUT', `/v1/restaurants/${owner.rid}/users/${sam.id}/positions`, { positions: [{ position: 'server', hourly_rate: 1800 }] }, owner.token);
+  const device = await newPage(b, server.base, { width: 800, height: 1280 });
+  await device.goto(`${server.base}/staff?r=${owner.slug}`);
+  const pin = async () => {
+    await device.getByLabel('Phone').fill('+15550100001');
+    await device.getByLabel('PIN').fill('1111');
+    await device.getByRole('button', { name: 'OK' }).click();
+  };
+  await pin();
+  await device.getByText('You are not clocked in.').waitFor();
+  await shot(device, 'staff-time-clock');
+  await device.getByRole('button', { name: 'Clock in' }).click();
+  await device.getByText('Sign in with your phone number and PIN').waitFor({ timeout: 3000 });
+  await pin();
+  await device.getByText(/Clocked in since .* as server/).waitFor();
+  await device.getByRole('button', { name: 'Start break' }).click();
+  await device.getByText('Sign in with your phone number and PIN').waitFor({ timeout: 3000 });
+
+  const manager = await newPage(b, server.base);
+  await signIn(manager, server.base, owner.email, owner.password, '/app/labour');
+  await manager.getByRole('cell', { name: 'Sam Server' }).first().waitFor();
+  await manager.getByText('on break').waitFor();
+  await shot(manager, 'app-labour');
+
+  await pin();
+  await device.getByRole('button', { name: 'End break' }).click();
+  await device.getByText('Sign in with your phone number and PIN').waitFor({ timeout: 3000 });
+  await pin();
+  await device.getByRole('button', { name: 'Clock out' }).click();
+  await device.getByText('Sign in with your phone number and PIN').waitFor({ timeout: 3000 });
+
+  // The manager corrects the entry (a reason is required) and approves it.
+  await manager.reload();
+  const row = manager.locator('tbody tr', { hasText: 'Sam Server' }).last();
+  await row.getByRole('button', { name: 'Edit' }).click();
+  await manager.getByRole('button', { name: 'Save', exact: true }).click();
+  await manager.locator('[name=reason] + .field-error').waitFor();
+  await manager.getByLabel('Reason for the change').fill('started earlier');
+  const cin = manager.getByLabel('Clock in');
+  const earlier = new Date(Date.now() - 3 * 3600e3);
+  await cin.fill(new Date(earlier.getTime() - earlier.getTimezoneOffset() * 60000).toISOString().slice(0, 16));
+  await manager.getByRole('button', { name: 'Save', exact: true }).click();
+  await manager.getByText('edited').waitFor();
+  await manager.getByRole('button', { name: 'Approve' }).click();
+  await manager.getByText('approved', { exact: true }).waitFor();
+  await manager.getByRole('button', { name: 'Show' }).click();
+  await manager.getByRole('cell', { name: 'Sam Server' }).last().waitFor();
+  const entries = await server.api('GET', `/v1/restaurants/${owner.rid}/time-entries`, undefined, owner.token);
+  const e = entries.items.find((x) => x.name === 'Sam Server');
+  assert.ok(e.original && e.approved_at && e.worked_minutes >= 170, JSON.stringify(e));
+  assert.deepEqual([...device.problems, ...manager.problems], []);
 });

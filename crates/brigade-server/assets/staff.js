@@ -1,7 +1,7 @@
 // The shared staff device. A staff member signs in with phone and PIN for one action on
 // the orders board; after the action (or 60 idle seconds, or "Done") the session is
 // ended on the server and the page forgets the token. Nothing is stored on the device.
-import { $, api, Auth, Live, toast } from './brigade.js';
+import { $, h, fill, api, Auth, Live, toast } from './brigade.js';
 import { OrdersBoard } from './board.js';
 
 const root = $('#staff');
@@ -67,11 +67,45 @@ async function signIn() {
   $('#staff-name').textContent = me.name;
   $('#pad').hidden = true;
   $('#board').hidden = false;
+  await drawClock(auth);
   const board = new OrdersBoard({ root: $('#orders'), rid, auth, currency, onAction: () => setTimeout(signOut, 800) });
   await board.load();
   const live = new Live({ auth, channels: [{ name: `restaurant:${rid}` }], onEvent: (e) => e.type.startsWith('order.') && board.reload() });
   session = { auth, live };
   touch();
+}
+
+/** The time clock: one tap to clock in or out or take a break, then the device signs out. */
+async function drawClock(auth) {
+  const base = `/v1/restaurants/${rid}/time-clock`;
+  const me = await api(auth, 'GET', `${base}/me`);
+  const e = me.entry;
+  const act = async (path, body, done) => {
+    try {
+      await api(auth, 'POST', `${base}/${path}`, body);
+      toast(done);
+      setTimeout(signOut, 800);
+    } catch (err) {
+      toast(err.message, 'error');
+    }
+  };
+  const since = (iso) => new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  if (!e) {
+    const position = me.positions.length > 1
+      ? h('select', { id: 'clock-position', 'aria-label': 'Position' }, me.positions.map((p) => h('option', { value: p.position }, p.position)))
+      : null;
+    fill($('#clock'), h('p', {}, 'You are not clocked in.'), h('div', { class: 'row' }, position,
+      h('button', { type: 'button', class: 'primary big', onclick: () => act('clock-in', position ? { position: position.value } : {}, 'Clocked in') }, 'Clock in')));
+    return;
+  }
+  const onBreak = e.breaks.some((b) => !b.end);
+  fill($('#clock'), h('p', {}, onBreak ? 'On a break. ' : `Clocked in since ${since(e.clock_in)}${e.position ? ` as ${e.position}` : ''}. `,
+    `${Math.floor(e.worked_minutes / 60)}h ${String(e.worked_minutes % 60).padStart(2, '0')}m worked.`),
+  h('div', { class: 'row' }, onBreak
+    ? h('button', { type: 'button', class: 'primary big', onclick: () => act('break/end', undefined, 'Break over') }, 'End break')
+    : [h('button', { type: 'button', class: 'big', onclick: () => act('break', { paid: false }, 'Enjoy your break') }, 'Start break'),
+      h('button', { type: 'button', class: 'big', onclick: () => act('break', { paid: true }, 'Paid break started') }, 'Paid break')],
+  h('button', { type: 'button', class: 'primary big', onclick: () => act('clock-out', undefined, 'Clocked out. Good night!') }, 'Clock out')));
 }
 
 function touch() {

@@ -17,6 +17,8 @@ const FILES: &[(&str, &str, &str)] = &[
     ("guest.js", "text/javascript; charset=utf-8", include_str!("../../assets/guest.js")),
     ("staff.js", "text/javascript; charset=utf-8", include_str!("../../assets/staff.js")),
     ("board.js", "text/javascript; charset=utf-8", include_str!("../../assets/board.js")),
+    ("stock.js", "text/javascript; charset=utf-8", include_str!("../../assets/stock.js")),
+    ("labour.js", "text/javascript; charset=utf-8", include_str!("../../assets/labour.js")),
     ("login.js", "text/javascript; charset=utf-8", include_str!("../../assets/login.js")),
 ];
 

@@ -328,6 +328,7 @@ const SECTIONS: &[(&str, &str, Permission)] = &[
     ("menu", "Menu", Permission::MenuWrite),
     ("inventory", "Inventory", Permission::InventoryRead),
     ("count", "Stock count", Permission::InventoryWrite),
+    ("labour", "Labour", Permission::UsersRead),
     ("tables", "Tables", Permission::RestaurantWrite),
     ("people", "People", Permission::UsersRead),
     ("keys", "API keys", Permission::ApiKeysManage),
