@@ -122,3 +122,36 @@ test('staff clock in and out on the shared device; the manager sees live labour,
   assert.ok(e.original && e.approved_at && e.worked_minutes >= 170, JSON.stringify(e));
   assert.deepEqual([...device.problems, ...manager.problems], []);
 });
+
+test('the manager plans a week on the schedule grid, sees a double-booking, and copies the week forward', { skip }, async () => {
+  const page = await newPage(b, server.base);
+  await signIn(page, server.base, owner.email, owner.password, '/app/schedule');
+  await page.getByRole('button', { name: 'Add shift' }).waitFor();
+  await page.getByLabel('Who').selectOption({ label: 'Sam Server' });
+  await page.getByLabel('Day').selectOption({ index: 1 });
+  await page.getByLabel('From').fill('09:00');
+  await page.getByLabel('Until').fill('17:00');
+  await page.getByLabel('Position').fill('server');
+  await page.getByRole('button', { name: 'Add shift' }).click();
+  await page.locator('.shift').first().waitFor();
+  await page.getByLabel('From').fill('16:00');
+  await page.getByLabel('Until').fill('22:00');
+  await page.getByRole('button', { name: 'Add shift' }).click();
+  await page.locator('.shift.conflict').first().waitFor();
+  await page.getByText(/2 shift\(s\) with a conflict/).waitFor();
+  await page.getByText(/14 hours planned · about \$252\.00/).waitFor();
+  await shot(page, 'app-schedule');
+  // A position Sam does not have is refused beside its field.
+  await page.getByLabel('Position').fill('chef');
+  await page.getByRole('button', { name: 'Add shift' }).click();
+  await page.locator('[name=position] + .field-error').waitFor();
+
+  await page.getByRole('button', { name: 'Next week →' }).click();
+  await page.getByText(/^0 hours planned/).waitFor();
+  await page.getByRole('button', { name: 'Copy last week here' }).click();
+  await page.getByText(/14 hours planned/).waitFor();
+  assert.equal(await page.locator('.shift').count(), 2);
+  await page.getByRole('button', { name: /Remove Sam Server's shift/ }).first().click();
+  await page.getByText(/8 hours planned|6 hours planned/).waitFor();
+  assert.deepEqual(page.problems, []);
+});

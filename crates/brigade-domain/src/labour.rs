@@ -8,7 +8,7 @@
 //! `daily_double` is double time); the weekly threshold then turns the week's remaining
 //! regular hours beyond it into overtime, in the order they were worked.
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc, Weekday};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, Utc, Weekday};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -63,14 +63,7 @@ impl Split {
 
 /// The first instant of a local date (at or after local midnight, across DST gaps).
 pub fn local_midnight(tz: Tz, date: NaiveDate) -> DateTime<Utc> {
-    let mut t = date.and_time(NaiveTime::MIN);
-    for _ in 0..180 {
-        if let Some(dt) = tz.from_local_datetime(&t).earliest() {
-            return dt.with_timezone(&Utc);
-        }
-        t += Duration::minutes(1);
-    }
-    Utc.from_utc_datetime(&date.and_time(NaiveTime::MIN))
+    crate::menu::local_to_utc(tz, date.and_time(NaiveTime::MIN))
 }
 
 /// Seconds worked per local day: each stretch cut at local midnights, breaks removed.
@@ -154,9 +147,56 @@ pub fn pay(split: &Split, hourly_rate: i64) -> i64 {
     ((v + 60) / 120) as i64
 }
 
+/// A planned shift, for checking a schedule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Planned {
+    pub id: uuid::Uuid,
+    pub person: uuid::Uuid,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+}
+
+/// What is wrong with a schedule, per shift: a person booked twice at once, or given
+/// less than `min_rest` between two shifts.
+pub fn conflicts(shifts: &[Planned], min_rest: Duration) -> BTreeMap<uuid::Uuid, Vec<String>> {
+    let mut out: BTreeMap<uuid::Uuid, Vec<String>> = BTreeMap::new();
+    let mut by_person: BTreeMap<uuid::Uuid, Vec<&Planned>> = BTreeMap::new();
+    for s in shifts {
+        by_person.entry(s.person).or_default().push(s);
+    }
+    for list in by_person.values_mut() {
+        list.sort_by_key(|s| (s.start, s.end));
+        for (i, a) in list.iter().enumerate() {
+            for b in &list[i + 1..] {
+                if b.start < a.end {
+                    out.entry(a.id).or_default().push("double-booked: overlaps another shift".into());
+                    out.entry(b.id).or_default().push("double-booked: overlaps another shift".into());
+                } else {
+                    let rest = b.start - a.end;
+                    if rest < min_rest {
+                        let msg = format!(
+                            "short rest: {} h {:02} min before the next shift",
+                            rest.num_hours(),
+                            rest.num_minutes() % 60
+                        );
+                        out.entry(a.id).or_default().push(msg.clone());
+                        out.entry(b.id).or_default().push(msg.replace("before the next", "after the last"));
+                    }
+                    break;
+                }
+            }
+        }
+    }
+    for v in out.values_mut() {
+        v.dedup();
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeZone;
     use chrono_tz::America::New_York;
 
     fn ny(date: &str, time: &str) -> DateTime<Utc> {
@@ -242,6 +282,31 @@ mod tests {
         assert_eq!(pay(&s, 1800), 40 * 1800 + 5 * 2700 + 3600);
         // 7 minutes at 15.00/h is 1.75.
         assert_eq!(pay(&Split { regular: 7, overtime: 0, double: 0 }, 1500), 175);
+    }
+
+    #[test]
+    fn schedules_flag_double_booking_and_short_rest() {
+        let (p, q) = (uuid::Uuid::from_u128(1), uuid::Uuid::from_u128(2));
+        let shift = |id: u128, person, a: DateTime<Utc>, b: DateTime<Utc>| Planned {
+            id: uuid::Uuid::from_u128(id),
+            person,
+            start: a,
+            end: b,
+        };
+        let shifts = vec![
+            shift(10, p, ny("2026-06-01", "09:00:00"), ny("2026-06-01", "17:00:00")),
+            shift(11, p, ny("2026-06-01", "16:00:00"), ny("2026-06-01", "22:00:00")),
+            shift(12, p, ny("2026-06-02", "04:00:00"), ny("2026-06-02", "10:00:00")),
+            shift(20, q, ny("2026-06-01", "16:00:00"), ny("2026-06-01", "23:00:00")),
+            shift(21, q, ny("2026-06-02", "09:00:00"), ny("2026-06-02", "17:00:00")),
+        ];
+        let c = conflicts(&shifts, Duration::hours(8));
+        assert!(c[&uuid::Uuid::from_u128(10)][0].starts_with("double-booked"));
+        assert!(c[&uuid::Uuid::from_u128(11)].iter().any(|m| m.starts_with("double-booked")));
+        assert!(c[&uuid::Uuid::from_u128(11)].iter().any(|m| m.starts_with("short rest: 6 h 00")), "{c:?}");
+        assert!(c[&uuid::Uuid::from_u128(12)][0].starts_with("short rest"));
+        assert!(!c.contains_key(&uuid::Uuid::from_u128(20)), "10 hours of rest is enough");
+        assert!(!c.contains_key(&uuid::Uuid::from_u128(21)));
     }
 
     #[test]

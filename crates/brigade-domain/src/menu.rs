@@ -230,7 +230,8 @@ pub fn end_of_business_day(at: DateTime<Utc>, tz: Tz, day_starts: NaiveTime) -> 
     local_to_utc(tz, next.and_time(day_starts))
 }
 
-fn local_to_utc(tz: Tz, local: chrono::NaiveDateTime) -> DateTime<Utc> {
+/// A local time as an instant: the first at or after it when DST skips or repeats it.
+pub fn local_to_utc(tz: Tz, local: chrono::NaiveDateTime) -> DateTime<Utc> {
     let mut probe = local;
     // A gap is at most a few hours; walk forward a minute at a time until time exists.
     for _ in 0..(24 * 60) {

@@ -65,6 +65,9 @@ pub struct LabourSettings {
     pub daily_double_time_hours: Option<f64>,
     /// The first day of the pay week: Mon … Sun.
     pub week_starts: String,
+    /// The schedule flags less rest than this between two shifts (default 8).
+    #[serde(default)]
+    pub min_rest_hours: Option<f64>,
 }
 
 fn rules_of(s: &SettingsRow) -> OvertimeRules {
@@ -82,6 +85,7 @@ fn settings_view(s: &SettingsRow) -> LabourSettings {
         daily_overtime_hours: s.daily_minutes.map(|m| m as f64 / 60.0),
         daily_double_time_hours: s.double_minutes.map(|m| m as f64 / 60.0),
         week_starts: s.week_starts.clone(),
+        min_rest_hours: Some(s.min_rest_minutes as f64 / 60.0),
     }
 }
 
@@ -119,6 +123,13 @@ async fn put_settings(
             .parse::<Weekday>()
             .map_err(|_| ApiError::validation("week_starts", "a day: Mon, Tue, Wed, Thu, Fri, Sat or Sun"))?
             .to_string(),
+        min_rest_minutes: match body.min_rest_hours {
+            Some(h) if !h.is_finite() || !(0.0..=24.0).contains(&h) => {
+                return Err(ApiError::validation("min_rest_hours", "between 0 and 24 hours"))
+            }
+            Some(h) => (h * 60.0).round() as i64,
+            None => store::settings(&state.db, member.rid()).await?.min_rest_minutes,
+        },
     };
     if let (Some(d), Some(x)) = (s.daily_minutes, s.double_minutes) {
         if x <= d {

@@ -30,6 +30,7 @@ pub mod orders;
 pub mod people;
 pub mod realtime;
 pub mod restaurants;
+pub mod schedules;
 pub mod tables;
 pub mod web;
 
@@ -178,6 +179,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(tables::router())
         .merge(inventory::router())
         .merge(labour::router())
+        .merge(schedules::router())
         .merge(realtime::router())
         .split_for_parts()
 }

@@ -12,40 +12,51 @@ pub struct SettingsRow {
     pub daily_minutes: Option<i64>,
     pub double_minutes: Option<i64>,
     pub week_starts: String,
+    pub min_rest_minutes: i64,
 }
 
 impl Default for SettingsRow {
     fn default() -> Self {
-        SettingsRow { weekly_minutes: 2400, daily_minutes: None, double_minutes: None, week_starts: "Mon".into() }
+        SettingsRow {
+            weekly_minutes: 2400,
+            daily_minutes: None,
+            double_minutes: None,
+            week_starts: "Mon".into(),
+            min_rest_minutes: 480,
+        }
     }
 }
 
 pub async fn settings(db: &Db, rid: Uuid) -> Result<SettingsRow> {
     let row = on_db!(db, |x| {
         sqlx::query_as::<_, SettingsRow>(
-        "SELECT weekly_minutes, daily_minutes, double_minutes, week_starts FROM labour_settings WHERE restaurant_id = $1"
-    )
-    .bind(rid)
-    .fetch_optional(x)
-    .await
+            "SELECT weekly_minutes, daily_minutes, double_minutes, week_starts, min_rest_minutes FROM labour_settings
+         WHERE restaurant_id = $1",
+        )
+        .bind(rid)
+        .fetch_optional(x)
+        .await
     })?;
     Ok(row.unwrap_or_default())
 }
 
 pub async fn put_settings(tx: &mut Tx, rid: Uuid, s: &SettingsRow) -> Result<()> {
-    on_tx!(tx, |x| sqlx::query(
-        "INSERT INTO labour_settings (restaurant_id, weekly_minutes, daily_minutes, double_minutes, week_starts)
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (restaurant_id) DO UPDATE SET weekly_minutes = $2,
-         daily_minutes = $3, double_minutes = $4, week_starts = $5"
+    on_tx!(tx, |x| {
+        sqlx::query(
+        "INSERT INTO labour_settings (restaurant_id, weekly_minutes, daily_minutes, double_minutes, week_starts,
+         min_rest_minutes) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (restaurant_id) DO UPDATE SET weekly_minutes = $2,
+         daily_minutes = $3, double_minutes = $4, week_starts = $5, min_rest_minutes = $6"
     )
     .bind(rid)
     .bind(s.weekly_minutes)
     .bind(s.daily_minutes)
     .bind(s.double_minutes)
     .bind(&s.week_starts)
+    .bind(s.min_rest_minutes)
     .execute(x)
     .await
-    .map(drop))
+    .map(drop)
+    })
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -223,4 +234,85 @@ pub async fn on_the_clock(db: &Db, rid: Uuid) -> Result<Vec<EntryRow>> {
         "SELECT {ENTRY_COLUMNS} FROM time_entries WHERE restaurant_id = $1 AND clock_out IS NULL ORDER BY clock_in"
     );
     on_db!(db, |x| sqlx::query_as::<_, EntryRow>(&sql).bind(rid).fetch_all(x).await)
+}
+
+// ---------------------------------------------------------------- shifts
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ShiftRow {
+    pub id: Uuid,
+    pub restaurant_id: Uuid,
+    pub user_id: Uuid,
+    pub position: Option<String>,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub notes: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+const SHIFT_COLUMNS: &str = "id, restaurant_id, user_id, position, starts_at, ends_at, notes, created_at, updated_at";
+
+pub async fn insert_shift(tx: &mut Tx, s: &ShiftRow) -> Result<()> {
+    let sql = format!("INSERT INTO shifts ({SHIFT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)");
+    on_tx!(tx, |x| sqlx::query(&sql)
+        .bind(s.id)
+        .bind(s.restaurant_id)
+        .bind(s.user_id)
+        .bind(&s.position)
+        .bind(stored_time(s.starts_at))
+        .bind(stored_time(s.ends_at))
+        .bind(&s.notes)
+        .bind(stored_time(s.created_at))
+        .bind(stored_time(s.updated_at))
+        .execute(x)
+        .await
+        .map(drop))
+}
+
+pub async fn update_shift(tx: &mut Tx, s: &ShiftRow) -> Result<bool> {
+    let n = on_tx!(tx, |x| sqlx::query(
+        "UPDATE shifts SET user_id = $3, position = $4, starts_at = $5, ends_at = $6, notes = $7, updated_at = $8
+         WHERE id = $1 AND restaurant_id = $2"
+    )
+    .bind(s.id)
+    .bind(s.restaurant_id)
+    .bind(s.user_id)
+    .bind(&s.position)
+    .bind(stored_time(s.starts_at))
+    .bind(stored_time(s.ends_at))
+    .bind(&s.notes)
+    .bind(stored_time(s.updated_at))
+    .execute(x)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
+pub async fn delete_shift(tx: &mut Tx, rid: Uuid, id: Uuid) -> Result<bool> {
+    let n = on_tx!(tx, |x| sqlx::query("DELETE FROM shifts WHERE id = $2 AND restaurant_id = $1")
+        .bind(rid)
+        .bind(id)
+        .execute(x)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
+pub async fn shift_tx(tx: &mut Tx, rid: Uuid, id: Uuid) -> Result<Option<ShiftRow>> {
+    let sql = format!("SELECT {SHIFT_COLUMNS} FROM shifts WHERE restaurant_id = $1 AND id = $2");
+    on_tx!(tx, |x| sqlx::query_as::<_, ShiftRow>(&sql).bind(rid).bind(id).fetch_optional(x).await)
+}
+
+/// Shifts that overlap [from, to), by start.
+pub async fn shifts_tx(tx: &mut Tx, rid: Uuid, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<ShiftRow>> {
+    let sql = format!(
+        "SELECT {SHIFT_COLUMNS} FROM shifts WHERE restaurant_id = $1 AND starts_at < $3 AND ends_at > $2 ORDER BY starts_at, id"
+    );
+    on_tx!(tx, |x| sqlx::query_as::<_, ShiftRow>(&sql)
+        .bind(rid)
+        .bind(stored_time(from))
+        .bind(stored_time(to))
+        .fetch_all(x)
+        .await)
 }

@@ -19,6 +19,7 @@ const FILES: &[(&str, &str, &str)] = &[
     ("board.js", "text/javascript; charset=utf-8", include_str!("../../assets/board.js")),
     ("stock.js", "text/javascript; charset=utf-8", include_str!("../../assets/stock.js")),
     ("labour.js", "text/javascript; charset=utf-8", include_str!("../../assets/labour.js")),
+    ("schedule.js", "text/javascript; charset=utf-8", include_str!("../../assets/schedule.js")),
     ("login.js", "text/javascript; charset=utf-8", include_str!("../../assets/login.js")),
 ];
 

@@ -329,6 +329,7 @@ const SECTIONS: &[(&str, &str, Permission)] = &[
     ("inventory", "Inventory", Permission::InventoryRead),
     ("count", "Stock count", Permission::InventoryWrite),
     ("labour", "Labour", Permission::UsersRead),
+    ("schedule", "Schedule", Permission::RestaurantRead),
     ("tables", "Tables", Permission::RestaurantWrite),
     ("people", "People", Permission::UsersRead),
     ("keys", "API keys", Permission::ApiKeysManage),

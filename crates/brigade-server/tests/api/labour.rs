@@ -257,10 +257,112 @@ async fn labour_routes_keep_to_their_restaurant() {
     app.post(&at(&other, &format!("time-entries/{id}/approve")), &other.token, json!({}))
         .await
         .expect(404, "not_found");
+    let start = Utc::now() + Duration::days(1);
+    let body = json!({ "user_id": sam_id, "starts_at": start, "ends_at": start + Duration::hours(4) });
+    let w = app.post(&at(&owner, "shifts"), &owner.token, body.clone()).await;
+    w.expect(201, "");
+    let shift = w.body["shifts"][0]["id"].as_str().unwrap().to_owned();
+    app.get(&at(&owner, "schedule"), &other.token).await.expect(404, "not_found");
+    app.put(&at(&other, &format!("shifts/{shift}")), &other.token, body.clone()).await.expect(404, "not_found");
+    let theirs = json!({ "user_id": other.user_id, "starts_at": start, "ends_at": start + Duration::hours(4) });
+    app.put(&at(&other, &format!("shifts/{shift}")), &other.token, theirs).await.expect(404, "not_found");
+    app.delete(&at(&other, &format!("shifts/{shift}")), &other.token).await.expect(404, "not_found");
+    app.post(&at(&other, "shifts"), &other.token, body).await.expect(422, "validation_failed");
     // Staff see their own entries only.
     let mine = app.get(&at(&owner, "time-entries"), &sam).await;
     assert_eq!(mine.body["items"].as_array().unwrap().len(), 1);
     app.put(&at(&owner, &format!("users/{sam_id}/positions")), &sam, json!({ "positions": [] }))
         .await
         .expect(403, "forbidden");
+}
+
+#[tokio::test]
+async fn schedules_flag_conflicts_project_cost_and_copy_across_dst_at_local_times() {
+    let app = TestApp::builder().config(long_tokens).starting_at(ny(2026, 10, 26, 8, 0)).spawn().await;
+    let owner = app.signup("ana@example.com", "Diner").await;
+    let (sam, _) = server_member(&app, &owner, "sam@example.com", 2000).await;
+    let (sofia, _) = server_member(&app, &owner, "sofia@example.com", 1600).await;
+    let shift = |user: Uuid, a: DateTime<Utc>, b: DateTime<Utc>| json!({ "user_id": user, "position": "server", "starts_at": a, "ends_at": b });
+    // Bad shifts change nothing.
+    for (body, field) in [
+        (shift(sam, ny(2026, 10, 27, 17, 0), ny(2026, 10, 27, 9, 0)), "ends_at"),
+        (shift(sam, ny(2026, 10, 27, 1, 0), ny(2026, 10, 27, 23, 0)), "ends_at"),
+        (
+            json!({ "user_id": Uuid::now_v7(), "starts_at": ny(2026, 10, 27, 9, 0), "ends_at": ny(2026, 10, 27, 17, 0) }),
+            "user_id",
+        ),
+        (
+            json!({ "user_id": sam, "position": "chef", "starts_at": ny(2026, 10, 27, 9, 0), "ends_at": ny(2026, 10, 27, 17, 0) }),
+            "position",
+        ),
+    ] {
+        let r = app.post(&at(&owner, "shifts"), &owner.token, body).await;
+        r.expect(422, "validation_failed");
+        assert_eq!(r.body["error"]["details"]["field"], field);
+    }
+    // Sam: Tue 09–17 and 16–23 (double-booked), then Wed 04:00 (5 h rest: too little).
+    app.post(&at(&owner, "shifts"), &owner.token, shift(sam, ny(2026, 10, 27, 9, 0), ny(2026, 10, 27, 17, 0)))
+        .await
+        .expect(201, "");
+    app.post(&at(&owner, "shifts"), &owner.token, shift(sam, ny(2026, 10, 27, 16, 0), ny(2026, 10, 27, 23, 0)))
+        .await
+        .expect(201, "");
+    app.post(&at(&owner, "shifts"), &owner.token, shift(sam, ny(2026, 10, 28, 4, 0), ny(2026, 10, 28, 8, 0)))
+        .await
+        .expect(201, "");
+    // Sofia closes Saturday night at 17:00–23:00; the clocks go back that night.
+    let w = app
+        .post(&at(&owner, "shifts"), &owner.token, shift(sofia, ny(2026, 10, 31, 17, 0), ny(2026, 10, 31, 23, 0)))
+        .await;
+    w.expect(201, "");
+    assert_eq!(w.body["week_start"], "2026-10-26");
+    assert_eq!(w.body["conflicts"], 3);
+    let shifts = w.body["shifts"].as_array().unwrap();
+    assert!(shifts[0]["conflicts"][0].as_str().unwrap().starts_with("double-booked"));
+    assert!(shifts[2]["conflicts"][0].as_str().unwrap().starts_with("short rest"));
+    assert!(shifts[3]["conflicts"].as_array().unwrap().is_empty());
+    // 8 + 7 + 4 h at 20.00 and 6 h at 16.00.
+    assert_eq!(
+        (w.body["projected_hours"].as_f64(), w.body["projected_cost"].as_i64()),
+        (Some(25.0), Some(19 * 2000 + 6 * 1600))
+    );
+
+    // Copy to the next week: same local times, though New York is now on standard time.
+    let copy = json!({ "from_week": "2026-10-28", "to_week": "2026-11-02" });
+    let r = app.post(&at(&owner, "schedule/copy"), &owner.token, copy.clone()).await;
+    r.expect(201, "");
+    assert_eq!(r.body["week_start"], "2026-11-02");
+    let sofia_next =
+        r.body["shifts"].as_array().unwrap().iter().find(|s| s["user_id"] == sofia.to_string()).unwrap().clone();
+    assert_eq!(sofia_next["starts_at"], json!(ny(2026, 11, 7, 17, 0)), "17:00 local, an hour later in UTC");
+    app.post(&at(&owner, "schedule/copy"), &owner.token, copy).await.expect(409, "week_not_empty");
+    let r = app
+        .post(
+            &at(&owner, "schedule/copy"),
+            &owner.token,
+            json!({ "from_week": "2026-10-26", "to_week": "2026-11-04", "replace": true }),
+        )
+        .await;
+    assert_eq!(r.body["shifts"].as_array().unwrap().len(), 4, "replaced, not added to");
+    let empty = json!({ "from_week": "2026-12-07", "to_week": "2026-12-14" });
+    app.post(&at(&owner, "schedule/copy"), &owner.token, empty).await.expect(422, "validation_failed");
+
+    // Fix the double-booking by moving a shift; delete the too-early one.
+    let id = shifts[1]["id"].as_str().unwrap();
+    let r = app
+        .put(
+            &at(&owner, &format!("shifts/{id}")),
+            &owner.token,
+            shift(sam, ny(2026, 10, 29, 16, 0), ny(2026, 10, 29, 23, 0)),
+        )
+        .await;
+    r.expect(200, "");
+    let early = shifts[2]["id"].as_str().unwrap();
+    app.delete(&at(&owner, &format!("shifts/{early}")), &owner.token).await.expect(204, "");
+    let wk = app.get(&at(&owner, "schedule?week=2026-10-29"), &owner.token).await;
+    assert_eq!(wk.body["conflicts"], 0);
+    // Others cannot see or change it.
+    let (_, staff) = app.add_member(&owner, "kim@example.com", "kitchen").await;
+    app.get(&at(&owner, "schedule"), &staff).await.expect(200, "");
+    app.delete(&at(&owner, &format!("shifts/{id}")), &staff).await.expect(403, "forbidden");
 }
