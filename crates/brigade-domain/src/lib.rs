@@ -15,6 +15,7 @@ pub mod money;
 pub mod order;
 pub mod qr;
 pub mod restaurant;
+pub mod tasks;
 pub mod token;
 
 pub use ids::*;

@@ -53,7 +53,7 @@ impl Registry {
     /// Every kind Brigade itself defines.
     pub fn standard() -> Registry {
         let mut r = Registry::default();
-        r.register::<Housekeeping>().register::<crate::menu::RestoreItem>();
+        r.register::<Housekeeping>().register::<crate::menu::RestoreItem>().register::<crate::tasks::GenerateTasks>();
         r
     }
 
@@ -191,8 +191,8 @@ async fn run_one(state: AppState, job: JobRow) {
     }
 }
 
-/// Enqueues Brigade's periodic jobs once per hour; the idempotency key makes every node
-/// agree on one job per hour.
+/// Enqueues Brigade's periodic jobs (housekeeping, the day's tasks) once per hour; the
+/// idempotency keys make every node agree on one job of each per hour.
 async fn schedule_periodic(state: &AppState, last: &mut Option<i64>) {
     let now = state.clock.now();
     let hour = now.timestamp() / 3600;
@@ -204,6 +204,9 @@ async fn schedule_periodic(state: &AppState, last: &mut Option<i64>) {
         let mut tx = state.db.begin().await?;
         let opts = EnqueueOptions { run_at: now, idempotency_key: Some(&key), restaurant_id: None };
         enqueue(&mut tx, &Housekeeping { sessions_after_days: 7, idempotency_after_hours: 24 }, opts, now).await?;
+        let key = format!("{}:{hour}", crate::tasks::GenerateTasks::KIND);
+        let opts = EnqueueOptions { run_at: now, idempotency_key: Some(&key), restaurant_id: None };
+        enqueue(&mut tx, &crate::tasks::GenerateTasks {}, opts, now).await?;
         tx.commit().await
     }
     .await;

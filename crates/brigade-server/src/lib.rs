@@ -32,6 +32,7 @@ pub mod realtime;
 pub mod restaurants;
 pub mod schedules;
 pub mod tables;
+pub mod tasks;
 pub mod web;
 
 use anyhow::Context;
@@ -144,7 +145,8 @@ impl Default for Options {
         (name = "kitchen", description = "Kitchen stations and tickets"),
         (name = "tables", description = "Tables and their QR codes"),
         (name = "inventory", description = "Stock, its ledger, recipes and what they cost"),
-        (name = "staff", description = "Positions and rates, the time clock, labour and payroll"),
+        (name = "staff", description = "Positions and rates, the time clock, schedules, labour and payroll"),
+        (name = "tasks", description = "Recurring tasks and opening/closing checklists"),
         (name = "realtime", description = "The WebSocket at /v1/ws and who is connected"),
         (name = "public", description = "What guests reach without signing in"),
     )
@@ -180,6 +182,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(inventory::router())
         .merge(labour::router())
         .merge(schedules::router())
+        .merge(tasks::router())
         .merge(realtime::router())
         .split_for_parts()
 }

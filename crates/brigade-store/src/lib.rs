@@ -37,6 +37,7 @@ pub mod restaurants;
 pub mod sessions;
 pub mod settings;
 pub mod tables;
+pub mod tasks;
 pub mod users;
 
 pub use sqlx::Error as DbError;

@@ -21,5 +21,6 @@ mod restaurants;
 mod storage;
 mod support;
 mod tables;
+mod tasks;
 mod tenancy;
 mod web;

@@ -1,0 +1,608 @@
+//! Tasks and checklists: templates that recur (daily, weekly on given days, monthly)
+//! with a due time in the restaurant's zone, a role and checklist steps; each business
+//! day's tasks are generated once (a unique index makes a second worker's attempt a
+//! no-op), hourly by a job and whenever today's list is read. Tasks are assigned,
+//! started, ticked step by step and completed with notes; late ones show as overdue.
+
+use crate::auth::{Member, Principal};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Json, Page, Path, Query};
+use crate::jobs::Job;
+use crate::menu::restaurant_tz;
+use crate::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use brigade_domain::auth::{Permission, Role};
+use brigade_domain::credentials::parse_name;
+use brigade_domain::menu::{business_day, local_to_utc};
+use brigade_domain::tasks::Frequency;
+use brigade_store::tasks::{self as store, Step, TaskRow, TemplateRow};
+use brigade_store::{restaurants, users};
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use sqlx::types::Json as DbJson;
+use std::collections::BTreeMap;
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_templates, create_template))
+        .routes(routes!(update_template, delete_template))
+        .routes(routes!(list_tasks))
+        .routes(routes!(assign_task))
+        .routes(routes!(start_task))
+        .routes(routes!(tick_step))
+        .routes(routes!(complete_task))
+        .routes(routes!(task_report))
+}
+
+// ---------------------------------------------------------------- templates
+
+#[derive(Serialize, ToSchema)]
+pub struct TemplateView {
+    pub id: Uuid,
+    pub name: String,
+    pub description: Option<String>,
+    /// `opening`, `closing` or null.
+    pub checklist: Option<String>,
+    /// daily, weekly or monthly
+    pub frequency: String,
+    /// Weekly: ["Mon", …]; monthly: [1, 15].
+    #[schema(value_type = Vec<Object>)]
+    pub days: Vec<Value>,
+    /// Local time, e.g. "10:30:00".
+    pub due_time: String,
+    /// The role it is for (owner, manager, staff, kitchen), or anyone.
+    pub role: Option<String>,
+    pub steps: Vec<String>,
+    pub is_active: bool,
+}
+
+fn template_view(t: TemplateRow) -> TemplateView {
+    TemplateView {
+        id: t.id,
+        name: t.name,
+        description: t.description,
+        checklist: t.checklist,
+        frequency: t.frequency,
+        days: t.days.0,
+        due_time: t.due_time,
+        role: t.role,
+        steps: t.steps.0,
+        is_active: t.is_active,
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct TemplateInput {
+    pub name: String,
+    pub description: Option<String>,
+    pub checklist: Option<String>,
+    pub frequency: String,
+    #[serde(default)]
+    #[schema(value_type = Vec<Object>)]
+    pub days: Vec<Value>,
+    #[schema(value_type = String, example = "10:30:00")]
+    pub due_time: NaiveTime,
+    pub role: Option<String>,
+    #[serde(default)]
+    pub steps: Vec<String>,
+    pub is_active: Option<bool>,
+}
+
+impl TemplateInput {
+    fn apply(self, t: &mut TemplateRow) -> ApiResult<()> {
+        Frequency::parse(&self.frequency, &self.days)?;
+        if let Some(c) = &self.checklist {
+            if !matches!(c.as_str(), "opening" | "closing") {
+                return Err(ApiError::validation("checklist", "opening, closing or null"));
+            }
+        }
+        if let Some(r) = &self.role {
+            r.parse::<Role>()?;
+        }
+        if self.steps.len() > 50 {
+            return Err(ApiError::validation("steps", "at most 50 steps"));
+        }
+        let mut steps = Vec::with_capacity(self.steps.len());
+        for (i, s) in self.steps.iter().enumerate() {
+            let s = s.trim();
+            if s.is_empty() || s.chars().count() > 200 {
+                return Err(ApiError::validation(format!("steps[{i}]"), "a step is 1 to 200 characters"));
+            }
+            steps.push(s.to_owned());
+        }
+        t.name = parse_name("name", &self.name)?;
+        t.description = self.description.map(|d| d.trim().to_owned()).filter(|d| !d.is_empty());
+        t.checklist = self.checklist;
+        t.frequency = self.frequency;
+        t.days = DbJson(self.days);
+        t.due_time = self.due_time.format("%H:%M:%S").to_string();
+        t.role = self.role;
+        t.steps = DbJson(steps);
+        t.is_active = self.is_active.unwrap_or(true);
+        Ok(())
+    }
+}
+
+#[utoipa::path(get, path = "/v1/restaurants/{rid}/task-templates", tag = "tasks", params(("rid" = Uuid, Path)),
+    responses((status = 200, body = Page<TemplateView>), (status = 404)), security(("bearer" = [])))]
+async fn list_templates(State(state): State<AppState>, member: Member) -> ApiResult<axum::Json<Page<TemplateView>>> {
+    member.require(Permission::RestaurantRead)?;
+    let items = store::templates(&state.db, member.rid()).await?.into_iter().map(template_view).collect();
+    Ok(axum::Json(Page { items, next_cursor: None }))
+}
+
+#[utoipa::path(post, path = "/v1/restaurants/{rid}/task-templates", tag = "tasks", params(("rid" = Uuid, Path)),
+    request_body = TemplateInput,
+    responses((status = 201, body = TemplateView), (status = 403), (status = 422)), security(("bearer" = [])))]
+async fn create_template(
+    State(state): State<AppState>,
+    member: Member,
+    Json(body): Json<TemplateInput>,
+) -> ApiResult<(StatusCode, axum::Json<TemplateView>)> {
+    member.require(Permission::UsersWrite)?;
+    let now = state.clock.now();
+    let mut t = TemplateRow {
+        id: Uuid::now_v7(),
+        restaurant_id: member.rid(),
+        name: String::new(),
+        description: None,
+        checklist: None,
+        frequency: String::new(),
+        days: DbJson(Vec::new()),
+        due_time: String::new(),
+        role: None,
+        steps: DbJson(Vec::new()),
+        is_active: true,
+        created_at: now,
+        updated_at: now,
+    };
+    body.apply(&mut t)?;
+    let mut tx = state.db.begin_for(member.rid()).await?;
+    store::insert_template(&mut tx, &t).await?;
+    member.record(&mut tx, "task.template_created", "task_template", t.id, json!({ "name": t.name }), now).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, axum::Json(template_view(t))))
+}
+
+#[utoipa::path(put, path = "/v1/restaurants/{rid}/task-templates/{id}", tag = "tasks",
+    params(("rid" = Uuid, Path), ("id" = Uuid, Path)), request_body = TemplateInput,
+    responses((status = 200, body = TemplateView), (status = 403), (status = 404), (status = 422)), security(("bearer" = [])))]
+async fn update_template(
+    State(state): State<AppState>,
+    member: Member,
+    Path(ids): Path<(Uuid, Uuid)>,
+    Json(body): Json<TemplateInput>,
+) -> ApiResult<axum::Json<TemplateView>> {
+    member.require(Permission::UsersWrite)?;
+    let now = state.clock.now();
+    let mut tx = state.db.begin_for(member.rid()).await?;
+    let mut t =
+        store::template_tx(&mut tx, member.rid(), ids.1).await?.ok_or_else(|| ApiError::not_found("task template"))?;
+    body.apply(&mut t)?;
+    t.updated_at = now;
+    store::update_template(&mut tx, &t).await?;
+    member.record(&mut tx, "task.template_updated", "task_template", t.id, json!({ "name": t.name }), now).await?;
+    tx.commit().await?;
+    Ok(axum::Json(template_view(t)))
+}
+
+#[utoipa::path(delete, path = "/v1/restaurants/{rid}/task-templates/{id}", tag = "tasks",
+    params(("rid" = Uuid, Path), ("id" = Uuid, Path)),
+    responses((status = 204), (status = 403), (status = 404)), security(("bearer" = [])))]
+async fn delete_template(
+    State(state): State<AppState>,
+    member: Member,
+    Path(ids): Path<(Uuid, Uuid)>,
+) -> ApiResult<StatusCode> {
+    member.require(Permission::UsersWrite)?;
+    let now = state.clock.now();
+    let mut tx = state.db.begin_for(member.rid()).await?;
+    if !store::delete_template(&mut tx, member.rid(), ids.1, now).await? {
+        return Err(ApiError::not_found("task template"));
+    }
+    member.record(&mut tx, "task.template_deleted", "task_template", ids.1, json!({}), now).await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+// ---------------------------------------------------------------- generation
+
+/// Makes the tasks of `day` for a restaurant's active templates that fall due that day.
+/// Safe to run any number of times, on any number of nodes: a template's task for a day
+/// is inserted at most once. Returns how many this call made.
+pub async fn generate(state: &AppState, rid: Uuid, day: NaiveDate) -> ApiResult<usize> {
+    let r = restaurants::get(&state.db, rid).await?.ok_or_else(|| ApiError::not_found("restaurant"))?;
+    let tz = restaurant_tz(&r)?;
+    let templates = store::templates(&state.db, rid).await?;
+    let now = state.clock.now();
+    let mut made = 0;
+    let mut tx = state.db.begin_for(rid).await?;
+    for t in templates.into_iter().filter(|t| t.is_active) {
+        let Ok(freq) = Frequency::parse(&t.frequency, &t.days.0) else { continue };
+        if !freq.is_due(day) {
+            continue;
+        }
+        let due_time: NaiveTime = t.due_time.parse().unwrap_or(NaiveTime::MIN);
+        // A due time before the day's turnover (say 02:00 with a 04:00 start) is that night.
+        let date = if due_time < r.day_starts_at { day.succ_opt().unwrap_or(day) } else { day };
+        let task = TaskRow {
+            id: Uuid::now_v7(),
+            restaurant_id: rid,
+            template_id: Some(t.id),
+            business_day: day,
+            name: t.name.clone(),
+            description: t.description.clone(),
+            checklist: t.checklist.clone(),
+            role: t.role.clone(),
+            steps: DbJson(
+                t.steps.0.iter().map(|s| Step { text: s.clone(), done: false, done_by: None, done_at: None }).collect(),
+            ),
+            due_at: local_to_utc(tz, date.and_time(due_time)),
+            status: "pending".into(),
+            assigned_to: None,
+            started_at: None,
+            completed_at: None,
+            completed_by: None,
+            notes: None,
+            created_at: now,
+            updated_at: now,
+        };
+        if store::insert_task(&mut tx, &task).await? {
+            made += 1;
+        }
+    }
+    tx.commit().await?;
+    Ok(made)
+}
+
+/// The hourly job: today's tasks for every restaurant with templates.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct GenerateTasks {}
+
+impl Job for GenerateTasks {
+    const KIND: &'static str = "tasks.generate";
+    const MAX_ATTEMPTS: i32 = 3;
+
+    async fn run(self, state: AppState) -> anyhow::Result<()> {
+        let now = state.clock.now();
+        for rid in store::restaurants_with_templates(&state.db).await? {
+            let Some(r) = restaurants::get(&state.db, rid).await? else { continue };
+            let Ok(tz) = restaurant_tz(&r) else { continue };
+            let day = business_day(now, tz, r.day_starts_at);
+            let made = generate(&state, rid, day).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            if made > 0 {
+                tracing::info!(restaurant = %rid, %day, made, "tasks generated");
+            }
+        }
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------- tasks
+
+#[derive(Serialize, ToSchema)]
+pub struct StepView {
+    pub text: String,
+    pub done: bool,
+    pub done_by: Option<Uuid>,
+    pub done_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TaskView {
+    pub id: Uuid,
+    pub template_id: Option<Uuid>,
+    pub business_day: NaiveDate,
+    pub name: String,
+    pub description: Option<String>,
+    pub checklist: Option<String>,
+    pub role: Option<String>,
+    pub steps: Vec<StepView>,
+    pub due_at: DateTime<Utc>,
+    /// pending, in_progress or completed
+    pub status: String,
+    /// Not completed and past its due time.
+    pub overdue: bool,
+    pub assigned_to: Option<Uuid>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub completed_at: Option<DateTime<Utc>>,
+    pub completed_by: Option<Uuid>,
+    pub notes: Option<String>,
+}
+
+fn task_view(t: TaskRow, now: DateTime<Utc>) -> TaskView {
+    TaskView {
+        overdue: t.status != "completed" && t.due_at < now,
+        id: t.id,
+        template_id: t.template_id,
+        business_day: t.business_day,
+        name: t.name,
+        description: t.description,
+        checklist: t.checklist,
+        role: t.role,
+        steps: t
+            .steps
+            .0
+            .into_iter()
+            .map(|s| StepView { text: s.text, done: s.done, done_by: s.done_by, done_at: s.done_at })
+            .collect(),
+        due_at: t.due_at,
+        status: t.status,
+        assigned_to: t.assigned_to,
+        started_at: t.started_at,
+        completed_at: t.completed_at,
+        completed_by: t.completed_by,
+        notes: t.notes,
+    }
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct TaskParams {
+    /// A business day; default today.
+    pub day: Option<NaiveDate>,
+    /// Only tasks for this role (and for anyone).
+    pub role: Option<String>,
+    /// `mine`: assigned to me or unassigned for my role.
+    pub for_me: Option<bool>,
+}
+
+/// A day's tasks, generated first if the day is today.
+#[utoipa::path(get, path = "/v1/restaurants/{rid}/tasks", tag = "tasks", params(("rid" = Uuid, Path), TaskParams),
+    responses((status = 200, body = Page<TaskView>), (status = 404)), security(("bearer" = [])))]
+async fn list_tasks(
+    State(state): State<AppState>,
+    member: Member,
+    Query(q): Query<TaskParams>,
+) -> ApiResult<axum::Json<Page<TaskView>>> {
+    member.require(Permission::RestaurantRead)?;
+    let rid = member.rid();
+    let now = state.clock.now();
+    let r = restaurants::get(&state.db, rid).await?.ok_or_else(|| ApiError::not_found("restaurant"))?;
+    let today = business_day(now, restaurant_tz(&r)?, r.day_starts_at);
+    let day = q.day.unwrap_or(today);
+    if day == today {
+        generate(&state, rid, day).await?;
+    }
+    let me = match &member.principal {
+        Principal::User { user_id, .. } => Some(user_id.0),
+        Principal::ApiKey { .. } => None,
+    };
+    let role =
+        q.role
+            .clone()
+            .or_else(|| if q.for_me == Some(true) { member.role.map(|r| r.as_str().to_owned()) } else { None });
+    let items = store::tasks(&state.db, rid, day, day)
+        .await?
+        .into_iter()
+        .filter(|t| role.as_deref().is_none_or(|r| t.role.as_deref().is_none_or(|tr| tr == r)))
+        .filter(|t| q.for_me != Some(true) || t.assigned_to.is_none() || t.assigned_to == me)
+        .map(|t| task_view(t, now))
+        .collect();
+    Ok(axum::Json(Page { items, next_cursor: None }))
+}
+
+/// Loads a task for a change by the caller, applies `f`, saves it and records `kind`.
+async fn change_task(
+    state: &AppState,
+    member: &Member,
+    id: Uuid,
+    kind: &str,
+    f: impl FnOnce(&mut TaskRow, Option<Uuid>, DateTime<Utc>) -> ApiResult<Value>,
+) -> ApiResult<axum::Json<TaskView>> {
+    member.require(Permission::RestaurantRead)?;
+    let me = match &member.principal {
+        Principal::User { user_id, .. } => Some(user_id.0),
+        Principal::ApiKey { .. } => None,
+    };
+    let now = state.clock.now();
+    let mut tx = state.db.begin_for(member.rid()).await?;
+    let mut t = store::task_tx(&mut tx, member.rid(), id).await?.ok_or_else(|| ApiError::not_found("task"))?;
+    let payload = f(&mut t, me, now)?;
+    t.updated_at = now;
+    store::update_task(&mut tx, &t).await?;
+    let mut p = json!({ "name": t.name, "status": t.status, "assigned_to": t.assigned_to });
+    if let (Some(obj), Value::Object(extra)) = (p.as_object_mut(), payload) {
+        obj.extend(extra);
+    }
+    member.record(&mut tx, kind, "task", t.id, p, now).await?;
+    tx.commit().await?;
+    Ok(axum::Json(task_view(t, now)))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct AssignTask {
+    /// A member, or null to unassign.
+    pub user_id: Option<Uuid>,
+}
+
+#[utoipa::path(post, path = "/v1/restaurants/{rid}/tasks/{id}/assign", tag = "tasks", params(("rid" = Uuid, Path), ("id" = Uuid, Path)),
+    request_body = AssignTask, responses((status = 200, body = TaskView), (status = 403), (status = 404), (status = 422)),
+    security(("bearer" = [])))]
+async fn assign_task(
+    State(state): State<AppState>,
+    member: Member,
+    Path(ids): Path<(Uuid, Uuid)>,
+    Json(body): Json<AssignTask>,
+) -> ApiResult<axum::Json<TaskView>> {
+    member.require(Permission::UsersWrite)?;
+    if let Some(u) = body.user_id {
+        if users::member(&state.db, member.rid(), u).await?.is_none() {
+            return Err(ApiError::validation("user_id", "not a member of this restaurant"));
+        }
+    }
+    change_task(&state, &member, ids.1, "task.assigned", |t, _, _| {
+        t.assigned_to = body.user_id;
+        Ok(json!({}))
+    })
+    .await
+}
+
+#[utoipa::path(post, path = "/v1/restaurants/{rid}/tasks/{id}/start", tag = "tasks", params(("rid" = Uuid, Path), ("id" = Uuid, Path)),
+    responses((status = 200, body = TaskView), (status = 404), (status = 409)), security(("bearer" = [])))]
+async fn start_task(
+    State(state): State<AppState>,
+    member: Member,
+    Path(ids): Path<(Uuid, Uuid)>,
+) -> ApiResult<axum::Json<TaskView>> {
+    change_task(&state, &member, ids.1, "task.started", |t, me, now| {
+        if t.status == "completed" {
+            return Err(ApiError::conflict("task_completed", "this task is done already"));
+        }
+        t.status = "in_progress".into();
+        t.started_at.get_or_insert(now);
+        if t.assigned_to.is_none() {
+            t.assigned_to = me;
+        }
+        Ok(json!({}))
+    })
+    .await
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct StepInput {
+    pub done: bool,
+}
+
+#[utoipa::path(post, path = "/v1/restaurants/{rid}/tasks/{id}/steps/{index}", tag = "tasks",
+    params(("rid" = Uuid, Path), ("id" = Uuid, Path), ("index" = usize, Path)), request_body = StepInput,
+    responses((status = 200, body = TaskView), (status = 404), (status = 409), (status = 422)), security(("bearer" = [])))]
+async fn tick_step(
+    State(state): State<AppState>,
+    member: Member,
+    Path(ids): Path<(Uuid, Uuid, usize)>,
+    Json(body): Json<StepInput>,
+) -> ApiResult<axum::Json<TaskView>> {
+    let index = ids.2;
+    change_task(&state, &member, ids.1, "task.step_ticked", |t, me, now| {
+        if t.status == "completed" {
+            return Err(ApiError::conflict("task_completed", "this task is done already"));
+        }
+        let step = t.steps.0.get_mut(index).ok_or_else(|| ApiError::validation("index", "no such step"))?;
+        step.done = body.done;
+        step.done_by = body.done.then_some(me).flatten();
+        step.done_at = body.done.then_some(now);
+        if t.status == "pending" {
+            t.status = "in_progress".into();
+            t.started_at.get_or_insert(now);
+        }
+        Ok(json!({ "step": index, "done": body.done }))
+    })
+    .await
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+pub struct CompleteInput {
+    pub notes: Option<String>,
+}
+
+/// Completes a task; every step must be ticked first.
+#[utoipa::path(post, path = "/v1/restaurants/{rid}/tasks/{id}/complete", tag = "tasks", params(("rid" = Uuid, Path), ("id" = Uuid, Path)),
+    request_body(content = CompleteInput, description = "optional"),
+    responses((status = 200, body = TaskView), (status = 404), (status = 409)), security(("bearer" = [])))]
+async fn complete_task(
+    State(state): State<AppState>,
+    member: Member,
+    Path(ids): Path<(Uuid, Uuid)>,
+    body: axum::body::Bytes,
+) -> ApiResult<axum::Json<TaskView>> {
+    let body: CompleteInput =
+        if body.is_empty() { CompleteInput::default() } else { crate::extract::parse_json(&body)? };
+    change_task(&state, &member, ids.1, "task.completed", |t, me, now| {
+        if t.status == "completed" {
+            return Err(ApiError::conflict("task_completed", "this task is done already"));
+        }
+        let open = t.steps.0.iter().filter(|s| !s.done).count();
+        if open > 0 {
+            return Err(ApiError::conflict("steps_open", format!("{open} step(s) are not ticked yet")));
+        }
+        t.status = "completed".into();
+        t.started_at.get_or_insert(now);
+        t.completed_at = Some(now);
+        t.completed_by = me;
+        t.notes = body.notes.map(|n| n.trim().chars().take(1000).collect::<String>()).filter(|n| !n.is_empty());
+        Ok(json!({ "late": t.due_at < now }))
+    })
+    .await
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Rate {
+    pub id: Option<Uuid>,
+    pub name: String,
+    pub tasks: i64,
+    pub completed: i64,
+    pub completed_on_time: i64,
+    /// Completed over all, in percent.
+    pub completion_rate: f64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TaskReport {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub by_person: Vec<Rate>,
+    pub by_template: Vec<Rate>,
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct ReportParams {
+    /// First business day (default 7 days before `to`).
+    pub from: Option<NaiveDate>,
+    /// Last business day, inclusive (default today).
+    pub to: Option<NaiveDate>,
+}
+
+/// Completion rates per person (assigned or completed by them) and per template.
+#[utoipa::path(get, path = "/v1/restaurants/{rid}/tasks/report", tag = "tasks", params(("rid" = Uuid, Path), ReportParams),
+    responses((status = 200, body = TaskReport), (status = 403), (status = 404), (status = 422)), security(("bearer" = [])))]
+async fn task_report(
+    State(state): State<AppState>,
+    member: Member,
+    Query(q): Query<ReportParams>,
+) -> ApiResult<axum::Json<TaskReport>> {
+    member.require(Permission::UsersRead)?;
+    let rid = member.rid();
+    let r = restaurants::get(&state.db, rid).await?.ok_or_else(|| ApiError::not_found("restaurant"))?;
+    let today = business_day(state.clock.now(), restaurant_tz(&r)?, r.day_starts_at);
+    let to = q.to.unwrap_or(today);
+    let from = q.from.unwrap_or(to - Duration::days(7));
+    if from > to || (to - from).num_days() > 366 {
+        return Err(ApiError::validation("from", "a period of up to a year, from before to"));
+    }
+    let names: BTreeMap<Uuid, String> =
+        users::members(&state.db, rid, None, 10_000).await?.into_iter().map(|m| (m.user_id, m.name)).collect();
+    let mut people: BTreeMap<Option<Uuid>, (String, i64, i64, i64)> = BTreeMap::new();
+    let mut templates: BTreeMap<Option<Uuid>, (String, i64, i64, i64)> = BTreeMap::new();
+    for t in store::tasks(&state.db, rid, from, to).await? {
+        let done = t.status == "completed";
+        let on_time = done && t.completed_at.is_some_and(|c| c <= t.due_at);
+        let who = t.completed_by.or(t.assigned_to);
+        for (map, key, name) in [
+            (&mut people, who, who.and_then(|w| names.get(&w).cloned()).unwrap_or_else(|| "unassigned".into())),
+            (&mut templates, t.template_id, t.name.clone()),
+        ] {
+            let e = map.entry(key).or_insert((name, 0, 0, 0));
+            e.1 += 1;
+            e.2 += i64::from(done);
+            e.3 += i64::from(on_time);
+        }
+    }
+    let rates = |m: BTreeMap<Option<Uuid>, (String, i64, i64, i64)>| -> Vec<Rate> {
+        m.into_iter()
+            .map(|(id, (name, n, c, ot))| Rate {
+                id,
+                name,
+                tasks: n,
+                completed: c,
+                completed_on_time: ot,
+                completion_rate: if n > 0 { (c as f64 * 1000.0 / n as f64).round() / 10.0 } else { 0.0 },
+            })
+            .collect()
+    };
+    Ok(axum::Json(TaskReport { from, to, by_person: rates(people), by_template: rates(templates) }))
+}
