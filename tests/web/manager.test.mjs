@@ -105,7 +105,7 @@ test('every screen loads under 100 KB of HTML+JS+CSS on a cold cache, with nothi
   const signedIn = await newPage(b, server.base);
   await signIn(signedIn, server.base, owner.email, owner.password);
   const cookies = await signedIn.context().cookies();
-  const screens = ['/app', '/app/orders', '/app/86', '/app/menu', '/app/inventory', '/app/count', '/app/labour', '/app/schedule', '/app/tables', '/app/tables/print', '/app/people', '/app/keys',
+  const screens = ['/app', '/app/orders', '/app/86', '/app/menu', '/app/inventory', '/app/count', '/app/labour', '/app/schedule', '/app/tasks', '/app/tables', '/app/tables/print', '/app/people', '/app/keys',
     '/app/audit', '/app/settings', '/kds', '/login', `/staff?r=${owner.slug}`, new URL(tables.items[0].qr_url).pathname];
   for (const path of screens) {
     // A fresh context each time: nothing cached, as on a first visit.
@@ -219,7 +219,7 @@ test('people, API keys and settings are managed from the dashboard, with errors 
 test('every screen is usable by keyboard and screen reader, and fits a 375-px phone', { skip }, async () => {
   const page = await newPage(b, server.base, { width: 375, height: 740 });
   await signIn(page, server.base, owner.email, owner.password);
-  for (const section of ['', 'orders', '86', 'menu', 'inventory', 'count', 'labour', 'schedule', 'tables', 'people', 'keys', 'audit', 'settings']) {
+  for (const section of ['', 'orders', '86', 'menu', 'inventory', 'count', 'labour', 'schedule', 'tasks', 'tables', 'people', 'keys', 'audit', 'settings']) {
     await page.goto(`${server.base}/app${section ? `/${section}` : ''}`);
     await page.waitForLoadState('networkidle');
     assert.deepEqual(await unlabelled(page), [], `/app/${section}: unlabelled controls`);

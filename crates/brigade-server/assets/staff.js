@@ -68,6 +68,7 @@ async function signIn() {
   $('#pad').hidden = true;
   $('#board').hidden = false;
   await drawClock(auth);
+  await drawTasks(auth);
   const board = new OrdersBoard({ root: $('#orders'), rid, auth, currency, onAction: () => setTimeout(signOut, 800) });
   await board.load();
   const live = new Live({ auth, channels: [{ name: `restaurant:${rid}` }], onEvent: (e) => e.type.startsWith('order.') && board.reload() });
@@ -108,6 +109,24 @@ async function drawClock(auth) {
   h('button', { type: 'button', class: 'primary big', onclick: () => act('clock-out', undefined, 'Clocked out. Good night!') }, 'Clock out')));
 }
 
+/** Today's tasks for this person's role: tick steps, complete. The device stays signed in. */
+async function drawTasks(auth) {
+  const base = `/v1/restaurants/${rid}/tasks`;
+  const tasks = await api(auth, 'GET', `${base}?for_me=true`);
+  const open = tasks.items.filter((t) => t.status !== 'completed');
+  const redraw = () => drawTasks(auth).catch((e) => toast(e.message, 'error'));
+  const act = (path, body) =>
+    api(auth, 'POST', `${base}/${path}`, body).then(
+      () => (redraw(), true),
+      (e) => (toast(e.message, 'error'), false),
+    );
+  fill($('#my-tasks'), open.map((t) => h('article', { class: `task${t.overdue ? ' overdue' : ''}`, 'aria-label': t.name },
+    h('header', {}, h('strong', {}, t.name), t.checklist ? h('span', { class: 'tag' }, t.checklist) : null, t.overdue ? h('span', { class: 'tag danger-tag' }, 'overdue') : null),
+    h('ul', { class: 'steps-list' }, t.steps.map((s, i) => h('li', {}, h('label', { class: 'inline' },
+      h('input', { type: 'checkbox', checked: s.done, onchange: (e) => act(`${t.id}/steps/${i}`, { done: e.target.checked }) }), ` ${s.text}`)))),
+    h('button', { type: 'button', class: 'primary', onclick: () => act(`${t.id}/complete`, {}).then((ok) => ok && toast(`${t.name}: done`)) }, 'Complete'))));
+}
+
 function touch() {
   if (!session) return;
   session.deadline = Date.now() + IDLE_SECS * 1000;
@@ -133,6 +152,7 @@ async function signOut() {
   }
   auth.clear();
   $('#orders').replaceChildren();
+  $('#my-tasks').replaceChildren();
   $('#board').hidden = true;
   $('#pad').hidden = false;
   $('#phone').focus();

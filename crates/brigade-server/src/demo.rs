@@ -450,6 +450,8 @@ pub async fn load(state: &AppState) -> anyhow::Result<DemoInfo> {
         }
         tx.commit().await?;
     }
+    // After the history, so past orders do not count against the opening stock.
+    back_of_house(state, rid, &items, &staff_ids, manager.id).await.context("stock, positions and tasks")?;
     Ok(DemoInfo {
         restaurant_id: rid,
         slug: SLUG.into(),
@@ -468,6 +470,149 @@ pub async fn load(state: &AppState) -> anyhow::Result<DemoInfo> {
 
 fn all_days() -> Vec<Weekday> {
     vec![Weekday::Mon, Weekday::Tue, Weekday::Wed, Weekday::Thu, Weekday::Fri, Weekday::Sat, Weekday::Sun]
+}
+
+/// Stock with recipes for the burgers (so the 86 board and inventory have something to
+/// show), positions and rates for everyone, and opening and closing checklists.
+async fn back_of_house(
+    state: &AppState,
+    rid: Uuid,
+    items: &[ItemRow],
+    staff: &[Uuid],
+    manager: Uuid,
+) -> anyhow::Result<()> {
+    use brigade_domain::inventory::PurchaseUnit;
+    use brigade_store::inventory::{self as stock, Movement, RecipeRow};
+    let now = state.clock.now();
+    let mut tx = state.db.begin_for(rid).await?;
+    // (name, unit, purchase unit, its size, par, reorder point, delivered, cost per purchase unit)
+    let goods: [(&str, &str, &str, i64, i64, i64, i64, i64); 5] = [
+        ("Beef patty", "each", "case", 24, 96, 24, 72, 3600),
+        ("Burger bun", "each", "bag", 12, 96, 24, 84, 600),
+        ("Cheddar slice", "each", "pack", 40, 80, 20, 60, 900),
+        ("Bacon rasher", "each", "pack", 20, 60, 15, 40, 700),
+        ("Fries", "g", "bag", 2_500, 20_000, 5_000, 15_000, 650),
+    ];
+    let mut ids = HashMap::new();
+    for (name, unit, pu, size, par, reorder, delivered, cost) in goods {
+        let row = stock::ItemRow {
+            id: Uuid::now_v7(),
+            restaurant_id: rid,
+            category_id: None,
+            name: name.into(),
+            sku: None,
+            unit: unit.into(),
+            on_hand: 0,
+            par_level: Some(par * 1000),
+            reorder_point: Some(reorder * 1000),
+            max_level: None,
+            unit_cost: 0,
+            purchase_units: Json(vec![PurchaseUnit { name: pu.into(), quantity: size * 1000 }]),
+            supplier: Some(Json(json!({ "name": "Pass Street Provisions", "phone": "+17185550199" }))),
+            is_low: false,
+            created_at: now,
+            updated_at: now,
+        };
+        stock::insert_item(&mut tx, &row).await?;
+        let received = delivered * 1000;
+        let unit_cost = brigade_domain::inventory::unit_cost_micros(cost * delivered / size, received);
+        let delivery = Movement {
+            restaurant_id: rid,
+            item_id: row.id,
+            kind: "receive",
+            quantity: received,
+            unit_cost,
+            new_average_cost: unit_cost,
+            reference_type: None,
+            reference_id: None,
+            reason: None,
+            notes: Some("opening stock"),
+            actor: "system",
+            at: now,
+        };
+        stock::post(&mut tx, &delivery).await?;
+        ids.insert(name, row.id);
+    }
+    for item in items.iter().filter(|i| i.name.contains("Burger") && !i.name.contains("Veggie")) {
+        let mut lines =
+            vec![(ids["Beef patty"], None, 1000), (ids["Burger bun"], None, 1000), (ids["Fries"], None, 150_000)];
+        if item.name.contains("Cheese") {
+            lines.push((ids["Cheddar slice"], None, 1000));
+        }
+        if item.name.contains("Bacon") {
+            lines.push((ids["Bacon rasher"], None, 2000));
+        }
+        for o in item.modifier_groups.0.iter().flat_map(|g| g.options.iter()) {
+            if o.name.contains("Double") {
+                lines.push((ids["Beef patty"], Some(o.id), 1000));
+            }
+        }
+        let rows: Vec<RecipeRow> = lines
+            .into_iter()
+            .map(|(s, option_id, quantity)| RecipeRow {
+                menu_item_id: item.id,
+                option_id,
+                inventory_item_id: s,
+                quantity,
+            })
+            .collect();
+        stock::set_recipe(&mut tx, rid, item.id, &rows).await?;
+    }
+    let roles: Vec<(Uuid, &str, i64)> = std::iter::once((manager, "manager", 2500))
+        .chain(pin_users().iter().zip(staff).map(|((_, role, _, _), id)| {
+            if role == "kitchen" {
+                (*id, "line cook", 1900)
+            } else {
+                (*id, "server", 1600)
+            }
+        }))
+        .collect();
+    for (user, position, rate) in roles {
+        brigade_store::labour::set_positions(&mut tx, rid, user, &[(position.to_owned(), rate)]).await?;
+    }
+    let checklists = [
+        (
+            "Open the kitchen",
+            Some("opening"),
+            "kitchen",
+            "10:30:00",
+            vec!["Fryers and grill on", "Fridge and freezer temperatures logged", "Line set and labelled"],
+        ),
+        (
+            "Open the floor",
+            Some("opening"),
+            "staff",
+            "11:00:00",
+            vec!["Tables set", "Menus and QR cards on every table", "Restrooms checked"],
+        ),
+        (
+            "Close the kitchen",
+            Some("closing"),
+            "kitchen",
+            "23:00:00",
+            vec!["Grill scraped", "Fryer oil filtered", "Food wrapped and dated"],
+        ),
+    ];
+    for (name, checklist, role, due, steps) in checklists {
+        let t = brigade_store::tasks::TemplateRow {
+            id: Uuid::now_v7(),
+            restaurant_id: rid,
+            name: name.into(),
+            description: None,
+            checklist: checklist.map(str::to_owned),
+            frequency: "daily".into(),
+            days: Json(Vec::new()),
+            due_time: due.into(),
+            role: Some(role.into()),
+            steps: Json(steps.into_iter().map(str::to_owned).collect()),
+            is_active: true,
+            created_at: now,
+            updated_at: now,
+        };
+        brigade_store::tasks::insert_template(&mut tx, &t).await?;
+    }
+    tx.commit().await?;
+    Ok(())
 }
 
 fn pin_users() -> Vec<(String, String, String, String)> {

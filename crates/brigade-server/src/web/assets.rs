@@ -20,6 +20,7 @@ const FILES: &[(&str, &str, &str)] = &[
     ("stock.js", "text/javascript; charset=utf-8", include_str!("../../assets/stock.js")),
     ("labour.js", "text/javascript; charset=utf-8", include_str!("../../assets/labour.js")),
     ("schedule.js", "text/javascript; charset=utf-8", include_str!("../../assets/schedule.js")),
+    ("tasks.js", "text/javascript; charset=utf-8", include_str!("../../assets/tasks.js")),
     ("login.js", "text/javascript; charset=utf-8", include_str!("../../assets/login.js")),
 ];
 

@@ -330,6 +330,7 @@ const SECTIONS: &[(&str, &str, Permission)] = &[
     ("count", "Stock count", Permission::InventoryWrite),
     ("labour", "Labour", Permission::UsersRead),
     ("schedule", "Schedule", Permission::RestaurantRead),
+    ("tasks", "Tasks", Permission::RestaurantRead),
     ("tables", "Tables", Permission::RestaurantWrite),
     ("people", "People", Permission::UsersRead),
     ("keys", "API keys", Permission::ApiKeysManage),
