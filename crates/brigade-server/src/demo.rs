@@ -486,7 +486,8 @@ async fn back_of_house(
     let now = state.clock.now();
     let mut tx = state.db.begin_for(rid).await?;
     // (name, unit, purchase unit, its size, par, reorder point, delivered, cost per purchase unit)
-    let goods: [(&str, &str, &str, i64, i64, i64, i64, i64); 5] = [
+    type Good = (&'static str, &'static str, &'static str, i64, i64, i64, i64, i64);
+    let goods: [Good; 5] = [
         ("Beef patty", "each", "case", 24, 96, 24, 72, 3600),
         ("Burger bun", "each", "bag", 12, 96, 24, 84, 600),
         ("Cheddar slice", "each", "pack", 40, 80, 20, 60, 900),
