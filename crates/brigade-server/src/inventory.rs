@@ -13,7 +13,7 @@
 use crate::auth::Member;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Page, Path, Query};
-use crate::menu::apply_eighty_six;
+use crate::menu::{apply_eighty_six, clean};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -1348,8 +1348,4 @@ async fn food_cost(State(state): State<AppState>, member: Member) -> ApiResult<a
         .collect();
     out.sort_by(|a, b| b.food_cost_percent.partial_cmp(&a.food_cost_percent).unwrap_or(std::cmp::Ordering::Equal));
     Ok(axum::Json(Page { items: out, next_cursor: None }))
-}
-
-fn clean(s: Option<String>) -> Option<String> {
-    s.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
 }

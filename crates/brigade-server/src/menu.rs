@@ -948,6 +948,7 @@ pub fn restaurant_tz(r: &restaurants::RestaurantRow) -> ApiResult<Tz> {
     r.timezone.parse::<Tz>().map_err(|_| ApiError::internal(format!("restaurant {} has a bad time zone", r.id)))
 }
 
-fn clean(s: Option<String>) -> Option<String> {
+/// Trimmed text, or none when blank.
+pub(crate) fn clean(s: Option<String>) -> Option<String> {
     s.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
 }
