@@ -661,7 +661,7 @@ async fn labour_now(State(state): State<AppState>, member: Member) -> ApiResult<
     let tz = restaurant_tz(&r)?;
     let rules = rules_of(&store::settings(&state.db, rid).await?);
     let day = business_day(now, tz, r.day_starts_at);
-    let day_start = brigade_domain::labour::local_midnight(tz, day) + (r.day_starts_at - chrono::NaiveTime::MIN);
+    let day_start = brigade_domain::menu::local_to_utc(tz, day.and_time(r.day_starts_at));
     let week = brigade_domain::labour::week_of(now.with_timezone(&tz).date_naive(), rules.week_starts);
     let week_start = brigade_domain::labour::local_midnight(tz, week);
     let names = names(&state, rid).await?;
