@@ -8,6 +8,7 @@
 //! are micro-units of the currency's minor unit per base unit (a cent is 1,000,000), so
 //! a gram of saffron and a case of beer are both exact enough.
 
+use crate::money::div_half_up;
 use crate::Invalid;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -149,8 +150,7 @@ pub fn average_cost(on_hand: Milli, avg: i64, received: Milli, cost: i64) -> i64
         return if received > 0 { cost } else { avg };
     }
     let total = i128::from(on_hand) * i128::from(avg) + i128::from(received) * i128::from(cost);
-    let n = i128::from(on_hand) + i128::from(received);
-    ((total + n / 2) / n) as i64
+    div_half_up(total, i128::from(on_hand) + i128::from(received)) as i64
 }
 
 /// One line of a recipe: a menu item (its base, `option_id: None`) or one of its
@@ -210,8 +210,8 @@ pub fn suggested_order(on_hand: Milli, par: Milli, purchase: Option<&PurchaseUni
 pub fn cost_of(quantity: Milli, cost_micros: i64) -> i64 {
     // quantity is in thousandths and cost in millionths: divide by 10^9.
     let v = i128::from(quantity) * i128::from(cost_micros);
-    let d = 1_000_000_000i128;
-    (if v >= 0 { (v + d / 2) / d } else { (v - d / 2) / d }) as i64
+    let rounded = div_half_up(v.abs(), 1_000_000_000);
+    (if v < 0 { -rounded } else { rounded }) as i64
 }
 
 /// Micro-minor units per base unit, from a price in minor units for `quantity` (milli).
@@ -219,9 +219,7 @@ pub fn unit_cost_micros(total_minor: i64, quantity: Milli) -> Option<i64> {
     if quantity <= 0 || total_minor < 0 {
         return None;
     }
-    let v = i128::from(total_minor) * 1_000_000_000i128;
-    let q = i128::from(quantity);
-    Some(((v + q / 2) / q) as i64)
+    Some(div_half_up(i128::from(total_minor) * 1_000_000_000, i128::from(quantity)) as i64)
 }
 
 #[cfg(test)]

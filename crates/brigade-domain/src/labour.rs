@@ -143,8 +143,7 @@ pub fn classify(worked: &[Worked], tz: Tz, rules: &OvertimeRules) -> (Split, BTr
 pub fn pay(split: &Split, hourly_rate: i64) -> i64 {
     // In tenths of a minute-rate to keep 1.5× exact: rate/60 per minute.
     let weighted = split.regular * 2 + split.overtime * 3 + split.double * 4; // halves
-    let v = i128::from(weighted) * i128::from(hourly_rate);
-    ((v + 60) / 120) as i64
+    crate::money::div_half_up(i128::from(weighted) * i128::from(hourly_rate), 120) as i64
 }
 
 /// A planned shift, for checking a schedule.

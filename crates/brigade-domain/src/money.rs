@@ -46,6 +46,11 @@ pub fn div_half_up(numerator: i128, denominator: i128) -> i128 {
     (2 * numerator + denominator) / (2 * denominator)
 }
 
+/// `part` of `whole` in percent, to one decimal; none when `whole` is not positive.
+pub fn percent(part: i64, whole: i64) -> Option<f64> {
+    (whole > 0).then(|| (part as f64 * 1000.0 / whole as f64).round() / 10.0)
+}
+
 impl TaxRule {
     pub fn apply(self, subtotal: Money) -> Taxed {
         let s = i128::from(subtotal.0.max(0));
@@ -66,6 +71,13 @@ impl TaxRule {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn percentages_round_to_one_decimal_and_need_a_whole() {
+        assert_eq!(super::percent(175, 1200), Some(14.6));
+        assert_eq!(super::percent(10_800, 24_000), Some(45.0));
+        assert_eq!(super::percent(5, 0), None);
+    }
 
     #[test]
     fn exclusive_tax_rounds_half_up() {

@@ -1085,7 +1085,7 @@ async fn recipe_view(state: &AppState, tx: &mut Tx, rid: Uuid, menu_item_id: Uui
         lines,
         portion_cost,
         price: item.price,
-        food_cost_percent: (item.price > 0).then(|| (portion_cost as f64 * 1000.0 / item.price as f64).round() / 10.0),
+        food_cost_percent: brigade_domain::money::percent(portion_cost, item.price),
         can_make: can_make(&recipe, &levels).is_ok(),
     })
 }
@@ -1342,7 +1342,7 @@ async fn food_cost(State(state): State<AppState>, member: Member) -> ApiResult<a
                 name: i.name,
                 price: i.price,
                 portion_cost: cost,
-                food_cost_percent: (i.price > 0).then(|| (cost as f64 * 1000.0 / i.price as f64).round() / 10.0),
+                food_cost_percent: brigade_domain::money::percent(cost, i.price),
             })
         })
         .collect();

@@ -718,7 +718,7 @@ async fn labour_now(State(state): State<AppState>, member: Member) -> ApiResult<
         on_the_clock: on,
         labour_cost,
         sales,
-        labour_percent: (sales > 0).then(|| (labour_cost as f64 * 1000.0 / sales as f64).round() / 10.0),
+        labour_percent: brigade_domain::money::percent(labour_cost, sales),
     }))
 }
 
@@ -778,7 +778,11 @@ async fn payroll(State(state): State<AppState>, member: Member, Query(p): Query<
         let rate_minutes: i64 =
             entries.iter().zip(&worked).map(|(e, w)| e.hourly_rate * ((w.end - w.start).num_minutes().max(0))).sum();
         let minutes: i64 = worked.iter().map(|w| (w.end - w.start).num_minutes().max(0)).sum();
-        let rate = if minutes > 0 { (rate_minutes + minutes / 2) / minutes } else { 0 };
+        let rate = if minutes > 0 {
+            brigade_domain::money::div_half_up(rate_minutes.into(), minutes.into()) as i64
+        } else {
+            0
+        };
         let amount = pay(&split, rate);
         total_pay += amount;
         lines.push(PayrollLine {

@@ -108,7 +108,7 @@ async fn week_view(state: &AppState, tx: &mut Tx, rid: Uuid, p: &Place, start: N
             .copied()
             .unwrap_or(0);
         let m = (s.ends_at - s.starts_at).num_minutes();
-        let c = (i128::from(m) * i128::from(rate) + 30) / 60;
+        let c = brigade_domain::money::div_half_up(i128::from(m.max(0)) * i128::from(rate), 60);
         minutes += m;
         cost += c as i64;
         shifts.push(ShiftView {

@@ -600,7 +600,7 @@ async fn task_report(
                 tasks: n,
                 completed: c,
                 completed_on_time: ot,
-                completion_rate: if n > 0 { (c as f64 * 1000.0 / n as f64).round() / 10.0 } else { 0.0 },
+                completion_rate: brigade_domain::money::percent(c, n).unwrap_or(0.0),
             })
             .collect()
     };

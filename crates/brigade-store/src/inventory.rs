@@ -389,7 +389,7 @@ pub async fn recipes_tx(tx: &mut Tx, rid: Uuid, menu_items: &[Uuid]) -> Result<H
     if menu_items.is_empty() {
         return Ok(HashMap::new());
     }
-    let list = (0..menu_items.len()).map(|i| format!("${}", i + 2)).collect::<Vec<_>>().join(", ");
+    let list = crate::placeholders(menu_items.len(), 2);
     let sql = format!(
         "SELECT menu_item_id, option_id, inventory_item_id, quantity FROM recipe_lines
          WHERE restaurant_id = $1 AND menu_item_id IN ({list}) ORDER BY menu_item_id, position"
@@ -453,7 +453,7 @@ pub async fn menu_items_using(tx: &mut Tx, rid: Uuid, stock: &[Uuid]) -> Result<
     if stock.is_empty() {
         return Ok(Vec::new());
     }
-    let list = (0..stock.len()).map(|i| format!("${}", i + 2)).collect::<Vec<_>>().join(", ");
+    let list = crate::placeholders(stock.len(), 2);
     let sql = format!(
         "SELECT DISTINCT menu_item_id FROM recipe_lines WHERE restaurant_id = $1 AND inventory_item_id IN ({list})"
     );
@@ -471,7 +471,7 @@ pub async fn on_hand_tx(tx: &mut Tx, rid: Uuid, stock: &[Uuid]) -> Result<HashMa
     if stock.is_empty() {
         return Ok(HashMap::new());
     }
-    let list = (0..stock.len()).map(|i| format!("${}", i + 2)).collect::<Vec<_>>().join(", ");
+    let list = crate::placeholders(stock.len(), 2);
     let sql = format!(
         "SELECT id, name, on_hand FROM inventory_items WHERE restaurant_id = $1 AND deleted_at IS NULL AND id IN ({list})"
     );

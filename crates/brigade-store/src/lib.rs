@@ -274,6 +274,11 @@ pub fn values_list(rows: usize, cols: usize, first: usize) -> String {
         .join(", ")
 }
 
+/// `$first, $first+1, …` for an `IN (…)` list of `count` values.
+pub fn placeholders(count: usize, first: usize) -> String {
+    (first..first + count).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
 /// Whether an error is a unique-constraint violation (a duplicate), on either backend.
 pub fn is_unique_violation(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::Database(e) if e.is_unique_violation())

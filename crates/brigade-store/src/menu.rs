@@ -288,7 +288,7 @@ pub async fn items_for_order(tx: &mut Tx, rid: Uuid, ids: &[Uuid]) -> Result<Vec
         Backend::Sqlite => "",
     };
     // One placeholder per id; the SQL text depends only on how many there are.
-    let list = (0..wanted.len()).map(|i| format!("${}", i + 2)).collect::<Vec<_>>().join(", ");
+    let list = crate::placeholders(wanted.len(), 2);
     let sql = format!(
         "SELECT {ITEM_COLUMNS} FROM menu_items WHERE restaurant_id = $1 AND id IN ({list}) AND deleted_at IS NULL{lock}"
     );

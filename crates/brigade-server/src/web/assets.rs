@@ -29,7 +29,6 @@ pub fn version() -> &'static str {
     static V: OnceLock<String> = OnceLock::new();
     V.get_or_init(|| {
         // DefaultHasher::new() has fixed keys: every process of a build agrees.
-        #[allow(deprecated)]
         let mut h = std::collections::hash_map::DefaultHasher::new();
         for (name, _, body) in FILES {
             name.hash(&mut h);

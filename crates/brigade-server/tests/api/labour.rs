@@ -2,7 +2,7 @@
 //! clock-in, forgotten clock-outs flagged, manager edits that keep the original,
 //! approval, overtime across midnight and a DST change, live labour and payroll.
 
-use crate::support::{Owner, TestApp};
+use crate::support::{long_tokens, Owner, TestApp};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use chrono_tz::America::New_York;
 use serde_json::json;
@@ -10,12 +10,6 @@ use uuid::Uuid;
 
 fn at(owner: &Owner, path: &str) -> String {
     format!("/v1/restaurants/{}/{path}", owner.rid)
-}
-
-/// These tests move the clock by hours and days: tokens that outlive them.
-fn long_tokens(c: &mut brigade_server::config::Config) {
-    c.access_token_ttl_secs = 90 * 24 * 3600;
-    c.refresh_token_ttl_secs = 90 * 24 * 3600;
 }
 
 fn ny(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {

@@ -283,6 +283,12 @@ impl Drop for TestApp {
     }
 }
 
+/// For tests that move the clock by hours and days: tokens that outlive them.
+pub fn long_tokens(c: &mut Config) {
+    c.access_token_ttl_secs = 90 * 24 * 3600;
+    c.refresh_token_ttl_secs = 90 * 24 * 3600;
+}
+
 pub const PASSWORD: &str = "correct horse battery staple";
 
 pub struct Owner {

@@ -1,18 +1,13 @@
 //! Tasks and checklists: templates, each day's tasks made exactly once (also with two
 //! nodes at once), steps, completion, overdue, completion rates, tenancy.
 
-use crate::support::{Owner, TestApp};
+use crate::support::{long_tokens, Owner, TestApp};
 use chrono::{Duration, TimeZone, Utc};
 use chrono_tz::America::New_York;
 use serde_json::json;
 
 fn at(owner: &Owner, path: &str) -> String {
     format!("/v1/restaurants/{}/{path}", owner.rid)
-}
-
-fn long_tokens(c: &mut brigade_server::config::Config) {
-    c.access_token_ttl_secs = 90 * 24 * 3600;
-    c.refresh_token_ttl_secs = 90 * 24 * 3600;
 }
 
 /// Wednesday 2026-06-03, 08:00 in New York.
