@@ -51,6 +51,8 @@ impl Role {
                 InventoryRead,
                 InventoryWrite,
                 InventoryManage,
+                IntegrationsRead,
+                IntegrationsManage,
             ],
             // Staff and the kitchen receive deliveries, record waste and count stock;
             // items, recipes and costs are for managers.
@@ -115,6 +117,10 @@ pub enum Permission {
     InventoryWrite,
     /// Stock items, recipes, costs.
     InventoryManage,
+    /// Integrations' status and sync jobs.
+    IntegrationsRead,
+    /// Connect, change and remove integrations; resync.
+    IntegrationsManage,
 }
 
 impl Permission {
@@ -134,6 +140,8 @@ impl Permission {
         Permission::InventoryRead,
         Permission::InventoryWrite,
         Permission::InventoryManage,
+        Permission::IntegrationsRead,
+        Permission::IntegrationsManage,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -153,6 +161,8 @@ impl Permission {
             Permission::InventoryRead => "inventory:read",
             Permission::InventoryWrite => "inventory:write",
             Permission::InventoryManage => "inventory:manage",
+            Permission::IntegrationsRead => "integrations:read",
+            Permission::IntegrationsManage => "integrations:manage",
         }
     }
 }

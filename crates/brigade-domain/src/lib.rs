@@ -8,6 +8,7 @@
 pub mod auth;
 pub mod credentials;
 pub mod ids;
+pub mod integration;
 pub mod inventory;
 pub mod labour;
 pub mod menu;

@@ -115,6 +115,27 @@ pub struct Config {
     /// Load the demo restaurant (if it is not there yet) before serving.
     #[arg(long, env = "BRIGADE_DEMO")]
     pub demo: bool,
+
+    /// Key (32 bytes, base64) that encrypts integration credentials at rest. When unset,
+    /// one is made in the data directory (`secrets.key`); set it when several nodes run.
+    #[arg(long, env = "BRIGADE_SECRETS_KEY", hide_env_values = true)]
+    pub secrets_key: Option<String>,
+
+    /// Uber Eats API base URL (a sandbox or a test double instead of production).
+    #[arg(long, env = "BRIGADE_UBEREATS_BASE_URL", default_value = "https://api.uber.com")]
+    pub ubereats_base_url: String,
+
+    /// Uber Eats OAuth token URL.
+    #[arg(long, env = "BRIGADE_UBEREATS_AUTH_URL", default_value = "https://auth.uber.com/oauth/v2/token")]
+    pub ubereats_auth_url: String,
+
+    /// Longest a call to a platform may take, in seconds.
+    #[arg(long, env = "BRIGADE_INTEGRATION_TIMEOUT", default_value_t = 10)]
+    pub integration_timeout_secs: u64,
+
+    /// How often each platform's view is compared with Brigade's, in seconds; 0 never.
+    #[arg(long, env = "BRIGADE_SYNC_DRIFT_INTERVAL", default_value_t = 900)]
+    pub sync_drift_interval_secs: u64,
 }
 
 impl std::fmt::Debug for Config {
@@ -126,6 +147,7 @@ impl std::fmt::Debug for Config {
             .field("role", &self.role)
             .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| "***"))
             .field("open_signup", &self.open_signup)
+            .field("secrets_key", &self.secrets_key.as_ref().map(|_| "***"))
             .finish_non_exhaustive()
     }
 }
@@ -170,6 +192,11 @@ impl Default for Config {
             job_lease_secs: 60,
             worker_poll_ms: 1000,
             demo: false,
+            secrets_key: None,
+            ubereats_base_url: "https://api.uber.com".into(),
+            ubereats_auth_url: "https://auth.uber.com/oauth/v2/token".into(),
+            integration_timeout_secs: 10,
+            sync_drift_interval_secs: 900,
         }
     }
 }
@@ -190,6 +217,16 @@ impl Config {
             if secret.len() < 32 {
                 return Err("BRIGADE_JWT_SECRET must be at least 32 characters".into());
             }
+        }
+        for (name, url) in
+            [("Uber Eats base URL", &self.ubereats_base_url), ("Uber Eats auth URL", &self.ubereats_auth_url)]
+        {
+            if !url.starts_with("http://") && !url.starts_with("https://") {
+                return Err(format!("{name} must start with http:// or https://"));
+            }
+        }
+        if self.integration_timeout_secs == 0 {
+            return Err("integration timeout must be at least 1 second".into());
         }
         if !self.public_base_url.starts_with("http://") && !self.public_base_url.starts_with("https://") {
             return Err("public base URL must start with http:// or https://".into());

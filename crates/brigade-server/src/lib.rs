@@ -18,6 +18,7 @@ pub mod demo;
 pub mod error;
 pub mod extract;
 pub mod idempotency;
+pub mod integrations;
 pub mod inventory;
 pub mod jobs;
 pub mod kds;
@@ -75,6 +76,9 @@ pub struct Inner {
     pub metrics: metrics::Metrics,
     pub jobs: jobs::Registry,
     pub job_wake: Notify,
+    /// Integrations' secrets key, HTTP client, rate limiters and tokens.
+    pub integrations: integrations::Runtime,
+    pub sync_wake: Notify,
     pub menu_cache: menu::MenuCache,
     pub hub: Arc<realtime::Hub>,
     pub order_writer: orders::writer::OrderWriter,
@@ -102,6 +106,13 @@ impl AppState {
     /// Wakes idle workers in this process after a commit that enqueued jobs.
     pub fn wake_workers(&self) {
         self.job_wake.notify_waiters();
+        self.sync_wake.notify_one();
+    }
+
+    /// Wakes the sync worker in this process after a commit that enqueued sync jobs.
+    pub fn wake_sync(&self) {
+        // One sync worker per process: a permit kept while it is busy is not lost.
+        self.sync_wake.notify_one();
     }
 
     pub fn worker_status(&self) -> &'static str {
@@ -148,6 +159,7 @@ impl Default for Options {
         (name = "staff", description = "Positions and rates, the time clock, schedules, labour and payroll"),
         (name = "tasks", description = "Recurring tasks and opening/closing checklists"),
         (name = "realtime", description = "The WebSocket at /v1/ws and who is connected"),
+        (name = "integrations", description = "Delivery platforms and POS systems, and the sync that keeps them right"),
         (name = "public", description = "What guests reach without signing in"),
     )
 )]
@@ -183,6 +195,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(labour::router())
         .merge(schedules::router())
         .merge(tasks::router())
+        .merge(integrations::router())
         .merge(realtime::router())
         .split_for_parts()
 }
@@ -221,6 +234,10 @@ pub async fn build(config: Config, options: Options) -> anyhow::Result<AppState>
         config.login_attempts_per_account,
         config.login_attempts_per_ip,
     );
+    let secrets = integrations::secrets::Secrets::load(config.secrets_key.as_deref(), &config.data_dir)
+        .context("loading the secrets key for integration credentials")?;
+    let integrations =
+        integrations::Runtime::new(secrets, std::time::Duration::from_secs(config.integration_timeout_secs))?;
     let order_writer = orders::writer::OrderWriter::start(db.clone(), options.clock.clone());
     Ok(AppState {
         inner: Arc::new(Inner {
@@ -232,6 +249,8 @@ pub async fn build(config: Config, options: Options) -> anyhow::Result<AppState>
             metrics: metrics::Metrics::default(),
             jobs: options.jobs,
             job_wake: Notify::new(),
+            integrations,
+            sync_wake: Notify::new(),
             menu_cache: menu::MenuCache::default(),
             hub: Arc::new(realtime::Hub::default()),
             order_writer,
@@ -309,8 +328,9 @@ pub async fn serve(
     let (stop_worker, worker_rx) = watch::channel(false);
     let tailer = (state.config.role != Role::Worker)
         .then(|| tokio::spawn(realtime::run_tailer(state.clone(), worker_rx.clone())));
-    let worker = (state.config.role != Role::Api && state.config.worker_concurrency > 0)
-        .then(|| tokio::spawn(jobs::run_worker(state.clone(), worker_rx)));
+    let workers = state.config.role != Role::Api && state.config.worker_concurrency > 0;
+    let sync = workers.then(|| tokio::spawn(integrations::sync::run_worker(state.clone(), worker_rx.clone())));
+    let worker = workers.then(|| tokio::spawn(jobs::run_worker(state.clone(), worker_rx)));
     let addr = listener.local_addr()?;
     tracing::info!(%addr, backend = ?state.db.backend(), role = ?state.config.role, "brigade is listening");
     let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
@@ -324,6 +344,9 @@ pub async fn serve(
     let _ = stop_worker.send(true);
     if let Some(w) = worker {
         let _ = w.await;
+    }
+    if let Some(s) = sync {
+        let _ = s.await;
     }
     if let Some(t) = tailer {
         let _ = t.await;

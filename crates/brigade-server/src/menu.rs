@@ -9,6 +9,7 @@
 use crate::auth::Member;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Page, PageParams, Path, Query};
+use crate::integrations::sync;
 use crate::jobs::{enqueue, EnqueueOptions, Job};
 use crate::AppState;
 use axum::body::{Body, Bytes};
@@ -125,7 +126,9 @@ async fn create_category(
     let mut tx = state.db.begin_for(member.rid()).await?;
     store::insert_category(&mut tx, &row).await?;
     member.record(&mut tx, "menu.category_created", "menu_category", row.id, json!({ "name": row.name }), now).await?;
+    sync::menu_changed(&mut tx, member.rid(), "category added", now).await?;
     tx.commit().await?;
+    state.wake_sync();
     state.menu_cache.invalidate(member.rid());
     Ok((StatusCode::CREATED, axum::Json(row.into())))
 }
@@ -157,7 +160,9 @@ async fn update_category(
     let mut tx = state.db.begin_for(member.rid()).await?;
     store::update_category(&mut tx, &row).await?;
     member.record(&mut tx, "menu.category_updated", "menu_category", row.id, json!({ "name": row.name }), now).await?;
+    sync::menu_changed(&mut tx, member.rid(), "category changed", now).await?;
     tx.commit().await?;
+    state.wake_sync();
     state.menu_cache.invalidate(member.rid());
     Ok(axum::Json(row.into()))
 }
@@ -182,7 +187,9 @@ async fn delete_category(
         return Err(ApiError::not_found("category"));
     }
     member.record(&mut tx, "menu.category_deleted", "menu_category", id, json!({}), now).await?;
+    sync::menu_changed(&mut tx, member.rid(), "category removed", now).await?;
     tx.commit().await?;
+    state.wake_sync();
     state.menu_cache.invalidate(member.rid());
     Ok(StatusCode::NO_CONTENT)
 }
@@ -464,7 +471,9 @@ async fn create_item(
     store::insert_item(&mut tx, &row).await?;
     let payload = json!({ "name": row.name, "price": row.price, "category_id": row.category_id });
     member.record(&mut tx, "menu.item_created", "menu_item", row.id, payload, now).await?;
+    sync::menu_changed(&mut tx, member.rid(), "item added", now).await?;
     tx.commit().await?;
+    state.wake_sync();
     state.menu_cache.invalidate(member.rid());
     Ok((StatusCode::CREATED, axum::Json(item_view(row, now))))
 }
@@ -502,7 +511,20 @@ async fn update_item(
     store::update_item(&mut tx, &row).await?;
     let payload = json!({ "name": row.name, "price": row.price, "is_active": row.is_active });
     member.record(&mut tx, "menu.item_updated", "menu_item", row.id, payload, now).await?;
+    // A price or availability is one item's update on a platform; a new name, text or
+    // category needs the menu uploaded.
+    let shown_elsewhere = existing.name != row.name
+        || existing.description != row.description
+        || existing.category_id != row.category_id
+        || existing.is_active != row.is_active
+        || existing.channels.0 != row.channels.0;
+    if shown_elsewhere {
+        sync::menu_changed(&mut tx, member.rid(), "item changed", now).await?;
+    } else {
+        sync::item_changed(&mut tx, member.rid(), row.id, "item changed", now).await?;
+    }
     tx.commit().await?;
+    state.wake_sync();
     state.menu_cache.invalidate(member.rid());
     Ok(axum::Json(item_view(row, now)))
 }
@@ -523,7 +545,9 @@ async fn delete_item(
         return Err(ApiError::not_found("menu item"));
     }
     member.record(&mut tx, "menu.item_deleted", "menu_item", id, json!({}), now).await?;
+    sync::menu_changed(&mut tx, member.rid(), "item removed", now).await?;
     tx.commit().await?;
+    state.wake_sync();
     state.menu_cache.invalidate(member.rid());
     Ok(StatusCode::NO_CONTENT)
 }
@@ -687,6 +711,8 @@ pub async fn apply_eighty_six(
             },
         )
         .await?;
+        let reason = if e.is_some() { "86" } else { "back on" };
+        sync::item_changed(tx, rid, *id, reason, now).await?;
         if let Some(until) = e.and_then(|e| e.until) {
             let key = format!("menu.restore:{id}:{}", until.timestamp_micros());
             let job = RestoreItem { restaurant_id: rid, item_id: *id, until };
@@ -721,6 +747,7 @@ impl Job for RestoreItem {
             .map_err(|e| anyhow::anyhow!("{e:?}"))?;
         tx.commit().await?;
         state.menu_cache.invalidate(self.restaurant_id);
+        state.wake_sync();
         Ok(())
     }
 }

@@ -27,6 +27,7 @@ use tokio::sync::Notify;
 pub mod api_keys;
 pub mod events;
 pub mod idempotency;
+pub mod integrations;
 pub mod inventory;
 pub mod jobs;
 pub mod kds;

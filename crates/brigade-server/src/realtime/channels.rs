@@ -4,7 +4,8 @@
 //! - `kds:{rid}:{station_id|all}`: orders and tickets of one station (or all); members
 //!   who work the kitchen or read orders.
 //! - `order:{id}`: one order; its restaurant's members, or a guest with its tracking key.
-//! - `job:{id}`: one job's progress; its restaurant's members.
+//! - `job:{id}`: one job's progress (a background job or a sync job); its restaurant's
+//!   members.
 //! - `menu:{rid}`: that a restaurant's menu changed (an 86, a new price); anyone, since
 //!   the menu is public. Its events carry only their type and entity, never the payload.
 
@@ -81,7 +82,7 @@ impl Channel {
                     || (e.kind.starts_with("kds.ticket")
                         && e.data.get("order_id").and_then(|v| v.as_str()) == Some(&order.to_string()))
             }
-            Channel::Job { job, .. } => e.entity == "job" && e.entity_id == Some(*job),
+            Channel::Job { job, .. } => (e.entity == "job" || e.entity == "sync_job") && e.entity_id == Some(*job),
             Channel::Menu(_) => e.kind.starts_with("menu."),
         }
     }
@@ -144,8 +145,12 @@ pub async fn authorize(
         }
         ChannelName::Job(job) => {
             let p = principal.ok_or_else(unauthenticated)?;
-            let row = jobs::get(&state.db, job).await?.ok_or_else(|| ApiError::not_found("job"))?;
-            let rid = row.restaurant_id.ok_or_else(denied)?;
+            let rid = match jobs::get(&state.db, job).await? {
+                Some(row) => row.restaurant_id.ok_or_else(denied)?,
+                None => brigade_store::integrations::job_restaurant(&state.db, job)
+                    .await?
+                    .ok_or_else(|| ApiError::not_found("job"))?,
+            };
             require(state, p, rid, &[Permission::RestaurantRead]).await?;
             Ok(Channel::Job { restaurant: Some(rid), job })
         }

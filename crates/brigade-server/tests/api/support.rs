@@ -157,7 +157,14 @@ async fn start(mut config: Config, jobs: Registry, store: Store, clock: Clock) -
 /// A test config: no request rate limit (the manual clock would never refill buckets),
 /// a fast-polling worker.
 pub fn test_config() -> Config {
-    Config { rate_limit_ip_per_sec: 0, rate_limit_key_per_sec: 0, worker_poll_ms: 20, ..Config::default() }
+    Config {
+        rate_limit_ip_per_sec: 0,
+        rate_limit_key_per_sec: 0,
+        worker_poll_ms: 20,
+        // A fixed key, so no test writes a key file where it runs.
+        secrets_key: Some("KioqKioqKioqKioqKioqKioqKioqKioqKioqKioqKio=".into()),
+        ..Config::default()
+    }
 }
 
 impl TestApp {

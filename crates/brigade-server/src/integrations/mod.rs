@@ -1,0 +1,493 @@
+//! `…/integrations`: delivery platforms and POS systems connected to a restaurant.
+//!
+//! An integration names a platform and the restaurant's store on it, with credentials
+//! sealed at rest (`secrets`) and never returned: the API shows only hints ("…a1b2").
+//! Adapters (`ubereats`, …) speak each platform's published API behind one trait
+//! (`platform::Adapter`); the sync engine (`sync`) keeps each platform's menu and
+//! availability equal to Brigade's.
+
+pub mod platform;
+pub mod secrets;
+pub mod sync;
+pub mod ubereats;
+
+use crate::auth::Member;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Json, Path};
+use crate::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use brigade_domain::auth::Permission;
+use brigade_domain::credentials::parse_name;
+use brigade_domain::integration::{Platform, Status};
+use brigade_store::integrations::{self as store, IntegrationRow};
+use chrono::{DateTime, Utc};
+use parking_lot::Mutex;
+use platform::{Adapter, Throttle};
+use secrets::Secrets;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+use sqlx::types::Json as DbJson;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_integrations, create_integration))
+        .routes(routes!(get_integration, update_integration, delete_integration))
+        .routes(routes!(test_integration))
+        .merge(sync::router())
+}
+
+/// What integrations share in a process: the secrets key, one HTTP client, and per
+/// integration its rate limiter and its platform token.
+pub struct Runtime {
+    pub secrets: Secrets,
+    pub http: reqwest::Client,
+    throttles: Mutex<HashMap<Uuid, Arc<Throttle>>>,
+    tokens: Mutex<HashMap<Uuid, platform::TokenCache>>,
+}
+
+impl Runtime {
+    pub fn new(secrets: Secrets, timeout: Duration) -> anyhow::Result<Runtime> {
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(5)))
+            .user_agent(concat!("Brigade/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(Runtime { secrets, http, throttles: Mutex::default(), tokens: Mutex::default() })
+    }
+
+    fn throttle(&self, id: Uuid, rate: f64) -> Arc<Throttle> {
+        self.throttles.lock().entry(id).or_insert_with(|| Arc::new(Throttle::new(rate, rate.max(1.0) * 2.0))).clone()
+    }
+
+    fn token(&self, id: Uuid) -> platform::TokenCache {
+        self.tokens.lock().entry(id).or_default().clone()
+    }
+
+    /// Forgets what was cached for an integration (its credentials changed).
+    fn forget(&self, id: Uuid) {
+        self.throttles.lock().remove(&id);
+        self.tokens.lock().remove(&id);
+    }
+}
+
+/// Requests per second we allow ourselves towards a platform unless the integration
+/// says otherwise.
+const DEFAULT_RATE: f64 = 10.0;
+
+/// Why an integration cannot be used as it is stored.
+#[derive(Debug, thiserror::Error)]
+pub enum Unusable {
+    #[error("this integration has no credentials; add them first")]
+    NoCredentials,
+    #[error("the stored credentials could not be opened with this server's secrets key (was BRIGADE_SECRETS_KEY changed?); enter them again")]
+    Unreadable,
+    #[error("the stored credentials are not what {0} needs; enter them again")]
+    Malformed(&'static str),
+    #[error("{0} cannot be connected yet; Uber Eats can")]
+    NotYet(&'static str),
+    #[error("unknown platform '{0}'")]
+    Unknown(String),
+}
+
+impl From<Unusable> for ApiError {
+    fn from(e: Unusable) -> Self {
+        ApiError::conflict("integration_unusable", e.to_string())
+    }
+}
+
+/// The adapter for an integration, with its credentials opened.
+pub fn adapter(state: &AppState, row: &IntegrationRow) -> Result<Box<dyn Adapter>, Unusable> {
+    let platform = Platform::parse("platform", &row.platform).map_err(|_| Unusable::Unknown(row.platform.clone()))?;
+    let sealed = row.credentials.as_deref().ok_or(Unusable::NoCredentials)?;
+    let plain = state.integrations.secrets.open(row.id, sealed).map_err(|_| Unusable::Unreadable)?;
+    let rate = row.config.0.get("rate_per_sec").and_then(Value::as_f64).unwrap_or(DEFAULT_RATE);
+    let rt = &state.integrations;
+    match platform {
+        Platform::Ubereats => {
+            let credentials: ubereats::Credentials =
+                serde_json::from_slice(&plain).map_err(|_| Unusable::Malformed(platform.title()))?;
+            Ok(Box::new(ubereats::UberEats {
+                http: rt.http.clone(),
+                base_url: state.config.ubereats_base_url.clone(),
+                auth_url: state.config.ubereats_auth_url.clone(),
+                store_id: row.store_id.clone(),
+                credentials,
+                throttle: rt.throttle(row.id, rate),
+                token: rt.token(row.id),
+            }))
+        }
+        other => Err(Unusable::NotYet(other.title())),
+    }
+}
+
+fn not_yet(p: Platform) -> ApiError {
+    ApiError::validation("platform", Unusable::NotYet(p.title()).to_string())
+}
+
+/// The credential fields each platform needs; each must be a non-empty string.
+fn credential_fields(p: Platform) -> Result<&'static [&'static str], ApiError> {
+    match p {
+        Platform::Ubereats => Ok(&["client_id", "client_secret"]),
+        other => Err(not_yet(other)),
+    }
+}
+
+/// Checks credentials against the platform's fields; returns them as JSON to seal and the
+/// hints that may be shown: the last four characters of ids, "set" for secrets.
+fn parse_credentials(p: Platform, given: &Map<String, Value>) -> Result<(Vec<u8>, Value), ApiError> {
+    let fields = credential_fields(p)?;
+    if let Some(unknown) = given.keys().find(|k| !fields.contains(&k.as_str())) {
+        return Err(ApiError::validation(
+            format!("credentials.{unknown}"),
+            format!("{} takes {}", p.title(), fields.join(" and ")),
+        ));
+    }
+    let mut clean = Map::new();
+    let mut hints = Map::new();
+    for f in fields {
+        let v = given.get(*f).and_then(Value::as_str).map(str::trim).filter(|v| !v.is_empty());
+        let v = v.ok_or_else(|| ApiError::validation(format!("credentials.{f}"), "required"))?;
+        if v.len() > 4096 {
+            return Err(ApiError::validation(format!("credentials.{f}"), "at most 4096 characters"));
+        }
+        clean.insert((*f).to_owned(), json!(v));
+        let hint = if f.contains("secret") || f.contains("key") {
+            "set".to_owned()
+        } else {
+            let tail: String = v.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
+            format!("…{tail}")
+        };
+        hints.insert((*f).to_owned(), json!(hint));
+    }
+    let plain = serde_json::to_vec(&clean).map_err(|e| ApiError::internal(e.to_string()))?;
+    Ok((plain, Value::Object(hints)))
+}
+
+#[derive(Debug, Default, Clone, Serialize, Deserialize, ToSchema)]
+pub struct IntegrationConfig {
+    /// Calls per second Brigade makes to the platform for this store (default 10).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_per_sec: Option<f64>,
+    /// When the periodic check finds the platform showing something else, push Brigade's
+    /// state back (default true). Off: drift is only reported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repair_drift: Option<bool>,
+}
+
+impl IntegrationConfig {
+    fn check(&self) -> Result<(), ApiError> {
+        if let Some(r) = self.rate_per_sec {
+            if !(0.1..=100.0).contains(&r) {
+                return Err(ApiError::validation("config.rate_per_sec", "from 0.1 to 100 calls per second"));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct IntegrationView {
+    pub id: Uuid,
+    pub platform: String,
+    pub name: String,
+    pub store_id: String,
+    pub config: Value,
+    /// What may be shown of the credentials: the end of ids, "set" for secrets.
+    pub credentials: Value,
+    /// `active`, `degraded` (a change could not be delivered; see the tasks), `error`
+    /// (the platform refused us), `paused`.
+    pub status: String,
+    pub last_sync_at: Option<DateTime<Utc>>,
+    pub last_success_at: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    pub error_count: i32,
+    /// The last drift check's findings: items the platform shows differently.
+    pub drift: Option<Value>,
+    pub drift_checked_at: Option<DateTime<Utc>>,
+    /// Where the platform sends this store's order webhooks.
+    pub webhook_url: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+fn view(state: &AppState, r: IntegrationRow) -> IntegrationView {
+    IntegrationView {
+        webhook_url: format!("{}/v1/hooks/{}/{}", state.config.public_base_url.trim_end_matches('/'), r.platform, r.id),
+        id: r.id,
+        platform: r.platform,
+        name: r.name,
+        store_id: r.store_id,
+        config: r.config.0,
+        credentials: r.credential_hints.0,
+        status: r.status,
+        last_sync_at: r.last_sync_at,
+        last_success_at: r.last_success_at,
+        last_error: r.last_error,
+        error_count: r.error_count,
+        drift: r.drift.map(|d| d.0),
+        drift_checked_at: r.drift_checked_at,
+        created_at: r.created_at,
+        updated_at: r.updated_at,
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewIntegration {
+    /// `ubereats` (DoorDash, Grubhub and Square follow).
+    pub platform: String,
+    /// The restaurant's store id on the platform.
+    pub store_id: String,
+    /// Defaults to the platform's name.
+    pub name: Option<String>,
+    /// Uber Eats: `{"client_id", "client_secret"}`. Stored encrypted; never shown again.
+    #[schema(value_type = Object)]
+    pub credentials: Map<String, Value>,
+    #[serde(default)]
+    pub config: IntegrationConfig,
+}
+
+fn parse_store_id(s: &str) -> Result<String, ApiError> {
+    let s = s.trim();
+    if s.is_empty() || s.len() > 200 || s.chars().any(char::is_control) {
+        return Err(ApiError::validation("store_id", "the store's id on the platform: 1 to 200 characters"));
+    }
+    Ok(s.to_owned())
+}
+
+fn store_taken() -> ApiError {
+    ApiError::conflict("store_connected", "that store of that platform is already connected to a restaurant")
+}
+
+/// Connects a platform. Its menu is uploaded to the platform at once (a sync job), and
+/// from then on every 86 and menu change follows.
+#[utoipa::path(post, path = "/v1/restaurants/{rid}/integrations", tag = "integrations", params(("rid" = Uuid, Path)),
+    request_body = NewIntegration,
+    responses((status = 201, body = IntegrationView), (status = 403), (status = 404), (status = 409), (status = 422)),
+    security(("bearer" = [])))]
+async fn create_integration(
+    State(state): State<AppState>,
+    member: Member,
+    Json(body): Json<NewIntegration>,
+) -> ApiResult<(StatusCode, axum::Json<IntegrationView>)> {
+    member.require(Permission::IntegrationsManage)?;
+    let platform = Platform::parse("platform", &body.platform)?;
+    let store_id = parse_store_id(&body.store_id)?;
+    let name = match body.name.as_deref() {
+        Some(n) => parse_name("name", n)?,
+        None => platform.title().to_owned(),
+    };
+    body.config.check()?;
+    let (plain, hints) = parse_credentials(platform, &body.credentials)?;
+    let now = state.clock.now();
+    let id = Uuid::now_v7();
+    let row = IntegrationRow {
+        id,
+        restaurant_id: member.rid(),
+        platform: platform.as_str().to_owned(),
+        name,
+        store_id,
+        config: DbJson(serde_json::to_value(&body.config).unwrap_or_default()),
+        credentials: Some(state.integrations.secrets.seal(id, &plain)),
+        credential_hints: DbJson(hints),
+        status: Status::Active.as_str().to_owned(),
+        last_sync_at: None,
+        last_success_at: None,
+        last_error: None,
+        error_count: 0,
+        drift: None,
+        drift_checked_at: None,
+        paused_until: None,
+        created_at: now,
+        updated_at: now,
+    };
+    let mut tx = state.db.begin_for(member.rid()).await?;
+    if !store::insert(&mut tx, &row).await? {
+        return Err(store_taken());
+    }
+    let payload = json!({ "platform": row.platform, "store_id": row.store_id, "name": row.name });
+    member.record(&mut tx, "integration.connected", "integration", id, payload, now).await?;
+    sync::enqueue_menu(&mut tx, member.rid(), id, "connected", now).await?;
+    tx.commit().await?;
+    state.wake_sync();
+    Ok((StatusCode::CREATED, axum::Json(view(&state, row))))
+}
+
+#[utoipa::path(get, path = "/v1/restaurants/{rid}/integrations", tag = "integrations", params(("rid" = Uuid, Path)),
+    responses((status = 200, body = Vec<IntegrationView>), (status = 403), (status = 404)), security(("bearer" = [])))]
+async fn list_integrations(
+    State(state): State<AppState>,
+    member: Member,
+) -> ApiResult<axum::Json<Vec<IntegrationView>>> {
+    member.require(Permission::IntegrationsRead)?;
+    let rows = store::list(&state.db, member.rid()).await?;
+    Ok(axum::Json(rows.into_iter().map(|r| view(&state, r)).collect()))
+}
+
+#[utoipa::path(get, path = "/v1/restaurants/{rid}/integrations/{id}", tag = "integrations",
+    params(("rid" = Uuid, Path), ("id" = Uuid, Path)),
+    responses((status = 200, body = IntegrationView), (status = 403), (status = 404)), security(("bearer" = [])))]
+async fn get_integration(
+    State(state): State<AppState>,
+    member: Member,
+    Path(ids): Path<(Uuid, Uuid)>,
+) -> ApiResult<axum::Json<IntegrationView>> {
+    member.require(Permission::IntegrationsRead)?;
+    let row = store::get(&state.db, member.rid(), ids.1).await?.ok_or_else(|| ApiError::not_found("integration"))?;
+    Ok(axum::Json(view(&state, row)))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct IntegrationChange {
+    pub name: Option<String>,
+    pub store_id: Option<String>,
+    /// New credentials replace the old ones whole.
+    #[schema(value_type = Option<Object>)]
+    pub credentials: Option<Map<String, Value>>,
+    pub config: Option<IntegrationConfig>,
+    /// `paused` stops pushes; `active` resumes them (and resyncs the menu).
+    pub status: Option<String>,
+}
+
+/// Changes an integration. New credentials or a new store resync the whole menu, as does
+/// resuming a paused integration.
+#[utoipa::path(patch, path = "/v1/restaurants/{rid}/integrations/{id}", tag = "integrations",
+    params(("rid" = Uuid, Path), ("id" = Uuid, Path)), request_body = IntegrationChange,
+    responses((status = 200, body = IntegrationView), (status = 403), (status = 404), (status = 409), (status = 422)),
+    security(("bearer" = [])))]
+async fn update_integration(
+    State(state): State<AppState>,
+    member: Member,
+    Path(ids): Path<(Uuid, Uuid)>,
+    Json(body): Json<IntegrationChange>,
+) -> ApiResult<axum::Json<IntegrationView>> {
+    member.require(Permission::IntegrationsManage)?;
+    let now = state.clock.now();
+    let mut tx = state.db.begin_for(member.rid()).await?;
+    let mut row =
+        store::get_tx(&mut tx, member.rid(), ids.1).await?.ok_or_else(|| ApiError::not_found("integration"))?;
+    let platform = Platform::parse("platform", &row.platform)?;
+    let mut resync = false;
+    let mut changed = Vec::new();
+    if let Some(n) = &body.name {
+        row.name = parse_name("name", n)?;
+        changed.push("name");
+    }
+    if let Some(s) = &body.store_id {
+        let s = parse_store_id(s)?;
+        resync |= s != row.store_id;
+        row.store_id = s;
+        changed.push("store_id");
+    }
+    if let Some(c) = &body.config {
+        c.check()?;
+        row.config = DbJson(serde_json::to_value(c).unwrap_or_default());
+        changed.push("config");
+    }
+    if let Some(c) = &body.credentials {
+        let (plain, hints) = parse_credentials(platform, c)?;
+        row.credentials = Some(state.integrations.secrets.seal(row.id, &plain));
+        row.credential_hints = DbJson(hints);
+        resync = true;
+        changed.push("credentials");
+    }
+    if let Some(s) = body.status.as_deref() {
+        let to = match s {
+            "paused" => Status::Paused,
+            "active" => Status::Active,
+            _ => return Err(ApiError::validation("status", "set 'paused' or 'active'")),
+        };
+        if to == Status::Active && row.status != Status::Active.as_str() {
+            resync = true;
+            row.error_count = 0;
+            row.last_error = None;
+        }
+        row.status = to.as_str().to_owned();
+        changed.push("status");
+    }
+    row.updated_at = now;
+    if !store::update(&mut tx, &row).await? {
+        return Err(store_taken());
+    }
+    member.record(&mut tx, "integration.updated", "integration", row.id, json!({ "changed": changed }), now).await?;
+    if resync && row.status != Status::Paused.as_str() {
+        sync::enqueue_menu(&mut tx, member.rid(), row.id, "settings changed", now).await?;
+    }
+    tx.commit().await?;
+    state.integrations.forget(row.id);
+    state.wake_sync();
+    Ok(axum::Json(view(&state, row)))
+}
+
+/// Disconnects a platform: its credentials are gone and its waiting jobs cancelled. The
+/// platform keeps showing the menu as it last was.
+#[utoipa::path(delete, path = "/v1/restaurants/{rid}/integrations/{id}", tag = "integrations",
+    params(("rid" = Uuid, Path), ("id" = Uuid, Path)),
+    responses((status = 204), (status = 403), (status = 404)), security(("bearer" = [])))]
+async fn delete_integration(
+    State(state): State<AppState>,
+    member: Member,
+    Path(ids): Path<(Uuid, Uuid)>,
+) -> ApiResult<StatusCode> {
+    member.require(Permission::IntegrationsManage)?;
+    let now = state.clock.now();
+    let mut tx = state.db.begin_for(member.rid()).await?;
+    if !store::delete(&mut tx, member.rid(), ids.1, now).await? {
+        return Err(ApiError::not_found("integration"));
+    }
+    member.record(&mut tx, "integration.disconnected", "integration", ids.1, json!({}), now).await?;
+    tx.commit().await?;
+    state.integrations.forget(ids.1);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TestResult {
+    pub ok: bool,
+    /// What the platform answered, in words.
+    pub message: String,
+    pub integration: IntegrationView,
+}
+
+/// Checks the connection for real: signs in to the platform with the stored credentials
+/// and reads the store. A refusal is reported (`ok: false`) and marks the integration
+/// `error`; success clears that.
+#[utoipa::path(post, path = "/v1/restaurants/{rid}/integrations/{id}/test", tag = "integrations",
+    params(("rid" = Uuid, Path), ("id" = Uuid, Path)),
+    responses((status = 200, body = TestResult), (status = 403), (status = 404), (status = 409)), security(("bearer" = [])))]
+async fn test_integration(
+    State(state): State<AppState>,
+    member: Member,
+    Path(ids): Path<(Uuid, Uuid)>,
+) -> ApiResult<axum::Json<TestResult>> {
+    member.require(Permission::IntegrationsManage)?;
+    let row = store::get(&state.db, member.rid(), ids.1).await?.ok_or_else(|| ApiError::not_found("integration"))?;
+    let adapter = adapter(&state, &row)?;
+    let result = adapter.test().await;
+    let now = state.clock.now();
+    let (ok, message) = match &result {
+        Ok(m) => (true, m.clone()),
+        Err(e) => (false, e.to_string()),
+    };
+    match &result {
+        Ok(_) => store::record_success(&state.db, row.id, now).await?,
+        Err(e) => {
+            let status = matches!(e, platform::PlatformError::Unauthorized(_) | platform::PlatformError::Rejected(_))
+                .then_some(Status::Error.as_str());
+            store::record_failure(&state.db, row.id, &message, status, None, now).await?
+        }
+    }
+    let mut tx = state.db.begin_for(member.rid()).await?;
+    member
+        .record(&mut tx, "integration.tested", "integration", row.id, json!({ "ok": ok, "message": message }), now)
+        .await?;
+    tx.commit().await?;
+    let row = store::get(&state.db, member.rid(), row.id).await?.ok_or_else(|| ApiError::not_found("integration"))?;
+    Ok(axum::Json(TestResult { ok, message, integration: view(&state, row) }))
+}

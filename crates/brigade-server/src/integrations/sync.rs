@@ -1,0 +1,837 @@
+//! The sync engine: every platform shows what Brigade says.
+//!
+//! A change (an 86, a price, a new item) enqueues, in the change's own transaction, one
+//! sync job per integration of the restaurant (`item_changed`, `menu_changed`). A job
+//! names the thing, not its state: when it runs it reads the item as it is then, so the
+//! jobs that wait `COALESCE` for more changes carry ten toggles as one final push.
+//!
+//! The worker leases an integration at a time and pushes its due jobs oldest first, then
+//! reads the platform back to verify. A 429 holds the integration until `Retry-After`
+//! without spending an attempt; an outage or a failed verification retries with
+//! exponential backoff and jitter while the jobs behind it wait (so the platform gets the
+//! changes in order once it is back); a refusal, or a job out of attempts, is dead: the
+//! integration turns `degraded` and the manager's task list gets "Update {item} on
+//! {platform} by hand". Every step is an event on `restaurant:{rid}` and `job:{id}`.
+
+use super::platform::{Adapter, ItemState, MenuCategory, MenuItemState, MenuState, PlatformError};
+use crate::auth::Member;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Json, Page, PageParams, Path, Query};
+use crate::menu::restaurant_tz;
+use crate::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use brigade_domain::auth::Permission;
+use brigade_domain::integration::{Platform, Status};
+use brigade_domain::menu::{business_day, channel_price, Channel};
+use brigade_domain::money::Money;
+use brigade_store::events::{self, Actor, NewEvent};
+use brigade_store::integrations::{self as store, IntegrationRow, JobFilter, NewSyncJob, Outcome, SyncJobRow};
+use brigade_store::menu::{self as menu_store, ItemRow};
+use brigade_store::tasks::{self as task_store, Step, TaskRow};
+use brigade_store::{restaurants, Tx};
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use sqlx::types::Json as DbJson;
+use std::collections::HashMap;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_jobs))
+        .routes(routes!(get_job))
+        .routes(routes!(manual_sync))
+        .routes(routes!(sync_status))
+}
+
+/// How long a job waits for more changes to the same thing before it is pushed.
+pub const COALESCE: Duration = Duration::seconds(1);
+/// Attempts before a job is dead. With the backoff below that is about half an hour of
+/// trying (at least 20 minutes with jitter), so an outage of ten minutes loses nothing.
+pub const MAX_ATTEMPTS: i32 = 20;
+const BASE_BACKOFF: Duration = Duration::seconds(1);
+const MAX_BACKOFF: Duration = Duration::seconds(180);
+/// How long a worker holds an integration before another may take it over.
+const LEASE: Duration = Duration::seconds(60);
+
+pub const ITEM: &str = "item";
+pub const MENU: &str = "menu";
+/// A read-only comparison of the platform's view with Brigade's.
+pub const DRIFT: &str = "drift";
+
+/// Enqueues, in `tx`, a push of `item_id` to every integration of the restaurant. Returns
+/// how many integrations will get it.
+pub async fn item_changed(
+    tx: &mut Tx,
+    rid: Uuid,
+    item_id: Uuid,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> sqlx::Result<usize> {
+    let targets = store::syncing_tx(tx, rid).await?;
+    let key = format!("{ITEM}:{item_id}");
+    for (integration_id, _) in &targets {
+        let job = NewSyncJob {
+            restaurant_id: rid,
+            integration_id: *integration_id,
+            kind: ITEM,
+            entity_id: Some(item_id),
+            coalesce_key: &key,
+            max_attempts: MAX_ATTEMPTS,
+            run_at: now + COALESCE,
+            reason,
+            now,
+        };
+        store::enqueue(tx, job).await?;
+    }
+    Ok(targets.len())
+}
+
+/// Enqueues, in `tx`, a full menu push to every integration of the restaurant.
+pub async fn menu_changed(tx: &mut Tx, rid: Uuid, reason: &str, now: DateTime<Utc>) -> sqlx::Result<usize> {
+    let targets = store::syncing_tx(tx, rid).await?;
+    for (integration_id, _) in &targets {
+        enqueue_menu(tx, rid, *integration_id, reason, now).await?;
+    }
+    Ok(targets.len())
+}
+
+/// Enqueues, in `tx`, a full menu push to one integration.
+pub async fn enqueue_menu(
+    tx: &mut Tx,
+    rid: Uuid,
+    integration_id: Uuid,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> sqlx::Result<Uuid> {
+    let job = NewSyncJob {
+        restaurant_id: rid,
+        integration_id,
+        kind: MENU,
+        entity_id: None,
+        coalesce_key: MENU,
+        max_attempts: MAX_ATTEMPTS,
+        run_at: now + COALESCE,
+        reason,
+        now,
+    };
+    Ok(store::enqueue(tx, job).await?.0)
+}
+
+/// Runs the sync worker until `shutdown` turns true: leases integrations with due jobs
+/// and drains each, several at once.
+pub async fn run_worker(state: AppState, mut shutdown: watch::Receiver<bool>) {
+    let worker_id = format!("sync-{}", Uuid::now_v7().simple());
+    let concurrency = state.config.worker_concurrency.max(1);
+    let poll = std::time::Duration::from_millis(state.config.worker_poll_ms.max(10));
+    let mut running: JoinSet<()> = JoinSet::new();
+    let mut last_drift: Option<i64> = None;
+    let mut leases: u64 = 0;
+    loop {
+        if *shutdown.borrow() {
+            break;
+        }
+        while running.try_join_next().is_some() {}
+        schedule_drift_checks(&state, &mut last_drift).await;
+        let free = concurrency.saturating_sub(running.len());
+        if free > 0 {
+            let now = state.clock.now();
+            // Each lease has its own holder name, so a drain whose lease ran out and was
+            // taken (even by this process) finds out at its next renewal and stops.
+            leases += 1;
+            let holder = format!("{worker_id}.{leases}");
+            match store::lease(&state.db, &holder, now, now + LEASE, free as i64).await {
+                Ok(ids) => {
+                    for id in ids {
+                        running.spawn(drain(state.clone(), id, holder.clone()));
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "leasing integrations to sync failed"),
+            }
+        }
+        // A change wakes us; its job is due a moment later (`COALESCE`), so sleep until
+        // the next job is due (never longer than a poll), then lease again.
+        tokio::select! {
+            _ = shutdown.changed() => {}
+            _ = state.inner.sync_wake.notified() => {
+                let due = store::next_due(&state.db).await.ok().flatten();
+                let wait = due.map_or(poll, |t| (t - state.clock.now()).to_std().unwrap_or_default().min(poll));
+                if !wait.is_zero() {
+                    tokio::select! {
+                        _ = shutdown.changed() => {}
+                        _ = tokio::time::sleep(wait) => {}
+                    }
+                }
+            }
+            _ = tokio::time::sleep(poll) => {}
+            Some(_) = running.join_next(), if !running.is_empty() => {}
+        }
+    }
+    while running.join_next().await.is_some() {}
+}
+
+/// What happened to one attempt.
+enum Attempt {
+    Done { sent: Value, result: Value },
+    Failed { error: PlatformError, sent: Option<Value> },
+}
+
+/// Pushes an integration's due jobs in order until none is due or one must wait.
+async fn drain(state: AppState, integration_id: Uuid, worker: String) {
+    if let Err(e) = drain_inner(&state, integration_id, &worker).await {
+        tracing::error!(%integration_id, error = %e, "syncing an integration failed");
+    }
+    if let Err(e) = store::release(&state.db, integration_id, &worker).await {
+        tracing::warn!(%integration_id, error = %e, "releasing an integration failed; its lease will run out");
+    }
+}
+
+async fn drain_inner(state: &AppState, integration_id: Uuid, worker: &str) -> anyhow::Result<()> {
+    let Some(row) = store::by_id(&state.db, integration_id).await? else { return Ok(()) };
+    let adapter = match super::adapter(state, &row) {
+        Ok(a) => a,
+        Err(e) => {
+            // Unreadable credentials: nothing can be pushed until a person fixes them.
+            let now = state.clock.now();
+            let msg = e.to_string();
+            let hold = now + Duration::minutes(5);
+            store::record_failure(&state.db, row.id, &msg, Some(Status::Error.as_str()), Some(hold), now).await?;
+            return Ok(());
+        }
+    };
+    loop {
+        let now = state.clock.now();
+        let Some(job) = store::head(&state.db, row.id, now).await? else { return Ok(()) };
+        if !store::renew(&state.db, row.id, worker, now + LEASE).await? || !store::start(&state.db, job.id, now).await?
+        {
+            return Ok(());
+        }
+        let started = std::time::Instant::now();
+        let attempt = perform(state, &row, adapter.as_ref(), &job).await;
+        let attempts = job.attempts + 1;
+        let now = state.clock.now();
+        match attempt {
+            Attempt::Done { sent, result } => {
+                tracing::info!(job_id = %job.id, platform = %row.platform, ms = started.elapsed().as_millis() as u64, "sync job pushed and verified");
+                let mut tx = state.db.begin_for(row.restaurant_id).await?;
+                if !store::finish(&mut tx, job.id, attempts, Outcome::Succeeded { sent: &sent, result: &result }, now)
+                    .await?
+                {
+                    return Ok(()); // Another worker took the job over.
+                }
+                let lag_ms = (now - job.first_change_at).num_milliseconds();
+                record(&mut tx, &row, &job, "sync.job_succeeded", json!({ "lag_ms": lag_ms, "result": result }), now)
+                    .await?;
+                tx.commit().await?;
+                store::record_success(&state.db, row.id, now).await?;
+            }
+            Attempt::Failed { error: PlatformError::RateLimited(wait), .. } => {
+                let until = now + Duration::from_std(wait).unwrap_or(Duration::seconds(5));
+                tracing::info!(job_id = %job.id, platform = %row.platform, ?wait, "platform asked us to slow down");
+                let mut tx = state.db.begin_for(row.restaurant_id).await?;
+                let msg = format!("rate limited; waiting {} s as the platform asked", wait.as_secs());
+                if !store::finish(
+                    &mut tx,
+                    job.id,
+                    attempts,
+                    Outcome::Retry { error: &msg, run_at: until, counts: false },
+                    now,
+                )
+                .await?
+                {
+                    return Ok(());
+                }
+                tx.commit().await?;
+                store::pause_until(&state.db, row.id, until).await?;
+                return Ok(());
+            }
+            Attempt::Failed { error, sent } => {
+                let msg = error.to_string();
+                let retryable = !matches!(error, PlatformError::Rejected(_));
+                if retryable && attempts < job.max_attempts {
+                    let retry_at = now + crate::jobs::backoff(attempts, BASE_BACKOFF, MAX_BACKOFF);
+                    tracing::warn!(job_id = %job.id, platform = %row.platform, attempt = attempts, error = %msg, %retry_at, "sync job failed; will retry");
+                    let mut tx = state.db.begin_for(row.restaurant_id).await?;
+                    let retry = Outcome::Retry { error: &msg, run_at: retry_at, counts: true };
+                    if !store::finish(&mut tx, job.id, attempts, retry, now).await? {
+                        return Ok(());
+                    }
+                    let payload = json!({ "error": msg, "attempt": attempts, "retry_at": retry_at });
+                    record(&mut tx, &row, &job, "sync.job_failed", payload, now).await?;
+                    tx.commit().await?;
+                    let status = matches!(error, PlatformError::Unauthorized(_)).then_some(Status::Error.as_str());
+                    store::record_failure(&state.db, row.id, &msg, status, Some(retry_at), now).await?;
+                    return Ok(());
+                }
+                if job.kind == DRIFT {
+                    // A check that could not be made changes nothing; the next one will tell.
+                    let mut tx = state.db.begin_for(row.restaurant_id).await?;
+                    if !store::finish(&mut tx, job.id, attempts, Outcome::Dead { error: &msg, sent: None }, now).await?
+                    {
+                        return Ok(());
+                    }
+                    tx.commit().await?;
+                    continue;
+                }
+                tracing::error!(job_id = %job.id, platform = %row.platform, attempt = attempts, error = %msg, "sync job is dead; a person will do it by hand");
+                bury(state, &row, &job, &msg, sent.as_ref(), now).await?;
+            }
+        }
+    }
+}
+
+/// Marks a job dead, the integration degraded, and gives the manager the change to make
+/// by hand, all in one transaction.
+async fn bury(
+    state: &AppState,
+    row: &IntegrationRow,
+    job: &SyncJobRow,
+    error: &str,
+    sent: Option<&Value>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let platform = Platform::parse("platform", &row.platform).map(Platform::title).unwrap_or("the platform");
+    let r = restaurants::get(&state.db, row.restaurant_id).await?.ok_or_else(|| anyhow::anyhow!("restaurant gone"))?;
+    let tz = restaurant_tz(&r).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let (name, steps) = match job.entity_id {
+        Some(item_id) if job.kind == ITEM => {
+            let item = menu_store::item(&state.db, row.restaurant_id, item_id).await?;
+            let state_now = item.as_ref().map(|i| (i.name.clone(), item_state_line(i, platform_of(row), now)));
+            let (item_name, what) = state_now.unwrap_or(("a removed item".into(), "Remove it from the menu".into()));
+            (
+                format!("Update {item_name} on {platform} by hand"),
+                vec![format!("Open the {platform} tablet or website"), what, "Check that it shows".to_owned()],
+            )
+        }
+        _ => (
+            format!("Update the menu on {platform} by hand"),
+            vec![
+                format!("Open the {platform} tablet or website"),
+                "Make items, prices and sold-out marks match Brigade's 86 board".to_owned(),
+            ],
+        ),
+    };
+    let task = TaskRow {
+        id: Uuid::now_v7(),
+        restaurant_id: row.restaurant_id,
+        template_id: None,
+        business_day: business_day(now, tz, r.day_starts_at),
+        name: name.clone(),
+        description: Some(format!("Brigade could not update {platform} ({error}). Do it by hand so guests can order.")),
+        checklist: None,
+        role: Some("manager".into()),
+        steps: DbJson(steps.into_iter().map(|text| Step { text, done: false, done_by: None, done_at: None }).collect()),
+        due_at: now + Duration::minutes(15),
+        status: "pending".into(),
+        assigned_to: None,
+        started_at: None,
+        completed_at: None,
+        completed_by: None,
+        notes: None,
+        created_at: now,
+        updated_at: now,
+    };
+    let mut tx = state.db.begin_for(row.restaurant_id).await?;
+    if !store::finish(&mut tx, job.id, job.attempts + 1, Outcome::Dead { error, sent }, now).await? {
+        return Ok(());
+    }
+    task_store::insert_task(&mut tx, &task).await?;
+    let payload = json!({ "error": error, "task_id": task.id, "task": name });
+    record(&mut tx, row, job, "sync.job_dead", payload, now).await?;
+    events::record(
+        &mut tx,
+        NewEvent {
+            restaurant_id: Some(row.restaurant_id),
+            kind: "task.created",
+            entity: "task",
+            entity_id: Some(task.id),
+            actor: Actor::System,
+            payload: json!({ "name": name, "role": "manager", "due_at": task.due_at }),
+            at: now,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    store::record_failure(&state.db, row.id, error, Some(Status::Degraded.as_str()), None, now).await?;
+    Ok(())
+}
+
+fn platform_of(row: &IntegrationRow) -> Channel {
+    Platform::parse("platform", &row.platform).map(Platform::channel).unwrap_or(Channel::Pos)
+}
+
+fn item_state_line(i: &ItemRow, channel: Channel, now: DateTime<Utc>) -> String {
+    let s = item_state(i, true, channel, now);
+    if s.available {
+        format!("Mark {} available at {}.{:02}", i.name, s.price / 100, s.price % 100)
+    } else {
+        format!("Mark {} sold out", i.name)
+    }
+}
+
+async fn record(
+    tx: &mut Tx,
+    row: &IntegrationRow,
+    job: &SyncJobRow,
+    kind: &str,
+    extra: Value,
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    let mut payload = json!({
+        "integration_id": row.id,
+        "platform": row.platform,
+        "kind": job.kind,
+        "item_id": job.entity_id,
+        "changes": job.changes,
+    });
+    if let (Some(p), Value::Object(extra)) = (payload.as_object_mut(), extra) {
+        p.extend(extra);
+    }
+    events::record(
+        tx,
+        NewEvent {
+            restaurant_id: Some(row.restaurant_id),
+            kind,
+            entity: "sync_job",
+            entity_id: Some(job.id),
+            actor: Actor::System,
+            payload,
+            at: now,
+        },
+    )
+    .await
+    .map(drop)
+}
+
+/// Whether the platform lists the item at all: it is active, its category is, and it is
+/// sold on the platform's channel. Listed items may still be 86'd.
+fn listed(i: &ItemRow, category_active: bool, channel: Channel) -> bool {
+    i.is_active && category_active && i.channels.0.get(&channel).is_none_or(|s| s.enabled)
+}
+
+fn item_state(i: &ItemRow, category_active: bool, channel: Channel, now: DateTime<Utc>) -> ItemState {
+    let e = i.eighty_six.as_ref().map(|e| &e.0).filter(|e| e.applies(channel, now));
+    ItemState {
+        id: i.id.to_string(),
+        name: i.name.clone(),
+        price: channel_price(Money(i.price), &i.channels.0, channel).0,
+        available: listed(i, category_active, channel) && e.is_none(),
+        suspended_until: e.and_then(|e| e.until),
+        reason: e.map(|e| e.reason.clone()),
+    }
+}
+
+/// The menu as a platform should show it.
+async fn menu_state(state: &AppState, rid: Uuid, channel: Channel, now: DateTime<Utc>) -> anyhow::Result<MenuState> {
+    let r = restaurants::get(&state.db, rid).await?.ok_or_else(|| anyhow::anyhow!("restaurant gone"))?;
+    let categories = menu_store::categories(&state.db, rid).await?;
+    let items = menu_store::all_items(&state.db, rid).await?;
+    let mut by_category: HashMap<Uuid, Vec<MenuItemState>> = HashMap::new();
+    for i in &items {
+        if listed(i, true, channel) {
+            let state = item_state(i, true, channel, now);
+            by_category
+                .entry(i.category_id)
+                .or_default()
+                .push(MenuItemState { state, description: i.description.clone() });
+        }
+    }
+    let categories = categories
+        .into_iter()
+        .filter(|c| c.is_active)
+        .filter_map(|c| {
+            let items = by_category.remove(&c.id)?;
+            Some(MenuCategory { id: c.id.to_string(), name: c.name, items })
+        })
+        .collect();
+    Ok(MenuState { currency: r.currency, categories })
+}
+
+/// One attempt of a job: push, then read back.
+async fn perform(state: &AppState, row: &IntegrationRow, adapter: &dyn Adapter, job: &SyncJobRow) -> Attempt {
+    let channel = adapter.kind().channel();
+    let now = state.clock.now();
+    if job.kind == DRIFT {
+        return check_drift(state, row, adapter, now).await;
+    }
+    let item = match (job.kind.as_str(), job.entity_id) {
+        (ITEM, Some(id)) => match menu_store::item(&state.db, row.restaurant_id, id).await {
+            Ok(i) => i,
+            Err(e) => {
+                return Attempt::Failed {
+                    error: PlatformError::Unavailable(format!("reading the item: {e}")),
+                    sent: None,
+                }
+            }
+        },
+        _ => None,
+    };
+    let category_active = match &item {
+        Some(i) => menu_store::category(&state.db, row.restaurant_id, i.category_id)
+            .await
+            .ok()
+            .flatten()
+            .is_some_and(|c| c.is_active),
+        None => false,
+    };
+    // An item the platform lists gets a sparse update; anything else (a new, removed or
+    // hidden item, or the whole menu) is a menu upload, which is how platforms add and
+    // remove items. So is an item the platform turns out not to know.
+    if let Some(i) = item.filter(|i| listed(i, category_active, channel)) {
+        let want = item_state(&i, category_active, channel, now);
+        if let Some(done) = push_one(adapter, &want).await {
+            return done;
+        }
+    }
+    let menu = match menu_state(state, row.restaurant_id, channel, now).await {
+        Ok(m) => m,
+        Err(e) => {
+            return Attempt::Failed { error: PlatformError::Unavailable(format!("reading the menu: {e}")), sent: None }
+        }
+    };
+    let sent = match adapter.push_menu(&menu).await {
+        Ok(s) => s,
+        Err(error) => return Attempt::Failed { error, sent: None },
+    };
+    match adapter.read_menu().await {
+        Ok(seen) => match drift(&menu, &seen).first() {
+            None => Attempt::Done { sent, result: json!({ "verified": true, "items": seen.len() }) },
+            Some(d) => Attempt::Failed {
+                error: PlatformError::Mismatch(format!("after the upload the platform shows {d}")),
+                sent: Some(sent),
+            },
+        },
+        Err(error) => Attempt::Failed { error, sent: Some(sent) },
+    }
+}
+
+/// Pushes one item and reads it back. `None` when the platform does not know the item,
+/// so the caller uploads the menu instead.
+async fn push_one(adapter: &dyn Adapter, want: &ItemState) -> Option<Attempt> {
+    let sent = match adapter.push_item(want).await {
+        Ok(s) => s,
+        Err(PlatformError::Rejected(m)) if m.starts_with("404") => return None,
+        Err(error) => return Some(Attempt::Failed { error, sent: None }),
+    };
+    let seen = match adapter.read_menu().await {
+        Ok(seen) => seen,
+        Err(error) => return Some(Attempt::Failed { error, sent: Some(sent) }),
+    };
+    let s = seen.iter().find(|s| s.id == want.id)?;
+    let word = |available: bool| if available { "available" } else { "sold out" };
+    Some(if s.available == want.available && s.price == want.price {
+        let result = json!({ "verified": true, "available": s.available, "price": s.price,
+                             "suspended_until": want.suspended_until });
+        Attempt::Done { sent, result }
+    } else {
+        Attempt::Failed {
+            error: PlatformError::Mismatch(format!(
+                "the platform shows {} at {}, not {} at {}",
+                word(s.available),
+                s.price,
+                word(want.available),
+                want.price
+            )),
+            sent: Some(sent),
+        }
+    })
+}
+
+/// Where the platform's view differs from Brigade's, in words, one line per item.
+pub fn drift(menu: &MenuState, seen: &[super::platform::SeenItem]) -> Vec<String> {
+    let seen: HashMap<&str, &super::platform::SeenItem> = seen.iter().map(|s| (s.id.as_str(), s)).collect();
+    let mut out = Vec::new();
+    let want: Vec<&ItemState> = menu.categories.iter().flat_map(|c| c.items.iter().map(|i| &i.state)).collect();
+    for w in &want {
+        match seen.get(w.id.as_str()) {
+            None => out.push(format!("{} missing", w.name)),
+            Some(s) if s.available != w.available => out.push(format!(
+                "{} {}",
+                w.name,
+                if s.available { "available (should be sold out)" } else { "sold out (should be available)" }
+            )),
+            Some(s) if s.price != w.price => out.push(format!("{} at {} (should be {})", w.name, s.price, w.price)),
+            Some(_) => {}
+        }
+    }
+    let known: std::collections::HashSet<&str> = want.iter().map(|w| w.id.as_str()).collect();
+    for id in seen.keys().filter(|id| !known.contains(**id)) {
+        out.push(format!("item {id} listed but not on Brigade's menu"));
+    }
+    out
+}
+
+/// Once a minute, enqueues a drift check for each integration not checked within the
+/// configured interval. Every node may do this: a waiting check absorbs the others.
+async fn schedule_drift_checks(state: &AppState, last: &mut Option<i64>) {
+    let every = state.config.sync_drift_interval_secs;
+    let now = state.clock.now();
+    let minute = now.timestamp() / 60;
+    if every == 0 || *last == Some(minute) {
+        return;
+    }
+    *last = Some(minute);
+    let due = match store::drift_due(&state.db, now - Duration::seconds(every as i64)).await {
+        Ok(d) => d,
+        Err(e) => return tracing::warn!(error = %e, "finding integrations to check for drift failed"),
+    };
+    for (integration_id, rid) in due {
+        let result = async {
+            let mut tx = state.db.begin_for(rid).await?;
+            let job = NewSyncJob {
+                restaurant_id: rid,
+                integration_id,
+                kind: DRIFT,
+                entity_id: None,
+                coalesce_key: DRIFT,
+                max_attempts: 3,
+                run_at: now,
+                reason: "periodic drift check",
+                now,
+            };
+            store::enqueue(&mut tx, job).await?;
+            tx.commit().await
+        }
+        .await;
+        if let Err(e) = result {
+            tracing::warn!(%integration_id, error = %e, "scheduling a drift check failed");
+        }
+    }
+}
+
+/// Compares the platform's view with Brigade's; records what differs and, unless the
+/// integration says only to report, enqueues a menu push to repair it.
+async fn check_drift(state: &AppState, row: &IntegrationRow, adapter: &dyn Adapter, now: DateTime<Utc>) -> Attempt {
+    let channel = adapter.kind().channel();
+    let menu = match menu_state(state, row.restaurant_id, channel, now).await {
+        Ok(m) => m,
+        Err(e) => {
+            return Attempt::Failed { error: PlatformError::Unavailable(format!("reading the menu: {e}")), sent: None }
+        }
+    };
+    let seen = match adapter.read_menu().await {
+        Ok(s) => s,
+        Err(error) => return Attempt::Failed { error, sent: None },
+    };
+    let found = drift(&menu, &seen);
+    let repair = row.config.0.get("repair_drift").and_then(Value::as_bool).unwrap_or(true) && !found.is_empty();
+    let report = json!({ "items": found, "repaired": repair, "checked_items": seen.len() });
+    let saved = async {
+        store::record_drift(&state.db, row.id, &report, now).await?;
+        if repair {
+            let mut tx = state.db.begin_for(row.restaurant_id).await?;
+            enqueue_menu(&mut tx, row.restaurant_id, row.id, "drift repair", now).await?;
+            tx.commit().await?;
+        }
+        Ok::<_, sqlx::Error>(())
+    }
+    .await;
+    match saved {
+        Ok(()) => Attempt::Done { sent: json!(null), result: report },
+        Err(e) => {
+            Attempt::Failed { error: PlatformError::Unavailable(format!("saving the drift report: {e}")), sent: None }
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SyncJobView {
+    pub id: Uuid,
+    pub integration_id: Uuid,
+    /// `item` (one item's availability and price) or `menu` (the whole menu).
+    pub kind: String,
+    pub item_id: Option<Uuid>,
+    /// `pending`, `running`, `succeeded`, `dead`, `cancelled`.
+    pub status: String,
+    /// Changes carried by this one push (later ones joined it while it waited).
+    pub changes: i32,
+    pub attempts: i32,
+    pub max_attempts: i32,
+    pub reason: String,
+    /// When the first change it carries was made.
+    pub first_change_at: DateTime<Utc>,
+    pub run_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub completed_at: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    /// What was sent to the platform.
+    pub sent: Option<Value>,
+    /// What reading back showed.
+    pub result: Option<Value>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<SyncJobRow> for SyncJobView {
+    fn from(j: SyncJobRow) -> Self {
+        SyncJobView {
+            id: j.id,
+            integration_id: j.integration_id,
+            kind: j.kind,
+            item_id: j.entity_id,
+            status: j.status,
+            changes: j.changes,
+            attempts: j.attempts,
+            max_attempts: j.max_attempts,
+            reason: j.reason,
+            first_change_at: j.first_change_at,
+            run_at: j.run_at,
+            started_at: j.started_at,
+            completed_at: j.completed_at,
+            last_error: j.last_error,
+            sent: j.sent.map(|s| s.0),
+            result: j.result.map(|r| r.0),
+            created_at: j.created_at,
+        }
+    }
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct JobQuery {
+    pub integration_id: Option<Uuid>,
+    /// `pending`, `running`, `succeeded`, `dead` or `cancelled`.
+    pub status: Option<String>,
+}
+
+/// A restaurant's sync jobs, newest first.
+#[utoipa::path(get, path = "/v1/restaurants/{rid}/sync/jobs", tag = "integrations",
+    params(("rid" = Uuid, Path), JobQuery, PageParams),
+    responses((status = 200, body = Page<SyncJobView>), (status = 403), (status = 404), (status = 422)),
+    security(("bearer" = [])))]
+async fn list_jobs(
+    State(state): State<AppState>,
+    member: Member,
+    Query(q): Query<JobQuery>,
+    Query(page): Query<PageParams>,
+) -> ApiResult<axum::Json<Page<SyncJobView>>> {
+    member.require(Permission::IntegrationsRead)?;
+    if let Some(s) = q.status.as_deref() {
+        if !["pending", "running", "succeeded", "dead", "cancelled"].contains(&s) {
+            return Err(ApiError::validation("status", "one of pending, running, succeeded, dead, cancelled"));
+        }
+    }
+    let limit = page.limit()?;
+    let f =
+        JobFilter { integration_id: q.integration_id, status: q.status, before: page.cursor_uuid()?, limit: limit + 1 };
+    let rows = store::jobs(&state.db, member.rid(), &f).await?;
+    Ok(axum::Json(Page::from_rows(rows, limit, |j| j.id.to_string(), SyncJobView::from)))
+}
+
+#[utoipa::path(get, path = "/v1/restaurants/{rid}/sync/jobs/{id}", tag = "integrations",
+    params(("rid" = Uuid, Path), ("id" = Uuid, Path)),
+    responses((status = 200, body = SyncJobView), (status = 403), (status = 404)), security(("bearer" = [])))]
+async fn get_job(
+    State(state): State<AppState>,
+    member: Member,
+    Path(ids): Path<(Uuid, Uuid)>,
+) -> ApiResult<axum::Json<SyncJobView>> {
+    member.require(Permission::IntegrationsRead)?;
+    let row = store::job(&state.db, member.rid(), ids.1).await?.ok_or_else(|| ApiError::not_found("sync job"))?;
+    Ok(axum::Json(row.into()))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ManualSync {
+    /// One integration; all of the restaurant's when absent.
+    pub integration_id: Option<Uuid>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ManualSyncStarted {
+    /// The full-menu jobs, one per integration; follow them on `job:{id}`.
+    pub jobs: Vec<Uuid>,
+}
+
+/// Pushes the whole menu, with every item's availability and price, to one or every
+/// integration now. Settles the dead jobs before it once it goes through.
+#[utoipa::path(post, path = "/v1/restaurants/{rid}/sync/manual", tag = "integrations", params(("rid" = Uuid, Path)),
+    request_body = ManualSync,
+    responses((status = 202, body = ManualSyncStarted), (status = 403), (status = 404), (status = 409)),
+    security(("bearer" = [])))]
+async fn manual_sync(
+    State(state): State<AppState>,
+    member: Member,
+    Json(body): Json<ManualSync>,
+) -> ApiResult<(StatusCode, axum::Json<ManualSyncStarted>)> {
+    member.require(Permission::IntegrationsManage)?;
+    let now = state.clock.now();
+    let mut tx = state.db.begin_for(member.rid()).await?;
+    let targets: Vec<Uuid> = match body.integration_id {
+        Some(id) => {
+            let row =
+                store::get_tx(&mut tx, member.rid(), id).await?.ok_or_else(|| ApiError::not_found("integration"))?;
+            if row.status == Status::Paused.as_str() {
+                return Err(ApiError::conflict("integration_paused", "this integration is paused; resume it first"));
+            }
+            vec![id]
+        }
+        None => store::syncing_tx(&mut tx, member.rid()).await?.into_iter().map(|(id, _)| id).collect(),
+    };
+    let mut jobs = Vec::new();
+    for id in targets {
+        jobs.push(enqueue_menu(&mut tx, member.rid(), id, "manual resync", now).await?);
+    }
+    member.record(&mut tx, "sync.manual", "restaurant", member.rid(), json!({ "jobs": jobs }), now).await?;
+    tx.commit().await?;
+    state.wake_sync();
+    Ok((StatusCode::ACCEPTED, axum::Json(ManualSyncStarted { jobs })))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct IntegrationHealth {
+    pub integration_id: Uuid,
+    pub platform: String,
+    pub name: String,
+    pub status: String,
+    pub last_success_at: Option<DateTime<Utc>>,
+    /// Seconds since the oldest change the platform has not got yet (0 when caught up).
+    pub lag_seconds: i64,
+    pub pending: i64,
+    /// Dead jobs not yet made good by a later push.
+    pub dead: i64,
+    /// Items the last drift check found different on the platform.
+    pub drift: i64,
+    pub drift_checked_at: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SyncStatus {
+    pub integrations: Vec<IntegrationHealth>,
+}
+
+/// Sync health per integration: last success, lag, waiting and dead jobs, drift.
+#[utoipa::path(get, path = "/v1/restaurants/{rid}/sync/status", tag = "integrations", params(("rid" = Uuid, Path)),
+    responses((status = 200, body = SyncStatus), (status = 403), (status = 404)), security(("bearer" = [])))]
+async fn sync_status(State(state): State<AppState>, member: Member) -> ApiResult<axum::Json<SyncStatus>> {
+    member.require(Permission::IntegrationsRead)?;
+    let now = state.clock.now();
+    let rows = store::list(&state.db, member.rid()).await?;
+    let health: HashMap<Uuid, store::Health> =
+        store::health(&state.db, member.rid()).await?.into_iter().map(|h| (h.integration_id, h)).collect();
+    let integrations = rows
+        .into_iter()
+        .map(|r| {
+            let h = health.get(&r.id);
+            let drift = r.drift.as_ref().and_then(|d| d.0.get("items")).and_then(Value::as_array).map_or(0, Vec::len);
+            IntegrationHealth {
+                integration_id: r.id,
+                platform: r.platform,
+                name: r.name,
+                status: r.status,
+                last_success_at: r.last_success_at,
+                lag_seconds: h.and_then(|h| h.oldest_pending).map_or(0, |t| (now - t).num_seconds().max(0)),
+                pending: h.map_or(0, |h| h.pending),
+                dead: h.map_or(0, |h| h.dead),
+                drift: drift as i64,
+                drift_checked_at: r.drift_checked_at,
+                last_error: r.last_error,
+            }
+        })
+        .collect();
+    Ok(axum::Json(SyncStatus { integrations }))
+}

@@ -1,0 +1,286 @@
+//! Uber Eats, written against the Marketplace APIs (developer.uber.com/docs/eats):
+//!
+//! - OAuth 2.0 client credentials at the auth URL (`POST /oauth/v2/token`, form-encoded),
+//!   a bearer token kept until shortly before it expires and fetched again after a 401.
+//! - Menu: `PUT /v2/eats/stores/{store_id}/menus` uploads the whole menu (items,
+//!   categories, one menu), `GET` the same path reads it back, and
+//!   `POST /v2/eats/stores/{store_id}/menus/items/{item_id}` is the sparse item update we
+//!   use for availability (`suspension_info.suspension.suspend_until`, 0 lifts it) and
+//!   price (`price_info.price`, minor units).
+//! - Store: `GET /v1/eats/store/{store_id}/status` (the connection test) and `POST` to
+//!   set `ONLINE` or `PAUSED`.
+//! - Orders: the `orders.notification` webhook (signed, see `brigade_domain::integration`)
+//!   carries the order's `resource_href`; we read it with `GET /v2/eats/order/{id}` and
+//!   answer with `POST /v1/eats/orders/{id}/accept_pos_order` or `deny_pos_order`.
+//!
+//! Items are known to Uber by Brigade's item ids, so an order's items map back directly.
+
+use super::platform::{call, Adapter, ItemState, MenuState, PlatformError, SeenItem, Throttle, TokenCache};
+use brigade_domain::integration::Platform;
+use futures_util::future::BoxFuture;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// What an Uber Eats integration needs to be given (sealed at rest).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Credentials {
+    pub client_id: String,
+    pub client_secret: String,
+}
+
+pub const SCOPES: &str = "eats.store eats.order eats.store.status.write";
+/// Far in the future: how an 86 with no end is shown (Uber takes a timestamp).
+const INDEFINITELY: i64 = 4_102_444_800; // 2100-01-01
+
+pub struct UberEats {
+    pub http: reqwest::Client,
+    pub base_url: String,
+    pub auth_url: String,
+    pub store_id: String,
+    pub credentials: Credentials,
+    pub throttle: Arc<Throttle>,
+    /// The bearer token and when to stop using it; shared by every adapter of this
+    /// integration in this process.
+    pub token: TokenCache,
+}
+
+#[derive(Deserialize)]
+struct TokenResponse {
+    access_token: String,
+    #[serde(default)]
+    expires_in: Option<u64>,
+}
+
+impl UberEats {
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url.trim_end_matches('/'))
+    }
+
+    fn store(&self) -> String {
+        urlencode(&self.store_id)
+    }
+
+    async fn token(&self) -> Result<String, PlatformError> {
+        if let Some((t, until)) = self.token.lock().as_ref() {
+            if Instant::now() < *until {
+                return Ok(t.clone());
+            }
+        }
+        let form = [
+            ("client_id", self.credentials.client_id.as_str()),
+            ("client_secret", self.credentials.client_secret.as_str()),
+            ("grant_type", "client_credentials"),
+            ("scope", SCOPES),
+        ];
+        let body = call(&self.throttle, self.http.post(&self.auth_url).form(&form)).await?;
+        let t: TokenResponse = serde_json::from_value(body)
+            .map_err(|e| PlatformError::Unavailable(format!("the token answer was not understood: {e}")))?;
+        // Tokens last 30 days; renew a minute early so none is used as it lapses.
+        let life = Duration::from_secs(t.expires_in.unwrap_or(3600).saturating_sub(60).max(1));
+        *self.token.lock() = Some((t.access_token.clone(), Instant::now() + life));
+        Ok(t.access_token)
+    }
+
+    /// Calls the API with the bearer token; a 401 drops the token and tries once more
+    /// with a fresh one (it may have been revoked early).
+    async fn api(&self, method: reqwest::Method, path: &str, body: Option<&Value>) -> Result<Value, PlatformError> {
+        for attempt in 0..2 {
+            let token = self.token().await?;
+            let mut req = self.http.request(method.clone(), self.url(path)).bearer_auth(&token);
+            if let Some(b) = body {
+                req = req.json(b);
+            }
+            match call(&self.throttle, req).await {
+                Err(PlatformError::Unauthorized(_)) if attempt == 0 => {
+                    *self.token.lock() = None;
+                }
+                other => return other,
+            }
+        }
+        Err(PlatformError::Unauthorized("a fresh token was refused too".into()))
+    }
+
+    pub async fn get_order(&self, order_id: &str) -> Result<Value, PlatformError> {
+        self.api(reqwest::Method::GET, &format!("/v2/eats/order/{}", urlencode(order_id)), None).await
+    }
+
+    pub async fn accept_order(&self, order_id: &str) -> Result<(), PlatformError> {
+        let path = format!("/v1/eats/orders/{}/accept_pos_order", urlencode(order_id));
+        self.api(reqwest::Method::POST, &path, Some(&json!({ "reason": "accepted by Brigade" }))).await.map(drop)
+    }
+
+    pub async fn deny_order(&self, order_id: &str, explanation: &str) -> Result<(), PlatformError> {
+        let path = format!("/v1/eats/orders/{}/deny_pos_order", urlencode(order_id));
+        let body = json!({ "reason": { "explanation": explanation, "code": "ITEM_AVAILABILITY" } });
+        self.api(reqwest::Method::POST, &path, Some(&body)).await.map(drop)
+    }
+
+    pub async fn set_store_online(&self, online: bool, reason: &str) -> Result<(), PlatformError> {
+        let path = format!("/v1/eats/store/{}/status", self.store());
+        let body = json!({ "status": if online { "ONLINE" } else { "PAUSED" }, "reason": reason });
+        self.api(reqwest::Method::POST, &path, Some(&body)).await.map(drop)
+    }
+}
+
+fn text(s: &str) -> Value {
+    json!({ "translations": { "en_us": s } })
+}
+
+fn item_update(item: &ItemState) -> Value {
+    let until = match (item.available, item.suspended_until) {
+        (true, _) => 0,
+        (false, Some(t)) => t.timestamp(),
+        (false, None) => INDEFINITELY,
+    };
+    let mut suspension = json!({ "suspend_until": until });
+    if let Some(r) = item.reason.as_deref().filter(|_| !item.available) {
+        suspension["reason"] = json!(r);
+    }
+    json!({ "price_info": { "price": item.price }, "suspension_info": { "suspension": suspension } })
+}
+
+/// The v2 menu payload: one menu, its categories, their items.
+pub fn menu_payload(menu: &MenuState) -> Value {
+    let mut items = Vec::new();
+    let mut categories = Vec::new();
+    for c in &menu.categories {
+        let mut entities = Vec::new();
+        for i in &c.items {
+            let mut item = item_update(&i.state);
+            item["id"] = json!(i.state.id);
+            item["title"] = text(&i.state.name);
+            item["description"] = text(i.description.as_deref().unwrap_or(""));
+            item["external_data"] = json!(i.state.id);
+            items.push(item);
+            entities.push(json!({ "id": i.state.id, "type": "ITEM" }));
+        }
+        categories.push(json!({ "id": c.id, "title": text(&c.name), "entities": entities }));
+    }
+    let all_week: Vec<Value> = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+        .iter()
+        .map(|d| json!({ "day_of_week": d, "time_periods": [{ "start_time": "00:00", "end_time": "23:59" }] }))
+        .collect();
+    json!({
+        "menus": [{
+            "id": "brigade",
+            "title": text("Menu"),
+            "service_availability": all_week,
+            "category_ids": menu.categories.iter().map(|c| c.id.clone()).collect::<Vec<_>>(),
+        }],
+        "categories": categories,
+        "items": items,
+        "modifier_groups": [],
+        "display_options": { "disable_item_instructions": false },
+    })
+}
+
+/// Reads items back from a v2 menu: suspended until a time still to come is unavailable.
+pub fn seen_items(menu: &Value, now_secs: i64) -> Vec<SeenItem> {
+    let Some(items) = menu.get("items").and_then(Value::as_array) else { return Vec::new() };
+    items
+        .iter()
+        .filter_map(|i| {
+            let id = i.get("id")?.as_str()?.to_owned();
+            let price = i.pointer("/price_info/price").and_then(Value::as_i64).unwrap_or(0);
+            let until = i.pointer("/suspension_info/suspension/suspend_until").and_then(Value::as_i64).unwrap_or(0);
+            Some(SeenItem { id, price, available: until <= now_secs })
+        })
+        .collect()
+}
+
+impl Adapter for UberEats {
+    fn kind(&self) -> Platform {
+        Platform::Ubereats
+    }
+
+    fn test(&self) -> BoxFuture<'_, Result<String, PlatformError>> {
+        Box::pin(async move {
+            let path = format!("/v1/eats/store/{}/status", self.store());
+            let status = self.api(reqwest::Method::GET, &path, None).await?;
+            let s = status.get("status").and_then(Value::as_str).unwrap_or("unknown");
+            Ok(format!("Uber Eats store {} is {s}", self.store_id))
+        })
+    }
+
+    fn push_item<'a>(&'a self, item: &'a ItemState) -> BoxFuture<'a, Result<Value, PlatformError>> {
+        Box::pin(async move {
+            let body = item_update(item);
+            let path = format!("/v2/eats/stores/{}/menus/items/{}", self.store(), urlencode(&item.id));
+            self.api(reqwest::Method::POST, &path, Some(&body)).await?;
+            Ok(body)
+        })
+    }
+
+    fn push_menu<'a>(&'a self, menu: &'a MenuState) -> BoxFuture<'a, Result<Value, PlatformError>> {
+        Box::pin(async move {
+            let body = menu_payload(menu);
+            let path = format!("/v2/eats/stores/{}/menus", self.store());
+            self.api(reqwest::Method::PUT, &path, Some(&body)).await?;
+            Ok(json!({ "items": body["items"].as_array().map(Vec::len).unwrap_or(0) }))
+        })
+    }
+
+    fn read_menu(&self) -> BoxFuture<'_, Result<Vec<SeenItem>, PlatformError>> {
+        Box::pin(async move {
+            let path = format!("/v2/eats/stores/{}/menus", self.store());
+            let menu = self.api(reqwest::Method::GET, &path, None).await?;
+            Ok(seen_items(&menu, chrono::Utc::now().timestamp()))
+        })
+    }
+}
+
+/// Percent-encodes a path segment (ids come from people and platforms).
+pub fn urlencode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{TimeZone, Utc};
+
+    fn item(available: bool, until: Option<i64>) -> ItemState {
+        ItemState {
+            id: "i1".into(),
+            name: "Burger".into(),
+            price: 1250,
+            available,
+            suspended_until: until.and_then(|t| Utc.timestamp_opt(t, 0).single()),
+            reason: Some("sold out".into()),
+        }
+    }
+
+    #[test]
+    fn availability_becomes_a_suspension_and_reads_back() {
+        assert_eq!(item_update(&item(true, None))["suspension_info"]["suspension"]["suspend_until"], 0);
+        assert_eq!(item_update(&item(false, None))["suspension_info"]["suspension"]["suspend_until"], INDEFINITELY);
+        let timed = item_update(&item(false, Some(1_900_000_000)));
+        assert_eq!(timed["suspension_info"]["suspension"]["suspend_until"], 1_900_000_000);
+        assert_eq!(timed["suspension_info"]["suspension"]["reason"], "sold out");
+        assert_eq!(timed["price_info"]["price"], 1250);
+        let menu = json!({ "items": [
+            { "id": "a", "price_info": { "price": 100 }, "suspension_info": { "suspension": { "suspend_until": 0 } } },
+            { "id": "b", "price_info": { "price": 200 }, "suspension_info": { "suspension": { "suspend_until": 2_000 } } },
+            { "id": "c", "price_info": { "price": 300 }, "suspension_info": { "suspension": { "suspend_until": 500 } } },
+        ]});
+        let seen = seen_items(&menu, 1_000);
+        assert_eq!(seen.iter().map(|s| s.available).collect::<Vec<_>>(), vec![true, false, true]);
+        assert_eq!(seen[1].price, 200);
+    }
+
+    #[test]
+    fn path_segments_are_encoded() {
+        assert_eq!(urlencode("store 1/a"), "store%201%2Fa");
+        assert_eq!(urlencode("abc-DEF_1.2~"), "abc-DEF_1.2~");
+    }
+}
