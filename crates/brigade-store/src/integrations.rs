@@ -264,7 +264,7 @@ pub async fn lease(
     let sql = format!(
         "UPDATE integrations SET lease_until = $2, leased_by = $3 WHERE id IN (
             SELECT i.id FROM integrations i
-            WHERE i.deleted_at IS NULL AND (i.lease_until IS NULL OR i.lease_until <= $1)
+            WHERE i.deleted_at IS NULL AND i.status <> 'paused' AND (i.lease_until IS NULL OR i.lease_until <= $1)
               AND (i.paused_until IS NULL OR i.paused_until <= $1)
               AND EXISTS (SELECT 1 FROM sync_jobs j WHERE j.integration_id = i.id AND j.status IN ('pending', 'running')
                           AND j.run_at <= $1

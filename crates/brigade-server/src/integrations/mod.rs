@@ -211,15 +211,12 @@ pub struct IntegrationView {
     /// The last drift check's findings: items the platform shows differently.
     pub drift: Option<Value>,
     pub drift_checked_at: Option<DateTime<Utc>>,
-    /// Where the platform sends this store's order webhooks.
-    pub webhook_url: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
-fn view(state: &AppState, r: IntegrationRow) -> IntegrationView {
+fn view(r: IntegrationRow) -> IntegrationView {
     IntegrationView {
-        webhook_url: format!("{}/v1/hooks/{}/{}", state.config.public_base_url.trim_end_matches('/'), r.platform, r.id),
         id: r.id,
         platform: r.platform,
         name: r.name,
@@ -316,7 +313,7 @@ async fn create_integration(
     sync::enqueue_menu(&mut tx, member.rid(), id, "connected", now).await?;
     tx.commit().await?;
     state.wake_sync();
-    Ok((StatusCode::CREATED, axum::Json(view(&state, row))))
+    Ok((StatusCode::CREATED, axum::Json(view(row))))
 }
 
 #[utoipa::path(get, path = "/v1/restaurants/{rid}/integrations", tag = "integrations", params(("rid" = Uuid, Path)),
@@ -327,7 +324,7 @@ async fn list_integrations(
 ) -> ApiResult<axum::Json<Vec<IntegrationView>>> {
     member.require(Permission::IntegrationsRead)?;
     let rows = store::list(&state.db, member.rid()).await?;
-    Ok(axum::Json(rows.into_iter().map(|r| view(&state, r)).collect()))
+    Ok(axum::Json(rows.into_iter().map(view).collect()))
 }
 
 #[utoipa::path(get, path = "/v1/restaurants/{rid}/integrations/{id}", tag = "integrations",
@@ -340,7 +337,7 @@ async fn get_integration(
 ) -> ApiResult<axum::Json<IntegrationView>> {
     member.require(Permission::IntegrationsRead)?;
     let row = store::get(&state.db, member.rid(), ids.1).await?.ok_or_else(|| ApiError::not_found("integration"))?;
-    Ok(axum::Json(view(&state, row)))
+    Ok(axum::Json(view(row)))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -422,7 +419,7 @@ async fn update_integration(
     tx.commit().await?;
     state.integrations.forget(row.id);
     state.wake_sync();
-    Ok(axum::Json(view(&state, row)))
+    Ok(axum::Json(view(row)))
 }
 
 /// Disconnects a platform: its credentials are gone and its waiting jobs cancelled. The
@@ -489,5 +486,5 @@ async fn test_integration(
         .await?;
     tx.commit().await?;
     let row = store::get(&state.db, member.rid(), row.id).await?.ok_or_else(|| ApiError::not_found("integration"))?;
-    Ok(axum::Json(TestResult { ok, message, integration: view(&state, row) }))
+    Ok(axum::Json(TestResult { ok, message, integration: view(row) }))
 }

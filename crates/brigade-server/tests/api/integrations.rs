@@ -123,7 +123,6 @@ async fn connecting_tests_for_real_and_never_shows_the_secret() {
     r.expect(200, "");
     assert_eq!(r.body["credentials"], json!({ "client_id": "…1234", "client_secret": "set" }));
     assert!(!r.body.to_string().contains("uber-secret"), "{}", r.body);
-    assert!(r.str("/webhook_url").ends_with(&format!("/v1/hooks/ubereats/{id}")));
     let list = s.app.get(&s.path("integrations"), &s.owner.token).await;
     assert!(!list.body.to_string().contains("uber-secret"));
 
@@ -232,6 +231,17 @@ async fn the_menu_goes_up_then_eighty_sixes_follow_coalesced_and_verified() {
     let rings = s.app.post(&s.path("menu/items"), &s.owner.token, body).await.id("/id");
     s.settle(Duration::seconds(2)).await;
     assert_eq!(s.uber.item(rings).unwrap().title, "Onion rings");
+
+    // Paused by a person: nothing is pushed; resuming sends the menu as it is then.
+    let at = s.path(&format!("integrations/{id}"));
+    let patch = |body: Value| s.app.call(reqwest::Method::PATCH, &at, Some(&s.owner.token), Some(body));
+    patch(json!({ "status": "paused" })).await.expect(200, "");
+    s.eighty_six(s.menu.fries, true).await;
+    assert!(s.jobs("status=pending").await.is_empty());
+    patch(json!({ "status": "resting" })).await.expect(422, "validation_failed");
+    patch(json!({ "status": "active" })).await.expect(200, "");
+    s.settle(Duration::seconds(2)).await;
+    assert_eq!(s.uber.item(s.menu.fries).unwrap().suspend_until, INDEFINITELY);
 }
 
 #[tokio::test]
