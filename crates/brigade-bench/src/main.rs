@@ -11,6 +11,8 @@
 
 #![forbid(unsafe_code)]
 
+mod sync;
+
 use anyhow::{bail, Context};
 use clap::Parser;
 use futures_util::{SinkExt, StreamExt};
@@ -65,6 +67,22 @@ struct Args {
     /// Print one JSON object instead of a table.
     #[arg(long)]
     json: bool,
+    /// Instead of the rush: measure delivery-platform sync against a fake Uber Eats (see
+    /// sync.rs): 86 → platform latency, an outage, a server killed mid-sync.
+    #[arg(long)]
+    sync: bool,
+    /// How long the fake platform takes to answer each call.
+    #[arg(long, default_value_t = 150)]
+    platform_latency_ms: u64,
+    /// 86s and restores measured one at a time.
+    #[arg(long, default_value_t = 100)]
+    sync_changes: usize,
+    /// How long the platform is down in the outage scenario.
+    #[arg(long, default_value_t = 600)]
+    outage_secs: u64,
+    /// More arguments for the started server.
+    #[arg(skip)]
+    extra: Vec<String>,
 }
 
 struct Restaurant {
@@ -121,6 +139,7 @@ impl Server {
             serve_args.push("--database-url".into());
             serve_args.push(url.clone());
         }
+        serve_args.extend(args.extra.iter().cloned());
         let mut s = Server {
             child: None,
             base: format!("http://127.0.0.1:{port}"),
@@ -311,6 +330,9 @@ fn order_body(rng: &mut StdRng, r: &Restaurant) -> Value {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    if args.sync {
+        return sync::run(&args).await;
+    }
     let mut server = Server::start(&args)?;
     let base = server.base.clone();
     let http = reqwest::Client::builder().pool_max_idle_per_host(256).build()?;

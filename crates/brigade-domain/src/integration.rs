@@ -23,10 +23,13 @@ pub enum Platform {
     Doordash,
     Grubhub,
     Square,
+    /// Card payments for web and QR orders (Stripe Checkout); no menu, no orders.
+    Stripe,
 }
 
 impl Platform {
-    pub const ALL: [Platform; 4] = [Platform::Ubereats, Platform::Doordash, Platform::Grubhub, Platform::Square];
+    pub const ALL: [Platform; 5] =
+        [Platform::Ubereats, Platform::Doordash, Platform::Grubhub, Platform::Square, Platform::Stripe];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -34,6 +37,7 @@ impl Platform {
             Platform::Doordash => "doordash",
             Platform::Grubhub => "grubhub",
             Platform::Square => "square",
+            Platform::Stripe => "stripe",
         }
     }
 
@@ -44,17 +48,32 @@ impl Platform {
             Platform::Doordash => "DoorDash",
             Platform::Grubhub => "Grubhub",
             Platform::Square => "Square",
+            Platform::Stripe => "Stripe",
         }
     }
 
-    /// The channel its orders come in on, and whose 86s and prices it shows.
-    pub fn channel(self) -> Channel {
+    /// The channel its orders come in on, and whose 86s and prices it shows; none for a
+    /// payment provider.
+    pub fn channel(self) -> Option<Channel> {
         match self {
-            Platform::Ubereats => Channel::Ubereats,
-            Platform::Doordash => Channel::Doordash,
-            Platform::Grubhub => Channel::Grubhub,
-            Platform::Square => Channel::Pos,
+            Platform::Ubereats => Some(Channel::Ubereats),
+            Platform::Doordash => Some(Channel::Doordash),
+            Platform::Grubhub => Some(Channel::Grubhub),
+            Platform::Square => Some(Channel::Pos),
+            Platform::Stripe => None,
         }
+    }
+
+    /// Whether it takes a price change item by item (DoorDash takes prices only with the
+    /// menu, its item endpoint being availability alone; Grubhub's menu and prices are
+    /// kept on Grubhub).
+    pub fn item_prices(self) -> bool {
+        !matches!(self, Platform::Doordash | Platform::Grubhub)
+    }
+
+    /// Brigade pushes its menu and 86s to it (Square's menu comes the other way).
+    pub fn takes_menu(self) -> bool {
+        matches!(self, Platform::Ubereats | Platform::Doordash | Platform::Grubhub)
     }
 
     pub fn parse(field: &'static str, s: &str) -> Result<Platform, Invalid> {
@@ -128,6 +147,129 @@ pub fn verify_uber(secret: &str, body: &[u8], header: &str) -> bool {
     hex_eq(&mac(secret.as_bytes(), &[body]), &header.to_ascii_lowercase())
 }
 
+/// A DoorDash API token (`DD-JWT-V1`): an HS256 JWT with `aud: doordash`, the developer
+/// id as issuer, the key id, and five minutes of life, signed with the signing secret
+/// (given base64url-encoded). `None` when the secret is not base64url.
+pub fn doordash_jwt(developer_id: &str, key_id: &str, signing_secret: &str, now: i64) -> Option<String> {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    let key = URL_SAFE_NO_PAD.decode(signing_secret.trim().trim_end_matches('=')).ok()?;
+    let header = serde_json::json!({ "alg": "HS256", "typ": "JWT", "dd-ver": "DD-JWT-V1" });
+    let claims = serde_json::json!({
+        "aud": "doordash", "iss": developer_id, "kid": key_id, "iat": now, "exp": now + 300,
+    });
+    let part = |v: &serde_json::Value| URL_SAFE_NO_PAD.encode(v.to_string());
+    let signing_input = format!("{}.{}", part(&header), part(&claims));
+    let sig = mac(&key, &[signing_input.as_bytes()]);
+    Some(format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(sig)))
+}
+
+/// Checks a DoorDash token as DoorDash would: the signature under the secret, the
+/// audience, issuer and key id, and that it has not expired. For fakes and tests.
+pub fn verify_doordash_jwt(token: &str, developer_id: &str, key_id: &str, signing_secret: &str, now: i64) -> bool {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    let Ok(key) = URL_SAFE_NO_PAD.decode(signing_secret.trim().trim_end_matches('=')) else { return false };
+    let mut parts = token.split('.');
+    let (Some(h), Some(c), Some(sig), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+        return false;
+    };
+    let Ok(given) = URL_SAFE_NO_PAD.decode(sig) else { return false };
+    let expected = mac(&key, &[h.as_bytes(), b".", c.as_bytes()]);
+    if given.len() != 32 || !bool::from(expected.ct_eq(&given)) {
+        return false;
+    }
+    let Some(claims) =
+        URL_SAFE_NO_PAD.decode(c).ok().and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+    else {
+        return false;
+    };
+    claims["aud"] == "doordash"
+        && claims["iss"] == developer_id
+        && claims["kid"] == key_id
+        && claims["exp"].as_i64().is_some_and(|exp| exp > now)
+}
+
+/// `x-square-hmacsha256-signature`: base64 of the HMAC-SHA256, under the subscription's
+/// signature key, of the notification URL followed by the raw body.
+pub fn square_signature(key: &str, notification_url: &str, body: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(mac(key.as_bytes(), &[notification_url.as_bytes(), body]))
+}
+
+/// The string a Grubhub MAC signs (the IETF HTTP MAC scheme Grubhub follows): nonce,
+/// method, request URI (path and query), host, port, body hash and an empty extension,
+/// each followed by a newline.
+fn grubhub_normalized(nonce: &str, method: &str, uri: &str, host: &str, port: u16, bodyhash: &str) -> String {
+    format!("{nonce}\n{method}\n{uri}\n{host}\n{port}\n{bodyhash}\n\n")
+}
+
+/// The base64 SHA-256 of a body (empty for none), as Grubhub's `bodyhash`.
+pub fn grubhub_bodyhash(body: &[u8]) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    if body.is_empty() {
+        return String::new();
+    }
+    base64::engine::general_purpose::STANDARD.encode(Sha256::digest(body))
+}
+
+fn grubhub_key(secret_key: &str) -> Vec<u8> {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD
+        .decode(secret_key.trim())
+        .unwrap_or_else(|_| secret_key.as_bytes().to_vec())
+}
+
+/// Grubhub's `Authorization: MAC id="…",nonce="…",bodyhash="…",mac="…"` for one request.
+#[allow(clippy::too_many_arguments)]
+pub fn grubhub_authorization(
+    client_id: &str,
+    secret_key: &str,
+    nonce: &str,
+    method: &str,
+    uri: &str,
+    host: &str,
+    port: u16,
+    body: &[u8],
+) -> String {
+    use base64::Engine;
+    let id = if client_id.starts_with("sv:v1:") { client_id.to_owned() } else { format!("sv:v1:{client_id}") };
+    let bodyhash = grubhub_bodyhash(body);
+    let normalized = grubhub_normalized(nonce, method, uri, host, port, &bodyhash);
+    let mac = base64::engine::general_purpose::STANDARD.encode(mac(&grubhub_key(secret_key), &[normalized.as_bytes()]));
+    format!("MAC id=\"{id}\",nonce=\"{nonce}\",bodyhash=\"{bodyhash}\",mac=\"{mac}\"")
+}
+
+/// Checks a Grubhub MAC header as Grubhub would (for fakes and tests): the body hash and
+/// the MAC over the request. Returns the client id it names.
+pub fn verify_grubhub_authorization(
+    header: &str,
+    secret_key: &str,
+    method: &str,
+    uri: &str,
+    host: &str,
+    port: u16,
+    body: &[u8],
+) -> Option<String> {
+    use base64::Engine;
+    let rest = header.strip_prefix("MAC ")?;
+    let mut fields = std::collections::HashMap::new();
+    for part in rest.split(',') {
+        let (k, v) = part.trim().split_once('=')?;
+        fields.insert(k, v.trim_matches('"'));
+    }
+    let (id, nonce, bodyhash, given) =
+        (fields.get("id")?, fields.get("nonce")?, fields.get("bodyhash")?, fields.get("mac")?);
+    if *bodyhash != grubhub_bodyhash(body) {
+        return None;
+    }
+    let normalized = grubhub_normalized(nonce, method, uri, host, port, bodyhash);
+    let want =
+        base64::engine::general_purpose::STANDARD.encode(mac(&grubhub_key(secret_key), &[normalized.as_bytes()]));
+    bool::from(want.as_bytes().ct_eq(given.as_bytes())).then(|| (*id).to_owned())
+}
+
 /// Why a timestamped signature was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SignatureError {
@@ -186,9 +328,40 @@ mod tests {
         for p in Platform::ALL {
             assert_eq!(Platform::parse("platform", p.as_str()), Ok(p));
         }
-        assert_eq!(Platform::Ubereats.channel(), Channel::Ubereats);
+        assert_eq!(Platform::Ubereats.channel(), Some(Channel::Ubereats));
+        assert_eq!(Platform::Stripe.channel(), None);
         let e = Platform::parse("platform", "justeat").unwrap_err();
         assert!(e.message.contains("ubereats"), "{e}");
+    }
+
+    #[test]
+    fn doordash_tokens_are_signed_and_expire() {
+        let secret = "c2lnbmluZy1zZWNyZXQtZm9yLXRlc3Rz";
+        let t = doordash_jwt("dev-1", "key-1", secret, 1_000).unwrap();
+        assert!(verify_doordash_jwt(&t, "dev-1", "key-1", secret, 1_100));
+        assert!(!verify_doordash_jwt(&t, "dev-1", "key-1", secret, 1_400), "expired after five minutes");
+        assert!(!verify_doordash_jwt(&t, "dev-2", "key-1", secret, 1_100));
+        assert!(!verify_doordash_jwt(&t, "dev-1", "key-1", "b3RoZXItc2VjcmV0", 1_100));
+        assert!(doordash_jwt("dev-1", "key-1", "not base64 !", 1_000).is_none());
+    }
+
+    #[test]
+    fn grubhub_macs_cover_the_request_and_body() {
+        let h = grubhub_authorization("abc", "c2VjcmV0", "1:n", "PUT", "/pos/v1/x?y=1", "api.example", 443, b"{}");
+        assert!(h.starts_with("MAC id=\"sv:v1:abc\",nonce=\"1:n\""), "{h}");
+        assert_eq!(
+            verify_grubhub_authorization(&h, "c2VjcmV0", "PUT", "/pos/v1/x?y=1", "api.example", 443, b"{}"),
+            Some("sv:v1:abc".into())
+        );
+        assert!(
+            verify_grubhub_authorization(&h, "c2VjcmV0", "PUT", "/pos/v1/x?y=2", "api.example", 443, b"{}").is_none()
+        );
+        assert!(
+            verify_grubhub_authorization(&h, "c2VjcmV0", "PUT", "/pos/v1/x?y=1", "api.example", 443, b"[]").is_none()
+        );
+        assert!(
+            verify_grubhub_authorization(&h, "b3RoZXI=", "PUT", "/pos/v1/x?y=1", "api.example", 443, b"{}").is_none()
+        );
     }
 
     #[test]

@@ -100,6 +100,7 @@ export class OrdersBoard {
             l.name,
             l.modifiers.length ? h('span', { class: 'mods' }, ` — ${l.modifiers.map((m) => m.name).join(', ')}`) : null,
             l.notes ? h('div', { class: 'note' }, l.notes) : null,
+            l.flag ? h('div', { class: 'flag', role: 'note' }, `⚠ ${l.flag}`) : null,
           ),
         ),
       ),

@@ -285,6 +285,22 @@ function trackingPage() {
     root.dataset.status = o.status;
     fill($('#order-lines'), o.items.map((l) => h('li', {}, `${l.quantity}× ${l.name}`, l.modifiers.length ? h('small', { class: 'muted' }, ` ${l.modifiers.map((m) => m.name).join(', ')}`) : null)));
     fill($('#order-totals'), h('dt', {}, 'Total'), h('dd', {}, money(o.total, o.currency)));
+    const pay = $('#payment');
+    if (pay) {
+      fill(pay,
+        o.payment_status === 'paid' ? h('p', { class: 'ok' }, 'Paid by card. Thank you!')
+          : o.payment_status === 'refunded' || o.payment_status === 'refund_pending' ? h('p', {}, 'Your card payment is being refunded.')
+            : o.pay_by_card ? h('button', { type: 'button', class: 'primary', onclick: async (e) => {
+              e.target.disabled = true;
+              try {
+                const c = await api(null, 'POST', `/v1/public/orders/${id}/checkout?key=${encodeURIComponent(key)}`, { success_url: location.href });
+                location.href = c.url;
+              } catch (err) {
+                e.target.disabled = false;
+                $('#status').textContent = `Card payment is not available: ${err.message}. You can pay at the counter.`;
+              }
+            } }, `Pay ${money(o.total, o.currency)} by card`) : null);
+    }
   };
   const reload = debounce(load, 50);
   load();

@@ -69,6 +69,7 @@ function draw() {
                 l.name,
                 l.modifiers.length ? h('span', { class: 'mods' }, l.modifiers.map((m) => m.name).join(', ')) : null,
                 l.notes ? h('span', { class: 'note' }, l.notes) : null,
+                l.flag ? h('span', { class: 'flag', role: 'note' }, `⚠ ${l.flag}`) : null,
               ),
             ),
           ),

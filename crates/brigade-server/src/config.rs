@@ -129,6 +129,27 @@ pub struct Config {
     #[arg(long, env = "BRIGADE_UBEREATS_AUTH_URL", default_value = "https://auth.uber.com/oauth/v2/token")]
     pub ubereats_auth_url: String,
 
+    /// DoorDash Marketplace API base URL.
+    #[arg(long, env = "BRIGADE_DOORDASH_BASE_URL", default_value = "https://openapi.doordash.com/marketplace")]
+    pub doordash_base_url: String,
+
+    /// Grubhub POS partner API base URL.
+    #[arg(long, env = "BRIGADE_GRUBHUB_BASE_URL", default_value = "https://api-third-party-gtm.grubhub.com")]
+    pub grubhub_base_url: String,
+
+    /// Square API base URL.
+    #[arg(long, env = "BRIGADE_SQUARE_BASE_URL", default_value = "https://connect.squareup.com")]
+    pub square_base_url: String,
+
+    /// Stripe API base URL.
+    #[arg(long, env = "BRIGADE_STRIPE_BASE_URL", default_value = "https://api.stripe.com")]
+    pub stripe_base_url: String,
+
+    /// Let outgoing webhooks go to loopback and private addresses. Off by default, so a
+    /// restaurant's webhook cannot reach services inside the deployment's own network.
+    #[arg(long, env = "BRIGADE_WEBHOOKS_ALLOW_PRIVATE")]
+    pub webhooks_allow_private: bool,
+
     /// Longest a call to a platform may take, in seconds.
     #[arg(long, env = "BRIGADE_INTEGRATION_TIMEOUT", default_value_t = 10)]
     pub integration_timeout_secs: u64,
@@ -195,6 +216,11 @@ impl Default for Config {
             secrets_key: None,
             ubereats_base_url: "https://api.uber.com".into(),
             ubereats_auth_url: "https://auth.uber.com/oauth/v2/token".into(),
+            doordash_base_url: "https://openapi.doordash.com/marketplace".into(),
+            grubhub_base_url: "https://api-third-party-gtm.grubhub.com".into(),
+            square_base_url: "https://connect.squareup.com".into(),
+            stripe_base_url: "https://api.stripe.com".into(),
+            webhooks_allow_private: false,
             integration_timeout_secs: 10,
             sync_drift_interval_secs: 900,
         }
@@ -218,9 +244,11 @@ impl Config {
                 return Err("BRIGADE_JWT_SECRET must be at least 32 characters".into());
             }
         }
-        for (name, url) in
-            [("Uber Eats base URL", &self.ubereats_base_url), ("Uber Eats auth URL", &self.ubereats_auth_url)]
-        {
+        for (name, url) in [
+            ("Uber Eats base URL", &self.ubereats_base_url),
+            ("Uber Eats auth URL", &self.ubereats_auth_url),
+            ("Stripe base URL", &self.stripe_base_url),
+        ] {
             if !url.starts_with("http://") && !url.starts_with("https://") {
                 return Err(format!("{name} must start with http:// or https://"));
             }

@@ -717,6 +717,7 @@ async fn add_order(
             ),
             notes: None,
             station_id: station_of.get(&item.category_id).copied(),
+            flag: None,
         });
     }
     if lines.is_empty() {
@@ -749,6 +750,7 @@ async fn add_order(
         tracking_key: brigade_domain::credentials::new_secret("").chars().take(22).collect(),
         idempotency_key: None,
         external_id: None,
+        payment_status: None,
         created_by: "system".into(),
         created_at: at,
         updated_at: done_at,

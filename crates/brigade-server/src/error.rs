@@ -68,6 +68,24 @@ impl ApiError {
     }
 }
 
+/// The error in words, as its response's message says it (internal details included,
+/// for logs: never send this to a client for an internal error).
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ApiError::BadRequest { message, .. }
+            | ApiError::Unauthorized { message, .. }
+            | ApiError::Forbidden { message, .. }
+            | ApiError::NotFound { message }
+            | ApiError::Conflict { message, .. }
+            | ApiError::Internal { message, .. } => f.write_str(message),
+            ApiError::Validation { field, message } => write!(f, "{field}: {message}"),
+            ApiError::PayloadTooLarge { limit } => write!(f, "the body is larger than {limit} bytes"),
+            ApiError::RateLimited { retry_after_secs } => write!(f, "rate limited for {retry_after_secs} s"),
+        }
+    }
+}
+
 /// The body of every error response.
 pub fn error_body(code: &str, message: &str, details: Value) -> Value {
     json!({ "error": { "code": code, "message": message, "details": details } })

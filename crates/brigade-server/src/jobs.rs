@@ -53,7 +53,10 @@ impl Registry {
     /// Every kind Brigade itself defines.
     pub fn standard() -> Registry {
         let mut r = Registry::default();
-        r.register::<Housekeeping>().register::<crate::menu::RestoreItem>().register::<crate::tasks::GenerateTasks>();
+        r.register::<Housekeeping>()
+            .register::<crate::menu::RestoreItem>()
+            .register::<crate::tasks::GenerateTasks>()
+            .register::<crate::integrations::stripe::RefundPayment>();
         r
     }
 

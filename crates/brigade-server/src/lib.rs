@@ -35,6 +35,7 @@ pub mod schedules;
 pub mod tables;
 pub mod tasks;
 pub mod web;
+pub mod webhooks;
 
 use anyhow::Context;
 use axum::extract::{DefaultBodyLimit, Request};
@@ -160,6 +161,7 @@ impl Default for Options {
         (name = "tasks", description = "Recurring tasks and opening/closing checklists"),
         (name = "realtime", description = "The WebSocket at /v1/ws and who is connected"),
         (name = "integrations", description = "Delivery platforms and POS systems, and the sync that keeps them right"),
+        (name = "webhooks", description = "Signed outgoing webhooks: subscriptions, the delivery log, replay"),
         (name = "public", description = "What guests reach without signing in"),
     )
 )]
@@ -196,6 +198,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(schedules::router())
         .merge(tasks::router())
         .merge(integrations::router())
+        .merge(webhooks::router())
         .merge(realtime::router())
         .split_for_parts()
 }
@@ -330,6 +333,7 @@ pub async fn serve(
         .then(|| tokio::spawn(realtime::run_tailer(state.clone(), worker_rx.clone())));
     let workers = state.config.role != Role::Api && state.config.worker_concurrency > 0;
     let sync = workers.then(|| tokio::spawn(integrations::sync::run_worker(state.clone(), worker_rx.clone())));
+    let hooks = workers.then(|| tokio::spawn(webhooks::run(state.clone(), worker_rx.clone())));
     let worker = workers.then(|| tokio::spawn(jobs::run_worker(state.clone(), worker_rx)));
     let addr = listener.local_addr()?;
     tracing::info!(%addr, backend = ?state.db.backend(), role = ?state.config.role, "brigade is listening");
@@ -347,6 +351,9 @@ pub async fn serve(
     }
     if let Some(s) = sync {
         let _ = s.await;
+    }
+    if let Some(h) = hooks {
+        let _ = h.await;
     }
     if let Some(t) = tailer {
         let _ = t.await;

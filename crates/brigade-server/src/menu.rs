@@ -520,6 +520,8 @@ async fn update_item(
         || existing.channels.0 != row.channels.0;
     if shown_elsewhere {
         sync::menu_changed(&mut tx, member.rid(), "item changed", now).await?;
+    } else if existing.price != row.price {
+        sync::price_changed(&mut tx, member.rid(), row.id, "price changed", now).await?;
     } else {
         sync::item_changed(&mut tx, member.rid(), row.id, "item changed", now).await?;
     }
@@ -978,4 +980,118 @@ pub fn restaurant_tz(r: &restaurants::RestaurantRow) -> ApiResult<Tz> {
 /// Trimmed text, or none when blank.
 pub(crate) fn clean(s: Option<String>) -> Option<String> {
     s.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
+}
+
+// ---------------------------------------------------------------- imports
+
+/// One item as another system (a POS) holds it, to bring into Brigade's menu.
+pub struct ImportedItem {
+    /// The Brigade item it became in an earlier import, if any.
+    pub existing: Option<Uuid>,
+    pub category: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub price: i64,
+}
+
+/// What an import did: per imported item (in order), the Brigade item it is now.
+pub struct Imported {
+    pub items: Vec<Uuid>,
+    pub created: usize,
+    pub updated: usize,
+    pub categories_created: usize,
+}
+
+/// Brings items into the menu in one transaction: categories are matched by name (and
+/// made when missing), items imported before are updated (name, text, price, category;
+/// their 86, modifiers and channels stay as Brigade has them), new ones are created.
+pub async fn import_items(
+    state: &AppState,
+    member: &Member,
+    source: &str,
+    items: Vec<ImportedItem>,
+) -> ApiResult<Imported> {
+    let rid = member.rid();
+    let now = state.clock.now();
+    let mut categories: HashMap<String, Uuid> =
+        store::categories(&state.db, rid).await?.into_iter().map(|c| (c.name.to_lowercase(), c.id)).collect();
+    let mut tx = state.db.begin_for(rid).await?;
+    let mut out = Imported { items: Vec::with_capacity(items.len()), created: 0, updated: 0, categories_created: 0 };
+    for (n, i) in items.into_iter().enumerate() {
+        let field = |f: &str| format!("items[{n}].{f}");
+        let name = parse_name("name", &i.name).map_err(|e| ApiError::validation(field("name"), e.message))?;
+        let category_name = parse_name("category", &i.category).unwrap_or_else(|_| "Imported".to_owned());
+        let category_id = match categories.get(&category_name.to_lowercase()) {
+            Some(id) => *id,
+            None => {
+                let row = CategoryRow {
+                    id: Uuid::now_v7(),
+                    restaurant_id: rid,
+                    parent_id: None,
+                    name: category_name.clone(),
+                    description: None,
+                    sort_order: 0,
+                    station_id: None,
+                    is_active: true,
+                    created_at: now,
+                    updated_at: now,
+                };
+                store::insert_category(&mut tx, &row).await?;
+                categories.insert(category_name.to_lowercase(), row.id);
+                out.categories_created += 1;
+                row.id
+            }
+        };
+        if !(0..=MAX_PRICE).contains(&i.price) {
+            return Err(ApiError::validation(field("price"), "a price is 0 or more minor units"));
+        }
+        let existing = match i.existing {
+            Some(id) => store::item(&state.db, rid, id).await?,
+            None => None,
+        };
+        let row = match existing {
+            Some(mut e) => {
+                e.name = name;
+                e.description = clean(i.description);
+                e.price = i.price;
+                e.category_id = category_id;
+                e.updated_at = now;
+                store::update_item(&mut tx, &e).await?;
+                out.updated += 1;
+                e
+            }
+            None => {
+                let input = ItemInput {
+                    category_id,
+                    name,
+                    description: i.description,
+                    price: i.price,
+                    cost: None,
+                    sku: None,
+                    allergens: Vec::new(),
+                    images: Vec::new(),
+                    prep_minutes: 0,
+                    is_active: Some(true),
+                    station_id: None,
+                    sort_order: 0,
+                    channels: ChannelSettings::default(),
+                    schedule: Schedule::default(),
+                    modifier_groups: Vec::new(),
+                };
+                let row = input.into_row(rid, Uuid::now_v7(), None, now)?;
+                store::insert_item(&mut tx, &row).await?;
+                out.created += 1;
+                row
+            }
+        };
+        out.items.push(row.id);
+    }
+    let payload = json!({ "source": source, "created": out.created, "updated": out.updated,
+                          "categories_created": out.categories_created });
+    member.record(&mut tx, "menu.imported", "restaurant", rid, payload, now).await?;
+    sync::menu_changed(&mut tx, rid, "menu imported", now).await?;
+    tx.commit().await?;
+    state.wake_sync();
+    state.menu_cache.invalidate(rid);
+    Ok(out)
 }

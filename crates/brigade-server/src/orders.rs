@@ -68,6 +68,9 @@ pub struct LineView {
     pub modifiers: Vec<ModifierView>,
     pub notes: Option<String>,
     pub station_id: Option<Uuid>,
+    /// Set when the line was taken although Brigade could not sell it then (86'd, or not
+    /// on this channel): an order from a platform whose guest had already paid.
+    pub flag: Option<String>,
 }
 
 impl From<LineRow> for LineView {
@@ -92,6 +95,7 @@ impl From<LineRow> for LineView {
                 .collect(),
             notes: l.notes,
             station_id: l.station_id,
+            flag: l.flag,
         }
     }
 }
@@ -122,6 +126,9 @@ pub struct OrderView {
     /// Lets a guest follow this order without signing in.
     pub tracking_key: String,
     pub external_id: Option<String>,
+    /// null (pay at the counter, or paid on the platform the order came from), `pending`
+    /// (a card checkout is open), `paid`, `refund_pending`, `refunded`, `refund_failed`.
+    pub payment_status: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -149,6 +156,7 @@ pub fn order_view(o: OrderRow, lines: Vec<LineRow>, currency: &str) -> OrderView
         assigned_to: o.assigned_to,
         tracking_key: o.tracking_key,
         external_id: o.external_id,
+        payment_status: o.payment_status,
         created_at: o.created_at,
         updated_at: o.updated_at,
     }
@@ -206,6 +214,15 @@ pub struct OrderInput {
 pub struct Placer {
     pub actor: Actor,
     pub idempotency_key: Option<String>,
+    /// The guest already paid elsewhere (a delivery platform): an item Brigade cannot
+    /// sell now is still taken, its line flagged for the kitchen, instead of refused.
+    pub prepaid: bool,
+}
+
+impl Placer {
+    pub fn new(actor: Actor, idempotency_key: Option<String>) -> Placer {
+        Placer { actor, idempotency_key, prepaid: false }
+    }
 }
 
 /// An order parsed and checked as far as it can be without the write lock.
@@ -252,7 +269,7 @@ pub struct Quote {
 /// Prices an order exactly as placing it would (same checks, same errors: an 86'd item
 /// is 409, bad modifiers 422) and writes nothing. For carts that show real totals.
 pub async fn quote_order(state: &AppState, rid: Uuid, input: OrderInput) -> ApiResult<Quote> {
-    let prepared = prepare(state, rid, input, Placer { actor: Actor::Guest, idempotency_key: None }).await?;
+    let prepared = prepare(state, rid, input, Placer::new(Actor::Guest, None)).await?;
     let mut tx = state.db.begin_read().await?;
     let checked = match check(&mut tx, &prepared, state.clock.now()).await {
         Ok(Check::Ready(c)) => c,
@@ -264,7 +281,7 @@ pub async fn quote_order(state: &AppState, rid: Uuid, input: OrderInput) -> ApiR
         lines: checked
             .lines
             .into_iter()
-            .map(|(l, name, ..)| QuoteLine {
+            .map(|CheckedLine { priced: l, name, .. }| QuoteLine {
                 item_id: l.item_id,
                 name,
                 quantity: i64::from(l.quantity),
@@ -332,9 +349,18 @@ async fn prepare(state: &AppState, rid: Uuid, input: OrderInput, placer: Placer)
 
 /// An order checked under the lock and priced, ready to insert.
 pub struct Checked {
-    lines: Vec<(brigade_domain::order::PricedLine, String, Option<Uuid>, Option<String>)>,
+    lines: Vec<CheckedLine>,
     totals: brigade_domain::money::Taxed,
     max_prep: i64,
+}
+
+/// One line as checked: priced, named, routed, with its notes and any flag.
+struct CheckedLine {
+    priced: brigade_domain::order::PricedLine,
+    name: String,
+    station: Option<Uuid>,
+    notes: Option<String>,
+    flag: Option<String>,
 }
 
 /// What checking an order under the lock came to.
@@ -385,33 +411,45 @@ pub async fn check(tx: &mut Tx, p: &Prepared, now: DateTime<Utc>) -> Result<Chec
             schedule: &item.schedule.0,
             channels: &item.channels.0,
         };
-        if let Err(why) = is_orderable(&sellable, p.channel, now, p.tz) {
-            let until = match &why {
-                brigade_domain::menu::Unavailable::EightySixed { until, .. } => *until,
-                _ => None,
-            };
-            let when = until.map(|u| format!(" until {}", u.with_timezone(&p.tz).format("%H:%M"))).unwrap_or_default();
-            return Err(refuse(ApiError::Conflict {
-                code: "item_unavailable",
-                message: format!("item '{}' is unavailable ({}){when}", item.name, why.reason()),
-                details: json!({ "item_id": item.id, "name": item.name, "reason": why.reason(), "until": until, "index": i }),
-            }));
-        }
-        let base = channel_price(Money(item.price), &item.channels.0, p.channel);
-        let priced = price_line(item.id, base, &item.modifier_groups.0, &line.modifiers, p.quantities[i]).map_err(
-            |e| match e {
-                PricingError::Modifier(m) => {
-                    refuse(ApiError::validation(format!("items[{i}].modifiers"), format!("{}: {m}", item.name)))
+        let flag = match is_orderable(&sellable, p.channel, now, p.tz) {
+            Ok(()) => None,
+            Err(why) if p.placer.prepaid => Some(match &why {
+                brigade_domain::menu::Unavailable::EightySixed { reason, .. } => {
+                    format!("86'd ({reason}), taken because the guest had paid")
                 }
-                PricingError::Overflow => refuse(ApiError::validation("items", "the order's total is too large")),
-            },
-        )?;
+                other => format!("{}, taken because the guest had paid", other.reason()),
+            }),
+            Err(why) => {
+                let until = match &why {
+                    brigade_domain::menu::Unavailable::EightySixed { until, .. } => *until,
+                    _ => None,
+                };
+                let when =
+                    until.map(|u| format!(" until {}", u.with_timezone(&p.tz).format("%H:%M"))).unwrap_or_default();
+                return Err(refuse(ApiError::Conflict {
+                    code: "item_unavailable",
+                    message: format!("item '{}' is unavailable ({}){when}", item.name, why.reason()),
+                    details: json!({ "item_id": item.id, "name": item.name, "reason": why.reason(), "until": until, "index": i }),
+                }));
+            }
+        };
+        let base = channel_price(Money(item.price), &item.channels.0, p.channel);
+        // A platform's order carries its options as words (in the notes), not as
+        // Brigade's option ids: the guest paid, so the line is priced without them.
+        let no_groups = Vec::new();
+        let groups = if p.placer.prepaid && line.modifiers.is_empty() { &no_groups } else { &item.modifier_groups.0 };
+        let priced = price_line(item.id, base, groups, &line.modifiers, p.quantities[i]).map_err(|e| match e {
+            PricingError::Modifier(m) => {
+                refuse(ApiError::validation(format!("items[{i}].modifiers"), format!("{}: {m}", item.name)))
+            }
+            PricingError::Overflow => refuse(ApiError::validation("items", "the order's total is too large")),
+        })?;
         max_prep = max_prep.max(item.prep_minutes);
         let station = item.station_id.or_else(|| category.and_then(|c| c.station_id));
-        lines.push((priced, item.name.clone(), station, line.notes.clone()));
+        lines.push(CheckedLine { priced, name: item.name.clone(), station, notes: line.notes.clone(), flag });
     }
     let tax = TaxRule { rate_bps: p.restaurant.tax_rate_bps, inclusive: p.restaurant.tax_inclusive };
-    let totals = price_order(&lines.iter().map(|(l, ..)| l.clone()).collect::<Vec<_>>(), tax)
+    let totals = price_order(&lines.iter().map(|l| l.priced.clone()).collect::<Vec<_>>(), tax)
         .map_err(|_| refuse(ApiError::validation("items", "the order's total is too large")))?;
     Ok(Check::Ready(Checked { lines, totals, max_prep }))
 }
@@ -476,13 +514,14 @@ pub async fn persist(tx: &mut Tx, batch: Vec<(&Prepared, Checked)>, now: DateTim
             tracking_key: new_secret("").chars().take(22).collect(),
             idempotency_key: p.placer.idempotency_key.clone(),
             external_id: p.input.external_id.as_deref().map(|s| s.chars().take(200).collect()),
+            payment_status: None,
             created_by: p.placer.actor.encode(),
             created_at: now,
             updated_at: now,
         };
         let mut lines = Vec::with_capacity(c.lines.len());
         let mut stations = BTreeSet::new();
-        for (pos, (l, name, station, notes)) in c.lines.into_iter().enumerate() {
+        for (pos, CheckedLine { priced: l, name, station, notes, flag }) in c.lines.into_iter().enumerate() {
             stations.insert(station);
             lines.push(LineRow {
                 id: Uuid::now_v7(),
@@ -507,6 +546,7 @@ pub async fn persist(tx: &mut Tx, batch: Vec<(&Prepared, Checked)>, now: DateTim
                 ),
                 notes: notes.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()),
                 station_id: station,
+                flag,
             });
         }
         let mine: Vec<Value> = stations
@@ -602,7 +642,7 @@ async fn create_order(
 ) -> ApiResult<(StatusCode, axum::Json<OrderView>)> {
     member.require(Permission::OrdersWrite)?;
     let key = headers.get(crate::idempotency::HEADER).and_then(|v| v.to_str().ok()).map(|k| k.trim().to_owned());
-    let view = place_order(&state, member.rid(), body, Placer { actor: member.actor(), idempotency_key: key }).await?;
+    let view = place_order(&state, member.rid(), body, Placer::new(member.actor(), key)).await?;
     Ok((StatusCode::CREATED, axum::Json(view)))
 }
 
@@ -888,6 +928,7 @@ pub async fn transition(
     store::insert_history(tx, &entry).await?;
     if to == OrderStatus::Cancelled {
         crate::inventory::restore_order(tx, order.restaurant_id, order.id, actor, now).await?;
+        crate::integrations::stripe::refund_if_paid(tx, &order, now).await?;
     } else if from == OrderStatus::Received {
         crate::inventory::on_order_accepted(tx, order.restaurant_id, order.id, actor, now).await?;
     }
@@ -988,6 +1029,10 @@ pub struct PublicOrderView {
     pub currency: String,
     pub estimated_ready_at: DateTime<Utc>,
     pub ready_at: Option<DateTime<Utc>>,
+    /// null (pay at the counter), `pending`, `paid`, `refund_pending`, `refunded`, `refund_failed`.
+    pub payment_status: Option<String>,
+    /// The guest can pay this order by card now (`POST …/checkout`).
+    pub pay_by_card: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -1005,6 +1050,8 @@ impl From<OrderView> for PublicOrderView {
             currency: o.currency,
             estimated_ready_at: o.estimated_ready_at,
             ready_at: o.ready_at,
+            payment_status: o.payment_status,
+            pay_by_card: false,
             created_at: o.created_at,
             updated_at: o.updated_at,
         }
@@ -1023,7 +1070,13 @@ async fn public_order(
     if !constant_time_eq(order.tracking_key.as_bytes(), p.key.as_bytes()) {
         return Err(ApiError::not_found("order"));
     }
-    Ok(axum::Json(existing_view(&state.db, order).await?.into()))
+    let rid = order.restaurant_id;
+    let mut view: PublicOrderView = existing_view(&state.db, order).await?.into();
+    let open = !matches!(view.status.as_str(), "completed" | "cancelled");
+    let unpaid = matches!(view.payment_status.as_deref(), None | Some("pending"));
+    view.pay_by_card =
+        open && unpaid && brigade_store::integrations::active_of(&state.db, rid, "stripe").await?.is_some();
+    Ok(axum::Json(view))
 }
 
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

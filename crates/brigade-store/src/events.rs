@@ -175,3 +175,16 @@ pub async fn max_id(db: &Db) -> Result<i64> {
     let id: Option<i64> = on_db!(db, |c| sqlx::query_scalar("SELECT MAX(id) FROM events").fetch_one(c).await)?;
     Ok(id.unwrap_or(0))
 }
+
+/// Every event after `offset`, oldest first, read in `tx`.
+pub async fn after_tx(tx: &mut Tx, offset: i64, limit: i64) -> Result<Vec<EventRow>> {
+    const SQL: &str = "SELECT id, restaurant_id, type, entity, entity_id, actor, payload, at FROM events
+        WHERE id > $1 ORDER BY id LIMIT $2";
+    on_tx!(tx, |c| sqlx::query_as::<_, EventRow>(SQL).bind(offset).bind(limit).fetch_all(c).await)
+}
+
+/// The newest event's id (0 when there is none), read in `tx`.
+pub async fn max_id_tx(tx: &mut Tx) -> Result<i64> {
+    let id: Option<i64> = on_tx!(tx, |c| sqlx::query_scalar("SELECT MAX(id) FROM events").fetch_one(c).await)?;
+    Ok(id.unwrap_or(0))
+}

@@ -36,6 +36,10 @@ pub struct IntegrationRow {
     pub updated_at: DateTime<Utc>,
 }
 
+/// The platforms Brigade pushes its menu and 86s to (Square's menu comes the other way;
+/// Stripe takes payments).
+const MENU_PLATFORMS: &str = "'ubereats', 'doordash', 'grubhub'";
+
 const COLUMNS: &str = "id, restaurant_id, platform, name, store_id, config, credentials, credential_hints, status,
     last_sync_at, last_success_at, last_error, error_count, drift, drift_checked_at, paused_until, created_at, updated_at";
 
@@ -161,24 +165,20 @@ pub async fn by_id(db: &Db, id: Uuid) -> Result<Option<IntegrationRow>> {
 /// The integrations of a restaurant that take availability and menu pushes (not paused
 /// by a person), as (id, platform).
 pub async fn syncing_tx(tx: &mut Tx, rid: Uuid) -> Result<Vec<(Uuid, String)>> {
-    on_tx!(tx, |c| sqlx::query_as::<_, (Uuid, String)>(
+    let sql = format!(
         "SELECT id, platform FROM integrations WHERE restaurant_id = $1 AND deleted_at IS NULL AND status <> 'paused'
-         ORDER BY created_at, id"
-    )
-    .bind(rid)
-    .fetch_all(c)
-    .await)
+         AND platform IN ({MENU_PLATFORMS}) ORDER BY created_at, id"
+    );
+    on_tx!(tx, |c| sqlx::query_as::<_, (Uuid, String)>(&sql).bind(rid).fetch_all(c).await)
 }
 
 /// Integrations of every restaurant whose drift is due to be checked.
 pub async fn drift_due(db: &Db, before: DateTime<Utc>) -> Result<Vec<(Uuid, Uuid)>> {
-    on_db!(db, |c| sqlx::query_as::<_, (Uuid, Uuid)>(
+    let sql = format!(
         "SELECT id, restaurant_id FROM integrations WHERE deleted_at IS NULL AND status <> 'paused'
-         AND (drift_checked_at IS NULL OR drift_checked_at <= $1) ORDER BY id"
-    )
-    .bind(stored_time(before))
-    .fetch_all(c)
-    .await)
+         AND platform IN ({MENU_PLATFORMS}) AND (drift_checked_at IS NULL OR drift_checked_at <= $1) ORDER BY id"
+    );
+    on_db!(db, |c| sqlx::query_as::<_, (Uuid, Uuid)>(&sql).bind(stored_time(before)).fetch_all(c).await)
 }
 
 /// Records a push that went through: the integration is active again unless a job of it
@@ -255,8 +255,16 @@ pub async fn lease(
     now: DateTime<Utc>,
     lease_until: DateTime<Utc>,
     limit: i64,
+    busy: &[Uuid],
 ) -> Result<Vec<Uuid>> {
     let (now, lease_until) = (stored_time(now), stored_time(lease_until));
+    // Integrations this process is still draining are not taken again, even when their
+    // lease ran out: their drain finds that out at its next renewal.
+    let not_busy = if busy.is_empty() {
+        String::new()
+    } else {
+        format!("AND i.id NOT IN ({})", crate::placeholders(busy.len(), 5))
+    };
     let lock = match db.backend() {
         crate::Backend::Postgres => "FOR UPDATE SKIP LOCKED",
         crate::Backend::Sqlite => "",
@@ -265,7 +273,7 @@ pub async fn lease(
         "UPDATE integrations SET lease_until = $2, leased_by = $3 WHERE id IN (
             SELECT i.id FROM integrations i
             WHERE i.deleted_at IS NULL AND i.status <> 'paused' AND (i.lease_until IS NULL OR i.lease_until <= $1)
-              AND (i.paused_until IS NULL OR i.paused_until <= $1)
+              AND (i.paused_until IS NULL OR i.paused_until <= $1) {not_busy}
               AND EXISTS (SELECT 1 FROM sync_jobs j WHERE j.integration_id = i.id AND j.status IN ('pending', 'running')
                           AND j.run_at <= $1
                           AND NOT EXISTS (SELECT 1 FROM sync_jobs e WHERE e.integration_id = i.id
@@ -274,13 +282,13 @@ pub async fn lease(
          RETURNING id"
     );
     let mut tx = db.begin().await?;
-    let ids = on_tx!(&mut tx, |c| sqlx::query_scalar::<_, Uuid>(&sql)
-        .bind(now)
-        .bind(lease_until)
-        .bind(worker)
-        .bind(limit)
-        .fetch_all(c)
-        .await)?;
+    let ids = on_tx!(&mut tx, |c| {
+        let mut q = sqlx::query_scalar::<_, Uuid>(&sql).bind(now).bind(lease_until).bind(worker).bind(limit);
+        for id in busy {
+            q = q.bind(*id);
+        }
+        q.fetch_all(c).await
+    })?;
     tx.commit().await?;
     Ok(ids)
 }
@@ -388,14 +396,15 @@ pub async fn enqueue(tx: &mut Tx, j: NewSyncJob<'_>) -> Result<(Uuid, bool)> {
     Ok((id_back, id_back == id && changes == 1))
 }
 
-/// The oldest waiting job of an integration, if it is due.
-pub async fn head(db: &Db, integration_id: Uuid, now: DateTime<Utc>) -> Result<Option<SyncJobRow>> {
+/// The integration's oldest jobs, up to `n`, as far as they are due (the first not due
+/// ends the list: later ones wait behind it).
+pub async fn heads(db: &Db, integration_id: Uuid, now: DateTime<Utc>, n: i64) -> Result<Vec<SyncJobRow>> {
     let sql = format!(
         "SELECT {JOB_COLUMNS} FROM sync_jobs WHERE integration_id = $1 AND status IN ('pending', 'running')
-         ORDER BY id LIMIT 1"
+         ORDER BY id LIMIT $2"
     );
-    let job = on_db!(db, |c| sqlx::query_as::<_, SyncJobRow>(&sql).bind(integration_id).fetch_optional(c).await)?;
-    Ok(job.filter(|j| j.run_at <= now))
+    let jobs = on_db!(db, |c| sqlx::query_as::<_, SyncJobRow>(&sql).bind(integration_id).bind(n).fetch_all(c).await)?;
+    Ok(jobs.into_iter().take_while(|j| j.run_at <= now).collect())
 }
 
 /// When the next waiting job falls due (for the worker to sleep until then).
@@ -407,20 +416,20 @@ pub async fn next_due(db: &Db) -> Result<Option<DateTime<Utc>>> {
     .await)
 }
 
-/// Marks a job running (the attempt starts). False when it is no longer waiting.
-pub async fn start(db: &Db, id: Uuid, now: DateTime<Utc>) -> Result<bool> {
+/// Marks a job running (the attempt starts). Returns the attempt's number, which fences
+/// its outcome (`finish`); `None` when the job is no longer waiting.
+pub async fn start(db: &Db, id: Uuid, now: DateTime<Utc>) -> Result<Option<i32>> {
     let mut tx = db.begin().await?;
-    let n = on_tx!(&mut tx, |c| sqlx::query(
+    let attempt = on_tx!(&mut tx, |c| sqlx::query_scalar::<_, i32>(
         "UPDATE sync_jobs SET status = 'running', attempts = attempts + 1, started_at = $2, updated_at = $2
-         WHERE id = $1 AND status IN ('pending', 'running')"
+         WHERE id = $1 AND status IN ('pending', 'running') RETURNING attempts"
     )
     .bind(id)
     .bind(stored_time(now))
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected()))?;
+    .fetch_optional(c)
+    .await)?;
     tx.commit().await?;
-    Ok(n == 1)
+    Ok(attempt)
 }
 
 pub enum Outcome<'a> {
@@ -574,4 +583,138 @@ pub async fn health(db: &Db, rid: Uuid) -> Result<Vec<Health>> {
          FROM integrations i WHERE i.restaurant_id = $1 AND i.deleted_at IS NULL ORDER BY i.created_at, i.id"
     );
     on_db!(db, |c| sqlx::query_as::<_, Health>(&sql).bind(rid).fetch_all(c).await)
+}
+
+// ---------------------------------------------------------------- inbound webhooks
+
+/// One webhook a platform sent, and what came of it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct InboundRow {
+    pub id: Uuid,
+    pub restaurant_id: Uuid,
+    pub integration_id: Uuid,
+    pub platform: String,
+    pub event_id: Option<String>,
+    pub event_type: Option<String>,
+    pub external_order_id: Option<String>,
+    pub order_id: Option<Uuid>,
+    pub outcome: String,
+    pub reason: Option<String>,
+    pub payload: Option<String>,
+    pub received_at: DateTime<Utc>,
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
+const INBOUND_COLUMNS: &str = "id, restaurant_id, integration_id, platform, event_id, event_type, external_order_id,
+    order_id, outcome, reason, payload, received_at, completed_at";
+
+/// Logs a webhook. False when the row claims an event already acted on (outcome
+/// `processing` and the like, see the unique index): the caller logs it as replayed.
+pub async fn insert_inbound(tx: &mut Tx, r: &InboundRow) -> Result<bool> {
+    let sql = format!(
+        "INSERT INTO inbound_webhooks ({INBOUND_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+         ON CONFLICT DO NOTHING"
+    );
+    let n = on_tx!(tx, |c| sqlx::query(&sql)
+        .bind(r.id)
+        .bind(r.restaurant_id)
+        .bind(r.integration_id)
+        .bind(&r.platform)
+        .bind(&r.event_id)
+        .bind(&r.event_type)
+        .bind(&r.external_order_id)
+        .bind(r.order_id)
+        .bind(&r.outcome)
+        .bind(&r.reason)
+        .bind(&r.payload)
+        .bind(stored_time(r.received_at))
+        .bind(r.completed_at.map(stored_time))
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
+/// How a webhook being processed ended.
+pub async fn finish_inbound(
+    tx: &mut Tx,
+    id: Uuid,
+    outcome: &str,
+    reason: Option<&str>,
+    external_order_id: Option<&str>,
+    order_id: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    on_tx!(tx, |c| sqlx::query(
+        "UPDATE inbound_webhooks SET outcome = $2, reason = $3, external_order_id = COALESCE($4, external_order_id),
+         order_id = COALESCE($5, order_id), completed_at = $6 WHERE id = $1"
+    )
+    .bind(id)
+    .bind(outcome)
+    .bind(reason)
+    .bind(external_order_id)
+    .bind(order_id)
+    .bind(stored_time(now))
+    .execute(c)
+    .await
+    .map(drop))
+}
+
+/// Gives up on a webhook left `processing` before `before` (its process died): the
+/// platform's next copy of it is then acted on. True when one was given up.
+pub async fn abandon_inbound(tx: &mut Tx, integration_id: Uuid, event_id: &str, before: DateTime<Utc>) -> Result<bool> {
+    let n = on_tx!(tx, |c| sqlx::query(
+        "UPDATE inbound_webhooks SET outcome = 'failed', reason = 'abandoned: the server stopped while taking it'
+         WHERE integration_id = $1 AND event_id = $2 AND outcome = 'processing' AND received_at < $3"
+    )
+    .bind(integration_id)
+    .bind(event_id)
+    .bind(stored_time(before))
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(n > 0)
+}
+
+/// The Brigade order already taken (and answered to the platform) for a platform's
+/// order, if any.
+pub async fn taken_order(db: &Db, integration_id: Uuid, external_order_id: &str) -> Result<Option<Uuid>> {
+    on_db!(db, |c| sqlx::query_scalar(
+        "SELECT order_id FROM inbound_webhooks WHERE integration_id = $1 AND external_order_id = $2
+         AND outcome IN ('processed', 'duplicate') AND order_id IS NOT NULL ORDER BY id LIMIT 1"
+    )
+    .bind(integration_id)
+    .bind(external_order_id)
+    .fetch_optional(c)
+    .await)
+}
+
+/// A restaurant's webhook log for one integration, newest first.
+pub async fn inbound(db: &Db, rid: Uuid, integration_id: Uuid, limit: i64) -> Result<Vec<InboundRow>> {
+    let sql = format!(
+        "SELECT {INBOUND_COLUMNS} FROM inbound_webhooks WHERE restaurant_id = $1 AND integration_id = $2
+         ORDER BY received_at DESC, id DESC LIMIT $3"
+    );
+    on_db!(db, |c| sqlx::query_as::<_, InboundRow>(&sql).bind(rid).bind(integration_id).bind(limit).fetch_all(c).await)
+}
+
+/// A restaurant's connected integration of one platform that is not paused, if any.
+pub async fn active_of(db: &Db, rid: Uuid, platform: &str) -> Result<Option<IntegrationRow>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM integrations WHERE restaurant_id = $1 AND platform = $2 AND deleted_at IS NULL
+         AND status <> 'paused' ORDER BY created_at LIMIT 1"
+    );
+    on_db!(db, |c| sqlx::query_as::<_, IntegrationRow>(&sql).bind(rid).bind(platform).fetch_optional(c).await)
+}
+
+/// How many changes wait to be pushed to an integration (drift checks aside).
+pub async fn waiting_changes(db: &Db, integration_id: Uuid) -> Result<i64> {
+    on_db!(db, |c| {
+        sqlx::query_scalar(
+        "SELECT COUNT(*) FROM sync_jobs WHERE integration_id = $1 AND status IN ('pending', 'running') AND kind <> 'drift'"
+    )
+    .bind(integration_id)
+    .fetch_one(c)
+    .await
+    })
 }

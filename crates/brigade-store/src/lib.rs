@@ -34,12 +34,14 @@ pub mod kds;
 pub mod labour;
 pub mod menu;
 pub mod orders;
+pub mod payments;
 pub mod restaurants;
 pub mod sessions;
 pub mod settings;
 pub mod tables;
 pub mod tasks;
 pub mod users;
+pub mod webhooks;
 
 pub use sqlx::Error as DbError;
 pub type Result<T, E = sqlx::Error> = std::result::Result<T, E>;

@@ -31,6 +31,8 @@ pub struct OrderRow {
     pub tracking_key: String,
     pub idempotency_key: Option<String>,
     pub external_id: Option<String>,
+    /// NULL, pending, paid, refund_pending, refunded, refund_failed (see `payments`).
+    pub payment_status: Option<String>,
     pub created_by: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -38,7 +40,7 @@ pub struct OrderRow {
 
 const ORDER_COLUMNS: &str = "id, restaurant_id, number, business_day, channel, type, status, table_id, customer,
     special_instructions, subtotal, tax, total, estimated_ready_at, ready_at, completed_at, cancel_reason, assigned_to,
-    tracking_key, idempotency_key, external_id, created_by, created_at, updated_at";
+    tracking_key, idempotency_key, external_id, payment_status, created_by, created_at, updated_at";
 
 /// One chosen modifier as stored on a line: names and prices as they were when ordered.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,10 +65,13 @@ pub struct LineRow {
     pub modifiers: Json<Vec<LineModifier>>,
     pub notes: Option<String>,
     pub station_id: Option<Uuid>,
+    /// Why this line was taken although Brigade could not sell it then (an order from a
+    /// platform the guest had already paid).
+    pub flag: Option<String>,
 }
 
 const LINE_COLUMNS: &str =
-    "id, order_id, restaurant_id, position, item_id, name, quantity, unit_price, line_total, modifiers, notes, station_id";
+    "id, order_id, restaurant_id, position, item_id, name, quantity, unit_price, line_total, modifiers, notes, station_id, flag";
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct HistoryRow {
@@ -97,7 +102,7 @@ pub async fn reserve_numbers(tx: &mut Tx, rid: Uuid, day: NaiveDate, count: i64)
 
 /// Inserts orders, as many per statement as the bind limit allows.
 pub async fn insert_many(tx: &mut Tx, orders: &[OrderRow]) -> Result<()> {
-    const COLS: usize = 24;
+    const COLS: usize = 25;
     for chunk in orders.chunks(crate::MAX_BINDS / COLS) {
         let sql = format!("INSERT INTO orders ({ORDER_COLUMNS}) VALUES {}", crate::values_list(chunk.len(), COLS, 1));
         on_tx!(tx, |x| {
@@ -125,6 +130,7 @@ pub async fn insert_many(tx: &mut Tx, orders: &[OrderRow]) -> Result<()> {
                     .bind(&o.tracking_key)
                     .bind(&o.idempotency_key)
                     .bind(&o.external_id)
+                    .bind(&o.payment_status)
                     .bind(&o.created_by)
                     .bind(stored_time(o.created_at))
                     .bind(stored_time(o.updated_at));
@@ -141,7 +147,7 @@ pub async fn insert(tx: &mut Tx, o: &OrderRow) -> Result<()> {
 
 /// Inserts order lines, as many per statement as the bind limit allows.
 pub async fn insert_lines(tx: &mut Tx, lines: &[LineRow]) -> Result<()> {
-    const COLS: usize = 12;
+    const COLS: usize = 13;
     for chunk in lines.chunks(crate::MAX_BINDS / COLS) {
         let sql =
             format!("INSERT INTO order_items ({LINE_COLUMNS}) VALUES {}", crate::values_list(chunk.len(), COLS, 1));
@@ -160,7 +166,8 @@ pub async fn insert_lines(tx: &mut Tx, lines: &[LineRow]) -> Result<()> {
                     .bind(l.line_total)
                     .bind(&l.modifiers)
                     .bind(&l.notes)
-                    .bind(l.station_id);
+                    .bind(l.station_id)
+                    .bind(&l.flag);
             }
             q.execute(x).await.map(|r| r.rows_affected())
         })?;
@@ -374,4 +381,15 @@ pub async fn day_stats(db: &Db, rid: Uuid, day: NaiveDate) -> Result<Vec<StatRow
     .fetch_all(x)
     .await
     })
+}
+
+/// Sets how an order is paid (see `OrderRow::payment_status`).
+pub async fn set_payment_status(tx: &mut Tx, id: Uuid, status: Option<&str>, now: DateTime<Utc>) -> Result<()> {
+    on_tx!(tx, |x| sqlx::query("UPDATE orders SET payment_status = $2, updated_at = $3 WHERE id = $1")
+        .bind(id)
+        .bind(status)
+        .bind(stored_time(now))
+        .execute(x)
+        .await
+        .map(drop))
 }

@@ -2,12 +2,18 @@
 //!
 //! An integration names a platform and the restaurant's store on it, with credentials
 //! sealed at rest (`secrets`) and never returned: the API shows only hints ("…a1b2").
-//! Adapters (`ubereats`, …) speak each platform's published API behind one trait
-//! (`platform::Adapter`); the sync engine (`sync`) keeps each platform's menu and
-//! availability equal to Brigade's.
+//! Adapters (`ubereats`, `doordash`, `grubhub`, `square`, `stripe`) speak each platform's
+//! published API behind one trait (`platform::Adapter`); the sync engine (`sync`) keeps
+//! each delivery platform's menu and availability equal to Brigade's; `inbound` takes
+//! their webhooks (orders, payments).
 
+pub mod doordash;
+pub mod grubhub;
+pub mod inbound;
 pub mod platform;
 pub mod secrets;
+pub mod square;
+pub mod stripe;
 pub mod sync;
 pub mod ubereats;
 
@@ -40,7 +46,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_integrations, create_integration))
         .routes(routes!(get_integration, update_integration, delete_integration))
         .routes(routes!(test_integration))
+        .routes(routes!(set_store))
+        .routes(routes!(import_menu))
         .merge(sync::router())
+        .merge(inbound::router())
+        .merge(stripe::router())
 }
 
 /// What integrations share in a process: the secrets key, one HTTP client, and per
@@ -48,6 +58,9 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub struct Runtime {
     pub secrets: Secrets,
     pub http: reqwest::Client,
+    /// For outgoing webhooks: follows no redirects (the address was checked, not where
+    /// it might send us).
+    pub webhook_http: reqwest::Client,
     throttles: Mutex<HashMap<Uuid, Arc<Throttle>>>,
     tokens: Mutex<HashMap<Uuid, platform::TokenCache>>,
 }
@@ -59,10 +72,16 @@ impl Runtime {
             .connect_timeout(timeout.min(Duration::from_secs(5)))
             .user_agent(concat!("Brigade/", env!("CARGO_PKG_VERSION")))
             .build()?;
-        Ok(Runtime { secrets, http, throttles: Mutex::default(), tokens: Mutex::default() })
+        let webhook_http = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(5)))
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("Brigade-Webhooks/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(Runtime { secrets, http, webhook_http, throttles: Mutex::default(), tokens: Mutex::default() })
     }
 
-    fn throttle(&self, id: Uuid, rate: f64) -> Arc<Throttle> {
+    pub(crate) fn throttle(&self, id: Uuid, rate: f64) -> Arc<Throttle> {
         self.throttles.lock().entry(id).or_insert_with(|| Arc::new(Throttle::new(rate, rate.max(1.0) * 2.0))).clone()
     }
 
@@ -79,7 +98,7 @@ impl Runtime {
 
 /// Requests per second we allow ourselves towards a platform unless the integration
 /// says otherwise.
-const DEFAULT_RATE: f64 = 10.0;
+pub(crate) const DEFAULT_RATE: f64 = 10.0;
 
 /// Why an integration cannot be used as it is stored.
 #[derive(Debug, thiserror::Error)]
@@ -90,8 +109,6 @@ pub enum Unusable {
     Unreadable,
     #[error("the stored credentials are not what {0} needs; enter them again")]
     Malformed(&'static str),
-    #[error("{0} cannot be connected yet; Uber Eats can")]
-    NotYet(&'static str),
     #[error("unknown platform '{0}'")]
     Unknown(String),
 }
@@ -123,26 +140,60 @@ pub fn adapter(state: &AppState, row: &IntegrationRow) -> Result<Box<dyn Adapter
                 token: rt.token(row.id),
             }))
         }
-        other => Err(Unusable::NotYet(other.title())),
+        Platform::Doordash => {
+            let credentials: doordash::Credentials =
+                serde_json::from_slice(&plain).map_err(|_| Unusable::Malformed(platform.title()))?;
+            Ok(Box::new(doordash::DoorDash {
+                http: rt.http.clone(),
+                base_url: state.config.doordash_base_url.clone(),
+                store_id: row.store_id.clone(),
+                credentials,
+                throttle: rt.throttle(row.id, rate),
+            }))
+        }
+        Platform::Grubhub => {
+            let credentials: grubhub::Credentials =
+                serde_json::from_slice(&plain).map_err(|_| Unusable::Malformed(platform.title()))?;
+            Ok(Box::new(grubhub::Grubhub {
+                http: rt.http.clone(),
+                base_url: state.config.grubhub_base_url.clone(),
+                store_id: row.store_id.clone(),
+                credentials,
+                throttle: rt.throttle(row.id, rate),
+            }))
+        }
+        Platform::Square => {
+            let credentials: square::Credentials =
+                serde_json::from_slice(&plain).map_err(|_| Unusable::Malformed(platform.title()))?;
+            Ok(Box::new(square::Square {
+                http: rt.http.clone(),
+                base_url: state.config.square_base_url.clone(),
+                store_id: row.store_id.clone(),
+                credentials,
+                throttle: rt.throttle(row.id, rate),
+                notification_url: webhook_url(state, row),
+                catalog: square::catalog_map(&row.config.0),
+            }))
+        }
+        Platform::Stripe => stripe::adapter(state, row),
     }
 }
 
-fn not_yet(p: Platform) -> ApiError {
-    ApiError::validation("platform", Unusable::NotYet(p.title()).to_string())
-}
-
 /// The credential fields each platform needs; each must be a non-empty string.
-fn credential_fields(p: Platform) -> Result<&'static [&'static str], ApiError> {
+fn credential_fields(p: Platform) -> &'static [&'static str] {
     match p {
-        Platform::Ubereats => Ok(&["client_id", "client_secret"]),
-        other => Err(not_yet(other)),
+        Platform::Ubereats => &["client_id", "client_secret"],
+        Platform::Doordash => &["developer_id", "key_id", "signing_secret", "webhook_token"],
+        Platform::Grubhub => &["client_id", "secret_key", "partner_key", "webhook_token"],
+        Platform::Square => &["access_token", "signature_key"],
+        Platform::Stripe => &["secret_key", "webhook_secret"],
     }
 }
 
 /// Checks credentials against the platform's fields; returns them as JSON to seal and the
 /// hints that may be shown: the last four characters of ids, "set" for secrets.
 fn parse_credentials(p: Platform, given: &Map<String, Value>) -> Result<(Vec<u8>, Value), ApiError> {
-    let fields = credential_fields(p)?;
+    let fields = credential_fields(p);
     if let Some(unknown) = given.keys().find(|k| !fields.contains(&k.as_str())) {
         return Err(ApiError::validation(
             format!("credentials.{unknown}"),
@@ -158,7 +209,7 @@ fn parse_credentials(p: Platform, given: &Map<String, Value>) -> Result<(Vec<u8>
             return Err(ApiError::validation(format!("credentials.{f}"), "at most 4096 characters"));
         }
         clean.insert((*f).to_owned(), json!(v));
-        let hint = if f.contains("secret") || f.contains("key") {
+        let hint = if f.contains("secret") || f.contains("token") || f.ends_with("_key") {
             "set".to_owned()
         } else {
             let tail: String = v.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
@@ -211,12 +262,21 @@ pub struct IntegrationView {
     /// The last drift check's findings: items the platform shows differently.
     pub drift: Option<Value>,
     pub drift_checked_at: Option<DateTime<Utc>>,
+    /// Give this address to the platform for its webhooks (orders, payments).
+    pub webhook_url: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
-fn view(r: IntegrationRow) -> IntegrationView {
+/// The address a platform sends this integration's webhooks to.
+fn webhook_url(state: &AppState, r: &IntegrationRow) -> String {
+    format!("{}/v1/hooks/{}/{}", state.config.public_base_url.trim_end_matches('/'), r.platform, r.id)
+}
+
+fn view(state: &AppState, r: IntegrationRow) -> IntegrationView {
+    let webhook_url = webhook_url(state, &r);
     IntegrationView {
+        webhook_url,
         id: r.id,
         platform: r.platform,
         name: r.name,
@@ -237,13 +297,17 @@ fn view(r: IntegrationRow) -> IntegrationView {
 
 #[derive(Deserialize, ToSchema)]
 pub struct NewIntegration {
-    /// `ubereats` (DoorDash, Grubhub and Square follow).
+    /// `ubereats`, `doordash`, `grubhub`, `square` or `stripe`.
     pub platform: String,
     /// The restaurant's store id on the platform.
     pub store_id: String,
     /// Defaults to the platform's name.
     pub name: Option<String>,
-    /// Uber Eats: `{"client_id", "client_secret"}`. Stored encrypted; never shown again.
+    /// Uber Eats: `{"client_id", "client_secret"}`; DoorDash: `{"developer_id", "key_id",
+    /// "signing_secret", "webhook_token"}`; Grubhub: `{"client_id", "secret_key",
+    /// "partner_key", "webhook_token"}` (the store id is the merchant id); Square: `{"access_token", "signature_key"}` (the
+    /// store id is the location id); Stripe: `{"secret_key", "webhook_secret"}`.
+    /// Stored encrypted; never shown again.
     #[schema(value_type = Object)]
     pub credentials: Map<String, Value>,
     #[serde(default)]
@@ -310,10 +374,12 @@ async fn create_integration(
     }
     let payload = json!({ "platform": row.platform, "store_id": row.store_id, "name": row.name });
     member.record(&mut tx, "integration.connected", "integration", id, payload, now).await?;
-    sync::enqueue_menu(&mut tx, member.rid(), id, "connected", now).await?;
+    if platform.takes_menu() {
+        sync::enqueue_menu(&mut tx, member.rid(), id, "connected", now).await?;
+    }
     tx.commit().await?;
     state.wake_sync();
-    Ok((StatusCode::CREATED, axum::Json(view(row))))
+    Ok((StatusCode::CREATED, axum::Json(view(&state, row))))
 }
 
 #[utoipa::path(get, path = "/v1/restaurants/{rid}/integrations", tag = "integrations", params(("rid" = Uuid, Path)),
@@ -324,7 +390,7 @@ async fn list_integrations(
 ) -> ApiResult<axum::Json<Vec<IntegrationView>>> {
     member.require(Permission::IntegrationsRead)?;
     let rows = store::list(&state.db, member.rid()).await?;
-    Ok(axum::Json(rows.into_iter().map(view).collect()))
+    Ok(axum::Json(rows.into_iter().map(|r| view(&state, r)).collect()))
 }
 
 #[utoipa::path(get, path = "/v1/restaurants/{rid}/integrations/{id}", tag = "integrations",
@@ -337,7 +403,7 @@ async fn get_integration(
 ) -> ApiResult<axum::Json<IntegrationView>> {
     member.require(Permission::IntegrationsRead)?;
     let row = store::get(&state.db, member.rid(), ids.1).await?.ok_or_else(|| ApiError::not_found("integration"))?;
-    Ok(axum::Json(view(row)))
+    Ok(axum::Json(view(&state, row)))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -413,13 +479,13 @@ async fn update_integration(
         return Err(store_taken());
     }
     member.record(&mut tx, "integration.updated", "integration", row.id, json!({ "changed": changed }), now).await?;
-    if resync && row.status != Status::Paused.as_str() {
+    if resync && platform.takes_menu() && row.status != Status::Paused.as_str() {
         sync::enqueue_menu(&mut tx, member.rid(), row.id, "settings changed", now).await?;
     }
     tx.commit().await?;
     state.integrations.forget(row.id);
     state.wake_sync();
-    Ok(axum::Json(view(row)))
+    Ok(axum::Json(view(&state, row)))
 }
 
 /// Disconnects a platform: its credentials are gone and its waiting jobs cancelled. The
@@ -486,5 +552,138 @@ async fn test_integration(
         .await?;
     tx.commit().await?;
     let row = store::get(&state.db, member.rid(), row.id).await?.ok_or_else(|| ApiError::not_found("integration"))?;
-    Ok(axum::Json(TestResult { ok, message, integration: view(row) }))
+    Ok(axum::Json(TestResult { ok, message, integration: view(&state, row) }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct StoreInput {
+    /// false pauses the store on the platform (it takes no orders); true opens it again.
+    pub open: bool,
+    /// Why, for the platform's records.
+    pub reason: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct StoreResult {
+    pub open: bool,
+    pub message: String,
+}
+
+/// Pauses the restaurant's store on a delivery platform, or opens it again: a kitchen
+/// in the weeds stops taking delivery orders at once. 502 when the platform refuses or
+/// cannot be reached (nothing changed there).
+#[utoipa::path(post, path = "/v1/restaurants/{rid}/integrations/{id}/store", tag = "integrations",
+    params(("rid" = Uuid, Path), ("id" = Uuid, Path)), request_body = StoreInput,
+    responses((status = 200, body = StoreResult), (status = 403), (status = 404), (status = 409), (status = 502)),
+    security(("bearer" = [])))]
+async fn set_store(
+    State(state): State<AppState>,
+    member: Member,
+    Path(ids): Path<(Uuid, Uuid)>,
+    Json(body): Json<StoreInput>,
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    member.require(Permission::IntegrationsManage)?;
+    let row = store::get(&state.db, member.rid(), ids.1).await?.ok_or_else(|| ApiError::not_found("integration"))?;
+    let adapter = adapter(&state, &row)?;
+    let why = body.reason.as_deref().map(str::trim).filter(|r| !r.is_empty()).unwrap_or("paused from Brigade");
+    let why: String = why.chars().take(200).collect();
+    let now = state.clock.now();
+    if let Err(e) = adapter.set_store_open(body.open, &why).await {
+        let body = crate::error::error_body("platform_refused", &e.to_string(), json!({}));
+        return Ok((StatusCode::BAD_GATEWAY, axum::Json(body)).into_response());
+    }
+    let mut tx = state.db.begin_for(member.rid()).await?;
+    let kind = if body.open { "integration.store_opened" } else { "integration.store_paused" };
+    member
+        .record(&mut tx, kind, "integration", row.id, json!({ "platform": row.platform, "reason": why }), now)
+        .await?;
+    tx.commit().await?;
+    let word = if body.open { "open" } else { "paused" };
+    let message = format!("{} store {} is {word}", adapter.kind().title(), row.store_id);
+    Ok(axum::Json(StoreResult { open: body.open, message }).into_response())
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ImportResult {
+    /// Items sold there (Square item variations) read.
+    pub read: usize,
+    pub created: usize,
+    pub updated: usize,
+    pub categories_created: usize,
+}
+
+/// Brings a POS's menu into Brigade's (Square's catalog): one Brigade item per Square item
+/// variation, in categories matched by name. Importing again updates what was imported
+/// (names, texts, prices) and adds what is new; 86s, modifiers and channel prices set in
+/// Brigade stay. Orders from the POS then map onto these items.
+#[utoipa::path(post, path = "/v1/restaurants/{rid}/integrations/{id}/import", tag = "integrations",
+    params(("rid" = Uuid, Path), ("id" = Uuid, Path)),
+    responses((status = 200, body = ImportResult), (status = 403), (status = 404), (status = 409), (status = 422),
+              (status = 502, description = "the platform refused or could not be reached")),
+    security(("bearer" = [])))]
+async fn import_menu(
+    State(state): State<AppState>,
+    member: Member,
+    Path(ids): Path<(Uuid, Uuid)>,
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    member.require(Permission::IntegrationsManage)?;
+    member.require(Permission::MenuWrite)?;
+    let row = store::get(&state.db, member.rid(), ids.1).await?.ok_or_else(|| ApiError::not_found("integration"))?;
+    if row.platform != Platform::Square.as_str() {
+        return Err(ApiError::conflict("not_importable", "only a Square catalog can be imported"));
+    }
+    let sealed = row.credentials.as_deref().ok_or(Unusable::NoCredentials)?;
+    let plain = state.integrations.secrets.open(row.id, sealed).map_err(|_| Unusable::Unreadable)?;
+    let credentials: square::Credentials =
+        serde_json::from_slice(&plain).map_err(|_| Unusable::Malformed(Platform::Square.title()))?;
+    let client = square::Square {
+        http: state.integrations.http.clone(),
+        base_url: state.config.square_base_url.clone(),
+        store_id: row.store_id.clone(),
+        credentials,
+        throttle: state.integrations.throttle(row.id, DEFAULT_RATE),
+        notification_url: webhook_url(&state, &row),
+        catalog: square::catalog_map(&row.config.0),
+    };
+    let objects = match client.catalog().await {
+        Ok(o) => o,
+        Err(e) => {
+            let body = crate::error::error_body("platform_refused", &e.to_string(), json!({}));
+            return Ok((StatusCode::BAD_GATEWAY, axum::Json(body)).into_response());
+        }
+    };
+    let entries = square::entries(&objects);
+    let items = entries
+        .iter()
+        .map(|e| crate::menu::ImportedItem {
+            existing: client.catalog.get(&e.variation_id).copied(),
+            category: e.category.clone(),
+            name: e.name.clone(),
+            description: e.description.clone(),
+            price: e.price,
+        })
+        .collect();
+    let done = crate::menu::import_items(&state, &member, "square", items).await?;
+    let mut map = client.catalog.clone();
+    for (e, id) in entries.iter().zip(&done.items) {
+        map.insert(e.variation_id.clone(), *id);
+    }
+    let mut config = row.config.0.clone();
+    config["catalog_map"] = square::catalog_map_json(&map);
+    let now = state.clock.now();
+    let mut tx = state.db.begin_for(member.rid()).await?;
+    let mut updated = row.clone();
+    updated.config = DbJson(config);
+    updated.updated_at = now;
+    store::update(&mut tx, &updated).await?;
+    tx.commit().await?;
+    Ok(axum::Json(ImportResult {
+        read: entries.len(),
+        created: done.created,
+        updated: done.updated,
+        categories_created: done.categories_created,
+    })
+    .into_response())
 }

@@ -53,6 +53,12 @@ pub struct MenuItemState {
     pub description: Option<String>,
 }
 
+/// A trimmed, non-empty string at a JSON pointer: how every adapter reads what a
+/// platform sent.
+pub fn text(v: &Value, pointer: &str) -> Option<String> {
+    v.pointer(pointer).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)
+}
+
 /// How a call to a platform failed; the sync engine decides from this what to do next.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PlatformError {
@@ -73,6 +79,73 @@ pub enum PlatformError {
     Mismatch(String),
 }
 
+/// An order as a platform holds it, before it is mapped onto Brigade's menu.
+#[derive(Debug, Clone, Default)]
+pub struct PlatformOrder {
+    /// The platform's id for it (what accept and deny name).
+    pub id: String,
+    /// What the courier and guest call it ("BC953").
+    pub display_id: Option<String>,
+    /// `delivery`, `takeout` or `dine_in`.
+    pub kind: &'static str,
+    pub customer_name: Option<String>,
+    pub customer_phone: Option<String>,
+    pub lines: Vec<PlatformLine>,
+    pub special_instructions: Option<String>,
+    /// What the guest paid the platform, in minor units, when it says.
+    pub total: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct PlatformLine {
+    /// The id we gave the item on the platform: Brigade's item id.
+    pub external_id: Option<String>,
+    pub title: String,
+    pub quantity: i64,
+    /// The guest's note and the options chosen on the platform, for the kitchen.
+    pub notes: Option<String>,
+}
+
+/// What a webhook from a platform says happened.
+#[derive(Debug, Clone)]
+pub enum WebhookKind {
+    /// A new order: its id, and the order itself when the webhook carries it (otherwise
+    /// it is read with `Adapter::order`).
+    OrderPlaced { order_id: String, order: Option<Box<PlatformOrder>> },
+    /// An order taken there was paid there (a POS payment).
+    Paid { order_id: String },
+    /// The guest or the platform cancelled an order.
+    OrderCancelled { order_id: String, reason: Option<String> },
+    /// Something Brigade does not act on (logged as ignored).
+    Other,
+}
+
+#[derive(Debug, Clone)]
+pub struct Webhook {
+    /// The platform's id for this delivery of the event: the same event sent again has
+    /// the same id, so it is acted on once.
+    pub event_id: String,
+    pub event_type: String,
+    pub kind: WebhookKind,
+}
+
+/// Why a webhook was refused before anything was read from it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("unsigned: no signature header")]
+    Unsigned,
+    #[error("forged: the signature does not match")]
+    Forged,
+    #[error("{0}")]
+    Stale(String),
+    #[error("this platform does not send webhooks to Brigade")]
+    Unsupported,
+}
+
+fn unsupported<T: Send + 'static>(what: &'static str) -> BoxFuture<'static, Result<T, PlatformError>> {
+    Box::pin(async move { Err(PlatformError::Rejected(format!("this platform does not support {what}"))) })
+}
+
 /// One connected store on one platform. Every method is one or a few API calls.
 pub trait Adapter: Send + Sync {
     fn kind(&self) -> PlatformKind;
@@ -88,6 +161,42 @@ pub trait Adapter: Send + Sync {
 
     /// The platform's view of every item it lists.
     fn read_menu(&self) -> BoxFuture<'_, Result<Vec<SeenItem>, PlatformError>>;
+
+    /// Whether `read_menu` works: a platform that shows nothing back has its pushes
+    /// acknowledged, not verified, and no drift check.
+    fn reads_back(&self) -> bool {
+        true
+    }
+
+    /// Checks a webhook's signature against the raw body. `now` in Unix seconds.
+    fn verify_webhook(&self, _headers: &axum::http::HeaderMap, _body: &[u8], _now: i64) -> Result<(), Refusal> {
+        Err(Refusal::Unsupported)
+    }
+
+    /// Reads a verified webhook.
+    fn parse_webhook(&self, _body: &[u8]) -> Result<Webhook, String> {
+        Err("this platform does not send webhooks to Brigade".into())
+    }
+
+    /// Reads one order.
+    fn order<'a>(&'a self, _id: &'a str) -> BoxFuture<'a, Result<PlatformOrder, PlatformError>> {
+        unsupported("reading orders")
+    }
+
+    /// Tells the platform the restaurant took the order.
+    fn accept_order<'a>(&'a self, _id: &'a str) -> BoxFuture<'a, Result<(), PlatformError>> {
+        unsupported("accepting orders")
+    }
+
+    /// Pauses the store on the platform (no orders) or opens it again.
+    fn set_store_open<'a>(&'a self, _open: bool, _why: &'a str) -> BoxFuture<'a, Result<(), PlatformError>> {
+        unsupported("pausing the store")
+    }
+
+    /// Tells the platform the restaurant cannot take the order, and why.
+    fn deny_order<'a>(&'a self, _id: &'a str, _why: &'a str) -> BoxFuture<'a, Result<(), PlatformError>> {
+        unsupported("denying orders")
+    }
 }
 
 /// A platform's bearer token and when to stop using it, shared by the adapters of one

@@ -15,7 +15,10 @@
 //!
 //! Items are known to Uber by Brigade's item ids, so an order's items map back directly.
 
-use super::platform::{call, Adapter, ItemState, MenuState, PlatformError, SeenItem, Throttle, TokenCache};
+use super::platform::{
+    call, text as at, Adapter, ItemState, MenuState, PlatformError, PlatformLine, PlatformOrder, Refusal, SeenItem,
+    Throttle, TokenCache, Webhook, WebhookKind,
+};
 use brigade_domain::integration::Platform;
 use futures_util::future::BoxFuture;
 use serde::Deserialize;
@@ -101,27 +104,6 @@ impl UberEats {
         }
         Err(PlatformError::Unauthorized("a fresh token was refused too".into()))
     }
-
-    pub async fn get_order(&self, order_id: &str) -> Result<Value, PlatformError> {
-        self.api(reqwest::Method::GET, &format!("/v2/eats/order/{}", urlencode(order_id)), None).await
-    }
-
-    pub async fn accept_order(&self, order_id: &str) -> Result<(), PlatformError> {
-        let path = format!("/v1/eats/orders/{}/accept_pos_order", urlencode(order_id));
-        self.api(reqwest::Method::POST, &path, Some(&json!({ "reason": "accepted by Brigade" }))).await.map(drop)
-    }
-
-    pub async fn deny_order(&self, order_id: &str, explanation: &str) -> Result<(), PlatformError> {
-        let path = format!("/v1/eats/orders/{}/deny_pos_order", urlencode(order_id));
-        let body = json!({ "reason": { "explanation": explanation, "code": "ITEM_AVAILABILITY" } });
-        self.api(reqwest::Method::POST, &path, Some(&body)).await.map(drop)
-    }
-
-    pub async fn set_store_online(&self, online: bool, reason: &str) -> Result<(), PlatformError> {
-        let path = format!("/v1/eats/store/{}/status", self.store());
-        let body = json!({ "status": if online { "ONLINE" } else { "PAUSED" }, "reason": reason });
-        self.api(reqwest::Method::POST, &path, Some(&body)).await.map(drop)
-    }
 }
 
 fn text(s: &str) -> Value {
@@ -176,6 +158,64 @@ pub fn menu_payload(menu: &MenuState) -> Value {
     })
 }
 
+/// Reads a v2 order (`GET /v2/eats/order/{id}`): its cart lines carry the `external_data`
+/// we uploaded (Brigade's item id); the options chosen go into the line's notes.
+pub fn platform_order(o: &Value) -> Result<PlatformOrder, String> {
+    let id = at(o, "/id").ok_or("the order has no id")?;
+    let kind = match o.get("type").and_then(Value::as_str).unwrap_or("") {
+        "PICK_UP" => "takeout",
+        "DINE_IN" => "dine_in",
+        _ => "delivery",
+    };
+    let name =
+        [at(o, "/eater/first_name"), at(o, "/eater/last_name")].into_iter().flatten().collect::<Vec<_>>().join(" ");
+    let items = o.pointer("/cart/items").and_then(Value::as_array).ok_or("the order has no cart items")?;
+    let mut lines = Vec::with_capacity(items.len());
+    for i in items {
+        let mut notes: Vec<String> = Vec::new();
+        for g in i.get("selected_modifier_groups").and_then(Value::as_array).into_iter().flatten() {
+            for m in g.get("selected_items").and_then(Value::as_array).into_iter().flatten() {
+                if let Some(t) = at(m, "/title") {
+                    let q = m.get("quantity").and_then(Value::as_i64).unwrap_or(1);
+                    notes.push(if q > 1 { format!("{q}× {t}") } else { t });
+                }
+            }
+        }
+        notes.extend(at(i, "/special_instructions"));
+        lines.push(PlatformLine {
+            external_id: at(i, "/external_data").or_else(|| at(i, "/id")),
+            title: at(i, "/title").unwrap_or_default(),
+            quantity: i.get("quantity").and_then(Value::as_i64).unwrap_or(1),
+            notes: (!notes.is_empty()).then(|| notes.join("; ")),
+        });
+    }
+    Ok(PlatformOrder {
+        id,
+        display_id: at(o, "/display_id"),
+        kind,
+        customer_name: (!name.is_empty()).then_some(name),
+        customer_phone: at(o, "/eater/phone"),
+        lines,
+        special_instructions: at(o, "/cart/special_instructions"),
+        total: o.pointer("/payment/charges/total/amount").and_then(Value::as_i64),
+    })
+}
+
+/// Reads a webhook: `{event_id, event_type, meta: {resource_id}, resource_href}`.
+pub fn webhook(body: &[u8]) -> Result<Webhook, String> {
+    let v: Value = serde_json::from_slice(body).map_err(|e| format!("the body is not JSON: {e}"))?;
+    let event_id = at(&v, "/event_id").ok_or("no event_id")?;
+    let event_type = at(&v, "/event_type").ok_or("no event_type")?;
+    let resource = at(&v, "/meta/resource_id");
+    let kind = match (event_type.as_str(), resource) {
+        ("orders.notification", Some(order_id)) => WebhookKind::OrderPlaced { order_id, order: None },
+        ("orders.cancel", Some(order_id)) => WebhookKind::OrderCancelled { order_id, reason: at(&v, "/meta/reason") },
+        ("orders.notification" | "orders.cancel", None) => return Err("no meta.resource_id".into()),
+        _ => WebhookKind::Other,
+    };
+    Ok(Webhook { event_id, event_type, kind })
+}
+
 /// Reads items back from a v2 menu: suspended until a time still to come is unavailable.
 pub fn seen_items(menu: &Value, now_secs: i64) -> Vec<SeenItem> {
     let Some(items) = menu.get("items").and_then(Value::as_array) else { return Vec::new() };
@@ -227,6 +267,49 @@ impl Adapter for UberEats {
             let path = format!("/v2/eats/stores/{}/menus", self.store());
             let menu = self.api(reqwest::Method::GET, &path, None).await?;
             Ok(seen_items(&menu, chrono::Utc::now().timestamp()))
+        })
+    }
+
+    fn verify_webhook(&self, headers: &axum::http::HeaderMap, body: &[u8], _now: i64) -> Result<(), Refusal> {
+        let sig = headers.get("x-uber-signature").and_then(|v| v.to_str().ok()).ok_or(Refusal::Unsigned)?;
+        if brigade_domain::integration::verify_uber(&self.credentials.client_secret, body, sig) {
+            Ok(())
+        } else {
+            Err(Refusal::Forged)
+        }
+    }
+
+    fn parse_webhook(&self, body: &[u8]) -> Result<Webhook, String> {
+        webhook(body)
+    }
+
+    fn order<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<PlatformOrder, PlatformError>> {
+        Box::pin(async move {
+            let o = self.api(reqwest::Method::GET, &format!("/v2/eats/order/{}", urlencode(id)), None).await?;
+            platform_order(&o).map_err(|e| PlatformError::Rejected(format!("the order could not be read: {e}")))
+        })
+    }
+
+    fn accept_order<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<(), PlatformError>> {
+        Box::pin(async move {
+            let path = format!("/v1/eats/orders/{}/accept_pos_order", urlencode(id));
+            self.api(reqwest::Method::POST, &path, Some(&json!({ "reason": "accepted by Brigade" }))).await.map(drop)
+        })
+    }
+
+    fn set_store_open<'a>(&'a self, open: bool, why: &'a str) -> BoxFuture<'a, Result<(), PlatformError>> {
+        Box::pin(async move {
+            let path = format!("/v1/eats/store/{}/status", self.store());
+            let body = json!({ "status": if open { "ONLINE" } else { "PAUSED" }, "reason": why });
+            self.api(reqwest::Method::POST, &path, Some(&body)).await.map(drop)
+        })
+    }
+
+    fn deny_order<'a>(&'a self, id: &'a str, why: &'a str) -> BoxFuture<'a, Result<(), PlatformError>> {
+        Box::pin(async move {
+            let path = format!("/v1/eats/orders/{}/deny_pos_order", urlencode(id));
+            let body = json!({ "reason": { "explanation": why, "code": "ITEM_AVAILABILITY" } });
+            self.api(reqwest::Method::POST, &path, Some(&body)).await.map(drop)
         })
     }
 }

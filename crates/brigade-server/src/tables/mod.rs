@@ -391,8 +391,7 @@ async fn public_order(
         .get(crate::idempotency::HEADER)
         .and_then(|v| v.to_str().ok())
         .map(|k| format!("guest:{}:{}", table.id, k.trim()));
-    let o =
-        place_order(&state, table.restaurant_id, input, Placer { actor: Actor::Guest, idempotency_key: key }).await?;
+    let o = place_order(&state, table.restaurant_id, input, Placer::new(Actor::Guest, key)).await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(GuestOrderCreated {

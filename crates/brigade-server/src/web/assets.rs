@@ -19,6 +19,7 @@ const FILES: &[(&str, &str, &str)] = &[
     ("board.js", "text/javascript; charset=utf-8", include_str!("../../assets/board.js")),
     ("stock.js", "text/javascript; charset=utf-8", include_str!("../../assets/stock.js")),
     ("labour.js", "text/javascript; charset=utf-8", include_str!("../../assets/labour.js")),
+    ("connect.js", "text/javascript; charset=utf-8", include_str!("../../assets/connect.js")),
     ("schedule.js", "text/javascript; charset=utf-8", include_str!("../../assets/schedule.js")),
     ("tasks.js", "text/javascript; charset=utf-8", include_str!("../../assets/tasks.js")),
     ("login.js", "text/javascript; charset=utf-8", include_str!("../../assets/login.js")),

@@ -333,6 +333,7 @@ const SECTIONS: &[(&str, &str, Permission)] = &[
     ("tasks", "Tasks", Permission::RestaurantRead),
     ("tables", "Tables", Permission::RestaurantWrite),
     ("people", "People", Permission::UsersRead),
+    ("integrations", "Integrations", Permission::IntegrationsRead),
     ("keys", "API keys", Permission::ApiKeysManage),
     ("audit", "Audit log", Permission::AuditRead),
     ("settings", "Settings", Permission::RestaurantWrite),

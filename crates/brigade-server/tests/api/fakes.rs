@@ -18,6 +18,16 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// Serves a fake on a free local port; its base URL.
+async fn serve(app: Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    url
+}
+
 /// One call the fake received.
 #[derive(Debug, Clone)]
 pub struct Call {
@@ -86,11 +96,7 @@ impl FakeUber {
             .route("/v1/eats/orders/{id}/accept_pos_order", post(accept))
             .route("/v1/eats/orders/{id}/deny_pos_order", post(deny))
             .with_state(state.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base_url = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        let base_url = serve(app).await;
         FakeUber { state, base_url }
     }
 
@@ -109,6 +115,40 @@ impl FakeUber {
 
     pub fn calls_to(&self, needle: &str) -> usize {
         self.state.lock().calls.iter().filter(|c| c.path.contains(needle)).count()
+    }
+
+    /// Puts an order on the platform: lines of (external_data, title, quantity).
+    pub fn place(&self, id: &str, lines: &[(String, &str, i64)]) {
+        let items: Vec<Value> = lines
+            .iter()
+            .enumerate()
+            .map(|(n, (ext, title, qty))| {
+                json!({ "id": format!("uber-item-{n}"), "instance_id": format!("inst-{n}"), "title": title,
+                        "external_data": ext, "quantity": qty, "price": { "unit_price": { "amount": 1000, "currency_code": "USD" } },
+                        "selected_modifier_groups": [{ "title": "Patty", "selected_items": [{ "title": "Double", "quantity": 1 }] }],
+                        "special_instructions": if n == 0 { "no onions" } else { "" } })
+            })
+            .collect();
+        let order = json!({
+            "id": id, "display_id": &id[..5.min(id.len())].to_uppercase(), "current_state": "CREATED", "type": "DELIVERY_BY_UBER",
+            "store": { "id": self.state.lock().store_id },
+            "eater": { "first_name": "Ada", "last_name": "L.", "phone": "+1 555 0100" },
+            "cart": { "items": items, "special_instructions": "ring twice" },
+            "payment": { "charges": { "total": { "amount": 2450, "currency_code": "USD" } } },
+        });
+        self.state.lock().orders.insert(id.to_owned(), order);
+    }
+
+    /// A webhook as Uber sends it, and its `X-Uber-Signature`.
+    pub fn webhook(&self, event_id: &str, event_type: &str, order_id: &str) -> (Vec<u8>, String) {
+        let body = json!({
+            "event_id": event_id, "event_type": event_type, "event_time": 1_700_000_000,
+            "meta": { "resource_id": order_id, "status": "pos", "user_id": self.state.lock().store_id },
+            "resource_href": format!("{}/v2/eats/order/{order_id}", self.base_url),
+        });
+        let bytes = serde_json::to_vec(&body).unwrap();
+        let sig = brigade_domain::integration::uber_signature(&self.state.lock().client_secret, &bytes);
+        (bytes, sig)
     }
 }
 
@@ -334,5 +374,735 @@ async fn deny(State(s): Shared, headers: HeaderMap, Path(id): Path<String>, Json
         return r;
     }
     s.lock().denied.push(id);
+    StatusCode::NO_CONTENT.into_response()
+}
+
+// ---------------------------------------------------------------- Stripe
+
+#[derive(Default)]
+pub struct StripeState {
+    pub secret_key: String,
+    pub webhook_secret: String,
+    /// Sessions by id, and the answer given for each Idempotency-Key.
+    pub sessions: HashMap<String, Value>,
+    answered: HashMap<String, Value>,
+    pub refunds: Vec<Value>,
+    /// The status a new refund is answered with (`succeeded`, `pending`).
+    pub refund_status: String,
+    pub calls: Vec<Call>,
+    pub down: bool,
+}
+
+/// Stripe's API as Brigade uses it: Checkout Sessions, refunds, the balance (for the
+/// connection test), with bearer secret keys, form bodies, Idempotency-Key replays and
+/// Stripe's error shape; and its webhooks, signed `t=…,v1=…`.
+#[derive(Clone)]
+pub struct FakeStripe {
+    pub state: Arc<Mutex<StripeState>>,
+    pub base_url: String,
+}
+
+type StripeShared = State<Arc<Mutex<StripeState>>>;
+
+fn stripe_error(status: StatusCode, kind: &str, message: &str) -> Response {
+    (status, Json(json!({ "error": { "type": kind, "message": message } }))).into_response()
+}
+
+fn stripe_gate(st: &mut StripeState, headers: &HeaderMap, path: &str, body: Value) -> Result<(), Response> {
+    st.calls.push(Call { method: "POST".into(), path: path.into(), body });
+    if st.down {
+        return Err(stripe_error(StatusCode::SERVICE_UNAVAILABLE, "api_error", "Stripe is unavailable"));
+    }
+    let key = headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+    if key != Some(st.secret_key.as_str()) {
+        return Err(stripe_error(StatusCode::UNAUTHORIZED, "invalid_request_error", "Invalid API Key provided"));
+    }
+    Ok(())
+}
+
+impl FakeStripe {
+    pub async fn start() -> FakeStripe {
+        let state = Arc::new(Mutex::new(StripeState {
+            secret_key: "sk_test_brigade".into(),
+            webhook_secret: "whsec_brigade".into(),
+            refund_status: "succeeded".into(),
+            ..StripeState::default()
+        }));
+        let app = Router::new()
+            .route("/v1/checkout/sessions", post(create_session))
+            .route("/v1/refunds", post(create_refund))
+            .route("/v1/balance", get(balance))
+            .with_state(state.clone());
+        let base_url = serve(app).await;
+        FakeStripe { state, base_url }
+    }
+
+    pub fn credentials(&self) -> Value {
+        let s = self.state.lock();
+        json!({ "secret_key": s.secret_key, "webhook_secret": s.webhook_secret })
+    }
+
+    /// An event as Stripe sends it, signed at `timestamp` with `secret`.
+    pub fn event_signed(&self, id: &str, kind: &str, object: Value, timestamp: i64, secret: &str) -> (Vec<u8>, String) {
+        let body =
+            json!({ "id": id, "object": "event", "type": kind, "created": timestamp, "data": { "object": object } });
+        let bytes = serde_json::to_vec(&body).unwrap();
+        (bytes.clone(), brigade_domain::integration::timestamped_signature(secret, timestamp, &bytes))
+    }
+
+    pub fn event(&self, id: &str, kind: &str, object: Value) -> (Vec<u8>, String) {
+        let secret = self.state.lock().webhook_secret.clone();
+        self.event_signed(id, kind, object, chrono::Utc::now().timestamp(), &secret)
+    }
+}
+
+async fn create_session(State(s): StripeShared, headers: HeaderMap, body: String) -> Response {
+    let f = form(&body);
+    let mut st = s.lock();
+    if let Err(r) = stripe_gate(&mut st, &headers, "/v1/checkout/sessions", json!(f)) {
+        return r;
+    }
+    let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    if let Some(done) = key.as_ref().and_then(|k| st.answered.get(k)) {
+        // Stripe refuses a key reused with other parameters.
+        if done["success_url"] != json!(f.get("success_url")) {
+            return stripe_error(
+                StatusCode::BAD_REQUEST,
+                "idempotency_error",
+                "Keys for idempotent requests can only be used with the same parameters they were first used with.",
+            );
+        }
+        return Json(done.clone()).into_response();
+    }
+    for needed in ["mode", "success_url", "cancel_url", "line_items[0][price_data][unit_amount]"] {
+        if !f.contains_key(needed) {
+            return stripe_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request_error",
+                &format!("Missing required param: {needed}."),
+            );
+        }
+    }
+    let id = format!("cs_test_{}", st.sessions.len() + 1);
+    let session = json!({
+        "id": id, "object": "checkout.session", "url": format!("https://checkout.stripe.test/c/pay/{id}"),
+        "mode": f["mode"], "status": "open", "payment_status": "unpaid", "payment_intent": null,
+        "amount_total": f["line_items[0][price_data][unit_amount]"].parse::<i64>().unwrap_or(0),
+        "currency": f.get("line_items[0][price_data][currency]"), "client_reference_id": f.get("client_reference_id"),
+        "metadata": { "order_id": f.get("metadata[order_id]") }, "success_url": f.get("success_url"),
+    });
+    st.sessions.insert(id, session.clone());
+    if let Some(k) = key {
+        st.answered.insert(k, session.clone());
+    }
+    Json(session).into_response()
+}
+
+async fn create_refund(State(s): StripeShared, headers: HeaderMap, body: String) -> Response {
+    let f = form(&body);
+    let mut st = s.lock();
+    if let Err(r) = stripe_gate(&mut st, &headers, "/v1/refunds", json!(f)) {
+        return r;
+    }
+    let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    if let Some(done) = key.as_ref().and_then(|k| st.answered.get(k)) {
+        return Json(done.clone()).into_response();
+    }
+    let Some(pi) = f.get("payment_intent").filter(|p| p.starts_with("pi_")) else {
+        return stripe_error(StatusCode::BAD_REQUEST, "invalid_request_error", "No such payment_intent");
+    };
+    let refund = json!({ "id": format!("re_{}", st.refunds.len() + 1), "object": "refund", "payment_intent": pi, "status": st.refund_status });
+    st.refunds.push(refund.clone());
+    if let Some(k) = key {
+        st.answered.insert(k, refund.clone());
+    }
+    Json(refund).into_response()
+}
+
+async fn balance(State(s): StripeShared, headers: HeaderMap) -> Response {
+    let mut st = s.lock();
+    if let Err(r) = stripe_gate(&mut st, &headers, "/v1/balance", Value::Null) {
+        return r;
+    }
+    Json(json!({ "object": "balance", "livemode": false, "available": [{ "amount": 0, "currency": "usd" }] }))
+        .into_response()
+}
+
+// ---------------------------------------------------------------- a webhook receiver
+
+/// One request a receiver got.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub headers: HashMap<String, String>,
+    pub body: Vec<u8>,
+}
+
+#[derive(Default)]
+pub struct ReceiverState {
+    pub received: Vec<Received>,
+    /// Statuses to answer the next requests with (200 once empty).
+    pub answers: VecDeque<u16>,
+}
+
+/// Somebody's endpoint for Brigade's outgoing webhooks.
+#[derive(Clone)]
+pub struct Receiver {
+    pub state: Arc<Mutex<ReceiverState>>,
+    pub url: String,
+}
+
+impl Receiver {
+    pub async fn start() -> Receiver {
+        let state = Arc::new(Mutex::new(ReceiverState::default()));
+        let app = Router::new().route("/hooks", post(receive)).with_state(state.clone());
+        let url = format!("{}/hooks", serve(app).await);
+        Receiver { state, url }
+    }
+
+    pub fn received(&self) -> Vec<Received> {
+        self.state.lock().received.clone()
+    }
+}
+
+async fn receive(State(s): State<Arc<Mutex<ReceiverState>>>, headers: HeaderMap, body: Bytes) -> Response {
+    let mut st = s.lock();
+    let headers = headers.iter().map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_owned())).collect();
+    st.received.push(Received { headers, body: body.to_vec() });
+    let code = st.answers.pop_front().unwrap_or(200);
+    (StatusCode::from_u16(code).unwrap(), format!("answered {code}")).into_response()
+}
+
+// ---------------------------------------------------------------- DoorDash
+
+#[derive(Default)]
+pub struct DoorDashState {
+    pub developer_id: String,
+    pub key_id: String,
+    pub signing_secret: String,
+    pub webhook_token: String,
+    pub store_id: String,
+    /// The store's menu once uploaded, and its id.
+    pub menu: Option<(String, Value)>,
+    /// Item suspensions applied, in order: (merchant_supplied_id, is_active).
+    pub statuses: Vec<(String, bool)>,
+    pub store_active: bool,
+    /// Order confirmations: (order id, body).
+    pub confirmations: Vec<(String, Value)>,
+    pub calls: Vec<Call>,
+    pub down: bool,
+    pub fail_next: VecDeque<u16>,
+}
+
+/// DoorDash's Marketplace API as Brigade uses it: DD-JWT-V1 tokens checked on every call,
+/// menus created then patched, item suspensions, store status, order confirmations.
+#[derive(Clone)]
+pub struct FakeDoorDash {
+    pub state: Arc<Mutex<DoorDashState>>,
+    pub base_url: String,
+}
+
+type DdShared = State<Arc<Mutex<DoorDashState>>>;
+
+fn dd_gate(
+    st: &mut DoorDashState,
+    headers: &HeaderMap,
+    method: &str,
+    path: String,
+    body: Value,
+) -> Result<(), Response> {
+    st.calls.push(Call { method: method.into(), path, body });
+    if st.down {
+        return Err(error(StatusCode::SERVICE_UNAVAILABLE, "service_fault", "try again later"));
+    }
+    if let Some(code) = st.fail_next.pop_front() {
+        let mut res = error(StatusCode::from_u16(code).unwrap(), "request_rate_limited", "failing on purpose");
+        if code == 429 {
+            res.headers_mut().insert("retry-after", "1".parse().unwrap());
+        }
+        return Err(res);
+    }
+    let token = headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+    let ok = token.is_some_and(|t| {
+        brigade_domain::integration::verify_doordash_jwt(
+            t,
+            &st.developer_id,
+            &st.key_id,
+            &st.signing_secret,
+            chrono::Utc::now().timestamp(),
+        )
+    });
+    if !ok {
+        return Err(error(StatusCode::UNAUTHORIZED, "authentication_error", "The JWT is invalid or expired"));
+    }
+    Ok(())
+}
+
+impl FakeDoorDash {
+    pub async fn start(store_id: &str) -> FakeDoorDash {
+        let state = Arc::new(Mutex::new(DoorDashState {
+            developer_id: "dev-brigade".into(),
+            key_id: "key-1".into(),
+            signing_secret: "ZG9vcmRhc2gtc2lnbmluZy1zZWNyZXQ".into(),
+            webhook_token: "dd-webhook-token".into(),
+            store_id: store_id.into(),
+            store_active: true,
+            ..DoorDashState::default()
+        }));
+        let app = Router::new()
+            .route("/api/v1/stores/{store}/store_details", get(dd_store_details))
+            .route("/api/v1/stores/{store}/menu_details", get(dd_menu_details))
+            .route("/api/v1/stores/{store}/items/status", axum::routing::patch(dd_item_status))
+            .route("/api/v1/stores/{store}/status", axum::routing::put(dd_store_status))
+            .route("/api/v1/menus", post(dd_create_menu))
+            .route("/api/v1/menus/{id}", axum::routing::patch(dd_update_menu))
+            .route("/api/v1/orders/{id}", axum::routing::patch(dd_confirm))
+            .with_state(state.clone());
+        let base_url = serve(app).await;
+        FakeDoorDash { state, base_url }
+    }
+
+    pub fn credentials(&self) -> Value {
+        let s = self.state.lock();
+        json!({ "developer_id": s.developer_id, "key_id": s.key_id, "signing_secret": s.signing_secret, "webhook_token": s.webhook_token })
+    }
+
+    /// An `OrderCreate` webhook body: lines of (merchant_supplied_id, name, quantity).
+    pub fn order_webhook(&self, id: &str, lines: &[(String, &str, i64)]) -> Vec<u8> {
+        let items: Vec<Value> = lines
+            .iter()
+            .map(|(ext, name, qty)| json!({ "merchant_supplied_id": ext, "name": name, "quantity": qty, "price": 900, "extras": [] }))
+            .collect();
+        let body = json!({
+            "event": { "type": "OrderCreate", "status": "NEW" },
+            "order": { "id": id, "store_order_cart_id": "4242", "is_pickup": false, "subtotal": 1800, "tax": 144,
+                       "consumer": { "first_name": "Grace", "last_name": "H.", "phone": "+1 555 0101" },
+                       "store": { "merchant_supplied_id": self.state.lock().store_id },
+                       "categories": [{ "merchant_supplied_id": "cat", "name": "Mains", "items": items }] }
+        });
+        serde_json::to_vec(&body).unwrap()
+    }
+
+    /// The uploaded menu's items: (merchant_supplied_id, price).
+    pub fn menu_items(&self) -> Vec<(String, i64)> {
+        let st = self.state.lock();
+        let Some((_, menu)) = &st.menu else { return Vec::new() };
+        menu["menu"]["categories"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|c| c["items"].as_array().cloned().unwrap_or_default())
+            .map(|i| (i["merchant_supplied_id"].as_str().unwrap().to_owned(), i["price"].as_i64().unwrap()))
+            .collect()
+    }
+}
+
+fn dd_store_ok(st: &DoorDashState, store: &str) -> Result<(), Response> {
+    if st.store_id == store {
+        Ok(())
+    } else {
+        Err(error(StatusCode::NOT_FOUND, "unknown_store", "store not found"))
+    }
+}
+
+async fn dd_store_details(State(s): DdShared, headers: HeaderMap, Path(store): Path<String>) -> Response {
+    let mut st = s.lock();
+    if let Err(r) = dd_gate(&mut st, &headers, "GET", format!("/stores/{store}/store_details"), Value::Null)
+        .and_then(|_| dd_store_ok(&st, &store))
+    {
+        return r;
+    }
+    Json(json!({ "store": { "merchant_supplied_id": store, "is_active": st.store_active } })).into_response()
+}
+
+async fn dd_menu_details(State(s): DdShared, headers: HeaderMap, Path(store): Path<String>) -> Response {
+    let mut st = s.lock();
+    if let Err(r) = dd_gate(&mut st, &headers, "GET", format!("/stores/{store}/menu_details"), Value::Null)
+        .and_then(|_| dd_store_ok(&st, &store))
+    {
+        return r;
+    }
+    let menus: Vec<Value> = st.menu.iter().map(|(id, _)| json!({ "menu_id": id, "is_active": true })).collect();
+    Json(json!({ "menus": menus })).into_response()
+}
+
+async fn dd_item_status(
+    State(s): DdShared,
+    headers: HeaderMap,
+    Path(store): Path<String>,
+    Json(b): Json<Value>,
+) -> Response {
+    let mut st = s.lock();
+    if let Err(r) = dd_gate(&mut st, &headers, "PATCH", format!("/stores/{store}/items/status"), b.clone())
+        .and_then(|_| dd_store_ok(&st, &store))
+    {
+        return r;
+    }
+    let Some(list) = b.as_array() else {
+        return error(StatusCode::BAD_REQUEST, "validation_error", "an array of items");
+    };
+    for i in list {
+        let (Some(id), Some(active)) = (i["merchant_supplied_id"].as_str(), i["is_active"].as_bool()) else {
+            return error(StatusCode::BAD_REQUEST, "validation_error", "merchant_supplied_id and is_active");
+        };
+        st.statuses.push((id.to_owned(), active));
+    }
+    Json(json!(list
+        .iter()
+        .map(|i| json!({ "merchant_supplied_id": i["merchant_supplied_id"], "response": "Success" }))
+        .collect::<Vec<_>>()))
+    .into_response()
+}
+
+async fn dd_store_status(
+    State(s): DdShared,
+    headers: HeaderMap,
+    Path(store): Path<String>,
+    Json(b): Json<Value>,
+) -> Response {
+    let mut st = s.lock();
+    if let Err(r) = dd_gate(&mut st, &headers, "PUT", format!("/stores/{store}/status"), b.clone())
+        .and_then(|_| dd_store_ok(&st, &store))
+    {
+        return r;
+    }
+    match (b["is_active"].as_bool(), b["reason"].as_str()) {
+        (Some(true), _) => st.store_active = true,
+        (Some(false), Some(_)) => st.store_active = false,
+        _ => return error(StatusCode::BAD_REQUEST, "validation_error", "is_active, and a reason to deactivate"),
+    }
+    StatusCode::OK.into_response()
+}
+
+async fn dd_create_menu(State(s): DdShared, headers: HeaderMap, Json(b): Json<Value>) -> Response {
+    let mut st = s.lock();
+    if let Err(r) = dd_gate(&mut st, &headers, "POST", "/menus".into(), b.clone()) {
+        return r;
+    }
+    if b["store"]["merchant_supplied_id"].as_str() != Some(st.store_id.as_str()) {
+        return error(StatusCode::BAD_REQUEST, "validation_error", "unknown store");
+    }
+    let id = "dd-menu-1".to_owned();
+    st.menu = Some((id.clone(), b));
+    Json(json!({ "id": id, "status": "QUEUED" })).into_response()
+}
+
+async fn dd_update_menu(
+    State(s): DdShared,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Json(b): Json<Value>,
+) -> Response {
+    let mut st = s.lock();
+    if let Err(r) = dd_gate(&mut st, &headers, "PATCH", format!("/menus/{id}"), b.clone()) {
+        return r;
+    }
+    match &st.menu {
+        Some((known, _)) if *known == id => {
+            st.menu = Some((id, b));
+            Json(json!({ "status": "QUEUED" })).into_response()
+        }
+        _ => error(StatusCode::NOT_FOUND, "unknown_menu", "menu not found"),
+    }
+}
+
+async fn dd_confirm(State(s): DdShared, headers: HeaderMap, Path(id): Path<String>, Json(b): Json<Value>) -> Response {
+    let mut st = s.lock();
+    if let Err(r) = dd_gate(&mut st, &headers, "PATCH", format!("/orders/{id}"), b.clone()) {
+        return r;
+    }
+    if !matches!(b["order_status"].as_str(), Some("success" | "fail")) {
+        return error(StatusCode::BAD_REQUEST, "validation_error", "order_status is success or fail");
+    }
+    st.confirmations.push((id, b));
+    StatusCode::OK.into_response()
+}
+
+// ---------------------------------------------------------------- Square
+
+#[derive(Default)]
+pub struct SquareState {
+    pub access_token: String,
+    pub signature_key: String,
+    pub location_id: String,
+    /// Catalog objects, served two to a page.
+    pub catalog: Vec<Value>,
+    pub orders: HashMap<String, Value>,
+    pub calls: Vec<Call>,
+    pub down: bool,
+}
+
+/// Square's API as Brigade uses it: bearer access tokens with `Square-Version`, the
+/// catalog in cursor pages, locations, orders; its webhooks signed over URL + body.
+#[derive(Clone)]
+pub struct FakeSquare {
+    pub state: Arc<Mutex<SquareState>>,
+    pub base_url: String,
+}
+
+type SqShared = State<Arc<Mutex<SquareState>>>;
+
+fn sq_gate(st: &mut SquareState, headers: &HeaderMap, path: String) -> Result<(), Response> {
+    st.calls.push(Call { method: "GET".into(), path, body: Value::Null });
+    if st.down {
+        return Err((
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "errors": [{ "category": "API_ERROR", "code": "SERVICE_UNAVAILABLE" }] })),
+        )
+            .into_response());
+    }
+    let token = headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+    if token != Some(st.access_token.as_str()) || headers.get("square-version").is_none() {
+        return Err((
+            StatusCode::UNAUTHORIZED,
+            Json(json!({ "errors": [{ "category": "AUTHENTICATION_ERROR", "code": "UNAUTHORIZED" }] })),
+        )
+            .into_response());
+    }
+    Ok(())
+}
+
+impl FakeSquare {
+    pub async fn start(location_id: &str) -> FakeSquare {
+        let state = Arc::new(Mutex::new(SquareState {
+            access_token: "EAAA-square-token".into(),
+            signature_key: "square-signature-key".into(),
+            location_id: location_id.into(),
+            ..SquareState::default()
+        }));
+        let app = Router::new()
+            .route("/v2/catalog/list", get(sq_catalog))
+            .route("/v2/locations/{id}", get(sq_location))
+            .route("/v2/orders/{id}", get(sq_order))
+            .with_state(state.clone());
+        let base_url = serve(app).await;
+        FakeSquare { state, base_url }
+    }
+
+    pub fn credentials(&self) -> Value {
+        let s = self.state.lock();
+        json!({ "access_token": s.access_token, "signature_key": s.signature_key })
+    }
+
+    /// A webhook as Square sends it to `url`, and its signature.
+    pub fn webhook(&self, url: &str, event_id: &str, kind: &str, data: Value) -> (Vec<u8>, String) {
+        let body = json!({ "merchant_id": "M1", "type": kind, "event_id": event_id, "created_at": "2026-11-23T12:00:00Z", "data": data });
+        let bytes = serde_json::to_vec(&body).unwrap();
+        let sig = brigade_domain::integration::square_signature(&self.state.lock().signature_key, url, &bytes);
+        (bytes, sig)
+    }
+}
+
+async fn sq_catalog(
+    State(s): SqShared,
+    headers: HeaderMap,
+    axum::extract::Query(q): axum::extract::Query<HashMap<String, String>>,
+) -> Response {
+    let mut st = s.lock();
+    if let Err(r) = sq_gate(&mut st, &headers, "/v2/catalog/list".into()) {
+        return r;
+    }
+    let from: usize = q.get("cursor").and_then(|c| c.parse().ok()).unwrap_or(0);
+    let page: Vec<Value> = st.catalog.iter().skip(from).take(2).cloned().collect();
+    let mut out = json!({ "objects": page });
+    if from + 2 < st.catalog.len() {
+        out["cursor"] = json!((from + 2).to_string());
+    }
+    Json(out).into_response()
+}
+
+async fn sq_location(State(s): SqShared, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    let mut st = s.lock();
+    if let Err(r) = sq_gate(&mut st, &headers, format!("/v2/locations/{id}")) {
+        return r;
+    }
+    if id != st.location_id {
+        return (
+            StatusCode::NOT_FOUND,
+            Json(json!({ "errors": [{ "category": "INVALID_REQUEST_ERROR", "code": "NOT_FOUND" }] })),
+        )
+            .into_response();
+    }
+    Json(json!({ "location": { "id": id, "name": "Main Street", "status": "ACTIVE" } })).into_response()
+}
+
+async fn sq_order(State(s): SqShared, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    let mut st = s.lock();
+    if let Err(r) = sq_gate(&mut st, &headers, format!("/v2/orders/{id}")) {
+        return r;
+    }
+    match st.orders.get(&id) {
+        Some(o) => Json(json!({ "order": o })).into_response(),
+        None => (StatusCode::NOT_FOUND, Json(json!({ "errors": [{ "code": "NOT_FOUND" }] }))).into_response(),
+    }
+}
+
+// ---------------------------------------------------------------- Grubhub
+
+#[derive(Default)]
+pub struct GrubhubState {
+    pub client_id: String,
+    pub secret_key: String,
+    pub partner_key: String,
+    pub webhook_token: String,
+    pub merchant_id: String,
+    /// Items hidden now, by external id.
+    pub hidden: HashSet<String>,
+    /// Every override operation applied: (external id, op).
+    pub ops: Vec<(String, String)>,
+    pub orders: HashMap<String, Value>,
+    /// Status updates: (order uuid, status).
+    pub statuses: Vec<(String, String)>,
+    pub calls: Vec<Call>,
+    /// Statuses to answer the next calls with (5xx bursts, 429s with Retry-After: 1).
+    pub fail_next: VecDeque<u16>,
+}
+
+/// Grubhub's POS partner API as Brigade uses it: every call's MAC checked over method,
+/// URI, host, port and body hash, with the partner key; schedule overrides by external
+/// id; orders read and their status set.
+#[derive(Clone)]
+pub struct FakeGrubhub {
+    pub state: Arc<Mutex<GrubhubState>>,
+    pub base_url: String,
+}
+
+type GhShared = State<Arc<Mutex<GrubhubState>>>;
+
+fn gh_gate(
+    st: &mut GrubhubState,
+    method: &str,
+    uri: &axum::http::Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(), Response> {
+    let path = uri.path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_default();
+    st.calls.push(Call {
+        method: method.into(),
+        path: path.clone(),
+        body: serde_json::from_slice(body).unwrap_or(Value::Null),
+    });
+    let host = headers.get("host").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let (h, port) = host.split_once(':').map(|(h, p)| (h, p.parse().unwrap_or(80))).unwrap_or((host, 80));
+    let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let ok =
+        brigade_domain::integration::verify_grubhub_authorization(auth, &st.secret_key, method, &path, h, port, body)
+            .is_some_and(|id| id == format!("sv:v1:{}", st.client_id))
+            && headers.get("x-gh-partner-key").and_then(|v| v.to_str().ok()) == Some(st.partner_key.as_str());
+    if !ok {
+        return Err(error(StatusCode::UNAUTHORIZED, "unauthorized", "MAC authentication failed"));
+    }
+    if let Some(code) = st.fail_next.pop_front() {
+        let mut res = error(StatusCode::from_u16(code).unwrap(), "unavailable", "failing on purpose");
+        if code == 429 {
+            res.headers_mut().insert("retry-after", "1".parse().unwrap());
+        }
+        return Err(res);
+    }
+    Ok(())
+}
+
+impl FakeGrubhub {
+    pub async fn start(merchant_id: &str) -> FakeGrubhub {
+        let state = Arc::new(Mutex::new(GrubhubState {
+            client_id: "76529290-50af-11e5-bb6b-a737f7aae142".into(),
+            secret_key: "UFBGOVpDbGE5ODcvNXRBYjExS1JsUQ==".into(),
+            partner_key: "GbxHMKaYEeySYC8iz20QaA".into(),
+            webhook_token: "gh-webhook-token".into(),
+            merchant_id: merchant_id.into(),
+            ..GrubhubState::default()
+        }));
+        let app = Router::new()
+            .route("/pos/v1/merchant/{m}/menu/schedules/overrides/external", axum::routing::patch(gh_overrides))
+            .route("/pos/v1/merchant/{m}/menu/schedules/overrides", get(gh_list_overrides))
+            .route("/pos/v1/merchant/{m}/orders/{id}", get(gh_order))
+            .route("/pos/v1/merchant/{m}/orders/{id}/status", axum::routing::put(gh_status))
+            .with_state(state.clone());
+        let base_url = serve(app).await;
+        FakeGrubhub { state, base_url }
+    }
+
+    pub fn credentials(&self) -> Value {
+        let s = self.state.lock();
+        json!({ "client_id": s.client_id, "secret_key": s.secret_key, "partner_key": s.partner_key, "webhook_token": s.webhook_token })
+    }
+}
+
+async fn gh_overrides(
+    State(s): GhShared,
+    Path(m): Path<String>,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let mut st = s.lock();
+    if let Err(r) = gh_gate(&mut st, "PATCH", &uri, &headers, &body) {
+        return r;
+    }
+    if m != st.merchant_id {
+        return error(StatusCode::NOT_FOUND, "not_found", "merchant not found");
+    }
+    let Ok(Value::Array(ops)) = serde_json::from_slice::<Value>(&body) else {
+        return error(StatusCode::BAD_REQUEST, "bad_request", "a list of PosScheduleOverrideBulkRequest");
+    };
+    for op in ops {
+        let kind = op["schedule_override"]["op"].as_str().unwrap_or_default().to_owned();
+        for id in op["entity_ids"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+            match (kind.as_str(), op["schedule_override"]["show_or_hide"].as_str()) {
+                ("ADD", Some("HIDE")) => {
+                    st.hidden.insert(id.to_owned());
+                }
+                ("DELETE", _) => {
+                    st.hidden.remove(id);
+                }
+                _ => return error(StatusCode::BAD_REQUEST, "bad_request", "unknown override operation"),
+            }
+            st.ops.push((id.to_owned(), kind.clone()));
+        }
+    }
+    Json(json!({ "status": "QUEUED", "message": "Menu entity schedule override operation is queued." })).into_response()
+}
+
+async fn gh_list_overrides(State(s): GhShared, uri: axum::http::Uri, headers: HeaderMap) -> Response {
+    let mut st = s.lock();
+    if let Err(r) = gh_gate(&mut st, "GET", &uri, &headers, b"") {
+        return r;
+    }
+    let items: Vec<Value> =
+        st.hidden.iter().map(|id| json!({ "external_id": id, "intervals": [{ "show_or_hide": "HIDE" }] })).collect();
+    Json(json!({ "merchant_id": st.merchant_id, "item_overrides": items })).into_response()
+}
+
+async fn gh_order(
+    State(s): GhShared,
+    Path((_m, id)): Path<(String, String)>,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+) -> Response {
+    let mut st = s.lock();
+    if let Err(r) = gh_gate(&mut st, "GET", &uri, &headers, b"") {
+        return r;
+    }
+    match st.orders.get(&id) {
+        Some(o) => Json(o.clone()).into_response(),
+        None => error(StatusCode::NOT_FOUND, "not_found", "order not found"),
+    }
+}
+
+async fn gh_status(
+    State(s): GhShared,
+    Path((_m, id)): Path<(String, String)>,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let mut st = s.lock();
+    if let Err(r) = gh_gate(&mut st, "PUT", &uri, &headers, &body) {
+        return r;
+    }
+    let status = serde_json::from_slice::<Value>(&body)
+        .ok()
+        .and_then(|b| b["status"].as_str().map(str::to_owned))
+        .unwrap_or_default();
+    st.statuses.push((id, status));
     StatusCode::NO_CONTENT.into_response()
 }

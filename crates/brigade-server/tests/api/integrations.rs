@@ -71,16 +71,7 @@ impl Setup {
 
     /// Waits until no sync job is waiting, moving the clock so retries fall due.
     async fn settle(&self, step: Duration) {
-        for _ in 0..400 {
-            self.tick(step);
-            tokio::time::sleep(std::time::Duration::from_millis(15)).await;
-            // One read, so a job between attempts is not missed between two reads.
-            let jobs = self.jobs("limit=500").await;
-            if !jobs.iter().any(|j| j["status"] == "pending" || j["status"] == "running") {
-                return;
-            }
-        }
-        panic!("sync jobs still waiting: {:?}", self.jobs("").await);
+        self.app.settle_sync(&self.owner, step).await;
     }
 
     async fn eighty_six(&self, item: Uuid, on: bool) {
@@ -310,6 +301,13 @@ async fn an_outage_delivers_every_change_afterwards_in_order_once() {
         s.tick(Duration::seconds(10));
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
+    // No attempt in flight (the clock stands still, so none starts): the burger's change
+    // back joins its waiting job rather than queueing behind a running one.
+    s.app
+        .eventually("no attempt in flight", || async {
+            !s.jobs("limit=500").await.iter().any(|j| j["status"] == "running")
+        })
+        .await;
     s.eighty_six(s.menu.burger, false).await;
     let st = s.status().await;
     assert!(st["lag_seconds"].as_i64().unwrap() >= 590, "{st}");
@@ -416,11 +414,20 @@ async fn a_worker_that_died_mid_push_is_taken_over_after_its_lease() {
     // the job, and died. (Our clock stays put, so our worker cannot take it first.)
     let db = &s.app.state.db;
     let now = s.app.clock.now() + Duration::seconds(2);
-    let leased =
-        brigade_store::integrations::lease(db, "dead-node", now, now + Duration::seconds(60), 10).await.unwrap();
+    // Our worker lets go of the integration a moment after its last push: wait for that.
+    let mut leased = Vec::new();
+    for _ in 0..200 {
+        leased = brigade_store::integrations::lease(db, "dead-node", now, now + Duration::seconds(60), 10, &[])
+            .await
+            .unwrap();
+        if !leased.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
     assert_eq!(leased, vec![id]);
-    let job = brigade_store::integrations::head(db, id, now).await.unwrap().unwrap();
-    assert!(brigade_store::integrations::start(db, job.id, now).await.unwrap());
+    let job = brigade_store::integrations::heads(db, id, now, 1).await.unwrap().remove(0);
+    assert!(brigade_store::integrations::start(db, job.id, now).await.unwrap().is_some());
     s.tick(Duration::seconds(30));
     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     assert_eq!(s.job(job.id).await["status"], "running", "not while its lease holds");

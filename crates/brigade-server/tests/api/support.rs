@@ -163,6 +163,7 @@ pub fn test_config() -> Config {
         worker_poll_ms: 20,
         // A fixed key, so no test writes a key file where it runs.
         secrets_key: Some("KioqKioqKioqKioqKioqKioqKioqKioqKioqKioqKio=".into()),
+        webhooks_allow_private: true,
         ..Config::default()
     }
 }
@@ -207,6 +208,32 @@ impl TestApp {
             req = req.json(&b);
         }
         Response::from(req.send().await.expect("request")).await
+    }
+
+    /// POSTs raw bytes with the given headers and no token, as a platform's webhook does.
+    pub async fn hook(&self, path: &str, headers: &[(&str, String)], body: &[u8]) -> Response {
+        let mut req = self.client.post(self.url(path)).header("content-type", "application/json").body(body.to_vec());
+        for (k, v) in headers {
+            req = req.header(*k, v);
+        }
+        Response::from(req.send().await.expect("request")).await
+    }
+
+    /// Moves the clock by `step` and wakes the sync worker until no sync job of `owner`'s
+    /// restaurant waits or runs; the jobs, newest first. One read a round, so a job between
+    /// attempts is not missed between two reads.
+    pub async fn settle_sync(&self, owner: &Owner, step: chrono::Duration) -> Vec<Value> {
+        let path = format!("/v1/restaurants/{}/sync/jobs?limit=500", owner.rid);
+        for _ in 0..400 {
+            self.clock.advance(step);
+            self.state.wake_sync();
+            tokio::time::sleep(std::time::Duration::from_millis(15)).await;
+            let jobs = self.get(&path, &owner.token).await.body["items"].as_array().cloned().unwrap_or_default();
+            if !jobs.iter().any(|j| j["status"] == "pending" || j["status"] == "running") {
+                return jobs;
+            }
+        }
+        panic!("sync jobs still waiting: {}", self.get(&path, &owner.token).await.body);
     }
 
     pub async fn get(&self, path: &str, token: &str) -> Response {

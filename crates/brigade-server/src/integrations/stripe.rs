@@ -1,0 +1,552 @@
+//! Stripe, written against its published API (docs.stripe.com/api): card payments for QR
+//! and web orders through Stripe Checkout, so no card data ever touches Brigade.
+//!
+//! - A guest asks to pay (`POST /v1/public/orders/{id}/checkout`): Brigade creates a
+//!   Checkout Session (`POST /v1/checkout/sessions`, form-encoded, bearer secret key, an
+//!   `Idempotency-Key` so a retried request makes one session) for the order's total and
+//!   sends the guest to its `url`. Paying at the counter stays possible.
+//! - Stripe's webhook (`Stripe-Signature: t=…,v1=…`, the HMAC-SHA256 of `"{t}.{body}"`
+//!   under the endpoint's signing secret, five minutes' tolerance) reports
+//!   `checkout.session.completed`: the order is marked paid. `checkout.session.expired`
+//!   returns it to pay-at-counter; `charge.refunded` and `refund.failed` finish refunds.
+//! - Cancelling a paid order refunds it (`POST /v1/refunds` for the payment intent) from
+//!   a durable job, retried until Stripe answers.
+
+use super::inbound::{claim, log_finish, log_insert, ok, Done};
+use super::platform::{call, Adapter, ItemState, MenuState, PlatformError, SeenItem, Throttle};
+use crate::error::{error_body, ApiError, ApiResult};
+use crate::extract::{Path, Query};
+use crate::jobs::{self, EnqueueOptions, Job};
+use crate::orders::TrackingParams;
+use crate::AppState;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use brigade_domain::integration::{verify_timestamped, Platform};
+use brigade_domain::order::OrderStatus;
+use brigade_store::events::{self, Actor, NewEvent};
+use brigade_store::integrations::{self as store, IntegrationRow};
+use brigade_store::payments::{self as pay_store, PaymentRow};
+use brigade_store::{orders as order_store, restaurants, Tx};
+use chrono::{DateTime, Utc};
+use futures_util::future::BoxFuture;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use std::sync::Arc;
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(checkout))
+}
+
+/// How far a webhook's timestamp may be from now (Stripe's own libraries use 300 s).
+const TOLERANCE_SECS: i64 = 300;
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Credentials {
+    /// `sk_live_…` or `sk_test_…` (a restricted key with Checkout and Refunds will do).
+    pub secret_key: String,
+    /// The webhook endpoint's signing secret, `whsec_…`.
+    pub webhook_secret: String,
+}
+
+pub struct Stripe {
+    pub http: reqwest::Client,
+    pub base_url: String,
+    pub credentials: Credentials,
+    pub throttle: Arc<Throttle>,
+}
+
+/// A Checkout Session as Brigade needs it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Session {
+    pub id: String,
+    pub url: Option<String>,
+    pub payment_intent: Option<String>,
+}
+
+impl Stripe {
+    fn post(&self, path: &str, form: &[(String, String)], idempotency_key: &str) -> reqwest::RequestBuilder {
+        self.http
+            .post(format!("{}{path}", self.base_url.trim_end_matches('/')))
+            .bearer_auth(&self.credentials.secret_key)
+            .header("Idempotency-Key", idempotency_key)
+            .form(form)
+    }
+
+    /// Creates a Checkout Session for one order's total.
+    pub async fn create_session(
+        &self,
+        order: &order_store::OrderRow,
+        currency: &str,
+        success_url: &str,
+        cancel_url: &str,
+        idempotency_key: &str,
+    ) -> Result<Session, PlatformError> {
+        let s = |v: &str| v.to_owned();
+        let form = vec![
+            (s("mode"), s("payment")),
+            (s("success_url"), s(success_url)),
+            (s("cancel_url"), s(cancel_url)),
+            (s("client_reference_id"), order.id.to_string()),
+            (s("metadata[order_id]"), order.id.to_string()),
+            (s("metadata[restaurant_id]"), order.restaurant_id.to_string()),
+            (s("payment_intent_data[metadata][order_id]"), order.id.to_string()),
+            (s("line_items[0][quantity]"), s("1")),
+            (s("line_items[0][price_data][currency]"), currency.to_ascii_lowercase()),
+            (s("line_items[0][price_data][unit_amount]"), order.total.to_string()),
+            (s("line_items[0][price_data][product_data][name]"), format!("Order #{}", order.number)),
+        ];
+        let body = call(&self.throttle, self.post("/v1/checkout/sessions", &form, idempotency_key)).await?;
+        serde_json::from_value(body).map_err(|e| PlatformError::Rejected(format!("unexpected session: {e}")))
+    }
+
+    /// Refunds a payment in full; returns the refund's id and status.
+    pub async fn refund(&self, payment_intent: &str, idempotency_key: &str) -> Result<(String, String), PlatformError> {
+        let form = vec![("payment_intent".to_owned(), payment_intent.to_owned())];
+        let body = call(&self.throttle, self.post("/v1/refunds", &form, idempotency_key)).await?;
+        let id = body.get("id").and_then(Value::as_str).unwrap_or_default().to_owned();
+        let status = body.get("status").and_then(Value::as_str).unwrap_or("pending").to_owned();
+        Ok((id, status))
+    }
+}
+
+fn no_menu<'a, T: Send + 'a>() -> BoxFuture<'a, Result<T, PlatformError>> {
+    Box::pin(async { Err(PlatformError::Rejected("Stripe takes payments, not menus".into())) })
+}
+
+impl Adapter for Stripe {
+    fn kind(&self) -> Platform {
+        Platform::Stripe
+    }
+
+    fn test(&self) -> BoxFuture<'_, Result<String, PlatformError>> {
+        Box::pin(async move {
+            let url = format!("{}/v1/balance", self.base_url.trim_end_matches('/'));
+            let b = call(&self.throttle, self.http.get(url).bearer_auth(&self.credentials.secret_key)).await?;
+            let mode = if b.get("livemode").and_then(Value::as_bool).unwrap_or(false) { "live" } else { "test" };
+            Ok(format!("Stripe answered; the key is a {mode}-mode key"))
+        })
+    }
+
+    fn push_item<'a>(&'a self, _item: &'a ItemState) -> BoxFuture<'a, Result<Value, PlatformError>> {
+        no_menu()
+    }
+
+    fn push_menu<'a>(&'a self, _menu: &'a MenuState) -> BoxFuture<'a, Result<Value, PlatformError>> {
+        no_menu()
+    }
+
+    fn read_menu(&self) -> BoxFuture<'_, Result<Vec<SeenItem>, PlatformError>> {
+        no_menu()
+    }
+}
+
+fn stripe_of(state: &AppState, row: &IntegrationRow) -> ApiResult<Stripe> {
+    let sealed = row.credentials.as_deref().ok_or(super::Unusable::NoCredentials)?;
+    let plain = state.integrations.secrets.open(row.id, sealed).map_err(|_| super::Unusable::Unreadable)?;
+    let credentials: Credentials =
+        serde_json::from_slice(&plain).map_err(|_| super::Unusable::Malformed(Platform::Stripe.title()))?;
+    Ok(Stripe {
+        http: state.integrations.http.clone(),
+        base_url: state.config.stripe_base_url.clone(),
+        credentials,
+        throttle: state.integrations.throttle(row.id, super::DEFAULT_RATE),
+    })
+}
+
+pub fn adapter(state: &AppState, row: &IntegrationRow) -> Result<Box<dyn Adapter>, super::Unusable> {
+    stripe_of(state, row).map(|s| Box::new(s) as Box<dyn Adapter>).map_err(|_| super::Unusable::Unreadable)
+}
+
+// ---------------------------------------------------------------- checkout
+
+#[derive(Deserialize, ToSchema, Default)]
+pub struct CheckoutInput {
+    /// Where Stripe sends the guest after paying: a page of this Brigade (the order's
+    /// tracking page, say); default its home page.
+    pub success_url: Option<String>,
+    /// Where Stripe sends the guest who gives up (default: `success_url`).
+    pub cancel_url: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CheckoutView {
+    /// Send the guest here (Stripe's hosted page).
+    pub url: String,
+    pub session_id: String,
+    pub amount: i64,
+    pub currency: String,
+}
+
+fn checkout_refused(code: &'static str, message: &str) -> ApiError {
+    ApiError::conflict(code, message)
+}
+
+/// Where Stripe may send the guest back to: a page of this Brigade (no open redirect).
+fn guest_url(state: &AppState, field: &'static str, given: Option<&str>) -> ApiResult<String> {
+    let base = state.config.public_base_url.trim_end_matches('/');
+    match given.map(str::trim).filter(|u| !u.is_empty()) {
+        Some(u) if u.len() <= 2000 && (u == base || u.starts_with(&format!("{base}/"))) => Ok(u.to_owned()),
+        Some(_) => Err(ApiError::validation(field, format!("an address on this Brigade ({base}/…)"))),
+        None => Ok(format!("{base}/")),
+    }
+}
+
+/// A guest pays an order by card with Stripe Checkout: answers the address of Stripe's
+/// payment page. 409 `payments_unavailable` when the restaurant takes no card payments,
+/// `already_paid`, or `order_closed` for a cancelled or completed order. Paying at the
+/// counter stays possible either way.
+#[utoipa::path(post, path = "/v1/public/orders/{id}/checkout", tag = "public",
+    params(("id" = Uuid, Path), TrackingParams), request_body = CheckoutInput,
+    responses((status = 201, body = CheckoutView), (status = 404), (status = 409), (status = 422),
+              (status = 503, description = "Stripe could not be reached; try again")))]
+async fn checkout(
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+    Query(p): Query<TrackingParams>,
+    body: axum::body::Bytes,
+) -> ApiResult<Response> {
+    let body: CheckoutInput = if body.iter().all(u8::is_ascii_whitespace) {
+        CheckoutInput::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| ApiError::BadRequest {
+            code: "bad_request",
+            message: format!("the body is not valid JSON: {e}"),
+        })?
+    };
+    let order = order_store::by_id(&state.db, id).await?.ok_or_else(|| ApiError::not_found("order"))?;
+    if !crate::orders::constant_time_eq(order.tracking_key.as_bytes(), p.key.as_bytes()) {
+        return Err(ApiError::not_found("order"));
+    }
+    let status: OrderStatus = order.status.parse()?;
+    if status.is_final() {
+        return Err(checkout_refused("order_closed", "this order is closed; nothing to pay"));
+    }
+    if order.payment_status.as_deref() == Some("paid") {
+        return Err(checkout_refused("already_paid", "this order is paid"));
+    }
+    let row = store::active_of(&state.db, order.restaurant_id, Platform::Stripe.as_str()).await?.ok_or_else(|| {
+        checkout_refused("payments_unavailable", "this restaurant takes no card payments here; pay at the counter")
+    })?;
+    let stripe = stripe_of(&state, &row)?;
+    let currency = restaurants::get(&state.db, order.restaurant_id).await?.map(|r| r.currency).unwrap_or_default();
+    let success = guest_url(&state, "success_url", body.success_url.as_deref())?;
+    let cancel = guest_url(&state, "cancel_url", body.cancel_url.as_deref().or(body.success_url.as_deref()))?;
+    // An open checkout of this order for this total is the answer again: one session per
+    // order, however often the guest taps. A new one is made once that one expired.
+    let payments = pay_store::of_order(&state.db, order.id).await?;
+    if let Some(open) = payments.iter().find(|p| p.status == "open" && p.amount == order.total) {
+        if let Some(url) = &open.checkout_url {
+            let view = CheckoutView {
+                url: url.clone(),
+                session_id: open.session_id.clone(),
+                amount: open.amount,
+                currency: open.currency.clone(),
+            };
+            return Ok((StatusCode::CREATED, axum::Json(view)).into_response());
+        }
+    }
+    let key = format!("checkout:{}:{}", order.id, payments.len());
+    let session = match stripe.create_session(&order, &currency, &success, &cancel, &key).await {
+        Ok(s) => s,
+        Err(e) => {
+            let status = match e {
+                PlatformError::Rejected(_) | PlatformError::Unauthorized(_) => StatusCode::CONFLICT,
+                _ => StatusCode::SERVICE_UNAVAILABLE,
+            };
+            let body = error_body("payment_provider", &format!("Stripe: {e}"), json!({}));
+            return Ok((status, axum::Json(body)).into_response());
+        }
+    };
+    let url = session.url.clone().ok_or_else(|| ApiError::internal("Stripe gave no checkout address"))?;
+    let now = state.clock.now();
+    let mut tx = state.db.begin_for(order.restaurant_id).await?;
+    if pay_store::by_session_tx(&mut tx, "stripe", &session.id).await?.is_none() {
+        let payment = PaymentRow {
+            id: Uuid::now_v7(),
+            restaurant_id: order.restaurant_id,
+            order_id: order.id,
+            integration_id: row.id,
+            provider: "stripe".into(),
+            session_id: session.id.clone(),
+            payment_intent: session.payment_intent.clone(),
+            checkout_url: Some(url.clone()),
+            amount: order.total,
+            currency: currency.clone(),
+            status: "open".into(),
+            refund_id: None,
+            last_error: None,
+            created_at: now,
+            updated_at: now,
+        };
+        pay_store::insert(&mut tx, &payment).await?;
+        order_store::set_payment_status(&mut tx, order.id, Some("pending"), now).await?;
+        record(&mut tx, &order, "order.payment_pending", json!({ "session_id": session.id }), now).await?;
+    }
+    tx.commit().await?;
+    let view = CheckoutView { url, session_id: session.id, amount: order.total, currency };
+    Ok((StatusCode::CREATED, axum::Json(view)).into_response())
+}
+
+async fn record(
+    tx: &mut Tx,
+    order: &order_store::OrderRow,
+    kind: &'static str,
+    extra: Value,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    let mut payload = json!({ "order_id": order.id, "number": order.number, "amount": order.total });
+    if let (Some(p), Value::Object(e)) = (payload.as_object_mut(), extra) {
+        p.extend(e);
+    }
+    events::record(
+        tx,
+        NewEvent {
+            restaurant_id: Some(order.restaurant_id),
+            kind,
+            entity: "order",
+            entity_id: Some(order.id),
+            actor: Actor::System,
+            payload,
+            at: now,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------- webhooks
+
+/// Handles Stripe's webhook for a Stripe integration (called by `inbound::receive`).
+pub async fn receive(
+    state: &AppState,
+    row: &IntegrationRow,
+    headers: &HeaderMap,
+    body: &[u8],
+    now: DateTime<Utc>,
+) -> ApiResult<Response> {
+    let stripe = stripe_of(state, row)?;
+    let mut entry = super::inbound::entry(row, "refused", None, body, now);
+    let header = headers.get("stripe-signature").and_then(|v| v.to_str().ok());
+    let verified = match header {
+        None => Err("unsigned: no Stripe-Signature header".to_owned()),
+        Some(h) => verify_timestamped(&stripe.credentials.webhook_secret, h, body, now.timestamp(), TOLERANCE_SECS)
+            .map_err(|e| e.to_string()),
+    };
+    if let Err(reason) = verified {
+        tracing::warn!(integration_id = %row.id, %reason, "Stripe webhook refused");
+        entry.reason = Some(reason.clone());
+        log_insert(state, &entry).await?;
+        let body = error_body("signature_invalid", &format!("webhook refused: {reason}"), json!({}));
+        return Ok((StatusCode::UNAUTHORIZED, axum::Json(body)).into_response());
+    }
+    let event: Value = match serde_json::from_slice(body) {
+        Ok(v) => v,
+        Err(e) => {
+            entry.reason = Some(format!("not JSON: {e}"));
+            log_insert(state, &entry).await?;
+            return Err(ApiError::BadRequest { code: "bad_request", message: "the body is not JSON".into() });
+        }
+    };
+    let text = |p: &str| event.pointer(p).and_then(Value::as_str).map(str::to_owned);
+    let (Some(event_id), Some(kind)) = (text("/id"), text("/type")) else {
+        entry.reason = Some("no id or type".into());
+        log_insert(state, &entry).await?;
+        return Err(ApiError::BadRequest { code: "bad_request", message: "an event has an id and a type".into() });
+    };
+    entry.event_id = Some(event_id.clone());
+    entry.event_type = Some(kind.clone());
+    entry.outcome = "processing".into();
+    entry.completed_at = None;
+    if !claim(state, &entry, now).await? {
+        return super::inbound::replayed(state, &entry, now).await;
+    }
+    let object = event.pointer("/data/object").cloned().unwrap_or(Value::Null);
+    let done = apply(state, row, &kind, &object, now).await;
+    let done = match done {
+        Ok(d) => d,
+        Err(e) => {
+            log_finish(state, row.restaurant_id, entry.id, "failed", Some(&e.to_string()), None, None, now).await?;
+            return Err(e);
+        }
+    };
+    log_finish(state, row.restaurant_id, entry.id, done.outcome, done.reason.as_deref(), None, done.order_id, now)
+        .await?;
+    Ok(ok(&done))
+}
+
+/// Acts on one verified Stripe event.
+async fn apply(
+    state: &AppState,
+    row: &IntegrationRow,
+    kind: &str,
+    object: &Value,
+    now: DateTime<Utc>,
+) -> ApiResult<Done> {
+    let text = |p: &str| object.pointer(p).and_then(Value::as_str).map(str::to_owned);
+    let mut tx = state.db.begin_for(row.restaurant_id).await?;
+    let payment = match kind {
+        "checkout.session.completed" | "checkout.session.async_payment_succeeded" | "checkout.session.expired" => {
+            match text("/id") {
+                Some(s) => pay_store::by_session_tx(&mut tx, "stripe", &s).await?,
+                None => None,
+            }
+        }
+        "charge.refunded" | "refund.failed" | "refund.updated" => match text("/payment_intent") {
+            Some(pi) => pay_store::by_intent_tx(&mut tx, "stripe", &pi).await?,
+            None => None,
+        },
+        _ => return Ok(Done::new("ignored")),
+    };
+    let Some(payment) = payment.filter(|p| p.restaurant_id == row.restaurant_id) else {
+        return Ok(Done { reason: Some("no payment of this restaurant matches".into()), ..Done::new("ignored") });
+    };
+    let order = order_store::get_for_update(&mut tx, row.restaurant_id, payment.order_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("order"))?;
+    let mut done = Done { order_id: Some(order.id), ..Done::new("processed") };
+    let (from, to, order_status, event): (&[&str], &str, Option<&str>, &'static str) = match kind {
+        "checkout.session.completed" | "checkout.session.async_payment_succeeded" => {
+            if text("/payment_status").as_deref() != Some("paid") {
+                done.outcome = "ignored";
+                done.reason = Some("the session is complete but not paid yet".into());
+                return Ok(done);
+            }
+            (&["open", "expired"], "paid", Some("paid"), "order.paid")
+        }
+        "checkout.session.expired" => (&["open"], "expired", None, "order.payment_expired"),
+        "charge.refunded" => {
+            (&["paid", "refund_pending", "refund_failed"], "refunded", Some("refunded"), "order.refunded")
+        }
+        "refund.failed" => (&["refund_pending"], "refund_failed", Some("refund_failed"), "order.refund_failed"),
+        _ => {
+            // refund.updated: only a failure is news; success arrives as charge.refunded.
+            if text("/status").as_deref() != Some("failed") {
+                done.outcome = "ignored";
+                return Ok(done);
+            }
+            (&["refund_pending"], "refund_failed", Some("refund_failed"), "order.refund_failed")
+        }
+    };
+    let intent = text("/payment_intent");
+    if !pay_store::set_status(&mut tx, payment.id, from, to, intent.as_deref(), None, None, now).await? {
+        done.outcome = "ignored";
+        done.reason = Some(format!("the payment is already {}", payment.status));
+        return Ok(done);
+    }
+    // An expired checkout leaves the order to be paid at the counter, unless another
+    // checkout of it was paid meanwhile.
+    let order_status = match (to, order.payment_status.as_deref()) {
+        ("expired", Some("paid")) => Some("paid"),
+        _ => order_status,
+    };
+    order_store::set_payment_status(&mut tx, order.id, order_status, now).await?;
+    record(&mut tx, &order, event, json!({ "session_id": payment.session_id, "provider": "stripe" }), now).await?;
+    // A paid order cancelled before the payment landed is refunded now.
+    if to == "paid" && order.status == OrderStatus::Cancelled.as_str() {
+        start_refund(&mut tx, &order, &payment, now).await?;
+    }
+    tx.commit().await?;
+    state.wake_workers();
+    done.reason = Some(format!("payment {to}"));
+    Ok(done)
+}
+
+// ---------------------------------------------------------------- refunds
+
+/// Refunds a cancelled order's card payment, if it has one: marks it refund_pending and
+/// enqueues the refund in `tx`, so it happens exactly when the cancellation commits.
+pub async fn refund_if_paid(tx: &mut Tx, order: &order_store::OrderRow, now: DateTime<Utc>) -> ApiResult<()> {
+    if order.payment_status.as_deref() != Some("paid") {
+        return Ok(());
+    }
+    let Some(payment) = pay_store::paid_of_order_tx(tx, order.id).await? else { return Ok(()) };
+    start_refund(tx, order, &payment, now).await
+}
+
+async fn start_refund(
+    tx: &mut Tx,
+    order: &order_store::OrderRow,
+    payment: &PaymentRow,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    pay_store::set_status(tx, payment.id, &["paid"], "refund_pending", None, None, None, now).await?;
+    order_store::set_payment_status(tx, order.id, Some("refund_pending"), now).await?;
+    let key = format!("refund:{}", payment.id);
+    let opts = EnqueueOptions { run_at: now, idempotency_key: Some(&key), restaurant_id: Some(order.restaurant_id) };
+    jobs::enqueue(tx, &RefundPayment { payment_id: payment.id }, opts, now).await?;
+    record(tx, order, "order.refund_pending", json!({ "provider": payment.provider }), now).await
+}
+
+/// Asks Stripe to refund a payment. Stripe's idempotency key makes a retried job one
+/// refund; the refund's end arrives as `charge.refunded` (or `refund.failed`).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct RefundPayment {
+    pub payment_id: Uuid,
+}
+
+impl Job for RefundPayment {
+    const KIND: &'static str = "payment.refund";
+    const MAX_ATTEMPTS: i32 = 12;
+
+    async fn run(self, state: AppState) -> anyhow::Result<()> {
+        let payment =
+            pay_store::by_id(&state.db, self.payment_id).await?.ok_or_else(|| anyhow::anyhow!("no payment"))?;
+        if payment.status != "refund_pending" {
+            return Ok(());
+        }
+        let intent =
+            payment.payment_intent.clone().ok_or_else(|| anyhow::anyhow!("the payment has no payment intent"))?;
+        let row = store::by_id(&state.db, payment.integration_id)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("the Stripe integration was removed"))?;
+        let stripe = stripe_of(&state, &row).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let now = state.clock.now();
+        match stripe.refund(&intent, &format!("refund:{}", payment.id)).await {
+            Ok((refund_id, status)) => {
+                let mut tx = state.db.begin_for(payment.restaurant_id).await?;
+                let (to, order_status) = match status.as_str() {
+                    "succeeded" => ("refunded", "refunded"),
+                    "failed" | "canceled" => ("refund_failed", "refund_failed"),
+                    _ => ("refund_pending", "refund_pending"),
+                };
+                pay_store::set_status(&mut tx, payment.id, &["refund_pending"], to, None, Some(&refund_id), None, now)
+                    .await?;
+                order_store::set_payment_status(&mut tx, payment.order_id, Some(order_status), now).await?;
+                if to != "refund_pending" {
+                    if let Some(order) =
+                        order_store::get_for_update(&mut tx, payment.restaurant_id, payment.order_id).await?
+                    {
+                        let kind = if to == "refunded" { "order.refunded" } else { "order.refund_failed" };
+                        record(&mut tx, &order, kind, json!({ "refund_id": refund_id }), now)
+                            .await
+                            .map_err(|e| anyhow::anyhow!("{e}"))?;
+                    }
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+            Err(PlatformError::Rejected(why)) => {
+                let mut tx = state.db.begin_for(payment.restaurant_id).await?;
+                pay_store::set_status(
+                    &mut tx,
+                    payment.id,
+                    &["refund_pending"],
+                    "refund_failed",
+                    None,
+                    None,
+                    Some(&why),
+                    now,
+                )
+                .await?;
+                order_store::set_payment_status(&mut tx, payment.order_id, Some("refund_failed"), now).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+            Err(e) => Err(anyhow::anyhow!("{e}")),
+        }
+    }
+}

@@ -1,0 +1,291 @@
+//! Orders and payments coming in by webhook: Uber Eats orders onto the kitchen display
+//! (signed, deduplicated, accepted or denied back, 86'd items taken but flagged,
+//! cancellations followed, retried through an outage), and Stripe Checkout (session,
+//! signed webhook marks paid, replays and forgeries refused, refund on cancel).
+
+use crate::fakes::{FakeStripe, FakeUber};
+use crate::support::{long_tokens, Owner, TestApp};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+struct Setup {
+    app: TestApp,
+    owner: Owner,
+    menu: crate::support::Menu,
+    uber: FakeUber,
+    stripe: FakeStripe,
+}
+
+async fn setup() -> Setup {
+    let uber = FakeUber::start("store-1").await;
+    let stripe = FakeStripe::start().await;
+    let (base, auth, stripe_url) = (uber.base_url.clone(), uber.auth_url(), stripe.base_url.clone());
+    let app = TestApp::builder()
+        .config(|c| {
+            c.ubereats_base_url = base;
+            c.ubereats_auth_url = auth;
+            c.stripe_base_url = stripe_url;
+            c.sync_drift_interval_secs = 0;
+            c.open_signup = true;
+            long_tokens(c);
+        })
+        .spawn()
+        .await;
+    let owner = app.signup("owner@inbound.test", "Inbound Diner").await;
+    let menu = app.menu(&owner).await;
+    Setup { app, owner, menu, uber, stripe }
+}
+
+impl Setup {
+    fn path(&self, rest: &str) -> String {
+        format!("/v1/restaurants/{}/{rest}", self.owner.rid)
+    }
+
+    async fn connect(&self, platform: &str, credentials: Value) -> Value {
+        let body =
+            json!({ "platform": platform, "store_id": format!("{platform}-store-1"), "credentials": credentials });
+        let r = self.app.post(&self.path("integrations"), &self.owner.token, body).await;
+        r.expect(201, "");
+        r.body.clone()
+    }
+
+    fn hook_path(integration: &Value) -> String {
+        let url = integration["webhook_url"].as_str().unwrap();
+        url[url.find("/v1/hooks/").unwrap()..].to_owned()
+    }
+
+    async fn log(&self, id: &str) -> Vec<Value> {
+        let r = self.app.get(&self.path(&format!("integrations/{id}/webhooks")), &self.owner.token).await;
+        r.expect(200, "");
+        r.body.as_array().unwrap().clone()
+    }
+
+    async fn orders(&self) -> Vec<Value> {
+        let r = self.app.get(&self.path("orders"), &self.owner.token).await;
+        r.expect(200, "");
+        r.body["items"].as_array().unwrap().clone()
+    }
+}
+
+#[tokio::test]
+async fn uber_orders_land_on_the_kitchen_display_once_and_are_answered() {
+    let s = setup().await;
+    let uber = s.connect("ubereats", s.uber.credentials()).await;
+    let hook = Setup::hook_path(&uber);
+    assert!(hook.starts_with(&format!("/v1/hooks/ubereats/{}", uber["id"].as_str().unwrap())), "{hook}");
+
+    // Fries are 86'd in Brigade, but Uber sold them before the 86 reached it.
+    let r = s
+        .app
+        .post(
+            &s.path(&format!("menu/items/{}/availability", s.menu.fries)),
+            &s.owner.token,
+            json!({ "available": false, "reason": "fryer down" }),
+        )
+        .await;
+    r.expect(200, "");
+    s.uber.place("uber-order-1", &[(s.menu.burger.to_string(), "Burger", 2), (s.menu.fries.to_string(), "Fries", 1)]);
+    let (body, sig) = s.uber.webhook("evt-1", "orders.notification", "uber-order-1");
+
+    // Unsigned and forged copies are refused and change nothing.
+    s.app.hook(&hook, &[], &body).await.expect(401, "signature_invalid");
+    let forged = brigade_domain::integration::uber_signature("not-the-secret", &body);
+    s.app.hook(&hook, &[("x-uber-signature", forged)], &body).await.expect(401, "signature_invalid");
+    let mut tampered = body.clone();
+    tampered.extend_from_slice(b" ");
+    s.app.hook(&hook, &[("x-uber-signature", sig.clone())], &tampered).await.expect(401, "signature_invalid");
+    assert!(s.orders().await.is_empty());
+
+    let r = s.app.hook(&hook, &[("x-uber-signature", sig.clone())], &body).await;
+    r.expect(200, "");
+    assert_eq!(r.body["outcome"], "processed", "{}", r.body);
+    let order_id = r.id("/order_id");
+    let o = s.app.get(&s.path(&format!("orders/{order_id}")), &s.owner.token).await;
+    o.expect(200, "");
+    assert_eq!((o.str("/channel").as_str(), o.str("/type").as_str()), ("ubereats", "delivery"));
+    assert_eq!(o.str("/external_id"), "uber-order-1");
+    assert_eq!(o.body["customer"]["name"], "Ada L.");
+    assert!(o.str("/special_instructions").contains("ring twice"), "{}", o.body);
+    let lines = o.body["items"].as_array().unwrap();
+    assert_eq!(lines[0]["quantity"], 2);
+    assert!(lines[0]["notes"].as_str().unwrap().contains("Double"), "{}", lines[0]);
+    assert!(lines[0]["notes"].as_str().unwrap().contains("no onions"));
+    assert_eq!(lines[0]["flag"], Value::Null);
+    assert!(lines[1]["flag"].as_str().unwrap().contains("fryer down"), "{}", lines[1]);
+    assert_eq!(s.uber.state.lock().accepted, vec!["uber-order-1".to_owned()]);
+
+    // On the kitchen display like any order, the flag with it.
+    let t = s.app.get(&s.path("kds/tickets"), &s.owner.token).await;
+    t.expect(200, "");
+    let tickets = t.body["items"].as_array().unwrap();
+    assert!(tickets.iter().any(|t| t["order_id"] == json!(order_id)), "{}", t.body);
+    assert!(t.body.to_string().contains("fryer down"));
+
+    // The same event again is a replay: logged, answered, nothing done. The same order
+    // under a new event id is a duplicate: not placed or accepted twice.
+    let again = s.app.hook(&hook, &[("x-uber-signature", sig.clone())], &body).await;
+    again.expect(200, "");
+    assert_eq!(again.body["outcome"], "replayed");
+    let (body2, sig2) = s.uber.webhook("evt-2", "orders.notification", "uber-order-1");
+    let dup = s.app.hook(&hook, &[("x-uber-signature", sig2)], &body2).await;
+    assert_eq!((dup.body["outcome"].as_str(), dup.id("/order_id")), (Some("duplicate"), order_id));
+    assert_eq!(s.orders().await.len(), 1);
+    assert_eq!(s.uber.state.lock().accepted.len(), 1);
+
+    let log = s.log(uber["id"].as_str().unwrap()).await;
+    let outcomes: Vec<&str> = log.iter().map(|l| l["outcome"].as_str().unwrap()).collect();
+    assert_eq!(outcomes, vec!["duplicate", "replayed", "processed", "refused", "refused", "refused"], "{log:?}");
+    assert!(log[3]["reason"].as_str().unwrap().contains("forged"), "{log:?}");
+
+    // An order Brigade cannot map is denied back to Uber, saying why.
+    s.uber.place("uber-order-2", &[("sku-from-elsewhere".into(), "Pizza", 1)]);
+    let (b, sg) = s.uber.webhook("evt-3", "orders.notification", "uber-order-2");
+    let r = s.app.hook(&hook, &[("x-uber-signature", sg)], &b).await;
+    assert_eq!(r.body["outcome"], "denied", "{}", r.body);
+    assert!(r.str("/reason").contains("Pizza"));
+    assert_eq!(s.uber.state.lock().denied, vec!["uber-order-2".to_owned()]);
+
+    // Uber down while the order is read: 503, so Uber sends it again; then it is taken.
+    s.uber.place("uber-order-3", &[(s.menu.cola.to_string(), "Cola", 3)]);
+    let (b, sg) = s.uber.webhook("evt-4", "orders.notification", "uber-order-3");
+    s.uber.state.lock().down = true;
+    s.app.hook(&hook, &[("x-uber-signature", sg.clone())], &b).await.expect(503, "try_again");
+    s.uber.state.lock().down = false;
+    let r = s.app.hook(&hook, &[("x-uber-signature", sg)], &b).await;
+    assert_eq!(r.body["outcome"], "processed", "{}", r.body);
+    let cola_order = r.id("/order_id");
+    let o = s.app.get(&s.path(&format!("orders/{cola_order}")), &s.owner.token).await;
+    assert_eq!(o.body["items"][0]["unit_price"], 350, "the Uber Eats price of the cola");
+
+    // The guest cancels on Uber: the order is cancelled here too.
+    let (b, sg) = s.uber.webhook("evt-5", "orders.cancel", "uber-order-3");
+    let r = s.app.hook(&hook, &[("x-uber-signature", sg)], &b).await;
+    assert_eq!(r.body["outcome"], "processed", "{}", r.body);
+    let o = s.app.get(&s.path(&format!("orders/{cola_order}")), &s.owner.token).await;
+    assert_eq!(o.str("/status"), "cancelled");
+    assert!(o.str("/cancel_reason").contains("Uber Eats"));
+    assert_eq!(s.orders().await.len(), 2);
+}
+
+#[tokio::test]
+async fn webhooks_reach_only_their_own_integration() {
+    let s = setup().await;
+    let uber = s.connect("ubereats", s.uber.credentials()).await;
+    let id = uber["id"].as_str().unwrap();
+    let (body, sig) = s.uber.webhook("evt-1", "orders.notification", "x");
+    // The wrong platform in the address, an unknown integration, a removed one: 404.
+    s.app
+        .hook(&format!("/v1/hooks/doordash/{id}"), &[("x-uber-signature", sig.clone())], &body)
+        .await
+        .expect(404, "not_found");
+    s.app
+        .hook(&format!("/v1/hooks/ubereats/{}", Uuid::now_v7()), &[("x-uber-signature", sig.clone())], &body)
+        .await
+        .expect(404, "not_found");
+    // Another restaurant cannot read this one's webhook log.
+    let other = s.app.signup("other@inbound.test", "Other Diner").await;
+    let r = s.app.get(&format!("/v1/restaurants/{}/integrations/{id}/webhooks", other.rid), &other.token).await;
+    r.expect(404, "not_found");
+    s.app.delete(&s.path(&format!("integrations/{id}")), &s.owner.token).await.expect(204, "");
+    s.app.hook(&format!("/v1/hooks/ubereats/{id}"), &[("x-uber-signature", sig)], &body).await.expect(404, "not_found");
+}
+
+#[tokio::test]
+async fn stripe_checkout_marks_orders_paid_and_refunds_them_on_cancel() {
+    let s = setup().await;
+    let placed = s.app.order(&s.owner, &s.owner.token, "web", json!([{ "item_id": s.menu.cola, "quantity": 2 }])).await;
+    placed.expect(201, "");
+    let (order_id, key) = (placed.id("/id"), placed.str("/tracking_key"));
+    let checkout = format!("/v1/public/orders/{order_id}/checkout?key={key}");
+
+    // No Stripe connected: pay at the counter.
+    s.app.anon_post(&checkout, json!({})).await.expect(409, "payments_unavailable");
+    let stripe = s.connect("stripe", s.stripe.credentials()).await;
+    assert_eq!(stripe["credentials"], json!({ "secret_key": "set", "webhook_secret": "set" }));
+    let t = s
+        .app
+        .post(&s.path(&format!("integrations/{}/test", stripe["id"].as_str().unwrap())), &s.owner.token, json!({}))
+        .await;
+    assert_eq!(t.body["ok"], true, "{}", t.body);
+    assert!(
+        s.app.get(&s.path("sync/jobs"), &s.owner.token).await.body["items"].as_array().unwrap().is_empty(),
+        "Stripe gets no menu"
+    );
+
+    s.app
+        .anon_post(&format!("/v1/public/orders/{order_id}/checkout?key=wrong"), json!({}))
+        .await
+        .expect(404, "not_found");
+    let public = format!("/v1/public/orders/{order_id}?key={key}");
+    let p = s.app.call(reqwest::Method::GET, &public, None, None).await;
+    assert_eq!((p.body["pay_by_card"].as_bool(), &p.body["payment_status"]), (Some(true), &Value::Null));
+    // Stripe sends the guest back only to a page of this Brigade.
+    let away = s.app.anon_post(&checkout, json!({ "success_url": "https://evil.example/phish" })).await;
+    away.expect(422, "validation_failed");
+    let back = format!("{}/t/x/orders/{order_id}#key={key}", s.app.state.config.public_base_url);
+    let c = s.app.anon_post(&checkout, json!({ "success_url": back })).await;
+    c.expect(201, "");
+    assert!(c.str("/url").starts_with("https://checkout.stripe.test/"), "{}", c.body);
+    assert_eq!(c.body["amount"], placed.body["total"]);
+    let session = c.str("/session_id");
+    // Asking again gives the same session (Stripe's Idempotency-Key).
+    assert_eq!(s.app.anon_post(&checkout, json!({})).await.str("/session_id"), session);
+    let sent = s.stripe.state.lock().sessions[&session].clone();
+    assert_eq!(sent["client_reference_id"], json!(order_id.to_string()));
+    let call = s.stripe.state.lock().calls.iter().find(|c| c.path == "/v1/checkout/sessions").unwrap().body.clone();
+    assert_eq!(call["success_url"], json!(back));
+    let o = s.app.get(&s.path(&format!("orders/{order_id}")), &s.owner.token).await;
+    assert_eq!(o.body["payment_status"], "pending");
+
+    let hook = Setup::hook_path(&stripe);
+    let paid =
+        json!({ "id": session, "object": "checkout.session", "payment_status": "paid", "payment_intent": "pi_123" });
+    let (body, sig) = s.stripe.event("evt_1", "checkout.session.completed", paid.clone());
+    // Forged, unsigned and stale (a recorded request replayed later) are refused.
+    let wrong = s.stripe.event_signed(
+        "evt_1",
+        "checkout.session.completed",
+        paid.clone(),
+        chrono::Utc::now().timestamp(),
+        "whsec_other",
+    );
+    s.app.hook(&hook, &[("stripe-signature", wrong.1)], &wrong.0).await.expect(401, "signature_invalid");
+    s.app.hook(&hook, &[], &body).await.expect(401, "signature_invalid");
+    let old = s.stripe.event_signed(
+        "evt_1",
+        "checkout.session.completed",
+        paid.clone(),
+        chrono::Utc::now().timestamp() - 3600,
+        "whsec_brigade",
+    );
+    s.app.hook(&hook, &[("stripe-signature", old.1)], &old.0).await.expect(401, "signature_invalid");
+    let o = s.app.get(&s.path(&format!("orders/{order_id}")), &s.owner.token).await;
+    assert_eq!(o.body["payment_status"], "pending");
+
+    let r = s.app.hook(&hook, &[("stripe-signature", sig.clone())], &body).await;
+    r.expect(200, "");
+    assert_eq!(r.body["outcome"], "processed", "{}", r.body);
+    let o = s.app.get(&s.path(&format!("orders/{order_id}")), &s.owner.token).await;
+    assert_eq!(o.body["payment_status"], "paid");
+    let p = s.app.call(reqwest::Method::GET, &public, None, None).await;
+    assert_eq!((p.body["pay_by_card"].as_bool(), p.str("/payment_status").as_str()), (Some(false), "paid"));
+    assert_eq!(s.app.hook(&hook, &[("stripe-signature", sig)], &body).await.body["outcome"], "replayed");
+    s.app.anon_post(&checkout, json!({})).await.expect(409, "already_paid");
+
+    // Cancelling a paid order refunds it through Stripe, once.
+    s.app.delete(&s.path(&format!("orders/{order_id}")), &s.owner.token).await.expect(200, "");
+    s.app.state.wake_workers();
+    s.app
+        .eventually("the refund", || async {
+            let o = s.app.get(&s.path(&format!("orders/{order_id}")), &s.owner.token).await;
+            o.body["payment_status"] == "refunded"
+        })
+        .await;
+    let refunds = s.stripe.state.lock().refunds.clone();
+    assert_eq!(refunds.len(), 1);
+    assert_eq!(refunds[0]["payment_intent"], "pi_123");
+    s.app.anon_post(&checkout, json!({})).await.expect(409, "order_closed");
+    let log = s.log(stripe["id"].as_str().unwrap()).await;
+    let outcomes: Vec<&str> = log.iter().map(|l| l["outcome"].as_str().unwrap()).collect();
+    assert_eq!(outcomes, vec!["replayed", "processed", "refused", "refused", "refused"], "{log:?}");
+}
