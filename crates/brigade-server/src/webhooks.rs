@@ -498,10 +498,14 @@ fn takeable(events: &[EventRow], last: i64, gap: &mut Option<(i64, Instant)>) ->
 
 /// One dispatcher pass: fans the next events out to deliveries. True when it read a full
 /// batch (more may be waiting).
+///
+/// It reads on a snapshot and takes the write lock only when there is something to write:
+/// the deliveries and the cursor move commit together, and only if no other dispatcher
+/// moved the cursor in between.
 async fn fan_out(state: &AppState, gap: &mut Option<(i64, Instant)>) -> anyhow::Result<bool> {
-    let mut tx = state.db.begin().await?;
-    let last = store::cursor(&mut tx).await?;
-    let events = events::after_tx(&mut tx, last, BATCH).await?;
+    let mut read = state.db.begin_read().await?;
+    let last = store::cursor(&mut read).await?;
+    let events = events::after_tx(&mut read, last, BATCH).await?;
     if events.is_empty() {
         return Ok(false);
     }
@@ -510,7 +514,8 @@ async fn fan_out(state: &AppState, gap: &mut Option<(i64, Instant)>) -> anyhow::
         return Ok(false);
     }
     let events = &events[..n];
-    let subs = store::live_all(&mut tx).await?;
+    let subs = store::live_all(&mut read).await?;
+    drop(read);
     let now = state.clock.now();
     let mut out = Vec::new();
     for e in events {
@@ -523,6 +528,7 @@ async fn fan_out(state: &AppState, gap: &mut Option<(i64, Instant)>) -> anyhow::
             }
         }
     }
+    let mut tx = state.db.begin().await?;
     store::insert_deliveries(&mut tx, &out).await?;
     let to = events[n - 1].id;
     if store::advance(&mut tx, last, to).await? {

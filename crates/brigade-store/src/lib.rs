@@ -9,8 +9,9 @@
 //! side with `match`.
 //!
 //! SQLite gets one writer connection and a pool of readers: in WAL mode readers never
-//! block the writer, and serialising writers in-process avoids `SQLITE_BUSY` from two
-//! deferred transactions racing to upgrade their locks.
+//! block the writer. Write transactions begin IMMEDIATE, so two processes on one file
+//! (a second node, an admin command) wait for each other's lock instead of failing with
+//! `SQLITE_BUSY` when a deferred transaction cannot upgrade its read snapshot.
 
 #![forbid(unsafe_code)]
 
@@ -185,7 +186,12 @@ impl Db {
     /// A transaction for work that is not one restaurant's (sign-in, the job queue).
     pub async fn begin(&self) -> Result<Tx> {
         let inner = match &self.pool {
-            Pool::Sqlite { write, .. } => TxInner::Sqlite(write.begin().await?),
+            // IMMEDIATE takes the write lock now, waiting out the busy timeout if another
+            // process on the same file holds it. A deferred transaction would take it at
+            // its first write, and if another process committed since its first read,
+            // SQLite refuses the upgrade at once (SQLITE_BUSY, no waiting): the one writer
+            // connection only serialises writers within this process.
+            Pool::Sqlite { write, .. } => TxInner::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?),
             Pool::Postgres(pool) => TxInner::Postgres(pool.begin().await?),
         };
         Ok(Tx { inner, commits: self.commits.clone() })

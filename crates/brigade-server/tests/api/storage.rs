@@ -68,3 +68,40 @@ async fn admin_commands_create_users_and_reset_passwords() {
     app.login("ana@example.com", "a whole new password").await.expect(200, "");
     assert!(brigade_server::admin::reset_password(db, "ghost@example.com", PASSWORD).await.is_err());
 }
+
+/// Two nodes on one SQLite file: a write transaction that read first is not refused
+/// because the other node committed in between. SQLite cannot move a stale read snapshot
+/// up to a write lock, so write transactions take the lock when they begin and the other
+/// node waits for it instead of failing.
+#[tokio::test]
+async fn two_nodes_writing_one_database_wait_for_each_other() {
+    use brigade_store::events::{self, Actor, NewEvent};
+    let event = |kind| NewEvent {
+        restaurant_id: None,
+        kind,
+        entity: "test",
+        entity_id: None,
+        actor: Actor::System,
+        payload: json!({}),
+        at: chrono::Utc::now(),
+    };
+    let a = TestApp::spawn().await;
+    let b = TestApp::builder().same_database_as(&a).spawn().await;
+    let mut first = a.state.db.begin().await.unwrap();
+    let before = events::max_id_tx(&mut first).await.unwrap();
+    let db = b.state.db.clone();
+    let other = tokio::spawn(async move {
+        let mut tx = db.begin().await?;
+        events::record(&mut tx, event("test.second")).await?;
+        tx.commit().await
+    });
+    // Give the other node every chance to commit between the read above and the write.
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let id = events::record(&mut first, event("test.first")).await.expect("the write after a read goes through");
+    first.commit().await.unwrap();
+    other.await.unwrap().expect("the other node's write went through too");
+    assert!(id > before);
+    let kinds: Vec<String> =
+        events::after(&a.state.db, before, 10).await.unwrap().into_iter().map(|e| e.kind).collect();
+    assert!(kinds.contains(&"test.first".to_owned()) && kinds.contains(&"test.second".to_owned()), "{kinds:?}");
+}
