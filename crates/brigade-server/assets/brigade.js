@@ -296,7 +296,8 @@ export class Live {
   }
 }
 
-/** Shows a 422's message next to the field it names (`data-field` or the input's name). */
+/** Shows a 422's message next to the field it names (`data-field` or the input's name),
+ * until that field is edited. */
 export function showFieldError(form, err) {
   for (const el of form.querySelectorAll('.field-error')) el.remove();
   for (const el of form.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
@@ -312,6 +313,11 @@ export function showFieldError(form, err) {
     input.setAttribute('aria-invalid', 'true');
     input.insertAdjacentElement('afterend', note);
     input.focus();
+    // Fixing the field takes its error away; the next save checks it again.
+    input.addEventListener('input', () => {
+      note.remove();
+      input.removeAttribute('aria-invalid');
+    }, { once: true });
   } else {
     form.prepend(note);
   }
