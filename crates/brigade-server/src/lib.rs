@@ -239,8 +239,11 @@ pub async fn build(config: Config, options: Options) -> anyhow::Result<AppState>
     );
     let secrets = integrations::secrets::Secrets::load(config.secrets_key.as_deref(), &config.data_dir)
         .context("loading the secrets key for integration credentials")?;
-    let integrations =
-        integrations::Runtime::new(secrets, std::time::Duration::from_secs(config.integration_timeout_secs))?;
+    let integrations = integrations::Runtime::new(
+        secrets,
+        std::time::Duration::from_secs(config.integration_timeout_secs),
+        config.webhooks_allow_private,
+    )?;
     let order_writer = orders::writer::OrderWriter::start(db.clone(), options.clock.clone());
     Ok(AppState {
         inner: Arc::new(Inner {

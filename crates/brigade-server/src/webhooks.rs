@@ -14,7 +14,10 @@
 //!
 //! Addresses are checked when sent, not only when saved: a name that resolves to a
 //! loopback, private or link-local address is refused (unless the server allows it), so a
-//! subscription cannot reach the deployment's own network. Redirects are not followed.
+//! subscription cannot reach the deployment's own network. The check is made again by
+//! the sending client's own resolver ([`PublicOnly`]), on the very addresses it then
+//! connects to, so a name that answers differently a moment later (DNS rebinding) gets
+//! nowhere. Redirects are not followed.
 
 use crate::auth::Member;
 use crate::error::{ApiError, ApiResult};
@@ -563,7 +566,25 @@ fn public(ip: IpAddr) -> bool {
     }
 }
 
-/// Refuses an address that resolves to anything but public addresses.
+/// The webhook client's resolver: a name resolves only if every address it has is
+/// public, and the client connects to exactly the addresses checked here.
+pub struct PublicOnly;
+
+impl reqwest::dns::Resolve for PublicOnly {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            let addrs: Vec<std::net::SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            if let Some(bad) = addrs.iter().find(|a| !public(a.ip())) {
+                return Err(format!("{host} resolves to {}, which is not a public address", bad.ip()).into());
+            }
+            Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+/// Refuses an address that resolves to anything but public addresses (and an address
+/// that is itself private: the client's resolver never sees IP literals).
 async fn check_target(state: &AppState, url: &str) -> Result<(), String> {
     if state.config.webhooks_allow_private {
         return Ok(());
@@ -658,11 +679,29 @@ async fn deliver(state: &AppState, d: &DeliveryRow) -> Result<(u16, Option<Strin
         .body(body)
         .send()
         .await
-        .map_err(|e| if e.is_timeout() { "no answer in time".to_owned() } else { format!("could not send: {e}") })?;
+        .map_err(|e| {
+            if e.is_timeout() {
+                "no answer in time".to_owned()
+            } else {
+                format!("could not send: {}", chain(&e))
+            }
+        })?;
     let code = res.status().as_u16();
     let text = res.text().await.unwrap_or_default();
     let answer = (!text.is_empty()).then(|| text.chars().take(KEPT_ANSWER).collect());
     Ok((code, answer))
+}
+
+/// An error with its causes, which is where reqwest keeps what went wrong.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        out.push_str(": ");
+        out.push_str(&c.to_string());
+        cause = c.source();
+    }
+    out
 }
 
 /// Fans events out and sends due deliveries until `shutdown`.
@@ -720,6 +759,17 @@ mod tests {
         for bad in ["", "order.", "*.new", "Order.New", "order.*.x", "or der"] {
             assert!(parse_types(&t(&[bad])).is_err(), "{bad}");
         }
+    }
+
+    #[tokio::test]
+    async fn the_webhook_resolver_refuses_names_of_private_addresses() {
+        use reqwest::dns::Resolve;
+        let err = PublicOnly.resolve("localhost".parse().unwrap()).await.err().expect("localhost is refused");
+        assert!(err.to_string().contains("not a public address"), "{err}");
+        // Through a client, as deliveries are sent: the request never leaves.
+        let client = reqwest::Client::builder().dns_resolver(std::sync::Arc::new(PublicOnly)).build().unwrap();
+        let e = client.get("http://localhost:9/hook").send().await.expect_err("refused");
+        assert!(chain(&e).contains("not a public address"), "{}", chain(&e));
     }
 
     #[test]

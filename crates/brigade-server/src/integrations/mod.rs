@@ -59,25 +59,29 @@ pub struct Runtime {
     pub secrets: Secrets,
     pub http: reqwest::Client,
     /// For outgoing webhooks: follows no redirects (the address was checked, not where
-    /// it might send us).
+    /// it might send us) and, unless private addresses are allowed, resolves names only
+    /// to public addresses ([`crate::webhooks::PublicOnly`]).
     pub webhook_http: reqwest::Client,
     throttles: Mutex<HashMap<Uuid, Arc<Throttle>>>,
     tokens: Mutex<HashMap<Uuid, platform::TokenCache>>,
 }
 
 impl Runtime {
-    pub fn new(secrets: Secrets, timeout: Duration) -> anyhow::Result<Runtime> {
+    pub fn new(secrets: Secrets, timeout: Duration, webhooks_allow_private: bool) -> anyhow::Result<Runtime> {
         let http = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(5)))
             .user_agent(concat!("Brigade/", env!("CARGO_PKG_VERSION")))
             .build()?;
-        let webhook_http = reqwest::Client::builder()
+        let mut webhook_http = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(5)))
             .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("Brigade-Webhooks/", env!("CARGO_PKG_VERSION")))
-            .build()?;
+            .user_agent(concat!("Brigade-Webhooks/", env!("CARGO_PKG_VERSION")));
+        if !webhooks_allow_private {
+            webhook_http = webhook_http.dns_resolver(Arc::new(crate::webhooks::PublicOnly));
+        }
+        let webhook_http = webhook_http.build()?;
         Ok(Runtime { secrets, http, webhook_http, throttles: Mutex::default(), tokens: Mutex::default() })
     }
 
