@@ -126,6 +126,14 @@ test('a manager connects Uber Eats, tests it, watches an 86 go out, and wires a 
   while (receiver.calls.length < 2 && Date.now() < again) await new Promise((r) => setTimeout(r, 100));
   assert.equal(receiver.calls[1].headers['brigade-delivery'], got.headers['brigade-delivery'], 'a replay is the same delivery');
 
+  // A live update redraws the screen; the delivery log the manager opened stays open.
+  const side = `/v1/restaurants/${owner.rid}/menu/items/${menu.side.id}/availability`;
+  await server.api('POST', side, { available: false }, owner.token);
+  await page.locator('tr', { hasText: 'item · 86' }).nth(1).waitFor({ timeout: 15000 });
+  assert.equal(await hook.getByRole('button', { name: 'Delivery log' }).getAttribute('aria-expanded'), 'true');
+  await hook.locator('tr', { hasText: 'order.new' }).first().waitFor();
+  await server.api('POST', side, { available: true }, owner.token);
+
   assert.equal(await overflowsSideways(page), false);
   assert.deepEqual(page.problems, []);
   await shot(page, 'integrations');

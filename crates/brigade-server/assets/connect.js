@@ -38,6 +38,18 @@ export const sections = {
         hooks, manage ? webhookForm() : null));
 
     let platforms = new Map();
+    // Logs the manager opened stay open (and refresh) when a live event redraws the page.
+    const openLogs = new Set();
+    const logToggle = (label, key, show, log) => {
+      const button = h('button', { type: 'button', class: 'ghost', 'aria-expanded': String(openLogs.has(key)), onclick: () => {
+        const open = !openLogs.has(key);
+        button.setAttribute('aria-expanded', String(open));
+        if (open) openLogs.add(key); else openLogs.delete(key);
+        return open ? show() : fill(log);
+      } }, label);
+      if (openLogs.has(key)) show();
+      return button;
+    };
     async function load() {
       const [rows, status, recent] = await Promise.all([
         api(auth, 'GET', `${base}/integrations`),
@@ -92,17 +104,14 @@ export const sections = {
           r.status === 'paused'
             ? act('Resume sync', () => call('PATCH', `integrations/${r.id}`, { status: 'active' }, `${r.name} resumed`))
             : act('Pause sync', () => call('PATCH', `integrations/${r.id}`, { status: 'paused' }, `${r.name} paused`), 'ghost'),
-          h('button', { type: 'button', class: 'ghost', 'aria-expanded': 'false', onclick: async (e) => {
-            const open = e.target.getAttribute('aria-expanded') === 'true';
-            e.target.setAttribute('aria-expanded', String(!open));
-            if (open) return fill(log);
+          logToggle('What it sent us', `in:${r.id}`, async () => {
             const rows = await api(auth, 'GET', `${base}/integrations/${r.id}/webhooks?limit=20`);
             fill(log, rows.length ? h('ul', { class: 'simple' }, rows.map((w) => h('li', {},
               h('span', { class: `tag ${w.outcome === 'processed' ? 'ok-tag' : ['refused', 'failed', 'denied'].includes(w.outcome) ? 'danger-tag' : ''}` }, w.outcome), ' ',
               w.event_type || 'unreadable', w.external_order_id ? ` · order ${w.external_order_id}` : '', ' · ', when(w.received_at),
               w.reason ? h('small', { class: 'muted' }, ` — ${w.reason}`) : null)))
               : h('p', { class: 'muted' }, 'Nothing received yet.'));
-          } }, 'What it sent us'),
+          }, log),
           act('Disconnect', async () => {
             if (!confirm(`Disconnect ${r.name}? Its credentials are deleted.`)) return;
             call('DELETE', `integrations/${r.id}`, undefined, `${r.name} disconnected`);
@@ -185,7 +194,7 @@ export const sections = {
         h('header', {}, h('code', {}, s.url), h('span', { class: `tag ${s.status === 'active' ? 'ok-tag' : ''}` }, s.status)),
         h('p', { class: 'muted' }, `${s.event_types.join(', ')} · secret ${s.secret_hint}${s.description ? ` · ${s.description}` : ''}`),
         h('div', { class: 'row' },
-          h('button', { type: 'button', onclick: showLog }, 'Delivery log'),
+          logToggle('Delivery log', `out:${s.id}`, showLog, log),
           act('Send a ping', () => call('POST', '/ping', undefined, 'Ping sent')),
           s.status === 'active'
             ? act('Pause', () => call('PATCH', '', { status: 'paused' }, 'Webhook paused'), 'ghost')
