@@ -23,6 +23,16 @@ impl Money {
     }
 }
 
+/// The amount in major units with two decimals and no currency sign, for people:
+/// 1250 → "12.50", -5 → "-0.05".
+impl std::fmt::Display for Money {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let abs = self.0.unsigned_abs();
+        write!(f, "{sign}{}.{:02}", abs / 100, abs % 100)
+    }
+}
+
 /// How tax applies to a restaurant's prices.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TaxRule {
@@ -70,6 +80,14 @@ impl TaxRule {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn amounts_read_as_major_units() {
+        assert_eq!(Money(1250).to_string(), "12.50");
+        assert_eq!(Money(7).to_string(), "0.07");
+        assert_eq!(Money(-5).to_string(), "-0.05");
+        assert_eq!(Money(-1999).to_string(), "-19.99");
+    }
     use proptest::prelude::*;
 
     #[test]

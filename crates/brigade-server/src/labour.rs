@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use brigade_domain::auth::Permission;
 use brigade_domain::labour::{classify, pay, OvertimeRules, Split, Worked};
 use brigade_domain::menu::business_day;
+use brigade_domain::money::Money;
 use brigade_store::labour::{self as store, Break, EntryRow, Original, SettingsRow};
 use brigade_store::{restaurants, users, Tx};
 use chrono::{DateTime, Duration, Utc, Weekday};
@@ -808,7 +809,7 @@ async fn payroll(State(state): State<AppState>, member: Member, Query(p): Query<
                 l.regular_hours,
                 l.overtime_hours,
                 l.double_time_hours,
-                money(l.pay),
+                Money(l.pay),
                 report.currency,
                 l.unapproved_entries
             );
@@ -827,10 +828,6 @@ async fn payroll(State(state): State<AppState>, member: Member, Query(p): Query<
 
 fn hours(s: &Split, f: impl Fn(&Split) -> i64) -> f64 {
     (f(s) as f64 / 60.0 * 100.0).round() / 100.0
-}
-
-fn money(minor: i64) -> String {
-    format!("{}.{:02}", minor / 100, (minor % 100).abs())
 }
 
 /// A CSV field, quoted when it must be; a leading =, +, - or @ is defused for spreadsheets.

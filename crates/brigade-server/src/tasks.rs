@@ -16,8 +16,9 @@ use brigade_domain::auth::{Permission, Role};
 use brigade_domain::credentials::parse_name;
 use brigade_domain::menu::{business_day, local_to_utc};
 use brigade_domain::tasks::Frequency;
+use brigade_store::events::{self, Actor, NewEvent};
 use brigade_store::tasks::{self as store, Step, TaskRow, TemplateRow};
-use brigade_store::{restaurants, users};
+use brigade_store::{restaurants, users, Tx};
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -281,6 +282,66 @@ impl Job for GenerateTasks {
         }
         Ok(())
     }
+}
+
+// ---------------------------------------------------------------- by hand
+
+/// A task Brigade gives the managers when it could not do something itself (update a
+/// delivery app, refund a card): the steps to do it by hand, due in fifteen minutes.
+pub struct ByHand {
+    pub name: String,
+    pub description: String,
+    pub steps: Vec<String>,
+}
+
+/// Inserts a [`ByHand`] task in `tx` with its `task.created` event, so the task exists
+/// exactly when the failure it is about is committed. Returns the task's id.
+pub async fn hand_to_managers(
+    state: &AppState,
+    tx: &mut Tx,
+    rid: Uuid,
+    t: ByHand,
+    now: DateTime<Utc>,
+) -> ApiResult<Uuid> {
+    let r = restaurants::get(&state.db, rid).await?.ok_or_else(|| ApiError::not_found("restaurant"))?;
+    let tz = restaurant_tz(&r)?;
+    let task = TaskRow {
+        id: Uuid::now_v7(),
+        restaurant_id: rid,
+        template_id: None,
+        business_day: business_day(now, tz, r.day_starts_at),
+        name: t.name,
+        description: Some(t.description),
+        checklist: None,
+        role: Some("manager".into()),
+        steps: DbJson(
+            t.steps.into_iter().map(|text| Step { text, done: false, done_by: None, done_at: None }).collect(),
+        ),
+        due_at: now + Duration::minutes(15),
+        status: "pending".into(),
+        assigned_to: None,
+        started_at: None,
+        completed_at: None,
+        completed_by: None,
+        notes: None,
+        created_at: now,
+        updated_at: now,
+    };
+    store::insert_task(tx, &task).await?;
+    events::record(
+        tx,
+        NewEvent {
+            restaurant_id: Some(rid),
+            kind: "task.created",
+            entity: "task",
+            entity_id: Some(task.id),
+            actor: Actor::System,
+            payload: json!({ "name": task.name, "role": "manager", "due_at": task.due_at }),
+            at: now,
+        },
+    )
+    .await?;
+    Ok(task.id)
 }
 
 // ---------------------------------------------------------------- tasks

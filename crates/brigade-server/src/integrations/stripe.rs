@@ -18,11 +18,13 @@ use crate::error::{error_body, ApiError, ApiResult};
 use crate::extract::{Path, Query};
 use crate::jobs::{self, EnqueueOptions, Job};
 use crate::orders::TrackingParams;
+use crate::tasks::{hand_to_managers, ByHand};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use brigade_domain::integration::{verify_timestamped, Platform};
+use brigade_domain::money::Money;
 use brigade_domain::order::OrderStatus;
 use brigade_store::events::{self, Actor, NewEvent};
 use brigade_store::integrations::{self as store, IntegrationRow};
@@ -445,6 +447,10 @@ async fn apply(
     };
     order_store::set_payment_status(&mut tx, order.id, order_status, now).await?;
     record(&mut tx, &order, event, json!({ "session_id": payment.session_id, "provider": "stripe" }), now).await?;
+    if to == "refund_failed" {
+        let why = text("/failure_reason").unwrap_or_else(|| "Stripe could not refund the card".into());
+        refund_by_hand(state, &mut tx, &order, &payment, &why, now).await?;
+    }
     // A paid order cancelled before the payment landed is refunded now.
     if to == "paid" && order.status == OrderStatus::Cancelled.as_str() {
         start_refund(&mut tx, &order, &payment, now).await?;
@@ -505,48 +511,65 @@ impl Job for RefundPayment {
             .ok_or_else(|| anyhow::anyhow!("the Stripe integration was removed"))?;
         let stripe = stripe_of(&state, &row).map_err(|e| anyhow::anyhow!("{e}"))?;
         let now = state.clock.now();
-        match stripe.refund(&intent, &format!("refund:{}", payment.id)).await {
-            Ok((refund_id, status)) => {
-                let mut tx = state.db.begin_for(payment.restaurant_id).await?;
-                let (to, order_status) = match status.as_str() {
-                    "succeeded" => ("refunded", "refunded"),
-                    "failed" | "canceled" => ("refund_failed", "refund_failed"),
-                    _ => ("refund_pending", "refund_pending"),
-                };
-                pay_store::set_status(&mut tx, payment.id, &["refund_pending"], to, None, Some(&refund_id), None, now)
-                    .await?;
-                order_store::set_payment_status(&mut tx, payment.order_id, Some(order_status), now).await?;
-                if to != "refund_pending" {
-                    if let Some(order) =
-                        order_store::get_for_update(&mut tx, payment.restaurant_id, payment.order_id).await?
-                    {
-                        let kind = if to == "refunded" { "order.refunded" } else { "order.refund_failed" };
-                        record(&mut tx, &order, kind, json!({ "refund_id": refund_id }), now)
-                            .await
-                            .map_err(|e| anyhow::anyhow!("{e}"))?;
-                    }
+        let (to, refund_id, why) = match stripe.refund(&intent, &format!("refund:{}", payment.id)).await {
+            Ok((id, status)) => match status.as_str() {
+                "succeeded" => ("refunded", Some(id), None),
+                "failed" | "canceled" => {
+                    ("refund_failed", Some(id), Some(format!("Stripe marked the refund {status}")))
                 }
-                tx.commit().await?;
-                Ok(())
-            }
-            Err(PlatformError::Rejected(why)) => {
-                let mut tx = state.db.begin_for(payment.restaurant_id).await?;
-                pay_store::set_status(
-                    &mut tx,
-                    payment.id,
-                    &["refund_pending"],
-                    "refund_failed",
-                    None,
-                    None,
-                    Some(&why),
-                    now,
-                )
-                .await?;
-                order_store::set_payment_status(&mut tx, payment.order_id, Some("refund_failed"), now).await?;
-                tx.commit().await?;
-                Ok(())
-            }
-            Err(e) => Err(anyhow::anyhow!("{e}")),
+                _ => ("refund_pending", Some(id), None),
+            },
+            Err(PlatformError::Rejected(why)) => ("refund_failed", None, Some(why)),
+            Err(e) => return Err(anyhow::anyhow!("{e}")),
+        };
+        let mut tx = state.db.begin_for(payment.restaurant_id).await?;
+        let (refund_id, why) = (refund_id.as_deref(), why.as_deref());
+        // Stripe's webhook may have told us the end first; then it stands.
+        if !pay_store::set_status(&mut tx, payment.id, &["refund_pending"], to, None, refund_id, why, now).await? {
+            return Ok(());
         }
+        order_store::set_payment_status(&mut tx, payment.order_id, Some(to), now).await?;
+        if to != "refund_pending" {
+            if let Some(order) = order_store::get_for_update(&mut tx, payment.restaurant_id, payment.order_id).await? {
+                let kind = if to == "refunded" { "order.refunded" } else { "order.refund_failed" };
+                let extra = json!({ "refund_id": refund_id, "error": why });
+                record(&mut tx, &order, kind, extra, now).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+                if let Some(why) = why {
+                    refund_by_hand(&state, &mut tx, &order, &payment, why, now)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("{e}"))?;
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(())
     }
+}
+
+/// A refund Stripe would not make: the managers get a task to refund the guest by hand.
+async fn refund_by_hand(
+    state: &AppState,
+    tx: &mut Tx,
+    order: &order_store::OrderRow,
+    payment: &PaymentRow,
+    why: &str,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    let amount = format!("{} {}", Money(payment.amount), payment.currency.to_uppercase());
+    let number = order.number;
+    let task = ByHand {
+        name: format!("Refund order #{number} ({amount}) by hand"),
+        description: format!(
+            "Stripe could not refund the card payment of cancelled order #{number} ({why}). Refund the guest another way."
+        ),
+        steps: vec![
+            format!(
+                "Find payment {} in the Stripe dashboard",
+                payment.payment_intent.as_deref().unwrap_or(&payment.session_id)
+            ),
+            format!("Refund {amount} to the guest: in Stripe, or in cash if the card cannot take it"),
+            "Note here how it was refunded".to_owned(),
+        ],
+    };
+    hand_to_managers(state, tx, order.restaurant_id, task, now).await.map(drop)
 }

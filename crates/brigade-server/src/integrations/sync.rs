@@ -17,23 +17,21 @@ use super::platform::{Adapter, ItemState, MenuCategory, MenuItemState, MenuState
 use crate::auth::Member;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Page, PageParams, Path, Query};
-use crate::menu::restaurant_tz;
+use crate::tasks::{hand_to_managers, ByHand};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use brigade_domain::auth::Permission;
 use brigade_domain::integration::{Platform, Status};
-use brigade_domain::menu::{business_day, channel_price, Channel};
+use brigade_domain::menu::{channel_price, Channel};
 use brigade_domain::money::Money;
 use brigade_store::events::{self, Actor, NewEvent};
 use brigade_store::integrations::{self as store, IntegrationRow, JobFilter, NewSyncJob, Outcome, SyncJobRow};
 use brigade_store::menu::{self as menu_store, ItemRow};
-use brigade_store::tasks::{self as task_store, Step, TaskRow};
 use brigade_store::{restaurants, Tx};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use sqlx::types::Json as DbJson;
 use std::collections::HashMap;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
@@ -378,8 +376,6 @@ async fn bury(
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     let platform = Platform::parse("platform", &row.platform).map(Platform::title).unwrap_or("the platform");
-    let r = restaurants::get(&state.db, row.restaurant_id).await?.ok_or_else(|| anyhow::anyhow!("restaurant gone"))?;
-    let tz = restaurant_tz(&r).map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let (name, steps) = match job.entity_id {
         Some(item_id) if job.kind == ITEM => {
             let item = menu_store::item(&state.db, row.restaurant_id, item_id).await?;
@@ -398,46 +394,16 @@ async fn bury(
             ],
         ),
     };
-    let task = TaskRow {
-        id: Uuid::now_v7(),
-        restaurant_id: row.restaurant_id,
-        template_id: None,
-        business_day: business_day(now, tz, r.day_starts_at),
-        name: name.clone(),
-        description: Some(format!("Brigade could not update {platform} ({error}). Do it by hand so guests can order.")),
-        checklist: None,
-        role: Some("manager".into()),
-        steps: DbJson(steps.into_iter().map(|text| Step { text, done: false, done_by: None, done_at: None }).collect()),
-        due_at: now + Duration::minutes(15),
-        status: "pending".into(),
-        assigned_to: None,
-        started_at: None,
-        completed_at: None,
-        completed_by: None,
-        notes: None,
-        created_at: now,
-        updated_at: now,
-    };
+    let description = format!("Brigade could not update {platform} ({error}). Do it by hand so guests can order.");
     let mut tx = state.db.begin_for(row.restaurant_id).await?;
     if !store::finish(&mut tx, job.id, attempt, Outcome::Dead { error, sent }, now).await? {
         return Ok(());
     }
-    task_store::insert_task(&mut tx, &task).await?;
-    let payload = json!({ "error": error, "task_id": task.id, "task": name });
+    let task = ByHand { name: name.clone(), description, steps };
+    let task_id =
+        hand_to_managers(state, &mut tx, row.restaurant_id, task, now).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let payload = json!({ "error": error, "task_id": task_id, "task": name });
     record(&mut tx, row, job, "sync.job_dead", payload, now).await?;
-    events::record(
-        &mut tx,
-        NewEvent {
-            restaurant_id: Some(row.restaurant_id),
-            kind: "task.created",
-            entity: "task",
-            entity_id: Some(task.id),
-            actor: Actor::System,
-            payload: json!({ "name": name, "role": "manager", "due_at": task.due_at }),
-            at: now,
-        },
-    )
-    .await?;
     tx.commit().await?;
     store::record_failure(&state.db, row.id, error, Some(Status::Degraded.as_str()), None, now).await?;
     Ok(())
@@ -450,7 +416,7 @@ fn platform_of(row: &IntegrationRow) -> Channel {
 fn item_state_line(i: &ItemRow, channel: Channel, now: DateTime<Utc>) -> String {
     let s = item_state(i, true, channel, now);
     if s.available {
-        format!("Mark {} available at {}.{:02}", i.name, s.price / 100, s.price % 100)
+        format!("Mark {} available at {}", i.name, Money(s.price))
     } else {
         format!("Mark {} sold out", i.name)
     }

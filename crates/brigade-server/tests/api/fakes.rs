@@ -389,6 +389,9 @@ pub struct StripeState {
     pub refunds: Vec<Value>,
     /// The status a new refund is answered with (`succeeded`, `pending`).
     pub refund_status: String,
+    /// When set, a refund is refused with this message (Stripe's 400, say a charge
+    /// already disputed).
+    pub refuse_refunds: Option<String>,
     pub calls: Vec<Call>,
     pub down: bool,
 }
@@ -511,6 +514,9 @@ async fn create_refund(State(s): StripeShared, headers: HeaderMap, body: String)
     let Some(pi) = f.get("payment_intent").filter(|p| p.starts_with("pi_")) else {
         return stripe_error(StatusCode::BAD_REQUEST, "invalid_request_error", "No such payment_intent");
     };
+    if let Some(why) = &st.refuse_refunds {
+        return stripe_error(StatusCode::BAD_REQUEST, "invalid_request_error", why);
+    }
     let refund = json!({ "id": format!("re_{}", st.refunds.len() + 1), "object": "refund", "payment_intent": pi, "status": st.refund_status });
     st.refunds.push(refund.clone());
     if let Some(k) = key {

@@ -289,3 +289,74 @@ async fn stripe_checkout_marks_orders_paid_and_refunds_them_on_cancel() {
     let outcomes: Vec<&str> = log.iter().map(|l| l["outcome"].as_str().unwrap()).collect();
     assert_eq!(outcomes, vec!["replayed", "processed", "refused", "refused", "refused"], "{log:?}");
 }
+
+/// A web order of `n` colas: its id, tracking key and number.
+async fn web_order(s: &Setup, n: i64) -> (Uuid, String, i64) {
+    let o = s.app.order(&s.owner, &s.owner.token, "web", json!([{ "item_id": s.menu.cola, "quantity": n }])).await;
+    o.expect(201, "");
+    (o.id("/id"), o.str("/tracking_key"), o.body["number"].as_i64().unwrap())
+}
+
+/// Pays `order_id` through a Checkout session, as Stripe's webhook would.
+async fn pay(s: &Setup, stripe: &Value, order_id: Uuid, key: &str, pi: &str) {
+    let checkout = format!("/v1/public/orders/{order_id}/checkout?key={key}");
+    let session = s.app.anon_post(&checkout, json!({})).await.str("/session_id");
+    let paid = json!({ "id": session, "object": "checkout.session", "payment_status": "paid", "payment_intent": pi });
+    let (body, sig) = s.stripe.event(&format!("evt_{pi}"), "checkout.session.completed", paid);
+    let r = s.app.hook(&Setup::hook_path(stripe), &[("stripe-signature", sig)], &body).await;
+    assert_eq!(r.body["outcome"], "processed", "{}", r.body);
+}
+
+#[tokio::test]
+async fn a_refund_stripe_will_not_make_becomes_a_managers_task() {
+    let s = setup().await;
+    let stripe = s.connect("stripe", s.stripe.credentials()).await;
+    let tasks = || async {
+        let today = s.app.clock.now().format("%Y-%m-%d").to_string();
+        let t = s.app.get(&s.path(&format!("tasks?from={today}&to={today}")), &s.owner.token).await;
+        t.body["items"].as_array().unwrap().clone()
+    };
+
+    // Stripe refuses the refund outright: the order says so and a manager is told.
+    let (first, key, number) = web_order(&s, 1).await;
+    pay(&s, &stripe, first, &key, "pi_disputed").await;
+    s.stripe.state.lock().refuse_refunds = Some("Charge ch_1 has been charged back; cannot issue a refund.".into());
+    s.app.delete(&s.path(&format!("orders/{first}")), &s.owner.token).await.expect(200, "");
+    s.app.state.wake_workers();
+    s.app
+        .eventually("the refund to fail", || async {
+            let o = s.app.get(&s.path(&format!("orders/{first}")), &s.owner.token).await;
+            o.body["payment_status"] == "refund_failed"
+        })
+        .await;
+    let t = tasks().await;
+    let task =
+        t.iter().find(|t| t["name"].as_str().unwrap().starts_with(&format!("Refund order #{number} ("))).unwrap();
+    assert!(task["name"].as_str().unwrap().ends_with(" USD) by hand"), "{task}");
+    assert_eq!(task["role"], "manager");
+    assert!(task["description"].as_str().unwrap().contains("charged back"), "{task}");
+    assert!(task["steps"][0]["text"].as_str().unwrap().contains("pi_disputed"), "{task}");
+
+    // Stripe accepts it, then the card cannot take it back (refund.failed): the same.
+    s.stripe.state.lock().refuse_refunds = None;
+    s.stripe.state.lock().refund_status = "pending".into();
+    let (second, key, number) = web_order(&s, 2).await;
+    pay(&s, &stripe, second, &key, "pi_expired").await;
+    s.app.delete(&s.path(&format!("orders/{second}")), &s.owner.token).await.expect(200, "");
+    s.app.state.wake_workers();
+    s.app.eventually("Stripe to be asked", || async { s.stripe.state.lock().refunds.len() == 1 }).await;
+    let refund = json!({ "id": "re_1", "object": "refund", "payment_intent": "pi_expired", "status": "failed",
+        "failure_reason": "expired_or_canceled_card" });
+    let (body, sig) = s.stripe.event("evt_refund_failed", "refund.failed", refund);
+    let hook = Setup::hook_path(&stripe);
+    // Whether or not the job has recorded Stripe's "pending" yet, the failure stands.
+    let r = s.app.hook(&hook, &[("stripe-signature", sig)], &body).await;
+    assert_eq!(r.body["outcome"], "processed", "{}", r.body);
+    let o = s.app.get(&s.path(&format!("orders/{second}")), &s.owner.token).await;
+    assert_eq!(o.body["payment_status"], "refund_failed");
+    let t = tasks().await;
+    let task =
+        t.iter().find(|t| t["name"].as_str().unwrap().starts_with(&format!("Refund order #{number} ("))).unwrap();
+    assert!(task["description"].as_str().unwrap().contains("expired_or_canceled_card"), "{task}");
+    assert_eq!(t.len(), 2, "one task per failed refund");
+}
