@@ -35,6 +35,8 @@ struct Fake {
     latency_ms: AtomicU64,
     /// Whole-menu uploads answered.
     uploads: AtomicU64,
+    /// The modifier groups of the last upload (their options are items too).
+    groups: Mutex<Value>,
 }
 
 type Shared = State<Arc<Fake>>;
@@ -68,6 +70,7 @@ async fn put_menu(State(f): Shared, Json(b): Json<Value>) -> Response {
         let price = i.pointer("/price_info/price").and_then(Value::as_i64).unwrap_or(0);
         items.insert(i["id"].as_str().unwrap_or_default().to_owned(), (until, price));
     }
+    *f.groups.lock() = b["modifier_groups"].clone();
     f.uploads.fetch_add(1, Ordering::Relaxed);
     StatusCode::NO_CONTENT.into_response()
 }
@@ -81,7 +84,7 @@ async fn get_menu(State(f): Shared) -> Response {
         .iter()
         .map(|(id, (until, price))| json!({ "id": id, "price_info": { "price": price }, "suspension_info": { "suspension": { "suspend_until": until } } }))
         .collect();
-    Json(json!({ "items": list })).into_response()
+    Json(json!({ "items": list, "modifier_groups": *f.groups.lock() })).into_response()
 }
 
 async fn update_item(State(f): Shared, Path((_store, id)): Path<(String, String)>, Json(b): Json<Value>) -> Response {

@@ -511,13 +511,14 @@ async fn update_item(
     store::update_item(&mut tx, &row).await?;
     let payload = json!({ "name": row.name, "price": row.price, "is_active": row.is_active });
     member.record(&mut tx, "menu.item_updated", "menu_item", row.id, payload, now).await?;
-    // A price or availability is one item's update on a platform; a new name, text or
-    // category needs the menu uploaded.
+    // A price or availability is one item's update on a platform; a new name, text,
+    // category or choice of options needs the menu uploaded.
     let shown_elsewhere = existing.name != row.name
         || existing.description != row.description
         || existing.category_id != row.category_id
         || existing.is_active != row.is_active
-        || existing.channels.0 != row.channels.0;
+        || existing.channels.0 != row.channels.0
+        || existing.modifier_groups.0 != row.modifier_groups.0;
     if shown_elsewhere {
         sync::menu_changed(&mut tx, member.rid(), "item changed", now).await?;
     } else if existing.price != row.price {

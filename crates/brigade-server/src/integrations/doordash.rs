@@ -5,7 +5,8 @@
 //!   fresh per call (they live five minutes).
 //! - Menu: `POST /api/v1/menus` creates the store's menu; once DoorDash knows it
 //!   (`GET /api/v1/stores/{id}/menu_details` lists it), `PATCH /api/v1/menus/{menu_id}`
-//!   replaces it. Menu processing is asynchronous on DoorDash's side.
+//!   replaces it; an item's modifier groups go as its `extras`, their options by our
+//!   ids. Menu processing is asynchronous on DoorDash's side.
 //! - Items: `PATCH /api/v1/stores/{id}/items/status` with `[{merchant_supplied_id,
 //!   is_active}]` suspends and restores items (an 86). Prices go with the menu only.
 //!   DoorDash shows no item-level view back, so pushes are acknowledged, not verified.
@@ -16,11 +17,12 @@
 //!   `PATCH /api/v1/orders/{id}` `{merchant_supplied_id, order_status: success|fail}`.
 
 use super::platform::{
-    call, text, Adapter, ItemState, MenuState, PlatformError, PlatformLine, PlatformOrder, Refusal, SeenItem, Throttle,
-    Webhook, WebhookKind,
+    call, text, Adapter, ChosenOption, ItemState, MenuState, PlatformError, PlatformLine, PlatformOrder, Refusal,
+    SeenItem, Throttle, Webhook, WebhookKind,
 };
 use super::ubereats::urlencode;
 use brigade_domain::integration::{doordash_jwt, Platform};
+use brigade_domain::menu::ModifierGroup;
 use futures_util::future::BoxFuture;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -72,6 +74,32 @@ impl DoorDash {
     }
 }
 
+/// An item's modifier groups as DoorDash's extras: options by our ids, priced by what
+/// they add (DoorDash takes no negative prices: an option that takes money off is 0
+/// there and priced by Brigade as it is).
+fn extras(groups: &[ModifierGroup]) -> Vec<Value> {
+    groups
+        .iter()
+        .enumerate()
+        .map(|(n, g)| {
+            let options: Vec<Value> = g
+                .options
+                .iter()
+                .enumerate()
+                .map(|(k, o)| {
+                    json!({ "merchant_supplied_id": o.id, "name": o.name, "price": o.price_delta.0.max(0),
+                            "active": o.is_active, "default": false, "sort_id": k })
+                })
+                .collect();
+            json!({
+                "merchant_supplied_id": g.id, "name": g.name, "active": true, "sort_id": n,
+                "min_num_options": g.min, "max_num_options": g.max, "num_free_options": 0,
+                "max_option_choice_quantity": g.max, "options": options,
+            })
+        })
+        .collect()
+}
+
 /// The menu as DoorDash takes it: categories of items with merchant-supplied ids (ours).
 pub fn menu_payload(store_id: &str, menu: &MenuState) -> Value {
     let categories: Vec<Value> = menu
@@ -87,7 +115,7 @@ pub fn menu_payload(store_id: &str, menu: &MenuState) -> Value {
                     json!({
                         "merchant_supplied_id": i.state.id, "name": i.state.name,
                         "description": i.description.clone().unwrap_or_default(), "price": i.state.price,
-                        "active": true, "sort_id": k, "extras": [],
+                        "active": true, "sort_id": k, "extras": extras(&i.modifier_groups),
                     })
                 })
                 .collect();
@@ -107,21 +135,22 @@ pub fn platform_order(o: &Value) -> Result<PlatformOrder, String> {
     let mut lines = Vec::new();
     for c in o.get("categories").and_then(Value::as_array).into_iter().flatten() {
         for i in c.get("items").and_then(Value::as_array).into_iter().flatten() {
-            let mut notes: Vec<String> = Vec::new();
+            let mut options = Vec::new();
             for e in i.get("extras").and_then(Value::as_array).into_iter().flatten() {
                 for opt in e.get("options").and_then(Value::as_array).into_iter().flatten() {
-                    if let Some(n) = text(opt, "/name") {
-                        let q = opt.get("quantity").and_then(Value::as_i64).unwrap_or(1);
-                        notes.push(if q > 1 { format!("{q}× {n}") } else { n });
-                    }
+                    options.push(ChosenOption {
+                        external_id: text(opt, "/merchant_supplied_id"),
+                        title: text(opt, "/name").unwrap_or_default(),
+                        quantity: opt.get("quantity").and_then(Value::as_i64).unwrap_or(1),
+                    });
                 }
             }
-            notes.extend(text(i, "/special_instructions"));
             lines.push(PlatformLine {
                 external_id: text(i, "/merchant_supplied_id"),
                 title: text(i, "/name").unwrap_or_default(),
                 quantity: i.get("quantity").and_then(Value::as_i64).unwrap_or(1),
-                notes: (!notes.is_empty()).then(|| notes.join("; ")),
+                options,
+                notes: text(i, "/special_instructions"),
             });
         }
     }
@@ -289,7 +318,7 @@ mod tests {
                 "order_special_instructions": "extra napkins",
                 "categories": [{ "merchant_supplied_id": "c1", "items": [
                     { "merchant_supplied_id": "item-a", "name": "Burger", "quantity": 2, "price": 1000,
-                      "extras": [{ "options": [{ "name": "Cheese", "quantity": 1 }] }], "special_instructions": "well done" }
+                      "extras": [{ "options": [{ "merchant_supplied_id": "opt-c", "name": "Cheese", "quantity": 2 }] }], "special_instructions": "well done" }
                 ]}]
             }
         });
@@ -298,7 +327,9 @@ mod tests {
         let WebhookKind::OrderPlaced { order: Some(o), .. } = w.kind else { panic!("an order") };
         assert_eq!((o.kind, o.total, o.lines.len()), ("takeout", Some(2160), 1));
         assert_eq!(o.lines[0].external_id.as_deref(), Some("item-a"));
-        assert_eq!(o.lines[0].notes.as_deref(), Some("Cheese; well done"));
+        assert_eq!(o.lines[0].notes.as_deref(), Some("well done"));
+        let cheese = ChosenOption { external_id: Some("opt-c".into()), title: "Cheese".into(), quantity: 2 };
+        assert_eq!(o.lines[0].options, vec![cheese]);
         assert!(webhook(br#"{"event":{"type":"OrderCreate"},"order":{"id":"x","categories":[]}}"#).is_err());
     }
 }

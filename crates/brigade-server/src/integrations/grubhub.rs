@@ -20,8 +20,8 @@
 //! test suite speaks the same. Expect to adjust field names against a sandbox.
 
 use super::platform::{
-    call, text, Adapter, ItemState, MenuState, PlatformError, PlatformLine, PlatformOrder, Refusal, SeenItem, Throttle,
-    Webhook, WebhookKind,
+    call, text, Adapter, ChosenOption, ItemState, MenuState, PlatformError, PlatformLine, PlatformOrder, Refusal,
+    SeenItem, Throttle, Webhook, WebhookKind,
 };
 use super::ubereats::urlencode;
 use brigade_domain::integration::{grubhub_authorization, Platform};
@@ -80,14 +80,21 @@ pub fn platform_order(o: &Value) -> Result<PlatformOrder, String> {
         o.get("lines").or_else(|| o.get("items")).and_then(Value::as_array).ok_or("the order has no lines")?;
     let mut lines = Vec::with_capacity(lines_json.len());
     for l in lines_json {
-        let mut notes: Vec<String> =
-            l.get("options").and_then(Value::as_array).into_iter().flatten().filter_map(|o| text(o, "/name")).collect();
-        notes.extend(text(l, "/special_instructions"));
+        // Grubhub's menu is its own (Brigade uploads none), so its options are words.
+        let options = l
+            .get("options")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|o| text(o, "/name"))
+            .map(|title| ChosenOption { external_id: None, title, quantity: 1 })
+            .collect();
         lines.push(PlatformLine {
             external_id: text(l, "/external_id").or_else(|| text(l, "/menu_item_external_id")),
             title: text(l, "/name").unwrap_or_default(),
             quantity: l.get("quantity").and_then(Value::as_i64).unwrap_or(1),
-            notes: (!notes.is_empty()).then(|| notes.join("; ")),
+            options,
+            notes: text(l, "/special_instructions"),
         });
     }
     let kind = match text(o, "/fulfillment_info/type").as_deref() {

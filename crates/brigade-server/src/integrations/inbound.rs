@@ -10,7 +10,10 @@
 //! - a new order is read from the platform when the webhook only names it, mapped onto
 //!   the menu by the external ids we gave the items (Brigade's item ids), and placed
 //!   through the one order path with the idempotency key `{platform}:{order id}`, so the
-//!   same order is never taken twice however it arrives. An item Brigade has 86'd is
+//!   same order is never taken twice however it arrives. The options chosen map back
+//!   the same way (Brigade's option ids) and are priced as Brigade prices them; options
+//!   that do not map, or that no longer fit the item's groups, reach the kitchen as
+//!   words on the line instead of refusing a paid order. An item Brigade has 86'd is
 //!   still taken (the guest paid), its line flagged for the kitchen. Then the order is
 //!   accepted back on the platform; an order Brigade cannot map is denied back, saying
 //!   why;
@@ -299,7 +302,9 @@ fn order_key(platform: Platform, external: &str) -> String {
 }
 
 /// Maps a platform's order onto Brigade's menu. `Err` says why it cannot be taken.
-fn order_input(platform: Platform, o: &PlatformOrder) -> Result<OrderInput, String> {
+/// With `options`, the options chosen that carry Brigade's option ids become the line's
+/// modifiers; the others (all of them without `options`) are written into its notes.
+fn order_input(platform: Platform, o: &PlatformOrder, options: bool) -> Result<OrderInput, String> {
     let channel = platform.channel().ok_or("this platform does not send orders")?;
     if o.lines.is_empty() {
         return Err("the order has no items".into());
@@ -311,11 +316,23 @@ fn order_input(platform: Platform, o: &PlatformOrder) -> Result<OrderInput, Stri
             .as_deref()
             .and_then(|e| Uuid::parse_str(e).ok())
             .ok_or_else(|| format!("'{}' is not an item of Brigade's menu", l.title))?;
+        let mut modifiers = Vec::new();
+        let mut words = Vec::new();
+        for c in &l.options {
+            match c.external_id.as_deref().and_then(|e| Uuid::parse_str(e).ok()).filter(|_| options) {
+                // More of one option than any group allows is refused by the order path,
+                // which then takes the line with its options in words.
+                Some(option) => modifiers.extend(std::iter::repeat_n(option, c.quantity.clamp(1, 20) as usize)),
+                None if c.quantity > 1 => words.push(format!("{}× {}", c.quantity, c.title)),
+                None => words.push(c.title.clone()),
+            }
+        }
+        words.extend(l.notes.clone());
         items.push(LineInput {
             item_id: id,
             quantity: l.quantity,
-            modifiers: Vec::new(),
-            notes: l.notes.as_deref().map(|n| n.chars().take(500).collect()),
+            modifiers,
+            notes: (!words.is_empty()).then(|| words.join("; ").chars().take(500).collect()),
         });
     }
     let display = o.display_id.as_deref().map(|d| format!("{} {d}", platform.title()));
@@ -361,12 +378,19 @@ async fn take_order(
             Err(e) => return Err(Retry::platform(e, "reading the order", external, None)),
         },
     };
-    let input = match order_input(platform, &order) {
-        Ok(i) => i,
-        Err(why) => return deny(state, row, adapter, external, why).await,
+    let (input, in_words) = match (order_input(platform, &order, true), order_input(platform, &order, false)) {
+        (Ok(i), Ok(w)) => (i, w),
+        (Err(why), _) | (_, Err(why)) => return deny(state, row, adapter, external, why).await,
     };
-    let placer = Placer { actor: Actor::System, idempotency_key: Some(order_key(platform, external)), prepaid: true };
-    let view = match place_order(state, row.restaurant_id, input, placer).await {
+    let placer =
+        || Placer { actor: Actor::System, idempotency_key: Some(order_key(platform, external)), prepaid: true };
+    let mut placed = place_order(state, row.restaurant_id, input, placer()).await;
+    // Options that no longer fit the item (the menu changed since the platform had it)
+    // must not refuse an order the guest paid for: take it with the options in words.
+    if matches!(&placed, Err(ApiError::Validation { field, .. }) if field.ends_with(".modifiers")) {
+        placed = place_order(state, row.restaurant_id, in_words, placer()).await;
+    }
+    let view = match placed {
         Ok(v) => v,
         Err(e @ (ApiError::Validation { .. } | ApiError::Conflict { .. } | ApiError::BadRequest { .. })) => {
             return deny(state, row, adapter, external, e.to_string()).await;

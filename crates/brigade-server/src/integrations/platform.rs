@@ -2,6 +2,7 @@
 //! a token bucket per integration, `Retry-After`, and one reading of a response's status.
 
 use brigade_domain::integration::Platform as PlatformKind;
+use brigade_domain::menu::ModifierGroup;
 use chrono::{DateTime, Utc};
 use futures_util::future::BoxFuture;
 use parking_lot::Mutex;
@@ -51,6 +52,10 @@ pub struct MenuItemState {
     #[serde(flatten)]
     pub state: ItemState,
     pub description: Option<String>,
+    /// The item's choices ("Patty", "Extras"), as Brigade's menu has them: an option
+    /// that cannot be chosen now is inactive.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub modifier_groups: Vec<ModifierGroup>,
 }
 
 /// A trimmed, non-empty string at a JSON pointer: how every adapter reads what a
@@ -102,8 +107,19 @@ pub struct PlatformLine {
     pub external_id: Option<String>,
     pub title: String,
     pub quantity: i64,
-    /// The guest's note and the options chosen on the platform, for the kitchen.
+    /// The options chosen on the platform.
+    pub options: Vec<ChosenOption>,
+    /// The guest's note for the kitchen.
     pub notes: Option<String>,
+}
+
+/// An option a guest chose on a platform ("Double", twice).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChosenOption {
+    /// The id we gave the option on the platform: Brigade's option id.
+    pub external_id: Option<String>,
+    pub title: String,
+    pub quantity: i64,
 }
 
 /// What a webhook from a platform says happened.

@@ -15,8 +15,8 @@
 //! - Connection test: `GET /v2/locations/{location_id}` (the store id is the location).
 
 use super::platform::{
-    call, text, Adapter, ItemState, MenuState, PlatformError, PlatformLine, PlatformOrder, Refusal, SeenItem, Throttle,
-    Webhook, WebhookKind,
+    call, text, Adapter, ChosenOption, ItemState, MenuState, PlatformError, PlatformLine, PlatformOrder, Refusal,
+    SeenItem, Throttle, Webhook, WebhookKind,
 };
 use super::ubereats::urlencode;
 use brigade_domain::integration::Platform;
@@ -127,14 +127,15 @@ impl Square {
         let items = o.get("line_items").and_then(Value::as_array).ok_or("the order has no line items")?;
         let mut lines = Vec::with_capacity(items.len());
         for l in items {
-            let mut notes: Vec<String> = l
+            // Square's modifiers are not imported into the menu, so they arrive as words.
+            let options = l
                 .get("modifiers")
                 .and_then(Value::as_array)
                 .into_iter()
                 .flatten()
                 .filter_map(|m| text(m, "/name"))
+                .map(|title| ChosenOption { external_id: None, title, quantity: 1 })
                 .collect();
-            notes.extend(text(l, "/note"));
             let catalog = text(l, "/catalog_object_id");
             let quantity = text(l, "/quantity").and_then(|q| q.parse::<f64>().ok()).unwrap_or(1.0);
             lines.push(PlatformLine {
@@ -142,7 +143,8 @@ impl Square {
                 external_id: catalog.as_ref().and_then(|c| self.catalog.get(c)).map(Uuid::to_string),
                 title: text(l, "/name").unwrap_or_default(),
                 quantity: quantity.round().max(1.0) as i64,
-                notes: (!notes.is_empty()).then(|| notes.join("; ")),
+                options,
+                notes: text(l, "/note"),
             });
         }
         let kind = match text(o, "/fulfillments/0/type").as_deref() {

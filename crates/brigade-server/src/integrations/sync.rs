@@ -483,10 +483,11 @@ async fn menu_state(state: &AppState, rid: Uuid, channel: Channel, now: DateTime
     for i in &items {
         if listed(i, true, channel) {
             let state = item_state(i, true, channel, now);
-            by_category
-                .entry(i.category_id)
-                .or_default()
-                .push(MenuItemState { state, description: i.description.clone() });
+            by_category.entry(i.category_id).or_default().push(MenuItemState {
+                state,
+                description: i.description.clone(),
+                modifier_groups: i.modifier_groups.0.clone(),
+            });
         }
     }
     let categories = categories

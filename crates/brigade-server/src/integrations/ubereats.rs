@@ -3,7 +3,8 @@
 //! - OAuth 2.0 client credentials at the auth URL (`POST /oauth/v2/token`, form-encoded),
 //!   a bearer token kept until shortly before it expires and fetched again after a 401.
 //! - Menu: `PUT /v2/eats/stores/{store_id}/menus` uploads the whole menu (items,
-//!   categories, one menu), `GET` the same path reads it back, and
+//!   categories, one menu, modifier groups whose options are items too), `GET` the same
+//!   path reads it back, and
 //!   `POST /v2/eats/stores/{store_id}/menus/items/{item_id}` is the sparse item update we
 //!   use for availability (`suspension_info.suspension.suspend_until`, 0 lifts it) and
 //!   price (`price_info.price`, minor units).
@@ -13,11 +14,12 @@
 //!   carries the order's `resource_href`; we read it with `GET /v2/eats/order/{id}` and
 //!   answer with `POST /v1/eats/orders/{id}/accept_pos_order` or `deny_pos_order`.
 //!
-//! Items are known to Uber by Brigade's item ids, so an order's items map back directly.
+//! Items and options are known to Uber by Brigade's ids, so an order's items and the
+//! options chosen on them map back directly.
 
 use super::platform::{
-    call, text as at, Adapter, ItemState, MenuState, PlatformError, PlatformLine, PlatformOrder, Refusal, SeenItem,
-    Throttle, TokenCache, Webhook, WebhookKind,
+    call, text as at, Adapter, ChosenOption, ItemState, MenuState, PlatformError, PlatformLine, PlatformOrder, Refusal,
+    SeenItem, Throttle, TokenCache, Webhook, WebhookKind,
 };
 use brigade_domain::integration::Platform;
 use futures_util::future::BoxFuture;
@@ -123,10 +125,15 @@ fn item_update(item: &ItemState) -> Value {
     json!({ "price_info": { "price": item.price }, "suspension_info": { "suspension": suspension } })
 }
 
-/// The v2 menu payload: one menu, its categories, their items.
+/// The v2 menu payload: one menu, its categories, their items, and the items' modifier
+/// groups. On Uber Eats an option is an item too, listed in a group's
+/// `modifier_options` and in no category; its price is what it adds to the item (Uber
+/// has no negative prices, so an option that takes money off is listed at 0 there and
+/// priced by Brigade as it is).
 pub fn menu_payload(menu: &MenuState) -> Value {
     let mut items = Vec::new();
     let mut categories = Vec::new();
+    let mut groups = Vec::new();
     for c in &menu.categories {
         let mut entities = Vec::new();
         for i in &c.items {
@@ -135,8 +142,35 @@ pub fn menu_payload(menu: &MenuState) -> Value {
             item["title"] = text(&i.state.name);
             item["description"] = text(i.description.as_deref().unwrap_or(""));
             item["external_data"] = json!(i.state.id);
+            if !i.modifier_groups.is_empty() {
+                item["modifier_group_ids"] =
+                    json!({ "ids": i.modifier_groups.iter().map(|g| g.id).collect::<Vec<_>>() });
+            }
             items.push(item);
             entities.push(json!({ "id": i.state.id, "type": "ITEM" }));
+            for g in &i.modifier_groups {
+                for o in &g.options {
+                    let price = o.price_delta.0.max(0);
+                    let until = if o.is_active { 0 } else { INDEFINITELY };
+                    items.push(json!({
+                        "id": o.id,
+                        "title": text(&o.name),
+                        "external_data": o.id,
+                        "price_info": { "price": price,
+                            "overrides": [{ "context_type": "MODIFIER_GROUP", "context_value": g.id, "price": price }] },
+                        "quantity_info": { "overrides": [{ "context_type": "MODIFIER_GROUP", "context_value": g.id,
+                            "quantity": { "max_permitted": g.max } }] },
+                        "suspension_info": { "suspension": { "suspend_until": until } },
+                    }));
+                }
+                groups.push(json!({
+                    "id": g.id,
+                    "title": text(&g.name),
+                    "external_data": g.id,
+                    "quantity_info": { "quantity": { "min_permitted": g.min, "max_permitted": g.max } },
+                    "modifier_options": g.options.iter().map(|o| json!({ "id": o.id, "type": "ITEM" })).collect::<Vec<_>>(),
+                }));
+            }
         }
         categories.push(json!({ "id": c.id, "title": text(&c.name), "entities": entities }));
     }
@@ -153,13 +187,13 @@ pub fn menu_payload(menu: &MenuState) -> Value {
         }],
         "categories": categories,
         "items": items,
-        "modifier_groups": [],
+        "modifier_groups": groups,
         "display_options": { "disable_item_instructions": false },
     })
 }
 
-/// Reads a v2 order (`GET /v2/eats/order/{id}`): its cart lines carry the `external_data`
-/// we uploaded (Brigade's item id); the options chosen go into the line's notes.
+/// Reads a v2 order (`GET /v2/eats/order/{id}`): its cart lines, and the options chosen
+/// on them, carry the `external_data` we uploaded (Brigade's item and option ids).
 pub fn platform_order(o: &Value) -> Result<PlatformOrder, String> {
     let id = at(o, "/id").ok_or("the order has no id")?;
     let kind = match o.get("type").and_then(Value::as_str).unwrap_or("") {
@@ -172,21 +206,22 @@ pub fn platform_order(o: &Value) -> Result<PlatformOrder, String> {
     let items = o.pointer("/cart/items").and_then(Value::as_array).ok_or("the order has no cart items")?;
     let mut lines = Vec::with_capacity(items.len());
     for i in items {
-        let mut notes: Vec<String> = Vec::new();
+        let mut options = Vec::new();
         for g in i.get("selected_modifier_groups").and_then(Value::as_array).into_iter().flatten() {
             for m in g.get("selected_items").and_then(Value::as_array).into_iter().flatten() {
-                if let Some(t) = at(m, "/title") {
-                    let q = m.get("quantity").and_then(Value::as_i64).unwrap_or(1);
-                    notes.push(if q > 1 { format!("{q}× {t}") } else { t });
-                }
+                options.push(ChosenOption {
+                    external_id: at(m, "/external_data").or_else(|| at(m, "/id")),
+                    title: at(m, "/title").unwrap_or_default(),
+                    quantity: m.get("quantity").and_then(Value::as_i64).unwrap_or(1),
+                });
             }
         }
-        notes.extend(at(i, "/special_instructions"));
         lines.push(PlatformLine {
             external_id: at(i, "/external_data").or_else(|| at(i, "/id")),
             title: at(i, "/title").unwrap_or_default(),
             quantity: i.get("quantity").and_then(Value::as_i64).unwrap_or(1),
-            notes: (!notes.is_empty()).then(|| notes.join("; ")),
+            options,
+            notes: at(i, "/special_instructions"),
         });
     }
     Ok(PlatformOrder {
@@ -217,12 +252,24 @@ pub fn webhook(body: &[u8]) -> Result<Webhook, String> {
 }
 
 /// Reads items back from a v2 menu: suspended until a time still to come is unavailable.
+/// Options (items listed in a modifier group) are not menu items of their own.
 pub fn seen_items(menu: &Value, now_secs: i64) -> Vec<SeenItem> {
     let Some(items) = menu.get("items").and_then(Value::as_array) else { return Vec::new() };
+    let options: std::collections::HashSet<&str> = menu
+        .get("modifier_groups")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .flat_map(|g| g.get("modifier_options").and_then(Value::as_array).into_iter().flatten())
+        .filter_map(|o| o.get("id").and_then(Value::as_str))
+        .collect();
     items
         .iter()
         .filter_map(|i| {
             let id = i.get("id")?.as_str()?.to_owned();
+            if options.contains(id.as_str()) {
+                return None;
+            }
             let price = i.pointer("/price_info/price").and_then(Value::as_i64).unwrap_or(0);
             let until = i.pointer("/suspension_info/suspension/suspend_until").and_then(Value::as_i64).unwrap_or(0);
             Some(SeenItem { id, price, available: until <= now_secs })
@@ -341,6 +388,53 @@ mod tests {
             suspended_until: until.and_then(|t| Utc.timestamp_opt(t, 0).single()),
             reason: Some("sold out".into()),
         }
+    }
+
+    #[test]
+    fn choices_go_up_as_modifier_groups_and_are_not_read_back_as_items() {
+        use brigade_domain::menu::{ModifierGroup, ModifierOption};
+        use brigade_domain::money::Money;
+        let (g, big, small) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
+        let group = ModifierGroup {
+            id: g,
+            name: "Size".into(),
+            min: 1,
+            max: 1,
+            options: vec![
+                ModifierOption { id: big, name: "Large".into(), price_delta: Money(150), is_active: true },
+                ModifierOption { id: small, name: "Small".into(), price_delta: Money(-100), is_active: false },
+            ],
+        };
+        let menu = MenuState {
+            currency: "USD".into(),
+            categories: vec![super::super::platform::MenuCategory {
+                id: "c1".into(),
+                name: "Drinks".into(),
+                items: vec![super::super::platform::MenuItemState {
+                    state: item(true, None),
+                    description: None,
+                    modifier_groups: vec![group],
+                }],
+            }],
+        };
+        let p = menu_payload(&menu);
+        assert_eq!(p["items"][0]["modifier_group_ids"]["ids"], json!([g]));
+        assert_eq!(
+            p["modifier_groups"][0]["quantity_info"]["quantity"],
+            json!({ "min_permitted": 1, "max_permitted": 1 })
+        );
+        assert_eq!(
+            p["modifier_groups"][0]["modifier_options"],
+            json!([{ "id": big, "type": "ITEM" }, { "id": small, "type": "ITEM" }])
+        );
+        let large = p["items"].as_array().unwrap().iter().find(|i| i["id"] == json!(big)).unwrap();
+        assert_eq!(large["price_info"]["price"], 150);
+        let smaller = p["items"].as_array().unwrap().iter().find(|i| i["id"] == json!(small)).unwrap();
+        assert_eq!(smaller["price_info"]["price"], 0, "no negative prices on Uber");
+        assert_eq!(smaller["suspension_info"]["suspension"]["suspend_until"], INDEFINITELY);
+        assert_eq!(p["categories"][0]["entities"].as_array().unwrap().len(), 1, "options are in no category");
+        let seen = seen_items(&p, 1_000);
+        assert_eq!(seen.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(), vec!["i1"]);
     }
 
     #[test]

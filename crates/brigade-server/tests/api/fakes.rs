@@ -51,6 +51,8 @@ pub struct UberState {
     pub store_id: String,
     tokens: HashSet<String>,
     pub items: HashMap<String, UberItem>,
+    /// The modifier groups of the last menu upload, as sent.
+    pub modifier_groups: Vec<Value>,
     pub menu_uploaded: bool,
     pub store_status: String,
     pub calls: Vec<Call>,
@@ -117,7 +119,8 @@ impl FakeUber {
         self.state.lock().calls.iter().filter(|c| c.path.contains(needle)).count()
     }
 
-    /// Puts an order on the platform: lines of (external_data, title, quantity).
+    /// Puts an order on the platform: lines of (external_data, title, quantity), each
+    /// with a "Patty: Double" chosen as words (no external data).
     pub fn place(&self, id: &str, lines: &[(String, &str, i64)]) {
         let items: Vec<Value> = lines
             .iter()
@@ -129,6 +132,11 @@ impl FakeUber {
                         "special_instructions": if n == 0 { "no onions" } else { "" } })
             })
             .collect();
+        self.place_items(id, items);
+    }
+
+    /// Puts an order with these cart items (v2 order `cart.items`) on the platform.
+    pub fn place_items(&self, id: &str, items: Vec<Value>) {
         let order = json!({
             "id": id, "display_id": &id[..5.min(id.len())].to_uppercase(), "current_state": "CREATED", "type": "DELIVERY_BY_UBER",
             "store": { "id": self.state.lock().store_id },
@@ -282,7 +290,8 @@ async fn get_menu(State(s): Shared, headers: HeaderMap, Path(store): Path<String
                     "suspension_info": { "suspension": { "suspend_until": i.suspend_until } } })
         })
         .collect();
-    Json(json!({ "menus": [], "categories": [], "items": items, "modifier_groups": [] })).into_response()
+    Json(json!({ "menus": [], "categories": [], "items": items, "modifier_groups": st.modifier_groups }))
+        .into_response()
 }
 
 async fn put_menu(State(s): Shared, headers: HeaderMap, Path(store): Path<String>, body: Bytes) -> Response {
@@ -300,10 +309,33 @@ async fn put_menu(State(s): Shared, headers: HeaderMap, Path(store): Path<String
     else {
         return error(StatusCode::BAD_REQUEST, "invalid_argument", "menus, categories and items are required");
     };
+    // Like Uber, refuse a menu whose items name modifier groups it does not have, or
+    // whose groups list options that are not items.
+    let groups = b["modifier_groups"].as_array().cloned().unwrap_or_default();
+    let ids = |v: &[Value]| v.iter().filter_map(|x| x["id"].as_str().map(str::to_owned)).collect::<HashSet<_>>();
+    let (group_ids, item_ids) = (ids(&groups), ids(items));
+    let dangling_group = items
+        .iter()
+        .flat_map(|i| i.pointer("/modifier_group_ids/ids").and_then(Value::as_array).into_iter().flatten())
+        .filter_map(Value::as_str)
+        .any(|g| !group_ids.contains(g));
+    let dangling_option = groups
+        .iter()
+        .flat_map(|g| g["modifier_options"].as_array().into_iter().flatten())
+        .filter_map(|o| o["id"].as_str())
+        .any(|o| !item_ids.contains(o));
+    if dangling_group || dangling_option {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_argument",
+            "a modifier group or option is referenced but not defined",
+        );
+    }
     let mut st = s.lock();
     if st.ignore_updates {
         return StatusCode::NO_CONTENT.into_response();
     }
+    st.modifier_groups = groups;
     st.items.clear();
     for i in items {
         let id = i["id"].as_str().unwrap_or_default().to_owned();

@@ -191,6 +191,61 @@ async fn webhooks_reach_only_their_own_integration() {
 }
 
 #[tokio::test]
+async fn options_chosen_on_uber_eats_become_brigade_modifiers() {
+    let s = setup().await;
+    s.uber.state.lock().store_id = "ubereats-store-1".into(); // the store `connect` names
+    let uber = s.connect("ubereats", s.uber.credentials()).await;
+    let jobs = s.app.settle_sync(&s.owner, chrono::Duration::seconds(2)).await;
+    assert!(jobs.iter().all(|j| j["status"] == "succeeded"), "{jobs:?}");
+    // The menu went up with the burger's choices: groups with their limits, options as
+    // items priced by what they add, listed in no category.
+    let groups = s.uber.state.lock().modifier_groups.clone();
+    let patty = groups.iter().find(|g| g["title"]["translations"]["en_us"] == "Patty");
+    let patty = patty.expect("Patty uploaded");
+    assert_eq!(patty["quantity_info"]["quantity"], json!({ "min_permitted": 1, "max_permitted": 1 }));
+    assert_eq!(patty["modifier_options"].as_array().unwrap().len(), 2);
+    assert_eq!(s.uber.item(s.menu.double).expect("the option is an item").price, 300);
+
+    let option = |id: Uuid, title: &str, quantity: i64| json!({ "id": id, "external_data": id, "title": title, "quantity": quantity });
+    let burger = |n: usize, selected: Vec<Value>| {
+        json!({ "id": format!("uber-item-{n}"), "title": "Burger", "external_data": s.menu.burger, "quantity": 1,
+                "selected_modifier_groups": [{ "title": "Your choices", "selected_items": selected }] })
+    };
+    s.uber.place_items(
+        "uber-opts-1",
+        vec![burger(0, vec![option(s.menu.double, "Double", 1), option(s.menu.bacon, "Bacon", 2)])],
+    );
+    let hook = Setup::hook_path(&uber);
+    let (body, sig) = s.uber.webhook("evt-opts-1", "orders.notification", "uber-opts-1");
+    let r = s.app.hook(&hook, &[("x-uber-signature", sig)], &body).await;
+    assert_eq!(r.body["outcome"], "processed", "{}", r.body);
+    let o = s.app.get(&s.path(&format!("orders/{}", r.id("/order_id"))), &s.owner.token).await;
+    let line = &o.body["items"][0];
+    let names: Vec<&str> = line["modifiers"].as_array().unwrap().iter().map(|m| m["name"].as_str().unwrap()).collect();
+    assert_eq!(names, vec!["Double", "Bacon", "Bacon"], "{line}");
+    assert_eq!(line["notes"], Value::Null, "nothing left over as words: {line}");
+    let base = o.body["items"][0]["unit_price"].as_i64().unwrap() - 300 - 2 * 150;
+    assert!(base > 0, "priced with what the options add: {line}");
+
+    // Options Brigade no longer has (or that break the item's rules: two patties) do not
+    // refuse a paid order: it is taken, the options written on the line for the cook.
+    s.uber.place_items(
+        "uber-opts-2",
+        vec![
+            burger(0, vec![option(s.menu.double, "Double", 1), option(s.menu.single, "Single", 1)]),
+            burger(1, vec![option(Uuid::now_v7(), "Gone option", 1)]),
+        ],
+    );
+    let (body, sig) = s.uber.webhook("evt-opts-2", "orders.notification", "uber-opts-2");
+    let r = s.app.hook(&hook, &[("x-uber-signature", sig)], &body).await;
+    assert_eq!(r.body["outcome"], "processed", "{}", r.body);
+    let o = s.app.get(&s.path(&format!("orders/{}", r.id("/order_id"))), &s.owner.token).await;
+    assert_eq!(o.body["items"][0]["notes"], "Double; Single", "{}", o.body);
+    assert_eq!(o.body["items"][1]["notes"], "Gone option", "{}", o.body);
+    assert_eq!(s.uber.state.lock().accepted, vec!["uber-opts-1".to_owned(), "uber-opts-2".to_owned()]);
+}
+
+#[tokio::test]
 async fn stripe_checkout_marks_orders_paid_and_refunds_them_on_cancel() {
     let s = setup().await;
     let placed = s.app.order(&s.owner, &s.owner.token, "web", json!([{ "item_id": s.menu.cola, "quantity": 2 }])).await;

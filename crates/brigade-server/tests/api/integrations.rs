@@ -179,7 +179,9 @@ async fn the_menu_goes_up_then_eighty_sixes_follow_coalesced_and_verified() {
     // The platform's own price is used.
     assert_eq!(s.uber.item(s.menu.cola).unwrap().price, 350);
     assert_eq!(s.uber.item(s.menu.burger).unwrap().suspend_until, 0);
-    assert_eq!(s.uber.state.lock().items.len(), 3);
+    // Three items, and the burger's four options (items too, on Uber Eats) in two groups.
+    assert_eq!(s.uber.state.lock().items.len(), 3 + 4);
+    assert_eq!(s.uber.state.lock().modifier_groups.len(), 2);
 
     let mut ws = s.app.ws(Some(&s.owner.token)).await;
     // Ten toggles while the job waits: one push of the final state.
