@@ -206,7 +206,20 @@ pub async fn record_failure(
     now: DateTime<Utc>,
 ) -> Result<()> {
     let mut tx = db.begin().await?;
-    on_tx!(&mut tx, |c| sqlx::query(
+    record_failure_tx(&mut tx, id, error, status, paused_until, now).await?;
+    tx.commit().await
+}
+
+/// [`record_failure`] in `tx`, with whatever else the failure changes.
+pub async fn record_failure_tx(
+    tx: &mut Tx,
+    id: Uuid,
+    error: &str,
+    status: Option<&str>,
+    paused_until: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    on_tx!(tx, |c| sqlx::query(
         "UPDATE integrations SET last_sync_at = $2, last_error = $3, error_count = error_count + 1, updated_at = $2,
          status = CASE WHEN status = 'paused' OR $4 IS NULL THEN status ELSE $4 END,
          paused_until = COALESCE($5, paused_until)
@@ -219,8 +232,7 @@ pub async fn record_failure(
     .bind(paused_until.map(stored_time))
     .execute(c)
     .await
-    .map(drop))?;
-    tx.commit().await
+    .map(drop))
 }
 
 /// Holds back every push to an integration until `until` (the platform asked us to wait).

@@ -365,7 +365,7 @@ async fn settle(
 }
 
 /// Marks a job dead, the integration degraded, and gives the manager the change to make
-/// by hand, all in one transaction.
+/// by hand, all in one transaction (so whoever sees the job dead sees the rest).
 async fn bury(
     state: &AppState,
     row: &IntegrationRow,
@@ -404,8 +404,8 @@ async fn bury(
         hand_to_managers(state, &mut tx, row.restaurant_id, task, now).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let payload = json!({ "error": error, "task_id": task_id, "task": name });
     record(&mut tx, row, job, "sync.job_dead", payload, now).await?;
+    store::record_failure_tx(&mut tx, row.id, error, Some(Status::Degraded.as_str()), None, now).await?;
     tx.commit().await?;
-    store::record_failure(&state.db, row.id, error, Some(Status::Degraded.as_str()), None, now).await?;
     Ok(())
 }
 
