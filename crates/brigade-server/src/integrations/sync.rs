@@ -54,8 +54,11 @@ pub const COALESCE: Duration = Duration::seconds(1);
 pub const MAX_ATTEMPTS: i32 = 20;
 const BASE_BACKOFF: Duration = Duration::seconds(1);
 const MAX_BACKOFF: Duration = Duration::seconds(180);
-/// How long a worker holds an integration before another may take it over.
-const LEASE: Duration = Duration::seconds(60);
+/// How long a worker holds an integration before another may take it over: how long
+/// changes wait after the process draining it dies. A heartbeat renews it while the
+/// drain runs, so a push slower than this (a menu upload to a slow platform) keeps it.
+const LEASE: Duration = Duration::seconds(15);
+const HEARTBEAT: std::time::Duration = std::time::Duration::from_secs(5);
 /// Item jobs of one integration pushed together at most.
 const BATCH: i64 = 16;
 
@@ -222,11 +225,26 @@ enum Attempt {
 
 /// Pushes an integration's due jobs in order until none is due or one must wait.
 async fn drain(state: AppState, integration_id: Uuid, worker: String) {
+    let heartbeat = tokio::spawn(heartbeat(state.clone(), integration_id, worker.clone()));
     if let Err(e) = drain_inner(&state, integration_id, &worker).await {
         tracing::error!(%integration_id, error = %e, "syncing an integration failed");
     }
+    heartbeat.abort();
     if let Err(e) = store::release(&state.db, integration_id, &worker).await {
         tracing::warn!(%integration_id, error = %e, "releasing an integration failed; its lease will run out");
+    }
+}
+
+/// Renews a drain's lease every `HEARTBEAT` until it is aborted or the lease is lost (the
+/// drain then finds out at its own next renewal, before it pushes anything more).
+async fn heartbeat(state: AppState, integration_id: Uuid, worker: String) {
+    loop {
+        tokio::time::sleep(HEARTBEAT).await;
+        match store::renew(&state.db, integration_id, &worker, state.clock.now() + LEASE).await {
+            Ok(true) => {}
+            Ok(false) => return,
+            Err(e) => tracing::warn!(%integration_id, error = %e, "renewing a sync lease failed"),
+        }
     }
 }
 
