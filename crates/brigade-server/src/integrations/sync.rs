@@ -165,7 +165,7 @@ pub async fn run_worker(state: AppState, mut shutdown: watch::Receiver<bool>) {
     let poll = std::time::Duration::from_millis(state.config.worker_poll_ms.max(10));
     let mut running: JoinSet<()> = JoinSet::new();
     // Integrations being drained by this process, so it never drains one twice at once.
-    let busy: std::sync::Arc<parking_lot::Mutex<std::collections::HashSet<Uuid>>> = Default::default();
+    let busy: Busy = Default::default();
     let mut last_drift: Option<i64> = None;
     let mut leases: u64 = 0;
     loop {
@@ -188,8 +188,9 @@ pub async fn run_worker(state: AppState, mut shutdown: watch::Receiver<bool>) {
                         busy.lock().insert(id);
                         let (state, holder, busy) = (state.clone(), holder.clone(), busy.clone());
                         running.spawn(async move {
+                            let beat = tokio::spawn(heartbeat(state.clone(), id, holder.clone()));
+                            let _draining = Draining { id, busy, heartbeat: beat };
                             drain(state, id, holder).await;
-                            busy.lock().remove(&id);
                         });
                     }
                 }
@@ -225,13 +226,30 @@ enum Attempt {
 
 /// Pushes an integration's due jobs in order until none is due or one must wait.
 async fn drain(state: AppState, integration_id: Uuid, worker: String) {
-    let heartbeat = tokio::spawn(heartbeat(state.clone(), integration_id, worker.clone()));
     if let Err(e) = drain_inner(&state, integration_id, &worker).await {
         tracing::error!(%integration_id, error = %e, "syncing an integration failed");
     }
-    heartbeat.abort();
     if let Err(e) = store::release(&state.db, integration_id, &worker).await {
         tracing::warn!(%integration_id, error = %e, "releasing an integration failed; its lease will run out");
+    }
+}
+
+/// The integrations being drained by this process.
+type Busy = std::sync::Arc<parking_lot::Mutex<std::collections::HashSet<Uuid>>>;
+
+/// A drain under way in this process. Dropped however the drain ends (a panic too): the
+/// heartbeat stops, so a lease not released runs out, and the integration may be leased
+/// here again.
+struct Draining {
+    id: Uuid,
+    busy: Busy,
+    heartbeat: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Draining {
+    fn drop(&mut self) {
+        self.heartbeat.abort();
+        self.busy.lock().remove(&self.id);
     }
 }
 
