@@ -31,15 +31,18 @@ async function fake(handle) {
 before(async () => {
   if (skip) return;
   const items = new Map();
+  let groups = [];
   uber = await fake((req, body) => {
     if (req.url === '/oauth/v2/token') return [200, { access_token: 'tok', expires_in: 2592000 }];
     if (req.headers.authorization !== 'Bearer tok') return [401, { code: 'unauthorized' }];
     if (req.url.endsWith('/status')) return [200, { status: 'ONLINE' }];
     if (req.url.endsWith('/menus') && req.method === 'PUT') {
-      for (const i of JSON.parse(body).items) items.set(i.id, i);
+      const menu = JSON.parse(body);
+      for (const i of menu.items) items.set(i.id, i);
+      groups = menu.modifier_groups;
       return [204];
     }
-    if (req.url.endsWith('/menus')) return [200, { items: [...items.values()] }];
+    if (req.url.endsWith('/menus')) return [200, { items: [...items.values()], modifier_groups: groups }];
     const m = req.url.match(/\/menus\/items\/([^/]+)$/);
     if (m && items.has(m[1])) {
       Object.assign(items.get(m[1]), JSON.parse(body));
@@ -170,4 +173,11 @@ test('a guest pays a table order by card through Stripe Checkout and the trackin
   await guest.getByText('Paid by card').waitFor();
   assert.deepEqual(guest.problems.filter((p) => !p.includes('/pay/cs_test_web')), []);
   await shot(guest, 'guest-paid');
+
+  // The orders board tells the staff it is paid, so nobody charges it again at the counter.
+  const staff = await newPage(b, server.base);
+  await signIn(staff, server.base, owner.email, owner.password, '/app/orders');
+  const card = staff.locator(`li.order-card[data-id="${order.id}"]`);
+  await card.getByText('Paid by card').waitFor();
+  assert.deepEqual(staff.problems, []);
 });

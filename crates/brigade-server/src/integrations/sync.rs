@@ -741,7 +741,16 @@ pub fn drift(menu: &MenuState, seen: &[super::platform::SeenItem]) -> Vec<String
             Some(_) => {}
         }
     }
-    let known: std::collections::HashSet<&str> = want.iter().map(|w| w.id.as_str()).collect();
+    // The items' options are listed on some platforms as items of their own.
+    let options: Vec<String> = menu
+        .categories
+        .iter()
+        .flat_map(|c| &c.items)
+        .flat_map(|i| &i.modifier_groups)
+        .flat_map(|g| g.options.iter().map(|o| o.id.to_string()))
+        .collect();
+    let known: std::collections::HashSet<&str> =
+        want.iter().map(|w| w.id.as_str()).chain(options.iter().map(String::as_str)).collect();
     for id in seen.keys().filter(|id| !known.contains(**id)) {
         out.push(format!("item {id} listed but not on Brigade's menu"));
     }
@@ -1036,4 +1045,45 @@ async fn sync_status(State(state): State<AppState>, member: Member) -> ApiResult
         })
         .collect();
     Ok(axum::Json(SyncStatus { integrations }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::platform::SeenItem;
+    use super::*;
+    use brigade_domain::menu::{ModifierGroup, ModifierOption};
+
+    #[test]
+    fn drift_knows_options_listed_as_items_and_finds_the_rest() {
+        let option = Uuid::now_v7();
+        let burger = ItemState {
+            id: "burger".into(),
+            name: "Burger".into(),
+            price: 1200,
+            available: true,
+            suspended_until: None,
+            reason: None,
+        };
+        let group = ModifierGroup {
+            id: Uuid::now_v7(),
+            name: "Patty".into(),
+            min: 1,
+            max: 1,
+            options: vec![ModifierOption {
+                id: option,
+                name: "Double".into(),
+                price_delta: Money(300),
+                is_active: true,
+            }],
+        };
+        let item = MenuItemState { state: burger, description: None, modifier_groups: vec![group] };
+        let menu = MenuState {
+            currency: "USD".into(),
+            categories: vec![MenuCategory { id: "c".into(), name: "Mains".into(), items: vec![item] }],
+        };
+        let seen = |id: &str, price| SeenItem { id: id.into(), price, available: true };
+        assert!(drift(&menu, &[seen("burger", 1200), seen(&option.to_string(), 300)]).is_empty());
+        let found = drift(&menu, &[seen("burger", 1100), seen("stray", 100)]);
+        assert_eq!(found, vec!["Burger at 1100 (should be 1200)", "item stray listed but not on Brigade's menu"]);
+    }
 }
