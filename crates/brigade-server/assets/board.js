@@ -4,6 +4,14 @@ import { h, fill, api, debounce, money, since, toast, channelLabel, STATUS_LABEL
 
 const COLUMNS = ['received', 'accepted', 'preparing', 'ready'];
 const ACTION = { accepted: 'Accept', preparing: 'Start', ready: 'Ready', completed: 'Complete' };
+// A card payment's state, so nobody charges a guest at the counter who paid by card.
+const PAYMENT = {
+  pending: ['Card checkout open', ''],
+  paid: ['Paid by card', 'ok-tag'],
+  refund_pending: ['Refund pending', 'warn-tag'],
+  refunded: ['Refunded', ''],
+  refund_failed: ['Refund failed', 'danger-tag'],
+};
 
 export class OrdersBoard {
   /**
@@ -86,6 +94,7 @@ export class OrdersBoard {
         h('strong', {}, `#${o.number}`),
         h('span', { class: 'tag' }, channelLabel(o.channel)),
         o.table_id ? h('span', { class: 'tag' }, 'table') : null,
+        PAYMENT[o.payment_status] ? h('span', { class: `tag ${PAYMENT[o.payment_status][1]}` }, PAYMENT[o.payment_status][0]) : null,
         h('span', { class: 'age', dataset: { since: o.created_at } }, since(o.created_at)),
       ),
       o.customer?.name ? h('div', { class: 'muted small' }, o.customer.name) : null,
