@@ -115,6 +115,9 @@ export class OrdersBoard {
       ),
       o.special_instructions ? h('p', { class: 'note' }, o.special_instructions) : null,
       h('div', { class: 'order-total' }, money(o.total, o.currency)),
+      o.external_total != null && o.external_total !== o.total
+        ? h('div', { class: 'muted small' }, `${channelLabel(o.channel)} charged ${money(o.external_total, o.currency)}`)
+        : null,
       h(
         'div',
         { class: 'row' },

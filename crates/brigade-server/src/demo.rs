@@ -750,6 +750,7 @@ async fn add_order(
         tracking_key: brigade_domain::credentials::new_secret("").chars().take(22).collect(),
         idempotency_key: None,
         external_id: None,
+        external_total: None,
         payment_status: None,
         created_by: "system".into(),
         created_at: at,

@@ -126,6 +126,10 @@ pub struct OrderView {
     /// Lets a guest follow this order without signing in.
     pub tracking_key: String,
     pub external_id: Option<String>,
+    /// What the guest paid the platform the order came from (minor units), as the
+    /// platform said: Brigade prices the order itself (`total`); this is for
+    /// reconciling with the platform's statement.
+    pub external_total: Option<i64>,
     /// null (pay at the counter, or paid on the platform the order came from), `pending`
     /// (a card checkout is open), `paid`, `refund_pending`, `refunded`, `refund_failed`.
     pub payment_status: Option<String>,
@@ -156,6 +160,7 @@ pub fn order_view(o: OrderRow, lines: Vec<LineRow>, currency: &str) -> OrderView
         assigned_to: o.assigned_to,
         tracking_key: o.tracking_key,
         external_id: o.external_id,
+        external_total: o.external_total,
         payment_status: o.payment_status,
         created_at: o.created_at,
         updated_at: o.updated_at,
@@ -208,6 +213,10 @@ pub struct OrderInput {
     pub special_instructions: Option<String>,
     /// The order's id on the platform it came from.
     pub external_id: Option<String>,
+    /// What the guest paid that platform, in minor units, if it says (kept beside
+    /// Brigade's own `total` for reconciliation).
+    #[serde(default)]
+    pub external_total: Option<i64>,
 }
 
 /// Who placed an order, for the event log and the history.
@@ -318,6 +327,9 @@ async fn prepare(state: &AppState, rid: Uuid, input: OrderInput, placer: Placer)
     }
     if input.special_instructions.as_deref().is_some_and(|n| n.chars().count() > 1000) {
         return Err(ApiError::validation("special_instructions", "at most 1000 characters"));
+    }
+    if input.external_total.is_some_and(|t| t < 0) {
+        return Err(ApiError::validation("external_total", "an amount in minor units, from 0"));
     }
     let customer = match &input.customer {
         Some(c) => {
@@ -514,6 +526,7 @@ pub async fn persist(tx: &mut Tx, batch: Vec<(&Prepared, Checked)>, now: DateTim
             tracking_key: new_secret("").chars().take(22).collect(),
             idempotency_key: p.placer.idempotency_key.clone(),
             external_id: p.input.external_id.as_deref().map(|s| s.chars().take(200).collect()),
+            external_total: p.input.external_total,
             payment_status: None,
             created_by: p.placer.actor.encode(),
             created_at: now,

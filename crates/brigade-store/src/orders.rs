@@ -36,11 +36,13 @@ pub struct OrderRow {
     pub created_by: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// What the guest paid the platform the order came from, when it said.
+    pub external_total: Option<i64>,
 }
 
 const ORDER_COLUMNS: &str = "id, restaurant_id, number, business_day, channel, type, status, table_id, customer,
     special_instructions, subtotal, tax, total, estimated_ready_at, ready_at, completed_at, cancel_reason, assigned_to,
-    tracking_key, idempotency_key, external_id, payment_status, created_by, created_at, updated_at";
+    tracking_key, idempotency_key, external_id, payment_status, created_by, created_at, updated_at, external_total";
 
 /// One chosen modifier as stored on a line: names and prices as they were when ordered.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -102,7 +104,7 @@ pub async fn reserve_numbers(tx: &mut Tx, rid: Uuid, day: NaiveDate, count: i64)
 
 /// Inserts orders, as many per statement as the bind limit allows.
 pub async fn insert_many(tx: &mut Tx, orders: &[OrderRow]) -> Result<()> {
-    const COLS: usize = 25;
+    const COLS: usize = 26;
     for chunk in orders.chunks(crate::MAX_BINDS / COLS) {
         let sql = format!("INSERT INTO orders ({ORDER_COLUMNS}) VALUES {}", crate::values_list(chunk.len(), COLS, 1));
         on_tx!(tx, |x| {
@@ -133,7 +135,8 @@ pub async fn insert_many(tx: &mut Tx, orders: &[OrderRow]) -> Result<()> {
                     .bind(&o.payment_status)
                     .bind(&o.created_by)
                     .bind(stored_time(o.created_at))
-                    .bind(stored_time(o.updated_at));
+                    .bind(stored_time(o.updated_at))
+                    .bind(o.external_total);
             }
             q.execute(x).await.map(|r| r.rows_affected())
         })?;

@@ -348,6 +348,7 @@ fn order_input(platform: Platform, o: &PlatformOrder, options: bool) -> Result<O
         items,
         special_instructions: (!special.is_empty()).then(|| special.chars().take(1000).collect()),
         external_id: Some(o.id.clone()),
+        external_total: o.total,
     })
 }
 

@@ -372,6 +372,7 @@ fn guest_input(table: &TableRow, body: GuestOrderInput) -> OrderInput {
         items: body.items,
         special_instructions: body.special_instructions,
         external_id: None,
+        external_total: None,
     }
 }
 

@@ -104,6 +104,8 @@ async fn uber_orders_land_on_the_kitchen_display_once_and_are_answered() {
     o.expect(200, "");
     assert_eq!((o.str("/channel").as_str(), o.str("/type").as_str()), ("ubereats", "delivery"));
     assert_eq!(o.str("/external_id"), "uber-order-1");
+    // What the guest paid Uber is kept beside Brigade's own price, for reconciliation.
+    assert_eq!((o.body["external_total"].as_i64(), o.body["total"].as_i64().is_some()), (Some(2450), true));
     assert_eq!(o.body["customer"]["name"], "Ada L.");
     assert!(o.str("/special_instructions").contains("ring twice"), "{}", o.body);
     let lines = o.body["items"].as_array().unwrap();

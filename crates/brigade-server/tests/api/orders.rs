@@ -103,6 +103,10 @@ async fn bad_orders_are_refused_and_leave_nothing_behind() {
         .post(&format!("/v1/restaurants/{}/orders", owner.rid), &owner.token, json!({ "channel": "web", "type": "takeout", "table_id": uuid::Uuid::now_v7(), "items": [{ "item_id": m.cola, "quantity": 1 }] }))
         .await;
     assert_eq!(r.body["error"]["details"]["field"], "table_id");
+    let r = app
+        .post(&format!("/v1/restaurants/{}/orders", owner.rid), &owner.token, json!({ "channel": "ubereats", "type": "delivery", "external_total": -1, "items": [{ "item_id": m.cola, "quantity": 1 }] }))
+        .await;
+    assert_eq!(r.body["error"]["details"]["field"], "external_total");
     let list = app.get(&format!("/v1/restaurants/{}/orders", owner.rid), &owner.token).await;
     assert_eq!(list.body["items"].as_array().unwrap().len(), 0);
     // The next good order is still number 1.
