@@ -85,6 +85,7 @@ export class OrdersBoard {
           this.members.map((m) => h('option', { value: m.id, selected: m.id === o.assigned_to }, m.name)),
         )
       : null;
+    const payment = PAYMENT[o.payment_status];
     return h(
       'li',
       { class: `order-card${isNew ? ' new' : ''}`, dataset: { id: o.id, created: o.created_at } },
@@ -94,7 +95,7 @@ export class OrdersBoard {
         h('strong', {}, `#${o.number}`),
         h('span', { class: 'tag' }, channelLabel(o.channel)),
         o.table_id ? h('span', { class: 'tag' }, 'table') : null,
-        PAYMENT[o.payment_status] ? h('span', { class: `tag ${PAYMENT[o.payment_status][1]}` }, PAYMENT[o.payment_status][0]) : null,
+        payment ? h('span', { class: `tag ${payment[1]}` }, payment[0]) : null,
         h('span', { class: 'age', dataset: { since: o.created_at } }, since(o.created_at)),
       ),
       o.customer?.name ? h('div', { class: 'muted small' }, o.customer.name) : null,

@@ -296,14 +296,8 @@ pub struct ByHand {
 
 /// Inserts a [`ByHand`] task in `tx` with its `task.created` event, so the task exists
 /// exactly when the failure it is about is committed. Returns the task's id.
-pub async fn hand_to_managers(
-    state: &AppState,
-    tx: &mut Tx,
-    rid: Uuid,
-    t: ByHand,
-    now: DateTime<Utc>,
-) -> ApiResult<Uuid> {
-    let r = restaurants::get(&state.db, rid).await?.ok_or_else(|| ApiError::not_found("restaurant"))?;
+pub async fn hand_to_managers(tx: &mut Tx, rid: Uuid, t: ByHand, now: DateTime<Utc>) -> ApiResult<Uuid> {
+    let r = restaurants::get_tx(tx, rid).await?.ok_or_else(|| ApiError::not_found("restaurant"))?;
     let tz = restaurant_tz(&r)?;
     let task = TaskRow {
         id: Uuid::now_v7(),

@@ -683,25 +683,14 @@ async fn deliver(state: &AppState, d: &DeliveryRow) -> Result<(u16, Option<Strin
             if e.is_timeout() {
                 "no answer in time".to_owned()
             } else {
-                format!("could not send: {}", chain(&e))
+                // reqwest keeps what went wrong (a refused address, say) in the causes.
+                format!("could not send: {:#}", anyhow::Error::new(e))
             }
         })?;
     let code = res.status().as_u16();
     let text = res.text().await.unwrap_or_default();
     let answer = (!text.is_empty()).then(|| text.chars().take(KEPT_ANSWER).collect());
     Ok((code, answer))
-}
-
-/// An error with its causes, which is where reqwest keeps what went wrong.
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        out.push_str(": ");
-        out.push_str(&c.to_string());
-        cause = c.source();
-    }
-    out
 }
 
 /// Fans events out and sends due deliveries until `shutdown`.
@@ -769,7 +758,8 @@ mod tests {
         // Through a client, as deliveries are sent: the request never leaves.
         let client = reqwest::Client::builder().dns_resolver(std::sync::Arc::new(PublicOnly)).build().unwrap();
         let e = client.get("http://localhost:9/hook").send().await.expect_err("refused");
-        assert!(chain(&e).contains("not a public address"), "{}", chain(&e));
+        let e = format!("{:#}", anyhow::Error::new(e));
+        assert!(e.contains("not a public address"), "{e}");
     }
 
     #[test]

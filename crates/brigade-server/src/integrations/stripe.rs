@@ -449,7 +449,7 @@ async fn apply(
     record(&mut tx, &order, event, json!({ "session_id": payment.session_id, "provider": "stripe" }), now).await?;
     if to == "refund_failed" {
         let why = text("/failure_reason").unwrap_or_else(|| "Stripe could not refund the card".into());
-        refund_by_hand(state, &mut tx, &order, &payment, &why, now).await?;
+        refund_by_hand(&mut tx, &order, &payment, &why, now).await?;
     }
     // A paid order cancelled before the payment landed is refunded now.
     if to == "paid" && order.status == OrderStatus::Cancelled.as_str() {
@@ -535,9 +535,7 @@ impl Job for RefundPayment {
                 let extra = json!({ "refund_id": refund_id, "error": why });
                 record(&mut tx, &order, kind, extra, now).await.map_err(|e| anyhow::anyhow!("{e}"))?;
                 if let Some(why) = why {
-                    refund_by_hand(&state, &mut tx, &order, &payment, why, now)
-                        .await
-                        .map_err(|e| anyhow::anyhow!("{e}"))?;
+                    refund_by_hand(&mut tx, &order, &payment, why, now).await.map_err(|e| anyhow::anyhow!("{e}"))?;
                 }
             }
         }
@@ -548,7 +546,6 @@ impl Job for RefundPayment {
 
 /// A refund Stripe would not make: the managers get a task to refund the guest by hand.
 async fn refund_by_hand(
-    state: &AppState,
     tx: &mut Tx,
     order: &order_store::OrderRow,
     payment: &PaymentRow,
@@ -571,5 +568,5 @@ async fn refund_by_hand(
             "Note here how it was refunded".to_owned(),
         ],
     };
-    hand_to_managers(state, tx, order.restaurant_id, task, now).await.map(drop)
+    hand_to_managers(tx, order.restaurant_id, task, now).await.map(drop)
 }

@@ -436,8 +436,7 @@ async fn bury(
         return Ok(());
     }
     let task = ByHand { name: name.clone(), description, steps };
-    let task_id =
-        hand_to_managers(state, &mut tx, row.restaurant_id, task, now).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let task_id = hand_to_managers(&mut tx, row.restaurant_id, task, now).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let payload = json!({ "error": error, "task_id": task_id, "task": name });
     record(&mut tx, row, job, "sync.job_dead", payload, now).await?;
     store::record_failure_tx(&mut tx, row.id, error, Some(Status::Degraded.as_str()), None, now).await?;
