@@ -539,26 +539,35 @@ const sections = {
   // ------------------------------------------------------------ people
   async people() {
     const list = h('tbody');
+    const invited = h('tbody');
+    const shown = h('div', { role: 'status' });
     const inputs = {
       name: h('input', { name: 'name', maxlength: 100 }),
       role: h('select', { name: 'role' }, ['staff', 'kitchen', 'manager', 'owner'].map((r) => h('option', { value: r }, r))),
       email: h('input', { name: 'email', type: 'email' }),
-      password: h('input', { name: 'password', type: 'password', autocomplete: 'new-password' }),
       phone: h('input', { name: 'phone', type: 'tel' }),
       pin: h('input', { name: 'pin', inputmode: 'numeric', autocomplete: 'off' }),
     };
     const form = h('form', { class: 'grid-form', 'aria-label': 'Add a person' },
-      field('Name', inputs.name), field('Role', inputs.role), field('Email', inputs.email, 'Owners and managers sign in with email'),
-      field('Password', inputs.password), field('Phone', inputs.phone, 'Staff sign in on the shared device with phone and PIN'), field('PIN', inputs.pin, '4 to 8 digits'),
+      field('Name', inputs.name), field('Role', inputs.role), field('Email', inputs.email, 'They get an invitation link and choose their own password'),
+      field('Phone', inputs.phone, 'Staff sign in on the shared device with phone and PIN'), field('PIN', inputs.pin, '4 to 8 digits'),
       h('button', { type: 'submit', class: 'primary' }, 'Add person'));
-    fill(view, h('section', { class: 'card' }, h('h2', {}, 'Add someone'), form),
-      h('table', { class: 'grid' }, h('thead', {}, h('tr', {}, ['Name', 'Role', 'Email', 'Phone', 'PIN', 'Last sign-in', ''].map((t) => h('th', {}, t)))), list));
+    fill(view, h('section', { class: 'card' }, h('h2', {}, 'Add someone'), form), shown,
+      h('table', { class: 'grid' }, h('thead', {}, h('tr', {}, ['Name', 'Role', 'Email', 'Phone', 'PIN', 'Last sign-in', ''].map((t) => h('th', {}, t)))), list),
+      h('h2', {}, 'Invited'),
+      h('table', { class: 'grid', 'aria-label': 'Invitations' }, h('thead', {}, h('tr', {}, ['Name', 'Role', 'Email', 'Link works until', ''].map((t) => h('th', {}, t)))), invited));
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
       const body = Object.fromEntries(Object.entries(inputs).map(([k, el]) => [k, el.value.trim() || null]));
       try {
-        await api(auth, 'POST', `${base}/users`, body, { idempotent: true });
-        toast('Added');
+        const p = await api(auth, 'POST', `${base}/users`, body, { idempotent: true });
+        if (p.invite_url) {
+          fill(shown, h('div', { class: 'card notice' }, h('p', {}, `Give ${p.name} this link to join. It works for 14 days and is shown only now.`),
+            h('code', { class: 'secret invite' }, p.invite_url)));
+        } else {
+          fill(shown);
+        }
+        toast(p.invite_url ? 'Invited' : 'Added');
         form.reset();
         load();
       } catch (err) {
@@ -566,7 +575,7 @@ const sections = {
       }
     });
     const load = async () => {
-      const people = await all(auth, `${base}/users`);
+      const [people, invitations] = await Promise.all([all(auth, `${base}/users`), api(auth, 'GET', `${base}/invitations`)]);
       fill(list, people.map((p) => h('tr', { class: p.is_active ? '' : 'muted' }, h('td', {}, p.name),
         h('td', {}, h('select', { 'aria-label': `Role of ${p.name}`, onchange: (e) => change(p, { role: e.target.value }) },
           ['owner', 'manager', 'staff', 'kitchen'].map((r) => h('option', { value: r, selected: r === p.role }, r)))),
@@ -578,6 +587,13 @@ const sections = {
             await api(auth, 'DELETE', `${base}/users/${p.id}`).then(() => toast('Removed'), (err) => toast(err.message, 'error'));
             load();
           } }, 'Remove')))));
+      fill(invited, invitations.length ? invitations.map((i) => h('tr', {}, h('td', {}, i.name), h('td', {}, i.role), h('td', {}, i.email),
+        h('td', {}, new Date(i.invite_expires_at).toLocaleDateString()),
+        h('td', {}, h('button', { type: 'button', class: 'ghost danger', onclick: async () => {
+          if (!confirm(`Take back the invitation to ${i.email}? Its link stops working.`)) return;
+          await api(auth, 'DELETE', `${base}/invitations/${i.id}`).then(() => toast('Taken back'), (err) => toast(err.message, 'error'));
+          load();
+        } }, 'Take back')))) : [h('tr', {}, h('td', { colspan: 5, class: 'muted' }, 'No open invitations'))]);
     };
     const change = async (p, body) => {
       await api(auth, 'PUT', `${base}/users/${p.id}`, body).then(() => toast('Saved'), (err) => toast(err.message, 'error'));

@@ -36,6 +36,8 @@ pub struct ApiKeyView {
     pub created_at: DateTime<Utc>,
     pub last_used_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// When the key stops working by itself, if it does.
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 impl From<ApiKeyRow> for ApiKeyView {
@@ -49,6 +51,7 @@ impl From<ApiKeyRow> for ApiKeyView {
             created_at: k.created_at,
             last_used_at: k.last_used_at,
             revoked_at: k.revoked_at,
+            expires_at: k.expires_at,
         }
     }
 }
@@ -66,6 +69,9 @@ pub struct NewApiKey {
     pub name: String,
     /// e.g. `["menu:read", "orders:write"]`
     pub permissions: Vec<String>,
+    /// When the key stops working by itself (in the future, within ten years); absent
+    /// for a key that lasts until it is revoked.
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 #[utoipa::path(post, path = "/v1/restaurants/{rid}/api-keys", tag = "api keys", params(("rid" = Uuid, Path)),
@@ -83,8 +89,13 @@ async fn create_key(
     if let Some(p) = permissions.iter().find(|p| !member.allows(**p)) {
         return Err(ApiError::forbidden(format!("you cannot give a key {p}, which you do not hold")));
     }
-    let key = new_secret("bk_");
     let now = state.clock.now();
+    if let Some(at) = body.expires_at {
+        if at <= now || at > now + chrono::Duration::days(3660) {
+            return Err(ApiError::validation("expires_at", "a key's expiry must be in the future, within ten years"));
+        }
+    }
+    let key = new_secret("bk_");
     let row = ApiKeyRow {
         id: ApiKeyId::new().0,
         restaurant_id: member.rid(),
@@ -98,6 +109,7 @@ async fn create_key(
         created_at: now,
         last_used_at: None,
         revoked_at: None,
+        expires_at: body.expires_at,
     };
     let mut tx = state.db.begin_for(member.rid()).await?;
     store::insert(&mut tx, &row, &secret_digest(&key)).await?;
@@ -109,7 +121,7 @@ async fn create_key(
             entity: "api_key",
             entity_id: Some(row.id),
             actor: member.actor(),
-            payload: json!({ "name": row.name, "permissions": row.permissions.0 }),
+            payload: json!({ "name": row.name, "permissions": row.permissions.0, "expires_at": row.expires_at }),
             at: now,
         },
     )

@@ -14,15 +14,42 @@ use std::panic::Location;
 
 #[derive(Debug)]
 pub enum ApiError {
-    BadRequest { code: &'static str, message: String },
-    Unauthorized { code: &'static str, message: String },
-    Forbidden { code: &'static str, message: String },
-    NotFound { message: String },
-    Conflict { code: &'static str, message: String, details: Value },
-    Validation { field: String, message: String },
-    PayloadTooLarge { limit: usize },
-    RateLimited { retry_after_secs: u64 },
-    Internal { message: String, location: &'static Location<'static> },
+    BadRequest {
+        code: &'static str,
+        message: String,
+    },
+    Unauthorized {
+        code: &'static str,
+        message: String,
+    },
+    Forbidden {
+        code: &'static str,
+        message: String,
+    },
+    NotFound {
+        message: String,
+    },
+    Conflict {
+        code: &'static str,
+        message: String,
+        details: Value,
+    },
+    Validation {
+        field: String,
+        message: String,
+    },
+    PayloadTooLarge {
+        limit: usize,
+    },
+    /// The body is not declared `application/json` where only JSON is taken.
+    UnsupportedMediaType,
+    RateLimited {
+        retry_after_secs: u64,
+    },
+    Internal {
+        message: String,
+        location: &'static Location<'static>,
+    },
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -62,6 +89,7 @@ impl ApiError {
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -81,10 +109,13 @@ impl std::fmt::Display for ApiError {
             | ApiError::Internal { message, .. } => f.write_str(message),
             ApiError::Validation { field, message } => write!(f, "{field}: {message}"),
             ApiError::PayloadTooLarge { limit } => write!(f, "the body is larger than {limit} bytes"),
+            ApiError::UnsupportedMediaType => f.write_str(JSON_ONLY),
             ApiError::RateLimited { retry_after_secs } => write!(f, "rate limited for {retry_after_secs} s"),
         }
     }
 }
+
+const JSON_ONLY: &str = "send the body as JSON, with Content-Type: application/json";
 
 /// The body of every error response.
 pub fn error_body(code: &str, message: &str, details: Value) -> Value {
@@ -107,6 +138,7 @@ impl IntoResponse for ApiError {
             ApiError::PayloadTooLarge { limit } => {
                 ("payload_too_large", format!("the body is larger than {limit} bytes"), json!({ "limit": limit }))
             }
+            ApiError::UnsupportedMediaType => ("unsupported_media_type", JSON_ONLY.to_owned(), json!({})),
             ApiError::RateLimited { retry_after_secs } => {
                 let body = error_body(
                     "rate_limited",

@@ -738,12 +738,11 @@ async fn transfer(
         return Err(ApiError::validation("to_restaurant_id", "a transfer goes to another location"));
     }
     // The caller must be allowed to move stock there too; otherwise it is not found.
-    let allowed = match &member.principal {
-        crate::auth::Principal::User { user_id, .. } => brigade_store::users::role_in(&state.db, to_rid, user_id.0)
-            .await?
-            .and_then(|r| r.parse::<brigade_domain::auth::Role>().ok())
-            .is_some_and(|r| r.allows(Permission::InventoryWrite)),
-        crate::auth::Principal::ApiKey { .. } => false,
+    // (Through the one membership rule: a PIN session made here reaches no other location.)
+    let allowed = match crate::auth::membership(&state, &member.principal, brigade_domain::RestaurantId(to_rid)).await {
+        Ok(Some(role)) => role.allows(Permission::InventoryWrite),
+        Ok(None) | Err(ApiError::NotFound { .. }) => false,
+        Err(e) => return Err(e),
     };
     if !allowed {
         return Err(ApiError::validation("to_restaurant_id", "no such location of yours"));

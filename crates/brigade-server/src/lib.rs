@@ -187,6 +187,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(auth::routes::router())
         .merge(restaurants::router())
         .merge(people::router())
+        .merge(people::invitation_router())
         .merge(api_keys::router())
         .merge(audit::router())
         .merge(menu::router())

@@ -3,8 +3,11 @@
 //! manages staff and kitchen only; only owners make or unmake owners and managers; a
 //! restaurant always keeps at least one owner.
 //!
-//! Adding someone whose email already has an account adds that account to the restaurant
-//! (one person working at two locations); their password stays theirs.
+//! Adding someone by email invites them (`invitation_router`): an account that exists
+//! joins only when its owner accepts, signed in as themselves (one person working at two
+//! locations), and a new account is made only when the person accepts with a password of
+//! their own. A restaurant never sets an account's password; it sets the phone and PIN of
+//! its own membership only, which sign in at its shared device only.
 
 use crate::auth::{Member, Principal};
 use crate::error::{ApiError, ApiResult};
@@ -13,7 +16,8 @@ use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use brigade_domain::auth::{Permission, Role};
-use brigade_domain::credentials::{parse_name, Email, Password, Phone, Pin};
+use brigade_domain::credentials::{new_secret, parse_name, secret_digest, Email, Password, Phone, Pin};
+use brigade_store::invitations::{self, InvitationRow};
 use brigade_store::users::{self, MemberRow, MembershipChange, NewMembership, UserRow};
 use brigade_store::Tx;
 use chrono::{DateTime, Utc};
@@ -24,7 +28,11 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list_users, add_user)).routes(routes!(get_user, update_user, remove_user))
+    OpenApiRouter::new()
+        .routes(routes!(list_users, add_user))
+        .routes(routes!(get_user, update_user, remove_user))
+        .routes(routes!(list_invitations))
+        .routes(routes!(revoke_invitation))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -41,6 +49,36 @@ pub struct UserView {
     pub is_active: bool,
     pub last_login_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    /// `active`, or `invited` until the person accepts (the `id` is then the
+    /// invitation's, and the name the one it was sent under).
+    pub status: &'static str,
+    /// The link for the person to accept with, shown only in the answer that made it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invite_url: Option<String>,
+    /// When an invitation's link stops working.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invite_expires_at: Option<DateTime<Utc>>,
+}
+
+impl UserView {
+    /// An invitation as the inviting restaurant sees it: what it typed, nothing of any
+    /// account that email may have.
+    fn invited(i: InvitationRow) -> UserView {
+        UserView {
+            id: i.id,
+            email: Some(i.email),
+            name: i.name,
+            role: i.role.parse().unwrap_or(Role::Staff),
+            phone: i.phone,
+            has_pin: i.pin_hash.is_some(),
+            is_active: true,
+            last_login_at: None,
+            created_at: i.created_at,
+            status: "invited",
+            invite_url: None,
+            invite_expires_at: Some(i.expires_at),
+        }
+    }
 }
 
 impl TryFrom<MemberRow> for UserView {
@@ -56,6 +94,9 @@ impl TryFrom<MemberRow> for UserView {
             is_active: m.is_active,
             last_login_at: m.last_login_at,
             created_at: m.created_at,
+            status: "active",
+            invite_url: None,
+            invite_expires_at: None,
         })
     }
 }
@@ -96,14 +137,18 @@ pub struct NewUser {
     pub name: Option<String>,
     pub role: String,
     pub email: Option<String>,
+    /// Not taken: people choose their own password when they accept their invitation.
     pub password: Option<String>,
     pub phone: Option<String>,
     pub pin: Option<String>,
 }
 
-/// Adds a member. Owners and managers sign in with email and password, so they need both
-/// (or an email that already has an account); staff and kitchen need either those or a
-/// phone and PIN.
+/// Adds someone. With an email, they are invited: the answer carries an `invite_url`
+/// (shown once) for them to open, where they accept signed in as themselves or create
+/// their account with a password of their own. Nothing is joined to an account without
+/// its owner's consent, and the answer is the same whether or not the email already has
+/// an account. Without an email, a staff or kitchen member gets a new account with a
+/// phone and PIN for the shared device, at once.
 #[utoipa::path(post, path = "/v1/restaurants/{rid}/users", tag = "people", params(("rid" = Uuid, Path)),
     request_body = NewUser,
     responses((status = 201, body = UserView), (status = 403), (status = 404), (status = 409), (status = 422)),
@@ -117,71 +162,111 @@ async fn add_user(
     let role: Role = body.role.parse()?;
     may_manage(&member, role)?;
     let email = body.email.as_deref().map(Email::parse).transpose()?;
-    let password = body.password.as_deref().map(Password::parse).transpose()?;
     let phone = body.phone.as_deref().map(Phone::parse).transpose()?;
     let pin = body.pin.as_deref().map(Pin::parse).transpose()?;
     let name = body.name.as_deref().map(|n| parse_name("name", n)).transpose()?;
+    if body.password.is_some() {
+        return Err(ApiError::validation(
+            "password",
+            "people choose their own password: add them by email and they set it when they accept the invitation",
+        ));
+    }
     if pin.is_some() && phone.is_none() {
         return Err(ApiError::validation("phone", "a PIN needs a phone number to sign in with"));
-    }
-    if password.is_some() && email.is_none() {
-        return Err(ApiError::validation("email", "a password needs an email to sign in with"));
     }
     let can_pin = matches!(role, Role::Staff | Role::Kitchen) && phone.is_some() && pin.is_some();
     if email.is_none() && !can_pin {
         let need = if matches!(role, Role::Owner | Role::Manager) { "an email" } else { "an email or a phone and PIN" };
         return Err(ApiError::validation("email", format!("a {role} needs {need} to sign in")));
     }
+    let name = name.ok_or_else(|| ApiError::validation("name", "a new member needs a name"))?;
 
-    let (password_hash, pin_hash) =
-        tokio::task::spawn_blocking(move || (password.map(|p| p.hash()), pin.map(|p| p.hash()))).await?;
+    let pin_hash = tokio::task::spawn_blocking(move || pin.map(|p| p.hash())).await?;
     let rid = member.rid();
     let now = state.clock.now();
     let mut tx = state.db.begin_for(rid).await?;
-    let existing = match &email {
-        Some(e) => users::by_email_tx(&mut tx, e.as_str()).await?,
-        None => None,
-    };
-    let (user_id, new_account) = match existing {
-        Some(u) => {
-            if password_hash.is_some() {
-                return Err(ApiError::conflict(
-                    "email_taken",
-                    "this email already has an account; add it without a password and they keep theirs",
-                ));
-            }
-            if users::member_tx(&mut tx, rid, u.id).await?.is_some() {
-                return Err(ApiError::conflict("already_member", "this person is already a member here"));
-            }
-            (u.id, false)
-        }
-        None => {
-            if matches!(role, Role::Owner | Role::Manager) && password_hash.is_none() {
-                return Err(ApiError::validation("password", format!("a new {role} needs a password")));
-            }
-            let name = name.clone().ok_or_else(|| ApiError::validation("name", "a new member needs a name"))?;
-            let row = UserRow::new_account(email.as_ref().map(|e| e.as_str().to_owned()), password_hash, name, now);
-            users::insert(&mut tx, &row).await?;
-            (row.id, true)
-        }
-    };
     if let Some(p) = &phone {
         ensure_phone_free(&mut tx, rid, p, None).await?;
     }
-    let membership = NewMembership {
-        restaurant_id: rid,
-        user_id,
-        role: role.as_str(),
-        phone: phone.as_ref().map(|p| p.as_str()),
-        pin_hash: pin_hash.as_deref(),
-        at: now,
+    let Some(email) = email else {
+        let row = UserRow::new_account(None, None, name, now);
+        users::insert(&mut tx, &row).await?;
+        let membership = NewMembership {
+            restaurant_id: rid,
+            user_id: row.id,
+            role: role.as_str(),
+            phone: phone.as_ref().map(|p| p.as_str()),
+            pin_hash: pin_hash.as_deref(),
+            at: now,
+        };
+        users::add_membership(&mut tx, &membership).await?;
+        let payload = json!({ "role": role, "new_account": true, "phone": phone.as_ref().map(|p| p.as_str()) });
+        member.record(&mut tx, "user.created", "user", row.id, payload, now).await?;
+        let row = users::member_tx(&mut tx, rid, row.id).await?.ok_or_else(|| ApiError::internal("member vanished"))?;
+        tx.commit().await?;
+        return Ok((StatusCode::CREATED, axum::Json(row.try_into()?)));
     };
-    users::add_membership(&mut tx, &membership).await?;
-    let payload = json!({ "role": role, "new_account": new_account, "phone": phone.as_ref().map(|p| p.as_str()) });
-    member.record(&mut tx, "user.created", "user", user_id, payload, now).await?;
-    let row = users::member_tx(&mut tx, rid, user_id).await?.ok_or_else(|| ApiError::internal("member vanished"))?;
+    // A member here is listed on this very screen, so saying so tells nothing new.
+    if let Some(u) = users::by_email_tx(&mut tx, email.as_str()).await? {
+        if users::member_tx(&mut tx, rid, u.id).await?.is_some() {
+            return Err(ApiError::conflict("already_member", "this person is already a member here"));
+        }
+    }
+    let token = new_secret("bin_");
+    let invitation = InvitationRow {
+        id: Uuid::now_v7(),
+        restaurant_id: rid,
+        email: email.as_str().to_owned(),
+        name,
+        role: role.as_str().to_owned(),
+        phone: phone.as_ref().map(|p| p.as_str().to_owned()),
+        pin_hash,
+        invited_by: member.actor().encode(),
+        created_at: now,
+        expires_at: now + chrono::Duration::days(INVITATION_DAYS),
+        accepted_at: None,
+        revoked_at: None,
+    };
+    invitations::insert(&mut tx, &invitation, &secret_digest(&token)).await?;
+    let payload = json!({ "role": role, "email": invitation.email, "expires_at": invitation.expires_at });
+    member.record(&mut tx, "user.invited", "invitation", invitation.id, payload, now).await?;
     tx.commit().await?;
-    Ok((StatusCode::CREATED, axum::Json(row.try_into()?)))
+    let mut view = UserView::invited(invitation);
+    view.invite_url = Some(format!("{}/invite/{token}", state.config.public_base_url.trim_end_matches('/')));
+    Ok((StatusCode::CREATED, axum::Json(view)))
+}
+
+/// How long an invitation link stays good.
+const INVITATION_DAYS: i64 = 14;
+
+#[utoipa::path(get, path = "/v1/restaurants/{rid}/invitations", tag = "people", params(("rid" = Uuid, Path)),
+    responses((status = 200, body = Vec<UserView>), (status = 403), (status = 404)), security(("bearer" = [])))]
+/// Invitations not yet accepted (nor revoked or expired), newest first.
+async fn list_invitations(State(state): State<AppState>, member: Member) -> ApiResult<axum::Json<Vec<UserView>>> {
+    member.require(Permission::UsersRead)?;
+    let rows = invitations::open(&state.db, member.rid(), state.clock.now()).await?;
+    Ok(axum::Json(rows.into_iter().map(UserView::invited).collect()))
+}
+
+/// Takes an invitation back: its link stops working.
+#[utoipa::path(delete, path = "/v1/restaurants/{rid}/invitations/{id}", tag = "people",
+    params(("rid" = Uuid, Path), ("id" = Uuid, Path)),
+    responses((status = 204), (status = 403), (status = 404)), security(("bearer" = [])))]
+async fn revoke_invitation(
+    State(state): State<AppState>,
+    member: Member,
+    Path(ids): Path<(Uuid, Uuid)>,
+) -> ApiResult<StatusCode> {
+    let (_, id) = ids;
+    member.require(Permission::UsersWrite)?;
+    let now = state.clock.now();
+    let mut tx = state.db.begin_for(member.rid()).await?;
+    if !invitations::revoke(&mut tx, member.rid(), id, now).await? {
+        return Err(ApiError::not_found("invitation"));
+    }
+    member.record(&mut tx, "user.invitation_revoked", "invitation", id, json!({}), now).await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -189,6 +274,7 @@ pub struct UserChange {
     pub name: Option<String>,
     pub role: Option<String>,
     pub is_active: Option<bool>,
+    /// Not taken: a person changes their own password (`POST /v1/auth/password`).
     pub password: Option<String>,
     /// A new phone, or null to remove it (and so PIN sign-in).
     #[serde(default, deserialize_with = "crate::extract::double_option")]
@@ -200,8 +286,7 @@ pub struct UserChange {
     pub pin: Option<Option<String>>,
 }
 
-/// Changes a member: role, phone and PIN here; name, password and active state of their
-/// account (only when every restaurant they belong to lets the caller manage them).
+/// Changes a member: role, phone and PIN here; name and active state of their account (only when every restaurant they belong to lets the caller manage them).
 #[utoipa::path(put, path = "/v1/restaurants/{rid}/users/{uid}", tag = "people",
     params(("rid" = Uuid, Path), ("uid" = Uuid, Path)), request_body = UserChange,
     responses((status = 200, body = UserView), (status = 403), (status = 404), (status = 409), (status = 422)),
@@ -223,7 +308,6 @@ async fn update_user(
         may_manage(&member, r)?;
     }
     let name = body.name.as_deref().map(|n| parse_name("name", n)).transpose()?;
-    let password = body.password.as_deref().map(Password::parse).transpose()?;
     let phone = match &body.phone {
         Some(Some(p)) => Some(Some(Phone::parse(p)?)),
         Some(None) => Some(None),
@@ -234,15 +318,20 @@ async fn update_user(
         Some(None) => Some(None),
         None => None,
     };
-    let account_change = name.is_some() || password.is_some() || body.is_active.is_some();
+    if body.password.is_some() {
+        return Err(ApiError::Forbidden {
+            code: "not_your_password",
+            message: "only the person sets their password; they change it with POST /v1/auth/password".into(),
+        });
+    }
+    let account_change = name.is_some() || body.is_active.is_some();
     if account_change {
         may_manage_account(&state, &member, uid).await?;
     }
     if body.is_active == Some(false) && is_self(&member, uid) {
         return Err(ApiError::conflict("cannot_deactivate_self", "you cannot deactivate your own account"));
     }
-    let (password_hash, pin_hash) =
-        tokio::task::spawn_blocking(move || (password.map(|p| p.hash()), pin.map(|p| p.map(|p| p.hash())))).await?;
+    let pin_hash = tokio::task::spawn_blocking(move || pin.map(|p| p.map(|p| p.hash()))).await?;
 
     let now = state.clock.now();
     let mut tx = state.db.begin_for(rid).await?;
@@ -269,10 +358,6 @@ async fn update_user(
         let name = name.clone().unwrap_or_else(|| target.name.clone());
         users::update_profile(&mut tx, uid, &name, body.is_active.unwrap_or(target.is_active), now).await?;
     }
-    if let Some(hash) = &password_hash {
-        users::set_password(&mut tx, uid, hash, now).await?;
-        brigade_store::sessions::revoke_all_for_user(&mut tx, uid, "password changed", now).await?;
-    }
     if let Some(r) = new_role.filter(|r| *r != current) {
         member.record(&mut tx, "user.role_changed", "user", uid, json!({ "from": current, "to": r }), now).await?;
     }
@@ -280,7 +365,6 @@ async fn update_user(
     for (set, field) in [
         (name.is_some(), "name"),
         (body.is_active.is_some(), "is_active"),
-        (password_hash.is_some(), "password"),
         (phone.is_some(), "phone"),
         (pin_hash.is_some(), "pin"),
     ] {
@@ -366,4 +450,219 @@ async fn ensure_phone_free(tx: &mut Tx, rid: Uuid, phone: &Phone, except: Option
         return Err(ApiError::conflict("phone_taken", format!("{} is already used by a member here", phone.as_str())));
     }
     Ok(())
+}
+
+// ---------------------------------------------------------------- accepting an invitation
+
+/// The routes an invited person reaches with their link, outside any restaurant.
+pub fn invitation_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(show_invitation)).routes(routes!(accept_invitation_route))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct InvitationInfo {
+    pub restaurant_id: Uuid,
+    pub restaurant_name: String,
+    pub email: String,
+    pub name: String,
+    /// owner, manager, staff or kitchen
+    pub role: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// The open invitation a link names, or 404 (unknown, used, taken back or expired).
+pub async fn open_invitation(state: &AppState, token: &str) -> ApiResult<(InvitationRow, InvitationInfo)> {
+    let gone = || ApiError::NotFound { message: "this invitation is not valid any more; ask for a new one".into() };
+    let row = invitations::by_token_hash(&state.db, &secret_digest(token)).await?.ok_or_else(gone)?;
+    if !row.is_open(state.clock.now()) {
+        return Err(gone());
+    }
+    let restaurant = brigade_store::restaurants::get(&state.db, row.restaurant_id).await?.ok_or_else(gone)?;
+    let info = InvitationInfo {
+        restaurant_id: row.restaurant_id,
+        restaurant_name: restaurant.name,
+        email: row.email.clone(),
+        name: row.name.clone(),
+        role: row.role.clone(),
+        expires_at: row.expires_at,
+    };
+    Ok((row, info))
+}
+
+/// What an invitation link is for: which restaurant, which role, for which email.
+#[utoipa::path(get, path = "/v1/invitations/{token}", tag = "people", params(("token" = String, Path)),
+    responses((status = 200, body = InvitationInfo), (status = 404)))]
+async fn show_invitation(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> ApiResult<axum::Json<InvitationInfo>> {
+    Ok(axum::Json(open_invitation(&state, &token).await?.1))
+}
+
+/// Who accepts: the signed-in account the invitation was sent to, or a new account made
+/// now with the person's own password.
+pub enum Acceptor {
+    Account(brigade_domain::UserId),
+    NewAccount { name: Option<String>, password: String, session_kind: &'static str, ip: std::net::IpAddr },
+}
+
+pub struct Accepted {
+    pub restaurant_id: Uuid,
+    pub role: Role,
+    pub user: UserRow,
+    /// For a new account: its first session and refresh token.
+    pub session: Option<(brigade_domain::SessionId, String)>,
+}
+
+/// Accepts an invitation: the membership it describes is made, once (two acceptances
+/// racing with one link: one wins, the other finds it used).
+pub async fn accept_invitation(state: &AppState, token: &str, who: Acceptor) -> ApiResult<Accepted> {
+    let (invitation, _) = open_invitation(state, token).await?;
+    let role: Role = invitation.role.parse()?;
+    let rid = invitation.restaurant_id;
+    let new_account = match &who {
+        Acceptor::Account(_) => None,
+        Acceptor::NewAccount { name, password, .. } => {
+            let name = name.as_deref().map(|n| parse_name("name", n)).transpose()?;
+            let password = Password::parse(password)?;
+            let hash = tokio::task::spawn_blocking(move || password.hash()).await?;
+            Some((name.unwrap_or_else(|| invitation.name.clone()), hash))
+        }
+    };
+    let now = state.clock.now();
+    let mut tx = state.db.begin_for(rid).await?;
+    let user = match (&who, new_account) {
+        (Acceptor::Account(uid), _) => {
+            let user = users::get(&state.db, uid.0).await?.ok_or_else(|| ApiError::not_found("user"))?;
+            if user.email.as_deref() != Some(invitation.email.as_str()) {
+                return Err(ApiError::Forbidden {
+                    code: "wrong_account",
+                    message: format!(
+                        "this invitation is for {}; sign in with that account to accept it",
+                        invitation.email
+                    ),
+                });
+            }
+            if users::member_tx(&mut tx, rid, user.id).await?.is_some() {
+                return Err(ApiError::conflict("already_member", "you are already a member of this restaurant"));
+            }
+            user
+        }
+        (Acceptor::NewAccount { .. }, Some((name, hash))) => {
+            if users::by_email_tx(&mut tx, &invitation.email).await?.is_some() {
+                return Err(ApiError::conflict(
+                    "account_exists",
+                    format!("{} already has an account: sign in with it, then accept", invitation.email),
+                ));
+            }
+            let row = UserRow::new_account(Some(invitation.email.clone()), Some(hash), name, now);
+            users::insert(&mut tx, &row).await?;
+            row
+        }
+        (Acceptor::NewAccount { .. }, None) => return Err(ApiError::internal("new account without a password")),
+    };
+    if let Some(p) = &invitation.phone {
+        if users::phone_taken(&mut tx, rid, p, None).await? {
+            return Err(ApiError::conflict(
+                "phone_taken",
+                format!("{p} is already used by a member here; ask for a new invitation"),
+            ));
+        }
+    }
+    if !invitations::accept(&mut tx, invitation.id, user.id, now).await? {
+        return Err(ApiError::NotFound { message: "this invitation is not valid any more; ask for a new one".into() });
+    }
+    let membership = NewMembership {
+        restaurant_id: rid,
+        user_id: user.id,
+        role: role.as_str(),
+        phone: invitation.phone.as_deref(),
+        pin_hash: invitation.pin_hash.as_deref(),
+        at: now,
+    };
+    users::add_membership(&mut tx, &membership).await?;
+    let is_new = matches!(who, Acceptor::NewAccount { .. });
+    let payload = json!({ "role": role, "new_account": is_new, "via": "invitation", "invitation_id": invitation.id,
+        "phone": invitation.phone });
+    let event = brigade_store::events::NewEvent {
+        restaurant_id: Some(rid),
+        kind: "user.created",
+        entity: "user",
+        entity_id: Some(user.id),
+        actor: brigade_store::events::Actor::User(user.id),
+        payload,
+        at: now,
+    };
+    brigade_store::events::record(&mut tx, event).await?;
+    let session = match who {
+        Acceptor::NewAccount { session_kind, ip, .. } => {
+            let uid = brigade_domain::UserId(user.id);
+            let session = crate::auth::routes::start_session(state, &mut tx, uid, None, session_kind, now).await?;
+            users::touch_login(&mut tx, user.id, now).await?;
+            crate::auth::routes::record_login(&mut tx, uid, None, ip, session_kind, now).await?;
+            Some(session)
+        }
+        Acceptor::Account(_) => None,
+    };
+    tx.commit().await?;
+    Ok(Accepted { restaurant_id: rid, role, user, session })
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+pub struct AcceptInvitation {
+    /// For a new account: the name to go by (else the one the invitation was sent under).
+    pub name: Option<String>,
+    /// For a new account: the password the person chooses. Leave out when signed in.
+    pub password: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AcceptedView {
+    pub restaurant_id: Uuid,
+    /// owner, manager, staff or kitchen
+    #[schema(value_type = String)]
+    pub role: Role,
+    pub user_id: Uuid,
+    /// For a new account: its tokens, as sign-in gives them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tokens: Option<crate::auth::routes::TokenPair>,
+}
+
+/// Accepts an invitation. Signed in (`Authorization: Bearer`, a password sign-in of the
+/// account the invitation was sent to): that account joins the restaurant, 200. Not
+/// signed in, with a `password`: a new account is made for the invited email and signed
+/// in, 201 (409 `account_exists` when that email has an account: sign in first).
+#[utoipa::path(post, path = "/v1/invitations/{token}/accept", tag = "people", params(("token" = String, Path)),
+    request_body(content = AcceptInvitation, description = "optional when signed in"),
+    responses((status = 200, body = AcceptedView), (status = 201, body = AcceptedView), (status = 401), (status = 403),
+              (status = 404), (status = 409), (status = 422)))]
+async fn accept_invitation_route(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    axum::Extension(crate::ops::ClientIp(ip)): axum::Extension<crate::ops::ClientIp>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> ApiResult<(StatusCode, axum::Json<AcceptedView>)> {
+    let body: AcceptInvitation =
+        if body.is_empty() { AcceptInvitation::default() } else { crate::extract::parse_json(&body)? };
+    let who = if headers.contains_key(axum::http::header::AUTHORIZATION) {
+        let caller = crate::auth::Caller::from_headers(&state, &headers).await?;
+        Acceptor::Account(caller.account_holder()?)
+    } else {
+        let password = body.password.ok_or_else(|| {
+            ApiError::validation("password", "choose a password, or sign in to accept with your account")
+        })?;
+        Acceptor::NewAccount { name: body.name, password, session_kind: "password", ip }
+    };
+    let accepted = accept_invitation(&state, &token, who).await?;
+    let (status, tokens) = match accepted.session {
+        Some((session_id, refresh)) => {
+            let pair = crate::auth::routes::token_pair(&state, &accepted.user, session_id, None, refresh).await?;
+            (StatusCode::CREATED, Some(pair))
+        }
+        None => (StatusCode::OK, None),
+    };
+    let view =
+        AcceptedView { restaurant_id: accepted.restaurant_id, role: accepted.role, user_id: accepted.user.id, tokens };
+    Ok((status, axum::Json(view)))
 }

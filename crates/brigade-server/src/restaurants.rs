@@ -226,7 +226,7 @@ async fn create_restaurant(
     caller: Caller,
     Json(body): Json<NewRestaurant>,
 ) -> ApiResult<(StatusCode, axum::Json<RestaurantView>)> {
-    let (user_id, _) = caller.user()?;
+    let user_id = caller.account_holder()?;
     if !users::is_owner_anywhere(&state.db, user_id.0).await? {
         return Err(ApiError::forbidden("only owners add restaurants"));
     }
@@ -250,8 +250,9 @@ async fn list_restaurants(
 ) -> ApiResult<axum::Json<Page<RestaurantView>>> {
     let limit = page.limit()?;
     match caller.0 {
-        Principal::User { user_id, .. } => {
-            let rows = store::for_user(&state.db, user_id.0, page.cursor_uuid()?, limit + 1).await?;
+        Principal::User { user_id, scope, .. } => {
+            let mut rows = store::for_user(&state.db, user_id.0, page.cursor_uuid()?, limit + 1).await?;
+            rows.retain(|(r, _)| scope.is_none_or(|s| s.0 == r.id));
             Ok(axum::Json(Page::from_rows(
                 rows,
                 limit,

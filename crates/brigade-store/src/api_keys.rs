@@ -17,14 +17,17 @@ pub struct ApiKeyRow {
     pub created_at: DateTime<Utc>,
     pub last_used_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// When the key stops working by itself; `None` for a key that lasts until revoked.
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
-const COLUMNS: &str = "id, restaurant_id, name, prefix, permissions, created_by, created_at, last_used_at, revoked_at";
+const COLUMNS: &str =
+    "id, restaurant_id, name, prefix, permissions, created_by, created_at, last_used_at, revoked_at, expires_at";
 
 pub async fn insert(tx: &mut Tx, k: &ApiKeyRow, key_hash: &str) -> Result<()> {
     const SQL: &str =
-        "INSERT INTO api_keys (id, restaurant_id, name, prefix, key_hash, permissions, created_by, created_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+        "INSERT INTO api_keys (id, restaurant_id, name, prefix, key_hash, permissions, created_by, created_at,
+        expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
     on_tx!(tx, |c| sqlx::query(SQL)
         .bind(k.id)
         .bind(k.restaurant_id)
@@ -34,6 +37,7 @@ pub async fn insert(tx: &mut Tx, k: &ApiKeyRow, key_hash: &str) -> Result<()> {
         .bind(&k.permissions)
         .bind(k.created_by)
         .bind(stored_time(k.created_at))
+        .bind(k.expires_at.map(stored_time))
         .execute(c)
         .await
         .map(|r| r.rows_affected()))?;

@@ -30,6 +30,7 @@ pub mod events;
 pub mod idempotency;
 pub mod integrations;
 pub mod inventory;
+pub mod invitations;
 pub mod jobs;
 pub mod kds;
 pub mod labour;

@@ -30,6 +30,8 @@ pub struct RefreshRow {
     pub spent_at: Option<DateTime<Utc>>,
     pub session_revoked_at: Option<DateTime<Utc>>,
     pub session_expires_at: DateTime<Utc>,
+    /// The restaurant a PIN session is confined to.
+    pub session_restaurant_id: Option<Uuid>,
 }
 
 /// The state an access token is checked against on every request.
@@ -38,6 +40,8 @@ pub struct Liveness {
     pub token_version: i64,
     pub is_active: bool,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// The one restaurant a PIN session reaches; `None` for a person's own sign-in.
+    pub restaurant_id: Option<Uuid>,
 }
 
 pub async fn create(tx: &mut Tx, s: &SessionRow) -> Result<()> {
@@ -78,7 +82,7 @@ pub async fn add_refresh_token(
 }
 
 const FIND_REFRESH: &str = "SELECT t.id, t.session_id, s.user_id, t.expires_at, t.spent_at,
-    s.revoked_at AS session_revoked_at, s.expires_at AS session_expires_at
+    s.revoked_at AS session_revoked_at, s.expires_at AS session_expires_at, s.restaurant_id AS session_restaurant_id
     FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id WHERE t.token_hash = $1";
 
 pub async fn find_refresh(tx: &mut Tx, token_hash: &str) -> Result<Option<RefreshRow>> {
@@ -131,7 +135,7 @@ pub async fn revoke_all_for_user(tx: &mut Tx, user_id: Uuid, reason: &str, now: 
 }
 
 pub async fn liveness(db: &crate::Db, user_id: Uuid, session_id: Uuid) -> Result<Option<Liveness>> {
-    const SQL: &str = "SELECT u.token_version, u.is_active, s.revoked_at
+    const SQL: &str = "SELECT u.token_version, u.is_active, s.revoked_at, s.restaurant_id
         FROM users u JOIN sessions s ON s.user_id = u.id WHERE u.id = $1 AND s.id = $2";
     on_db!(db, |c| sqlx::query_as::<_, Liveness>(SQL).bind(user_id).bind(session_id).fetch_optional(c).await)
 }

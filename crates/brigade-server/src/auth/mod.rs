@@ -6,6 +6,10 @@
 //! `/v1/restaurants/{rid}`: it has already checked that the caller belongs to that
 //! restaurant, answering 404 when not, so a handler that names a `Member` cannot forget
 //! the tenancy rule. Handlers then ask `member.require(Permission::…)`.
+//!
+//! A session made by PIN on a restaurant's shared device is a credential of that one
+//! membership: its principal carries the restaurant as its `scope`, and it reaches no
+//! other restaurant (404, as for a stranger) and no account-wide route.
 
 pub mod routes;
 
@@ -23,8 +27,15 @@ use uuid::Uuid;
 
 #[derive(Debug, Clone)]
 pub enum Principal {
-    User { user_id: UserId, session_id: SessionId },
-    ApiKey { key_id: Uuid, restaurant_id: RestaurantId, permissions: Vec<Permission> },
+    /// A person. `scope` is the one restaurant a PIN session may reach; `None` for a
+    /// sign-in with the person's own password.
+    User { user_id: UserId, session_id: SessionId, scope: Option<RestaurantId> },
+    ApiKey {
+        key_id: Uuid,
+        restaurant_id: RestaurantId,
+        permissions: Vec<Permission>,
+        expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    },
 }
 
 impl Principal {
@@ -44,18 +55,31 @@ impl Caller {
     /// The signed-in user, for routes that an API key cannot use.
     pub fn user(&self) -> Result<(UserId, SessionId), ApiError> {
         match self.0 {
-            Principal::User { user_id, session_id } => Ok((user_id, session_id)),
+            Principal::User { user_id, session_id, .. } => Ok((user_id, session_id)),
             Principal::ApiKey { .. } => Err(ApiError::Forbidden {
                 code: "user_only",
                 message: "this route is for signed-in people, not API keys".into(),
             }),
         }
     }
+
+    /// The signed-in user acting for their whole account (adding a location, accepting
+    /// an invitation): not an API key, and not a PIN session, which reaches one
+    /// restaurant only.
+    pub fn account_holder(&self) -> Result<UserId, ApiError> {
+        match self.0 {
+            Principal::User { user_id, scope: None, .. } => Ok(user_id),
+            Principal::User { scope: Some(_), .. } => Err(ApiError::Forbidden {
+                code: "pin_session",
+                message: "a PIN sign-in reaches its restaurant only; sign in with your email and password".into(),
+            }),
+            Principal::ApiKey { .. } => self.user().map(|(u, _)| u),
+        }
+    }
 }
 
-fn bearer(parts: &Parts) -> Result<&str, ApiError> {
-    let header = parts
-        .headers
+fn bearer(headers: &axum::http::HeaderMap) -> Result<&str, ApiError> {
+    let header = headers
         .get(axum::http::header::AUTHORIZATION)
         .ok_or_else(|| ApiError::unauthorized("unauthenticated", "send Authorization: Bearer <token>"))?;
     let value = header
@@ -74,14 +98,21 @@ impl FromRequestParts<AppState> for Caller {
         if let Some(caller) = parts.extensions.get::<Caller>() {
             return Ok(caller.clone());
         }
-        let token = bearer(parts)?;
-        let caller = if token.starts_with("bk_") {
-            authenticate_api_key(state, token).await?
-        } else {
-            authenticate_access_token(state, token).await?.0
-        };
+        let caller = Caller::from_headers(state, &parts.headers).await?;
         parts.extensions.insert(caller.clone());
         Ok(caller)
+    }
+}
+
+impl Caller {
+    /// Authenticates the `Authorization` header: an API key or an access token.
+    pub async fn from_headers(state: &AppState, headers: &axum::http::HeaderMap) -> Result<Caller, ApiError> {
+        let token = bearer(headers)?;
+        if token.starts_with("bk_") {
+            authenticate_api_key(state, token).await
+        } else {
+            Ok(authenticate_access_token(state, token).await?.0)
+        }
     }
 }
 
@@ -95,7 +126,8 @@ pub async fn authenticate_access_token(state: &AppState, token: &str) -> Result<
     let live = sessions::liveness(&state.db, claims.sub.0, claims.sid.0).await?;
     match live {
         Some(l) if l.is_active && l.revoked_at.is_none() && l.token_version == claims.ver => {
-            Ok((Caller(Principal::User { user_id: claims.sub, session_id: claims.sid }), claims))
+            let scope = l.restaurant_id.map(RestaurantId);
+            Ok((Caller(Principal::User { user_id: claims.sub, session_id: claims.sid, scope }), claims))
         }
         _ => Err(ApiError::unauthorized("token_revoked", "this session has ended; sign in again")),
     }
@@ -109,17 +141,25 @@ pub async fn authenticate_api_key(state: &AppState, token: &str) -> Result<Calle
     if key.revoked_at.is_some() {
         return Err(ApiError::unauthorized("api_key_revoked", "this API key was revoked"));
     }
-    if let Err(retry_after_secs) = state.limits.check_key(key.id, state.clock.now()) {
+    let now = state.clock.now();
+    if key.expires_at.is_some_and(|at| at <= now) {
+        return Err(ApiError::unauthorized("api_key_expired", "this API key has expired; make a new one"));
+    }
+    if let Err(retry_after_secs) = state.limits.check_key(key.id, now) {
         return Err(ApiError::RateLimited { retry_after_secs });
     }
-    let now = state.clock.now();
     if key.last_used_at.is_none_or(|t| now - t > chrono::Duration::seconds(60)) {
         api_keys::touch(&state.db, key.id, now).await?;
     }
     // Permissions were checked when the key was made; a name this build no longer knows
     // grants nothing.
     let permissions = key.permissions.0.iter().filter_map(|p| p.parse().ok()).collect();
-    Ok(Caller(Principal::ApiKey { key_id: key.id, restaurant_id: RestaurantId(key.restaurant_id), permissions }))
+    Ok(Caller(Principal::ApiKey {
+        key_id: key.id,
+        restaurant_id: RestaurantId(key.restaurant_id),
+        permissions,
+        expires_at: key.expires_at,
+    }))
 }
 
 /// A caller who belongs to the restaurant named by the `{rid}` path segment.
@@ -189,20 +229,25 @@ impl FromRequestParts<AppState> for Member {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let rid = restaurant_in_path(parts, state).await?;
         let Caller(principal) = Caller::from_request_parts(parts, state).await?;
-        let not_member = || ApiError::not_found("restaurant");
-        let role = match &principal {
-            Principal::ApiKey { restaurant_id, .. } => {
-                if *restaurant_id != rid {
-                    return Err(not_member());
-                }
-                None
-            }
-            Principal::User { user_id, .. } => {
-                let role = users::role_in(&state.db, rid.0, user_id.0).await?.ok_or_else(not_member)?;
-                Some(role.parse::<Role>().map_err(|e| ApiError::internal(e.to_string()))?)
-            }
-        };
+        let role = membership(state, &principal, rid).await?;
         Ok(Member { restaurant_id: rid, principal, role })
+    }
+}
+
+/// Resolves a principal against a restaurant: the member's role there (`None` for an API
+/// key of that restaurant), or 404 when the principal does not belong to it: another
+/// restaurant's key, a stranger, or a PIN session made at another restaurant. The one
+/// place that decides who belongs where; the REST extractor and the WebSocket use it.
+pub async fn membership(state: &AppState, principal: &Principal, rid: RestaurantId) -> Result<Option<Role>, ApiError> {
+    let not_member = || ApiError::not_found("restaurant");
+    match principal {
+        Principal::ApiKey { restaurant_id, .. } if *restaurant_id == rid => Ok(None),
+        Principal::ApiKey { .. } => Err(not_member()),
+        Principal::User { scope: Some(scope), .. } if *scope != rid => Err(not_member()),
+        Principal::User { user_id, .. } => {
+            let role = users::role_in(&state.db, rid.0, user_id.0).await?.ok_or_else(not_member)?;
+            Ok(Some(role.parse::<Role>().map_err(|e| ApiError::internal(e.to_string()))?))
+        }
     }
 }
 
@@ -218,11 +263,17 @@ async fn restaurant_in_path(parts: &mut Parts, state: &AppState) -> Result<Resta
     raw.parse::<Uuid>().map(RestaurantId).map_err(|_| ApiError::not_found("restaurant"))
 }
 
-/// The memberships carried in an access token, for clients that want them without a call.
-pub async fn memberships_for_token(state: &AppState, user_id: UserId) -> Result<Vec<Membership>, ApiError> {
+/// The memberships carried in an access token, for clients that want them without a call:
+/// every one of the person's, or for a PIN session only that of its restaurant.
+pub async fn memberships_for_token(
+    state: &AppState,
+    user_id: UserId,
+    scope: Option<RestaurantId>,
+) -> Result<Vec<Membership>, ApiError> {
     let rows = users::memberships_of(&state.db, user_id.0).await?;
     Ok(rows
         .into_iter()
+        .filter(|(rid, _)| scope.is_none_or(|s| s.0 == *rid))
         .filter_map(|(rid, role)| role.parse().ok().map(|role| Membership { rid: RestaurantId(rid), role }))
         .collect())
 }

@@ -30,6 +30,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(refresh))
         .routes(routes!(logout))
         .routes(routes!(me))
+        .routes(routes!(change_password))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -75,7 +76,7 @@ async fn signup(
     Json(body): Json<SignupRequest>,
 ) -> ApiResult<(StatusCode, axum::Json<SignupResponse>)> {
     let (user, row, session_id, refresh_token) = create_owner(&state, body, "password").await?;
-    let tokens = token_pair(&state, &user, session_id, refresh_token).await?;
+    let tokens = token_pair(&state, &user, session_id, None, refresh_token).await?;
     let view = UserView { id: user.id, email: user.email, name: user.name };
     Ok((StatusCode::CREATED, axum::Json(SignupResponse { user: view, restaurant: row.into(), tokens })))
 }
@@ -151,7 +152,7 @@ async fn login(
 ) -> ApiResult<axum::Json<TokenPair>> {
     let (user, session_id, refresh_token) =
         password_sign_in(&state, ip, &body.email, &body.password, "password").await?;
-    Ok(axum::Json(token_pair(&state, &user, session_id, refresh_token).await?))
+    Ok(axum::Json(token_pair(&state, &user, session_id, None, refresh_token).await?))
 }
 
 /// Checks an email and password (rate-limited per account and IP, failures recorded)
@@ -250,7 +251,7 @@ async fn pin_login(
     users::touch_login(&mut tx, user.id, now).await?;
     record_login(&mut tx, uid, Some(rid), ip, "pin", now).await?;
     tx.commit().await?;
-    Ok(axum::Json(token_pair(&state, &user, session_id, refresh_token).await?))
+    Ok(axum::Json(token_pair(&state, &user, session_id, Some(rid), refresh_token).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -298,7 +299,8 @@ async fn refresh(State(state): State<AppState>, Json(body): Json<RefreshRequest>
     let expires_at = now + chrono_duration(state.config.refresh_ttl());
     sessions::add_refresh_token(&mut tx, found.session_id, &secret_digest(&refresh_token), expires_at, now).await?;
     tx.commit().await?;
-    Ok(axum::Json(token_pair(&state, &user, SessionId(found.session_id), refresh_token).await?))
+    let scope = found.session_restaurant_id.map(RestaurantId);
+    Ok(axum::Json(token_pair(&state, &user, SessionId(found.session_id), scope, refresh_token).await?))
 }
 
 #[derive(Deserialize, ToSchema, Default)]
@@ -316,6 +318,10 @@ async fn logout(State(state): State<AppState>, caller: Caller, body: axum::body:
     let (user_id, session_id) = caller.user()?;
     let body: LogoutRequest =
         if body.is_empty() { LogoutRequest::default() } else { crate::extract::parse_json(&body)? };
+    if body.all {
+        // Every device of the account is the account's business, not a shared device's.
+        caller.account_holder()?;
+    }
     end_session(&state, user_id, session_id, body.all).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -347,6 +353,61 @@ pub async fn end_session(state: &AppState, user_id: UserId, session_id: SessionI
     Ok(())
 }
 
+#[derive(Deserialize, ToSchema)]
+pub struct PasswordChange {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+/// Changes the signed-in person's own password (the only way a password changes). Every
+/// session of theirs ends, this one too: sign in again with the new password.
+#[utoipa::path(post, path = "/v1/auth/password", tag = "auth", request_body = PasswordChange,
+    responses((status = 204), (status = 401), (status = 403), (status = 422), (status = 429)), security(("bearer" = [])))]
+async fn change_password(
+    State(state): State<AppState>,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
+    caller: Caller,
+    Json(body): Json<PasswordChange>,
+) -> ApiResult<StatusCode> {
+    let user_id = caller.account_holder()?;
+    let new_password =
+        Password::parse(&body.new_password).map_err(|e| ApiError::validation("new_password", e.message))?;
+    let user = users::get(&state.db, user_id.0).await?.ok_or_else(|| ApiError::not_found("user"))?;
+    let account = format!("password:{}", user.id);
+    let now = state.clock.now();
+    state
+        .limits
+        .login_allowed(&account, ip, now)
+        .map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
+    let stored = user.password_hash.clone().unwrap_or_else(|| dummy_hash().to_owned());
+    let current = body.current_password;
+    let ok = tokio::task::spawn_blocking(move || verify_secret(&current, &stored)).await?;
+    if !ok {
+        state.limits.login_failed(&account, ip, now);
+        return Err(ApiError::validation("current_password", "that is not your current password"));
+    }
+    state.limits.login_succeeded(&account);
+    let hash = tokio::task::spawn_blocking(move || new_password.hash()).await?;
+    let mut tx = state.db.begin().await?;
+    users::set_password(&mut tx, user.id, &hash, now).await?;
+    sessions::revoke_all_for_user(&mut tx, user.id, "password changed", now).await?;
+    events::record(
+        &mut tx,
+        NewEvent {
+            restaurant_id: None,
+            kind: "auth.password_changed",
+            entity: "user",
+            entity_id: Some(user.id),
+            actor: Actor::User(user.id),
+            payload: json!({}),
+            at: now,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct MeMembership {
     pub restaurant_id: Uuid,
@@ -369,10 +430,15 @@ pub struct MeResponse {
     security(("bearer" = [])))]
 async fn me(State(state): State<AppState>, caller: Caller) -> ApiResult<axum::Json<MeResponse>> {
     let (user_id, _) = caller.user()?;
+    let scope = match caller.0 {
+        super::Principal::User { scope, .. } => scope,
+        super::Principal::ApiKey { .. } => None,
+    };
     let user = users::get(&state.db, user_id.0).await?.ok_or_else(|| ApiError::not_found("user"))?;
     let memberships = brigade_store::restaurants::for_user(&state.db, user_id.0, None, i64::MAX)
         .await?
         .into_iter()
+        .filter(|(r, _)| scope.is_none_or(|s| s.0 == r.id))
         .filter_map(|(r, role)| {
             role.parse().ok().map(|role| MeMembership { restaurant_id: r.id, restaurant_name: r.name, role })
         })
@@ -381,7 +447,7 @@ async fn me(State(state): State<AppState>, caller: Caller) -> ApiResult<axum::Js
 }
 
 /// Opens a session with its first refresh token, in the caller's transaction.
-async fn start_session(
+pub(crate) async fn start_session(
     state: &AppState,
     tx: &mut Tx,
     user_id: UserId,
@@ -406,18 +472,25 @@ async fn start_session(
     Ok((session_id, refresh_token))
 }
 
-async fn token_pair(
+pub(crate) async fn token_pair(
     state: &AppState,
     user: &users::UserRow,
     session_id: SessionId,
+    scope: Option<RestaurantId>,
     refresh_token: String,
 ) -> ApiResult<TokenPair> {
-    let (access_token, expires_in) = access_token(state, user, session_id).await?;
+    let (access_token, expires_in) = access_token(state, user, session_id, scope).await?;
     Ok(TokenPair { access_token, refresh_token, token_type: "Bearer", expires_in })
 }
 
-/// A fresh access token for a live session, and its lifetime in seconds.
-pub async fn access_token(state: &AppState, user: &users::UserRow, session_id: SessionId) -> ApiResult<(String, u64)> {
+/// A fresh access token for a live session, and its lifetime in seconds. `scope` is the
+/// restaurant a PIN session is confined to: its token names only that membership.
+pub async fn access_token(
+    state: &AppState,
+    user: &users::UserRow,
+    session_id: SessionId,
+    scope: Option<RestaurantId>,
+) -> ApiResult<(String, u64)> {
     let now = state.clock.now().timestamp();
     let ttl = state.config.access_token_ttl_secs;
     let claims = Claims {
@@ -426,12 +499,12 @@ pub async fn access_token(state: &AppState, user: &users::UserRow, session_id: S
         ver: user.token_version,
         iat: now,
         exp: now + ttl as i64,
-        rms: memberships_for_token(state, UserId(user.id)).await?,
+        rms: memberships_for_token(state, UserId(user.id), scope).await?,
     };
     Ok((state.keys.sign(&claims), ttl))
 }
 
-async fn record_login(
+pub(crate) async fn record_login(
     tx: &mut Tx,
     user_id: UserId,
     restaurant_id: Option<RestaurantId>,

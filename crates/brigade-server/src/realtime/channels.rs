@@ -13,8 +13,8 @@ use super::HubEvent;
 use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::AppState;
-use brigade_domain::auth::{Permission, Role};
-use brigade_store::{jobs, orders, users};
+use brigade_domain::auth::Permission;
+use brigade_store::{jobs, orders};
 use uuid::Uuid;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -163,19 +163,12 @@ fn unauthenticated() -> ApiError {
 
 /// Membership and any one of `permissions` in `rid`; not a member is "not found".
 async fn require(state: &AppState, p: &Principal, rid: Uuid, permissions: &[Permission]) -> Result<(), ApiError> {
-    let allowed = match p {
-        Principal::ApiKey { restaurant_id, permissions: held, .. } => {
-            if restaurant_id.0 != rid {
-                return Err(ApiError::not_found("restaurant"));
-            }
-            permissions.iter().any(|x| held.contains(x))
-        }
-        Principal::User { user_id, .. } => {
-            let role =
-                users::role_in(&state.db, rid, user_id.0).await?.ok_or_else(|| ApiError::not_found("restaurant"))?;
-            let role: Role = role.parse()?;
-            permissions.iter().any(|x| role.allows(*x))
-        }
+    let allowed = match crate::auth::membership(state, p, brigade_domain::RestaurantId(rid)).await? {
+        None => match p {
+            Principal::ApiKey { permissions: held, .. } => permissions.iter().any(|x| held.contains(x)),
+            Principal::User { .. } => false,
+        },
+        Some(role) => permissions.iter().any(|x| role.allows(*x)),
     };
     if allowed {
         Ok(())

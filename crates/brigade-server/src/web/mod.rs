@@ -10,7 +10,10 @@
 //! script trades it for a short-lived access token at `POST /web/token`, kept in memory
 //! and renewed before it expires. That call and sign-out are the only cookie-
 //! authenticated writes, and both need the page's CSRF token (derived from the cookie's
-//! secret) in `X-CSRF-Token`. The staff PIN pad (`/staff`) sets no cookie at all: its
+//! secret) in `X-CSRF-Token`. Every route that sets the cookie (sign-in, sign-up,
+//! sign-out, accepting an invitation) takes only `application/json` from this site's own
+//! pages (`Origin` and `Sec-Fetch-Site` checked), so a page elsewhere cannot sign a
+//! browser into another account with a form or a `text/plain` post. The staff PIN pad (`/staff`) sets no cookie at all: its
 //! token lives in the page's memory for one action, then the session is ended.
 
 mod assets;
@@ -45,6 +48,8 @@ pub fn router() -> Router<AppState> {
         .route("/web/session", post(sign_in).delete(sign_out))
         .route("/web/signup", post(sign_up))
         .route("/web/token", post(token))
+        .route("/invite/{token}", get(invite_page))
+        .route("/web/invitations/{token}", post(accept_invite))
         .route("/app", get(app_home))
         .route("/app/tables/print", get(qr_sheet))
         .route("/app/{section}", get(app_section))
@@ -61,6 +66,8 @@ pub fn router() -> Router<AppState> {
 pub struct WebSession {
     pub user: users::UserRow,
     pub session_id: SessionId,
+    /// The restaurant a PIN session is confined to (the web's own sign-in has none).
+    pub scope: Option<brigade_domain::RestaurantId>,
     /// Derived from the cookie's secret; pages echo it in `X-CSRF-Token`.
     pub csrf: String,
 }
@@ -95,7 +102,8 @@ async fn web_session(state: &AppState, headers: &HeaderMap) -> ApiResult<Option<
     let Some(user) = users::get(&state.db, found.user_id).await?.filter(|u| u.is_active) else {
         return Ok(None);
     };
-    Ok(Some(WebSession { user, session_id: SessionId(found.session_id), csrf: csrf_for(secret) }))
+    let scope = found.session_restaurant_id.map(brigade_domain::RestaurantId);
+    Ok(Some(WebSession { user, session_id: SessionId(found.session_id), scope, csrf: csrf_for(secret) }))
 }
 
 /// A cookie-authenticated write must carry the page's CSRF token.
@@ -107,6 +115,45 @@ async fn web_session_for_write(state: &AppState, headers: &HeaderMap) -> ApiResu
         return Err(ApiError::Forbidden { code: "csrf", message: "missing or wrong X-CSRF-Token".into() });
     }
     Ok(session)
+}
+
+/// A cookie-setting request must come from one of this site's own pages: a browser says
+/// where a request comes from in `Sec-Fetch-Site` (modern browsers) and `Origin` (all
+/// cross-origin posts), and neither may name another site.
+fn same_site(state: &AppState, headers: &HeaderMap) -> ApiResult<()> {
+    let cross = || ApiError::Forbidden {
+        code: "cross_site",
+        message: "this request must come from Brigade's own pages".into(),
+    };
+    if let Some(site) = headers.get("sec-fetch-site") {
+        if !matches!(site.as_bytes(), b"same-origin" | b"none") {
+            return Err(cross());
+        }
+    }
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        let origin = origin.to_str().map_err(|_| cross())?;
+        let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
+        let own = origin.split_once("://").map(|(_, rest)| rest) == Some(host)
+            || origin.trim_end_matches('/') == state.config.public_base_url.trim_end_matches('/');
+        if !own {
+            return Err(cross());
+        }
+    }
+    Ok(())
+}
+
+/// As `same_site`, and the body must be declared JSON: a form or `text/plain` post, which
+/// any page may send anywhere without asking, is refused.
+fn same_site_json(state: &AppState, headers: &HeaderMap) -> ApiResult<()> {
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"));
+    if !json {
+        return Err(ApiError::UnsupportedMediaType);
+    }
+    same_site(state, headers)
 }
 
 fn session_cookie(state: &AppState, value: &str, max_age: u64) -> HeaderValue {
@@ -131,8 +178,10 @@ struct SignedIn {
 async fn sign_in(
     State(state): State<AppState>,
     Extension(ClientIp(ip)): Extension<ClientIp>,
+    headers: HeaderMap,
     Json(body): Json<SignIn>,
 ) -> ApiResult<Response> {
+    same_site_json(&state, &headers)?;
     let (user, _, refresh_token) = password_sign_in(&state, ip, &body.email, &body.password, "web").await?;
     let mut r = axum::Json(SignedIn { name: user.name }).into_response();
     let max_age = state.config.refresh_ttl().as_secs();
@@ -141,7 +190,12 @@ async fn sign_in(
 }
 
 /// Creates the first owner and restaurant from the sign-up page, signed in by cookie.
-async fn sign_up(State(state): State<AppState>, Json(body): Json<SignupRequest>) -> ApiResult<Response> {
+async fn sign_up(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Json(body): Json<SignupRequest>,
+) -> ApiResult<Response> {
+    same_site_json(&state, &headers)?;
     let (user, _, _, refresh_token) = create_owner(&state, body, "web").await?;
     let mut r = (StatusCode::CREATED, axum::Json(SignedIn { name: user.name })).into_response();
     let max_age = state.config.refresh_ttl().as_secs();
@@ -150,6 +204,7 @@ async fn sign_up(State(state): State<AppState>, Json(body): Json<SignupRequest>)
 }
 
 async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
+    same_site(&state, &headers)?;
     let session = web_session_for_write(&state, &headers).await?;
     end_session(&state, UserId(session.user.id), session.session_id, false).await?;
     let mut r = StatusCode::NO_CONTENT.into_response();
@@ -166,9 +221,46 @@ struct WebToken {
 /// An access token for the page's scripts, from the cookie's session.
 async fn token(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
     let session = web_session_for_write(&state, &headers).await?;
-    let (access_token, expires_in) = access_token(&state, &session.user, session.session_id).await?;
+    let (access_token, expires_in) = access_token(&state, &session.user, session.session_id, session.scope).await?;
     let mut r = axum::Json(WebToken { access_token, expires_in }).into_response();
     r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(r)
+}
+
+#[derive(Deserialize, Default)]
+struct AcceptInvite {
+    name: Option<String>,
+    password: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Joined {
+    restaurant_id: Uuid,
+}
+
+/// Accepts an invitation from its page: as the signed-in person (the page's CSRF token
+/// needed), or by creating an account with a password of one's own, signed in by cookie.
+async fn accept_invite(
+    State(state): State<AppState>,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+    Json(body): Json<AcceptInvite>,
+) -> ApiResult<Response> {
+    use crate::people::{accept_invitation, Acceptor};
+    same_site_json(&state, &headers)?;
+    if web_session(&state, &headers).await?.is_some() {
+        let session = web_session_for_write(&state, &headers).await?;
+        let accepted = accept_invitation(&state, &token, Acceptor::Account(UserId(session.user.id))).await?;
+        return Ok(axum::Json(Joined { restaurant_id: accepted.restaurant_id }).into_response());
+    }
+    let password = body.password.ok_or_else(|| ApiError::validation("password", "choose a password"))?;
+    let who = Acceptor::NewAccount { name: body.name, password, session_kind: "web", ip };
+    let accepted = accept_invitation(&state, &token, who).await?;
+    let (_, refresh_token) = accepted.session.ok_or_else(|| ApiError::internal("a new account without a session"))?;
+    let mut r = (StatusCode::CREATED, axum::Json(Joined { restaurant_id: accepted.restaurant_id })).into_response();
+    let max_age = state.config.refresh_ttl().as_secs();
+    r.headers_mut().insert(header::SET_COOKIE, session_cookie(&state, &refresh_token, max_age));
     Ok(r)
 }
 
@@ -258,6 +350,58 @@ async fn login_page(State(state): State<AppState>, headers: HeaderMap) -> Respon
 }
 
 #[derive(Template)]
+#[template(path = "invite.html")]
+struct InvitePage {
+    v: &'static str,
+    token: String,
+    restaurant: String,
+    restaurant_id: Uuid,
+    role: String,
+    email: String,
+    name: String,
+    /// The signed-in person's email, if someone is signed in here.
+    signed_in_as: Option<String>,
+    /// Whether the signed-in person is the one invited.
+    is_invitee: bool,
+    csrf: Option<String>,
+}
+
+/// Where an invited person lands: what they are invited to, and how to accept.
+async fn invite_page(State(state): State<AppState>, headers: HeaderMap, Path(token): Path<String>) -> Response {
+    let info = match crate::people::open_invitation(&state, &token).await {
+        Ok((_, info)) => info,
+        Err(e) if e.status() == StatusCode::NOT_FOUND => {
+            return error_page(
+                StatusCode::NOT_FOUND,
+                "Invitation not valid",
+                "This invitation was used, taken back or has expired. Ask whoever invited you for a new one.",
+            )
+        }
+        Err(e) => return page_error(e),
+    };
+    let session = match web_session(&state, &headers).await {
+        Ok(s) => s,
+        Err(e) => return page_error(e),
+    };
+    let signed_in_as = session.as_ref().map(|s| s.user.email.clone().unwrap_or_default());
+    let csrf = session.map(|s| s.csrf);
+    let is_invitee = signed_in_as.as_deref() == Some(info.email.as_str());
+    let p = InvitePage {
+        is_invitee,
+        v: assets::version(),
+        token,
+        restaurant: info.restaurant_name,
+        restaurant_id: info.restaurant_id,
+        role: info.role,
+        email: info.email,
+        name: info.name,
+        signed_in_as,
+        csrf,
+    };
+    page(&p, StatusCode::OK)
+}
+
+#[derive(Template)]
 #[template(path = "signup.html")]
 struct SignupPage {
     v: &'static str,
@@ -302,8 +446,9 @@ async fn context(state: &AppState, headers: &HeaderMap, r: Option<Uuid>, path: &
         Ok(None) => return Err(to_login(path)),
         Err(e) => return Err(page_error(e)),
     };
-    let memberships =
+    let mut memberships =
         restaurants::for_user(&state.db, session.user.id, None, 1000).await.map_err(|e| page_error(e.into()))?;
+    memberships.retain(|(row, _)| session.scope.is_none_or(|s| s.0 == row.id));
     let restaurants_list = memberships.iter().map(|(r, _)| (r.id, r.name.clone())).collect();
     let chosen = match r {
         Some(id) => memberships.into_iter().find(|(row, _)| row.id == id),

@@ -210,6 +210,6 @@ async fn staff_sign_in_with_phone_and_pin() {
     .expect(403, "forbidden");
     app.post("/v1/restaurants", &staff, json!({"name": "Mine", "timezone": "UTC", "currency": "USD"}))
         .await
-        .expect(403, "forbidden");
+        .expect(403, "pin_session");
     app.get(&format!("/v1/restaurants/{}", owner.rid), &staff).await.expect(200, "");
 }

@@ -23,6 +23,7 @@ mod orders;
 mod people;
 mod realtime;
 mod restaurants;
+mod security;
 mod square;
 mod storage;
 mod support;

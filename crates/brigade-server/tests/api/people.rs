@@ -58,9 +58,10 @@ async fn invalid_members_are_refused() {
         (json!({"name": "X", "role": "staff", "pin": "1234"}), "phone"),
         (json!({"name": "X", "role": "staff", "phone": "5550100001", "pin": "12"}), "pin"),
         (json!({"name": "X", "role": "manager", "phone": "5550100001", "pin": "1234"}), "email"),
-        (json!({"name": "X", "role": "manager", "email": "x@example.com"}), "password"),
+        (json!({"name": "X", "role": "staff", "email": "x@example.com", "password": PASSWORD}), "password"),
         (json!({"role": "staff", "phone": "5550100001", "pin": "1234"}), "name"),
-        (json!({"name": "X", "role": "staff", "password": PASSWORD}), "email"),
+        (json!({"name": "X", "role": "staff", "password": PASSWORD}), "password"),
+        (json!({"name": "X", "role": "staff"}), "email"),
     ];
     for (body, field) in bad {
         let r = app.post(&users, &owner.token, body.clone()).await;
@@ -113,7 +114,18 @@ async fn removing_or_deactivating_someone_cuts_their_access_at_once() {
     let events = app.get(&format!("{rest}/audit?type=user."), &owner.token).await;
     let types: Vec<&str> =
         events.body["items"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
-    assert_eq!(types, ["user.updated", "user.removed", "user.created", "user.created", "user.created"]);
+    assert_eq!(
+        types,
+        [
+            "user.updated",
+            "user.removed",
+            "user.created",
+            "user.invited",
+            "user.created",
+            "user.invited",
+            "user.created"
+        ]
+    );
 }
 
 #[tokio::test]
@@ -124,38 +136,22 @@ async fn one_person_can_work_at_two_locations() {
         .post("/v1/restaurants", &owner.token, json!({"name": "Uptown", "timezone": "UTC", "currency": "USD"}))
         .await;
     let uptown = uptown.id("/id");
-    let (max, _) = app.add_member(&owner, "max@example.com", "manager").await;
-    // Adding the same email elsewhere adds the account, keeping its password.
+    let (max, max_token) = app.add_member(&owner, "max@example.com", "manager").await;
+    // Inviting the same email elsewhere: Max accepts with his own account and password.
     let r = app
         .post(
             &format!("/v1/restaurants/{uptown}/users"),
             &owner.token,
-            json!({"role": "staff", "email": "MAX@example.com"}),
+            json!({"role": "staff", "name": "Max", "email": "MAX@example.com"}),
         )
         .await;
     r.expect(201, "");
-    assert_eq!(r.id("/id"), max);
-    app.post(
-        &format!("/v1/restaurants/{uptown}/users"),
-        &owner.token,
-        json!({"role": "staff", "email": "max@example.com", "password": PASSWORD}),
-    )
-    .await
-    .expect(409, "email_taken");
+    assert_eq!(r.body["status"], "invited");
+    let token = r.str("/invite_url").rsplit('/').next().unwrap().to_owned();
+    let joined = app.post(&format!("/v1/invitations/{token}/accept"), &max_token, json!({})).await;
+    joined.expect(200, "");
+    assert_eq!(joined.id("/user_id"), max);
     let token = app.login("max@example.com", PASSWORD).await.str("/access_token");
     let me = app.get("/v1/auth/me", &token).await;
     assert_eq!(me.body["memberships"].as_array().unwrap().len(), 2);
-}
-
-#[tokio::test]
-async fn a_password_change_ends_the_persons_sessions() {
-    let app = TestApp::spawn().await;
-    let owner = app.signup("ana@example.com", "Diner").await;
-    let (sid, staff) = app.add_member(&owner, "sue@example.com", "staff").await;
-    let path = format!("/v1/restaurants/{}/users/{sid}", owner.rid);
-    app.put(&path, &owner.token, json!({"password": "short"})).await.expect(422, "validation_failed");
-    app.put(&path, &owner.token, json!({"password": "a brand new password"})).await.expect(200, "");
-    app.get("/v1/auth/me", &staff).await.expect(401, "token_revoked");
-    app.login("sue@example.com", PASSWORD).await.expect(401, "invalid_credentials");
-    app.login("sue@example.com", "a brand new password").await.expect(200, "");
 }

@@ -279,15 +279,23 @@ impl TestApp {
         self.anon_post("/v1/auth/login", json!({ "email": email, "password": password })).await
     }
 
-    /// Adds a member with email and password and returns their access token.
+    /// Invites a member by email; they accept by making their account with `PASSWORD`.
+    /// Returns their user id and access token.
     pub async fn add_member(&self, owner: &Owner, email: &str, role: &str) -> (Uuid, String) {
+        let token = self.invite(owner, email, role).await;
+        let r = self.anon_post(&format!("/v1/invitations/{token}/accept"), json!({ "password": PASSWORD })).await;
+        assert_eq!(r.status, StatusCode::CREATED, "accept invitation: {}", r.body);
+        (r.id("/user_id"), r.str("/tokens/access_token"))
+    }
+
+    /// Invites someone by email to the owner's restaurant and returns the link's token.
+    pub async fn invite(&self, owner: &Owner, email: &str, role: &str) -> String {
         let path = format!("/v1/restaurants/{}/users", owner.rid);
-        let body = json!({ "email": email, "name": role, "role": role, "password": PASSWORD });
-        let r = self.post(&path, &owner.token, body).await;
-        assert_eq!(r.status, StatusCode::CREATED, "add member: {}", r.body);
-        let login = self.login(email, PASSWORD).await;
-        assert_eq!(login.status, StatusCode::OK, "{}", login.body);
-        (r.id("/id"), login.str("/access_token"))
+        let r = self.post(&path, &owner.token, json!({ "email": email, "name": role, "role": role })).await;
+        assert_eq!(r.status, StatusCode::CREATED, "invite member: {}", r.body);
+        assert_eq!(r.body["status"], "invited");
+        let url = r.str("/invite_url");
+        url.rsplit('/').next().unwrap().to_owned()
     }
 
     /// Waits (bounded) until `check` holds, re-checking whenever the worker may have moved.

@@ -1,0 +1,145 @@
+//! The red-team findings of issue 12, each as the attack it was, refused.
+
+use crate::support::{TestApp, PASSWORD};
+use serde_json::json;
+
+/// Defect 1: an owner of B added A's owner to B by email with a phone and PIN, signed in
+/// by PIN at B, and the token worked in A. Now adding an existing account is an
+/// invitation its owner accepts, a PIN is a credential of one membership, and a PIN
+/// session reaches its restaurant only.
+#[tokio::test]
+async fn a_pin_set_at_one_restaurant_never_reaches_another() {
+    let app = TestApp::builder().config(|c| c.open_signup = true).spawn().await;
+    let a = app.signup("ana@example.com", "Alpha").await;
+    let b = app.signup("bob@example.com", "Bravo").await;
+    let b_users = format!("/v1/restaurants/{}/users", b.rid);
+
+    // B "adds" Ana with a phone and PIN: an invitation, nothing joined, nothing of her shown.
+    let r = app
+        .post(
+            &b_users,
+            &b.token,
+            json!({"email": "ANA@example.com", "name": "Ana?", "role": "owner", "phone": "5550100077", "pin": "2468"}),
+        )
+        .await;
+    r.expect(201, "");
+    assert_eq!(r.body["status"], "invited");
+    assert_eq!(r.body["name"], "Ana?", "the name typed, not the account's");
+    assert!(r.body["last_login_at"].is_null());
+    assert_ne!(r.id("/id"), a.user_id);
+    // The same answer for an email that has no account.
+    let unknown =
+        app.post(&b_users, &b.token, json!({"email": "nobody@example.com", "name": "N", "role": "owner"})).await;
+    unknown.expect(201, "");
+    let keys = |v: &serde_json::Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+    assert_eq!(keys(&r.body), keys(&unknown.body));
+    let listed = app.get(&b_users, &b.token).await;
+    assert_eq!(listed.body["items"].as_array().unwrap().len(), 1, "only Bob is a member of B");
+
+    let pin = json!({"restaurant_id": b.rid, "phone": "5550100077", "pin": "2468"});
+    app.anon_post("/v1/auth/pin-login", pin.clone()).await.expect(401, "invalid_credentials");
+    // B cannot touch her account, nor accept for her.
+    app.put(&format!("{b_users}/{}", a.user_id), &b.token, json!({"password": "taken over now"}))
+        .await
+        .expect(404, "not_found");
+    let link = r.str("/invite_url");
+    let token = link.rsplit('/').next().unwrap();
+    let accept = format!("/v1/invitations/{token}/accept");
+    app.post(&accept, &b.token, json!({})).await.expect(403, "wrong_account");
+    app.anon_post(&accept, json!({"password": "a password of mine"})).await.expect(409, "account_exists");
+
+    // Ana accepts, signed in as herself: now she is a member of B, with B's PIN for B.
+    let joined = app.post(&accept, &a.token, json!({})).await;
+    joined.expect(200, "");
+    assert_eq!(joined.body["role"], "owner");
+    app.post(&accept, &a.token, json!({})).await.expect(404, "not_found");
+    // Even as a member, B never sets her password.
+    app.put(&format!("{b_users}/{}", a.user_id), &b.token, json!({"password": "taken over now"}))
+        .await
+        .expect(403, "not_your_password");
+
+    let session = app.anon_post("/v1/auth/pin-login", pin).await;
+    session.expect(200, "");
+    let pin_token = session.str("/access_token");
+    app.get(&format!("/v1/restaurants/{}", b.rid), &pin_token).await.expect(200, "");
+    // Nothing of A: not its data, not its keys, not its payroll, not its event stream.
+    let ra = format!("/v1/restaurants/{}", a.rid);
+    app.get(&ra, &pin_token).await.expect(404, "not_found");
+    app.post(&format!("{ra}/api-keys"), &pin_token, json!({"name": "x", "permissions": ["restaurant:read"]}))
+        .await
+        .expect(404, "not_found");
+    app.get(&format!("{ra}/payroll"), &pin_token).await.expect(404, "not_found");
+    let mut ws = app.ws(Some(&pin_token)).await;
+    let refused = ws.subscribe(&format!("restaurant:{}", a.rid), Some(0)).await;
+    assert_eq!(refused["code"], "not_found", "{refused}");
+    // Nor anything account-wide.
+    let mine = app.get("/v1/restaurants", &pin_token).await;
+    let ids: Vec<&str> = mine.body["items"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, [b.rid.to_string()]);
+    let me = app.get("/v1/auth/me", &pin_token).await;
+    assert_eq!(me.body["memberships"].as_array().unwrap().len(), 1);
+    app.post("/v1/restaurants", &pin_token, json!({"name": "Mine now", "timezone": "UTC", "currency": "USD"}))
+        .await
+        .expect(403, "pin_session");
+    app.post("/v1/auth/logout", &pin_token, json!({"all": true})).await.expect(403, "pin_session");
+    // A refreshed PIN session is as confined as the first.
+    let refreshed = app.anon_post("/v1/auth/refresh", json!({"refresh_token": session.str("/refresh_token")})).await;
+    refreshed.expect(200, "");
+    app.get(&ra, &refreshed.str("/access_token")).await.expect(404, "not_found");
+    // Her own sign-in still reaches both.
+    app.get(&ra, &a.token).await.expect(200, "");
+    app.get(&format!("/v1/restaurants/{}", b.rid), &a.token).await.expect(200, "");
+}
+
+/// A new person accepts by choosing their own password; a link works once, and a
+/// manager's taken-back or a replaced invitation works no more.
+#[tokio::test]
+async fn an_invitation_makes_one_membership_once() {
+    let app = TestApp::spawn().await;
+    let owner = app.signup("ana@example.com", "Diner").await;
+    let first = app.invite(&owner, "sue@example.com", "staff").await;
+    let second = app.invite(&owner, "sue@example.com", "staff").await;
+    app.get(&format!("/v1/invitations/{first}"), &owner.token).await.expect(404, "not_found");
+    let info = app.get(&format!("/v1/invitations/{second}"), &owner.token).await;
+    assert_eq!(info.body["restaurant_name"], "Diner");
+    assert_eq!(info.body["email"], "sue@example.com");
+    let open = app.get(&format!("/v1/restaurants/{}/invitations", owner.rid), &owner.token).await;
+    assert_eq!(open.body.as_array().unwrap().len(), 1);
+
+    let accept = format!("/v1/invitations/{second}/accept");
+    app.anon_post(&accept, json!({"password": "short"})).await.expect(422, "validation_failed");
+    app.anon_post(&accept, json!({})).await.expect(422, "validation_failed");
+    let r = app.anon_post(&accept, json!({"password": PASSWORD, "name": "Sue"})).await;
+    r.expect(201, "");
+    let sue = r.str("/tokens/access_token");
+    app.get(&format!("/v1/restaurants/{}", owner.rid), &sue).await.expect(200, "");
+    app.anon_post(&accept, json!({"password": PASSWORD})).await.expect(404, "not_found");
+    app.login("sue@example.com", PASSWORD).await.expect(200, "");
+
+    let taken_back = app.invite(&owner, "tom@example.com", "kitchen").await;
+    let open = app.get(&format!("/v1/restaurants/{}/invitations", owner.rid), &owner.token).await;
+    let id = open.body[0]["id"].as_str().unwrap().to_owned();
+    app.delete(&format!("/v1/restaurants/{}/invitations/{id}", owner.rid), &owner.token).await.expect(204, "");
+    app.anon_post(&format!("/v1/invitations/{taken_back}/accept"), json!({"password": PASSWORD}))
+        .await
+        .expect(404, "not_found");
+}
+
+/// Only the person changes their password, knowing the current one; their sessions end.
+#[tokio::test]
+async fn people_change_their_own_password() {
+    let app = TestApp::spawn().await;
+    let owner = app.signup("ana@example.com", "Diner").await;
+    let (_, sue) = app.add_member(&owner, "sue@example.com", "staff").await;
+    let other = app.login("sue@example.com", PASSWORD).await.str("/access_token");
+    let change = |current: &str, new: &str| json!({"current_password": current, "new_password": new});
+    app.post("/v1/auth/password", &sue, change("wrong password!", "a brand new password"))
+        .await
+        .expect(422, "validation_failed");
+    app.post("/v1/auth/password", &sue, change(PASSWORD, "short")).await.expect(422, "validation_failed");
+    app.post("/v1/auth/password", &sue, change(PASSWORD, "a brand new password")).await.expect(204, "");
+    app.get("/v1/auth/me", &sue).await.expect(401, "token_revoked");
+    app.get("/v1/auth/me", &other).await.expect(401, "token_revoked");
+    app.login("sue@example.com", PASSWORD).await.expect(401, "invalid_credentials");
+    app.login("sue@example.com", "a brand new password").await.expect(200, "");
+}
