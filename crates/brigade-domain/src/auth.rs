@@ -207,6 +207,44 @@ pub fn parse_permissions(names: &[String]) -> Result<Vec<Permission>, Invalid> {
     Ok(out)
 }
 
+/// What a subscriber who lacks an event's permission gets of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lacking {
+    /// Only that something of this type happened to this entity (enough for a screen to
+    /// reload what it may read), never the payload or who did it.
+    Redact,
+    /// Nothing at all: even the fact is for those who may read it.
+    Withhold,
+}
+
+/// Who may read an event of the log in full: the permission its REST counterpart needs,
+/// and what everyone else in the restaurant gets. The realtime feed applies it to every
+/// subscriber, live and in catch-up alike. A type this table does not know is for the
+/// audit log's readers only (it fails closed).
+pub fn event_audience(kind: &str) -> (Permission, Lacking) {
+    use Lacking::*;
+    use Permission::*;
+    let family = kind.split('.').next().unwrap_or("");
+    match (family, kind) {
+        // Recipes carry costs.
+        (_, "menu.recipe_updated") => (InventoryManage, Redact),
+        ("menu", _) => (MenuRead, Redact),
+        ("order" | "payment" | "refund" | "kds", _) => (OrdersRead, Redact),
+        ("inventory", _) => (InventoryRead, Redact),
+        ("table" | "restaurant" | "task" | "demo", _) => (RestaurantRead, Redact),
+        // The week grid is everyone's; its costs and everyone's time and rates are not.
+        (_, "staff.shift_created" | "staff.shift_updated" | "staff.shift_deleted" | "staff.schedule_copied") => {
+            (UsersWrite, Redact)
+        }
+        ("staff", _) => (UsersRead, Redact),
+        ("user", _) => (UsersRead, Withhold),
+        ("api_key", _) => (ApiKeysManage, Withhold),
+        ("integration" | "sync", _) => (IntegrationsRead, Withhold),
+        ("webhook", _) => (IntegrationsManage, Withhold),
+        _ => (AuditRead, Withhold),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -238,6 +276,34 @@ mod tests {
         assert!(!Role::Manager.may_manage(Role::Owner));
         assert!(!Role::Manager.may_manage(Role::Manager));
         assert!(Role::Manager.may_manage(Role::Staff));
+    }
+
+    #[test]
+    fn event_audiences_follow_their_rest_counterparts() {
+        let sees = |role: Role, kind: &str| role.allows(event_audience(kind).0);
+        for kind in [
+            "staff.positions_updated",
+            "staff.clock_in",
+            "staff.time_edited",
+            "user.created",
+            "auth.login",
+            "api_key.created",
+            "webhook.subscribed",
+            "integration.connected",
+            "sync.job_dead",
+            "menu.recipe_updated",
+        ] {
+            assert!(!sees(Role::Staff, kind) && !sees(Role::Kitchen, kind), "{kind}");
+            assert!(sees(Role::Owner, kind), "{kind}");
+        }
+        for kind in
+            ["order.new", "kds.ticket_bumped", "menu.availability_changed", "inventory.updated", "task.completed"]
+        {
+            assert!(sees(Role::Staff, kind) && sees(Role::Kitchen, kind), "{kind}");
+        }
+        assert_eq!(event_audience("user.removed").1, Lacking::Withhold);
+        assert_eq!(event_audience("something.new").0, Permission::AuditRead, "unknown types fail closed");
+        assert_eq!(event_audience("something.new").1, Lacking::Withhold);
     }
 
     #[test]

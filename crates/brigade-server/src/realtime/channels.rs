@@ -8,12 +8,16 @@
 //!   members.
 //! - `menu:{rid}`: that a restaurant's menu changed (an 86, a new price); anyone, since
 //!   the menu is public. Its events carry only their type and entity, never the payload.
+//!
+//! On every channel a member sees each event as its REST counterpart would let them
+//! (`brigade_domain::auth::event_audience`): in full with the permission, else redacted
+//! to its type and entity, or not at all (people, keys, sign-ins, integrations).
 
 use super::HubEvent;
 use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::AppState;
-use brigade_domain::auth::Permission;
+use brigade_domain::auth::{event_audience, Lacking, Permission};
 use brigade_store::{jobs, orders};
 use uuid::Uuid;
 
@@ -86,10 +90,38 @@ impl Channel {
             Channel::Menu(_) => e.kind.starts_with("menu."),
         }
     }
+}
 
-    /// Whether subscribers see only an event's type and entity (public channels).
-    pub fn redacted(&self) -> bool {
-        matches!(self, Channel::Menu(_))
+/// Who reads a channel, which decides how much of each event they get.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Viewer {
+    /// Anyone (the public menu channel): types and entities only.
+    Public,
+    /// A guest holding their own order's key: that order's events in full.
+    Guest,
+    /// A member or API key of the restaurant, with what they may read.
+    Member(Vec<Permission>),
+}
+
+/// How an event reaches one viewer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shown {
+    Full,
+    Redacted,
+    Withheld,
+}
+
+impl Viewer {
+    pub fn sees(&self, e: &HubEvent) -> Shown {
+        match self {
+            Viewer::Public => Shown::Redacted,
+            Viewer::Guest => Shown::Full,
+            Viewer::Member(held) => match event_audience(&e.kind) {
+                (needed, _) if held.contains(&needed) => Shown::Full,
+                (_, Lacking::Redact) => Shown::Redacted,
+                (_, Lacking::Withhold) => Shown::Withheld,
+            },
+        }
     }
 }
 
@@ -112,7 +144,7 @@ pub async fn authorize(
     principal: Option<&Principal>,
     name: ChannelName,
     key: Option<&str>,
-) -> Result<Channel, ApiError> {
+) -> Result<(Channel, Viewer), ApiError> {
     let denied = || ApiError::Forbidden { code: "forbidden", message: "you may not subscribe to this channel".into() };
     match name {
         ChannelName::Order(order) => {
@@ -120,28 +152,29 @@ pub async fn authorize(
             let channel = Channel::Order { restaurant: row.restaurant_id, order };
             if let Some(k) = key {
                 return if crate::orders::constant_time_eq(k.as_bytes(), row.tracking_key.as_bytes()) {
-                    Ok(channel)
+                    Ok((channel, Viewer::Guest))
                 } else {
                     Err(ApiError::not_found("order"))
                 };
             }
             let p = principal.ok_or_else(unauthenticated)?;
-            require(state, p, row.restaurant_id, &[Permission::OrdersRead, Permission::KitchenWork]).await?;
-            Ok(channel)
+            let viewer =
+                require(state, p, row.restaurant_id, &[Permission::OrdersRead, Permission::KitchenWork]).await?;
+            Ok((channel, viewer))
         }
         ChannelName::Restaurant(rid) => {
             let p = principal.ok_or_else(unauthenticated)?;
-            require(state, p, rid, &[Permission::RestaurantRead]).await?;
-            Ok(Channel::Restaurant(rid))
+            let viewer = require(state, p, rid, &[Permission::RestaurantRead]).await?;
+            Ok((Channel::Restaurant(rid), viewer))
         }
         ChannelName::Kds(rid, station) => {
             let p = principal.ok_or_else(unauthenticated)?;
-            require(state, p, rid, &[Permission::KitchenWork, Permission::OrdersRead]).await?;
-            Ok(Channel::Kds { restaurant: rid, station })
+            let viewer = require(state, p, rid, &[Permission::KitchenWork, Permission::OrdersRead]).await?;
+            Ok((Channel::Kds { restaurant: rid, station }, viewer))
         }
         ChannelName::Menu(rid) => {
             brigade_store::restaurants::get(&state.db, rid).await?.ok_or_else(|| ApiError::not_found("restaurant"))?;
-            Ok(Channel::Menu(rid))
+            Ok((Channel::Menu(rid), Viewer::Public))
         }
         ChannelName::Job(job) => {
             let p = principal.ok_or_else(unauthenticated)?;
@@ -151,8 +184,8 @@ pub async fn authorize(
                     .await?
                     .ok_or_else(|| ApiError::not_found("job"))?,
             };
-            require(state, p, rid, &[Permission::RestaurantRead]).await?;
-            Ok(Channel::Job { restaurant: Some(rid), job })
+            let viewer = require(state, p, rid, &[Permission::RestaurantRead]).await?;
+            Ok((Channel::Job { restaurant: Some(rid), job }, viewer))
         }
     }
 }
@@ -161,17 +194,18 @@ fn unauthenticated() -> ApiError {
     ApiError::unauthorized("unauthenticated", "authenticate first: {\"op\":\"auth\",\"token\":\"…\"} or ?token=")
 }
 
-/// Membership and any one of `permissions` in `rid`; not a member is "not found".
-async fn require(state: &AppState, p: &Principal, rid: Uuid, permissions: &[Permission]) -> Result<(), ApiError> {
-    let allowed = match crate::auth::membership(state, p, brigade_domain::RestaurantId(rid)).await? {
+/// Membership and any one of `permissions` in `rid`; not a member is "not found". The
+/// viewer holds everything the principal may read there.
+async fn require(state: &AppState, p: &Principal, rid: Uuid, permissions: &[Permission]) -> Result<Viewer, ApiError> {
+    let held: Vec<Permission> = match crate::auth::membership(state, p, brigade_domain::RestaurantId(rid)).await? {
+        Some(role) => role.permissions().to_vec(),
         None => match p {
-            Principal::ApiKey { permissions: held, .. } => permissions.iter().any(|x| held.contains(x)),
-            Principal::User { .. } => false,
+            Principal::ApiKey { permissions: held, .. } => held.clone(),
+            Principal::User { .. } => Vec::new(),
         },
-        Some(role) => permissions.iter().any(|x| role.allows(*x)),
     };
-    if allowed {
-        Ok(())
+    if permissions.iter().any(|x| held.contains(x)) {
+        Ok(Viewer::Member(held))
     } else {
         Err(ApiError::forbidden("your role may not subscribe to this channel"))
     }

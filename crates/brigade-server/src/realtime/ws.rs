@@ -9,8 +9,14 @@
 //! disconnected (it reconnects with its last offset and loses nothing), so it never slows
 //! anyone else. The server pings every 20 s and drops a connection silent for 60 s. An
 //! access token is good until it expires; send a fresh one with `auth` to stay connected.
+//!
+//! A connection lasts only as long as what let it in: when the log says its API key was
+//! revoked, its session ended (sign-out, a reused refresh token, a new password), or its
+//! person was removed, deactivated or given another role, the connection checks again
+//! and, if it no longer holds, says why and closes. Every node reads the same log, so
+//! this holds on every node.
 
-use super::channels::{self, Channel};
+use super::channels::{self, Channel, Shown, Viewer};
 use super::{HubEvent, PresenceEntry};
 use crate::auth::{authenticate_access_token, authenticate_api_key, Caller, Principal};
 use crate::error::ApiError;
@@ -58,6 +64,10 @@ struct ClientMessage {
 
 struct Sub {
     channel: Channel,
+    /// Who reads it, which decides how much of each event they get.
+    viewer: Viewer,
+    /// The guest key it was joined with, to check it again.
+    key: Option<String>,
     /// The last offset sent on this channel.
     cursor: i64,
 }
@@ -66,8 +76,14 @@ struct Conn {
     state: AppState,
     id: u64,
     principal: Option<Principal>,
-    /// When the access token this connection signed in with runs out.
+    /// When the access token (or API key) this connection signed in with runs out.
     expires_at: Option<i64>,
+    /// The user's token version the access token carried.
+    token_version: i64,
+    /// Set when an event may have taken this connection's access away.
+    recheck: bool,
+    /// Set when the connection must close (access taken away).
+    closing: bool,
     subs: HashMap<String, Sub>,
     out: mpsc::Sender<Message>,
     /// Set when the client could not keep up and must be dropped.
@@ -93,6 +109,9 @@ async fn run(state: AppState, socket: WebSocket, token: Option<String>) {
         state,
         principal: None,
         expires_at: None,
+        token_version: 0,
+        recheck: false,
+        closing: false,
         subs: HashMap::new(),
         out,
         overflowed: false,
@@ -124,7 +143,12 @@ async fn run(state: AppState, socket: WebSocket, token: Option<String>) {
                 Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
             },
             event = live.recv() => match event {
-                Ok(e) => conn.deliver(&e),
+                Ok(e) => {
+                    conn.deliver(&e);
+                    if conn.recheck {
+                        conn.revalidate().await;
+                    }
+                }
                 Err(RecvError::Lagged(missed)) => {
                     tracing::debug!(connection = conn.id, missed, "realtime: connection lagged; catching up from the log");
                     conn.resync().await;
@@ -145,6 +169,9 @@ async fn run(state: AppState, socket: WebSocket, token: Option<String>) {
         if conn.overflowed {
             tracing::info!(connection = conn.id, "realtime: dropping a client too slow to keep up");
             writer.abort();
+            break;
+        }
+        if conn.closing {
             break;
         }
     }
@@ -190,15 +217,97 @@ impl Conn {
     }
 
     async fn authenticate(&mut self, token: &str) -> Result<(), ApiError> {
-        let (Caller(principal), exp) = if token.starts_with("bk_") {
-            (authenticate_api_key(&self.state, token).await?, None)
+        let (Caller(principal), exp, version) = if token.starts_with("bk_") {
+            let caller = authenticate_api_key(&self.state, token).await?;
+            let exp = match &caller.0 {
+                Principal::ApiKey { expires_at, .. } => expires_at.map(|t| t.timestamp()),
+                Principal::User { .. } => None,
+            };
+            (caller, exp, 0)
         } else {
             let (caller, claims) = authenticate_access_token(&self.state, token).await?;
-            (caller, Some(claims.exp))
+            (caller, Some(claims.exp), claims.ver)
         };
         self.principal = Some(principal);
         self.expires_at = exp;
+        self.token_version = version;
         Ok(())
+    }
+
+    /// Whether an event may have taken this connection's access away.
+    fn concerns_access(&self, e: &HubEvent) -> bool {
+        match &self.principal {
+            Some(Principal::ApiKey { key_id, .. }) => e.kind == "api_key.revoked" && e.entity_id == Some(*key_id),
+            Some(Principal::User { user_id, .. }) => {
+                e.entity_id == Some(user_id.0)
+                    && (e.kind.starts_with("user.") || e.kind.starts_with("auth."))
+                    && !e.kind.starts_with("auth.login")
+            }
+            None => false,
+        }
+    }
+
+    /// Checks again that the connection's principal is live and still may read each of
+    /// its channels (updating what it may see of them); closes it if not.
+    async fn revalidate(&mut self) {
+        self.recheck = false;
+        let still = match self.principal.clone() {
+            Some(p) => self.principal_live(&p).await,
+            None => Ok(true),
+        };
+        let reason = match still {
+            Ok(true) => self.reauthorize().await,
+            Ok(false) => Some("access_revoked"),
+            Err(err) => {
+                tracing::warn!(error = %err, "realtime: rechecking access failed");
+                Some("internal")
+            }
+        };
+        if let Some(code) = reason {
+            self.error(code, "your access changed (revoked, signed out, removed or a new role); sign in and reconnect");
+            self.push(Message::Close(Some(axum::extract::ws::CloseFrame {
+                code: 1008,
+                reason: Utf8Bytes::from_static("access revoked"),
+            })));
+            self.closing = true;
+        }
+    }
+
+    async fn principal_live(&self, p: &Principal) -> Result<bool, ApiError> {
+        let now = self.state.clock.now();
+        match p {
+            Principal::User { user_id, session_id, .. } => {
+                let live = brigade_store::sessions::liveness(&self.state.db, user_id.0, session_id.0).await?;
+                Ok(live.is_some_and(|l| l.is_active && l.revoked_at.is_none() && l.token_version == self.token_version))
+            }
+            Principal::ApiKey { key_id, restaurant_id, .. } => {
+                let key = brigade_store::api_keys::get(&self.state.db, restaurant_id.0, *key_id).await?;
+                Ok(key.is_some_and(|k| k.revoked_at.is_none() && k.expires_at.is_none_or(|t| t > now)))
+            }
+        }
+    }
+
+    /// Re-runs each member channel's check; `Some(code)` when one no longer holds.
+    async fn reauthorize(&mut self) -> Option<&'static str> {
+        let names: Vec<String> = self.subs.keys().cloned().collect();
+        for name in names {
+            let Some(sub) = self.subs.get(&name) else { continue };
+            if !matches!(sub.viewer, Viewer::Member(_)) {
+                continue;
+            }
+            let key = sub.key.clone();
+            let Some(parsed) = channels::parse(&name) else { continue };
+            match channels::authorize(&self.state, self.principal.as_ref(), parsed, key.as_deref()).await {
+                Ok((_, viewer)) => {
+                    if let Some(sub) = self.subs.get_mut(&name) {
+                        sub.viewer = viewer;
+                    }
+                }
+                Err(ApiError::Internal { .. }) => return Some("internal"),
+                Err(_) => return Some("access_revoked"),
+            }
+        }
+        None
     }
 
     async fn handle(&mut self, text: &str) {
@@ -241,7 +350,7 @@ impl Conn {
                 "channels are restaurant:{id}, kds:{id}:{station|all}, order:{id}, job:{id}, menu:{id}",
             );
         };
-        let channel = match channels::authorize(&self.state, self.principal.as_ref(), parsed, key).await {
+        let (channel, viewer) = match channels::authorize(&self.state, self.principal.as_ref(), parsed, key).await {
             Ok(c) => c,
             Err(e) => {
                 self.send_json(
@@ -257,7 +366,7 @@ impl Conn {
             _ => None,
         };
         self.state.hub.join(&name, PresenceEntry { connection: self.id, user_id, since: self.state.clock.now() });
-        let mut sub = Sub { channel, cursor: high };
+        let mut sub = Sub { channel, viewer, key: key.map(str::to_owned), cursor: high };
         if let Some(from) = since.filter(|s| *s < high) {
             sub.cursor = from;
             self.catch_up(&name, &mut sub, high).await;
@@ -280,8 +389,8 @@ impl Conn {
             Ok(rows) => {
                 for row in rows {
                     let e = HubEvent::from(row);
-                    if sub.channel.matches(&e) {
-                        self.push(envelope(name, &e, sub.channel.redacted()));
+                    if let Some(m) = sub.message(name, &e) {
+                        self.push(m);
                     }
                 }
                 sub.cursor = upto;
@@ -295,12 +404,13 @@ impl Conn {
     }
 
     fn deliver(&mut self, e: &Arc<HubEvent>) {
+        if self.concerns_access(e) {
+            self.recheck = true;
+        }
         let mut out = Vec::new();
         for (name, sub) in self.subs.iter_mut() {
-            if e.id > sub.cursor && sub.channel.matches(e) {
-                out.push(envelope(name, e, sub.channel.redacted()));
-            }
             if e.id > sub.cursor {
+                out.extend(sub.message(name, e));
                 sub.cursor = e.id;
             }
         }
@@ -321,10 +431,25 @@ impl Conn {
     }
 }
 
+impl Sub {
+    /// The message this subscriber gets for an event, if any: only events of its channel,
+    /// and of those only as much as its viewer may read.
+    fn message(&self, name: &str, e: &HubEvent) -> Option<Message> {
+        if !self.channel.matches(e) {
+            return None;
+        }
+        match self.viewer.sees(e) {
+            Shown::Full => Some(envelope(name, e, false)),
+            Shown::Redacted => Some(envelope(name, e, true)),
+            Shown::Withheld => None,
+        }
+    }
+}
+
 fn envelope(channel: &str, e: &HubEvent, redacted: bool) -> Message {
     let channel = serde_json::to_string(channel).unwrap_or_else(|_| "\"\"".into());
     let body: std::borrow::Cow<str> = if redacted {
-        json!({ "type": e.kind, "entity": e.entity, "entity_id": e.entity_id }).to_string().into()
+        json!({ "type": e.kind, "entity": e.entity, "entity_id": e.entity_id, "redacted": true }).to_string().into()
     } else {
         e.json.as_str().into()
     };

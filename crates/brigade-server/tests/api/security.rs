@@ -143,3 +143,139 @@ async fn people_change_their_own_password() {
     app.login("sue@example.com", PASSWORD).await.expect(401, "invalid_credentials");
     app.login("sue@example.com", "a brand new password").await.expect(200, "");
 }
+
+/// Defect 2: a staff token replayed the whole log over the WebSocket (rates, sign-in
+/// addresses, keys, webhooks, guests' phones). Each event now reaches a subscriber as
+/// its REST counterpart would: in full, redacted to its type, or not at all.
+#[tokio::test]
+async fn the_event_stream_shows_each_member_what_their_role_may_read() {
+    let app = TestApp::spawn().await;
+    let owner = app.signup("ana@example.com", "Diner").await;
+    let rest = format!("/v1/restaurants/{}", owner.rid);
+    let staff = app
+        .post(
+            &format!("{rest}/users"),
+            &owner.token,
+            json!({"name": "Sam", "role": "staff", "phone": "5550100001", "pin": "1234"}),
+        )
+        .await;
+    let sam = staff.id("/id");
+    app.put(
+        &format!("{rest}/users/{sam}/positions"),
+        &owner.token,
+        json!({"positions": [{"position": "Server", "hourly_rate": 1850}]}),
+    )
+    .await
+    .expect(200, "");
+    app.post(&format!("{rest}/api-keys"), &owner.token, json!({"name": "Secret bridge", "permissions": ["menu:read"]}))
+        .await
+        .expect(201, "");
+    let sam_token = app
+        .anon_post("/v1/auth/pin-login", json!({"restaurant_id": owner.rid, "phone": "5550100001", "pin": "1234"}))
+        .await
+        .str("/access_token");
+    let menu = app.menu(&owner).await;
+    let body = json!({"channel": "phone", "type": "takeout", "customer": {"name": "Guest Person", "phone": "5550109999"},
+        "items": [{"item_id": menu.burger, "quantity": 1, "modifiers": [menu.single]}]});
+    app.post(&format!("{rest}/orders"), &owner.token, body).await.expect(201, "");
+
+    let replay = |token: String| {
+        let app = &app;
+        let channel = format!("restaurant:{}", owner.rid);
+        async move {
+            let mut ws = app.ws(Some(&token)).await;
+            ws.subscribe(&channel, Some(0)).await;
+            let mut seen = Vec::new();
+            loop {
+                let (kind, m) = ws.event().await;
+                seen.push(m);
+                if kind == "order.new" {
+                    return seen;
+                }
+            }
+        }
+    };
+    let for_staff = replay(sam_token).await;
+    let types: Vec<&str> = for_staff.iter().map(|m| m["event"]["type"].as_str().unwrap()).collect();
+    for hidden in ["user.", "api_key.", "auth.", "webhook.", "integration."] {
+        assert!(!types.iter().any(|t| t.starts_with(hidden)), "staff saw {hidden}: {types:?}");
+    }
+    let rates =
+        for_staff.iter().find(|m| m["event"]["type"] == "staff.positions_updated").expect("the change, redacted");
+    assert_eq!(rates["event"]["redacted"], true);
+    assert!(rates["event"].get("data").is_none() && rates["event"].get("actor").is_none(), "{rates}");
+    assert!(!rates.to_string().contains("1850"));
+    let order = for_staff.last().unwrap();
+    assert_eq!(order["event"]["data"]["customer"]["name"], "Guest Person", "staff read orders, guests included");
+
+    let for_owner = replay(owner.token.clone()).await;
+    let key = for_owner.iter().find(|m| m["event"]["type"] == "api_key.created").expect("owners see keys");
+    assert_eq!(key["event"]["data"]["name"], "Secret bridge");
+    assert!(for_owner
+        .iter()
+        .any(|m| m["event"]["type"] == "staff.positions_updated" && m["event"]["data"].is_object()));
+}
+
+/// Defect 3: a revoked key, a removed member and a signed-out session went on receiving
+/// live events. Now the socket says so and closes; and a key may lapse by itself.
+#[tokio::test]
+async fn revoking_access_closes_the_sockets_it_opened() {
+    let app = TestApp::spawn().await;
+    let owner = app.signup("ana@example.com", "Diner").await;
+    let rest = format!("/v1/restaurants/{}", owner.rid);
+    let channel = format!("restaurant:{}", owner.rid);
+    let key = app
+        .post(&format!("{rest}/api-keys"), &owner.token, json!({"name": "k", "permissions": ["restaurant:read"]}))
+        .await;
+    let (key_id, key) = (key.id("/id"), key.str("/key"));
+    let (max, max_token) = app.add_member(&owner, "max@example.com", "manager").await;
+    let (_, sue_token) = app.add_member(&owner, "sue@example.com", "staff").await;
+
+    let closed = |mut ws: crate::support::Ws| async move {
+        loop {
+            match ws.next().await {
+                None => return true,
+                Some(m) if m["op"] == "error" => {
+                    assert_eq!(m["code"], "access_revoked", "{m}");
+                    assert!(ws.next().await.is_none(), "closed after saying why");
+                    return true;
+                }
+                Some(_) => continue,
+            }
+        }
+    };
+    let mut by_key = app.ws(Some(&key)).await;
+    assert_eq!(by_key.subscribe(&channel, None).await["op"], "subscribed");
+    app.delete(&format!("{rest}/api-keys/{key_id}"), &owner.token).await.expect(204, "");
+    assert!(closed(by_key).await);
+
+    let mut removed = app.ws(Some(&max_token)).await;
+    assert_eq!(removed.subscribe(&channel, None).await["op"], "subscribed");
+    app.delete(&format!("{rest}/users/{max}"), &owner.token).await.expect(204, "");
+    assert!(closed(removed).await);
+
+    let mut signed_out = app.ws(Some(&sue_token)).await;
+    assert_eq!(signed_out.subscribe(&channel, None).await["op"], "subscribed");
+    app.post("/v1/auth/logout", &sue_token, json!({})).await.expect(204, "");
+    assert!(closed(signed_out).await);
+
+    // The owner's own socket is untouched by all that.
+    let mut mine = app.ws(Some(&owner.token)).await;
+    mine.subscribe(&channel, None).await;
+    app.put(&rest, &owner.token, json!({"name": "Diner 2"})).await.expect(200, "");
+    assert_eq!(mine.until("restaurant.updated").await["event"]["type"], "restaurant.updated");
+
+    // A key that lapses: refused from then on, by REST and on its socket.
+    let now = app.clock.now();
+    let body =
+        json!({"name": "temp", "permissions": ["restaurant:read"], "expires_at": now + chrono::Duration::hours(1)});
+    let temp = app.post(&format!("{rest}/api-keys"), &owner.token, body).await;
+    temp.expect(201, "");
+    let temp = temp.str("/key");
+    app.get(&rest, &temp).await.expect(200, "");
+    let past =
+        json!({"name": "old", "permissions": ["restaurant:read"], "expires_at": now - chrono::Duration::hours(1)});
+    app.post(&format!("{rest}/api-keys"), &owner.token, past).await.expect(422, "validation_failed");
+    app.clock.advance(chrono::Duration::hours(2));
+    app.get(&rest, &temp).await.expect(401, "api_key_expired");
+}
