@@ -184,7 +184,30 @@ test('people, API keys and settings are managed from the dashboard, with errors 
   await page.getByLabel('PIN').fill('4321');
   await page.getByRole('button', { name: 'Add person' }).click();
   await page.getByRole('cell', { name: 'Sam Server' }).waitFor();
+
+  // A manager is invited by email: the link is shown once, and they choose their password.
+  await page.getByLabel('Name').fill('Max Manager');
+  await page.getByLabel('Role', { exact: true }).selectOption('manager');
+  await page.getByLabel('Email').fill('max.invited@example.com');
+  await page.getByRole('button', { name: 'Add person' }).click();
+  const link = await page.locator('code.invite').textContent();
+  assert.match(link, /\/invite\/bin_/);
+  await page.getByRole('table', { name: 'Invitations' }).getByRole('cell', { name: 'max.invited@example.com' }).waitFor();
   await shot(page, 'app-people');
+  const invited = await newPage(b, server.base);
+  await invited.goto(link);
+  await invited.getByRole('heading', { name: /Join/ }).waitFor();
+  await shot(invited, 'invite');
+  await invited.getByLabel('Choose a password').fill('short');
+  await invited.getByRole('button', { name: 'Create my account and join' }).click();
+  await invited.locator('#invite-error, .field-error').first().waitFor();
+  await invited.getByLabel('Choose a password').fill('my own password 42');
+  await invited.getByRole('button', { name: 'Create my account and join' }).click();
+  await invited.waitForURL((u) => u.pathname === '/app');
+  assert.deepEqual(invited.problems, []);
+  await invited.context().close();
+  await page.reload();
+  await page.getByRole('cell', { name: 'max.invited@example.com' }).first().waitFor();
 
   await page.goto(`${server.base}/app/keys`);
   await page.getByLabel('Key name').fill('Delivery bridge');
@@ -241,7 +264,8 @@ test('every screen is usable by keyboard and screen reader, and fits a 375-px ph
 });
 
 test('signing in never sends you to another site, whatever ?next= says', { skip }, async () => {
-  for (const next of ['//evil.example/x', '/\\evil.example', 'https://evil.example/', 'javascript:alert(1)']) {
+  for (const next of ['//evil.example/x', '/\\evil.example', 'https://evil.example/', 'javascript:alert(1)',
+    '/.//evil.example/phish', '/./\\evil.example', '/%2F/evil.example', '/\t/evil.example', '/app/../..//evil.example']) {
     const page = await newPage(b, server.base);
     await page.goto(`${server.base}/login?next=${encodeURIComponent(next)}`);
     await page.getByLabel('Email').fill(owner.email);

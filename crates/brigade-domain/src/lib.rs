@@ -18,6 +18,7 @@ pub mod qr;
 pub mod restaurant;
 pub mod tasks;
 pub mod token;
+pub mod when;
 
 pub use ids::*;
 

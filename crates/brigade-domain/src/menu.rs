@@ -79,7 +79,9 @@ impl FromStr for Channel {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Window {
     pub days: Vec<Weekday>,
+    #[serde(deserialize_with = "crate::when::wall_time")]
     pub start: NaiveTime,
+    #[serde(deserialize_with = "crate::when::wall_time")]
     pub end: NaiveTime,
 }
 
@@ -126,6 +128,7 @@ impl Schedule {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EightySix {
     pub reason: String,
+    #[serde(default, deserialize_with = "crate::when::opt_instant")]
     pub until: Option<DateTime<Utc>>,
     /// `None`: every channel.
     pub channels: Option<Vec<Channel>>,

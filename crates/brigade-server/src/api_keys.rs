@@ -71,6 +71,7 @@ pub struct NewApiKey {
     pub permissions: Vec<String>,
     /// When the key stops working by itself (in the future, within ten years); absent
     /// for a key that lasts until it is revoked.
+    #[serde(default, deserialize_with = "brigade_domain::when::opt_instant")]
     pub expires_at: Option<DateTime<Utc>>,
 }
 

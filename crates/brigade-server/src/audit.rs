@@ -54,8 +54,10 @@ pub struct AuditParams {
     #[serde(rename = "type")]
     pub kind: Option<String>,
     /// Only events at or after this time.
+    #[serde(default, deserialize_with = "brigade_domain::when::opt_instant")]
     pub since: Option<DateTime<Utc>>,
     /// Only events before this time.
+    #[serde(default, deserialize_with = "brigade_domain::when::opt_instant")]
     pub until: Option<DateTime<Utc>>,
     pub limit: Option<i64>,
     pub cursor: Option<String>,

@@ -2,6 +2,11 @@
 //! instead of axum's plain-text rejections: malformed JSON is 400, a well-formed body of
 //! the wrong shape is 422 naming the field, a body over the limit is 413, and a path id
 //! that is not a UUID is 404 (no such thing can exist).
+//!
+//! Text from outside never carries control characters (NUL and the rest of C0, DEL;
+//! newlines and tabs are text): a body or query that has one is 422 naming the field, a
+//! path segment that has one names nothing (404). PostgreSQL refuses NUL in text where
+//! SQLite stores it, so this is where both backends are made to agree.
 
 use crate::error::ApiError;
 use axum::body::Bytes;
@@ -41,6 +46,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::BadRequest { code: "malformed_json", message: "the request needs a JSON body".into() });
     }
+    refuse_control_characters(bytes)?;
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(de).map_err(|err| {
         let path = err.path().to_string();
@@ -63,6 +69,77 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     })
 }
 
+/// Whether text holds a control character that is not a line break or a tab.
+pub fn has_control(s: &str) -> bool {
+    s.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+}
+
+/// In JSON a control character can only arrive escaped (`\u0000`, `\b`, `\f`); only a
+/// body with such an escape is read through to find which field holds one.
+fn may_hold_control(bytes: &[u8]) -> bool {
+    bytes.windows(2).any(|w| w[0] == b'\\' && matches!(w[1], b'u' | b'b' | b'f'))
+}
+
+fn refuse_control_characters(bytes: &[u8]) -> Result<(), ApiError> {
+    if !may_hold_control(bytes) {
+        return Ok(());
+    }
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes) else { return Ok(()) };
+    match control_field(&value, String::new()) {
+        Some(field) => Err(ApiError::validation(field, "control characters (such as NUL) are not text; remove them")),
+        None => Ok(()),
+    }
+}
+
+/// The path of the first string (or key) in `v` that holds a control character.
+fn control_field(v: &serde_json::Value, at: String) -> Option<String> {
+    use serde_json::Value;
+    let join = |k: &str| if at.is_empty() { k.to_owned() } else { format!("{at}.{k}") };
+    match v {
+        Value::String(s) if has_control(s) => Some(if at.is_empty() { ".".into() } else { at }),
+        Value::Array(items) => items.iter().enumerate().find_map(|(i, x)| control_field(x, format!("{at}[{i}]"))),
+        Value::Object(map) => {
+            map.iter().find_map(|(k, x)| if has_control(k) { Some(join("(key)")) } else { control_field(x, join(k)) })
+        }
+        _ => None,
+    }
+}
+
+/// A JSON body with the control characters taken out of its strings: for what platforms
+/// send us (an order is not refused for a stray NUL in a name), after its signature is
+/// checked. Anything else comes back as it was.
+pub fn scrubbed_json(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    if !may_hold_control(bytes) {
+        return bytes.into();
+    }
+    match serde_json::from_slice::<serde_json::Value>(bytes) {
+        Ok(mut v) if control_field(&v, String::new()).is_some() => {
+            scrub_controls(&mut v);
+            serde_json::to_vec(&v).map(Into::into).unwrap_or_else(|_| bytes.into())
+        }
+        _ => bytes.into(),
+    }
+}
+
+fn scrub_controls(v: &mut serde_json::Value) {
+    use serde_json::Value;
+    match v {
+        Value::String(s) if has_control(s) => s.retain(|c| !c.is_control() || matches!(c, '\n' | '\r' | '\t')),
+        Value::Array(items) => items.iter_mut().for_each(scrub_controls),
+        Value::Object(map) => map.values_mut().for_each(scrub_controls),
+        _ => {}
+    }
+}
+
+/// An optional JSON body: none at all (or `null`) is the default.
+pub fn parse_optional_json<T: DeserializeOwned + Default>(bytes: &[u8]) -> Result<T, ApiError> {
+    let trimmed = bytes.trim_ascii();
+    if trimmed.is_empty() || trimmed == b"null" {
+        return Ok(T::default());
+    }
+    parse_json(bytes)
+}
+
 fn strip_position(message: &str) -> String {
     match message.rfind(" at line ") {
         Some(i) => message[..i].to_owned(),
@@ -78,6 +155,13 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
         let q = parts.uri.query().unwrap_or("");
+        if q.contains('%') {
+            let pairs: Vec<(String, String)> = serde_urlencoded_compat(q)?;
+            if let Some((k, _)) = pairs.iter().find(|(k, v)| has_control(k) || has_control(v)) {
+                let field = if has_control(k) { "query".to_owned() } else { k.clone() };
+                return Err(ApiError::validation(field, "control characters (such as NUL) are not text; remove them"));
+            }
+        }
         serde_urlencoded_compat(q).map(Query)
     }
 }
@@ -103,6 +187,10 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Path<T>
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let raw = axum::extract::RawPathParams::from_request_parts(parts, state).await;
+        if raw.is_ok_and(|ps| ps.iter().any(|(_, v)| has_control(v))) {
+            return Err(ApiError::not_found("resource"));
+        }
         axum::extract::Path::<T>::from_request_parts(parts, state)
             .await
             .map(|axum::extract::Path(v)| Path(v))

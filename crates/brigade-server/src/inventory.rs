@@ -1231,8 +1231,10 @@ async fn reorder(State(state): State<AppState>, member: Member) -> ApiResult<axu
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct PeriodParams {
     /// Start (inclusive); default seven days before `to`.
+    #[serde(default, deserialize_with = "brigade_domain::when::opt_instant")]
     pub from: Option<DateTime<Utc>>,
     /// End (exclusive); default now.
+    #[serde(default, deserialize_with = "brigade_domain::when::opt_instant")]
     pub to: Option<DateTime<Utc>>,
 }
 

@@ -300,7 +300,7 @@ async fn record(tx: &mut Tx, member: &Member, kind: &str, e: &EntryRow, now: Dat
 
 /// Clocks the signed-in person in. Already clocked in is 409.
 #[utoipa::path(post, path = "/v1/restaurants/{rid}/time-clock/clock-in", tag = "staff", params(("rid" = Uuid, Path)),
-    request_body(content = ClockInInput, description = "optional"),
+    request_body(content = Option<ClockInInput>, description = "optional"),
     responses((status = 201, body = EntryView), (status = 409), (status = 422)), security(("bearer" = [])))]
 async fn clock_in(
     State(state): State<AppState>,
@@ -309,7 +309,7 @@ async fn clock_in(
 ) -> ApiResult<(StatusCode, axum::Json<EntryView>)> {
     member.require(Permission::RestaurantRead)?;
     let user = self_user(&member)?;
-    let body: ClockInInput = if body.is_empty() { ClockInInput::default() } else { crate::extract::parse_json(&body)? };
+    let body: ClockInInput = crate::extract::parse_optional_json(&body)?;
     let mine = store::positions(&state.db, member.rid(), Some(user)).await?;
     let chosen = match body.position.as_deref().map(|p| p.trim().to_lowercase()) {
         Some(p) => Some(mine.iter().find(|x| x.position == p).ok_or_else(|| {
@@ -457,8 +457,10 @@ async fn my_clock(State(state): State<AppState>, member: Member) -> ApiResult<ax
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct PeriodParams {
     /// Start (inclusive); default the start of this pay week.
+    #[serde(default, deserialize_with = "brigade_domain::when::opt_instant")]
     pub from: Option<DateTime<Utc>>,
     /// End (exclusive); default now.
+    #[serde(default, deserialize_with = "brigade_domain::when::opt_instant")]
     pub to: Option<DateTime<Utc>>,
     pub user_id: Option<Uuid>,
     /// payroll: `json` (default) or `csv`.
@@ -510,7 +512,9 @@ async fn list_entries(
 
 #[derive(Deserialize, ToSchema)]
 pub struct EntryEdit {
+    #[serde(deserialize_with = "brigade_domain::when::instant")]
     pub clock_in: DateTime<Utc>,
+    #[serde(default, deserialize_with = "brigade_domain::when::opt_instant")]
     pub clock_out: Option<DateTime<Utc>>,
     #[serde(default)]
     pub breaks: Vec<BreakEdit>,
@@ -520,7 +524,9 @@ pub struct EntryEdit {
 
 #[derive(Deserialize, ToSchema)]
 pub struct BreakEdit {
+    #[serde(deserialize_with = "brigade_domain::when::instant")]
     pub start: DateTime<Utc>,
+    #[serde(deserialize_with = "brigade_domain::when::instant")]
     pub end: DateTime<Utc>,
     pub paid: bool,
 }

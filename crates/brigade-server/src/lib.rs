@@ -294,6 +294,7 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), ops::client_ip))
         .layer(DefaultBodyLimit::max(state.config.body_limit_bytes))
         .layer(middleware::from_fn(ops::internal_failures))
+        .layer(middleware::from_fn(ops::security_headers))
         .layer(middleware::from_fn(request_id))
         .with_state(state)
 }

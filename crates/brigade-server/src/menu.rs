@@ -601,6 +601,9 @@ fn parse_eighty_six(
             if t <= now {
                 return Err(ApiError::validation("until", "that time has passed"));
             }
+            if !brigade_domain::when::instant_ok(t) {
+                return Err(ApiError::validation("until", "a time before the year 2200"));
+            }
             Some(t)
         }
     };

@@ -89,7 +89,7 @@ pub async fn internal_failures(req: Request, next: Next) -> Response {
         }
     };
     if response.extensions().get::<InternalFailure>().is_none() {
-        return response;
+        return in_json_shape(response).await;
     }
     let body = error_body(
         "internal",
@@ -97,6 +97,37 @@ pub async fn internal_failures(req: Request, next: Next) -> Response {
         json!({ "request_id": request_id }),
     );
     (StatusCode::INTERNAL_SERVER_ERROR, Json(body)).into_response()
+}
+
+/// Every error answers in the API's JSON shape, also those that axum or hyper make
+/// before a handler runs (a body over the limit, a method a route does not take, an
+/// unreadable body): their plain text becomes the message. Pages' own HTML errors stay.
+async fn in_json_shape(response: Response) -> Response {
+    let status = response.status();
+    let content_type = response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if status.as_u16() < 400 || content_type.starts_with("application/json") || content_type.starts_with("text/html") {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 4096).await.unwrap_or_default();
+    let text = String::from_utf8_lossy(&text).trim().to_owned();
+    let code = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::REQUEST_TIMEOUT => "timeout",
+        s if s.is_server_error() => "internal",
+        _ => "bad_request",
+    };
+    let message = if text.is_empty() { status.canonical_reason().unwrap_or("error").to_owned() } else { text };
+    let mut out = (status, Json(error_body(code, &message, json!({})))).into_response();
+    for (name, value) in parts.headers.iter() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            out.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    out
 }
 
 /// A request that ran past the timeout, in the API's error shape.
@@ -182,8 +213,45 @@ pub async fn openapi(State(state): State<AppState>) -> Response {
     r
 }
 
-pub async fn docs() -> Html<&'static str> {
-    Html(include_str!("docs.html"))
+const DOCS: &str = include_str!("docs.html");
+
+/// The API reference page, with a content security policy that allows its own inline
+/// script and style (by hash) and nothing else.
+pub async fn docs() -> Response {
+    static CSP: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let csp = CSP.get_or_init(|| {
+        let hash = |open: &str, close: &str| {
+            use base64::Engine as _;
+            let body = DOCS.split_once(open).and_then(|(_, rest)| rest.split_once(close)).map(|(b, _)| b).unwrap_or("");
+            base64::engine::general_purpose::STANDARD.encode(ring::digest::digest(&ring::digest::SHA256, body.as_bytes()))
+        };
+        format!(
+            "default-src 'none'; script-src 'sha256-{}'; style-src 'sha256-{}'; connect-src 'self'; img-src 'self' data:; \
+             frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+            hash("<script type=\"module\">", "</script>"),
+            hash("<style>", "</style>")
+        )
+    });
+    let mut r = Html(DOCS).into_response();
+    if let Ok(v) = HeaderValue::from_str(csp) {
+        r.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
+    }
+    r
+}
+
+/// Headers every response gets: no sniffing of content types, and nothing that carries a
+/// token (sign-in, refresh, PIN sign-in, the web's token, invitations) kept in a cache.
+pub async fn security_headers(req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    let carries_tokens =
+        path.starts_with("/v1/auth/") || path.starts_with("/web/") || path.starts_with("/v1/invitations/");
+    let mut r = next.run(req).await;
+    let h = r.headers_mut();
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    if carries_tokens {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    r
 }
 
 #[cfg(test)]

@@ -666,6 +666,7 @@ pub struct OrderParams {
     pub status: Option<String>,
     pub channel: Option<String>,
     /// Only orders placed at or after this time.
+    #[serde(default, deserialize_with = "brigade_domain::when::opt_instant")]
     pub since: Option<DateTime<Utc>>,
     pub limit: Option<i64>,
     pub cursor: Option<String>,

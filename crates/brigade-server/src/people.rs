@@ -633,7 +633,7 @@ pub struct AcceptedView {
 /// signed in, with a `password`: a new account is made for the invited email and signed
 /// in, 201 (409 `account_exists` when that email has an account: sign in first).
 #[utoipa::path(post, path = "/v1/invitations/{token}/accept", tag = "people", params(("token" = String, Path)),
-    request_body(content = AcceptInvitation, description = "optional when signed in"),
+    request_body(content = Option<AcceptInvitation>, description = "optional when signed in"),
     responses((status = 200, body = AcceptedView), (status = 201, body = AcceptedView), (status = 401), (status = 403),
               (status = 404), (status = 409), (status = 422)))]
 async fn accept_invitation_route(
@@ -643,8 +643,7 @@ async fn accept_invitation_route(
     headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
 ) -> ApiResult<(StatusCode, axum::Json<AcceptedView>)> {
-    let body: AcceptInvitation =
-        if body.is_empty() { AcceptInvitation::default() } else { crate::extract::parse_json(&body)? };
+    let body: AcceptInvitation = crate::extract::parse_optional_json(&body)?;
     let who = if headers.contains_key(axum::http::header::AUTHORIZATION) {
         let caller = crate::auth::Caller::from_headers(&state, &headers).await?;
         Acceptor::Account(caller.account_holder()?)

@@ -107,7 +107,7 @@ pub struct NewRestaurant {
     #[serde(default)]
     pub phone: Option<String>,
     /// Local time the business day turns over, default 04:00.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "brigade_domain::when::opt_wall_time")]
     #[schema(value_type = Option<String>, example = "04:00:00")]
     pub day_starts_at: Option<NaiveTime>,
 }
@@ -298,6 +298,7 @@ pub struct RestaurantChange {
     #[schema(value_type = Option<String>)]
     pub phone: Option<Option<String>>,
     #[schema(value_type = Option<String>, example = "04:00:00")]
+    #[serde(default, deserialize_with = "brigade_domain::when::opt_wall_time")]
     pub day_starts_at: Option<NaiveTime>,
     /// Seconds before a kitchen ticket shows amber (1 to 86400, below `kds_late_secs`).
     pub kds_warn_secs: Option<i64>,

@@ -136,6 +136,7 @@ async fn week_view(state: &AppState, tx: &mut Tx, rid: Uuid, p: &Place, start: N
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct WeekParams {
     /// Any day of the week wanted (local date); default this week.
+    #[serde(default, deserialize_with = "brigade_domain::when::opt_date")]
     pub week: Option<NaiveDate>,
 }
 
@@ -158,7 +159,9 @@ pub struct ShiftInput {
     pub user_id: Uuid,
     /// One of the person's positions; default none.
     pub position: Option<String>,
+    #[serde(deserialize_with = "brigade_domain::when::instant")]
     pub starts_at: DateTime<Utc>,
+    #[serde(deserialize_with = "brigade_domain::when::instant")]
     pub ends_at: DateTime<Utc>,
     pub notes: Option<String>,
 }
@@ -282,8 +285,10 @@ async fn delete_shift(
 #[derive(Deserialize, ToSchema)]
 pub struct CopyWeek {
     /// Any day of the week to copy (local date).
+    #[serde(deserialize_with = "brigade_domain::when::date")]
     pub from_week: NaiveDate,
     /// Any day of the week to fill.
+    #[serde(deserialize_with = "brigade_domain::when::date")]
     pub to_week: NaiveDate,
     /// Replace what the target week has; otherwise a week with shifts is 409.
     #[serde(default)]

@@ -87,6 +87,7 @@ pub struct TemplateInput {
     #[schema(value_type = Vec<Object>)]
     pub days: Vec<Value>,
     #[schema(value_type = String, example = "10:30:00")]
+    #[serde(deserialize_with = "brigade_domain::when::wall_time")]
     pub due_time: NaiveTime,
     pub role: Option<String>,
     #[serde(default)]
@@ -399,6 +400,7 @@ fn task_view(t: TaskRow, now: DateTime<Utc>) -> TaskView {
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct TaskParams {
     /// A business day; default today.
+    #[serde(default, deserialize_with = "brigade_domain::when::opt_date")]
     pub day: Option<NaiveDate>,
     /// Only tasks for this role (and for anyone).
     pub role: Option<String>,
@@ -557,7 +559,7 @@ pub struct CompleteInput {
 
 /// Completes a task; every step must be ticked first.
 #[utoipa::path(post, path = "/v1/restaurants/{rid}/tasks/{id}/complete", tag = "tasks", params(("rid" = Uuid, Path), ("id" = Uuid, Path)),
-    request_body(content = CompleteInput, description = "optional"),
+    request_body(content = Option<CompleteInput>, description = "optional"),
     responses((status = 200, body = TaskView), (status = 404), (status = 409)), security(("bearer" = [])))]
 async fn complete_task(
     State(state): State<AppState>,
@@ -565,8 +567,7 @@ async fn complete_task(
     Path(ids): Path<(Uuid, Uuid)>,
     body: axum::body::Bytes,
 ) -> ApiResult<axum::Json<TaskView>> {
-    let body: CompleteInput =
-        if body.is_empty() { CompleteInput::default() } else { crate::extract::parse_json(&body)? };
+    let body: CompleteInput = crate::extract::parse_optional_json(&body)?;
     change_task(&state, &member, ids.1, "task.completed", |t, me, now| {
         if t.status == "completed" {
             return Err(ApiError::conflict("task_completed", "this task is done already"));
@@ -607,8 +608,10 @@ pub struct TaskReport {
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct ReportParams {
     /// First business day (default 7 days before `to`).
+    #[serde(default, deserialize_with = "brigade_domain::when::opt_date")]
     pub from: Option<NaiveDate>,
     /// Last business day, inclusive (default today).
+    #[serde(default, deserialize_with = "brigade_domain::when::opt_date")]
     pub to: Option<NaiveDate>,
 }
 

@@ -252,9 +252,12 @@ pub async fn membership(state: &AppState, principal: &Principal, rid: Restaurant
 }
 
 async fn restaurant_in_path(parts: &mut Parts, state: &AppState) -> Result<RestaurantId, ApiError> {
-    let params = RawPathParams::from_request_parts(parts, state)
-        .await
-        .map_err(|_| ApiError::internal("Member used on a route without path parameters"))?;
+    use axum::extract::rejection::RawPathParamsRejection;
+    let params = RawPathParams::from_request_parts(parts, state).await.map_err(|e| match e {
+        // A segment like %FF is no restaurant id: nothing by that name exists.
+        RawPathParamsRejection::InvalidUtf8InPathParam(_) => ApiError::not_found("restaurant"),
+        _ => ApiError::internal("Member used on a route without path parameters"),
+    })?;
     let raw = params
         .iter()
         .find(|(name, _)| *name == "rid")

@@ -312,12 +312,11 @@ pub struct LogoutRequest {
 
 /// Ends this session (or, with `all`, every session of the user). Its access and
 /// refresh tokens stop working at once.
-#[utoipa::path(post, path = "/v1/auth/logout", tag = "auth", request_body(content = LogoutRequest, description = "optional"),
+#[utoipa::path(post, path = "/v1/auth/logout", tag = "auth", request_body(content = Option<LogoutRequest>, description = "optional"),
     responses((status = 204), (status = 401)), security(("bearer" = [])))]
 async fn logout(State(state): State<AppState>, caller: Caller, body: axum::body::Bytes) -> ApiResult<StatusCode> {
     let (user_id, session_id) = caller.user()?;
-    let body: LogoutRequest =
-        if body.is_empty() { LogoutRequest::default() } else { crate::extract::parse_json(&body)? };
+    let body: LogoutRequest = crate::extract::parse_optional_json(&body)?;
     if body.all {
         // Every device of the account is the account's business, not a shared device's.
         caller.account_holder()?;

@@ -144,7 +144,7 @@ async fn receive(
         let status = if refusal == Refusal::Unsupported { StatusCode::NOT_FOUND } else { StatusCode::UNAUTHORIZED };
         return Ok(answer(status, "signature_invalid", &format!("webhook refused: {reason}")));
     }
-    let hook = match adapter.parse_webhook(&body) {
+    let hook = match adapter.parse_webhook(&crate::extract::scrubbed_json(&body)) {
         Ok(h) => h,
         Err(e) => {
             log_insert(&state, &log("refused", Some(e.clone()))).await?;

@@ -202,7 +202,7 @@ fn guest_url(state: &AppState, field: &'static str, given: Option<&str>) -> ApiR
 /// `already_paid`, or `order_closed` for a cancelled or completed order. Paying at the
 /// counter stays possible either way.
 #[utoipa::path(post, path = "/v1/public/orders/{id}/checkout", tag = "public",
-    params(("id" = Uuid, Path), TrackingParams), request_body = CheckoutInput,
+    params(("id" = Uuid, Path), TrackingParams), request_body(content = Option<CheckoutInput>, description = "optional"),
     responses((status = 201, body = CheckoutView), (status = 404), (status = 409), (status = 422),
               (status = 503, description = "Stripe could not be reached; try again")))]
 async fn checkout(
@@ -211,14 +211,8 @@ async fn checkout(
     Query(p): Query<TrackingParams>,
     body: axum::body::Bytes,
 ) -> ApiResult<Response> {
-    let body: CheckoutInput = if body.iter().all(u8::is_ascii_whitespace) {
-        CheckoutInput::default()
-    } else {
-        serde_json::from_slice(&body).map_err(|e| ApiError::BadRequest {
-            code: "bad_request",
-            message: format!("the body is not valid JSON: {e}"),
-        })?
-    };
+    // The body is optional; one that is there is read before anything else is done.
+    let body: CheckoutInput = crate::extract::parse_optional_json(&body)?;
     let order = order_store::by_id(&state.db, id).await?.ok_or_else(|| ApiError::not_found("order"))?;
     if !crate::orders::constant_time_eq(order.tracking_key.as_bytes(), p.key.as_bytes()) {
         return Err(ApiError::not_found("order"));

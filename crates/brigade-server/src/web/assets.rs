@@ -2,7 +2,7 @@
 //! `/assets/NAME?v=VERSION`, where VERSION is a hash of every asset: a new build changes
 //! the URLs, so browsers may cache an asset for a year.
 
-use axum::extract::{Path, Query};
+use crate::extract::{Path, Query};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use std::collections::HashMap;

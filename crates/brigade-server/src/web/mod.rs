@@ -21,10 +21,11 @@ mod assets;
 use crate::auth::routes::{access_token, create_owner, end_session, password_sign_in, signup_open, SignupRequest};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Json;
+use crate::extract::{Path, Query};
 use crate::ops::ClientIp;
 use crate::AppState;
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -156,6 +157,20 @@ fn same_site_json(state: &AppState, headers: &HeaderMap) -> ApiResult<()> {
     same_site(state, headers)
 }
 
+/// A JSON body posted by one of this site's own pages (`same_site_json`), checked before
+/// the body is read.
+struct FromOurPages<T>(T);
+
+impl<T: serde::de::DeserializeOwned> axum::extract::FromRequest<AppState> for FromOurPages<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &AppState) -> Result<Self, ApiError> {
+        same_site_json(state, req.headers())?;
+        let Json(body) = Json::<T>::from_request(req, state).await?;
+        Ok(FromOurPages(body))
+    }
+}
+
 fn session_cookie(state: &AppState, value: &str, max_age: u64) -> HeaderValue {
     let secure = if state.config.public_base_url.starts_with("https://") { "; Secure" } else { "" };
     let cookie = format!("{COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}");
@@ -178,10 +193,8 @@ struct SignedIn {
 async fn sign_in(
     State(state): State<AppState>,
     Extension(ClientIp(ip)): Extension<ClientIp>,
-    headers: HeaderMap,
-    Json(body): Json<SignIn>,
+    FromOurPages(body): FromOurPages<SignIn>,
 ) -> ApiResult<Response> {
-    same_site_json(&state, &headers)?;
     let (user, _, refresh_token) = password_sign_in(&state, ip, &body.email, &body.password, "web").await?;
     let mut r = axum::Json(SignedIn { name: user.name }).into_response();
     let max_age = state.config.refresh_ttl().as_secs();
@@ -192,10 +205,8 @@ async fn sign_in(
 /// Creates the first owner and restaurant from the sign-up page, signed in by cookie.
 async fn sign_up(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    Json(body): Json<SignupRequest>,
+    FromOurPages(body): FromOurPages<SignupRequest>,
 ) -> ApiResult<Response> {
-    same_site_json(&state, &headers)?;
     let (user, _, _, refresh_token) = create_owner(&state, body, "web").await?;
     let mut r = (StatusCode::CREATED, axum::Json(SignedIn { name: user.name })).into_response();
     let max_age = state.config.refresh_ttl().as_secs();
@@ -245,10 +256,9 @@ async fn accept_invite(
     Extension(ClientIp(ip)): Extension<ClientIp>,
     Path(token): Path<String>,
     headers: HeaderMap,
-    Json(body): Json<AcceptInvite>,
+    FromOurPages(body): FromOurPages<AcceptInvite>,
 ) -> ApiResult<Response> {
     use crate::people::{accept_invitation, Acceptor};
-    same_site_json(&state, &headers)?;
     if web_session(&state, &headers).await?.is_some() {
         let session = web_session_for_write(&state, &headers).await?;
         let accepted = accept_invitation(&state, &token, Acceptor::Account(UserId(session.user.id))).await?;

@@ -276,6 +276,14 @@ async fn stripe_checkout_marks_orders_paid_and_refunds_them_on_cancel() {
     let public = format!("/v1/public/orders/{order_id}?key={key}");
     let p = s.app.call(reqwest::Method::GET, &public, None, None).await;
     assert_eq!((p.body["pay_by_card"].as_bool(), &p.body["payment_status"]), (Some(true), &Value::Null));
+    // A body that is not JSON, or not of the right shape, is the guest's mistake, whatever
+    // Stripe would say (defect 16: it was 503, the provider call).
+    s.stripe.state.lock().down = true;
+    for (bad, status) in [(&b"{not json"[..], 400), (b"[1, 2]", 422), (b"{\"success_url\": 5}", 422)] {
+        let r = s.app.hook(&checkout, &[], bad).await;
+        assert_eq!(r.status.as_u16(), status, "{}", r.body);
+    }
+    s.stripe.state.lock().down = false;
     // Stripe sends the guest back only to a page of this Brigade.
     let away = s.app.anon_post(&checkout, json!({ "success_url": "https://evil.example/phish" })).await;
     away.expect(422, "validation_failed");

@@ -279,3 +279,153 @@ async fn revoking_access_closes_the_sockets_it_opened() {
     app.clock.advance(chrono::Duration::hours(2));
     app.get(&rest, &temp).await.expect(401, "api_key_expired");
 }
+
+/// Defect 5: a page elsewhere signed a browser into another account by posting
+/// `text/plain` to `/web/session`. Cookie-setting routes take JSON from our own pages only.
+#[tokio::test]
+async fn cookie_setting_routes_refuse_other_sites_and_non_json() {
+    let app = TestApp::spawn().await;
+    app.signup("ana@example.com", "Diner").await;
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let creds = json!({"email": "ana@example.com", "password": PASSWORD}).to_string();
+    let post = |path: &str, headers: &[(&str, &str)], body: &str| {
+        let mut req = client.post(app.url(path)).body(body.to_owned());
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        req.send()
+    };
+    let plain = post("/web/session", &[("content-type", "text/plain")], &creds).await.unwrap();
+    assert_eq!(plain.status(), 415);
+    assert!(plain.headers().get("set-cookie").is_none());
+    assert_eq!(plain.json::<serde_json::Value>().await.unwrap()["error"]["code"], "unsupported_media_type");
+    let form = post("/web/signup", &[("content-type", "application/x-www-form-urlencoded")], "a=b").await.unwrap();
+    assert_eq!(form.status(), 415);
+    for headers in [
+        &[("content-type", "application/json"), ("origin", "https://evil.example")][..],
+        &[("content-type", "application/json"), ("origin", "null")][..],
+        &[("content-type", "application/json"), ("sec-fetch-site", "cross-site")][..],
+        &[("content-type", "application/json"), ("sec-fetch-site", "same-site")][..],
+    ] {
+        let r = post("/web/session", headers, &creds).await.unwrap();
+        assert_eq!(r.status(), 403, "{headers:?}");
+        assert!(r.headers().get("set-cookie").is_none());
+        assert_eq!(r.json::<serde_json::Value>().await.unwrap()["error"]["code"], "cross_site");
+    }
+    let own_origin = app.addr.clone();
+    let ok = post(
+        "/web/session",
+        &[
+            ("content-type", "application/json; charset=utf-8"),
+            ("origin", &own_origin),
+            ("sec-fetch-site", "same-origin"),
+        ],
+        &creds,
+    )
+    .await
+    .unwrap();
+    assert_eq!(ok.status(), 200);
+    assert!(ok.headers().get("set-cookie").is_some());
+}
+
+/// Defects 7, 8, 13: input the server cannot read is the caller's mistake, in the JSON
+/// error shape, never a 500 or a panic: undecodable path segments, dates at chrono's
+/// extremes, a body over the limit on the webhook route.
+#[tokio::test]
+async fn unreadable_paths_extreme_dates_and_big_bodies_are_clear_errors() {
+    let app = TestApp::spawn().await;
+    let owner = app.signup("ana@example.com", "Diner").await;
+    let rest = format!("/v1/restaurants/{}", owner.rid);
+    for path in ["/v1/restaurants/%FF/menu/items", "/v1/restaurants/%FF", "/v1/public/restaurants/%FF/menu", "/t/%FF"] {
+        let r = app.get(path, &owner.token).await;
+        assert!(matches!(r.status.as_u16(), 400 | 404), "{path}: {} {}", r.status, r.body);
+        assert!(r.body["error"]["code"].is_string(), "{path}: {}", r.body);
+    }
+    for extreme in ["-262143-01-01", "+262142-12-31"] {
+        for path in [
+            format!("{rest}/schedule?week={extreme}"),
+            format!("{rest}/tasks/report?to={extreme}"),
+            format!("{rest}/tasks?day={extreme}"),
+            format!("{rest}/inventory/variance?to={}T00:00:00Z", extreme.replace('+', "%2B")),
+        ] {
+            let r = app.get(&path.replace("=+", "=%2B"), &owner.token).await;
+            r.expect(422, "validation_failed");
+        }
+        for body in [
+            json!({"from_week": extreme, "to_week": "2026-11-30"}),
+            json!({"from_week": "2026-11-30", "to_week": extreme}),
+        ] {
+            app.post(&format!("{rest}/schedule/copy"), &owner.token, body).await.expect(422, "validation_failed");
+        }
+    }
+    let big = vec![b'x'; 2 * 1024 * 1024];
+    let r = app.hook(&format!("/v1/hooks/ubereats/{}", uuid::Uuid::now_v7()), &[], &big).await;
+    assert_eq!(r.status.as_u16(), 413);
+    assert_eq!(r.body["error"]["code"], "payload_too_large", "{}", r.body);
+    let r = app.call(reqwest::Method::PATCH, "/v1/auth/login", None, Some(json!({}))).await;
+    assert_eq!(r.status.as_u16(), 405);
+    assert_eq!(r.body["error"]["code"], "method_not_allowed", "{}", r.body);
+}
+
+/// Defect 9: a NUL (or another control character) in any text was a 500 on PostgreSQL
+/// and stored on SQLite. Both now answer 422 naming the field, or 404 in a path.
+#[tokio::test]
+async fn control_characters_are_refused_the_same_on_both_backends() {
+    let app = TestApp::spawn().await;
+    let owner = app.signup("ana@example.com", "Diner").await;
+    let rest = format!("/v1/restaurants/{}", owner.rid);
+    let menu = app.menu(&owner).await;
+    let table = app.post(&format!("{rest}/tables"), &owner.token, json!({"name": "T1"})).await;
+    let token = table.str("/qr_url").rsplit('/').next().unwrap().to_owned();
+    let order = json!({"customer": {"name": "Ana\u{0}", "phone": "5550100001"},
+        "items": [{"item_id": menu.cola, "quantity": 1}]});
+    let r = app.anon_post(&format!("/v1/public/tables/{token}/orders"), order).await;
+    r.expect(422, "validation_failed");
+    assert_eq!(r.body["error"]["details"]["field"], "customer.name");
+    let r = app.post(&format!("{rest}/menu/categories"), &owner.token, json!({"name": "Ma\u{7}ins"})).await;
+    r.expect(422, "validation_failed");
+    assert_eq!(r.body["error"]["details"]["field"], "name");
+    app.put(&rest, &owner.token, json!({"name": "Diner\u{1b}[31m"})).await.expect(422, "validation_failed");
+    let r = app.get(&format!("{rest}/audit?type=user%00"), &owner.token).await;
+    r.expect(422, "validation_failed");
+    assert_eq!(r.body["error"]["details"]["field"], "type");
+    let r = app.call(reqwest::Method::GET, "/v1/public/restaurants/%00/menu", None, None).await;
+    r.expect(404, "not_found");
+    // Line breaks and tabs are text.
+    app.post(&format!("{rest}/menu/categories"), &owner.token, json!({"name": "Mains", "description": "a\nb\tc"}))
+        .await
+        .expect(201, "");
+    let items = app.get(&format!("{rest}/orders"), &owner.token).await;
+    assert!(items.body["items"].as_array().unwrap().is_empty(), "a refused order left something behind");
+}
+
+/// Defects 15, 16, 17: a leap second is no due time; optional bodies are optional in the
+/// document too; a malformed checkout body is 400 (tested with Stripe in inbound.rs);
+/// token responses are never cached and the docs page has its own policy.
+#[tokio::test]
+async fn times_bodies_and_headers_say_what_they_mean() {
+    let app = TestApp::spawn().await;
+    let owner = app.signup("ana@example.com", "Diner").await;
+    let rest = format!("/v1/restaurants/{}", owner.rid);
+    let template = |due: &str| json!({"name": "Close", "frequency": "daily", "due_time": due});
+    let r = app.post(&format!("{rest}/task-templates"), &owner.token, template("23:59:60")).await;
+    r.expect(422, "validation_failed");
+    assert_eq!(r.body["error"]["details"]["field"], "due_time");
+    app.post(&format!("{rest}/task-templates"), &owner.token, template("23:59:59")).await.expect(201, "");
+    // No body and a null body both mean "nothing to add".
+    let clock_in = app.client.post(app.url(&format!("{rest}/time-clock/clock-in"))).bearer_auth(&owner.token);
+    assert_eq!(clock_in.send().await.unwrap().status(), 201);
+    let out = app.client.post(app.url(&format!("{rest}/time-clock/clock-out"))).bearer_auth(&owner.token);
+    assert!(out.send().await.unwrap().status().is_success());
+    let doc: serde_json::Value =
+        app.client.get(app.url("/v1/openapi.json")).send().await.unwrap().json().await.unwrap();
+    let body = &doc["paths"]["/v1/restaurants/{rid}/time-clock/clock-in"]["post"]["requestBody"];
+    assert_ne!(body["required"], true, "the document says the body is optional, as the handler takes it");
+
+    let login = app.anon_post("/v1/auth/login", json!({"email": "ana@example.com", "password": PASSWORD})).await;
+    assert_eq!(login.headers.get("cache-control").map(|v| v.to_str().unwrap()), Some("no-store"));
+    let docs = app.client.get(app.url("/docs")).send().await.unwrap();
+    let csp = docs.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    assert!(csp.contains("default-src 'none'") && csp.contains("script-src 'sha256-"), "{csp}");
+    assert_eq!(docs.headers()["x-content-type-options"], "nosniff");
+}
