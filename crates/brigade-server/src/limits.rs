@@ -2,9 +2,13 @@
 //!
 //! - Every request: a token bucket per client IP (and one per API key, checked when the
 //!   key is authenticated): `rate` per second with bursts of four times that.
-//! - Sign-in failures: a sliding window of 15 minutes per account and per IP. Once either
-//!   is full, sign-in answers 429 with `Retry-After` until the oldest failure leaves the
-//!   window, even with the right password, so guessing gains nothing.
+//! - Sign-in failures, counted over 15 minutes per account and per IP. The first few are
+//!   free (5 per account, 30 per IP by default); after that each further try waits twice
+//!   as long as the one before, from the last failure: 1 s, 2 s, 4 s… up to 15 minutes
+//!   for an account and one minute for an IP (many people may share one address behind a
+//!   proxy). Meanwhile sign-in answers 429 with `Retry-After`. Guessing slows to a crawl,
+//!   but nobody can keep an owner out by failing on purpose: the right password from a
+//!   device that signed in to that account before passes the wait (`auth::routes`).
 //!
 //! Time comes from the app's clock, so tests move it instead of sleeping. With several
 //! nodes each keeps its own counts; the limits are per node, which is the usual trade for
@@ -17,6 +21,9 @@ use std::net::IpAddr;
 use uuid::Uuid;
 
 const LOGIN_WINDOW_SECS: i64 = 15 * 60;
+/// The longest wait an account's failures impose, and an IP's.
+const ACCOUNT_MAX_WAIT_SECS: i64 = 15 * 60;
+const IP_MAX_WAIT_SECS: i64 = 60;
 /// Past this many tracked clients, full buckets and empty windows are dropped.
 const PRUNE_AT: usize = 10_000;
 
@@ -61,8 +68,9 @@ impl Limits {
     /// Whether sign-in may be tried for this account from this IP; `Err(seconds)` to wait.
     pub fn login_allowed(&self, account: &str, ip: IpAddr, now: DateTime<Utc>) -> Result<(), u64> {
         let mut failures = self.failures.lock();
-        let wait_account = wait(&mut failures, &account_key(account), self.account_failures, now);
-        let wait_ip = wait(&mut failures, &ip_key(ip), self.ip_failures, now);
+        let wait_account =
+            wait(&mut failures, &account_key(account), self.account_failures, ACCOUNT_MAX_WAIT_SECS, now);
+        let wait_ip = wait(&mut failures, &ip_key(ip), self.ip_failures, IP_MAX_WAIT_SECS, now);
         match wait_account.max(wait_ip) {
             0 => Ok(()),
             secs => Err(secs),
@@ -93,19 +101,29 @@ fn ip_key(ip: IpAddr) -> String {
     format!("ip:{ip}")
 }
 
-/// Seconds until one more failure fits in the window (0: it fits now).
-fn wait(failures: &mut HashMap<String, VecDeque<DateTime<Utc>>>, key: &str, limit: u32, now: DateTime<Utc>) -> u64 {
+/// Seconds to wait before the next try (0: now). Past `free` failures in the window, the
+/// wait after the last one doubles with each further failure, up to `max_secs`.
+fn wait(
+    failures: &mut HashMap<String, VecDeque<DateTime<Utc>>>,
+    key: &str,
+    free: u32,
+    max_secs: i64,
+    now: DateTime<Utc>,
+) -> u64 {
     let Some(window) = failures.get_mut(key) else { return 0 };
     let cutoff = now - Duration::seconds(LOGIN_WINDOW_SECS);
     while window.front().is_some_and(|t| *t <= cutoff) {
         window.pop_front();
     }
-    if (window.len() as u32) < limit {
+    let n = window.len() as u32;
+    if n < free {
         return 0;
     }
-    let oldest = window.front().copied().unwrap_or(now);
-    let until = oldest + Duration::seconds(LOGIN_WINDOW_SECS) - now;
-    until.num_seconds().max(1) as u64
+    let doublings = (n - free).min(30);
+    let delay = (1i64 << doublings).min(max_secs);
+    let last = window.back().copied().unwrap_or(now);
+    let left = (last + Duration::seconds(delay) - now).num_seconds();
+    left.max(0) as u64
 }
 
 fn take<K: std::hash::Hash + Eq + Copy>(
@@ -159,17 +177,42 @@ mod tests {
     }
 
     #[test]
-    fn login_window_locks_then_releases() {
+    fn failures_past_the_free_ones_double_the_wait_up_to_a_cap() {
         let l = Limits::new(0, 0, 3, 100);
         let ip: IpAddr = [10, 0, 0, 2].into();
-        for i in 0..3 {
-            assert!(l.login_allowed("a@x.io", ip, t0() + Duration::seconds(i)).is_ok());
-            l.login_failed("a@x.io", ip, t0() + Duration::seconds(i));
+        let mut at = t0();
+        for _ in 0..3 {
+            assert!(l.login_allowed("a@x.io", ip, at).is_ok());
+            l.login_failed("a@x.io", ip, at);
         }
-        assert_eq!(l.login_allowed("a@x.io", ip, t0() + Duration::seconds(10)), Err(890));
-        assert!(l.login_allowed("b@x.io", ip, t0() + Duration::seconds(10)).is_ok());
-        assert!(l.login_allowed("a@x.io", ip, t0() + Duration::seconds(901)).is_ok());
+        // The 4th try waits 1 s, then 2, 4, 8…
+        let mut waits = Vec::new();
+        for _ in 0..6 {
+            let w = l.login_allowed("a@x.io", ip, at).unwrap_err();
+            waits.push(w);
+            at += Duration::seconds(w as i64);
+            assert!(l.login_allowed("a@x.io", ip, at).is_ok());
+            l.login_failed("a@x.io", ip, at);
+        }
+        assert_eq!(waits, [1, 2, 4, 8, 16, 32]);
+        assert!(l.login_allowed("b@x.io", ip, at).is_ok(), "another account is not slowed");
+        // Never more than the cap, and the window forgets.
+        for _ in 0..20 {
+            l.login_failed("a@x.io", ip, at);
+        }
+        assert_eq!(l.login_allowed("a@x.io", ip, at), Err(900));
         l.login_succeeded("a@x.io");
-        assert!(l.login_allowed("a@x.io", ip, t0() + Duration::seconds(11)).is_ok());
+        assert!(l.login_allowed("a@x.io", ip, at).is_ok());
+    }
+
+    #[test]
+    fn an_address_is_slowed_for_a_minute_at_most() {
+        let l = Limits::new(0, 0, 100, 4);
+        let ip: IpAddr = [10, 0, 0, 3].into();
+        for i in 0..40 {
+            l.login_failed(&format!("guess{i}@x.io"), ip, t0());
+        }
+        assert_eq!(l.login_allowed("owner@x.io", ip, t0()), Err(60));
+        assert!(l.login_allowed("owner@x.io", ip, t0() + Duration::seconds(60)).is_ok());
     }
 }

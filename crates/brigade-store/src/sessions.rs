@@ -152,3 +152,27 @@ pub async fn purge(tx: &mut Tx, cutoff: DateTime<Utc>) -> Result<u64> {
     .map(|r| r.rows_affected()))?;
     Ok(done)
 }
+
+/// The user a known device's token belongs to, if any.
+pub async fn known_device_user(db: &crate::Db, token_hash: &str) -> Result<Option<Uuid>> {
+    on_db!(db, |c| sqlx::query_scalar("SELECT user_id FROM known_devices WHERE token_hash = $1")
+        .bind(token_hash)
+        .fetch_optional(c)
+        .await)
+}
+
+/// Remembers (or refreshes) a device that signed in to `user_id` with its password.
+pub async fn remember_device(tx: &mut Tx, token_hash: &str, user_id: Uuid, now: DateTime<Utc>) -> Result<()> {
+    const SQL: &str =
+        "INSERT INTO known_devices (token_hash, user_id, created_at, last_used_at) VALUES ($1, $2, $3, $3)
+        ON CONFLICT (token_hash) DO UPDATE SET last_used_at = excluded.last_used_at
+        WHERE known_devices.user_id = excluded.user_id";
+    on_tx!(tx, |c| sqlx::query(SQL)
+        .bind(token_hash)
+        .bind(user_id)
+        .bind(stored_time(now))
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}

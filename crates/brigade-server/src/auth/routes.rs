@@ -69,13 +69,15 @@ pub struct TokenPair {
 /// Creates the first owner and their restaurant. Open while the server has no users, or
 /// always with `--open-signup`.
 #[utoipa::path(post, path = "/v1/auth/signup", tag = "auth", request_body = SignupRequest,
-    responses((status = 201, body = SignupResponse), (status = 403, description = "sign-up is closed"),
-              (status = 409, description = "email taken"), (status = 422, description = "invalid field")))]
+    responses((status = 201, body = SignupResponse), (status = 401, description = "the email has an account with another password"),
+              (status = 403, description = "sign-up is closed"), (status = 422, description = "invalid field"),
+              (status = 429, description = "too many failures; see Retry-After")))]
 async fn signup(
     State(state): State<AppState>,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
     Json(body): Json<SignupRequest>,
 ) -> ApiResult<(StatusCode, axum::Json<SignupResponse>)> {
-    let (user, row, session_id, refresh_token) = create_owner(&state, body, "password").await?;
+    let (user, row, session_id, refresh_token) = create_owner(&state, ip, body, "password").await?;
     let tokens = token_pair(&state, &user, session_id, None, refresh_token).await?;
     let view = UserView { id: user.id, email: user.email, name: user.name };
     Ok((StatusCode::CREATED, axum::Json(SignupResponse { user: view, restaurant: row.into(), tokens })))
@@ -89,8 +91,13 @@ pub async fn signup_open(state: &AppState) -> ApiResult<bool> {
 
 /// Creates an owner with their restaurant and opens a session of `kind` for them. The
 /// API's sign-up and the web's share it.
+///
+/// An email that has an account is not announced: with that account's password, the
+/// restaurant is added to it (it is the same person); with another password it is a
+/// failed sign-in, "wrong email or password", slowed down like any other.
 pub async fn create_owner(
     state: &AppState,
+    ip: std::net::IpAddr,
     body: SignupRequest,
     kind: &str,
 ) -> ApiResult<(users::UserRow, brigade_store::restaurants::RestaurantRow, SessionId, String)> {
@@ -107,14 +114,41 @@ pub async fn create_owner(
     let hash = tokio::task::spawn_blocking(move || password.hash()).await?;
 
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
-    if users::by_email_tx(&mut tx, email.as_str()).await?.is_some() {
-        return Err(ApiError::conflict("email_taken", format!("{} already has an account; sign in", email.as_str())));
+    let existing = users::by_email(&state.db, email.as_str()).await?;
+    if let Some(u) = &existing {
+        state
+            .limits
+            .login_allowed(email.as_str(), ip, now)
+            .map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
+        let stored = u.password_hash.clone().unwrap_or_else(|| dummy_hash().to_owned());
+        let given = body.password.clone();
+        let theirs = tokio::task::spawn_blocking(move || verify_secret(&given, &stored)).await? && u.is_active;
+        if !theirs {
+            state.limits.login_failed(email.as_str(), ip, now);
+            record_login_failure(state, u.id, ip, "signup_wrong_password").await?;
+            return Err(ApiError::unauthorized(
+                "invalid_credentials",
+                "wrong email or password; if this email has an account, sign in with its password",
+            ));
+        }
+        state.limits.login_succeeded(email.as_str());
     }
-    let mut user = users::UserRow::new_account(Some(email.as_str().to_owned()), Some(hash), name, now);
-    user.last_login_at = Some(now);
+    let mut tx = state.db.begin().await?;
+    let new_account = existing.is_none();
+    let user = match existing {
+        Some(mut u) => {
+            users::touch_login(&mut tx, u.id, now).await?;
+            u.last_login_at = Some(now);
+            u
+        }
+        None => {
+            let mut user = users::UserRow::new_account(Some(email.as_str().to_owned()), Some(hash), name, now);
+            user.last_login_at = Some(now);
+            users::insert(&mut tx, &user).await?;
+            user
+        }
+    };
     let user_id = UserId(user.id);
-    users::insert(&mut tx, &user).await?;
     let actor = Actor::User(user_id.0);
     let row = restaurants::create(&mut tx, restaurant, user_id, actor, now).await?;
     events::record(
@@ -125,7 +159,7 @@ pub async fn create_owner(
             entity: "user",
             entity_id: Some(user_id.0),
             actor,
-            payload: json!({ "role": Role::Owner, "new_account": true, "via": "signup" }),
+            payload: json!({ "role": Role::Owner, "new_account": new_account, "via": "signup" }),
             at: now,
         },
     )
@@ -139,44 +173,77 @@ pub async fn create_owner(
 pub struct LoginRequest {
     pub email: String,
     pub password: String,
+    /// The `device_token` an earlier sign-in of this account gave this device: with it,
+    /// the right password gets in even while failed guesses slow the account down.
+    pub device_token: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LoginResponse {
+    #[serde(flatten)]
+    pub tokens: TokenPair,
+    /// This device's token for the account; keep it and send it with the next sign-in.
+    pub device_token: String,
 }
 
 /// Signs in with email and password.
 #[utoipa::path(post, path = "/v1/auth/login", tag = "auth", request_body = LoginRequest,
-    responses((status = 200, body = TokenPair), (status = 401, description = "wrong email or password"),
-              (status = 429, description = "too many failures; see Retry-After")))]
+    responses((status = 200, body = LoginResponse), (status = 401, description = "wrong email or password"),
+              (status = 429, description = "too many failures; see Retry-After (a known device's right password passes)")))]
 async fn login(
     State(state): State<AppState>,
     Extension(ClientIp(ip)): Extension<ClientIp>,
     Json(body): Json<LoginRequest>,
-) -> ApiResult<axum::Json<TokenPair>> {
-    let (user, session_id, refresh_token) =
-        password_sign_in(&state, ip, &body.email, &body.password, "password").await?;
-    Ok(axum::Json(token_pair(&state, &user, session_id, None, refresh_token).await?))
+) -> ApiResult<axum::Json<LoginResponse>> {
+    let attempt = SignInAttempt { email: &body.email, password: &body.password, device: body.device_token.as_deref() };
+    let signed = password_sign_in(&state, ip, attempt, "password").await?;
+    let tokens = token_pair(&state, &signed.user, signed.session_id, None, signed.refresh_token).await?;
+    Ok(axum::Json(LoginResponse { tokens, device_token: signed.device_token }))
 }
 
-/// Checks an email and password (rate-limited per account and IP, failures recorded)
-/// and opens a session of `kind`. The API's login and the web's sign-in page share it.
+/// What a person types to sign in, and the device token their device holds, if any.
+pub struct SignInAttempt<'a> {
+    pub email: &'a str,
+    pub password: &'a str,
+    pub device: Option<&'a str>,
+}
+
+pub struct SignedIn {
+    pub user: users::UserRow,
+    pub session_id: SessionId,
+    pub refresh_token: String,
+    /// The device's token for this account (the one it sent, or a new one).
+    pub device_token: String,
+}
+
+/// Checks an email and password and opens a session of `kind`; the API's login and the
+/// web's sign-in page share it. Failures slow the account and the address down
+/// (`limits`), except for the right password from a device that signed in to this account
+/// before: a stranger failing on purpose cannot keep the owner out.
 pub async fn password_sign_in(
     state: &AppState,
     ip: std::net::IpAddr,
-    email: &str,
-    password: &str,
+    attempt: SignInAttempt<'_>,
     kind: &str,
-) -> ApiResult<(users::UserRow, SessionId, String)> {
-    let account = email.trim().to_lowercase();
+) -> ApiResult<SignedIn> {
+    let account = attempt.email.trim().to_lowercase();
     let now = state.clock.now();
-    state
-        .limits
-        .login_allowed(&account, ip, now)
-        .map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
-
-    let user = match Email::parse(email) {
+    let user = match Email::parse(attempt.email) {
         Ok(email) => users::by_email(&state.db, email.as_str()).await?,
         Err(_) => None,
     };
+    let known_device = match (attempt.device, &user) {
+        (Some(d), Some(u)) if d.starts_with("bdv_") => {
+            sessions::known_device_user(&state.db, &secret_digest(d)).await? == Some(u.id)
+        }
+        _ => false,
+    };
+    let slowed = state.limits.login_allowed(&account, ip, now).err();
+    if let (Some(retry_after_secs), false) = (slowed, known_device) {
+        return Err(ApiError::RateLimited { retry_after_secs });
+    }
     let stored = user.as_ref().and_then(|u| u.password_hash.clone()).unwrap_or_else(|| dummy_hash().to_owned());
-    let password = password.to_owned();
+    let password = attempt.password.to_owned();
     let matches = tokio::task::spawn_blocking(move || verify_secret(&password, &stored)).await?;
 
     let user = match user {
@@ -191,14 +258,22 @@ pub async fn password_sign_in(
             return Err(ApiError::unauthorized("invalid_credentials", "wrong email or password"));
         }
     };
-    state.limits.login_succeeded(&account);
+    // The owner getting in past a slow-down leaves it in place for whoever caused it.
+    if slowed.is_none() {
+        state.limits.login_succeeded(&account);
+    }
+    let device_token = match attempt.device {
+        Some(d) if known_device => d.to_owned(),
+        _ => new_secret("bdv_"),
+    };
     let uid = UserId(user.id);
     let mut tx = state.db.begin().await?;
     let (session_id, refresh_token) = start_session(state, &mut tx, uid, None, kind, now).await?;
+    sessions::remember_device(&mut tx, &secret_digest(&device_token), user.id, now).await?;
     users::touch_login(&mut tx, user.id, now).await?;
     record_login(&mut tx, uid, None, ip, kind, now).await?;
     tx.commit().await?;
-    Ok((user, session_id, refresh_token))
+    Ok(SignedIn { user, session_id, refresh_token, device_token })
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -18,7 +18,9 @@
 
 mod assets;
 
-use crate::auth::routes::{access_token, create_owner, end_session, password_sign_in, signup_open, SignupRequest};
+use crate::auth::routes::{
+    access_token, create_owner, end_session, password_sign_in, signup_open, SignInAttempt, SignupRequest,
+};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Json;
 use crate::extract::{Path, Query};
@@ -39,6 +41,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 pub const COOKIE: &str = "brigade_session";
+const DEVICE_COOKIE: &str = "brigade_device";
 const CSRF_HEADER: &str = "x-csrf-token";
 
 pub fn router() -> Router<AppState> {
@@ -171,6 +174,15 @@ impl<T: serde::de::DeserializeOwned> axum::extract::FromRequest<AppState> for Fr
     }
 }
 
+/// Remembers that this browser signed in to an account, for a year: with it, the right
+/// password gets in even while failed guesses by others slow the account down.
+fn device_cookie(state: &AppState, token: &str) -> HeaderValue {
+    let secure = if state.config.public_base_url.starts_with("https://") { "; Secure" } else { "" };
+    let cookie =
+        format!("{DEVICE_COOKIE}={token}; Path=/web/session; HttpOnly; SameSite=Strict; Max-Age=31536000{secure}");
+    HeaderValue::from_str(&cookie).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
 fn session_cookie(state: &AppState, value: &str, max_age: u64) -> HeaderValue {
     let secure = if state.config.public_base_url.starts_with("https://") { "; Secure" } else { "" };
     let cookie = format!("{COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}");
@@ -193,21 +205,26 @@ struct SignedIn {
 async fn sign_in(
     State(state): State<AppState>,
     Extension(ClientIp(ip)): Extension<ClientIp>,
+    headers: HeaderMap,
     FromOurPages(body): FromOurPages<SignIn>,
 ) -> ApiResult<Response> {
-    let (user, _, refresh_token) = password_sign_in(&state, ip, &body.email, &body.password, "web").await?;
-    let mut r = axum::Json(SignedIn { name: user.name }).into_response();
+    let device = cookie_value(&headers, DEVICE_COOKIE);
+    let attempt = SignInAttempt { email: &body.email, password: &body.password, device };
+    let signed = password_sign_in(&state, ip, attempt, "web").await?;
+    let mut r = axum::Json(SignedIn { name: signed.user.name }).into_response();
     let max_age = state.config.refresh_ttl().as_secs();
-    r.headers_mut().insert(header::SET_COOKIE, session_cookie(&state, &refresh_token, max_age));
+    r.headers_mut().append(header::SET_COOKIE, session_cookie(&state, &signed.refresh_token, max_age));
+    r.headers_mut().append(header::SET_COOKIE, device_cookie(&state, &signed.device_token));
     Ok(r)
 }
 
 /// Creates the first owner and restaurant from the sign-up page, signed in by cookie.
 async fn sign_up(
     State(state): State<AppState>,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
     FromOurPages(body): FromOurPages<SignupRequest>,
 ) -> ApiResult<Response> {
-    let (user, _, _, refresh_token) = create_owner(&state, body, "web").await?;
+    let (user, _, _, refresh_token) = create_owner(&state, ip, body, "web").await?;
     let mut r = (StatusCode::CREATED, axum::Json(SignedIn { name: user.name })).into_response();
     let max_age = state.config.refresh_ttl().as_secs();
     r.headers_mut().insert(header::SET_COOKIE, session_cookie(&state, &refresh_token, max_age));

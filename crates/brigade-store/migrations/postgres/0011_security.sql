@@ -27,3 +27,14 @@ CREATE POLICY tenant ON invitations USING (brigade_tenant_visible(restaurant_id)
 
 -- API keys may lapse by themselves.
 ALTER TABLE api_keys ADD COLUMN expires_at TIMESTAMPTZ;
+
+-- Devices that signed in to an account with its password: the right password from one
+-- of them passes the slow-down that failed guesses put on the account, so nobody can keep
+-- an owner out by guessing wrong on purpose. Only the device token's hash is kept.
+CREATE TABLE known_devices (
+    token_hash    TEXT PRIMARY KEY,
+    user_id       UUID NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    created_at    TIMESTAMPTZ NOT NULL,
+    last_used_at  TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX known_devices_user ON known_devices (user_id);

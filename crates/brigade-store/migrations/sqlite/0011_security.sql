@@ -24,3 +24,14 @@ CREATE UNIQUE INDEX invitations_open ON invitations (restaurant_id, email)
 
 -- API keys may lapse by themselves.
 ALTER TABLE api_keys ADD COLUMN expires_at TEXT;
+
+-- Devices that signed in to an account with its password: the right password from one
+-- of them passes the slow-down that failed guesses put on the account, so nobody can keep
+-- an owner out by guessing wrong on purpose. Only the device token's hash is kept.
+CREATE TABLE known_devices (
+    token_hash    TEXT PRIMARY KEY,
+    user_id       BLOB NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    created_at    TEXT NOT NULL,
+    last_used_at  TEXT NOT NULL
+);
+CREATE INDEX known_devices_user ON known_devices (user_id);
