@@ -35,7 +35,14 @@ pub struct Limits {
     ip_buckets: Mutex<HashMap<IpAddr, Bucket>>,
     key_buckets: Mutex<HashMap<Uuid, Bucket>>,
     failures: Mutex<HashMap<String, VecDeque<DateTime<Utc>>>>,
+    /// Refused webhooks: a bucket per source address for writing them to the log, and
+    /// how many of each integration's went uncounted since its last write.
+    refusal_buckets: Mutex<HashMap<IpAddr, Bucket>>,
+    unlogged_refusals: Mutex<HashMap<Uuid, i64>>,
 }
+
+/// Refused webhooks a source may log: one a second, in bursts of four.
+const REFUSALS_PER_SEC: u32 = 1;
 
 #[derive(Clone, Copy)]
 struct Bucket {
@@ -53,6 +60,25 @@ impl Limits {
             ip_buckets: Mutex::default(),
             key_buckets: Mutex::default(),
             failures: Mutex::default(),
+            refusal_buckets: Mutex::default(),
+            unlogged_refusals: Mutex::default(),
+        }
+    }
+
+    /// A webhook to `integration` from `ip` was refused: `Some(n)` when it should be
+    /// logged, counting `n` refusals (this one and those not logged since); `None` when
+    /// this source is refused too often to log each one (it is counted at the next write).
+    pub fn refusal_to_log(&self, integration: Uuid, ip: IpAddr, now: DateTime<Utc>) -> Option<i64> {
+        let allowed = take(&mut self.refusal_buckets.lock(), ip, REFUSALS_PER_SEC, now).is_ok();
+        let mut unlogged = self.unlogged_refusals.lock();
+        if allowed {
+            Some(unlogged.remove(&integration).unwrap_or(0) + 1)
+        } else {
+            if unlogged.len() > PRUNE_AT {
+                unlogged.clear();
+            }
+            *unlogged.entry(integration).or_default() += 1;
+            None
         }
     }
 

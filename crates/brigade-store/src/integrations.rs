@@ -34,6 +34,9 @@ pub struct IntegrationRow {
     pub paused_until: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Webhooks refused so far (unsigned, forged, unreadable), and the last one's time.
+    pub webhooks_refused: i64,
+    pub last_refused_at: Option<DateTime<Utc>>,
 }
 
 /// The platforms Brigade pushes its menu and 86s to (Square's menu comes the other way;
@@ -41,14 +44,15 @@ pub struct IntegrationRow {
 const MENU_PLATFORMS: &str = "'ubereats', 'doordash', 'grubhub'";
 
 const COLUMNS: &str = "id, restaurant_id, platform, name, store_id, config, credentials, credential_hints, status,
-    last_sync_at, last_success_at, last_error, error_count, drift, drift_checked_at, paused_until, created_at, updated_at";
+    last_sync_at, last_success_at, last_error, error_count, drift, drift_checked_at, paused_until, created_at, updated_at,
+    webhooks_refused, last_refused_at";
 
 /// Inserts an integration. False when another integration already serves that store of
 /// that platform.
 pub async fn insert(tx: &mut Tx, r: &IntegrationRow) -> Result<bool> {
     let sql = format!(
-        "INSERT INTO integrations ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
-         ON CONFLICT DO NOTHING"
+        "INSERT INTO integrations ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
+         $19, $20) ON CONFLICT DO NOTHING"
     );
     let n = on_tx!(tx, |c| sqlx::query(&sql)
         .bind(r.id)
@@ -69,6 +73,8 @@ pub async fn insert(tx: &mut Tx, r: &IntegrationRow) -> Result<bool> {
         .bind(r.paused_until.map(stored_time))
         .bind(stored_time(r.created_at))
         .bind(stored_time(r.updated_at))
+        .bind(r.webhooks_refused)
+        .bind(r.last_refused_at.map(stored_time))
         .execute(c)
         .await
         .map(|r| r.rows_affected()))?;
@@ -622,6 +628,24 @@ const INBOUND_COLUMNS: &str = "id, restaurant_id, integration_id, platform, even
 
 /// Logs a webhook. False when the row claims an event already acted on (outcome
 /// `processing` and the like, see the unique index): the caller logs it as replayed.
+/// Counts `n` refused webhooks of an integration, and keeps only the newest `keep` of
+/// their log entries.
+pub async fn count_refused(tx: &mut Tx, integration_id: Uuid, n: i64, keep: i64, now: DateTime<Utc>) -> Result<()> {
+    on_tx!(tx, |c| sqlx::query(
+        "UPDATE integrations SET webhooks_refused = webhooks_refused + $2, last_refused_at = $3 WHERE id = $1"
+    )
+    .bind(integration_id)
+    .bind(n)
+    .bind(stored_time(now))
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    const PRUNE: &str = "DELETE FROM inbound_webhooks WHERE integration_id = $1 AND outcome = 'refused' AND id NOT IN
+        (SELECT id FROM inbound_webhooks WHERE integration_id = $1 AND outcome = 'refused' ORDER BY id DESC LIMIT $2)";
+    on_tx!(tx, |c| sqlx::query(PRUNE).bind(integration_id).bind(keep).execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
 pub async fn insert_inbound(tx: &mut Tx, r: &InboundRow) -> Result<bool> {
     let sql = format!(
         "INSERT INTO inbound_webhooks ({INBOUND_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)

@@ -125,6 +125,7 @@ fn answer(status: StatusCode, code: &str, message: &str) -> Response {
 async fn receive(
     State(state): State<AppState>,
     Path((platform, id)): Path<(String, Uuid)>,
+    axum::Extension(crate::ops::ClientIp(ip)): axum::Extension<crate::ops::ClientIp>,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
@@ -134,20 +135,20 @@ async fn receive(
     let now = state.clock.now();
     let log = |outcome: &str, reason: Option<String>| entry(&row, outcome, reason, &body, now);
     if kind == Platform::Stripe {
-        return stripe::receive(&state, &row, &headers, &body, now).await;
+        return stripe::receive(&state, &row, ip, &headers, &body, now).await;
     }
     let adapter = adapter(&state, &row).map_err(ApiError::from)?;
     if let Err(refusal) = adapter.verify_webhook(&headers, &body, now.timestamp()) {
         let reason = refusal.to_string();
         tracing::warn!(integration_id = %row.id, platform = %row.platform, %reason, "webhook refused");
-        log_insert(&state, &log("refused", Some(reason.clone()))).await?;
+        log_refusal(&state, log("refused", Some(reason.clone())), ip).await?;
         let status = if refusal == Refusal::Unsupported { StatusCode::NOT_FOUND } else { StatusCode::UNAUTHORIZED };
         return Ok(answer(status, "signature_invalid", &format!("webhook refused: {reason}")));
     }
     let hook = match adapter.parse_webhook(&crate::extract::scrubbed_json(&body)) {
         Ok(h) => h,
         Err(e) => {
-            log_insert(&state, &log("refused", Some(e.clone()))).await?;
+            log_refusal(&state, log("refused", Some(e.clone())), ip).await?;
             return Ok(answer(StatusCode::BAD_REQUEST, "bad_request", &format!("the webhook could not be read: {e}")));
         }
     };
@@ -227,6 +228,26 @@ pub(crate) async fn claim(state: &AppState, entry: &InboundRow, now: DateTime<Ut
 }
 
 /// Logs a webhook in its own transaction; false when its event was claimed before.
+/// Refused webhooks' log entries kept per integration (the count goes on), and how much
+/// of a refused body each keeps.
+const KEPT_REFUSALS: i64 = 20;
+const KEPT_REFUSED_BODY: usize = 512;
+
+/// Logs a refused webhook: counted on its integration, the entry kept among the last few,
+/// and no more than a source's share (`Limits::refusal_to_log`) written at all.
+pub(crate) async fn log_refusal(state: &AppState, mut entry: InboundRow, ip: std::net::IpAddr) -> ApiResult<()> {
+    let Some(n) = state.limits.refusal_to_log(entry.integration_id, ip, entry.received_at) else {
+        return Ok(());
+    };
+    entry.outcome = "refused".into();
+    entry.payload = entry.payload.map(|p| p.chars().take(KEPT_REFUSED_BODY).collect());
+    let mut tx = state.db.begin_for(entry.restaurant_id).await?;
+    store::insert_inbound(&mut tx, &entry).await?;
+    store::count_refused(&mut tx, entry.integration_id, n, KEPT_REFUSALS, entry.received_at).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 pub(crate) async fn log_insert(state: &AppState, entry: &InboundRow) -> ApiResult<bool> {
     let mut tx = state.db.begin_for(entry.restaurant_id).await?;
     let inserted = store::insert_inbound(&mut tx, entry).await?;

@@ -268,6 +268,10 @@ pub struct IntegrationView {
     pub drift_checked_at: Option<DateTime<Utc>>,
     /// Give this address to the platform for its webhooks (orders, payments).
     pub webhook_url: String,
+    /// Webhooks refused at that address (unsigned, forged, unreadable); the log keeps the
+    /// last few of them.
+    pub webhooks_refused: i64,
+    pub last_refused_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -294,6 +298,8 @@ fn view(state: &AppState, r: IntegrationRow) -> IntegrationView {
         error_count: r.error_count,
         drift: r.drift.map(|d| d.0),
         drift_checked_at: r.drift_checked_at,
+        webhooks_refused: r.webhooks_refused,
+        last_refused_at: r.last_refused_at,
         created_at: r.created_at,
         updated_at: r.updated_at,
     }
@@ -371,6 +377,8 @@ async fn create_integration(
         paused_until: None,
         created_at: now,
         updated_at: now,
+        webhooks_refused: 0,
+        last_refused_at: None,
     };
     let mut tx = state.db.begin_for(member.rid()).await?;
     if !store::insert(&mut tx, &row).await? {

@@ -12,7 +12,7 @@
 //! - Cancelling a paid order refunds it (`POST /v1/refunds` for the payment intent) from
 //!   a durable job, retried until Stripe answers.
 
-use super::inbound::{claim, log_finish, log_insert, ok, Done};
+use super::inbound::{claim, log_finish, ok, Done};
 use super::platform::{call, Adapter, ItemState, MenuState, PlatformError, SeenItem, Throttle};
 use crate::error::{error_body, ApiError, ApiResult};
 use crate::extract::{Path, Query};
@@ -320,6 +320,7 @@ async fn record(
 pub async fn receive(
     state: &AppState,
     row: &IntegrationRow,
+    ip: std::net::IpAddr,
     headers: &HeaderMap,
     body: &[u8],
     now: DateTime<Utc>,
@@ -335,7 +336,7 @@ pub async fn receive(
     if let Err(reason) = verified {
         tracing::warn!(integration_id = %row.id, %reason, "Stripe webhook refused");
         entry.reason = Some(reason.clone());
-        log_insert(state, &entry).await?;
+        super::inbound::log_refusal(state, entry, ip).await?;
         let body = error_body("signature_invalid", &format!("webhook refused: {reason}"), json!({}));
         return Ok((StatusCode::UNAUTHORIZED, axum::Json(body)).into_response());
     }
@@ -343,14 +344,14 @@ pub async fn receive(
         Ok(v) => v,
         Err(e) => {
             entry.reason = Some(format!("not JSON: {e}"));
-            log_insert(state, &entry).await?;
+            super::inbound::log_refusal(state, entry, ip).await?;
             return Err(ApiError::BadRequest { code: "bad_request", message: "the body is not JSON".into() });
         }
     };
     let text = |p: &str| event.pointer(p).and_then(Value::as_str).map(str::to_owned);
     let (Some(event_id), Some(kind)) = (text("/id"), text("/type")) else {
         entry.reason = Some("no id or type".into());
-        log_insert(state, &entry).await?;
+        super::inbound::log_refusal(state, entry, ip).await?;
         return Err(ApiError::BadRequest { code: "bad_request", message: "an event has an id and a type".into() });
     };
     entry.event_id = Some(event_id.clone());

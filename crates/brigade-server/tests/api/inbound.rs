@@ -425,3 +425,31 @@ async fn a_refund_stripe_will_not_make_becomes_a_managers_task() {
     assert!(task["description"].as_str().unwrap().contains("expired_or_canceled_card"), "{task}");
     assert_eq!(t.len(), 2, "one task per failed refund");
 }
+
+/// Defect 12: 300 unsigned posts were each stored with 4 KB of their body, forever. Now
+/// they are counted, the last few kept (with the start of their body), and a source that
+/// sends junk fast writes no more than its share.
+#[tokio::test]
+async fn refused_webhooks_are_counted_and_only_the_last_few_kept() {
+    let s = setup().await;
+    let uber = s.connect("ubereats", s.uber.credentials()).await;
+    let (hook, id) = (Setup::hook_path(&uber), uber["id"].as_str().unwrap().to_owned());
+    let junk = vec![b'j'; 4000];
+    for _ in 0..300 {
+        s.app.hook(&hook, &[], &junk).await.expect(401, "signature_invalid");
+    }
+    let log = s.log(&id).await;
+    let refused: Vec<&Value> = log.iter().filter(|e| e["outcome"] == "refused").collect();
+    assert!(!refused.is_empty() && refused.len() <= 20, "{} refusals kept", refused.len());
+    assert!(refused.iter().all(|e| e["payload"].as_str().unwrap().len() <= 512));
+    // Time passes; the next refusal is written and brings the uncounted ones with it.
+    s.app.clock.advance(chrono::Duration::seconds(10));
+    for _ in 0..30 {
+        s.app.clock.advance(chrono::Duration::seconds(2));
+        s.app.hook(&hook, &[], b"{}").await.expect(401, "signature_invalid");
+    }
+    assert!(s.log(&id).await.iter().filter(|e| e["outcome"] == "refused").count() <= 20);
+    let got = s.app.get(&s.path(&format!("integrations/{id}")), &s.owner.token).await;
+    assert_eq!(got.body["webhooks_refused"], 330, "{}", got.body);
+    assert!(got.body["last_refused_at"].is_string());
+}

@@ -35,3 +35,8 @@ CREATE TABLE known_devices (
     last_used_at  TEXT NOT NULL
 );
 CREATE INDEX known_devices_user ON known_devices (user_id);
+
+-- Webhooks refused (unsigned, forged, unreadable): counted here; only the last few are
+-- kept in inbound_webhooks, so a stream of junk cannot fill the database.
+ALTER TABLE integrations ADD COLUMN webhooks_refused BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE integrations ADD COLUMN last_refused_at TEXT;
