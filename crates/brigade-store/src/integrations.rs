@@ -385,9 +385,26 @@ pub struct NewSyncJob<'a> {
     pub now: DateTime<Utc>,
 }
 
-/// Enqueues a sync job in `tx`, or joins the waiting job for the same thing. Returns the
-/// job's id and whether it is new.
+/// Serialises, until `tx` ends, everything that makes a job for one thing of one
+/// integration pending: a new change (`enqueue`) and a failed attempt going back in line
+/// (`finish` with `Retry`). Without it, on PostgreSQL, a retry that looked for a waiting
+/// twin before another transaction's enqueue committed would then collide with it on
+/// `sync_jobs_coalesce`. SQLite has one writer, so nothing races there.
+async fn lock_coalesce_key(tx: &mut Tx, integration_id: Uuid, coalesce_key: &str) -> Result<()> {
+    if let crate::TxInner::Postgres(t) = &mut tx.inner {
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+            .bind(format!("sync:{integration_id}:{coalesce_key}"))
+            .execute(&mut **t)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Enqueues a sync job in `tx`, or joins the waiting job for the same thing (one
+/// statement, an upsert on `sync_jobs_coalesce`). Returns the job's id and whether it is
+/// new.
 pub async fn enqueue(tx: &mut Tx, j: NewSyncJob<'_>) -> Result<(Uuid, bool)> {
+    lock_coalesce_key(tx, j.integration_id, j.coalesce_key).await?;
     let id = Uuid::now_v7();
     let (id_back, changes) = on_tx!(tx, |c| {
         sqlx::query_as::<_, (Uuid, i32)>(
@@ -502,6 +519,13 @@ pub async fn finish(tx: &mut Tx, id: Uuid, attempt: i32, outcome: Outcome<'_>, n
         Outcome::Retry { error, run_at, counts } => {
             // A change made while this attempt ran waits in a newer job for the same thing;
             // fold it into this one, which keeps its place in the queue.
+            let (integration_id, key): (Uuid, String) = on_tx!(tx, |c| sqlx::query_as(
+                "SELECT integration_id, coalesce_key FROM sync_jobs WHERE id = $1"
+            )
+            .bind(id)
+            .fetch_one(c)
+            .await)?;
+            lock_coalesce_key(tx, integration_id, &key).await?;
             let merged = on_tx!(tx, |c| sqlx::query_scalar::<_, i32>(
                 "UPDATE sync_jobs SET status = 'cancelled', last_error = 'joined the older job for the same thing',
                  completed_at = $2, updated_at = $2

@@ -465,3 +465,76 @@ async fn integrations_and_their_jobs_stay_in_their_restaurant() {
     assert_eq!(answer["op"], "error", "{answer}");
     assert!(s.app.get(&theirs("integrations"), &s.owner.token).await.body.as_array().unwrap().len() == 1);
 }
+
+/// Defect 18: on PostgreSQL, a failed attempt going back in line raced a new change to the
+/// same thing, and one of them failed on `sync_jobs_coalesce` ("duplicate key"). The
+/// change is now folded into the job that keeps its place, whichever commits first.
+#[tokio::test]
+async fn a_retry_and_a_new_change_to_the_same_thing_never_collide() {
+    use brigade_store::integrations::{self as sync_store, NewSyncJob, Outcome};
+    let s = setup_with(|c| c.worker_concurrency = 0).await;
+    let integration = s.connect().await;
+    let db = s.app.state.db.clone();
+    let now = s.app.clock.now();
+    let jobs = s.app.get(&s.path("sync/jobs"), &s.owner.token).await;
+    let menu_job = jobs.body["items"].as_array().unwrap().iter().find(|j| j["kind"] == "menu").unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .parse::<Uuid>()
+        .unwrap();
+    let attempt = sync_store::start(&db, menu_job, now).await.unwrap().expect("the job starts");
+
+    // A change to the menu is being written while the attempt fails...
+    let mut change = db.begin().await.unwrap();
+    let new = NewSyncJob {
+        restaurant_id: s.owner.rid,
+        integration_id: integration,
+        kind: "menu",
+        entity_id: None,
+        coalesce_key: "menu",
+        max_attempts: 20,
+        run_at: now,
+        reason: "a price changed",
+        now,
+    };
+    sync_store::enqueue(&mut change, new).await.unwrap();
+    let retry = tokio::spawn({
+        let db = db.clone();
+        async move {
+            let mut tx = db.begin().await?;
+            let outcome = Outcome::Retry { error: "503 from the platform", run_at: now, counts: true };
+            sync_store::finish(&mut tx, menu_job, attempt, outcome, now).await?;
+            tx.commit().await
+        }
+    });
+    // ...and commits only once the retry waits for it (on SQLite the retry cannot start
+    // before: one writer).
+    if s.app.store.is_postgres() {
+        s.app
+            .eventually("the retry waits on the change", || {
+                let db = db.clone();
+                async move {
+                    let brigade_store::Pool::Postgres(pg) = &db.pool else { return true };
+                    let waiting: i64 = sqlx::query_scalar(
+                        "SELECT COUNT(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()",
+                    )
+                    .fetch_one(pg)
+                    .await
+                    .unwrap();
+                    waiting > 0
+                }
+            })
+            .await;
+    }
+    change.commit().await.unwrap();
+    retry.await.unwrap().expect("the retry goes back in line without a duplicate key");
+    let pending: Vec<Value> = s.app.get(&s.path("sync/jobs"), &s.owner.token).await.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|j| j["kind"] == "menu" && j["status"] == "pending")
+        .cloned()
+        .collect();
+    assert_eq!(pending.len(), 1, "one waiting menu job: {pending:?}");
+    assert_eq!(pending[0]["id"], menu_job.to_string(), "the older job keeps its place");
+}
