@@ -84,6 +84,8 @@ pub struct Inner {
     pub hub: Arc<realtime::Hub>,
     pub order_writer: orders::writer::OrderWriter,
     pub openapi_json: String,
+    /// Whether PostgreSQL's row-level security binds our role (`None` on SQLite).
+    pub rls_enforced: Option<bool>,
     ready: AtomicBool,
     worker: AtomicU8,
 }
@@ -216,6 +218,14 @@ pub async fn build(config: Config, options: Options) -> anyhow::Result<AppState>
         None => format!("opening the database in {}", config.data_dir.display()),
     })?;
     db.migrate().await.context("running database migrations")?;
+    let rls_enforced = db.rls_enforced().await.context("checking the database role")?;
+    if rls_enforced == Some(false) {
+        tracing::warn!(
+            "the database role is a superuser or has BYPASSRLS: row-level security does not bind it, so the \
+             second wall between restaurants is down. Run Brigade as an ordinary role that owns its tables \
+             (README, Security)"
+        );
+    }
     let secret = match &config.jwt_secret {
         Some(s) => s.clone().into_bytes(),
         None => {
@@ -262,6 +272,7 @@ pub async fn build(config: Config, options: Options) -> anyhow::Result<AppState>
             hub: Arc::new(realtime::Hub::default()),
             order_writer,
             openapi_json: openapi.to_pretty_json().unwrap_or_else(|_| "{}".into()),
+            rls_enforced,
             ready: AtomicBool::new(true),
             worker: AtomicU8::new(WORKER_DISABLED),
             config,

@@ -159,6 +159,15 @@ pub async fn health(State(state): State<AppState>) -> Response {
         "backend": match state.db.backend() { brigade_store::Backend::Sqlite => "sqlite", brigade_store::Backend::Postgres => "postgres" },
         "worker": worker,
         "jobs": jobs,
+        "row_level_security": match state.rls_enforced {
+            None => "not_applicable",
+            Some(true) => "enforced",
+            Some(false) => "bypassed",
+        },
+        "warnings": match state.rls_enforced {
+            Some(false) => vec!["the database role bypasses row-level security (a superuser or BYPASSRLS); run Brigade as an ordinary role"],
+            _ => vec![],
+        },
         "version": env!("CARGO_PKG_VERSION"),
     });
     (code, Json(body)).into_response()

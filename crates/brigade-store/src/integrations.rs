@@ -519,12 +519,11 @@ pub async fn finish(tx: &mut Tx, id: Uuid, attempt: i32, outcome: Outcome<'_>, n
         Outcome::Retry { error, run_at, counts } => {
             // A change made while this attempt ran waits in a newer job for the same thing;
             // fold it into this one, which keeps its place in the queue.
-            let (integration_id, key): (Uuid, String) = on_tx!(tx, |c| sqlx::query_as(
-                "SELECT integration_id, coalesce_key FROM sync_jobs WHERE id = $1"
-            )
-            .bind(id)
-            .fetch_one(c)
-            .await)?;
+            let (integration_id, key): (Uuid, String) =
+                on_tx!(tx, |c| sqlx::query_as("SELECT integration_id, coalesce_key FROM sync_jobs WHERE id = $1")
+                    .bind(id)
+                    .fetch_one(c)
+                    .await)?;
             lock_coalesce_key(tx, integration_id, &key).await?;
             let merged = on_tx!(tx, |c| sqlx::query_scalar::<_, i32>(
                 "UPDATE sync_jobs SET status = 'cancelled', last_error = 'joined the older job for the same thing',

@@ -221,6 +221,22 @@ impl Db {
         Ok(tx)
     }
 
+    /// Whether row-level security binds this connection's role. PostgreSQL lets a
+    /// superuser, or a role with BYPASSRLS, read every restaurant's rows whatever the
+    /// policies say, so the second wall is down; SQLite has no such wall (`None`).
+    pub async fn rls_enforced(&self) -> Result<Option<bool>> {
+        match &self.pool {
+            Pool::Sqlite { .. } => Ok(None),
+            Pool::Postgres(pool) => {
+                let bypass: bool =
+                    sqlx::query_scalar("SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user")
+                        .fetch_one(pool)
+                        .await?;
+                Ok(Some(!bypass))
+            }
+        }
+    }
+
     /// Checks that the database answers.
     pub async fn ping(&self) -> Result<()> {
         on_db!(self, |c| sqlx::query("SELECT 1").execute(c).await.map(drop))

@@ -429,3 +429,36 @@ async fn times_bodies_and_headers_say_what_they_mean() {
     assert!(csp.contains("default-src 'none'") && csp.contains("script-src 'sha256-"), "{csp}");
     assert_eq!(docs.headers()["x-content-type-options"], "nosniff");
 }
+
+/// Defect 19: started as the PostgreSQL superuser, Brigade said nothing, though
+/// row-level security does not bind a superuser. It warns at start and in `/health`.
+#[tokio::test]
+async fn health_says_whether_row_level_security_binds_the_database_role() {
+    let app = TestApp::spawn().await;
+    let health = app.call(reqwest::Method::GET, "/health", None, None).await;
+    let crate::support::Store::Postgres(url) = &app.store else {
+        assert_eq!(health.body["row_level_security"], "not_applicable");
+        return;
+    };
+    // The tests connect as a superuser: the wall is down, and /health says so.
+    assert_eq!(health.body["row_level_security"], "bypassed", "{}", health.body);
+    assert!(health.body["warnings"][0].as_str().unwrap().contains("row-level security"));
+
+    // An ordinary role that owns its database: enforced, no warning.
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+    let role = format!("brigade_app_{}", uuid::Uuid::now_v7().simple());
+    let database = format!("brigade_t_{}", uuid::Uuid::now_v7().simple());
+    sqlx::query(&format!("CREATE ROLE {role} LOGIN")).execute(&mut conn).await.unwrap();
+    sqlx::query(&format!("CREATE DATABASE {database} OWNER {role}")).execute(&mut conn).await.unwrap();
+    let at = url.find("://").unwrap() + 3;
+    let host = &url[url[at..].find('@').map(|i| at + i + 1).unwrap_or(at)..];
+    let host = &host[..host.rfind('/').unwrap()];
+    let mut ordinary = TestApp::builder().postgres_url(format!("postgres://{role}@{host}/{database}")).spawn().await;
+    let health = ordinary.call(reqwest::Method::GET, "/health", None, None).await;
+    assert_eq!(health.body["row_level_security"], "enforced", "{}", health.body);
+    assert_eq!(health.body["warnings"], json!([]));
+    ordinary.stop().await;
+    sqlx::query(&format!("DROP DATABASE {database} WITH (FORCE)")).execute(&mut conn).await.unwrap();
+    sqlx::query(&format!("DROP ROLE {role}")).execute(&mut conn).await.unwrap();
+}

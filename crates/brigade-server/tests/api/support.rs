@@ -109,6 +109,12 @@ impl Builder {
         self
     }
 
+    /// Runs on this PostgreSQL database (a test that needs its own role, say).
+    pub fn postgres_url(mut self, url: String) -> Self {
+        self.store = Some(Store::Postgres(url));
+        self
+    }
+
     /// Runs on another test app's database: a second node of the same deployment.
     pub fn same_database_as(mut self, other: &TestApp) -> Self {
         self.store = Some(other.store.clone());
