@@ -80,6 +80,16 @@ pub struct Config {
     #[arg(long, env = "BRIGADE_REQUEST_TIMEOUT", default_value_t = 30)]
     pub request_timeout_secs: u64,
 
+    /// Longest a client may take to send a request's head (its line and headers), and to
+    /// start the next request on a kept-alive connection, in seconds.
+    #[arg(long, env = "BRIGADE_HEADER_TIMEOUT", default_value_t = 5)]
+    pub header_timeout_secs: u64,
+
+    /// Open connections allowed per client IP (not applied behind a trusted proxy, where
+    /// every connection comes from the proxy); 0 turns the cap off.
+    #[arg(long, env = "BRIGADE_MAX_CONNECTIONS_PER_IP", default_value_t = 256)]
+    pub max_connections_per_ip: usize,
+
     /// Requests per second per client IP (bursts of 4x); 0 turns the limit off.
     #[arg(long, env = "BRIGADE_RATE_LIMIT_IP", default_value_t = 100)]
     pub rate_limit_ip_per_sec: u32,
@@ -88,11 +98,13 @@ pub struct Config {
     #[arg(long, env = "BRIGADE_RATE_LIMIT_KEY", default_value_t = 200)]
     pub rate_limit_key_per_sec: u32,
 
-    /// Failed sign-ins allowed per account in 15 minutes before it is locked for the rest.
+    /// Failed sign-ins per account in 15 minutes before each further try waits, twice as
+    /// long each time (up to 15 minutes; a known device's right password passes).
     #[arg(long, env = "BRIGADE_LOGIN_ATTEMPTS_ACCOUNT", default_value_t = 5)]
     pub login_attempts_per_account: u32,
 
-    /// Failed sign-ins allowed per client IP in 15 minutes.
+    /// Failed sign-ins per client IP in 15 minutes before each further try waits, twice as
+    /// long each time (up to a minute; a known device's right password passes).
     #[arg(long, env = "BRIGADE_LOGIN_ATTEMPTS_IP", default_value_t = 30)]
     pub login_attempts_per_ip: u32,
 
@@ -204,6 +216,8 @@ impl Default for Config {
             open_signup: false,
             body_limit_bytes: 1024 * 1024,
             request_timeout_secs: 30,
+            header_timeout_secs: 5,
+            max_connections_per_ip: 256,
             rate_limit_ip_per_sec: 100,
             rate_limit_key_per_sec: 200,
             login_attempts_per_account: 5,
@@ -235,6 +249,9 @@ impl Config {
         }
         if self.body_limit_bytes < 1024 {
             return Err("body limit must be at least 1024 bytes".into());
+        }
+        if self.header_timeout_secs == 0 {
+            return Err("--header-timeout-secs must be at least 1".into());
         }
         if self.request_timeout_secs == 0 {
             return Err("request timeout must be at least 1 second".into());

@@ -24,6 +24,7 @@ pub mod jobs;
 pub mod kds;
 pub mod labour;
 pub mod limits;
+pub mod listen;
 pub mod menu;
 pub mod metrics;
 pub mod ops;
@@ -50,7 +51,6 @@ use brigade_store::Db;
 use clock::Clock;
 use config::{Config, LogFormat, Role};
 use std::future::Future;
-use std::net::SocketAddr;
 use std::ops::Deref;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::Arc;
@@ -353,13 +353,13 @@ pub async fn serve(
     let worker = workers.then(|| tokio::spawn(jobs::run_worker(state.clone(), worker_rx)));
     let addr = listener.local_addr()?;
     tracing::info!(%addr, backend = ?state.db.backend(), role = ?state.config.role, "brigade is listening");
-    let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let app = router(state.clone());
     let hub = state.hub.clone();
     let shutdown = async move {
         shutdown.await;
         hub.close();
     };
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
+    listen::serve(&state, listener, app, shutdown).await?;
     tracing::info!("stopped accepting requests");
     let _ = stop_worker.send(true);
     if let Some(w) = worker {

@@ -462,3 +462,56 @@ async fn health_says_whether_row_level_security_binds_the_database_role() {
     sqlx::query(&format!("DROP DATABASE {database} WITH (FORCE)")).execute(&mut conn).await.unwrap();
     sqlx::query(&format!("DROP ROLE {role}")).execute(&mut conn).await.unwrap();
 }
+
+/// Defect 6: 1,000 idle connections were never closed and a request sending one header
+/// line a second was held for 40 s. The head must arrive within the header timeout, and
+/// an address holds a bounded number of connections.
+#[tokio::test]
+async fn slow_and_idle_connections_are_closed_and_capped_per_address() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = TestApp::builder()
+        .config(|c| {
+            c.header_timeout_secs = 2;
+            c.max_connections_per_ip = 3;
+        })
+        .spawn()
+        .await;
+    let addr = app.addr.trim_start_matches("http://").to_owned();
+    let closed_within = |mut s: tokio::net::TcpStream, secs: u64| async move {
+        let mut buf = [0u8; 64];
+        let read = tokio::time::timeout(std::time::Duration::from_secs(secs), s.read(&mut buf)).await;
+        matches!(read, Ok(Ok(0)) | Ok(Err(_)))
+    };
+    // Idle: opened, nothing sent, closed by the server.
+    let idle = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    assert!(closed_within(idle, 10).await, "an idle connection is closed");
+    // Slowloris: a header line now and then never completes the head in time.
+    let mut slow = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    slow.write_all(b"GET /health/live HTTP/1.1\r\nHost: x\r\n").await.unwrap();
+    let mut closed = false;
+    for i in 0..20 {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        if slow.write_all(format!("X-Slow-{i}: 1\r\n").as_bytes()).await.is_err() {
+            closed = true;
+            break;
+        }
+    }
+    assert!(closed || closed_within(slow, 5).await, "a head trickled in a line at a time is cut off");
+
+    // The cap: three held open (each sends a whole request, then keeps the connection),
+    // the fourth is closed at once: well before the 2 s header timeout would close it.
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        s.write_all(b"GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
+        let mut buf = [0u8; 256];
+        let n = s.read(&mut buf).await.unwrap();
+        assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
+        held.push(s);
+    }
+    let fourth = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    assert!(closed_within(fourth, 1).await, "a fourth connection from one address is closed");
+    drop(held);
+    // Once they are gone, the address may connect again.
+    app.call(reqwest::Method::GET, "/health/live", None, None).await.expect(200, "");
+}
