@@ -6,6 +6,7 @@
 //! store and the server depend on this crate; it depends on neither.
 
 pub mod auth;
+pub mod caps;
 pub mod credentials;
 pub mod ids;
 pub mod integration;

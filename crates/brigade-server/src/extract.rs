@@ -6,7 +6,9 @@
 //! Text from outside never carries control characters (NUL and the rest of C0, DEL;
 //! newlines and tabs are text): a body or query that has one is 422 naming the field, a
 //! path segment that has one names nothing (404). PostgreSQL refuses NUL in text where
-//! SQLite stores it, so this is where both backends are made to agree.
+//! SQLite stores it, so this is where both backends are made to agree. No string of any
+//! body is longer than `caps::ANY_TEXT` nor any list than `caps::ANY_LIST`; the fields
+//! with tighter caps check theirs where they are parsed.
 
 use crate::error::ApiError;
 use axum::body::Bytes;
@@ -80,15 +82,25 @@ fn may_hold_control(bytes: &[u8]) -> bool {
     bytes.windows(2).any(|w| w[0] == b'\\' && matches!(w[1], b'u' | b'b' | b'f'))
 }
 
+/// Bodies past this size are read through for strings and lists over the caps that hold
+/// for every field (`caps::ANY_TEXT`, `caps::ANY_LIST`); smaller ones cannot hold either.
+const CHECK_SIZES_FROM: usize = 8 * 1024;
+
 fn refuse_control_characters(bytes: &[u8]) -> Result<(), ApiError> {
-    if !may_hold_control(bytes) {
+    let big = bytes.len() > CHECK_SIZES_FROM;
+    if !big && !may_hold_control(bytes) {
         return Ok(());
     }
     let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes) else { return Ok(()) };
-    match control_field(&value, String::new()) {
-        Some(field) => Err(ApiError::validation(field, "control characters (such as NUL) are not text; remove them")),
-        None => Ok(()),
+    if let Some(field) = control_field(&value, String::new()) {
+        return Err(ApiError::validation(field, "control characters (such as NUL) are not text; remove them"));
     }
+    if big {
+        if let Some((field, message)) = oversized(&value, String::new()) {
+            return Err(ApiError::validation(field, message));
+        }
+    }
+    Ok(())
 }
 
 /// The path of the first string (or key) in `v` that holds a control character.
@@ -100,6 +112,24 @@ fn control_field(v: &serde_json::Value, at: String) -> Option<String> {
         Value::Array(items) => items.iter().enumerate().find_map(|(i, x)| control_field(x, format!("{at}[{i}]"))),
         Value::Object(map) => {
             map.iter().find_map(|(k, x)| if has_control(k) { Some(join("(key)")) } else { control_field(x, join(k)) })
+        }
+        _ => None,
+    }
+}
+
+/// The first string or list in `v` over the caps every field has.
+fn oversized(v: &serde_json::Value, at: String) -> Option<(String, String)> {
+    use brigade_domain::caps::{ANY_LIST, ANY_TEXT};
+    use serde_json::Value;
+    let here = |at: String| if at.is_empty() { ".".to_owned() } else { at };
+    match v {
+        Value::String(s) if s.chars().count() > ANY_TEXT => {
+            Some((here(at), format!("use at most {ANY_TEXT} characters")))
+        }
+        Value::Array(items) if items.len() > ANY_LIST => Some((here(at), format!("at most {ANY_LIST} entries"))),
+        Value::Array(items) => items.iter().enumerate().find_map(|(i, x)| oversized(x, format!("{at}[{i}]"))),
+        Value::Object(map) => {
+            map.iter().find_map(|(k, x)| oversized(x, if at.is_empty() { k.clone() } else { format!("{at}.{k}") }))
         }
         _ => None,
     }

@@ -18,6 +18,7 @@ use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use brigade_domain::auth::Permission;
+use brigade_domain::caps;
 use brigade_domain::credentials::parse_name;
 use brigade_domain::inventory::{
     self as rules, average_cost, can_make, consumption, cost_of, from_milli, suggested_order, to_milli,
@@ -529,7 +530,9 @@ pub struct MovementInput {
     /// For receipts: what the whole delivery of this item cost, in minor units.
     pub cost: Option<i64>,
     /// Why: required for waste and adjustments ("dropped", "expired").
+    #[schema(max_length = 500)]
     pub reason: Option<String>,
+    #[schema(max_length = 500)]
     pub notes: Option<String>,
 }
 
@@ -561,8 +564,8 @@ async fn move_stock(tx: &mut Tx, rid: Uuid, m: MovementInput, actor: Actor, now:
     let item = store::item_for_update(tx, rid, m.item_id).await?.ok_or_else(|| ApiError::not_found("stock item"))?;
     let base: BaseUnit = item.unit.parse()?;
     let qty = to_milli(m.quantity, m.unit.as_deref(), base, &item.purchase_units.0)?;
-    let reason = clean(m.reason).map(|r| r.chars().take(200).collect::<String>());
-    let notes = clean(m.notes).map(|r| r.chars().take(1000).collect::<String>());
+    let reason = caps::parse_reason("reason", m.reason.as_deref())?;
+    let notes = caps::bounded_text("notes", m.notes.as_deref(), caps::NOTES)?;
     let (delta, unit_cost, new_avg) = match m.kind.as_str() {
         "receive" => {
             if qty <= 0 {

@@ -519,6 +519,7 @@ pub struct EntryEdit {
     #[serde(default)]
     pub breaks: Vec<BreakEdit>,
     /// Why: kept with the entry and in the audit log.
+    #[schema(max_length = 500)]
     pub reason: String,
 }
 
@@ -544,10 +545,9 @@ async fn edit_entry(
     Json(body): Json<EntryEdit>,
 ) -> ApiResult<axum::Json<EntryView>> {
     member.require(Permission::UsersWrite)?;
-    let reason = body.reason.trim();
-    if reason.is_empty() {
-        return Err(ApiError::validation("reason", "say why the entry is changed"));
-    }
+    let reason = brigade_domain::caps::parse_reason("reason", Some(&body.reason))?
+        .ok_or_else(|| ApiError::validation("reason", "say why the entry is changed"))?;
+    let reason = reason.as_str();
     let now = state.clock.now();
     if body.clock_in > now || body.clock_out.is_some_and(|o| o > now) {
         return Err(ApiError::validation("clock_out", "cannot be in the future"));

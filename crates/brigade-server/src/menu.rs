@@ -17,6 +17,7 @@ use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::Response;
 use brigade_domain::auth::Permission;
+use brigade_domain::caps;
 use brigade_domain::credentials::parse_name;
 use brigade_domain::menu::{
     channel_price, end_of_business_day, is_orderable, ChannelSettings, EightySix, ModifierGroup, ModifierOption,
@@ -307,13 +308,16 @@ pub struct GroupInput {
     #[serde(default)]
     pub min: u32,
     pub max: u32,
+    #[schema(max_items = 100)]
     pub options: Vec<OptionInput>,
 }
 
 #[derive(Deserialize, ToSchema)]
 pub struct ItemInput {
     pub category_id: Uuid,
+    #[schema(max_length = 200)]
     pub name: String,
+    #[schema(max_length = 2000)]
     pub description: Option<String>,
     /// Minor units.
     pub price: i64,
@@ -339,6 +343,7 @@ pub struct ItemInput {
     #[schema(value_type = Object)]
     pub schedule: Schedule,
     #[serde(default)]
+    #[schema(max_items = 20)]
     pub modifier_groups: Vec<GroupInput>,
 }
 
@@ -363,10 +368,16 @@ impl ItemInput {
             }
         }
         self.schedule.validate()?;
+        caps::at_most("modifier_groups", &self.modifier_groups, caps::GROUPS_PER_ITEM)?;
+        let description = caps::bounded_text("description", self.description.as_deref(), caps::DESCRIPTION)?;
         let mut groups = Vec::with_capacity(self.modifier_groups.len());
         for (gi, g) in self.modifier_groups.into_iter().enumerate() {
             let at = |e: Invalid| ApiError::validation(format!("modifier_groups[{gi}]"), e.message);
             let name = parse_name("name", &g.name).map_err(at)?;
+            if g.options.len() > caps::OPTIONS_PER_GROUP {
+                let message = format!("at most {} options in a group", caps::OPTIONS_PER_GROUP);
+                return Err(ApiError::validation(format!("modifier_groups[{gi}].options"), message));
+            }
             let mut options = Vec::with_capacity(g.options.len());
             for o in g.options {
                 if o.price_delta.abs() > MAX_PRICE {
@@ -400,7 +411,7 @@ impl ItemInput {
             restaurant_id: rid,
             category_id: self.category_id,
             name: parse_name("name", &self.name)?,
-            description: clean(self.description),
+            description,
             price: self.price,
             cost: self.cost,
             sku: clean(self.sku),
@@ -562,6 +573,7 @@ async fn delete_item(
 #[derive(Deserialize, ToSchema)]
 pub struct AvailabilityInput {
     pub available: bool,
+    #[schema(max_length = 500)]
     pub reason: Option<String>,
     #[schema(value_type = Option<String>)]
     pub until: Option<String>,
@@ -607,8 +619,7 @@ fn parse_eighty_six(
             Some(t)
         }
     };
-    let reason =
-        input.reason.as_deref().map(str::trim).filter(|r| !r.is_empty()).unwrap_or("86'd").chars().take(200).collect();
+    let reason = caps::parse_reason("reason", input.reason.as_deref())?.unwrap_or_else(|| "86'd".to_owned());
     let channels = input.channels.clone().map(|mut c| {
         c.sort();
         c.dedup();

@@ -16,6 +16,7 @@ use crate::AppState;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use brigade_domain::auth::Permission;
+use brigade_domain::caps;
 use brigade_domain::credentials::{new_secret, Phone};
 use brigade_domain::menu::{business_day, channel_price, is_orderable, Channel, Sellable};
 use brigade_domain::money::{Money, TaxRule};
@@ -186,7 +187,9 @@ async fn load_views(state: &AppState, rows: Vec<OrderRow>, currency: &str) -> Ap
 
 #[derive(Deserialize, ToSchema, Clone)]
 pub struct CustomerInput {
+    #[schema(max_length = 200)]
     pub name: Option<String>,
+    #[schema(max_length = 32)]
     pub phone: Option<String>,
 }
 
@@ -196,7 +199,9 @@ pub struct LineInput {
     pub quantity: i64,
     /// Chosen option ids; an option may repeat if its group's max allows.
     #[serde(default)]
+    #[schema(max_items = 50)]
     pub modifiers: Vec<Uuid>,
+    #[schema(max_length = 500)]
     pub notes: Option<String>,
 }
 
@@ -209,7 +214,9 @@ pub struct OrderInput {
     pub kind: String,
     pub table_id: Option<Uuid>,
     pub customer: Option<CustomerInput>,
+    #[schema(min_items = 1, max_items = 200)]
     pub items: Vec<LineInput>,
+    #[schema(max_length = 1000)]
     pub special_instructions: Option<String>,
     /// The order's id on the platform it came from.
     pub external_id: Option<String>,
@@ -321,25 +328,23 @@ async fn prepare(state: &AppState, rid: Uuid, input: OrderInput, placer: Placer)
             parse_quantity("quantity", l.quantity)
                 .map_err(|e| ApiError::validation(format!("items[{i}].quantity"), e.message))?,
         );
-        if l.notes.as_deref().is_some_and(|n| n.chars().count() > 500) {
-            return Err(ApiError::validation(format!("items[{i}].notes"), "notes are at most 500 characters"));
+        if l.notes.as_deref().is_some_and(|n| n.chars().count() > caps::NOTES) {
+            let message = format!("notes are at most {} characters", caps::NOTES);
+            return Err(ApiError::validation(format!("items[{i}].notes"), message));
+        }
+        if l.modifiers.len() > caps::MODIFIERS_PER_LINE {
+            let message = format!("at most {} options on one line", caps::MODIFIERS_PER_LINE);
+            return Err(ApiError::validation(format!("items[{i}].modifiers"), message));
         }
     }
-    if input.special_instructions.as_deref().is_some_and(|n| n.chars().count() > 1000) {
-        return Err(ApiError::validation("special_instructions", "at most 1000 characters"));
-    }
+    caps::bounded_text("special_instructions", input.special_instructions.as_deref(), caps::INSTRUCTIONS)?;
     if input.external_total.is_some_and(|t| t < 0) {
         return Err(ApiError::validation("external_total", "an amount in minor units, from 0"));
     }
     let customer = match &input.customer {
         Some(c) => {
             let phone = c.phone.as_deref().filter(|p| !p.trim().is_empty()).map(Phone::parse).transpose()?;
-            let name = c
-                .name
-                .as_deref()
-                .map(str::trim)
-                .filter(|n| !n.is_empty())
-                .map(|n| n.chars().take(200).collect::<String>());
+            let name = caps::bounded_text("customer.name", c.name.as_deref(), caps::NAME)?;
             Some(json!({ "name": name, "phone": phone.map(|p| p.as_str().to_owned()) }))
         }
         None => None,
@@ -852,6 +857,7 @@ fn mean(xs: &[f64]) -> Option<f64> {
 #[derive(Deserialize, ToSchema)]
 pub struct StatusInput {
     pub status: String,
+    #[schema(max_length = 500)]
     pub reason: Option<String>,
 }
 
@@ -868,6 +874,7 @@ async fn change_status(
 ) -> ApiResult<axum::Json<OrderView>> {
     let (_, id) = ids;
     let to: OrderStatus = body.status.parse()?;
+    let reason = caps::parse_reason("reason", body.reason.as_deref())?;
     let kitchen_step = matches!(to, OrderStatus::Accepted | OrderStatus::Preparing | OrderStatus::Ready);
     if !(member.allows(Permission::OrdersWrite) || kitchen_step && member.allows(Permission::KitchenWork)) {
         member.require(Permission::OrdersWrite)?;
@@ -875,7 +882,7 @@ async fn change_status(
     let now = state.clock.now();
     let mut tx = state.db.begin_for(member.rid()).await?;
     let order = store::get_for_update(&mut tx, member.rid(), id).await?.ok_or_else(|| ApiError::not_found("order"))?;
-    let order = transition(&mut tx, order, to, body.reason.as_deref(), member.actor(), now).await?;
+    let order = transition(&mut tx, order, to, reason.as_deref(), member.actor(), now).await?;
     tx.commit().await?;
     let currency = currency_of(&state, member.rid()).await?;
     Ok(axum::Json(load_views(&state, vec![order], &currency).await?.remove(0)))

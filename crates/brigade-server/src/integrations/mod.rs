@@ -572,6 +572,7 @@ pub struct StoreInput {
     /// false pauses the store on the platform (it takes no orders); true opens it again.
     pub open: bool,
     /// Why, for the platform's records.
+    #[schema(max_length = 500)]
     pub reason: Option<String>,
 }
 
@@ -598,8 +599,8 @@ async fn set_store(
     member.require(Permission::IntegrationsManage)?;
     let row = store::get(&state.db, member.rid(), ids.1).await?.ok_or_else(|| ApiError::not_found("integration"))?;
     let adapter = adapter(&state, &row)?;
-    let why = body.reason.as_deref().map(str::trim).filter(|r| !r.is_empty()).unwrap_or("paused from Brigade");
-    let why: String = why.chars().take(200).collect();
+    let why = brigade_domain::caps::parse_reason("reason", body.reason.as_deref())?
+        .unwrap_or_else(|| "paused from Brigade".to_owned());
     let now = state.clock.now();
     if let Err(e) = adapter.set_store_open(body.open, &why).await {
         let body = crate::error::error_body("platform_refused", &e.to_string(), json!({}));

@@ -515,3 +515,62 @@ async fn slow_and_idle_connections_are_closed_and_capped_per_address() {
     // Once they are gone, the address may connect again.
     app.call(reqwest::Method::GET, "/health/live", None, None).await.expect(200, "");
 }
+
+/// Defect 14: one modifier group took 20,000 options and 100 KB strings were taken as a
+/// guest's name and as reasons. Counts and lengths are capped where they are parsed (and
+/// in the OpenAPI document); a refused body changes nothing.
+#[tokio::test]
+async fn counts_and_lengths_are_capped() {
+    let app = TestApp::spawn().await;
+    let owner = app.signup("ana@example.com", "Diner").await;
+    let rest = format!("/v1/restaurants/{}", owner.rid);
+    let menu = app.menu(&owner).await;
+    let cat = app.post(&format!("{rest}/menu/categories"), &owner.token, json!({"name": "Big"})).await.id("/id");
+    let options: Vec<_> = (0..101).map(|i| json!({"name": format!("o{i}"), "price_delta": 0})).collect();
+    let item = |groups: serde_json::Value| json!({"category_id": cat, "name": "Huge", "price": 100, "modifier_groups": groups});
+    let r = app
+        .post(&format!("{rest}/menu/items"), &owner.token, item(json!([{"name": "G", "max": 1, "options": options}])))
+        .await;
+    r.expect(422, "validation_failed");
+    assert_eq!(r.body["error"]["details"]["field"], "modifier_groups[0].options");
+    let groups: Vec<_> = (0..21).map(|i| json!({"name": format!("g{i}"), "max": 1, "options": []})).collect();
+    let r = app.post(&format!("{rest}/menu/items"), &owner.token, item(json!(groups))).await;
+    assert_eq!(r.body["error"]["details"]["field"], "modifier_groups");
+    let huge = "x".repeat(100_000);
+    let order = |customer: &str, notes: &str| {
+        json!({"channel": "phone", "type": "takeout", "customer": {"name": customer},
+            "items": [{"item_id": menu.cola, "quantity": 1, "notes": notes}]})
+    };
+    let r = app.post(&format!("{rest}/orders"), &owner.token, order(&huge, "")).await;
+    r.expect(422, "validation_failed");
+    assert_eq!(r.body["error"]["details"]["field"], "customer.name");
+    let r = app.post(&format!("{rest}/orders"), &owner.token, order(&"n".repeat(201), "")).await;
+    assert_eq!(r.body["error"]["details"]["field"], "customer.name");
+    let r = app.post(&format!("{rest}/orders"), &owner.token, order("Ana", &"n".repeat(501))).await;
+    assert_eq!(r.body["error"]["details"]["field"], "items[0].notes");
+    let r = app
+        .post(
+            &format!("{rest}/menu/items/{}/availability", menu.cola),
+            &owner.token,
+            json!({"available": false, "reason": "r".repeat(501)}),
+        )
+        .await;
+    r.expect(422, "validation_failed");
+    assert_eq!(r.body["error"]["details"]["field"], "reason");
+    let placed = app.post(&format!("{rest}/orders"), &owner.token, order("Ana", "no ice")).await;
+    placed.expect(201, "");
+    let cancel = json!({"status": "cancelled", "reason": huge});
+    let r = app.post(&format!("{rest}/orders/{}/status", placed.id("/id")), &owner.token, cancel).await;
+    r.expect(422, "validation_failed");
+    // Nothing refused was kept: the one order, the cola still on.
+    let orders = app.get(&format!("{rest}/orders"), &owner.token).await;
+    assert_eq!(orders.body["items"].as_array().unwrap().len(), 1);
+    assert_eq!(orders.body["items"][0]["status"], "received");
+    let cola = app.get(&format!("{rest}/menu/items/{}", menu.cola), &owner.token).await;
+    assert_eq!(cola.body["availability"]["available"], true);
+    // And the document says so.
+    let doc: serde_json::Value =
+        app.client.get(app.url("/v1/openapi.json")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(doc["components"]["schemas"]["GroupInput"]["properties"]["options"]["maxItems"], 100);
+    assert_eq!(doc["components"]["schemas"]["CustomerInput"]["properties"]["name"]["maxLength"], 200);
+}
