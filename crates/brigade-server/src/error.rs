@@ -115,6 +115,23 @@ impl std::fmt::Display for ApiError {
     }
 }
 
+/// The body of every error response, for the OpenAPI document.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// A stable snake_case code: `validation_failed`, `not_found`, `rate_limited`…
+    pub code: String,
+    /// What went wrong and what to do, for people.
+    pub message: String,
+    /// More, by code: `field` and `reason` for `validation_failed`, `retry_after`…
+    #[schema(value_type = Object)]
+    pub details: Value,
+}
+
 const JSON_ONLY: &str = "send the body as JSON, with Content-Type: application/json";
 
 /// The body of every error response.

@@ -148,6 +148,7 @@ impl Default for Options {
 #[openapi(
     info(title = "Brigade", description = "The open-source restaurant operating system. Errors are `{\"error\": {\"code\", \"message\", \"details\"}}`; lists take `limit` and `cursor`."),
     modifiers(&BearerAuth),
+    components(schemas(error::ErrorBody, error::ErrorDetail)),
     tags(
         (name = "auth", description = "Sign-up, sign-in, tokens"),
         (name = "restaurants", description = "Restaurants (locations)"),
@@ -183,9 +184,58 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
+/// Every operation documents the errors any route can answer, in the one error shape: a
+/// body or query that cannot be read (400), fields that do not validate (422), a path that
+/// names nothing (404), no or a refused token (401, 403) where a token is needed, a body
+/// over the limit (413), and the rate limit (429). Error responses an operation names
+/// without a body get the shape too. So generated clients and fuzzers expect what the
+/// server does.
+struct StandardErrors;
+
+impl utoipa::Modify for StandardErrors {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{Content, Ref, RefOr, Response};
+        let shape = || Content::new(Some(RefOr::Ref(Ref::from_schema_name("ErrorBody"))));
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let ops = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+            for op in ops.into_iter().flatten() {
+                let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+                let body = op.request_body.is_some();
+                let params = path.contains('{') || op.parameters.as_ref().is_some_and(|p| !p.is_empty());
+                let mut wanted =
+                    vec![("400", "the body or query cannot be read"), ("429", "rate limited; see Retry-After")];
+                if body || params {
+                    wanted.push(("422", "a field does not validate; `details.field` names it"));
+                }
+                if path.contains('{') {
+                    wanted.push(("404", "nothing by that id here (also another restaurant's)"));
+                }
+                if secured {
+                    wanted.push(("401", "no token, or one that is expired or revoked"));
+                    wanted.push(("403", "not allowed for this role or key"));
+                }
+                if body {
+                    wanted.push(("413", "the body is over the limit"));
+                }
+                let responses = &mut op.responses.responses;
+                for (code, description) in wanted {
+                    responses.entry(code.to_owned()).or_insert_with(|| RefOr::T(Response::new(description)));
+                }
+                for (code, response) in responses.iter_mut() {
+                    if let (true, RefOr::T(r)) = (code.as_str() >= "400", response) {
+                        if r.content.is_empty() {
+                            r.content.insert("application/json".to_owned(), shape());
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// The API routes with their OpenAPI document.
 pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(auth::routes::router())
         .merge(restaurants::router())
         .merge(people::router())
@@ -203,7 +253,10 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(integrations::router())
         .merge(webhooks::router())
         .merge(realtime::router())
-        .split_for_parts()
+        .split_for_parts();
+    // After the routes are merged: the document's paths exist only now.
+    utoipa::Modify::modify(&StandardErrors, &mut doc);
+    (router, doc)
 }
 
 /// Opens the database, runs migrations and makes the shared state.
