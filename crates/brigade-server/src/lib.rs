@@ -15,6 +15,8 @@ pub mod auth;
 pub mod clock;
 pub mod config;
 pub mod demo;
+#[cfg(test)]
+mod edge_fuzz;
 pub mod error;
 pub mod extract;
 pub mod idempotency;
