@@ -37,4 +37,17 @@ macro_rules! id_type {
     )*};
 }
 
-id_type!(RestaurantId, UserId, ApiKeyId, SessionId, JobId);
+id_type!(
+    RestaurantId,
+    UserId,
+    ApiKeyId,
+    SessionId,
+    JobId,
+    ItemId,
+    CategoryId,
+    OrderId,
+    StationId,
+    TicketId,
+    TableId,
+    StockItemId,
+);

@@ -5,7 +5,7 @@
 use anyhow::{bail, Context};
 use brigade_domain::auth::Role;
 use brigade_domain::credentials::{parse_name, Email, Password};
-use brigade_store::events::{self, Actor, NewEvent};
+use brigade_store::events::{self, ActedBy, NewEvent};
 use brigade_store::{restaurants, sessions, users, Db};
 use chrono::Utc;
 use serde_json::json;
@@ -51,7 +51,7 @@ pub async fn create_user(
             kind: "user.created",
             entity: "user",
             entity_id: Some(id),
-            actor: Actor::System,
+            actor: ActedBy::System,
             payload: json!({ "via": "admin", "role": membership.map(|(_, r)| r) }),
             at: now,
         },
@@ -78,7 +78,7 @@ pub async fn reset_password(db: &Db, email: &str, password: &str) -> anyhow::Res
             kind: "user.password_reset",
             entity: "user",
             entity_id: Some(user.id),
-            actor: Actor::System,
+            actor: ActedBy::System,
             payload: json!({ "via": "admin" }),
             at: now,
         },

@@ -2,7 +2,7 @@
 //! SHA-256. It acts in one restaurant with the permissions it was given, which must be
 //! ones its maker holds.
 
-use crate::auth::Member;
+use crate::actor::Actor;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Page, PageParams, Path, Query};
 use crate::AppState;
@@ -12,7 +12,7 @@ use brigade_domain::auth::{parse_permissions, Permission};
 use brigade_domain::credentials::{new_secret, parse_name, secret_digest};
 use brigade_domain::ApiKeyId;
 use brigade_store::api_keys::{self as store, ApiKeyRow};
-use brigade_store::events::{self, Actor, NewEvent};
+use brigade_store::events::{self, ActedBy, NewEvent};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -81,13 +81,13 @@ pub struct NewApiKey {
     security(("bearer" = [])))]
 async fn create_key(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
     Json(body): Json<NewApiKey>,
 ) -> ApiResult<(StatusCode, axum::Json<CreatedApiKey>)> {
-    member.require(Permission::ApiKeysManage)?;
+    actor.require(Permission::ApiKeysManage)?;
     let name = parse_name("name", &body.name)?;
     let permissions = parse_permissions(&body.permissions)?;
-    if let Some(p) = permissions.iter().find(|p| !member.allows(**p)) {
+    if let Some(p) = permissions.iter().find(|p| !actor.allows(**p)) {
         return Err(ApiError::forbidden(format!("you cannot give a key {p}, which you do not hold")));
     }
     let now = state.clock.now();
@@ -99,12 +99,12 @@ async fn create_key(
     let key = new_secret("bk_");
     let row = ApiKeyRow {
         id: ApiKeyId::new().0,
-        restaurant_id: member.rid(),
+        restaurant_id: actor.rid(),
         name,
         prefix: key.chars().take(10).collect(),
         permissions: DbJson(permissions.iter().map(|p| p.as_str().to_owned()).collect()),
-        created_by: match member.actor() {
-            Actor::User(id) => Some(id),
+        created_by: match actor.acted_by() {
+            ActedBy::User(id) => Some(id),
             _ => None,
         },
         created_at: now,
@@ -112,16 +112,16 @@ async fn create_key(
         revoked_at: None,
         expires_at: body.expires_at,
     };
-    let mut tx = state.db.begin_for(member.rid()).await?;
+    let mut tx = state.db.begin_for(actor.rid()).await?;
     store::insert(&mut tx, &row, &secret_digest(&key)).await?;
     events::record(
         &mut tx,
         NewEvent {
-            restaurant_id: Some(member.rid()),
+            restaurant_id: Some(actor.rid()),
             kind: "api_key.created",
             entity: "api_key",
             entity_id: Some(row.id),
-            actor: member.actor(),
+            actor: actor.acted_by(),
             payload: json!({ "name": row.name, "permissions": row.permissions.0, "expires_at": row.expires_at }),
             at: now,
         },
@@ -135,12 +135,12 @@ async fn create_key(
     responses((status = 200, body = Page<ApiKeyView>), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn list_keys(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
     Query(page): Query<PageParams>,
 ) -> ApiResult<axum::Json<Page<ApiKeyView>>> {
-    member.require(Permission::ApiKeysManage)?;
+    actor.require(Permission::ApiKeysManage)?;
     let limit = page.limit()?;
-    let rows = store::list(&state.db, member.rid(), page.cursor_uuid()?, limit + 1).await?;
+    let rows = store::list(&state.db, actor.rid(), page.cursor_uuid()?, limit + 1).await?;
     Ok(axum::Json(Page::from_rows(rows, limit, |k| k.id.to_string(), ApiKeyView::from)))
 }
 
@@ -149,12 +149,12 @@ async fn list_keys(
     responses((status = 200, body = ApiKeyView), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn get_key(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
     Path(ids): Path<(Uuid, Uuid)>,
 ) -> ApiResult<axum::Json<ApiKeyView>> {
     let (_, id) = ids;
-    member.require(Permission::ApiKeysManage)?;
-    let row = store::get(&state.db, member.rid(), id).await?.ok_or_else(|| ApiError::not_found("API key"))?;
+    actor.require(Permission::ApiKeysManage)?;
+    let row = store::get(&state.db, actor.rid(), id).await?.ok_or_else(|| ApiError::not_found("API key"))?;
     Ok(axum::Json(row.into()))
 }
 
@@ -164,24 +164,24 @@ async fn get_key(
     responses((status = 204), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn revoke_key(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
     Path(ids): Path<(Uuid, Uuid)>,
 ) -> ApiResult<StatusCode> {
     let (_, id) = ids;
-    member.require(Permission::ApiKeysManage)?;
+    actor.require(Permission::ApiKeysManage)?;
     let now = state.clock.now();
-    let mut tx = state.db.begin_for(member.rid()).await?;
-    if !store::revoke(&mut tx, member.rid(), id, now).await? {
+    let mut tx = state.db.begin_for(actor.rid()).await?;
+    if !store::revoke(&mut tx, actor.rid(), id, now).await? {
         return Err(ApiError::not_found("API key"));
     }
     events::record(
         &mut tx,
         NewEvent {
-            restaurant_id: Some(member.rid()),
+            restaurant_id: Some(actor.rid()),
             kind: "api_key.revoked",
             entity: "api_key",
             entity_id: Some(id),
-            actor: member.actor(),
+            actor: actor.acted_by(),
             payload: json!({}),
             at: now,
         },

@@ -2,7 +2,7 @@
 //! the same `events` table the realtime feed reads, so the audit trail and what clients
 //! saw can never disagree.
 
-use crate::auth::Member;
+use crate::actor::Actor;
 use crate::error::ApiResult;
 use crate::extract::{Page, Query};
 use crate::AppState;
@@ -68,14 +68,14 @@ pub struct AuditParams {
     security(("bearer" = [])))]
 async fn list_audit(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
     Query(params): Query<AuditParams>,
 ) -> ApiResult<axum::Json<Page<EventView>>> {
-    member.require(Permission::AuditRead)?;
+    actor.require(Permission::AuditRead)?;
     let page = crate::extract::PageParams { limit: params.limit, cursor: params.cursor };
     let limit = page.limit()?;
     let q = AuditQuery {
-        restaurant_id: member.rid(),
+        restaurant_id: actor.rid(),
         kind: params.kind.as_deref(),
         since: params.since,
         until: params.until,

@@ -15,7 +15,7 @@ use brigade_domain::menu::{
 };
 use brigade_domain::money::{Money, TaxRule};
 use brigade_domain::order::price_line;
-use brigade_store::events::{self, Actor, NewEvent};
+use brigade_store::events::{self, ActedBy, NewEvent};
 use brigade_store::kds::StationRow;
 use brigade_store::menu::{CategoryRow, ItemRow};
 use brigade_store::orders::{HistoryEntry, LineModifier, LineRow, OrderRow, StatusChange};
@@ -408,7 +408,7 @@ pub async fn load(state: &AppState) -> anyhow::Result<DemoInfo> {
             kind: "demo.loaded",
             entity: "restaurant",
             entity_id: Some(rid),
-            actor: Actor::System,
+            actor: ActedBy::System,
             payload: json!({ "items": items.len(), "stations": stations.len(), "tables": 12 }),
             at: now,
         },

@@ -10,10 +10,11 @@
 //! be made is 86'd "out of {ingredient}" on every channel (through the one availability
 //! rule), and comes back when stock does, unless a person 86'd it.
 
-use crate::auth::Member;
+use crate::actor::Actor;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Page, Path, Query};
-use crate::menu::{apply_eighty_six, clean};
+use crate::menu::clean;
+use crate::menu::service::apply_eighty_six;
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -25,7 +26,7 @@ use brigade_domain::inventory::{
     unit_cost_micros, BaseUnit, Milli, PurchaseUnit,
 };
 use brigade_domain::menu::EightySix;
-use brigade_store::events::{self, Actor, NewEvent};
+use brigade_store::events::{self, ActedBy, NewEvent};
 use brigade_store::inventory::{self as store, CategoryRow, ItemRow, Movement, RecipeRow};
 use brigade_store::{menu as menu_store, Tx};
 use chrono::{DateTime, Duration, Utc};
@@ -76,10 +77,10 @@ fn category_view(c: CategoryRow) -> StockCategoryView {
     responses((status = 200, body = Page<StockCategoryView>), (status = 404)), security(("bearer" = [])))]
 async fn list_categories(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
 ) -> ApiResult<axum::Json<Page<StockCategoryView>>> {
-    member.require(Permission::InventoryRead)?;
-    let rows = store::categories(&state.db, member.rid()).await?;
+    actor.require(Permission::InventoryRead)?;
+    let rows = store::categories(&state.db, actor.rid()).await?;
     Ok(axum::Json(Page { items: rows.into_iter().map(category_view).collect(), next_cursor: None }))
 }
 
@@ -88,22 +89,22 @@ async fn list_categories(
     responses((status = 201, body = StockCategoryView), (status = 403), (status = 422)), security(("bearer" = [])))]
 async fn create_category(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
     Json(body): Json<StockCategoryInput>,
 ) -> ApiResult<(StatusCode, axum::Json<StockCategoryView>)> {
-    member.require(Permission::InventoryManage)?;
+    actor.require(Permission::InventoryManage)?;
     let now = state.clock.now();
     let c = CategoryRow {
         id: Uuid::now_v7(),
-        restaurant_id: member.rid(),
+        restaurant_id: actor.rid(),
         name: parse_name("name", &body.name)?,
         description: clean(body.description),
         created_at: now,
         updated_at: now,
     };
-    let mut tx = state.db.begin_for(member.rid()).await?;
+    let mut tx = state.db.begin_for(actor.rid()).await?;
     store::insert_category(&mut tx, &c).await?;
-    member
+    actor
         .record(&mut tx, "inventory.category_created", "inventory_category", c.id, json!({ "name": c.name }), now)
         .await?;
     tx.commit().await?;
@@ -115,21 +116,20 @@ async fn create_category(
     responses((status = 200, body = StockCategoryView), (status = 403), (status = 404), (status = 422)), security(("bearer" = [])))]
 async fn update_category(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
     Path(ids): Path<(Uuid, Uuid)>,
     Json(body): Json<StockCategoryInput>,
 ) -> ApiResult<axum::Json<StockCategoryView>> {
-    member.require(Permission::InventoryManage)?;
-    let mut c =
-        store::category(&state.db, member.rid(), ids.1).await?.ok_or_else(|| ApiError::not_found("category"))?;
+    actor.require(Permission::InventoryManage)?;
+    let mut c = store::category(&state.db, actor.rid(), ids.1).await?.ok_or_else(|| ApiError::not_found("category"))?;
     c.name = parse_name("name", &body.name)?;
     c.description = clean(body.description);
     c.updated_at = state.clock.now();
-    let mut tx = state.db.begin_for(member.rid()).await?;
+    let mut tx = state.db.begin_for(actor.rid()).await?;
     if !store::update_category(&mut tx, &c).await? {
         return Err(ApiError::not_found("category"));
     }
-    member
+    actor
         .record(
             &mut tx,
             "inventory.category_updated",
@@ -148,16 +148,16 @@ async fn update_category(
     responses((status = 204), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn delete_category(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
     Path(ids): Path<(Uuid, Uuid)>,
 ) -> ApiResult<StatusCode> {
-    member.require(Permission::InventoryManage)?;
+    actor.require(Permission::InventoryManage)?;
     let now = state.clock.now();
-    let mut tx = state.db.begin_for(member.rid()).await?;
-    if !store::delete_category(&mut tx, member.rid(), ids.1, now).await? {
+    let mut tx = state.db.begin_for(actor.rid()).await?;
+    if !store::delete_category(&mut tx, actor.rid(), ids.1, now).await? {
         return Err(ApiError::not_found("category"));
     }
-    member.record(&mut tx, "inventory.category_deleted", "inventory_category", ids.1, json!({}), now).await?;
+    actor.record(&mut tx, "inventory.category_deleted", "inventory_category", ids.1, json!({}), now).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -326,11 +326,11 @@ pub struct ItemFilter {
     responses((status = 200, body = Page<StockItemView>), (status = 404)), security(("bearer" = [])))]
 async fn list_items(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
     Query(f): Query<ItemFilter>,
 ) -> ApiResult<axum::Json<Page<StockItemView>>> {
-    member.require(Permission::InventoryRead)?;
-    let items = store::items(&state.db, member.rid())
+    actor.require(Permission::InventoryRead)?;
+    let items = store::items(&state.db, actor.rid())
         .await?
         .into_iter()
         .filter(|i| f.category_id.is_none_or(|c| i.category_id == Some(c)))
@@ -345,14 +345,14 @@ async fn list_items(
     responses((status = 201, body = StockItemView), (status = 403), (status = 409), (status = 422)), security(("bearer" = [])))]
 async fn create_item(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
     Json(body): Json<StockItemInput>,
 ) -> ApiResult<(StatusCode, axum::Json<StockItemView>)> {
-    member.require(Permission::InventoryManage)?;
+    actor.require(Permission::InventoryManage)?;
     let now = state.clock.now();
     let mut row = ItemRow {
         id: Uuid::now_v7(),
-        restaurant_id: member.rid(),
+        restaurant_id: actor.rid(),
         category_id: None,
         name: String::new(),
         sku: None,
@@ -369,10 +369,10 @@ async fn create_item(
         updated_at: now,
     };
     body.apply(&mut row, false)?;
-    let mut tx = state.db.begin_for(member.rid()).await?;
+    let mut tx = state.db.begin_for(actor.rid()).await?;
     check_item_refs(&state, &mut tx, &row).await?;
     store::insert_item(&mut tx, &row).await?;
-    member
+    actor
         .record(
             &mut tx,
             "inventory.item_created",
@@ -391,11 +391,11 @@ async fn create_item(
     responses((status = 200, body = StockItemView), (status = 404)), security(("bearer" = [])))]
 async fn get_item(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
     Path(ids): Path<(Uuid, Uuid)>,
 ) -> ApiResult<axum::Json<StockItemView>> {
-    member.require(Permission::InventoryRead)?;
-    let row = store::item(&state.db, member.rid(), ids.1).await?.ok_or_else(|| ApiError::not_found("stock item"))?;
+    actor.require(Permission::InventoryRead)?;
+    let row = store::item(&state.db, actor.rid(), ids.1).await?.ok_or_else(|| ApiError::not_found("stock item"))?;
     Ok(axum::Json(item_view(row)))
 }
 
@@ -405,26 +405,24 @@ async fn get_item(
     security(("bearer" = [])))]
 async fn update_item(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
     Path(ids): Path<(Uuid, Uuid)>,
     Json(body): Json<StockItemInput>,
 ) -> ApiResult<axum::Json<StockItemView>> {
-    member.require(Permission::InventoryManage)?;
+    actor.require(Permission::InventoryManage)?;
     let now = state.clock.now();
-    let mut tx = state.db.begin_for(member.rid()).await?;
+    let mut tx = state.db.begin_for(actor.rid()).await?;
     let mut row =
-        store::item_for_update(&mut tx, member.rid(), ids.1).await?.ok_or_else(|| ApiError::not_found("stock item"))?;
+        store::item_for_update(&mut tx, actor.rid(), ids.1).await?.ok_or_else(|| ApiError::not_found("stock item"))?;
     // An item keeps its unit: its ledger is in it.
     body.apply(&mut row, true)?;
     row.updated_at = now;
     check_item_refs(&state, &mut tx, &row).await?;
     store::update_item(&mut tx, &row).await?;
-    member
-        .record(&mut tx, "inventory.item_updated", "inventory_item", row.id, json!({ "name": row.name }), now)
-        .await?;
-    settle(&mut tx, member.rid(), &[row.id], Actor::System, now).await?;
+    actor.record(&mut tx, "inventory.item_updated", "inventory_item", row.id, json!({ "name": row.name }), now).await?;
+    settle(&mut tx, actor.rid(), &[row.id], ActedBy::System, now).await?;
     let row =
-        store::item_for_update(&mut tx, member.rid(), ids.1).await?.ok_or_else(|| ApiError::not_found("stock item"))?;
+        store::item_for_update(&mut tx, actor.rid(), ids.1).await?.ok_or_else(|| ApiError::not_found("stock item"))?;
     tx.commit().await?;
     Ok(axum::Json(item_view(row)))
 }
@@ -434,19 +432,19 @@ async fn update_item(
     responses((status = 204), (status = 403), (status = 404), (status = 409)), security(("bearer" = [])))]
 async fn delete_item(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
     Path(ids): Path<(Uuid, Uuid)>,
 ) -> ApiResult<StatusCode> {
-    member.require(Permission::InventoryManage)?;
+    actor.require(Permission::InventoryManage)?;
     let now = state.clock.now();
-    let mut tx = state.db.begin_for(member.rid()).await?;
-    if !store::menu_items_using(&mut tx, member.rid(), &[ids.1]).await?.is_empty() {
+    let mut tx = state.db.begin_for(actor.rid()).await?;
+    if !store::menu_items_using(&mut tx, actor.rid(), &[ids.1]).await?.is_empty() {
         return Err(ApiError::conflict("in_recipes", "recipes use this item; take it out of them first"));
     }
-    if !store::delete_item(&mut tx, member.rid(), ids.1, now).await? {
+    if !store::delete_item(&mut tx, actor.rid(), ids.1, now).await? {
         return Err(ApiError::not_found("stock item"));
     }
-    member.record(&mut tx, "inventory.item_deleted", "inventory_item", ids.1, json!({}), now).await?;
+    actor.record(&mut tx, "inventory.item_deleted", "inventory_item", ids.1, json!({}), now).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -503,16 +501,16 @@ pub struct MovementFilter {
     responses((status = 200, body = Page<MovementView>), (status = 404), (status = 422)), security(("bearer" = [])))]
 async fn list_movements(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
     Query(f): Query<MovementFilter>,
 ) -> ApiResult<axum::Json<Page<MovementView>>> {
-    member.require(Permission::InventoryRead)?;
+    actor.require(Permission::InventoryRead)?;
     let limit = crate::extract::PageParams { limit: f.limit, cursor: None }.limit()?;
     let before = match f.cursor.as_deref() {
         Some(c) => Some(c.parse::<Uuid>().map_err(|_| ApiError::validation("cursor", "not a cursor from this list"))?),
         None => None,
     };
-    let mut rows = store::ledger(&state.db, member.rid(), f.item_id, f.kind.as_deref(), before, limit + 1).await?;
+    let mut rows = store::ledger(&state.db, actor.rid(), f.item_id, f.kind.as_deref(), before, limit + 1).await?;
     let next_cursor = (rows.len() as i64 > limit).then(|| rows[limit as usize - 1].id.to_string());
     rows.truncate(limit as usize);
     Ok(axum::Json(Page { items: rows.into_iter().map(movement_view).collect(), next_cursor }))
@@ -542,25 +540,24 @@ pub struct MovementInput {
     responses((status = 201, body = StockItemView), (status = 403), (status = 404), (status = 422)), security(("bearer" = [])))]
 async fn record_movement(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
     Json(body): Json<MovementInput>,
 ) -> ApiResult<(StatusCode, axum::Json<StockItemView>)> {
-    member.require(Permission::InventoryWrite)?;
+    actor.require(Permission::InventoryWrite)?;
     let now = state.clock.now();
-    let actor = member.actor();
-    let mut tx = state.db.begin_for(member.rid()).await?;
+    let mut tx = state.db.begin_for(actor.rid()).await?;
     let id = body.item_id;
-    move_stock(&mut tx, member.rid(), body, actor, now).await?;
-    settle(&mut tx, member.rid(), &[id], Actor::System, now).await?;
+    move_stock(&mut tx, actor.rid(), body, actor.acted_by(), now).await?;
+    settle(&mut tx, actor.rid(), &[id], ActedBy::System, now).await?;
     let row =
-        store::item_for_update(&mut tx, member.rid(), id).await?.ok_or_else(|| ApiError::not_found("stock item"))?;
+        store::item_for_update(&mut tx, actor.rid(), id).await?.ok_or_else(|| ApiError::not_found("stock item"))?;
     tx.commit().await?;
     state.wake_workers();
     Ok((StatusCode::CREATED, axum::Json(item_view(row))))
 }
 
 /// Checks and posts one movement a person made, in `tx`.
-async fn move_stock(tx: &mut Tx, rid: Uuid, m: MovementInput, actor: Actor, now: DateTime<Utc>) -> ApiResult<()> {
+async fn move_stock(tx: &mut Tx, rid: Uuid, m: MovementInput, actor: ActedBy, now: DateTime<Utc>) -> ApiResult<()> {
     let item = store::item_for_update(tx, rid, m.item_id).await?.ok_or_else(|| ApiError::not_found("stock item"))?;
     let base: BaseUnit = item.unit.parse()?;
     let qty = to_milli(m.quantity, m.unit.as_deref(), base, &item.purchase_units.0)?;
@@ -663,16 +660,15 @@ pub struct CountResult {
     responses((status = 201, body = CountResult), (status = 403), (status = 404), (status = 422)), security(("bearer" = [])))]
 async fn record_count(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
     Json(body): Json<CountSheet>,
 ) -> ApiResult<(StatusCode, axum::Json<CountResult>)> {
-    member.require(Permission::InventoryWrite)?;
+    actor.require(Permission::InventoryWrite)?;
     if body.counts.is_empty() || body.counts.len() > 2000 {
         return Err(ApiError::validation("counts", "count 1 to 2000 items"));
     }
     let now = state.clock.now();
-    let actor = member.actor();
-    let mut tx = state.db.begin_for(member.rid()).await?;
+    let mut tx = state.db.begin_for(actor.rid()).await?;
     let mut ids = Vec::with_capacity(body.counts.len());
     for (i, c) in body.counts.into_iter().enumerate() {
         if ids.contains(&c.item_id) {
@@ -688,7 +684,7 @@ async fn record_count(
             reason: None,
             notes: body.notes.clone(),
         };
-        move_stock(&mut tx, member.rid(), m, actor, now).await.map_err(|e| match e {
+        move_stock(&mut tx, actor.rid(), m, actor.acted_by(), now).await.map_err(|e| match e {
             ApiError::Validation { field, message } => ApiError::validation(format!("counts[{i}].{field}"), message),
             ApiError::NotFound { .. } => {
                 ApiError::validation(format!("counts[{i}].item_id"), "no such stock item here")
@@ -696,10 +692,10 @@ async fn record_count(
             e => e,
         })?;
     }
-    settle(&mut tx, member.rid(), &ids, Actor::System, now).await?;
+    settle(&mut tx, actor.rid(), &ids, ActedBy::System, now).await?;
     let mut items = Vec::with_capacity(ids.len());
     for id in &ids {
-        if let Some(row) = store::item_for_update(&mut tx, member.rid(), *id).await? {
+        if let Some(row) = store::item_for_update(&mut tx, actor.rid(), *id).await? {
             items.push(item_view(row));
         }
     }
@@ -732,17 +728,20 @@ pub struct TransferResult {
     responses((status = 201, body = TransferResult), (status = 403), (status = 404), (status = 422)), security(("bearer" = [])))]
 async fn transfer(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
     Json(body): Json<TransferInput>,
 ) -> ApiResult<(StatusCode, axum::Json<TransferResult>)> {
-    member.require(Permission::InventoryWrite)?;
+    actor.require(Permission::InventoryWrite)?;
     let to_rid = body.to_restaurant_id;
-    if to_rid == member.rid() {
+    if to_rid == actor.rid() {
         return Err(ApiError::validation("to_restaurant_id", "a transfer goes to another location"));
     }
     // The caller must be allowed to move stock there too; otherwise it is not found.
     // (Through the one membership rule: a PIN session made here reaches no other location.)
-    let allowed = match crate::auth::membership(&state, &member.principal, brigade_domain::RestaurantId(to_rid)).await {
+    let Some(principal) = actor.principal() else {
+        return Err(ApiError::validation("to_restaurant_id", "no such location of yours"));
+    };
+    let allowed = match crate::auth::membership(&state, principal, brigade_domain::RestaurantId(to_rid)).await {
         Ok(Some(role)) => role.allows(Permission::InventoryWrite),
         Ok(None) | Err(ApiError::NotFound { .. }) => false,
         Err(e) => return Err(e),
@@ -751,10 +750,10 @@ async fn transfer(
         return Err(ApiError::validation("to_restaurant_id", "no such location of yours"));
     }
     let now = state.clock.now();
-    let actor = member.actor().encode();
+    let by = actor.acted_by().encode();
     // One transaction over both locations (not tenant-scoped: it spans two).
     let mut tx = state.db.begin().await?;
-    let from = store::item_for_update(&mut tx, member.rid(), body.item_id)
+    let from = store::item_for_update(&mut tx, actor.rid(), body.item_id)
         .await?
         .ok_or_else(|| ApiError::not_found("stock item"))?;
     let to = store::item_for_update(&mut tx, to_rid, body.to_item_id)
@@ -783,15 +782,15 @@ async fn transfer(
         reference_id: Some(reference),
         reason: None,
         notes: notes.as_deref(),
-        actor: &actor,
+        actor: &by,
         at: now,
     };
-    store::post(&mut tx, &leg(member.rid(), from.id, "transfer_out", -qty, None, None)).await?;
+    store::post(&mut tx, &leg(actor.rid(), from.id, "transfer_out", -qty, None, None)).await?;
     let avg = average_cost(to.on_hand, to.unit_cost, qty, from.unit_cost);
     store::post(&mut tx, &leg(to_rid, to.id, "transfer_in", qty, Some(from.unit_cost), Some(avg))).await?;
-    settle(&mut tx, member.rid(), &[from.id], Actor::System, now).await?;
-    settle(&mut tx, to_rid, &[to.id], Actor::System, now).await?;
-    let from = store::item_for_update(&mut tx, member.rid(), from.id)
+    settle(&mut tx, actor.rid(), &[from.id], ActedBy::System, now).await?;
+    settle(&mut tx, to_rid, &[to.id], ActedBy::System, now).await?;
+    let from = store::item_for_update(&mut tx, actor.rid(), from.id)
         .await?
         .ok_or_else(|| ApiError::not_found("stock item"))?;
     let to = store::item_for_update(&mut tx, to_rid, to.id).await?.ok_or_else(|| ApiError::not_found("stock item"))?;
@@ -814,7 +813,7 @@ pub struct SoldLine {
 /// recipe take nothing, and cost one query per restaurant in the batch.
 pub async fn deplete_orders(
     tx: &mut Tx,
-    orders: &[(Uuid, Uuid, Vec<SoldLine>, Actor)],
+    orders: &[(Uuid, Uuid, Vec<SoldLine>, ActedBy)],
     now: DateTime<Utc>,
 ) -> ApiResult<()> {
     let mut by_restaurant: BTreeMap<Uuid, BTreeSet<Uuid>> = BTreeMap::new();
@@ -867,13 +866,19 @@ pub async fn deplete_orders(
     store::set_order_depleted(tx, &depleted, true).await?;
     for (rid, stock) in changed {
         let ids: Vec<Uuid> = stock.into_iter().collect();
-        settle(tx, rid, &ids, Actor::System, now).await?;
+        settle(tx, rid, &ids, ActedBy::System, now).await?;
     }
     Ok(())
 }
 
 /// Puts a cancelled order's ingredients back, once.
-pub async fn restore_order(tx: &mut Tx, rid: Uuid, order_id: Uuid, actor: Actor, now: DateTime<Utc>) -> ApiResult<()> {
+pub async fn restore_order(
+    tx: &mut Tx,
+    rid: Uuid,
+    order_id: Uuid,
+    actor: ActedBy,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
     if !store::order_depleted(tx, order_id).await? {
         return Ok(());
     }
@@ -902,7 +907,7 @@ pub async fn restore_order(tx: &mut Tx, rid: Uuid, order_id: Uuid, actor: Actor,
         }
     }
     store::set_order_depleted(tx, &[order_id], false).await?;
-    settle(tx, rid, &changed, Actor::System, now).await
+    settle(tx, rid, &changed, ActedBy::System, now).await
 }
 
 /// An order leaving `received`: in restaurants that deplete on acceptance, its
@@ -911,7 +916,7 @@ pub async fn on_order_accepted(
     tx: &mut Tx,
     rid: Uuid,
     order_id: Uuid,
-    actor: Actor,
+    actor: ActedBy,
     now: DateTime<Utc>,
 ) -> ApiResult<()> {
     if store::order_depleted(tx, order_id).await? {
@@ -935,7 +940,7 @@ pub async fn on_order_accepted(
 
 /// After stock of `changed` items moved: tell the feed, raise or clear low-stock alerts,
 /// and 86 (or bring back) menu items whose recipes use them.
-pub async fn settle(tx: &mut Tx, rid: Uuid, changed: &[Uuid], actor: Actor, now: DateTime<Utc>) -> ApiResult<()> {
+pub async fn settle(tx: &mut Tx, rid: Uuid, changed: &[Uuid], actor: ActedBy, now: DateTime<Utc>) -> ApiResult<()> {
     if changed.is_empty() {
         return Ok(());
     }
@@ -976,7 +981,7 @@ async fn reconcile_menu(tx: &mut Tx, rid: Uuid, stock: &[Uuid], now: DateTime<Ut
             (Err(short), None) => {
                 let name = on_hand.get(&short).map(|(n, _)| n.as_str()).unwrap_or("an ingredient");
                 let e = EightySix { reason: format!("out of {name}"), until: None, channels: None, auto: true };
-                apply_eighty_six(tx, rid, &[menu_item], Some(&e), Actor::System, now).await?;
+                apply_eighty_six(tx, rid, &[menu_item], Some(&e), ActedBy::System, now).await?;
             }
             (Err(short), Some(e)) if e.auto => {
                 // Still out, perhaps of something else now: keep the reason true.
@@ -984,11 +989,11 @@ async fn reconcile_menu(tx: &mut Tx, rid: Uuid, stock: &[Uuid], now: DateTime<Ut
                 let reason = format!("out of {name}");
                 if e.reason != reason {
                     let e = EightySix { reason, until: None, channels: None, auto: true };
-                    apply_eighty_six(tx, rid, &[menu_item], Some(&e), Actor::System, now).await?;
+                    apply_eighty_six(tx, rid, &[menu_item], Some(&e), ActedBy::System, now).await?;
                 }
             }
             (Ok(()), Some(e)) if e.auto => {
-                apply_eighty_six(tx, rid, &[menu_item], None, Actor::System, now).await?;
+                apply_eighty_six(tx, rid, &[menu_item], None, ActedBy::System, now).await?;
             }
             _ => {}
         }
@@ -1002,7 +1007,7 @@ async fn record(
     kind: &str,
     id: Uuid,
     payload: Value,
-    actor: Actor,
+    actor: ActedBy,
     at: DateTime<Utc>,
 ) -> ApiResult<()> {
     let e =
@@ -1097,12 +1102,12 @@ async fn recipe_view(state: &AppState, tx: &mut Tx, rid: Uuid, menu_item_id: Uui
     responses((status = 200, body = RecipeView), (status = 404)), security(("bearer" = [])))]
 async fn get_recipe(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
     Path(ids): Path<(Uuid, Uuid)>,
 ) -> ApiResult<axum::Json<RecipeView>> {
-    member.require(Permission::InventoryRead)?;
+    actor.require(Permission::InventoryRead)?;
     let mut tx = state.db.begin_read().await?;
-    let view = recipe_view(&state, &mut tx, member.rid(), ids.1).await?;
+    let view = recipe_view(&state, &mut tx, actor.rid(), ids.1).await?;
     Ok(axum::Json(view))
 }
 
@@ -1112,12 +1117,12 @@ async fn get_recipe(
     responses((status = 200, body = RecipeView), (status = 403), (status = 404), (status = 422)), security(("bearer" = [])))]
 async fn put_recipe(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
     Path(ids): Path<(Uuid, Uuid)>,
     Json(body): Json<RecipeInput>,
 ) -> ApiResult<axum::Json<RecipeView>> {
-    member.require(Permission::InventoryManage)?;
-    let (rid, menu_item_id) = (member.rid(), ids.1);
+    actor.require(Permission::InventoryManage)?;
+    let (rid, menu_item_id) = (actor.rid(), ids.1);
     if body.lines.len() > 200 {
         return Err(ApiError::validation("lines", "at most 200 lines"));
     }
@@ -1156,7 +1161,7 @@ async fn put_recipe(
     }
     store::set_recipe(&mut tx, rid, menu_item_id, &rows).await?;
     let payload = json!({ "menu_item_id": menu_item_id, "name": item.name, "lines": rows.len() });
-    member.record(&mut tx, "menu.recipe_updated", "menu_item", menu_item_id, payload, now).await?;
+    actor.record(&mut tx, "menu.recipe_updated", "menu_item", menu_item_id, payload, now).await?;
     // Ingredients that left the recipe may have been what kept the item 86'd.
     let mut touched: BTreeSet<Uuid> = rows.iter().map(|r| r.inventory_item_id).collect();
     touched.extend(before);
@@ -1165,7 +1170,7 @@ async fn put_recipe(
     if rows.is_empty() {
         // No recipe, nothing to run out of: lift a stock 86.
         if item.eighty_six.as_ref().is_some_and(|e| e.0.auto) {
-            apply_eighty_six(&mut tx, rid, &[menu_item_id], None, Actor::System, now).await?;
+            apply_eighty_six(&mut tx, rid, &[menu_item_id], None, ActedBy::System, now).await?;
         }
     }
     let view = recipe_view(&state, &mut tx, rid, menu_item_id).await?;
@@ -1179,9 +1184,9 @@ async fn put_recipe(
 /// Items at or below their reorder point.
 #[utoipa::path(get, path = "/v1/restaurants/{rid}/inventory/low-stock", tag = "inventory", params(("rid" = Uuid, Path)),
     responses((status = 200, body = Page<StockItemView>), (status = 404)), security(("bearer" = [])))]
-async fn low_stock(State(state): State<AppState>, member: Member) -> ApiResult<axum::Json<Page<StockItemView>>> {
-    member.require(Permission::InventoryRead)?;
-    let items = store::items(&state.db, member.rid()).await?.into_iter().map(item_view).filter(|i| i.low).collect();
+async fn low_stock(State(state): State<AppState>, actor: Actor) -> ApiResult<axum::Json<Page<StockItemView>>> {
+    actor.require(Permission::InventoryRead)?;
+    let items = store::items(&state.db, actor.rid()).await?.into_iter().map(item_view).filter(|i| i.low).collect();
     Ok(axum::Json(Page { items, next_cursor: None }))
 }
 
@@ -1205,10 +1210,10 @@ pub struct ReorderLine {
 /// What to order to get every item with a par level back to par.
 #[utoipa::path(get, path = "/v1/restaurants/{rid}/inventory/reorder", tag = "inventory", params(("rid" = Uuid, Path)),
     responses((status = 200, body = Page<ReorderLine>), (status = 404)), security(("bearer" = [])))]
-async fn reorder(State(state): State<AppState>, member: Member) -> ApiResult<axum::Json<Page<ReorderLine>>> {
-    member.require(Permission::InventoryRead)?;
+async fn reorder(State(state): State<AppState>, actor: Actor) -> ApiResult<axum::Json<Page<ReorderLine>>> {
+    actor.require(Permission::InventoryRead)?;
     let mut out = Vec::new();
-    for i in store::items(&state.db, member.rid()).await? {
+    for i in store::items(&state.db, actor.rid()).await? {
         let Some(par) = i.par_level else { continue };
         let purchase = i.purchase_units.0.first();
         let (q, units) = suggested_order(i.on_hand, par, purchase);
@@ -1272,24 +1277,24 @@ pub struct VarianceReport {
     responses((status = 200, body = VarianceReport), (status = 404), (status = 422)), security(("bearer" = [])))]
 async fn variance(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
     Query(p): Query<PeriodParams>,
 ) -> ApiResult<axum::Json<VarianceReport>> {
-    member.require(Permission::InventoryRead)?;
+    actor.require(Permission::InventoryRead)?;
     // By default up to and including now.
     let to = p.to.unwrap_or_else(|| state.clock.now() + Duration::microseconds(1));
     let from = p.from.unwrap_or(to - Duration::days(7));
     if from >= to {
         return Err(ApiError::validation("from", "must be before to"));
     }
-    let totals = store::movement_totals(&state.db, member.rid(), from, to).await?;
+    let totals = store::movement_totals(&state.db, actor.rid(), from, to).await?;
     let mut by_item: HashMap<Uuid, HashMap<String, i64>> = HashMap::new();
     for (item, kind, q) in totals {
         by_item.entry(item).or_default().insert(kind, q);
     }
     let mut items = Vec::new();
     let mut total_cost = 0;
-    for i in store::items(&state.db, member.rid()).await? {
+    for i in store::items(&state.db, actor.rid()).await? {
         let Some(k) = by_item.get(&i.id) else { continue };
         let get = |kind: &str| k.get(kind).copied().unwrap_or(0);
         let theoretical = -(get("sale") + get("sale_return"));
@@ -1326,9 +1331,9 @@ pub struct FoodCostLine {
 /// Food cost % of every menu item with a recipe, from recipe × average cost.
 #[utoipa::path(get, path = "/v1/restaurants/{rid}/inventory/food-cost", tag = "inventory", params(("rid" = Uuid, Path)),
     responses((status = 200, body = Page<FoodCostLine>), (status = 404)), security(("bearer" = [])))]
-async fn food_cost(State(state): State<AppState>, member: Member) -> ApiResult<axum::Json<Page<FoodCostLine>>> {
-    member.require(Permission::InventoryRead)?;
-    let rid = member.rid();
+async fn food_cost(State(state): State<AppState>, actor: Actor) -> ApiResult<axum::Json<Page<FoodCostLine>>> {
+    actor.require(Permission::InventoryRead)?;
+    let rid = actor.rid();
     let costs: HashMap<Uuid, i64> =
         store::items(&state.db, rid).await?.into_iter().map(|i| (i.id, i.unit_cost)).collect();
     let mut portion: BTreeMap<Uuid, i64> = BTreeMap::new();

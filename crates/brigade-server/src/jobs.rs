@@ -54,7 +54,7 @@ impl Registry {
     pub fn standard() -> Registry {
         let mut r = Registry::default();
         r.register::<Housekeeping>()
-            .register::<crate::menu::RestoreItem>()
+            .register::<crate::menu::service::RestoreItem>()
             .register::<crate::tasks::GenerateTasks>()
             .register::<crate::integrations::stripe::RefundPayment>();
         r

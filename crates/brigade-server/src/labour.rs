@@ -2,10 +2,10 @@
 //! and unpaid breaks), manager edits that keep the original and approval, overtime by
 //! the restaurant's rules in its time zone, live labour against sales, and payroll.
 
-use crate::auth::{Member, Principal};
+use crate::actor::Actor;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Page, Path, Query};
-use crate::menu::restaurant_tz;
+use crate::restaurants::restaurant_tz;
 use crate::AppState;
 use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
@@ -44,14 +44,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(payroll))
 }
 
-fn self_user(member: &Member) -> ApiResult<Uuid> {
-    match &member.principal {
-        Principal::User { user_id, .. } => Ok(user_id.0),
-        Principal::ApiKey { .. } => Err(ApiError::Forbidden {
-            code: "user_only",
-            message: "people clock in and out themselves; an API key cannot".into(),
-        }),
-    }
+fn self_user(actor: &Actor) -> ApiResult<Uuid> {
+    actor.user_id().map(|u| u.0).ok_or_else(|| ApiError::Forbidden {
+        code: "user_only",
+        message: "people clock in and out themselves; an API key cannot".into(),
+    })
 }
 
 // ---------------------------------------------------------------- settings
@@ -92,9 +89,9 @@ fn settings_view(s: &SettingsRow) -> LabourSettings {
 
 #[utoipa::path(get, path = "/v1/restaurants/{rid}/labour/settings", tag = "staff", params(("rid" = Uuid, Path)),
     responses((status = 200, body = LabourSettings), (status = 404)), security(("bearer" = [])))]
-async fn get_settings(State(state): State<AppState>, member: Member) -> ApiResult<axum::Json<LabourSettings>> {
-    member.require(Permission::RestaurantRead)?;
-    Ok(axum::Json(settings_view(&store::settings(&state.db, member.rid()).await?)))
+async fn get_settings(State(state): State<AppState>, actor: Actor) -> ApiResult<axum::Json<LabourSettings>> {
+    actor.require(Permission::RestaurantRead)?;
+    Ok(axum::Json(settings_view(&store::settings(&state.db, actor.rid()).await?)))
 }
 
 #[utoipa::path(put, path = "/v1/restaurants/{rid}/labour/settings", tag = "staff", params(("rid" = Uuid, Path)),
@@ -102,10 +99,10 @@ async fn get_settings(State(state): State<AppState>, member: Member) -> ApiResul
     responses((status = 200, body = LabourSettings), (status = 403), (status = 422)), security(("bearer" = [])))]
 async fn put_settings(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
     Json(body): Json<LabourSettings>,
 ) -> ApiResult<axum::Json<LabourSettings>> {
-    member.require(Permission::RestaurantWrite)?;
+    actor.require(Permission::RestaurantWrite)?;
     let minutes = |field: &'static str, h: f64, max: f64| -> ApiResult<i64> {
         if !h.is_finite() || h <= 0.0 || h > max {
             return Err(ApiError::validation(field, format!("between 0 and {max} hours")));
@@ -129,7 +126,7 @@ async fn put_settings(
                 return Err(ApiError::validation("min_rest_hours", "between 0 and 24 hours"))
             }
             Some(h) => (h * 60.0).round() as i64,
-            None => store::settings(&state.db, member.rid()).await?.min_rest_minutes,
+            None => store::settings(&state.db, actor.rid()).await?.min_rest_minutes,
         },
     };
     if let (Some(d), Some(x)) = (s.daily_minutes, s.double_minutes) {
@@ -138,10 +135,10 @@ async fn put_settings(
         }
     }
     let now = state.clock.now();
-    let mut tx = state.db.begin_for(member.rid()).await?;
-    store::put_settings(&mut tx, member.rid(), &s).await?;
+    let mut tx = state.db.begin_for(actor.rid()).await?;
+    store::put_settings(&mut tx, actor.rid(), &s).await?;
     let view = settings_view(&s);
-    member.record(&mut tx, "staff.settings_updated", "restaurant", member.rid(), json!(view), now).await?;
+    actor.record(&mut tx, "staff.settings_updated", "restaurant", actor.rid(), json!(view), now).await?;
     tx.commit().await?;
     Ok(axum::Json(view))
 }
@@ -166,14 +163,14 @@ pub struct Positions {
     responses((status = 200, body = Positions), (status = 404)), security(("bearer" = [])))]
 async fn get_positions(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
     Path(ids): Path<(Uuid, Uuid)>,
 ) -> ApiResult<axum::Json<Positions>> {
-    if self_user(&member).ok() != Some(ids.1) {
-        member.require(Permission::UsersRead)?;
+    if self_user(&actor).ok() != Some(ids.1) {
+        actor.require(Permission::UsersRead)?;
     }
-    users::member(&state.db, member.rid(), ids.1).await?.ok_or_else(|| ApiError::not_found("user"))?;
-    let positions = store::positions(&state.db, member.rid(), Some(ids.1))
+    users::member(&state.db, actor.rid(), ids.1).await?.ok_or_else(|| ApiError::not_found("user"))?;
+    let positions = store::positions(&state.db, actor.rid(), Some(ids.1))
         .await?
         .into_iter()
         .map(|p| PositionRate { position: p.position, hourly_rate: p.hourly_rate })
@@ -187,12 +184,12 @@ async fn get_positions(
     responses((status = 200, body = Positions), (status = 403), (status = 404), (status = 422)), security(("bearer" = [])))]
 async fn put_positions(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
     Path(ids): Path<(Uuid, Uuid)>,
     Json(body): Json<Positions>,
 ) -> ApiResult<axum::Json<Positions>> {
-    member.require(Permission::UsersWrite)?;
-    users::member(&state.db, member.rid(), ids.1).await?.ok_or_else(|| ApiError::not_found("user"))?;
+    actor.require(Permission::UsersWrite)?;
+    users::member(&state.db, actor.rid(), ids.1).await?.ok_or_else(|| ApiError::not_found("user"))?;
     if body.positions.len() > 20 {
         return Err(ApiError::validation("positions", "at most 20 positions"));
     }
@@ -210,11 +207,11 @@ async fn put_positions(
         list.push((name, p.hourly_rate));
     }
     let now = state.clock.now();
-    let mut tx = state.db.begin_for(member.rid()).await?;
-    store::set_positions(&mut tx, member.rid(), ids.1, &list).await?;
+    let mut tx = state.db.begin_for(actor.rid()).await?;
+    store::set_positions(&mut tx, actor.rid(), ids.1, &list).await?;
     let positions: Vec<PositionRate> =
         list.into_iter().map(|(position, hourly_rate)| PositionRate { position, hourly_rate }).collect();
-    member.record(&mut tx, "staff.positions_updated", "user", ids.1, json!({ "positions": positions }), now).await?;
+    actor.record(&mut tx, "staff.positions_updated", "user", ids.1, json!({ "positions": positions }), now).await?;
     tx.commit().await?;
     Ok(axum::Json(Positions { positions }))
 }
@@ -293,9 +290,9 @@ pub struct ClockInInput {
     pub position: Option<String>,
 }
 
-async fn record(tx: &mut Tx, member: &Member, kind: &str, e: &EntryRow, now: DateTime<Utc>) -> ApiResult<()> {
+async fn record(tx: &mut Tx, actor: &Actor, kind: &str, e: &EntryRow, now: DateTime<Utc>) -> ApiResult<()> {
     let payload = json!({ "user_id": e.user_id, "entry_id": e.id, "position": e.position, "clock_in": e.clock_in, "clock_out": e.clock_out });
-    member.record(tx, kind, "time_entry", e.id, payload, now).await
+    actor.record(tx, kind, "time_entry", e.id, payload, now).await
 }
 
 /// Clocks the signed-in person in. Already clocked in is 409.
@@ -304,13 +301,13 @@ async fn record(tx: &mut Tx, member: &Member, kind: &str, e: &EntryRow, now: Dat
     responses((status = 201, body = EntryView), (status = 409), (status = 422)), security(("bearer" = [])))]
 async fn clock_in(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
     body: axum::body::Bytes,
 ) -> ApiResult<(StatusCode, axum::Json<EntryView>)> {
-    member.require(Permission::RestaurantRead)?;
-    let user = self_user(&member)?;
+    actor.require(Permission::RestaurantRead)?;
+    let user = self_user(&actor)?;
     let body: ClockInInput = crate::extract::parse_optional_json(&body)?;
-    let mine = store::positions(&state.db, member.rid(), Some(user)).await?;
+    let mine = store::positions(&state.db, actor.rid(), Some(user)).await?;
     let chosen = match body.position.as_deref().map(|p| p.trim().to_lowercase()) {
         Some(p) => Some(mine.iter().find(|x| x.position == p).ok_or_else(|| {
             ApiError::validation("position", format!("not one of your positions here ({})", list_positions(&mine)))
@@ -320,7 +317,7 @@ async fn clock_in(
     let now = state.clock.now();
     let e = EntryRow {
         id: Uuid::now_v7(),
-        restaurant_id: member.rid(),
+        restaurant_id: actor.rid(),
         user_id: user,
         position: chosen.map(|p| p.position.clone()),
         hourly_rate: chosen.map(|p| p.hourly_rate).unwrap_or(0),
@@ -335,13 +332,13 @@ async fn clock_in(
         created_at: now,
         updated_at: now,
     };
-    let mut tx = state.db.begin_for(member.rid()).await?;
+    let mut tx = state.db.begin_for(actor.rid()).await?;
     if !store::insert_entry(&mut tx, &e).await? {
         return Err(ApiError::conflict("already_clocked_in", "you are clocked in already; clock out first"));
     }
-    record(&mut tx, &member, "staff.clock_in", &e, now).await?;
+    record(&mut tx, &actor, "staff.clock_in", &e, now).await?;
     tx.commit().await?;
-    let name = users::member(&state.db, member.rid(), user).await?.map(|m| m.name).unwrap_or_default();
+    let name = users::member(&state.db, actor.rid(), user).await?.map(|m| m.name).unwrap_or_default();
     Ok((StatusCode::CREATED, axum::Json(entry_view(e, name, now))))
 }
 
@@ -356,31 +353,31 @@ fn list_positions(p: &[store::PositionRow]) -> String {
 /// Applies `f` to the signed-in person's open entry; not clocked in is 409.
 async fn with_open_entry(
     state: &AppState,
-    member: &Member,
+    actor: &Actor,
     kind: &str,
     f: impl FnOnce(&mut EntryRow, DateTime<Utc>) -> ApiResult<()>,
 ) -> ApiResult<axum::Json<EntryView>> {
-    member.require(Permission::RestaurantRead)?;
-    let user = self_user(member)?;
+    actor.require(Permission::RestaurantRead)?;
+    let user = self_user(actor)?;
     let now = state.clock.now();
-    let mut tx = state.db.begin_for(member.rid()).await?;
-    let mut e = store::open_entry(&mut tx, member.rid(), user)
+    let mut tx = state.db.begin_for(actor.rid()).await?;
+    let mut e = store::open_entry(&mut tx, actor.rid(), user)
         .await?
         .ok_or_else(|| ApiError::conflict("not_clocked_in", "you are not clocked in"))?;
     f(&mut e, now)?;
     e.updated_at = now;
     store::update_entry(&mut tx, &e).await?;
-    record(&mut tx, member, kind, &e, now).await?;
+    record(&mut tx, actor, kind, &e, now).await?;
     tx.commit().await?;
-    let name = users::member(&state.db, member.rid(), user).await?.map(|m| m.name).unwrap_or_default();
+    let name = users::member(&state.db, actor.rid(), user).await?.map(|m| m.name).unwrap_or_default();
     Ok(axum::Json(entry_view(e, name, now)))
 }
 
 /// Clocks the signed-in person out (ending a break still open).
 #[utoipa::path(post, path = "/v1/restaurants/{rid}/time-clock/clock-out", tag = "staff", params(("rid" = Uuid, Path)),
     responses((status = 200, body = EntryView), (status = 409)), security(("bearer" = [])))]
-async fn clock_out(State(state): State<AppState>, member: Member) -> ApiResult<axum::Json<EntryView>> {
-    with_open_entry(&state, &member, "staff.clock_out", |e, now| {
+async fn clock_out(State(state): State<AppState>, actor: Actor) -> ApiResult<axum::Json<EntryView>> {
+    with_open_entry(&state, &actor, "staff.clock_out", |e, now| {
         for b in e.breaks.0.iter_mut().filter(|b| b.end.is_none()) {
             b.end = Some(now);
         }
@@ -400,10 +397,10 @@ pub struct BreakInput {
     request_body = BreakInput, responses((status = 200, body = EntryView), (status = 409)), security(("bearer" = [])))]
 async fn start_break(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
     Json(body): Json<BreakInput>,
 ) -> ApiResult<axum::Json<EntryView>> {
-    with_open_entry(&state, &member, "staff.break_started", |e, now| {
+    with_open_entry(&state, &actor, "staff.break_started", |e, now| {
         if e.breaks.0.iter().any(|b| b.end.is_none()) {
             return Err(ApiError::conflict("on_break", "you are on a break already"));
         }
@@ -415,8 +412,8 @@ async fn start_break(
 
 #[utoipa::path(post, path = "/v1/restaurants/{rid}/time-clock/break/end", tag = "staff", params(("rid" = Uuid, Path)),
     responses((status = 200, body = EntryView), (status = 409)), security(("bearer" = [])))]
-async fn end_break(State(state): State<AppState>, member: Member) -> ApiResult<axum::Json<EntryView>> {
-    with_open_entry(&state, &member, "staff.break_ended", |e, now| {
+async fn end_break(State(state): State<AppState>, actor: Actor) -> ApiResult<axum::Json<EntryView>> {
+    with_open_entry(&state, &actor, "staff.break_ended", |e, now| {
         let b = e
             .breaks
             .0
@@ -438,15 +435,15 @@ pub struct MyClock {
 
 #[utoipa::path(get, path = "/v1/restaurants/{rid}/time-clock/me", tag = "staff", params(("rid" = Uuid, Path)),
     responses((status = 200, body = MyClock), (status = 404)), security(("bearer" = [])))]
-async fn my_clock(State(state): State<AppState>, member: Member) -> ApiResult<axum::Json<MyClock>> {
-    member.require(Permission::RestaurantRead)?;
-    let user = self_user(&member)?;
+async fn my_clock(State(state): State<AppState>, actor: Actor) -> ApiResult<axum::Json<MyClock>> {
+    actor.require(Permission::RestaurantRead)?;
+    let user = self_user(&actor)?;
     let now = state.clock.now();
     let mut tx = state.db.begin_read().await?;
-    let open = store::open_entry(&mut tx, member.rid(), user).await?;
+    let open = store::open_entry(&mut tx, actor.rid(), user).await?;
     drop(tx);
-    let name = users::member(&state.db, member.rid(), user).await?.map(|m| m.name).unwrap_or_default();
-    let positions = store::positions(&state.db, member.rid(), Some(user))
+    let name = users::member(&state.db, actor.rid(), user).await?.map(|m| m.name).unwrap_or_default();
+    let positions = store::positions(&state.db, actor.rid(), Some(user))
         .await?
         .into_iter()
         .map(|p| PositionRate { position: p.position, hourly_rate: p.hourly_rate })
@@ -491,15 +488,15 @@ async fn period(state: &AppState, rid: Uuid, p: &PeriodParams) -> ApiResult<(Dat
     responses((status = 200, body = Page<EntryView>), (status = 404), (status = 422)), security(("bearer" = [])))]
 async fn list_entries(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
     Query(p): Query<PeriodParams>,
 ) -> ApiResult<axum::Json<Page<EntryView>>> {
-    member.require(Permission::RestaurantRead)?;
-    let user = if member.allows(Permission::UsersRead) { p.user_id } else { Some(self_user(&member)?) };
-    let (from, to) = period(&state, member.rid(), &p).await?;
+    actor.require(Permission::RestaurantRead)?;
+    let user = if actor.allows(Permission::UsersRead) { p.user_id } else { Some(self_user(&actor)?) };
+    let (from, to) = period(&state, actor.rid(), &p).await?;
     let now = state.clock.now();
-    let names = names(&state, member.rid()).await?;
-    let items = store::entries(&state.db, member.rid(), user, from, to)
+    let names = names(&state, actor.rid()).await?;
+    let items = store::entries(&state.db, actor.rid(), user, from, to)
         .await?
         .into_iter()
         .map(|e| {
@@ -540,11 +537,11 @@ pub struct BreakEdit {
     security(("bearer" = [])))]
 async fn edit_entry(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
     Path(ids): Path<(Uuid, Uuid)>,
     Json(body): Json<EntryEdit>,
 ) -> ApiResult<axum::Json<EntryView>> {
-    member.require(Permission::UsersWrite)?;
+    actor.require(Permission::UsersWrite)?;
     let reason = brigade_domain::caps::parse_reason("reason", Some(&body.reason))?
         .ok_or_else(|| ApiError::validation("reason", "say why the entry is changed"))?;
     let reason = reason.as_str();
@@ -571,9 +568,8 @@ async fn edit_entry(
         }
         breaks.push(Break { start: b.start, end: Some(b.end), paid: b.paid });
     }
-    let mut tx = state.db.begin_for(member.rid()).await?;
-    let mut e =
-        store::entry_tx(&mut tx, member.rid(), ids.1).await?.ok_or_else(|| ApiError::not_found("time entry"))?;
+    let mut tx = state.db.begin_for(actor.rid()).await?;
+    let mut e = store::entry_tx(&mut tx, actor.rid(), ids.1).await?.ok_or_else(|| ApiError::not_found("time entry"))?;
     if body.clock_out.is_none() && e.clock_out.is_some() {
         return Err(ApiError::validation("clock_out", "a closed entry stays closed"));
     }
@@ -585,7 +581,7 @@ async fn edit_entry(
     e.clock_in = body.clock_in;
     e.clock_out = body.clock_out;
     e.breaks = DbJson(breaks);
-    e.edited_by = self_user(&member).ok();
+    e.edited_by = self_user(&actor).ok();
     e.edit_reason = Some(reason.chars().take(300).collect());
     e.approved_by = None;
     e.approved_at = None;
@@ -593,9 +589,9 @@ async fn edit_entry(
     store::update_entry(&mut tx, &e).await?;
     let payload = json!({ "user_id": e.user_id, "reason": e.edit_reason, "before": before,
         "after": { "clock_in": e.clock_in, "clock_out": e.clock_out, "breaks": e.breaks.0 } });
-    member.record(&mut tx, "staff.time_edited", "time_entry", e.id, payload, now).await?;
+    actor.record(&mut tx, "staff.time_edited", "time_entry", e.id, payload, now).await?;
     tx.commit().await?;
-    let name = names(&state, member.rid()).await?.remove(&e.user_id).unwrap_or_default();
+    let name = names(&state, actor.rid()).await?.remove(&e.user_id).unwrap_or_default();
     Ok(axum::Json(entry_view(e, name, now)))
 }
 
@@ -604,24 +600,23 @@ async fn edit_entry(
     responses((status = 200, body = EntryView), (status = 403), (status = 404), (status = 409)), security(("bearer" = [])))]
 async fn approve_entry(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
     Path(ids): Path<(Uuid, Uuid)>,
 ) -> ApiResult<axum::Json<EntryView>> {
-    member.require(Permission::UsersWrite)?;
+    actor.require(Permission::UsersWrite)?;
     let now = state.clock.now();
-    let mut tx = state.db.begin_for(member.rid()).await?;
-    let mut e =
-        store::entry_tx(&mut tx, member.rid(), ids.1).await?.ok_or_else(|| ApiError::not_found("time entry"))?;
+    let mut tx = state.db.begin_for(actor.rid()).await?;
+    let mut e = store::entry_tx(&mut tx, actor.rid(), ids.1).await?.ok_or_else(|| ApiError::not_found("time entry"))?;
     if e.clock_out.is_none() {
         return Err(ApiError::conflict("still_open", "clock the entry out (or correct it) before approving"));
     }
-    e.approved_by = self_user(&member).ok();
+    e.approved_by = self_user(&actor).ok();
     e.approved_at = Some(now);
     e.updated_at = now;
     store::update_entry(&mut tx, &e).await?;
-    record(&mut tx, &member, "staff.time_approved", &e, now).await?;
+    record(&mut tx, &actor, "staff.time_approved", &e, now).await?;
     tx.commit().await?;
-    let name = names(&state, member.rid()).await?.remove(&e.user_id).unwrap_or_default();
+    let name = names(&state, actor.rid()).await?.remove(&e.user_id).unwrap_or_default();
     Ok(axum::Json(entry_view(e, name, now)))
 }
 
@@ -660,9 +655,9 @@ pub struct LabourNow {
 /// Who is on the clock, labour cost today against sales, and who is near overtime.
 #[utoipa::path(get, path = "/v1/restaurants/{rid}/labour/now", tag = "staff", params(("rid" = Uuid, Path)),
     responses((status = 200, body = LabourNow), (status = 403), (status = 404)), security(("bearer" = [])))]
-async fn labour_now(State(state): State<AppState>, member: Member) -> ApiResult<axum::Json<LabourNow>> {
-    member.require(Permission::UsersRead)?;
-    let rid = member.rid();
+async fn labour_now(State(state): State<AppState>, actor: Actor) -> ApiResult<axum::Json<LabourNow>> {
+    actor.require(Permission::UsersRead)?;
+    let rid = actor.rid();
     let now = state.clock.now();
     let r = restaurants::get(&state.db, rid).await?.ok_or_else(|| ApiError::not_found("restaurant"))?;
     let tz = restaurant_tz(&r)?;
@@ -755,9 +750,9 @@ pub struct Payroll {
 /// weeks give the right weekly overtime), as JSON or CSV (`format=csv`).
 #[utoipa::path(get, path = "/v1/restaurants/{rid}/payroll", tag = "staff", params(("rid" = Uuid, Path), PeriodParams),
     responses((status = 200, body = Payroll), (status = 403), (status = 404), (status = 422)), security(("bearer" = [])))]
-async fn payroll(State(state): State<AppState>, member: Member, Query(p): Query<PeriodParams>) -> ApiResult<Response> {
-    member.require(Permission::UsersWrite)?;
-    let rid = member.rid();
+async fn payroll(State(state): State<AppState>, actor: Actor, Query(p): Query<PeriodParams>) -> ApiResult<Response> {
+    actor.require(Permission::UsersWrite)?;
+    let rid = actor.rid();
     let (from, to) = period(&state, rid, &p).await?;
     let r = restaurants::get(&state.db, rid).await?.ok_or_else(|| ApiError::not_found("restaurant"))?;
     let tz = restaurant_tz(&r)?;

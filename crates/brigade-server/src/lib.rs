@@ -8,6 +8,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod actor;
 pub mod admin;
 pub mod api_keys;
 pub mod audit;
@@ -120,6 +121,23 @@ impl AppState {
         self.sync_wake.notify_one();
     }
 
+    /// Commits `tx`, then does in this process what the change owes once it is committed
+    /// (never before: a rolled-back change wakes nobody and drops no cache). Every service
+    /// ends its write this way, so no caller has to remember the steps.
+    pub async fn commit(&self, tx: brigade_store::Tx, after: After) -> Result<(), error::ApiError> {
+        tx.commit().await?;
+        if let Some(rid) = after.menu_of {
+            self.menu_cache.invalidate(rid);
+        }
+        if after.jobs {
+            self.job_wake.notify_waiters();
+        }
+        if after.jobs || after.sync {
+            self.wake_sync();
+        }
+        Ok(())
+    }
+
     pub fn worker_status(&self) -> &'static str {
         match self.worker.load(Ordering::Relaxed) {
             WORKER_RUNNING => "running",
@@ -130,6 +148,40 @@ impl AppState {
 
     fn set_worker_running(&self, running: bool) {
         self.worker.store(if running { WORKER_RUNNING } else { WORKER_STOPPED }, Ordering::Relaxed);
+    }
+}
+
+/// What a committed change owes in this process: a restaurant's cached public menu
+/// dropped, the job worker or the sync worker woken. Combine with `and`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[must_use]
+pub struct After {
+    menu_of: Option<uuid::Uuid>,
+    jobs: bool,
+    sync: bool,
+}
+
+impl After {
+    /// Nothing beyond the commit.
+    pub const NOTHING: After = After { menu_of: None, jobs: false, sync: false };
+
+    /// The change enqueued jobs: wake the worker (and the sync worker, whose jobs these may be).
+    pub fn jobs() -> After {
+        After { jobs: true, ..After::NOTHING }
+    }
+
+    /// The change enqueued sync jobs only.
+    pub fn sync() -> After {
+        After { sync: true, ..After::NOTHING }
+    }
+
+    /// The menu of `rid` changed: guests must see it now, and the platforms get it.
+    pub fn menu(rid: uuid::Uuid) -> After {
+        After { menu_of: Some(rid), sync: true, ..After::NOTHING }
+    }
+
+    pub fn and(self, other: After) -> After {
+        After { menu_of: self.menu_of.or(other.menu_of), jobs: self.jobs || other.jobs, sync: self.sync || other.sync }
     }
 }
 

@@ -9,7 +9,7 @@
 //! their own. A restaurant never sets an account's password; it sets the phone and PIN of
 //! its own membership only, which sign in at its shared device only.
 
-use crate::auth::{Member, Principal};
+use crate::actor::Actor;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Page, PageParams, Path, Query};
 use crate::AppState;
@@ -105,12 +105,12 @@ impl TryFrom<MemberRow> for UserView {
     responses((status = 200, body = Page<UserView>), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn list_users(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
     Query(page): Query<PageParams>,
 ) -> ApiResult<axum::Json<Page<UserView>>> {
-    member.require(Permission::UsersRead)?;
+    actor.require(Permission::UsersRead)?;
     let limit = page.limit()?;
-    let rows = users::members(&state.db, member.rid(), page.cursor_uuid()?, limit + 1).await?;
+    let rows = users::members(&state.db, actor.rid(), page.cursor_uuid()?, limit + 1).await?;
     let items = rows.into_iter().map(UserView::try_from).collect::<ApiResult<Vec<_>>>()?;
     Ok(axum::Json(Page::from_rows(items, limit, |u| u.id.to_string(), |u| u)))
 }
@@ -120,15 +120,15 @@ async fn list_users(
     responses((status = 200, body = UserView), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn get_user(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
     Path(ids): Path<(Uuid, Uuid)>,
 ) -> ApiResult<axum::Json<UserView>> {
     let (_, uid) = ids;
-    let own = matches!(member.principal, Principal::User { user_id, .. } if user_id.0 == uid);
+    let own = is_self(&actor, uid);
     if !own {
-        member.require(Permission::UsersRead)?;
+        actor.require(Permission::UsersRead)?;
     }
-    let row = users::member(&state.db, member.rid(), uid).await?.ok_or_else(|| ApiError::not_found("user"))?;
+    let row = users::member(&state.db, actor.rid(), uid).await?.ok_or_else(|| ApiError::not_found("user"))?;
     Ok(axum::Json(row.try_into()?))
 }
 
@@ -155,12 +155,12 @@ pub struct NewUser {
     security(("bearer" = [])))]
 async fn add_user(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
     Json(body): Json<NewUser>,
 ) -> ApiResult<(StatusCode, axum::Json<UserView>)> {
-    member.require(Permission::UsersWrite)?;
+    actor.require(Permission::UsersWrite)?;
     let role: Role = body.role.parse()?;
-    may_manage(&member, role)?;
+    may_manage(&actor, role)?;
     let email = body.email.as_deref().map(Email::parse).transpose()?;
     let phone = body.phone.as_deref().map(Phone::parse).transpose()?;
     let pin = body.pin.as_deref().map(Pin::parse).transpose()?;
@@ -182,7 +182,7 @@ async fn add_user(
     let name = name.ok_or_else(|| ApiError::validation("name", "a new member needs a name"))?;
 
     let pin_hash = tokio::task::spawn_blocking(move || pin.map(|p| p.hash())).await?;
-    let rid = member.rid();
+    let rid = actor.rid();
     let now = state.clock.now();
     let mut tx = state.db.begin_for(rid).await?;
     if let Some(p) = &phone {
@@ -201,7 +201,7 @@ async fn add_user(
         };
         users::add_membership(&mut tx, &membership).await?;
         let payload = json!({ "role": role, "new_account": true, "phone": phone.as_ref().map(|p| p.as_str()) });
-        member.record(&mut tx, "user.created", "user", row.id, payload, now).await?;
+        actor.record(&mut tx, "user.created", "user", row.id, payload, now).await?;
         let row = users::member_tx(&mut tx, rid, row.id).await?.ok_or_else(|| ApiError::internal("member vanished"))?;
         tx.commit().await?;
         return Ok((StatusCode::CREATED, axum::Json(row.try_into()?)));
@@ -221,7 +221,7 @@ async fn add_user(
         role: role.as_str().to_owned(),
         phone: phone.as_ref().map(|p| p.as_str().to_owned()),
         pin_hash,
-        invited_by: member.actor().encode(),
+        invited_by: actor.acted_by().encode(),
         created_at: now,
         expires_at: now + chrono::Duration::days(INVITATION_DAYS),
         accepted_at: None,
@@ -229,7 +229,7 @@ async fn add_user(
     };
     invitations::insert(&mut tx, &invitation, &secret_digest(&token)).await?;
     let payload = json!({ "role": role, "email": invitation.email, "expires_at": invitation.expires_at });
-    member.record(&mut tx, "user.invited", "invitation", invitation.id, payload, now).await?;
+    actor.record(&mut tx, "user.invited", "invitation", invitation.id, payload, now).await?;
     tx.commit().await?;
     let mut view = UserView::invited(invitation);
     view.invite_url = Some(format!("{}/invite/{token}", state.config.public_base_url.trim_end_matches('/')));
@@ -242,9 +242,9 @@ const INVITATION_DAYS: i64 = 14;
 #[utoipa::path(get, path = "/v1/restaurants/{rid}/invitations", tag = "people", params(("rid" = Uuid, Path)),
     responses((status = 200, body = Vec<UserView>), (status = 403), (status = 404)), security(("bearer" = [])))]
 /// Invitations not yet accepted (nor revoked or expired), newest first.
-async fn list_invitations(State(state): State<AppState>, member: Member) -> ApiResult<axum::Json<Vec<UserView>>> {
-    member.require(Permission::UsersRead)?;
-    let rows = invitations::open(&state.db, member.rid(), state.clock.now()).await?;
+async fn list_invitations(State(state): State<AppState>, actor: Actor) -> ApiResult<axum::Json<Vec<UserView>>> {
+    actor.require(Permission::UsersRead)?;
+    let rows = invitations::open(&state.db, actor.rid(), state.clock.now()).await?;
     Ok(axum::Json(rows.into_iter().map(UserView::invited).collect()))
 }
 
@@ -254,17 +254,17 @@ async fn list_invitations(State(state): State<AppState>, member: Member) -> ApiR
     responses((status = 204), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn revoke_invitation(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
     Path(ids): Path<(Uuid, Uuid)>,
 ) -> ApiResult<StatusCode> {
     let (_, id) = ids;
-    member.require(Permission::UsersWrite)?;
+    actor.require(Permission::UsersWrite)?;
     let now = state.clock.now();
-    let mut tx = state.db.begin_for(member.rid()).await?;
-    if !invitations::revoke(&mut tx, member.rid(), id, now).await? {
+    let mut tx = state.db.begin_for(actor.rid()).await?;
+    if !invitations::revoke(&mut tx, actor.rid(), id, now).await? {
         return Err(ApiError::not_found("invitation"));
     }
-    member.record(&mut tx, "user.invitation_revoked", "invitation", id, json!({}), now).await?;
+    actor.record(&mut tx, "user.invitation_revoked", "invitation", id, json!({}), now).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -293,19 +293,19 @@ pub struct UserChange {
     security(("bearer" = [])))]
 async fn update_user(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
     Path(ids): Path<(Uuid, Uuid)>,
     Json(body): Json<UserChange>,
 ) -> ApiResult<axum::Json<UserView>> {
     let (_, uid) = ids;
-    member.require(Permission::UsersWrite)?;
-    let rid = member.rid();
+    actor.require(Permission::UsersWrite)?;
+    let rid = actor.rid();
     let target = users::member(&state.db, rid, uid).await?.ok_or_else(|| ApiError::not_found("user"))?;
     let current: Role = target.role.parse()?;
-    may_manage(&member, current)?;
+    may_manage(&actor, current)?;
     let new_role = body.role.as_deref().map(str::parse::<Role>).transpose()?;
     if let Some(r) = new_role {
-        may_manage(&member, r)?;
+        may_manage(&actor, r)?;
     }
     let name = body.name.as_deref().map(|n| parse_name("name", n)).transpose()?;
     let phone = match &body.phone {
@@ -326,9 +326,9 @@ async fn update_user(
     }
     let account_change = name.is_some() || body.is_active.is_some();
     if account_change {
-        may_manage_account(&state, &member, uid).await?;
+        may_manage_account(&state, &actor, uid).await?;
     }
-    if body.is_active == Some(false) && is_self(&member, uid) {
+    if body.is_active == Some(false) && is_self(&actor, uid) {
         return Err(ApiError::conflict("cannot_deactivate_self", "you cannot deactivate your own account"));
     }
     let pin_hash = tokio::task::spawn_blocking(move || pin.map(|p| p.map(|p| p.hash()))).await?;
@@ -359,7 +359,7 @@ async fn update_user(
         users::update_profile(&mut tx, uid, &name, body.is_active.unwrap_or(target.is_active), now).await?;
     }
     if let Some(r) = new_role.filter(|r| *r != current) {
-        member.record(&mut tx, "user.role_changed", "user", uid, json!({ "from": current, "to": r }), now).await?;
+        actor.record(&mut tx, "user.role_changed", "user", uid, json!({ "from": current, "to": r }), now).await?;
     }
     let mut changed: Vec<&str> = Vec::new();
     for (set, field) in [
@@ -374,7 +374,7 @@ async fn update_user(
     }
     if !changed.is_empty() {
         let payload = json!({ "changed": changed, "is_active": body.is_active });
-        member.record(&mut tx, "user.updated", "user", uid, payload, now).await?;
+        actor.record(&mut tx, "user.updated", "user", uid, payload, now).await?;
     }
     let row = users::member_tx(&mut tx, rid, uid).await?.ok_or_else(|| ApiError::not_found("user"))?;
     tx.commit().await?;
@@ -387,32 +387,32 @@ async fn update_user(
     responses((status = 204), (status = 403), (status = 404), (status = 409)), security(("bearer" = [])))]
 async fn remove_user(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
     Path(ids): Path<(Uuid, Uuid)>,
 ) -> ApiResult<StatusCode> {
     let (_, uid) = ids;
-    member.require(Permission::UsersWrite)?;
-    let rid = member.rid();
+    actor.require(Permission::UsersWrite)?;
+    let rid = actor.rid();
     let target = users::member(&state.db, rid, uid).await?.ok_or_else(|| ApiError::not_found("user"))?;
     let role: Role = target.role.parse()?;
-    may_manage(&member, role)?;
+    may_manage(&actor, role)?;
     let now = state.clock.now();
     let mut tx = state.db.begin_for(rid).await?;
     if role == Role::Owner && users::count_owners(&mut tx, rid).await? <= 1 {
         return Err(ApiError::conflict("last_owner", "a restaurant needs at least one owner"));
     }
     users::remove_membership(&mut tx, rid, uid).await?;
-    member.record(&mut tx, "user.removed", "user", uid, json!({ "role": role }), now).await?;
+    actor.record(&mut tx, "user.removed", "user", uid, json!({ "role": role }), now).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-fn is_self(member: &Member, uid: Uuid) -> bool {
-    matches!(member.principal, Principal::User { user_id, .. } if user_id.0 == uid)
+fn is_self(actor: &Actor, uid: Uuid) -> bool {
+    actor.user_id().is_some_and(|u| u.0 == uid)
 }
 
-fn may_manage(member: &Member, role: Role) -> ApiResult<()> {
-    let allowed = match member.role {
+fn may_manage(actor: &Actor, role: Role) -> ApiResult<()> {
+    let allowed = match actor.role() {
         Some(mine) => mine.may_manage(role),
         // An API key with users:write manages staff and kitchen, like a manager.
         None => Role::Manager.may_manage(role),
@@ -426,16 +426,16 @@ fn may_manage(member: &Member, role: Role) -> ApiResult<()> {
 
 /// An account (name, password, active) is shared by every restaurant the person works
 /// at, so changing it needs the caller to be able to manage them in all of those.
-async fn may_manage_account(state: &AppState, member: &Member, uid: Uuid) -> ApiResult<()> {
+async fn may_manage_account(state: &AppState, actor: &Actor, uid: Uuid) -> ApiResult<()> {
     let theirs = users::memberships_of(&state.db, uid).await?;
-    let mine = match &member.principal {
-        Principal::User { user_id, .. } => users::memberships_of(&state.db, user_id.0).await?,
-        Principal::ApiKey { .. } => vec![(member.rid(), "manager".to_owned())],
+    let mine = match actor.user_id() {
+        Some(user_id) => users::memberships_of(&state.db, user_id.0).await?,
+        None => vec![(actor.rid(), "manager".to_owned())],
     };
     for (rid, their_role) in theirs {
         let their_role: Role = their_role.parse()?;
         let my_role = mine.iter().find(|(r, _)| *r == rid).and_then(|(_, role)| role.parse::<Role>().ok());
-        let ok = my_role.is_some_and(|mine| mine.may_manage(their_role)) || is_self(member, uid);
+        let ok = my_role.is_some_and(|mine| mine.may_manage(their_role)) || is_self(actor, uid);
         if !ok {
             return Err(ApiError::forbidden(
                 "this person also works at a restaurant where you cannot manage them; they change their account themselves",
@@ -589,7 +589,7 @@ pub async fn accept_invitation(state: &AppState, token: &str, who: Acceptor) -> 
         kind: "user.created",
         entity: "user",
         entity_id: Some(user.id),
-        actor: brigade_store::events::Actor::User(user.id),
+        actor: brigade_store::events::ActedBy::User(user.id),
         payload,
         at: now,
     };

@@ -2,7 +2,8 @@
 //! theirs; owners and managers change its settings. Everything about a restaurant that
 //! other modules need (its time zone, currency, tax rule) is read from here.
 
-use crate::auth::{Caller, Member, Principal};
+use crate::actor::Actor;
+use crate::auth::{Caller, Principal};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Page, PageParams, Query};
 use crate::AppState;
@@ -12,7 +13,7 @@ use brigade_domain::auth::{Permission, Role};
 use brigade_domain::credentials::{parse_name, Phone};
 use brigade_domain::restaurant::{parse_currency, parse_slug, parse_tax_rate_bps, parse_timezone, slugify};
 use brigade_domain::{Invalid, RestaurantId, UserId};
-use brigade_store::events::{self, Actor, NewEvent};
+use brigade_store::events::{self, ActedBy, NewEvent};
 use brigade_store::restaurants::{self as store, RestaurantRow};
 use brigade_store::{users, Tx};
 use chrono::{DateTime, NaiveTime, Utc};
@@ -149,7 +150,7 @@ pub async fn create(
     tx: &mut Tx,
     s: RestaurantSettings,
     owner: UserId,
-    actor: Actor,
+    actor: ActedBy,
     now: DateTime<Utc>,
 ) -> ApiResult<RestaurantRow> {
     let slug = match s.slug {
@@ -233,7 +234,7 @@ async fn create_restaurant(
     let settings = body.parse("")?;
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
-    let row = create(&mut tx, settings, user_id, Actor::User(user_id.0), now).await?;
+    let row = create(&mut tx, settings, user_id, ActedBy::User(user_id.0), now).await?;
     tx.commit().await?;
     let mut view = RestaurantView::from(row);
     view.role = Some(Role::Owner);
@@ -273,11 +274,11 @@ async fn list_restaurants(
 
 #[utoipa::path(get, path = "/v1/restaurants/{rid}", tag = "restaurants", params(("rid" = Uuid, Path)),
     responses((status = 200, body = RestaurantView), (status = 404)), security(("bearer" = [])))]
-async fn get_restaurant(State(state): State<AppState>, member: Member) -> ApiResult<axum::Json<RestaurantView>> {
-    member.require(Permission::RestaurantRead)?;
-    let row = store::get(&state.db, member.rid()).await?.ok_or_else(|| ApiError::not_found("restaurant"))?;
+async fn get_restaurant(State(state): State<AppState>, actor: Actor) -> ApiResult<axum::Json<RestaurantView>> {
+    actor.require(Permission::RestaurantRead)?;
+    let row = store::get(&state.db, actor.rid()).await?.ok_or_else(|| ApiError::not_found("restaurant"))?;
     let mut view = RestaurantView::from(row);
-    view.role = member.role;
+    view.role = actor.role();
     Ok(axum::Json(view))
 }
 
@@ -314,11 +315,11 @@ pub struct RestaurantChange {
     security(("bearer" = [])))]
 async fn update_restaurant(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
     Json(body): Json<RestaurantChange>,
 ) -> ApiResult<axum::Json<RestaurantView>> {
-    member.require(Permission::RestaurantWrite)?;
-    let mut row = store::get(&state.db, member.rid()).await?.ok_or_else(|| ApiError::not_found("restaurant"))?;
+    actor.require(Permission::RestaurantWrite)?;
+    let mut row = store::get(&state.db, actor.rid()).await?.ok_or_else(|| ApiError::not_found("restaurant"))?;
     let mut changed = serde_json::Map::new();
     if let Some(name) = body.name {
         row.name = parse_name("name", &name)?;
@@ -377,7 +378,7 @@ async fn update_restaurant(
     let new_slug = body.slug.as_deref().map(parse_slug).transpose()?;
     let now = state.clock.now();
     row.updated_at = now;
-    let mut tx = state.db.begin_for(member.rid()).await?;
+    let mut tx = state.db.begin_for(actor.rid()).await?;
     if let Some(slug) = new_slug {
         if store::slug_taken(&mut tx, &slug, Some(row.id)).await? {
             return Err(ApiError::conflict("slug_taken", format!("the slug '{slug}' is taken")));
@@ -393,7 +394,7 @@ async fn update_restaurant(
             kind: "restaurant.updated",
             entity: "restaurant",
             entity_id: Some(row.id),
-            actor: member.actor(),
+            actor: actor.acted_by(),
             payload: json!({ "changed": changed }),
             at: now,
         },
@@ -401,6 +402,13 @@ async fn update_restaurant(
     .await?;
     tx.commit().await?;
     let mut view = RestaurantView::from(row);
-    view.role = member.role;
+    view.role = actor.role();
     Ok(axum::Json(view))
+}
+
+/// The restaurant's IANA time zone, in which its days, schedules and reports are read.
+pub fn restaurant_tz(r: &brigade_store::restaurants::RestaurantRow) -> ApiResult<chrono_tz::Tz> {
+    r.timezone
+        .parse::<chrono_tz::Tz>()
+        .map_err(|_| ApiError::internal(format!("restaurant {} has a bad time zone", r.id)))
 }

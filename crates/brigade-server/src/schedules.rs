@@ -3,10 +3,10 @@
 //! week's projected labour cost; a week copies to another keeping local times, so a
 //! 17:00 shift stays at 17:00 across a DST change.
 
-use crate::auth::Member;
+use crate::actor::Actor;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Path, Query};
-use crate::menu::restaurant_tz;
+use crate::restaurants::restaurant_tz;
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -144,14 +144,14 @@ pub struct WeekParams {
     responses((status = 200, body = WeekView), (status = 404)), security(("bearer" = [])))]
 async fn week(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
     Query(q): Query<WeekParams>,
 ) -> ApiResult<axum::Json<WeekView>> {
-    member.require(Permission::RestaurantRead)?;
-    let p = place(&state, member.rid()).await?;
+    actor.require(Permission::RestaurantRead)?;
+    let p = place(&state, actor.rid()).await?;
     let day = q.week.unwrap_or_else(|| state.clock.now().with_timezone(&p.tz).date_naive());
     let mut tx = state.db.begin_read().await?;
-    Ok(axum::Json(week_view(&state, &mut tx, member.rid(), &p, week_of(day, p.week_starts)).await?))
+    Ok(axum::Json(week_view(&state, &mut tx, actor.rid(), &p, week_of(day, p.week_starts)).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -197,14 +197,14 @@ async fn check_shift(state: &AppState, rid: Uuid, s: &mut ShiftRow, input: Shift
     security(("bearer" = [])))]
 async fn create_shift(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
     Json(body): Json<ShiftInput>,
 ) -> ApiResult<(StatusCode, axum::Json<WeekView>)> {
-    member.require(Permission::UsersWrite)?;
+    actor.require(Permission::UsersWrite)?;
     let now = state.clock.now();
     let mut s = ShiftRow {
         id: Uuid::now_v7(),
-        restaurant_id: member.rid(),
+        restaurant_id: actor.rid(),
         user_id: body.user_id,
         position: None,
         starts_at: now,
@@ -213,15 +213,15 @@ async fn create_shift(
         created_at: now,
         updated_at: now,
     };
-    check_shift(&state, member.rid(), &mut s, body).await?;
-    let p = place(&state, member.rid()).await?;
-    let mut tx = state.db.begin_for(member.rid()).await?;
+    check_shift(&state, actor.rid(), &mut s, body).await?;
+    let p = place(&state, actor.rid()).await?;
+    let mut tx = state.db.begin_for(actor.rid()).await?;
     store::insert_shift(&mut tx, &s).await?;
-    member.record(&mut tx, "staff.shift_created", "shift", s.id, shift_payload(&s), now).await?;
+    actor.record(&mut tx, "staff.shift_created", "shift", s.id, shift_payload(&s), now).await?;
     let view = week_view(
         &state,
         &mut tx,
-        member.rid(),
+        actor.rid(),
         &p,
         week_of(s.starts_at.with_timezone(&p.tz).date_naive(), p.week_starts),
     )
@@ -239,23 +239,23 @@ fn shift_payload(s: &ShiftRow) -> serde_json::Value {
     responses((status = 200, body = WeekView), (status = 403), (status = 404), (status = 422)), security(("bearer" = [])))]
 async fn update_shift(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
     Path(ids): Path<(Uuid, Uuid)>,
     Json(body): Json<ShiftInput>,
 ) -> ApiResult<axum::Json<WeekView>> {
-    member.require(Permission::UsersWrite)?;
+    actor.require(Permission::UsersWrite)?;
     let now = state.clock.now();
-    let p = place(&state, member.rid()).await?;
-    let mut tx = state.db.begin_for(member.rid()).await?;
-    let mut s = store::shift_tx(&mut tx, member.rid(), ids.1).await?.ok_or_else(|| ApiError::not_found("shift"))?;
-    check_shift(&state, member.rid(), &mut s, body).await?;
+    let p = place(&state, actor.rid()).await?;
+    let mut tx = state.db.begin_for(actor.rid()).await?;
+    let mut s = store::shift_tx(&mut tx, actor.rid(), ids.1).await?.ok_or_else(|| ApiError::not_found("shift"))?;
+    check_shift(&state, actor.rid(), &mut s, body).await?;
     s.updated_at = now;
     store::update_shift(&mut tx, &s).await?;
-    member.record(&mut tx, "staff.shift_updated", "shift", s.id, shift_payload(&s), now).await?;
+    actor.record(&mut tx, "staff.shift_updated", "shift", s.id, shift_payload(&s), now).await?;
     let view = week_view(
         &state,
         &mut tx,
-        member.rid(),
+        actor.rid(),
         &p,
         week_of(s.starts_at.with_timezone(&p.tz).date_naive(), p.week_starts),
     )
@@ -268,16 +268,16 @@ async fn update_shift(
     responses((status = 204), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn delete_shift(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
     Path(ids): Path<(Uuid, Uuid)>,
 ) -> ApiResult<StatusCode> {
-    member.require(Permission::UsersWrite)?;
+    actor.require(Permission::UsersWrite)?;
     let now = state.clock.now();
-    let mut tx = state.db.begin_for(member.rid()).await?;
-    if !store::delete_shift(&mut tx, member.rid(), ids.1).await? {
+    let mut tx = state.db.begin_for(actor.rid()).await?;
+    if !store::delete_shift(&mut tx, actor.rid(), ids.1).await? {
         return Err(ApiError::not_found("shift"));
     }
-    member.record(&mut tx, "staff.shift_deleted", "shift", ids.1, json!({}), now).await?;
+    actor.record(&mut tx, "staff.shift_deleted", "shift", ids.1, json!({}), now).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -302,11 +302,11 @@ pub struct CopyWeek {
     security(("bearer" = [])))]
 async fn copy_week(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
     Json(body): Json<CopyWeek>,
 ) -> ApiResult<(StatusCode, axum::Json<WeekView>)> {
-    member.require(Permission::UsersWrite)?;
-    let rid = member.rid();
+    actor.require(Permission::UsersWrite)?;
+    let rid = actor.rid();
     let p = place(&state, rid).await?;
     let (src, dst) = (week_of(body.from_week, p.week_starts), week_of(body.to_week, p.week_starts));
     if src == dst {
@@ -353,7 +353,7 @@ async fn copy_week(
         store::insert_shift(&mut tx, &copy).await?;
     }
     let payload = json!({ "from_week": src, "to_week": dst, "shifts": source.len(), "replaced": existing.len() });
-    member.record(&mut tx, "staff.schedule_copied", "restaurant", rid, payload, now).await?;
+    actor.record(&mut tx, "staff.schedule_copied", "restaurant", rid, payload, now).await?;
     let view = week_view(&state, &mut tx, rid, &p, dst).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, axum::Json(view)))

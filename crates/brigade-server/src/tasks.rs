@@ -4,11 +4,11 @@
 //! no-op), hourly by a job and whenever today's list is read. Tasks are assigned,
 //! started, ticked step by step and completed with notes; late ones show as overdue.
 
-use crate::auth::{Member, Principal};
+use crate::actor::Actor;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Page, Path, Query};
 use crate::jobs::Job;
-use crate::menu::restaurant_tz;
+use crate::restaurants::restaurant_tz;
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -16,7 +16,7 @@ use brigade_domain::auth::{Permission, Role};
 use brigade_domain::credentials::parse_name;
 use brigade_domain::menu::{business_day, local_to_utc};
 use brigade_domain::tasks::Frequency;
-use brigade_store::events::{self, Actor, NewEvent};
+use brigade_store::events::{self, ActedBy, NewEvent};
 use brigade_store::tasks::{self as store, Step, TaskRow, TemplateRow};
 use brigade_store::{restaurants, users, Tx};
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
@@ -132,9 +132,9 @@ impl TemplateInput {
 
 #[utoipa::path(get, path = "/v1/restaurants/{rid}/task-templates", tag = "tasks", params(("rid" = Uuid, Path)),
     responses((status = 200, body = Page<TemplateView>), (status = 404)), security(("bearer" = [])))]
-async fn list_templates(State(state): State<AppState>, member: Member) -> ApiResult<axum::Json<Page<TemplateView>>> {
-    member.require(Permission::RestaurantRead)?;
-    let items = store::templates(&state.db, member.rid()).await?.into_iter().map(template_view).collect();
+async fn list_templates(State(state): State<AppState>, actor: Actor) -> ApiResult<axum::Json<Page<TemplateView>>> {
+    actor.require(Permission::RestaurantRead)?;
+    let items = store::templates(&state.db, actor.rid()).await?.into_iter().map(template_view).collect();
     Ok(axum::Json(Page { items, next_cursor: None }))
 }
 
@@ -143,14 +143,14 @@ async fn list_templates(State(state): State<AppState>, member: Member) -> ApiRes
     responses((status = 201, body = TemplateView), (status = 403), (status = 422)), security(("bearer" = [])))]
 async fn create_template(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
     Json(body): Json<TemplateInput>,
 ) -> ApiResult<(StatusCode, axum::Json<TemplateView>)> {
-    member.require(Permission::UsersWrite)?;
+    actor.require(Permission::UsersWrite)?;
     let now = state.clock.now();
     let mut t = TemplateRow {
         id: Uuid::now_v7(),
-        restaurant_id: member.rid(),
+        restaurant_id: actor.rid(),
         name: String::new(),
         description: None,
         checklist: None,
@@ -164,9 +164,9 @@ async fn create_template(
         updated_at: now,
     };
     body.apply(&mut t)?;
-    let mut tx = state.db.begin_for(member.rid()).await?;
+    let mut tx = state.db.begin_for(actor.rid()).await?;
     store::insert_template(&mut tx, &t).await?;
-    member.record(&mut tx, "task.template_created", "task_template", t.id, json!({ "name": t.name }), now).await?;
+    actor.record(&mut tx, "task.template_created", "task_template", t.id, json!({ "name": t.name }), now).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, axum::Json(template_view(t))))
 }
@@ -176,19 +176,19 @@ async fn create_template(
     responses((status = 200, body = TemplateView), (status = 403), (status = 404), (status = 422)), security(("bearer" = [])))]
 async fn update_template(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
     Path(ids): Path<(Uuid, Uuid)>,
     Json(body): Json<TemplateInput>,
 ) -> ApiResult<axum::Json<TemplateView>> {
-    member.require(Permission::UsersWrite)?;
+    actor.require(Permission::UsersWrite)?;
     let now = state.clock.now();
-    let mut tx = state.db.begin_for(member.rid()).await?;
+    let mut tx = state.db.begin_for(actor.rid()).await?;
     let mut t =
-        store::template_tx(&mut tx, member.rid(), ids.1).await?.ok_or_else(|| ApiError::not_found("task template"))?;
+        store::template_tx(&mut tx, actor.rid(), ids.1).await?.ok_or_else(|| ApiError::not_found("task template"))?;
     body.apply(&mut t)?;
     t.updated_at = now;
     store::update_template(&mut tx, &t).await?;
-    member.record(&mut tx, "task.template_updated", "task_template", t.id, json!({ "name": t.name }), now).await?;
+    actor.record(&mut tx, "task.template_updated", "task_template", t.id, json!({ "name": t.name }), now).await?;
     tx.commit().await?;
     Ok(axum::Json(template_view(t)))
 }
@@ -198,16 +198,16 @@ async fn update_template(
     responses((status = 204), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn delete_template(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
     Path(ids): Path<(Uuid, Uuid)>,
 ) -> ApiResult<StatusCode> {
-    member.require(Permission::UsersWrite)?;
+    actor.require(Permission::UsersWrite)?;
     let now = state.clock.now();
-    let mut tx = state.db.begin_for(member.rid()).await?;
-    if !store::delete_template(&mut tx, member.rid(), ids.1, now).await? {
+    let mut tx = state.db.begin_for(actor.rid()).await?;
+    if !store::delete_template(&mut tx, actor.rid(), ids.1, now).await? {
         return Err(ApiError::not_found("task template"));
     }
-    member.record(&mut tx, "task.template_deleted", "task_template", ids.1, json!({}), now).await?;
+    actor.record(&mut tx, "task.template_deleted", "task_template", ids.1, json!({}), now).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -330,7 +330,7 @@ pub async fn hand_to_managers(tx: &mut Tx, rid: Uuid, t: ByHand, now: DateTime<U
             kind: "task.created",
             entity: "task",
             entity_id: Some(task.id),
-            actor: Actor::System,
+            actor: ActedBy::System,
             payload: json!({ "name": task.name, "role": "manager", "due_at": task.due_at }),
             at: now,
         },
@@ -413,11 +413,11 @@ pub struct TaskParams {
     responses((status = 200, body = Page<TaskView>), (status = 404)), security(("bearer" = [])))]
 async fn list_tasks(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
     Query(q): Query<TaskParams>,
 ) -> ApiResult<axum::Json<Page<TaskView>>> {
-    member.require(Permission::RestaurantRead)?;
-    let rid = member.rid();
+    actor.require(Permission::RestaurantRead)?;
+    let rid = actor.rid();
     let now = state.clock.now();
     let r = restaurants::get(&state.db, rid).await?.ok_or_else(|| ApiError::not_found("restaurant"))?;
     let today = business_day(now, restaurant_tz(&r)?, r.day_starts_at);
@@ -425,14 +425,11 @@ async fn list_tasks(
     if day == today {
         generate(&state, rid, day).await?;
     }
-    let me = match &member.principal {
-        Principal::User { user_id, .. } => Some(user_id.0),
-        Principal::ApiKey { .. } => None,
-    };
+    let me = actor.user_id().map(|u| u.0);
     let role =
         q.role
             .clone()
-            .or_else(|| if q.for_me == Some(true) { member.role.map(|r| r.as_str().to_owned()) } else { None });
+            .or_else(|| if q.for_me == Some(true) { actor.role().map(|r| r.as_str().to_owned()) } else { None });
     let items = store::tasks(&state.db, rid, day, day)
         .await?
         .into_iter()
@@ -446,19 +443,16 @@ async fn list_tasks(
 /// Loads a task for a change by the caller, applies `f`, saves it and records `kind`.
 async fn change_task(
     state: &AppState,
-    member: &Member,
+    actor: &Actor,
     id: Uuid,
     kind: &str,
     f: impl FnOnce(&mut TaskRow, Option<Uuid>, DateTime<Utc>) -> ApiResult<Value>,
 ) -> ApiResult<axum::Json<TaskView>> {
-    member.require(Permission::RestaurantRead)?;
-    let me = match &member.principal {
-        Principal::User { user_id, .. } => Some(user_id.0),
-        Principal::ApiKey { .. } => None,
-    };
+    actor.require(Permission::RestaurantRead)?;
+    let me = actor.user_id().map(|u| u.0);
     let now = state.clock.now();
-    let mut tx = state.db.begin_for(member.rid()).await?;
-    let mut t = store::task_tx(&mut tx, member.rid(), id).await?.ok_or_else(|| ApiError::not_found("task"))?;
+    let mut tx = state.db.begin_for(actor.rid()).await?;
+    let mut t = store::task_tx(&mut tx, actor.rid(), id).await?.ok_or_else(|| ApiError::not_found("task"))?;
     let payload = f(&mut t, me, now)?;
     t.updated_at = now;
     store::update_task(&mut tx, &t).await?;
@@ -466,7 +460,7 @@ async fn change_task(
     if let (Some(obj), Value::Object(extra)) = (p.as_object_mut(), payload) {
         obj.extend(extra);
     }
-    member.record(&mut tx, kind, "task", t.id, p, now).await?;
+    actor.record(&mut tx, kind, "task", t.id, p, now).await?;
     tx.commit().await?;
     Ok(axum::Json(task_view(t, now)))
 }
@@ -482,17 +476,17 @@ pub struct AssignTask {
     security(("bearer" = [])))]
 async fn assign_task(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
     Path(ids): Path<(Uuid, Uuid)>,
     Json(body): Json<AssignTask>,
 ) -> ApiResult<axum::Json<TaskView>> {
-    member.require(Permission::UsersWrite)?;
+    actor.require(Permission::UsersWrite)?;
     if let Some(u) = body.user_id {
-        if users::member(&state.db, member.rid(), u).await?.is_none() {
+        if users::member(&state.db, actor.rid(), u).await?.is_none() {
             return Err(ApiError::validation("user_id", "not a member of this restaurant"));
         }
     }
-    change_task(&state, &member, ids.1, "task.assigned", |t, _, _| {
+    change_task(&state, &actor, ids.1, "task.assigned", |t, _, _| {
         t.assigned_to = body.user_id;
         Ok(json!({}))
     })
@@ -503,10 +497,10 @@ async fn assign_task(
     responses((status = 200, body = TaskView), (status = 404), (status = 409)), security(("bearer" = [])))]
 async fn start_task(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
     Path(ids): Path<(Uuid, Uuid)>,
 ) -> ApiResult<axum::Json<TaskView>> {
-    change_task(&state, &member, ids.1, "task.started", |t, me, now| {
+    change_task(&state, &actor, ids.1, "task.started", |t, me, now| {
         if t.status == "completed" {
             return Err(ApiError::conflict("task_completed", "this task is done already"));
         }
@@ -530,12 +524,12 @@ pub struct StepInput {
     responses((status = 200, body = TaskView), (status = 404), (status = 409), (status = 422)), security(("bearer" = [])))]
 async fn tick_step(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
     Path(ids): Path<(Uuid, Uuid, usize)>,
     Json(body): Json<StepInput>,
 ) -> ApiResult<axum::Json<TaskView>> {
     let index = ids.2;
-    change_task(&state, &member, ids.1, "task.step_ticked", |t, me, now| {
+    change_task(&state, &actor, ids.1, "task.step_ticked", |t, me, now| {
         if t.status == "completed" {
             return Err(ApiError::conflict("task_completed", "this task is done already"));
         }
@@ -563,12 +557,12 @@ pub struct CompleteInput {
     responses((status = 200, body = TaskView), (status = 404), (status = 409)), security(("bearer" = [])))]
 async fn complete_task(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
     Path(ids): Path<(Uuid, Uuid)>,
     body: axum::body::Bytes,
 ) -> ApiResult<axum::Json<TaskView>> {
     let body: CompleteInput = crate::extract::parse_optional_json(&body)?;
-    change_task(&state, &member, ids.1, "task.completed", |t, me, now| {
+    change_task(&state, &actor, ids.1, "task.completed", |t, me, now| {
         if t.status == "completed" {
             return Err(ApiError::conflict("task_completed", "this task is done already"));
         }
@@ -620,11 +614,11 @@ pub struct ReportParams {
     responses((status = 200, body = TaskReport), (status = 403), (status = 404), (status = 422)), security(("bearer" = [])))]
 async fn task_report(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
     Query(q): Query<ReportParams>,
 ) -> ApiResult<axum::Json<TaskReport>> {
-    member.require(Permission::UsersRead)?;
-    let rid = member.rid();
+    actor.require(Permission::UsersRead)?;
+    let rid = actor.rid();
     let r = restaurants::get(&state.db, rid).await?.ok_or_else(|| ApiError::not_found("restaurant"))?;
     let today = business_day(state.clock.now(), restaurant_tz(&r)?, r.day_starts_at);
     let to = q.to.unwrap_or(today);

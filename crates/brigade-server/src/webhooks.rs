@@ -19,7 +19,7 @@
 //! connects to, so a name that answers differently a moment later (DNS rebinding) gets
 //! nowhere. Redirects are not followed.
 
-use crate::auth::Member;
+use crate::actor::Actor;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Path, Query};
 use crate::AppState;
@@ -173,22 +173,22 @@ fn make_secret(state: &AppState, id: Uuid) -> (String, Vec<u8>, String) {
     security(("bearer" = [])))]
 async fn create_subscription(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
     Json(body): Json<NewSubscription>,
 ) -> ApiResult<(StatusCode, axum::Json<SubscriptionView>)> {
-    member.require(Permission::IntegrationsManage)?;
+    actor.require(Permission::IntegrationsManage)?;
     let url = parse_url(&body.url)?;
     let types = parse_types(&body.event_types)?;
     let description = parse_description(body.description.as_deref())?;
     let now = state.clock.now();
     let id = Uuid::now_v7();
     let (secret, sealed, hint) = make_secret(&state, id);
-    let mut tx = state.db.begin_for(member.rid()).await?;
+    let mut tx = state.db.begin_for(actor.rid()).await?;
     // Events already written are not sent: the subscription starts now.
     let after_event = events::max_id_tx(&mut tx).await?;
     let row = SubscriptionRow {
         id,
-        restaurant_id: member.rid(),
+        restaurant_id: actor.rid(),
         url,
         description,
         event_types: DbJson(types),
@@ -201,7 +201,7 @@ async fn create_subscription(
     };
     store::insert(&mut tx, &row).await?;
     let payload = json!({ "url": row.url, "event_types": row.event_types.0 });
-    member.record(&mut tx, "webhook.subscribed", "webhook_subscription", id, payload, now).await?;
+    actor.record(&mut tx, "webhook.subscribed", "webhook_subscription", id, payload, now).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, axum::Json(view(row, Some(secret)))))
 }
@@ -210,15 +210,15 @@ async fn create_subscription(
     responses((status = 200, body = Vec<SubscriptionView>), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn list_subscriptions(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
 ) -> ApiResult<axum::Json<Vec<SubscriptionView>>> {
-    member.require(Permission::IntegrationsRead)?;
-    let rows = store::list(&state.db, member.rid()).await?;
+    actor.require(Permission::IntegrationsRead)?;
+    let rows = store::list(&state.db, actor.rid()).await?;
     Ok(axum::Json(rows.into_iter().map(|r| view(r, None)).collect()))
 }
 
-async fn subscription(state: &AppState, member: &Member, id: Uuid) -> ApiResult<SubscriptionRow> {
-    store::get(&state.db, member.rid(), id).await?.ok_or_else(|| ApiError::not_found("webhook subscription"))
+async fn subscription(state: &AppState, actor: &Actor, id: Uuid) -> ApiResult<SubscriptionRow> {
+    store::get(&state.db, actor.rid(), id).await?.ok_or_else(|| ApiError::not_found("webhook subscription"))
 }
 
 #[utoipa::path(get, path = "/v1/restaurants/{rid}/webhooks/{id}", tag = "webhooks",
@@ -226,11 +226,11 @@ async fn subscription(state: &AppState, member: &Member, id: Uuid) -> ApiResult<
     responses((status = 200, body = SubscriptionView), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn get_subscription(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
     Path(ids): Path<(Uuid, Uuid)>,
 ) -> ApiResult<axum::Json<SubscriptionView>> {
-    member.require(Permission::IntegrationsRead)?;
-    Ok(axum::Json(view(subscription(&state, &member, ids.1).await?, None)))
+    actor.require(Permission::IntegrationsRead)?;
+    Ok(axum::Json(view(subscription(&state, &actor, ids.1).await?, None)))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -252,12 +252,12 @@ pub struct SubscriptionChange {
     security(("bearer" = [])))]
 async fn update_subscription(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
     Path(ids): Path<(Uuid, Uuid)>,
     Json(body): Json<SubscriptionChange>,
 ) -> ApiResult<axum::Json<SubscriptionView>> {
-    member.require(Permission::IntegrationsManage)?;
-    let mut row = subscription(&state, &member, ids.1).await?;
+    actor.require(Permission::IntegrationsManage)?;
+    let mut row = subscription(&state, &actor, ids.1).await?;
     let mut changed = Vec::new();
     if let Some(u) = &body.url {
         row.url = parse_url(u)?;
@@ -288,11 +288,11 @@ async fn update_subscription(
     }
     let now = state.clock.now();
     row.updated_at = now;
-    let mut tx = state.db.begin_for(member.rid()).await?;
+    let mut tx = state.db.begin_for(actor.rid()).await?;
     if !store::update(&mut tx, &row).await? {
         return Err(ApiError::not_found("webhook subscription"));
     }
-    member
+    actor
         .record(&mut tx, "webhook.updated", "webhook_subscription", row.id, json!({ "changed": changed }), now)
         .await?;
     tx.commit().await?;
@@ -304,16 +304,16 @@ async fn update_subscription(
     responses((status = 204), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn delete_subscription(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
     Path(ids): Path<(Uuid, Uuid)>,
 ) -> ApiResult<StatusCode> {
-    member.require(Permission::IntegrationsManage)?;
+    actor.require(Permission::IntegrationsManage)?;
     let now = state.clock.now();
-    let mut tx = state.db.begin_for(member.rid()).await?;
-    if !store::delete(&mut tx, member.rid(), ids.1, now).await? {
+    let mut tx = state.db.begin_for(actor.rid()).await?;
+    if !store::delete(&mut tx, actor.rid(), ids.1, now).await? {
         return Err(ApiError::not_found("webhook subscription"));
     }
-    member.record(&mut tx, "webhook.unsubscribed", "webhook_subscription", ids.1, json!({}), now).await?;
+    actor.record(&mut tx, "webhook.unsubscribed", "webhook_subscription", ids.1, json!({}), now).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -376,19 +376,19 @@ pub struct DeliveryParams {
     security(("bearer" = [])))]
 async fn list_deliveries(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
     Path(ids): Path<(Uuid, Uuid)>,
     Query(p): Query<DeliveryParams>,
 ) -> ApiResult<axum::Json<Vec<DeliveryView>>> {
-    member.require(Permission::IntegrationsRead)?;
-    subscription(&state, &member, ids.1).await?;
+    actor.require(Permission::IntegrationsRead)?;
+    subscription(&state, &actor, ids.1).await?;
     if let Some(s) = p.status.as_deref() {
         if !matches!(s, "pending" | "sending" | "succeeded" | "dead") {
             return Err(ApiError::validation("status", "pending, sending, succeeded or dead"));
         }
     }
     let limit = p.limit.unwrap_or(50).clamp(1, 200);
-    let rows = store::deliveries(&state.db, member.rid(), ids.1, p.status.as_deref(), limit).await?;
+    let rows = store::deliveries(&state.db, actor.rid(), ids.1, p.status.as_deref(), limit).await?;
     Ok(axum::Json(rows.into_iter().map(delivery_view).collect()))
 }
 
@@ -399,23 +399,23 @@ async fn list_deliveries(
     responses((status = 202, body = DeliveryView), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn replay_delivery(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
     Path(ids): Path<(Uuid, Uuid, Uuid)>,
 ) -> ApiResult<(StatusCode, axum::Json<DeliveryView>)> {
-    member.require(Permission::IntegrationsManage)?;
+    actor.require(Permission::IntegrationsManage)?;
     let (_, sub, id) = ids;
-    subscription(&state, &member, sub).await?;
-    let found = store::delivery(&state.db, member.rid(), id).await?.filter(|d| d.subscription_id == sub);
+    subscription(&state, &actor, sub).await?;
+    let found = store::delivery(&state.db, actor.rid(), id).await?.filter(|d| d.subscription_id == sub);
     if found.is_none() {
         return Err(ApiError::not_found("delivery"));
     }
     let now = state.clock.now();
-    let mut tx = state.db.begin_for(member.rid()).await?;
-    store::replay(&mut tx, member.rid(), id, now + RETRY_FOR, now).await?;
-    member.record(&mut tx, "webhook.replayed", "webhook_delivery", id, json!({ "subscription_id": sub }), now).await?;
+    let mut tx = state.db.begin_for(actor.rid()).await?;
+    store::replay(&mut tx, actor.rid(), id, now + RETRY_FOR, now).await?;
+    actor.record(&mut tx, "webhook.replayed", "webhook_delivery", id, json!({ "subscription_id": sub }), now).await?;
     tx.commit().await?;
     state.wake_workers();
-    let d = store::delivery(&state.db, member.rid(), id).await?.ok_or_else(|| ApiError::not_found("delivery"))?;
+    let d = store::delivery(&state.db, actor.rid(), id).await?.ok_or_else(|| ApiError::not_found("delivery"))?;
     Ok((StatusCode::ACCEPTED, axum::Json(delivery_view(d))))
 }
 
@@ -426,18 +426,18 @@ async fn replay_delivery(
     responses((status = 202, body = DeliveryView), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn ping(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
     Path(ids): Path<(Uuid, Uuid)>,
 ) -> ApiResult<(StatusCode, axum::Json<DeliveryView>)> {
-    member.require(Permission::IntegrationsManage)?;
-    let sub = subscription(&state, &member, ids.1).await?;
+    actor.require(Permission::IntegrationsManage)?;
+    let sub = subscription(&state, &actor, ids.1).await?;
     let now = state.clock.now();
     // A ping is no event of the log: it takes a negative event id of its own.
     let event_id = -now.timestamp_micros();
     let id = Uuid::now_v7();
     let payload = body(id, event_id, "webhook.ping", now, sub.restaurant_id, json!({ "subscription_id": sub.id }));
     let d = new_delivery(id, &sub, event_id, "webhook.ping", payload, now);
-    let mut tx = state.db.begin_for(member.rid()).await?;
+    let mut tx = state.db.begin_for(actor.rid()).await?;
     store::insert_deliveries(&mut tx, std::slice::from_ref(&d)).await?;
     tx.commit().await?;
     state.wake_workers();

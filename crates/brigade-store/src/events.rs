@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 /// Who made a change: a signed-in user, an API key, or Brigade itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Actor {
+pub enum ActedBy {
     User(Uuid),
     ApiKey(Uuid),
     /// A guest ordering from a table or the web, not signed in.
@@ -19,13 +19,13 @@ pub enum Actor {
     System,
 }
 
-impl Actor {
+impl ActedBy {
     pub fn encode(self) -> String {
         match self {
-            Actor::User(id) => format!("user:{id}"),
-            Actor::ApiKey(id) => format!("api_key:{id}"),
-            Actor::Guest => "guest".to_owned(),
-            Actor::System => "system".to_owned(),
+            ActedBy::User(id) => format!("user:{id}"),
+            ActedBy::ApiKey(id) => format!("api_key:{id}"),
+            ActedBy::Guest => "guest".to_owned(),
+            ActedBy::System => "system".to_owned(),
         }
     }
 }
@@ -35,7 +35,7 @@ pub struct NewEvent<'a> {
     pub kind: &'a str,
     pub entity: &'a str,
     pub entity_id: Option<Uuid>,
-    pub actor: Actor,
+    pub actor: ActedBy,
     pub payload: Value,
     pub at: DateTime<Utc>,
 }

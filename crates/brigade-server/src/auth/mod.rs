@@ -5,7 +5,7 @@
 //! looked up by its hash). `Member` goes one step further for routes under
 //! `/v1/restaurants/{rid}`: it has already checked that the caller belongs to that
 //! restaurant, answering 404 when not, so a handler that names a `Member` cannot forget
-//! the tenancy rule. Handlers then ask `member.require(Permission::…)`.
+//! the tenancy rule. Handlers then ask `actor.require(Permission::…)`.
 //!
 //! A session made by PIN on a restaurant's shared device is a credential of that one
 //! membership: its principal carries the restaurant as its `scope`, and it reaches no
@@ -15,13 +15,13 @@ pub mod routes;
 
 use crate::error::ApiError;
 use crate::AppState;
-use axum::extract::{FromRequestParts, RawPathParams};
+use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use brigade_domain::auth::{Permission, Role};
 use brigade_domain::credentials::secret_digest;
 use brigade_domain::token::{Claims, Membership, TokenError};
 use brigade_domain::{RestaurantId, SessionId, UserId};
-use brigade_store::events::Actor;
+use brigade_store::events::ActedBy;
 use brigade_store::{api_keys, sessions, users};
 use uuid::Uuid;
 
@@ -39,10 +39,10 @@ pub enum Principal {
 }
 
 impl Principal {
-    pub fn actor(&self) -> Actor {
+    pub fn actor(&self) -> ActedBy {
         match self {
-            Principal::User { user_id, .. } => Actor::User(user_id.0),
-            Principal::ApiKey { key_id, .. } => Actor::ApiKey(*key_id),
+            Principal::User { user_id, .. } => ActedBy::User(user_id.0),
+            Principal::ApiKey { key_id, .. } => ActedBy::ApiKey(*key_id),
         }
     }
 }
@@ -162,78 +162,6 @@ pub async fn authenticate_api_key(state: &AppState, token: &str) -> Result<Calle
     }))
 }
 
-/// A caller who belongs to the restaurant named by the `{rid}` path segment.
-#[derive(Debug, Clone)]
-pub struct Member {
-    pub restaurant_id: RestaurantId,
-    pub principal: Principal,
-    /// The member's role; `None` for an API key.
-    pub role: Option<Role>,
-}
-
-impl Member {
-    pub fn allows(&self, permission: Permission) -> bool {
-        match (&self.principal, self.role) {
-            (Principal::ApiKey { permissions, .. }, _) => permissions.contains(&permission),
-            (Principal::User { .. }, Some(role)) => role.allows(permission),
-            (Principal::User { .. }, None) => false,
-        }
-    }
-
-    pub fn require(&self, permission: Permission) -> Result<(), ApiError> {
-        if self.allows(permission) {
-            return Ok(());
-        }
-        let who = match self.role {
-            Some(role) => format!("your role ({role})"),
-            None => "this API key".to_owned(),
-        };
-        Err(ApiError::forbidden(format!("{who} does not allow {permission}")))
-    }
-
-    pub fn actor(&self) -> Actor {
-        self.principal.actor()
-    }
-
-    pub fn rid(&self) -> Uuid {
-        self.restaurant_id.0
-    }
-
-    /// Writes an event of this restaurant, made by this caller, in `tx`.
-    pub async fn record(
-        &self,
-        tx: &mut brigade_store::Tx,
-        kind: &str,
-        entity: &str,
-        id: Uuid,
-        payload: serde_json::Value,
-        at: chrono::DateTime<chrono::Utc>,
-    ) -> Result<(), ApiError> {
-        let e = brigade_store::events::NewEvent {
-            restaurant_id: Some(self.rid()),
-            kind,
-            entity,
-            entity_id: Some(id),
-            actor: self.actor(),
-            payload,
-            at,
-        };
-        brigade_store::events::record(tx, e).await?;
-        Ok(())
-    }
-}
-
-impl FromRequestParts<AppState> for Member {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let rid = restaurant_in_path(parts, state).await?;
-        let Caller(principal) = Caller::from_request_parts(parts, state).await?;
-        let role = membership(state, &principal, rid).await?;
-        Ok(Member { restaurant_id: rid, principal, role })
-    }
-}
-
 /// Resolves a principal against a restaurant: the member's role there (`None` for an API
 /// key of that restaurant), or 404 when the principal does not belong to it: another
 /// restaurant's key, a stranger, or a PIN session made at another restaurant. The one
@@ -249,21 +177,6 @@ pub async fn membership(state: &AppState, principal: &Principal, rid: Restaurant
             Ok(Some(role.parse::<Role>().map_err(|e| ApiError::internal(e.to_string()))?))
         }
     }
-}
-
-async fn restaurant_in_path(parts: &mut Parts, state: &AppState) -> Result<RestaurantId, ApiError> {
-    use axum::extract::rejection::RawPathParamsRejection;
-    let params = RawPathParams::from_request_parts(parts, state).await.map_err(|e| match e {
-        // A segment like %FF is no restaurant id: nothing by that name exists.
-        RawPathParamsRejection::InvalidUtf8InPathParam(_) => ApiError::not_found("restaurant"),
-        _ => ApiError::internal("Member used on a route without path parameters"),
-    })?;
-    let raw = params
-        .iter()
-        .find(|(name, _)| *name == "rid")
-        .map(|(_, v)| v.to_owned())
-        .ok_or_else(|| ApiError::internal("Member used on a route without {rid}"))?;
-    raw.parse::<Uuid>().map(RestaurantId).map_err(|_| ApiError::not_found("restaurant"))
 }
 
 /// The memberships carried in an access token, for clients that want them without a call:

@@ -13,7 +13,7 @@ use brigade_domain::auth::Role;
 use brigade_domain::credentials::{self, dummy_hash, new_secret, secret_digest, verify_secret, Email, Password, Phone};
 use brigade_domain::token::Claims;
 use brigade_domain::{RestaurantId, SessionId, UserId};
-use brigade_store::events::{self, Actor, NewEvent};
+use brigade_store::events::{self, ActedBy, NewEvent};
 use brigade_store::{sessions, users, Tx};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -149,7 +149,7 @@ pub async fn create_owner(
         }
     };
     let user_id = UserId(user.id);
-    let actor = Actor::User(user_id.0);
+    let actor = ActedBy::User(user_id.0);
     let row = restaurants::create(&mut tx, restaurant, user_id, actor, now).await?;
     events::record(
         &mut tx,
@@ -357,7 +357,7 @@ async fn refresh(State(state): State<AppState>, Json(body): Json<RefreshRequest>
                 kind: "auth.refresh_reused",
                 entity: "user",
                 entity_id: Some(found.user_id),
-                actor: Actor::System,
+                actor: ActedBy::System,
                 payload: json!({ "session_id": found.session_id }),
                 at: now,
             },
@@ -417,7 +417,7 @@ pub async fn end_session(state: &AppState, user_id: UserId, session_id: SessionI
             kind: "auth.logout",
             entity: "user",
             entity_id: Some(user_id.0),
-            actor: Actor::User(user_id.0),
+            actor: ActedBy::User(user_id.0),
             payload: json!({ "session_id": session_id, "all": all }),
             at: now,
         },
@@ -472,7 +472,7 @@ async fn change_password(
             kind: "auth.password_changed",
             entity: "user",
             entity_id: Some(user.id),
-            actor: Actor::User(user.id),
+            actor: ActedBy::User(user.id),
             payload: json!({}),
             at: now,
         },
@@ -593,7 +593,7 @@ pub(crate) async fn record_login(
             kind: "auth.login",
             entity: "user",
             entity_id: Some(user_id.0),
-            actor: Actor::User(user_id.0),
+            actor: ActedBy::User(user_id.0),
             payload: json!({ "ip": ip.to_string(), "method": method }),
             at: now,
         },
@@ -612,7 +612,7 @@ async fn record_login_failure(state: &AppState, user_id: Uuid, ip: std::net::IpA
             kind: "auth.login_failed",
             entity: "user",
             entity_id: Some(user_id),
-            actor: Actor::System,
+            actor: ActedBy::System,
             payload: json!({ "ip": ip.to_string(), "reason": reason }),
             at: state.clock.now(),
         },

@@ -22,9 +22,11 @@
 
 use super::platform::{Adapter, PlatformError, PlatformOrder, Refusal, WebhookKind};
 use super::{adapter, stripe};
+use crate::actor::Actor;
 use crate::error::{error_body, ApiError, ApiResult};
 use crate::extract::{Path, Query};
-use crate::orders::{place_order, transition, CustomerInput, LineInput, OrderInput, Placer};
+use crate::orders::service::transition;
+use crate::orders::{place_order, CustomerInput, LineInput, OrderInput, Placer};
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -33,7 +35,7 @@ use axum::response::{IntoResponse, Response};
 use brigade_domain::credentials::Phone;
 use brigade_domain::integration::Platform;
 use brigade_domain::order::OrderStatus;
-use brigade_store::events::{self, Actor, NewEvent};
+use brigade_store::events::{self, ActedBy, NewEvent};
 use brigade_store::integrations::{self as store, InboundRow, IntegrationRow};
 use brigade_store::orders as order_store;
 use chrono::{DateTime, Duration, Utc};
@@ -405,7 +407,7 @@ async fn take_order(
         (Err(why), _) | (_, Err(why)) => return deny(state, row, adapter, external, why).await,
     };
     let placer =
-        || Placer { actor: Actor::System, idempotency_key: Some(order_key(platform, external)), prepaid: true };
+        || Placer { actor: ActedBy::System, idempotency_key: Some(order_key(platform, external)), prepaid: true };
     let mut placed = place_order(state, row.restaurant_id, input, placer()).await;
     // Options that no longer fit the item (the menu changed since the platform had it)
     // must not refuse an order the guest paid for: take it with the options in words.
@@ -451,7 +453,7 @@ async fn deny(
                 kind: "integration.order_denied",
                 entity: "integration",
                 entity_id: Some(row.id),
-                actor: Actor::System,
+                actor: ActedBy::System,
                 payload: json!({ "platform": row.platform, "external_order_id": external, "reason": why }),
                 at: now,
             },
@@ -492,8 +494,9 @@ async fn cancel_order(
         }
         let why = format!("cancelled on {}{}", platform.title(), reason.map(|r| format!(": {r}")).unwrap_or_default());
         let id = order.id;
-        transition(&mut tx, order, OrderStatus::Cancelled, Some(&why), Actor::System, now).await?;
-        tx.commit().await?;
+        let actor = Actor::platform(row.restaurant_id, row.id);
+        let (_, after) = transition(&mut tx, order, OrderStatus::Cancelled, Some(&why), actor.acted_by(), now).await?;
+        state.commit(tx, after).await?;
         Ok::<_, ApiError>(Done { reason: Some(why), order_id: Some(id), ..Done::new("processed") })
     }
     .await;
@@ -522,7 +525,7 @@ async fn mark_paid(state: &AppState, row: &IntegrationRow, platform: Platform, e
                 kind: "order.paid",
                 entity: "order",
                 entity_id: Some(order.id),
-                actor: Actor::System,
+                actor: ActedBy::System,
                 payload: json!({ "order_id": order.id, "number": order.number, "amount": order.total, "provider": platform.as_str() }),
                 at: now,
             },
@@ -567,16 +570,16 @@ pub struct InboundParams {
     responses((status = 200, body = Vec<InboundView>), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn list_inbound(
     State(state): State<AppState>,
-    member: crate::auth::Member,
+    actor: crate::actor::Actor,
     Path(ids): Path<(Uuid, Uuid)>,
     Query(p): Query<InboundParams>,
 ) -> ApiResult<axum::Json<Vec<InboundView>>> {
-    member.require(brigade_domain::auth::Permission::IntegrationsRead)?;
-    if store::get(&state.db, member.rid(), ids.1).await?.is_none() {
+    actor.require(brigade_domain::auth::Permission::IntegrationsRead)?;
+    if store::get(&state.db, actor.rid(), ids.1).await?.is_none() {
         return Err(ApiError::not_found("integration"));
     }
     let limit = p.limit.unwrap_or(50).clamp(1, 200);
-    let rows = store::inbound(&state.db, member.rid(), ids.1, limit).await?;
+    let rows = store::inbound(&state.db, actor.rid(), ids.1, limit).await?;
     Ok(axum::Json(
         rows.into_iter()
             .map(|r| InboundView {

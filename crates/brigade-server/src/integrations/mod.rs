@@ -17,7 +17,7 @@ pub mod stripe;
 pub mod sync;
 pub mod ubereats;
 
-use crate::auth::Member;
+use crate::actor::Actor;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Path};
 use crate::AppState;
@@ -344,10 +344,10 @@ fn store_taken() -> ApiError {
     security(("bearer" = [])))]
 async fn create_integration(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
     Json(body): Json<NewIntegration>,
 ) -> ApiResult<(StatusCode, axum::Json<IntegrationView>)> {
-    member.require(Permission::IntegrationsManage)?;
+    actor.require(Permission::IntegrationsManage)?;
     let platform = Platform::parse("platform", &body.platform)?;
     let store_id = parse_store_id(&body.store_id)?;
     let name = match body.name.as_deref() {
@@ -360,7 +360,7 @@ async fn create_integration(
     let id = Uuid::now_v7();
     let row = IntegrationRow {
         id,
-        restaurant_id: member.rid(),
+        restaurant_id: actor.rid(),
         platform: platform.as_str().to_owned(),
         name,
         store_id,
@@ -380,14 +380,14 @@ async fn create_integration(
         webhooks_refused: 0,
         last_refused_at: None,
     };
-    let mut tx = state.db.begin_for(member.rid()).await?;
+    let mut tx = state.db.begin_for(actor.rid()).await?;
     if !store::insert(&mut tx, &row).await? {
         return Err(store_taken());
     }
     let payload = json!({ "platform": row.platform, "store_id": row.store_id, "name": row.name });
-    member.record(&mut tx, "integration.connected", "integration", id, payload, now).await?;
+    actor.record(&mut tx, "integration.connected", "integration", id, payload, now).await?;
     if platform.takes_menu() {
-        sync::enqueue_menu(&mut tx, member.rid(), id, "connected", now).await?;
+        sync::enqueue_menu(&mut tx, actor.rid(), id, "connected", now).await?;
     }
     tx.commit().await?;
     state.wake_sync();
@@ -396,12 +396,9 @@ async fn create_integration(
 
 #[utoipa::path(get, path = "/v1/restaurants/{rid}/integrations", tag = "integrations", params(("rid" = Uuid, Path)),
     responses((status = 200, body = Vec<IntegrationView>), (status = 403), (status = 404)), security(("bearer" = [])))]
-async fn list_integrations(
-    State(state): State<AppState>,
-    member: Member,
-) -> ApiResult<axum::Json<Vec<IntegrationView>>> {
-    member.require(Permission::IntegrationsRead)?;
-    let rows = store::list(&state.db, member.rid()).await?;
+async fn list_integrations(State(state): State<AppState>, actor: Actor) -> ApiResult<axum::Json<Vec<IntegrationView>>> {
+    actor.require(Permission::IntegrationsRead)?;
+    let rows = store::list(&state.db, actor.rid()).await?;
     Ok(axum::Json(rows.into_iter().map(|r| view(&state, r)).collect()))
 }
 
@@ -410,11 +407,11 @@ async fn list_integrations(
     responses((status = 200, body = IntegrationView), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn get_integration(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
     Path(ids): Path<(Uuid, Uuid)>,
 ) -> ApiResult<axum::Json<IntegrationView>> {
-    member.require(Permission::IntegrationsRead)?;
-    let row = store::get(&state.db, member.rid(), ids.1).await?.ok_or_else(|| ApiError::not_found("integration"))?;
+    actor.require(Permission::IntegrationsRead)?;
+    let row = store::get(&state.db, actor.rid(), ids.1).await?.ok_or_else(|| ApiError::not_found("integration"))?;
     Ok(axum::Json(view(&state, row)))
 }
 
@@ -438,15 +435,15 @@ pub struct IntegrationChange {
     security(("bearer" = [])))]
 async fn update_integration(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
     Path(ids): Path<(Uuid, Uuid)>,
     Json(body): Json<IntegrationChange>,
 ) -> ApiResult<axum::Json<IntegrationView>> {
-    member.require(Permission::IntegrationsManage)?;
+    actor.require(Permission::IntegrationsManage)?;
     let now = state.clock.now();
-    let mut tx = state.db.begin_for(member.rid()).await?;
+    let mut tx = state.db.begin_for(actor.rid()).await?;
     let mut row =
-        store::get_tx(&mut tx, member.rid(), ids.1).await?.ok_or_else(|| ApiError::not_found("integration"))?;
+        store::get_tx(&mut tx, actor.rid(), ids.1).await?.ok_or_else(|| ApiError::not_found("integration"))?;
     let platform = Platform::parse("platform", &row.platform)?;
     let mut resync = false;
     let mut changed = Vec::new();
@@ -490,9 +487,9 @@ async fn update_integration(
     if !store::update(&mut tx, &row).await? {
         return Err(store_taken());
     }
-    member.record(&mut tx, "integration.updated", "integration", row.id, json!({ "changed": changed }), now).await?;
+    actor.record(&mut tx, "integration.updated", "integration", row.id, json!({ "changed": changed }), now).await?;
     if resync && platform.takes_menu() && row.status != Status::Paused.as_str() {
-        sync::enqueue_menu(&mut tx, member.rid(), row.id, "settings changed", now).await?;
+        sync::enqueue_menu(&mut tx, actor.rid(), row.id, "settings changed", now).await?;
     }
     tx.commit().await?;
     state.integrations.forget(row.id);
@@ -507,16 +504,16 @@ async fn update_integration(
     responses((status = 204), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn delete_integration(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
     Path(ids): Path<(Uuid, Uuid)>,
 ) -> ApiResult<StatusCode> {
-    member.require(Permission::IntegrationsManage)?;
+    actor.require(Permission::IntegrationsManage)?;
     let now = state.clock.now();
-    let mut tx = state.db.begin_for(member.rid()).await?;
-    if !store::delete(&mut tx, member.rid(), ids.1, now).await? {
+    let mut tx = state.db.begin_for(actor.rid()).await?;
+    if !store::delete(&mut tx, actor.rid(), ids.1, now).await? {
         return Err(ApiError::not_found("integration"));
     }
-    member.record(&mut tx, "integration.disconnected", "integration", ids.1, json!({}), now).await?;
+    actor.record(&mut tx, "integration.disconnected", "integration", ids.1, json!({}), now).await?;
     tx.commit().await?;
     state.integrations.forget(ids.1);
     Ok(StatusCode::NO_CONTENT)
@@ -538,11 +535,11 @@ pub struct TestResult {
     responses((status = 200, body = TestResult), (status = 403), (status = 404), (status = 409)), security(("bearer" = [])))]
 async fn test_integration(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
     Path(ids): Path<(Uuid, Uuid)>,
 ) -> ApiResult<axum::Json<TestResult>> {
-    member.require(Permission::IntegrationsManage)?;
-    let row = store::get(&state.db, member.rid(), ids.1).await?.ok_or_else(|| ApiError::not_found("integration"))?;
+    actor.require(Permission::IntegrationsManage)?;
+    let row = store::get(&state.db, actor.rid(), ids.1).await?.ok_or_else(|| ApiError::not_found("integration"))?;
     let adapter = adapter(&state, &row)?;
     let result = adapter.test().await;
     let now = state.clock.now();
@@ -558,12 +555,12 @@ async fn test_integration(
             store::record_failure(&state.db, row.id, &message, status, None, now).await?
         }
     }
-    let mut tx = state.db.begin_for(member.rid()).await?;
-    member
+    let mut tx = state.db.begin_for(actor.rid()).await?;
+    actor
         .record(&mut tx, "integration.tested", "integration", row.id, json!({ "ok": ok, "message": message }), now)
         .await?;
     tx.commit().await?;
-    let row = store::get(&state.db, member.rid(), row.id).await?.ok_or_else(|| ApiError::not_found("integration"))?;
+    let row = store::get(&state.db, actor.rid(), row.id).await?.ok_or_else(|| ApiError::not_found("integration"))?;
     Ok(axum::Json(TestResult { ok, message, integration: view(&state, row) }))
 }
 
@@ -591,13 +588,13 @@ pub struct StoreResult {
     security(("bearer" = [])))]
 async fn set_store(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
     Path(ids): Path<(Uuid, Uuid)>,
     Json(body): Json<StoreInput>,
 ) -> ApiResult<axum::response::Response> {
     use axum::response::IntoResponse;
-    member.require(Permission::IntegrationsManage)?;
-    let row = store::get(&state.db, member.rid(), ids.1).await?.ok_or_else(|| ApiError::not_found("integration"))?;
+    actor.require(Permission::IntegrationsManage)?;
+    let row = store::get(&state.db, actor.rid(), ids.1).await?.ok_or_else(|| ApiError::not_found("integration"))?;
     let adapter = adapter(&state, &row)?;
     let why = brigade_domain::caps::parse_reason("reason", body.reason.as_deref())?
         .unwrap_or_else(|| "paused from Brigade".to_owned());
@@ -606,11 +603,9 @@ async fn set_store(
         let body = crate::error::error_body("platform_refused", &e.to_string(), json!({}));
         return Ok((StatusCode::BAD_GATEWAY, axum::Json(body)).into_response());
     }
-    let mut tx = state.db.begin_for(member.rid()).await?;
+    let mut tx = state.db.begin_for(actor.rid()).await?;
     let kind = if body.open { "integration.store_opened" } else { "integration.store_paused" };
-    member
-        .record(&mut tx, kind, "integration", row.id, json!({ "platform": row.platform, "reason": why }), now)
-        .await?;
+    actor.record(&mut tx, kind, "integration", row.id, json!({ "platform": row.platform, "reason": why }), now).await?;
     tx.commit().await?;
     let word = if body.open { "open" } else { "paused" };
     let message = format!("{} store {} is {word}", adapter.kind().title(), row.store_id);
@@ -637,13 +632,13 @@ pub struct ImportResult {
     security(("bearer" = [])))]
 async fn import_menu(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
     Path(ids): Path<(Uuid, Uuid)>,
 ) -> ApiResult<axum::response::Response> {
     use axum::response::IntoResponse;
-    member.require(Permission::IntegrationsManage)?;
-    member.require(Permission::MenuWrite)?;
-    let row = store::get(&state.db, member.rid(), ids.1).await?.ok_or_else(|| ApiError::not_found("integration"))?;
+    actor.require(Permission::IntegrationsManage)?;
+    actor.require(Permission::MenuWrite)?;
+    let row = store::get(&state.db, actor.rid(), ids.1).await?.ok_or_else(|| ApiError::not_found("integration"))?;
     if row.platform != Platform::Square.as_str() {
         return Err(ApiError::conflict("not_importable", "only a Square catalog can be imported"));
     }
@@ -678,7 +673,7 @@ async fn import_menu(
             price: e.price,
         })
         .collect();
-    let done = crate::menu::import_items(&state, &member, "square", items).await?;
+    let done = crate::menu::import_items(&state, &actor, "square", items).await?;
     let mut map = client.catalog.clone();
     for (e, id) in entries.iter().zip(&done.items) {
         map.insert(e.variation_id.clone(), *id);
@@ -686,7 +681,7 @@ async fn import_menu(
     let mut config = row.config.0.clone();
     config["catalog_map"] = square::catalog_map_json(&map);
     let now = state.clock.now();
-    let mut tx = state.db.begin_for(member.rid()).await?;
+    let mut tx = state.db.begin_for(actor.rid()).await?;
     let mut updated = row.clone();
     updated.config = DbJson(config);
     updated.updated_at = now;

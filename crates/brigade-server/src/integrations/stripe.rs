@@ -26,7 +26,7 @@ use axum::response::{IntoResponse, Response};
 use brigade_domain::integration::{verify_timestamped, Platform};
 use brigade_domain::money::Money;
 use brigade_domain::order::OrderStatus;
-use brigade_store::events::{self, Actor, NewEvent};
+use brigade_store::events::{self, ActedBy, NewEvent};
 use brigade_store::integrations::{self as store, IntegrationRow};
 use brigade_store::payments::{self as pay_store, PaymentRow};
 use brigade_store::{orders as order_store, restaurants, Tx};
@@ -305,7 +305,7 @@ async fn record(
             kind,
             entity: "order",
             entity_id: Some(order.id),
-            actor: Actor::System,
+            actor: ActedBy::System,
             payload,
             at: now,
         },

@@ -14,7 +14,7 @@
 //! {platform} by hand". Every step is an event on `restaurant:{rid}` and `job:{id}`.
 
 use super::platform::{Adapter, ItemState, MenuCategory, MenuItemState, MenuState, PlatformError, SeenItem};
-use crate::auth::Member;
+use crate::actor::Actor;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Page, PageParams, Path, Query};
 use crate::tasks::{hand_to_managers, ByHand};
@@ -25,7 +25,7 @@ use brigade_domain::auth::Permission;
 use brigade_domain::integration::{Platform, Status};
 use brigade_domain::menu::{channel_price, Channel};
 use brigade_domain::money::Money;
-use brigade_store::events::{self, Actor, NewEvent};
+use brigade_store::events::{self, ActedBy, NewEvent};
 use brigade_store::integrations::{self as store, IntegrationRow, JobFilter, NewSyncJob, Outcome, SyncJobRow};
 use brigade_store::menu::{self as menu_store, ItemRow};
 use brigade_store::{restaurants, Tx};
@@ -482,7 +482,7 @@ async fn record(
             kind,
             entity: "sync_job",
             entity_id: Some(job.id),
-            actor: Actor::System,
+            actor: ActedBy::System,
             payload,
             at: now,
         },
@@ -914,11 +914,11 @@ pub struct JobQuery {
     security(("bearer" = [])))]
 async fn list_jobs(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
     Query(q): Query<JobQuery>,
     Query(page): Query<PageParams>,
 ) -> ApiResult<axum::Json<Page<SyncJobView>>> {
-    member.require(Permission::IntegrationsRead)?;
+    actor.require(Permission::IntegrationsRead)?;
     if let Some(s) = q.status.as_deref() {
         if !["pending", "running", "succeeded", "dead", "cancelled"].contains(&s) {
             return Err(ApiError::validation("status", "one of pending, running, succeeded, dead, cancelled"));
@@ -927,7 +927,7 @@ async fn list_jobs(
     let limit = page.limit()?;
     let f =
         JobFilter { integration_id: q.integration_id, status: q.status, before: page.cursor_uuid()?, limit: limit + 1 };
-    let rows = store::jobs(&state.db, member.rid(), &f).await?;
+    let rows = store::jobs(&state.db, actor.rid(), &f).await?;
     Ok(axum::Json(Page::from_rows(rows, limit, |j| j.id.to_string(), SyncJobView::from)))
 }
 
@@ -936,11 +936,11 @@ async fn list_jobs(
     responses((status = 200, body = SyncJobView), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn get_job(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
     Path(ids): Path<(Uuid, Uuid)>,
 ) -> ApiResult<axum::Json<SyncJobView>> {
-    member.require(Permission::IntegrationsRead)?;
-    let row = store::job(&state.db, member.rid(), ids.1).await?.ok_or_else(|| ApiError::not_found("sync job"))?;
+    actor.require(Permission::IntegrationsRead)?;
+    let row = store::job(&state.db, actor.rid(), ids.1).await?.ok_or_else(|| ApiError::not_found("sync job"))?;
     Ok(axum::Json(row.into()))
 }
 
@@ -964,28 +964,28 @@ pub struct ManualSyncStarted {
     security(("bearer" = [])))]
 async fn manual_sync(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
     Json(body): Json<ManualSync>,
 ) -> ApiResult<(StatusCode, axum::Json<ManualSyncStarted>)> {
-    member.require(Permission::IntegrationsManage)?;
+    actor.require(Permission::IntegrationsManage)?;
     let now = state.clock.now();
-    let mut tx = state.db.begin_for(member.rid()).await?;
+    let mut tx = state.db.begin_for(actor.rid()).await?;
     let targets: Vec<Uuid> = match body.integration_id {
         Some(id) => {
             let row =
-                store::get_tx(&mut tx, member.rid(), id).await?.ok_or_else(|| ApiError::not_found("integration"))?;
+                store::get_tx(&mut tx, actor.rid(), id).await?.ok_or_else(|| ApiError::not_found("integration"))?;
             if row.status == Status::Paused.as_str() {
                 return Err(ApiError::conflict("integration_paused", "this integration is paused; resume it first"));
             }
             vec![id]
         }
-        None => store::syncing_tx(&mut tx, member.rid()).await?.into_iter().map(|(id, _)| id).collect(),
+        None => store::syncing_tx(&mut tx, actor.rid()).await?.into_iter().map(|(id, _)| id).collect(),
     };
     let mut jobs = Vec::new();
     for id in targets {
-        jobs.push(enqueue_menu(&mut tx, member.rid(), id, "manual resync", now).await?);
+        jobs.push(enqueue_menu(&mut tx, actor.rid(), id, "manual resync", now).await?);
     }
-    member.record(&mut tx, "sync.manual", "restaurant", member.rid(), json!({ "jobs": jobs }), now).await?;
+    actor.record(&mut tx, "sync.manual", "restaurant", actor.rid(), json!({ "jobs": jobs }), now).await?;
     tx.commit().await?;
     state.wake_sync();
     Ok((StatusCode::ACCEPTED, axum::Json(ManualSyncStarted { jobs })))
@@ -1017,12 +1017,12 @@ pub struct SyncStatus {
 /// Sync health per integration: last success, lag, waiting and dead jobs, drift.
 #[utoipa::path(get, path = "/v1/restaurants/{rid}/sync/status", tag = "integrations", params(("rid" = Uuid, Path)),
     responses((status = 200, body = SyncStatus), (status = 403), (status = 404)), security(("bearer" = [])))]
-async fn sync_status(State(state): State<AppState>, member: Member) -> ApiResult<axum::Json<SyncStatus>> {
-    member.require(Permission::IntegrationsRead)?;
+async fn sync_status(State(state): State<AppState>, actor: Actor) -> ApiResult<axum::Json<SyncStatus>> {
+    actor.require(Permission::IntegrationsRead)?;
     let now = state.clock.now();
-    let rows = store::list(&state.db, member.rid()).await?;
+    let rows = store::list(&state.db, actor.rid()).await?;
     let health: HashMap<Uuid, store::Health> =
-        store::health(&state.db, member.rid()).await?.into_iter().map(|h| (h.integration_id, h)).collect();
+        store::health(&state.db, actor.rid()).await?.into_iter().map(|h| (h.integration_id, h)).collect();
     let integrations = rows
         .into_iter()
         .map(|r| {

@@ -489,10 +489,10 @@ pub struct ChannelPresence {
     responses((status = 200, body = Vec<ChannelPresence>), (status = 404)), security(("bearer" = [])))]
 async fn presence(
     State(state): State<AppState>,
-    member: crate::auth::Member,
+    actor: crate::actor::Actor,
 ) -> Result<axum::Json<Vec<ChannelPresence>>, ApiError> {
-    member.require(brigade_domain::auth::Permission::RestaurantRead)?;
-    let rid = member.rid();
+    actor.require(brigade_domain::auth::Permission::RestaurantRead)?;
+    let rid = actor.rid();
     // Guests' order channels are theirs, and not listed.
     let list = state.hub.presence(&[format!("restaurant:{rid}"), format!("kds:{rid}:")]);
     Ok(axum::Json(list.into_iter().map(|(channel, connections)| ChannelPresence { channel, connections }).collect()))

@@ -6,7 +6,7 @@
 
 mod png;
 
-use crate::auth::Member;
+use crate::actor::Actor;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Page, Path};
 use crate::orders::{place_order, quote_order, CustomerInput, LineInput, OrderInput, Placer, Quote};
@@ -18,7 +18,6 @@ use axum::response::Response;
 use brigade_domain::auth::Permission;
 use brigade_domain::credentials::parse_name;
 use brigade_domain::qr;
-use brigade_store::events::Actor;
 use brigade_store::restaurants;
 use brigade_store::tables::{self as store, TableRow};
 use chrono::{DateTime, Utc};
@@ -105,9 +104,9 @@ impl TableInput {
 
 #[utoipa::path(get, path = "/v1/restaurants/{rid}/tables", tag = "tables", params(("rid" = Uuid, Path)),
     responses((status = 200, body = Page<TableView>), (status = 404)), security(("bearer" = [])))]
-async fn list_tables(State(state): State<AppState>, member: Member) -> ApiResult<axum::Json<Page<TableView>>> {
-    member.require(Permission::RestaurantRead)?;
-    let rows = store::list(&state.db, member.rid()).await?;
+async fn list_tables(State(state): State<AppState>, actor: Actor) -> ApiResult<axum::Json<Page<TableView>>> {
+    actor.require(Permission::RestaurantRead)?;
+    let rows = store::list(&state.db, actor.rid()).await?;
     Ok(axum::Json(Page { items: rows.into_iter().map(|t| view(&state, t)).collect(), next_cursor: None }))
 }
 
@@ -117,14 +116,14 @@ async fn list_tables(State(state): State<AppState>, member: Member) -> ApiResult
     security(("bearer" = [])))]
 async fn create_table(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
     Json(body): Json<TableInput>,
 ) -> ApiResult<(StatusCode, axum::Json<TableView>)> {
-    member.require(Permission::RestaurantWrite)?;
+    actor.require(Permission::RestaurantWrite)?;
     let now = state.clock.now();
     let mut t = TableRow {
         id: Uuid::now_v7(),
-        restaurant_id: member.rid(),
+        restaurant_id: actor.rid(),
         name: String::new(),
         capacity: 2,
         status: "available".into(),
@@ -133,12 +132,12 @@ async fn create_table(
         updated_at: now,
     };
     body.apply(&mut t)?;
-    let mut tx = state.db.begin_for(member.rid()).await?;
-    if store::name_taken(&mut tx, member.rid(), &t.name, None).await? {
+    let mut tx = state.db.begin_for(actor.rid()).await?;
+    if store::name_taken(&mut tx, actor.rid(), &t.name, None).await? {
         return Err(ApiError::conflict("name_taken", format!("there is already a table named '{}'", t.name)));
     }
     store::insert(&mut tx, &t).await?;
-    member.record(&mut tx, "table.created", "table", t.id, json!({ "name": t.name }), now).await?;
+    actor.record(&mut tx, "table.created", "table", t.id, json!({ "name": t.name }), now).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, axum::Json(view(&state, t))))
 }
@@ -149,22 +148,22 @@ async fn create_table(
     security(("bearer" = [])))]
 async fn update_table(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
     Path(ids): Path<(Uuid, Uuid)>,
     Json(body): Json<TableInput>,
 ) -> ApiResult<axum::Json<TableView>> {
-    member.require(Permission::RestaurantWrite)?;
+    actor.require(Permission::RestaurantWrite)?;
     let (_, id) = ids;
-    let mut t = store::get(&state.db, member.rid(), id).await?.ok_or_else(|| ApiError::not_found("table"))?;
+    let mut t = store::get(&state.db, actor.rid(), id).await?.ok_or_else(|| ApiError::not_found("table"))?;
     let now = state.clock.now();
     body.apply(&mut t)?;
     t.updated_at = now;
-    let mut tx = state.db.begin_for(member.rid()).await?;
-    if store::name_taken(&mut tx, member.rid(), &t.name, Some(t.id)).await? {
+    let mut tx = state.db.begin_for(actor.rid()).await?;
+    if store::name_taken(&mut tx, actor.rid(), &t.name, Some(t.id)).await? {
         return Err(ApiError::conflict("name_taken", format!("there is already a table named '{}'", t.name)));
     }
     store::update(&mut tx, &t).await?;
-    member.record(&mut tx, "table.updated", "table", t.id, json!({ "name": t.name, "status": t.status }), now).await?;
+    actor.record(&mut tx, "table.updated", "table", t.id, json!({ "name": t.name, "status": t.status }), now).await?;
     tx.commit().await?;
     Ok(axum::Json(view(&state, t)))
 }
@@ -173,17 +172,17 @@ async fn update_table(
     responses((status = 204), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn delete_table(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
     Path(ids): Path<(Uuid, Uuid)>,
 ) -> ApiResult<StatusCode> {
-    member.require(Permission::RestaurantWrite)?;
+    actor.require(Permission::RestaurantWrite)?;
     let (_, id) = ids;
     let now = state.clock.now();
-    let mut tx = state.db.begin_for(member.rid()).await?;
-    if !store::delete(&mut tx, member.rid(), id, now).await? {
+    let mut tx = state.db.begin_for(actor.rid()).await?;
+    if !store::delete(&mut tx, actor.rid(), id, now).await? {
         return Err(ApiError::not_found("table"));
     }
-    member.record(&mut tx, "table.deleted", "table", id, json!({}), now).await?;
+    actor.record(&mut tx, "table.deleted", "table", id, json!({}), now).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -194,18 +193,18 @@ async fn delete_table(
     responses((status = 200, body = TableView), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn rotate_qr(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
     Path(ids): Path<(Uuid, Uuid)>,
 ) -> ApiResult<axum::Json<TableView>> {
-    member.require(Permission::RestaurantWrite)?;
+    actor.require(Permission::RestaurantWrite)?;
     let (_, id) = ids;
-    let mut t = store::get(&state.db, member.rid(), id).await?.ok_or_else(|| ApiError::not_found("table"))?;
+    let mut t = store::get(&state.db, actor.rid(), id).await?.ok_or_else(|| ApiError::not_found("table"))?;
     let now = state.clock.now();
     t.qr_version += 1;
     t.updated_at = now;
-    let mut tx = state.db.begin_for(member.rid()).await?;
+    let mut tx = state.db.begin_for(actor.rid()).await?;
     store::update(&mut tx, &t).await?;
-    member.record(&mut tx, "table.qr_rotated", "table", t.id, json!({ "qr_version": t.qr_version }), now).await?;
+    actor.record(&mut tx, "table.qr_rotated", "table", t.id, json!({ "qr_version": t.qr_version }), now).await?;
     tx.commit().await?;
     Ok(axum::Json(view(&state, t)))
 }
@@ -215,9 +214,9 @@ fn qr_code(url: &str) -> ApiResult<qrcode::QrCode> {
         .map_err(|e| ApiError::internal(format!("QR encoding: {e}")))
 }
 
-async fn table_url(state: &AppState, member: &Member, id: Uuid) -> ApiResult<String> {
-    member.require(Permission::RestaurantRead)?;
-    let t = store::get(&state.db, member.rid(), id).await?.ok_or_else(|| ApiError::not_found("table"))?;
+async fn table_url(state: &AppState, actor: &Actor, id: Uuid) -> ApiResult<String> {
+    actor.require(Permission::RestaurantRead)?;
+    let t = store::get(&state.db, actor.rid(), id).await?.ok_or_else(|| ApiError::not_found("table"))?;
     Ok(qr_url(state, &t))
 }
 
@@ -225,8 +224,8 @@ async fn table_url(state: &AppState, member: &Member, id: Uuid) -> ApiResult<Str
 #[utoipa::path(get, path = "/v1/restaurants/{rid}/tables/{id}/qr.svg", tag = "tables",
     params(("rid" = Uuid, Path), ("id" = Uuid, Path)),
     responses((status = 200, content_type = "image/svg+xml", body = String), (status = 404)), security(("bearer" = [])))]
-async fn qr_svg(State(state): State<AppState>, member: Member, Path(ids): Path<(Uuid, Uuid)>) -> ApiResult<Response> {
-    let url = table_url(&state, &member, ids.1).await?;
+async fn qr_svg(State(state): State<AppState>, actor: Actor, Path(ids): Path<(Uuid, Uuid)>) -> ApiResult<Response> {
+    let url = table_url(&state, &actor, ids.1).await?;
     Ok(image(qr_svg_markup(&url)?.into_bytes(), "image/svg+xml"))
 }
 
@@ -239,8 +238,8 @@ pub(crate) fn qr_svg_markup(url: &str) -> ApiResult<String> {
 #[utoipa::path(get, path = "/v1/restaurants/{rid}/tables/{id}/qr.png", tag = "tables",
     params(("rid" = Uuid, Path), ("id" = Uuid, Path)),
     responses((status = 200, content_type = "image/png", body = Vec<u8>), (status = 404)), security(("bearer" = [])))]
-async fn qr_png(State(state): State<AppState>, member: Member, Path(ids): Path<(Uuid, Uuid)>) -> ApiResult<Response> {
-    let url = table_url(&state, &member, ids.1).await?;
+async fn qr_png(State(state): State<AppState>, actor: Actor, Path(ids): Path<(Uuid, Uuid)>) -> ApiResult<Response> {
+    let url = table_url(&state, &actor, ids.1).await?;
     let code = qr_code(&url)?;
     const SCALE: usize = 8;
     const QUIET: usize = 4;
@@ -392,7 +391,8 @@ async fn public_order(
         .get(crate::idempotency::HEADER)
         .and_then(|v| v.to_str().ok())
         .map(|k| format!("guest:{}:{}", table.id, k.trim()));
-    let o = place_order(&state, table.restaurant_id, input, Placer::new(Actor::Guest, key)).await?;
+    let guest = Actor::guest(table.restaurant_id);
+    let o = place_order(&state, guest.rid(), input, Placer::new(guest.acted_by(), key)).await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(GuestOrderCreated {

@@ -75,13 +75,13 @@ async fn admin_commands_create_users_and_reset_passwords() {
 /// node waits for it instead of failing.
 #[tokio::test]
 async fn two_nodes_writing_one_database_wait_for_each_other() {
-    use brigade_store::events::{self, Actor, NewEvent};
+    use brigade_store::events::{self, ActedBy, NewEvent};
     let event = |kind| NewEvent {
         restaurant_id: None,
         kind,
         entity: "test",
         entity_id: None,
-        actor: Actor::System,
+        actor: ActedBy::System,
         payload: json!({}),
         at: chrono::Utc::now(),
     };

@@ -8,22 +8,22 @@
 //! commit. Status changes go through the domain's state machine and write
 //! `order.status_changed`.
 
-use crate::auth::Member;
+use crate::actor::Actor;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Page, PageParams, Path, Query};
-use crate::menu::restaurant_tz;
+use crate::restaurants::restaurant_tz;
 use crate::AppState;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use brigade_domain::auth::Permission;
 use brigade_domain::caps;
 use brigade_domain::credentials::{new_secret, Phone};
 use brigade_domain::menu::{business_day, channel_price, is_orderable, Channel, Sellable};
 use brigade_domain::money::{Money, TaxRule};
 use brigade_domain::order::{parse_quantity, price_line, price_order, OrderStatus, OrderType, PricingError, MAX_LINES};
-use brigade_store::events::{self, Actor, NewEvent};
-use brigade_store::orders::{self as store, HistoryEntry, LineModifier, LineRow, OrderRow, StatusChange};
-use brigade_store::{kds, menu as menu_store, restaurants, tables, users, Tx};
+use brigade_domain::{OrderId, UserId};
+use brigade_store::events::{self, ActedBy, NewEvent};
+use brigade_store::orders::{self as store, HistoryEntry, LineModifier, LineRow, OrderRow};
+use brigade_store::{kds, menu as menu_store, restaurants, tables, Tx};
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
@@ -34,6 +34,7 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
+pub mod service;
 pub mod writer;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -168,7 +169,7 @@ pub fn order_view(o: OrderRow, lines: Vec<LineRow>, currency: &str) -> OrderView
     }
 }
 
-async fn load_views(state: &AppState, rows: Vec<OrderRow>, currency: &str) -> ApiResult<Vec<OrderView>> {
+pub(crate) async fn load_views(state: &AppState, rows: Vec<OrderRow>, currency: &str) -> ApiResult<Vec<OrderView>> {
     let ids: Vec<Uuid> = rows.iter().map(|o| o.id).collect();
     let mut lines: HashMap<Uuid, Vec<LineRow>> = HashMap::new();
     for l in store::lines(&state.db, &ids).await? {
@@ -228,7 +229,7 @@ pub struct OrderInput {
 
 /// Who placed an order, for the event log and the history.
 pub struct Placer {
-    pub actor: Actor,
+    pub actor: ActedBy,
     pub idempotency_key: Option<String>,
     /// The guest already paid elsewhere (a delivery platform): an item Brigade cannot
     /// sell now is still taken, its line flagged for the kitchen, instead of refused.
@@ -236,7 +237,7 @@ pub struct Placer {
 }
 
 impl Placer {
-    pub fn new(actor: Actor, idempotency_key: Option<String>) -> Placer {
+    pub fn new(actor: ActedBy, idempotency_key: Option<String>) -> Placer {
         Placer { actor, idempotency_key, prepaid: false }
     }
 }
@@ -285,7 +286,7 @@ pub struct Quote {
 /// Prices an order exactly as placing it would (same checks, same errors: an 86'd item
 /// is 409, bad modifiers 422) and writes nothing. For carts that show real totals.
 pub async fn quote_order(state: &AppState, rid: Uuid, input: OrderInput) -> ApiResult<Quote> {
-    let prepared = prepare(state, rid, input, Placer::new(Actor::Guest, None)).await?;
+    let prepared = prepare(state, rid, input, Placer::new(ActedBy::Guest, None)).await?;
     let mut tx = state.db.begin_read().await?;
     let checked = match check(&mut tx, &prepared, state.clock.now()).await {
         Ok(Check::Ready(c)) => c,
@@ -494,7 +495,7 @@ pub async fn persist(tx: &mut Tx, batch: Vec<(&Prepared, Checked)>, now: DateTim
     let mut orders = Vec::with_capacity(batch.len());
     let mut all_lines = Vec::new();
     // Orders of restaurants that take stock when an order is placed.
-    let mut stock_out: Vec<(Uuid, Uuid, Vec<crate::inventory::SoldLine>, Actor)> = Vec::new();
+    let mut stock_out: Vec<(Uuid, Uuid, Vec<crate::inventory::SoldLine>, ActedBy)> = Vec::new();
     let mut tickets = Vec::new();
     let mut views = Vec::with_capacity(batch.len());
     let mut ticket_json = Vec::with_capacity(batch.len());
@@ -654,14 +655,12 @@ pub fn estimate_ready(now: DateTime<Utc>, max_prep_minutes: i64, orders_ahead: i
     security(("bearer" = [])))]
 async fn create_order(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
     headers: HeaderMap,
     Json(body): Json<OrderInput>,
 ) -> ApiResult<(StatusCode, axum::Json<OrderView>)> {
-    member.require(Permission::OrdersWrite)?;
     let key = headers.get(crate::idempotency::HEADER).and_then(|v| v.to_str().ok()).map(|k| k.trim().to_owned());
-    let view = place_order(&state, member.rid(), body, Placer::new(member.actor(), key)).await?;
-    Ok((StatusCode::CREATED, axum::Json(view)))
+    Ok((StatusCode::CREATED, axum::Json(service::create(&actor, &state, body, key).await?)))
 }
 
 // ---------------------------------------------------------------- reading orders
@@ -681,46 +680,26 @@ pub struct OrderParams {
     responses((status = 200, body = Page<OrderView>), (status = 403), (status = 404), (status = 422)), security(("bearer" = [])))]
 async fn list_orders(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
     Query(p): Query<OrderParams>,
 ) -> ApiResult<axum::Json<Page<OrderView>>> {
-    member.require(Permission::OrdersRead)?;
-    let status = p.status.as_deref().map(str::parse::<OrderStatus>).transpose()?;
-    let channel = p.channel.as_deref().map(str::parse::<Channel>).transpose()?;
-    let page = PageParams { limit: p.limit, cursor: p.cursor };
-    let limit = page.limit()?;
-    let filter = store::OrderFilter {
-        status: status.map(OrderStatus::as_str),
-        channel: channel.map(Channel::as_str),
+    let filter = service::OrderFilter {
+        status: p.status.as_deref().map(str::parse::<OrderStatus>).transpose()?,
+        channel: p.channel.as_deref().map(str::parse::<Channel>).transpose()?,
         since: p.since,
-        before: page.cursor_uuid()?,
-        open_only: false,
-        limit: limit + 1,
     };
-    let mut rows = store::list(&state.db, member.rid(), &filter).await?;
-    let more = rows.len() as i64 > limit;
-    rows.truncate(limit as usize);
-    let next_cursor = if more { rows.last().map(|o| o.id.to_string()) } else { None };
-    let currency = currency_of(&state, member.rid()).await?;
-    Ok(axum::Json(Page { items: load_views(&state, rows, &currency).await?, next_cursor }))
-}
-
-async fn currency_of(state: &AppState, rid: Uuid) -> ApiResult<String> {
-    Ok(restaurants::get(&state.db, rid).await?.map(|r| r.currency).unwrap_or_default())
+    let page = PageParams { limit: p.limit, cursor: p.cursor };
+    Ok(axum::Json(service::list(&actor, &state, filter, page).await?))
 }
 
 #[utoipa::path(get, path = "/v1/restaurants/{rid}/orders/{id}", tag = "orders", params(("rid" = Uuid, Path), ("id" = Uuid, Path)),
     responses((status = 200, body = OrderView), (status = 404)), security(("bearer" = [])))]
 async fn get_order(
     State(state): State<AppState>,
-    member: Member,
-    Path(ids): Path<(Uuid, Uuid)>,
+    actor: Actor,
+    Path(ids): Path<(Uuid, OrderId)>,
 ) -> ApiResult<axum::Json<OrderView>> {
-    member.require(Permission::OrdersRead)?;
-    let (_, id) = ids;
-    let row = store::get(&state.db, member.rid(), id).await?.ok_or_else(|| ApiError::not_found("order"))?;
-    let currency = currency_of(&state, member.rid()).await?;
-    Ok(axum::Json(load_views(&state, vec![row], &currency).await?.remove(0)))
+    Ok(axum::Json(service::get(&actor, &state, ids.1).await?))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -738,18 +717,10 @@ pub struct HistoryView {
     responses((status = 200, body = Vec<HistoryView>), (status = 404)), security(("bearer" = [])))]
 async fn order_history(
     State(state): State<AppState>,
-    member: Member,
-    Path(ids): Path<(Uuid, Uuid)>,
+    actor: Actor,
+    Path(ids): Path<(Uuid, OrderId)>,
 ) -> ApiResult<axum::Json<Vec<HistoryView>>> {
-    member.require(Permission::OrdersRead)?;
-    let (_, id) = ids;
-    store::get(&state.db, member.rid(), id).await?.ok_or_else(|| ApiError::not_found("order"))?;
-    let rows = store::history(&state.db, member.rid(), id).await?;
-    Ok(axum::Json(
-        rows.into_iter()
-            .map(|h| HistoryView { from: h.from_status, to: h.to_status, by: h.actor, reason: h.reason, at: h.at })
-            .collect(),
-    ))
+    Ok(axum::Json(service::history(&actor, &state, ids.1).await?))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -762,16 +733,10 @@ pub struct QueueParams {
     responses((status = 200, body = Page<OrderView>), (status = 404)), security(("bearer" = [])))]
 async fn order_queue(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
     Query(p): Query<QueueParams>,
 ) -> ApiResult<axum::Json<Page<OrderView>>> {
-    if !member.allows(Permission::OrdersRead) && !member.allows(Permission::KitchenWork) {
-        member.require(Permission::OrdersRead)?;
-    }
-    let limit = PageParams { limit: p.limit, cursor: None }.limit()?;
-    let rows = store::queue(&state.db, member.rid(), limit).await?;
-    let currency = currency_of(&state, member.rid()).await?;
-    Ok(axum::Json(Page { items: load_views(&state, rows, &currency).await?, next_cursor: None }))
+    Ok(axum::Json(service::queue(&actor, &state, p.limit).await?))
 }
 
 #[derive(Serialize, ToSchema, Default)]
@@ -799,57 +764,8 @@ pub struct StatsView {
 /// Today's numbers (the restaurant's business day).
 #[utoipa::path(get, path = "/v1/restaurants/{rid}/orders/stats", tag = "orders", params(("rid" = Uuid, Path)),
     responses((status = 200, body = StatsView), (status = 404)), security(("bearer" = [])))]
-async fn order_stats(State(state): State<AppState>, member: Member) -> ApiResult<axum::Json<StatsView>> {
-    member.require(Permission::OrdersRead)?;
-    let r = restaurants::get(&state.db, member.rid()).await?.ok_or_else(|| ApiError::not_found("restaurant"))?;
-    let day = business_day(state.clock.now(), restaurant_tz(&r)?, r.day_starts_at);
-    let rows = store::day_stats(&state.db, member.rid(), day).await?;
-    let mut v = StatsView {
-        business_day: day,
-        orders: 0,
-        cancelled: 0,
-        open: 0,
-        sales: 0,
-        average_order: None,
-        avg_ticket_minutes: None,
-        by_channel: HashMap::new(),
-        by_status: HashMap::new(),
-    };
-    let mut ticket_minutes: Vec<f64> = Vec::new();
-    let mut per_channel_minutes: HashMap<String, Vec<f64>> = HashMap::new();
-    for row in rows {
-        v.orders += 1;
-        *v.by_status.entry(row.status.clone()).or_default() += 1;
-        let c = v.by_channel.entry(row.channel.clone()).or_default();
-        c.orders += 1;
-        if row.status == "cancelled" {
-            v.cancelled += 1;
-            continue;
-        }
-        if matches!(row.status.as_str(), "received" | "accepted" | "preparing" | "ready") {
-            v.open += 1;
-        }
-        v.sales += row.total;
-        c.sales += row.total;
-        if let Some(ready) = row.ready_at {
-            let m = (ready - row.created_at).num_seconds() as f64 / 60.0;
-            ticket_minutes.push(m);
-            per_channel_minutes.entry(row.channel).or_default().push(m);
-        }
-    }
-    let served = v.orders - v.cancelled;
-    v.average_order = (served > 0).then(|| v.sales / served);
-    v.avg_ticket_minutes = mean(&ticket_minutes);
-    for (channel, minutes) in per_channel_minutes {
-        if let Some(c) = v.by_channel.get_mut(&channel) {
-            c.avg_ticket_minutes = mean(&minutes);
-        }
-    }
-    Ok(axum::Json(v))
-}
-
-fn mean(xs: &[f64]) -> Option<f64> {
-    (!xs.is_empty()).then(|| (xs.iter().sum::<f64>() / xs.len() as f64 * 10.0).round() / 10.0)
+async fn order_stats(State(state): State<AppState>, actor: Actor) -> ApiResult<axum::Json<StatsView>> {
+    Ok(axum::Json(service::stats(&actor, &state).await?))
 }
 
 // ---------------------------------------------------------------- changing orders
@@ -868,24 +784,11 @@ pub struct StatusInput {
     security(("bearer" = [])))]
 async fn change_status(
     State(state): State<AppState>,
-    member: Member,
-    Path(ids): Path<(Uuid, Uuid)>,
+    actor: Actor,
+    Path(ids): Path<(Uuid, OrderId)>,
     Json(body): Json<StatusInput>,
 ) -> ApiResult<axum::Json<OrderView>> {
-    let (_, id) = ids;
-    let to: OrderStatus = body.status.parse()?;
-    let reason = caps::parse_reason("reason", body.reason.as_deref())?;
-    let kitchen_step = matches!(to, OrderStatus::Accepted | OrderStatus::Preparing | OrderStatus::Ready);
-    if !(member.allows(Permission::OrdersWrite) || kitchen_step && member.allows(Permission::KitchenWork)) {
-        member.require(Permission::OrdersWrite)?;
-    }
-    let now = state.clock.now();
-    let mut tx = state.db.begin_for(member.rid()).await?;
-    let order = store::get_for_update(&mut tx, member.rid(), id).await?.ok_or_else(|| ApiError::not_found("order"))?;
-    let order = transition(&mut tx, order, to, reason.as_deref(), member.actor(), now).await?;
-    tx.commit().await?;
-    let currency = currency_of(&state, member.rid()).await?;
-    Ok(axum::Json(load_views(&state, vec![order], &currency).await?.remove(0)))
+    Ok(axum::Json(service::set_status(&actor, &state, ids.1, &body).await?))
 }
 
 /// Cancels an order (not after it is completed).
@@ -894,93 +797,10 @@ async fn change_status(
     responses((status = 200, body = OrderView), (status = 403), (status = 404), (status = 409)), security(("bearer" = [])))]
 async fn cancel_order(
     State(state): State<AppState>,
-    member: Member,
-    Path(ids): Path<(Uuid, Uuid)>,
-) -> ApiResult<axum::Json<OrderView>> {
-    member.require(Permission::OrdersWrite)?;
-    let (_, id) = ids;
-    let now = state.clock.now();
-    let mut tx = state.db.begin_for(member.rid()).await?;
-    let order = store::get_for_update(&mut tx, member.rid(), id).await?.ok_or_else(|| ApiError::not_found("order"))?;
-    let order = transition(&mut tx, order, OrderStatus::Cancelled, Some("cancelled"), member.actor(), now).await?;
-    tx.commit().await?;
-    let currency = currency_of(&state, member.rid()).await?;
-    Ok(axum::Json(load_views(&state, vec![order], &currency).await?.remove(0)))
-}
-
-/// Applies one status change in `tx`: the state machine's check, the row, the history,
-/// the tickets (closed when the order is done or cancelled), and the event.
-pub async fn transition(
-    tx: &mut Tx,
-    mut order: OrderRow,
-    to: OrderStatus,
-    reason: Option<&str>,
     actor: Actor,
-    now: DateTime<Utc>,
-) -> ApiResult<OrderRow> {
-    let from: OrderStatus = order.status.parse()?;
-    from.transition(to).map_err(|e| ApiError::Conflict {
-        code: "invalid_transition",
-        message: e.to_string(),
-        details: json!({ "from": from, "to": to }),
-    })?;
-    let reason = reason.map(str::trim).filter(|r| !r.is_empty()).map(|r| r.chars().take(300).collect::<String>());
-    let cancel_reason = (to == OrderStatus::Cancelled).then(|| reason.clone().unwrap_or_else(|| "cancelled".into()));
-    let change = StatusChange {
-        to: to.as_str(),
-        cancel_reason: cancel_reason.as_deref(),
-        ready_at: (to == OrderStatus::Ready).then_some(now),
-        completed_at: (to == OrderStatus::Completed).then_some(now),
-        at: now,
-    };
-    if !store::set_status(tx, order.id, from.as_str(), &change).await? {
-        return Err(ApiError::conflict("conflict", "the order changed meanwhile; reload it"));
-    }
-    let actor_s = actor.encode();
-    let entry = HistoryEntry {
-        restaurant_id: order.restaurant_id,
-        order_id: order.id,
-        from: Some(from.as_str()),
-        to: to.as_str(),
-        actor: &actor_s,
-        reason: reason.as_deref(),
-        at: now,
-    };
-    store::insert_history(tx, &entry).await?;
-    if to == OrderStatus::Cancelled {
-        crate::inventory::restore_order(tx, order.restaurant_id, order.id, actor, now).await?;
-        crate::integrations::stripe::refund_if_paid(tx, &order, now).await?;
-    } else if from == OrderStatus::Received {
-        crate::inventory::on_order_accepted(tx, order.restaurant_id, order.id, actor, now).await?;
-    }
-    if to.is_final() {
-        kds::close_tickets_of_order(tx, order.id, &actor_s, now).await?;
-    }
-    events::record(
-        tx,
-        NewEvent {
-            restaurant_id: Some(order.restaurant_id),
-            kind: "order.status_changed",
-            entity: "order",
-            entity_id: Some(order.id),
-            actor,
-            payload: json!({ "order_id": order.id, "number": order.number, "from": from, "to": to, "reason": reason }),
-            at: now,
-        },
-    )
-    .await?;
-    order.status = to.as_str().to_owned();
-    order.updated_at = now;
-    if to == OrderStatus::Ready {
-        order.ready_at = Some(now);
-    }
-    if to == OrderStatus::Completed {
-        order.completed_at = Some(now);
-    }
-    if let Some(r) = cancel_reason {
-        order.cancel_reason = Some(r);
-    }
-    Ok(order)
+    Path(ids): Path<(Uuid, OrderId)>,
+) -> ApiResult<axum::Json<OrderView>> {
+    Ok(axum::Json(service::cancel(&actor, &state, ids.1).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -994,40 +814,11 @@ pub struct AssignInput {
     responses((status = 200, body = OrderView), (status = 403), (status = 404), (status = 422)), security(("bearer" = [])))]
 async fn assign_order(
     State(state): State<AppState>,
-    member: Member,
-    Path(ids): Path<(Uuid, Uuid)>,
+    actor: Actor,
+    Path(ids): Path<(Uuid, OrderId)>,
     Json(body): Json<AssignInput>,
 ) -> ApiResult<axum::Json<OrderView>> {
-    member.require(Permission::OrdersWrite)?;
-    let (_, id) = ids;
-    if let Some(uid) = body.user_id {
-        if users::role_in(&state.db, member.rid(), uid).await?.is_none() {
-            return Err(ApiError::validation("user_id", "not a member of this restaurant"));
-        }
-    }
-    let now = state.clock.now();
-    let mut tx = state.db.begin_for(member.rid()).await?;
-    let mut order =
-        store::get_for_update(&mut tx, member.rid(), id).await?.ok_or_else(|| ApiError::not_found("order"))?;
-    store::assign(&mut tx, member.rid(), id, body.user_id, now).await?;
-    events::record(
-        &mut tx,
-        NewEvent {
-            restaurant_id: Some(member.rid()),
-            kind: "order.assigned",
-            entity: "order",
-            entity_id: Some(id),
-            actor: member.actor(),
-            payload: json!({ "order_id": id, "number": order.number, "assigned_to": body.user_id }),
-            at: now,
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    order.assigned_to = body.user_id;
-    order.updated_at = now;
-    let currency = currency_of(&state, member.rid()).await?;
-    Ok(axum::Json(load_views(&state, vec![order], &currency).await?.remove(0)))
+    Ok(axum::Json(service::assign(&actor, &state, ids.1, body.user_id.map(UserId)).await?))
 }
 
 // ---------------------------------------------------------------- guests

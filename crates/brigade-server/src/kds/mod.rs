@@ -3,26 +3,25 @@
 //! bump tickets when done; when every ticket of an order is bumped the order is ready.
 //! A recall reopens a ticket, and a ready order goes back to preparing.
 
-use crate::auth::Member;
+use crate::actor::Actor;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Page, Path, Query};
-use crate::orders::{transition, LineView};
+use crate::orders::LineView;
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
-use brigade_domain::auth::Permission;
-use brigade_domain::credentials::parse_name;
-use brigade_domain::order::OrderStatus;
-use brigade_store::events::{self, NewEvent};
-use brigade_store::kds::{self as store, StationRow, TicketFilter, TicketRow};
+use brigade_domain::{StationId, TicketId};
+
+use brigade_store::kds::{StationRow, TicketRow};
 use brigade_store::orders as order_store;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
+
+pub mod service;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -62,20 +61,10 @@ pub struct StationInput {
     pub sort_order: i64,
 }
 
-fn require_kitchen_read(member: &Member) -> ApiResult<()> {
-    if member.allows(Permission::KitchenWork) || member.allows(Permission::OrdersRead) {
-        Ok(())
-    } else {
-        member.require(Permission::KitchenWork)
-    }
-}
-
 #[utoipa::path(get, path = "/v1/restaurants/{rid}/kds/stations", tag = "kitchen", params(("rid" = Uuid, Path)),
     responses((status = 200, body = Page<StationView>), (status = 404)), security(("bearer" = [])))]
-async fn list_stations(State(state): State<AppState>, member: Member) -> ApiResult<axum::Json<Page<StationView>>> {
-    require_kitchen_read(&member)?;
-    let rows = store::stations(&state.db, member.rid()).await?;
-    Ok(axum::Json(Page { items: rows.into_iter().map(StationView::from).collect(), next_cursor: None }))
+async fn list_stations(State(state): State<AppState>, actor: Actor) -> ApiResult<axum::Json<Page<StationView>>> {
+    Ok(axum::Json(Page { items: service::stations(&actor, &state).await?, next_cursor: None }))
 }
 
 #[utoipa::path(post, path = "/v1/restaurants/{rid}/kds/stations", tag = "kitchen", params(("rid" = Uuid, Path)),
@@ -83,24 +72,10 @@ async fn list_stations(State(state): State<AppState>, member: Member) -> ApiResu
     responses((status = 201, body = StationView), (status = 403), (status = 404), (status = 422)), security(("bearer" = [])))]
 async fn create_station(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
     Json(body): Json<StationInput>,
 ) -> ApiResult<(StatusCode, axum::Json<StationView>)> {
-    member.require(Permission::MenuWrite)?;
-    let now = state.clock.now();
-    let row = StationRow {
-        id: Uuid::now_v7(),
-        restaurant_id: member.rid(),
-        name: parse_name("name", &body.name)?,
-        sort_order: body.sort_order,
-        created_at: now,
-        updated_at: now,
-    };
-    let mut tx = state.db.begin_for(member.rid()).await?;
-    store::insert_station(&mut tx, &row).await?;
-    member.record(&mut tx, "kds.station_created", "kds_station", row.id, json!({ "name": row.name }), now).await?;
-    tx.commit().await?;
-    Ok((StatusCode::CREATED, axum::Json(row.into())))
+    Ok((StatusCode::CREATED, axum::Json(service::create_station(&actor, &state, body).await?)))
 }
 
 #[utoipa::path(put, path = "/v1/restaurants/{rid}/kds/stations/{id}", tag = "kitchen",
@@ -108,22 +83,11 @@ async fn create_station(
     responses((status = 200, body = StationView), (status = 403), (status = 404), (status = 422)), security(("bearer" = [])))]
 async fn update_station(
     State(state): State<AppState>,
-    member: Member,
-    Path(ids): Path<(Uuid, Uuid)>,
+    actor: Actor,
+    Path(ids): Path<(Uuid, StationId)>,
     Json(body): Json<StationInput>,
 ) -> ApiResult<axum::Json<StationView>> {
-    member.require(Permission::MenuWrite)?;
-    let (_, id) = ids;
-    let mut row = store::station(&state.db, member.rid(), id).await?.ok_or_else(|| ApiError::not_found("station"))?;
-    let now = state.clock.now();
-    row.name = parse_name("name", &body.name)?;
-    row.sort_order = body.sort_order;
-    row.updated_at = now;
-    let mut tx = state.db.begin_for(member.rid()).await?;
-    store::update_station(&mut tx, &row).await?;
-    member.record(&mut tx, "kds.station_updated", "kds_station", row.id, json!({ "name": row.name }), now).await?;
-    tx.commit().await?;
-    Ok(axum::Json(row.into()))
+    Ok(axum::Json(service::update_station(&actor, &state, ids.1, body).await?))
 }
 
 /// Removes a station; categories and items routed to it fall back to no station.
@@ -132,18 +96,10 @@ async fn update_station(
     responses((status = 204), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn delete_station(
     State(state): State<AppState>,
-    member: Member,
-    Path(ids): Path<(Uuid, Uuid)>,
+    actor: Actor,
+    Path(ids): Path<(Uuid, StationId)>,
 ) -> ApiResult<StatusCode> {
-    member.require(Permission::MenuWrite)?;
-    let (_, id) = ids;
-    let now = state.clock.now();
-    let mut tx = state.db.begin_for(member.rid()).await?;
-    if !store::delete_station(&mut tx, member.rid(), id, now).await? {
-        return Err(ApiError::not_found("station"));
-    }
-    member.record(&mut tx, "kds.station_deleted", "kds_station", id, json!({}), now).await?;
-    tx.commit().await?;
+    service::delete_station(&actor, &state, ids.1).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -188,7 +144,7 @@ fn ticket_view(t: TicketRow, lines: Vec<LineView>, now: DateTime<Utc>) -> Ticket
     }
 }
 
-async fn with_lines(state: &AppState, tickets: Vec<TicketRow>) -> ApiResult<Vec<TicketView>> {
+pub(crate) async fn with_lines(state: &AppState, tickets: Vec<TicketRow>) -> ApiResult<Vec<TicketView>> {
     let mut order_ids: Vec<Uuid> = tickets.iter().map(|t| t.order_id).collect();
     order_ids.sort();
     order_ids.dedup();
@@ -215,15 +171,15 @@ pub struct TicketParams {
     pub limit: Option<i64>,
 }
 
-fn ticket_filter(p: &TicketParams) -> ApiResult<TicketFilter> {
-    let status = match p.status.as_deref() {
-        None | Some("open") => Some("open".to_owned()),
-        Some("bumped") => Some("bumped".to_owned()),
-        Some("all") => None,
-        Some(other) => return Err(ApiError::validation("status", format!("'{other}' is not open, bumped or all"))),
-    };
-    let limit = crate::extract::PageParams { limit: p.limit.or(Some(200)), cursor: None }.limit()?;
-    Ok(TicketFilter { station_id: p.station_id, status, limit })
+impl TicketParams {
+    fn which(&self) -> ApiResult<service::TicketState> {
+        match self.status.as_deref() {
+            None | Some("open") => Ok(service::TicketState::Open),
+            Some("bumped") => Ok(service::TicketState::Bumped),
+            Some("all") => Ok(service::TicketState::All),
+            Some(other) => Err(ApiError::validation("status", format!("'{other}' is not open, bumped or all"))),
+        }
+    }
 }
 
 /// Tickets for a station (or all), open ones oldest first.
@@ -231,12 +187,11 @@ fn ticket_filter(p: &TicketParams) -> ApiResult<TicketFilter> {
     responses((status = 200, body = Page<TicketView>), (status = 404), (status = 422)), security(("bearer" = [])))]
 async fn list_tickets(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
     Query(p): Query<TicketParams>,
 ) -> ApiResult<axum::Json<Page<TicketView>>> {
-    require_kitchen_read(&member)?;
-    let rows = store::tickets(&state.db, member.rid(), &ticket_filter(&p)?).await?;
-    Ok(axum::Json(Page { items: with_lines(&state, rows).await?, next_cursor: None }))
+    let items = service::tickets(&actor, &state, p.station_id.map(StationId), p.which()?, p.limit).await?;
+    Ok(axum::Json(Page { items, next_cursor: None }))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -251,22 +206,11 @@ pub struct AllDayCount {
     responses((status = 200, body = Vec<AllDayCount>), (status = 404)), security(("bearer" = [])))]
 async fn all_day(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
     Query(p): Query<TicketParams>,
 ) -> ApiResult<axum::Json<Vec<AllDayCount>>> {
-    require_kitchen_read(&member)?;
-    let filter = TicketFilter { status: Some("open".into()), ..ticket_filter(&p)? };
-    let tickets = with_lines(&state, store::tickets(&state.db, member.rid(), &filter).await?).await?;
-    let mut counts: BTreeMap<(String, Uuid), i64> = BTreeMap::new();
-    for t in tickets {
-        for l in t.items {
-            *counts.entry((l.name, l.item_id)).or_default() += l.quantity;
-        }
-    }
-    let mut out: Vec<AllDayCount> =
-        counts.into_iter().map(|((name, item_id), quantity)| AllDayCount { item_id, name, quantity }).collect();
-    out.sort_by(|a, b| b.quantity.cmp(&a.quantity).then(a.name.cmp(&b.name)));
-    Ok(axum::Json(out))
+    p.which()?;
+    Ok(axum::Json(service::all_day(&actor, &state, p.station_id.map(StationId), p.limit).await?))
 }
 
 /// Marks a ticket done. The last ticket of an order makes the order ready.
@@ -275,10 +219,10 @@ async fn all_day(
     responses((status = 200, body = TicketView), (status = 403), (status = 404), (status = 409)), security(("bearer" = [])))]
 async fn bump(
     State(state): State<AppState>,
-    member: Member,
-    Path(ids): Path<(Uuid, Uuid)>,
+    actor: Actor,
+    Path(ids): Path<(Uuid, TicketId)>,
 ) -> ApiResult<axum::Json<TicketView>> {
-    set_ticket(state, member, ids.1, true).await
+    Ok(axum::Json(service::bump(&actor, &state, ids.1).await?))
 }
 
 /// Reopens a bumped ticket; a ready order goes back to preparing.
@@ -287,48 +231,8 @@ async fn bump(
     responses((status = 200, body = TicketView), (status = 403), (status = 404), (status = 409)), security(("bearer" = [])))]
 async fn recall(
     State(state): State<AppState>,
-    member: Member,
-    Path(ids): Path<(Uuid, Uuid)>,
+    actor: Actor,
+    Path(ids): Path<(Uuid, TicketId)>,
 ) -> ApiResult<axum::Json<TicketView>> {
-    set_ticket(state, member, ids.1, false).await
-}
-
-async fn set_ticket(state: AppState, member: Member, id: Uuid, bumped: bool) -> ApiResult<axum::Json<TicketView>> {
-    member.require(Permission::KitchenWork)?;
-    let now = state.clock.now();
-    let rid = member.rid();
-    let mut tx = state.db.begin_for(rid).await?;
-    let ticket = store::ticket_tx(&mut tx, rid, id).await?.ok_or_else(|| ApiError::not_found("ticket"))?;
-    let order = order_store::get_for_update(&mut tx, rid, ticket.order_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("order"))?;
-    let status: OrderStatus = order.status.parse()?;
-    if !bumped && status.is_final() {
-        return Err(ApiError::conflict(
-            "order_closed",
-            format!("order #{} is {status}; its tickets cannot be recalled", order.number),
-        ));
-    }
-    let actor = member.actor();
-    if !store::set_ticket_status(&mut tx, id, bumped, &actor.encode(), now).await? {
-        let what = if bumped { "already bumped" } else { "not bumped" };
-        return Err(ApiError::conflict("ticket_unchanged", format!("this ticket is {what}")));
-    }
-    let kind = if bumped { "kds.ticket_bumped" } else { "kds.ticket_recalled" };
-    let payload =
-        json!({ "ticket_id": id, "order_id": order.id, "order_number": order.number, "station_id": ticket.station_id });
-    events::record(
-        &mut tx,
-        NewEvent { restaurant_id: Some(rid), kind, entity: "kds_ticket", entity_id: Some(id), actor, payload, at: now },
-    )
-    .await?;
-    let siblings = store::tickets_of_order(&mut tx, order.id).await?;
-    if bumped && siblings.iter().all(|t| t.status == "bumped") && status.transition(OrderStatus::Ready).is_ok() {
-        transition(&mut tx, order, OrderStatus::Ready, None, actor, now).await?;
-    } else if !bumped && status == OrderStatus::Ready {
-        transition(&mut tx, order, OrderStatus::Preparing, Some("ticket recalled"), actor, now).await?;
-    }
-    let ticket = store::ticket_tx(&mut tx, rid, id).await?.ok_or_else(|| ApiError::not_found("ticket"))?;
-    tx.commit().await?;
-    Ok(axum::Json(with_lines(&state, vec![ticket]).await?.remove(0)))
+    Ok(axum::Json(service::recall(&actor, &state, ids.1).await?))
 }

@@ -6,30 +6,27 @@
 //! cached per restaurant and channel, dropped on every menu change, and kept at most a
 //! few seconds so that schedule windows open and close on time.
 
-use crate::auth::Member;
+use crate::actor::Actor;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Page, PageParams, Path, Query};
 use crate::integrations::sync;
-use crate::jobs::{enqueue, EnqueueOptions, Job};
-use crate::AppState;
+use crate::restaurants::restaurant_tz;
+use crate::{After, AppState};
 use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::Response;
-use brigade_domain::auth::Permission;
 use brigade_domain::caps;
 use brigade_domain::credentials::parse_name;
 use brigade_domain::menu::{
-    channel_price, end_of_business_day, is_orderable, ChannelSettings, EightySix, ModifierGroup, ModifierOption,
-    Schedule, Sellable,
+    channel_price, is_orderable, ChannelSettings, ModifierGroup, ModifierOption, Schedule, Sellable,
 };
 use brigade_domain::money::Money;
 use brigade_domain::Invalid;
-use brigade_store::events::{self, Actor, NewEvent};
+use brigade_domain::{CategoryId, ItemId};
 use brigade_store::menu::{self as store, CategoryRow, ItemRow};
-use brigade_store::{kds, restaurants, Tx};
+use brigade_store::restaurants;
 use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
 use parking_lot::RwLock;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -38,6 +35,8 @@ use std::collections::HashMap;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
+
+pub mod service;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -95,10 +94,9 @@ pub struct CategoryInput {
 
 #[utoipa::path(get, path = "/v1/restaurants/{rid}/menu/categories", tag = "menu", params(("rid" = Uuid, Path)),
     responses((status = 200, body = Page<CategoryView>), (status = 404)), security(("bearer" = [])))]
-async fn list_categories(State(state): State<AppState>, member: Member) -> ApiResult<axum::Json<Page<CategoryView>>> {
-    member.require(Permission::MenuRead)?;
-    let rows = store::categories(&state.db, member.rid()).await?;
-    Ok(axum::Json(Page { items: rows.into_iter().map(CategoryView::from).collect(), next_cursor: None }))
+async fn list_categories(State(state): State<AppState>, actor: Actor) -> ApiResult<axum::Json<Page<CategoryView>>> {
+    let items = service::categories(&actor, &state).await?;
+    Ok(axum::Json(Page { items, next_cursor: None }))
 }
 
 #[utoipa::path(post, path = "/v1/restaurants/{rid}/menu/categories", tag = "menu", params(("rid" = Uuid, Path)),
@@ -106,32 +104,10 @@ async fn list_categories(State(state): State<AppState>, member: Member) -> ApiRe
     responses((status = 201, body = CategoryView), (status = 403), (status = 404), (status = 422)), security(("bearer" = [])))]
 async fn create_category(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
     Json(body): Json<CategoryInput>,
 ) -> ApiResult<(StatusCode, axum::Json<CategoryView>)> {
-    member.require(Permission::MenuWrite)?;
-    let now = state.clock.now();
-    let row = CategoryRow {
-        id: Uuid::now_v7(),
-        restaurant_id: member.rid(),
-        parent_id: body.parent_id,
-        name: parse_name("name", &body.name)?,
-        description: clean(body.description),
-        sort_order: body.sort_order,
-        station_id: body.station_id,
-        is_active: body.is_active.unwrap_or(true),
-        created_at: now,
-        updated_at: now,
-    };
-    check_category_refs(&state, &row).await?;
-    let mut tx = state.db.begin_for(member.rid()).await?;
-    store::insert_category(&mut tx, &row).await?;
-    member.record(&mut tx, "menu.category_created", "menu_category", row.id, json!({ "name": row.name }), now).await?;
-    sync::menu_changed(&mut tx, member.rid(), "category added", now).await?;
-    tx.commit().await?;
-    state.wake_sync();
-    state.menu_cache.invalidate(member.rid());
-    Ok((StatusCode::CREATED, axum::Json(row.into())))
+    Ok((StatusCode::CREATED, axum::Json(service::create_category(&actor, &state, body).await?)))
 }
 
 #[utoipa::path(put, path = "/v1/restaurants/{rid}/menu/categories/{id}", tag = "menu",
@@ -139,33 +115,11 @@ async fn create_category(
     responses((status = 200, body = CategoryView), (status = 403), (status = 404), (status = 422)), security(("bearer" = [])))]
 async fn update_category(
     State(state): State<AppState>,
-    member: Member,
-    Path(ids): Path<(Uuid, Uuid)>,
+    actor: Actor,
+    Path(ids): Path<(Uuid, CategoryId)>,
     Json(body): Json<CategoryInput>,
 ) -> ApiResult<axum::Json<CategoryView>> {
-    member.require(Permission::MenuWrite)?;
-    let (_, id) = ids;
-    let mut row = store::category(&state.db, member.rid(), id).await?.ok_or_else(|| ApiError::not_found("category"))?;
-    let now = state.clock.now();
-    row.name = parse_name("name", &body.name)?;
-    row.description = clean(body.description);
-    row.sort_order = body.sort_order;
-    row.station_id = body.station_id;
-    row.parent_id = body.parent_id;
-    row.is_active = body.is_active.unwrap_or(row.is_active);
-    row.updated_at = now;
-    if row.parent_id == Some(row.id) {
-        return Err(ApiError::validation("parent_id", "a category cannot be its own parent"));
-    }
-    check_category_refs(&state, &row).await?;
-    let mut tx = state.db.begin_for(member.rid()).await?;
-    store::update_category(&mut tx, &row).await?;
-    member.record(&mut tx, "menu.category_updated", "menu_category", row.id, json!({ "name": row.name }), now).await?;
-    sync::menu_changed(&mut tx, member.rid(), "category changed", now).await?;
-    tx.commit().await?;
-    state.wake_sync();
-    state.menu_cache.invalidate(member.rid());
-    Ok(axum::Json(row.into()))
+    Ok(axum::Json(service::update_category(&actor, &state, ids.1, body).await?))
 }
 
 /// Deletes an empty category; one that still holds items or subcategories is a 409.
@@ -174,48 +128,11 @@ async fn update_category(
     responses((status = 204), (status = 403), (status = 404), (status = 409)), security(("bearer" = [])))]
 async fn delete_category(
     State(state): State<AppState>,
-    member: Member,
-    Path(ids): Path<(Uuid, Uuid)>,
+    actor: Actor,
+    Path(ids): Path<(Uuid, CategoryId)>,
 ) -> ApiResult<StatusCode> {
-    member.require(Permission::MenuWrite)?;
-    let (_, id) = ids;
-    let now = state.clock.now();
-    let mut tx = state.db.begin_for(member.rid()).await?;
-    if store::category_in_use(&mut tx, member.rid(), id).await? {
-        return Err(ApiError::conflict("category_not_empty", "move or delete its items and subcategories first"));
-    }
-    if !store::delete_category(&mut tx, member.rid(), id, now).await? {
-        return Err(ApiError::not_found("category"));
-    }
-    member.record(&mut tx, "menu.category_deleted", "menu_category", id, json!({}), now).await?;
-    sync::menu_changed(&mut tx, member.rid(), "category removed", now).await?;
-    tx.commit().await?;
-    state.wake_sync();
-    state.menu_cache.invalidate(member.rid());
+    service::delete_category(&actor, &state, ids.1).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// A category's parent and station must be this restaurant's, and the parent chain must
-/// not loop back.
-async fn check_category_refs(state: &AppState, row: &CategoryRow) -> ApiResult<()> {
-    if let Some(station) = row.station_id {
-        if kds::station(&state.db, row.restaurant_id, station).await?.is_none() {
-            return Err(ApiError::validation("station_id", "no such station in this restaurant"));
-        }
-    }
-    let mut next = row.parent_id;
-    let mut hops = 0;
-    while let Some(pid) = next {
-        if pid == row.id || hops > 32 {
-            return Err(ApiError::validation("parent_id", "categories cannot nest in a loop"));
-        }
-        let parent = store::category(&state.db, row.restaurant_id, pid)
-            .await?
-            .ok_or_else(|| ApiError::validation("parent_id", "no such category in this restaurant"))?;
-        next = parent.parent_id;
-        hops += 1;
-    }
-    Ok(())
 }
 
 // ---------------------------------------------------------------- items
@@ -351,7 +268,13 @@ const MAX_PRICE: i64 = 100_000_000;
 
 impl ItemInput {
     /// Checks and normalises an item; `existing` keeps the 86 and creation time.
-    fn into_row(self, rid: Uuid, id: Uuid, existing: Option<&ItemRow>, now: DateTime<Utc>) -> ApiResult<ItemRow> {
+    pub(crate) fn into_row(
+        self,
+        rid: Uuid,
+        id: Uuid,
+        existing: Option<&ItemRow>,
+        now: DateTime<Utc>,
+    ) -> ApiResult<ItemRow> {
         if !(0..=MAX_PRICE).contains(&self.price) {
             return Err(ApiError::validation("price", "a price is 0 or more minor units (cents), below 1,000,000.00"));
         }
@@ -431,18 +354,6 @@ impl ItemInput {
     }
 }
 
-async fn check_item_refs(state: &AppState, row: &ItemRow) -> ApiResult<()> {
-    if store::category(&state.db, row.restaurant_id, row.category_id).await?.is_none() {
-        return Err(ApiError::validation("category_id", "no such category in this restaurant"));
-    }
-    if let Some(station) = row.station_id {
-        if kds::station(&state.db, row.restaurant_id, station).await?.is_none() {
-            return Err(ApiError::validation("station_id", "no such station in this restaurant"));
-        }
-    }
-    Ok(())
-}
-
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct ItemParams {
     pub category_id: Option<Uuid>,
@@ -454,16 +365,11 @@ pub struct ItemParams {
     responses((status = 200, body = Page<ItemView>), (status = 404)), security(("bearer" = [])))]
 async fn list_items(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
     Query(params): Query<ItemParams>,
 ) -> ApiResult<axum::Json<Page<ItemView>>> {
-    member.require(Permission::MenuRead)?;
     let page = PageParams { limit: params.limit, cursor: params.cursor };
-    let limit = page.limit()?;
-    let filter = store::ItemFilter { category_id: params.category_id, after: page.cursor_uuid()?, limit: limit + 1 };
-    let rows = store::items(&state.db, member.rid(), &filter).await?;
-    let now = state.clock.now();
-    Ok(axum::Json(Page::from_rows(rows, limit, |i| i.id.to_string(), |i| item_view(i, now))))
+    Ok(axum::Json(service::items(&actor, &state, params.category_id.map(CategoryId), page).await?))
 }
 
 #[utoipa::path(post, path = "/v1/restaurants/{rid}/menu/items", tag = "menu", params(("rid" = Uuid, Path)),
@@ -471,35 +377,20 @@ async fn list_items(
     responses((status = 201, body = ItemView), (status = 403), (status = 404), (status = 422)), security(("bearer" = [])))]
 async fn create_item(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
     Json(body): Json<ItemInput>,
 ) -> ApiResult<(StatusCode, axum::Json<ItemView>)> {
-    member.require(Permission::MenuWrite)?;
-    let now = state.clock.now();
-    let row = body.into_row(member.rid(), Uuid::now_v7(), None, now)?;
-    check_item_refs(&state, &row).await?;
-    let mut tx = state.db.begin_for(member.rid()).await?;
-    store::insert_item(&mut tx, &row).await?;
-    let payload = json!({ "name": row.name, "price": row.price, "category_id": row.category_id });
-    member.record(&mut tx, "menu.item_created", "menu_item", row.id, payload, now).await?;
-    sync::menu_changed(&mut tx, member.rid(), "item added", now).await?;
-    tx.commit().await?;
-    state.wake_sync();
-    state.menu_cache.invalidate(member.rid());
-    Ok((StatusCode::CREATED, axum::Json(item_view(row, now))))
+    Ok((StatusCode::CREATED, axum::Json(service::create_item(&actor, &state, body).await?)))
 }
 
 #[utoipa::path(get, path = "/v1/restaurants/{rid}/menu/items/{id}", tag = "menu", params(("rid" = Uuid, Path), ("id" = Uuid, Path)),
     responses((status = 200, body = ItemView), (status = 404)), security(("bearer" = [])))]
 async fn get_item(
     State(state): State<AppState>,
-    member: Member,
-    Path(ids): Path<(Uuid, Uuid)>,
+    actor: Actor,
+    Path(ids): Path<(Uuid, ItemId)>,
 ) -> ApiResult<axum::Json<ItemView>> {
-    member.require(Permission::MenuRead)?;
-    let (_, id) = ids;
-    let row = store::item(&state.db, member.rid(), id).await?.ok_or_else(|| ApiError::not_found("menu item"))?;
-    Ok(axum::Json(item_view(row, state.clock.now())))
+    Ok(axum::Json(service::item(&actor, &state, ids.1).await?))
 }
 
 /// Replaces an item's fields (its 86 state is kept; use the availability route for that).
@@ -508,39 +399,11 @@ async fn get_item(
     responses((status = 200, body = ItemView), (status = 403), (status = 404), (status = 422)), security(("bearer" = [])))]
 async fn update_item(
     State(state): State<AppState>,
-    member: Member,
-    Path(ids): Path<(Uuid, Uuid)>,
+    actor: Actor,
+    Path(ids): Path<(Uuid, ItemId)>,
     Json(body): Json<ItemInput>,
 ) -> ApiResult<axum::Json<ItemView>> {
-    member.require(Permission::MenuWrite)?;
-    let (_, id) = ids;
-    let existing = store::item(&state.db, member.rid(), id).await?.ok_or_else(|| ApiError::not_found("menu item"))?;
-    let now = state.clock.now();
-    let row = body.into_row(member.rid(), id, Some(&existing), now)?;
-    check_item_refs(&state, &row).await?;
-    let mut tx = state.db.begin_for(member.rid()).await?;
-    store::update_item(&mut tx, &row).await?;
-    let payload = json!({ "name": row.name, "price": row.price, "is_active": row.is_active });
-    member.record(&mut tx, "menu.item_updated", "menu_item", row.id, payload, now).await?;
-    // A price or availability is one item's update on a platform; a new name, text,
-    // category or choice of options needs the menu uploaded.
-    let shown_elsewhere = existing.name != row.name
-        || existing.description != row.description
-        || existing.category_id != row.category_id
-        || existing.is_active != row.is_active
-        || existing.channels.0 != row.channels.0
-        || existing.modifier_groups.0 != row.modifier_groups.0;
-    if shown_elsewhere {
-        sync::menu_changed(&mut tx, member.rid(), "item changed", now).await?;
-    } else if existing.price != row.price {
-        sync::price_changed(&mut tx, member.rid(), row.id, "price changed", now).await?;
-    } else {
-        sync::item_changed(&mut tx, member.rid(), row.id, "item changed", now).await?;
-    }
-    tx.commit().await?;
-    state.wake_sync();
-    state.menu_cache.invalidate(member.rid());
-    Ok(axum::Json(item_view(row, now)))
+    Ok(axum::Json(service::update_item(&actor, &state, ids.1, body).await?))
 }
 
 /// Removes an item from the menu. Past orders that sold it keep it.
@@ -548,21 +411,10 @@ async fn update_item(
     responses((status = 204), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn delete_item(
     State(state): State<AppState>,
-    member: Member,
-    Path(ids): Path<(Uuid, Uuid)>,
+    actor: Actor,
+    Path(ids): Path<(Uuid, ItemId)>,
 ) -> ApiResult<StatusCode> {
-    member.require(Permission::MenuWrite)?;
-    let (_, id) = ids;
-    let now = state.clock.now();
-    let mut tx = state.db.begin_for(member.rid()).await?;
-    if !store::delete_item(&mut tx, member.rid(), id, now).await? {
-        return Err(ApiError::not_found("menu item"));
-    }
-    member.record(&mut tx, "menu.item_deleted", "menu_item", id, json!({}), now).await?;
-    sync::menu_changed(&mut tx, member.rid(), "item removed", now).await?;
-    tx.commit().await?;
-    state.wake_sync();
-    state.menu_cache.invalidate(member.rid());
+    service::delete_item(&actor, &state, ids.1).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -593,71 +445,17 @@ pub struct BulkResult {
     pub updated: usize,
 }
 
-/// What an availability request asks for: `None` brings the item back.
-fn parse_eighty_six(
-    input: &AvailabilityInput,
-    now: DateTime<Utc>,
-    tz: Tz,
-    day_start: chrono::NaiveTime,
-) -> ApiResult<Option<EightySix>> {
-    if input.available {
-        return Ok(None);
-    }
-    let until = match input.until.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some("end_of_day") => Some(end_of_business_day(now, tz, day_start)),
-        Some(t) => {
-            let t = DateTime::parse_from_rfc3339(t)
-                .map_err(|_| ApiError::validation("until", "use an RFC 3339 time, \"end_of_day\" or null"))?
-                .with_timezone(&Utc);
-            if t <= now {
-                return Err(ApiError::validation("until", "that time has passed"));
-            }
-            if !brigade_domain::when::instant_ok(t) {
-                return Err(ApiError::validation("until", "a time before the year 2200"));
-            }
-            Some(t)
-        }
-    };
-    let reason = caps::parse_reason("reason", input.reason.as_deref())?.unwrap_or_else(|| "86'd".to_owned());
-    let channels = input.channels.clone().map(|mut c| {
-        c.sort();
-        c.dedup();
-        c
-    });
-    if channels.as_ref().is_some_and(Vec::is_empty) {
-        return Err(ApiError::validation("channels", "name at least one channel, or null for all"));
-    }
-    Ok(Some(EightySix { reason, until, channels, auto: false }))
-}
-
 /// 86es an item (or brings it back) on every channel or some, at once.
 #[utoipa::path(post, path = "/v1/restaurants/{rid}/menu/items/{id}/availability", tag = "menu",
     params(("rid" = Uuid, Path), ("id" = Uuid, Path)), request_body = AvailabilityInput,
     responses((status = 200, body = ItemView), (status = 403), (status = 404), (status = 422)), security(("bearer" = [])))]
 async fn set_availability(
     State(state): State<AppState>,
-    member: Member,
-    Path(ids): Path<(Uuid, Uuid)>,
+    actor: Actor,
+    Path(ids): Path<(Uuid, ItemId)>,
     Json(body): Json<AvailabilityInput>,
 ) -> ApiResult<axum::Json<ItemView>> {
-    member.require(Permission::EightySix)?;
-    let (_, id) = ids;
-    let now = state.clock.now();
-    let mut tx = state.db.begin_for(member.rid()).await?;
-    let restaurant =
-        restaurants::get_tx(&mut tx, member.rid()).await?.ok_or_else(|| ApiError::not_found("restaurant"))?;
-    let tz = restaurant_tz(&restaurant)?;
-    let e = parse_eighty_six(&body, now, tz, restaurant.day_starts_at)?;
-    let changed = apply_eighty_six(&mut tx, member.rid(), &[id], e.as_ref(), member.actor(), now).await?;
-    if changed == 0 {
-        return Err(ApiError::not_found("menu item"));
-    }
-    let row = store::item_tx(&mut tx, member.rid(), id).await?.ok_or_else(|| ApiError::not_found("menu item"))?;
-    tx.commit().await?;
-    state.menu_cache.invalidate(member.rid());
-    state.wake_workers();
-    Ok(axum::Json(item_view(row, now)))
+    Ok(axum::Json(service::set_availability(&actor, &state, ids.1, &body).await?))
 }
 
 /// 86es (or brings back) many items in one change; an unknown id changes nothing (422).
@@ -666,107 +464,11 @@ async fn set_availability(
     responses((status = 200, body = BulkResult), (status = 403), (status = 404), (status = 422)), security(("bearer" = [])))]
 async fn bulk_availability(
     State(state): State<AppState>,
-    member: Member,
+    actor: Actor,
     Json(body): Json<BulkAvailabilityInput>,
 ) -> ApiResult<axum::Json<BulkResult>> {
-    member.require(Permission::EightySix)?;
-    if body.item_ids.is_empty() || body.item_ids.len() > 500 {
-        return Err(ApiError::validation("item_ids", "give 1 to 500 item ids"));
-    }
-    let now = state.clock.now();
-    let mut tx = state.db.begin_for(member.rid()).await?;
-    let restaurant =
-        restaurants::get_tx(&mut tx, member.rid()).await?.ok_or_else(|| ApiError::not_found("restaurant"))?;
-    let tz = restaurant_tz(&restaurant)?;
-    let e = parse_eighty_six(&body.change, now, tz, restaurant.day_starts_at)?;
-    let mut ids = body.item_ids.clone();
-    ids.sort();
-    ids.dedup();
-    let updated = apply_eighty_six(&mut tx, member.rid(), &ids, e.as_ref(), member.actor(), now).await?;
-    if updated != ids.len() {
-        return Err(ApiError::validation("item_ids", "some ids are not items of this restaurant; nothing was changed"));
-    }
-    tx.commit().await?;
-    state.menu_cache.invalidate(member.rid());
-    state.wake_workers();
-    Ok(axum::Json(BulkResult { updated }))
-}
-
-/// Sets (or clears) the 86 of items in `tx`, with an event per item and, for a timed 86,
-/// a job that brings the item back when it runs out. Returns how many items exist.
-pub async fn apply_eighty_six(
-    tx: &mut Tx,
-    rid: Uuid,
-    ids: &[Uuid],
-    e: Option<&EightySix>,
-    actor: Actor,
-    now: DateTime<Utc>,
-) -> ApiResult<usize> {
-    let mut n = 0;
-    for id in ids {
-        let Some(item) = store::item_tx(tx, rid, *id).await? else { continue };
-        n += 1;
-        store::set_eighty_six(tx, rid, *id, e, now).await?;
-        let payload = json!({
-            "item_id": id,
-            "name": item.name,
-            "available": e.is_none(),
-            "reason": e.map(|e| e.reason.clone()),
-            "until": e.and_then(|e| e.until),
-            "channels": e.and_then(|e| e.channels.clone()),
-        });
-        events::record(
-            tx,
-            NewEvent {
-                restaurant_id: Some(rid),
-                kind: "menu.availability_changed",
-                entity: "menu_item",
-                entity_id: Some(*id),
-                actor,
-                payload,
-                at: now,
-            },
-        )
-        .await?;
-        let reason = if e.is_some() { "86" } else { "back on" };
-        sync::item_changed(tx, rid, *id, reason, now).await?;
-        if let Some(until) = e.and_then(|e| e.until) {
-            let key = format!("menu.restore:{id}:{}", until.timestamp_micros());
-            let job = RestoreItem { restaurant_id: rid, item_id: *id, until };
-            let opts = EnqueueOptions { run_at: until, idempotency_key: Some(&key), restaurant_id: Some(rid) };
-            enqueue(tx, &job, opts, now).await?;
-        }
-    }
-    Ok(n)
-}
-
-/// Brings an item back when its timed 86 runs out, unless the 86 was changed since.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct RestoreItem {
-    pub restaurant_id: Uuid,
-    pub item_id: Uuid,
-    pub until: DateTime<Utc>,
-}
-
-impl Job for RestoreItem {
-    const KIND: &'static str = "menu.restore_item";
-
-    async fn run(self, state: AppState) -> anyhow::Result<()> {
-        let now = state.clock.now();
-        let mut tx = state.db.begin_for(self.restaurant_id).await?;
-        let Some(item) = store::item_tx(&mut tx, self.restaurant_id, self.item_id).await? else { return Ok(()) };
-        let same = item.eighty_six.as_ref().is_some_and(|e| e.0.until == Some(self.until));
-        if !same || self.until > now {
-            return Ok(());
-        }
-        apply_eighty_six(&mut tx, self.restaurant_id, &[self.item_id], None, Actor::System, now)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-        tx.commit().await?;
-        state.menu_cache.invalidate(self.restaurant_id);
-        state.wake_sync();
-        Ok(())
-    }
+    let ids: Vec<ItemId> = body.item_ids.iter().copied().map(ItemId).collect();
+    Ok(axum::Json(service::set_availability_of_many(&actor, &state, &ids, &body.change).await?))
 }
 
 // ---------------------------------------------------------------- public menu
@@ -988,10 +690,6 @@ impl MenuCache {
     }
 }
 
-pub fn restaurant_tz(r: &restaurants::RestaurantRow) -> ApiResult<Tz> {
-    r.timezone.parse::<Tz>().map_err(|_| ApiError::internal(format!("restaurant {} has a bad time zone", r.id)))
-}
-
 /// Trimmed text, or none when blank.
 pub(crate) fn clean(s: Option<String>) -> Option<String> {
     s.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
@@ -1022,11 +720,11 @@ pub struct Imported {
 /// their 86, modifiers and channels stay as Brigade has them), new ones are created.
 pub async fn import_items(
     state: &AppState,
-    member: &Member,
+    actor: &Actor,
     source: &str,
     items: Vec<ImportedItem>,
 ) -> ApiResult<Imported> {
-    let rid = member.rid();
+    let rid = actor.rid();
     let now = state.clock.now();
     let mut categories: HashMap<String, Uuid> =
         store::categories(&state.db, rid).await?.into_iter().map(|c| (c.name.to_lowercase(), c.id)).collect();
@@ -1103,10 +801,8 @@ pub async fn import_items(
     }
     let payload = json!({ "source": source, "created": out.created, "updated": out.updated,
                           "categories_created": out.categories_created });
-    member.record(&mut tx, "menu.imported", "restaurant", rid, payload, now).await?;
+    actor.record(&mut tx, "menu.imported", "restaurant", rid, payload, now).await?;
     sync::menu_changed(&mut tx, rid, "menu imported", now).await?;
-    tx.commit().await?;
-    state.wake_sync();
-    state.menu_cache.invalidate(rid);
+    state.commit(tx, After::menu(rid)).await?;
     Ok(out)
 }
