@@ -180,6 +180,8 @@ impl After {
         After { menu_of: Some(rid), sync: true, ..After::NOTHING }
     }
 
+    /// Both; the menu dropped is the first one named (a change spans one restaurant,
+    /// save a stock transfer, which drops the other's itself).
     pub fn and(self, other: After) -> After {
         After { menu_of: self.menu_of.or(other.menu_of), jobs: self.jobs || other.jobs, sync: self.sync || other.sync }
     }

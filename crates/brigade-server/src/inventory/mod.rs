@@ -26,6 +26,7 @@ use brigade_domain::inventory::{
     unit_cost_micros, BaseUnit, Milli, PurchaseUnit,
 };
 use brigade_domain::menu::EightySix;
+use brigade_domain::StockItemId;
 use brigade_store::events::{self, ActedBy, NewEvent};
 use brigade_store::inventory::{self as store, CategoryRow, ItemRow, Movement, RecipeRow};
 use brigade_store::{menu as menu_store, Tx};
@@ -37,6 +38,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
+
+pub mod service;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -197,7 +200,7 @@ pub struct StockItemView {
     pub updated_at: DateTime<Utc>,
 }
 
-fn item_view(i: ItemRow) -> StockItemView {
+pub(crate) fn item_view(i: ItemRow) -> StockItemView {
     StockItemView {
         id: i.id,
         category_id: i.category_id,
@@ -329,15 +332,8 @@ async fn list_items(
     actor: Actor,
     Query(f): Query<ItemFilter>,
 ) -> ApiResult<axum::Json<Page<StockItemView>>> {
-    actor.require(Permission::InventoryRead)?;
-    let items = store::items(&state.db, actor.rid())
-        .await?
-        .into_iter()
-        .filter(|i| f.category_id.is_none_or(|c| i.category_id == Some(c)))
-        .map(item_view)
-        .filter(|i| f.low.is_none_or(|l| i.low == l))
-        .collect();
-    Ok(axum::Json(Page { items, next_cursor: None }))
+    let filter = service::ItemFilter { category: f.category_id, low: f.low };
+    Ok(axum::Json(Page { items: service::items(&actor, &state, filter).await?, next_cursor: None }))
 }
 
 #[utoipa::path(post, path = "/v1/restaurants/{rid}/inventory/items", tag = "inventory", params(("rid" = Uuid, Path)),
@@ -392,11 +388,9 @@ async fn create_item(
 async fn get_item(
     State(state): State<AppState>,
     actor: Actor,
-    Path(ids): Path<(Uuid, Uuid)>,
+    Path(ids): Path<(Uuid, StockItemId)>,
 ) -> ApiResult<axum::Json<StockItemView>> {
-    actor.require(Permission::InventoryRead)?;
-    let row = store::item(&state.db, actor.rid(), ids.1).await?.ok_or_else(|| ApiError::not_found("stock item"))?;
-    Ok(axum::Json(item_view(row)))
+    Ok(axum::Json(service::item(&actor, &state, ids.1).await?))
 }
 
 #[utoipa::path(put, path = "/v1/restaurants/{rid}/inventory/items/{id}", tag = "inventory",
@@ -423,7 +417,7 @@ async fn update_item(
     settle(&mut tx, actor.rid(), &[row.id], ActedBy::System, now).await?;
     let row =
         store::item_for_update(&mut tx, actor.rid(), ids.1).await?.ok_or_else(|| ApiError::not_found("stock item"))?;
-    tx.commit().await?;
+    state.commit(tx, service::stock_changed(actor.rid())).await?;
     Ok(axum::Json(item_view(row)))
 }
 
@@ -543,21 +537,17 @@ async fn record_movement(
     actor: Actor,
     Json(body): Json<MovementInput>,
 ) -> ApiResult<(StatusCode, axum::Json<StockItemView>)> {
-    actor.require(Permission::InventoryWrite)?;
-    let now = state.clock.now();
-    let mut tx = state.db.begin_for(actor.rid()).await?;
-    let id = body.item_id;
-    move_stock(&mut tx, actor.rid(), body, actor.acted_by(), now).await?;
-    settle(&mut tx, actor.rid(), &[id], ActedBy::System, now).await?;
-    let row =
-        store::item_for_update(&mut tx, actor.rid(), id).await?.ok_or_else(|| ApiError::not_found("stock item"))?;
-    tx.commit().await?;
-    state.wake_workers();
-    Ok((StatusCode::CREATED, axum::Json(item_view(row))))
+    Ok((StatusCode::CREATED, axum::Json(service::record_movement(&actor, &state, body).await?)))
 }
 
 /// Checks and posts one movement a person made, in `tx`.
-async fn move_stock(tx: &mut Tx, rid: Uuid, m: MovementInput, actor: ActedBy, now: DateTime<Utc>) -> ApiResult<()> {
+pub(crate) async fn move_stock(
+    tx: &mut Tx,
+    rid: Uuid,
+    m: MovementInput,
+    actor: ActedBy,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
     let item = store::item_for_update(tx, rid, m.item_id).await?.ok_or_else(|| ApiError::not_found("stock item"))?;
     let base: BaseUnit = item.unit.parse()?;
     let qty = to_milli(m.quantity, m.unit.as_deref(), base, &item.purchase_units.0)?;
@@ -699,8 +689,7 @@ async fn record_count(
             items.push(item_view(row));
         }
     }
-    tx.commit().await?;
-    state.wake_workers();
+    state.commit(tx, service::stock_changed(actor.rid())).await?;
     Ok((StatusCode::CREATED, axum::Json(CountResult { items })))
 }
 
@@ -794,8 +783,9 @@ async fn transfer(
         .await?
         .ok_or_else(|| ApiError::not_found("stock item"))?;
     let to = store::item_for_update(&mut tx, to_rid, to.id).await?.ok_or_else(|| ApiError::not_found("stock item"))?;
-    tx.commit().await?;
-    state.wake_workers();
+    state.commit(tx, service::stock_changed(actor.rid())).await?;
+    // The other location's menu may have changed too (an After names one restaurant).
+    state.menu_cache.invalidate(to_rid);
     Ok((StatusCode::CREATED, axum::Json(TransferResult { from: item_view(from), to: item_view(to) })))
 }
 
@@ -1174,8 +1164,7 @@ async fn put_recipe(
         }
     }
     let view = recipe_view(&state, &mut tx, rid, menu_item_id).await?;
-    tx.commit().await?;
-    state.menu_cache.invalidate(rid);
+    state.commit(tx, service::stock_changed(rid)).await?;
     Ok(axum::Json(view))
 }
 
@@ -1185,9 +1174,7 @@ async fn put_recipe(
 #[utoipa::path(get, path = "/v1/restaurants/{rid}/inventory/low-stock", tag = "inventory", params(("rid" = Uuid, Path)),
     responses((status = 200, body = Page<StockItemView>), (status = 404)), security(("bearer" = [])))]
 async fn low_stock(State(state): State<AppState>, actor: Actor) -> ApiResult<axum::Json<Page<StockItemView>>> {
-    actor.require(Permission::InventoryRead)?;
-    let items = store::items(&state.db, actor.rid()).await?.into_iter().map(item_view).filter(|i| i.low).collect();
-    Ok(axum::Json(Page { items, next_cursor: None }))
+    Ok(axum::Json(Page { items: service::low_stock(&actor, &state).await?, next_cursor: None }))
 }
 
 #[derive(Serialize, ToSchema)]

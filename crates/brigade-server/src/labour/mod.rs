@@ -12,10 +12,9 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use brigade_domain::auth::Permission;
 use brigade_domain::labour::{classify, pay, OvertimeRules, Split, Worked};
-use brigade_domain::menu::business_day;
 use brigade_domain::money::Money;
 use brigade_store::labour::{self as store, Break, EntryRow, Original, SettingsRow};
-use brigade_store::{restaurants, users, Tx};
+use brigade_store::{restaurants, users};
 use chrono::{DateTime, Duration, Utc, Weekday};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -27,6 +26,8 @@ use uuid::Uuid;
 
 /// An entry open longer than this was probably never clocked out: a manager should look.
 const FORGOTTEN_AFTER_HOURS: i64 = 16;
+
+pub mod service;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -68,7 +69,7 @@ pub struct LabourSettings {
     pub min_rest_hours: Option<f64>,
 }
 
-fn rules_of(s: &SettingsRow) -> OvertimeRules {
+pub(crate) fn rules_of(s: &SettingsRow) -> OvertimeRules {
     OvertimeRules {
         weekly: s.weekly_minutes,
         daily: s.daily_minutes,
@@ -247,7 +248,7 @@ pub struct EntryView {
     pub approved_at: Option<DateTime<Utc>>,
 }
 
-fn worked_of(e: &EntryRow, now: DateTime<Utc>) -> Worked {
+pub(crate) fn worked_of(e: &EntryRow, now: DateTime<Utc>) -> Worked {
     let end = e.clock_out.unwrap_or(now);
     Worked {
         start: e.clock_in,
@@ -256,7 +257,7 @@ fn worked_of(e: &EntryRow, now: DateTime<Utc>) -> Worked {
     }
 }
 
-fn entry_view(e: EntryRow, name: String, now: DateTime<Utc>) -> EntryView {
+pub(crate) fn entry_view(e: EntryRow, name: String, now: DateTime<Utc>) -> EntryView {
     let w = worked_of(&e, now);
     let mut secs = (w.end - w.start).num_seconds();
     for (a, b) in &w.unpaid {
@@ -280,7 +281,7 @@ fn entry_view(e: EntryRow, name: String, now: DateTime<Utc>) -> EntryView {
     }
 }
 
-async fn names(state: &AppState, rid: Uuid) -> ApiResult<HashMap<Uuid, String>> {
+pub(crate) async fn names(state: &AppState, rid: Uuid) -> ApiResult<HashMap<Uuid, String>> {
     Ok(users::members(&state.db, rid, None, 10_000).await?.into_iter().map(|m| (m.user_id, m.name)).collect())
 }
 
@@ -288,11 +289,6 @@ async fn names(state: &AppState, rid: Uuid) -> ApiResult<HashMap<Uuid, String>> 
 pub struct ClockInInput {
     /// One of the person's positions here; default their only (or first) one.
     pub position: Option<String>,
-}
-
-async fn record(tx: &mut Tx, actor: &Actor, kind: &str, e: &EntryRow, now: DateTime<Utc>) -> ApiResult<()> {
-    let payload = json!({ "user_id": e.user_id, "entry_id": e.id, "position": e.position, "clock_in": e.clock_in, "clock_out": e.clock_out });
-    actor.record(tx, kind, "time_entry", e.id, payload, now).await
 }
 
 /// Clocks the signed-in person in. Already clocked in is 409.
@@ -304,87 +300,15 @@ async fn clock_in(
     actor: Actor,
     body: axum::body::Bytes,
 ) -> ApiResult<(StatusCode, axum::Json<EntryView>)> {
-    actor.require(Permission::RestaurantRead)?;
-    let user = self_user(&actor)?;
     let body: ClockInInput = crate::extract::parse_optional_json(&body)?;
-    let mine = store::positions(&state.db, actor.rid(), Some(user)).await?;
-    let chosen = match body.position.as_deref().map(|p| p.trim().to_lowercase()) {
-        Some(p) => Some(mine.iter().find(|x| x.position == p).ok_or_else(|| {
-            ApiError::validation("position", format!("not one of your positions here ({})", list_positions(&mine)))
-        })?),
-        None => mine.first(),
-    };
-    let now = state.clock.now();
-    let e = EntryRow {
-        id: Uuid::now_v7(),
-        restaurant_id: actor.rid(),
-        user_id: user,
-        position: chosen.map(|p| p.position.clone()),
-        hourly_rate: chosen.map(|p| p.hourly_rate).unwrap_or(0),
-        clock_in: now,
-        clock_out: None,
-        breaks: DbJson(Vec::new()),
-        original: None,
-        edited_by: None,
-        edit_reason: None,
-        approved_by: None,
-        approved_at: None,
-        created_at: now,
-        updated_at: now,
-    };
-    let mut tx = state.db.begin_for(actor.rid()).await?;
-    if !store::insert_entry(&mut tx, &e).await? {
-        return Err(ApiError::conflict("already_clocked_in", "you are clocked in already; clock out first"));
-    }
-    record(&mut tx, &actor, "staff.clock_in", &e, now).await?;
-    tx.commit().await?;
-    let name = users::member(&state.db, actor.rid(), user).await?.map(|m| m.name).unwrap_or_default();
-    Ok((StatusCode::CREATED, axum::Json(entry_view(e, name, now))))
-}
-
-fn list_positions(p: &[store::PositionRow]) -> String {
-    if p.is_empty() {
-        "none set".into()
-    } else {
-        p.iter().map(|x| x.position.as_str()).collect::<Vec<_>>().join(", ")
-    }
-}
-
-/// Applies `f` to the signed-in person's open entry; not clocked in is 409.
-async fn with_open_entry(
-    state: &AppState,
-    actor: &Actor,
-    kind: &str,
-    f: impl FnOnce(&mut EntryRow, DateTime<Utc>) -> ApiResult<()>,
-) -> ApiResult<axum::Json<EntryView>> {
-    actor.require(Permission::RestaurantRead)?;
-    let user = self_user(actor)?;
-    let now = state.clock.now();
-    let mut tx = state.db.begin_for(actor.rid()).await?;
-    let mut e = store::open_entry(&mut tx, actor.rid(), user)
-        .await?
-        .ok_or_else(|| ApiError::conflict("not_clocked_in", "you are not clocked in"))?;
-    f(&mut e, now)?;
-    e.updated_at = now;
-    store::update_entry(&mut tx, &e).await?;
-    record(&mut tx, actor, kind, &e, now).await?;
-    tx.commit().await?;
-    let name = users::member(&state.db, actor.rid(), user).await?.map(|m| m.name).unwrap_or_default();
-    Ok(axum::Json(entry_view(e, name, now)))
+    Ok((StatusCode::CREATED, axum::Json(service::clock_in(&actor, &state, body).await?)))
 }
 
 /// Clocks the signed-in person out (ending a break still open).
 #[utoipa::path(post, path = "/v1/restaurants/{rid}/time-clock/clock-out", tag = "staff", params(("rid" = Uuid, Path)),
     responses((status = 200, body = EntryView), (status = 409)), security(("bearer" = [])))]
 async fn clock_out(State(state): State<AppState>, actor: Actor) -> ApiResult<axum::Json<EntryView>> {
-    with_open_entry(&state, &actor, "staff.clock_out", |e, now| {
-        for b in e.breaks.0.iter_mut().filter(|b| b.end.is_none()) {
-            b.end = Some(now);
-        }
-        e.clock_out = Some(now);
-        Ok(())
-    })
-    .await
+    Ok(axum::Json(service::clock_out(&actor, &state).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -400,30 +324,13 @@ async fn start_break(
     actor: Actor,
     Json(body): Json<BreakInput>,
 ) -> ApiResult<axum::Json<EntryView>> {
-    with_open_entry(&state, &actor, "staff.break_started", |e, now| {
-        if e.breaks.0.iter().any(|b| b.end.is_none()) {
-            return Err(ApiError::conflict("on_break", "you are on a break already"));
-        }
-        e.breaks.0.push(Break { start: now, end: None, paid: body.paid });
-        Ok(())
-    })
-    .await
+    Ok(axum::Json(service::start_break(&actor, &state, body.paid).await?))
 }
 
 #[utoipa::path(post, path = "/v1/restaurants/{rid}/time-clock/break/end", tag = "staff", params(("rid" = Uuid, Path)),
     responses((status = 200, body = EntryView), (status = 409)), security(("bearer" = [])))]
 async fn end_break(State(state): State<AppState>, actor: Actor) -> ApiResult<axum::Json<EntryView>> {
-    with_open_entry(&state, &actor, "staff.break_ended", |e, now| {
-        let b = e
-            .breaks
-            .0
-            .iter_mut()
-            .find(|b| b.end.is_none())
-            .ok_or_else(|| ApiError::conflict("not_on_break", "you are not on a break"))?;
-        b.end = Some(now);
-        Ok(())
-    })
-    .await
+    Ok(axum::Json(service::end_break(&actor, &state).await?))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -436,19 +343,7 @@ pub struct MyClock {
 #[utoipa::path(get, path = "/v1/restaurants/{rid}/time-clock/me", tag = "staff", params(("rid" = Uuid, Path)),
     responses((status = 200, body = MyClock), (status = 404)), security(("bearer" = [])))]
 async fn my_clock(State(state): State<AppState>, actor: Actor) -> ApiResult<axum::Json<MyClock>> {
-    actor.require(Permission::RestaurantRead)?;
-    let user = self_user(&actor)?;
-    let now = state.clock.now();
-    let mut tx = state.db.begin_read().await?;
-    let open = store::open_entry(&mut tx, actor.rid(), user).await?;
-    drop(tx);
-    let name = users::member(&state.db, actor.rid(), user).await?.map(|m| m.name).unwrap_or_default();
-    let positions = store::positions(&state.db, actor.rid(), Some(user))
-        .await?
-        .into_iter()
-        .map(|p| PositionRate { position: p.position, hourly_rate: p.hourly_rate })
-        .collect();
-    Ok(axum::Json(MyClock { entry: open.map(|e| entry_view(e, name, now)), positions }))
+    Ok(axum::Json(service::my_clock(&actor, &state).await?))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -614,7 +509,7 @@ async fn approve_entry(
     e.approved_at = Some(now);
     e.updated_at = now;
     store::update_entry(&mut tx, &e).await?;
-    record(&mut tx, &actor, "staff.time_approved", &e, now).await?;
+    service::record(&mut tx, &actor, "staff.time_approved", &e, now).await?;
     tx.commit().await?;
     let name = names(&state, actor.rid()).await?.remove(&e.user_id).unwrap_or_default();
     Ok(axum::Json(entry_view(e, name, now)))
@@ -656,72 +551,7 @@ pub struct LabourNow {
 #[utoipa::path(get, path = "/v1/restaurants/{rid}/labour/now", tag = "staff", params(("rid" = Uuid, Path)),
     responses((status = 200, body = LabourNow), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn labour_now(State(state): State<AppState>, actor: Actor) -> ApiResult<axum::Json<LabourNow>> {
-    actor.require(Permission::UsersRead)?;
-    let rid = actor.rid();
-    let now = state.clock.now();
-    let r = restaurants::get(&state.db, rid).await?.ok_or_else(|| ApiError::not_found("restaurant"))?;
-    let tz = restaurant_tz(&r)?;
-    let rules = rules_of(&store::settings(&state.db, rid).await?);
-    let day = business_day(now, tz, r.day_starts_at);
-    let day_start = brigade_domain::menu::local_to_utc(tz, day.and_time(r.day_starts_at));
-    let week = brigade_domain::labour::week_of(now.with_timezone(&tz).date_naive(), rules.week_starts);
-    let week_start = brigade_domain::labour::local_midnight(tz, week);
-    let names = names(&state, rid).await?;
-    let entries =
-        store::entries(&state.db, rid, None, week_start.min(day_start), now + Duration::microseconds(1)).await?;
-    // Pay so far today, per entry, cut to the business day.
-    let mut labour_cost = 0;
-    let mut by_user: HashMap<Uuid, Vec<Worked>> = HashMap::new();
-    for e in &entries {
-        let mut w = worked_of(e, now);
-        by_user.entry(e.user_id).or_default().push(w.clone());
-        w.start = w.start.max(day_start);
-        if w.end > w.start {
-            let (split, _) = classify(&[w], tz, &OvertimeRules { weekly: i64::MAX, ..rules });
-            labour_cost += pay(&split, e.hourly_rate);
-        }
-    }
-    let mut on = Vec::new();
-    for e in entries.iter().filter(|e| e.clock_out.is_none()) {
-        let mine = by_user.get(&e.user_id).cloned().unwrap_or_default();
-        let in_week: Vec<Worked> = mine
-            .iter()
-            .filter(|w| w.end > week_start)
-            .map(|w| Worked { start: w.start.max(week_start), ..w.clone() })
-            .collect();
-        let (week_split, _) = classify(&in_week, tz, &rules);
-        let week_minutes = week_split.total();
-        let view = entry_view(e.clone(), String::new(), now);
-        let mut today = worked_of(e, now);
-        today.start = today.start.max(day_start);
-        let cost = pay(&classify(&[today], tz, &OvertimeRules { weekly: i64::MAX, ..rules }).0, e.hourly_rate);
-        on.push(OnTheClock {
-            user_id: e.user_id,
-            name: names.get(&e.user_id).cloned().unwrap_or_default(),
-            position: e.position.clone(),
-            since: e.clock_in,
-            on_break: e.breaks.0.iter().any(|b| b.end.is_none()),
-            worked_minutes: view.worked_minutes,
-            cost_so_far: cost,
-            week_minutes,
-            overtime_soon: week_split.overtime == 0 && week_minutes + 120 >= rules.weekly,
-            in_overtime: week_split.overtime > 0 || week_split.double > 0,
-            flagged: view.flagged,
-        });
-    }
-    let sales: i64 = brigade_store::orders::day_stats(&state.db, rid, day)
-        .await?
-        .iter()
-        .filter(|s| s.status != "cancelled")
-        .map(|s| s.total)
-        .sum();
-    Ok(axum::Json(LabourNow {
-        business_day: day,
-        on_the_clock: on,
-        labour_cost,
-        sales,
-        labour_percent: brigade_domain::money::percent(labour_cost, sales),
-    }))
+    Ok(axum::Json(service::now(&actor, &state).await?))
 }
 
 #[derive(Serialize, ToSchema)]
