@@ -1,7 +1,9 @@
 //! Durable work: typed job kinds and the worker that runs them.
 //!
-//! A kind is a payload type implementing `Job`: its name, how often it may be tried, and
-//! `run`. Code that causes work calls `enqueue` inside its own transaction (so the job
+//! The queue knows no job types. A kind is a payload type implementing `Job`: its name,
+//! how often it may be tried, and `run`; each domain registers its own kinds and its
+//! periodic work (`register_jobs` in its module), and `crate::standard_jobs` is the one
+//! place that lists the domains, as crates_io's worker does. Code that causes work calls `enqueue` inside its own transaction (so the job
 //! exists exactly when the change committed) and `state.wake_workers()` after commit. The
 //! worker claims due jobs with a lease, runs up to `worker_concurrency` at once, and on
 //! failure puts the job back with exponential backoff and jitter, or marks it dead with
@@ -10,12 +12,12 @@
 
 use crate::AppState;
 use brigade_store::jobs::{self as store, JobRow, NewJob};
-use brigade_store::{sessions, Tx};
+use brigade_store::Tx;
 use chrono::{DateTime, Duration, Utc};
 use futures_util::future::BoxFuture;
 use rand::Rng;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
@@ -43,21 +45,34 @@ struct Kind {
     max_backoff: Duration,
 }
 
-/// The job kinds this process knows how to run.
+/// Work enqueued once an hour: the kind, its payload and how often it may be tried.
+struct Periodic {
+    kind: &'static str,
+    payload: serde_json::Value,
+    max_attempts: i32,
+}
+
+/// The job kinds this process knows how to run, and the periodic work it schedules.
 #[derive(Clone, Default)]
 pub struct Registry {
     kinds: HashMap<&'static str, Arc<Kind>>,
+    hourly: Vec<Arc<Periodic>>,
 }
 
 impl Registry {
-    /// Every kind Brigade itself defines.
-    pub fn standard() -> Registry {
-        let mut r = Registry::default();
-        r.register::<Housekeeping>()
-            .register::<crate::menu::service::RestoreItem>()
-            .register::<crate::tasks::GenerateTasks>()
-            .register::<crate::integrations::stripe::RefundPayment>();
-        r
+    /// Whether a kind is registered.
+    pub fn knows(&self, kind: &str) -> bool {
+        self.kinds.contains_key(kind)
+    }
+
+    /// Registers `job` as a kind and enqueues it once an hour (every node agrees on one
+    /// job per kind and hour, by its idempotency key).
+    pub fn hourly<J: Job>(&mut self, job: J) -> &mut Self {
+        self.register::<J>();
+        if let Ok(payload) = serde_json::to_value(&job) {
+            self.hourly.push(Arc::new(Periodic { kind: J::KIND, payload, max_attempts: J::MAX_ATTEMPTS }));
+        }
+        self
     }
 
     pub fn register<J: Job>(&mut self) -> &mut Self {
@@ -194,22 +209,29 @@ async fn run_one(state: AppState, job: JobRow) {
     }
 }
 
-/// Enqueues Brigade's periodic jobs (housekeeping, the day's tasks) once per hour; the
-/// idempotency keys make every node agree on one job of each per hour.
+/// Enqueues the registered periodic jobs once per hour; the idempotency keys make every
+/// node agree on one job of each per hour.
 async fn schedule_periodic(state: &AppState, last: &mut Option<i64>) {
     let now = state.clock.now();
     let hour = now.timestamp() / 3600;
     if *last == Some(hour) {
         return;
     }
-    let key = format!("{}:{hour}", Housekeeping::KIND);
     let result = async {
         let mut tx = state.db.begin().await?;
-        let opts = EnqueueOptions { run_at: now, idempotency_key: Some(&key), restaurant_id: None };
-        enqueue(&mut tx, &Housekeeping { sessions_after_days: 7, idempotency_after_hours: 24 }, opts, now).await?;
-        let key = format!("{}:{hour}", crate::tasks::GenerateTasks::KIND);
-        let opts = EnqueueOptions { run_at: now, idempotency_key: Some(&key), restaurant_id: None };
-        enqueue(&mut tx, &crate::tasks::GenerateTasks {}, opts, now).await?;
+        for p in &state.inner.jobs.hourly {
+            let key = format!("{}:{hour}", p.kind);
+            let job = NewJob {
+                kind: p.kind,
+                payload: p.payload.clone(),
+                max_attempts: p.max_attempts,
+                run_at: now,
+                idempotency_key: Some(&key),
+                restaurant_id: None,
+                now,
+            };
+            store::enqueue(&mut tx, job).await?;
+        }
         tx.commit().await
     }
     .await;
@@ -221,32 +243,6 @@ async fn schedule_periodic(state: &AppState, last: &mut Option<i64>) {
 
 fn hostname() -> String {
     std::env::var("HOSTNAME").unwrap_or_else(|_| "brigade".to_owned())
-}
-
-/// Forgets what is no longer needed: sessions (with their refresh tokens) that expired
-/// or were revoked over `sessions_after_days` ago, and stored Idempotency-Key responses
-/// older than `idempotency_after_hours`. Spent refresh tokens stay while their session
-/// lives, since they are what detects reuse.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct Housekeeping {
-    pub sessions_after_days: i64,
-    pub idempotency_after_hours: i64,
-}
-
-impl Job for Housekeeping {
-    const KIND: &'static str = "housekeeping";
-    const MAX_ATTEMPTS: i32 = 3;
-
-    async fn run(self, state: AppState) -> anyhow::Result<()> {
-        let now = state.clock.now();
-        let mut tx = state.db.begin().await?;
-        let sessions = sessions::purge(&mut tx, now - Duration::days(self.sessions_after_days)).await?;
-        let keys =
-            brigade_store::idempotency::purge(&mut tx, now - Duration::hours(self.idempotency_after_hours)).await?;
-        tx.commit().await?;
-        tracing::info!(sessions, idempotency_keys = keys, "housekeeping done");
-        Ok(())
-    }
 }
 
 #[cfg(test)]

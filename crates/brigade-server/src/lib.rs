@@ -151,6 +151,17 @@ impl AppState {
     }
 }
 
+/// Every job kind Brigade defines, and its periodic work: the one place that lists the
+/// domains that have jobs. A new domain adds its `register_jobs` here and touches no queue.
+pub fn standard_jobs() -> jobs::Registry {
+    let mut r = jobs::Registry::default();
+    ops::register_jobs(&mut r);
+    menu::register_jobs(&mut r);
+    tasks::register_jobs(&mut r);
+    integrations::register_jobs(&mut r);
+    r
+}
+
 /// What a committed change owes in this process: a restaurant's cached public menu
 /// dropped, the job worker or the sync worker woken. Combine with `and`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -196,7 +207,7 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options { clock: Clock::System, jobs: jobs::Registry::standard() }
+        Options { clock: Clock::System, jobs: standard_jobs() }
     }
 }
 

@@ -286,3 +286,38 @@ mod tests {
         assert!(!body.to_string().contains("kaboom"));
     }
 }
+
+// ---------------------------------------------------------------- housekeeping
+
+/// The operational jobs: hourly housekeeping.
+pub fn register_jobs(r: &mut crate::jobs::Registry) {
+    r.hourly(Housekeeping { sessions_after_days: 7, idempotency_after_hours: 24 });
+}
+
+/// Forgets what is no longer needed: sessions (with their refresh tokens) that expired
+/// or were revoked over `sessions_after_days` ago, and stored Idempotency-Key responses
+/// older than `idempotency_after_hours`. Spent refresh tokens stay while their session
+/// lives, since they are what detects reuse.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct Housekeeping {
+    pub sessions_after_days: i64,
+    pub idempotency_after_hours: i64,
+}
+
+impl crate::jobs::Job for Housekeeping {
+    const KIND: &'static str = "housekeeping";
+    const MAX_ATTEMPTS: i32 = 3;
+
+    async fn run(self, state: AppState) -> anyhow::Result<()> {
+        let now = state.clock.now();
+        let mut tx = state.db.begin().await?;
+        let sessions =
+            brigade_store::sessions::purge(&mut tx, now - chrono::Duration::days(self.sessions_after_days)).await?;
+        let keys =
+            brigade_store::idempotency::purge(&mut tx, now - chrono::Duration::hours(self.idempotency_after_hours))
+                .await?;
+        tx.commit().await?;
+        tracing::info!(sessions, idempotency_keys = keys, "housekeeping done");
+        Ok(())
+    }
+}

@@ -262,6 +262,11 @@ pub async fn generate(state: &AppState, rid: Uuid, day: NaiveDate) -> ApiResult<
     Ok(made)
 }
 
+/// The tasks' jobs: today's tasks made from the templates, every hour.
+pub fn register_jobs(r: &mut crate::jobs::Registry) {
+    r.hourly(GenerateTasks {});
+}
+
 /// The hourly job: today's tasks for every restaurant with templates.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct GenerateTasks {}

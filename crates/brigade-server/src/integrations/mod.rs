@@ -41,6 +41,12 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
+/// The integrations' jobs: refunds owed through Stripe. (The sync engine runs its own
+/// worker over its own queue, `sync_jobs`.)
+pub fn register_jobs(r: &mut crate::jobs::Registry) {
+    r.register::<stripe::RefundPayment>();
+}
+
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_integrations, create_integration))

@@ -59,7 +59,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 // ---------------------------------------------------------------- categories
 
-#[derive(Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct StockCategoryView {
     pub id: Uuid,
     pub name: String,
@@ -167,7 +167,7 @@ async fn delete_category(
 
 // ---------------------------------------------------------------- items
 
-#[derive(Serialize, Deserialize, ToSchema, Clone)]
+#[derive(Debug, Serialize, Deserialize, ToSchema, Clone)]
 pub struct PurchaseUnitView {
     /// e.g. `case`
     pub name: String,
@@ -175,7 +175,7 @@ pub struct PurchaseUnitView {
     pub quantity: f64,
 }
 
-#[derive(Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct StockItemView {
     pub id: Uuid,
     pub category_id: Option<Uuid>,
@@ -445,7 +445,7 @@ async fn delete_item(
 
 // ---------------------------------------------------------------- movements
 
-#[derive(Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct MovementView {
     pub id: Uuid,
     pub item_id: Uuid,
@@ -638,7 +638,7 @@ pub struct CountSheet {
     pub notes: Option<String>,
 }
 
-#[derive(Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct CountResult {
     pub items: Vec<StockItemView>,
 }
@@ -705,7 +705,7 @@ pub struct TransferInput {
     pub notes: Option<String>,
 }
 
-#[derive(Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct TransferResult {
     pub from: StockItemView,
     pub to: StockItemView,
@@ -1024,7 +1024,7 @@ pub struct RecipeInput {
     pub lines: Vec<RecipeLineInput>,
 }
 
-#[derive(Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct RecipeLineView {
     pub inventory_item_id: Uuid,
     pub name: String,
@@ -1037,7 +1037,7 @@ pub struct RecipeLineView {
     pub cost: i64,
 }
 
-#[derive(Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct RecipeView {
     pub menu_item_id: Uuid,
     pub lines: Vec<RecipeLineView>,
@@ -1177,7 +1177,7 @@ async fn low_stock(State(state): State<AppState>, actor: Actor) -> ApiResult<axu
     Ok(axum::Json(Page { items: service::low_stock(&actor, &state).await?, next_cursor: None }))
 }
 
-#[derive(Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ReorderLine {
     pub item_id: Uuid,
     pub name: String,
@@ -1233,7 +1233,7 @@ pub struct PeriodParams {
     pub to: Option<DateTime<Utc>>,
 }
 
-#[derive(Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct VarianceLine {
     pub item_id: Uuid,
     pub name: String,
@@ -1251,7 +1251,7 @@ pub struct VarianceLine {
     pub variance_cost: i64,
 }
 
-#[derive(Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct VarianceReport {
     pub from: DateTime<Utc>,
     pub to: DateTime<Utc>,
@@ -1306,7 +1306,7 @@ async fn variance(
     Ok(axum::Json(VarianceReport { from, to, items, variance_cost: total_cost }))
 }
 
-#[derive(Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct FoodCostLine {
     pub menu_item_id: Uuid,
     pub name: String,

@@ -33,7 +33,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(recall))
 }
 
-#[derive(Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct StationView {
     pub id: Uuid,
     pub name: String,
@@ -103,7 +103,7 @@ async fn delete_station(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct TicketView {
     pub id: Uuid,
     pub order_id: Uuid,
@@ -194,7 +194,7 @@ async fn list_tickets(
     Ok(axum::Json(Page { items, next_cursor: None }))
 }
 
-#[derive(Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct AllDayCount {
     pub item_id: Uuid,
     pub name: String,

@@ -146,7 +146,7 @@ async fn put_settings(
 
 // ---------------------------------------------------------------- positions
 
-#[derive(Serialize, Deserialize, ToSchema, Clone)]
+#[derive(Debug, Serialize, Deserialize, ToSchema, Clone)]
 pub struct PositionRate {
     /// e.g. server, line cook, host
     pub position: String,
@@ -219,14 +219,14 @@ async fn put_positions(
 
 // ---------------------------------------------------------------- the clock
 
-#[derive(Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct BreakView {
     pub start: DateTime<Utc>,
     pub end: Option<DateTime<Utc>>,
     pub paid: bool,
 }
 
-#[derive(Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct EntryView {
     pub id: Uuid,
     pub user_id: Uuid,
@@ -333,7 +333,7 @@ async fn end_break(State(state): State<AppState>, actor: Actor) -> ApiResult<axu
     Ok(axum::Json(service::end_break(&actor, &state).await?))
 }
 
-#[derive(Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct MyClock {
     /// The open entry, if clocked in.
     pub entry: Option<EntryView>,
@@ -517,7 +517,7 @@ async fn approve_entry(
 
 // ---------------------------------------------------------------- live labour and payroll
 
-#[derive(Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct OnTheClock {
     pub user_id: Uuid,
     pub name: String,
@@ -535,7 +535,7 @@ pub struct OnTheClock {
     pub flagged: bool,
 }
 
-#[derive(Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct LabourNow {
     pub business_day: chrono::NaiveDate,
     pub on_the_clock: Vec<OnTheClock>,
@@ -554,7 +554,7 @@ async fn labour_now(State(state): State<AppState>, actor: Actor) -> ApiResult<ax
     Ok(axum::Json(service::now(&actor, &state).await?))
 }
 
-#[derive(Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct PayrollLine {
     pub user_id: Uuid,
     pub name: String,
@@ -567,7 +567,7 @@ pub struct PayrollLine {
     pub unapproved_entries: i64,
 }
 
-#[derive(Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Payroll {
     pub from: DateTime<Utc>,
     pub to: DateTime<Utc>,

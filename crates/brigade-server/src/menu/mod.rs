@@ -38,6 +38,11 @@ use uuid::Uuid;
 
 pub mod service;
 
+/// The menu's jobs: bringing an item back when its timed 86 runs out.
+pub fn register_jobs(r: &mut crate::jobs::Registry) {
+    r.register::<service::RestoreItem>();
+}
+
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_categories, create_category))
@@ -51,7 +56,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 // ---------------------------------------------------------------- categories
 
-#[derive(Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct CategoryView {
     pub id: Uuid,
     pub parent_id: Option<Uuid>,
@@ -137,7 +142,7 @@ async fn delete_category(
 
 // ---------------------------------------------------------------- items
 
-#[derive(Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Availability {
     pub available: bool,
     pub reason: Option<String>,
@@ -147,7 +152,7 @@ pub struct Availability {
     pub channels: Option<Vec<brigade_domain::menu::Channel>>,
 }
 
-#[derive(Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ItemView {
     pub id: Uuid,
     pub category_id: Uuid,
@@ -440,7 +445,7 @@ pub struct BulkAvailabilityInput {
     pub change: AvailabilityInput,
 }
 
-#[derive(Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct BulkResult {
     pub updated: usize,
 }
@@ -479,14 +484,14 @@ pub struct PublicMenuParams {
     pub channel: Option<String>,
 }
 
-#[derive(Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct PublicOption {
     pub id: Uuid,
     pub name: String,
     pub price_delta: i64,
 }
 
-#[derive(Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct PublicGroup {
     pub id: Uuid,
     pub name: String,
@@ -495,7 +500,7 @@ pub struct PublicGroup {
     pub options: Vec<PublicOption>,
 }
 
-#[derive(Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct PublicItem {
     pub id: Uuid,
     pub name: String,
@@ -508,7 +513,7 @@ pub struct PublicItem {
     pub modifier_groups: Vec<PublicGroup>,
 }
 
-#[derive(Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct PublicCategory {
     pub id: Uuid,
     pub parent_id: Option<Uuid>,
@@ -517,7 +522,7 @@ pub struct PublicCategory {
     pub items: Vec<PublicItem>,
 }
 
-#[derive(Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct PublicRestaurant {
     pub id: Uuid,
     pub name: String,
@@ -528,7 +533,7 @@ pub struct PublicRestaurant {
     pub tax_inclusive: bool,
 }
 
-#[derive(Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct PublicMenu {
     pub restaurant: PublicRestaurant,
     pub channel: String,

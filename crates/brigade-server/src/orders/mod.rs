@@ -51,7 +51,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 // ---------------------------------------------------------------- views
 
-#[derive(Serialize, ToSchema, Clone)]
+#[derive(Debug, Serialize, ToSchema, Clone)]
 pub struct ModifierView {
     pub option_id: Uuid,
     pub group: String,
@@ -59,7 +59,7 @@ pub struct ModifierView {
     pub price_delta: i64,
 }
 
-#[derive(Serialize, ToSchema, Clone)]
+#[derive(Debug, Serialize, ToSchema, Clone)]
 pub struct LineView {
     pub id: Uuid,
     pub item_id: Uuid,
@@ -102,7 +102,7 @@ impl From<LineRow> for LineView {
     }
 }
 
-#[derive(Serialize, ToSchema, Clone)]
+#[derive(Debug, Serialize, ToSchema, Clone)]
 pub struct OrderView {
     pub id: Uuid,
     pub number: i64,
@@ -264,7 +264,7 @@ pub async fn place_order(state: &AppState, rid: Uuid, input: OrderInput, placer:
     state.order_writer.submit(prepared).await
 }
 
-#[derive(Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct QuoteLine {
     pub item_id: Uuid,
     pub name: String,
@@ -274,7 +274,7 @@ pub struct QuoteLine {
     pub modifiers: Vec<String>,
 }
 
-#[derive(Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Quote {
     pub lines: Vec<QuoteLine>,
     pub subtotal: i64,
@@ -702,7 +702,7 @@ async fn get_order(
     Ok(axum::Json(service::get(&actor, &state, ids.1).await?))
 }
 
-#[derive(Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct HistoryView {
     pub from: Option<String>,
     pub to: String,
@@ -739,7 +739,7 @@ async fn order_queue(
     Ok(axum::Json(service::queue(&actor, &state, p.limit).await?))
 }
 
-#[derive(Serialize, ToSchema, Default)]
+#[derive(Debug, Serialize, ToSchema, Default)]
 pub struct ChannelStats {
     pub orders: i64,
     pub sales: i64,
@@ -747,7 +747,7 @@ pub struct ChannelStats {
     pub avg_ticket_minutes: Option<f64>,
 }
 
-#[derive(Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct StatsView {
     pub business_day: chrono::NaiveDate,
     pub orders: i64,
@@ -829,7 +829,7 @@ pub struct TrackingParams {
     pub key: String,
 }
 
-#[derive(Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct PublicOrderView {
     pub id: Uuid,
     pub number: i64,

@@ -24,6 +24,7 @@ mod people;
 mod realtime;
 mod restaurants;
 mod security;
+mod services;
 mod square;
 mod storage;
 mod support;

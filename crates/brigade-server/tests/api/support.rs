@@ -176,7 +176,7 @@ pub fn test_config() -> Config {
 
 impl TestApp {
     pub fn builder() -> Builder {
-        Builder { config: test_config(), jobs: Registry::standard(), clock: None, store: None }
+        Builder { config: test_config(), jobs: brigade_server::standard_jobs(), clock: None, store: None }
     }
 
     pub async fn spawn() -> TestApp {

@@ -1,0 +1,137 @@
+//! The services called directly, without HTTP, as the assistant, the phone agent, MCP
+//! and jobs call them: an `Actor` is made only by resolving a principal against a
+//! restaurant, each service checks its own permission, and a refused action changes
+//! nothing. The REST tests cover the same rules through the routes.
+
+use crate::support::{long_tokens, TestApp};
+use brigade_domain::{ItemId, RestaurantId, TicketId};
+use brigade_server::actor::Actor;
+use brigade_server::auth::authenticate_access_token;
+use brigade_server::error::ApiError;
+use brigade_server::menu::{service as menu, AvailabilityInput};
+use brigade_server::{inventory, kds, labour, orders};
+use reqwest::StatusCode;
+use serde_json::json;
+use uuid::Uuid;
+
+async fn actor(app: &TestApp, token: &str, rid: Uuid) -> Result<Actor, ApiError> {
+    let (caller, _) = authenticate_access_token(&app.state, token).await?;
+    Actor::resolve(&app.state, caller.0, RestaurantId(rid)).await
+}
+
+fn two_owners(c: &mut brigade_server::config::Config) {
+    long_tokens(c);
+    c.open_signup = true;
+}
+
+fn eighty_six(until: Option<&str>) -> AvailabilityInput {
+    AvailabilityInput {
+        available: false,
+        reason: Some("sold out".into()),
+        until: until.map(Into::into),
+        channels: None,
+    }
+}
+
+#[tokio::test]
+async fn an_actor_exists_only_for_a_restaurant_its_principal_belongs_to() {
+    let app = TestApp::builder().config(two_owners).spawn().await;
+    let a = app.signup("ana@example.com", "Ana's").await;
+    let b = app.signup("bo@example.com", "Bo's").await;
+    let err = actor(&app, &b.token, a.rid).await.unwrap_err();
+    assert_eq!(err.status(), StatusCode::NOT_FOUND, "another restaurant is not found, as for a stranger");
+    let owner = actor(&app, &a.token, a.rid).await.unwrap();
+    assert_eq!(owner.rid(), a.rid);
+    assert_eq!(owner.user_id().map(|u| u.0), Some(a.user_id));
+}
+
+#[tokio::test]
+async fn services_check_permissions_and_refuse_bad_input_without_changing_anything() {
+    let app = TestApp::builder().config(two_owners).spawn().await;
+    let a = app.signup("ana@example.com", "Ana's").await;
+    let b = app.signup("bo@example.com", "Bo's").await;
+    let m = app.menu(&a).await;
+    let state = &app.state;
+    let owner = actor(&app, &a.token, a.rid).await.unwrap();
+    let (_, cook) = app.add_member(&a, "cook@example.com", "kitchen").await;
+    let cook = actor(&app, &cook, a.rid).await.unwrap();
+
+    // Another restaurant's item is not found through this actor.
+    let b_owner = actor(&app, &b.token, b.rid).await.unwrap();
+    let err = menu::set_availability(&b_owner, state, ItemId(m.burger), &eighty_six(None)).await.unwrap_err();
+    assert_eq!(err.status(), StatusCode::NOT_FOUND);
+    // A time that has passed is refused and the item stays on.
+    let err = menu::set_availability(&owner, state, ItemId(m.burger), &eighty_six(Some("2001-01-01T00:00:00Z")))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ApiError::Validation { ref field, .. } if field == "until"), "{err:?}");
+    assert!(menu::item(&owner, state, ItemId(m.burger)).await.unwrap().availability.available);
+    // An unknown id among many changes none of them.
+    let ids = [ItemId(m.fries), ItemId(Uuid::now_v7())];
+    let err = menu::set_availability_of_many(&owner, state, &ids, &eighty_six(None)).await.unwrap_err();
+    assert_eq!(err.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(menu::item(&owner, state, ItemId(m.fries)).await.unwrap().availability.available);
+
+    // The 86, and what guests see, at once (the cached public menu is dropped on commit).
+    assert!(app.public_items(&m.slug, "web").await.contains(&"Fries".to_owned()));
+    let v = menu::set_availability(&owner, state, ItemId(m.fries), &eighty_six(None)).await.unwrap();
+    assert!(!v.availability.available);
+    assert!(!app.public_items(&m.slug, "web").await.contains(&"Fries".to_owned()));
+
+    // The kitchen may not change the menu, nor read labour costs; it may read stock and bump.
+    let err = menu::delete_item(&cook, state, ItemId(m.burger)).await.unwrap_err();
+    assert_eq!(err.status(), StatusCode::FORBIDDEN);
+    let err = labour::service::now(&cook, state).await.unwrap_err();
+    assert_eq!(err.status(), StatusCode::FORBIDDEN);
+    assert!(inventory::service::low_stock(&cook, state).await.unwrap().is_empty());
+    let err = kds::service::bump(&cook, state, TicketId(Uuid::now_v7())).await.unwrap_err();
+    assert_eq!(err.status(), StatusCode::NOT_FOUND);
+
+    // The time clock is a person's own: out before in, a break's end before its start.
+    let err = labour::service::clock_out(&cook, state).await.unwrap_err();
+    assert!(matches!(err, ApiError::Conflict { code: "not_clocked_in", .. }), "{err:?}");
+    labour::service::clock_in(&cook, state, Default::default()).await.unwrap();
+    let err = labour::service::end_break(&cook, state).await.unwrap_err();
+    assert!(matches!(err, ApiError::Conflict { code: "not_on_break", .. }), "{err:?}");
+    assert!(labour::service::my_clock(&cook, state).await.unwrap().entry.is_some());
+
+    // Bumping the order's last ticket makes it ready; a step back to received is 409.
+    let placed = app.order(&a, &a.token, "pos", json!([{ "item_id": m.cola, "quantity": 1 }])).await;
+    placed.expect(201, "");
+    let id = brigade_domain::OrderId(placed.id("/id"));
+    for t in kds::service::tickets(&cook, state, None, Default::default(), None).await.unwrap() {
+        kds::service::bump(&cook, state, TicketId(t.id)).await.unwrap();
+    }
+    assert_eq!(orders::service::get(&owner, state, id).await.unwrap().status, "ready");
+    let back = orders::StatusInput { status: "received".into(), reason: None };
+    let err = orders::service::set_status(&owner, state, id, &back).await.unwrap_err();
+    assert!(matches!(err, ApiError::Conflict { code: "invalid_transition", .. }), "{err:?}");
+    assert_eq!(orders::service::get(&owner, state, id).await.unwrap().status, "ready");
+}
+
+#[tokio::test]
+async fn a_timed_86_comes_back_by_the_system_actor_only_when_due_and_unchanged() {
+    let app = TestApp::builder().config(long_tokens).spawn().await;
+    let a = app.signup("ana@example.com", "Ana's").await;
+    let m = app.menu(&a).await;
+    let state = &app.state;
+    let owner = actor(&app, &a.token, a.rid).await.unwrap();
+    let until = app.clock.now() + chrono::Duration::hours(1);
+    let input = eighty_six(Some(&until.to_rfc3339()));
+    menu::set_availability(&owner, state, ItemId(m.cola), &input).await.unwrap();
+    let system = Actor::system(a.rid, "menu.restore_item");
+    assert!(!menu::restore_when_due(&system, state, ItemId(m.cola), until).await.unwrap(), "not due yet");
+    app.clock.advance(chrono::Duration::hours(2));
+    let stale = until - chrono::Duration::minutes(5);
+    assert!(!menu::restore_when_due(&system, state, ItemId(m.cola), stale).await.unwrap(), "another 86's job");
+    assert!(menu::restore_when_due(&system, state, ItemId(m.cola), until).await.unwrap());
+    assert!(menu::item(&owner, state, ItemId(m.cola)).await.unwrap().availability.available);
+}
+
+#[test]
+fn each_domain_registers_its_own_jobs() {
+    let jobs = brigade_server::standard_jobs();
+    for kind in ["housekeeping", "menu.restore_item", "tasks.generate", "payment.refund"] {
+        assert!(jobs.knows(kind), "{kind} is registered");
+    }
+}
