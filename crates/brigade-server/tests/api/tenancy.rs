@@ -199,3 +199,82 @@ async fn menus_orders_kitchens_and_tables_do_not_cross_either() {
     assert_eq!(ws.subscribe(&format!("order:{order_id}"), None).await["code"], "not_found");
     assert_eq!(ws.subscribe(&format!("kds:{}:all", b.rid), None).await["code"], "not_found");
 }
+
+/// Every operation of the OpenAPI document under `/v1/restaurants/{rid}`, every method,
+/// called by another restaurant's owner: with the first restaurant's id in `{rid}`, and
+/// with their own `{rid}` but each of the first restaurant's ids in the other path
+/// parameters. Nothing answers 2xx, and no body carries the first restaurant's names or
+/// ids. Routes added later are walked without anyone listing them here.
+#[tokio::test]
+async fn every_documented_route_refuses_another_restaurants_ids() {
+    let app = TestApp::builder().config(|c| c.open_signup = true).spawn().await;
+    let a = app.signup("a@example.com", "Alpha Secret Diner").await;
+    let b = app.signup("b@example.com", "Bravo").await;
+    let m = app.menu(&a).await;
+    let at = |p: &str| format!("/v1/restaurants/{}/{p}", a.rid);
+    let mut ids = vec![a.user_id, m.burger, m.fries, m.mains, m.grill];
+    let order = app
+        .order(
+            &a,
+            &a.token,
+            "pos",
+            json!([{ "item_id": m.burger, "quantity": 1,
+        "modifiers": [m.single] }]),
+        )
+        .await;
+    order.expect(201, "");
+    ids.push(order.id("/id"));
+    let tickets = app.get(&at("kds/tickets"), &a.token).await;
+    ids.push(tickets.id("/items/0/id"));
+    let made = [
+        ("tables", json!({ "name": "Window 4", "seats": 2 })),
+        ("inventory/categories", json!({ "name": "Fish" })),
+        ("inventory/items", json!({ "name": "Salmon fillet", "unit": "g" })),
+        ("api-keys", json!({ "name": "till", "permissions": ["menu:read"] })),
+        ("task-templates", json!({ "name": "Open up", "frequency": "daily", "due_time": "09:00:00" })),
+        ("webhooks", json!({ "url": "http://127.0.0.1:9/hook", "event_types": ["order.new"] })),
+    ];
+    for (path, body) in made {
+        let r = app.post(&at(path), &a.token, body).await;
+        assert!(r.status.is_success(), "making {path}: {} {}", r.status, r.body);
+        ids.push(r.id("/id"));
+    }
+    let names = ["Alpha Secret Diner", "Burger", "Salmon fillet", "Window 4", "Open up", "127.0.0.1:9/hook"];
+    let doc: serde_json::Value = serde_json::from_str(&app.state.openapi_json).unwrap();
+    let paths = doc["paths"].as_object().unwrap();
+    let mut calls = 0;
+    for (path, item) in paths.iter().filter(|(p, _)| p.contains("{rid}")) {
+        for method in ["get", "post", "put", "patch", "delete"].into_iter().filter(|m| item.get(*m).is_some()) {
+            let fill = |rid: uuid::Uuid, other: uuid::Uuid| {
+                let mut p = path.replace("{rid}", &rid.to_string());
+                for param in ["{id}", "{uid}", "{delivery_id}"] {
+                    p = p.replace(param, &other.to_string());
+                }
+                p.replace("{index}", "0")
+            };
+            let mut tries: Vec<String> = ids.iter().map(|id| fill(a.rid, *id)).collect();
+            if path.matches('{').count() > 1 {
+                tries.extend(ids.iter().map(|id| fill(b.rid, *id)));
+            }
+            tries.dedup();
+            for url in tries {
+                let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+                let body = (method != reqwest::Method::GET && method != reqwest::Method::DELETE).then(|| json!({}));
+                let r = app.call(method.clone(), &url, Some(&b.token), body).await;
+                calls += 1;
+                assert!(
+                    !r.status.is_success(),
+                    "{method} {url} answered {} to another restaurant: {}",
+                    r.status,
+                    r.body
+                );
+                let text = r.body.to_string();
+                let leaked = names.iter().find(|n| text.contains(*n)).map(|n| n.to_string()).or_else(|| {
+                    ids.iter().chain([&a.rid]).find(|id| text.contains(&id.to_string())).map(|id| id.to_string())
+                });
+                assert!(leaked.is_none(), "{method} {url} showed {leaked:?} of another restaurant: {text}");
+            }
+        }
+    }
+    assert!(calls > 1000, "walked {calls} calls");
+}
