@@ -85,20 +85,6 @@ pub async fn get(actor: &Actor, state: &AppState, id: OrderId) -> ApiResult<Orde
     view(state, actor, row).await
 }
 
-/// The order with this number today (the restaurant's business day), the newest one
-/// when numbers were reused across days: what people say ("order twelve").
-pub async fn by_number(actor: &Actor, state: &AppState, number: i64) -> ApiResult<OrderView> {
-    actor.require(Permission::OrdersRead)?;
-    let filter =
-        store::OrderFilter { status: None, channel: None, since: None, before: None, open_only: true, limit: 500 };
-    let row = store::list(&state.db, actor.rid(), &filter)
-        .await?
-        .into_iter()
-        .find(|o| o.number == number)
-        .ok_or_else(|| ApiError::not_found("order"))?;
-    view(state, actor, row).await
-}
-
 /// An order's status changes, oldest first.
 pub async fn history(actor: &Actor, state: &AppState, id: OrderId) -> ApiResult<Vec<HistoryView>> {
     actor.require(Permission::OrdersRead)?;
