@@ -6,6 +6,7 @@ use anyhow::{bail, Context};
 use brigade_domain::auth::Role;
 use brigade_domain::credentials::{parse_name, Email, Password};
 use brigade_store::events::{self, ActedBy, NewEvent};
+use brigade_store::System;
 use brigade_store::{restaurants, sessions, users, Db};
 use chrono::Utc;
 use serde_json::json;
@@ -26,7 +27,7 @@ pub async fn create_user(
     if let Some((rid, _)) = membership {
         restaurants::get(db, rid).await?.with_context(|| format!("no restaurant with id {rid}"))?;
     }
-    let mut tx = db.begin().await?;
+    let mut tx = db.begin(System::Admin).await?;
     if users::by_email_tx(&mut tx, email.as_str()).await?.is_some() {
         bail!("{} already has an account", email.as_str());
     }
@@ -68,7 +69,7 @@ pub async fn reset_password(db: &Db, email: &str, password: &str) -> anyhow::Res
     let now = Utc::now();
     let user =
         users::by_email(db, email.as_str()).await?.with_context(|| format!("no user with email {}", email.as_str()))?;
-    let mut tx = db.begin().await?;
+    let mut tx = db.begin(System::Admin).await?;
     users::set_password(&mut tx, user.id, &hash, now).await?;
     sessions::revoke_all_for_user(&mut tx, user.id, "password reset by an operator", now).await?;
     events::record(

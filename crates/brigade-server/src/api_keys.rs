@@ -112,7 +112,7 @@ async fn create_key(
         revoked_at: None,
         expires_at: body.expires_at,
     };
-    let mut tx = state.db.begin_for(actor.rid()).await?;
+    let mut tx = state.db.begin(actor.rid()).await?;
     store::insert(&mut tx, &row, &secret_digest(&key)).await?;
     events::record(
         &mut tx,
@@ -170,7 +170,7 @@ async fn revoke_key(
     let (_, id) = ids;
     actor.require(Permission::ApiKeysManage)?;
     let now = state.clock.now();
-    let mut tx = state.db.begin_for(actor.rid()).await?;
+    let mut tx = state.db.begin(actor.rid()).await?;
     if !store::revoke(&mut tx, actor.rid(), id, now).await? {
         return Err(ApiError::not_found("API key"));
     }

@@ -22,6 +22,7 @@ use brigade_store::orders::{HistoryEntry, LineModifier, LineRow, OrderRow, Statu
 use brigade_store::restaurants::RestaurantRow;
 use brigade_store::tables::TableRow;
 use brigade_store::users::{NewMembership, UserRow};
+use brigade_store::System;
 use brigade_store::{kds, menu, orders, restaurants, tables, users};
 use chrono::{Datelike, Duration, NaiveTime, TimeZone, Utc, Weekday};
 use chrono_tz::Tz;
@@ -257,7 +258,7 @@ pub async fn load(state: &AppState) -> anyhow::Result<DemoInfo> {
     let tz: Tz = "America/New_York".parse().map_err(|_| anyhow::anyhow!("time zone"))?;
     let day_start = NaiveTime::from_hms_opt(4, 0, 0).context("time")?;
     let password = Password::parse(PASSWORD)?.hash();
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.db.begin(System::Admin).await?;
 
     let owner = UserRow::new_account(Some(OWNER_EMAIL.into()), Some(password.clone()), "Olivia Owner".into(), now);
     users::insert(&mut tx, &owner).await?;
@@ -422,7 +423,7 @@ pub async fn load(state: &AppState) -> anyhow::Result<DemoInfo> {
     // Thirty days back, and today up to a quarter of an hour ago, so that the dashboard's
     // "today" has figures. Numbers come from the day's counter, as live orders' do.
     for days_ago in (0..=30).rev() {
-        let mut tx = state.db.begin().await?;
+        let mut tx = state.db.begin(System::Admin).await?;
         let date = (now - Duration::days(days_ago)).with_timezone(&tz).date_naive();
         let weekend = matches!(date.weekday(), Weekday::Fri | Weekday::Sat);
         let lunch = rng.gen_range(35..55) + if weekend { 10 } else { 0 };
@@ -484,7 +485,7 @@ async fn back_of_house(
     use brigade_domain::inventory::PurchaseUnit;
     use brigade_store::inventory::{self as stock, Movement, RecipeRow};
     let now = state.clock.now();
-    let mut tx = state.db.begin_for(rid).await?;
+    let mut tx = state.db.begin(rid).await?;
     // (name, unit, purchase unit, its size, par, reorder point, delivered, cost per purchase unit)
     type Good = (&'static str, &'static str, &'static str, i64, i64, i64, i64, i64);
     let goods: [Good; 5] = [

@@ -12,6 +12,7 @@
 
 use crate::AppState;
 use brigade_store::jobs::{self as store, JobRow, NewJob};
+use brigade_store::System;
 use brigade_store::Tx;
 use chrono::{DateTime, Duration, Utc};
 use futures_util::future::BoxFuture;
@@ -218,7 +219,7 @@ async fn schedule_periodic(state: &AppState, last: &mut Option<i64>) {
         return;
     }
     let result = async {
-        let mut tx = state.db.begin().await?;
+        let mut tx = state.db.begin(System::Jobs).await?;
         for p in &state.inner.jobs.hourly {
             let key = format!("{}:{hour}", p.kind);
             let job = NewJob {

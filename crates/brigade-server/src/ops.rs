@@ -11,6 +11,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
+use brigade_store::System;
 use futures_util::FutureExt;
 use serde_json::json;
 use std::net::{IpAddr, SocketAddr};
@@ -310,7 +311,7 @@ impl crate::jobs::Job for Housekeeping {
 
     async fn run(self, state: AppState) -> anyhow::Result<()> {
         let now = state.clock.now();
-        let mut tx = state.db.begin().await?;
+        let mut tx = state.db.begin(System::Housekeeping).await?;
         let sessions =
             brigade_store::sessions::purge(&mut tx, now - chrono::Duration::days(self.sessions_after_days)).await?;
         let keys =

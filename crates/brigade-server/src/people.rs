@@ -184,7 +184,7 @@ async fn add_user(
     let pin_hash = tokio::task::spawn_blocking(move || pin.map(|p| p.hash())).await?;
     let rid = actor.rid();
     let now = state.clock.now();
-    let mut tx = state.db.begin_for(rid).await?;
+    let mut tx = state.db.begin(rid).await?;
     if let Some(p) = &phone {
         ensure_phone_free(&mut tx, rid, p, None).await?;
     }
@@ -260,7 +260,7 @@ async fn revoke_invitation(
     let (_, id) = ids;
     actor.require(Permission::UsersWrite)?;
     let now = state.clock.now();
-    let mut tx = state.db.begin_for(actor.rid()).await?;
+    let mut tx = state.db.begin(actor.rid()).await?;
     if !invitations::revoke(&mut tx, actor.rid(), id, now).await? {
         return Err(ApiError::not_found("invitation"));
     }
@@ -334,7 +334,7 @@ async fn update_user(
     let pin_hash = tokio::task::spawn_blocking(move || pin.map(|p| p.map(|p| p.hash()))).await?;
 
     let now = state.clock.now();
-    let mut tx = state.db.begin_for(rid).await?;
+    let mut tx = state.db.begin(rid).await?;
     if current == Role::Owner
         && new_role.is_some_and(|r| r != Role::Owner)
         && users::count_owners(&mut tx, rid).await? <= 1
@@ -397,7 +397,7 @@ async fn remove_user(
     let role: Role = target.role.parse()?;
     may_manage(&actor, role)?;
     let now = state.clock.now();
-    let mut tx = state.db.begin_for(rid).await?;
+    let mut tx = state.db.begin(rid).await?;
     if role == Role::Owner && users::count_owners(&mut tx, rid).await? <= 1 {
         return Err(ApiError::conflict("last_owner", "a restaurant needs at least one owner"));
     }
@@ -530,7 +530,7 @@ pub async fn accept_invitation(state: &AppState, token: &str, who: Acceptor) -> 
         }
     };
     let now = state.clock.now();
-    let mut tx = state.db.begin_for(rid).await?;
+    let mut tx = state.db.begin(rid).await?;
     let user = match (&who, new_account) {
         (Acceptor::Account(uid), _) => {
             let user = users::get(&state.db, uid.0).await?.ok_or_else(|| ApiError::not_found("user"))?;

@@ -15,6 +15,7 @@ use brigade_domain::restaurant::{parse_currency, parse_slug, parse_tax_rate_bps,
 use brigade_domain::{Invalid, RestaurantId, UserId};
 use brigade_store::events::{self, ActedBy, NewEvent};
 use brigade_store::restaurants::{self as store, RestaurantRow};
+use brigade_store::System;
 use brigade_store::{users, Tx};
 use chrono::{DateTime, NaiveTime, Utc};
 
@@ -233,7 +234,7 @@ async fn create_restaurant(
     }
     let settings = body.parse("")?;
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.db.begin(System::NewRestaurant).await?;
     let row = create(&mut tx, settings, user_id, ActedBy::User(user_id.0), now).await?;
     tx.commit().await?;
     let mut view = RestaurantView::from(row);
@@ -378,7 +379,7 @@ async fn update_restaurant(
     let new_slug = body.slug.as_deref().map(parse_slug).transpose()?;
     let now = state.clock.now();
     row.updated_at = now;
-    let mut tx = state.db.begin_for(actor.rid()).await?;
+    let mut tx = state.db.begin(actor.rid()).await?;
     if let Some(slug) = new_slug {
         if store::slug_taken(&mut tx, &slug, Some(row.id)).await? {
             return Err(ApiError::conflict("slug_taken", format!("the slug '{slug}' is taken")));

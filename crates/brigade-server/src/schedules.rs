@@ -150,7 +150,7 @@ async fn week(
     actor.require(Permission::RestaurantRead)?;
     let p = place(&state, actor.rid()).await?;
     let day = q.week.unwrap_or_else(|| state.clock.now().with_timezone(&p.tz).date_naive());
-    let mut tx = state.db.begin_read().await?;
+    let mut tx = state.db.begin_read(actor.rid()).await?;
     Ok(axum::Json(week_view(&state, &mut tx, actor.rid(), &p, week_of(day, p.week_starts)).await?))
 }
 
@@ -215,7 +215,7 @@ async fn create_shift(
     };
     check_shift(&state, actor.rid(), &mut s, body).await?;
     let p = place(&state, actor.rid()).await?;
-    let mut tx = state.db.begin_for(actor.rid()).await?;
+    let mut tx = state.db.begin(actor.rid()).await?;
     store::insert_shift(&mut tx, &s).await?;
     actor.record(&mut tx, "staff.shift_created", "shift", s.id, shift_payload(&s), now).await?;
     let view = week_view(
@@ -246,7 +246,7 @@ async fn update_shift(
     actor.require(Permission::UsersWrite)?;
     let now = state.clock.now();
     let p = place(&state, actor.rid()).await?;
-    let mut tx = state.db.begin_for(actor.rid()).await?;
+    let mut tx = state.db.begin(actor.rid()).await?;
     let mut s = store::shift_tx(&mut tx, actor.rid(), ids.1).await?.ok_or_else(|| ApiError::not_found("shift"))?;
     check_shift(&state, actor.rid(), &mut s, body).await?;
     s.updated_at = now;
@@ -273,7 +273,7 @@ async fn delete_shift(
 ) -> ApiResult<StatusCode> {
     actor.require(Permission::UsersWrite)?;
     let now = state.clock.now();
-    let mut tx = state.db.begin_for(actor.rid()).await?;
+    let mut tx = state.db.begin(actor.rid()).await?;
     if !store::delete_shift(&mut tx, actor.rid(), ids.1).await? {
         return Err(ApiError::not_found("shift"));
     }
@@ -314,7 +314,7 @@ async fn copy_week(
     }
     let now = state.clock.now();
     let range = |start: NaiveDate| (local_midnight(p.tz, start), local_midnight(p.tz, start + Duration::days(7)));
-    let mut tx = state.db.begin_for(rid).await?;
+    let mut tx = state.db.begin(rid).await?;
     let (sf, st) = range(src);
     let source: Vec<ShiftRow> =
         store::shifts_tx(&mut tx, rid, sf, st).await?.into_iter().filter(|s| s.starts_at >= sf).collect();

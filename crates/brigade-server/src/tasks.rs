@@ -164,7 +164,7 @@ async fn create_template(
         updated_at: now,
     };
     body.apply(&mut t)?;
-    let mut tx = state.db.begin_for(actor.rid()).await?;
+    let mut tx = state.db.begin(actor.rid()).await?;
     store::insert_template(&mut tx, &t).await?;
     actor.record(&mut tx, "task.template_created", "task_template", t.id, json!({ "name": t.name }), now).await?;
     tx.commit().await?;
@@ -182,7 +182,7 @@ async fn update_template(
 ) -> ApiResult<axum::Json<TemplateView>> {
     actor.require(Permission::UsersWrite)?;
     let now = state.clock.now();
-    let mut tx = state.db.begin_for(actor.rid()).await?;
+    let mut tx = state.db.begin(actor.rid()).await?;
     let mut t =
         store::template_tx(&mut tx, actor.rid(), ids.1).await?.ok_or_else(|| ApiError::not_found("task template"))?;
     body.apply(&mut t)?;
@@ -203,7 +203,7 @@ async fn delete_template(
 ) -> ApiResult<StatusCode> {
     actor.require(Permission::UsersWrite)?;
     let now = state.clock.now();
-    let mut tx = state.db.begin_for(actor.rid()).await?;
+    let mut tx = state.db.begin(actor.rid()).await?;
     if !store::delete_template(&mut tx, actor.rid(), ids.1, now).await? {
         return Err(ApiError::not_found("task template"));
     }
@@ -223,7 +223,7 @@ pub async fn generate(state: &AppState, rid: Uuid, day: NaiveDate) -> ApiResult<
     let templates = store::templates(&state.db, rid).await?;
     let now = state.clock.now();
     let mut made = 0;
-    let mut tx = state.db.begin_for(rid).await?;
+    let mut tx = state.db.begin(rid).await?;
     for t in templates.into_iter().filter(|t| t.is_active) {
         let Ok(freq) = Frequency::parse(&t.frequency, &t.days.0) else { continue };
         if !freq.is_due(day) {
@@ -456,7 +456,7 @@ async fn change_task(
     actor.require(Permission::RestaurantRead)?;
     let me = actor.user_id().map(|u| u.0);
     let now = state.clock.now();
-    let mut tx = state.db.begin_for(actor.rid()).await?;
+    let mut tx = state.db.begin(actor.rid()).await?;
     let mut t = store::task_tx(&mut tx, actor.rid(), id).await?.ok_or_else(|| ApiError::not_found("task"))?;
     let payload = f(&mut t, me, now)?;
     t.updated_at = now;

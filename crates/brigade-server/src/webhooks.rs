@@ -30,6 +30,7 @@ use brigade_domain::credentials::new_secret;
 use brigade_domain::integration::timestamped_signature;
 use brigade_store::events::{self, EventRow};
 use brigade_store::webhooks::{self as store, Attempted, DeliveryRow, SubscriptionRow};
+use brigade_store::System;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -183,7 +184,7 @@ async fn create_subscription(
     let now = state.clock.now();
     let id = Uuid::now_v7();
     let (secret, sealed, hint) = make_secret(&state, id);
-    let mut tx = state.db.begin_for(actor.rid()).await?;
+    let mut tx = state.db.begin(actor.rid()).await?;
     // Events already written are not sent: the subscription starts now.
     let after_event = events::max_id_tx(&mut tx).await?;
     let row = SubscriptionRow {
@@ -288,7 +289,7 @@ async fn update_subscription(
     }
     let now = state.clock.now();
     row.updated_at = now;
-    let mut tx = state.db.begin_for(actor.rid()).await?;
+    let mut tx = state.db.begin(actor.rid()).await?;
     if !store::update(&mut tx, &row).await? {
         return Err(ApiError::not_found("webhook subscription"));
     }
@@ -309,7 +310,7 @@ async fn delete_subscription(
 ) -> ApiResult<StatusCode> {
     actor.require(Permission::IntegrationsManage)?;
     let now = state.clock.now();
-    let mut tx = state.db.begin_for(actor.rid()).await?;
+    let mut tx = state.db.begin(actor.rid()).await?;
     if !store::delete(&mut tx, actor.rid(), ids.1, now).await? {
         return Err(ApiError::not_found("webhook subscription"));
     }
@@ -410,7 +411,7 @@ async fn replay_delivery(
         return Err(ApiError::not_found("delivery"));
     }
     let now = state.clock.now();
-    let mut tx = state.db.begin_for(actor.rid()).await?;
+    let mut tx = state.db.begin(actor.rid()).await?;
     store::replay(&mut tx, actor.rid(), id, now + RETRY_FOR, now).await?;
     actor.record(&mut tx, "webhook.replayed", "webhook_delivery", id, json!({ "subscription_id": sub }), now).await?;
     tx.commit().await?;
@@ -437,7 +438,7 @@ async fn ping(
     let id = Uuid::now_v7();
     let payload = body(id, event_id, "webhook.ping", now, sub.restaurant_id, json!({ "subscription_id": sub.id }));
     let d = new_delivery(id, &sub, event_id, "webhook.ping", payload, now);
-    let mut tx = state.db.begin_for(actor.rid()).await?;
+    let mut tx = state.db.begin(actor.rid()).await?;
     store::insert_deliveries(&mut tx, std::slice::from_ref(&d)).await?;
     tx.commit().await?;
     state.wake_workers();
@@ -506,7 +507,7 @@ fn takeable(events: &[EventRow], last: i64, gap: &mut Option<(i64, Instant)>) ->
 /// the deliveries and the cursor move commit together, and only if no other dispatcher
 /// moved the cursor in between.
 async fn fan_out(state: &AppState, gap: &mut Option<(i64, Instant)>) -> anyhow::Result<bool> {
-    let mut read = state.db.begin_read().await?;
+    let mut read = state.db.begin_read(System::Outbound).await?;
     let last = store::cursor(&mut read).await?;
     let events = events::after_tx(&mut read, last, BATCH).await?;
     if events.is_empty() {
@@ -531,7 +532,7 @@ async fn fan_out(state: &AppState, gap: &mut Option<(i64, Instant)>) -> anyhow::
             }
         }
     }
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.db.begin(System::Outbound).await?;
     store::insert_deliveries(&mut tx, &out).await?;
     let to = events[n - 1].id;
     if store::advance(&mut tx, last, to).await? {
@@ -607,7 +608,7 @@ async fn send(state: AppState, d: DeliveryRow) {
     let now = state.clock.now();
     let attempt = d.attempts + 1;
     let claimed = async {
-        let mut tx = state.db.begin_for(d.restaurant_id).await?;
+        let mut tx = state.db.begin(d.restaurant_id).await?;
         let ok = store::claim(&mut tx, d.id, d.attempts, now + HOLD).await?;
         tx.commit().await?;
         Ok::<_, sqlx::Error>(ok)
@@ -638,7 +639,7 @@ async fn send(state: AppState, d: DeliveryRow) {
         delivered_at: (status == "succeeded").then_some(now),
     };
     let recorded = async {
-        let mut tx = state.db.begin_for(d.restaurant_id).await?;
+        let mut tx = state.db.begin(d.restaurant_id).await?;
         store::attempted(&mut tx, d.id, attempt, &a, now).await?;
         tx.commit().await?;
         Ok::<_, sqlx::Error>(())

@@ -1,7 +1,7 @@
 //! API keys: random secrets shown once, stored as SHA-256, scoped to one restaurant and a
 //! list of permissions.
 
-use crate::{on_db, on_tx, stored_time, Db, Result, Tx};
+use crate::{on_db, on_tx, stored_time, Db, Result, System, Tx};
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 use uuid::Uuid;
@@ -46,19 +46,19 @@ pub async fn insert(tx: &mut Tx, k: &ApiKeyRow, key_hash: &str) -> Result<()> {
 
 pub async fn by_hash(db: &Db, key_hash: &str) -> Result<Option<ApiKeyRow>> {
     let sql = format!("SELECT {COLUMNS} FROM api_keys WHERE key_hash = $1");
-    on_db!(db, |c| sqlx::query_as::<_, ApiKeyRow>(&sql).bind(key_hash).fetch_optional(c).await)
+    on_db!(db, System::Authenticate, |c| sqlx::query_as::<_, ApiKeyRow>(&sql).bind(key_hash).fetch_optional(c).await)
 }
 
 pub async fn get(db: &Db, rid: Uuid, id: Uuid) -> Result<Option<ApiKeyRow>> {
     let sql = format!("SELECT {COLUMNS} FROM api_keys WHERE restaurant_id = $1 AND id = $2");
-    on_db!(db, |c| sqlx::query_as::<_, ApiKeyRow>(&sql).bind(rid).bind(id).fetch_optional(c).await)
+    on_db!(db, rid, |c| sqlx::query_as::<_, ApiKeyRow>(&sql).bind(rid).bind(id).fetch_optional(c).await)
 }
 
 pub async fn list(db: &Db, rid: Uuid, after: Option<Uuid>, limit: i64) -> Result<Vec<ApiKeyRow>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM api_keys WHERE restaurant_id = $1 AND ($2 IS NULL OR id > $2) ORDER BY id LIMIT $3"
     );
-    on_db!(db, |c| sqlx::query_as::<_, ApiKeyRow>(&sql).bind(rid).bind(after).bind(limit).fetch_all(c).await)
+    on_db!(db, rid, |c| sqlx::query_as::<_, ApiKeyRow>(&sql).bind(rid).bind(after).bind(limit).fetch_all(c).await)
 }
 
 pub async fn revoke(tx: &mut Tx, rid: Uuid, id: Uuid, now: DateTime<Utc>) -> Result<bool> {
@@ -77,7 +77,7 @@ pub async fn revoke(tx: &mut Tx, rid: Uuid, id: Uuid, now: DateTime<Utc>) -> Res
 /// Records use, at most once a minute per key so a busy integration does not turn every
 /// read into a write.
 pub async fn touch(db: &Db, id: Uuid, now: DateTime<Utc>) -> Result<()> {
-    let mut tx = db.begin().await?;
+    let mut tx = db.begin(System::Authenticate).await?;
     on_tx!(&mut tx, |c| sqlx::query(
         "UPDATE api_keys SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $3)"
     )

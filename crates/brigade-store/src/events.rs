@@ -3,7 +3,7 @@
 //! Every state change calls `record` inside the transaction that makes the change, so an
 //! event exists exactly when its change committed. Ids are monotonic; readers page by id.
 
-use crate::{on_db, on_tx, stored_time, Db, Result, Tx};
+use crate::{on_db, on_tx, stored_time, Db, Result, System, Tx};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::types::Json;
@@ -61,13 +61,7 @@ pub const NOTIFY_CHANNEL: &str = "brigade_events";
 pub async fn record(tx: &mut Tx, e: NewEvent<'_>) -> Result<i64> {
     const SQL: &str = "INSERT INTO events (restaurant_id, type, entity, entity_id, actor, payload, at)
                        VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id";
-    if tx.backend() == crate::Backend::Postgres {
-        on_tx!(tx, |c| sqlx::query("SELECT pg_notify($1, '')")
-            .bind(NOTIFY_CHANNEL)
-            .execute(c)
-            .await
-            .map(|r| r.rows_affected()))?;
-    }
+    tx.notify(NOTIFY_CHANNEL).await?;
     on_tx!(tx, |c| sqlx::query_scalar(SQL)
         .bind(e.restaurant_id)
         .bind(e.kind)
@@ -85,13 +79,7 @@ pub async fn record_many(tx: &mut Tx, events: &[NewEvent<'_>]) -> Result<()> {
     if events.is_empty() {
         return Ok(());
     }
-    if tx.backend() == crate::Backend::Postgres {
-        on_tx!(tx, |c| sqlx::query("SELECT pg_notify($1, '')")
-            .bind(NOTIFY_CHANNEL)
-            .execute(c)
-            .await
-            .map(|r| r.rows_affected()))?;
-    }
+    tx.notify(NOTIFY_CHANNEL).await?;
     const COLS: usize = 7;
     for chunk in events.chunks(crate::MAX_BINDS / COLS) {
         let sql = format!(
@@ -139,7 +127,7 @@ pub async fn audit(db: &Db, q: &AuditQuery<'_>) -> Result<Vec<EventRow>> {
           AND ($4 IS NULL OR at < $4)
           AND ($5 IS NULL OR id < $5)
         ORDER BY id DESC LIMIT $6";
-    on_db!(db, |c| sqlx::query_as::<_, EventRow>(SQL)
+    on_db!(db, q.restaurant_id, |c| sqlx::query_as::<_, EventRow>(SQL)
         .bind(q.restaurant_id)
         .bind(q.kind)
         .bind(q.since.map(stored_time))
@@ -154,14 +142,14 @@ pub async fn audit(db: &Db, q: &AuditQuery<'_>) -> Result<Vec<EventRow>> {
 pub async fn after(db: &Db, offset: i64, limit: i64) -> Result<Vec<EventRow>> {
     const SQL: &str = "SELECT id, restaurant_id, type, entity, entity_id, actor, payload, at FROM events
         WHERE id > $1 ORDER BY id LIMIT $2";
-    on_db!(db, |c| sqlx::query_as::<_, EventRow>(SQL).bind(offset).bind(limit).fetch_all(c).await)
+    on_db!(db, System::Realtime, |c| sqlx::query_as::<_, EventRow>(SQL).bind(offset).bind(limit).fetch_all(c).await)
 }
 
 /// One restaurant's events with `from < id <= to`, oldest first (catch-up on subscribe).
 pub async fn between(db: &Db, restaurant_id: Uuid, from: i64, to: i64, limit: i64) -> Result<Vec<EventRow>> {
     const SQL: &str = "SELECT id, restaurant_id, type, entity, entity_id, actor, payload, at FROM events
         WHERE restaurant_id = $1 AND id > $2 AND id <= $3 ORDER BY id LIMIT $4";
-    on_db!(db, |c| sqlx::query_as::<_, EventRow>(SQL)
+    on_db!(db, restaurant_id, |c| sqlx::query_as::<_, EventRow>(SQL)
         .bind(restaurant_id)
         .bind(from)
         .bind(to)
@@ -172,7 +160,8 @@ pub async fn between(db: &Db, restaurant_id: Uuid, from: i64, to: i64, limit: i6
 
 /// The newest event's id (0 when there is none).
 pub async fn max_id(db: &Db) -> Result<i64> {
-    let id: Option<i64> = on_db!(db, |c| sqlx::query_scalar("SELECT MAX(id) FROM events").fetch_one(c).await)?;
+    let id: Option<i64> =
+        on_db!(db, System::Realtime, |c| sqlx::query_scalar("SELECT MAX(id) FROM events").fetch_one(c).await)?;
     Ok(id.unwrap_or(0))
 }
 

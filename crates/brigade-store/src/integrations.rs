@@ -7,7 +7,7 @@
 //! index over waiting jobs), and the push reads the thing's state when it runs, so ten
 //! toggles send the final state once.
 
-use crate::{on_db, on_tx, stored_time, Db, Result, Tx};
+use crate::{on_db, on_tx, stored_time, Db, Result, System, Tx};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::types::Json;
@@ -148,12 +148,12 @@ pub async fn list(db: &Db, rid: Uuid) -> Result<Vec<IntegrationRow>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM integrations WHERE restaurant_id = $1 AND deleted_at IS NULL ORDER BY created_at, id"
     );
-    on_db!(db, |c| sqlx::query_as::<_, IntegrationRow>(&sql).bind(rid).fetch_all(c).await)
+    on_db!(db, rid, |c| sqlx::query_as::<_, IntegrationRow>(&sql).bind(rid).fetch_all(c).await)
 }
 
 pub async fn get(db: &Db, rid: Uuid, id: Uuid) -> Result<Option<IntegrationRow>> {
     let sql = format!("SELECT {COLUMNS} FROM integrations WHERE restaurant_id = $1 AND id = $2 AND deleted_at IS NULL");
-    on_db!(db, |c| sqlx::query_as::<_, IntegrationRow>(&sql).bind(rid).bind(id).fetch_optional(c).await)
+    on_db!(db, rid, |c| sqlx::query_as::<_, IntegrationRow>(&sql).bind(rid).bind(id).fetch_optional(c).await)
 }
 
 pub async fn get_tx(tx: &mut Tx, rid: Uuid, id: Uuid) -> Result<Option<IntegrationRow>> {
@@ -165,7 +165,7 @@ pub async fn get_tx(tx: &mut Tx, rid: Uuid, id: Uuid) -> Result<Option<Integrati
 /// names the integration in its URL and proves itself with its signature afterwards.
 pub async fn by_id(db: &Db, id: Uuid) -> Result<Option<IntegrationRow>> {
     let sql = format!("SELECT {COLUMNS} FROM integrations WHERE id = $1 AND deleted_at IS NULL");
-    on_db!(db, |c| sqlx::query_as::<_, IntegrationRow>(&sql).bind(id).fetch_optional(c).await)
+    on_db!(db, System::Inbound, |c| sqlx::query_as::<_, IntegrationRow>(&sql).bind(id).fetch_optional(c).await)
 }
 
 /// The integrations of a restaurant that take availability and menu pushes (not paused
@@ -184,7 +184,10 @@ pub async fn drift_due(db: &Db, before: DateTime<Utc>) -> Result<Vec<(Uuid, Uuid
         "SELECT id, restaurant_id FROM integrations WHERE deleted_at IS NULL AND status <> 'paused'
          AND platform IN ({MENU_PLATFORMS}) AND (drift_checked_at IS NULL OR drift_checked_at <= $1) ORDER BY id"
     );
-    on_db!(db, |c| sqlx::query_as::<_, (Uuid, Uuid)>(&sql).bind(stored_time(before)).fetch_all(c).await)
+    on_db!(db, System::Housekeeping, |c| sqlx::query_as::<_, (Uuid, Uuid)>(&sql)
+        .bind(stored_time(before))
+        .fetch_all(c)
+        .await)
 }
 
 /// Records a push that went through: the integration is active again unless a job of it
@@ -197,7 +200,7 @@ pub async fn record_success(db: &Db, id: Uuid, now: DateTime<Utc>) -> Result<()>
                        ELSE 'active' END
          WHERE id = $1"
     );
-    let mut tx = db.begin().await?;
+    let mut tx = db.begin(System::Outbound).await?;
     on_tx!(&mut tx, |c| sqlx::query(&sql).bind(id).bind(stored_time(now)).execute(c).await.map(drop))?;
     tx.commit().await
 }
@@ -211,7 +214,7 @@ pub async fn record_failure(
     paused_until: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let mut tx = db.begin().await?;
+    let mut tx = db.begin(System::Outbound).await?;
     record_failure_tx(&mut tx, id, error, status, paused_until, now).await?;
     tx.commit().await
 }
@@ -243,7 +246,7 @@ pub async fn record_failure_tx(
 
 /// Holds back every push to an integration until `until` (the platform asked us to wait).
 pub async fn pause_until(db: &Db, id: Uuid, until: DateTime<Utc>) -> Result<()> {
-    let mut tx = db.begin().await?;
+    let mut tx = db.begin(System::Outbound).await?;
     on_tx!(&mut tx, |c| sqlx::query("UPDATE integrations SET paused_until = $2 WHERE id = $1")
         .bind(id)
         .bind(stored_time(until))
@@ -254,7 +257,7 @@ pub async fn pause_until(db: &Db, id: Uuid, until: DateTime<Utc>) -> Result<()> 
 }
 
 pub async fn record_drift(db: &Db, id: Uuid, drift: &Value, now: DateTime<Utc>) -> Result<()> {
-    let mut tx = db.begin().await?;
+    let mut tx = db.begin(System::Outbound).await?;
     on_tx!(&mut tx, |c| sqlx::query("UPDATE integrations SET drift = $2, drift_checked_at = $3 WHERE id = $1")
         .bind(id)
         .bind(Json(drift))
@@ -283,12 +286,9 @@ pub async fn lease(
     } else {
         format!("AND i.id NOT IN ({})", crate::placeholders(busy.len(), 5))
     };
-    let lock = match db.backend() {
-        crate::Backend::Postgres => "FOR UPDATE SKIP LOCKED",
-        crate::Backend::Sqlite => "",
-    };
-    let sql = format!(
-        "UPDATE integrations SET lease_until = $2, leased_by = $3 WHERE id IN (
+    let sql = |lock: &str| {
+        format!(
+            "UPDATE integrations SET lease_until = $2, leased_by = $3 WHERE id IN (
             SELECT i.id FROM integrations i
             WHERE i.deleted_at IS NULL AND i.status <> 'paused' AND (i.lease_until IS NULL OR i.lease_until <= $1)
               AND (i.paused_until IS NULL OR i.paused_until <= $1) {not_busy}
@@ -298,9 +298,10 @@ pub async fn lease(
                                           AND e.status IN ('pending', 'running') AND e.id < j.id))
             ORDER BY i.id LIMIT $4 {lock})
          RETURNING id"
-    );
-    let mut tx = db.begin().await?;
-    let ids = on_tx!(&mut tx, |c| {
+        )
+    };
+    let mut tx = db.begin(System::Outbound).await?;
+    let ids = on_tx!(&mut tx, sqlite: sql(""), postgres: sql("FOR UPDATE SKIP LOCKED"), |c, sql| {
         let mut q = sqlx::query_scalar::<_, Uuid>(&sql).bind(now).bind(lease_until).bind(worker).bind(limit);
         for id in busy {
             q = q.bind(*id);
@@ -313,7 +314,7 @@ pub async fn lease(
 
 /// Extends `worker`'s lease; false when it was lost.
 pub async fn renew(db: &Db, id: Uuid, worker: &str, lease_until: DateTime<Utc>) -> Result<bool> {
-    let mut tx = db.begin().await?;
+    let mut tx = db.begin(System::Outbound).await?;
     let n =
         on_tx!(&mut tx, |c| sqlx::query("UPDATE integrations SET lease_until = $3 WHERE id = $1 AND leased_by = $2")
             .bind(id)
@@ -327,7 +328,7 @@ pub async fn renew(db: &Db, id: Uuid, worker: &str, lease_until: DateTime<Utc>) 
 }
 
 pub async fn release(db: &Db, id: Uuid, worker: &str) -> Result<()> {
-    let mut tx = db.begin().await?;
+    let mut tx = db.begin(System::Outbound).await?;
     on_tx!(&mut tx, |c| sqlx::query(
         "UPDATE integrations SET lease_until = NULL, leased_by = NULL WHERE id = $1 AND leased_by = $2"
     )
@@ -438,13 +439,17 @@ pub async fn heads(db: &Db, integration_id: Uuid, now: DateTime<Utc>, n: i64) ->
         "SELECT {JOB_COLUMNS} FROM sync_jobs WHERE integration_id = $1 AND status IN ('pending', 'running')
          ORDER BY id LIMIT $2"
     );
-    let jobs = on_db!(db, |c| sqlx::query_as::<_, SyncJobRow>(&sql).bind(integration_id).bind(n).fetch_all(c).await)?;
+    let jobs = on_db!(db, System::Outbound, |c| sqlx::query_as::<_, SyncJobRow>(&sql)
+        .bind(integration_id)
+        .bind(n)
+        .fetch_all(c)
+        .await)?;
     Ok(jobs.into_iter().take_while(|j| j.run_at <= now).collect())
 }
 
 /// When the next waiting job falls due (for the worker to sleep until then).
 pub async fn next_due(db: &Db) -> Result<Option<DateTime<Utc>>> {
-    on_db!(db, |c| sqlx::query_scalar::<_, DateTime<Utc>>(
+    on_db!(db, System::Outbound, |c| sqlx::query_scalar::<_, DateTime<Utc>>(
         "SELECT run_at FROM sync_jobs WHERE status = 'pending' ORDER BY run_at LIMIT 1"
     )
     .fetch_optional(c)
@@ -454,7 +459,7 @@ pub async fn next_due(db: &Db) -> Result<Option<DateTime<Utc>>> {
 /// Marks a job running (the attempt starts). Returns the attempt's number, which fences
 /// its outcome (`finish`); `None` when the job is no longer waiting.
 pub async fn start(db: &Db, id: Uuid, now: DateTime<Utc>) -> Result<Option<i32>> {
-    let mut tx = db.begin().await?;
+    let mut tx = db.begin(System::Outbound).await?;
     let attempt = on_tx!(&mut tx, |c| sqlx::query_scalar::<_, i32>(
         "UPDATE sync_jobs SET status = 'running', attempts = attempts + 1, started_at = $2, updated_at = $2
          WHERE id = $1 AND status IN ('pending', 'running') RETURNING attempts"
@@ -568,12 +573,12 @@ pub async fn finish(tx: &mut Tx, id: Uuid, attempt: i32, outcome: Outcome<'_>, n
 
 pub async fn job(db: &Db, rid: Uuid, id: Uuid) -> Result<Option<SyncJobRow>> {
     let sql = format!("SELECT {JOB_COLUMNS} FROM sync_jobs WHERE restaurant_id = $1 AND id = $2");
-    on_db!(db, |c| sqlx::query_as::<_, SyncJobRow>(&sql).bind(rid).bind(id).fetch_optional(c).await)
+    on_db!(db, rid, |c| sqlx::query_as::<_, SyncJobRow>(&sql).bind(rid).bind(id).fetch_optional(c).await)
 }
 
 /// The restaurant a sync job belongs to, for those who ask to follow it.
 pub async fn job_restaurant(db: &Db, id: Uuid) -> Result<Option<Uuid>> {
-    on_db!(db, |c| sqlx::query_scalar::<_, Uuid>("SELECT restaurant_id FROM sync_jobs WHERE id = $1")
+    on_db!(db, System::Outbound, |c| sqlx::query_scalar::<_, Uuid>("SELECT restaurant_id FROM sync_jobs WHERE id = $1")
         .bind(id)
         .fetch_optional(c)
         .await)
@@ -594,7 +599,7 @@ pub async fn jobs(db: &Db, rid: Uuid, f: &JobFilter) -> Result<Vec<SyncJobRow>> 
          AND ($2 IS NULL OR integration_id = $2) AND ($3 IS NULL OR status = $3) AND ($4 IS NULL OR id < $4)
          ORDER BY id DESC LIMIT $5"
     );
-    on_db!(db, |c| sqlx::query_as::<_, SyncJobRow>(&sql)
+    on_db!(db, rid, |c| sqlx::query_as::<_, SyncJobRow>(&sql)
         .bind(rid)
         .bind(f.integration_id)
         .bind(&f.status)
@@ -623,7 +628,7 @@ pub async fn health(db: &Db, rid: Uuid) -> Result<Vec<Health>> {
                 AS oldest_pending
          FROM integrations i WHERE i.restaurant_id = $1 AND i.deleted_at IS NULL ORDER BY i.created_at, i.id"
     );
-    on_db!(db, |c| sqlx::query_as::<_, Health>(&sql).bind(rid).fetch_all(c).await)
+    on_db!(db, rid, |c| sqlx::query_as::<_, Health>(&sql).bind(rid).fetch_all(c).await)
 }
 
 // ---------------------------------------------------------------- inbound webhooks
@@ -738,7 +743,7 @@ pub async fn abandon_inbound(tx: &mut Tx, integration_id: Uuid, event_id: &str, 
 /// The Brigade order already taken (and answered to the platform) for a platform's
 /// order, if any.
 pub async fn taken_order(db: &Db, integration_id: Uuid, external_order_id: &str) -> Result<Option<Uuid>> {
-    on_db!(db, |c| sqlx::query_scalar(
+    on_db!(db, System::Inbound, |c| sqlx::query_scalar(
         "SELECT order_id FROM inbound_webhooks WHERE integration_id = $1 AND external_order_id = $2
          AND outcome IN ('processed', 'duplicate') AND order_id IS NOT NULL ORDER BY id LIMIT 1"
     )
@@ -754,7 +759,12 @@ pub async fn inbound(db: &Db, rid: Uuid, integration_id: Uuid, limit: i64) -> Re
         "SELECT {INBOUND_COLUMNS} FROM inbound_webhooks WHERE restaurant_id = $1 AND integration_id = $2
          ORDER BY received_at DESC, id DESC LIMIT $3"
     );
-    on_db!(db, |c| sqlx::query_as::<_, InboundRow>(&sql).bind(rid).bind(integration_id).bind(limit).fetch_all(c).await)
+    on_db!(db, rid, |c| sqlx::query_as::<_, InboundRow>(&sql)
+        .bind(rid)
+        .bind(integration_id)
+        .bind(limit)
+        .fetch_all(c)
+        .await)
 }
 
 /// A restaurant's connected integration of one platform that is not paused, if any.
@@ -763,12 +773,12 @@ pub async fn active_of(db: &Db, rid: Uuid, platform: &str) -> Result<Option<Inte
         "SELECT {COLUMNS} FROM integrations WHERE restaurant_id = $1 AND platform = $2 AND deleted_at IS NULL
          AND status <> 'paused' ORDER BY created_at LIMIT 1"
     );
-    on_db!(db, |c| sqlx::query_as::<_, IntegrationRow>(&sql).bind(rid).bind(platform).fetch_optional(c).await)
+    on_db!(db, rid, |c| sqlx::query_as::<_, IntegrationRow>(&sql).bind(rid).bind(platform).fetch_optional(c).await)
 }
 
 /// How many changes wait to be pushed to an integration (drift checks aside).
 pub async fn waiting_changes(db: &Db, integration_id: Uuid) -> Result<i64> {
-    on_db!(db, |c| {
+    on_db!(db, System::Outbound, |c| {
         sqlx::query_scalar(
         "SELECT COUNT(*) FROM sync_jobs WHERE integration_id = $1 AND status IN ('pending', 'running') AND kind <> 'drift'"
     )

@@ -77,7 +77,7 @@ pub async fn delete_category(tx: &mut Tx, rid: Uuid, id: Uuid, now: DateTime<Utc
 }
 
 pub async fn categories(db: &Db, rid: Uuid) -> Result<Vec<CategoryRow>> {
-    on_db!(db, |x| sqlx::query_as::<_, CategoryRow>(
+    on_db!(db, rid, |x| sqlx::query_as::<_, CategoryRow>(
         "SELECT id, restaurant_id, name, description, created_at, updated_at FROM inventory_categories
          WHERE restaurant_id = $1 AND deleted_at IS NULL ORDER BY name"
     )
@@ -87,7 +87,7 @@ pub async fn categories(db: &Db, rid: Uuid) -> Result<Vec<CategoryRow>> {
 }
 
 pub async fn category(db: &Db, rid: Uuid, id: Uuid) -> Result<Option<CategoryRow>> {
-    on_db!(db, |x| sqlx::query_as::<_, CategoryRow>(
+    on_db!(db, rid, |x| sqlx::query_as::<_, CategoryRow>(
         "SELECT id, restaurant_id, name, description, created_at, updated_at FROM inventory_categories
          WHERE restaurant_id = $1 AND id = $2 AND deleted_at IS NULL"
     )
@@ -188,23 +188,22 @@ pub async fn items(db: &Db, rid: Uuid) -> Result<Vec<ItemRow>> {
     let sql = format!(
         "SELECT {ITEM_COLUMNS} FROM inventory_items WHERE restaurant_id = $1 AND deleted_at IS NULL ORDER BY name, id"
     );
-    on_db!(db, |x| sqlx::query_as::<_, ItemRow>(&sql).bind(rid).fetch_all(x).await)
+    on_db!(db, rid, |x| sqlx::query_as::<_, ItemRow>(&sql).bind(rid).fetch_all(x).await)
 }
 
 pub async fn item(db: &Db, rid: Uuid, id: Uuid) -> Result<Option<ItemRow>> {
     let sql = format!(
         "SELECT {ITEM_COLUMNS} FROM inventory_items WHERE restaurant_id = $1 AND id = $2 AND deleted_at IS NULL"
     );
-    on_db!(db, |x| sqlx::query_as::<_, ItemRow>(&sql).bind(rid).bind(id).fetch_optional(x).await)
+    on_db!(db, rid, |x| sqlx::query_as::<_, ItemRow>(&sql).bind(rid).bind(id).fetch_optional(x).await)
 }
 
 /// The item, locked for a change of its stock on PostgreSQL (SQLite has one writer).
 pub async fn item_for_update(tx: &mut Tx, rid: Uuid, id: Uuid) -> Result<Option<ItemRow>> {
-    let lock = if tx.backend() == crate::Backend::Postgres { " FOR UPDATE" } else { "" };
     let sql = format!(
-        "SELECT {ITEM_COLUMNS} FROM inventory_items WHERE restaurant_id = $1 AND id = $2 AND deleted_at IS NULL{lock}"
+        "SELECT {ITEM_COLUMNS} FROM inventory_items WHERE restaurant_id = $1 AND id = $2 AND deleted_at IS NULL"
     );
-    on_tx!(tx, |x| sqlx::query_as::<_, ItemRow>(&sql).bind(rid).bind(id).fetch_optional(x).await)
+    on_tx!(tx, sqlite: sql, postgres: format!("{sql} FOR UPDATE"), |x, text| sqlx::query_as::<_, ItemRow>(&text).bind(rid).bind(id).fetch_optional(x).await)
 }
 
 pub async fn sku_taken(tx: &mut Tx, rid: Uuid, sku: &str, except: Option<Uuid>) -> Result<bool> {
@@ -319,7 +318,7 @@ pub async fn ledger(
     before: Option<Uuid>,
     limit: i64,
 ) -> Result<Vec<LedgerRow>> {
-    on_db!(db, |x| sqlx::query_as::<_, LedgerRow>(
+    on_db!(db, rid, |x| sqlx::query_as::<_, LedgerRow>(
         "SELECT id, item_id, kind, quantity, unit_cost, on_hand_after, reference_type, reference_id, reason, notes,
          actor, at FROM inventory_transactions
          WHERE restaurant_id = $1 AND ($2 IS NULL OR item_id = $2) AND ($3 IS NULL OR kind = $3)
@@ -341,7 +340,7 @@ pub async fn movement_totals(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Vec<(Uuid, String, i64)>> {
-    on_db!(db, |x| sqlx::query_as::<_, (Uuid, String, i64)>(
+    on_db!(db, rid, |x| sqlx::query_as::<_, (Uuid, String, i64)>(
         "SELECT item_id, kind, CAST(SUM(quantity) AS BIGINT) FROM inventory_transactions
          WHERE restaurant_id = $1 AND at >= $2 AND at < $3 GROUP BY item_id, kind"
     )
@@ -410,7 +409,7 @@ pub async fn recipes_tx(tx: &mut Tx, rid: Uuid, menu_items: &[Uuid]) -> Result<H
 
 /// Every recipe line of a restaurant (for reports and the menu's food cost).
 pub async fn all_recipes(db: &Db, rid: Uuid) -> Result<Vec<RecipeRow>> {
-    on_db!(db, |x| sqlx::query_as::<_, RecipeRow>(
+    on_db!(db, rid, |x| sqlx::query_as::<_, RecipeRow>(
         "SELECT menu_item_id, option_id, inventory_item_id, quantity FROM recipe_lines
          WHERE restaurant_id = $1 ORDER BY menu_item_id, position"
     )

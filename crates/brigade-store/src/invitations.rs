@@ -3,7 +3,7 @@
 //! account is made when the person accepts and chooses their own password. Only the
 //! token's hash is kept.
 
-use crate::{on_db, on_tx, stored_time, Db, Result, Tx};
+use crate::{on_db, on_tx, stored_time, Db, Result, System, Tx};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -66,7 +66,10 @@ pub async fn insert(tx: &mut Tx, i: &InvitationRow, token_hash: &str) -> Result<
 
 pub async fn by_token_hash(db: &Db, token_hash: &str) -> Result<Option<InvitationRow>> {
     let sql = format!("SELECT {COLUMNS} FROM invitations WHERE token_hash = $1");
-    on_db!(db, |c| sqlx::query_as::<_, InvitationRow>(&sql).bind(token_hash).fetch_optional(c).await)
+    on_db!(db, System::Authenticate, |c| sqlx::query_as::<_, InvitationRow>(&sql)
+        .bind(token_hash)
+        .fetch_optional(c)
+        .await)
 }
 
 /// Open invitations of a restaurant, newest first.
@@ -75,7 +78,7 @@ pub async fn open(db: &Db, rid: Uuid, now: DateTime<Utc>) -> Result<Vec<Invitati
         "SELECT {COLUMNS} FROM invitations WHERE restaurant_id = $1 AND accepted_at IS NULL AND revoked_at IS NULL
         AND expires_at > $2 ORDER BY id DESC LIMIT 500"
     );
-    on_db!(db, |c| sqlx::query_as::<_, InvitationRow>(&sql).bind(rid).bind(stored_time(now)).fetch_all(c).await)
+    on_db!(db, rid, |c| sqlx::query_as::<_, InvitationRow>(&sql).bind(rid).bind(stored_time(now)).fetch_all(c).await)
 }
 
 /// Marks an open invitation accepted by `user_id`. False when it was no longer open: of

@@ -8,7 +8,7 @@
 //! nodes share one queue without ever claiming the same job; SQLite has a single writer,
 //! which makes its claim atomic as it is.
 
-use crate::{on_db, on_tx, stored_time, Db, Result, Tx};
+use crate::{on_db, on_tx, stored_time, Db, Result, System, Tx};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::types::Json;
@@ -85,19 +85,17 @@ pub async fn claim(
 ) -> Result<Vec<JobRow>> {
     const DUE: &str = "(status = 'queued' AND run_at <= $1) OR (status = 'running' AND locked_until <= $1)";
     let (now, lease_until) = (stored_time(now), stored_time(lease_until));
-    let mut tx = db.begin().await?;
+    let mut tx = db.begin(System::Jobs).await?;
     // Several PostgreSQL nodes skip each other's locked rows; SQLite's single writer
     // already makes this statement atomic.
-    let lock = match db.backend() {
-        crate::Backend::Postgres => "FOR UPDATE SKIP LOCKED",
-        crate::Backend::Sqlite => "",
+    let sql = |lock: &str| {
+        format!(
+            "UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_until = $2, locked_by = $3,
+             updated_at = $1 WHERE id IN (SELECT id FROM jobs WHERE {DUE} ORDER BY run_at LIMIT $4 {lock})
+             RETURNING {COLUMNS}"
+        )
     };
-    let sql = format!(
-        "UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_until = $2, locked_by = $3,
-         updated_at = $1 WHERE id IN (SELECT id FROM jobs WHERE {DUE} ORDER BY run_at LIMIT $4 {lock})
-         RETURNING {COLUMNS}"
-    );
-    let rows = on_tx!(&mut tx, |c| sqlx::query_as::<_, JobRow>(&sql)
+    let rows = on_tx!(&mut tx, sqlite: sql(""), postgres: sql("FOR UPDATE SKIP LOCKED"), |c, sql| sqlx::query_as::<_, JobRow>(&sql)
         .bind(now)
         .bind(lease_until)
         .bind(worker)
@@ -111,7 +109,7 @@ pub async fn claim(
 /// Marks a claimed job done. False when the claim was lost (lease expired and another
 /// worker took the job over).
 pub async fn succeed(db: &Db, id: Uuid, attempt: i32, now: DateTime<Utc>) -> Result<bool> {
-    let mut tx = db.begin().await?;
+    let mut tx = db.begin(System::Jobs).await?;
     let done = on_tx!(&mut tx, |c| {
         sqlx::query(
         "UPDATE jobs SET status = 'succeeded', finished_at = $3, updated_at = $3, locked_until = NULL, last_error = NULL
@@ -137,7 +135,7 @@ pub async fn fail(
     retry_at: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> Result<bool> {
-    let mut tx = db.begin().await?;
+    let mut tx = db.begin(System::Jobs).await?;
     let done = on_tx!(&mut tx, |c| sqlx::query(
         "UPDATE jobs SET status = CASE WHEN $4 IS NULL THEN 'dead' ELSE 'queued' END,
             run_at = COALESCE($4, run_at), last_error = $3, locked_until = NULL, updated_at = $5,
@@ -158,12 +156,12 @@ pub async fn fail(
 
 pub async fn get(db: &Db, id: Uuid) -> Result<Option<JobRow>> {
     let sql = format!("SELECT {COLUMNS} FROM jobs WHERE id = $1");
-    on_db!(db, |c| sqlx::query_as::<_, JobRow>(&sql).bind(id).fetch_optional(c).await)
+    on_db!(db, System::Jobs, |c| sqlx::query_as::<_, JobRow>(&sql).bind(id).fetch_optional(c).await)
 }
 
 /// How many jobs are in each state, for `/metrics` and `/health`.
 pub async fn counts(db: &Db) -> Result<Vec<(String, i64)>> {
-    on_db!(db, |c| sqlx::query_as::<_, (String, i64)>(
+    on_db!(db, System::Jobs, |c| sqlx::query_as::<_, (String, i64)>(
         "SELECT status, COUNT(*) FROM jobs GROUP BY status ORDER BY status"
     )
     .fetch_all(c)
@@ -172,5 +170,5 @@ pub async fn counts(db: &Db) -> Result<Vec<(String, i64)>> {
 
 pub async fn by_idempotency_key(db: &Db, key: &str) -> Result<Option<JobRow>> {
     let sql = format!("SELECT {COLUMNS} FROM jobs WHERE idempotency_key = $1");
-    on_db!(db, |c| sqlx::query_as::<_, JobRow>(&sql).bind(key).fetch_optional(c).await)
+    on_db!(db, System::Jobs, |c| sqlx::query_as::<_, JobRow>(&sql).bind(key).fetch_optional(c).await)
 }

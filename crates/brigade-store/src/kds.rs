@@ -82,7 +82,7 @@ pub async fn delete_station(tx: &mut Tx, rid: Uuid, id: Uuid, now: DateTime<Utc>
 }
 
 pub async fn station(db: &Db, rid: Uuid, id: Uuid) -> Result<Option<StationRow>> {
-    on_db!(db, |x| sqlx::query_as::<_, StationRow>(
+    on_db!(db, rid, |x| sqlx::query_as::<_, StationRow>(
         "SELECT id, restaurant_id, name, sort_order, created_at, updated_at FROM kds_stations
          WHERE restaurant_id = $1 AND id = $2 AND deleted_at IS NULL"
     )
@@ -93,7 +93,7 @@ pub async fn station(db: &Db, rid: Uuid, id: Uuid) -> Result<Option<StationRow>>
 }
 
 pub async fn stations(db: &Db, rid: Uuid) -> Result<Vec<StationRow>> {
-    on_db!(db, |x| sqlx::query_as::<_, StationRow>(
+    on_db!(db, rid, |x| sqlx::query_as::<_, StationRow>(
         "SELECT id, restaurant_id, name, sort_order, created_at, updated_at FROM kds_stations
          WHERE restaurant_id = $1 AND deleted_at IS NULL ORDER BY sort_order, name, id"
     )
@@ -168,7 +168,7 @@ pub async fn tickets(db: &Db, rid: Uuid, f: &TicketFilter) -> Result<Vec<TicketR
         "{TICKET_SELECT} WHERE t.restaurant_id = $1 AND ($2 IS NULL OR t.station_id = $2) AND ($3 IS NULL OR t.status = $3)
          ORDER BY {order_by} LIMIT $4"
     );
-    on_db!(db, |x| sqlx::query_as::<_, TicketRow>(&sql)
+    on_db!(db, rid, |x| sqlx::query_as::<_, TicketRow>(&sql)
         .bind(rid)
         .bind(f.station_id)
         .bind(&f.status)

@@ -28,7 +28,7 @@ impl Default for SettingsRow {
 }
 
 pub async fn settings(db: &Db, rid: Uuid) -> Result<SettingsRow> {
-    let row = on_db!(db, |x| {
+    let row = on_db!(db, rid, |x| {
         sqlx::query_as::<_, SettingsRow>(
             "SELECT weekly_minutes, daily_minutes, double_minutes, week_starts, min_rest_minutes FROM labour_settings
          WHERE restaurant_id = $1",
@@ -67,7 +67,7 @@ pub struct PositionRow {
 }
 
 pub async fn positions(db: &Db, rid: Uuid, user: Option<Uuid>) -> Result<Vec<PositionRow>> {
-    on_db!(db, |x| sqlx::query_as::<_, PositionRow>(
+    on_db!(db, rid, |x| sqlx::query_as::<_, PositionRow>(
         "SELECT user_id, position, hourly_rate FROM staff_positions WHERE restaurant_id = $1
          AND ($2 IS NULL OR user_id = $2) ORDER BY user_id, position"
     )
@@ -193,17 +193,15 @@ pub async fn update_entry(tx: &mut Tx, e: &EntryRow) -> Result<bool> {
 
 /// The person's open entry here, locked on PostgreSQL.
 pub async fn open_entry(tx: &mut Tx, rid: Uuid, user: Uuid) -> Result<Option<EntryRow>> {
-    let lock = if tx.backend() == crate::Backend::Postgres { " FOR UPDATE" } else { "" };
     let sql = format!(
-        "SELECT {ENTRY_COLUMNS} FROM time_entries WHERE restaurant_id = $1 AND user_id = $2 AND clock_out IS NULL{lock}"
+        "SELECT {ENTRY_COLUMNS} FROM time_entries WHERE restaurant_id = $1 AND user_id = $2 AND clock_out IS NULL"
     );
-    on_tx!(tx, |x| sqlx::query_as::<_, EntryRow>(&sql).bind(rid).bind(user).fetch_optional(x).await)
+    on_tx!(tx, sqlite: sql, postgres: format!("{sql} FOR UPDATE"), |x, text| sqlx::query_as::<_, EntryRow>(&text).bind(rid).bind(user).fetch_optional(x).await)
 }
 
 pub async fn entry_tx(tx: &mut Tx, rid: Uuid, id: Uuid) -> Result<Option<EntryRow>> {
-    let lock = if tx.backend() == crate::Backend::Postgres { " FOR UPDATE" } else { "" };
-    let sql = format!("SELECT {ENTRY_COLUMNS} FROM time_entries WHERE restaurant_id = $1 AND id = $2{lock}");
-    on_tx!(tx, |x| sqlx::query_as::<_, EntryRow>(&sql).bind(rid).bind(id).fetch_optional(x).await)
+    let sql = format!("SELECT {ENTRY_COLUMNS} FROM time_entries WHERE restaurant_id = $1 AND id = $2");
+    on_tx!(tx, sqlite: sql, postgres: format!("{sql} FOR UPDATE"), |x, text| sqlx::query_as::<_, EntryRow>(&text).bind(rid).bind(id).fetch_optional(x).await)
 }
 
 /// Entries that overlap [from, to) (open ones count as running until now), optionally
@@ -219,7 +217,7 @@ pub async fn entries(
         "SELECT {ENTRY_COLUMNS} FROM time_entries WHERE restaurant_id = $1 AND ($2 IS NULL OR user_id = $2)
          AND clock_in < $4 AND (clock_out IS NULL OR clock_out > $3) ORDER BY clock_in, id"
     );
-    on_db!(db, |x| sqlx::query_as::<_, EntryRow>(&sql)
+    on_db!(db, rid, |x| sqlx::query_as::<_, EntryRow>(&sql)
         .bind(rid)
         .bind(user)
         .bind(stored_time(from))
@@ -233,7 +231,7 @@ pub async fn on_the_clock(db: &Db, rid: Uuid) -> Result<Vec<EntryRow>> {
     let sql = format!(
         "SELECT {ENTRY_COLUMNS} FROM time_entries WHERE restaurant_id = $1 AND clock_out IS NULL ORDER BY clock_in"
     );
-    on_db!(db, |x| sqlx::query_as::<_, EntryRow>(&sql).bind(rid).fetch_all(x).await)
+    on_db!(db, rid, |x| sqlx::query_as::<_, EntryRow>(&sql).bind(rid).fetch_all(x).await)
 }
 
 // ---------------------------------------------------------------- shifts

@@ -5,8 +5,12 @@
 //! one backend, a `Tx` one transaction, and the `on_db!`/`on_tx!` macros expand one query
 //! text per backend, so each query is written once in portable SQL (`$1` placeholders,
 //! `RETURNING`, `ON CONFLICT`) and the stores above never match on the backend. Where the
-//! SQL truly differs (`FOR UPDATE SKIP LOCKED`), a store writes the two bodies side by
-//! side with `match`.
+//! SQL truly differs (`FOR UPDATE SKIP LOCKED`), `on_tx!`'s second form takes one text per
+//! backend. The pool and transaction internals are private to this file; LISTEN/NOTIFY is
+//! `Db::listen` and `Tx::notify`.
+//!
+//! Every transaction and read names its `Scope`: one restaurant, or a named `System` path.
+//! On PostgreSQL row-level security holds each query to it (see `Scope`).
 //!
 //! SQLite gets one writer connection and a pool of readers: in WAL mode readers never
 //! block the writer. Write transactions begin IMMEDIATE, so two processes on one file
@@ -55,53 +59,176 @@ static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migratio
 /// realtime feed waits on it instead of polling).
 #[derive(Clone, Debug)]
 pub struct Db {
-    pub pool: Pool,
+    pool: Pool,
     commits: Arc<Notify>,
 }
 
 #[derive(Clone, Debug)]
-pub enum Pool {
+enum Pool {
     Sqlite { read: SqlitePool, write: SqlitePool },
     Postgres(PgPool),
 }
 
 /// One transaction on either backend. Dropped without `commit`, it rolls back.
 pub struct Tx {
-    pub inner: TxInner,
+    inner: TxInner,
     commits: Arc<Notify>,
 }
 
-pub enum TxInner {
+enum TxInner {
     Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
     Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
 }
 
-/// Runs `$body` with `$c` bound to a reading executor of whichever backend `$db` is.
-#[macro_export]
+/// Whose rows a transaction or a read may see. On PostgreSQL row-level security enforces
+/// it: every tenant table's policy shows a row only to the scope of its restaurant, or to
+/// a named system scope. A connection with neither sees no tenant rows at all, so a read
+/// that forgot its restaurant fails closed (empty) instead of open. SQLite has no such
+/// wall; the scope is stated there all the same, so the code is the same on both.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// One restaurant's rows, and no other's.
+    Restaurant(uuid::Uuid),
+    /// Work that truly spans restaurants. Each kind is named, so every such path can be
+    /// found by searching for its variant.
+    System(System),
+}
+
+/// The paths that read or write more than one restaurant's rows, and why each must. Tables
+/// that belong to no restaurant (users, sessions, jobs, idempotency keys, settings) have no
+/// policy; their reads still name the path that needs them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum System {
+    /// Signing in and checking a credential (a password, a refresh token, an API key, an
+    /// invitation): the credential is found before the restaurant it belongs to is known,
+    /// and a person's memberships span restaurants.
+    Authenticate,
+    /// A guest's public page: the restaurant by its slug, a table by its QR token, an
+    /// order by its tracking key, before any restaurant is known.
+    Public,
+    /// The job queue: claiming the next due job, whichever restaurant it is for.
+    Jobs,
+    /// The realtime feed tailing the one event log that every restaurant writes to.
+    Realtime,
+    /// The order writer, which commits a batch holding several restaurants' orders.
+    OrderWriter,
+    /// Inbound webhooks: the integration named in the URL, before its signature is checked.
+    Inbound,
+    /// The sync engine and the webhook dispatcher, draining every restaurant's queue.
+    Outbound,
+    /// Periodic upkeep across restaurants: expiring sessions and keys, pruning logs,
+    /// generating the day's tasks, checking drift.
+    Housekeeping,
+    /// Operator commands run from the shell (`brigade admin …`) and server-wide counts.
+    Admin,
+    /// Making a restaurant: its slug must be free among every restaurant's, and its first
+    /// rows are written before it has a scope of its own.
+    NewRestaurant,
+    /// Stock moved between two restaurants of one owner, once membership in both is checked.
+    Transfer,
+    /// Idempotency keys, which belong to a request rather than to a restaurant's rows.
+    Idempotency,
+}
+
+impl System {
+    fn name(self) -> &'static str {
+        match self {
+            System::Authenticate => "authenticate",
+            System::Public => "public",
+            System::Jobs => "jobs",
+            System::Realtime => "realtime",
+            System::OrderWriter => "order_writer",
+            System::Inbound => "inbound",
+            System::Outbound => "outbound",
+            System::Housekeeping => "housekeeping",
+            System::Admin => "admin",
+            System::Idempotency => "idempotency",
+            System::NewRestaurant => "new_restaurant",
+            System::Transfer => "transfer",
+        }
+    }
+}
+
+impl From<uuid::Uuid> for Scope {
+    fn from(rid: uuid::Uuid) -> Scope {
+        Scope::Restaurant(rid)
+    }
+}
+
+impl From<System> for Scope {
+    fn from(s: System) -> Scope {
+        Scope::System(s)
+    }
+}
+
+impl Scope {
+    /// The statement that opens a PostgreSQL transaction in this scope: one round trip.
+    /// Both settings are local to the transaction, so a pooled connection never carries
+    /// one into the next.
+    fn pg_begin(self) -> String {
+        match self {
+            // A UUID's text is hex and hyphens only: nothing to quote.
+            Scope::Restaurant(rid) => format!("BEGIN; SET LOCAL brigade.restaurant_id = '{rid}'"),
+            Scope::System(s) => format!("BEGIN; SET LOCAL brigade.system = '{}'", s.name()),
+        }
+    }
+}
+
+/// Runs `$body` with `$c` bound to a reading executor of whichever backend `$db` is, in
+/// `$scope` (a restaurant id or a `System`). On PostgreSQL the read runs in a short
+/// transaction that carries the scope; row-level security shows it nothing else.
 macro_rules! on_db {
-    ($db:expr, |$c:ident| $body:expr) => {
-        match &$db.pool {
-            $crate::Pool::Sqlite { read: $c, .. } => $body,
-            $crate::Pool::Postgres($c) => $body,
+    ($db:expr, $scope:expr, |$c:ident| $body:expr) => {
+        match $db.reader(::core::convert::Into::<$crate::Scope>::into($scope)).await? {
+            $crate::Reader::Sqlite($c) => $body,
+            $crate::Reader::Postgres(mut t) => {
+                let out = {
+                    let $c = &mut *t;
+                    $body
+                };
+                t.commit().await?;
+                out
+            }
         }
     };
 }
+pub(crate) use on_db;
 
-/// Runs `$body` with `$c` bound to the connection of the transaction `$tx`.
-#[macro_export]
+/// Runs `$body` with `$c` bound to the connection of the transaction `$tx`. The second
+/// form gives each backend its own SQL text where the dialects differ (row locks exist
+/// only on PostgreSQL: SQLite's one writer already serialises), bound to `$sql`.
 macro_rules! on_tx {
     ($tx:expr, |$c:ident| $body:expr) => {
-        match &mut $tx.inner {
-            $crate::TxInner::Sqlite(t) => {
-                let $c = &mut **t;
+        match $tx.inner_mut() {
+            $crate::TxConn::Sqlite($c) => $body,
+            $crate::TxConn::Postgres($c) => $body,
+        }
+    };
+    ($tx:expr, sqlite: $s:expr, postgres: $p:expr, |$c:ident, $sql:ident| $body:expr) => {
+        match $tx.inner_mut() {
+            $crate::TxConn::Sqlite($c) => {
+                let $sql = $s;
                 $body
             }
-            $crate::TxInner::Postgres(t) => {
-                let $c = &mut **t;
+            $crate::TxConn::Postgres($c) => {
+                let $sql = $p;
                 $body
             }
         }
     };
+}
+pub(crate) use on_tx;
+
+/// What `on_db!` reads through: SQLite's reader pool, or a scoped PostgreSQL transaction.
+pub(crate) enum Reader<'a> {
+    Sqlite(&'a SqlitePool),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+/// What `on_tx!` runs on: the transaction's connection.
+pub(crate) enum TxConn<'a> {
+    Sqlite(&'a mut sqlx::SqliteConnection),
+    Postgres(&'a mut sqlx::PgConnection),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -184,8 +311,9 @@ impl Db {
         Ok(())
     }
 
-    /// A transaction for work that is not one restaurant's (sign-in, the job queue).
-    pub async fn begin(&self) -> Result<Tx> {
+    /// A transaction that writes, in `scope`: a restaurant's id, or the `System` path that
+    /// needs more than one restaurant's rows.
+    pub async fn begin(&self, scope: impl Into<Scope>) -> Result<Tx> {
         let inner = match &self.pool {
             // IMMEDIATE takes the write lock now, waiting out the busy timeout if another
             // process on the same file holds it. A deferred transaction would take it at
@@ -193,32 +321,54 @@ impl Db {
             // SQLite refuses the upgrade at once (SQLITE_BUSY, no waiting): the one writer
             // connection only serialises writers within this process.
             Pool::Sqlite { write, .. } => TxInner::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?),
-            Pool::Postgres(pool) => TxInner::Postgres(pool.begin().await?),
+            Pool::Postgres(pool) => TxInner::Postgres(pool.begin_with(scope.into().pg_begin()).await?),
         };
         Ok(Tx { inner, commits: self.commits.clone() })
     }
 
-    /// A transaction that only reads: on SQLite it runs on the reader pool (a snapshot
-    /// that does not wait for, or hold up, the writer). Drop it rather than commit.
-    pub async fn begin_read(&self) -> Result<Tx> {
+    /// A transaction that only reads, in `scope`: on SQLite it runs on the reader pool (a
+    /// snapshot that does not wait for, or hold up, the writer). Drop it rather than commit.
+    pub async fn begin_read(&self, scope: impl Into<Scope>) -> Result<Tx> {
         let inner = match &self.pool {
             Pool::Sqlite { read, .. } => TxInner::Sqlite(read.begin().await?),
-            Pool::Postgres(pool) => TxInner::Postgres(pool.begin().await?),
+            Pool::Postgres(pool) => TxInner::Postgres(pool.begin_with(scope.into().pg_begin()).await?),
         };
         Ok(Tx { inner, commits: self.commits.clone() })
     }
 
-    /// A transaction scoped to one restaurant: on PostgreSQL, row-level security then
-    /// hides every other restaurant's rows from it.
-    pub async fn begin_for(&self, restaurant_id: uuid::Uuid) -> Result<Tx> {
-        let mut tx = self.begin().await?;
-        if let TxInner::Postgres(t) = &mut tx.inner {
-            sqlx::query("SELECT set_config('brigade.restaurant_id', $1, true)")
-                .bind(restaurant_id.to_string())
-                .execute(&mut **t)
-                .await?;
+    /// Where a single read in `scope` runs (see `on_db!`).
+    pub(crate) async fn reader(&self, scope: Scope) -> Result<Reader<'_>> {
+        Ok(match &self.pool {
+            Pool::Sqlite { read, .. } => Reader::Sqlite(read),
+            Pool::Postgres(pool) => Reader::Postgres(pool.begin_with(scope.pg_begin()).await?),
+        })
+    }
+
+    /// Listens for `channel`'s notifications from every node on this database (PostgreSQL
+    /// `LISTEN`). `None` on SQLite, where all writers share this process and
+    /// `committed` already wakes the waiters.
+    pub async fn listen(&self, channel: &str) -> Result<Option<Listener>> {
+        match &self.pool {
+            Pool::Sqlite { .. } => Ok(None),
+            Pool::Postgres(pool) => {
+                let mut l = sqlx::postgres::PgListener::connect_with(pool).await?;
+                l.listen(channel).await?;
+                Ok(Some(Listener(l)))
+            }
         }
-        Ok(tx)
+    }
+
+    /// How many sessions on this database wait for a lock now (PostgreSQL; 0 on SQLite,
+    /// whose one writer queues in the pool instead). For diagnostics and tests of races.
+    pub async fn lock_waiters(&self) -> Result<i64> {
+        match &self.pool {
+            Pool::Sqlite { .. } => Ok(0),
+            Pool::Postgres(pool) => sqlx::query_scalar(
+                "SELECT COUNT(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()",
+            )
+            .fetch_one(pool)
+            .await,
+        }
     }
 
     /// Whether row-level security binds this connection's role. PostgreSQL lets a
@@ -239,7 +389,10 @@ impl Db {
 
     /// Checks that the database answers.
     pub async fn ping(&self) -> Result<()> {
-        on_db!(self, |c| sqlx::query("SELECT 1").execute(c).await.map(drop))
+        match &self.pool {
+            Pool::Sqlite { read, .. } => sqlx::query("SELECT 1").execute(read).await.map(drop),
+            Pool::Postgres(pool) => sqlx::query("SELECT 1").execute(pool).await.map(drop),
+        }
     }
 
     pub fn pool_stats(&self) -> PoolStats {
@@ -277,6 +430,34 @@ impl Tx {
             TxInner::Sqlite(_) => Backend::Sqlite,
             TxInner::Postgres(_) => Backend::Postgres,
         }
+    }
+
+    pub(crate) fn inner_mut(&mut self) -> TxConn<'_> {
+        match &mut self.inner {
+            TxInner::Sqlite(t) => TxConn::Sqlite(t),
+            TxInner::Postgres(t) => TxConn::Postgres(t),
+        }
+    }
+
+    /// Notifies `channel`'s listeners on every node when (and only if) this transaction
+    /// commits (PostgreSQL `NOTIFY`). Nothing on SQLite: see `Db::listen`.
+    pub async fn notify(&mut self, channel: &str) -> Result<()> {
+        if let TxInner::Postgres(t) = &mut self.inner {
+            sqlx::query("SELECT pg_notify($1, '')").bind(channel).execute(&mut **t).await?;
+        }
+        Ok(())
+    }
+}
+
+/// A subscription to one notification channel (see `Db::listen`).
+pub struct Listener(sqlx::postgres::PgListener);
+
+impl Listener {
+    /// Waits for the next notification. An error means the connection dropped; the
+    /// listener reconnects on the next call, and notifications sent meanwhile are lost,
+    /// so a caller catches up by reading what it missed.
+    pub async fn recv(&mut self) -> Result<()> {
+        self.0.recv().await.map(drop)
     }
 }
 

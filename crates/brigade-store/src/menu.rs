@@ -1,7 +1,7 @@
 //! The menu: categories (nested, each optionally routed to a kitchen station) and items.
 //! Deleting either is soft (`deleted_at`), so past orders keep pointing at what they sold.
 
-use crate::{on_db, on_tx, stored_time, Backend, Db, Result, Tx};
+use crate::{on_db, on_tx, stored_time, Db, Result, Tx};
 use brigade_domain::menu::{ChannelSettings, EightySix, ModifierGroup, Schedule};
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
@@ -67,14 +67,14 @@ pub async fn category(db: &Db, rid: Uuid, id: Uuid) -> Result<Option<CategoryRow
     let sql = format!(
         "SELECT {CATEGORY_COLUMNS} FROM menu_categories WHERE restaurant_id = $1 AND id = $2 AND deleted_at IS NULL"
     );
-    on_db!(db, |x| sqlx::query_as::<_, CategoryRow>(&sql).bind(rid).bind(id).fetch_optional(x).await)
+    on_db!(db, rid, |x| sqlx::query_as::<_, CategoryRow>(&sql).bind(rid).bind(id).fetch_optional(x).await)
 }
 
 pub async fn categories(db: &Db, rid: Uuid) -> Result<Vec<CategoryRow>> {
     let sql = format!(
         "SELECT {CATEGORY_COLUMNS} FROM menu_categories WHERE restaurant_id = $1 AND deleted_at IS NULL ORDER BY sort_order, name, id"
     );
-    on_db!(db, |x| sqlx::query_as::<_, CategoryRow>(&sql).bind(rid).fetch_all(x).await)
+    on_db!(db, rid, |x| sqlx::query_as::<_, CategoryRow>(&sql).bind(rid).fetch_all(x).await)
 }
 
 /// Soft-deletes a category. Refused (false) while it still holds items or subcategories.
@@ -236,7 +236,7 @@ pub async fn delete_item(tx: &mut Tx, rid: Uuid, id: Uuid, now: DateTime<Utc>) -
 pub async fn item(db: &Db, rid: Uuid, id: Uuid) -> Result<Option<ItemRow>> {
     let sql =
         format!("SELECT {ITEM_COLUMNS} FROM menu_items WHERE restaurant_id = $1 AND id = $2 AND deleted_at IS NULL");
-    on_db!(db, |x| sqlx::query_as::<_, ItemRow>(&sql).bind(rid).bind(id).fetch_optional(x).await)
+    on_db!(db, rid, |x| sqlx::query_as::<_, ItemRow>(&sql).bind(rid).bind(id).fetch_optional(x).await)
 }
 
 pub async fn item_tx(tx: &mut Tx, rid: Uuid, id: Uuid) -> Result<Option<ItemRow>> {
@@ -256,7 +256,7 @@ pub async fn items(db: &Db, rid: Uuid, f: &ItemFilter) -> Result<Vec<ItemRow>> {
         "SELECT {ITEM_COLUMNS} FROM menu_items WHERE restaurant_id = $1 AND deleted_at IS NULL
          AND ($2 IS NULL OR category_id = $2) AND ($3 IS NULL OR id > $3) ORDER BY id LIMIT $4"
     );
-    on_db!(db, |x| sqlx::query_as::<_, ItemRow>(&sql)
+    on_db!(db, rid, |x| sqlx::query_as::<_, ItemRow>(&sql)
         .bind(rid)
         .bind(f.category_id)
         .bind(f.after)
@@ -270,7 +270,7 @@ pub async fn all_items(db: &Db, rid: Uuid) -> Result<Vec<ItemRow>> {
     let sql = format!(
         "SELECT {ITEM_COLUMNS} FROM menu_items WHERE restaurant_id = $1 AND deleted_at IS NULL ORDER BY sort_order, name, id"
     );
-    on_db!(db, |x| sqlx::query_as::<_, ItemRow>(&sql).bind(rid).fetch_all(x).await)
+    on_db!(db, rid, |x| sqlx::query_as::<_, ItemRow>(&sql).bind(rid).fetch_all(x).await)
 }
 
 /// The items an order names, read inside the order's transaction. On PostgreSQL the rows
@@ -283,17 +283,13 @@ pub async fn items_for_order(tx: &mut Tx, rid: Uuid, ids: &[Uuid]) -> Result<Vec
     if wanted.is_empty() {
         return Ok(Vec::new());
     }
-    let lock = match tx.backend() {
-        Backend::Postgres => " FOR SHARE",
-        Backend::Sqlite => "",
-    };
     // One placeholder per id; the SQL text depends only on how many there are.
     let list = crate::placeholders(wanted.len(), 2);
     let sql = format!(
-        "SELECT {ITEM_COLUMNS} FROM menu_items WHERE restaurant_id = $1 AND id IN ({list}) AND deleted_at IS NULL{lock}"
+        "SELECT {ITEM_COLUMNS} FROM menu_items WHERE restaurant_id = $1 AND id IN ({list}) AND deleted_at IS NULL"
     );
-    on_tx!(tx, |x| {
-        let mut q = sqlx::query_as::<_, ItemRow>(&sql).bind(rid);
+    on_tx!(tx, sqlite: sql, postgres: format!("{sql} FOR SHARE"), |x, text| {
+        let mut q = sqlx::query_as::<_, ItemRow>(&text).bind(rid);
         for id in &wanted {
             q = q.bind(*id);
         }

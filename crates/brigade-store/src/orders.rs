@@ -1,6 +1,6 @@
 //! Orders, their lines, their status history, and the per-day number counter.
 
-use crate::{on_db, on_tx, stored_time, Backend, Db, Result, Tx};
+use crate::{on_db, on_tx, stored_time, Db, Result, Tx};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -221,23 +221,20 @@ pub async fn insert_history_many(tx: &mut Tx, entries: &[HistoryEntry<'_>]) -> R
 
 pub async fn get(db: &Db, rid: Uuid, id: Uuid) -> Result<Option<OrderRow>> {
     let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE restaurant_id = $1 AND id = $2");
-    on_db!(db, |x| sqlx::query_as::<_, OrderRow>(&sql).bind(rid).bind(id).fetch_optional(x).await)
+    on_db!(db, rid, |x| sqlx::query_as::<_, OrderRow>(&sql).bind(rid).bind(id).fetch_optional(x).await)
 }
 
-/// An order by id alone, for a guest following it with its tracking key.
-pub async fn by_id(db: &Db, id: Uuid) -> Result<Option<OrderRow>> {
+/// An order by id alone, for a guest following it with its tracking key (`System::Public`)
+/// or a job that knows only the order.
+pub async fn by_id(db: &Db, scope: impl Into<crate::Scope>, id: Uuid) -> Result<Option<OrderRow>> {
     let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1");
-    on_db!(db, |x| sqlx::query_as::<_, OrderRow>(&sql).bind(id).fetch_optional(x).await)
+    on_db!(db, scope, |x| sqlx::query_as::<_, OrderRow>(&sql).bind(id).fetch_optional(x).await)
 }
 
 /// Reads an order inside a transaction; on PostgreSQL the row is locked for the change.
 pub async fn get_for_update(tx: &mut Tx, rid: Uuid, id: Uuid) -> Result<Option<OrderRow>> {
-    let lock = match tx.backend() {
-        Backend::Postgres => " FOR UPDATE",
-        Backend::Sqlite => "",
-    };
-    let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE restaurant_id = $1 AND id = $2{lock}");
-    on_tx!(tx, |x| sqlx::query_as::<_, OrderRow>(&sql).bind(rid).bind(id).fetch_optional(x).await)
+    let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE restaurant_id = $1 AND id = $2");
+    on_tx!(tx, sqlite: sql, postgres: format!("{sql} FOR UPDATE"), |x, text| sqlx::query_as::<_, OrderRow>(&text).bind(rid).bind(id).fetch_optional(x).await)
 }
 
 pub async fn by_idempotency_key(tx: &mut Tx, rid: Uuid, key: &str) -> Result<Option<OrderRow>> {
@@ -245,11 +242,12 @@ pub async fn by_idempotency_key(tx: &mut Tx, rid: Uuid, key: &str) -> Result<Opt
     on_tx!(tx, |x| sqlx::query_as::<_, OrderRow>(&sql).bind(rid).bind(key).fetch_optional(x).await)
 }
 
-pub async fn lines(db: &Db, order_ids: &[Uuid]) -> Result<Vec<LineRow>> {
-    let sql = format!("SELECT {LINE_COLUMNS} FROM order_items WHERE order_id = $1 ORDER BY position");
+/// The lines of one restaurant's orders, each order's in their position, in one snapshot.
+pub async fn lines(db: &Db, rid: Uuid, order_ids: &[Uuid]) -> Result<Vec<LineRow>> {
+    let mut tx = db.begin_read(rid).await?;
     let mut out = Vec::new();
     for id in order_ids {
-        out.extend(on_db!(db, |x| sqlx::query_as::<_, LineRow>(&sql).bind(*id).fetch_all(x).await)?);
+        out.extend(lines_tx(&mut tx, *id).await?);
     }
     Ok(out)
 }
@@ -261,7 +259,7 @@ pub async fn lines_tx(tx: &mut Tx, order_id: Uuid) -> Result<Vec<LineRow>> {
 }
 
 pub async fn history(db: &Db, rid: Uuid, order_id: Uuid) -> Result<Vec<HistoryRow>> {
-    on_db!(db, |x| sqlx::query_as::<_, HistoryRow>(
+    on_db!(db, rid, |x| sqlx::query_as::<_, HistoryRow>(
         "SELECT id, order_id, from_status, to_status, actor, reason, at FROM order_status_history
          WHERE restaurant_id = $1 AND order_id = $2 ORDER BY at, id"
     )
@@ -288,7 +286,7 @@ pub async fn list(db: &Db, rid: Uuid, f: &OrderFilter<'_>) -> Result<Vec<OrderRo
          AND (NOT $6 OR status IN ('received', 'accepted', 'preparing', 'ready'))
          ORDER BY id DESC LIMIT $7"
     );
-    on_db!(db, |x| sqlx::query_as::<_, OrderRow>(&sql)
+    on_db!(db, rid, |x| sqlx::query_as::<_, OrderRow>(&sql)
         .bind(rid)
         .bind(f.status)
         .bind(f.channel)
@@ -306,13 +304,13 @@ pub async fn queue(db: &Db, rid: Uuid, limit: i64) -> Result<Vec<OrderRow>> {
         "SELECT {ORDER_COLUMNS} FROM orders WHERE restaurant_id = $1
          AND status IN ('received', 'accepted', 'preparing', 'ready') ORDER BY created_at, id LIMIT $2"
     );
-    on_db!(db, |x| sqlx::query_as::<_, OrderRow>(&sql).bind(rid).bind(limit).fetch_all(x).await)
+    on_db!(db, rid, |x| sqlx::query_as::<_, OrderRow>(&sql).bind(rid).bind(limit).fetch_all(x).await)
 }
 
 /// How many orders the kitchen has in hand (for ready-time estimates), counted up to
 /// `cap`: past that the estimate no longer changes, and the count stays cheap.
 pub async fn open_count(db: &Db, rid: Uuid, cap: i64) -> Result<i64> {
-    on_db!(db, |x| sqlx::query_scalar(
+    on_db!(db, rid, |x| sqlx::query_scalar(
         "SELECT COUNT(*) FROM (SELECT 1 FROM orders WHERE restaurant_id = $1
          AND status IN ('received', 'accepted', 'preparing') LIMIT $2) AS open_orders"
     )
@@ -375,7 +373,7 @@ pub struct StatRow {
 }
 
 pub async fn day_stats(db: &Db, rid: Uuid, day: NaiveDate) -> Result<Vec<StatRow>> {
-    on_db!(db, |x| {
+    on_db!(db, rid, |x| {
         sqlx::query_as::<_, StatRow>(
         "SELECT channel, status, total, created_at, ready_at FROM orders WHERE restaurant_id = $1 AND business_day = $2"
     )

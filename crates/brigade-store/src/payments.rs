@@ -54,9 +54,9 @@ pub async fn insert(tx: &mut Tx, p: &PaymentRow) -> Result<()> {
 }
 
 /// An order's payments, newest first.
-pub async fn of_order(db: &Db, order_id: Uuid) -> Result<Vec<PaymentRow>> {
+pub async fn of_order(db: &Db, rid: Uuid, order_id: Uuid) -> Result<Vec<PaymentRow>> {
     let sql = format!("SELECT {COLUMNS} FROM payments WHERE order_id = $1 ORDER BY created_at DESC, id DESC");
-    on_db!(db, |c| sqlx::query_as::<_, PaymentRow>(&sql).bind(order_id).fetch_all(c).await)
+    on_db!(db, rid, |c| sqlx::query_as::<_, PaymentRow>(&sql).bind(order_id).fetch_all(c).await)
 }
 
 /// The paid payment of an order, read in `tx` (whose caller holds the order row).
@@ -75,9 +75,9 @@ pub async fn by_intent_tx(tx: &mut Tx, provider: &str, payment_intent: &str) -> 
     on_tx!(tx, |c| sqlx::query_as::<_, PaymentRow>(&sql).bind(provider).bind(payment_intent).fetch_optional(c).await)
 }
 
-pub async fn by_id(db: &Db, id: Uuid) -> Result<Option<PaymentRow>> {
+pub async fn by_id(db: &Db, scope: impl Into<crate::Scope>, id: Uuid) -> Result<Option<PaymentRow>> {
     let sql = format!("SELECT {COLUMNS} FROM payments WHERE id = $1");
-    on_db!(db, |c| sqlx::query_as::<_, PaymentRow>(&sql).bind(id).fetch_optional(c).await)
+    on_db!(db, scope, |c| sqlx::query_as::<_, PaymentRow>(&sql).bind(id).fetch_optional(c).await)
 }
 
 /// Moves a payment on; returns false when it was not in `from` (someone else moved it).

@@ -1,6 +1,6 @@
 //! Restaurants (locations) and who belongs to them.
 
-use crate::{on_db, on_tx, stored_time, Db, Result, Tx};
+use crate::{on_db, on_tx, stored_time, Db, Result, System, Tx};
 use chrono::{DateTime, NaiveTime, Utc};
 use uuid::Uuid;
 
@@ -83,12 +83,12 @@ pub async fn update(tx: &mut Tx, r: &RestaurantRow) -> Result<()> {
 
 pub async fn get(db: &Db, id: Uuid) -> Result<Option<RestaurantRow>> {
     let sql = format!("SELECT {COLUMNS} FROM restaurants WHERE id = $1");
-    on_db!(db, |c| sqlx::query_as::<_, RestaurantRow>(&sql).bind(id).fetch_optional(c).await)
+    on_db!(db, id, |c| sqlx::query_as::<_, RestaurantRow>(&sql).bind(id).fetch_optional(c).await)
 }
 
 pub async fn by_slug(db: &Db, slug: &str) -> Result<Option<RestaurantRow>> {
     let sql = format!("SELECT {COLUMNS} FROM restaurants WHERE slug = $1");
-    on_db!(db, |c| sqlx::query_as::<_, RestaurantRow>(&sql).bind(slug).fetch_optional(c).await)
+    on_db!(db, System::Public, |c| sqlx::query_as::<_, RestaurantRow>(&sql).bind(slug).fetch_optional(c).await)
 }
 
 pub async fn get_tx(tx: &mut Tx, id: Uuid) -> Result<Option<RestaurantRow>> {
@@ -115,6 +115,11 @@ pub async fn for_user(db: &Db, user_id: Uuid, after: Option<Uuid>, limit: i64) -
         r.phone, r.day_starts_at, r.kds_warn_secs, r.kds_late_secs, r.inventory_depletes_on, r.created_at, r.updated_at, m.role
         FROM restaurants r JOIN memberships m ON m.restaurant_id = r.id
         WHERE m.user_id = $1 AND ($2 IS NULL OR r.id > $2) ORDER BY r.id LIMIT $3";
-    let rows = on_db!(db, |c| sqlx::query_as::<_, Row>(SQL).bind(user_id).bind(after).bind(limit).fetch_all(c).await)?;
+    let rows = on_db!(db, System::Authenticate, |c| sqlx::query_as::<_, Row>(SQL)
+        .bind(user_id)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(c)
+        .await)?;
     Ok(rows.into_iter().map(|row| (row.r, row.role)).collect())
 }

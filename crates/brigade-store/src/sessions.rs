@@ -5,7 +5,7 @@
 //! copied, so the whole session is revoked. Access tokens name their session, so a revoked
 //! session also stops its access tokens at once.
 
-use crate::{on_db, on_tx, stored_time, Result, Tx};
+use crate::{on_db, on_tx, stored_time, Result, System, Tx};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -92,7 +92,10 @@ pub async fn find_refresh(tx: &mut Tx, token_hash: &str) -> Result<Option<Refres
 /// The same lookup outside a transaction, for the web's session cookie, which holds a
 /// refresh token that is presented on every page but never spent.
 pub async fn refresh_by_hash(db: &crate::Db, token_hash: &str) -> Result<Option<RefreshRow>> {
-    on_db!(db, |c| sqlx::query_as::<_, RefreshRow>(FIND_REFRESH).bind(token_hash).fetch_optional(c).await)
+    on_db!(db, System::Authenticate, |c| sqlx::query_as::<_, RefreshRow>(FIND_REFRESH)
+        .bind(token_hash)
+        .fetch_optional(c)
+        .await)
 }
 
 /// Marks a refresh token spent. Returns false when it was already spent: of two requests
@@ -137,7 +140,11 @@ pub async fn revoke_all_for_user(tx: &mut Tx, user_id: Uuid, reason: &str, now: 
 pub async fn liveness(db: &crate::Db, user_id: Uuid, session_id: Uuid) -> Result<Option<Liveness>> {
     const SQL: &str = "SELECT u.token_version, u.is_active, s.revoked_at, s.restaurant_id
         FROM users u JOIN sessions s ON s.user_id = u.id WHERE u.id = $1 AND s.id = $2";
-    on_db!(db, |c| sqlx::query_as::<_, Liveness>(SQL).bind(user_id).bind(session_id).fetch_optional(c).await)
+    on_db!(db, System::Authenticate, |c| sqlx::query_as::<_, Liveness>(SQL)
+        .bind(user_id)
+        .bind(session_id)
+        .fetch_optional(c)
+        .await)
 }
 
 /// Deletes sessions (and with them their refresh tokens) that expired or were revoked
@@ -155,7 +162,7 @@ pub async fn purge(tx: &mut Tx, cutoff: DateTime<Utc>) -> Result<u64> {
 
 /// The user a known device's token belongs to, if any.
 pub async fn known_device_user(db: &crate::Db, token_hash: &str) -> Result<Option<Uuid>> {
-    on_db!(db, |c| sqlx::query_scalar("SELECT user_id FROM known_devices WHERE token_hash = $1")
+    on_db!(db, System::Authenticate, |c| sqlx::query_scalar("SELECT user_id FROM known_devices WHERE token_hash = $1")
         .bind(token_hash)
         .fetch_optional(c)
         .await)

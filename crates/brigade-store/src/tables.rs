@@ -1,6 +1,6 @@
 //! Dining tables. Each has a QR version: rotating the code bumps it, so old prints die.
 
-use crate::{on_db, on_tx, stored_time, Db, Result, Tx};
+use crate::{on_db, on_tx, stored_time, Db, Result, System, Tx};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -69,20 +69,20 @@ pub async fn delete(tx: &mut Tx, rid: Uuid, id: Uuid, now: DateTime<Utc>) -> Res
 pub async fn get(db: &Db, rid: Uuid, id: Uuid) -> Result<Option<TableRow>> {
     let sql =
         format!("SELECT {COLUMNS} FROM dining_tables WHERE restaurant_id = $1 AND id = $2 AND deleted_at IS NULL");
-    on_db!(db, |x| sqlx::query_as::<_, TableRow>(&sql).bind(rid).bind(id).fetch_optional(x).await)
+    on_db!(db, rid, |x| sqlx::query_as::<_, TableRow>(&sql).bind(rid).bind(id).fetch_optional(x).await)
 }
 
 /// A table by id alone, for a guest's QR token (which names no restaurant).
 pub async fn by_id(db: &Db, id: Uuid) -> Result<Option<TableRow>> {
     let sql = format!("SELECT {COLUMNS} FROM dining_tables WHERE id = $1 AND deleted_at IS NULL");
-    on_db!(db, |x| sqlx::query_as::<_, TableRow>(&sql).bind(id).fetch_optional(x).await)
+    on_db!(db, System::Public, |x| sqlx::query_as::<_, TableRow>(&sql).bind(id).fetch_optional(x).await)
 }
 
 pub async fn list(db: &Db, rid: Uuid) -> Result<Vec<TableRow>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM dining_tables WHERE restaurant_id = $1 AND deleted_at IS NULL ORDER BY name, id"
     );
-    on_db!(db, |x| sqlx::query_as::<_, TableRow>(&sql).bind(rid).fetch_all(x).await)
+    on_db!(db, rid, |x| sqlx::query_as::<_, TableRow>(&sql).bind(rid).fetch_all(x).await)
 }
 
 pub async fn name_taken(tx: &mut Tx, rid: Uuid, name: &str, except: Option<Uuid>) -> Result<bool> {

@@ -1,6 +1,6 @@
 //! Task templates and the tasks made from them.
 
-use crate::{on_db, on_tx, stored_time, Db, Result, Tx};
+use crate::{on_db, on_tx, stored_time, Db, Result, System, Tx};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::types::Json as DbJson;
@@ -90,7 +90,7 @@ pub async fn delete_template(tx: &mut Tx, rid: Uuid, id: Uuid, now: DateTime<Utc
 
 pub async fn templates(db: &Db, rid: Uuid) -> Result<Vec<TemplateRow>> {
     let sql = format!("SELECT {TEMPLATE_COLUMNS} FROM task_templates WHERE restaurant_id = $1 AND deleted_at IS NULL ORDER BY name, id");
-    on_db!(db, |x| sqlx::query_as::<_, TemplateRow>(&sql).bind(rid).fetch_all(x).await)
+    on_db!(db, rid, |x| sqlx::query_as::<_, TemplateRow>(&sql).bind(rid).fetch_all(x).await)
 }
 
 pub async fn template_tx(tx: &mut Tx, rid: Uuid, id: Uuid) -> Result<Option<TemplateRow>> {
@@ -102,7 +102,7 @@ pub async fn template_tx(tx: &mut Tx, rid: Uuid, id: Uuid) -> Result<Option<Temp
 
 /// Restaurants that have active templates (for the daily generation).
 pub async fn restaurants_with_templates(db: &Db) -> Result<Vec<Uuid>> {
-    on_db!(db, |x| sqlx::query_scalar::<_, Uuid>(
+    on_db!(db, System::Housekeeping, |x| sqlx::query_scalar::<_, Uuid>(
         "SELECT DISTINCT restaurant_id FROM task_templates WHERE is_active AND deleted_at IS NULL"
     )
     .fetch_all(x)
@@ -199,9 +199,8 @@ pub async fn update_task(tx: &mut Tx, t: &TaskRow) -> Result<bool> {
 }
 
 pub async fn task_tx(tx: &mut Tx, rid: Uuid, id: Uuid) -> Result<Option<TaskRow>> {
-    let lock = if tx.backend() == crate::Backend::Postgres { " FOR UPDATE" } else { "" };
-    let sql = format!("SELECT {TASK_COLUMNS} FROM tasks WHERE restaurant_id = $1 AND id = $2{lock}");
-    on_tx!(tx, |x| sqlx::query_as::<_, TaskRow>(&sql).bind(rid).bind(id).fetch_optional(x).await)
+    let sql = format!("SELECT {TASK_COLUMNS} FROM tasks WHERE restaurant_id = $1 AND id = $2");
+    on_tx!(tx, sqlite: sql, postgres: format!("{sql} FOR UPDATE"), |x, text| sqlx::query_as::<_, TaskRow>(&text).bind(rid).bind(id).fetch_optional(x).await)
 }
 
 /// Tasks of business days from `from` to `to` (inclusive), by due time.
@@ -210,5 +209,5 @@ pub async fn tasks(db: &Db, rid: Uuid, from: NaiveDate, to: NaiveDate) -> Result
         "SELECT {TASK_COLUMNS} FROM tasks WHERE restaurant_id = $1 AND business_day >= $2 AND business_day <= $3
          ORDER BY due_at, name, id"
     );
-    on_db!(db, |x| sqlx::query_as::<_, TaskRow>(&sql).bind(rid).bind(from).bind(to).fetch_all(x).await)
+    on_db!(db, rid, |x| sqlx::query_as::<_, TaskRow>(&sql).bind(rid).bind(from).bind(to).fetch_all(x).await)
 }

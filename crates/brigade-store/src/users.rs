@@ -1,7 +1,7 @@
 //! Users and their memberships. A user is a person; a membership is that person's role
 //! (and, for shared devices, phone and PIN) in one restaurant.
 
-use crate::{on_db, on_tx, stored_time, Db, Result, Tx};
+use crate::{on_db, on_tx, stored_time, Db, Result, System, Tx};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -62,7 +62,7 @@ const MEMBER_SELECT: &str =
     u.last_login_at, m.created_at FROM memberships m JOIN users u ON u.id = m.user_id";
 
 pub async fn count(db: &Db) -> Result<i64> {
-    on_db!(db, |c| sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(c).await)
+    on_db!(db, System::Admin, |c| sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(c).await)
 }
 
 pub async fn insert(tx: &mut Tx, u: &UserRow) -> Result<()> {
@@ -85,12 +85,12 @@ pub async fn insert(tx: &mut Tx, u: &UserRow) -> Result<()> {
 
 pub async fn get(db: &Db, id: Uuid) -> Result<Option<UserRow>> {
     let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
-    on_db!(db, |c| sqlx::query_as::<_, UserRow>(&sql).bind(id).fetch_optional(c).await)
+    on_db!(db, System::Authenticate, |c| sqlx::query_as::<_, UserRow>(&sql).bind(id).fetch_optional(c).await)
 }
 
 pub async fn by_email(db: &Db, email: &str) -> Result<Option<UserRow>> {
     let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE email = $1");
-    on_db!(db, |c| sqlx::query_as::<_, UserRow>(&sql).bind(email).fetch_optional(c).await)
+    on_db!(db, System::Authenticate, |c| sqlx::query_as::<_, UserRow>(&sql).bind(email).fetch_optional(c).await)
 }
 
 pub async fn by_email_tx(tx: &mut Tx, email: &str) -> Result<Option<UserRow>> {
@@ -213,7 +213,7 @@ pub async fn remove_membership(tx: &mut Tx, rid: Uuid, uid: Uuid) -> Result<bool
 }
 
 pub async fn role_in(db: &Db, rid: Uuid, uid: Uuid) -> Result<Option<String>> {
-    on_db!(db, |c| sqlx::query_scalar("SELECT role FROM memberships WHERE restaurant_id = $1 AND user_id = $2")
+    on_db!(db, rid, |c| sqlx::query_scalar("SELECT role FROM memberships WHERE restaurant_id = $1 AND user_id = $2")
         .bind(rid)
         .bind(uid)
         .fetch_optional(c)
@@ -222,7 +222,7 @@ pub async fn role_in(db: &Db, rid: Uuid, uid: Uuid) -> Result<Option<String>> {
 
 pub async fn member(db: &Db, rid: Uuid, uid: Uuid) -> Result<Option<MemberRow>> {
     let sql = format!("{MEMBER_SELECT} WHERE m.restaurant_id = $1 AND m.user_id = $2");
-    on_db!(db, |c| sqlx::query_as::<_, MemberRow>(&sql).bind(rid).bind(uid).fetch_optional(c).await)
+    on_db!(db, rid, |c| sqlx::query_as::<_, MemberRow>(&sql).bind(rid).bind(uid).fetch_optional(c).await)
 }
 
 pub async fn member_tx(tx: &mut Tx, rid: Uuid, uid: Uuid) -> Result<Option<MemberRow>> {
@@ -235,12 +235,12 @@ pub async fn members(db: &Db, rid: Uuid, after: Option<Uuid>, limit: i64) -> Res
     let sql = format!(
         "{MEMBER_SELECT} WHERE m.restaurant_id = $1 AND ($2 IS NULL OR m.user_id > $2) ORDER BY m.user_id LIMIT $3"
     );
-    on_db!(db, |c| sqlx::query_as::<_, MemberRow>(&sql).bind(rid).bind(after).bind(limit).fetch_all(c).await)
+    on_db!(db, rid, |c| sqlx::query_as::<_, MemberRow>(&sql).bind(rid).bind(after).bind(limit).fetch_all(c).await)
 }
 
 pub async fn member_by_phone(db: &Db, rid: Uuid, phone: &str) -> Result<Option<MemberRow>> {
     let sql = format!("{MEMBER_SELECT} WHERE m.restaurant_id = $1 AND m.phone = $2");
-    on_db!(db, |c| sqlx::query_as::<_, MemberRow>(&sql).bind(rid).bind(phone).fetch_optional(c).await)
+    on_db!(db, rid, |c| sqlx::query_as::<_, MemberRow>(&sql).bind(rid).bind(phone).fetch_optional(c).await)
 }
 
 pub async fn phone_taken(tx: &mut Tx, rid: Uuid, phone: &str, except: Option<Uuid>) -> Result<bool> {
@@ -259,17 +259,18 @@ pub async fn count_owners(tx: &mut Tx, rid: Uuid) -> Result<i64> {
 
 /// Whether the user is an owner of at least one restaurant (who may add locations).
 pub async fn is_owner_anywhere(db: &Db, uid: Uuid) -> Result<bool> {
-    let n: i64 =
-        on_db!(db, |c| sqlx::query_scalar("SELECT COUNT(*) FROM memberships WHERE user_id = $1 AND role = 'owner'")
-            .bind(uid)
-            .fetch_one(c)
-            .await)?;
+    let n: i64 = on_db!(db, System::Authenticate, |c| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM memberships WHERE user_id = $1 AND role = 'owner'"
+    )
+    .bind(uid)
+    .fetch_one(c)
+    .await)?;
     Ok(n > 0)
 }
 
 /// (restaurant id, role) for every membership of a user.
 pub async fn memberships_of(db: &Db, uid: Uuid) -> Result<Vec<(Uuid, String)>> {
-    on_db!(db, |c| sqlx::query_as::<_, (Uuid, String)>(
+    on_db!(db, System::Authenticate, |c| sqlx::query_as::<_, (Uuid, String)>(
         "SELECT restaurant_id, role FROM memberships WHERE user_id = $1 ORDER BY restaurant_id"
     )
     .bind(uid)

@@ -3,7 +3,7 @@
 //! `events::record` stays one insert) and fans events out to deliveries; senders claim
 //! due deliveries one at a time.
 
-use crate::{on_db, on_tx, stored_time, Db, Result, Tx};
+use crate::{on_db, on_tx, stored_time, Db, Result, System, Tx};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::types::Json;
@@ -92,19 +92,19 @@ pub async fn get(db: &Db, rid: Uuid, id: Uuid) -> Result<Option<SubscriptionRow>
     let sql = format!(
         "SELECT {SUB_COLUMNS} FROM webhook_subscriptions WHERE id = $1 AND restaurant_id = $2 AND deleted_at IS NULL"
     );
-    on_db!(db, |c| sqlx::query_as::<_, SubscriptionRow>(&sql).bind(id).bind(rid).fetch_optional(c).await)
+    on_db!(db, rid, |c| sqlx::query_as::<_, SubscriptionRow>(&sql).bind(id).bind(rid).fetch_optional(c).await)
 }
 
 pub async fn by_id(db: &Db, id: Uuid) -> Result<Option<SubscriptionRow>> {
     let sql = format!("SELECT {SUB_COLUMNS} FROM webhook_subscriptions WHERE id = $1");
-    on_db!(db, |c| sqlx::query_as::<_, SubscriptionRow>(&sql).bind(id).fetch_optional(c).await)
+    on_db!(db, System::Outbound, |c| sqlx::query_as::<_, SubscriptionRow>(&sql).bind(id).fetch_optional(c).await)
 }
 
 pub async fn list(db: &Db, rid: Uuid) -> Result<Vec<SubscriptionRow>> {
     let sql = format!(
         "SELECT {SUB_COLUMNS} FROM webhook_subscriptions WHERE restaurant_id = $1 AND deleted_at IS NULL ORDER BY created_at, id"
     );
-    on_db!(db, |c| sqlx::query_as::<_, SubscriptionRow>(&sql).bind(rid).fetch_all(c).await)
+    on_db!(db, rid, |c| sqlx::query_as::<_, SubscriptionRow>(&sql).bind(rid).fetch_all(c).await)
 }
 
 /// Every subscription not deleted, across restaurants (the dispatcher's view): a paused
@@ -199,7 +199,11 @@ pub async fn due(db: &Db, now: DateTime<Utc>, limit: i64) -> Result<Vec<Delivery
          AND subscription_id IN (SELECT id FROM webhook_subscriptions WHERE status = 'active' AND deleted_at IS NULL)
          ORDER BY next_attempt_at, event_id LIMIT $2"
     );
-    on_db!(db, |c| sqlx::query_as::<_, DeliveryRow>(&sql).bind(stored_time(now)).bind(limit).fetch_all(c).await)
+    on_db!(db, System::Outbound, |c| sqlx::query_as::<_, DeliveryRow>(&sql)
+        .bind(stored_time(now))
+        .bind(limit)
+        .fetch_all(c)
+        .await)
 }
 
 /// Claims a delivery for one attempt: counts it and holds it until `hold_until` (when a
@@ -268,7 +272,7 @@ pub async fn replay(tx: &mut Tx, rid: Uuid, id: Uuid, give_up_at: DateTime<Utc>,
 
 pub async fn delivery(db: &Db, rid: Uuid, id: Uuid) -> Result<Option<DeliveryRow>> {
     let sql = format!("SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries WHERE id = $1 AND restaurant_id = $2");
-    on_db!(db, |c| sqlx::query_as::<_, DeliveryRow>(&sql).bind(id).bind(rid).fetch_optional(c).await)
+    on_db!(db, rid, |c| sqlx::query_as::<_, DeliveryRow>(&sql).bind(id).bind(rid).fetch_optional(c).await)
 }
 
 /// A subscription's deliveries, newest first; `status` filters.
@@ -283,7 +287,7 @@ pub async fn deliveries(
         "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries WHERE restaurant_id = $1 AND subscription_id = $2
          AND ($3 IS NULL OR status = $3) ORDER BY created_at DESC, event_id DESC LIMIT $4"
     );
-    on_db!(db, |c| sqlx::query_as::<_, DeliveryRow>(&sql)
+    on_db!(db, rid, |c| sqlx::query_as::<_, DeliveryRow>(&sql)
         .bind(rid)
         .bind(subscription_id)
         .bind(status)

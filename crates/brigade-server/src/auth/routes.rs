@@ -14,6 +14,7 @@ use brigade_domain::credentials::{self, dummy_hash, new_secret, secret_digest, v
 use brigade_domain::token::Claims;
 use brigade_domain::{RestaurantId, SessionId, UserId};
 use brigade_store::events::{self, ActedBy, NewEvent};
+use brigade_store::System;
 use brigade_store::{sessions, users, Tx};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -133,7 +134,7 @@ pub async fn create_owner(
         }
         state.limits.login_succeeded(email.as_str());
     }
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.db.begin(System::NewRestaurant).await?;
     let new_account = existing.is_none();
     let user = match existing {
         Some(mut u) => {
@@ -267,7 +268,7 @@ pub async fn password_sign_in(
         _ => new_secret("bdv_"),
     };
     let uid = UserId(user.id);
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.db.begin(System::Authenticate).await?;
     let (session_id, refresh_token) = start_session(state, &mut tx, uid, None, kind, now).await?;
     sessions::remember_device(&mut tx, &secret_digest(&device_token), user.id, now).await?;
     users::touch_login(&mut tx, user.id, now).await?;
@@ -321,7 +322,7 @@ async fn pin_login(
     let user = users::get(&state.db, member.user_id).await?.ok_or_else(|| ApiError::not_found("user"))?;
     let uid = UserId(user.id);
     let rid = RestaurantId(body.restaurant_id);
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.db.begin(rid.0).await?;
     let (session_id, refresh_token) = start_session(&state, &mut tx, uid, Some(rid), "pin", now).await?;
     users::touch_login(&mut tx, user.id, now).await?;
     record_login(&mut tx, uid, Some(rid), ip, "pin", now).await?;
@@ -341,7 +342,7 @@ pub struct RefreshRequest {
 async fn refresh(State(state): State<AppState>, Json(body): Json<RefreshRequest>) -> ApiResult<axum::Json<TokenPair>> {
     let now = state.clock.now();
     let invalid = || ApiError::unauthorized("invalid_refresh_token", "this refresh token is not valid; sign in again");
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.db.begin(System::Authenticate).await?;
     let found = sessions::find_refresh(&mut tx, &secret_digest(&body.refresh_token)).await?.ok_or_else(invalid)?;
     if found.session_revoked_at.is_some() || found.expires_at <= now || found.session_expires_at <= now {
         return Err(invalid());
@@ -403,7 +404,7 @@ async fn logout(State(state): State<AppState>, caller: Caller, body: axum::body:
 /// Ends one session, or every session of the user, and records it.
 pub async fn end_session(state: &AppState, user_id: UserId, session_id: SessionId, all: bool) -> ApiResult<()> {
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.db.begin(System::Authenticate).await?;
     if all {
         sessions::revoke_all_for_user(&mut tx, user_id.0, "signed out everywhere", now).await?;
         users::bump_token_version(&mut tx, user_id.0).await?;
@@ -462,7 +463,7 @@ async fn change_password(
     }
     state.limits.login_succeeded(&account);
     let hash = tokio::task::spawn_blocking(move || new_password.hash()).await?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.db.begin(System::Authenticate).await?;
     users::set_password(&mut tx, user.id, &hash, now).await?;
     sessions::revoke_all_for_user(&mut tx, user.id, "password changed", now).await?;
     events::record(
@@ -604,7 +605,7 @@ pub(crate) async fn record_login(
 
 /// Failed sign-ins of a known account go to the audit log, in a transaction of their own.
 async fn record_login_failure(state: &AppState, user_id: Uuid, ip: std::net::IpAddr, reason: &str) -> ApiResult<()> {
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.db.begin(System::Authenticate).await?;
     events::record(
         &mut tx,
         NewEvent {

@@ -219,7 +219,7 @@ pub(crate) async fn claim(state: &AppState, entry: &InboundRow, now: DateTime<Ut
         return Ok(true);
     }
     let event = entry.event_id.as_deref().unwrap_or_default();
-    let mut tx = state.db.begin_for(entry.restaurant_id).await?;
+    let mut tx = state.db.begin(entry.restaurant_id).await?;
     let abandoned =
         store::abandon_inbound(&mut tx, entry.integration_id, event, now - Duration::minutes(ABANDONED_AFTER)).await?;
     tx.commit().await?;
@@ -243,7 +243,7 @@ pub(crate) async fn log_refusal(state: &AppState, mut entry: InboundRow, ip: std
     };
     entry.outcome = "refused".into();
     entry.payload = entry.payload.map(|p| p.chars().take(KEPT_REFUSED_BODY).collect());
-    let mut tx = state.db.begin_for(entry.restaurant_id).await?;
+    let mut tx = state.db.begin(entry.restaurant_id).await?;
     store::insert_inbound(&mut tx, &entry).await?;
     store::count_refused(&mut tx, entry.integration_id, n, KEPT_REFUSALS, entry.received_at).await?;
     tx.commit().await?;
@@ -251,7 +251,7 @@ pub(crate) async fn log_refusal(state: &AppState, mut entry: InboundRow, ip: std
 }
 
 pub(crate) async fn log_insert(state: &AppState, entry: &InboundRow) -> ApiResult<bool> {
-    let mut tx = state.db.begin_for(entry.restaurant_id).await?;
+    let mut tx = state.db.begin(entry.restaurant_id).await?;
     let inserted = store::insert_inbound(&mut tx, entry).await?;
     tx.commit().await?;
     Ok(inserted)
@@ -269,7 +269,7 @@ pub(crate) async fn log_finish(
     order_id: Option<Uuid>,
     now: DateTime<Utc>,
 ) -> ApiResult<()> {
-    let mut tx = state.db.begin_for(rid).await?;
+    let mut tx = state.db.begin(rid).await?;
     store::finish_inbound(&mut tx, id, outcome, reason, external_order_id, order_id, now).await?;
     tx.commit().await?;
     Ok(())
@@ -445,7 +445,7 @@ async fn deny(
     }
     let now = state.clock.now();
     let recorded = async {
-        let mut tx = state.db.begin_for(row.restaurant_id).await?;
+        let mut tx = state.db.begin(row.restaurant_id).await?;
         events::record(
             &mut tx,
             NewEvent {
@@ -479,7 +479,7 @@ async fn cancel_order(
 ) -> Result<Done, Retry> {
     let now = state.clock.now();
     let result = async {
-        let mut tx = state.db.begin_for(row.restaurant_id).await?;
+        let mut tx = state.db.begin(row.restaurant_id).await?;
         let key = order_key(platform, external);
         let Some(order) = order_store::by_idempotency_key(&mut tx, row.restaurant_id, &key).await? else {
             return Ok(Done { reason: Some("no such order here".into()), ..Done::new("ignored") });
@@ -509,7 +509,7 @@ async fn cancel_order(
 async fn mark_paid(state: &AppState, row: &IntegrationRow, platform: Platform, external: &str) -> Result<Done, Retry> {
     let now = state.clock.now();
     let result = async {
-        let mut tx = state.db.begin_for(row.restaurant_id).await?;
+        let mut tx = state.db.begin(row.restaurant_id).await?;
         let key = order_key(platform, external);
         let Some(order) = order_store::by_idempotency_key(&mut tx, row.restaurant_id, &key).await? else {
             return Ok(Done { reason: Some("no such order here".into()), ..Done::new("ignored") });

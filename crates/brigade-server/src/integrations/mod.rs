@@ -386,7 +386,7 @@ async fn create_integration(
         webhooks_refused: 0,
         last_refused_at: None,
     };
-    let mut tx = state.db.begin_for(actor.rid()).await?;
+    let mut tx = state.db.begin(actor.rid()).await?;
     if !store::insert(&mut tx, &row).await? {
         return Err(store_taken());
     }
@@ -447,7 +447,7 @@ async fn update_integration(
 ) -> ApiResult<axum::Json<IntegrationView>> {
     actor.require(Permission::IntegrationsManage)?;
     let now = state.clock.now();
-    let mut tx = state.db.begin_for(actor.rid()).await?;
+    let mut tx = state.db.begin(actor.rid()).await?;
     let mut row =
         store::get_tx(&mut tx, actor.rid(), ids.1).await?.ok_or_else(|| ApiError::not_found("integration"))?;
     let platform = Platform::parse("platform", &row.platform)?;
@@ -515,7 +515,7 @@ async fn delete_integration(
 ) -> ApiResult<StatusCode> {
     actor.require(Permission::IntegrationsManage)?;
     let now = state.clock.now();
-    let mut tx = state.db.begin_for(actor.rid()).await?;
+    let mut tx = state.db.begin(actor.rid()).await?;
     if !store::delete(&mut tx, actor.rid(), ids.1, now).await? {
         return Err(ApiError::not_found("integration"));
     }
@@ -561,7 +561,7 @@ async fn test_integration(
             store::record_failure(&state.db, row.id, &message, status, None, now).await?
         }
     }
-    let mut tx = state.db.begin_for(actor.rid()).await?;
+    let mut tx = state.db.begin(actor.rid()).await?;
     actor
         .record(&mut tx, "integration.tested", "integration", row.id, json!({ "ok": ok, "message": message }), now)
         .await?;
@@ -609,7 +609,7 @@ async fn set_store(
         let body = crate::error::error_body("platform_refused", &e.to_string(), json!({}));
         return Ok((StatusCode::BAD_GATEWAY, axum::Json(body)).into_response());
     }
-    let mut tx = state.db.begin_for(actor.rid()).await?;
+    let mut tx = state.db.begin(actor.rid()).await?;
     let kind = if body.open { "integration.store_opened" } else { "integration.store_paused" };
     actor.record(&mut tx, kind, "integration", row.id, json!({ "platform": row.platform, "reason": why }), now).await?;
     tx.commit().await?;
@@ -687,7 +687,7 @@ async fn import_menu(
     let mut config = row.config.0.clone();
     config["catalog_map"] = square::catalog_map_json(&map);
     let now = state.clock.now();
-    let mut tx = state.db.begin_for(actor.rid()).await?;
+    let mut tx = state.db.begin(actor.rid()).await?;
     let mut updated = row.clone();
     updated.config = DbJson(config);
     updated.updated_at = now;

@@ -29,6 +29,7 @@ use brigade_domain::order::OrderStatus;
 use brigade_store::events::{self, ActedBy, NewEvent};
 use brigade_store::integrations::{self as store, IntegrationRow};
 use brigade_store::payments::{self as pay_store, PaymentRow};
+use brigade_store::System;
 use brigade_store::{orders as order_store, restaurants, Tx};
 use chrono::{DateTime, Utc};
 use futures_util::future::BoxFuture;
@@ -213,7 +214,7 @@ async fn checkout(
 ) -> ApiResult<Response> {
     // The body is optional; one that is there is read before anything else is done.
     let body: CheckoutInput = crate::extract::parse_optional_json(&body)?;
-    let order = order_store::by_id(&state.db, id).await?.ok_or_else(|| ApiError::not_found("order"))?;
+    let order = order_store::by_id(&state.db, System::Public, id).await?.ok_or_else(|| ApiError::not_found("order"))?;
     if !crate::orders::constant_time_eq(order.tracking_key.as_bytes(), p.key.as_bytes()) {
         return Err(ApiError::not_found("order"));
     }
@@ -233,7 +234,7 @@ async fn checkout(
     let cancel = guest_url(&state, "cancel_url", body.cancel_url.as_deref().or(body.success_url.as_deref()))?;
     // An open checkout of this order for this total is the answer again: one session per
     // order, however often the guest taps. A new one is made once that one expired.
-    let payments = pay_store::of_order(&state.db, order.id).await?;
+    let payments = pay_store::of_order(&state.db, order.restaurant_id, order.id).await?;
     if let Some(open) = payments.iter().find(|p| p.status == "open" && p.amount == order.total) {
         if let Some(url) = &open.checkout_url {
             let view = CheckoutView {
@@ -259,7 +260,7 @@ async fn checkout(
     };
     let url = session.url.clone().ok_or_else(|| ApiError::internal("Stripe gave no checkout address"))?;
     let now = state.clock.now();
-    let mut tx = state.db.begin_for(order.restaurant_id).await?;
+    let mut tx = state.db.begin(order.restaurant_id).await?;
     if pay_store::by_session_tx(&mut tx, "stripe", &session.id).await?.is_none() {
         let payment = PaymentRow {
             id: Uuid::now_v7(),
@@ -384,7 +385,7 @@ async fn apply(
     now: DateTime<Utc>,
 ) -> ApiResult<Done> {
     let text = |p: &str| object.pointer(p).and_then(Value::as_str).map(str::to_owned);
-    let mut tx = state.db.begin_for(row.restaurant_id).await?;
+    let mut tx = state.db.begin(row.restaurant_id).await?;
     let payment = match kind {
         "checkout.session.completed" | "checkout.session.async_payment_succeeded" | "checkout.session.expired" => {
             match text("/id") {
@@ -494,8 +495,9 @@ impl Job for RefundPayment {
     const MAX_ATTEMPTS: i32 = 12;
 
     async fn run(self, state: AppState) -> anyhow::Result<()> {
-        let payment =
-            pay_store::by_id(&state.db, self.payment_id).await?.ok_or_else(|| anyhow::anyhow!("no payment"))?;
+        let payment = pay_store::by_id(&state.db, System::Jobs, self.payment_id)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("no payment"))?;
         if payment.status != "refund_pending" {
             return Ok(());
         }
@@ -517,7 +519,7 @@ impl Job for RefundPayment {
             Err(PlatformError::Rejected(why)) => ("refund_failed", None, Some(why)),
             Err(e) => return Err(anyhow::anyhow!("{e}")),
         };
-        let mut tx = state.db.begin_for(payment.restaurant_id).await?;
+        let mut tx = state.db.begin(payment.restaurant_id).await?;
         let (refund_id, why) = (refund_id.as_deref(), why.as_deref());
         // Stripe's webhook may have told us the end first; then it stands.
         if !pay_store::set_status(&mut tx, payment.id, &["refund_pending"], to, None, refund_id, why, now).await? {

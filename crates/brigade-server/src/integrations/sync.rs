@@ -335,7 +335,7 @@ async fn settle(
     match attempt {
         Attempt::Done { sent, result } => {
             tracing::info!(job_id = %job.id, platform = %row.platform, ms, "sync job pushed and verified");
-            let mut tx = state.db.begin_for(row.restaurant_id).await?;
+            let mut tx = state.db.begin(row.restaurant_id).await?;
             if !store::finish(&mut tx, job.id, attempts, Outcome::Succeeded { sent: &sent, result: &result }, now)
                 .await?
             {
@@ -349,7 +349,7 @@ async fn settle(
         Attempt::Failed { error: PlatformError::RateLimited(wait), .. } => {
             let until = now + Duration::from_std(wait).unwrap_or(Duration::seconds(5));
             tracing::info!(job_id = %job.id, platform = %row.platform, ?wait, "platform asked us to slow down");
-            let mut tx = state.db.begin_for(row.restaurant_id).await?;
+            let mut tx = state.db.begin(row.restaurant_id).await?;
             let msg = format!("rate limited; waiting {} s as the platform asked", wait.as_secs());
             if !store::finish(
                 &mut tx,
@@ -372,7 +372,7 @@ async fn settle(
             if retryable && attempts < job.max_attempts {
                 let retry_at = now + crate::jobs::backoff(attempts, BASE_BACKOFF, MAX_BACKOFF);
                 tracing::warn!(job_id = %job.id, platform = %row.platform, attempt = attempts, error = %msg, %retry_at, "sync job failed; will retry");
-                let mut tx = state.db.begin_for(row.restaurant_id).await?;
+                let mut tx = state.db.begin(row.restaurant_id).await?;
                 let retry = Outcome::Retry { error: &msg, run_at: retry_at, counts: true };
                 if !store::finish(&mut tx, job.id, attempts, retry, now).await? {
                     return Ok(false);
@@ -386,7 +386,7 @@ async fn settle(
             }
             if job.kind == DRIFT {
                 // A check that could not be made changes nothing; the next one will tell.
-                let mut tx = state.db.begin_for(row.restaurant_id).await?;
+                let mut tx = state.db.begin(row.restaurant_id).await?;
                 if !store::finish(&mut tx, job.id, attempts, Outcome::Dead { error: &msg, sent: None }, now).await? {
                     return Ok(false);
                 }
@@ -431,7 +431,7 @@ async fn bury(
         ),
     };
     let description = format!("Brigade could not update {platform} ({error}). Do it by hand so guests can order.");
-    let mut tx = state.db.begin_for(row.restaurant_id).await?;
+    let mut tx = state.db.begin(row.restaurant_id).await?;
     if !store::finish(&mut tx, job.id, attempt, Outcome::Dead { error, sent }, now).await? {
         return Ok(());
     }
@@ -772,7 +772,7 @@ async fn schedule_drift_checks(state: &AppState, last: &mut Option<i64>) {
     };
     for (integration_id, rid) in due {
         let result = async {
-            let mut tx = state.db.begin_for(rid).await?;
+            let mut tx = state.db.begin(rid).await?;
             let job = NewSyncJob {
                 restaurant_id: rid,
                 integration_id,
@@ -834,7 +834,7 @@ async fn check_drift(state: &AppState, row: &IntegrationRow, adapter: &dyn Adapt
     let saved = async {
         store::record_drift(&state.db, row.id, &report, now).await?;
         if repair {
-            let mut tx = state.db.begin_for(row.restaurant_id).await?;
+            let mut tx = state.db.begin(row.restaurant_id).await?;
             enqueue_menu(&mut tx, row.restaurant_id, row.id, "drift repair", now).await?;
             tx.commit().await?;
         }
@@ -969,7 +969,7 @@ async fn manual_sync(
 ) -> ApiResult<(StatusCode, axum::Json<ManualSyncStarted>)> {
     actor.require(Permission::IntegrationsManage)?;
     let now = state.clock.now();
-    let mut tx = state.db.begin_for(actor.rid()).await?;
+    let mut tx = state.db.begin(actor.rid()).await?;
     let targets: Vec<Uuid> = match body.integration_id {
         Some(id) => {
             let row =

@@ -29,6 +29,7 @@ use brigade_domain::menu::EightySix;
 use brigade_domain::StockItemId;
 use brigade_store::events::{self, ActedBy, NewEvent};
 use brigade_store::inventory::{self as store, CategoryRow, ItemRow, Movement, RecipeRow};
+use brigade_store::System;
 use brigade_store::{menu as menu_store, Tx};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -105,7 +106,7 @@ async fn create_category(
         created_at: now,
         updated_at: now,
     };
-    let mut tx = state.db.begin_for(actor.rid()).await?;
+    let mut tx = state.db.begin(actor.rid()).await?;
     store::insert_category(&mut tx, &c).await?;
     actor
         .record(&mut tx, "inventory.category_created", "inventory_category", c.id, json!({ "name": c.name }), now)
@@ -128,7 +129,7 @@ async fn update_category(
     c.name = parse_name("name", &body.name)?;
     c.description = clean(body.description);
     c.updated_at = state.clock.now();
-    let mut tx = state.db.begin_for(actor.rid()).await?;
+    let mut tx = state.db.begin(actor.rid()).await?;
     if !store::update_category(&mut tx, &c).await? {
         return Err(ApiError::not_found("category"));
     }
@@ -156,7 +157,7 @@ async fn delete_category(
 ) -> ApiResult<StatusCode> {
     actor.require(Permission::InventoryManage)?;
     let now = state.clock.now();
-    let mut tx = state.db.begin_for(actor.rid()).await?;
+    let mut tx = state.db.begin(actor.rid()).await?;
     if !store::delete_category(&mut tx, actor.rid(), ids.1, now).await? {
         return Err(ApiError::not_found("category"));
     }
@@ -365,7 +366,7 @@ async fn create_item(
         updated_at: now,
     };
     body.apply(&mut row, false)?;
-    let mut tx = state.db.begin_for(actor.rid()).await?;
+    let mut tx = state.db.begin(actor.rid()).await?;
     check_item_refs(&state, &mut tx, &row).await?;
     store::insert_item(&mut tx, &row).await?;
     actor
@@ -405,7 +406,7 @@ async fn update_item(
 ) -> ApiResult<axum::Json<StockItemView>> {
     actor.require(Permission::InventoryManage)?;
     let now = state.clock.now();
-    let mut tx = state.db.begin_for(actor.rid()).await?;
+    let mut tx = state.db.begin(actor.rid()).await?;
     let mut row =
         store::item_for_update(&mut tx, actor.rid(), ids.1).await?.ok_or_else(|| ApiError::not_found("stock item"))?;
     // An item keeps its unit: its ledger is in it.
@@ -431,7 +432,7 @@ async fn delete_item(
 ) -> ApiResult<StatusCode> {
     actor.require(Permission::InventoryManage)?;
     let now = state.clock.now();
-    let mut tx = state.db.begin_for(actor.rid()).await?;
+    let mut tx = state.db.begin(actor.rid()).await?;
     if !store::menu_items_using(&mut tx, actor.rid(), &[ids.1]).await?.is_empty() {
         return Err(ApiError::conflict("in_recipes", "recipes use this item; take it out of them first"));
     }
@@ -658,7 +659,7 @@ async fn record_count(
         return Err(ApiError::validation("counts", "count 1 to 2000 items"));
     }
     let now = state.clock.now();
-    let mut tx = state.db.begin_for(actor.rid()).await?;
+    let mut tx = state.db.begin(actor.rid()).await?;
     let mut ids = Vec::with_capacity(body.counts.len());
     for (i, c) in body.counts.into_iter().enumerate() {
         if ids.contains(&c.item_id) {
@@ -741,7 +742,7 @@ async fn transfer(
     let now = state.clock.now();
     let by = actor.acted_by().encode();
     // One transaction over both locations (not tenant-scoped: it spans two).
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.db.begin(System::Transfer).await?;
     let from = store::item_for_update(&mut tx, actor.rid(), body.item_id)
         .await?
         .ok_or_else(|| ApiError::not_found("stock item"))?;
@@ -1096,7 +1097,7 @@ async fn get_recipe(
     Path(ids): Path<(Uuid, Uuid)>,
 ) -> ApiResult<axum::Json<RecipeView>> {
     actor.require(Permission::InventoryRead)?;
-    let mut tx = state.db.begin_read().await?;
+    let mut tx = state.db.begin_read(actor.rid()).await?;
     let view = recipe_view(&state, &mut tx, actor.rid(), ids.1).await?;
     Ok(axum::Json(view))
 }
@@ -1117,7 +1118,7 @@ async fn put_recipe(
         return Err(ApiError::validation("lines", "at most 200 lines"));
     }
     let now = state.clock.now();
-    let mut tx = state.db.begin_for(rid).await?;
+    let mut tx = state.db.begin(rid).await?;
     let item =
         menu_store::item_tx(&mut tx, rid, menu_item_id).await?.ok_or_else(|| ApiError::not_found("menu item"))?;
     let options: BTreeSet<Uuid> = item.modifier_groups.0.iter().flat_map(|g| g.options.iter().map(|o| o.id)).collect();

@@ -57,7 +57,7 @@ pub async fn item(actor: &Actor, state: &AppState, id: StockItemId) -> ApiResult
 pub async fn record_movement(actor: &Actor, state: &AppState, input: MovementInput) -> ApiResult<StockItemView> {
     actor.require(Permission::InventoryWrite)?;
     let now = state.clock.now();
-    let mut tx = state.db.begin_for(actor.rid()).await?;
+    let mut tx = state.db.begin(actor.rid()).await?;
     let id = input.item_id;
     move_stock(&mut tx, actor.rid(), input, actor.acted_by(), now).await?;
     settle(&mut tx, actor.rid(), &[id], ActedBy::System, now).await?;

@@ -149,7 +149,8 @@ pub(crate) async fn with_lines(state: &AppState, tickets: Vec<TicketRow>) -> Api
     order_ids.sort();
     order_ids.dedup();
     let mut lines: HashMap<(Uuid, Option<Uuid>), Vec<LineView>> = HashMap::new();
-    for l in order_store::lines(&state.db, &order_ids).await? {
+    let Some(rid) = tickets.first().map(|t| t.restaurant_id) else { return Ok(Vec::new()) };
+    for l in order_store::lines(&state.db, rid, &order_ids).await? {
         lines.entry((l.order_id, l.station_id)).or_default().push(l.into());
     }
     let now = state.clock.now();

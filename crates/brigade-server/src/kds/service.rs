@@ -43,7 +43,7 @@ pub async fn create_station(actor: &Actor, state: &AppState, input: StationInput
         created_at: now,
         updated_at: now,
     };
-    let mut tx = state.db.begin_for(actor.rid()).await?;
+    let mut tx = state.db.begin(actor.rid()).await?;
     store::insert_station(&mut tx, &row).await?;
     actor.record(&mut tx, "kds.station_created", "kds_station", row.id, json!({ "name": row.name }), now).await?;
     state.commit(tx, After::NOTHING).await?;
@@ -63,7 +63,7 @@ pub async fn update_station(
     row.name = parse_name("name", &input.name)?;
     row.sort_order = input.sort_order;
     row.updated_at = now;
-    let mut tx = state.db.begin_for(actor.rid()).await?;
+    let mut tx = state.db.begin(actor.rid()).await?;
     store::update_station(&mut tx, &row).await?;
     actor.record(&mut tx, "kds.station_updated", "kds_station", row.id, json!({ "name": row.name }), now).await?;
     state.commit(tx, After::NOTHING).await?;
@@ -74,7 +74,7 @@ pub async fn update_station(
 pub async fn delete_station(actor: &Actor, state: &AppState, id: StationId) -> ApiResult<()> {
     actor.require(Permission::MenuWrite)?;
     let now = state.clock.now();
-    let mut tx = state.db.begin_for(actor.rid()).await?;
+    let mut tx = state.db.begin(actor.rid()).await?;
     if !store::delete_station(&mut tx, actor.rid(), id.0, now).await? {
         return Err(ApiError::not_found("station"));
     }
@@ -145,7 +145,7 @@ async fn set_ticket(actor: &Actor, state: &AppState, id: TicketId, bumped: bool)
     actor.require(Permission::KitchenWork)?;
     let now = state.clock.now();
     let rid = actor.rid();
-    let mut tx = state.db.begin_for(rid).await?;
+    let mut tx = state.db.begin(rid).await?;
     let ticket = store::ticket_tx(&mut tx, rid, id.0).await?.ok_or_else(|| ApiError::not_found("ticket"))?;
     let order = order_store::get_for_update(&mut tx, rid, ticket.order_id)
         .await?

@@ -136,7 +136,7 @@ async fn put_settings(
         }
     }
     let now = state.clock.now();
-    let mut tx = state.db.begin_for(actor.rid()).await?;
+    let mut tx = state.db.begin(actor.rid()).await?;
     store::put_settings(&mut tx, actor.rid(), &s).await?;
     let view = settings_view(&s);
     actor.record(&mut tx, "staff.settings_updated", "restaurant", actor.rid(), json!(view), now).await?;
@@ -208,7 +208,7 @@ async fn put_positions(
         list.push((name, p.hourly_rate));
     }
     let now = state.clock.now();
-    let mut tx = state.db.begin_for(actor.rid()).await?;
+    let mut tx = state.db.begin(actor.rid()).await?;
     store::set_positions(&mut tx, actor.rid(), ids.1, &list).await?;
     let positions: Vec<PositionRate> =
         list.into_iter().map(|(position, hourly_rate)| PositionRate { position, hourly_rate }).collect();
@@ -463,7 +463,7 @@ async fn edit_entry(
         }
         breaks.push(Break { start: b.start, end: Some(b.end), paid: b.paid });
     }
-    let mut tx = state.db.begin_for(actor.rid()).await?;
+    let mut tx = state.db.begin(actor.rid()).await?;
     let mut e = store::entry_tx(&mut tx, actor.rid(), ids.1).await?.ok_or_else(|| ApiError::not_found("time entry"))?;
     if body.clock_out.is_none() && e.clock_out.is_some() {
         return Err(ApiError::validation("clock_out", "a closed entry stays closed"));
@@ -500,7 +500,7 @@ async fn approve_entry(
 ) -> ApiResult<axum::Json<EntryView>> {
     actor.require(Permission::UsersWrite)?;
     let now = state.clock.now();
-    let mut tx = state.db.begin_for(actor.rid()).await?;
+    let mut tx = state.db.begin(actor.rid()).await?;
     let mut e = store::entry_tx(&mut tx, actor.rid(), ids.1).await?.ok_or_else(|| ApiError::not_found("time entry"))?;
     if e.clock_out.is_none() {
         return Err(ApiError::conflict("still_open", "clock the entry out (or correct it) before approving"));

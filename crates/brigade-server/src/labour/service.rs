@@ -71,7 +71,7 @@ pub async fn clock_in(actor: &Actor, state: &AppState, input: ClockInInput) -> A
         created_at: now,
         updated_at: now,
     };
-    let mut tx = state.db.begin_for(actor.rid()).await?;
+    let mut tx = state.db.begin(actor.rid()).await?;
     if !store::insert_entry(&mut tx, &e).await? {
         return Err(ApiError::conflict("already_clocked_in", "you are clocked in already; clock out first"));
     }
@@ -90,7 +90,7 @@ async fn with_open_entry(
 ) -> ApiResult<EntryView> {
     let user = person(actor)?;
     let now = state.clock.now();
-    let mut tx = state.db.begin_for(actor.rid()).await?;
+    let mut tx = state.db.begin(actor.rid()).await?;
     let mut e = store::open_entry(&mut tx, actor.rid(), user)
         .await?
         .ok_or_else(|| ApiError::conflict("not_clocked_in", "you are not clocked in"))?;
@@ -147,7 +147,7 @@ pub async fn end_break(actor: &Actor, state: &AppState) -> ApiResult<EntryView> 
 pub async fn my_clock(actor: &Actor, state: &AppState) -> ApiResult<MyClock> {
     let user = person(actor)?;
     let now = state.clock.now();
-    let mut tx = state.db.begin_read().await?;
+    let mut tx = state.db.begin_read(actor.rid()).await?;
     let open = store::open_entry(&mut tx, actor.rid(), user).await?;
     drop(tx);
     let name = users::member(&state.db, actor.rid(), user).await?.map(|m| m.name).unwrap_or_default();

@@ -733,7 +733,7 @@ pub async fn import_items(
     let now = state.clock.now();
     let mut categories: HashMap<String, Uuid> =
         store::categories(&state.db, rid).await?.into_iter().map(|c| (c.name.to_lowercase(), c.id)).collect();
-    let mut tx = state.db.begin_for(rid).await?;
+    let mut tx = state.db.begin(rid).await?;
     let mut out = Imported { items: Vec::with_capacity(items.len()), created: 0, updated: 0, categories_created: 0 };
     for (n, i) in items.into_iter().enumerate() {
         let field = |f: &str| format!("items[{n}].{f}");

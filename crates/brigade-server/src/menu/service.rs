@@ -51,7 +51,7 @@ pub async fn create_category(actor: &Actor, state: &AppState, input: CategoryInp
         updated_at: now,
     };
     check_category_refs(state, &row).await?;
-    let mut tx = state.db.begin_for(actor.rid()).await?;
+    let mut tx = state.db.begin(actor.rid()).await?;
     store::insert_category(&mut tx, &row).await?;
     actor.record(&mut tx, "menu.category_created", "menu_category", row.id, json!({ "name": row.name }), now).await?;
     sync::menu_changed(&mut tx, actor.rid(), "category added", now).await?;
@@ -81,7 +81,7 @@ pub async fn update_category(
         return Err(ApiError::validation("parent_id", "a category cannot be its own parent"));
     }
     check_category_refs(state, &row).await?;
-    let mut tx = state.db.begin_for(actor.rid()).await?;
+    let mut tx = state.db.begin(actor.rid()).await?;
     store::update_category(&mut tx, &row).await?;
     actor.record(&mut tx, "menu.category_updated", "menu_category", row.id, json!({ "name": row.name }), now).await?;
     sync::menu_changed(&mut tx, actor.rid(), "category changed", now).await?;
@@ -93,7 +93,7 @@ pub async fn update_category(
 pub async fn delete_category(actor: &Actor, state: &AppState, id: CategoryId) -> ApiResult<()> {
     actor.require(Permission::MenuWrite)?;
     let now = state.clock.now();
-    let mut tx = state.db.begin_for(actor.rid()).await?;
+    let mut tx = state.db.begin(actor.rid()).await?;
     if store::category_in_use(&mut tx, actor.rid(), id.0).await? {
         return Err(ApiError::conflict("category_not_empty", "move or delete its items and subcategories first"));
     }
@@ -158,7 +158,7 @@ pub async fn create_item(actor: &Actor, state: &AppState, input: ItemInput) -> A
     let now = state.clock.now();
     let row = input.into_row(actor.rid(), Uuid::now_v7(), None, now)?;
     check_item_refs(state, &row).await?;
-    let mut tx = state.db.begin_for(actor.rid()).await?;
+    let mut tx = state.db.begin(actor.rid()).await?;
     store::insert_item(&mut tx, &row).await?;
     let payload = json!({ "name": row.name, "price": row.price, "category_id": row.category_id });
     actor.record(&mut tx, "menu.item_created", "menu_item", row.id, payload, now).await?;
@@ -174,7 +174,7 @@ pub async fn update_item(actor: &Actor, state: &AppState, id: ItemId, input: Ite
     let now = state.clock.now();
     let row = input.into_row(actor.rid(), id.0, Some(&existing), now)?;
     check_item_refs(state, &row).await?;
-    let mut tx = state.db.begin_for(actor.rid()).await?;
+    let mut tx = state.db.begin(actor.rid()).await?;
     store::update_item(&mut tx, &row).await?;
     let payload = json!({ "name": row.name, "price": row.price, "is_active": row.is_active });
     actor.record(&mut tx, "menu.item_updated", "menu_item", row.id, payload, now).await?;
@@ -201,7 +201,7 @@ pub async fn update_item(actor: &Actor, state: &AppState, id: ItemId, input: Ite
 pub async fn delete_item(actor: &Actor, state: &AppState, id: ItemId) -> ApiResult<()> {
     actor.require(Permission::MenuWrite)?;
     let now = state.clock.now();
-    let mut tx = state.db.begin_for(actor.rid()).await?;
+    let mut tx = state.db.begin(actor.rid()).await?;
     if !store::delete_item(&mut tx, actor.rid(), id.0, now).await? {
         return Err(ApiError::not_found("menu item"));
     }
@@ -234,7 +234,7 @@ pub async fn set_availability(
 ) -> ApiResult<ItemView> {
     actor.require(Permission::EightySix)?;
     let now = state.clock.now();
-    let mut tx = state.db.begin_for(actor.rid()).await?;
+    let mut tx = state.db.begin(actor.rid()).await?;
     let e = parse_eighty_six(&mut tx, actor.rid(), input, now).await?;
     let changed = apply_eighty_six(&mut tx, actor.rid(), &[id.0], e.as_ref(), actor.acted_by(), now).await?;
     if changed == 0 {
@@ -258,7 +258,7 @@ pub async fn set_availability_of_many(
         return Err(ApiError::validation("item_ids", "give 1 to 500 item ids"));
     }
     let now = state.clock.now();
-    let mut tx = state.db.begin_for(actor.rid()).await?;
+    let mut tx = state.db.begin(actor.rid()).await?;
     let e = parse_eighty_six(&mut tx, actor.rid(), input, now).await?;
     let mut ids: Vec<Uuid> = ids.iter().map(|i| i.0).collect();
     ids.sort();
@@ -367,7 +367,7 @@ pub async fn apply_eighty_six(
 pub async fn restore_when_due(actor: &Actor, state: &AppState, id: ItemId, until: DateTime<Utc>) -> ApiResult<bool> {
     actor.require(Permission::EightySix)?;
     let now = state.clock.now();
-    let mut tx = state.db.begin_for(actor.rid()).await?;
+    let mut tx = state.db.begin(actor.rid()).await?;
     let Some(item) = store::item_tx(&mut tx, actor.rid(), id.0).await? else { return Ok(false) };
     let same = item.eighty_six.as_ref().is_some_and(|e| e.0.until == Some(until));
     if !same || until > now {

@@ -23,6 +23,7 @@ use brigade_domain::order::{parse_quantity, price_line, price_order, OrderStatus
 use brigade_domain::{OrderId, UserId};
 use brigade_store::events::{self, ActedBy, NewEvent};
 use brigade_store::orders::{self as store, HistoryEntry, LineModifier, LineRow, OrderRow};
+use brigade_store::System;
 use brigade_store::{kds, menu as menu_store, restaurants, tables, Tx};
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
@@ -172,7 +173,8 @@ pub fn order_view(o: OrderRow, lines: Vec<LineRow>, currency: &str) -> OrderView
 pub(crate) async fn load_views(state: &AppState, rows: Vec<OrderRow>, currency: &str) -> ApiResult<Vec<OrderView>> {
     let ids: Vec<Uuid> = rows.iter().map(|o| o.id).collect();
     let mut lines: HashMap<Uuid, Vec<LineRow>> = HashMap::new();
-    for l in store::lines(&state.db, &ids).await? {
+    let Some(rid) = rows.first().map(|o| o.restaurant_id) else { return Ok(Vec::new()) };
+    for l in store::lines(&state.db, rid, &ids).await? {
         lines.entry(l.order_id).or_default().push(l);
     }
     Ok(rows
@@ -287,7 +289,7 @@ pub struct Quote {
 /// is 409, bad modifiers 422) and writes nothing. For carts that show real totals.
 pub async fn quote_order(state: &AppState, rid: Uuid, input: OrderInput) -> ApiResult<Quote> {
     let prepared = prepare(state, rid, input, Placer::new(ActedBy::Guest, None)).await?;
-    let mut tx = state.db.begin_read().await?;
+    let mut tx = state.db.begin_read(rid).await?;
     let checked = match check(&mut tx, &prepared, state.clock.now()).await {
         Ok(Check::Ready(c)) => c,
         Ok(Check::Existing(_)) => return Err(ApiError::internal("a quote has no idempotency key")),
@@ -638,7 +640,7 @@ pub async fn persist(tx: &mut Tx, batch: Vec<(&Prepared, Checked)>, now: DateTim
 /// The view of an order that already exists (an Idempotency-Key seen before).
 pub async fn existing_view(db: &brigade_store::Db, order: OrderRow) -> ApiResult<OrderView> {
     let currency = restaurants::get(db, order.restaurant_id).await?.map(|r| r.currency).unwrap_or_default();
-    let lines = store::lines(db, &[order.id]).await?;
+    let lines = store::lines(db, order.restaurant_id, &[order.id]).await?;
     Ok(order_view(order, lines, &currency))
 }
 
@@ -878,7 +880,7 @@ async fn public_order(
     Path(id): Path<Uuid>,
     Query(p): Query<TrackingParams>,
 ) -> ApiResult<axum::Json<PublicOrderView>> {
-    let order = store::by_id(&state.db, id).await?.ok_or_else(|| ApiError::not_found("order"))?;
+    let order = store::by_id(&state.db, System::Public, id).await?.ok_or_else(|| ApiError::not_found("order"))?;
     if !constant_time_eq(order.tracking_key.as_bytes(), p.key.as_bytes()) {
         return Err(ApiError::not_found("order"));
     }

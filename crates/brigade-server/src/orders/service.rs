@@ -189,7 +189,7 @@ async fn change(
     reason: Option<&str>,
 ) -> ApiResult<OrderView> {
     let now = state.clock.now();
-    let mut tx = state.db.begin_for(actor.rid()).await?;
+    let mut tx = state.db.begin(actor.rid()).await?;
     let order = store::get_for_update(&mut tx, actor.rid(), id.0).await?.ok_or_else(|| ApiError::not_found("order"))?;
     let (order, after) = transition(&mut tx, order, to, reason, actor.acted_by(), now).await?;
     state.commit(tx, after).await?;
@@ -285,7 +285,7 @@ pub async fn assign(actor: &Actor, state: &AppState, id: OrderId, to: Option<Use
         }
     }
     let now = state.clock.now();
-    let mut tx = state.db.begin_for(actor.rid()).await?;
+    let mut tx = state.db.begin(actor.rid()).await?;
     let mut order =
         store::get_for_update(&mut tx, actor.rid(), id.0).await?.ok_or_else(|| ApiError::not_found("order"))?;
     let user = to.map(|u| u.0);

@@ -15,6 +15,7 @@
 use super::{check, existing_view, persist, Check, OrderView, Prepared, WriteFailure};
 use crate::clock::Clock;
 use crate::error::{ApiError, ApiResult};
+use brigade_store::System;
 use brigade_store::{orders as store, Backend, Db};
 use tokio::sync::{mpsc, oneshot};
 
@@ -93,7 +94,7 @@ async fn run(db: Db, clock: Clock, mut queue: mpsc::Receiver<Job>) {
 
 /// Writes one order in its own transaction.
 async fn alone(db: &Db, clock: &Clock, p: &Prepared) -> ApiResult<OrderView> {
-    let mut tx = db.begin_for(p.rid).await?;
+    let mut tx = db.begin(p.rid).await?;
     let now = clock.now();
     let checked = match check(&mut tx, p, now).await {
         Ok(Check::Ready(c)) => c,
@@ -113,7 +114,7 @@ async fn alone(db: &Db, clock: &Clock, p: &Prepared) -> ApiResult<OrderView> {
         // Another node took the same Idempotency-Key first: answer with its order.
         Err(ApiError::Conflict { code: "duplicate", .. }) if p.placer.idempotency_key.is_some() => {
             let key = p.placer.idempotency_key.as_deref().unwrap_or_default();
-            let mut tx = db.begin_for(p.rid).await?;
+            let mut tx = db.begin(p.rid).await?;
             let order = store::by_idempotency_key(&mut tx, p.rid, key).await?;
             drop(tx);
             match order {
@@ -129,7 +130,7 @@ async fn alone(db: &Db, clock: &Clock, p: &Prepared) -> ApiResult<OrderView> {
 /// that passed are inserted together and committed once. `Err` means the transaction
 /// failed and nothing of it was committed.
 async fn together(db: &Db, clock: &Clock, batch: &[Job]) -> Result<Vec<ApiResult<OrderView>>, ApiError> {
-    let mut tx = db.begin().await?;
+    let mut tx = db.begin(System::OrderWriter).await?;
     let now = clock.now();
     enum Outcome {
         New,

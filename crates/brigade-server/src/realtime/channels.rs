@@ -18,6 +18,7 @@ use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::AppState;
 use brigade_domain::auth::{event_audience, Lacking, Permission};
+use brigade_store::System;
 use brigade_store::{jobs, orders};
 use uuid::Uuid;
 
@@ -148,7 +149,8 @@ pub async fn authorize(
     let denied = || ApiError::Forbidden { code: "forbidden", message: "you may not subscribe to this channel".into() };
     match name {
         ChannelName::Order(order) => {
-            let row = orders::by_id(&state.db, order).await?.ok_or_else(|| ApiError::not_found("order"))?;
+            let row =
+                orders::by_id(&state.db, System::Public, order).await?.ok_or_else(|| ApiError::not_found("order"))?;
             let channel = Channel::Order { restaurant: row.restaurant_id, order };
             if let Some(k) = key {
                 return if crate::orders::constant_time_eq(k.as_bytes(), row.tracking_key.as_bytes()) {

@@ -198,8 +198,8 @@ pub async fn run_tailer(state: AppState, mut shutdown: watch::Receiver<bool>) {
     };
     hub.high_water.store(last, Ordering::Release);
     hub.started.notify_waiters();
-    if let brigade_store::Pool::Postgres(pool) = &state.db.pool {
-        tokio::spawn(listen_postgres(state.clone(), pool.clone(), shutdown.clone()));
+    if state.db.backend() == brigade_store::Backend::Postgres {
+        tokio::spawn(listen_postgres(state.clone(), shutdown.clone()));
     }
     let mut gap: Option<(i64, Instant)> = None;
     loop {
@@ -260,22 +260,19 @@ pub async fn run_tailer(state: AppState, mut shutdown: watch::Receiver<bool>) {
 }
 
 /// Wakes the tailer when another node commits events.
-async fn listen_postgres(state: AppState, pool: sqlx::PgPool, mut shutdown: watch::Receiver<bool>) {
+async fn listen_postgres(state: AppState, mut shutdown: watch::Receiver<bool>) {
     loop {
-        let mut listener = match sqlx::postgres::PgListener::connect_with(&pool).await {
-            Ok(l) => l,
+        let mut listener = match state.db.listen(events::NOTIFY_CHANNEL).await {
+            Ok(Some(l)) => l,
+            Ok(None) => return,
             Err(e) => {
-                tracing::warn!(error = %e, "realtime: LISTEN connection failed; retrying");
+                tracing::warn!(error = %e, "realtime: LISTEN failed; retrying");
                 tokio::select! {
                     _ = tokio::time::sleep(Duration::from_secs(1)) => continue,
                     _ = shutdown.changed() => return,
                 }
             }
         };
-        if let Err(e) = listener.listen(events::NOTIFY_CHANNEL).await {
-            tracing::warn!(error = %e, "realtime: LISTEN failed; retrying");
-            continue;
-        }
         loop {
             tokio::select! {
                 n = listener.recv() => match n {

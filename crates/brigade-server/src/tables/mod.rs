@@ -132,7 +132,7 @@ async fn create_table(
         updated_at: now,
     };
     body.apply(&mut t)?;
-    let mut tx = state.db.begin_for(actor.rid()).await?;
+    let mut tx = state.db.begin(actor.rid()).await?;
     if store::name_taken(&mut tx, actor.rid(), &t.name, None).await? {
         return Err(ApiError::conflict("name_taken", format!("there is already a table named '{}'", t.name)));
     }
@@ -158,7 +158,7 @@ async fn update_table(
     let now = state.clock.now();
     body.apply(&mut t)?;
     t.updated_at = now;
-    let mut tx = state.db.begin_for(actor.rid()).await?;
+    let mut tx = state.db.begin(actor.rid()).await?;
     if store::name_taken(&mut tx, actor.rid(), &t.name, Some(t.id)).await? {
         return Err(ApiError::conflict("name_taken", format!("there is already a table named '{}'", t.name)));
     }
@@ -178,7 +178,7 @@ async fn delete_table(
     actor.require(Permission::RestaurantWrite)?;
     let (_, id) = ids;
     let now = state.clock.now();
-    let mut tx = state.db.begin_for(actor.rid()).await?;
+    let mut tx = state.db.begin(actor.rid()).await?;
     if !store::delete(&mut tx, actor.rid(), id, now).await? {
         return Err(ApiError::not_found("table"));
     }
@@ -202,7 +202,7 @@ async fn rotate_qr(
     let now = state.clock.now();
     t.qr_version += 1;
     t.updated_at = now;
-    let mut tx = state.db.begin_for(actor.rid()).await?;
+    let mut tx = state.db.begin(actor.rid()).await?;
     store::update(&mut tx, &t).await?;
     actor.record(&mut tx, "table.qr_rotated", "table", t.id, json!({ "qr_version": t.qr_version }), now).await?;
     tx.commit().await?;

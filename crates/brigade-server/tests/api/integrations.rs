@@ -485,7 +485,7 @@ async fn a_retry_and_a_new_change_to_the_same_thing_never_collide() {
     let attempt = sync_store::start(&db, menu_job, now).await.unwrap().expect("the job starts");
 
     // A change to the menu is being written while the attempt fails...
-    let mut change = db.begin().await.unwrap();
+    let mut change = db.begin(s.owner.rid).await.unwrap();
     let new = NewSyncJob {
         restaurant_id: s.owner.rid,
         integration_id: integration,
@@ -501,7 +501,7 @@ async fn a_retry_and_a_new_change_to_the_same_thing_never_collide() {
     let retry = tokio::spawn({
         let db = db.clone();
         async move {
-            let mut tx = db.begin().await?;
+            let mut tx = db.begin(brigade_store::System::Outbound).await?;
             let outcome = Outcome::Retry { error: "503 from the platform", run_at: now, counts: true };
             sync_store::finish(&mut tx, menu_job, attempt, outcome, now).await?;
             tx.commit().await
@@ -513,16 +513,7 @@ async fn a_retry_and_a_new_change_to_the_same_thing_never_collide() {
         s.app
             .eventually("the retry waits on the change", || {
                 let db = db.clone();
-                async move {
-                    let brigade_store::Pool::Postgres(pg) = &db.pool else { return true };
-                    let waiting: i64 = sqlx::query_scalar(
-                        "SELECT COUNT(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()",
-                    )
-                    .fetch_one(pg)
-                    .await
-                    .unwrap();
-                    waiting > 0
-                }
+                async move { db.lock_waiters().await.unwrap() > 0 }
             })
             .await;
     }

@@ -43,7 +43,7 @@ impl Job for Mark {
 
 async fn put<J: Job>(app: &TestApp, job: &J, delay: Duration, key: Option<&str>) -> Uuid {
     let now = app.clock.now();
-    let mut tx = app.state.db.begin().await.unwrap();
+    let mut tx = app.state.db.begin(brigade_store::System::Jobs).await.unwrap();
     let opts = EnqueueOptions { run_at: now + delay, idempotency_key: key, restaurant_id: None };
     let id = enqueue(&mut tx, job, opts, now).await.unwrap();
     tx.commit().await.unwrap();
@@ -116,7 +116,7 @@ async fn a_crashed_workers_job_is_taken_over_when_its_lease_runs_out() {
 async fn concurrent_workers_never_claim_the_same_job() {
     let app = app_with_test_jobs().config(|c| c.worker_concurrency = 0).spawn().await;
     let now = app.clock.now();
-    let mut tx = app.state.db.begin().await.unwrap();
+    let mut tx = app.state.db.begin(brigade_store::System::Jobs).await.unwrap();
     for i in 0..200 {
         let opts = EnqueueOptions { run_at: now, idempotency_key: None, restaurant_id: None };
         enqueue(&mut tx, &Mark { key: format!("k{i}"), sleep_ms: 0 }, opts, now).await.unwrap();
@@ -151,7 +151,7 @@ async fn enqueue_is_part_of_its_transaction_and_keys_deduplicate() {
     let app = app_with_test_jobs().config(|c| c.worker_concurrency = 0).spawn().await;
     let now = app.clock.now();
     {
-        let mut tx = app.state.db.begin().await.unwrap();
+        let mut tx = app.state.db.begin(brigade_store::System::Jobs).await.unwrap();
         let opts = EnqueueOptions { run_at: now, idempotency_key: Some("rolled-back"), restaurant_id: None };
         enqueue(&mut tx, &Mark { key: "never".into(), sleep_ms: 0 }, opts, now).await.unwrap();
         // Dropped without commit: the job must vanish with the transaction.
@@ -181,7 +181,7 @@ async fn unknown_kinds_fail_and_housekeeping_is_scheduled() {
     let app = TestApp::spawn().await;
     // A job of a kind this node does not know (say, from a newer version).
     let now = app.clock.now();
-    let mut tx = app.state.db.begin().await.unwrap();
+    let mut tx = app.state.db.begin(brigade_store::System::Jobs).await.unwrap();
     let id = store::enqueue(
         &mut tx,
         store::NewJob {

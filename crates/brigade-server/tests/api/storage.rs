@@ -87,11 +87,11 @@ async fn two_nodes_writing_one_database_wait_for_each_other() {
     };
     let a = TestApp::spawn().await;
     let b = TestApp::builder().same_database_as(&a).spawn().await;
-    let mut first = a.state.db.begin().await.unwrap();
+    let mut first = a.state.db.begin(brigade_store::System::Admin).await.unwrap();
     let before = events::max_id_tx(&mut first).await.unwrap();
     let db = b.state.db.clone();
     let other = tokio::spawn(async move {
-        let mut tx = db.begin().await?;
+        let mut tx = db.begin(brigade_store::System::Admin).await?;
         events::record(&mut tx, event("test.second")).await?;
         tx.commit().await
     });

@@ -24,7 +24,7 @@ pub enum Store {
 impl Store {
     pub async fn fresh() -> Store {
         match std::env::var("BRIGADE_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
-            Some(base) => Store::Postgres(create_pg_database(&base).await),
+            Some(base) => Store::Postgres(fresh_pg_database(&base).await),
             None => {
                 let dir = std::env::temp_dir().join(format!("brigade-test-{}", Uuid::now_v7().simple()));
                 Store::Sqlite(dir)
@@ -51,7 +51,7 @@ impl Store {
 }
 
 /// Makes a new, empty database on the server `base` points at and returns its URL.
-async fn create_pg_database(base: &str) -> String {
+pub async fn fresh_pg_database(base: &str) -> String {
     use sqlx::Connection;
     static ANNOUNCED: AtomicBool = AtomicBool::new(false);
     if !ANNOUNCED.swap(true, Ordering::Relaxed) {
