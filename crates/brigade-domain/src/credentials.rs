@@ -175,6 +175,14 @@ pub fn secret_digest(secret: &str) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Whether two secrets (a tracking key, a CSRF token, a webhook token) are equal, in a
+/// time that does not tell an attacker how much of a guess was right. Lengths may differ
+/// (then false); only the length shows.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    use subtle::ConstantTimeEq;
+    a.ct_eq(b).into()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,6 +8,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod accounts;
 pub mod actor;
 pub mod admin;
 pub mod api_keys;
@@ -32,6 +33,8 @@ pub mod menu;
 pub mod metrics;
 pub mod ops;
 pub mod orders;
+pub mod outbox;
+pub mod payments;
 pub mod people;
 pub mod realtime;
 pub mod restaurants;
@@ -303,7 +306,7 @@ impl utoipa::Modify for StandardErrors {
 /// The API routes with their OpenAPI document.
 pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .merge(auth::routes::router())
+        .merge(accounts::router())
         .merge(restaurants::router())
         .merge(people::router())
         .merge(people::invitation_router())

@@ -8,7 +8,7 @@
 //!   for an account and one minute for an IP (many people may share one address behind a
 //!   proxy). Meanwhile sign-in answers 429 with `Retry-After`. Guessing slows to a crawl,
 //!   but nobody can keep an owner out by failing on purpose: the right password from a
-//!   device that signed in to that account before passes the wait (`auth::routes`).
+//!   device that signed in to that account before passes the wait (`accounts`).
 //!
 //! Time comes from the app's clock, so tests move it instead of sleeping. With several
 //! nodes each keeps its own counts; the limits are per node, which is the usual trade for

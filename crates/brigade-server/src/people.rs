@@ -597,9 +597,9 @@ pub async fn accept_invitation(state: &AppState, token: &str, who: Acceptor) -> 
     let session = match who {
         Acceptor::NewAccount { session_kind, ip, .. } => {
             let uid = brigade_domain::UserId(user.id);
-            let session = crate::auth::routes::start_session(state, &mut tx, uid, None, session_kind, now).await?;
+            let session = crate::accounts::start_session(state, &mut tx, uid, None, session_kind, now).await?;
             users::touch_login(&mut tx, user.id, now).await?;
-            crate::auth::routes::record_login(&mut tx, uid, None, ip, session_kind, now).await?;
+            crate::accounts::record_login(&mut tx, uid, None, ip, session_kind, now).await?;
             Some(session)
         }
         Acceptor::Account(_) => None,
@@ -625,7 +625,7 @@ pub struct AcceptedView {
     pub user_id: Uuid,
     /// For a new account: its tokens, as sign-in gives them.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub tokens: Option<crate::auth::routes::TokenPair>,
+    pub tokens: Option<crate::accounts::TokenPair>,
 }
 
 /// Accepts an invitation. Signed in (`Authorization: Bearer`, a password sign-in of the
@@ -656,7 +656,7 @@ async fn accept_invitation_route(
     let accepted = accept_invitation(&state, &token, who).await?;
     let (status, tokens) = match accepted.session {
         Some((session_id, refresh)) => {
-            let pair = crate::auth::routes::token_pair(&state, &accepted.user, session_id, None, refresh).await?;
+            let pair = crate::accounts::token_pair(&state, &accepted.user, session_id, None, refresh).await?;
             (StatusCode::CREATED, Some(pair))
         }
         None => (StatusCode::OK, None),

@@ -234,7 +234,7 @@ async fn create_restaurant(
     }
     let settings = body.parse("")?;
     let now = state.clock.now();
-    let mut tx = state.db.begin(System::NewRestaurant).await?;
+    let mut tx = state.db.begin(System::Restaurants).await?;
     let row = create(&mut tx, settings, user_id, ActedBy::User(user_id.0), now).await?;
     tx.commit().await?;
     let mut view = RestaurantView::from(row);
@@ -379,7 +379,8 @@ async fn update_restaurant(
     let new_slug = body.slug.as_deref().map(parse_slug).transpose()?;
     let now = state.clock.now();
     row.updated_at = now;
-    let mut tx = state.db.begin(actor.rid()).await?;
+    // The slug check reads every restaurant's slugs.
+    let mut tx = state.db.begin(System::Restaurants).await?;
     if let Some(slug) = new_slug {
         if store::slug_taken(&mut tx, &slug, Some(row.id)).await? {
             return Err(ApiError::conflict("slug_taken", format!("the slug '{slug}' is taken")));
@@ -401,7 +402,8 @@ async fn update_restaurant(
         },
     )
     .await?;
-    tx.commit().await?;
+    // The public menu shows the name, currency and slug: guests see the change at once.
+    state.commit(tx, crate::After::menu(row.id)).await?;
     let mut view = RestaurantView::from(row);
     view.role = actor.role();
     Ok(axum::Json(view))

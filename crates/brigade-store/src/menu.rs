@@ -71,10 +71,17 @@ pub async fn category(db: &Db, rid: Uuid, id: Uuid) -> Result<Option<CategoryRow
 }
 
 pub async fn categories(db: &Db, rid: Uuid) -> Result<Vec<CategoryRow>> {
-    let sql = format!(
+    on_db!(db, rid, |x| sqlx::query_as::<_, CategoryRow>(&categories_sql()).bind(rid).fetch_all(x).await)
+}
+
+pub async fn categories_tx(tx: &mut Tx, rid: Uuid) -> Result<Vec<CategoryRow>> {
+    on_tx!(tx, |x| sqlx::query_as::<_, CategoryRow>(&categories_sql()).bind(rid).fetch_all(x).await)
+}
+
+fn categories_sql() -> String {
+    format!(
         "SELECT {CATEGORY_COLUMNS} FROM menu_categories WHERE restaurant_id = $1 AND deleted_at IS NULL ORDER BY sort_order, name, id"
-    );
-    on_db!(db, rid, |x| sqlx::query_as::<_, CategoryRow>(&sql).bind(rid).fetch_all(x).await)
+    )
 }
 
 /// Soft-deletes a category. Refused (false) while it still holds items or subcategories.

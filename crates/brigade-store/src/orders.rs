@@ -309,8 +309,8 @@ pub async fn queue(db: &Db, rid: Uuid, limit: i64) -> Result<Vec<OrderRow>> {
 
 /// How many orders the kitchen has in hand (for ready-time estimates), counted up to
 /// `cap`: past that the estimate no longer changes, and the count stays cheap.
-pub async fn open_count(db: &Db, rid: Uuid, cap: i64) -> Result<i64> {
-    on_db!(db, rid, |x| sqlx::query_scalar(
+pub async fn open_count(tx: &mut Tx, rid: Uuid, cap: i64) -> Result<i64> {
+    on_tx!(tx, |x| sqlx::query_scalar(
         "SELECT COUNT(*) FROM (SELECT 1 FROM orders WHERE restaurant_id = $1
          AND status IN ('received', 'accepted', 'preparing') LIMIT $2) AS open_orders"
     )

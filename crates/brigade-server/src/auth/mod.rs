@@ -11,8 +11,6 @@
 //! membership: its principal carries the restaurant as its `scope`, and it reaches no
 //! other restaurant (404, as for a stranger) and no account-wide route.
 
-pub mod routes;
-
 use crate::error::ApiError;
 use crate::AppState;
 use axum::extract::FromRequestParts;

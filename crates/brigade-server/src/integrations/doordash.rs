@@ -266,7 +266,7 @@ impl Adapter for DoorDash {
         let given = headers.get("authorization").and_then(|v| v.to_str().ok()).ok_or(Refusal::Unsigned)?;
         let given = given.strip_prefix("Bearer ").unwrap_or(given).trim();
         let want = self.credentials.webhook_token.as_bytes();
-        if crate::orders::constant_time_eq(given.as_bytes(), want) {
+        if brigade_domain::credentials::constant_time_eq(given.as_bytes(), want) {
             Ok(())
         } else {
             Err(Refusal::Forged)

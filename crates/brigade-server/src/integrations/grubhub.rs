@@ -216,7 +216,7 @@ impl Adapter for Grubhub {
     fn verify_webhook(&self, headers: &axum::http::HeaderMap, _body: &[u8], _now: i64) -> Result<(), Refusal> {
         let given = headers.get("authorization").and_then(|v| v.to_str().ok()).ok_or(Refusal::Unsigned)?;
         let given = given.strip_prefix("Bearer ").unwrap_or(given).trim();
-        if crate::orders::constant_time_eq(given.as_bytes(), self.credentials.webhook_token.as_bytes()) {
+        if brigade_domain::credentials::constant_time_eq(given.as_bytes(), self.credentials.webhook_token.as_bytes()) {
             Ok(())
         } else {
             Err(Refusal::Forged)

@@ -44,7 +44,7 @@ use uuid::Uuid;
 /// The integrations' jobs: refunds owed through Stripe. (The sync engine runs its own
 /// worker over its own queue, `sync_jobs`.)
 pub fn register_jobs(r: &mut crate::jobs::Registry) {
-    r.register::<stripe::RefundPayment>();
+    r.register::<crate::payments::RefundPayment>();
 }
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -393,7 +393,7 @@ async fn create_integration(
     let payload = json!({ "platform": row.platform, "store_id": row.store_id, "name": row.name });
     actor.record(&mut tx, "integration.connected", "integration", id, payload, now).await?;
     if platform.takes_menu() {
-        sync::enqueue_menu(&mut tx, actor.rid(), id, "connected", now).await?;
+        crate::outbox::enqueue_menu(&mut tx, actor.rid(), id, "connected", now).await?;
     }
     tx.commit().await?;
     state.wake_sync();
@@ -495,7 +495,7 @@ async fn update_integration(
     }
     actor.record(&mut tx, "integration.updated", "integration", row.id, json!({ "changed": changed }), now).await?;
     if resync && platform.takes_menu() && row.status != Status::Paused.as_str() {
-        sync::enqueue_menu(&mut tx, actor.rid(), row.id, "settings changed", now).await?;
+        crate::outbox::enqueue_menu(&mut tx, actor.rid(), row.id, "settings changed", now).await?;
     }
     tx.commit().await?;
     state.integrations.forget(row.id);

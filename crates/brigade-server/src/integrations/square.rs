@@ -225,7 +225,7 @@ impl Adapter for Square {
         let given =
             headers.get("x-square-hmacsha256-signature").and_then(|v| v.to_str().ok()).ok_or(Refusal::Unsigned)?;
         let want = signature(&self.credentials.signature_key, &self.notification_url, body);
-        if crate::orders::constant_time_eq(given.trim().as_bytes(), want.as_bytes()) {
+        if brigade_domain::credentials::constant_time_eq(given.trim().as_bytes(), want.as_bytes()) {
             Ok(())
         } else {
             Err(Refusal::Forged)

@@ -16,8 +16,9 @@ use super::inbound::{claim, log_finish, ok, Done};
 use super::platform::{call, Adapter, ItemState, MenuState, PlatformError, SeenItem, Throttle};
 use crate::error::{error_body, ApiError, ApiResult};
 use crate::extract::{Path, Query};
-use crate::jobs::{self, EnqueueOptions, Job};
+use crate::jobs::Job;
 use crate::orders::TrackingParams;
+use crate::payments::{record, start_refund, RefundPayment};
 use crate::tasks::{hand_to_managers, ByHand};
 use crate::AppState;
 use axum::extract::State;
@@ -26,7 +27,6 @@ use axum::response::{IntoResponse, Response};
 use brigade_domain::integration::{verify_timestamped, Platform};
 use brigade_domain::money::Money;
 use brigade_domain::order::OrderStatus;
-use brigade_store::events::{self, ActedBy, NewEvent};
 use brigade_store::integrations::{self as store, IntegrationRow};
 use brigade_store::payments::{self as pay_store, PaymentRow};
 use brigade_store::System;
@@ -215,7 +215,7 @@ async fn checkout(
     // The body is optional; one that is there is read before anything else is done.
     let body: CheckoutInput = crate::extract::parse_optional_json(&body)?;
     let order = order_store::by_id(&state.db, System::Public, id).await?.ok_or_else(|| ApiError::not_found("order"))?;
-    if !crate::orders::constant_time_eq(order.tracking_key.as_bytes(), p.key.as_bytes()) {
+    if !brigade_domain::credentials::constant_time_eq(order.tracking_key.as_bytes(), p.key.as_bytes()) {
         return Err(ApiError::not_found("order"));
     }
     let status: OrderStatus = order.status.parse()?;
@@ -286,33 +286,6 @@ async fn checkout(
     tx.commit().await?;
     let view = CheckoutView { url, session_id: session.id, amount: order.total, currency };
     Ok((StatusCode::CREATED, axum::Json(view)).into_response())
-}
-
-async fn record(
-    tx: &mut Tx,
-    order: &order_store::OrderRow,
-    kind: &'static str,
-    extra: Value,
-    now: DateTime<Utc>,
-) -> ApiResult<()> {
-    let mut payload = json!({ "order_id": order.id, "number": order.number, "amount": order.total });
-    if let (Some(p), Value::Object(e)) = (payload.as_object_mut(), extra) {
-        p.extend(e);
-    }
-    events::record(
-        tx,
-        NewEvent {
-            restaurant_id: Some(order.restaurant_id),
-            kind,
-            entity: "order",
-            entity_id: Some(order.id),
-            actor: ActedBy::System,
-            payload,
-            at: now,
-        },
-    )
-    .await?;
-    Ok(())
 }
 
 // ---------------------------------------------------------------- webhooks
@@ -458,37 +431,6 @@ async fn apply(
 }
 
 // ---------------------------------------------------------------- refunds
-
-/// Refunds a cancelled order's card payment, if it has one: marks it refund_pending and
-/// enqueues the refund in `tx`, so it happens exactly when the cancellation commits.
-pub async fn refund_if_paid(tx: &mut Tx, order: &order_store::OrderRow, now: DateTime<Utc>) -> ApiResult<()> {
-    if order.payment_status.as_deref() != Some("paid") {
-        return Ok(());
-    }
-    let Some(payment) = pay_store::paid_of_order_tx(tx, order.id).await? else { return Ok(()) };
-    start_refund(tx, order, &payment, now).await
-}
-
-async fn start_refund(
-    tx: &mut Tx,
-    order: &order_store::OrderRow,
-    payment: &PaymentRow,
-    now: DateTime<Utc>,
-) -> ApiResult<()> {
-    pay_store::set_status(tx, payment.id, &["paid"], "refund_pending", None, None, None, now).await?;
-    order_store::set_payment_status(tx, order.id, Some("refund_pending"), now).await?;
-    let key = format!("refund:{}", payment.id);
-    let opts = EnqueueOptions { run_at: now, idempotency_key: Some(&key), restaurant_id: Some(order.restaurant_id) };
-    jobs::enqueue(tx, &RefundPayment { payment_id: payment.id }, opts, now).await?;
-    record(tx, order, "order.refund_pending", json!({ "provider": payment.provider }), now).await
-}
-
-/// Asks Stripe to refund a payment. Stripe's idempotency key makes a retried job one
-/// refund; the refund's end arrives as `charge.refunded` (or `refund.failed`).
-#[derive(Debug, Serialize, Deserialize)]
-pub struct RefundPayment {
-    pub payment_id: Uuid,
-}
 
 impl Job for RefundPayment {
     const KIND: &'static str = "payment.refund";

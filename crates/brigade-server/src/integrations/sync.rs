@@ -1,7 +1,7 @@
 //! The sync engine: every platform shows what Brigade says.
 //!
 //! A change (an 86, a price, a new item) enqueues, in the change's own transaction, one
-//! sync job per integration of the restaurant (`item_changed`, `menu_changed`). A job
+//! sync job per integration of the restaurant (`crate::outbox`). A job
 //! names the thing, not its state: when it runs it reads the item as it is then, so the
 //! jobs that wait `COALESCE` for more changes carry ten toggles as one final push.
 //!
@@ -17,6 +17,7 @@ use super::platform::{Adapter, ItemState, MenuCategory, MenuItemState, MenuState
 use crate::actor::Actor;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Page, PageParams, Path, Query};
+use crate::outbox::{enqueue_menu, ITEM};
 use crate::tasks::{hand_to_managers, ByHand};
 use crate::AppState;
 use axum::extract::State;
@@ -47,11 +48,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(sync_status))
 }
 
-/// How long a job waits for more changes to the same thing before it is pushed.
-pub const COALESCE: Duration = Duration::seconds(1);
-/// Attempts before a job is dead. With the backoff below that is about half an hour of
-/// trying (at least 20 minutes with jitter), so an outage of ten minutes loses nothing.
-pub const MAX_ATTEMPTS: i32 = 20;
 const BASE_BACKOFF: Duration = Duration::seconds(1);
 const MAX_BACKOFF: Duration = Duration::seconds(180);
 /// How long a worker holds an integration before another may take it over: how long
@@ -62,100 +58,8 @@ const HEARTBEAT: std::time::Duration = std::time::Duration::from_secs(5);
 /// Item jobs of one integration pushed together at most.
 const BATCH: i64 = 16;
 
-pub const ITEM: &str = "item";
-pub const MENU: &str = "menu";
 /// A read-only comparison of the platform's view with Brigade's.
 pub const DRIFT: &str = "drift";
-
-/// Enqueues, in `tx`, a push of `item_id` to every integration of the restaurant. Returns
-/// how many integrations will get it.
-pub async fn item_changed(
-    tx: &mut Tx,
-    rid: Uuid,
-    item_id: Uuid,
-    reason: &str,
-    now: DateTime<Utc>,
-) -> sqlx::Result<usize> {
-    let targets = store::syncing_tx(tx, rid).await?;
-    for (integration_id, _) in &targets {
-        enqueue_item(tx, rid, *integration_id, item_id, reason, now).await?;
-    }
-    Ok(targets.len())
-}
-
-/// Enqueues, in `tx`, a push of an item whose price changed: one item's update where the
-/// platform takes prices item by item, the menu where it takes them only with the menu
-/// (DoorDash).
-pub async fn price_changed(
-    tx: &mut Tx,
-    rid: Uuid,
-    item_id: Uuid,
-    reason: &str,
-    now: DateTime<Utc>,
-) -> sqlx::Result<usize> {
-    let targets = store::syncing_tx(tx, rid).await?;
-    for (integration_id, platform) in &targets {
-        match Platform::parse("platform", platform) {
-            Ok(p) if !p.item_prices() => enqueue_menu(tx, rid, *integration_id, reason, now).await.map(drop)?,
-            _ => enqueue_item(tx, rid, *integration_id, item_id, reason, now).await?,
-        }
-    }
-    Ok(targets.len())
-}
-
-async fn enqueue_item(
-    tx: &mut Tx,
-    rid: Uuid,
-    integration_id: Uuid,
-    item_id: Uuid,
-    reason: &str,
-    now: DateTime<Utc>,
-) -> sqlx::Result<()> {
-    let key = format!("{ITEM}:{item_id}");
-    let job = NewSyncJob {
-        restaurant_id: rid,
-        integration_id,
-        kind: ITEM,
-        entity_id: Some(item_id),
-        coalesce_key: &key,
-        max_attempts: MAX_ATTEMPTS,
-        run_at: now + COALESCE,
-        reason,
-        now,
-    };
-    store::enqueue(tx, job).await.map(drop)
-}
-
-/// Enqueues, in `tx`, a full menu push to every integration of the restaurant.
-pub async fn menu_changed(tx: &mut Tx, rid: Uuid, reason: &str, now: DateTime<Utc>) -> sqlx::Result<usize> {
-    let targets = store::syncing_tx(tx, rid).await?;
-    for (integration_id, _) in &targets {
-        enqueue_menu(tx, rid, *integration_id, reason, now).await?;
-    }
-    Ok(targets.len())
-}
-
-/// Enqueues, in `tx`, a full menu push to one integration.
-pub async fn enqueue_menu(
-    tx: &mut Tx,
-    rid: Uuid,
-    integration_id: Uuid,
-    reason: &str,
-    now: DateTime<Utc>,
-) -> sqlx::Result<Uuid> {
-    let job = NewSyncJob {
-        restaurant_id: rid,
-        integration_id,
-        kind: MENU,
-        entity_id: None,
-        coalesce_key: MENU,
-        max_attempts: MAX_ATTEMPTS,
-        run_at: now + COALESCE,
-        reason,
-        now,
-    };
-    Ok(store::enqueue(tx, job).await?.0)
-}
 
 /// Runs the sync worker until `shutdown` turns true: leases integrations with due jobs
 /// and drains each, several at once.

@@ -9,7 +9,7 @@
 use crate::actor::Actor;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Page, PageParams, Path, Query};
-use crate::integrations::sync;
+use crate::outbox;
 use crate::restaurants::restaurant_tz;
 use crate::{After, AppState};
 use axum::body::{Body, Bytes};
@@ -551,11 +551,15 @@ async fn public_menu(
     Query(params): Query<PublicMenuParams>,
 ) -> ApiResult<Response> {
     let channel: brigade_domain::menu::Channel = params.channel.as_deref().unwrap_or("web").parse()?;
-    let restaurant = restaurants::by_slug(&state.db, &slug).await?.ok_or_else(|| ApiError::not_found("restaurant"))?;
     let now = state.clock.now();
-    let body = match state.menu_cache.get(restaurant.id, channel, now) {
+    // A cached menu is served without asking the database anything, its slug included.
+    let cached = state.menu_cache.restaurant_of(&slug, now).and_then(|rid| state.menu_cache.get(rid, channel, now));
+    let body = match cached {
         Some(b) => b,
         None => {
+            let restaurant =
+                restaurants::by_slug(&state.db, &slug).await?.ok_or_else(|| ApiError::not_found("restaurant"))?;
+            state.menu_cache.remember_slug(&slug, restaurant.id, now);
             let generation = state.menu_cache.generation(restaurant.id);
             let menu = build_public_menu(&state, restaurant, channel).await?;
             let bytes = Bytes::from(serde_json::to_vec(&menu).map_err(|e| ApiError::internal(e.to_string()))?);
@@ -653,6 +657,9 @@ pub async fn build_public_menu(
 pub struct MenuCache {
     entries: RwLock<HashMap<(Uuid, brigade_domain::menu::Channel), CachedMenu>>,
     generations: RwLock<HashMap<Uuid, u64>>,
+    /// Which restaurant a slug named when it was last looked up, and when: a slug
+    /// changed elsewhere is trusted no longer than a menu is.
+    slugs: RwLock<HashMap<String, (Uuid, DateTime<Utc>)>>,
 }
 
 /// A rendered menu: the generation it was built at, when, and its JSON.
@@ -692,6 +699,18 @@ impl MenuCache {
     pub fn invalidate(&self, rid: Uuid) {
         *self.generations.write().entry(rid).or_insert(0) += 1;
         self.entries.write().retain(|(r, _), _| *r != rid);
+        self.slugs.write().retain(|_, (r, _)| *r != rid);
+    }
+
+    /// The restaurant `slug` named, if it was looked up less than the TTL ago.
+    pub fn restaurant_of(&self, slug: &str, now: DateTime<Utc>) -> Option<Uuid> {
+        let slugs = self.slugs.read();
+        let (rid, at) = slugs.get(slug)?;
+        (now >= *at && (now - *at).num_seconds() < MENU_TTL_SECS).then_some(*rid)
+    }
+
+    pub fn remember_slug(&self, slug: &str, rid: Uuid, now: DateTime<Utc>) {
+        self.slugs.write().insert(slug.to_owned(), (rid, now));
     }
 }
 
@@ -807,7 +826,7 @@ pub async fn import_items(
     let payload = json!({ "source": source, "created": out.created, "updated": out.updated,
                           "categories_created": out.categories_created });
     actor.record(&mut tx, "menu.imported", "restaurant", rid, payload, now).await?;
-    sync::menu_changed(&mut tx, rid, "menu imported", now).await?;
+    outbox::menu_changed(&mut tx, rid, "menu imported", now).await?;
     state.commit(tx, After::menu(rid)).await?;
     Ok(out)
 }

@@ -7,8 +7,8 @@ use super::{item_view, AvailabilityInput, BulkResult, CategoryInput, CategoryVie
 use crate::actor::Actor;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Page, PageParams};
-use crate::integrations::sync;
 use crate::jobs::{enqueue, EnqueueOptions, Job};
+use crate::outbox;
 use crate::restaurants::restaurant_tz;
 use crate::{After, AppState};
 use brigade_domain::auth::Permission;
@@ -54,7 +54,7 @@ pub async fn create_category(actor: &Actor, state: &AppState, input: CategoryInp
     let mut tx = state.db.begin(actor.rid()).await?;
     store::insert_category(&mut tx, &row).await?;
     actor.record(&mut tx, "menu.category_created", "menu_category", row.id, json!({ "name": row.name }), now).await?;
-    sync::menu_changed(&mut tx, actor.rid(), "category added", now).await?;
+    outbox::menu_changed(&mut tx, actor.rid(), "category added", now).await?;
     state.commit(tx, After::menu(actor.rid())).await?;
     Ok(row.into())
 }
@@ -84,7 +84,7 @@ pub async fn update_category(
     let mut tx = state.db.begin(actor.rid()).await?;
     store::update_category(&mut tx, &row).await?;
     actor.record(&mut tx, "menu.category_updated", "menu_category", row.id, json!({ "name": row.name }), now).await?;
-    sync::menu_changed(&mut tx, actor.rid(), "category changed", now).await?;
+    outbox::menu_changed(&mut tx, actor.rid(), "category changed", now).await?;
     state.commit(tx, After::menu(actor.rid())).await?;
     Ok(row.into())
 }
@@ -101,7 +101,7 @@ pub async fn delete_category(actor: &Actor, state: &AppState, id: CategoryId) ->
         return Err(ApiError::not_found("category"));
     }
     actor.record(&mut tx, "menu.category_deleted", "menu_category", id.0, json!({}), now).await?;
-    sync::menu_changed(&mut tx, actor.rid(), "category removed", now).await?;
+    outbox::menu_changed(&mut tx, actor.rid(), "category removed", now).await?;
     state.commit(tx, After::menu(actor.rid())).await
 }
 
@@ -162,7 +162,7 @@ pub async fn create_item(actor: &Actor, state: &AppState, input: ItemInput) -> A
     store::insert_item(&mut tx, &row).await?;
     let payload = json!({ "name": row.name, "price": row.price, "category_id": row.category_id });
     actor.record(&mut tx, "menu.item_created", "menu_item", row.id, payload, now).await?;
-    sync::menu_changed(&mut tx, actor.rid(), "item added", now).await?;
+    outbox::menu_changed(&mut tx, actor.rid(), "item added", now).await?;
     state.commit(tx, After::menu(actor.rid())).await?;
     Ok(item_view(row, now))
 }
@@ -187,11 +187,11 @@ pub async fn update_item(actor: &Actor, state: &AppState, id: ItemId, input: Ite
         || existing.channels.0 != row.channels.0
         || existing.modifier_groups.0 != row.modifier_groups.0;
     if shown_elsewhere {
-        sync::menu_changed(&mut tx, actor.rid(), "item changed", now).await?;
+        outbox::menu_changed(&mut tx, actor.rid(), "item changed", now).await?;
     } else if existing.price != row.price {
-        sync::price_changed(&mut tx, actor.rid(), row.id, "price changed", now).await?;
+        outbox::price_changed(&mut tx, actor.rid(), row.id, "price changed", now).await?;
     } else {
-        sync::item_changed(&mut tx, actor.rid(), row.id, "item changed", now).await?;
+        outbox::item_changed(&mut tx, actor.rid(), row.id, "item changed", now).await?;
     }
     state.commit(tx, After::menu(actor.rid())).await?;
     Ok(item_view(row, now))
@@ -206,7 +206,7 @@ pub async fn delete_item(actor: &Actor, state: &AppState, id: ItemId) -> ApiResu
         return Err(ApiError::not_found("menu item"));
     }
     actor.record(&mut tx, "menu.item_deleted", "menu_item", id.0, json!({}), now).await?;
-    sync::menu_changed(&mut tx, actor.rid(), "item removed", now).await?;
+    outbox::menu_changed(&mut tx, actor.rid(), "item removed", now).await?;
     state.commit(tx, After::menu(actor.rid())).await
 }
 
@@ -351,7 +351,7 @@ pub async fn apply_eighty_six(
         )
         .await?;
         let reason = if e.is_some() { "86" } else { "back on" };
-        sync::item_changed(tx, rid, *id, reason, now).await?;
+        outbox::item_changed(tx, rid, *id, reason, now).await?;
         if let Some(until) = e.and_then(|e| e.until) {
             let key = format!("menu.restore:{id}:{}", until.timestamp_micros());
             let job = RestoreItem { restaurant_id: rid, item_id: *id, until };

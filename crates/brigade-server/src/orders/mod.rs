@@ -353,17 +353,19 @@ async fn prepare(state: &AppState, rid: Uuid, input: OrderInput, placer: Placer)
         None => None,
     };
     // Reads that need no lock happen before the write, so the writer does only what must
-    // be serialised.
+    // be serialised: in one snapshot, one round trip to open it.
+    let mut read = state.db.begin_read(rid).await?;
     if let Some(table) = input.table_id {
-        if tables::get(&state.db, rid, table).await?.is_none() {
+        if tables::get_tx(&mut read, rid, table).await?.is_none() {
             return Err(ApiError::validation("table_id", "no such table in this restaurant"));
         }
     }
-    let categories = menu_store::categories(&state.db, rid).await?.into_iter().map(|c| (c.id, c)).collect();
-    let restaurant = restaurants::get(&state.db, rid).await?.ok_or_else(|| ApiError::not_found("restaurant"))?;
+    let categories = menu_store::categories_tx(&mut read, rid).await?.into_iter().map(|c| (c.id, c)).collect();
+    let restaurant = restaurants::get_tx(&mut read, rid).await?.ok_or_else(|| ApiError::not_found("restaurant"))?;
     let tz = restaurant_tz(&restaurant)?;
     // The queue length only shapes the estimate; it need not be read under the lock.
-    let ahead = store::open_count(&state.db, rid, 60).await?;
+    let ahead = store::open_count(&mut read, rid, 60).await?;
+    drop(read);
     Ok(Prepared { rid, channel, kind, input, quantities, customer, categories, restaurant, tz, ahead, placer })
 }
 
@@ -881,7 +883,7 @@ async fn public_order(
     Query(p): Query<TrackingParams>,
 ) -> ApiResult<axum::Json<PublicOrderView>> {
     let order = store::by_id(&state.db, System::Public, id).await?.ok_or_else(|| ApiError::not_found("order"))?;
-    if !constant_time_eq(order.tracking_key.as_bytes(), p.key.as_bytes()) {
+    if !brigade_domain::credentials::constant_time_eq(order.tracking_key.as_bytes(), p.key.as_bytes()) {
         return Err(ApiError::not_found("order"));
     }
     let rid = order.restaurant_id;
@@ -891,8 +893,4 @@ async fn public_order(
     view.pay_by_card =
         open && unpaid && brigade_store::integrations::active_of(&state.db, rid, "stripe").await?.is_some();
     Ok(axum::Json(view))
-}
-
-pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

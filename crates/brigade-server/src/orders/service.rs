@@ -240,7 +240,7 @@ pub async fn transition(
     let mut after = After::NOTHING;
     if to == OrderStatus::Cancelled {
         crate::inventory::restore_order(tx, order.restaurant_id, order.id, actor, now).await?;
-        crate::integrations::stripe::refund_if_paid(tx, &order, now).await?;
+        crate::payments::refund_if_paid(tx, &order, now).await?;
         after = After::menu(order.restaurant_id).and(After::jobs());
     } else if from == OrderStatus::Received {
         crate::inventory::on_order_accepted(tx, order.restaurant_id, order.id, actor, now).await?;

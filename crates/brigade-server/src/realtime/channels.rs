@@ -153,7 +153,7 @@ pub async fn authorize(
                 orders::by_id(&state.db, System::Public, order).await?.ok_or_else(|| ApiError::not_found("order"))?;
             let channel = Channel::Order { restaurant: row.restaurant_id, order };
             if let Some(k) = key {
-                return if crate::orders::constant_time_eq(k.as_bytes(), row.tracking_key.as_bytes()) {
+                return if brigade_domain::credentials::constant_time_eq(k.as_bytes(), row.tracking_key.as_bytes()) {
                     Ok((channel, Viewer::Guest))
                 } else {
                     Err(ApiError::not_found("order"))

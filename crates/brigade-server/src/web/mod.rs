@@ -18,7 +18,7 @@
 
 mod assets;
 
-use crate::auth::routes::{
+use crate::accounts::{
     access_token, create_owner, end_session, password_sign_in, signup_open, SignInAttempt, SignupRequest,
 };
 use crate::error::{ApiError, ApiResult};
@@ -115,7 +115,7 @@ async fn web_session_for_write(state: &AppState, headers: &HeaderMap) -> ApiResu
     let session =
         web_session(state, headers).await?.ok_or_else(|| ApiError::unauthorized("unauthenticated", "sign in again"))?;
     let sent = headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
-    if !crate::orders::constant_time_eq(sent.as_bytes(), session.csrf.as_bytes()) {
+    if !brigade_domain::credentials::constant_time_eq(sent.as_bytes(), session.csrf.as_bytes()) {
         return Err(ApiError::Forbidden { code: "csrf", message: "missing or wrong X-CSRF-Token".into() });
     }
     Ok(session)

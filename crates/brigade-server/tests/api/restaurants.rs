@@ -106,3 +106,24 @@ async fn audit_filters_by_type_and_time_and_pages() {
     let since = app.get(&format!("{base}?since={until}&type=restaurant."), &owner.token).await;
     assert_eq!(since.body["items"].as_array().unwrap().len(), 0);
 }
+
+/// Guests see a restaurant's new name and slug on the public menu at once, though the menu
+/// (and which restaurant its slug names) is cached.
+#[tokio::test]
+async fn a_renamed_restaurant_shows_on_its_public_menu_at_once() {
+    let app = TestApp::spawn().await;
+    let owner = app.signup("owner@example.com", "Cafe Ole").await;
+    let slug = app.get(&format!("/v1/restaurants/{}", owner.rid), &owner.token).await.body["slug"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let menu = |slug: String| {
+        let app = &app;
+        async move { app.call(reqwest::Method::GET, &format!("/v1/public/restaurants/{slug}/menu"), None, None).await }
+    };
+    assert_eq!(menu(slug.clone()).await.body["restaurant"]["name"], "Cafe Ole");
+    let body = json!({ "name": "Cafe Olé", "slug": "cafe-ole-moved" });
+    app.put(&format!("/v1/restaurants/{}", owner.rid), &owner.token, body).await.expect(200, "");
+    assert_eq!(menu("cafe-ole-moved".into()).await.body["restaurant"]["name"], "Cafe Olé");
+    menu(slug).await.expect(404, "not_found");
+}

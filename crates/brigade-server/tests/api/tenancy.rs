@@ -302,3 +302,22 @@ async fn every_documented_route_refuses_another_restaurants_ids() {
     }
     assert!(calls > 1000, "walked {calls} calls");
 }
+
+/// A slug is unique among all restaurants, though no restaurant can see another: the check
+/// runs in the named scope that may (and on PostgreSQL, row-level security would otherwise
+/// hide the other slug and the change would fail on the index instead).
+#[tokio::test]
+async fn a_slug_taken_by_another_restaurant_is_refused_kindly() {
+    let app = TestApp::builder().config(|c| c.open_signup = true).spawn().await;
+    let a = app.signup("a@example.com", "Alpha").await;
+    let b = app.signup("b@example.com", "Bravo").await;
+    let b_slug =
+        app.get(&format!("/v1/restaurants/{}", b.rid), &b.token).await.body["slug"].as_str().unwrap().to_owned();
+    let r = app.put(&format!("/v1/restaurants/{}", a.rid), &a.token, json!({ "slug": b_slug })).await;
+    r.expect(409, "slug_taken");
+    let body = json!({"name": "Alpha Two", "timezone": "UTC", "currency": "USD", "slug": b_slug});
+    app.post("/v1/restaurants", &a.token, body).await.expect(409, "slug_taken");
+    let r = app.put(&format!("/v1/restaurants/{}", a.rid), &a.token, json!({ "slug": "alpha-moved" })).await;
+    r.expect(200, "");
+    assert_eq!(r.body["slug"], "alpha-moved");
+}

@@ -1,6 +1,6 @@
 //! `/v1/auth`: sign-up, sign-in (password and PIN), refresh, sign-out and `me`.
 
-use super::{memberships_for_token, Caller};
+use crate::auth::{memberships_for_token, Caller};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Json;
 use crate::ops::ClientIp;
@@ -134,7 +134,7 @@ pub async fn create_owner(
         }
         state.limits.login_succeeded(email.as_str());
     }
-    let mut tx = state.db.begin(System::NewRestaurant).await?;
+    let mut tx = state.db.begin(System::Restaurants).await?;
     let new_account = existing.is_none();
     let user = match existing {
         Some(mut u) => {
@@ -506,8 +506,8 @@ pub struct MeResponse {
 async fn me(State(state): State<AppState>, caller: Caller) -> ApiResult<axum::Json<MeResponse>> {
     let (user_id, _) = caller.user()?;
     let scope = match caller.0 {
-        super::Principal::User { scope, .. } => scope,
-        super::Principal::ApiKey { .. } => None,
+        crate::auth::Principal::User { scope, .. } => scope,
+        crate::auth::Principal::ApiKey { .. } => None,
     };
     let user = users::get(&state.db, user_id.0).await?.ok_or_else(|| ApiError::not_found("user"))?;
     let memberships = brigade_store::restaurants::for_user(&state.db, user_id.0, None, i64::MAX)
