@@ -104,7 +104,7 @@ pub async fn create_owner(
 ) -> ApiResult<(users::UserRow, brigade_store::restaurants::RestaurantRow, SessionId, String)> {
     if !signup_open(state).await? {
         return Err(ApiError::Forbidden {
-            code: "signup_closed",
+            code: crate::error::ErrorCode::SignupClosed,
             message: "sign-up is closed on this server; ask an owner to add you".into(),
         });
     }
@@ -128,7 +128,7 @@ pub async fn create_owner(
             state.limits.login_failed(email.as_str(), ip, now);
             record_login_failure(state, u.id, ip, "signup_wrong_password").await?;
             return Err(ApiError::unauthorized(
-                "invalid_credentials",
+                crate::error::ErrorCode::InvalidCredentials,
                 "wrong email or password; if this email has an account, sign in with its password",
             ));
         }
@@ -256,7 +256,7 @@ pub async fn password_sign_in(
             } else {
                 tracing::info!(%ip, "sign-in failed for an unknown email");
             }
-            return Err(ApiError::unauthorized("invalid_credentials", "wrong email or password"));
+            return Err(ApiError::unauthorized(crate::error::ErrorCode::InvalidCredentials, "wrong email or password"));
         }
     };
     // The owner getting in past a slow-down leaves it in place for whoever caused it.
@@ -315,7 +315,10 @@ async fn pin_login(
             if let Some(m) = other {
                 record_login_failure(&state, m.user_id, ip, "wrong_pin").await?;
             }
-            return Err(ApiError::unauthorized("invalid_credentials", "wrong phone number or PIN"));
+            return Err(ApiError::unauthorized(
+                crate::error::ErrorCode::InvalidCredentials,
+                "wrong phone number or PIN",
+            ));
         }
     };
     state.limits.login_succeeded(&account);
@@ -341,7 +344,12 @@ pub struct RefreshRequest {
     responses((status = 200, body = TokenPair), (status = 401, description = "unknown, expired, revoked or reused token")))]
 async fn refresh(State(state): State<AppState>, Json(body): Json<RefreshRequest>) -> ApiResult<axum::Json<TokenPair>> {
     let now = state.clock.now();
-    let invalid = || ApiError::unauthorized("invalid_refresh_token", "this refresh token is not valid; sign in again");
+    let invalid = || {
+        ApiError::unauthorized(
+            crate::error::ErrorCode::InvalidRefreshToken,
+            "this refresh token is not valid; sign in again",
+        )
+    };
     let mut tx = state.db.begin(System::Authenticate).await?;
     let found = sessions::find_refresh(&mut tx, &secret_digest(&body.refresh_token)).await?.ok_or_else(invalid)?;
     if found.session_revoked_at.is_some() || found.expires_at <= now || found.session_expires_at <= now {
@@ -366,7 +374,7 @@ async fn refresh(State(state): State<AppState>, Json(body): Json<RefreshRequest>
         .await?;
         tx.commit().await?;
         return Err(ApiError::unauthorized(
-            "refresh_token_reused",
+            crate::error::ErrorCode::RefreshTokenReused,
             "this refresh token was already used; the session is ended, sign in again",
         ));
     }

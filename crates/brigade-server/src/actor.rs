@@ -106,7 +106,7 @@ impl Actor {
     /// one's own); 403 for anyone else.
     pub fn person(&self) -> ApiResult<UserId> {
         self.user_id().ok_or_else(|| ApiError::Forbidden {
-            code: "user_only",
+            code: crate::error::ErrorCode::UserOnly,
             message: "only a signed-in person can do this, not an API key".into(),
         })
     }

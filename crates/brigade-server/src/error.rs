@@ -12,25 +12,172 @@ use brigade_domain::Invalid;
 use serde_json::{json, Value};
 use std::panic::Location;
 
+/// Every code an error response may carry, stable across releases: clients branch on it.
+/// The OpenAPI document lists them (`ErrorDetail.code`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    AccountExists,
+    AlreadyClockedIn,
+    AlreadyMember,
+    AlreadyPaid,
+    ApiKeyExpired,
+    ApiKeyRevoked,
+    BadRequest,
+    CannotDeactivateSelf,
+    CategoryNotEmpty,
+    Conflict,
+    CrossSite,
+    Csrf,
+    Duplicate,
+    Forbidden,
+    IdempotencyInProgress,
+    InRecipes,
+    IntegrationPaused,
+    IntegrationUnusable,
+    Internal,
+    InvalidApiKey,
+    InvalidCredentials,
+    InvalidIdempotencyKey,
+    InvalidRefreshToken,
+    InvalidToken,
+    InvalidTransition,
+    ItemUnavailable,
+    LastOwner,
+    MalformedJson,
+    MalformedQuery,
+    MethodNotAllowed,
+    NameTaken,
+    NotClockedIn,
+    NotFound,
+    NotImportable,
+    NotOnBreak,
+    NotYourPassword,
+    OnBreak,
+    OrderClosed,
+    PayloadTooLarge,
+    PaymentProvider,
+    PaymentsUnavailable,
+    PhoneTaken,
+    PinSession,
+    PlatformRefused,
+    RateLimited,
+    RefreshTokenReused,
+    SignatureInvalid,
+    SignupClosed,
+    SkuTaken,
+    SlugTaken,
+    StepsOpen,
+    StillOpen,
+    StoreConnected,
+    TaskCompleted,
+    TicketUnchanged,
+    Timeout,
+    TokenExpired,
+    TokenRevoked,
+    TryAgain,
+    Unauthenticated,
+    UnreadableBody,
+    UnsupportedMediaType,
+    UserOnly,
+    ValidationFailed,
+    WeekNotEmpty,
+    WrongAccount,
+}
+
+impl ErrorCode {
+    /// The code as it appears in the body.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::AccountExists => "account_exists",
+            ErrorCode::AlreadyClockedIn => "already_clocked_in",
+            ErrorCode::AlreadyMember => "already_member",
+            ErrorCode::AlreadyPaid => "already_paid",
+            ErrorCode::ApiKeyExpired => "api_key_expired",
+            ErrorCode::ApiKeyRevoked => "api_key_revoked",
+            ErrorCode::BadRequest => "bad_request",
+            ErrorCode::CannotDeactivateSelf => "cannot_deactivate_self",
+            ErrorCode::CategoryNotEmpty => "category_not_empty",
+            ErrorCode::Conflict => "conflict",
+            ErrorCode::CrossSite => "cross_site",
+            ErrorCode::Csrf => "csrf",
+            ErrorCode::Duplicate => "duplicate",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::IdempotencyInProgress => "idempotency_in_progress",
+            ErrorCode::InRecipes => "in_recipes",
+            ErrorCode::IntegrationPaused => "integration_paused",
+            ErrorCode::IntegrationUnusable => "integration_unusable",
+            ErrorCode::Internal => "internal",
+            ErrorCode::InvalidApiKey => "invalid_api_key",
+            ErrorCode::InvalidCredentials => "invalid_credentials",
+            ErrorCode::InvalidIdempotencyKey => "invalid_idempotency_key",
+            ErrorCode::InvalidRefreshToken => "invalid_refresh_token",
+            ErrorCode::InvalidToken => "invalid_token",
+            ErrorCode::InvalidTransition => "invalid_transition",
+            ErrorCode::ItemUnavailable => "item_unavailable",
+            ErrorCode::LastOwner => "last_owner",
+            ErrorCode::MalformedJson => "malformed_json",
+            ErrorCode::MalformedQuery => "malformed_query",
+            ErrorCode::MethodNotAllowed => "method_not_allowed",
+            ErrorCode::NameTaken => "name_taken",
+            ErrorCode::NotClockedIn => "not_clocked_in",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::NotImportable => "not_importable",
+            ErrorCode::NotOnBreak => "not_on_break",
+            ErrorCode::NotYourPassword => "not_your_password",
+            ErrorCode::OnBreak => "on_break",
+            ErrorCode::OrderClosed => "order_closed",
+            ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::PaymentProvider => "payment_provider",
+            ErrorCode::PaymentsUnavailable => "payments_unavailable",
+            ErrorCode::PhoneTaken => "phone_taken",
+            ErrorCode::PinSession => "pin_session",
+            ErrorCode::PlatformRefused => "platform_refused",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::RefreshTokenReused => "refresh_token_reused",
+            ErrorCode::SignatureInvalid => "signature_invalid",
+            ErrorCode::SignupClosed => "signup_closed",
+            ErrorCode::SkuTaken => "sku_taken",
+            ErrorCode::SlugTaken => "slug_taken",
+            ErrorCode::StepsOpen => "steps_open",
+            ErrorCode::StillOpen => "still_open",
+            ErrorCode::StoreConnected => "store_connected",
+            ErrorCode::TaskCompleted => "task_completed",
+            ErrorCode::TicketUnchanged => "ticket_unchanged",
+            ErrorCode::Timeout => "timeout",
+            ErrorCode::TokenExpired => "token_expired",
+            ErrorCode::TokenRevoked => "token_revoked",
+            ErrorCode::TryAgain => "try_again",
+            ErrorCode::Unauthenticated => "unauthenticated",
+            ErrorCode::UnreadableBody => "unreadable_body",
+            ErrorCode::UnsupportedMediaType => "unsupported_media_type",
+            ErrorCode::UserOnly => "user_only",
+            ErrorCode::ValidationFailed => "validation_failed",
+            ErrorCode::WeekNotEmpty => "week_not_empty",
+            ErrorCode::WrongAccount => "wrong_account",
+        }
+    }
+}
+
 #[derive(Debug)]
 pub enum ApiError {
     BadRequest {
-        code: &'static str,
+        code: ErrorCode,
         message: String,
     },
     Unauthorized {
-        code: &'static str,
+        code: ErrorCode,
         message: String,
     },
     Forbidden {
-        code: &'static str,
+        code: ErrorCode,
         message: String,
     },
     NotFound {
         message: String,
     },
     Conflict {
-        code: &'static str,
+        code: ErrorCode,
         message: String,
         details: Value,
     },
@@ -59,15 +206,15 @@ impl ApiError {
         ApiError::NotFound { message: format!("{what} not found") }
     }
 
-    pub fn conflict(code: &'static str, message: impl Into<String>) -> ApiError {
+    pub fn conflict(code: ErrorCode, message: impl Into<String>) -> ApiError {
         ApiError::Conflict { code, message: message.into(), details: json!({}) }
     }
 
     pub fn forbidden(message: impl Into<String>) -> ApiError {
-        ApiError::Forbidden { code: "forbidden", message: message.into() }
+        ApiError::Forbidden { code: ErrorCode::Forbidden, message: message.into() }
     }
 
-    pub fn unauthorized(code: &'static str, message: impl Into<String>) -> ApiError {
+    pub fn unauthorized(code: ErrorCode, message: impl Into<String>) -> ApiError {
         ApiError::Unauthorized { code, message: message.into() }
     }
 
@@ -124,7 +271,7 @@ pub struct ErrorBody {
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
     /// A stable snake_case code: `validation_failed`, `not_found`, `rate_limited`…
-    pub code: String,
+    pub code: ErrorCode,
     /// What went wrong and what to do, for people.
     pub message: String,
     /// More, by code: `field` and `reason` for `validation_failed`, `retry_after`…
@@ -135,8 +282,8 @@ pub struct ErrorDetail {
 const JSON_ONLY: &str = "send the body as JSON, with Content-Type: application/json";
 
 /// The body of every error response.
-pub fn error_body(code: &str, message: &str, details: Value) -> Value {
-    json!({ "error": { "code": code, "message": message, "details": details } })
+pub fn error_body(code: ErrorCode, message: &str, details: Value) -> Value {
+    json!({ "error": { "code": code.as_str(), "message": message, "details": details } })
 }
 
 impl IntoResponse for ApiError {
@@ -146,19 +293,21 @@ impl IntoResponse for ApiError {
             ApiError::BadRequest { code, message } => (code, message, json!({})),
             ApiError::Unauthorized { code, message } => (code, message, json!({})),
             ApiError::Forbidden { code, message } => (code, message, json!({})),
-            ApiError::NotFound { message } => ("not_found", message, json!({})),
+            ApiError::NotFound { message } => (ErrorCode::NotFound, message, json!({})),
             ApiError::Conflict { code, message, details } => (code, message, details),
             ApiError::Validation { field, message } => {
                 let text = format!("{field}: {message}");
-                ("validation_failed", text, json!({ "field": field, "reason": message }))
+                (ErrorCode::ValidationFailed, text, json!({ "field": field, "reason": message }))
             }
-            ApiError::PayloadTooLarge { limit } => {
-                ("payload_too_large", format!("the body is larger than {limit} bytes"), json!({ "limit": limit }))
-            }
-            ApiError::UnsupportedMediaType => ("unsupported_media_type", JSON_ONLY.to_owned(), json!({})),
+            ApiError::PayloadTooLarge { limit } => (
+                ErrorCode::PayloadTooLarge,
+                format!("the body is larger than {limit} bytes"),
+                json!({ "limit": limit }),
+            ),
+            ApiError::UnsupportedMediaType => (ErrorCode::UnsupportedMediaType, JSON_ONLY.to_owned(), json!({})),
             ApiError::RateLimited { retry_after_secs } => {
                 let body = error_body(
-                    "rate_limited",
+                    ErrorCode::RateLimited,
                     &format!("too many requests; try again in {retry_after_secs} s"),
                     json!({ "retry_after": retry_after_secs }),
                 );
@@ -171,7 +320,8 @@ impl IntoResponse for ApiError {
             ApiError::Internal { message, location } => {
                 tracing::error!(error = %message, at = %location, "internal error");
                 // The request-id middleware rewrites this body to name the request id.
-                let mut res = (status, axum::Json(error_body("internal", "internal error", json!({})))).into_response();
+                let mut res =
+                    (status, axum::Json(error_body(ErrorCode::Internal, "internal error", json!({})))).into_response();
                 res.extensions_mut().insert(InternalFailure);
                 return res;
             }
@@ -194,7 +344,7 @@ impl From<sqlx::Error> for ApiError {
     #[track_caller]
     fn from(e: sqlx::Error) -> Self {
         if brigade_store::is_unique_violation(&e) {
-            return ApiError::conflict("duplicate", "that already exists");
+            return ApiError::conflict(ErrorCode::Duplicate, "that already exists");
         }
         ApiError::Internal { message: format!("database: {e}"), location: Location::caller() }
     }

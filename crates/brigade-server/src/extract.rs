@@ -40,13 +40,16 @@ fn body_rejection(e: BytesRejection, limit: usize) -> ApiError {
     if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
         ApiError::PayloadTooLarge { limit }
     } else {
-        ApiError::BadRequest { code: "unreadable_body", message: e.body_text() }
+        ApiError::BadRequest { code: crate::error::ErrorCode::UnreadableBody, message: e.body_text() }
     }
 }
 
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::BadRequest { code: "malformed_json", message: "the request needs a JSON body".into() });
+        return Err(ApiError::BadRequest {
+            code: crate::error::ErrorCode::MalformedJson,
+            message: "the request needs a JSON body".into(),
+        });
     }
     refuse_control_characters(bytes)?;
     let de = &mut serde_json::Deserializer::from_slice(bytes);
@@ -64,7 +67,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
                 ApiError::validation(field, message)
             }
             _ => ApiError::BadRequest {
-                code: "malformed_json",
+                code: crate::error::ErrorCode::MalformedJson,
                 message: format!("the body is not valid JSON: {}", inner),
             },
         }
@@ -207,7 +210,7 @@ fn serde_urlencoded_compat<T: DeserializeOwned>(q: &str) -> Result<T, ApiError> 
 }
 
 fn bad_query(what: &str) -> ApiError {
-    ApiError::BadRequest { code: "malformed_query", message: format!("{what} is malformed") }
+    ApiError::BadRequest { code: crate::error::ErrorCode::MalformedQuery, message: format!("{what} is malformed") }
 }
 
 /// Path parameters. An id that does not parse names nothing that exists: 404.

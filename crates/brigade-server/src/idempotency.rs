@@ -44,7 +44,7 @@ async fn handle(state: &AppState, req: Request, next: Next) -> Result<Response, 
         .map(str::trim)
         .filter(|k| !k.is_empty() && k.len() <= 255)
         .ok_or_else(|| ApiError::BadRequest {
-            code: "invalid_idempotency_key",
+            code: crate::error::ErrorCode::InvalidIdempotencyKey,
             message: "an Idempotency-Key is 1 to 255 visible characters".into(),
         })?
         .to_owned();
@@ -69,14 +69,14 @@ async fn handle(state: &AppState, req: Request, next: Next) -> Result<Response, 
             Some(s) => match (s.status, s.body) {
                 (Some(status), Some(body)) => Ok(replay(status, body)),
                 _ => Err(ApiError::Conflict {
-                    code: "idempotency_in_progress",
+                    code: crate::error::ErrorCode::IdempotencyInProgress,
                     message: "a request with this Idempotency-Key is still running; retry shortly".into(),
                     details: serde_json::json!({}),
                 }),
             },
             // Released between our claim and our read: a retry will claim it.
             None => Err(ApiError::Conflict {
-                code: "idempotency_in_progress",
+                code: crate::error::ErrorCode::IdempotencyInProgress,
                 message: "a request with this Idempotency-Key just failed; retry".into(),
                 details: serde_json::json!({}),
             }),

@@ -93,7 +93,7 @@ pub async fn internal_failures(req: Request, next: Next) -> Response {
         return in_json_shape(response).await;
     }
     let body = error_body(
-        "internal",
+        crate::error::ErrorCode::Internal,
         &format!("something went wrong on our side; quote request id {request_id} to your operator"),
         json!({ "request_id": request_id }),
     );
@@ -113,13 +113,13 @@ async fn in_json_shape(response: Response) -> Response {
     let text = axum::body::to_bytes(body, 4096).await.unwrap_or_default();
     let text = String::from_utf8_lossy(&text).trim().to_owned();
     let code = match status {
-        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
-        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
-        StatusCode::NOT_FOUND => "not_found",
-        StatusCode::REQUEST_TIMEOUT => "timeout",
-        s if s.is_server_error() => "internal",
-        _ => "bad_request",
+        StatusCode::PAYLOAD_TOO_LARGE => crate::error::ErrorCode::PayloadTooLarge,
+        StatusCode::METHOD_NOT_ALLOWED => crate::error::ErrorCode::MethodNotAllowed,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => crate::error::ErrorCode::UnsupportedMediaType,
+        StatusCode::NOT_FOUND => crate::error::ErrorCode::NotFound,
+        StatusCode::REQUEST_TIMEOUT => crate::error::ErrorCode::Timeout,
+        s if s.is_server_error() => crate::error::ErrorCode::Internal,
+        _ => crate::error::ErrorCode::BadRequest,
     };
     let message = if text.is_empty() { status.canonical_reason().unwrap_or("error").to_owned() } else { text };
     let mut out = (status, Json(error_body(code, &message, json!({})))).into_response();
@@ -133,7 +133,7 @@ async fn in_json_shape(response: Response) -> Response {
 
 /// A request that ran past the timeout, in the API's error shape.
 pub fn timed_out() -> Response {
-    let body = error_body("timeout", "the request took too long and was stopped", json!({}));
+    let body = error_body(crate::error::ErrorCode::Timeout, "the request took too long and was stopped", json!({}));
     (StatusCode::REQUEST_TIMEOUT, Json(body)).into_response()
 }
 

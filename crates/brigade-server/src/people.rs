@@ -209,7 +209,10 @@ async fn add_user(
     // A member here is listed on this very screen, so saying so tells nothing new.
     if let Some(u) = users::by_email_tx(&mut tx, email.as_str()).await? {
         if users::member_tx(&mut tx, rid, u.id).await?.is_some() {
-            return Err(ApiError::conflict("already_member", "this person is already a member here"));
+            return Err(ApiError::conflict(
+                crate::error::ErrorCode::AlreadyMember,
+                "this person is already a member here",
+            ));
         }
     }
     let token = new_secret("bin_");
@@ -320,7 +323,7 @@ async fn update_user(
     };
     if body.password.is_some() {
         return Err(ApiError::Forbidden {
-            code: "not_your_password",
+            code: crate::error::ErrorCode::NotYourPassword,
             message: "only the person sets their password; they change it with POST /v1/auth/password".into(),
         });
     }
@@ -329,7 +332,10 @@ async fn update_user(
         may_manage_account(&state, &actor, uid).await?;
     }
     if body.is_active == Some(false) && is_self(&actor, uid) {
-        return Err(ApiError::conflict("cannot_deactivate_self", "you cannot deactivate your own account"));
+        return Err(ApiError::conflict(
+            crate::error::ErrorCode::CannotDeactivateSelf,
+            "you cannot deactivate your own account",
+        ));
     }
     let pin_hash = tokio::task::spawn_blocking(move || pin.map(|p| p.map(|p| p.hash()))).await?;
 
@@ -340,7 +346,7 @@ async fn update_user(
         && users::count_owners(&mut tx, rid).await? <= 1
     {
         return Err(ApiError::conflict(
-            "last_owner",
+            crate::error::ErrorCode::LastOwner,
             "a restaurant needs at least one owner; make someone else owner first",
         ));
     }
@@ -399,7 +405,7 @@ async fn remove_user(
     let now = state.clock.now();
     let mut tx = state.db.begin(rid).await?;
     if role == Role::Owner && users::count_owners(&mut tx, rid).await? <= 1 {
-        return Err(ApiError::conflict("last_owner", "a restaurant needs at least one owner"));
+        return Err(ApiError::conflict(crate::error::ErrorCode::LastOwner, "a restaurant needs at least one owner"));
     }
     users::remove_membership(&mut tx, rid, uid).await?;
     actor.record(&mut tx, "user.removed", "user", uid, json!({ "role": role }), now).await?;
@@ -447,7 +453,10 @@ async fn may_manage_account(state: &AppState, actor: &Actor, uid: Uuid) -> ApiRe
 
 async fn ensure_phone_free(tx: &mut Tx, rid: Uuid, phone: &Phone, except: Option<Uuid>) -> ApiResult<()> {
     if users::phone_taken(tx, rid, phone.as_str(), except).await? {
-        return Err(ApiError::conflict("phone_taken", format!("{} is already used by a member here", phone.as_str())));
+        return Err(ApiError::conflict(
+            crate::error::ErrorCode::PhoneTaken,
+            format!("{} is already used by a member here", phone.as_str()),
+        ));
     }
     Ok(())
 }
@@ -536,7 +545,7 @@ pub async fn accept_invitation(state: &AppState, token: &str, who: Acceptor) -> 
             let user = users::get(&state.db, uid.0).await?.ok_or_else(|| ApiError::not_found("user"))?;
             if user.email.as_deref() != Some(invitation.email.as_str()) {
                 return Err(ApiError::Forbidden {
-                    code: "wrong_account",
+                    code: crate::error::ErrorCode::WrongAccount,
                     message: format!(
                         "this invitation is for {}; sign in with that account to accept it",
                         invitation.email
@@ -544,14 +553,17 @@ pub async fn accept_invitation(state: &AppState, token: &str, who: Acceptor) -> 
                 });
             }
             if users::member_tx(&mut tx, rid, user.id).await?.is_some() {
-                return Err(ApiError::conflict("already_member", "you are already a member of this restaurant"));
+                return Err(ApiError::conflict(
+                    crate::error::ErrorCode::AlreadyMember,
+                    "you are already a member of this restaurant",
+                ));
             }
             user
         }
         (Acceptor::NewAccount { .. }, Some((name, hash))) => {
             if users::by_email_tx(&mut tx, &invitation.email).await?.is_some() {
                 return Err(ApiError::conflict(
-                    "account_exists",
+                    crate::error::ErrorCode::AccountExists,
                     format!("{} already has an account: sign in with it, then accept", invitation.email),
                 ));
             }
@@ -564,7 +576,7 @@ pub async fn accept_invitation(state: &AppState, token: &str, who: Acceptor) -> 
     if let Some(p) = &invitation.phone {
         if users::phone_taken(&mut tx, rid, p, None).await? {
             return Err(ApiError::conflict(
-                "phone_taken",
+                crate::error::ErrorCode::PhoneTaken,
                 format!("{p} is already used by a member here; ask for a new invitation"),
             ));
         }

@@ -157,7 +157,10 @@ pub async fn create(
     let slug = match s.slug {
         Some(slug) => {
             if store::slug_taken(tx, &slug, None).await? {
-                return Err(ApiError::conflict("slug_taken", format!("the slug '{slug}' is taken")));
+                return Err(ApiError::conflict(
+                    crate::error::ErrorCode::SlugTaken,
+                    format!("the slug '{slug}' is taken"),
+                ));
             }
             slug
         }
@@ -383,7 +386,7 @@ async fn update_restaurant(
     let mut tx = state.db.begin(System::Restaurants).await?;
     if let Some(slug) = new_slug {
         if store::slug_taken(&mut tx, &slug, Some(row.id)).await? {
-            return Err(ApiError::conflict("slug_taken", format!("the slug '{slug}' is taken")));
+            return Err(ApiError::conflict(crate::error::ErrorCode::SlugTaken, format!("the slug '{slug}' is taken")));
         }
         row.slug = slug;
         changed.insert("slug".into(), json!(row.slug));

@@ -327,7 +327,7 @@ async fn copy_week(
     if !existing.is_empty() {
         if !body.replace {
             return Err(ApiError::conflict(
-                "week_not_empty",
+                crate::error::ErrorCode::WeekNotEmpty,
                 "that week has shifts already; send replace: true to overwrite",
             ));
         }

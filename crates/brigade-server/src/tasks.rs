@@ -507,7 +507,7 @@ async fn start_task(
 ) -> ApiResult<axum::Json<TaskView>> {
     change_task(&state, &actor, ids.1, "task.started", |t, me, now| {
         if t.status == "completed" {
-            return Err(ApiError::conflict("task_completed", "this task is done already"));
+            return Err(ApiError::conflict(crate::error::ErrorCode::TaskCompleted, "this task is done already"));
         }
         t.status = "in_progress".into();
         t.started_at.get_or_insert(now);
@@ -536,7 +536,7 @@ async fn tick_step(
     let index = ids.2;
     change_task(&state, &actor, ids.1, "task.step_ticked", |t, me, now| {
         if t.status == "completed" {
-            return Err(ApiError::conflict("task_completed", "this task is done already"));
+            return Err(ApiError::conflict(crate::error::ErrorCode::TaskCompleted, "this task is done already"));
         }
         let step = t.steps.0.get_mut(index).ok_or_else(|| ApiError::validation("index", "no such step"))?;
         step.done = body.done;
@@ -569,11 +569,14 @@ async fn complete_task(
     let body: CompleteInput = crate::extract::parse_optional_json(&body)?;
     change_task(&state, &actor, ids.1, "task.completed", |t, me, now| {
         if t.status == "completed" {
-            return Err(ApiError::conflict("task_completed", "this task is done already"));
+            return Err(ApiError::conflict(crate::error::ErrorCode::TaskCompleted, "this task is done already"));
         }
         let open = t.steps.0.iter().filter(|s| !s.done).count();
         if open > 0 {
-            return Err(ApiError::conflict("steps_open", format!("{open} step(s) are not ticked yet")));
+            return Err(ApiError::conflict(
+                crate::error::ErrorCode::StepsOpen,
+                format!("{open} step(s) are not ticked yet"),
+            ));
         }
         t.status = "completed".into();
         t.started_at.get_or_insert(now);

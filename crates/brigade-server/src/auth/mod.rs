@@ -55,7 +55,7 @@ impl Caller {
         match self.0 {
             Principal::User { user_id, session_id, .. } => Ok((user_id, session_id)),
             Principal::ApiKey { .. } => Err(ApiError::Forbidden {
-                code: "user_only",
+                code: crate::error::ErrorCode::UserOnly,
                 message: "this route is for signed-in people, not API keys".into(),
             }),
         }
@@ -68,7 +68,7 @@ impl Caller {
         match self.0 {
             Principal::User { user_id, scope: None, .. } => Ok(user_id),
             Principal::User { scope: Some(_), .. } => Err(ApiError::Forbidden {
-                code: "pin_session",
+                code: crate::error::ErrorCode::PinSession,
                 message: "a PIN sign-in reaches its restaurant only; sign in with your email and password".into(),
             }),
             Principal::ApiKey { .. } => self.user().map(|(u, _)| u),
@@ -77,14 +77,17 @@ impl Caller {
 }
 
 fn bearer(headers: &axum::http::HeaderMap) -> Result<&str, ApiError> {
-    let header = headers
-        .get(axum::http::header::AUTHORIZATION)
-        .ok_or_else(|| ApiError::unauthorized("unauthenticated", "send Authorization: Bearer <token>"))?;
-    let value = header
-        .to_str()
-        .map_err(|_| ApiError::unauthorized("unauthenticated", "the Authorization header is not readable"))?;
+    let header = headers.get(axum::http::header::AUTHORIZATION).ok_or_else(|| {
+        ApiError::unauthorized(crate::error::ErrorCode::Unauthenticated, "send Authorization: Bearer <token>")
+    })?;
+    let value = header.to_str().map_err(|_| {
+        ApiError::unauthorized(crate::error::ErrorCode::Unauthenticated, "the Authorization header is not readable")
+    })?;
     let token = value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")).ok_or_else(|| {
-        ApiError::unauthorized("unauthenticated", "use the Bearer scheme: Authorization: Bearer <token>")
+        ApiError::unauthorized(
+            crate::error::ErrorCode::Unauthenticated,
+            "use the Bearer scheme: Authorization: Bearer <token>",
+        )
     })?;
     Ok(token.trim())
 }
@@ -118,8 +121,10 @@ impl Caller {
 /// user's token version unchanged.
 pub async fn authenticate_access_token(state: &AppState, token: &str) -> Result<(Caller, Claims), ApiError> {
     let claims = state.keys.verify(token, state.clock.now().timestamp()).map_err(|e| match e {
-        TokenError::Expired => ApiError::unauthorized("token_expired", "the access token has expired; refresh it"),
-        _ => ApiError::unauthorized("invalid_token", "the access token is not valid"),
+        TokenError::Expired => {
+            ApiError::unauthorized(crate::error::ErrorCode::TokenExpired, "the access token has expired; refresh it")
+        }
+        _ => ApiError::unauthorized(crate::error::ErrorCode::InvalidToken, "the access token is not valid"),
     })?;
     let live = sessions::liveness(&state.db, claims.sub.0, claims.sid.0).await?;
     match live {
@@ -127,7 +132,9 @@ pub async fn authenticate_access_token(state: &AppState, token: &str) -> Result<
             let scope = l.restaurant_id.map(RestaurantId);
             Ok((Caller(Principal::User { user_id: claims.sub, session_id: claims.sid, scope }), claims))
         }
-        _ => Err(ApiError::unauthorized("token_revoked", "this session has ended; sign in again")),
+        _ => {
+            Err(ApiError::unauthorized(crate::error::ErrorCode::TokenRevoked, "this session has ended; sign in again"))
+        }
     }
 }
 
@@ -135,13 +142,16 @@ pub async fn authenticate_access_token(state: &AppState, token: &str) -> Result<
 pub async fn authenticate_api_key(state: &AppState, token: &str) -> Result<Caller, ApiError> {
     let key = api_keys::by_hash(&state.db, &secret_digest(token))
         .await?
-        .ok_or_else(|| ApiError::unauthorized("invalid_api_key", "this API key is not known"))?;
+        .ok_or_else(|| ApiError::unauthorized(crate::error::ErrorCode::InvalidApiKey, "this API key is not known"))?;
     if key.revoked_at.is_some() {
-        return Err(ApiError::unauthorized("api_key_revoked", "this API key was revoked"));
+        return Err(ApiError::unauthorized(crate::error::ErrorCode::ApiKeyRevoked, "this API key was revoked"));
     }
     let now = state.clock.now();
     if key.expires_at.is_some_and(|at| at <= now) {
-        return Err(ApiError::unauthorized("api_key_expired", "this API key has expired; make a new one"));
+        return Err(ApiError::unauthorized(
+            crate::error::ErrorCode::ApiKeyExpired,
+            "this API key has expired; make a new one",
+        ));
     }
     if let Err(retry_after_secs) = state.limits.check_key(key.id, now) {
         return Err(ApiError::RateLimited { retry_after_secs });

@@ -109,7 +109,7 @@ fn kept(body: &[u8]) -> Option<String> {
     Some(s.chars().take(KEPT_BODY).collect())
 }
 
-fn answer(status: StatusCode, code: &str, message: &str) -> Response {
+fn answer(status: StatusCode, code: crate::error::ErrorCode, message: &str) -> Response {
     (status, axum::Json(error_body(code, message, json!({})))).into_response()
 }
 
@@ -145,13 +145,17 @@ async fn receive(
         tracing::warn!(integration_id = %row.id, platform = %row.platform, %reason, "webhook refused");
         log_refusal(&state, log("refused", Some(reason.clone())), ip).await?;
         let status = if refusal == Refusal::Unsupported { StatusCode::NOT_FOUND } else { StatusCode::UNAUTHORIZED };
-        return Ok(answer(status, "signature_invalid", &format!("webhook refused: {reason}")));
+        return Ok(answer(status, crate::error::ErrorCode::SignatureInvalid, &format!("webhook refused: {reason}")));
     }
     let hook = match adapter.parse_webhook(&crate::extract::scrubbed_json(&body)) {
         Ok(h) => h,
         Err(e) => {
             log_refusal(&state, log("refused", Some(e.clone())), ip).await?;
-            return Ok(answer(StatusCode::BAD_REQUEST, "bad_request", &format!("the webhook could not be read: {e}")));
+            return Ok(answer(
+                StatusCode::BAD_REQUEST,
+                crate::error::ErrorCode::BadRequest,
+                &format!("the webhook could not be read: {e}"),
+            ));
         }
     };
     let mut entry = log("processing", None);
@@ -207,7 +211,7 @@ async fn receive(
                 finished,
             )
             .await?;
-            Ok(answer(retry.status, "try_again", &retry.reason))
+            Ok(answer(retry.status, crate::error::ErrorCode::TryAgain, &retry.reason))
         }
     }
 }

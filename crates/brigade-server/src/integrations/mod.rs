@@ -125,7 +125,7 @@ pub enum Unusable {
 
 impl From<Unusable> for ApiError {
     fn from(e: Unusable) -> Self {
-        ApiError::conflict("integration_unusable", e.to_string())
+        ApiError::conflict(crate::error::ErrorCode::IntegrationUnusable, e.to_string())
     }
 }
 
@@ -339,7 +339,10 @@ fn parse_store_id(s: &str) -> Result<String, ApiError> {
 }
 
 fn store_taken() -> ApiError {
-    ApiError::conflict("store_connected", "that store of that platform is already connected to a restaurant")
+    ApiError::conflict(
+        crate::error::ErrorCode::StoreConnected,
+        "that store of that platform is already connected to a restaurant",
+    )
 }
 
 /// Connects a platform. Its menu is uploaded to the platform at once (a sync job), and
@@ -606,7 +609,7 @@ async fn set_store(
         .unwrap_or_else(|| "paused from Brigade".to_owned());
     let now = state.clock.now();
     if let Err(e) = adapter.set_store_open(body.open, &why).await {
-        let body = crate::error::error_body("platform_refused", &e.to_string(), json!({}));
+        let body = crate::error::error_body(crate::error::ErrorCode::PlatformRefused, &e.to_string(), json!({}));
         return Ok((StatusCode::BAD_GATEWAY, axum::Json(body)).into_response());
     }
     let mut tx = state.db.begin(actor.rid()).await?;
@@ -646,7 +649,10 @@ async fn import_menu(
     actor.require(Permission::MenuWrite)?;
     let row = store::get(&state.db, actor.rid(), ids.1).await?.ok_or_else(|| ApiError::not_found("integration"))?;
     if row.platform != Platform::Square.as_str() {
-        return Err(ApiError::conflict("not_importable", "only a Square catalog can be imported"));
+        return Err(ApiError::conflict(
+            crate::error::ErrorCode::NotImportable,
+            "only a Square catalog can be imported",
+        ));
     }
     let sealed = row.credentials.as_deref().ok_or(Unusable::NoCredentials)?;
     let plain = state.integrations.secrets.open(row.id, sealed).map_err(|_| Unusable::Unreadable)?;
@@ -664,7 +670,7 @@ async fn import_menu(
     let objects = match client.catalog().await {
         Ok(o) => o,
         Err(e) => {
-            let body = crate::error::error_body("platform_refused", &e.to_string(), json!({}));
+            let body = crate::error::error_body(crate::error::ErrorCode::PlatformRefused, &e.to_string(), json!({}));
             return Ok((StatusCode::BAD_GATEWAY, axum::Json(body)).into_response());
         }
     };

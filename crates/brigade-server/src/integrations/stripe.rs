@@ -184,7 +184,7 @@ pub struct CheckoutView {
     pub currency: String,
 }
 
-fn checkout_refused(code: &'static str, message: &str) -> ApiError {
+fn checkout_refused(code: crate::error::ErrorCode, message: &str) -> ApiError {
     ApiError::conflict(code, message)
 }
 
@@ -220,13 +220,16 @@ async fn checkout(
     }
     let status: OrderStatus = order.status.parse()?;
     if status.is_final() {
-        return Err(checkout_refused("order_closed", "this order is closed; nothing to pay"));
+        return Err(checkout_refused(crate::error::ErrorCode::OrderClosed, "this order is closed; nothing to pay"));
     }
     if order.payment_status.as_deref() == Some("paid") {
-        return Err(checkout_refused("already_paid", "this order is paid"));
+        return Err(checkout_refused(crate::error::ErrorCode::AlreadyPaid, "this order is paid"));
     }
     let row = store::active_of(&state.db, order.restaurant_id, Platform::Stripe.as_str()).await?.ok_or_else(|| {
-        checkout_refused("payments_unavailable", "this restaurant takes no card payments here; pay at the counter")
+        checkout_refused(
+            crate::error::ErrorCode::PaymentsUnavailable,
+            "this restaurant takes no card payments here; pay at the counter",
+        )
     })?;
     let stripe = stripe_of(&state, &row)?;
     let currency = restaurants::get(&state.db, order.restaurant_id).await?.map(|r| r.currency).unwrap_or_default();
@@ -254,7 +257,7 @@ async fn checkout(
                 PlatformError::Rejected(_) | PlatformError::Unauthorized(_) => StatusCode::CONFLICT,
                 _ => StatusCode::SERVICE_UNAVAILABLE,
             };
-            let body = error_body("payment_provider", &format!("Stripe: {e}"), json!({}));
+            let body = error_body(crate::error::ErrorCode::PaymentProvider, &format!("Stripe: {e}"), json!({}));
             return Ok((status, axum::Json(body)).into_response());
         }
     };
@@ -311,7 +314,8 @@ pub async fn receive(
         tracing::warn!(integration_id = %row.id, %reason, "Stripe webhook refused");
         entry.reason = Some(reason.clone());
         super::inbound::log_refusal(state, entry, ip).await?;
-        let body = error_body("signature_invalid", &format!("webhook refused: {reason}"), json!({}));
+        let body =
+            error_body(crate::error::ErrorCode::SignatureInvalid, &format!("webhook refused: {reason}"), json!({}));
         return Ok((StatusCode::UNAUTHORIZED, axum::Json(body)).into_response());
     }
     let event: Value = match serde_json::from_slice(body) {
@@ -319,14 +323,20 @@ pub async fn receive(
         Err(e) => {
             entry.reason = Some(format!("not JSON: {e}"));
             super::inbound::log_refusal(state, entry, ip).await?;
-            return Err(ApiError::BadRequest { code: "bad_request", message: "the body is not JSON".into() });
+            return Err(ApiError::BadRequest {
+                code: crate::error::ErrorCode::BadRequest,
+                message: "the body is not JSON".into(),
+            });
         }
     };
     let text = |p: &str| event.pointer(p).and_then(Value::as_str).map(str::to_owned);
     let (Some(event_id), Some(kind)) = (text("/id"), text("/type")) else {
         entry.reason = Some("no id or type".into());
         super::inbound::log_refusal(state, entry, ip).await?;
-        return Err(ApiError::BadRequest { code: "bad_request", message: "an event has an id and a type".into() });
+        return Err(ApiError::BadRequest {
+            code: crate::error::ErrorCode::BadRequest,
+            message: "an event has an id and a type".into(),
+        });
     };
     entry.event_id = Some(event_id.clone());
     entry.event_type = Some(kind.clone());

@@ -879,7 +879,10 @@ async fn manual_sync(
             let row =
                 store::get_tx(&mut tx, actor.rid(), id).await?.ok_or_else(|| ApiError::not_found("integration"))?;
             if row.status == Status::Paused.as_str() {
-                return Err(ApiError::conflict("integration_paused", "this integration is paused; resume it first"));
+                return Err(ApiError::conflict(
+                    crate::error::ErrorCode::IntegrationPaused,
+                    "this integration is paused; resume it first",
+                ));
             }
             vec![id]
         }

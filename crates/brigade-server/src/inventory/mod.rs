@@ -313,7 +313,10 @@ async fn check_item_refs(state: &AppState, tx: &mut Tx, row: &ItemRow) -> ApiRes
     }
     if let Some(sku) = &row.sku {
         if store::sku_taken(tx, row.restaurant_id, sku, Some(row.id)).await? {
-            return Err(ApiError::conflict("sku_taken", format!("another stock item has the SKU '{sku}'")));
+            return Err(ApiError::conflict(
+                crate::error::ErrorCode::SkuTaken,
+                format!("another stock item has the SKU '{sku}'"),
+            ));
         }
     }
     Ok(())
@@ -434,7 +437,10 @@ async fn delete_item(
     let now = state.clock.now();
     let mut tx = state.db.begin(actor.rid()).await?;
     if !store::menu_items_using(&mut tx, actor.rid(), &[ids.1]).await?.is_empty() {
-        return Err(ApiError::conflict("in_recipes", "recipes use this item; take it out of them first"));
+        return Err(ApiError::conflict(
+            crate::error::ErrorCode::InRecipes,
+            "recipes use this item; take it out of them first",
+        ));
     }
     if !store::delete_item(&mut tx, actor.rid(), ids.1, now).await? {
         return Err(ApiError::not_found("stock item"));

@@ -153,14 +153,14 @@ async fn set_ticket(actor: &Actor, state: &AppState, id: TicketId, bumped: bool)
     let status: OrderStatus = order.status.parse()?;
     if !bumped && status.is_final() {
         return Err(ApiError::conflict(
-            "order_closed",
+            crate::error::ErrorCode::OrderClosed,
             format!("order #{} is {status}; its tickets cannot be recalled", order.number),
         ));
     }
     let by = actor.acted_by();
     if !store::set_ticket_status(&mut tx, id.0, bumped, &by.encode(), now).await? {
         let what = if bumped { "already bumped" } else { "not bumped" };
-        return Err(ApiError::conflict("ticket_unchanged", format!("this ticket is {what}")));
+        return Err(ApiError::conflict(crate::error::ErrorCode::TicketUnchanged, format!("this ticket is {what}")));
     }
     let kind = if bumped { "kds.ticket_bumped" } else { "kds.ticket_recalled" };
     let payload =

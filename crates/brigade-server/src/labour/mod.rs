@@ -47,7 +47,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 fn self_user(actor: &Actor) -> ApiResult<Uuid> {
     actor.user_id().map(|u| u.0).ok_or_else(|| ApiError::Forbidden {
-        code: "user_only",
+        code: crate::error::ErrorCode::UserOnly,
         message: "people clock in and out themselves; an API key cannot".into(),
     })
 }
@@ -503,7 +503,10 @@ async fn approve_entry(
     let mut tx = state.db.begin(actor.rid()).await?;
     let mut e = store::entry_tx(&mut tx, actor.rid(), ids.1).await?.ok_or_else(|| ApiError::not_found("time entry"))?;
     if e.clock_out.is_none() {
-        return Err(ApiError::conflict("still_open", "clock the entry out (or correct it) before approving"));
+        return Err(ApiError::conflict(
+            crate::error::ErrorCode::StillOpen,
+            "clock the entry out (or correct it) before approving",
+        ));
     }
     e.approved_by = self_user(&actor).ok();
     e.approved_at = Some(now);

@@ -24,7 +24,7 @@ use uuid::Uuid;
 fn person(actor: &Actor) -> ApiResult<Uuid> {
     actor.require(Permission::RestaurantRead)?;
     actor.user_id().map(|u| u.0).ok_or_else(|| ApiError::Forbidden {
-        code: "user_only",
+        code: crate::error::ErrorCode::UserOnly,
         message: "people clock in and out themselves; an API key cannot".into(),
     })
 }
@@ -73,7 +73,10 @@ pub async fn clock_in(actor: &Actor, state: &AppState, input: ClockInInput) -> A
     };
     let mut tx = state.db.begin(actor.rid()).await?;
     if !store::insert_entry(&mut tx, &e).await? {
-        return Err(ApiError::conflict("already_clocked_in", "you are clocked in already; clock out first"));
+        return Err(ApiError::conflict(
+            crate::error::ErrorCode::AlreadyClockedIn,
+            "you are clocked in already; clock out first",
+        ));
     }
     record(&mut tx, actor, "staff.clock_in", &e, now).await?;
     state.commit(tx, After::NOTHING).await?;
@@ -93,7 +96,7 @@ async fn with_open_entry(
     let mut tx = state.db.begin(actor.rid()).await?;
     let mut e = store::open_entry(&mut tx, actor.rid(), user)
         .await?
-        .ok_or_else(|| ApiError::conflict("not_clocked_in", "you are not clocked in"))?;
+        .ok_or_else(|| ApiError::conflict(crate::error::ErrorCode::NotClockedIn, "you are not clocked in"))?;
     f(&mut e, now)?;
     e.updated_at = now;
     store::update_entry(&mut tx, &e).await?;
@@ -120,7 +123,7 @@ pub async fn clock_out(actor: &Actor, state: &AppState) -> ApiResult<EntryView> 
 pub async fn start_break(actor: &Actor, state: &AppState, paid: bool) -> ApiResult<EntryView> {
     with_open_entry(actor, state, "staff.break_started", |e, now| {
         if e.breaks.0.iter().any(|b| b.end.is_none()) {
-            return Err(ApiError::conflict("on_break", "you are on a break already"));
+            return Err(ApiError::conflict(crate::error::ErrorCode::OnBreak, "you are on a break already"));
         }
         e.breaks.0.push(Break { start: now, end: None, paid });
         Ok(())
@@ -136,7 +139,7 @@ pub async fn end_break(actor: &Actor, state: &AppState) -> ApiResult<EntryView> 
             .0
             .iter_mut()
             .find(|b| b.end.is_none())
-            .ok_or_else(|| ApiError::conflict("not_on_break", "you are not on a break"))?;
+            .ok_or_else(|| ApiError::conflict(crate::error::ErrorCode::NotOnBreak, "you are not on a break"))?;
         b.end = Some(now);
         Ok(())
     })

@@ -95,7 +95,10 @@ pub async fn delete_category(actor: &Actor, state: &AppState, id: CategoryId) ->
     let now = state.clock.now();
     let mut tx = state.db.begin(actor.rid()).await?;
     if store::category_in_use(&mut tx, actor.rid(), id.0).await? {
-        return Err(ApiError::conflict("category_not_empty", "move or delete its items and subcategories first"));
+        return Err(ApiError::conflict(
+            crate::error::ErrorCode::CategoryNotEmpty,
+            "move or delete its items and subcategories first",
+        ));
     }
     if !store::delete_category(&mut tx, actor.rid(), id.0, now).await? {
         return Err(ApiError::not_found("category"));

@@ -449,7 +449,7 @@ pub async fn check(tx: &mut Tx, p: &Prepared, now: DateTime<Utc>) -> Result<Chec
                 let when =
                     until.map(|u| format!(" until {}", u.with_timezone(&p.tz).format("%H:%M"))).unwrap_or_default();
                 return Err(refuse(ApiError::Conflict {
-                    code: "item_unavailable",
+                    code: crate::error::ErrorCode::ItemUnavailable,
                     message: format!("item '{}' is unavailable ({}){when}", item.name, why.reason()),
                     details: json!({ "item_id": item.id, "name": item.name, "reason": why.reason(), "until": until, "index": i }),
                 }));

@@ -210,7 +210,7 @@ pub async fn transition(
 ) -> ApiResult<(OrderRow, After)> {
     let from: OrderStatus = order.status.parse()?;
     from.transition(to).map_err(|e| ApiError::Conflict {
-        code: "invalid_transition",
+        code: crate::error::ErrorCode::InvalidTransition,
         message: e.to_string(),
         details: json!({ "from": from, "to": to }),
     })?;
@@ -224,7 +224,7 @@ pub async fn transition(
         at: now,
     };
     if !store::set_status(tx, order.id, from.as_str(), &change).await? {
-        return Err(ApiError::conflict("conflict", "the order changed meanwhile; reload it"));
+        return Err(ApiError::conflict(crate::error::ErrorCode::Conflict, "the order changed meanwhile; reload it"));
     }
     let actor_s = actor.encode();
     let entry = HistoryEntry {

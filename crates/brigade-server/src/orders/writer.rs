@@ -112,14 +112,16 @@ async fn alone(db: &Db, clock: &Clock, p: &Prepared) -> ApiResult<OrderView> {
     .await;
     match written {
         // Another node took the same Idempotency-Key first: answer with its order.
-        Err(ApiError::Conflict { code: "duplicate", .. }) if p.placer.idempotency_key.is_some() => {
+        Err(ApiError::Conflict { code: crate::error::ErrorCode::Duplicate, .. })
+            if p.placer.idempotency_key.is_some() =>
+        {
             let key = p.placer.idempotency_key.as_deref().unwrap_or_default();
             let mut tx = db.begin(p.rid).await?;
             let order = store::by_idempotency_key(&mut tx, p.rid, key).await?;
             drop(tx);
             match order {
                 Some(order) => existing_view(db, order).await,
-                None => Err(ApiError::conflict("duplicate", "that order already exists")),
+                None => Err(ApiError::conflict(crate::error::ErrorCode::Duplicate, "that order already exists")),
             }
         }
         other => other,

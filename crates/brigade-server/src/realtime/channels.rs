@@ -146,7 +146,10 @@ pub async fn authorize(
     name: ChannelName,
     key: Option<&str>,
 ) -> Result<(Channel, Viewer), ApiError> {
-    let denied = || ApiError::Forbidden { code: "forbidden", message: "you may not subscribe to this channel".into() };
+    let denied = || ApiError::Forbidden {
+        code: crate::error::ErrorCode::Forbidden,
+        message: "you may not subscribe to this channel".into(),
+    };
     match name {
         ChannelName::Order(order) => {
             let row =
@@ -193,7 +196,10 @@ pub async fn authorize(
 }
 
 fn unauthenticated() -> ApiError {
-    ApiError::unauthorized("unauthenticated", "authenticate first: {\"op\":\"auth\",\"token\":\"…\"} or ?token=")
+    ApiError::unauthorized(
+        crate::error::ErrorCode::Unauthenticated,
+        "authenticate first: {\"op\":\"auth\",\"token\":\"…\"} or ?token=",
+    )
 }
 
 /// Membership and any one of `permissions` in `rid`; not a member is "not found". The

@@ -206,7 +206,7 @@ impl Conn {
     fn error_from(&mut self, e: &ApiError) {
         let (code, message) = match e {
             ApiError::Unauthorized { code, message } | ApiError::Forbidden { code, message } => {
-                (*code, message.clone())
+                (code.as_str(), message.clone())
             }
             ApiError::NotFound { message } => ("not_found", message.clone()),
             ApiError::RateLimited { .. } => ("rate_limited", "slow down".into()),
@@ -458,7 +458,7 @@ fn envelope(channel: &str, e: &HubEvent, redacted: bool) -> Message {
 
 fn error_code(e: &ApiError) -> &'static str {
     match e {
-        ApiError::Unauthorized { code, .. } | ApiError::Forbidden { code, .. } => code,
+        ApiError::Unauthorized { code, .. } | ApiError::Forbidden { code, .. } => code.as_str(),
         ApiError::NotFound { .. } => "not_found",
         _ => "internal",
     }

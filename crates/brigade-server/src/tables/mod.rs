@@ -5,6 +5,7 @@
 //! without signing in; their orders go through the same `place_order` as everyone's.
 
 mod png;
+pub mod service;
 
 use crate::actor::Actor;
 use crate::error::{ApiError, ApiResult};
@@ -15,14 +16,13 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
-use brigade_domain::auth::Permission;
 use brigade_domain::credentials::parse_name;
 use brigade_domain::qr;
+use brigade_domain::TableId;
 use brigade_store::restaurants;
 use brigade_store::tables::{self as store, TableRow};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
@@ -39,9 +39,28 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(public_quote))
 }
 
-const STATUSES: [&str; 4] = ["available", "occupied", "reserved", "out_of_service"];
+/// Where a table stands on the floor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TableStatus {
+    Available,
+    Occupied,
+    Reserved,
+    OutOfService,
+}
 
-#[derive(Serialize, ToSchema)]
+impl TableStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TableStatus::Available => "available",
+            TableStatus::Occupied => "occupied",
+            TableStatus::Reserved => "reserved",
+            TableStatus::OutOfService => "out_of_service",
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
 pub struct TableView {
     pub id: Uuid,
     pub name: String,
@@ -63,7 +82,7 @@ pub(crate) fn qr_url(state: &AppState, t: &TableRow) -> String {
     format!("{}/t/{}", state.config.public_base_url.trim_end_matches('/'), token_of(state, t))
 }
 
-fn view(state: &AppState, t: TableRow) -> TableView {
+pub(crate) fn view(state: &AppState, t: TableRow) -> TableView {
     TableView {
         qr_url: qr_url(state, &t),
         id: t.id,
@@ -76,11 +95,11 @@ fn view(state: &AppState, t: TableRow) -> TableView {
     }
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct TableInput {
     pub name: String,
     pub capacity: Option<i64>,
-    pub status: Option<String>,
+    pub status: Option<TableStatus>,
 }
 
 impl TableInput {
@@ -93,10 +112,7 @@ impl TableInput {
             t.capacity = c;
         }
         if let Some(s) = self.status {
-            if !STATUSES.contains(&s.as_str()) {
-                return Err(ApiError::validation("status", format!("use one of {}", STATUSES.join(", "))));
-            }
-            t.status = s;
+            t.status = s.as_str().to_owned();
         }
         Ok(())
     }
@@ -105,9 +121,7 @@ impl TableInput {
 #[utoipa::path(get, path = "/v1/restaurants/{rid}/tables", tag = "tables", params(("rid" = Uuid, Path)),
     responses((status = 200, body = Page<TableView>), (status = 404)), security(("bearer" = [])))]
 async fn list_tables(State(state): State<AppState>, actor: Actor) -> ApiResult<axum::Json<Page<TableView>>> {
-    actor.require(Permission::RestaurantRead)?;
-    let rows = store::list(&state.db, actor.rid()).await?;
-    Ok(axum::Json(Page { items: rows.into_iter().map(|t| view(&state, t)).collect(), next_cursor: None }))
+    Ok(axum::Json(Page { items: service::list(&actor, &state).await?, next_cursor: None }))
 }
 
 #[utoipa::path(post, path = "/v1/restaurants/{rid}/tables", tag = "tables", params(("rid" = Uuid, Path)),
@@ -119,27 +133,7 @@ async fn create_table(
     actor: Actor,
     Json(body): Json<TableInput>,
 ) -> ApiResult<(StatusCode, axum::Json<TableView>)> {
-    actor.require(Permission::RestaurantWrite)?;
-    let now = state.clock.now();
-    let mut t = TableRow {
-        id: Uuid::now_v7(),
-        restaurant_id: actor.rid(),
-        name: String::new(),
-        capacity: 2,
-        status: "available".into(),
-        qr_version: 1,
-        created_at: now,
-        updated_at: now,
-    };
-    body.apply(&mut t)?;
-    let mut tx = state.db.begin(actor.rid()).await?;
-    if store::name_taken(&mut tx, actor.rid(), &t.name, None).await? {
-        return Err(ApiError::conflict("name_taken", format!("there is already a table named '{}'", t.name)));
-    }
-    store::insert(&mut tx, &t).await?;
-    actor.record(&mut tx, "table.created", "table", t.id, json!({ "name": t.name }), now).await?;
-    tx.commit().await?;
-    Ok((StatusCode::CREATED, axum::Json(view(&state, t))))
+    Ok((StatusCode::CREATED, axum::Json(service::create(&actor, &state, body).await?)))
 }
 
 #[utoipa::path(put, path = "/v1/restaurants/{rid}/tables/{id}", tag = "tables", params(("rid" = Uuid, Path), ("id" = Uuid, Path)),
@@ -149,23 +143,10 @@ async fn create_table(
 async fn update_table(
     State(state): State<AppState>,
     actor: Actor,
-    Path(ids): Path<(Uuid, Uuid)>,
+    Path(ids): Path<(Uuid, TableId)>,
     Json(body): Json<TableInput>,
 ) -> ApiResult<axum::Json<TableView>> {
-    actor.require(Permission::RestaurantWrite)?;
-    let (_, id) = ids;
-    let mut t = store::get(&state.db, actor.rid(), id).await?.ok_or_else(|| ApiError::not_found("table"))?;
-    let now = state.clock.now();
-    body.apply(&mut t)?;
-    t.updated_at = now;
-    let mut tx = state.db.begin(actor.rid()).await?;
-    if store::name_taken(&mut tx, actor.rid(), &t.name, Some(t.id)).await? {
-        return Err(ApiError::conflict("name_taken", format!("there is already a table named '{}'", t.name)));
-    }
-    store::update(&mut tx, &t).await?;
-    actor.record(&mut tx, "table.updated", "table", t.id, json!({ "name": t.name, "status": t.status }), now).await?;
-    tx.commit().await?;
-    Ok(axum::Json(view(&state, t)))
+    Ok(axum::Json(service::update(&actor, &state, ids.1, body).await?))
 }
 
 #[utoipa::path(delete, path = "/v1/restaurants/{rid}/tables/{id}", tag = "tables", params(("rid" = Uuid, Path), ("id" = Uuid, Path)),
@@ -173,17 +154,9 @@ async fn update_table(
 async fn delete_table(
     State(state): State<AppState>,
     actor: Actor,
-    Path(ids): Path<(Uuid, Uuid)>,
+    Path(ids): Path<(Uuid, TableId)>,
 ) -> ApiResult<StatusCode> {
-    actor.require(Permission::RestaurantWrite)?;
-    let (_, id) = ids;
-    let now = state.clock.now();
-    let mut tx = state.db.begin(actor.rid()).await?;
-    if !store::delete(&mut tx, actor.rid(), id, now).await? {
-        return Err(ApiError::not_found("table"));
-    }
-    actor.record(&mut tx, "table.deleted", "table", id, json!({}), now).await?;
-    tx.commit().await?;
+    service::delete(&actor, &state, ids.1).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -194,19 +167,9 @@ async fn delete_table(
 async fn rotate_qr(
     State(state): State<AppState>,
     actor: Actor,
-    Path(ids): Path<(Uuid, Uuid)>,
+    Path(ids): Path<(Uuid, TableId)>,
 ) -> ApiResult<axum::Json<TableView>> {
-    actor.require(Permission::RestaurantWrite)?;
-    let (_, id) = ids;
-    let mut t = store::get(&state.db, actor.rid(), id).await?.ok_or_else(|| ApiError::not_found("table"))?;
-    let now = state.clock.now();
-    t.qr_version += 1;
-    t.updated_at = now;
-    let mut tx = state.db.begin(actor.rid()).await?;
-    store::update(&mut tx, &t).await?;
-    actor.record(&mut tx, "table.qr_rotated", "table", t.id, json!({ "qr_version": t.qr_version }), now).await?;
-    tx.commit().await?;
-    Ok(axum::Json(view(&state, t)))
+    Ok(axum::Json(service::rotate_qr(&actor, &state, ids.1).await?))
 }
 
 fn qr_code(url: &str) -> ApiResult<qrcode::QrCode> {
@@ -214,17 +177,15 @@ fn qr_code(url: &str) -> ApiResult<qrcode::QrCode> {
         .map_err(|e| ApiError::internal(format!("QR encoding: {e}")))
 }
 
-async fn table_url(state: &AppState, actor: &Actor, id: Uuid) -> ApiResult<String> {
-    actor.require(Permission::RestaurantRead)?;
-    let t = store::get(&state.db, actor.rid(), id).await?.ok_or_else(|| ApiError::not_found("table"))?;
-    Ok(qr_url(state, &t))
+async fn table_url(state: &AppState, actor: &Actor, id: TableId) -> ApiResult<String> {
+    Ok(service::get(actor, state, id).await?.qr_url)
 }
 
 /// The table's QR code as SVG, for printing.
 #[utoipa::path(get, path = "/v1/restaurants/{rid}/tables/{id}/qr.svg", tag = "tables",
     params(("rid" = Uuid, Path), ("id" = Uuid, Path)),
     responses((status = 200, content_type = "image/svg+xml", body = String), (status = 404)), security(("bearer" = [])))]
-async fn qr_svg(State(state): State<AppState>, actor: Actor, Path(ids): Path<(Uuid, Uuid)>) -> ApiResult<Response> {
+async fn qr_svg(State(state): State<AppState>, actor: Actor, Path(ids): Path<(Uuid, TableId)>) -> ApiResult<Response> {
     let url = table_url(&state, &actor, ids.1).await?;
     Ok(image(qr_svg_markup(&url)?.into_bytes(), "image/svg+xml"))
 }
@@ -238,7 +199,7 @@ pub(crate) fn qr_svg_markup(url: &str) -> ApiResult<String> {
 #[utoipa::path(get, path = "/v1/restaurants/{rid}/tables/{id}/qr.png", tag = "tables",
     params(("rid" = Uuid, Path), ("id" = Uuid, Path)),
     responses((status = 200, content_type = "image/png", body = Vec<u8>), (status = 404)), security(("bearer" = [])))]
-async fn qr_png(State(state): State<AppState>, actor: Actor, Path(ids): Path<(Uuid, Uuid)>) -> ApiResult<Response> {
+async fn qr_png(State(state): State<AppState>, actor: Actor, Path(ids): Path<(Uuid, TableId)>) -> ApiResult<Response> {
     let url = table_url(&state, &actor, ids.1).await?;
     let code = qr_code(&url)?;
     const SCALE: usize = 8;

@@ -112,11 +112,15 @@ async fn web_session(state: &AppState, headers: &HeaderMap) -> ApiResult<Option<
 
 /// A cookie-authenticated write must carry the page's CSRF token.
 async fn web_session_for_write(state: &AppState, headers: &HeaderMap) -> ApiResult<WebSession> {
-    let session =
-        web_session(state, headers).await?.ok_or_else(|| ApiError::unauthorized("unauthenticated", "sign in again"))?;
+    let session = web_session(state, headers)
+        .await?
+        .ok_or_else(|| ApiError::unauthorized(crate::error::ErrorCode::Unauthenticated, "sign in again"))?;
     let sent = headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
     if !brigade_domain::credentials::constant_time_eq(sent.as_bytes(), session.csrf.as_bytes()) {
-        return Err(ApiError::Forbidden { code: "csrf", message: "missing or wrong X-CSRF-Token".into() });
+        return Err(ApiError::Forbidden {
+            code: crate::error::ErrorCode::Csrf,
+            message: "missing or wrong X-CSRF-Token".into(),
+        });
     }
     Ok(session)
 }
@@ -126,7 +130,7 @@ async fn web_session_for_write(state: &AppState, headers: &HeaderMap) -> ApiResu
 /// cross-origin posts), and neither may name another site.
 fn same_site(state: &AppState, headers: &HeaderMap) -> ApiResult<()> {
     let cross = || ApiError::Forbidden {
-        code: "cross_site",
+        code: crate::error::ErrorCode::CrossSite,
         message: "this request must come from Brigade's own pages".into(),
     };
     if let Some(site) = headers.get("sec-fetch-site") {

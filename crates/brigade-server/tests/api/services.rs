@@ -7,7 +7,7 @@ use crate::support::{long_tokens, TestApp};
 use brigade_domain::{ItemId, RestaurantId, TicketId};
 use brigade_server::actor::Actor;
 use brigade_server::auth::authenticate_access_token;
-use brigade_server::error::ApiError;
+use brigade_server::error::{ApiError, ErrorCode};
 use brigade_server::menu::{service as menu, AvailabilityInput};
 use brigade_server::{inventory, kds, labour, orders};
 use reqwest::StatusCode;
@@ -89,10 +89,10 @@ async fn services_check_permissions_and_refuse_bad_input_without_changing_anythi
 
     // The time clock is a person's own: out before in, a break's end before its start.
     let err = labour::service::clock_out(&cook, state).await.unwrap_err();
-    assert!(matches!(err, ApiError::Conflict { code: "not_clocked_in", .. }), "{err:?}");
+    assert!(matches!(err, ApiError::Conflict { code: ErrorCode::NotClockedIn, .. }), "{err:?}");
     labour::service::clock_in(&cook, state, Default::default()).await.unwrap();
     let err = labour::service::end_break(&cook, state).await.unwrap_err();
-    assert!(matches!(err, ApiError::Conflict { code: "not_on_break", .. }), "{err:?}");
+    assert!(matches!(err, ApiError::Conflict { code: ErrorCode::NotOnBreak, .. }), "{err:?}");
     assert!(labour::service::my_clock(&cook, state).await.unwrap().entry.is_some());
 
     // Bumping the order's last ticket makes it ready; a step back to received is 409.
@@ -105,7 +105,7 @@ async fn services_check_permissions_and_refuse_bad_input_without_changing_anythi
     assert_eq!(orders::service::get(&owner, state, id).await.unwrap().status, "ready");
     let back = orders::StatusInput { status: "received".into(), reason: None };
     let err = orders::service::set_status(&owner, state, id, &back).await.unwrap_err();
-    assert!(matches!(err, ApiError::Conflict { code: "invalid_transition", .. }), "{err:?}");
+    assert!(matches!(err, ApiError::Conflict { code: ErrorCode::InvalidTransition, .. }), "{err:?}");
     assert_eq!(orders::service::get(&owner, state, id).await.unwrap().status, "ready");
 }
 
@@ -134,4 +134,39 @@ fn each_domain_registers_its_own_jobs() {
     for kind in ["housekeeping", "menu.restore_item", "tasks.generate", "payment.refund"] {
         assert!(jobs.knows(kind), "{kind} is registered");
     }
+}
+
+#[tokio::test]
+async fn tables_are_a_service_too() {
+    use brigade_server::tables::{service as tables, TableInput, TableStatus};
+    let app = TestApp::builder().config(two_owners).spawn().await;
+    let a = app.signup("ana@example.com", "Ana's").await;
+    let b = app.signup("bo@example.com", "Bo's").await;
+    let state = &app.state;
+    let owner = actor(&app, &a.token, a.rid).await.unwrap();
+    let (_, staff) = app.add_member(&a, "staff@example.com", "staff").await;
+    let staff = actor(&app, &staff, a.rid).await.unwrap();
+    let input = |name: &str, status: Option<TableStatus>| TableInput { name: name.into(), capacity: Some(4), status };
+
+    let t1 = tables::create(&owner, state, input("T1", None)).await.unwrap();
+    assert_eq!((t1.status.as_str(), t1.capacity), ("available", 4));
+    let dup = tables::create(&owner, state, input("T1", None)).await.unwrap_err();
+    assert_eq!(dup.status(), StatusCode::CONFLICT);
+    let refused = tables::create(&staff, state, input("T2", None)).await.unwrap_err();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert_eq!(tables::list(&staff, state).await.unwrap().len(), 1, "staff may read, and nothing was added");
+
+    let id = brigade_domain::TableId(t1.id);
+    let moved = tables::update(&owner, state, id, input("Patio 1", Some(TableStatus::OutOfService))).await.unwrap();
+    assert_eq!((moved.name.as_str(), moved.status.as_str()), ("Patio 1", "out_of_service"));
+    let rotated = tables::rotate_qr(&owner, state, id).await.unwrap();
+    assert_eq!(rotated.qr_version, 2);
+    assert_ne!(rotated.qr_url, t1.qr_url);
+
+    // Another restaurant's owner finds nothing by this id, and changes nothing.
+    let b_owner = actor(&app, &b.token, b.rid).await.unwrap();
+    assert_eq!(tables::get(&b_owner, state, id).await.unwrap_err().status(), StatusCode::NOT_FOUND);
+    assert_eq!(tables::delete(&b_owner, state, id).await.unwrap_err().status(), StatusCode::NOT_FOUND);
+    tables::delete(&owner, state, id).await.unwrap();
+    assert!(tables::list(&owner, state).await.unwrap().is_empty());
 }
