@@ -170,3 +170,56 @@ async fn tables_are_a_service_too() {
     tables::delete(&owner, state, id).await.unwrap();
     assert!(tables::list(&owner, state).await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn tasks_are_a_service_and_a_refused_step_changes_nothing() {
+    use brigade_server::tasks::{service as tasks, TaskParams, TemplateInput};
+    let app = TestApp::builder().config(two_owners).spawn().await;
+    let a = app.signup("ana@example.com", "Ana's").await;
+    let b = app.signup("bo@example.com", "Bo's").await;
+    let state = &app.state;
+    let owner = actor(&app, &a.token, a.rid).await.unwrap();
+    let (_, staff) = app.add_member(&a, "staff@example.com", "staff").await;
+    let staff = actor(&app, &staff, a.rid).await.unwrap();
+    let template = || TemplateInput {
+        name: "Close the bar".into(),
+        description: None,
+        checklist: Some("closing".into()),
+        frequency: "daily".into(),
+        days: vec![],
+        due_time: chrono::NaiveTime::from_hms_opt(23, 0, 0).unwrap(),
+        role: None,
+        steps: vec!["Wipe the taps".into(), "Count the till".into()],
+        is_active: None,
+    };
+    let refused = tasks::create_template(&staff, state, template()).await.unwrap_err();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    tasks::create_template(&owner, state, template()).await.unwrap();
+
+    let today = tasks::day(&staff, state, TaskParams::default()).await.unwrap();
+    assert_eq!(today.len(), 1, "today's task is made from the template when the day is read");
+    let id = today[0].id;
+    let early = tasks::complete(&staff, state, id, None).await.unwrap_err();
+    assert!(matches!(early, ApiError::Conflict { code: ErrorCode::StepsOpen, .. }), "{early:?}");
+    let started = tasks::start(&staff, state, id).await.unwrap();
+    assert_eq!(started.status, "in_progress");
+    assert_eq!(started.assigned_to, staff.user_id().map(|u| u.0), "starting an unassigned task takes it");
+    let bad_step = tasks::tick_step(&staff, state, id, 7, true).await.unwrap_err();
+    assert_eq!(bad_step.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    for i in 0..2 {
+        tasks::tick_step(&staff, state, id, i, true).await.unwrap();
+    }
+    let done = tasks::complete(&staff, state, id, Some("  all clean ".into())).await.unwrap();
+    assert_eq!((done.status.as_str(), done.notes.as_deref()), ("completed", Some("all clean")));
+    let again = tasks::start(&staff, state, id).await.unwrap_err();
+    assert!(matches!(again, ApiError::Conflict { code: ErrorCode::TaskCompleted, .. }), "{again:?}");
+
+    // Another restaurant's owner cannot reach the task, nor give it to a stranger.
+    let b_owner = actor(&app, &b.token, b.rid).await.unwrap();
+    assert_eq!(tasks::start(&b_owner, state, id).await.unwrap_err().status(), StatusCode::NOT_FOUND);
+    let stranger = tasks::assign(&owner, state, id, Some(b.user_id)).await.unwrap_err();
+    assert_eq!(stranger.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let report = tasks::report(&owner, state, None, None).await.unwrap();
+    assert_eq!(report.by_template[0].completed, 1);
+    assert_eq!(tasks::report(&staff, state, None, None).await.unwrap_err().status(), StatusCode::FORBIDDEN);
+}

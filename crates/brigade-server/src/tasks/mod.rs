@@ -4,6 +4,8 @@
 //! no-op), hourly by a job and whenever today's list is read. Tasks are assigned,
 //! started, ticked step by step and completed with notes; late ones show as overdue.
 
+pub mod service;
+
 use crate::actor::Actor;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Page, Path, Query};
@@ -12,18 +14,17 @@ use crate::restaurants::restaurant_tz;
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
-use brigade_domain::auth::{Permission, Role};
+use brigade_domain::auth::Role;
 use brigade_domain::credentials::parse_name;
 use brigade_domain::menu::{business_day, local_to_utc};
 use brigade_domain::tasks::Frequency;
 use brigade_store::events::{self, ActedBy, NewEvent};
 use brigade_store::tasks::{self as store, Step, TaskRow, TemplateRow};
-use brigade_store::{restaurants, users, Tx};
+use brigade_store::{restaurants, Tx};
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sqlx::types::Json as DbJson;
-use std::collections::BTreeMap;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
@@ -42,7 +43,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 // ---------------------------------------------------------------- templates
 
-#[derive(Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct TemplateView {
     pub id: Uuid,
     pub name: String,
@@ -62,7 +63,7 @@ pub struct TemplateView {
     pub is_active: bool,
 }
 
-fn template_view(t: TemplateRow) -> TemplateView {
+pub(crate) fn template_view(t: TemplateRow) -> TemplateView {
     TemplateView {
         id: t.id,
         name: t.name,
@@ -77,7 +78,7 @@ fn template_view(t: TemplateRow) -> TemplateView {
     }
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct TemplateInput {
     pub name: String,
     pub description: Option<String>,
@@ -133,9 +134,7 @@ impl TemplateInput {
 #[utoipa::path(get, path = "/v1/restaurants/{rid}/task-templates", tag = "tasks", params(("rid" = Uuid, Path)),
     responses((status = 200, body = Page<TemplateView>), (status = 404)), security(("bearer" = [])))]
 async fn list_templates(State(state): State<AppState>, actor: Actor) -> ApiResult<axum::Json<Page<TemplateView>>> {
-    actor.require(Permission::RestaurantRead)?;
-    let items = store::templates(&state.db, actor.rid()).await?.into_iter().map(template_view).collect();
-    Ok(axum::Json(Page { items, next_cursor: None }))
+    Ok(axum::Json(Page { items: service::templates(&actor, &state).await?, next_cursor: None }))
 }
 
 #[utoipa::path(post, path = "/v1/restaurants/{rid}/task-templates", tag = "tasks", params(("rid" = Uuid, Path)),
@@ -146,29 +145,7 @@ async fn create_template(
     actor: Actor,
     Json(body): Json<TemplateInput>,
 ) -> ApiResult<(StatusCode, axum::Json<TemplateView>)> {
-    actor.require(Permission::UsersWrite)?;
-    let now = state.clock.now();
-    let mut t = TemplateRow {
-        id: Uuid::now_v7(),
-        restaurant_id: actor.rid(),
-        name: String::new(),
-        description: None,
-        checklist: None,
-        frequency: String::new(),
-        days: DbJson(Vec::new()),
-        due_time: String::new(),
-        role: None,
-        steps: DbJson(Vec::new()),
-        is_active: true,
-        created_at: now,
-        updated_at: now,
-    };
-    body.apply(&mut t)?;
-    let mut tx = state.db.begin(actor.rid()).await?;
-    store::insert_template(&mut tx, &t).await?;
-    actor.record(&mut tx, "task.template_created", "task_template", t.id, json!({ "name": t.name }), now).await?;
-    tx.commit().await?;
-    Ok((StatusCode::CREATED, axum::Json(template_view(t))))
+    Ok((StatusCode::CREATED, axum::Json(service::create_template(&actor, &state, body).await?)))
 }
 
 #[utoipa::path(put, path = "/v1/restaurants/{rid}/task-templates/{id}", tag = "tasks",
@@ -180,17 +157,7 @@ async fn update_template(
     Path(ids): Path<(Uuid, Uuid)>,
     Json(body): Json<TemplateInput>,
 ) -> ApiResult<axum::Json<TemplateView>> {
-    actor.require(Permission::UsersWrite)?;
-    let now = state.clock.now();
-    let mut tx = state.db.begin(actor.rid()).await?;
-    let mut t =
-        store::template_tx(&mut tx, actor.rid(), ids.1).await?.ok_or_else(|| ApiError::not_found("task template"))?;
-    body.apply(&mut t)?;
-    t.updated_at = now;
-    store::update_template(&mut tx, &t).await?;
-    actor.record(&mut tx, "task.template_updated", "task_template", t.id, json!({ "name": t.name }), now).await?;
-    tx.commit().await?;
-    Ok(axum::Json(template_view(t)))
+    Ok(axum::Json(service::update_template(&actor, &state, ids.1, body).await?))
 }
 
 #[utoipa::path(delete, path = "/v1/restaurants/{rid}/task-templates/{id}", tag = "tasks",
@@ -201,14 +168,7 @@ async fn delete_template(
     actor: Actor,
     Path(ids): Path<(Uuid, Uuid)>,
 ) -> ApiResult<StatusCode> {
-    actor.require(Permission::UsersWrite)?;
-    let now = state.clock.now();
-    let mut tx = state.db.begin(actor.rid()).await?;
-    if !store::delete_template(&mut tx, actor.rid(), ids.1, now).await? {
-        return Err(ApiError::not_found("task template"));
-    }
-    actor.record(&mut tx, "task.template_deleted", "task_template", ids.1, json!({}), now).await?;
-    tx.commit().await?;
+    service::delete_template(&actor, &state, ids.1).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -346,7 +306,7 @@ pub async fn hand_to_managers(tx: &mut Tx, rid: Uuid, t: ByHand, now: DateTime<U
 
 // ---------------------------------------------------------------- tasks
 
-#[derive(Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct StepView {
     pub text: String,
     pub done: bool,
@@ -354,7 +314,7 @@ pub struct StepView {
     pub done_at: Option<DateTime<Utc>>,
 }
 
-#[derive(Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct TaskView {
     pub id: Uuid,
     pub template_id: Option<Uuid>,
@@ -376,7 +336,7 @@ pub struct TaskView {
     pub notes: Option<String>,
 }
 
-fn task_view(t: TaskRow, now: DateTime<Utc>) -> TaskView {
+pub(crate) fn task_view(t: TaskRow, now: DateTime<Utc>) -> TaskView {
     TaskView {
         overdue: t.status != "completed" && t.due_at < now,
         id: t.id,
@@ -402,7 +362,7 @@ fn task_view(t: TaskRow, now: DateTime<Utc>) -> TaskView {
     }
 }
 
-#[derive(Deserialize, utoipa::IntoParams)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 pub struct TaskParams {
     /// A business day; default today.
     #[serde(default, deserialize_with = "brigade_domain::when::opt_date")]
@@ -421,56 +381,10 @@ async fn list_tasks(
     actor: Actor,
     Query(q): Query<TaskParams>,
 ) -> ApiResult<axum::Json<Page<TaskView>>> {
-    actor.require(Permission::RestaurantRead)?;
-    let rid = actor.rid();
-    let now = state.clock.now();
-    let r = restaurants::get(&state.db, rid).await?.ok_or_else(|| ApiError::not_found("restaurant"))?;
-    let today = business_day(now, restaurant_tz(&r)?, r.day_starts_at);
-    let day = q.day.unwrap_or(today);
-    if day == today {
-        generate(&state, rid, day).await?;
-    }
-    let me = actor.user_id().map(|u| u.0);
-    let role =
-        q.role
-            .clone()
-            .or_else(|| if q.for_me == Some(true) { actor.role().map(|r| r.as_str().to_owned()) } else { None });
-    let items = store::tasks(&state.db, rid, day, day)
-        .await?
-        .into_iter()
-        .filter(|t| role.as_deref().is_none_or(|r| t.role.as_deref().is_none_or(|tr| tr == r)))
-        .filter(|t| q.for_me != Some(true) || t.assigned_to.is_none() || t.assigned_to == me)
-        .map(|t| task_view(t, now))
-        .collect();
-    Ok(axum::Json(Page { items, next_cursor: None }))
+    Ok(axum::Json(Page { items: service::day(&actor, &state, q).await?, next_cursor: None }))
 }
 
-/// Loads a task for a change by the caller, applies `f`, saves it and records `kind`.
-async fn change_task(
-    state: &AppState,
-    actor: &Actor,
-    id: Uuid,
-    kind: &str,
-    f: impl FnOnce(&mut TaskRow, Option<Uuid>, DateTime<Utc>) -> ApiResult<Value>,
-) -> ApiResult<axum::Json<TaskView>> {
-    actor.require(Permission::RestaurantRead)?;
-    let me = actor.user_id().map(|u| u.0);
-    let now = state.clock.now();
-    let mut tx = state.db.begin(actor.rid()).await?;
-    let mut t = store::task_tx(&mut tx, actor.rid(), id).await?.ok_or_else(|| ApiError::not_found("task"))?;
-    let payload = f(&mut t, me, now)?;
-    t.updated_at = now;
-    store::update_task(&mut tx, &t).await?;
-    let mut p = json!({ "name": t.name, "status": t.status, "assigned_to": t.assigned_to });
-    if let (Some(obj), Value::Object(extra)) = (p.as_object_mut(), payload) {
-        obj.extend(extra);
-    }
-    actor.record(&mut tx, kind, "task", t.id, p, now).await?;
-    tx.commit().await?;
-    Ok(axum::Json(task_view(t, now)))
-}
-
-#[derive(Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct AssignTask {
     /// A member, or null to unassign.
     pub user_id: Option<Uuid>,
@@ -485,17 +399,7 @@ async fn assign_task(
     Path(ids): Path<(Uuid, Uuid)>,
     Json(body): Json<AssignTask>,
 ) -> ApiResult<axum::Json<TaskView>> {
-    actor.require(Permission::UsersWrite)?;
-    if let Some(u) = body.user_id {
-        if users::member(&state.db, actor.rid(), u).await?.is_none() {
-            return Err(ApiError::validation("user_id", "not a member of this restaurant"));
-        }
-    }
-    change_task(&state, &actor, ids.1, "task.assigned", |t, _, _| {
-        t.assigned_to = body.user_id;
-        Ok(json!({}))
-    })
-    .await
+    Ok(axum::Json(service::assign(&actor, &state, ids.1, body.user_id).await?))
 }
 
 #[utoipa::path(post, path = "/v1/restaurants/{rid}/tasks/{id}/start", tag = "tasks", params(("rid" = Uuid, Path), ("id" = Uuid, Path)),
@@ -505,21 +409,10 @@ async fn start_task(
     actor: Actor,
     Path(ids): Path<(Uuid, Uuid)>,
 ) -> ApiResult<axum::Json<TaskView>> {
-    change_task(&state, &actor, ids.1, "task.started", |t, me, now| {
-        if t.status == "completed" {
-            return Err(ApiError::conflict(crate::error::ErrorCode::TaskCompleted, "this task is done already"));
-        }
-        t.status = "in_progress".into();
-        t.started_at.get_or_insert(now);
-        if t.assigned_to.is_none() {
-            t.assigned_to = me;
-        }
-        Ok(json!({}))
-    })
-    .await
+    Ok(axum::Json(service::start(&actor, &state, ids.1).await?))
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct StepInput {
     pub done: bool,
 }
@@ -533,22 +426,7 @@ async fn tick_step(
     Path(ids): Path<(Uuid, Uuid, usize)>,
     Json(body): Json<StepInput>,
 ) -> ApiResult<axum::Json<TaskView>> {
-    let index = ids.2;
-    change_task(&state, &actor, ids.1, "task.step_ticked", |t, me, now| {
-        if t.status == "completed" {
-            return Err(ApiError::conflict(crate::error::ErrorCode::TaskCompleted, "this task is done already"));
-        }
-        let step = t.steps.0.get_mut(index).ok_or_else(|| ApiError::validation("index", "no such step"))?;
-        step.done = body.done;
-        step.done_by = body.done.then_some(me).flatten();
-        step.done_at = body.done.then_some(now);
-        if t.status == "pending" {
-            t.status = "in_progress".into();
-            t.started_at.get_or_insert(now);
-        }
-        Ok(json!({ "step": index, "done": body.done }))
-    })
-    .await
+    Ok(axum::Json(service::tick_step(&actor, &state, ids.1, ids.2, body.done).await?))
 }
 
 #[derive(Deserialize, ToSchema, Default)]
@@ -567,28 +445,10 @@ async fn complete_task(
     body: axum::body::Bytes,
 ) -> ApiResult<axum::Json<TaskView>> {
     let body: CompleteInput = crate::extract::parse_optional_json(&body)?;
-    change_task(&state, &actor, ids.1, "task.completed", |t, me, now| {
-        if t.status == "completed" {
-            return Err(ApiError::conflict(crate::error::ErrorCode::TaskCompleted, "this task is done already"));
-        }
-        let open = t.steps.0.iter().filter(|s| !s.done).count();
-        if open > 0 {
-            return Err(ApiError::conflict(
-                crate::error::ErrorCode::StepsOpen,
-                format!("{open} step(s) are not ticked yet"),
-            ));
-        }
-        t.status = "completed".into();
-        t.started_at.get_or_insert(now);
-        t.completed_at = Some(now);
-        t.completed_by = me;
-        t.notes = body.notes.map(|n| n.trim().chars().take(1000).collect::<String>()).filter(|n| !n.is_empty());
-        Ok(json!({ "late": t.due_at < now }))
-    })
-    .await
+    Ok(axum::Json(service::complete(&actor, &state, ids.1, body.notes).await?))
 }
 
-#[derive(Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Rate {
     pub id: Option<Uuid>,
     pub name: String,
@@ -599,7 +459,7 @@ pub struct Rate {
     pub completion_rate: f64,
 }
 
-#[derive(Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct TaskReport {
     pub from: NaiveDate,
     pub to: NaiveDate,
@@ -625,44 +485,5 @@ async fn task_report(
     actor: Actor,
     Query(q): Query<ReportParams>,
 ) -> ApiResult<axum::Json<TaskReport>> {
-    actor.require(Permission::UsersRead)?;
-    let rid = actor.rid();
-    let r = restaurants::get(&state.db, rid).await?.ok_or_else(|| ApiError::not_found("restaurant"))?;
-    let today = business_day(state.clock.now(), restaurant_tz(&r)?, r.day_starts_at);
-    let to = q.to.unwrap_or(today);
-    let from = q.from.unwrap_or(to - Duration::days(7));
-    if from > to || (to - from).num_days() > 366 {
-        return Err(ApiError::validation("from", "a period of up to a year, from before to"));
-    }
-    let names: BTreeMap<Uuid, String> =
-        users::members(&state.db, rid, None, 10_000).await?.into_iter().map(|m| (m.user_id, m.name)).collect();
-    let mut people: BTreeMap<Option<Uuid>, (String, i64, i64, i64)> = BTreeMap::new();
-    let mut templates: BTreeMap<Option<Uuid>, (String, i64, i64, i64)> = BTreeMap::new();
-    for t in store::tasks(&state.db, rid, from, to).await? {
-        let done = t.status == "completed";
-        let on_time = done && t.completed_at.is_some_and(|c| c <= t.due_at);
-        let who = t.completed_by.or(t.assigned_to);
-        for (map, key, name) in [
-            (&mut people, who, who.and_then(|w| names.get(&w).cloned()).unwrap_or_else(|| "unassigned".into())),
-            (&mut templates, t.template_id, t.name.clone()),
-        ] {
-            let e = map.entry(key).or_insert((name, 0, 0, 0));
-            e.1 += 1;
-            e.2 += i64::from(done);
-            e.3 += i64::from(on_time);
-        }
-    }
-    let rates = |m: BTreeMap<Option<Uuid>, (String, i64, i64, i64)>| -> Vec<Rate> {
-        m.into_iter()
-            .map(|(id, (name, n, c, ot))| Rate {
-                id,
-                name,
-                tasks: n,
-                completed: c,
-                completed_on_time: ot,
-                completion_rate: brigade_domain::money::percent(c, n).unwrap_or(0.0),
-            })
-            .collect()
-    };
-    Ok(axum::Json(TaskReport { from, to, by_person: rates(people), by_template: rates(templates) }))
+    Ok(axum::Json(service::report(&actor, &state, q.from, q.to).await?))
 }
