@@ -223,3 +223,35 @@ async fn tasks_are_a_service_and_a_refused_step_changes_nothing() {
     assert_eq!(report.by_template[0].completed, 1);
     assert_eq!(tasks::report(&staff, state, None, None).await.unwrap_err().status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn api_keys_and_the_audit_log_are_services_too() {
+    use brigade_server::api_keys::{service as keys, NewApiKey};
+    use brigade_server::audit::{service as audit, AuditParams};
+    let app = TestApp::builder().config(two_owners).spawn().await;
+    let a = app.signup("ana@example.com", "Ana's").await;
+    let state = &app.state;
+    let owner = actor(&app, &a.token, a.rid).await.unwrap();
+    let (_, staff) = app.add_member(&a, "staff@example.com", "staff").await;
+    let staff = actor(&app, &staff, a.rid).await.unwrap();
+    let new = |permissions: &[&str]| NewApiKey {
+        name: "POS".into(),
+        permissions: permissions.iter().map(|p| p.to_string()).collect(),
+        expires_at: None,
+    };
+    let made = keys::create(&owner, state, new(&["menu:read", "orders:write"])).await.unwrap();
+    assert!(made.key.starts_with("bk_") && made.key.starts_with(&made.view.prefix));
+    let unknown = keys::create(&owner, state, new(&["menu:everything"])).await.unwrap_err();
+    assert_eq!(unknown.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let refused = keys::create(&staff, state, new(&["menu:read"])).await.unwrap_err();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN, "staff do not manage keys");
+    let id = brigade_domain::ApiKeyId(made.view.id);
+    keys::revoke(&owner, state, id).await.unwrap();
+    assert!(keys::get(&owner, state, id).await.unwrap().revoked_at.is_some());
+    assert_eq!(keys::revoke(&owner, state, id).await.unwrap_err().status(), StatusCode::NOT_FOUND);
+
+    let params = AuditParams { kind: Some("api_key.".into()), ..Default::default() };
+    let log = audit::events(&owner, state, params).await.unwrap();
+    let kinds: Vec<&str> = log.items.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(kinds, ["api_key.revoked", "api_key.created"], "one created, one revoked, nothing for the refused");
+}

@@ -2,21 +2,18 @@
 //! SHA-256. It acts in one restaurant with the permissions it was given, which must be
 //! ones its maker holds.
 
+pub mod service;
+
 use crate::actor::Actor;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::extract::{Json, Page, PageParams, Path, Query};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
-use brigade_domain::auth::{parse_permissions, Permission};
-use brigade_domain::credentials::{new_secret, parse_name, secret_digest};
 use brigade_domain::ApiKeyId;
-use brigade_store::api_keys::{self as store, ApiKeyRow};
-use brigade_store::events::{self, ActedBy, NewEvent};
+use brigade_store::api_keys::ApiKeyRow;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
-use sqlx::types::Json as DbJson;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
@@ -25,7 +22,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_keys, create_key)).routes(routes!(get_key, revoke_key))
 }
 
-#[derive(Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ApiKeyView {
     pub id: Uuid,
     pub name: String,
@@ -56,7 +53,7 @@ impl From<ApiKeyRow> for ApiKeyView {
     }
 }
 
-#[derive(Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct CreatedApiKey {
     #[serde(flatten)]
     pub view: ApiKeyView,
@@ -64,7 +61,7 @@ pub struct CreatedApiKey {
     pub key: String,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct NewApiKey {
     pub name: String,
     /// e.g. `["menu:read", "orders:write"]`
@@ -84,51 +81,7 @@ async fn create_key(
     actor: Actor,
     Json(body): Json<NewApiKey>,
 ) -> ApiResult<(StatusCode, axum::Json<CreatedApiKey>)> {
-    actor.require(Permission::ApiKeysManage)?;
-    let name = parse_name("name", &body.name)?;
-    let permissions = parse_permissions(&body.permissions)?;
-    if let Some(p) = permissions.iter().find(|p| !actor.allows(**p)) {
-        return Err(ApiError::forbidden(format!("you cannot give a key {p}, which you do not hold")));
-    }
-    let now = state.clock.now();
-    if let Some(at) = body.expires_at {
-        if at <= now || at > now + chrono::Duration::days(3660) {
-            return Err(ApiError::validation("expires_at", "a key's expiry must be in the future, within ten years"));
-        }
-    }
-    let key = new_secret("bk_");
-    let row = ApiKeyRow {
-        id: ApiKeyId::new().0,
-        restaurant_id: actor.rid(),
-        name,
-        prefix: key.chars().take(10).collect(),
-        permissions: DbJson(permissions.iter().map(|p| p.as_str().to_owned()).collect()),
-        created_by: match actor.acted_by() {
-            ActedBy::User(id) => Some(id),
-            _ => None,
-        },
-        created_at: now,
-        last_used_at: None,
-        revoked_at: None,
-        expires_at: body.expires_at,
-    };
-    let mut tx = state.db.begin(actor.rid()).await?;
-    store::insert(&mut tx, &row, &secret_digest(&key)).await?;
-    events::record(
-        &mut tx,
-        NewEvent {
-            restaurant_id: Some(actor.rid()),
-            kind: "api_key.created",
-            entity: "api_key",
-            entity_id: Some(row.id),
-            actor: actor.acted_by(),
-            payload: json!({ "name": row.name, "permissions": row.permissions.0, "expires_at": row.expires_at }),
-            at: now,
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok((StatusCode::CREATED, axum::Json(CreatedApiKey { view: row.into(), key })))
+    Ok((StatusCode::CREATED, axum::Json(service::create(&actor, &state, body).await?)))
 }
 
 #[utoipa::path(get, path = "/v1/restaurants/{rid}/api-keys", tag = "api keys", params(("rid" = Uuid, Path), PageParams),
@@ -138,10 +91,7 @@ async fn list_keys(
     actor: Actor,
     Query(page): Query<PageParams>,
 ) -> ApiResult<axum::Json<Page<ApiKeyView>>> {
-    actor.require(Permission::ApiKeysManage)?;
-    let limit = page.limit()?;
-    let rows = store::list(&state.db, actor.rid(), page.cursor_uuid()?, limit + 1).await?;
-    Ok(axum::Json(Page::from_rows(rows, limit, |k| k.id.to_string(), ApiKeyView::from)))
+    Ok(axum::Json(service::list(&actor, &state, &page).await?))
 }
 
 #[utoipa::path(get, path = "/v1/restaurants/{rid}/api-keys/{id}", tag = "api keys",
@@ -150,12 +100,9 @@ async fn list_keys(
 async fn get_key(
     State(state): State<AppState>,
     actor: Actor,
-    Path(ids): Path<(Uuid, Uuid)>,
+    Path(ids): Path<(Uuid, ApiKeyId)>,
 ) -> ApiResult<axum::Json<ApiKeyView>> {
-    let (_, id) = ids;
-    actor.require(Permission::ApiKeysManage)?;
-    let row = store::get(&state.db, actor.rid(), id).await?.ok_or_else(|| ApiError::not_found("API key"))?;
-    Ok(axum::Json(row.into()))
+    Ok(axum::Json(service::get(&actor, &state, ids.1).await?))
 }
 
 /// Revokes a key: it stops working at once. Revoking twice is a 404 the second time.
@@ -165,28 +112,8 @@ async fn get_key(
 async fn revoke_key(
     State(state): State<AppState>,
     actor: Actor,
-    Path(ids): Path<(Uuid, Uuid)>,
+    Path(ids): Path<(Uuid, ApiKeyId)>,
 ) -> ApiResult<StatusCode> {
-    let (_, id) = ids;
-    actor.require(Permission::ApiKeysManage)?;
-    let now = state.clock.now();
-    let mut tx = state.db.begin(actor.rid()).await?;
-    if !store::revoke(&mut tx, actor.rid(), id, now).await? {
-        return Err(ApiError::not_found("API key"));
-    }
-    events::record(
-        &mut tx,
-        NewEvent {
-            restaurant_id: Some(actor.rid()),
-            kind: "api_key.revoked",
-            entity: "api_key",
-            entity_id: Some(id),
-            actor: actor.acted_by(),
-            payload: json!({}),
-            at: now,
-        },
-    )
-    .await?;
-    tx.commit().await?;
+    service::revoke(&actor, &state, ids.1).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -2,13 +2,14 @@
 //! the same `events` table the realtime feed reads, so the audit trail and what clients
 //! saw can never disagree.
 
+pub mod service;
+
 use crate::actor::Actor;
 use crate::error::ApiResult;
 use crate::extract::{Page, Query};
 use crate::AppState;
 use axum::extract::State;
-use brigade_domain::auth::Permission;
-use brigade_store::events::{self, AuditQuery, EventRow};
+use brigade_store::events::EventRow;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -20,7 +21,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_audit))
 }
 
-#[derive(Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct EventView {
     /// The event's offset in the log.
     pub id: i64,
@@ -48,7 +49,7 @@ impl From<EventRow> for EventView {
     }
 }
 
-#[derive(Deserialize, IntoParams)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
 pub struct AuditParams {
     /// An event type (`user.created`) or a prefix ending in a dot (`user.`).
     #[serde(rename = "type")]
@@ -71,17 +72,5 @@ async fn list_audit(
     actor: Actor,
     Query(params): Query<AuditParams>,
 ) -> ApiResult<axum::Json<Page<EventView>>> {
-    actor.require(Permission::AuditRead)?;
-    let page = crate::extract::PageParams { limit: params.limit, cursor: params.cursor };
-    let limit = page.limit()?;
-    let q = AuditQuery {
-        restaurant_id: actor.rid(),
-        kind: params.kind.as_deref(),
-        since: params.since,
-        until: params.until,
-        before_id: page.cursor_i64()?,
-        limit: limit + 1,
-    };
-    let rows = events::audit(&state.db, &q).await?;
-    Ok(axum::Json(Page::from_rows(rows, limit, |e| e.id.to_string(), EventView::from)))
+    Ok(axum::Json(service::events(&actor, &state, params).await?))
 }
