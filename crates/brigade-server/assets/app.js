@@ -1,7 +1,7 @@
 // The manager dashboard. The server renders the frame (navigation, restaurant, user);
 // this module draws the current section from the API and keeps it live.
 import {
-  h, $, fill, api, all, Auth, Live, debounce, money, toMinor, toMajor, since, clockTime, toast, showFieldError, channelLabel,
+  h, $, fill, api, all, Auth, Live, debounce, money, toMinor, toMajor, since, clockTime, toast, showFieldError, channelLabel, onSubmit, CHANNELS,
 } from './brigade.js';
 import { OrdersBoard } from './board.js';
 
@@ -13,7 +13,6 @@ const restaurant = JSON.parse($('#restaurant-data').textContent);
 const currency = restaurant.currency;
 const auth = Auth.fromCookie();
 const base = `/v1/restaurants/${rid}`;
-const CHANNELS = ['walk_in', 'qr', 'phone', 'web', 'voice', 'doordash', 'ubereats', 'grubhub', 'pos'];
 const DAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
 
 $('#sign-out').addEventListener('click', async () => {
@@ -500,16 +499,11 @@ const sections = {
       h('p', {}, h('a', { class: 'button', href: `/app/tables/print?r=${rid}` }, 'Print all table codes')),
       form,
       h('table', { class: 'grid' }, h('thead', {}, h('tr', {}, h('th', {}, 'Table'), h('th', {}, 'Seats'), h('th', {}, 'Status'), h('th', {}, 'Code'), h('th', {}, ''))), list));
-    form.addEventListener('submit', async (e) => {
-      e.preventDefault();
-      try {
-        await api(auth, 'POST', `${base}/tables`, { name: name.value, capacity: Number(capacity.value) }, { idempotent: true });
-        toast('Table added');
-        name.value = '';
-        load();
-      } catch (err) {
-        if (!showFieldError(form, err)) toast(err.message, 'error');
-      }
+    onSubmit(form, async () => {
+      await api(auth, 'POST', `${base}/tables`, { name: name.value, capacity: Number(capacity.value) }, { idempotent: true });
+      toast('Table added');
+      name.value = '';
+      load();
     });
     const load = async () => {
       const tables = await all(auth, `${base}/tables`);
@@ -556,23 +550,18 @@ const sections = {
       h('table', { class: 'grid' }, h('thead', {}, h('tr', {}, ['Name', 'Role', 'Email', 'Phone', 'PIN', 'Last sign-in', ''].map((t) => h('th', {}, t)))), list),
       h('h2', {}, 'Invited'),
       h('table', { class: 'grid', 'aria-label': 'Invitations' }, h('thead', {}, h('tr', {}, ['Name', 'Role', 'Email', 'Link works until', ''].map((t) => h('th', {}, t)))), invited));
-    form.addEventListener('submit', async (e) => {
-      e.preventDefault();
+    onSubmit(form, async () => {
       const body = Object.fromEntries(Object.entries(inputs).map(([k, el]) => [k, el.value.trim() || null]));
-      try {
-        const p = await api(auth, 'POST', `${base}/users`, body, { idempotent: true });
-        if (p.invite_url) {
-          fill(shown, h('div', { class: 'card notice' }, h('p', {}, `Give ${p.name} this link to join. It works for 14 days and is shown only now.`),
-            h('code', { class: 'secret invite' }, p.invite_url)));
-        } else {
-          fill(shown);
-        }
-        toast(p.invite_url ? 'Invited' : 'Added');
-        form.reset();
-        load();
-      } catch (err) {
-        if (!showFieldError(form, err)) toast(err.message, 'error');
+      const p = await api(auth, 'POST', `${base}/users`, body, { idempotent: true });
+      if (p.invite_url) {
+        fill(shown, h('div', { class: 'card notice' }, h('p', {}, `Give ${p.name} this link to join. It works for 14 days and is shown only now.`),
+          h('code', { class: 'secret invite' }, p.invite_url)));
+      } else {
+        fill(shown);
       }
+      toast(p.invite_url ? 'Invited' : 'Added');
+      form.reset();
+      load();
     });
     const load = async () => {
       const [people, invitations] = await Promise.all([all(auth, `${base}/users`), api(auth, 'GET', `${base}/invitations`)]);
@@ -612,17 +601,12 @@ const sections = {
     const form = h('form', { class: 'card', 'aria-label': 'New API key' }, field('Key name', name),
       h('fieldset', { 'data-field': 'permissions' }, h('legend', {}, 'Permissions'), perms), h('button', { type: 'submit', class: 'primary' }, 'Create key'));
     fill(view, form, shown, h('table', { class: 'grid' }, h('thead', {}, h('tr', {}, ['Name', 'Key', 'Permissions', 'Last used', ''].map((t) => h('th', {}, t)))), list));
-    form.addEventListener('submit', async (e) => {
-      e.preventDefault();
+    onSubmit(form, async () => {
       const permissions = perms.map((l) => l.firstChild).filter((c) => c.checked).map((c) => c.value);
-      try {
-        const k = await api(auth, 'POST', `${base}/api-keys`, { name: name.value, permissions }, { idempotent: true });
-        fill(shown, h('div', { class: 'card notice' }, h('p', {}, 'Copy this key now. It will not be shown again.'), h('code', { class: 'secret' }, k.key)));
-        form.reset();
-        load();
-      } catch (err) {
-        if (!showFieldError(form, err)) toast(err.message, 'error');
-      }
+      const k = await api(auth, 'POST', `${base}/api-keys`, { name: name.value, permissions }, { idempotent: true });
+      fill(shown, h('div', { class: 'card notice' }, h('p', {}, 'Copy this key now. It will not be shown again.'), h('code', { class: 'secret' }, k.key)));
+      form.reset();
+      load();
     });
     const load = async () => {
       const keys = await all(auth, `${base}/api-keys`);
@@ -693,21 +677,16 @@ const sections = {
       field('Orders take stock', inputs.inventory_depletes_on),
       h('button', { type: 'submit', class: 'primary' }, 'Save settings'));
     fill(view, form);
-    form.addEventListener('submit', async (e) => {
-      e.preventDefault();
+    onSubmit(form, async () => {
       const body = {
         name: inputs.name.value, slug: inputs.slug.value, timezone: inputs.timezone.value, currency: inputs.currency.value,
         tax_rate_bps: Number(inputs.tax_rate_bps.value), tax_inclusive: inclusive.checked, day_starts_at: `${inputs.day_starts_at.value}:00`,
         kds_warn_secs: Number(inputs.kds_warn_secs.value), kds_late_secs: Number(inputs.kds_late_secs.value),
         inventory_depletes_on: inputs.inventory_depletes_on.value,
       };
-      try {
-        await api(auth, 'PUT', base, body);
-        showFieldError(form, null);
-        toast('Settings saved');
-      } catch (err) {
-        if (!showFieldError(form, err)) toast(err.message, 'error');
-      }
+      await api(auth, 'PUT', base, body);
+      showFieldError(form, null);
+      toast('Settings saved');
     });
   },
 };

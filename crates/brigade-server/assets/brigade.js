@@ -333,18 +333,39 @@ export const STATUS_LABELS = {
   cancelled: 'Cancelled',
 };
 
-/** The next statuses an order may move to, as the server's state machine allows. */
-export const NEXT_STATUS = {
-  received: ['accepted', 'preparing'],
-  accepted: ['preparing'],
-  preparing: ['ready'],
-  ready: ['completed', 'preparing'],
-  completed: [],
-  cancelled: [],
-};
+/** What the server's own types say (base.html embeds it from the Rust enums, so a new
+ * status, step or channel needs no change here): the order statuses with the steps each
+ * may take, and the channels. */
+const VOCABULARY = JSON.parse(document.getElementById('brigade-vocabulary')?.textContent || '{}');
+
+/** The next statuses an order may move to, as the server's state machine allows
+ * (cancelling is its own action, so it is not among them). */
+export const NEXT_STATUS = Object.fromEntries((VOCABULARY.order_statuses || []).map((s) => [s.status, s.next]));
+
+/** Every channel an order can come from, in the server's order. */
+export const CHANNELS = VOCABULARY.channels || [];
 
 export const CHANNEL_LABELS = {
   walk_in: 'Walk-in', qr: 'QR', phone: 'Phone', web: 'Web', voice: 'Voice',
   doordash: 'DoorDash', ubereats: 'Uber Eats', grubhub: 'Grubhub', pos: 'POS',
 };
 export const channelLabel = (c) => CHANNEL_LABELS[c] || c;
+
+/** Sends `form` with `send` (which reads the fields and calls the API) instead of
+ * reloading the page. The submit button is disabled while it runs, so a double tap sends
+ * once; a refusal shows at its field, or as a toast when no field is named. */
+export function onSubmit(form, send) {
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const button = form.querySelector('[type="submit"]');
+    if (button) button.disabled = true;
+    showFieldError(form, null);
+    try {
+      await send(e);
+    } catch (err) {
+      if (!showFieldError(form, err)) toast(err.message, 'error');
+    } finally {
+      if (button) button.disabled = false;
+    }
+  });
+}

@@ -2,7 +2,7 @@
 // pause the store), their sync health (lag, waiting and dead jobs, drift), what they
 // sent us (the webhook log), and the restaurant's outgoing webhooks with their delivery
 // log and replay. Loaded by app.js only on its page.
-import { h, fill, api, toast, showFieldError, since } from './brigade.js';
+import { h, fill, api, toast, showFieldError, since, onSubmit } from './brigade.js';
 
 // What each platform asks for when it is connected.
 const PLATFORMS = {
@@ -133,19 +133,14 @@ export const sections = {
       const form = h('form', { novalidate: true, 'aria-label': 'Connect a platform' }, field('Platform', platform), storeField, creds,
         h('button', { type: 'submit', class: 'primary' }, 'Connect'));
       draw();
-      form.addEventListener('submit', async (e) => {
-        e.preventDefault();
+      onSubmit(form, async () => {
         const credentials = {};
         for (const input of creds.querySelectorAll('input')) credentials[input.name.slice('credentials.'.length)] = input.value;
-        try {
-          const r = await api(auth, 'POST', `${base}/integrations`, { platform: platform.value, store_id: store.value, credentials }, { idempotent: true });
-          toast(`${r.name} connected. Give it the webhook address shown on its card.`);
-          form.reset();
-          draw();
-          load();
-        } catch (err) {
-          if (!showFieldError(form, err)) toast(err.message, 'error');
-        }
+        const r = await api(auth, 'POST', `${base}/integrations`, { platform: platform.value, store_id: store.value, credentials }, { idempotent: true });
+        toast(`${r.name} connected. Give it the webhook address shown on its card.`);
+        form.reset();
+        draw();
+        load();
       });
       return form;
     }
@@ -211,18 +206,13 @@ export const sections = {
       const form = h('form', { novalidate: true, 'aria-label': 'Add a webhook' },
         field('Address', url), field('Event types', types, 'Comma-separated: order.new, order.*, menu.availability_changed, * for all'),
         field('Description', description), h('button', { type: 'submit', class: 'primary' }, 'Add webhook'), secret);
-      form.addEventListener('submit', async (e) => {
-        e.preventDefault();
+      onSubmit(form, async () => {
         const body = { url: url.value, event_types: types.value.split(',').map((t) => t.trim()).filter(Boolean), description: description.value || null };
-        try {
-          const s = await api(auth, 'POST', `${base}/webhooks`, body, { idempotent: true });
-          fill(secret, h('p', { class: 'callout' }, 'Signing secret (shown once; keep it now): ', h('code', { class: 'copy' }, s.secret)));
-          form.reset();
-          types.value = 'order.*';
-          loadHooks();
-        } catch (err) {
-          if (!showFieldError(form, err)) toast(err.message, 'error');
-        }
+        const s = await api(auth, 'POST', `${base}/webhooks`, body, { idempotent: true });
+        fill(secret, h('p', { class: 'callout' }, 'Signing secret (shown once; keep it now): ', h('code', { class: 'copy' }, s.secret)));
+        form.reset();
+        types.value = 'order.*';
+        loadHooks();
       });
       return form;
     }

@@ -1,6 +1,6 @@
 // The dashboard's labour screen (who is on, timesheets, payroll, positions, overtime
 // rules), loaded by app.js only on its page. It gets the page's context from app.js.
-import { h, fill, api, all, debounce, money, toMinor, toast, showFieldError } from './brigade.js';
+import { h, fill, api, all, debounce, money, toMinor, toast, showFieldError, onSubmit } from './brigade.js';
 
 export const sections = {
   // ------------------------------------------------------------ labour
@@ -72,8 +72,7 @@ export const sections = {
         h('button', { type: 'button', class: 'ghost', onclick: () => row.remove() }, 'Cancel'));
       const row = h('tr', { class: 'move-row' }, h('td', { colspan: 6 }, form));
       tr.after(row);
-      form.addEventListener('submit', async (ev) => {
-        ev.preventDefault();
+      onSubmit(form, async () => {
         const inAt = new Date(cin.value);
         const outAt = cout.value ? new Date(cout.value) : null;
         // Breaks stay, cut to the corrected entry (the inputs keep whole minutes).
@@ -82,13 +81,9 @@ export const sections = {
           end: new Date(Math.min(Date.parse(b.end), outAt ? outAt.getTime() : Date.now())), paid: b.paid,
         })).filter((b) => b.end > b.start).map((b) => ({ start: b.start.toISOString(), end: b.end.toISOString(), paid: b.paid }));
         const body = { clock_in: inAt.toISOString(), clock_out: outAt ? outAt.toISOString() : null, breaks, reason: reason.value };
-        try {
-          await api(auth, 'PUT', `${base}/time-entries/${e.id}`, body);
-          toast('Time corrected; the original is kept');
-          load();
-        } catch (err) {
-          if (!showFieldError(form, err)) toast(err.message, 'error');
-        }
+        await api(auth, 'PUT', `${base}/time-entries/${e.id}`, body);
+        toast('Time corrected; the original is kept');
+        load();
       });
     }
     const range = () => {
@@ -151,17 +146,12 @@ export const sections = {
       const start = h('select', { name: 'week_starts' }, ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'].map((d) => h('option', { value: d, selected: d === s.week_starts }, d)));
       const form = h('form', { class: 'grid-form', novalidate: true }, field('Overtime after (hours a week)', weekly), field('…or hours a day', daily, 'Empty: no daily rule'),
         field('Double time after (hours a day)', dbl), field('Pay week starts', start), h('button', { type: 'submit', class: 'primary' }, 'Save rules'));
-      form.addEventListener('submit', async (ev) => {
-        ev.preventDefault();
+      onSubmit(form, async () => {
         const num = (el) => (el.value.trim() === '' ? null : Number(el.value));
-        try {
-          await api(auth, 'PUT', `${base}/labour/settings`, { weekly_overtime_hours: num(weekly), daily_overtime_hours: num(daily), daily_double_time_hours: num(dbl), week_starts: start.value });
-          showFieldError(form, null);
-          toast('Overtime rules saved');
-          load();
-        } catch (err) {
-          if (!showFieldError(form, err)) toast(err.message, 'error');
-        }
+        await api(auth, 'PUT', `${base}/labour/settings`, { weekly_overtime_hours: num(weekly), daily_overtime_hours: num(daily), daily_double_time_hours: num(dbl), week_starts: start.value });
+        showFieldError(form, null);
+        toast('Overtime rules saved');
+        load();
       });
       return form;
     }

@@ -1,6 +1,6 @@
 // The schedule: a week grid (people × days) in the restaurant's week, conflicts marked,
 // projected hours and cost, shifts added and removed in place, a week copied forward.
-import { h, fill, api, all, money, toast, showFieldError } from './brigade.js';
+import { h, fill, api, all, money, toast, showFieldError, onSubmit } from './brigade.js';
 
 export const sections = {
   async schedule({ view, base, auth, currency, live, field }) {
@@ -77,18 +77,13 @@ export const sections = {
         } else if (err.code !== 'week_not_empty') toast(err.message, 'error');
       }
     }
-    form.addEventListener('submit', async (e) => {
-      e.preventDefault();
+    onSubmit(form, async () => {
       const at = (t) => new Date(`${day.value}T${t}:00`);
       const s = at(start.value);
       let en = at(end.value);
       if (en <= s) en = new Date(en.getTime() + 864e5); // past midnight
-      try {
-        draw(await api(auth, 'POST', `${base}/shifts`, { user_id: who.value, position: position.value || null, starts_at: s.toISOString(), ends_at: en.toISOString() }, { idempotent: true }));
-        toast('Shift added');
-      } catch (err) {
-        if (!showFieldError(form, err)) toast(err.message, 'error');
-      }
+      draw(await api(auth, 'POST', `${base}/shifts`, { user_id: who.value, position: position.value || null, starts_at: s.toISOString(), ends_at: en.toISOString() }, { idempotent: true }));
+      toast('Shift added');
     });
     await load();
     live((e) => e.type.startsWith('staff.shift') || e.type === 'staff.schedule_copied' ? load() : null, load);

@@ -1,6 +1,6 @@
 // The dashboard's stock screens (inventory and the count sheet), loaded by app.js only
 // on their pages. Each gets the page's context from app.js.
-import { h, fill, api, all, debounce, money, toMinor, toast, showFieldError } from './brigade.js';
+import { h, fill, api, all, debounce, money, toMinor, toast, showFieldError, onSubmit } from './brigade.js';
 
 export const sections = {
   // ------------------------------------------------------------ inventory
@@ -46,18 +46,13 @@ export const sections = {
       const tr = h('tr', { class: 'move-row' }, h('td', { colspan: 6 }, form));
       row.after(tr);
       quantity.focus();
-      form.addEventListener('submit', async (e) => {
-        e.preventDefault();
+      onSubmit(form, async () => {
         const body = { item_id: i.id, kind, quantity: Number(quantity.value), unit: unit.value };
         if (kind === 'receive' && extra.value.trim()) body.cost = toMinor(extra.value, currency);
         if (kind === 'waste') body.reason = extra.value;
-        try {
-          await api(auth, 'POST', `${base}/inventory/transactions`, body, { idempotent: true });
-          toast(kind === 'receive' ? `Received ${quantity.value} ${unit.value} of ${i.name}` : `Waste of ${i.name} recorded`);
-          load();
-        } catch (err) {
-          if (!showFieldError(form, err)) toast(err.message, 'error');
-        }
+        await api(auth, 'POST', `${base}/inventory/transactions`, body, { idempotent: true });
+        toast(kind === 'receive' ? `Received ${quantity.value} ${unit.value} of ${i.name}` : `Waste of ${i.name} recorded`);
+        load();
       });
     }
     function stockItemForm() {
@@ -73,19 +68,14 @@ export const sections = {
       const form = h('form', { class: 'grid-form' }, field('Name', f.name), field('Counted in', f.unit), field('SKU', f.sku),
         field('Par level', f.par_level, 'In the unit counted in'), field('Reorder at', f.reorder_point),
         field('Bought by the', f.pu_name), field('…which holds', f.pu_qty), h('button', { type: 'submit', class: 'primary' }, 'Add stock item'));
-      form.addEventListener('submit', async (e) => {
-        e.preventDefault();
+      onSubmit(form, async () => {
         const num = (el) => (el.value.trim() === '' ? null : Number(el.value));
         const body = { name: f.name.value, unit: f.unit.value, sku: f.sku.value || null, par_level: num(f.par_level), reorder_point: num(f.reorder_point),
           purchase_units: f.pu_name.value.trim() ? [{ name: f.pu_name.value.trim(), quantity: num(f.pu_qty) || 0 }] : [] };
-        try {
-          await api(auth, 'POST', `${base}/inventory/items`, body, { idempotent: true });
-          toast(`${body.name} added`);
-          form.reset();
-          load();
-        } catch (err) {
-          if (!showFieldError(form, err)) toast(err.message, 'error');
-        }
+        await api(auth, 'POST', `${base}/inventory/items`, body, { idempotent: true });
+        toast(`${body.name} added`);
+        form.reset();
+        load();
       });
       return form;
     }

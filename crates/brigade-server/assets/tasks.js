@@ -1,6 +1,6 @@
 // Tasks: today's list (tick steps, complete with notes, assign), the recurring templates
 // that make them, and completion rates. Loaded by app.js only on its page.
-import { h, fill, api, all, toast, showFieldError } from './brigade.js';
+import { h, fill, api, all, toast, showFieldError, onSubmit } from './brigade.js';
 
 export const sections = {
   async tasks({ main, view, base, auth, live, field }) {
@@ -55,19 +55,14 @@ export const sections = {
       const form = h('form', { class: 'grid-form', novalidate: true }, field('Task', f.name), field('Checklist', f.checklist), field('How often', f.frequency),
         field('On days', f.days, 'Weekly: day names; monthly: dates'), field('Due at', f.due), field('For', f.role), field('Steps', f.steps),
         h('button', { type: 'submit', class: 'primary' }, 'Add recurring task'));
-      form.addEventListener('submit', async (e) => {
-        e.preventDefault();
+      onSubmit(form, async () => {
         const days = f.days.value.split(',').map((d) => d.trim()).filter(Boolean).map((d) => (/^\d+$/.test(d) ? Number(d) : d));
         const body = { name: f.name.value, checklist: f.checklist.value || null, frequency: f.frequency.value, days, due_time: `${f.due.value}:00`,
           role: f.role.value || null, steps: f.steps.value.split('\n').map((s) => s.trim()).filter(Boolean) };
-        try {
-          await api(auth, 'POST', `${base}/task-templates`, body, { idempotent: true });
-          toast('Recurring task added');
-          form.reset();
-          load();
-        } catch (err) {
-          if (!showFieldError(form, err)) toast(err.message, 'error');
-        }
+        await api(auth, 'POST', `${base}/task-templates`, body, { idempotent: true });
+        toast('Recurring task added');
+        form.reset();
+        load();
       });
       return form;
     }

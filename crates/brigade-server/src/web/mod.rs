@@ -322,6 +322,31 @@ fn page(t: &impl Template, status: StatusCode) -> Response {
 }
 
 /// JSON for a `<script type="application/json">` block: nothing in it can close the tag.
+/// What the pages' scripts know of the server's types, from the types themselves: each
+/// order status with the steps the state machine allows from it (cancelling aside: it has
+/// its own button), and the channels. Embedded in every page (`base.html`), so the
+/// browser never keeps a copy of a Rust enum.
+pub(crate) fn vocabulary_json() -> &'static str {
+    use brigade_domain::menu::Channel;
+    use brigade_domain::order::OrderStatus;
+    static JSON: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    JSON.get_or_init(|| {
+        let statuses: Vec<serde_json::Value> = OrderStatus::ALL
+            .into_iter()
+            .map(|from| {
+                let next: Vec<&str> = OrderStatus::ALL
+                    .into_iter()
+                    .filter(|to| *to != OrderStatus::Cancelled && from.transition(*to).is_ok())
+                    .map(OrderStatus::as_str)
+                    .collect();
+                serde_json::json!({ "status": from.as_str(), "next": next })
+            })
+            .collect();
+        let channels: Vec<&str> = Channel::ALL.into_iter().map(Channel::as_str).collect();
+        embed_json(&serde_json::json!({ "order_statuses": statuses, "channels": channels }))
+    })
+}
+
 fn embed_json(v: &impl Serialize) -> String {
     serde_json::to_string(v)
         .unwrap_or_else(|_| "null".into())

@@ -292,3 +292,29 @@ async fn assets_are_embedded_and_versioned() {
     let csp = r.headers()["content-security-policy"].to_str().unwrap();
     assert!(csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"), "{csp}");
 }
+
+/// The pages' scripts read order statuses, their next steps and the channels from the
+/// server's own types, embedded in every page, rather than keeping copies of them.
+#[tokio::test]
+async fn every_page_embeds_the_statuses_steps_and_channels_of_the_server() {
+    use brigade_domain::menu::Channel;
+    use brigade_domain::order::OrderStatus;
+    let app = TestApp::spawn().await;
+    let (status, _, html) = page(&app, "/login", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let open = r#"<script type="application/json" id="brigade-vocabulary">"#;
+    let at = html.find(open).expect("the vocabulary block") + open.len();
+    let text = &html[at..at + html[at..].find("</script>").unwrap()];
+    let v: serde_json::Value = serde_json::from_str(text).unwrap();
+    let channels: Vec<&str> = v["channels"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
+    assert_eq!(channels, Channel::ALL.map(Channel::as_str));
+    for s in v["order_statuses"].as_array().unwrap() {
+        let from: OrderStatus = s["status"].as_str().unwrap().parse().unwrap();
+        for to in OrderStatus::ALL {
+            let listed = s["next"].as_array().unwrap().iter().any(|n| n == to.as_str());
+            let allowed = to != OrderStatus::Cancelled && from.transition(to).is_ok();
+            assert_eq!(listed, allowed, "{from} → {to}");
+        }
+    }
+    assert_eq!(v["order_statuses"][3]["next"], serde_json::json!(["preparing", "completed"]), "ready may go back");
+}
