@@ -13,11 +13,12 @@ use uuid::Uuid;
 
 /// How long a job waits for more changes to the same thing before it is pushed.
 pub const COALESCE: Duration = Duration::seconds(1);
-/// Attempts before a job is dead. With the backoff below that is about half an hour of
+/// Attempts before a job is dead. With the sync engine's backoff that is about half an hour of
 /// trying (at least 20 minutes with jitter), so an outage of ten minutes loses nothing.
 pub const MAX_ATTEMPTS: i32 = 20;
 pub const ITEM: &str = "item";
 pub const MENU: &str = "menu";
+
 /// Enqueues, in `tx`, a push of `item_id` to every integration of the restaurant. Returns
 /// how many integrations will get it.
 pub async fn item_changed(
