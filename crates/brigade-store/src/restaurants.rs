@@ -96,6 +96,15 @@ pub async fn get_tx(tx: &mut Tx, id: Uuid) -> Result<Option<RestaurantRow>> {
     on_tx!(tx, |c| sqlx::query_as::<_, RestaurantRow>(&sql).bind(id).fetch_optional(c).await)
 }
 
+/// The restaurant, locked for a change of its settings on PostgreSQL (SQLite has one writer).
+pub async fn get_for_update(tx: &mut Tx, id: Uuid) -> Result<Option<RestaurantRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM restaurants WHERE id = $1");
+    on_tx!(tx, sqlite: sql, postgres: format!("{sql} FOR UPDATE"), |c, text| sqlx::query_as::<_, RestaurantRow>(&text)
+        .bind(id)
+        .fetch_optional(c)
+        .await)
+}
+
 pub async fn slug_taken(tx: &mut Tx, slug: &str, except: Option<Uuid>) -> Result<bool> {
     const SQL: &str = "SELECT COUNT(*) FROM restaurants WHERE slug = $1 AND ($2 IS NULL OR id <> $2)";
     let n: i64 = on_tx!(tx, |c| sqlx::query_scalar(SQL).bind(slug).bind(except).fetch_one(c).await)?;

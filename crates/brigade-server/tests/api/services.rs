@@ -255,3 +255,37 @@ async fn api_keys_and_the_audit_log_are_services_too() {
     let kinds: Vec<&str> = log.items.iter().map(|e| e.kind.as_str()).collect();
     assert_eq!(kinds, ["api_key.revoked", "api_key.created"], "one created, one revoked, nothing for the refused");
 }
+
+/// Changes to different settings at the same moment all stay: each reads the restaurant
+/// locked in the transaction that writes it, so none writes back what another changed.
+#[tokio::test]
+async fn restaurant_settings_changed_at_once_all_stay() {
+    use brigade_server::restaurants::{service as restaurants, RestaurantChange};
+    let app = TestApp::builder().config(two_owners).spawn().await;
+    let a = app.signup("ana@example.com", "Ana's").await;
+    let state = &app.state;
+    let owner = actor(&app, &a.token, a.rid).await.unwrap();
+    let changes = [
+        RestaurantChange { name: Some("Ana's Kitchen".into()), ..Default::default() },
+        RestaurantChange { address: Some(Some("1 Main St".into())), ..Default::default() },
+        RestaurantChange { phone: Some(Some("+15550100200".into())), ..Default::default() },
+        RestaurantChange { tax_rate_bps: Some(825), ..Default::default() },
+        RestaurantChange { kds_late_secs: Some(900), ..Default::default() },
+        RestaurantChange { currency: Some("EUR".into()), ..Default::default() },
+    ];
+    let results =
+        futures_util::future::join_all(changes.into_iter().map(|c| restaurants::update(&owner, state, c))).await;
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    let r = restaurants::get(&owner, state).await.unwrap();
+    assert_eq!(r.name, "Ana's Kitchen");
+    assert_eq!(r.address.as_deref(), Some("1 Main St"));
+    assert_eq!(r.phone.as_deref(), Some("+15550100200"));
+    assert_eq!((r.tax_rate_bps, r.kds_late_secs, r.currency.as_str()), (825, 900, "EUR"));
+
+    let (_, staff) = app.add_member(&a, "staff@example.com", "staff").await;
+    let staff = actor(&app, &staff, a.rid).await.unwrap();
+    let refused =
+        restaurants::update(&staff, state, RestaurantChange { name: Some("Mine".into()), ..Default::default() });
+    assert_eq!(refused.await.unwrap_err().status(), StatusCode::FORBIDDEN);
+    assert_eq!(restaurants::get(&staff, state).await.unwrap().name, "Ana's Kitchen");
+}

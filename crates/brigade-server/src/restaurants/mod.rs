@@ -2,6 +2,8 @@
 //! theirs; owners and managers change its settings. Everything about a restaurant that
 //! other modules need (its time zone, currency, tax rule) is read from here.
 
+pub mod service;
+
 use crate::actor::Actor;
 use crate::auth::{Caller, Principal};
 use crate::error::{ApiError, ApiResult};
@@ -9,7 +11,7 @@ use crate::extract::{Json, Page, PageParams, Query};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
-use brigade_domain::auth::{Permission, Role};
+use brigade_domain::auth::Role;
 use brigade_domain::credentials::{parse_name, Phone};
 use brigade_domain::restaurant::{parse_currency, parse_slug, parse_tax_rate_bps, parse_timezone, slugify};
 use brigade_domain::{Invalid, RestaurantId, UserId};
@@ -38,7 +40,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_restaurant, update_restaurant))
 }
 
-#[derive(Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct RestaurantView {
     pub id: Uuid,
     pub name: String,
@@ -279,16 +281,12 @@ async fn list_restaurants(
 #[utoipa::path(get, path = "/v1/restaurants/{rid}", tag = "restaurants", params(("rid" = Uuid, Path)),
     responses((status = 200, body = RestaurantView), (status = 404)), security(("bearer" = [])))]
 async fn get_restaurant(State(state): State<AppState>, actor: Actor) -> ApiResult<axum::Json<RestaurantView>> {
-    actor.require(Permission::RestaurantRead)?;
-    let row = store::get(&state.db, actor.rid()).await?.ok_or_else(|| ApiError::not_found("restaurant"))?;
-    let mut view = RestaurantView::from(row);
-    view.role = actor.role();
-    Ok(axum::Json(view))
+    Ok(axum::Json(service::get(&actor, &state).await?))
 }
 
 /// Changes a restaurant's settings. Fields left out keep their value; `address` and
 /// `phone` may be set to null to clear them.
-#[derive(Deserialize, ToSchema)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct RestaurantChange {
     pub name: Option<String>,
     pub slug: Option<String>,
@@ -322,94 +320,7 @@ async fn update_restaurant(
     actor: Actor,
     Json(body): Json<RestaurantChange>,
 ) -> ApiResult<axum::Json<RestaurantView>> {
-    actor.require(Permission::RestaurantWrite)?;
-    let mut row = store::get(&state.db, actor.rid()).await?.ok_or_else(|| ApiError::not_found("restaurant"))?;
-    let mut changed = serde_json::Map::new();
-    if let Some(name) = body.name {
-        row.name = parse_name("name", &name)?;
-        changed.insert("name".into(), json!(row.name));
-    }
-    if let Some(tz) = body.timezone {
-        row.timezone = parse_timezone(&tz)?.name().to_owned();
-        changed.insert("timezone".into(), json!(row.timezone));
-    }
-    if let Some(c) = body.currency {
-        row.currency = parse_currency(&c)?;
-        changed.insert("currency".into(), json!(row.currency));
-    }
-    if let Some(bps) = body.tax_rate_bps {
-        row.tax_rate_bps = parse_tax_rate_bps(bps)?;
-        changed.insert("tax_rate_bps".into(), json!(bps));
-    }
-    if let Some(inclusive) = body.tax_inclusive {
-        row.tax_inclusive = inclusive;
-        changed.insert("tax_inclusive".into(), json!(inclusive));
-    }
-    if let Some(address) = body.address {
-        row.address = address.map(|a| a.trim().to_owned()).filter(|a| !a.is_empty());
-        changed.insert("address".into(), json!(row.address));
-    }
-    if let Some(phone) = body.phone {
-        row.phone = phone.as_deref().map(Phone::parse).transpose()?.map(|p| p.as_str().to_owned());
-        changed.insert("phone".into(), json!(row.phone));
-    }
-    if let Some(t) = body.day_starts_at {
-        row.day_starts_at = t;
-        changed.insert("day_starts_at".into(), json!(t));
-    }
-    for (field, value, slot) in [
-        ("kds_warn_secs", body.kds_warn_secs, &mut row.kds_warn_secs),
-        ("kds_late_secs", body.kds_late_secs, &mut row.kds_late_secs),
-    ] {
-        if let Some(v) = value {
-            if !(1..=86_400).contains(&v) {
-                return Err(ApiError::validation(field, "must be between 1 and 86400 seconds"));
-            }
-            *slot = v;
-            changed.insert(field.into(), json!(v));
-        }
-    }
-    if let Some(when) = body.inventory_depletes_on {
-        if !matches!(when.as_str(), "created" | "accepted") {
-            return Err(ApiError::validation("inventory_depletes_on", "use created or accepted"));
-        }
-        changed.insert("inventory_depletes_on".into(), json!(when));
-        row.inventory_depletes_on = when;
-    }
-    if row.kds_warn_secs >= row.kds_late_secs {
-        return Err(ApiError::validation("kds_warn_secs", "must be less than kds_late_secs"));
-    }
-    let new_slug = body.slug.as_deref().map(parse_slug).transpose()?;
-    let now = state.clock.now();
-    row.updated_at = now;
-    // The slug check reads every restaurant's slugs.
-    let mut tx = state.db.begin(System::Restaurants).await?;
-    if let Some(slug) = new_slug {
-        if store::slug_taken(&mut tx, &slug, Some(row.id)).await? {
-            return Err(ApiError::conflict(crate::error::ErrorCode::SlugTaken, format!("the slug '{slug}' is taken")));
-        }
-        row.slug = slug;
-        changed.insert("slug".into(), json!(row.slug));
-    }
-    store::update(&mut tx, &row).await?;
-    events::record(
-        &mut tx,
-        NewEvent {
-            restaurant_id: Some(row.id),
-            kind: "restaurant.updated",
-            entity: "restaurant",
-            entity_id: Some(row.id),
-            actor: actor.acted_by(),
-            payload: json!({ "changed": changed }),
-            at: now,
-        },
-    )
-    .await?;
-    // The public menu shows the name, currency and slug: guests see the change at once.
-    state.commit(tx, crate::After::menu(row.id)).await?;
-    let mut view = RestaurantView::from(row);
-    view.role = actor.role();
-    Ok(axum::Json(view))
+    Ok(axum::Json(service::update(&actor, &state, body).await?))
 }
 
 /// The restaurant's IANA time zone, in which its days, schedules and reports are read.

@@ -1,0 +1,104 @@
+//! A restaurant's own settings, for every caller: read them, change them.
+
+use super::{RestaurantChange, RestaurantView};
+use crate::actor::Actor;
+use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::AppState;
+use brigade_domain::auth::Permission;
+use brigade_domain::credentials::{parse_name, Phone};
+use brigade_domain::restaurant::{parse_currency, parse_slug, parse_tax_rate_bps, parse_timezone};
+use brigade_store::restaurants as store;
+use brigade_store::System;
+use serde_json::json;
+
+/// The restaurant, with the caller's role there.
+pub async fn get(actor: &Actor, state: &AppState) -> ApiResult<RestaurantView> {
+    actor.require(Permission::RestaurantRead)?;
+    let row = store::get(&state.db, actor.rid()).await?.ok_or_else(|| ApiError::not_found("restaurant"))?;
+    let mut view = RestaurantView::from(row);
+    view.role = actor.role();
+    Ok(view)
+}
+
+/// Changes the settings given; the others keep their value. A slug another restaurant
+/// has is 409 `slug_taken`. Guests see the new name or slug on the public menu at once.
+pub async fn update(actor: &Actor, state: &AppState, input: RestaurantChange) -> ApiResult<RestaurantView> {
+    actor.require(Permission::RestaurantWrite)?;
+    // The slug check reads every restaurant's slugs; the row is read, locked, in the
+    // transaction that writes it, so two changes at once do not undo each other.
+    let mut tx = state.db.begin(System::Restaurants).await?;
+    let mut row =
+        store::get_for_update(&mut tx, actor.rid()).await?.ok_or_else(|| ApiError::not_found("restaurant"))?;
+    let mut changed = serde_json::Map::new();
+    if let Some(name) = input.name {
+        row.name = parse_name("name", &name)?;
+        changed.insert("name".into(), json!(row.name));
+    }
+    if let Some(tz) = input.timezone {
+        row.timezone = parse_timezone(&tz)?.name().to_owned();
+        changed.insert("timezone".into(), json!(row.timezone));
+    }
+    if let Some(c) = input.currency {
+        row.currency = parse_currency(&c)?;
+        changed.insert("currency".into(), json!(row.currency));
+    }
+    if let Some(bps) = input.tax_rate_bps {
+        row.tax_rate_bps = parse_tax_rate_bps(bps)?;
+        changed.insert("tax_rate_bps".into(), json!(bps));
+    }
+    if let Some(inclusive) = input.tax_inclusive {
+        row.tax_inclusive = inclusive;
+        changed.insert("tax_inclusive".into(), json!(inclusive));
+    }
+    if let Some(address) = input.address {
+        row.address = address.map(|a| a.trim().to_owned()).filter(|a| !a.is_empty());
+        changed.insert("address".into(), json!(row.address));
+    }
+    if let Some(phone) = input.phone {
+        row.phone = phone.as_deref().map(Phone::parse).transpose()?.map(|p| p.as_str().to_owned());
+        changed.insert("phone".into(), json!(row.phone));
+    }
+    if let Some(t) = input.day_starts_at {
+        row.day_starts_at = t;
+        changed.insert("day_starts_at".into(), json!(t));
+    }
+    for (field, value, slot) in [
+        ("kds_warn_secs", input.kds_warn_secs, &mut row.kds_warn_secs),
+        ("kds_late_secs", input.kds_late_secs, &mut row.kds_late_secs),
+    ] {
+        if let Some(v) = value {
+            if !(1..=86_400).contains(&v) {
+                return Err(ApiError::validation(field, "must be between 1 and 86400 seconds"));
+            }
+            *slot = v;
+            changed.insert(field.into(), json!(v));
+        }
+    }
+    if let Some(when) = input.inventory_depletes_on {
+        if !matches!(when.as_str(), "created" | "accepted") {
+            return Err(ApiError::validation("inventory_depletes_on", "use created or accepted"));
+        }
+        changed.insert("inventory_depletes_on".into(), json!(when));
+        row.inventory_depletes_on = when;
+    }
+    if row.kds_warn_secs >= row.kds_late_secs {
+        return Err(ApiError::validation("kds_warn_secs", "must be less than kds_late_secs"));
+    }
+    let new_slug = input.slug.as_deref().map(parse_slug).transpose()?;
+    let now = state.clock.now();
+    row.updated_at = now;
+    if let Some(slug) = new_slug {
+        if store::slug_taken(&mut tx, &slug, Some(row.id)).await? {
+            return Err(ApiError::conflict(ErrorCode::SlugTaken, format!("the slug '{slug}' is taken")));
+        }
+        row.slug = slug;
+        changed.insert("slug".into(), json!(row.slug));
+    }
+    store::update(&mut tx, &row).await?;
+    actor.record(&mut tx, "restaurant.updated", "restaurant", row.id, json!({ "changed": changed }), now).await?;
+    // The public menu shows the name, currency and slug: guests see the change at once.
+    state.commit(tx, crate::After::menu(row.id)).await?;
+    let mut view = RestaurantView::from(row);
+    view.role = actor.role();
+    Ok(view)
+}
