@@ -78,6 +78,17 @@ pub async fn get_tx(tx: &mut Tx, rid: Uuid, id: Uuid) -> Result<Option<TableRow>
     on_tx!(tx, |x| sqlx::query_as::<_, TableRow>(&sql).bind(rid).bind(id).fetch_optional(x).await)
 }
 
+/// The table, locked for a change on PostgreSQL (SQLite has one writer).
+pub async fn get_for_update(tx: &mut Tx, rid: Uuid, id: Uuid) -> Result<Option<TableRow>> {
+    let sql =
+        format!("SELECT {COLUMNS} FROM dining_tables WHERE restaurant_id = $1 AND id = $2 AND deleted_at IS NULL");
+    on_tx!(tx, sqlite: sql, postgres: format!("{sql} FOR UPDATE"), |x, text| sqlx::query_as::<_, TableRow>(&text)
+        .bind(rid)
+        .bind(id)
+        .fetch_optional(x)
+        .await)
+}
+
 /// A table by id alone, for a guest's QR token (which names no restaurant).
 pub async fn by_id(db: &Db, id: Uuid) -> Result<Option<TableRow>> {
     let sql = format!("SELECT {COLUMNS} FROM dining_tables WHERE id = $1 AND deleted_at IS NULL");

@@ -54,7 +54,7 @@ pub async fn update(actor: &Actor, state: &AppState, id: TableId, input: TableIn
     actor.require(Permission::RestaurantWrite)?;
     let now = state.clock.now();
     let mut tx = state.db.begin(actor.rid()).await?;
-    let mut t = store::get_tx(&mut tx, actor.rid(), id.0).await?.ok_or_else(|| ApiError::not_found("table"))?;
+    let mut t = store::get_for_update(&mut tx, actor.rid(), id.0).await?.ok_or_else(|| ApiError::not_found("table"))?;
     input.apply(&mut t)?;
     t.updated_at = now;
     if store::name_taken(&mut tx, actor.rid(), &t.name, Some(t.id)).await? {
@@ -84,7 +84,7 @@ pub async fn rotate_qr(actor: &Actor, state: &AppState, id: TableId) -> ApiResul
     actor.require(Permission::RestaurantWrite)?;
     let now = state.clock.now();
     let mut tx = state.db.begin(actor.rid()).await?;
-    let mut t = store::get_tx(&mut tx, actor.rid(), id.0).await?.ok_or_else(|| ApiError::not_found("table"))?;
+    let mut t = store::get_for_update(&mut tx, actor.rid(), id.0).await?.ok_or_else(|| ApiError::not_found("table"))?;
     t.qr_version += 1;
     t.updated_at = now;
     store::update(&mut tx, &t).await?;
