@@ -86,7 +86,7 @@ pub struct Inner {
     /// Integrations' secrets key, HTTP client, rate limiters and tokens.
     pub integrations: integrations::Runtime,
     pub sync_wake: Notify,
-    pub menu_cache: menu::MenuCache,
+    pub menu_cache: Arc<menu::MenuCache>,
     pub hub: Arc<realtime::Hub>,
     pub order_writer: orders::writer::OrderWriter,
     pub openapi_json: String,
@@ -378,7 +378,8 @@ pub async fn build(config: Config, options: Options) -> anyhow::Result<AppState>
         std::time::Duration::from_secs(config.integration_timeout_secs),
         config.webhooks_allow_private,
     )?;
-    let order_writer = orders::writer::OrderWriter::start(db.clone(), options.clock.clone());
+    let menu_cache = Arc::new(menu::MenuCache::default());
+    let order_writer = orders::writer::OrderWriter::start(db.clone(), options.clock.clone(), menu_cache.clone());
     Ok(AppState {
         inner: Arc::new(Inner {
             db,
@@ -391,7 +392,7 @@ pub async fn build(config: Config, options: Options) -> anyhow::Result<AppState>
             job_wake: Notify::new(),
             integrations,
             sync_wake: Notify::new(),
-            menu_cache: menu::MenuCache::default(),
+            menu_cache,
             hub: Arc::new(realtime::Hub::default()),
             order_writer,
             openapi_json: openapi.to_pretty_json().unwrap_or_else(|_| "{}".into()),

@@ -812,7 +812,7 @@ pub async fn deplete_orders(
     tx: &mut Tx,
     orders: &[(Uuid, Uuid, Vec<SoldLine>, ActedBy)],
     now: DateTime<Utc>,
-) -> ApiResult<()> {
+) -> ApiResult<BTreeSet<Uuid>> {
     let mut by_restaurant: BTreeMap<Uuid, BTreeSet<Uuid>> = BTreeMap::new();
     for (rid, _, lines, _) in orders {
         by_restaurant.entry(*rid).or_default().extend(lines.iter().map(|l| l.menu_item_id));
@@ -861,11 +861,14 @@ pub async fn deplete_orders(
         }
     }
     store::set_order_depleted(tx, &depleted, true).await?;
+    let mut menus_changed = BTreeSet::new();
     for (rid, stock) in changed {
         let ids: Vec<Uuid> = stock.into_iter().collect();
-        settle(tx, rid, &ids, ActedBy::System, now).await?;
+        if settle(tx, rid, &ids, ActedBy::System, now).await? {
+            menus_changed.insert(rid);
+        }
     }
-    Ok(())
+    Ok(menus_changed)
 }
 
 /// Puts a cancelled order's ingredients back, once.
@@ -904,7 +907,7 @@ pub async fn restore_order(
         }
     }
     store::set_order_depleted(tx, &[order_id], false).await?;
-    settle(tx, rid, &changed, ActedBy::System, now).await
+    settle(tx, rid, &changed, ActedBy::System, now).await.map(drop)
 }
 
 /// An order leaving `received`: in restaurants that deplete on acceptance, its
@@ -932,14 +935,16 @@ pub async fn on_order_accepted(
             options: l.modifiers.0.iter().map(|m| m.option_id).collect(),
         })
         .collect();
-    deplete_orders(tx, &[(rid, order_id, sold, actor)], now).await
+    deplete_orders(tx, &[(rid, order_id, sold, actor)], now).await.map(drop)
 }
 
 /// After stock of `changed` items moved: tell the feed, raise or clear low-stock alerts,
 /// and 86 (or bring back) menu items whose recipes use them.
-pub async fn settle(tx: &mut Tx, rid: Uuid, changed: &[Uuid], actor: ActedBy, now: DateTime<Utc>) -> ApiResult<()> {
+/// Returns whether the menu changed (an item 86'd or back), so the caller drops the cached
+/// public menu once the change commits.
+pub async fn settle(tx: &mut Tx, rid: Uuid, changed: &[Uuid], actor: ActedBy, now: DateTime<Utc>) -> ApiResult<bool> {
     if changed.is_empty() {
-        return Ok(());
+        return Ok(false);
     }
     for id in changed {
         let Some(item) = store::item_for_update(tx, rid, *id).await? else { continue };
@@ -959,11 +964,12 @@ pub async fn settle(tx: &mut Tx, rid: Uuid, changed: &[Uuid], actor: ActedBy, no
 
 /// 86es the menu items that stock can no longer make one of ("out of {ingredient}"),
 /// and brings back those it 86'd that it can make again. A person's 86 is left alone.
-async fn reconcile_menu(tx: &mut Tx, rid: Uuid, stock: &[Uuid], now: DateTime<Utc>) -> ApiResult<()> {
+async fn reconcile_menu(tx: &mut Tx, rid: Uuid, stock: &[Uuid], now: DateTime<Utc>) -> ApiResult<bool> {
     let menu_items = store::menu_items_using(tx, rid, stock).await?;
     if menu_items.is_empty() {
-        return Ok(());
+        return Ok(false);
     }
+    let mut menu_changed = false;
     let recipes = store::recipes_tx(tx, rid, &menu_items).await?;
     let ingredients: Vec<Uuid> =
         recipes.values().flatten().map(|r| r.inventory_item_id).collect::<BTreeSet<_>>().into_iter().collect();
@@ -987,15 +993,17 @@ async fn reconcile_menu(tx: &mut Tx, rid: Uuid, stock: &[Uuid], now: DateTime<Ut
                 if e.reason != reason {
                     let e = EightySix { reason, until: None, channels: None, auto: true };
                     apply_eighty_six(tx, rid, &[menu_item], Some(&e), ActedBy::System, now).await?;
+                    menu_changed = true;
                 }
             }
             (Ok(()), Some(e)) if e.auto => {
                 apply_eighty_six(tx, rid, &[menu_item], None, ActedBy::System, now).await?;
+                menu_changed = true;
             }
             _ => {}
         }
     }
-    Ok(())
+    Ok(menu_changed)
 }
 
 async fn record(

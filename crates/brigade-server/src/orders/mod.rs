@@ -479,7 +479,14 @@ pub async fn check(tx: &mut Tx, p: &Prepared, now: DateTime<Utc>) -> Result<Chec
 /// Inserts checked orders at `now`, all at once: numbers for each restaurant's business
 /// day, the orders, their lines, history, kitchen tickets and `order.new` events, a
 /// handful of statements however many orders there are. Does not commit.
-pub async fn persist(tx: &mut Tx, batch: Vec<(&Prepared, Checked)>, now: DateTime<Utc>) -> ApiResult<Vec<OrderView>> {
+/// Inserts checked orders in `tx`. Returns their views and the restaurants whose menu the
+/// orders changed (an item 86'd because its stock ran out): their cached public menus are
+/// to be dropped once `tx` commits.
+pub async fn persist(
+    tx: &mut Tx,
+    batch: Vec<(&Prepared, Checked)>,
+    now: DateTime<Utc>,
+) -> ApiResult<(Vec<OrderView>, std::collections::BTreeSet<Uuid>)> {
     // Numbers: one counter update per restaurant and day, handed out in batch order.
     let mut wanted: Vec<((Uuid, chrono::NaiveDate), i64)> = Vec::new();
     let days: Vec<chrono::NaiveDate> =
@@ -633,10 +640,12 @@ pub async fn persist(tx: &mut Tx, batch: Vec<(&Prepared, Checked)>, now: DateTim
         });
     }
     events::record_many(tx, &events_out).await?;
-    if !stock_out.is_empty() {
-        crate::inventory::deplete_orders(tx, &stock_out, now).await?;
-    }
-    Ok(views)
+    let menus_changed = if stock_out.is_empty() {
+        Default::default()
+    } else {
+        crate::inventory::deplete_orders(tx, &stock_out, now).await?
+    };
+    Ok((views, menus_changed))
 }
 
 /// The view of an order that already exists (an Idempotency-Key seen before).

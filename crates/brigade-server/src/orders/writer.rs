@@ -15,9 +15,13 @@
 use super::{check, existing_view, persist, Check, OrderView, Prepared, WriteFailure};
 use crate::clock::Clock;
 use crate::error::{ApiError, ApiResult};
+use crate::menu::MenuCache;
 use brigade_store::System;
 use brigade_store::{orders as store, Backend, Db};
+use std::collections::BTreeSet;
+use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
+use uuid::Uuid;
 
 const MAX_BATCH: usize = 64;
 const QUEUE: usize = 4096;
@@ -32,8 +36,10 @@ pub struct OrderWriter {
 }
 
 impl OrderWriter {
-    /// Starts the writer tasks. They end when the writer is dropped.
-    pub fn start(db: Db, clock: Clock) -> OrderWriter {
+    /// Starts the writer tasks; they end when the writer is dropped. `menu_cache` is the
+    /// node's: an order that 86es an item drops its restaurant's cached public menu as
+    /// soon as it commits.
+    pub fn start(db: Db, clock: Clock, menu_cache: Arc<MenuCache>) -> OrderWriter {
         let n = match db.backend() {
             Backend::Sqlite => 1,
             Backend::Postgres => 4,
@@ -41,7 +47,7 @@ impl OrderWriter {
         let shards = (0..n)
             .map(|_| {
                 let (tx, rx) = mpsc::channel(QUEUE);
-                tokio::spawn(run(db.clone(), clock.clone(), rx));
+                tokio::spawn(run(db.clone(), clock.clone(), menu_cache.clone(), rx));
                 tx
             })
             .collect();
@@ -59,7 +65,7 @@ impl OrderWriter {
     }
 }
 
-async fn run(db: Db, clock: Clock, mut queue: mpsc::Receiver<Job>) {
+async fn run(db: Db, clock: Clock, menu_cache: Arc<MenuCache>, mut queue: mpsc::Receiver<Job>) {
     while let Some(first) = queue.recv().await {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -70,12 +76,12 @@ async fn run(db: Db, clock: Clock, mut queue: mpsc::Receiver<Job>) {
         }
         if batch.len() == 1 {
             for job in batch {
-                let result = alone(&db, &clock, &job.prepared).await;
+                let result = alone(&db, &clock, &menu_cache, &job.prepared).await;
                 let _ = job.reply.send(result);
             }
             continue;
         }
-        match together(&db, &clock, &batch).await {
+        match together(&db, &clock, &menu_cache, &batch).await {
             Ok(results) => {
                 for (job, result) in batch.into_iter().zip(results) {
                     let _ = job.reply.send(result);
@@ -84,7 +90,7 @@ async fn run(db: Db, clock: Clock, mut queue: mpsc::Receiver<Job>) {
             Err(e) => {
                 tracing::warn!(error = ?e, orders = batch.len(), "a batch of orders failed; writing them one by one");
                 for job in batch {
-                    let result = alone(&db, &clock, &job.prepared).await;
+                    let result = alone(&db, &clock, &menu_cache, &job.prepared).await;
                     let _ = job.reply.send(result);
                 }
             }
@@ -93,7 +99,7 @@ async fn run(db: Db, clock: Clock, mut queue: mpsc::Receiver<Job>) {
 }
 
 /// Writes one order in its own transaction.
-async fn alone(db: &Db, clock: &Clock, p: &Prepared) -> ApiResult<OrderView> {
+async fn alone(db: &Db, clock: &Clock, menu_cache: &MenuCache, p: &Prepared) -> ApiResult<OrderView> {
     let mut tx = db.begin(p.rid).await?;
     let now = clock.now();
     let checked = match check(&mut tx, p, now).await {
@@ -105,8 +111,9 @@ async fn alone(db: &Db, clock: &Clock, p: &Prepared) -> ApiResult<OrderView> {
         Err(WriteFailure::Refused(e) | WriteFailure::Failed(e)) => return Err(e),
     };
     let written = async {
-        let mut views = persist(&mut tx, vec![(p, checked)], now).await?;
+        let (mut views, menus) = persist(&mut tx, vec![(p, checked)], now).await?;
         tx.commit().await?;
+        forget_menus(menu_cache, menus);
         views.pop().ok_or_else(|| ApiError::internal("an order vanished while being written"))
     }
     .await;
@@ -131,7 +138,12 @@ async fn alone(db: &Db, clock: &Clock, p: &Prepared) -> ApiResult<OrderView> {
 /// Writes a batch in one transaction: every order is checked under the lock, then all
 /// that passed are inserted together and committed once. `Err` means the transaction
 /// failed and nothing of it was committed.
-async fn together(db: &Db, clock: &Clock, batch: &[Job]) -> Result<Vec<ApiResult<OrderView>>, ApiError> {
+async fn together(
+    db: &Db,
+    clock: &Clock,
+    menu_cache: &MenuCache,
+    batch: &[Job],
+) -> Result<Vec<ApiResult<OrderView>>, ApiError> {
     let mut tx = db.begin(System::OrderWriter).await?;
     let now = clock.now();
     enum Outcome {
@@ -152,8 +164,10 @@ async fn together(db: &Db, clock: &Clock, batch: &[Job]) -> Result<Vec<ApiResult
             Err(WriteFailure::Failed(e)) => return Err(e),
         }
     }
-    let mut views = persist(&mut tx, ready, now).await?.into_iter();
+    let (views, menus) = persist(&mut tx, ready, now).await?;
+    let mut views = views.into_iter();
     tx.commit().await?;
+    forget_menus(menu_cache, menus);
     let mut results = Vec::with_capacity(outcomes.len());
     for outcome in outcomes {
         results.push(match outcome {
@@ -163,4 +177,13 @@ async fn together(db: &Db, clock: &Clock, batch: &[Job]) -> Result<Vec<ApiResult
         });
     }
     Ok(results)
+}
+
+/// Drops the cached public menus of restaurants whose menu a committed batch changed. The
+/// realtime tailer does it too, for every node, but only once it has read the events: a
+/// guest asking right after the order must not see the item it 86'd.
+fn forget_menus(menu_cache: &MenuCache, restaurants: BTreeSet<Uuid>) {
+    for rid in restaurants {
+        menu_cache.invalidate(rid);
+    }
 }
