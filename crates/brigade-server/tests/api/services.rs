@@ -289,3 +289,45 @@ async fn restaurant_settings_changed_at_once_all_stay() {
     assert_eq!(refused.await.unwrap_err().status(), StatusCode::FORBIDDEN);
     assert_eq!(restaurants::get(&staff, state).await.unwrap().name, "Ana's Kitchen");
 }
+
+#[tokio::test]
+async fn the_schedule_is_a_service_and_refuses_without_changing_anything() {
+    use brigade_server::schedules::{service as schedule, CopyWeek, ShiftInput, WeekParams};
+    let app = TestApp::builder().config(two_owners).spawn().await;
+    let a = app.signup("ana@example.com", "Ana's").await;
+    let b = app.signup("bo@example.com", "Bo's").await;
+    let state = &app.state;
+    let owner = actor(&app, &a.token, a.rid).await.unwrap();
+    let (sam, staff) = app.add_member(&a, "sam@example.com", "staff").await;
+    let staff = actor(&app, &staff, a.rid).await.unwrap();
+    let start = app.clock.now() + chrono::Duration::days(1);
+    let shift = |user_id: Uuid| ShiftInput {
+        user_id,
+        position: None,
+        starts_at: start,
+        ends_at: start + chrono::Duration::hours(6),
+        notes: Some("lunch".into()),
+    };
+    assert_eq!(schedule::create_shift(&staff, state, shift(sam)).await.unwrap_err().status(), StatusCode::FORBIDDEN);
+    let stranger = schedule::create_shift(&owner, state, shift(b.user_id)).await.unwrap_err();
+    assert_eq!(stranger.status(), StatusCode::UNPROCESSABLE_ENTITY, "Bo is not a member here");
+    let week = schedule::create_shift(&owner, state, shift(sam)).await.unwrap();
+    assert_eq!(week.shifts.len(), 1);
+    let seen = schedule::week(&staff, state, WeekParams { week: Some(start.date_naive()) }).await.unwrap();
+    assert_eq!(seen.shifts.len(), 1, "staff read the schedule");
+
+    let day = start.date_naive();
+    let same = CopyWeek { from_week: day, to_week: day, replace: false };
+    assert_eq!(schedule::copy_week(&owner, state, same).await.unwrap_err().status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let next = day + chrono::Duration::days(7);
+    schedule::copy_week(&owner, state, CopyWeek { from_week: day, to_week: next, replace: false }).await.unwrap();
+    let again = schedule::copy_week(&owner, state, CopyWeek { from_week: day, to_week: next, replace: false }).await;
+    assert!(matches!(again, Err(ApiError::Conflict { code: ErrorCode::WeekNotEmpty, .. })), "{again:?}");
+    let copied = schedule::week(&owner, state, WeekParams { week: Some(next) }).await.unwrap();
+    assert_eq!(copied.shifts.len(), 1, "the refused copy added nothing");
+
+    let b_owner = actor(&app, &b.token, b.rid).await.unwrap();
+    let id = week.shifts[0].id;
+    assert_eq!(schedule::delete_shift(&b_owner, state, id).await.unwrap_err().status(), StatusCode::NOT_FOUND);
+    schedule::delete_shift(&owner, state, id).await.unwrap();
+}

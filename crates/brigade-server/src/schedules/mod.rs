@@ -3,6 +3,8 @@
 //! week's projected labour cost; a week copies to another keeping local times, so a
 //! 17:00 shift stays at 17:00 across a DST change.
 
+pub mod service;
+
 use crate::actor::Actor;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Path, Query};
@@ -10,8 +12,7 @@ use crate::restaurants::restaurant_tz;
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
-use brigade_domain::auth::Permission;
-use brigade_domain::labour::{conflicts, local_midnight, week_of, Planned};
+use brigade_domain::labour::{conflicts, local_midnight, Planned};
 use brigade_store::labour::{self as store, ShiftRow};
 use brigade_store::{restaurants, users, Tx};
 use chrono::{DateTime, Duration, NaiveDate, Utc, Weekday};
@@ -33,7 +34,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(copy_week))
 }
 
-#[derive(Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ShiftView {
     pub id: Uuid,
     pub user_id: Uuid,
@@ -48,7 +49,7 @@ pub struct ShiftView {
     pub projected_cost: i64,
 }
 
-#[derive(Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct WeekView {
     /// The week's first local day.
     pub week_start: NaiveDate,
@@ -133,7 +134,7 @@ async fn week_view(state: &AppState, tx: &mut Tx, rid: Uuid, p: &Place, start: N
     })
 }
 
-#[derive(Deserialize, utoipa::IntoParams)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct WeekParams {
     /// Any day of the week wanted (local date); default this week.
     #[serde(default, deserialize_with = "brigade_domain::when::opt_date")]
@@ -147,14 +148,10 @@ async fn week(
     actor: Actor,
     Query(q): Query<WeekParams>,
 ) -> ApiResult<axum::Json<WeekView>> {
-    actor.require(Permission::RestaurantRead)?;
-    let p = place(&state, actor.rid()).await?;
-    let day = q.week.unwrap_or_else(|| state.clock.now().with_timezone(&p.tz).date_naive());
-    let mut tx = state.db.begin_read(actor.rid()).await?;
-    Ok(axum::Json(week_view(&state, &mut tx, actor.rid(), &p, week_of(day, p.week_starts)).await?))
+    Ok(axum::Json(service::week(&actor, &state, q).await?))
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct ShiftInput {
     pub user_id: Uuid,
     /// One of the person's positions; default none.
@@ -200,34 +197,7 @@ async fn create_shift(
     actor: Actor,
     Json(body): Json<ShiftInput>,
 ) -> ApiResult<(StatusCode, axum::Json<WeekView>)> {
-    actor.require(Permission::UsersWrite)?;
-    let now = state.clock.now();
-    let mut s = ShiftRow {
-        id: Uuid::now_v7(),
-        restaurant_id: actor.rid(),
-        user_id: body.user_id,
-        position: None,
-        starts_at: now,
-        ends_at: now,
-        notes: None,
-        created_at: now,
-        updated_at: now,
-    };
-    check_shift(&state, actor.rid(), &mut s, body).await?;
-    let p = place(&state, actor.rid()).await?;
-    let mut tx = state.db.begin(actor.rid()).await?;
-    store::insert_shift(&mut tx, &s).await?;
-    actor.record(&mut tx, "staff.shift_created", "shift", s.id, shift_payload(&s), now).await?;
-    let view = week_view(
-        &state,
-        &mut tx,
-        actor.rid(),
-        &p,
-        week_of(s.starts_at.with_timezone(&p.tz).date_naive(), p.week_starts),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok((StatusCode::CREATED, axum::Json(view)))
+    Ok((StatusCode::CREATED, axum::Json(service::create_shift(&actor, &state, body).await?)))
 }
 
 fn shift_payload(s: &ShiftRow) -> serde_json::Value {
@@ -243,25 +213,7 @@ async fn update_shift(
     Path(ids): Path<(Uuid, Uuid)>,
     Json(body): Json<ShiftInput>,
 ) -> ApiResult<axum::Json<WeekView>> {
-    actor.require(Permission::UsersWrite)?;
-    let now = state.clock.now();
-    let p = place(&state, actor.rid()).await?;
-    let mut tx = state.db.begin(actor.rid()).await?;
-    let mut s = store::shift_tx(&mut tx, actor.rid(), ids.1).await?.ok_or_else(|| ApiError::not_found("shift"))?;
-    check_shift(&state, actor.rid(), &mut s, body).await?;
-    s.updated_at = now;
-    store::update_shift(&mut tx, &s).await?;
-    actor.record(&mut tx, "staff.shift_updated", "shift", s.id, shift_payload(&s), now).await?;
-    let view = week_view(
-        &state,
-        &mut tx,
-        actor.rid(),
-        &p,
-        week_of(s.starts_at.with_timezone(&p.tz).date_naive(), p.week_starts),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(axum::Json(view))
+    Ok(axum::Json(service::update_shift(&actor, &state, ids.1, body).await?))
 }
 
 #[utoipa::path(delete, path = "/v1/restaurants/{rid}/shifts/{id}", tag = "staff", params(("rid" = Uuid, Path), ("id" = Uuid, Path)),
@@ -271,18 +223,11 @@ async fn delete_shift(
     actor: Actor,
     Path(ids): Path<(Uuid, Uuid)>,
 ) -> ApiResult<StatusCode> {
-    actor.require(Permission::UsersWrite)?;
-    let now = state.clock.now();
-    let mut tx = state.db.begin(actor.rid()).await?;
-    if !store::delete_shift(&mut tx, actor.rid(), ids.1).await? {
-        return Err(ApiError::not_found("shift"));
-    }
-    actor.record(&mut tx, "staff.shift_deleted", "shift", ids.1, json!({}), now).await?;
-    tx.commit().await?;
+    service::delete_shift(&actor, &state, ids.1).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct CopyWeek {
     /// Any day of the week to copy (local date).
     #[serde(deserialize_with = "brigade_domain::when::date")]
@@ -305,56 +250,5 @@ async fn copy_week(
     actor: Actor,
     Json(body): Json<CopyWeek>,
 ) -> ApiResult<(StatusCode, axum::Json<WeekView>)> {
-    actor.require(Permission::UsersWrite)?;
-    let rid = actor.rid();
-    let p = place(&state, rid).await?;
-    let (src, dst) = (week_of(body.from_week, p.week_starts), week_of(body.to_week, p.week_starts));
-    if src == dst {
-        return Err(ApiError::validation("to_week", "copy to another week"));
-    }
-    let now = state.clock.now();
-    let range = |start: NaiveDate| (local_midnight(p.tz, start), local_midnight(p.tz, start + Duration::days(7)));
-    let mut tx = state.db.begin(rid).await?;
-    let (sf, st) = range(src);
-    let source: Vec<ShiftRow> =
-        store::shifts_tx(&mut tx, rid, sf, st).await?.into_iter().filter(|s| s.starts_at >= sf).collect();
-    if source.is_empty() {
-        return Err(ApiError::validation("from_week", "that week has no shifts"));
-    }
-    let (df, dt) = range(dst);
-    let existing: Vec<ShiftRow> =
-        store::shifts_tx(&mut tx, rid, df, dt).await?.into_iter().filter(|s| s.starts_at >= df).collect();
-    if !existing.is_empty() {
-        if !body.replace {
-            return Err(ApiError::conflict(
-                crate::error::ErrorCode::WeekNotEmpty,
-                "that week has shifts already; send replace: true to overwrite",
-            ));
-        }
-        for s in &existing {
-            store::delete_shift(&mut tx, rid, s.id).await?;
-        }
-    }
-    let days = (dst - src).num_days();
-    for s in &source {
-        // Same local wall-clock times, days later (DST moves the UTC instants, not the shift).
-        let move_local = |t: DateTime<Utc>| -> DateTime<Utc> {
-            let local = t.with_timezone(&p.tz).naive_local() + Duration::days(days);
-            brigade_domain::menu::local_to_utc(p.tz, local)
-        };
-        let copy = ShiftRow {
-            id: Uuid::now_v7(),
-            starts_at: move_local(s.starts_at),
-            ends_at: move_local(s.ends_at),
-            created_at: now,
-            updated_at: now,
-            ..s.clone()
-        };
-        store::insert_shift(&mut tx, &copy).await?;
-    }
-    let payload = json!({ "from_week": src, "to_week": dst, "shifts": source.len(), "replaced": existing.len() });
-    actor.record(&mut tx, "staff.schedule_copied", "restaurant", rid, payload, now).await?;
-    let view = week_view(&state, &mut tx, rid, &p, dst).await?;
-    tx.commit().await?;
-    Ok((StatusCode::CREATED, axum::Json(view)))
+    Ok((StatusCode::CREATED, axum::Json(service::copy_week(&actor, &state, body).await?)))
 }
