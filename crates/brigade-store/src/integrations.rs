@@ -193,6 +193,14 @@ pub async fn drift_due(db: &Db, before: DateTime<Utc>) -> Result<Vec<(Uuid, Uuid
 /// Records a push that went through: the integration is active again unless a job of it
 /// is dead.
 pub async fn record_success(db: &Db, id: Uuid, now: DateTime<Utc>) -> Result<()> {
+    let mut tx = db.begin(System::Outbound).await?;
+    record_success_tx(&mut tx, id, now).await?;
+    tx.commit().await
+}
+
+/// Records a successful push in `tx`, the transaction that marks the job done, so nobody
+/// sees the job succeeded while the integration still says it is degraded.
+pub async fn record_success_tx(tx: &mut Tx, id: Uuid, now: DateTime<Utc>) -> Result<()> {
     let sql = format!(
         "UPDATE integrations SET last_sync_at = $2, last_success_at = $2, last_error = NULL, updated_at = $2,
          status = CASE WHEN status = 'paused' THEN status
@@ -200,9 +208,7 @@ pub async fn record_success(db: &Db, id: Uuid, now: DateTime<Utc>) -> Result<()>
                        ELSE 'active' END
          WHERE id = $1"
     );
-    let mut tx = db.begin(System::Outbound).await?;
-    on_tx!(&mut tx, |c| sqlx::query(&sql).bind(id).bind(stored_time(now)).execute(c).await.map(drop))?;
-    tx.commit().await
+    on_tx!(tx, |c| sqlx::query(&sql).bind(id).bind(stored_time(now)).execute(c).await.map(drop))
 }
 
 /// Records a failed push; `status` replaces the integration's unless a person paused it.

@@ -247,8 +247,8 @@ async fn settle(
             }
             let lag_ms = (now - job.first_change_at).num_milliseconds();
             record(&mut tx, row, job, "sync.job_succeeded", json!({ "lag_ms": lag_ms, "result": result }), now).await?;
+            store::record_success_tx(&mut tx, row.id, now).await?;
             tx.commit().await?;
-            store::record_success(&state.db, row.id, now).await?;
         }
         Attempt::Failed { error: PlatformError::RateLimited(wait), .. } => {
             let until = now + Duration::from_std(wait).unwrap_or(Duration::seconds(5));
