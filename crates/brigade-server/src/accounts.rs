@@ -5,6 +5,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::Json;
 use crate::ops::ClientIp;
 use crate::restaurants::{self, NewRestaurant, RestaurantView};
+use crate::schema;
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -36,8 +37,11 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 #[derive(Deserialize, ToSchema)]
 pub struct SignupRequest {
+    #[schema(value_type = schema::Email)]
     pub email: String,
+    #[schema(value_type = schema::Password)]
     pub password: String,
+    #[schema(value_type = schema::Name)]
     pub name: String,
     pub restaurant: NewRestaurant,
 }
@@ -439,6 +443,7 @@ pub async fn end_session(state: &AppState, user_id: UserId, session_id: SessionI
 #[derive(Deserialize, ToSchema)]
 pub struct PasswordChange {
     pub current_password: String,
+    #[schema(value_type = schema::Password)]
     pub new_password: String,
 }
 

@@ -53,7 +53,25 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     }
     refuse_control_characters(bytes)?;
     let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(de).map_err(|err| {
+    let first = serde_path_to_error::deserialize(de);
+    // JSON has one number type: `2.0` is the integer 2 (as JSON Schema's `integer` says),
+    // though serde reads it as a float. Only a body refused for that is read again.
+    let result = match first {
+        Err(e) if e.inner().to_string().starts_with("invalid type: floating point") => {
+            match serde_json::from_slice::<serde_json::Value>(bytes) {
+                Ok(mut value) => {
+                    if integral_floats_to_integers(&mut value) {
+                        serde_path_to_error::deserialize(value)
+                    } else {
+                        Err(e)
+                    }
+                }
+                Err(_) => Err(e),
+            }
+        }
+        other => other,
+    };
+    result.map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner();
         match inner.classify() {
@@ -72,6 +90,23 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             },
         }
     })
+}
+
+/// Turns every float with no fraction that fits an `i64` into that integer; whether any did.
+fn integral_floats_to_integers(v: &mut serde_json::Value) -> bool {
+    use serde_json::Value;
+    match v {
+        Value::Number(n) if n.is_f64() => match n.as_f64() {
+            Some(f) if f.fract() == 0.0 && f >= i64::MIN as f64 && f < i64::MAX as f64 => {
+                *v = Value::from(f as i64);
+                true
+            }
+            _ => false,
+        },
+        Value::Array(items) => items.iter_mut().fold(false, |any, x| integral_floats_to_integers(x) | any),
+        Value::Object(map) => map.values_mut().fold(false, |any, x| integral_floats_to_integers(x) | any),
+        _ => false,
+    }
 }
 
 /// Whether text holds a control character that is not a line break or a tab.
@@ -235,8 +270,10 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Path<T>
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct PageParams {
     /// How many items (default 50, at most 500).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
     /// The `next_cursor` of the previous page.
+    #[param(value_type = Option<uuid::Uuid>)]
     pub cursor: Option<String>,
 }
 
@@ -290,4 +327,150 @@ where
     D: serde::Deserializer<'de>,
 {
     Option::<T>::deserialize(d).map(Some)
+}
+
+/// Text with no control character but line breaks and tabs, as `has_control` reads it (Rust's
+/// `char::is_control`: C0, DEL and C1).
+pub const TEXT_PATTERN: &str = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$";
+/// A name: text as above with at least one character that is not a space (names are trimmed
+/// and an empty one is refused).
+pub const NAME_PATTERN: &str = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*[^\s\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$";
+
+/// The component named by every body's unnamed fields.
+const ANY_VALUE: &str = "AnyValue";
+
+/// The years `brigade_domain::when` takes, 1970 to 2199, at the start of a date or an instant.
+pub const YEAR_PATTERN: &str = "^(19[7-9][0-9]|2[01][0-9][0-9])-";
+
+/// Writes what these extractors enforce on every input into the OpenAPI document: each string
+/// a request carries (parameter, body field, object key) without a format, an enum or a
+/// pattern of its own gets `TEXT_PATTERN`, and at most `caps::ANY_TEXT` characters; each list
+/// at most `caps::ANY_LIST` entries. Only schemas a request reaches are touched, so a response
+/// is never held to a request's caps unless it shares the schema (and then it holds: what
+/// was stored came in through these checks).
+pub fn document_input_rules(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::RefOr;
+    let mut pending: Vec<String> = Vec::new();
+    for item in doc.paths.paths.values_mut() {
+        let ops = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+        for op in ops.into_iter().flatten() {
+            for param in op.parameters.iter_mut().flatten() {
+                if let Some(schema) = param.schema.as_mut() {
+                    input_rules(schema, &mut pending);
+                }
+            }
+            if let Some(body) = op.request_body.as_mut() {
+                for content in body.content.values_mut() {
+                    if let Some(schema) = content.schema.as_mut() {
+                        input_rules(schema, &mut pending);
+                    }
+                }
+            }
+        }
+    }
+    let mut done = std::collections::BTreeSet::new();
+    let components = doc.components.get_or_insert_with(Default::default);
+    components.schemas.insert(ANY_VALUE.to_owned(), RefOr::T(any_value()));
+    while let Some(name) = pending.pop() {
+        if !done.insert(name.clone()) {
+            continue;
+        }
+        if let Some(schema) = components.schemas.get_mut(&name) {
+            input_rules(schema, &mut pending);
+        }
+    }
+    fn text_key() -> utoipa::openapi::schema::Object {
+        let mut key = utoipa::openapi::schema::Object::with_type(utoipa::openapi::Type::String);
+        key.pattern = Some(TEXT_PATTERN.to_owned());
+        key
+    }
+    /// Any JSON value whose strings and keys hold no control character.
+    fn any_value() -> utoipa::openapi::Schema {
+        use utoipa::openapi::schema::{AdditionalProperties, ArrayBuilder, ObjectBuilder, OneOfBuilder, Type};
+        let any = || utoipa::openapi::Ref::from_schema_name(ANY_VALUE);
+        let scalar = ObjectBuilder::new().schema_type(utoipa::openapi::schema::SchemaType::Array(vec![
+            Type::Null,
+            Type::Boolean,
+            Type::Number,
+        ]));
+        let mut object = ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .additional_properties(Some(AdditionalProperties::RefOr(RefOr::Ref(any()))))
+            .build();
+        object.property_names = Some(Box::new(utoipa::openapi::Schema::Object(text_key())));
+        OneOfBuilder::new()
+            .item(scalar)
+            .item(text_key())
+            .item(ArrayBuilder::new().items(any()))
+            .item(object)
+            .description(Some("Any JSON whose strings and keys hold no control character"))
+            .into()
+    }
+    fn input_rules(schema: &mut RefOr<utoipa::openapi::Schema>, refs: &mut Vec<String>) {
+        use brigade_domain::caps::{ANY_LIST, ANY_TEXT};
+        use utoipa::openapi::schema::{
+            AdditionalProperties, ArrayItems, KnownFormat, Schema, SchemaFormat, SchemaType, Type,
+        };
+        use utoipa::Number;
+        let has = |t: &SchemaType, want: Type| match t {
+            SchemaType::Type(t) => *t == want,
+            SchemaType::Array(ts) => ts.contains(&want),
+            SchemaType::AnyValue => false,
+        };
+        let schema = match schema {
+            RefOr::Ref(r) => {
+                if let Some(name) = r.ref_location.strip_prefix("#/components/schemas/") {
+                    refs.push(name.to_owned());
+                }
+                return;
+            }
+            RefOr::T(s) => s,
+        };
+        match schema {
+            Schema::Object(o) => {
+                if has(&o.schema_type, Type::String) && o.format.is_none() && o.enum_values.is_none() {
+                    o.pattern.get_or_insert_with(|| TEXT_PATTERN.to_owned());
+                    o.max_length.get_or_insert(ANY_TEXT);
+                }
+                // Dates and instants are read through `brigade_domain::when`: years 1970 to 2199.
+                if matches!(o.format, Some(SchemaFormat::KnownFormat(KnownFormat::Date | KnownFormat::DateTime))) {
+                    o.pattern.get_or_insert_with(|| YEAR_PATTERN.to_owned());
+                }
+                // An integer past its Rust type's range does not deserialize.
+                if has(&o.schema_type, Type::Integer) {
+                    let (min, max) = match o.format {
+                        Some(SchemaFormat::KnownFormat(KnownFormat::Int32)) => (i32::MIN as isize, i32::MAX as isize),
+                        _ => (i64::MIN as isize, i64::MAX as isize),
+                    };
+                    o.minimum.get_or_insert(Number::Int(min));
+                    o.maximum.get_or_insert(Number::Int(max));
+                }
+                if has(&o.schema_type, Type::Object) {
+                    o.property_names.get_or_insert_with(|| Box::new(Schema::Object(text_key())));
+                    // Fields a body does not name are ignored, but their text is read too.
+                    o.additional_properties.get_or_insert_with(|| {
+                        Box::new(AdditionalProperties::RefOr(RefOr::Ref(utoipa::openapi::Ref::from_schema_name(
+                            ANY_VALUE,
+                        ))))
+                    });
+                }
+                for property in o.properties.values_mut() {
+                    input_rules(property, refs);
+                }
+                if let Some(AdditionalProperties::RefOr(extra)) = o.additional_properties.as_deref_mut() {
+                    input_rules(extra, refs);
+                }
+            }
+            Schema::Array(a) => {
+                a.max_items.get_or_insert(ANY_LIST);
+                if let ArrayItems::RefOrSchema(items) = &mut a.items {
+                    input_rules(items, refs);
+                }
+            }
+            Schema::OneOf(s) => s.items.iter_mut().for_each(|s| input_rules(s, refs)),
+            Schema::AllOf(s) => s.items.iter_mut().for_each(|s| input_rules(s, refs)),
+            Schema::AnyOf(s) => s.items.iter_mut().for_each(|s| input_rules(s, refs)),
+            _ => {}
+        }
+    }
 }

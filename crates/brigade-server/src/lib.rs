@@ -39,6 +39,7 @@ pub mod people;
 pub mod realtime;
 pub mod restaurants;
 pub mod schedules;
+pub mod schema;
 pub mod tables;
 pub mod tasks;
 pub mod web;
@@ -326,6 +327,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .split_for_parts();
     // After the routes are merged: the document's paths exist only now.
     utoipa::Modify::modify(&StandardErrors, &mut doc);
+    extract::document_input_rules(&mut doc);
     (router, doc)
 }
 

@@ -12,6 +12,7 @@
 use crate::actor::Actor;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Page, PageParams, Path, Query};
+use crate::schema;
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -134,12 +135,18 @@ async fn get_user(
 
 #[derive(Deserialize, ToSchema)]
 pub struct NewUser {
+    #[schema(value_type = Option<schema::Name>)]
     pub name: Option<String>,
+    #[schema(value_type = schema::MemberRole)]
     pub role: String,
+    #[schema(value_type = Option<schema::Email>)]
     pub email: Option<String>,
     /// Not taken: people choose their own password when they accept their invitation.
+    #[schema(value_type = Option<schema::NotTaken>)]
     pub password: Option<String>,
+    #[schema(value_type = Option<schema::Phone>)]
     pub phone: Option<String>,
+    #[schema(value_type = Option<schema::Pin>)]
     pub pin: Option<String>,
 }
 
@@ -274,18 +281,21 @@ async fn revoke_invitation(
 
 #[derive(Deserialize, ToSchema)]
 pub struct UserChange {
+    #[schema(value_type = Option<schema::Name>)]
     pub name: Option<String>,
+    #[schema(value_type = Option<schema::MemberRole>)]
     pub role: Option<String>,
     pub is_active: Option<bool>,
     /// Not taken: a person changes their own password (`POST /v1/auth/password`).
+    #[schema(value_type = Option<schema::NotTaken>)]
     pub password: Option<String>,
     /// A new phone, or null to remove it (and so PIN sign-in).
     #[serde(default, deserialize_with = "crate::extract::double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<schema::Phone>)]
     pub phone: Option<Option<String>>,
     /// A new PIN, or null to remove it.
     #[serde(default, deserialize_with = "crate::extract::double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<schema::Pin>)]
     pub pin: Option<Option<String>>,
 }
 
@@ -623,8 +633,10 @@ pub async fn accept_invitation(state: &AppState, token: &str, who: Acceptor) -> 
 #[derive(Deserialize, ToSchema, Default)]
 pub struct AcceptInvitation {
     /// For a new account: the name to go by (else the one the invitation was sent under).
+    #[schema(value_type = Option<schema::Name>)]
     pub name: Option<String>,
     /// For a new account: the password the person chooses. Leave out when signed in.
+    #[schema(value_type = Option<schema::Password>)]
     pub password: Option<String>,
 }
 

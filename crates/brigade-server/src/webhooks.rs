@@ -22,6 +22,7 @@
 use crate::actor::Actor;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Path, Query};
+use crate::schema;
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -101,8 +102,11 @@ fn view(r: SubscriptionRow, secret: Option<String>) -> SubscriptionView {
 #[derive(Deserialize, ToSchema)]
 pub struct NewSubscription {
     /// Where to POST: an http(s) address on the public internet.
+    #[schema(value_type = schema::WebhookUrl)]
     pub url: String,
+    #[schema(value_type = Vec<schema::EventTypePattern>, min_items = 1, max_items = 50)]
     pub event_types: Vec<String>,
+    #[schema(max_length = 200)]
     pub description: Option<String>,
 }
 
@@ -236,11 +240,15 @@ async fn get_subscription(
 
 #[derive(Deserialize, ToSchema)]
 pub struct SubscriptionChange {
+    #[schema(value_type = Option<schema::WebhookUrl>)]
     pub url: Option<String>,
+    #[schema(value_type = Option<Vec<schema::EventTypePattern>>, min_items = 1, max_items = 50)]
     pub event_types: Option<Vec<String>>,
+    #[schema(max_length = 200)]
     pub description: Option<String>,
     /// `paused` stops sending (events meanwhile are still recorded and sent on resume);
     /// `active` resumes.
+    #[schema(value_type = Option<schema::PauseOrResume>)]
     pub status: Option<String>,
     /// A new signing secret, shown in this answer; the old one stops at once.
     #[serde(default)]
@@ -365,6 +373,7 @@ fn delivery_view(d: DeliveryRow) -> DeliveryView {
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct DeliveryParams {
     /// pending, sending, succeeded or dead.
+    #[param(value_type = Option<schema::DeliveryStatus>)]
     pub status: Option<String>,
     /// Newest first, at most this many (default 50, at most 200).
     pub limit: Option<i64>,

@@ -7,6 +7,7 @@ pub mod service;
 use crate::actor::Actor;
 use crate::error::ApiResult;
 use crate::extract::{Json, Page, PageParams, Path, Query};
+use crate::schema;
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -63,8 +64,10 @@ pub struct CreatedApiKey {
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct NewApiKey {
+    #[schema(value_type = schema::Name)]
     pub name: String,
     /// e.g. `["menu:read", "orders:write"]`
+    #[schema(min_items = 1, value_type = Vec<schema::PermissionName>)]
     pub permissions: Vec<String>,
     /// When the key stops working by itself (in the future, within ten years); absent
     /// for a key that lasts until it is revoked.

@@ -60,7 +60,9 @@ pub struct AuditParams {
     /// Only events before this time.
     #[serde(default, deserialize_with = "brigade_domain::when::opt_instant")]
     pub until: Option<DateTime<Utc>>,
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
+    #[param(value_type = Option<i64>)]
     pub cursor: Option<String>,
 }
 

@@ -20,6 +20,7 @@ pub mod ubereats;
 use crate::actor::Actor;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Path};
+use crate::schema;
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -235,6 +236,7 @@ fn parse_credentials(p: Platform, given: &Map<String, Value>) -> Result<(Vec<u8>
 pub struct IntegrationConfig {
     /// Calls per second Brigade makes to the platform for this store (default 10).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0.1, maximum = 100.0)]
     pub rate_per_sec: Option<f64>,
     /// When the periodic check finds the platform showing something else, push Brigade's
     /// state back (default true). Off: drift is only reported.
@@ -314,10 +316,13 @@ fn view(state: &AppState, r: IntegrationRow) -> IntegrationView {
 #[derive(Deserialize, ToSchema)]
 pub struct NewIntegration {
     /// `ubereats`, `doordash`, `grubhub`, `square` or `stripe`.
+    #[schema(value_type = schema::PlatformName)]
     pub platform: String,
     /// The restaurant's store id on the platform.
+    #[schema(value_type = schema::StoreId)]
     pub store_id: String,
     /// Defaults to the platform's name.
+    #[schema(value_type = Option<schema::Name>)]
     pub name: Option<String>,
     /// Uber Eats: `{"client_id", "client_secret"}`; DoorDash: `{"developer_id", "key_id",
     /// "signing_secret", "webhook_token"}`; Grubhub: `{"client_id", "secret_key",
@@ -332,7 +337,7 @@ pub struct NewIntegration {
 
 fn parse_store_id(s: &str) -> Result<String, ApiError> {
     let s = s.trim();
-    if s.is_empty() || s.len() > 200 || s.chars().any(char::is_control) {
+    if s.is_empty() || s.chars().count() > 200 || s.chars().any(char::is_control) {
         return Err(ApiError::validation("store_id", "the store's id on the platform: 1 to 200 characters"));
     }
     Ok(s.to_owned())
@@ -426,13 +431,16 @@ async fn get_integration(
 
 #[derive(Deserialize, ToSchema)]
 pub struct IntegrationChange {
+    #[schema(value_type = Option<schema::Name>)]
     pub name: Option<String>,
+    #[schema(value_type = Option<schema::StoreId>)]
     pub store_id: Option<String>,
     /// New credentials replace the old ones whole.
     #[schema(value_type = Option<Object>)]
     pub credentials: Option<Map<String, Value>>,
     pub config: Option<IntegrationConfig>,
     /// `paused` stops pushes; `active` resumes them (and resyncs the menu).
+    #[schema(value_type = Option<schema::PauseOrResume>)]
     pub status: Option<String>,
 }
 

@@ -18,6 +18,7 @@ use crate::actor::Actor;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Page, PageParams, Path, Query};
 use crate::outbox::{enqueue_menu, ITEM};
+use crate::schema;
 use crate::tasks::{hand_to_managers, ByHand};
 use crate::AppState;
 use axum::extract::State;
@@ -808,6 +809,7 @@ impl From<SyncJobRow> for SyncJobView {
 pub struct JobQuery {
     pub integration_id: Option<Uuid>,
     /// `pending`, `running`, `succeeded`, `dead` or `cancelled`.
+    #[param(value_type = Option<schema::SyncJobStatus>)]
     pub status: Option<String>,
 }
 

@@ -15,6 +15,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Page, Path, Query};
 use crate::menu::clean;
 use crate::menu::service::apply_eighty_six;
+use crate::schema;
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -69,6 +70,7 @@ pub struct StockCategoryView {
 
 #[derive(Deserialize, ToSchema)]
 pub struct StockCategoryInput {
+    #[schema(value_type = schema::Name)]
     pub name: String,
     pub description: Option<String>,
 }
@@ -171,6 +173,7 @@ async fn delete_category(
 #[derive(Debug, Serialize, Deserialize, ToSchema, Clone)]
 pub struct PurchaseUnitView {
     /// e.g. `case`
+    #[schema(min_length = 1, max_length = 30)]
     pub name: String,
     /// How many base units one of it holds, e.g. 24 (each).
     pub quantity: f64,
@@ -229,10 +232,12 @@ pub(crate) fn item_view(i: ItemRow) -> StockItemView {
 
 #[derive(Deserialize, ToSchema)]
 pub struct StockItemInput {
+    #[schema(value_type = schema::Name)]
     pub name: String,
     pub category_id: Option<Uuid>,
     pub sku: Option<String>,
     /// g, ml or each. Fixed once the item exists.
+    #[schema(value_type = schema::BaseUnit)]
     pub unit: String,
     /// In the base unit (or `levels_unit`).
     pub par_level: Option<f64>,
@@ -245,6 +250,7 @@ pub struct StockItemInput {
     #[schema(value_type = Option<Object>)]
     pub supplier: Option<Value>,
     /// Starting average cost per base unit in minor units; receipts with a cost update it.
+    #[schema(minimum = 0.0, maximum = 1e9)]
     pub unit_cost: Option<f64>,
 }
 
@@ -492,7 +498,9 @@ fn movement_view(r: store::LedgerRow) -> MovementView {
 pub struct MovementFilter {
     pub item_id: Option<Uuid>,
     pub kind: Option<String>,
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
+    #[param(value_type = Option<uuid::Uuid>)]
     pub cursor: Option<String>,
 }
 
@@ -521,12 +529,14 @@ async fn list_movements(
 pub struct MovementInput {
     pub item_id: Uuid,
     /// receive, waste, adjustment or count (sales come from orders).
+    #[schema(value_type = schema::MovementKind)]
     pub kind: String,
     /// How much: received, wasted, added (+) or removed (−), or counted on hand.
     pub quantity: f64,
     /// The unit of `quantity` (kg, case, …); default the item's base unit.
     pub unit: Option<String>,
     /// For receipts: what the whole delivery of this item cost, in minor units.
+    #[schema(minimum = 0)]
     pub cost: Option<i64>,
     /// Why: required for waste and adjustments ("dropped", "expired").
     #[schema(max_length = 500)]
@@ -635,12 +645,14 @@ pub(crate) async fn move_stock(
 #[derive(Deserialize, ToSchema)]
 pub struct CountLine {
     pub item_id: Uuid,
+    #[schema(minimum = 0.0, maximum = 1e9)]
     pub quantity: f64,
     pub unit: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
 pub struct CountSheet {
+    #[schema(min_items = 1, max_items = 2000)]
     pub counts: Vec<CountLine>,
     pub notes: Option<String>,
 }
@@ -1036,6 +1048,7 @@ pub struct RecipeLineInput {
 
 #[derive(Deserialize, ToSchema)]
 pub struct RecipeInput {
+    #[schema(max_items = 200)]
     pub lines: Vec<RecipeLineInput>,
 }
 

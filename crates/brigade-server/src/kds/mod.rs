@@ -7,6 +7,7 @@ use crate::actor::Actor;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Page, Path, Query};
 use crate::orders::LineView;
+use crate::schema;
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -56,6 +57,7 @@ impl From<StationRow> for StationView {
 
 #[derive(Deserialize, ToSchema)]
 pub struct StationInput {
+    #[schema(value_type = schema::Name)]
     pub name: String,
     #[serde(default)]
     pub sort_order: i64,
@@ -168,7 +170,9 @@ pub struct TicketParams {
     /// One station's tickets; leave out for all (expo).
     pub station_id: Option<Uuid>,
     /// `open` (default) or `bumped`.
+    #[param(value_type = Option<schema::TicketFilter>)]
     pub status: Option<String>,
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
 }
 

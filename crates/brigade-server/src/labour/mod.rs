@@ -6,6 +6,7 @@ use crate::actor::Actor;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Page, Path, Query};
 use crate::restaurants::restaurant_tz;
+use crate::schema;
 use crate::AppState;
 use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
@@ -57,15 +58,20 @@ fn self_user(actor: &Actor) -> ApiResult<Uuid> {
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct LabourSettings {
     /// Regular hours a week before overtime (default 40).
+    #[schema(minimum = 0.01, maximum = 168.0)]
     pub weekly_overtime_hours: f64,
     /// Regular hours a day before overtime, where the law says so (e.g. 8); null for none.
+    #[schema(minimum = 0.01, maximum = 24.0)]
     pub daily_overtime_hours: Option<f64>,
     /// Hours a day after which time is double (e.g. 12); null for none.
+    #[schema(minimum = 0.01, maximum = 24.0)]
     pub daily_double_time_hours: Option<f64>,
     /// The first day of the pay week: Mon … Sun.
+    #[schema(value_type = schema::WeekStart)]
     pub week_starts: String,
     /// The schedule flags less rest than this between two shifts (default 8).
     #[serde(default)]
+    #[schema(minimum = 0.0, maximum = 24.0)]
     pub min_rest_hours: Option<f64>,
 }
 
@@ -105,8 +111,9 @@ async fn put_settings(
 ) -> ApiResult<axum::Json<LabourSettings>> {
     actor.require(Permission::RestaurantWrite)?;
     let minutes = |field: &'static str, h: f64, max: f64| -> ApiResult<i64> {
-        if !h.is_finite() || h <= 0.0 || h > max {
-            return Err(ApiError::validation(field, format!("between 0 and {max} hours")));
+        // At least 0.01 h, so that the threshold is a whole minute or more once rounded.
+        if !h.is_finite() || !(0.01..=max).contains(&h) {
+            return Err(ApiError::validation(field, format!("from 0.01 to {max} hours")));
         }
         Ok((h * 60.0).round() as i64)
     };
@@ -149,8 +156,10 @@ async fn put_settings(
 #[derive(Debug, Serialize, Deserialize, ToSchema, Clone)]
 pub struct PositionRate {
     /// e.g. server, line cook, host
+    #[schema(value_type = schema::Name)]
     pub position: String,
     /// Per hour, in minor units.
+    #[schema(minimum = 0)]
     pub hourly_rate: i64,
 }
 
@@ -356,6 +365,7 @@ pub struct PeriodParams {
     pub to: Option<DateTime<Utc>>,
     pub user_id: Option<Uuid>,
     /// payroll: `json` (default) or `csv`.
+    #[param(value_type = Option<schema::ReportFormat>)]
     pub format: Option<String>,
 }
 
@@ -411,7 +421,7 @@ pub struct EntryEdit {
     #[serde(default)]
     pub breaks: Vec<BreakEdit>,
     /// Why: kept with the entry and in the audit log.
-    #[schema(max_length = 500)]
+    #[schema(value_type = schema::Reason, max_length = 500)]
     pub reason: String,
 }
 

@@ -11,6 +11,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Page, PageParams, Path, Query};
 use crate::outbox;
 use crate::restaurants::restaurant_tz;
+use crate::schema;
 use crate::{After, AppState};
 use axum::body::{Body, Bytes};
 use axum::extract::State;
@@ -87,6 +88,7 @@ impl From<CategoryRow> for CategoryView {
 
 #[derive(Deserialize, ToSchema)]
 pub struct CategoryInput {
+    #[schema(value_type = schema::Name)]
     pub name: String,
     pub description: Option<String>,
     #[serde(default)]
@@ -217,6 +219,7 @@ pub fn item_view(i: ItemRow, now: DateTime<Utc>) -> ItemView {
 pub struct OptionInput {
     /// Keep an option's id when editing, so orders and recipes that name it still do.
     pub id: Option<Uuid>,
+    #[schema(value_type = schema::Name)]
     pub name: String,
     #[serde(default)]
     pub price_delta: i64,
@@ -226,6 +229,7 @@ pub struct OptionInput {
 #[derive(Deserialize, ToSchema)]
 pub struct GroupInput {
     pub id: Option<Uuid>,
+    #[schema(value_type = schema::Name)]
     pub name: String,
     #[serde(default)]
     pub min: u32,
@@ -237,12 +241,14 @@ pub struct GroupInput {
 #[derive(Deserialize, ToSchema)]
 pub struct ItemInput {
     pub category_id: Uuid,
-    #[schema(max_length = 200)]
+    #[schema(value_type = schema::Name, max_length = 200)]
     pub name: String,
     #[schema(max_length = 2000)]
     pub description: Option<String>,
     /// Minor units.
+    #[schema(minimum = 0, maximum = 99999999)]
     pub price: i64,
+    #[schema(minimum = 0)]
     pub cost: Option<i64>,
     pub sku: Option<String>,
     #[serde(default)]
@@ -251,6 +257,7 @@ pub struct ItemInput {
     #[serde(default)]
     pub images: Vec<String>,
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 1440)]
     pub prep_minutes: i64,
     pub is_active: Option<bool>,
     /// Sends this item to a station other than its category's.
@@ -258,7 +265,7 @@ pub struct ItemInput {
     #[serde(default)]
     pub sort_order: i64,
     #[serde(default)]
-    #[schema(value_type = Object)]
+    #[schema(value_type = schema::ChannelSettings)]
     pub channels: ChannelSettings,
     /// `{"windows": [{"days": ["Mon", "Tue"], "start": "07:00:00", "end": "11:00:00"}]}`
     #[serde(default)]
@@ -362,7 +369,9 @@ impl ItemInput {
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct ItemParams {
     pub category_id: Option<Uuid>,
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
+    #[param(value_type = Option<uuid::Uuid>)]
     pub cursor: Option<String>,
 }
 
@@ -434,12 +443,13 @@ pub struct AvailabilityInput {
     pub reason: Option<String>,
     #[schema(value_type = Option<String>)]
     pub until: Option<String>,
-    #[schema(value_type = Option<Vec<String>>)]
+    #[schema(value_type = Option<Vec<schema::Channel>>, min_items = 1)]
     pub channels: Option<Vec<brigade_domain::menu::Channel>>,
 }
 
 #[derive(Deserialize, ToSchema)]
 pub struct BulkAvailabilityInput {
+    #[schema(min_items = 1, max_items = 500)]
     pub item_ids: Vec<Uuid>,
     #[serde(flatten)]
     pub change: AvailabilityInput,
@@ -481,6 +491,7 @@ async fn bulk_availability(
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct PublicMenuParams {
     /// The channel asking (default `web`).
+    #[param(value_type = Option<schema::Channel>)]
     pub channel: Option<String>,
 }
 

@@ -12,6 +12,7 @@ use crate::actor::Actor;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Page, PageParams, Path, Query};
 use crate::restaurants::restaurant_tz;
+use crate::schema;
 use crate::AppState;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -199,6 +200,7 @@ pub struct CustomerInput {
 #[derive(Deserialize, ToSchema, Clone)]
 pub struct LineInput {
     pub item_id: Uuid,
+    #[schema(minimum = 1, maximum = 999)]
     pub quantity: i64,
     /// Chosen option ids; an option may repeat if its group's max allows.
     #[serde(default)]
@@ -211,9 +213,11 @@ pub struct LineInput {
 #[derive(Deserialize, ToSchema, Clone)]
 pub struct OrderInput {
     /// walk_in, qr, phone, web, voice, doordash, ubereats, grubhub or pos
+    #[schema(value_type = schema::Channel)]
     pub channel: String,
     /// dine_in, takeout or delivery
     #[serde(rename = "type")]
+    #[schema(value_type = schema::OrderType)]
     pub kind: String,
     pub table_id: Option<Uuid>,
     pub customer: Option<CustomerInput>,
@@ -226,6 +230,7 @@ pub struct OrderInput {
     /// What the guest paid that platform, in minor units, if it says (kept beside
     /// Brigade's own `total` for reconciliation).
     #[serde(default)]
+    #[schema(minimum = 0)]
     pub external_total: Option<i64>,
 }
 
@@ -680,12 +685,16 @@ async fn create_order(
 
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct OrderParams {
+    #[param(value_type = Option<schema::OrderStatus>)]
     pub status: Option<String>,
+    #[param(value_type = Option<schema::Channel>)]
     pub channel: Option<String>,
     /// Only orders placed at or after this time.
     #[serde(default, deserialize_with = "brigade_domain::when::opt_instant")]
     pub since: Option<DateTime<Utc>>,
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
+    #[param(value_type = Option<uuid::Uuid>)]
     pub cursor: Option<String>,
 }
 
@@ -738,6 +747,7 @@ async fn order_history(
 
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct QueueParams {
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
 }
 
@@ -785,6 +795,7 @@ async fn order_stats(State(state): State<AppState>, actor: Actor) -> ApiResult<a
 
 #[derive(Deserialize, ToSchema)]
 pub struct StatusInput {
+    #[schema(value_type = schema::OrderStatus)]
     pub status: String,
     #[schema(max_length = 500)]
     pub reason: Option<String>,

@@ -8,6 +8,7 @@ use crate::actor::Actor;
 use crate::auth::{Caller, Principal};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Page, PageParams, Query};
+use crate::schema;
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -95,24 +96,30 @@ impl From<RestaurantRow> for RestaurantView {
 
 #[derive(Deserialize, ToSchema)]
 pub struct NewRestaurant {
+    #[schema(value_type = schema::Name)]
     pub name: String,
     /// IANA time zone, e.g. `America/New_York`.
+    #[schema(value_type = schema::TimeZone)]
     pub timezone: String,
     /// ISO 4217 code, e.g. `USD`.
+    #[schema(value_type = schema::Currency)]
     pub currency: String,
     #[serde(default)]
+    #[schema(value_type = Option<schema::Slug>)]
     pub slug: Option<String>,
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 10000)]
     pub tax_rate_bps: Option<i64>,
     #[serde(default)]
     pub tax_inclusive: Option<bool>,
     #[serde(default)]
     pub address: Option<String>,
     #[serde(default)]
+    #[schema(value_type = Option<schema::Phone>)]
     pub phone: Option<String>,
     /// Local time the business day turns over, default 04:00.
     #[serde(default, deserialize_with = "brigade_domain::when::opt_wall_time")]
-    #[schema(value_type = Option<String>, example = "04:00:00")]
+    #[schema(value_type = Option<schema::WallTime>, example = "04:00:00")]
     pub day_starts_at: Option<NaiveTime>,
 }
 
@@ -288,26 +295,34 @@ async fn get_restaurant(State(state): State<AppState>, actor: Actor) -> ApiResul
 /// `phone` may be set to null to clear them.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct RestaurantChange {
+    #[schema(value_type = Option<schema::Name>)]
     pub name: Option<String>,
+    #[schema(value_type = Option<schema::Slug>)]
     pub slug: Option<String>,
+    #[schema(value_type = Option<schema::TimeZone>)]
     pub timezone: Option<String>,
+    #[schema(value_type = Option<schema::Currency>)]
     pub currency: Option<String>,
+    #[schema(minimum = 0, maximum = 10000)]
     pub tax_rate_bps: Option<i64>,
     pub tax_inclusive: Option<bool>,
     #[serde(default, deserialize_with = "crate::extract::double_option")]
     #[schema(value_type = Option<String>)]
     pub address: Option<Option<String>>,
     #[serde(default, deserialize_with = "crate::extract::double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<schema::Phone>)]
     pub phone: Option<Option<String>>,
-    #[schema(value_type = Option<String>, example = "04:00:00")]
+    #[schema(value_type = Option<schema::WallTime>, example = "04:00:00")]
     #[serde(default, deserialize_with = "brigade_domain::when::opt_wall_time")]
     pub day_starts_at: Option<NaiveTime>,
     /// Seconds before a kitchen ticket shows amber (1 to 86400, below `kds_late_secs`).
+    #[schema(minimum = 1, maximum = 86400)]
     pub kds_warn_secs: Option<i64>,
     /// Seconds before a kitchen ticket shows red (1 to 86400).
+    #[schema(minimum = 1, maximum = 86400)]
     pub kds_late_secs: Option<i64>,
     /// `created` (default) or `accepted`: when orders take their ingredients out of stock.
+    #[schema(value_type = Option<schema::DepletesOn>)]
     pub inventory_depletes_on: Option<String>,
 }
 

@@ -11,6 +11,7 @@ use crate::actor::Actor;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Page, Path};
 use crate::orders::{place_order, quote_order, CustomerInput, LineInput, OrderInput, Placer, Quote};
+use crate::schema;
 use crate::AppState;
 use axum::body::Body;
 use axum::extract::State;
@@ -97,7 +98,9 @@ pub(crate) fn view(state: &AppState, t: TableRow) -> TableView {
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct TableInput {
+    #[schema(value_type = schema::Name)]
     pub name: String,
+    #[schema(minimum = 1, maximum = 100)]
     pub capacity: Option<i64>,
     pub status: Option<TableStatus>,
 }
@@ -288,8 +291,10 @@ async fn public_table(
 pub struct GuestOrderInput {
     /// dine_in (default) or takeout
     #[serde(rename = "type")]
+    #[schema(value_type = Option<schema::OrderType>)]
     pub kind: Option<String>,
     pub customer: Option<CustomerInput>,
+    #[schema(min_items = 1, max_items = 200)]
     pub items: Vec<LineInput>,
     pub special_instructions: Option<String>,
 }

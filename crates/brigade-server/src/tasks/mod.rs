@@ -11,6 +11,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Page, Path, Query};
 use crate::jobs::Job;
 use crate::restaurants::restaurant_tz;
+use crate::schema;
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -80,18 +81,23 @@ pub(crate) fn template_view(t: TemplateRow) -> TemplateView {
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct TemplateInput {
+    #[schema(value_type = schema::Name)]
     pub name: String,
     pub description: Option<String>,
+    #[schema(value_type = Option<schema::Checklist>)]
     pub checklist: Option<String>,
+    #[schema(value_type = schema::Frequency)]
     pub frequency: String,
     #[serde(default)]
     #[schema(value_type = Vec<Object>)]
     pub days: Vec<Value>,
-    #[schema(value_type = String, example = "10:30:00")]
+    #[schema(value_type = schema::WallTime, example = "10:30:00")]
     #[serde(deserialize_with = "brigade_domain::when::wall_time")]
     pub due_time: NaiveTime,
+    #[schema(value_type = Option<schema::MemberRole>)]
     pub role: Option<String>,
     #[serde(default)]
+    #[schema(max_items = 50, value_type = Vec<schema::Name>)]
     pub steps: Vec<String>,
     pub is_active: Option<bool>,
 }
@@ -368,6 +374,7 @@ pub struct TaskParams {
     #[serde(default, deserialize_with = "brigade_domain::when::opt_date")]
     pub day: Option<NaiveDate>,
     /// Only tasks for this role (and for anyone).
+    #[param(value_type = Option<schema::MemberRole>)]
     pub role: Option<String>,
     /// `mine`: assigned to me or unassigned for my role.
     pub for_me: Option<bool>,

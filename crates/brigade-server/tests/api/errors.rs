@@ -82,3 +82,63 @@ async fn every_response_has_a_request_id_and_internal_failures_name_it() {
     assert_eq!(r.body["error"]["details"]["request_id"], id);
     assert!(!r.body.to_string().contains("pool"), "internal details leaked: {}", r.body);
 }
+
+/// The OpenAPI document states what the server takes (issue 12, defect 20): JSON's `2.0` is
+/// the integer 2, an enumeration lists the values the parser accepts, every string a request
+/// carries has a pattern, a format or a list of values, and a value the document allows is
+/// one the server keeps as it was given.
+#[tokio::test]
+async fn the_document_says_what_the_server_takes() {
+    let app = TestApp::spawn().await;
+    let owner = app.signup("ana@example.com", "Diner").await;
+    let restaurant = format!("/v1/restaurants/{}", owner.rid);
+    let r = app.put(&restaurant, &owner.token, json!({"tax_rate_bps": 825.0})).await;
+    r.expect(200, "");
+    assert_eq!(r.body["tax_rate_bps"], 825);
+    let r = app.put(&restaurant, &owner.token, json!({"tax_rate_bps": 825.5})).await;
+    r.expect(422, "validation_failed");
+    assert_eq!(r.body["error"]["details"]["field"], "tax_rate_bps");
+
+    // A threshold too small to be a minute once rounded was kept as 0 and read back as 0.0,
+    // which the document's own minimum refused.
+    let settings = format!("{restaurant}/labour/settings");
+    let tiny = json!({"weekly_overtime_hours": 1e-167, "week_starts": "Mon"});
+    let r = app.put(&settings, &owner.token, tiny).await;
+    r.expect(422, "validation_failed");
+    assert_eq!(r.body["error"]["details"]["field"], "weekly_overtime_hours");
+    let r = app.put(&settings, &owner.token, json!({"weekly_overtime_hours": 0.01, "week_starts": "Mon"})).await;
+    r.expect(200, "");
+    assert!(r.body["weekly_overtime_hours"].as_f64().unwrap() >= 0.01);
+
+    let doc = app.call(Method::GET, "/v1/openapi.json", None, None).await.body;
+    let schemas = &doc["components"]["schemas"];
+    let values = |name: &str| -> Vec<String> {
+        schemas[name]["enum"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_owned()).collect()
+    };
+    let channels: Vec<String> = brigade_domain::menu::Channel::ALL.iter().map(|c| c.as_str().to_owned()).collect();
+    assert_eq!(values("Channel"), channels);
+    let roles: Vec<String> = brigade_domain::auth::Role::ALL.iter().map(|r| r.as_str().to_owned()).collect();
+    assert_eq!(values("MemberRole"), roles);
+    assert_eq!(schemas["OrderInput"]["properties"]["channel"]["$ref"], "#/components/schemas/Channel");
+    assert_eq!(schemas["Pin"]["pattern"], "^[0-9]{4,8}$");
+    // Every string property of a request body says what it takes.
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let Some(name) = op["requestBody"]["content"]["application/json"]["schema"]["$ref"].as_str() else {
+                continue;
+            };
+            let body = &schemas[name.trim_start_matches("#/components/schemas/")];
+            for (field, schema) in body["properties"].as_object().into_iter().flatten() {
+                let is_string = schema["type"] == "string"
+                    || schema["type"].as_array().is_some_and(|t| t.contains(&json!("string")));
+                if is_string {
+                    let said = ["pattern", "format", "enum"].iter().any(|k| !schema[*k].is_null());
+                    assert!(said, "{method} {path}: `{field}` takes any text in the document");
+                }
+            }
+            if body["properties"].is_object() {
+                assert!(!body["additionalProperties"].is_null(), "{method} {path}: unnamed fields are not described");
+            }
+        }
+    }
+}
