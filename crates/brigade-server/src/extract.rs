@@ -92,12 +92,14 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     })
 }
 
-/// Turns every float with no fraction that fits an `i64` into that integer; whether any did.
+/// Turns every float with no fraction into that integer, as far as a float holds integers
+/// exactly (2^53); whether any did. Past that, `9223372036854775809` read as a float is
+/// `i64::MAX + 1` rounded, and is refused as the float it is.
 fn integral_floats_to_integers(v: &mut serde_json::Value) -> bool {
     use serde_json::Value;
     match v {
         Value::Number(n) if n.is_f64() => match n.as_f64() {
-            Some(f) if f.fract() == 0.0 && f >= i64::MIN as f64 && f < i64::MAX as f64 => {
+            Some(f) if f.fract() == 0.0 && f.abs() < 9_007_199_254_740_992.0 => {
                 *v = Value::from(f as i64);
                 true
             }
@@ -223,11 +225,15 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
         let q = parts.uri.query().unwrap_or("");
-        if q.contains('%') {
+        let max = brigade_domain::caps::ANY_TEXT;
+        if q.contains('%') || q.len() > max {
             let pairs: Vec<(String, String)> = serde_urlencoded_compat(q)?;
             if let Some((k, _)) = pairs.iter().find(|(k, v)| has_control(k) || has_control(v)) {
                 let field = if has_control(k) { "query".to_owned() } else { k.clone() };
                 return Err(ApiError::validation(field, "control characters (such as NUL) are not text; remove them"));
+            }
+            if let Some((k, _)) = pairs.iter().find(|(_, v)| v.chars().count() > max) {
+                return Err(ApiError::validation(k.clone(), format!("use at most {max} characters")));
             }
         }
         serde_urlencoded_compat(q).map(Query)

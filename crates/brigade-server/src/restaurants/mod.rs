@@ -263,9 +263,10 @@ async fn list_restaurants(
     Query(page): Query<PageParams>,
 ) -> ApiResult<axum::Json<Page<RestaurantView>>> {
     let limit = page.limit()?;
+    let cursor = page.cursor_uuid()?;
     match caller.0 {
         Principal::User { user_id, scope, .. } => {
-            let mut rows = store::for_user(&state.db, user_id.0, page.cursor_uuid()?, limit + 1).await?;
+            let mut rows = store::for_user(&state.db, user_id.0, cursor, limit + 1).await?;
             rows.retain(|(r, _)| scope.is_none_or(|s| s.0 == r.id));
             Ok(axum::Json(Page::from_rows(
                 rows,

@@ -98,6 +98,30 @@ async fn the_document_says_what_the_server_takes() {
     let r = app.put(&restaurant, &owner.token, json!({"tax_rate_bps": 825.5})).await;
     r.expect(422, "validation_failed");
     assert_eq!(r.body["error"]["details"]["field"], "tax_rate_bps");
+    // One past i64's range reads as a float that rounds to i64::MIN; it is not taken as that.
+    let station = app.post(&format!("{restaurant}/kds/stations"), &owner.token, json!({"name": "Grill"})).await;
+    let raw = r#"{"name": "Grill", "sort_order": -9223372036854775809}"#;
+    let r = app
+        .client
+        .put(app.url(&format!("{restaurant}/kds/stations/{}", station.body["id"].as_str().unwrap())))
+        .bearer_auth(&owner.token)
+        .header("content-type", "application/json")
+        .body(raw)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    // A cursor is checked for an API key too, which sees one restaurant and so never pages.
+    let key = app
+        .post(&format!("{restaurant}/api-keys"), &owner.token, json!({"name": "till", "permissions": ["menu:read"]}))
+        .await;
+    let key = key.body["key"].as_str().unwrap().to_owned();
+    app.get("/v1/restaurants?cursor=not-one", &key).await.expect(422, "validation_failed");
+    // A query value is held to the length any text has.
+    let long = "a".repeat(brigade_domain::caps::ANY_TEXT + 1);
+    let r = app.get(&format!("{restaurant}/audit?type={long}"), &owner.token).await;
+    r.expect(422, "validation_failed");
+    assert_eq!(r.body["error"]["details"]["field"], "type");
 
     // A threshold too small to be a minute once rounded was kept as 0 and read back as 0.0,
     // which the document's own minimum refused.
