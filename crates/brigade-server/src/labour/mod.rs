@@ -11,16 +11,14 @@ use crate::AppState;
 use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use brigade_domain::auth::Permission;
-use brigade_domain::labour::{classify, pay, OvertimeRules, Split, Worked};
+use brigade_domain::labour::{OvertimeRules, Split, Worked};
 use brigade_domain::money::Money;
-use brigade_store::labour::{self as store, Break, EntryRow, Original, SettingsRow};
+use brigade_store::labour::{self as store, EntryRow, SettingsRow};
 use brigade_store::{restaurants, users};
 use chrono::{DateTime, Duration, Utc, Weekday};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use sqlx::types::Json as DbJson;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
@@ -55,7 +53,7 @@ fn self_user(actor: &Actor) -> ApiResult<Uuid> {
 
 // ---------------------------------------------------------------- settings
 
-#[derive(Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct LabourSettings {
     /// Regular hours a week before overtime (default 40).
     #[schema(minimum = 0.01, maximum = 168.0)]
@@ -97,8 +95,7 @@ fn settings_view(s: &SettingsRow) -> LabourSettings {
 #[utoipa::path(get, path = "/v1/restaurants/{rid}/labour/settings", tag = "staff", params(("rid" = Uuid, Path)),
     responses((status = 200, body = LabourSettings), (status = 404)), security(("bearer" = [])))]
 async fn get_settings(State(state): State<AppState>, actor: Actor) -> ApiResult<axum::Json<LabourSettings>> {
-    actor.require(Permission::RestaurantRead)?;
-    Ok(axum::Json(settings_view(&store::settings(&state.db, actor.rid()).await?)))
+    Ok(axum::Json(service::settings(&actor, &state).await?))
 }
 
 #[utoipa::path(put, path = "/v1/restaurants/{rid}/labour/settings", tag = "staff", params(("rid" = Uuid, Path)),
@@ -109,46 +106,7 @@ async fn put_settings(
     actor: Actor,
     Json(body): Json<LabourSettings>,
 ) -> ApiResult<axum::Json<LabourSettings>> {
-    actor.require(Permission::RestaurantWrite)?;
-    let minutes = |field: &'static str, h: f64, max: f64| -> ApiResult<i64> {
-        // At least 0.01 h, so that the threshold is a whole minute or more once rounded.
-        if !h.is_finite() || !(0.01..=max).contains(&h) {
-            return Err(ApiError::validation(field, format!("from 0.01 to {max} hours")));
-        }
-        Ok((h * 60.0).round() as i64)
-    };
-    let s = SettingsRow {
-        weekly_minutes: minutes("weekly_overtime_hours", body.weekly_overtime_hours, 168.0)?,
-        daily_minutes: body.daily_overtime_hours.map(|h| minutes("daily_overtime_hours", h, 24.0)).transpose()?,
-        double_minutes: body
-            .daily_double_time_hours
-            .map(|h| minutes("daily_double_time_hours", h, 24.0))
-            .transpose()?,
-        week_starts: body
-            .week_starts
-            .parse::<Weekday>()
-            .map_err(|_| ApiError::validation("week_starts", "a day: Mon, Tue, Wed, Thu, Fri, Sat or Sun"))?
-            .to_string(),
-        min_rest_minutes: match body.min_rest_hours {
-            Some(h) if !h.is_finite() || !(0.0..=24.0).contains(&h) => {
-                return Err(ApiError::validation("min_rest_hours", "between 0 and 24 hours"))
-            }
-            Some(h) => (h * 60.0).round() as i64,
-            None => store::settings(&state.db, actor.rid()).await?.min_rest_minutes,
-        },
-    };
-    if let (Some(d), Some(x)) = (s.daily_minutes, s.double_minutes) {
-        if x <= d {
-            return Err(ApiError::validation("daily_double_time_hours", "must be more than the daily overtime hours"));
-        }
-    }
-    let now = state.clock.now();
-    let mut tx = state.db.begin(actor.rid()).await?;
-    store::put_settings(&mut tx, actor.rid(), &s).await?;
-    let view = settings_view(&s);
-    actor.record(&mut tx, "staff.settings_updated", "restaurant", actor.rid(), json!(view), now).await?;
-    tx.commit().await?;
-    Ok(axum::Json(view))
+    Ok(axum::Json(service::update_settings(&actor, &state, body).await?))
 }
 
 // ---------------------------------------------------------------- positions
@@ -163,7 +121,7 @@ pub struct PositionRate {
     pub hourly_rate: i64,
 }
 
-#[derive(Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Positions {
     pub positions: Vec<PositionRate>,
 }
@@ -176,16 +134,7 @@ async fn get_positions(
     actor: Actor,
     Path(ids): Path<(Uuid, Uuid)>,
 ) -> ApiResult<axum::Json<Positions>> {
-    if self_user(&actor).ok() != Some(ids.1) {
-        actor.require(Permission::UsersRead)?;
-    }
-    users::member(&state.db, actor.rid(), ids.1).await?.ok_or_else(|| ApiError::not_found("user"))?;
-    let positions = store::positions(&state.db, actor.rid(), Some(ids.1))
-        .await?
-        .into_iter()
-        .map(|p| PositionRate { position: p.position, hourly_rate: p.hourly_rate })
-        .collect();
-    Ok(axum::Json(Positions { positions }))
+    Ok(axum::Json(service::positions(&actor, &state, ids.1).await?))
 }
 
 /// What a member works as here, and the hourly rate of each.
@@ -198,32 +147,7 @@ async fn put_positions(
     Path(ids): Path<(Uuid, Uuid)>,
     Json(body): Json<Positions>,
 ) -> ApiResult<axum::Json<Positions>> {
-    actor.require(Permission::UsersWrite)?;
-    users::member(&state.db, actor.rid(), ids.1).await?.ok_or_else(|| ApiError::not_found("user"))?;
-    if body.positions.len() > 20 {
-        return Err(ApiError::validation("positions", "at most 20 positions"));
-    }
-    let mut list: Vec<(String, i64)> = Vec::new();
-    for (i, p) in body.positions.iter().enumerate() {
-        let name = brigade_domain::credentials::parse_name("position", &p.position)
-            .map_err(|e| ApiError::validation(format!("positions[{i}].position"), e.message))?
-            .to_lowercase();
-        if !(0..=1_000_000).contains(&p.hourly_rate) {
-            return Err(ApiError::validation(format!("positions[{i}].hourly_rate"), "0 or more minor units an hour"));
-        }
-        if list.iter().any(|(n, _)| *n == name) {
-            return Err(ApiError::validation(format!("positions[{i}].position"), "listed twice"));
-        }
-        list.push((name, p.hourly_rate));
-    }
-    let now = state.clock.now();
-    let mut tx = state.db.begin(actor.rid()).await?;
-    store::set_positions(&mut tx, actor.rid(), ids.1, &list).await?;
-    let positions: Vec<PositionRate> =
-        list.into_iter().map(|(position, hourly_rate)| PositionRate { position, hourly_rate }).collect();
-    actor.record(&mut tx, "staff.positions_updated", "user", ids.1, json!({ "positions": positions }), now).await?;
-    tx.commit().await?;
-    Ok(axum::Json(Positions { positions }))
+    Ok(axum::Json(service::set_positions(&actor, &state, ids.1, body).await?))
 }
 
 // ---------------------------------------------------------------- the clock
@@ -396,20 +320,7 @@ async fn list_entries(
     actor: Actor,
     Query(p): Query<PeriodParams>,
 ) -> ApiResult<axum::Json<Page<EntryView>>> {
-    actor.require(Permission::RestaurantRead)?;
-    let user = if actor.allows(Permission::UsersRead) { p.user_id } else { Some(self_user(&actor)?) };
-    let (from, to) = period(&state, actor.rid(), &p).await?;
-    let now = state.clock.now();
-    let names = names(&state, actor.rid()).await?;
-    let items = store::entries(&state.db, actor.rid(), user, from, to)
-        .await?
-        .into_iter()
-        .map(|e| {
-            let n = names.get(&e.user_id).cloned().unwrap_or_default();
-            entry_view(e, n, now)
-        })
-        .collect();
-    Ok(axum::Json(Page { items, next_cursor: None }))
+    Ok(axum::Json(Page { items: service::entries(&actor, &state, &p).await?, next_cursor: None }))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -446,58 +357,7 @@ async fn edit_entry(
     Path(ids): Path<(Uuid, Uuid)>,
     Json(body): Json<EntryEdit>,
 ) -> ApiResult<axum::Json<EntryView>> {
-    actor.require(Permission::UsersWrite)?;
-    let reason = brigade_domain::caps::parse_reason("reason", Some(&body.reason))?
-        .ok_or_else(|| ApiError::validation("reason", "say why the entry is changed"))?;
-    let reason = reason.as_str();
-    let now = state.clock.now();
-    if body.clock_in > now || body.clock_out.is_some_and(|o| o > now) {
-        return Err(ApiError::validation("clock_out", "cannot be in the future"));
-    }
-    if let Some(out) = body.clock_out {
-        if out <= body.clock_in {
-            return Err(ApiError::validation("clock_out", "must be after clock_in"));
-        }
-        if out - body.clock_in > Duration::hours(24) {
-            return Err(ApiError::validation("clock_out", "one entry is at most 24 hours"));
-        }
-    }
-    let end = body.clock_out.unwrap_or(now);
-    let mut breaks = Vec::with_capacity(body.breaks.len());
-    for (i, b) in body.breaks.iter().enumerate() {
-        if b.end <= b.start || b.start < body.clock_in || b.end > end {
-            return Err(ApiError::validation(
-                format!("breaks[{i}]"),
-                "a break starts before it ends, inside the entry",
-            ));
-        }
-        breaks.push(Break { start: b.start, end: Some(b.end), paid: b.paid });
-    }
-    let mut tx = state.db.begin(actor.rid()).await?;
-    let mut e = store::entry_tx(&mut tx, actor.rid(), ids.1).await?.ok_or_else(|| ApiError::not_found("time entry"))?;
-    if body.clock_out.is_none() && e.clock_out.is_some() {
-        return Err(ApiError::validation("clock_out", "a closed entry stays closed"));
-    }
-    let before = json!({ "clock_in": e.clock_in, "clock_out": e.clock_out, "breaks": e.breaks.0 });
-    if e.original.is_none() {
-        e.original =
-            Some(DbJson(Original { clock_in: e.clock_in, clock_out: e.clock_out, breaks: e.breaks.0.clone() }));
-    }
-    e.clock_in = body.clock_in;
-    e.clock_out = body.clock_out;
-    e.breaks = DbJson(breaks);
-    e.edited_by = self_user(&actor).ok();
-    e.edit_reason = Some(reason.chars().take(300).collect());
-    e.approved_by = None;
-    e.approved_at = None;
-    e.updated_at = now;
-    store::update_entry(&mut tx, &e).await?;
-    let payload = json!({ "user_id": e.user_id, "reason": e.edit_reason, "before": before,
-        "after": { "clock_in": e.clock_in, "clock_out": e.clock_out, "breaks": e.breaks.0 } });
-    actor.record(&mut tx, "staff.time_edited", "time_entry", e.id, payload, now).await?;
-    tx.commit().await?;
-    let name = names(&state, actor.rid()).await?.remove(&e.user_id).unwrap_or_default();
-    Ok(axum::Json(entry_view(e, name, now)))
+    Ok(axum::Json(service::edit_entry(&actor, &state, ids.1, body).await?))
 }
 
 #[utoipa::path(post, path = "/v1/restaurants/{rid}/time-entries/{id}/approve", tag = "staff",
@@ -508,24 +368,7 @@ async fn approve_entry(
     actor: Actor,
     Path(ids): Path<(Uuid, Uuid)>,
 ) -> ApiResult<axum::Json<EntryView>> {
-    actor.require(Permission::UsersWrite)?;
-    let now = state.clock.now();
-    let mut tx = state.db.begin(actor.rid()).await?;
-    let mut e = store::entry_tx(&mut tx, actor.rid(), ids.1).await?.ok_or_else(|| ApiError::not_found("time entry"))?;
-    if e.clock_out.is_none() {
-        return Err(ApiError::conflict(
-            crate::error::ErrorCode::StillOpen,
-            "clock the entry out (or correct it) before approving",
-        ));
-    }
-    e.approved_by = self_user(&actor).ok();
-    e.approved_at = Some(now);
-    e.updated_at = now;
-    store::update_entry(&mut tx, &e).await?;
-    service::record(&mut tx, &actor, "staff.time_approved", &e, now).await?;
-    tx.commit().await?;
-    let name = names(&state, actor.rid()).await?.remove(&e.user_id).unwrap_or_default();
-    Ok(axum::Json(entry_view(e, name, now)))
+    Ok(axum::Json(service::approve_entry(&actor, &state, ids.1).await?))
 }
 
 // ---------------------------------------------------------------- live labour and payroll
@@ -594,53 +437,10 @@ pub struct Payroll {
 #[utoipa::path(get, path = "/v1/restaurants/{rid}/payroll", tag = "staff", params(("rid" = Uuid, Path), PeriodParams),
     responses((status = 200, body = Payroll), (status = 403), (status = 404), (status = 422)), security(("bearer" = [])))]
 async fn payroll(State(state): State<AppState>, actor: Actor, Query(p): Query<PeriodParams>) -> ApiResult<Response> {
-    actor.require(Permission::UsersWrite)?;
-    let rid = actor.rid();
-    let (from, to) = period(&state, rid, &p).await?;
-    let r = restaurants::get(&state.db, rid).await?.ok_or_else(|| ApiError::not_found("restaurant"))?;
-    let tz = restaurant_tz(&r)?;
-    let rules = rules_of(&store::settings(&state.db, rid).await?);
-    let now = state.clock.now();
-    let names = names(&state, rid).await?;
-    let mut by_user: BTreeMap<Uuid, Vec<EntryRow>> = BTreeMap::new();
-    for e in store::entries(&state.db, rid, p.user_id, from, to).await? {
-        by_user.entry(e.user_id).or_default().push(e);
+    let report = service::payroll(&actor, &state, &p).await?;
+    if p.format.as_deref().is_some_and(|f| !matches!(f, "json" | "csv")) {
+        return Err(ApiError::validation("format", "json or csv"));
     }
-    let mut lines = Vec::new();
-    let mut total_pay = 0;
-    for (user, entries) in by_user {
-        let worked: Vec<Worked> = entries
-            .iter()
-            .map(|e| {
-                let mut w = worked_of(e, now.min(to));
-                w.start = w.start.max(from);
-                w.end = w.end.min(to);
-                w
-            })
-            .collect();
-        let (split, _) = classify(&worked, tz, &rules);
-        // Each entry is paid at its own rate: split the total by each entry's share.
-        let rate_minutes: i64 =
-            entries.iter().zip(&worked).map(|(e, w)| e.hourly_rate * ((w.end - w.start).num_minutes().max(0))).sum();
-        let minutes: i64 = worked.iter().map(|w| (w.end - w.start).num_minutes().max(0)).sum();
-        let rate = if minutes > 0 {
-            brigade_domain::money::div_half_up(rate_minutes.into(), minutes.into()) as i64
-        } else {
-            0
-        };
-        let amount = pay(&split, rate);
-        total_pay += amount;
-        lines.push(PayrollLine {
-            user_id: user,
-            name: names.get(&user).cloned().unwrap_or_default(),
-            regular_hours: hours(&split, |s| s.regular),
-            overtime_hours: hours(&split, |s| s.overtime),
-            double_time_hours: hours(&split, |s| s.double),
-            pay: amount,
-            unapproved_entries: entries.iter().filter(|e| e.approved_at.is_none()).count() as i64,
-        });
-    }
-    let report = Payroll { from, to, currency: r.currency.clone(), lines, total_pay };
     if p.format.as_deref() == Some("csv") {
         let mut csv = String::from(
             "user_id,name,regular_hours,overtime_hours,double_time_hours,pay,currency,unapproved_entries\n",
@@ -663,9 +463,6 @@ async fn payroll(State(state): State<AppState>, actor: Actor, Query(p): Query<Pe
         res.headers_mut()
             .insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment; filename=\"payroll.csv\""));
         return Ok(res);
-    }
-    if p.format.as_deref().is_some_and(|f| f != "json") {
-        return Err(ApiError::validation("format", "json or csv"));
     }
     Ok(axum::Json(report).into_response())
 }

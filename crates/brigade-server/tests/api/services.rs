@@ -331,3 +331,66 @@ async fn the_schedule_is_a_service_and_refuses_without_changing_anything() {
     assert_eq!(schedule::delete_shift(&b_owner, state, id).await.unwrap_err().status(), StatusCode::NOT_FOUND);
     schedule::delete_shift(&owner, state, id).await.unwrap();
 }
+
+#[tokio::test]
+async fn labour_settings_positions_entries_and_payroll_are_services() {
+    use brigade_server::labour::{service as labour, ClockInInput, EntryEdit, LabourSettings, PeriodParams};
+    use brigade_server::labour::{PositionRate, Positions};
+    let app = TestApp::builder().config(two_owners).spawn().await;
+    let a = app.signup("ana@example.com", "Ana's").await;
+    let state = &app.state;
+    let owner = actor(&app, &a.token, a.rid).await.unwrap();
+    let (sam, staff) = app.add_member(&a, "sam@example.com", "staff").await;
+    let staff = actor(&app, &staff, a.rid).await.unwrap();
+
+    let rules = |weekly: f64| LabourSettings {
+        weekly_overtime_hours: weekly,
+        daily_overtime_hours: None,
+        daily_double_time_hours: None,
+        week_starts: "Mon".into(),
+        min_rest_hours: None,
+    };
+    assert_eq!(labour::update_settings(&staff, state, rules(38.0)).await.unwrap_err().status(), StatusCode::FORBIDDEN);
+    let refused = labour::update_settings(&owner, state, rules(0.0)).await.unwrap_err();
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(labour::settings(&owner, state).await.unwrap().weekly_overtime_hours, 40.0, "unchanged");
+    labour::update_settings(&owner, state, rules(38.0)).await.unwrap();
+
+    let server = Positions { positions: vec![PositionRate { position: "Server".into(), hourly_rate: 1800 }] };
+    let denied = labour::set_positions(&staff, state, sam, Positions { positions: server.positions.clone() }).await;
+    assert_eq!(denied.unwrap_err().status(), StatusCode::FORBIDDEN, "staff do not set their own rate");
+    labour::set_positions(&owner, state, sam, server).await.unwrap();
+    let mine = labour::positions(&staff, state, sam).await.unwrap();
+    assert_eq!(mine.positions[0].position, "server");
+    assert_eq!(mine.positions[0].hourly_rate, 1800);
+
+    let shift_start = app.clock.now();
+    labour::clock_in(&staff, state, ClockInInput::default()).await.unwrap();
+    app.clock.advance(chrono::Duration::hours(5));
+    let entry = labour::clock_out(&staff, state).await.unwrap();
+    let edit = |reason: &str| EntryEdit {
+        clock_in: shift_start,
+        clock_out: Some(shift_start + chrono::Duration::hours(4)),
+        breaks: vec![],
+        reason: reason.into(),
+    };
+    let blank = labour::edit_entry(&owner, state, entry.id, edit("  ")).await.unwrap_err();
+    assert_eq!(blank.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        labour::edit_entry(&staff, state, entry.id, edit("typo")).await.unwrap_err().status(),
+        StatusCode::FORBIDDEN
+    );
+    let period = PeriodParams { from: Some(shift_start), to: Some(app.clock.now()), user_id: None, format: None };
+    let seen = labour::entries(&staff, state, &period).await.unwrap();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].worked_minutes, 300, "the refused edits changed nothing");
+    labour::edit_entry(&owner, state, entry.id, edit("left early")).await.unwrap();
+    labour::approve_entry(&owner, state, entry.id).await.unwrap();
+
+    assert_eq!(labour::payroll(&staff, state, &period).await.unwrap_err().status(), StatusCode::FORBIDDEN);
+    let payroll = labour::payroll(&owner, state, &period).await.unwrap();
+    assert_eq!(payroll.lines.len(), 1);
+    assert_eq!(payroll.lines[0].regular_hours, 4.0);
+    assert_eq!(payroll.total_pay, 4 * 1800);
+    assert_eq!(payroll.lines[0].unapproved_entries, 0);
+}
