@@ -394,3 +394,54 @@ async fn labour_settings_positions_entries_and_payroll_are_services() {
     assert_eq!(payroll.total_pay, 4 * 1800);
     assert_eq!(payroll.lines[0].unapproved_entries, 0);
 }
+
+#[tokio::test]
+async fn stock_categories_items_counts_and_reports_are_services() {
+    use brigade_server::inventory::{service as stock, CountLine, CountSheet, StockCategoryInput, StockItemInput};
+    let app = TestApp::builder().config(two_owners).spawn().await;
+    let a = app.signup("ana@example.com", "Ana's").await;
+    let b = app.signup("bo@example.com", "Bo's").await;
+    let state = &app.state;
+    let owner = actor(&app, &a.token, a.rid).await.unwrap();
+    let b_owner = actor(&app, &b.token, b.rid).await.unwrap();
+    let (_, cook) = app.add_member(&a, "cook@example.com", "kitchen").await;
+    let cook = actor(&app, &cook, a.rid).await.unwrap();
+
+    let dry = || StockCategoryInput { name: "Dry goods".into(), description: None };
+    assert_eq!(stock::create_category(&cook, state, dry()).await.unwrap_err().status(), StatusCode::FORBIDDEN);
+    let category = stock::create_category(&owner, state, dry()).await.unwrap();
+    assert_eq!(stock::categories(&owner, state).await.unwrap().len(), 1);
+    let hidden = stock::update_category(&b_owner, state, category.id, dry()).await.unwrap_err();
+    assert_eq!(hidden.status(), StatusCode::NOT_FOUND, "another restaurant's category");
+
+    let flour = StockItemInput {
+        name: "Flour".into(),
+        category_id: Some(category.id),
+        sku: None,
+        unit: "g".into(),
+        par_level: Some(5000.0),
+        reorder_point: Some(2000.0),
+        max_level: None,
+        levels_unit: None,
+        purchase_units: vec![],
+        supplier: None,
+        unit_cost: Some(0.2),
+    };
+    let flour = stock::create_item(&owner, state, flour).await.unwrap();
+    let count = |item_id: Uuid, quantity: f64| CountSheet {
+        counts: vec![CountLine { item_id, quantity, unit: None }],
+        notes: None,
+    };
+    let stranger = stock::record_count(&owner, state, count(Uuid::now_v7(), 1.0)).await.unwrap_err();
+    assert_eq!(stranger.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let negative = stock::record_count(&owner, state, count(flour.id, -1.0)).await.unwrap_err();
+    assert_eq!(negative.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(stock::reorder(&owner, state).await.unwrap().len(), 1, "nothing on hand: below the reorder point");
+    let counted = stock::record_count(&owner, state, count(flour.id, 6000.0)).await.unwrap();
+    assert_eq!(counted.items[0].on_hand, 6000.0);
+    assert!(stock::reorder(&owner, state).await.unwrap().is_empty());
+    let ledger = stock::movements(&owner, state, Default::default()).await.unwrap();
+    assert_eq!(ledger.items.len(), 1, "the refused counts wrote nothing");
+    assert_eq!(stock::delete_item(&cook, state, flour.id).await.unwrap_err().status(), StatusCode::FORBIDDEN);
+    stock::delete_item(&owner, state, flour.id).await.unwrap();
+}
