@@ -273,7 +273,7 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Path<T>
 }
 
 /// `limit` and `cursor`, as every list takes them.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 pub struct PageParams {
     /// How many items (default 50, at most 500).
     #[param(minimum = 1, maximum = 500)]

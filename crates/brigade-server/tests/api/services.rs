@@ -445,3 +445,46 @@ async fn stock_categories_items_counts_and_reports_are_services() {
     assert_eq!(stock::delete_item(&cook, state, flour.id).await.unwrap_err().status(), StatusCode::FORBIDDEN);
     stock::delete_item(&owner, state, flour.id).await.unwrap();
 }
+
+#[tokio::test]
+async fn people_are_a_service_and_the_last_owner_stays() {
+    use brigade_server::people::{service as people, NewUser, UserChange};
+    let app = TestApp::builder().config(two_owners).spawn().await;
+    let a = app.signup("ana@example.com", "Ana's").await;
+    let state = &app.state;
+    let owner = actor(&app, &a.token, a.rid).await.unwrap();
+    let (_, manager) = app.add_member(&a, "max@example.com", "manager").await;
+    let manager = actor(&app, &manager, a.rid).await.unwrap();
+    let cook = |role: &str| NewUser {
+        name: Some("Kit".into()),
+        role: role.into(),
+        email: None,
+        password: None,
+        phone: Some("+1 555 010 2000".into()),
+        pin: Some("4821".into()),
+    };
+    let above = people::add(&manager, state, cook("owner")).await.unwrap_err();
+    assert_eq!(above.status(), StatusCode::FORBIDDEN, "a manager does not make owners");
+    let no_way_in = NewUser { phone: None, pin: None, ..cook("kitchen") };
+    assert_eq!(people::add(&owner, state, no_way_in).await.unwrap_err().status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let kit = people::add(&manager, state, cook("kitchen")).await.unwrap();
+    let taken = people::add(&owner, state, cook("staff")).await.unwrap_err();
+    assert_eq!(taken.status(), StatusCode::CONFLICT, "one phone signs in one member here");
+    let before = people::members(&owner, state, Default::default()).await.unwrap().items.len();
+
+    let demote = UserChange {
+        name: None,
+        role: Some("manager".into()),
+        is_active: None,
+        password: None,
+        phone: None,
+        pin: None,
+    };
+    let last = people::update(&owner, state, a.user_id, demote).await.unwrap_err();
+    assert!(matches!(last, ApiError::Conflict { code: ErrorCode::LastOwner, .. }), "{last:?}");
+    let last = people::remove(&owner, state, a.user_id).await.unwrap_err();
+    assert!(matches!(last, ApiError::Conflict { code: ErrorCode::LastOwner, .. }), "{last:?}");
+    assert_eq!(people::members(&owner, state, Default::default()).await.unwrap().items.len(), before);
+    people::remove(&manager, state, kit.id).await.unwrap();
+    assert_eq!(people::member(&owner, state, kit.id).await.unwrap_err().status(), StatusCode::NOT_FOUND);
+}

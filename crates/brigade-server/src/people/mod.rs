@@ -28,6 +28,8 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
+pub mod service;
+
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_users, add_user))
@@ -36,7 +38,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(revoke_invitation))
 }
 
-#[derive(Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct UserView {
     pub id: Uuid,
     pub email: Option<String>,
@@ -109,11 +111,7 @@ async fn list_users(
     actor: Actor,
     Query(page): Query<PageParams>,
 ) -> ApiResult<axum::Json<Page<UserView>>> {
-    actor.require(Permission::UsersRead)?;
-    let limit = page.limit()?;
-    let rows = users::members(&state.db, actor.rid(), page.cursor_uuid()?, limit + 1).await?;
-    let items = rows.into_iter().map(UserView::try_from).collect::<ApiResult<Vec<_>>>()?;
-    Ok(axum::Json(Page::from_rows(items, limit, |u| u.id.to_string(), |u| u)))
+    Ok(axum::Json(service::members(&actor, &state, page).await?))
 }
 
 #[utoipa::path(get, path = "/v1/restaurants/{rid}/users/{uid}", tag = "people",
@@ -124,13 +122,7 @@ async fn get_user(
     actor: Actor,
     Path(ids): Path<(Uuid, Uuid)>,
 ) -> ApiResult<axum::Json<UserView>> {
-    let (_, uid) = ids;
-    let own = is_self(&actor, uid);
-    if !own {
-        actor.require(Permission::UsersRead)?;
-    }
-    let row = users::member(&state.db, actor.rid(), uid).await?.ok_or_else(|| ApiError::not_found("user"))?;
-    Ok(axum::Json(row.try_into()?))
+    Ok(axum::Json(service::member(&actor, &state, ids.1).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -165,85 +157,7 @@ async fn add_user(
     actor: Actor,
     Json(body): Json<NewUser>,
 ) -> ApiResult<(StatusCode, axum::Json<UserView>)> {
-    actor.require(Permission::UsersWrite)?;
-    let role: Role = body.role.parse()?;
-    may_manage(&actor, role)?;
-    let email = body.email.as_deref().map(Email::parse).transpose()?;
-    let phone = body.phone.as_deref().map(Phone::parse).transpose()?;
-    let pin = body.pin.as_deref().map(Pin::parse).transpose()?;
-    let name = body.name.as_deref().map(|n| parse_name("name", n)).transpose()?;
-    if body.password.is_some() {
-        return Err(ApiError::validation(
-            "password",
-            "people choose their own password: add them by email and they set it when they accept the invitation",
-        ));
-    }
-    if pin.is_some() && phone.is_none() {
-        return Err(ApiError::validation("phone", "a PIN needs a phone number to sign in with"));
-    }
-    let can_pin = matches!(role, Role::Staff | Role::Kitchen) && phone.is_some() && pin.is_some();
-    if email.is_none() && !can_pin {
-        let need = if matches!(role, Role::Owner | Role::Manager) { "an email" } else { "an email or a phone and PIN" };
-        return Err(ApiError::validation("email", format!("a {role} needs {need} to sign in")));
-    }
-    let name = name.ok_or_else(|| ApiError::validation("name", "a new member needs a name"))?;
-
-    let pin_hash = tokio::task::spawn_blocking(move || pin.map(|p| p.hash())).await?;
-    let rid = actor.rid();
-    let now = state.clock.now();
-    let mut tx = state.db.begin(rid).await?;
-    if let Some(p) = &phone {
-        ensure_phone_free(&mut tx, rid, p, None).await?;
-    }
-    let Some(email) = email else {
-        let row = UserRow::new_account(None, None, name, now);
-        users::insert(&mut tx, &row).await?;
-        let membership = NewMembership {
-            restaurant_id: rid,
-            user_id: row.id,
-            role: role.as_str(),
-            phone: phone.as_ref().map(|p| p.as_str()),
-            pin_hash: pin_hash.as_deref(),
-            at: now,
-        };
-        users::add_membership(&mut tx, &membership).await?;
-        let payload = json!({ "role": role, "new_account": true, "phone": phone.as_ref().map(|p| p.as_str()) });
-        actor.record(&mut tx, "user.created", "user", row.id, payload, now).await?;
-        let row = users::member_tx(&mut tx, rid, row.id).await?.ok_or_else(|| ApiError::internal("member vanished"))?;
-        tx.commit().await?;
-        return Ok((StatusCode::CREATED, axum::Json(row.try_into()?)));
-    };
-    // A member here is listed on this very screen, so saying so tells nothing new.
-    if let Some(u) = users::by_email_tx(&mut tx, email.as_str()).await? {
-        if users::member_tx(&mut tx, rid, u.id).await?.is_some() {
-            return Err(ApiError::conflict(
-                crate::error::ErrorCode::AlreadyMember,
-                "this person is already a member here",
-            ));
-        }
-    }
-    let token = new_secret("bin_");
-    let invitation = InvitationRow {
-        id: Uuid::now_v7(),
-        restaurant_id: rid,
-        email: email.as_str().to_owned(),
-        name,
-        role: role.as_str().to_owned(),
-        phone: phone.as_ref().map(|p| p.as_str().to_owned()),
-        pin_hash,
-        invited_by: actor.acted_by().encode(),
-        created_at: now,
-        expires_at: now + chrono::Duration::days(INVITATION_DAYS),
-        accepted_at: None,
-        revoked_at: None,
-    };
-    invitations::insert(&mut tx, &invitation, &secret_digest(&token)).await?;
-    let payload = json!({ "role": role, "email": invitation.email, "expires_at": invitation.expires_at });
-    actor.record(&mut tx, "user.invited", "invitation", invitation.id, payload, now).await?;
-    tx.commit().await?;
-    let mut view = UserView::invited(invitation);
-    view.invite_url = Some(format!("{}/invite/{token}", state.config.public_base_url.trim_end_matches('/')));
-    Ok((StatusCode::CREATED, axum::Json(view)))
+    Ok((StatusCode::CREATED, axum::Json(service::add(&actor, &state, body).await?)))
 }
 
 /// How long an invitation link stays good.
@@ -253,9 +167,7 @@ const INVITATION_DAYS: i64 = 14;
     responses((status = 200, body = Vec<UserView>), (status = 403), (status = 404)), security(("bearer" = [])))]
 /// Invitations not yet accepted (nor revoked or expired), newest first.
 async fn list_invitations(State(state): State<AppState>, actor: Actor) -> ApiResult<axum::Json<Vec<UserView>>> {
-    actor.require(Permission::UsersRead)?;
-    let rows = invitations::open(&state.db, actor.rid(), state.clock.now()).await?;
-    Ok(axum::Json(rows.into_iter().map(UserView::invited).collect()))
+    Ok(axum::Json(service::invitations(&actor, &state).await?))
 }
 
 /// Takes an invitation back: its link stops working.
@@ -267,15 +179,7 @@ async fn revoke_invitation(
     actor: Actor,
     Path(ids): Path<(Uuid, Uuid)>,
 ) -> ApiResult<StatusCode> {
-    let (_, id) = ids;
-    actor.require(Permission::UsersWrite)?;
-    let now = state.clock.now();
-    let mut tx = state.db.begin(actor.rid()).await?;
-    if !invitations::revoke(&mut tx, actor.rid(), id, now).await? {
-        return Err(ApiError::not_found("invitation"));
-    }
-    actor.record(&mut tx, "user.invitation_revoked", "invitation", id, json!({}), now).await?;
-    tx.commit().await?;
+    service::revoke_invitation(&actor, &state, ids.1).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -310,91 +214,7 @@ async fn update_user(
     Path(ids): Path<(Uuid, Uuid)>,
     Json(body): Json<UserChange>,
 ) -> ApiResult<axum::Json<UserView>> {
-    let (_, uid) = ids;
-    actor.require(Permission::UsersWrite)?;
-    let rid = actor.rid();
-    let target = users::member(&state.db, rid, uid).await?.ok_or_else(|| ApiError::not_found("user"))?;
-    let current: Role = target.role.parse()?;
-    may_manage(&actor, current)?;
-    let new_role = body.role.as_deref().map(str::parse::<Role>).transpose()?;
-    if let Some(r) = new_role {
-        may_manage(&actor, r)?;
-    }
-    let name = body.name.as_deref().map(|n| parse_name("name", n)).transpose()?;
-    let phone = match &body.phone {
-        Some(Some(p)) => Some(Some(Phone::parse(p)?)),
-        Some(None) => Some(None),
-        None => None,
-    };
-    let pin = match &body.pin {
-        Some(Some(p)) => Some(Some(Pin::parse(p)?)),
-        Some(None) => Some(None),
-        None => None,
-    };
-    if body.password.is_some() {
-        return Err(ApiError::Forbidden {
-            code: crate::error::ErrorCode::NotYourPassword,
-            message: "only the person sets their password; they change it with POST /v1/auth/password".into(),
-        });
-    }
-    let account_change = name.is_some() || body.is_active.is_some();
-    if account_change {
-        may_manage_account(&state, &actor, uid).await?;
-    }
-    if body.is_active == Some(false) && is_self(&actor, uid) {
-        return Err(ApiError::conflict(
-            crate::error::ErrorCode::CannotDeactivateSelf,
-            "you cannot deactivate your own account",
-        ));
-    }
-    let pin_hash = tokio::task::spawn_blocking(move || pin.map(|p| p.map(|p| p.hash()))).await?;
-
-    let now = state.clock.now();
-    let mut tx = state.db.begin(rid).await?;
-    if current == Role::Owner
-        && new_role.is_some_and(|r| r != Role::Owner)
-        && users::count_owners(&mut tx, rid).await? <= 1
-    {
-        return Err(ApiError::conflict(
-            crate::error::ErrorCode::LastOwner,
-            "a restaurant needs at least one owner; make someone else owner first",
-        ));
-    }
-    if let Some(Some(p)) = &phone {
-        ensure_phone_free(&mut tx, rid, p, Some(uid)).await?;
-    }
-    let change = MembershipChange {
-        role: new_role.map(Role::as_str),
-        phone: phone.as_ref().map(|p| p.as_ref().map(|p| p.as_str())),
-        pin_hash: pin_hash.as_ref().map(|p| p.as_deref()),
-        at: now,
-    };
-    users::update_membership(&mut tx, rid, uid, &change).await?;
-    if name.is_some() || body.is_active.is_some() {
-        let name = name.clone().unwrap_or_else(|| target.name.clone());
-        users::update_profile(&mut tx, uid, &name, body.is_active.unwrap_or(target.is_active), now).await?;
-    }
-    if let Some(r) = new_role.filter(|r| *r != current) {
-        actor.record(&mut tx, "user.role_changed", "user", uid, json!({ "from": current, "to": r }), now).await?;
-    }
-    let mut changed: Vec<&str> = Vec::new();
-    for (set, field) in [
-        (name.is_some(), "name"),
-        (body.is_active.is_some(), "is_active"),
-        (phone.is_some(), "phone"),
-        (pin_hash.is_some(), "pin"),
-    ] {
-        if set {
-            changed.push(field);
-        }
-    }
-    if !changed.is_empty() {
-        let payload = json!({ "changed": changed, "is_active": body.is_active });
-        actor.record(&mut tx, "user.updated", "user", uid, payload, now).await?;
-    }
-    let row = users::member_tx(&mut tx, rid, uid).await?.ok_or_else(|| ApiError::not_found("user"))?;
-    tx.commit().await?;
-    Ok(axum::Json(row.try_into()?))
+    Ok(axum::Json(service::update(&actor, &state, ids.1, body).await?))
 }
 
 /// Removes someone from this restaurant. Their account stays (they may work elsewhere).
@@ -406,20 +226,7 @@ async fn remove_user(
     actor: Actor,
     Path(ids): Path<(Uuid, Uuid)>,
 ) -> ApiResult<StatusCode> {
-    let (_, uid) = ids;
-    actor.require(Permission::UsersWrite)?;
-    let rid = actor.rid();
-    let target = users::member(&state.db, rid, uid).await?.ok_or_else(|| ApiError::not_found("user"))?;
-    let role: Role = target.role.parse()?;
-    may_manage(&actor, role)?;
-    let now = state.clock.now();
-    let mut tx = state.db.begin(rid).await?;
-    if role == Role::Owner && users::count_owners(&mut tx, rid).await? <= 1 {
-        return Err(ApiError::conflict(crate::error::ErrorCode::LastOwner, "a restaurant needs at least one owner"));
-    }
-    users::remove_membership(&mut tx, rid, uid).await?;
-    actor.record(&mut tx, "user.removed", "user", uid, json!({ "role": role }), now).await?;
-    tx.commit().await?;
+    service::remove(&actor, &state, ids.1).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
