@@ -5,7 +5,7 @@
 pub mod service;
 
 use crate::actor::Actor;
-use crate::auth::{Caller, Principal};
+use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Page, PageParams, Query};
 use crate::schema;
@@ -18,7 +18,6 @@ use brigade_domain::restaurant::{parse_currency, parse_slug, parse_tax_rate_bps,
 use brigade_domain::{Invalid, RestaurantId, UserId};
 use brigade_store::events::{self, ActedBy, NewEvent};
 use brigade_store::restaurants::{self as store, RestaurantRow};
-use brigade_store::System;
 use brigade_store::{users, Tx};
 use chrono::{DateTime, NaiveTime, Utc};
 
@@ -240,18 +239,7 @@ async fn create_restaurant(
     caller: Caller,
     Json(body): Json<NewRestaurant>,
 ) -> ApiResult<(StatusCode, axum::Json<RestaurantView>)> {
-    let user_id = caller.account_holder()?;
-    if !users::is_owner_anywhere(&state.db, user_id.0).await? {
-        return Err(ApiError::forbidden("only owners add restaurants"));
-    }
-    let settings = body.parse("")?;
-    let now = state.clock.now();
-    let mut tx = state.db.begin(System::Restaurants).await?;
-    let row = create(&mut tx, settings, user_id, ActedBy::User(user_id.0), now).await?;
-    tx.commit().await?;
-    let mut view = RestaurantView::from(row);
-    view.role = Some(Role::Owner);
-    Ok((StatusCode::CREATED, axum::Json(view)))
+    Ok((StatusCode::CREATED, axum::Json(service::create_restaurant(&caller, &state, body).await?)))
 }
 
 /// The restaurants the caller belongs to (an API key: its own restaurant).
@@ -262,28 +250,7 @@ async fn list_restaurants(
     caller: Caller,
     Query(page): Query<PageParams>,
 ) -> ApiResult<axum::Json<Page<RestaurantView>>> {
-    let limit = page.limit()?;
-    let cursor = page.cursor_uuid()?;
-    match caller.0 {
-        Principal::User { user_id, scope, .. } => {
-            let mut rows = store::for_user(&state.db, user_id.0, cursor, limit + 1).await?;
-            rows.retain(|(r, _)| scope.is_none_or(|s| s.0 == r.id));
-            Ok(axum::Json(Page::from_rows(
-                rows,
-                limit,
-                |(r, _)| r.id.to_string(),
-                |(r, role)| {
-                    let mut v = RestaurantView::from(r);
-                    v.role = role.parse().ok();
-                    v
-                },
-            )))
-        }
-        Principal::ApiKey { restaurant_id, .. } => {
-            let row = store::get(&state.db, restaurant_id.0).await?;
-            Ok(axum::Json(Page { items: row.into_iter().map(RestaurantView::from).collect(), next_cursor: None }))
-        }
-    }
+    Ok(axum::Json(service::list(&caller, &state, page).await?))
 }
 
 #[utoipa::path(get, path = "/v1/restaurants/{rid}", tag = "restaurants", params(("rid" = Uuid, Path)),

@@ -1,13 +1,19 @@
-//! A restaurant's own settings, for every caller: read them, change them.
+//! Restaurants, for every caller: the ones a person belongs to, a new one, and a
+//! restaurant's own settings, read and changed.
 
-use super::{RestaurantChange, RestaurantView};
+use super::{create, NewRestaurant, RestaurantChange, RestaurantView};
 use crate::actor::Actor;
+use crate::auth::{Caller, Principal};
 use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::extract::{Page, PageParams};
 use crate::AppState;
 use brigade_domain::auth::Permission;
+use brigade_domain::auth::Role;
 use brigade_domain::credentials::{parse_name, Phone};
 use brigade_domain::restaurant::{parse_currency, parse_slug, parse_tax_rate_bps, parse_timezone};
+use brigade_store::events::ActedBy;
 use brigade_store::restaurants as store;
+use brigade_store::users;
 use brigade_store::System;
 use serde_json::json;
 
@@ -101,4 +107,46 @@ pub async fn update(actor: &Actor, state: &AppState, input: RestaurantChange) ->
     let mut view = RestaurantView::from(row);
     view.role = actor.role();
     Ok(view)
+}
+
+/// Adds a restaurant (a location) owned by the caller, who must own one already.
+pub async fn create_restaurant(caller: &Caller, state: &AppState, input: NewRestaurant) -> ApiResult<RestaurantView> {
+    let user_id = caller.account_holder()?;
+    if !users::is_owner_anywhere(&state.db, user_id.0).await? {
+        return Err(ApiError::forbidden("only owners add restaurants"));
+    }
+    let settings = input.parse("")?;
+    let now = state.clock.now();
+    let mut tx = state.db.begin(System::Restaurants).await?;
+    let row = create(&mut tx, settings, user_id, ActedBy::User(user_id.0), now).await?;
+    tx.commit().await?;
+    let mut view = RestaurantView::from(row);
+    view.role = Some(Role::Owner);
+    Ok(view)
+}
+
+/// The restaurants the caller belongs to (an API key: its own restaurant).
+pub async fn list(caller: &Caller, state: &AppState, page: PageParams) -> ApiResult<Page<RestaurantView>> {
+    let limit = page.limit()?;
+    let cursor = page.cursor_uuid()?;
+    match &caller.0 {
+        Principal::User { user_id, scope, .. } => {
+            let mut rows = store::for_user(&state.db, user_id.0, cursor, limit + 1).await?;
+            rows.retain(|(r, _)| scope.is_none_or(|s| s.0 == r.id));
+            Ok(Page::from_rows(
+                rows,
+                limit,
+                |(r, _)| r.id.to_string(),
+                |(r, role)| {
+                    let mut v = RestaurantView::from(r);
+                    v.role = role.parse().ok();
+                    v
+                },
+            ))
+        }
+        Principal::ApiKey { restaurant_id, .. } => {
+            let row = store::get(&state.db, restaurant_id.0).await?;
+            Ok(Page { items: row.into_iter().map(RestaurantView::from).collect(), next_cursor: None })
+        }
+    }
 }
