@@ -488,3 +488,36 @@ async fn people_are_a_service_and_the_last_owner_stays() {
     people::remove(&manager, state, kit.id).await.unwrap();
     assert_eq!(people::member(&owner, state, kit.id).await.unwrap_err().status(), StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn webhook_subscriptions_are_a_service() {
+    use brigade_server::webhooks::{service as webhooks, NewSubscription, SubscriptionChange};
+    let app = TestApp::builder().config(two_owners).spawn().await;
+    let a = app.signup("ana@example.com", "Ana's").await;
+    let b = app.signup("bo@example.com", "Bo's").await;
+    let state = &app.state;
+    let owner = actor(&app, &a.token, a.rid).await.unwrap();
+    let b_owner = actor(&app, &b.token, b.rid).await.unwrap();
+    let (_, staff) = app.add_member(&a, "sam@example.com", "staff").await;
+    let staff = actor(&app, &staff, a.rid).await.unwrap();
+    let to = |url: &str| NewSubscription { url: url.into(), event_types: vec!["order.*".into()], description: None };
+    let refused = webhooks::subscribe(&staff, state, to("https://hooks.example.com/brigade")).await.unwrap_err();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let refused = webhooks::subscribe(&owner, state, to("ftp://hooks.example.com")).await.unwrap_err();
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(webhooks::subscriptions(&owner, state).await.unwrap().is_empty(), "refusals made nothing");
+    let sub = webhooks::subscribe(&owner, state, to("https://hooks.example.com/brigade")).await.unwrap();
+    assert!(sub.secret.is_some(), "the secret is shown when it is made");
+    assert!(webhooks::get(&owner, state, sub.id).await.unwrap().secret.is_none(), "and never again");
+    assert_eq!(webhooks::get(&b_owner, state, sub.id).await.unwrap_err().status(), StatusCode::NOT_FOUND);
+    let pause = SubscriptionChange {
+        url: None,
+        event_types: None,
+        description: None,
+        status: Some("paused".into()),
+        rotate_secret: false,
+    };
+    assert_eq!(webhooks::update(&owner, state, sub.id, pause).await.unwrap().status, "paused");
+    webhooks::unsubscribe(&owner, state, sub.id).await.unwrap();
+    assert_eq!(webhooks::ping(&owner, state, sub.id).await.unwrap_err().status(), StatusCode::NOT_FOUND);
+}

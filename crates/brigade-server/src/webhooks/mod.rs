@@ -43,6 +43,8 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
+pub mod service;
+
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_subscriptions, create_subscription))
@@ -67,7 +69,7 @@ const KEPT_ANSWER: usize = 500;
 
 // ---------------------------------------------------------------- subscriptions
 
-#[derive(Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct SubscriptionView {
     pub id: Uuid,
     pub url: String,
@@ -181,34 +183,7 @@ async fn create_subscription(
     actor: Actor,
     Json(body): Json<NewSubscription>,
 ) -> ApiResult<(StatusCode, axum::Json<SubscriptionView>)> {
-    actor.require(Permission::IntegrationsManage)?;
-    let url = parse_url(&body.url)?;
-    let types = parse_types(&body.event_types)?;
-    let description = parse_description(body.description.as_deref())?;
-    let now = state.clock.now();
-    let id = Uuid::now_v7();
-    let (secret, sealed, hint) = make_secret(&state, id);
-    let mut tx = state.db.begin(actor.rid()).await?;
-    // Events already written are not sent: the subscription starts now.
-    let after_event = events::max_id_tx(&mut tx).await?;
-    let row = SubscriptionRow {
-        id,
-        restaurant_id: actor.rid(),
-        url,
-        description,
-        event_types: DbJson(types),
-        secret: sealed,
-        secret_hint: hint,
-        status: "active".into(),
-        after_event,
-        created_at: now,
-        updated_at: now,
-    };
-    store::insert(&mut tx, &row).await?;
-    let payload = json!({ "url": row.url, "event_types": row.event_types.0 });
-    actor.record(&mut tx, "webhook.subscribed", "webhook_subscription", id, payload, now).await?;
-    tx.commit().await?;
-    Ok((StatusCode::CREATED, axum::Json(view(row, Some(secret)))))
+    Ok((StatusCode::CREATED, axum::Json(service::subscribe(&actor, &state, body).await?)))
 }
 
 #[utoipa::path(get, path = "/v1/restaurants/{rid}/webhooks", tag = "webhooks", params(("rid" = Uuid, Path)),
@@ -217,9 +192,7 @@ async fn list_subscriptions(
     State(state): State<AppState>,
     actor: Actor,
 ) -> ApiResult<axum::Json<Vec<SubscriptionView>>> {
-    actor.require(Permission::IntegrationsRead)?;
-    let rows = store::list(&state.db, actor.rid()).await?;
-    Ok(axum::Json(rows.into_iter().map(|r| view(r, None)).collect()))
+    Ok(axum::Json(service::subscriptions(&actor, &state).await?))
 }
 
 async fn subscription(state: &AppState, actor: &Actor, id: Uuid) -> ApiResult<SubscriptionRow> {
@@ -234,8 +207,7 @@ async fn get_subscription(
     actor: Actor,
     Path(ids): Path<(Uuid, Uuid)>,
 ) -> ApiResult<axum::Json<SubscriptionView>> {
-    actor.require(Permission::IntegrationsRead)?;
-    Ok(axum::Json(view(subscription(&state, &actor, ids.1).await?, None)))
+    Ok(axum::Json(service::get(&actor, &state, ids.1).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -265,47 +237,7 @@ async fn update_subscription(
     Path(ids): Path<(Uuid, Uuid)>,
     Json(body): Json<SubscriptionChange>,
 ) -> ApiResult<axum::Json<SubscriptionView>> {
-    actor.require(Permission::IntegrationsManage)?;
-    let mut row = subscription(&state, &actor, ids.1).await?;
-    let mut changed = Vec::new();
-    if let Some(u) = &body.url {
-        row.url = parse_url(u)?;
-        changed.push("url");
-    }
-    if let Some(t) = &body.event_types {
-        row.event_types = DbJson(parse_types(t)?);
-        changed.push("event_types");
-    }
-    if body.description.is_some() {
-        row.description = parse_description(body.description.as_deref())?;
-        changed.push("description");
-    }
-    if let Some(s) = body.status.as_deref() {
-        if !matches!(s, "active" | "paused") {
-            return Err(ApiError::validation("status", "set 'active' or 'paused'"));
-        }
-        row.status = s.to_owned();
-        changed.push("status");
-    }
-    let mut secret = None;
-    if body.rotate_secret {
-        let (plain, sealed, hint) = make_secret(&state, row.id);
-        row.secret = sealed;
-        row.secret_hint = hint;
-        secret = Some(plain);
-        changed.push("secret");
-    }
-    let now = state.clock.now();
-    row.updated_at = now;
-    let mut tx = state.db.begin(actor.rid()).await?;
-    if !store::update(&mut tx, &row).await? {
-        return Err(ApiError::not_found("webhook subscription"));
-    }
-    actor
-        .record(&mut tx, "webhook.updated", "webhook_subscription", row.id, json!({ "changed": changed }), now)
-        .await?;
-    tx.commit().await?;
-    Ok(axum::Json(view(row, secret)))
+    Ok(axum::Json(service::update(&actor, &state, ids.1, body).await?))
 }
 
 #[utoipa::path(delete, path = "/v1/restaurants/{rid}/webhooks/{id}", tag = "webhooks",
@@ -316,20 +248,13 @@ async fn delete_subscription(
     actor: Actor,
     Path(ids): Path<(Uuid, Uuid)>,
 ) -> ApiResult<StatusCode> {
-    actor.require(Permission::IntegrationsManage)?;
-    let now = state.clock.now();
-    let mut tx = state.db.begin(actor.rid()).await?;
-    if !store::delete(&mut tx, actor.rid(), ids.1, now).await? {
-        return Err(ApiError::not_found("webhook subscription"));
-    }
-    actor.record(&mut tx, "webhook.unsubscribed", "webhook_subscription", ids.1, json!({}), now).await?;
-    tx.commit().await?;
+    service::unsubscribe(&actor, &state, ids.1).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 // ---------------------------------------------------------------- deliveries
 
-#[derive(Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct DeliveryView {
     pub id: Uuid,
     pub event_id: i64,
@@ -390,16 +315,7 @@ async fn list_deliveries(
     Path(ids): Path<(Uuid, Uuid)>,
     Query(p): Query<DeliveryParams>,
 ) -> ApiResult<axum::Json<Vec<DeliveryView>>> {
-    actor.require(Permission::IntegrationsRead)?;
-    subscription(&state, &actor, ids.1).await?;
-    if let Some(s) = p.status.as_deref() {
-        if !matches!(s, "pending" | "sending" | "succeeded" | "dead") {
-            return Err(ApiError::validation("status", "pending, sending, succeeded or dead"));
-        }
-    }
-    let limit = p.limit.unwrap_or(50).clamp(1, 200);
-    let rows = store::deliveries(&state.db, actor.rid(), ids.1, p.status.as_deref(), limit).await?;
-    Ok(axum::Json(rows.into_iter().map(delivery_view).collect()))
+    Ok(axum::Json(service::deliveries(&actor, &state, ids.1, p).await?))
 }
 
 /// Sends a delivery again now (and retries it for another 24 hours), whatever became of
@@ -412,21 +328,7 @@ async fn replay_delivery(
     actor: Actor,
     Path(ids): Path<(Uuid, Uuid, Uuid)>,
 ) -> ApiResult<(StatusCode, axum::Json<DeliveryView>)> {
-    actor.require(Permission::IntegrationsManage)?;
-    let (_, sub, id) = ids;
-    subscription(&state, &actor, sub).await?;
-    let found = store::delivery(&state.db, actor.rid(), id).await?.filter(|d| d.subscription_id == sub);
-    if found.is_none() {
-        return Err(ApiError::not_found("delivery"));
-    }
-    let now = state.clock.now();
-    let mut tx = state.db.begin(actor.rid()).await?;
-    store::replay(&mut tx, actor.rid(), id, now + RETRY_FOR, now).await?;
-    actor.record(&mut tx, "webhook.replayed", "webhook_delivery", id, json!({ "subscription_id": sub }), now).await?;
-    tx.commit().await?;
-    state.wake_workers();
-    let d = store::delivery(&state.db, actor.rid(), id).await?.ok_or_else(|| ApiError::not_found("delivery"))?;
-    Ok((StatusCode::ACCEPTED, axum::Json(delivery_view(d))))
+    Ok((StatusCode::ACCEPTED, axum::Json(service::replay(&actor, &state, ids.1, ids.2).await?)))
 }
 
 /// Sends a `webhook.ping` to this subscription alone (whatever its event types), to try
@@ -439,19 +341,7 @@ async fn ping(
     actor: Actor,
     Path(ids): Path<(Uuid, Uuid)>,
 ) -> ApiResult<(StatusCode, axum::Json<DeliveryView>)> {
-    actor.require(Permission::IntegrationsManage)?;
-    let sub = subscription(&state, &actor, ids.1).await?;
-    let now = state.clock.now();
-    // A ping is no event of the log: it takes a negative event id of its own.
-    let event_id = -now.timestamp_micros();
-    let id = Uuid::now_v7();
-    let payload = body(id, event_id, "webhook.ping", now, sub.restaurant_id, json!({ "subscription_id": sub.id }));
-    let d = new_delivery(id, &sub, event_id, "webhook.ping", payload, now);
-    let mut tx = state.db.begin(actor.rid()).await?;
-    store::insert_deliveries(&mut tx, std::slice::from_ref(&d)).await?;
-    tx.commit().await?;
-    state.wake_workers();
-    Ok((StatusCode::ACCEPTED, axum::Json(delivery_view(d))))
+    Ok((StatusCode::ACCEPTED, axum::Json(service::ping(&actor, &state, ids.1).await?)))
 }
 
 // ---------------------------------------------------------------- dispatching
