@@ -193,6 +193,12 @@ pub enum ApiError {
     RateLimited {
         retry_after_secs: u64,
     },
+    /// A partner (a delivery platform, a POS) refused or could not be reached: 502, and
+    /// nothing changed here.
+    Upstream {
+        code: ErrorCode,
+        message: String,
+    },
     Internal {
         message: String,
         location: &'static Location<'static>,
@@ -238,6 +244,7 @@ impl ApiError {
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Upstream { .. } => StatusCode::BAD_GATEWAY,
             ApiError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -253,6 +260,7 @@ impl std::fmt::Display for ApiError {
             | ApiError::Forbidden { message, .. }
             | ApiError::NotFound { message }
             | ApiError::Conflict { message, .. }
+            | ApiError::Upstream { message, .. }
             | ApiError::Internal { message, .. } => f.write_str(message),
             ApiError::Validation { field, message } => write!(f, "{field}: {message}"),
             ApiError::PayloadTooLarge { limit } => write!(f, "the body is larger than {limit} bytes"),
@@ -295,6 +303,7 @@ impl IntoResponse for ApiError {
             ApiError::Forbidden { code, message } => (code, message, json!({})),
             ApiError::NotFound { message } => (ErrorCode::NotFound, message, json!({})),
             ApiError::Conflict { code, message, details } => (code, message, details),
+            ApiError::Upstream { code, message } => (code, message, json!({})),
             ApiError::Validation { field, message } => {
                 let text = format!("{field}: {message}");
                 (ErrorCode::ValidationFailed, text, json!({ "field": field, "reason": message }))

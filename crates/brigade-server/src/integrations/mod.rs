@@ -48,6 +48,8 @@ pub fn register_jobs(r: &mut crate::jobs::Registry) {
     r.register::<crate::payments::RefundPayment>();
 }
 
+pub mod service;
+
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_integrations, create_integration))
@@ -255,7 +257,7 @@ impl IntegrationConfig {
     }
 }
 
-#[derive(Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct IntegrationView {
     pub id: Uuid,
     pub platform: String,
@@ -361,59 +363,13 @@ async fn create_integration(
     actor: Actor,
     Json(body): Json<NewIntegration>,
 ) -> ApiResult<(StatusCode, axum::Json<IntegrationView>)> {
-    actor.require(Permission::IntegrationsManage)?;
-    let platform = Platform::parse("platform", &body.platform)?;
-    let store_id = parse_store_id(&body.store_id)?;
-    let name = match body.name.as_deref() {
-        Some(n) => parse_name("name", n)?,
-        None => platform.title().to_owned(),
-    };
-    body.config.check()?;
-    let (plain, hints) = parse_credentials(platform, &body.credentials)?;
-    let now = state.clock.now();
-    let id = Uuid::now_v7();
-    let row = IntegrationRow {
-        id,
-        restaurant_id: actor.rid(),
-        platform: platform.as_str().to_owned(),
-        name,
-        store_id,
-        config: DbJson(serde_json::to_value(&body.config).unwrap_or_default()),
-        credentials: Some(state.integrations.secrets.seal(id, &plain)),
-        credential_hints: DbJson(hints),
-        status: Status::Active.as_str().to_owned(),
-        last_sync_at: None,
-        last_success_at: None,
-        last_error: None,
-        error_count: 0,
-        drift: None,
-        drift_checked_at: None,
-        paused_until: None,
-        created_at: now,
-        updated_at: now,
-        webhooks_refused: 0,
-        last_refused_at: None,
-    };
-    let mut tx = state.db.begin(actor.rid()).await?;
-    if !store::insert(&mut tx, &row).await? {
-        return Err(store_taken());
-    }
-    let payload = json!({ "platform": row.platform, "store_id": row.store_id, "name": row.name });
-    actor.record(&mut tx, "integration.connected", "integration", id, payload, now).await?;
-    if platform.takes_menu() {
-        crate::outbox::enqueue_menu(&mut tx, actor.rid(), id, "connected", now).await?;
-    }
-    tx.commit().await?;
-    state.wake_sync();
-    Ok((StatusCode::CREATED, axum::Json(view(&state, row))))
+    Ok((StatusCode::CREATED, axum::Json(service::connect(&actor, &state, body).await?)))
 }
 
 #[utoipa::path(get, path = "/v1/restaurants/{rid}/integrations", tag = "integrations", params(("rid" = Uuid, Path)),
     responses((status = 200, body = Vec<IntegrationView>), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn list_integrations(State(state): State<AppState>, actor: Actor) -> ApiResult<axum::Json<Vec<IntegrationView>>> {
-    actor.require(Permission::IntegrationsRead)?;
-    let rows = store::list(&state.db, actor.rid()).await?;
-    Ok(axum::Json(rows.into_iter().map(|r| view(&state, r)).collect()))
+    Ok(axum::Json(service::integrations(&actor, &state).await?))
 }
 
 #[utoipa::path(get, path = "/v1/restaurants/{rid}/integrations/{id}", tag = "integrations",
@@ -424,9 +380,7 @@ async fn get_integration(
     actor: Actor,
     Path(ids): Path<(Uuid, Uuid)>,
 ) -> ApiResult<axum::Json<IntegrationView>> {
-    actor.require(Permission::IntegrationsRead)?;
-    let row = store::get(&state.db, actor.rid(), ids.1).await?.ok_or_else(|| ApiError::not_found("integration"))?;
-    Ok(axum::Json(view(&state, row)))
+    Ok(axum::Json(service::get(&actor, &state, ids.1).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -456,62 +410,7 @@ async fn update_integration(
     Path(ids): Path<(Uuid, Uuid)>,
     Json(body): Json<IntegrationChange>,
 ) -> ApiResult<axum::Json<IntegrationView>> {
-    actor.require(Permission::IntegrationsManage)?;
-    let now = state.clock.now();
-    let mut tx = state.db.begin(actor.rid()).await?;
-    let mut row =
-        store::get_tx(&mut tx, actor.rid(), ids.1).await?.ok_or_else(|| ApiError::not_found("integration"))?;
-    let platform = Platform::parse("platform", &row.platform)?;
-    let mut resync = false;
-    let mut changed = Vec::new();
-    if let Some(n) = &body.name {
-        row.name = parse_name("name", n)?;
-        changed.push("name");
-    }
-    if let Some(s) = &body.store_id {
-        let s = parse_store_id(s)?;
-        resync |= s != row.store_id;
-        row.store_id = s;
-        changed.push("store_id");
-    }
-    if let Some(c) = &body.config {
-        c.check()?;
-        row.config = DbJson(serde_json::to_value(c).unwrap_or_default());
-        changed.push("config");
-    }
-    if let Some(c) = &body.credentials {
-        let (plain, hints) = parse_credentials(platform, c)?;
-        row.credentials = Some(state.integrations.secrets.seal(row.id, &plain));
-        row.credential_hints = DbJson(hints);
-        resync = true;
-        changed.push("credentials");
-    }
-    if let Some(s) = body.status.as_deref() {
-        let to = match s {
-            "paused" => Status::Paused,
-            "active" => Status::Active,
-            _ => return Err(ApiError::validation("status", "set 'paused' or 'active'")),
-        };
-        if to == Status::Active && row.status != Status::Active.as_str() {
-            resync = true;
-            row.error_count = 0;
-            row.last_error = None;
-        }
-        row.status = to.as_str().to_owned();
-        changed.push("status");
-    }
-    row.updated_at = now;
-    if !store::update(&mut tx, &row).await? {
-        return Err(store_taken());
-    }
-    actor.record(&mut tx, "integration.updated", "integration", row.id, json!({ "changed": changed }), now).await?;
-    if resync && platform.takes_menu() && row.status != Status::Paused.as_str() {
-        crate::outbox::enqueue_menu(&mut tx, actor.rid(), row.id, "settings changed", now).await?;
-    }
-    tx.commit().await?;
-    state.integrations.forget(row.id);
-    state.wake_sync();
-    Ok(axum::Json(view(&state, row)))
+    Ok(axum::Json(service::update(&actor, &state, ids.1, body).await?))
 }
 
 /// Disconnects a platform: its credentials are gone and its waiting jobs cancelled. The
@@ -524,15 +423,7 @@ async fn delete_integration(
     actor: Actor,
     Path(ids): Path<(Uuid, Uuid)>,
 ) -> ApiResult<StatusCode> {
-    actor.require(Permission::IntegrationsManage)?;
-    let now = state.clock.now();
-    let mut tx = state.db.begin(actor.rid()).await?;
-    if !store::delete(&mut tx, actor.rid(), ids.1, now).await? {
-        return Err(ApiError::not_found("integration"));
-    }
-    actor.record(&mut tx, "integration.disconnected", "integration", ids.1, json!({}), now).await?;
-    tx.commit().await?;
-    state.integrations.forget(ids.1);
+    service::disconnect(&actor, &state, ids.1).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -555,30 +446,7 @@ async fn test_integration(
     actor: Actor,
     Path(ids): Path<(Uuid, Uuid)>,
 ) -> ApiResult<axum::Json<TestResult>> {
-    actor.require(Permission::IntegrationsManage)?;
-    let row = store::get(&state.db, actor.rid(), ids.1).await?.ok_or_else(|| ApiError::not_found("integration"))?;
-    let adapter = adapter(&state, &row)?;
-    let result = adapter.test().await;
-    let now = state.clock.now();
-    let (ok, message) = match &result {
-        Ok(m) => (true, m.clone()),
-        Err(e) => (false, e.to_string()),
-    };
-    match &result {
-        Ok(_) => store::record_success(&state.db, row.id, now).await?,
-        Err(e) => {
-            let status = matches!(e, platform::PlatformError::Unauthorized(_) | platform::PlatformError::Rejected(_))
-                .then_some(Status::Error.as_str());
-            store::record_failure(&state.db, row.id, &message, status, None, now).await?
-        }
-    }
-    let mut tx = state.db.begin(actor.rid()).await?;
-    actor
-        .record(&mut tx, "integration.tested", "integration", row.id, json!({ "ok": ok, "message": message }), now)
-        .await?;
-    tx.commit().await?;
-    let row = store::get(&state.db, actor.rid(), row.id).await?.ok_or_else(|| ApiError::not_found("integration"))?;
-    Ok(axum::Json(TestResult { ok, message, integration: view(&state, row) }))
+    Ok(axum::Json(service::test(&actor, &state, ids.1).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -608,25 +476,8 @@ async fn set_store(
     actor: Actor,
     Path(ids): Path<(Uuid, Uuid)>,
     Json(body): Json<StoreInput>,
-) -> ApiResult<axum::response::Response> {
-    use axum::response::IntoResponse;
-    actor.require(Permission::IntegrationsManage)?;
-    let row = store::get(&state.db, actor.rid(), ids.1).await?.ok_or_else(|| ApiError::not_found("integration"))?;
-    let adapter = adapter(&state, &row)?;
-    let why = brigade_domain::caps::parse_reason("reason", body.reason.as_deref())?
-        .unwrap_or_else(|| "paused from Brigade".to_owned());
-    let now = state.clock.now();
-    if let Err(e) = adapter.set_store_open(body.open, &why).await {
-        let body = crate::error::error_body(crate::error::ErrorCode::PlatformRefused, &e.to_string(), json!({}));
-        return Ok((StatusCode::BAD_GATEWAY, axum::Json(body)).into_response());
-    }
-    let mut tx = state.db.begin(actor.rid()).await?;
-    let kind = if body.open { "integration.store_opened" } else { "integration.store_paused" };
-    actor.record(&mut tx, kind, "integration", row.id, json!({ "platform": row.platform, "reason": why }), now).await?;
-    tx.commit().await?;
-    let word = if body.open { "open" } else { "paused" };
-    let message = format!("{} store {} is {word}", adapter.kind().title(), row.store_id);
-    Ok(axum::Json(StoreResult { open: body.open, message }).into_response())
+) -> ApiResult<axum::Json<StoreResult>> {
+    Ok(axum::Json(service::set_store(&actor, &state, ids.1, body).await?))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -651,67 +502,6 @@ async fn import_menu(
     State(state): State<AppState>,
     actor: Actor,
     Path(ids): Path<(Uuid, Uuid)>,
-) -> ApiResult<axum::response::Response> {
-    use axum::response::IntoResponse;
-    actor.require(Permission::IntegrationsManage)?;
-    actor.require(Permission::MenuWrite)?;
-    let row = store::get(&state.db, actor.rid(), ids.1).await?.ok_or_else(|| ApiError::not_found("integration"))?;
-    if row.platform != Platform::Square.as_str() {
-        return Err(ApiError::conflict(
-            crate::error::ErrorCode::NotImportable,
-            "only a Square catalog can be imported",
-        ));
-    }
-    let sealed = row.credentials.as_deref().ok_or(Unusable::NoCredentials)?;
-    let plain = state.integrations.secrets.open(row.id, sealed).map_err(|_| Unusable::Unreadable)?;
-    let credentials: square::Credentials =
-        serde_json::from_slice(&plain).map_err(|_| Unusable::Malformed(Platform::Square.title()))?;
-    let client = square::Square {
-        http: state.integrations.http.clone(),
-        base_url: state.config.square_base_url.clone(),
-        store_id: row.store_id.clone(),
-        credentials,
-        throttle: state.integrations.throttle(row.id, DEFAULT_RATE),
-        notification_url: webhook_url(&state, &row),
-        catalog: square::catalog_map(&row.config.0),
-    };
-    let objects = match client.catalog().await {
-        Ok(o) => o,
-        Err(e) => {
-            let body = crate::error::error_body(crate::error::ErrorCode::PlatformRefused, &e.to_string(), json!({}));
-            return Ok((StatusCode::BAD_GATEWAY, axum::Json(body)).into_response());
-        }
-    };
-    let entries = square::entries(&objects);
-    let items = entries
-        .iter()
-        .map(|e| crate::menu::ImportedItem {
-            existing: client.catalog.get(&e.variation_id).copied(),
-            category: e.category.clone(),
-            name: e.name.clone(),
-            description: e.description.clone(),
-            price: e.price,
-        })
-        .collect();
-    let done = crate::menu::import_items(&state, &actor, "square", items).await?;
-    let mut map = client.catalog.clone();
-    for (e, id) in entries.iter().zip(&done.items) {
-        map.insert(e.variation_id.clone(), *id);
-    }
-    let mut config = row.config.0.clone();
-    config["catalog_map"] = square::catalog_map_json(&map);
-    let now = state.clock.now();
-    let mut tx = state.db.begin(actor.rid()).await?;
-    let mut updated = row.clone();
-    updated.config = DbJson(config);
-    updated.updated_at = now;
-    store::update(&mut tx, &updated).await?;
-    tx.commit().await?;
-    Ok(axum::Json(ImportResult {
-        read: entries.len(),
-        created: done.created,
-        updated: done.updated,
-        categories_created: done.categories_created,
-    })
-    .into_response())
+) -> ApiResult<axum::Json<ImportResult>> {
+    Ok(axum::Json(service::import_menu(&actor, &state, ids.1).await?))
 }

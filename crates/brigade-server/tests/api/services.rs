@@ -521,3 +521,50 @@ async fn webhook_subscriptions_are_a_service() {
     webhooks::unsubscribe(&owner, state, sub.id).await.unwrap();
     assert_eq!(webhooks::ping(&owner, state, sub.id).await.unwrap_err().status(), StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn integrations_and_their_sync_are_services() {
+    use brigade_server::integrations::sync::{service as sync, ManualSync};
+    use brigade_server::integrations::{service as integrations, IntegrationChange, NewIntegration};
+    let app = TestApp::builder().config(two_owners).spawn().await;
+    let a = app.signup("ana@example.com", "Ana's").await;
+    let b = app.signup("bo@example.com", "Bo's").await;
+    let state = &app.state;
+    let owner = actor(&app, &a.token, a.rid).await.unwrap();
+    let b_owner = actor(&app, &b.token, b.rid).await.unwrap();
+    let (_, staff) = app.add_member(&a, "sam@example.com", "staff").await;
+    let staff = actor(&app, &staff, a.rid).await.unwrap();
+    let uber = |credentials: serde_json::Value| NewIntegration {
+        platform: "ubereats".into(),
+        store_id: "store-1".into(),
+        name: None,
+        credentials: serde_json::from_value(credentials).unwrap(),
+        config: Default::default(),
+    };
+    let full = json!({ "client_id": "uber-client-1234", "client_secret": "s3cret" });
+    assert_eq!(
+        integrations::connect(&staff, state, uber(full.clone())).await.unwrap_err().status(),
+        StatusCode::FORBIDDEN
+    );
+    let half = integrations::connect(&owner, state, uber(json!({ "client_id": "a" }))).await.unwrap_err();
+    assert_eq!(half.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(integrations::integrations(&owner, state).await.unwrap().is_empty(), "the refusals connected nothing");
+    let connected = integrations::connect(&owner, state, uber(full)).await.unwrap();
+    assert_eq!(connected.credentials, json!({ "client_id": "…1234", "client_secret": "set" }));
+    assert_eq!(integrations::get(&b_owner, state, connected.id).await.unwrap_err().status(), StatusCode::NOT_FOUND);
+
+    let pause = IntegrationChange {
+        name: None,
+        store_id: None,
+        credentials: None,
+        config: None,
+        status: Some("paused".into()),
+    };
+    assert_eq!(integrations::update(&owner, state, connected.id, pause).await.unwrap().status, "paused");
+    let push = sync::push_menu(&owner, state, ManualSync { integration_id: Some(connected.id) }).await.unwrap_err();
+    assert!(matches!(push, ApiError::Conflict { code: ErrorCode::IntegrationPaused, .. }), "{push:?}");
+    let health = sync::status(&owner, state).await.unwrap();
+    assert_eq!(health.integrations.len(), 1);
+    integrations::disconnect(&owner, state, connected.id).await.unwrap();
+    assert_eq!(integrations::get(&owner, state, connected.id).await.unwrap_err().status(), StatusCode::NOT_FOUND);
+}

@@ -41,6 +41,8 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
+pub mod service;
+
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_jobs))
@@ -824,17 +826,7 @@ async fn list_jobs(
     Query(q): Query<JobQuery>,
     Query(page): Query<PageParams>,
 ) -> ApiResult<axum::Json<Page<SyncJobView>>> {
-    actor.require(Permission::IntegrationsRead)?;
-    if let Some(s) = q.status.as_deref() {
-        if !["pending", "running", "succeeded", "dead", "cancelled"].contains(&s) {
-            return Err(ApiError::validation("status", "one of pending, running, succeeded, dead, cancelled"));
-        }
-    }
-    let limit = page.limit()?;
-    let f =
-        JobFilter { integration_id: q.integration_id, status: q.status, before: page.cursor_uuid()?, limit: limit + 1 };
-    let rows = store::jobs(&state.db, actor.rid(), &f).await?;
-    Ok(axum::Json(Page::from_rows(rows, limit, |j| j.id.to_string(), SyncJobView::from)))
+    Ok(axum::Json(service::jobs(&actor, &state, q, page).await?))
 }
 
 #[utoipa::path(get, path = "/v1/restaurants/{rid}/sync/jobs/{id}", tag = "integrations",
@@ -845,9 +837,7 @@ async fn get_job(
     actor: Actor,
     Path(ids): Path<(Uuid, Uuid)>,
 ) -> ApiResult<axum::Json<SyncJobView>> {
-    actor.require(Permission::IntegrationsRead)?;
-    let row = store::job(&state.db, actor.rid(), ids.1).await?.ok_or_else(|| ApiError::not_found("sync job"))?;
-    Ok(axum::Json(row.into()))
+    Ok(axum::Json(service::job(&actor, &state, ids.1).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -856,7 +846,7 @@ pub struct ManualSync {
     pub integration_id: Option<Uuid>,
 }
 
-#[derive(Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ManualSyncStarted {
     /// The full-menu jobs, one per integration; follow them on `job:{id}`.
     pub jobs: Vec<Uuid>,
@@ -873,34 +863,10 @@ async fn manual_sync(
     actor: Actor,
     Json(body): Json<ManualSync>,
 ) -> ApiResult<(StatusCode, axum::Json<ManualSyncStarted>)> {
-    actor.require(Permission::IntegrationsManage)?;
-    let now = state.clock.now();
-    let mut tx = state.db.begin(actor.rid()).await?;
-    let targets: Vec<Uuid> = match body.integration_id {
-        Some(id) => {
-            let row =
-                store::get_tx(&mut tx, actor.rid(), id).await?.ok_or_else(|| ApiError::not_found("integration"))?;
-            if row.status == Status::Paused.as_str() {
-                return Err(ApiError::conflict(
-                    crate::error::ErrorCode::IntegrationPaused,
-                    "this integration is paused; resume it first",
-                ));
-            }
-            vec![id]
-        }
-        None => store::syncing_tx(&mut tx, actor.rid()).await?.into_iter().map(|(id, _)| id).collect(),
-    };
-    let mut jobs = Vec::new();
-    for id in targets {
-        jobs.push(enqueue_menu(&mut tx, actor.rid(), id, "manual resync", now).await?);
-    }
-    actor.record(&mut tx, "sync.manual", "restaurant", actor.rid(), json!({ "jobs": jobs }), now).await?;
-    tx.commit().await?;
-    state.wake_sync();
-    Ok((StatusCode::ACCEPTED, axum::Json(ManualSyncStarted { jobs })))
+    Ok((StatusCode::ACCEPTED, axum::Json(service::push_menu(&actor, &state, body).await?)))
 }
 
-#[derive(Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct IntegrationHealth {
     pub integration_id: Uuid,
     pub platform: String,
@@ -918,7 +884,7 @@ pub struct IntegrationHealth {
     pub last_error: Option<String>,
 }
 
-#[derive(Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct SyncStatus {
     pub integrations: Vec<IntegrationHealth>,
 }
@@ -927,32 +893,7 @@ pub struct SyncStatus {
 #[utoipa::path(get, path = "/v1/restaurants/{rid}/sync/status", tag = "integrations", params(("rid" = Uuid, Path)),
     responses((status = 200, body = SyncStatus), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn sync_status(State(state): State<AppState>, actor: Actor) -> ApiResult<axum::Json<SyncStatus>> {
-    actor.require(Permission::IntegrationsRead)?;
-    let now = state.clock.now();
-    let rows = store::list(&state.db, actor.rid()).await?;
-    let health: HashMap<Uuid, store::Health> =
-        store::health(&state.db, actor.rid()).await?.into_iter().map(|h| (h.integration_id, h)).collect();
-    let integrations = rows
-        .into_iter()
-        .map(|r| {
-            let h = health.get(&r.id);
-            let drift = r.drift.as_ref().and_then(|d| d.0.get("items")).and_then(Value::as_array).map_or(0, Vec::len);
-            IntegrationHealth {
-                integration_id: r.id,
-                platform: r.platform,
-                name: r.name,
-                status: r.status,
-                last_success_at: r.last_success_at,
-                lag_seconds: h.and_then(|h| h.oldest_pending).map_or(0, |t| (now - t).num_seconds().max(0)),
-                pending: h.map_or(0, |h| h.pending),
-                dead: h.map_or(0, |h| h.dead),
-                drift: drift as i64,
-                drift_checked_at: r.drift_checked_at,
-                last_error: r.last_error,
-            }
-        })
-        .collect();
-    Ok(axum::Json(SyncStatus { integrations }))
+    Ok(axum::Json(service::status(&actor, &state).await?))
 }
 
 #[cfg(test)]
