@@ -578,26 +578,36 @@ async fn list_inbound(
     Path(ids): Path<(Uuid, Uuid)>,
     Query(p): Query<InboundParams>,
 ) -> ApiResult<axum::Json<Vec<InboundView>>> {
+    Ok(axum::Json(received(&actor, &state, ids.1, p.limit).await?))
+}
+
+/// What a platform sent an integration, newest first, refused ones included (at most
+/// `limit`, 1 to 200, default 50).
+pub async fn received(
+    actor: &crate::actor::Actor,
+    state: &AppState,
+    id: Uuid,
+    limit: Option<i64>,
+) -> ApiResult<Vec<InboundView>> {
     actor.require(brigade_domain::auth::Permission::IntegrationsRead)?;
-    if store::get(&state.db, actor.rid(), ids.1).await?.is_none() {
+    if store::get(&state.db, actor.rid(), id).await?.is_none() {
         return Err(ApiError::not_found("integration"));
     }
-    let limit = p.limit.unwrap_or(50).clamp(1, 200);
-    let rows = store::inbound(&state.db, actor.rid(), ids.1, limit).await?;
-    Ok(axum::Json(
-        rows.into_iter()
-            .map(|r| InboundView {
-                id: r.id,
-                event_id: r.event_id,
-                event_type: r.event_type,
-                external_order_id: r.external_order_id,
-                order_id: r.order_id,
-                outcome: r.outcome,
-                reason: r.reason,
-                payload: r.payload,
-                received_at: r.received_at,
-                completed_at: r.completed_at,
-            })
-            .collect(),
-    ))
+    let limit = limit.unwrap_or(50).clamp(1, 200);
+    let rows = store::inbound(&state.db, actor.rid(), id, limit).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| InboundView {
+            id: r.id,
+            event_id: r.event_id,
+            event_type: r.event_type,
+            external_order_id: r.external_order_id,
+            order_id: r.order_id,
+            outcome: r.outcome,
+            reason: r.reason,
+            payload: r.payload,
+            received_at: r.received_at,
+            completed_at: r.completed_at,
+        })
+        .collect())
 }

@@ -491,9 +491,14 @@ async fn presence(
     State(state): State<AppState>,
     actor: crate::actor::Actor,
 ) -> Result<axum::Json<Vec<ChannelPresence>>, ApiError> {
+    Ok(axum::Json(connected(&actor, &state)?))
+}
+
+/// Which screens are connected to the restaurant's channels on this node. Guests' order
+/// channels are theirs, and not listed.
+pub fn connected(actor: &crate::actor::Actor, state: &AppState) -> Result<Vec<ChannelPresence>, ApiError> {
     actor.require(brigade_domain::auth::Permission::RestaurantRead)?;
     let rid = actor.rid();
-    // Guests' order channels are theirs, and not listed.
     let list = state.hub.presence(&[format!("restaurant:{rid}"), format!("kds:{rid}:")]);
-    Ok(axum::Json(list.into_iter().map(|(channel, connections)| ChannelPresence { channel, connections }).collect()))
+    Ok(list.into_iter().map(|(channel, connections)| ChannelPresence { channel, connections }).collect())
 }
