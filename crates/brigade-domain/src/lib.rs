@@ -37,3 +37,19 @@ impl Invalid {
         Invalid { field, message: message.into() }
     }
 }
+
+/// Reads a type from its text through its `FromStr`, so a wrong value gets the same words
+/// whether it came in JSON, a query string or a form ("'dine-in' is not an order type;
+/// use dine_in, takeout or delivery"), and the field is named by where it was found.
+macro_rules! deserialize_from_str {
+    ($($t:ty),+) => {$(
+        impl<'de> serde::Deserialize<'de> for $t {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let text = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(d)?;
+                text.parse().map_err(|e: $crate::Invalid| serde::de::Error::custom(e.message))
+            }
+        }
+    )+};
+}
+
+deserialize_from_str!(menu::Channel, order::OrderType, order::OrderStatus);

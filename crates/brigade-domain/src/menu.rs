@@ -16,7 +16,7 @@ use std::str::FromStr;
 use uuid::Uuid;
 
 /// Where an order comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
     WalkIn,

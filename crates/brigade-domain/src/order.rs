@@ -13,12 +13,12 @@
 use crate::menu::{choose_modifiers, ModifierError, ModifierGroup};
 use crate::money::{Money, TaxRule, Taxed};
 use crate::Invalid;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::fmt;
 use std::str::FromStr;
 use uuid::Uuid;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OrderStatus {
     Received,
@@ -112,7 +112,7 @@ pub struct InvalidTransition {
     pub to: OrderStatus,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OrderType {
     DineIn,
