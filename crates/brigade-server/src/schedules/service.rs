@@ -42,16 +42,14 @@ pub async fn create_shift(actor: &Actor, state: &AppState, input: ShiftInput) ->
     let mut tx = state.db.begin(actor.rid()).await?;
     store::insert_shift(&mut tx, &s).await?;
     actor.record(&mut tx, "staff.shift_created", "shift", s.id, shift_payload(&s), now).await?;
-    let view = week_view(
-        state,
-        &mut tx,
-        actor.rid(),
-        &p,
-        week_of(s.starts_at.with_timezone(&p.tz).date_naive(), p.week_starts),
-    )
-    .await?;
+    let view = week_view(state, &mut tx, actor.rid(), &p, week_of_shift(&p, &s)).await?;
     tx.commit().await?;
     Ok(view)
+}
+
+/// The pay week a shift starts in, in the restaurant's zone.
+fn week_of_shift(p: &super::Place, s: &ShiftRow) -> chrono::NaiveDate {
+    week_of(s.starts_at.with_timezone(&p.tz).date_naive(), p.week_starts)
 }
 
 /// Moves or changes a shift; returns its week.
@@ -65,14 +63,7 @@ pub async fn update_shift(actor: &Actor, state: &AppState, id: Uuid, input: Shif
     s.updated_at = now;
     store::update_shift(&mut tx, &s).await?;
     actor.record(&mut tx, "staff.shift_updated", "shift", s.id, shift_payload(&s), now).await?;
-    let view = week_view(
-        state,
-        &mut tx,
-        actor.rid(),
-        &p,
-        week_of(s.starts_at.with_timezone(&p.tz).date_naive(), p.week_starts),
-    )
-    .await?;
+    let view = week_view(state, &mut tx, actor.rid(), &p, week_of_shift(&p, &s)).await?;
     tx.commit().await?;
     Ok(view)
 }
