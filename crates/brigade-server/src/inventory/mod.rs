@@ -776,6 +776,7 @@ async fn reconcile_menu(tx: &mut Tx, rid: Uuid, stock: &[Uuid], now: DateTime<Ut
                 let name = on_hand.get(&short).map(|(n, _)| n.as_str()).unwrap_or("an ingredient");
                 let e = EightySix { reason: format!("out of {name}"), until: None, channels: None, auto: true };
                 apply_eighty_six(tx, rid, &[menu_item], Some(&e), ActedBy::System, now).await?;
+                menu_changed = true;
             }
             (Err(short), Some(e)) if e.auto => {
                 // Still out, perhaps of something else now: keep the reason true.
