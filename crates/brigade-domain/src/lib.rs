@@ -11,6 +11,7 @@ pub mod credentials;
 pub mod ids;
 pub mod integration;
 pub mod inventory;
+pub mod kds;
 pub mod labour;
 pub mod menu;
 pub mod money;
@@ -38,7 +39,7 @@ impl Invalid {
     }
 }
 
-/// Reads a type from its text through its `FromStr`, so a wrong value gets the same words
+/// Reads a type from its text through its `FromStr` (from JSON, and from a stored column), so a wrong value gets the same words
 /// whether it came in JSON, a query string or a form ("'dine-in' is not an order type;
 /// use dine_in, takeout or delivery"), and the field is named by where it was found.
 macro_rules! deserialize_from_str {
@@ -49,7 +50,15 @@ macro_rules! deserialize_from_str {
                 text.parse().map_err(|e: $crate::Invalid| serde::de::Error::custom(e.message))
             }
         }
+
+        /// Read back from a stored column (`#[sqlx(try_from = "String")]`).
+        impl TryFrom<String> for $t {
+            type Error = $crate::Invalid;
+            fn try_from(text: String) -> Result<Self, $crate::Invalid> {
+                text.parse()
+            }
+        }
     )+};
 }
 
-deserialize_from_str!(menu::Channel, order::OrderType, order::OrderStatus);
+deserialize_from_str!(menu::Channel, order::OrderType, order::OrderStatus, kds::TicketStatus, kds::WhichTickets);

@@ -227,6 +227,10 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
         let q = parts.uri.query().unwrap_or("");
         let max = brigade_domain::caps::ANY_TEXT;
         if q.contains('%') || q.len() > max {
+            // Escapes that do not spell UTF-8 would be read as U+FFFD, a value nobody sent.
+            if percent_encoding::percent_decode_str(q).decode_utf8().is_err() {
+                return Err(bad_query("the query string (an escape that is not UTF-8)"));
+            }
             let pairs: Vec<(String, String)> = serde_urlencoded_compat(q)?;
             if let Some((k, _)) = pairs.iter().find(|(k, v)| has_control(k) || has_control(v)) {
                 let field = if has_control(k) { "query".to_owned() } else { k.clone() };
@@ -240,14 +244,15 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
     }
 }
 
+/// Reads a query string, naming the parameter a wrong value was in (`query` when the
+/// string as a whole is wrong).
 fn serde_urlencoded_compat<T: DeserializeOwned>(q: &str) -> Result<T, ApiError> {
-    axum::extract::Query::<T>::try_from_uri(&format!("/?{q}").parse().map_err(|_| bad_query("the query string"))?)
-        .map(|axum::extract::Query(v)| v)
-        .map_err(|e| {
-            let text = e.body_text();
-            let message = text.strip_prefix("Failed to deserialize query string: ").unwrap_or(&text).to_owned();
-            ApiError::validation("query", message)
-        })
+    let pairs = serde_urlencoded::Deserializer::new(form_urlencoded::parse(q.as_bytes()));
+    serde_path_to_error::deserialize(pairs).map_err(|e| {
+        let field = e.path().to_string();
+        let field = if field == "." { "query".to_owned() } else { field };
+        ApiError::validation(field, e.into_inner().to_string())
+    })
 }
 
 fn bad_query(what: &str) -> ApiError {

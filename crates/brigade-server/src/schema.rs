@@ -192,8 +192,13 @@ documented! {
 }
 
 documented! {
+    /// Where a kitchen ticket is: on the line, or bumped.
+    TicketStatus => one_of(brigade_domain::kds::TicketStatus::ALL.iter().map(|s| s.as_str()))
+}
+
+documented! {
     /// Which kitchen tickets: still open, bumped, or both.
-    TicketFilter => one_of(["open", "bumped", "all"])
+    TicketFilter => one_of(brigade_domain::kds::TicketStatus::ALL.iter().map(|s| s.as_str()).chain(["all"]))
 }
 
 documented! {

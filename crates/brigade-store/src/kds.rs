@@ -2,6 +2,9 @@
 //! are routed to; the kitchen bumps tickets when done and may recall them.
 
 use crate::{on_db, on_tx, stored_time, Db, Result, Tx};
+use brigade_domain::kds::TicketStatus;
+use brigade_domain::menu::Channel;
+use brigade_domain::order::{OrderStatus, OrderType};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -108,14 +111,18 @@ pub struct TicketRow {
     pub restaurant_id: Uuid,
     pub order_id: Uuid,
     pub station_id: Option<Uuid>,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: TicketStatus,
     pub created_at: DateTime<Utc>,
     pub bumped_at: Option<DateTime<Utc>>,
     pub bumped_by: Option<String>,
     pub order_number: i64,
-    pub order_channel: String,
-    pub order_type: String,
-    pub order_status: String,
+    #[sqlx(try_from = "String")]
+    pub order_channel: Channel,
+    #[sqlx(try_from = "String")]
+    pub order_type: OrderType,
+    #[sqlx(try_from = "String")]
+    pub order_status: OrderStatus,
     pub table_id: Option<Uuid>,
     pub special_instructions: Option<String>,
 }
@@ -152,16 +159,16 @@ pub async fn insert_tickets(tx: &mut Tx, tickets: &[NewTicket], now: DateTime<Ut
 
 pub struct TicketFilter {
     pub station_id: Option<Uuid>,
-    /// `open`, `bumped`, or both when `None`.
-    pub status: Option<String>,
+    /// One status, or both when `None`.
+    pub status: Option<TicketStatus>,
     pub limit: i64,
 }
 
 /// Open tickets oldest first (the order a line cooks them in); bumped ones most recently
 /// bumped first (what a recall looks for).
 pub async fn tickets(db: &Db, rid: Uuid, f: &TicketFilter) -> Result<Vec<TicketRow>> {
-    let order_by = match f.status.as_deref() {
-        Some("bumped") => "t.bumped_at DESC, t.id DESC",
+    let order_by = match f.status {
+        Some(TicketStatus::Bumped) => "t.bumped_at DESC, t.id DESC",
         _ => "t.created_at, t.id",
     };
     let sql = format!(
@@ -171,7 +178,7 @@ pub async fn tickets(db: &Db, rid: Uuid, f: &TicketFilter) -> Result<Vec<TicketR
     on_db!(db, rid, |x| sqlx::query_as::<_, TicketRow>(&sql)
         .bind(rid)
         .bind(f.station_id)
-        .bind(&f.status)
+        .bind(f.status.map(TicketStatus::as_str))
         .bind(f.limit)
         .fetch_all(x)
         .await)

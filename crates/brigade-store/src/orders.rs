@@ -1,6 +1,8 @@
 //! Orders, their lines, their status history, and the per-day number counter.
 
 use crate::{on_db, on_tx, stored_time, Db, Result, Tx};
+use brigade_domain::menu::Channel;
+use brigade_domain::order::{OrderStatus, OrderType};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -13,10 +15,12 @@ pub struct OrderRow {
     pub restaurant_id: Uuid,
     pub number: i64,
     pub business_day: NaiveDate,
-    pub channel: String,
-    #[sqlx(rename = "type")]
-    pub kind: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub channel: Channel,
+    #[sqlx(rename = "type", try_from = "String")]
+    pub kind: OrderType,
+    #[sqlx(try_from = "String")]
+    pub status: OrderStatus,
     pub table_id: Option<Uuid>,
     pub customer: Option<Json<Value>>,
     pub special_instructions: Option<String>,
@@ -115,9 +119,9 @@ pub async fn insert_many(tx: &mut Tx, orders: &[OrderRow]) -> Result<()> {
                     .bind(o.restaurant_id)
                     .bind(o.number)
                     .bind(o.business_day)
-                    .bind(&o.channel)
-                    .bind(&o.kind)
-                    .bind(&o.status)
+                    .bind(o.channel.as_str())
+                    .bind(o.kind.as_str())
+                    .bind(o.status.as_str())
                     .bind(o.table_id)
                     .bind(&o.customer)
                     .bind(&o.special_instructions)
@@ -365,8 +369,10 @@ pub async fn assign(tx: &mut Tx, rid: Uuid, id: Uuid, user: Option<Uuid>, now: D
 /// What the day's stats are computed from.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct StatRow {
-    pub channel: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub channel: Channel,
+    #[sqlx(try_from = "String")]
+    pub status: OrderStatus,
     pub total: i64,
     pub created_at: DateTime<Utc>,
     pub ready_at: Option<DateTime<Utc>>,

@@ -23,6 +23,7 @@ use super::platform::{
 use super::ubereats::urlencode;
 use brigade_domain::integration::{doordash_jwt, Platform};
 use brigade_domain::menu::ModifierGroup;
+use brigade_domain::order::OrderType;
 use futures_util::future::BoxFuture;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -166,7 +167,11 @@ pub fn platform_order(o: &Value) -> Result<PlatformOrder, String> {
         o.get("subtotal").and_then(Value::as_i64).map(|s| s + o.get("tax").and_then(Value::as_i64).unwrap_or(0));
     Ok(PlatformOrder {
         display_id: text(o, "/store_order_cart_id"),
-        kind: if o.get("is_pickup").and_then(Value::as_bool).unwrap_or(false) { "takeout" } else { "delivery" },
+        kind: if o.get("is_pickup").and_then(Value::as_bool).unwrap_or(false) {
+            OrderType::Takeout
+        } else {
+            OrderType::Delivery
+        },
         customer_name: (!name.is_empty()).then_some(name),
         customer_phone: text(o, "/consumer/phone"),
         lines,
@@ -325,7 +330,7 @@ mod tests {
         let w = webhook(body.to_string().as_bytes()).unwrap();
         assert_eq!(w.event_id, "OrderCreate:dd-1");
         let WebhookKind::OrderPlaced { order: Some(o), .. } = w.kind else { panic!("an order") };
-        assert_eq!((o.kind, o.total, o.lines.len()), ("takeout", Some(2160), 1));
+        assert_eq!((o.kind, o.total, o.lines.len()), (OrderType::Takeout, Some(2160), 1));
         assert_eq!(o.lines[0].external_id.as_deref(), Some("item-a"));
         assert_eq!(o.lines[0].notes.as_deref(), Some("well done"));
         let cheese = ChosenOption { external_id: Some("opt-c".into()), title: "Cheese".into(), quantity: 2 };

@@ -25,6 +25,7 @@ use super::platform::{
 };
 use super::ubereats::urlencode;
 use brigade_domain::integration::{grubhub_authorization, Platform};
+use brigade_domain::order::OrderType;
 use chrono::{SecondsFormat, Utc};
 use futures_util::future::BoxFuture;
 use serde::Deserialize;
@@ -98,8 +99,8 @@ pub fn platform_order(o: &Value) -> Result<PlatformOrder, String> {
         });
     }
     let kind = match text(o, "/fulfillment_info/type").as_deref() {
-        Some("PICKUP") => "takeout",
-        _ => "delivery",
+        Some("PICKUP") => OrderType::Takeout,
+        _ => OrderType::Delivery,
     };
     Ok(PlatformOrder {
         display_id: text(o, "/order_number"),

@@ -368,8 +368,8 @@ fn order_input(platform: Platform, o: &PlatformOrder, options: bool) -> Result<O
     // when it reads as a number, since an order must not be lost to its format.
     let phone = o.customer_phone.as_deref().filter(|p| Phone::parse(p).is_ok()).map(str::to_owned);
     Ok(OrderInput {
-        channel: channel.as_str().to_owned(),
-        kind: o.kind.to_owned(),
+        channel,
+        kind: o.kind,
         table_id: None,
         customer: Some(CustomerInput { name: o.customer_name.clone(), phone }),
         items,
@@ -488,7 +488,7 @@ async fn cancel_order(
         let Some(order) = order_store::by_idempotency_key(&mut tx, row.restaurant_id, &key).await? else {
             return Ok(Done { reason: Some("no such order here".into()), ..Done::new("ignored") });
         };
-        let status: OrderStatus = order.status.parse()?;
+        let status = order.status;
         if status.is_final() {
             return Ok(Done {
                 reason: Some(format!("the order is already {}", order.status)),

@@ -3,6 +3,7 @@
 
 use brigade_domain::integration::Platform as PlatformKind;
 use brigade_domain::menu::ModifierGroup;
+use brigade_domain::order::OrderType;
 use chrono::{DateTime, Utc};
 use futures_util::future::BoxFuture;
 use parking_lot::Mutex;
@@ -85,14 +86,13 @@ pub enum PlatformError {
 }
 
 /// An order as a platform holds it, before it is mapped onto Brigade's menu.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct PlatformOrder {
     /// The platform's id for it (what accept and deny name).
     pub id: String,
     /// What the courier and guest call it ("BC953").
     pub display_id: Option<String>,
-    /// `delivery`, `takeout` or `dine_in`.
-    pub kind: &'static str,
+    pub kind: OrderType,
     pub customer_name: Option<String>,
     pub customer_phone: Option<String>,
     pub lines: Vec<PlatformLine>,

@@ -20,6 +20,7 @@ use super::platform::{
 };
 use super::ubereats::urlencode;
 use brigade_domain::integration::Platform;
+use brigade_domain::order::OrderType;
 use futures_util::future::BoxFuture;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -148,9 +149,9 @@ impl Square {
             });
         }
         let kind = match text(o, "/fulfillments/0/type").as_deref() {
-            Some("DELIVERY") | Some("SHIPMENT") => "delivery",
-            Some("PICKUP") => "takeout",
-            _ => "dine_in",
+            Some("DELIVERY") | Some("SHIPMENT") => OrderType::Delivery,
+            Some("PICKUP") => OrderType::Takeout,
+            _ => OrderType::DineIn,
         };
         Ok(PlatformOrder {
             display_id: text(o, "/ticket_name").or_else(|| text(o, "/reference_id")),

@@ -218,7 +218,7 @@ async fn checkout(
     if !brigade_domain::credentials::constant_time_eq(order.tracking_key.as_bytes(), p.key.as_bytes()) {
         return Err(ApiError::not_found("order"));
     }
-    let status: OrderStatus = order.status.parse()?;
+    let status = order.status;
     if status.is_final() {
         return Err(checkout_refused(crate::error::ErrorCode::OrderClosed, "this order is closed; nothing to pay"));
     }
@@ -431,7 +431,7 @@ async fn apply(
         refund_by_hand(&mut tx, &order, &payment, &why, now).await?;
     }
     // A paid order cancelled before the payment landed is refunded now.
-    if to == "paid" && order.status == OrderStatus::Cancelled.as_str() {
+    if to == "paid" && order.status == OrderStatus::Cancelled {
         start_refund(&mut tx, &order, &payment, now).await?;
     }
     tx.commit().await?;

@@ -22,6 +22,7 @@ use super::platform::{
     SeenItem, Throttle, TokenCache, Webhook, WebhookKind,
 };
 use brigade_domain::integration::Platform;
+use brigade_domain::order::OrderType;
 use futures_util::future::BoxFuture;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -197,9 +198,9 @@ pub fn menu_payload(menu: &MenuState) -> Value {
 pub fn platform_order(o: &Value) -> Result<PlatformOrder, String> {
     let id = at(o, "/id").ok_or("the order has no id")?;
     let kind = match o.get("type").and_then(Value::as_str).unwrap_or("") {
-        "PICK_UP" => "takeout",
-        "DINE_IN" => "dine_in",
-        _ => "delivery",
+        "PICK_UP" => OrderType::Takeout,
+        "DINE_IN" => OrderType::DineIn,
+        _ => OrderType::Delivery,
     };
     let name =
         [at(o, "/eater/first_name"), at(o, "/eater/last_name")].into_iter().flatten().collect::<Vec<_>>().join(" ");

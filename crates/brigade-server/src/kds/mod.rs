@@ -4,13 +4,16 @@
 //! A recall reopens a ticket, and a ready order goes back to preparing.
 
 use crate::actor::Actor;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::extract::{Json, Page, Path, Query};
 use crate::orders::LineView;
 use crate::schema;
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
+use brigade_domain::kds::{TicketStatus, WhichTickets};
+use brigade_domain::menu::Channel;
+use brigade_domain::order::{OrderStatus, OrderType};
 use brigade_domain::{StationId, TicketId};
 
 use brigade_store::kds::{StationRow, TicketRow};
@@ -110,13 +113,16 @@ pub struct TicketView {
     pub id: Uuid,
     pub order_id: Uuid,
     pub order_number: i64,
-    pub order_status: String,
+    #[schema(value_type = schema::OrderStatus)]
+    pub order_status: OrderStatus,
     pub station_id: Option<Uuid>,
-    /// `open` or `bumped`.
-    pub status: String,
-    pub channel: String,
+    #[schema(value_type = schema::TicketStatus)]
+    pub status: TicketStatus,
+    #[schema(value_type = schema::Channel)]
+    pub channel: Channel,
     #[serde(rename = "type")]
-    pub kind: String,
+    #[schema(value_type = schema::OrderType)]
+    pub kind: OrderType,
     pub table_id: Option<Uuid>,
     pub special_instructions: Option<String>,
     pub items: Vec<LineView>,
@@ -171,20 +177,9 @@ pub struct TicketParams {
     pub station_id: Option<Uuid>,
     /// `open` (default) or `bumped`.
     #[param(value_type = Option<schema::TicketFilter>)]
-    pub status: Option<String>,
+    pub status: Option<WhichTickets>,
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
-}
-
-impl TicketParams {
-    fn which(&self) -> ApiResult<service::TicketState> {
-        match self.status.as_deref() {
-            None | Some("open") => Ok(service::TicketState::Open),
-            Some("bumped") => Ok(service::TicketState::Bumped),
-            Some("all") => Ok(service::TicketState::All),
-            Some(other) => Err(ApiError::validation("status", format!("'{other}' is not open, bumped or all"))),
-        }
-    }
 }
 
 /// Tickets for a station (or all), open ones oldest first.
@@ -195,7 +190,8 @@ async fn list_tickets(
     actor: Actor,
     Query(p): Query<TicketParams>,
 ) -> ApiResult<axum::Json<Page<TicketView>>> {
-    let items = service::tickets(&actor, &state, p.station_id.map(StationId), p.which()?, p.limit).await?;
+    let items =
+        service::tickets(&actor, &state, p.station_id.map(StationId), p.status.unwrap_or_default(), p.limit).await?;
     Ok(axum::Json(Page { items, next_cursor: None }))
 }
 
@@ -214,7 +210,6 @@ async fn all_day(
     actor: Actor,
     Query(p): Query<TicketParams>,
 ) -> ApiResult<axum::Json<Vec<AllDayCount>>> {
-    p.which()?;
     Ok(axum::Json(service::all_day(&actor, &state, p.station_id.map(StationId), p.limit).await?))
 }
 

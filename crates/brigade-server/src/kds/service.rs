@@ -9,6 +9,7 @@ use crate::orders::service::transition;
 use crate::{After, AppState};
 use brigade_domain::auth::Permission;
 use brigade_domain::credentials::parse_name;
+use brigade_domain::kds::{TicketStatus, WhichTickets};
 use brigade_domain::order::OrderStatus;
 use brigade_domain::{StationId, TicketId};
 use brigade_store::kds::{self as store, StationRow, TicketFilter};
@@ -82,29 +83,16 @@ pub async fn delete_station(actor: &Actor, state: &AppState, id: StationId) -> A
     state.commit(tx, After::NOTHING).await
 }
 
-/// Which tickets to read: open ones (the default), bumped ones, or all.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum TicketState {
-    #[default]
-    Open,
-    Bumped,
-    All,
-}
-
 /// Tickets for a station (or all), open ones oldest first.
 pub async fn tickets(
     actor: &Actor,
     state: &AppState,
     station: Option<StationId>,
-    which: TicketState,
+    which: WhichTickets,
     limit: Option<i64>,
 ) -> ApiResult<Vec<TicketView>> {
     require_kitchen_read(actor)?;
-    let status = match which {
-        TicketState::Open => Some("open".to_owned()),
-        TicketState::Bumped => Some("bumped".to_owned()),
-        TicketState::All => None,
-    };
+    let status = which.status();
     let limit = crate::extract::PageParams { limit: limit.or(Some(200)), cursor: None }.limit()?;
     let filter = TicketFilter { station_id: station.map(|s| s.0), status, limit };
     with_lines(state, store::tickets(&state.db, actor.rid(), &filter).await?).await
@@ -117,7 +105,7 @@ pub async fn all_day(
     station: Option<StationId>,
     limit: Option<i64>,
 ) -> ApiResult<Vec<AllDayCount>> {
-    let tickets = tickets(actor, state, station, TicketState::Open, limit).await?;
+    let tickets = tickets(actor, state, station, WhichTickets::Open, limit).await?;
     let mut counts: BTreeMap<(String, uuid::Uuid), i64> = BTreeMap::new();
     for t in tickets {
         for l in t.items {
@@ -150,7 +138,7 @@ async fn set_ticket(actor: &Actor, state: &AppState, id: TicketId, bumped: bool)
     let order = order_store::get_for_update(&mut tx, rid, ticket.order_id)
         .await?
         .ok_or_else(|| ApiError::not_found("order"))?;
-    let status: OrderStatus = order.status.parse()?;
+    let status = order.status;
     if !bumped && status.is_final() {
         return Err(ApiError::conflict(
             crate::error::ErrorCode::OrderClosed,
@@ -168,7 +156,10 @@ async fn set_ticket(actor: &Actor, state: &AppState, id: TicketId, bumped: bool)
     actor.record(&mut tx, kind, "kds_ticket", id.0, payload, now).await?;
     let siblings = store::tickets_of_order(&mut tx, order.id).await?;
     let mut after = After::NOTHING;
-    if bumped && siblings.iter().all(|t| t.status == "bumped") && status.transition(OrderStatus::Ready).is_ok() {
+    if bumped
+        && siblings.iter().all(|t| t.status == TicketStatus::Bumped)
+        && status.transition(OrderStatus::Ready).is_ok()
+    {
         after = transition(&mut tx, order, OrderStatus::Ready, None, by, now).await?.1;
     } else if !bumped && status == OrderStatus::Ready {
         after = transition(&mut tx, order, OrderStatus::Preparing, Some("ticket recalled"), by, now).await?.1;

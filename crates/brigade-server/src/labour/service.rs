@@ -226,7 +226,7 @@ pub async fn now(actor: &Actor, state: &AppState) -> ApiResult<LabourNow> {
     let sales: i64 = brigade_store::orders::day_stats(&state.db, rid, day)
         .await?
         .iter()
-        .filter(|s| s.status != "cancelled")
+        .filter(|s| s.status != brigade_domain::order::OrderStatus::Cancelled)
         .map(|s| s.total)
         .sum();
     Ok(LabourNow {

@@ -109,10 +109,13 @@ pub struct OrderView {
     pub id: Uuid,
     pub number: i64,
     pub business_day: chrono::NaiveDate,
-    pub status: String,
-    pub channel: String,
+    #[schema(value_type = schema::OrderStatus)]
+    pub status: OrderStatus,
+    #[schema(value_type = schema::Channel)]
+    pub channel: Channel,
     #[serde(rename = "type")]
-    pub kind: String,
+    #[schema(value_type = schema::OrderType)]
+    pub kind: OrderType,
     pub table_id: Option<Uuid>,
     #[schema(value_type = Option<Object>)]
     pub customer: Option<Value>,
@@ -212,13 +215,11 @@ pub struct LineInput {
 
 #[derive(Deserialize, ToSchema, Clone)]
 pub struct OrderInput {
-    /// walk_in, qr, phone, web, voice, doordash, ubereats, grubhub or pos
     #[schema(value_type = schema::Channel)]
-    pub channel: String,
-    /// dine_in, takeout or delivery
+    pub channel: Channel,
     #[serde(rename = "type")]
     #[schema(value_type = schema::OrderType)]
-    pub kind: String,
+    pub kind: OrderType,
     pub table_id: Option<Uuid>,
     pub customer: Option<CustomerInput>,
     #[schema(min_items = 1, max_items = 200)]
@@ -322,8 +323,7 @@ pub async fn quote_order(state: &AppState, rid: Uuid, input: OrderInput) -> ApiR
 }
 
 async fn prepare(state: &AppState, rid: Uuid, input: OrderInput, placer: Placer) -> ApiResult<Prepared> {
-    let channel: Channel = input.channel.parse()?;
-    let kind: OrderType = input.kind.parse()?;
+    let (channel, kind) = (input.channel, input.kind);
     if input.items.is_empty() {
         return Err(ApiError::validation("items", "an order needs at least one item"));
     }
@@ -525,9 +525,9 @@ pub async fn persist(
             restaurant_id: p.rid,
             number: number.unwrap_or_default(),
             business_day: day,
-            channel: p.channel.as_str().to_owned(),
-            kind: p.kind.as_str().to_owned(),
-            status: OrderStatus::Received.as_str().to_owned(),
+            channel: p.channel,
+            kind: p.kind,
+            status: OrderStatus::Received,
             table_id: p.input.table_id,
             customer: p.customer.clone().map(DbJson),
             special_instructions: p
@@ -686,9 +686,9 @@ async fn create_order(
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct OrderParams {
     #[param(value_type = Option<schema::OrderStatus>)]
-    pub status: Option<String>,
+    pub status: Option<OrderStatus>,
     #[param(value_type = Option<schema::Channel>)]
-    pub channel: Option<String>,
+    pub channel: Option<Channel>,
     /// Only orders placed at or after this time.
     #[serde(default, deserialize_with = "brigade_domain::when::opt_instant")]
     pub since: Option<DateTime<Utc>>,
@@ -705,11 +705,7 @@ async fn list_orders(
     actor: Actor,
     Query(p): Query<OrderParams>,
 ) -> ApiResult<axum::Json<Page<OrderView>>> {
-    let filter = service::OrderFilter {
-        status: p.status.as_deref().map(str::parse::<OrderStatus>).transpose()?,
-        channel: p.channel.as_deref().map(str::parse::<Channel>).transpose()?,
-        since: p.since,
-    };
+    let filter = service::OrderFilter { status: p.status, channel: p.channel, since: p.since };
     let page = PageParams { limit: p.limit, cursor: p.cursor };
     Ok(axum::Json(service::list(&actor, &state, filter, page).await?))
 }
@@ -796,7 +792,7 @@ async fn order_stats(State(state): State<AppState>, actor: Actor) -> ApiResult<a
 #[derive(Deserialize, ToSchema)]
 pub struct StatusInput {
     #[schema(value_type = schema::OrderStatus)]
-    pub status: String,
+    pub status: OrderStatus,
     #[schema(max_length = 500)]
     pub reason: Option<String>,
 }
@@ -857,7 +853,8 @@ pub struct TrackingParams {
 pub struct PublicOrderView {
     pub id: Uuid,
     pub number: i64,
-    pub status: String,
+    #[schema(value_type = schema::OrderStatus)]
+    pub status: OrderStatus,
     pub items: Vec<LineView>,
     pub subtotal: i64,
     pub tax: i64,

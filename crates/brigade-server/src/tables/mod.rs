@@ -18,6 +18,8 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use brigade_domain::credentials::parse_name;
+use brigade_domain::menu::Channel;
+use brigade_domain::order::{OrderStatus, OrderType};
 use brigade_domain::qr;
 use brigade_domain::TableId;
 use brigade_store::restaurants;
@@ -292,7 +294,7 @@ pub struct GuestOrderInput {
     /// dine_in (default) or takeout
     #[serde(rename = "type")]
     #[schema(value_type = Option<schema::OrderType>)]
-    pub kind: Option<String>,
+    pub kind: Option<OrderType>,
     pub customer: Option<CustomerInput>,
     #[schema(min_items = 1, max_items = 200)]
     pub items: Vec<LineInput>,
@@ -303,7 +305,8 @@ pub struct GuestOrderInput {
 pub struct GuestOrderCreated {
     pub id: Uuid,
     pub number: i64,
-    pub status: String,
+    #[schema(value_type = schema::OrderStatus)]
+    pub status: OrderStatus,
     pub subtotal: i64,
     pub tax: i64,
     pub total: i64,
@@ -330,8 +333,8 @@ async fn public_quote(
 
 fn guest_input(table: &TableRow, body: GuestOrderInput) -> OrderInput {
     OrderInput {
-        channel: "qr".into(),
-        kind: body.kind.unwrap_or_else(|| "dine_in".into()),
+        channel: Channel::Qr,
+        kind: body.kind.unwrap_or(OrderType::DineIn),
         table_id: Some(table.id),
         customer: body.customer,
         items: body.items,

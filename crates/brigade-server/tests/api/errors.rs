@@ -166,3 +166,43 @@ async fn the_document_says_what_the_server_takes() {
         }
     }
 }
+
+/// Channels, order types and statuses are read into their enums as the request is parsed:
+/// a wrong word is refused there, naming its field and the words that are taken, in JSON
+/// bodies and query strings alike, and nothing is written.
+#[tokio::test]
+async fn a_wrong_word_for_a_channel_type_or_status_names_its_field_and_the_choices() {
+    let app = TestApp::spawn().await;
+    let owner = app.signup("ana@example.com", "Diner").await;
+    let m = app.menu(&owner).await;
+    let orders = format!("/v1/restaurants/{}/orders", owner.rid);
+    let item = json!([{ "item_id": m.burger, "quantity": 1, "modifiers": [m.single] }]);
+    let refused = [
+        (json!({ "channel": "fax", "type": "takeout", "items": item }), "channel", "walk_in"),
+        (json!({ "channel": "web", "type": "dine-in", "items": item }), "type", "dine_in"),
+    ];
+    for (body, field, choice) in refused {
+        let r = app.post(&orders, &owner.token, body).await;
+        r.expect(422, "validation_failed");
+        assert_eq!(r.body["error"]["details"]["field"], field, "{}", r.body);
+        assert!(r.body["error"]["message"].as_str().unwrap().contains(choice), "{}", r.body);
+    }
+    let placed = app.order(&owner, &owner.token, "web", item.clone()).await;
+    placed.expect(201, "");
+    let status = format!("{orders}/{}/status", placed.id("/id"));
+    let r = app.post(&status, &owner.token, json!({ "status": "done" })).await;
+    r.expect(422, "validation_failed");
+    assert_eq!(r.body["error"]["details"]["field"], "status");
+    assert!(r.body["error"]["message"].as_str().unwrap().contains("completed"), "{}", r.body);
+    for query in ["orders?status=done", "orders?channel=fax", "kds/tickets?status=later", "kds/all-day?status=later"] {
+        let r = app.get(&format!("/v1/restaurants/{}/{query}", owner.rid), &owner.token).await;
+        r.expect(422, "validation_failed");
+        assert_eq!(r.body["error"]["details"]["field"], if query.contains("channel") { "channel" } else { "status" });
+    }
+    // An escape that is not UTF-8 is not read as a replacement character.
+    let r = app.get(&format!("{orders}?status=%FF"), &owner.token).await;
+    r.expect(400, "malformed_query");
+    let list = app.get(&orders, &owner.token).await;
+    assert_eq!(list.body["items"].as_array().unwrap().len(), 1, "only the order that was right");
+    assert_eq!(list.body["items"][0]["status"], "received");
+}

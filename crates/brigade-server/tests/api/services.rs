@@ -102,11 +102,17 @@ async fn services_check_permissions_and_refuse_bad_input_without_changing_anythi
     for t in kds::service::tickets(&cook, state, None, Default::default(), None).await.unwrap() {
         kds::service::bump(&cook, state, TicketId(t.id)).await.unwrap();
     }
-    assert_eq!(orders::service::get(&owner, state, id).await.unwrap().status, "ready");
-    let back = orders::StatusInput { status: "received".into(), reason: None };
+    assert_eq!(
+        orders::service::get(&owner, state, id).await.unwrap().status,
+        brigade_domain::order::OrderStatus::Ready
+    );
+    let back = orders::StatusInput { status: brigade_domain::order::OrderStatus::Received, reason: None };
     let err = orders::service::set_status(&owner, state, id, &back).await.unwrap_err();
     assert!(matches!(err, ApiError::Conflict { code: ErrorCode::InvalidTransition, .. }), "{err:?}");
-    assert_eq!(orders::service::get(&owner, state, id).await.unwrap().status, "ready");
+    assert_eq!(
+        orders::service::get(&owner, state, id).await.unwrap().status,
+        brigade_domain::order::OrderStatus::Ready
+    );
 }
 
 #[tokio::test]
