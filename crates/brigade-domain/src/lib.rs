@@ -18,6 +18,7 @@ pub mod money;
 pub mod order;
 pub mod qr;
 pub mod restaurant;
+pub mod tables;
 pub mod tasks;
 pub mod token;
 pub mod when;
@@ -61,4 +62,12 @@ macro_rules! deserialize_from_str {
     )+};
 }
 
-deserialize_from_str!(menu::Channel, order::OrderType, order::OrderStatus, kds::TicketStatus, kds::WhichTickets);
+deserialize_from_str!(
+    menu::Channel,
+    order::OrderType,
+    order::OrderStatus,
+    kds::TicketStatus,
+    kds::WhichTickets,
+    tables::TableStatus,
+    tasks::TaskStatus
+);

@@ -2,6 +2,38 @@
 
 use crate::Invalid;
 use chrono::{Datelike, NaiveDate, Weekday};
+use serde::Serialize;
+use std::str::FromStr;
+
+/// Where a task is: not started, started (a step checked), or done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskStatus {
+    Pending,
+    InProgress,
+    Completed,
+}
+
+impl TaskStatus {
+    pub const ALL: [TaskStatus; 3] = [TaskStatus::Pending, TaskStatus::InProgress, TaskStatus::Completed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskStatus::Pending => "pending",
+            TaskStatus::InProgress => "in_progress",
+            TaskStatus::Completed => "completed",
+        }
+    }
+}
+
+impl FromStr for TaskStatus {
+    type Err = Invalid;
+    fn from_str(s: &str) -> Result<Self, Invalid> {
+        TaskStatus::ALL.into_iter().find(|t| t.as_str() == s).ok_or_else(|| {
+            Invalid::new("status", format!("'{s}' is not a task status; use pending, in_progress or completed"))
+        })
+    }
+}
 
 /// How often a task template makes a task.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -394,7 +394,7 @@ pub async fn load(state: &AppState) -> anyhow::Result<DemoInfo> {
             } else {
                 6
             },
-            status: "available".into(),
+            status: brigade_domain::tables::TableStatus::Available,
             qr_version: 1,
             created_at: now,
             updated_at: now,

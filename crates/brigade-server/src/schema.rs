@@ -192,6 +192,16 @@ documented! {
 }
 
 documented! {
+    /// Where a task is: not started, started, or done.
+    TaskStatus => one_of(brigade_domain::tasks::TaskStatus::ALL.iter().map(|s| s.as_str()))
+}
+
+documented! {
+    /// Where a table stands on the floor.
+    TableStatus => one_of(brigade_domain::tables::TableStatus::ALL.iter().map(|s| s.as_str()))
+}
+
+documented! {
     /// Where a kitchen ticket is: on the line, or bumped.
     TicketStatus => one_of(brigade_domain::kds::TicketStatus::ALL.iter().map(|s| s.as_str()))
 }

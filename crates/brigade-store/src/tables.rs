@@ -1,6 +1,7 @@
 //! Dining tables. Each has a QR version: rotating the code bumps it, so old prints die.
 
 use crate::{on_db, on_tx, stored_time, Db, Result, System, Tx};
+use brigade_domain::tables::TableStatus;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -10,7 +11,8 @@ pub struct TableRow {
     pub restaurant_id: Uuid,
     pub name: String,
     pub capacity: i64,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: TableStatus,
     pub qr_version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -25,7 +27,7 @@ pub async fn insert(tx: &mut Tx, t: &TableRow) -> Result<()> {
         .bind(t.restaurant_id)
         .bind(&t.name)
         .bind(t.capacity)
-        .bind(&t.status)
+        .bind(t.status.as_str())
         .bind(t.qr_version)
         .bind(stored_time(t.created_at))
         .bind(stored_time(t.updated_at))
@@ -44,7 +46,7 @@ pub async fn update(tx: &mut Tx, t: &TableRow) -> Result<()> {
     .bind(t.id)
     .bind(&t.name)
     .bind(t.capacity)
-    .bind(&t.status)
+    .bind(t.status.as_str())
     .bind(t.qr_version)
     .bind(stored_time(t.updated_at))
     .execute(x)

@@ -1,6 +1,7 @@
 //! Task templates and the tasks made from them.
 
 use crate::{on_db, on_tx, stored_time, Db, Result, System, Tx};
+use brigade_domain::tasks::TaskStatus;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::types::Json as DbJson;
@@ -129,7 +130,8 @@ pub struct TaskRow {
     pub role: Option<String>,
     pub steps: DbJson<Vec<Step>>,
     pub due_at: DateTime<Utc>,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: TaskStatus,
     pub assigned_to: Option<Uuid>,
     pub started_at: Option<DateTime<Utc>>,
     pub completed_at: Option<DateTime<Utc>>,
@@ -161,7 +163,7 @@ pub async fn insert_task(tx: &mut Tx, t: &TaskRow) -> Result<bool> {
         .bind(&t.role)
         .bind(&t.steps)
         .bind(stored_time(t.due_at))
-        .bind(&t.status)
+        .bind(t.status.as_str())
         .bind(t.assigned_to)
         .bind(t.started_at.map(stored_time))
         .bind(t.completed_at.map(stored_time))
@@ -184,7 +186,7 @@ pub async fn update_task(tx: &mut Tx, t: &TaskRow) -> Result<bool> {
     .bind(t.id)
     .bind(t.restaurant_id)
     .bind(&t.steps)
-    .bind(&t.status)
+    .bind(t.status.as_str())
     .bind(t.assigned_to)
     .bind(t.started_at.map(stored_time))
     .bind(t.completed_at.map(stored_time))

@@ -21,6 +21,7 @@ use brigade_domain::credentials::parse_name;
 use brigade_domain::menu::Channel;
 use brigade_domain::order::{OrderStatus, OrderType};
 use brigade_domain::qr;
+pub use brigade_domain::tables::TableStatus;
 use brigade_domain::TableId;
 use brigade_store::restaurants;
 use brigade_store::tables::{self as store, TableRow};
@@ -42,34 +43,13 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(public_quote))
 }
 
-/// Where a table stands on the floor.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum TableStatus {
-    Available,
-    Occupied,
-    Reserved,
-    OutOfService,
-}
-
-impl TableStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TableStatus::Available => "available",
-            TableStatus::Occupied => "occupied",
-            TableStatus::Reserved => "reserved",
-            TableStatus::OutOfService => "out_of_service",
-        }
-    }
-}
-
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TableView {
     pub id: Uuid,
     pub name: String,
     pub capacity: i64,
-    /// available, occupied, reserved or out_of_service
-    pub status: String,
+    #[schema(value_type = schema::TableStatus)]
+    pub status: TableStatus,
     /// What the table's QR code encodes.
     pub qr_url: String,
     pub qr_version: i64,
@@ -104,6 +84,7 @@ pub struct TableInput {
     pub name: String,
     #[schema(minimum = 1, maximum = 100)]
     pub capacity: Option<i64>,
+    #[schema(value_type = Option<schema::TableStatus>)]
     pub status: Option<TableStatus>,
 }
 
@@ -117,7 +98,7 @@ impl TableInput {
             t.capacity = c;
         }
         if let Some(s) = self.status {
-            t.status = s.as_str().to_owned();
+            t.status = s;
         }
         Ok(())
     }

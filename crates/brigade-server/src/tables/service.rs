@@ -33,7 +33,7 @@ pub async fn create(actor: &Actor, state: &AppState, input: TableInput) -> ApiRe
         restaurant_id: actor.rid(),
         name: String::new(),
         capacity: 2,
-        status: TableStatus::Available.as_str().into(),
+        status: TableStatus::Available,
         qr_version: 1,
         created_at: now,
         updated_at: now,

@@ -18,7 +18,7 @@ use axum::http::StatusCode;
 use brigade_domain::auth::Role;
 use brigade_domain::credentials::parse_name;
 use brigade_domain::menu::{business_day, local_to_utc};
-use brigade_domain::tasks::Frequency;
+use brigade_domain::tasks::{Frequency, TaskStatus};
 use brigade_store::events::{self, ActedBy, NewEvent};
 use brigade_store::tasks::{self as store, Step, TaskRow, TemplateRow};
 use brigade_store::{restaurants, Tx};
@@ -211,7 +211,7 @@ pub async fn generate(state: &AppState, rid: Uuid, day: NaiveDate) -> ApiResult<
                 t.steps.0.iter().map(|s| Step { text: s.clone(), done: false, done_by: None, done_at: None }).collect(),
             ),
             due_at: local_to_utc(tz, date.and_time(due_time)),
-            status: "pending".into(),
+            status: TaskStatus::Pending,
             assigned_to: None,
             started_at: None,
             completed_at: None,
@@ -284,7 +284,7 @@ pub async fn hand_to_managers(tx: &mut Tx, rid: Uuid, t: ByHand, now: DateTime<U
             t.steps.into_iter().map(|text| Step { text, done: false, done_by: None, done_at: None }).collect(),
         ),
         due_at: now + Duration::minutes(15),
-        status: "pending".into(),
+        status: TaskStatus::Pending,
         assigned_to: None,
         started_at: None,
         completed_at: None,
@@ -331,8 +331,8 @@ pub struct TaskView {
     pub role: Option<String>,
     pub steps: Vec<StepView>,
     pub due_at: DateTime<Utc>,
-    /// pending, in_progress or completed
-    pub status: String,
+    #[schema(value_type = schema::TaskStatus)]
+    pub status: TaskStatus,
     /// Not completed and past its due time.
     pub overdue: bool,
     pub assigned_to: Option<Uuid>,
@@ -344,7 +344,7 @@ pub struct TaskView {
 
 pub(crate) fn task_view(t: TaskRow, now: DateTime<Utc>) -> TaskView {
     TaskView {
-        overdue: t.status != "completed" && t.due_at < now,
+        overdue: t.status != TaskStatus::Completed && t.due_at < now,
         id: t.id,
         template_id: t.template_id,
         business_day: t.business_day,

@@ -9,6 +9,7 @@ use crate::restaurants::restaurant_tz;
 use crate::AppState;
 use brigade_domain::auth::Permission;
 use brigade_domain::menu::business_day;
+use brigade_domain::tasks::TaskStatus;
 use brigade_store::tasks::{self as store, TaskRow, TemplateRow};
 use brigade_store::{restaurants, users};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -125,7 +126,7 @@ pub async fn assign(actor: &Actor, state: &AppState, id: Uuid, user: Option<Uuid
 pub async fn start(actor: &Actor, state: &AppState, id: Uuid) -> ApiResult<TaskView> {
     change(state, actor, id, "task.started", |t, me, now| {
         not_done(t)?;
-        t.status = "in_progress".into();
+        t.status = TaskStatus::InProgress;
         t.started_at.get_or_insert(now);
         if t.assigned_to.is_none() {
             t.assigned_to = me;
@@ -143,8 +144,8 @@ pub async fn tick_step(actor: &Actor, state: &AppState, id: Uuid, index: usize, 
         step.done = done;
         step.done_by = done.then_some(me).flatten();
         step.done_at = done.then_some(now);
-        if t.status == "pending" {
-            t.status = "in_progress".into();
+        if t.status == TaskStatus::Pending {
+            t.status = TaskStatus::InProgress;
             t.started_at.get_or_insert(now);
         }
         Ok(json!({ "step": index, "done": done }))
@@ -160,7 +161,7 @@ pub async fn complete(actor: &Actor, state: &AppState, id: Uuid, notes: Option<S
         if open > 0 {
             return Err(ApiError::conflict(ErrorCode::StepsOpen, format!("{open} step(s) are not ticked yet")));
         }
-        t.status = "completed".into();
+        t.status = TaskStatus::Completed;
         t.started_at.get_or_insert(now);
         t.completed_at = Some(now);
         t.completed_by = me;
@@ -192,7 +193,7 @@ pub async fn report(
     let mut people: BTreeMap<Option<Uuid>, (String, i64, i64, i64)> = BTreeMap::new();
     let mut templates: BTreeMap<Option<Uuid>, (String, i64, i64, i64)> = BTreeMap::new();
     for t in store::tasks(&state.db, rid, from, to).await? {
-        let done = t.status == "completed";
+        let done = t.status == TaskStatus::Completed;
         let on_time = done && t.completed_at.is_some_and(|c| c <= t.due_at);
         let who = t.completed_by.or(t.assigned_to);
         for (map, key, name) in [
@@ -221,7 +222,7 @@ pub async fn report(
 }
 
 fn not_done(t: &TaskRow) -> ApiResult<()> {
-    if t.status == "completed" {
+    if t.status == TaskStatus::Completed {
         return Err(ApiError::conflict(ErrorCode::TaskCompleted, "this task is done already"));
     }
     Ok(())

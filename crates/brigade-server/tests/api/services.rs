@@ -208,7 +208,7 @@ async fn tasks_are_a_service_and_a_refused_step_changes_nothing() {
     let early = tasks::complete(&staff, state, id, None).await.unwrap_err();
     assert!(matches!(early, ApiError::Conflict { code: ErrorCode::StepsOpen, .. }), "{early:?}");
     let started = tasks::start(&staff, state, id).await.unwrap();
-    assert_eq!(started.status, "in_progress");
+    assert_eq!(started.status, brigade_domain::tasks::TaskStatus::InProgress);
     assert_eq!(started.assigned_to, staff.user_id().map(|u| u.0), "starting an unassigned task takes it");
     let bad_step = tasks::tick_step(&staff, state, id, 7, true).await.unwrap_err();
     assert_eq!(bad_step.status(), StatusCode::UNPROCESSABLE_ENTITY);
