@@ -53,12 +53,21 @@ impl Role {
                 InventoryManage,
                 IntegrationsRead,
                 IntegrationsManage,
+                PaymentsTake,
+                ChecksApprove,
             ],
             // Staff and the kitchen receive deliveries, record waste and count stock;
             // items, recipes and costs are for managers.
-            Role::Staff => {
-                &[RestaurantRead, MenuRead, EightySix, OrdersRead, OrdersWrite, InventoryRead, InventoryWrite]
-            }
+            Role::Staff => &[
+                RestaurantRead,
+                MenuRead,
+                EightySix,
+                OrdersRead,
+                OrdersWrite,
+                InventoryRead,
+                InventoryWrite,
+                PaymentsTake,
+            ],
             Role::Kitchen => {
                 &[RestaurantRead, MenuRead, EightySix, OrdersRead, KitchenWork, InventoryRead, InventoryWrite]
             }
@@ -121,6 +130,11 @@ pub enum Permission {
     IntegrationsRead,
     /// Connect, change and remove integrations; resync.
     IntegrationsManage,
+    /// Take payments on a check (cash, card, a card machine recorded by hand).
+    PaymentsTake,
+    /// What needs a manager at the counter: refunds, voids of sent lines, comps,
+    /// cancelling a paid order. Without it, a manager's PIN approves on the spot.
+    ChecksApprove,
 }
 
 impl Permission {
@@ -142,6 +156,8 @@ impl Permission {
         Permission::InventoryManage,
         Permission::IntegrationsRead,
         Permission::IntegrationsManage,
+        Permission::PaymentsTake,
+        Permission::ChecksApprove,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -163,6 +179,8 @@ impl Permission {
             Permission::InventoryManage => "inventory:manage",
             Permission::IntegrationsRead => "integrations:read",
             Permission::IntegrationsManage => "integrations:manage",
+            Permission::PaymentsTake => "payments:take",
+            Permission::ChecksApprove => "checks:approve",
         }
     }
 }

@@ -16,6 +16,7 @@ pub mod labour;
 pub mod menu;
 pub mod money;
 pub mod order;
+pub mod payments;
 pub mod qr;
 pub mod restaurant;
 pub mod tables;
@@ -69,5 +70,6 @@ deserialize_from_str!(
     kds::TicketStatus,
     kds::WhichTickets,
     tables::TableStatus,
-    tasks::TaskStatus
+    tasks::TaskStatus,
+    payments::Method
 );

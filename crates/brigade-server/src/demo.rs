@@ -756,6 +756,7 @@ async fn add_order(
         created_by: "system".into(),
         created_at: at,
         updated_at: done_at,
+        amount_paid: 0,
     };
     orders::insert(tx, &order).await?;
     orders::insert_lines(tx, &lines).await?;

@@ -14,6 +14,7 @@ pub mod admin;
 pub mod api_keys;
 pub mod audit;
 pub mod auth;
+pub mod checks;
 pub mod clock;
 pub mod config;
 pub mod demo;
@@ -317,6 +318,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(orders::router())
         .merge(kds::router())
         .merge(tables::router())
+        .merge(checks::router())
         .merge(inventory::router())
         .merge(labour::router())
         .merge(schedules::router())

@@ -113,6 +113,21 @@ impl Limits {
         failures.entry(ip_key(ip)).or_default().push_back(now);
     }
 
+    /// Whether a PIN may be tried on `account` (a restaurant's approvals): the same
+    /// back-off as sign-in, counted per account only, for it is asked by a signed-in
+    /// device rather than from an address.
+    pub fn pin_allowed(&self, account: &str, now: DateTime<Utc>) -> Result<(), u64> {
+        match wait(&mut self.failures.lock(), &account_key(account), self.account_failures, ACCOUNT_MAX_WAIT_SECS, now)
+        {
+            0 => Ok(()),
+            secs => Err(secs),
+        }
+    }
+
+    pub fn pin_failed(&self, account: &str, now: DateTime<Utc>) {
+        self.failures.lock().entry(account_key(account)).or_default().push_back(now);
+    }
+
     /// A successful sign-in clears the account's failures (not the IP's).
     pub fn login_succeeded(&self, account: &str) {
         self.failures.lock().remove(&account_key(account));

@@ -11,7 +11,57 @@ use brigade_store::Tx;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use utoipa::ToSchema;
 use uuid::Uuid;
+
+/// One payment of a check, as the counter and the order view show it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PaymentView {
+    pub id: Uuid,
+    pub order_id: Uuid,
+    #[schema(value_type = crate::schema::PaymentMethod)]
+    pub method: String,
+    /// What it paid of the check (minor units), tip apart.
+    pub amount: i64,
+    pub tip: i64,
+    /// Cash handed over, when it was cash.
+    pub tendered: Option<i64>,
+    /// Cash handed back.
+    pub change: i64,
+    /// How much of `amount` has been refunded.
+    pub refunded: i64,
+    /// `paid` for money taken; a card checkout is `open` until the guest pays, then
+    /// `paid`, `expired`, `refund_pending`, `refunded` or `refund_failed`.
+    pub status: String,
+    pub drawer_id: Option<Uuid>,
+    pub business_day: Option<chrono::NaiveDate>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<PaymentRow> for PaymentView {
+    fn from(p: PaymentRow) -> Self {
+        PaymentView {
+            id: p.id,
+            order_id: p.order_id,
+            method: p.method,
+            amount: p.amount,
+            tip: p.tip,
+            tendered: p.tendered,
+            change: p.change_given,
+            refunded: p.refunded,
+            status: p.status,
+            drawer_id: p.drawer_id,
+            business_day: p.business_day,
+            created_at: p.created_at,
+        }
+    }
+}
+
+/// Whether a payment's money counts toward its check: taken, or taken and (partly) being
+/// given back. An open or expired checkout has taken nothing.
+pub fn counts(p: &PaymentRow) -> bool {
+    matches!(p.status.as_str(), "paid" | "refund_pending" | "refunded" | "refund_failed")
+}
 
 /// Refunds a cancelled order's card payment, if it has one: marks it refund_pending and
 /// enqueues the refund in `tx`, so it happens exactly when the cancellation commits.

@@ -192,6 +192,12 @@ documented! {
 }
 
 documented! {
+    /// How a guest paid: cash, a card through Stripe, or a card machine not connected to
+    /// Brigade, recorded by hand (external).
+    PaymentMethod => one_of(brigade_domain::payments::Method::ALL.iter().map(|s| s.as_str()))
+}
+
+documented! {
     /// Where a task is: not started, started, or done.
     TaskStatus => one_of(brigade_domain::tasks::TaskStatus::ALL.iter().map(|s| s.as_str()))
 }

@@ -42,11 +42,15 @@ pub struct OrderRow {
     pub updated_at: DateTime<Utc>,
     /// What the guest paid the platform the order came from, when it said.
     pub external_total: Option<i64>,
+    /// What its payments cover, net of refunds (minor units, tips apart): kept in the
+    /// transaction of every payment and refund, so the balance is `total - amount_paid`.
+    pub amount_paid: i64,
 }
 
 const ORDER_COLUMNS: &str = "id, restaurant_id, number, business_day, channel, type, status, table_id, customer,
     special_instructions, subtotal, tax, total, estimated_ready_at, ready_at, completed_at, cancel_reason, assigned_to,
-    tracking_key, idempotency_key, external_id, payment_status, created_by, created_at, updated_at, external_total";
+    tracking_key, idempotency_key, external_id, payment_status, created_by, created_at, updated_at, external_total,
+    amount_paid";
 
 /// One chosen modifier as stored on a line: names and prices as they were when ordered.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -108,7 +112,7 @@ pub async fn reserve_numbers(tx: &mut Tx, rid: Uuid, day: NaiveDate, count: i64)
 
 /// Inserts orders, as many per statement as the bind limit allows.
 pub async fn insert_many(tx: &mut Tx, orders: &[OrderRow]) -> Result<()> {
-    const COLS: usize = 26;
+    const COLS: usize = 27;
     for chunk in orders.chunks(crate::MAX_BINDS / COLS) {
         let sql = format!("INSERT INTO orders ({ORDER_COLUMNS}) VALUES {}", crate::values_list(chunk.len(), COLS, 1));
         on_tx!(tx, |x| {
@@ -140,7 +144,8 @@ pub async fn insert_many(tx: &mut Tx, orders: &[OrderRow]) -> Result<()> {
                     .bind(&o.created_by)
                     .bind(stored_time(o.created_at))
                     .bind(stored_time(o.updated_at))
-                    .bind(o.external_total);
+                    .bind(o.external_total)
+                    .bind(o.amount_paid);
             }
             q.execute(x).await.map(|r| r.rows_affected())
         })?;
@@ -391,6 +396,17 @@ pub async fn day_stats(db: &Db, rid: Uuid, day: NaiveDate) -> Result<Vec<StatRow
 }
 
 /// Sets how an order is paid (see `OrderRow::payment_status`).
+/// Adds `delta` (negative for a refund) to what an order's payments cover.
+pub async fn add_paid(tx: &mut Tx, id: Uuid, delta: i64, now: DateTime<Utc>) -> Result<()> {
+    on_tx!(tx, |x| sqlx::query("UPDATE orders SET amount_paid = amount_paid + $2, updated_at = $3 WHERE id = $1")
+        .bind(id)
+        .bind(delta)
+        .bind(stored_time(now))
+        .execute(x)
+        .await
+        .map(drop))
+}
+
 pub async fn set_payment_status(tx: &mut Tx, id: Uuid, status: Option<&str>, now: DateTime<Utc>) -> Result<()> {
     on_tx!(tx, |x| sqlx::query("UPDATE orders SET payment_status = $2, updated_at = $3 WHERE id = $1")
         .bind(id)

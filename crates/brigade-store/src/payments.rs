@@ -1,8 +1,9 @@
-//! Card payments taken through a provider's hosted checkout (Stripe Checkout). Brigade
-//! keeps the provider's ids and the state; card data never reaches it.
+//! Payments of a check: cash and card-machine payments taken at the counter, and card
+//! payments through a provider (Stripe Checkout), of which Brigade keeps the provider's
+//! ids and the state (card data never reaches it). And the refunds made from them.
 
 use crate::{on_db, on_tx, stored_time, Db, Result, Tx};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -10,9 +11,10 @@ pub struct PaymentRow {
     pub id: Uuid,
     pub restaurant_id: Uuid,
     pub order_id: Uuid,
-    pub integration_id: Uuid,
-    pub provider: String,
-    pub session_id: String,
+    /// The processor's integration, for a card taken through one.
+    pub integration_id: Option<Uuid>,
+    pub provider: Option<String>,
+    pub session_id: Option<String>,
     pub payment_intent: Option<String>,
     pub checkout_url: Option<String>,
     pub amount: i64,
@@ -23,14 +25,27 @@ pub struct PaymentRow {
     pub last_error: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// cash, card or external (see `brigade_domain::payments::Method`).
+    pub method: String,
+    pub tip: i64,
+    pub tendered: Option<i64>,
+    pub change_given: i64,
+    /// How much of `amount` has been given back.
+    pub refunded: i64,
+    /// Who took it (an encoded actor); none for a guest's own checkout.
+    pub taken_by: Option<String>,
+    pub drawer_id: Option<Uuid>,
+    pub business_day: Option<NaiveDate>,
 }
 
 const COLUMNS: &str = "id, restaurant_id, order_id, integration_id, provider, session_id, payment_intent, checkout_url,
-    amount, currency, status, refund_id, last_error, created_at, updated_at";
+    amount, currency, status, refund_id, last_error, created_at, updated_at, method, tip, tendered, change_given,
+    refunded, taken_by, drawer_id, business_day";
 
 pub async fn insert(tx: &mut Tx, p: &PaymentRow) -> Result<()> {
     let sql = format!(
-        "INSERT INTO payments ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+        "INSERT INTO payments ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
+         $16, $17, $18, $19, $20, $21, $22, $23)"
     );
     on_tx!(tx, |c| sqlx::query(&sql)
         .bind(p.id)
@@ -48,6 +63,14 @@ pub async fn insert(tx: &mut Tx, p: &PaymentRow) -> Result<()> {
         .bind(&p.last_error)
         .bind(stored_time(p.created_at))
         .bind(stored_time(p.updated_at))
+        .bind(&p.method)
+        .bind(p.tip)
+        .bind(p.tendered)
+        .bind(p.change_given)
+        .bind(p.refunded)
+        .bind(&p.taken_by)
+        .bind(p.drawer_id)
+        .bind(p.business_day)
         .execute(c)
         .await
         .map(drop))
@@ -59,9 +82,13 @@ pub async fn of_order(db: &Db, rid: Uuid, order_id: Uuid) -> Result<Vec<PaymentR
     on_db!(db, rid, |c| sqlx::query_as::<_, PaymentRow>(&sql).bind(order_id).fetch_all(c).await)
 }
 
-/// The paid payment of an order, read in `tx` (whose caller holds the order row).
+/// The paid card payment of an order taken through a processor (a guest's checkout),
+/// read in `tx` (whose caller holds the order row). Money taken at the counter is given
+/// back at the counter, not by the processor.
 pub async fn paid_of_order_tx(tx: &mut Tx, order_id: Uuid) -> Result<Option<PaymentRow>> {
-    let sql = format!("SELECT {COLUMNS} FROM payments WHERE order_id = $1 AND status = 'paid' ORDER BY id LIMIT 1");
+    let sql = format!(
+        "SELECT {COLUMNS} FROM payments WHERE order_id = $1 AND status = 'paid' AND provider IS NOT NULL ORDER BY id LIMIT 1"
+    );
     on_tx!(tx, |c| sqlx::query_as::<_, PaymentRow>(&sql).bind(order_id).fetch_optional(c).await)
 }
 
@@ -108,4 +135,108 @@ pub async fn set_status(
         .await
         .map(|r| r.rows_affected()))?;
     Ok(n == 1)
+}
+
+/// The payments of several orders of one restaurant, oldest first.
+pub async fn of_orders(db: &Db, rid: Uuid, order_ids: &[Uuid]) -> Result<Vec<PaymentRow>> {
+    if order_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut out = Vec::new();
+    for chunk in order_ids.chunks(crate::MAX_BINDS - 1) {
+        let list = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect::<Vec<_>>().join(", ");
+        let sql = format!(
+            "SELECT {COLUMNS} FROM payments WHERE restaurant_id = $1 AND order_id IN ({list}) ORDER BY created_at, id"
+        );
+        out.extend(on_db!(db, rid, |c| {
+            let mut q = sqlx::query_as::<_, PaymentRow>(&sql).bind(rid);
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            q.fetch_all(c).await
+        })?);
+    }
+    Ok(out)
+}
+
+/// An order's payments read in `tx`, oldest first.
+pub async fn of_order_tx(tx: &mut Tx, order_id: Uuid) -> Result<Vec<PaymentRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM payments WHERE order_id = $1 ORDER BY created_at, id");
+    on_tx!(tx, |c| sqlx::query_as::<_, PaymentRow>(&sql).bind(order_id).fetch_all(c).await)
+}
+
+/// One payment of a restaurant, read in `tx` (whose caller holds its order's row).
+pub async fn get_tx(tx: &mut Tx, rid: Uuid, id: Uuid) -> Result<Option<PaymentRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM payments WHERE restaurant_id = $1 AND id = $2");
+    on_tx!(tx, |c| sqlx::query_as::<_, PaymentRow>(&sql).bind(rid).bind(id).fetch_optional(c).await)
+}
+
+/// Records that `amount` more of a payment has gone back; false if that would be more
+/// than the payment (someone refunded it meanwhile).
+pub async fn add_refunded(tx: &mut Tx, id: Uuid, amount: i64, now: DateTime<Utc>) -> Result<bool> {
+    let n = on_tx!(tx, |c| sqlx::query(
+        "UPDATE payments SET refunded = refunded + $2, updated_at = $3 WHERE id = $1 AND refunded + $2 <= amount"
+    )
+    .bind(id)
+    .bind(amount)
+    .bind(stored_time(now))
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
+/// Money given back from a payment.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RefundRow {
+    pub id: Uuid,
+    pub restaurant_id: Uuid,
+    pub payment_id: Uuid,
+    pub order_id: Uuid,
+    pub amount: i64,
+    pub reason: String,
+    /// done, pending (asked of the processor) or failed.
+    pub status: String,
+    pub refunded_by: String,
+    pub approved_by: Option<Uuid>,
+    pub business_day: NaiveDate,
+    pub created_at: DateTime<Utc>,
+}
+
+const REFUND_COLUMNS: &str =
+    "id, restaurant_id, payment_id, order_id, amount, reason, status, refunded_by, approved_by, business_day, created_at";
+
+pub async fn insert_refund(tx: &mut Tx, r: &RefundRow) -> Result<()> {
+    let sql = format!("INSERT INTO refunds ({REFUND_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)");
+    on_tx!(tx, |c| sqlx::query(&sql)
+        .bind(r.id)
+        .bind(r.restaurant_id)
+        .bind(r.payment_id)
+        .bind(r.order_id)
+        .bind(r.amount)
+        .bind(&r.reason)
+        .bind(&r.status)
+        .bind(&r.refunded_by)
+        .bind(r.approved_by)
+        .bind(r.business_day)
+        .bind(stored_time(r.created_at))
+        .execute(c)
+        .await
+        .map(drop))
+}
+
+/// The refunds made from one restaurant's payments on a business day, oldest first.
+pub async fn refunds_of_day(db: &Db, rid: Uuid, day: NaiveDate) -> Result<Vec<RefundRow>> {
+    let sql = format!(
+        "SELECT {REFUND_COLUMNS} FROM refunds WHERE restaurant_id = $1 AND business_day = $2 ORDER BY created_at, id"
+    );
+    on_db!(db, rid, |c| sqlx::query_as::<_, RefundRow>(&sql).bind(rid).bind(day).fetch_all(c).await)
+}
+
+/// One restaurant's payments taken on a business day, oldest first.
+pub async fn of_day(db: &Db, rid: Uuid, day: NaiveDate) -> Result<Vec<PaymentRow>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM payments WHERE restaurant_id = $1 AND business_day = $2 ORDER BY created_at, id"
+    );
+    on_db!(db, rid, |c| sqlx::query_as::<_, PaymentRow>(&sql).bind(rid).bind(day).fetch_all(c).await)
 }

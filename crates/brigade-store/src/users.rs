@@ -238,6 +238,17 @@ pub async fn members(db: &Db, rid: Uuid, after: Option<Uuid>, limit: i64) -> Res
     on_db!(db, rid, |c| sqlx::query_as::<_, MemberRow>(&sql).bind(rid).bind(after).bind(limit).fetch_all(c).await)
 }
 
+/// The active members of a restaurant with one of `roles` who have a PIN: whose PIN may
+/// approve at the counter.
+pub async fn with_pin(db: &Db, rid: Uuid, roles: &[&str]) -> Result<Vec<MemberRow>> {
+    let list = roles.iter().map(|r| format!("'{r}'")).collect::<Vec<_>>().join(", ");
+    let sql = format!(
+        "{MEMBER_SELECT} WHERE m.restaurant_id = $1 AND m.pin_hash IS NOT NULL AND u.is_active AND m.role IN ({list})
+         ORDER BY m.user_id"
+    );
+    on_db!(db, rid, |c| sqlx::query_as::<_, MemberRow>(&sql).bind(rid).fetch_all(c).await)
+}
+
 pub async fn member_by_phone(db: &Db, rid: Uuid, phone: &str) -> Result<Option<MemberRow>> {
     let sql = format!("{MEMBER_SELECT} WHERE m.restaurant_id = $1 AND m.phone = $2");
     on_db!(db, rid, |c| sqlx::query_as::<_, MemberRow>(&sql).bind(rid).bind(phone).fetch_optional(c).await)

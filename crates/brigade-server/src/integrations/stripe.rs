@@ -27,6 +27,7 @@ use axum::response::{IntoResponse, Response};
 use brigade_domain::integration::{verify_timestamped, Platform};
 use brigade_domain::money::Money;
 use brigade_domain::order::OrderStatus;
+use brigade_domain::payments::Method;
 use brigade_store::integrations::{self as store, IntegrationRow};
 use brigade_store::payments::{self as pay_store, PaymentRow};
 use brigade_store::System;
@@ -242,7 +243,7 @@ async fn checkout(
         if let Some(url) = &open.checkout_url {
             let view = CheckoutView {
                 url: url.clone(),
-                session_id: open.session_id.clone(),
+                session_id: open.session_id.clone().unwrap_or_default(),
                 amount: open.amount,
                 currency: open.currency.clone(),
             };
@@ -269,9 +270,9 @@ async fn checkout(
             id: Uuid::now_v7(),
             restaurant_id: order.restaurant_id,
             order_id: order.id,
-            integration_id: row.id,
-            provider: "stripe".into(),
-            session_id: session.id.clone(),
+            integration_id: Some(row.id),
+            provider: Some("stripe".into()),
+            session_id: Some(session.id.clone()),
             payment_intent: session.payment_intent.clone(),
             checkout_url: Some(url.clone()),
             amount: order.total,
@@ -281,6 +282,14 @@ async fn checkout(
             last_error: None,
             created_at: now,
             updated_at: now,
+            method: Method::Card.as_str().into(),
+            tip: 0,
+            tendered: None,
+            change_given: 0,
+            refunded: 0,
+            taken_by: None,
+            drawer_id: None,
+            business_day: Some(order.business_day),
         };
         pay_store::insert(&mut tx, &payment).await?;
         order_store::set_payment_status(&mut tx, order.id, Some("pending"), now).await?;
@@ -425,6 +434,7 @@ async fn apply(
         _ => order_status,
     };
     order_store::set_payment_status(&mut tx, order.id, order_status, now).await?;
+    paid_changed(&mut tx, &payment, to, now).await?;
     record(&mut tx, &order, event, json!({ "session_id": payment.session_id, "provider": "stripe" }), now).await?;
     if to == "refund_failed" {
         let why = text("/failure_reason").unwrap_or_else(|| "Stripe could not refund the card".into());
@@ -455,7 +465,8 @@ impl Job for RefundPayment {
         }
         let intent =
             payment.payment_intent.clone().ok_or_else(|| anyhow::anyhow!("the payment has no payment intent"))?;
-        let row = store::by_id(&state.db, payment.integration_id)
+        let integration = payment.integration_id.ok_or_else(|| anyhow::anyhow!("the payment names no integration"))?;
+        let row = store::by_id(&state.db, integration)
             .await?
             .ok_or_else(|| anyhow::anyhow!("the Stripe integration was removed"))?;
         let stripe = stripe_of(&state, &row).map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -478,6 +489,7 @@ impl Job for RefundPayment {
             return Ok(());
         }
         order_store::set_payment_status(&mut tx, payment.order_id, Some(to), now).await?;
+        paid_changed(&mut tx, &payment, to, now).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         if to != "refund_pending" {
             if let Some(order) = order_store::get_for_update(&mut tx, payment.restaurant_id, payment.order_id).await? {
                 let kind = if to == "refunded" { "order.refunded" } else { "order.refund_failed" };
@@ -491,6 +503,23 @@ impl Job for RefundPayment {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// What a checkout payment's move to `to` does to what its order's payments cover: paid
+/// adds its amount, refunded takes back what had not been refunded yet. Each move is made
+/// once (its status guard), so each is counted once.
+async fn paid_changed(tx: &mut Tx, payment: &PaymentRow, to: &str, now: DateTime<Utc>) -> ApiResult<()> {
+    match to {
+        "paid" => order_store::add_paid(tx, payment.order_id, payment.amount, now).await?,
+        "refunded" => {
+            let rest = payment.amount - payment.refunded;
+            if pay_store::add_refunded(tx, payment.id, rest, now).await? {
+                order_store::add_paid(tx, payment.order_id, -rest, now).await?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 /// A refund Stripe would not make: the managers get a task to refund the guest by hand.
@@ -511,7 +540,7 @@ async fn refund_by_hand(
         steps: vec![
             format!(
                 "Find payment {} in the Stripe dashboard",
-                payment.payment_intent.as_deref().unwrap_or(&payment.session_id)
+                payment.payment_intent.as_deref().or(payment.session_id.as_deref()).unwrap_or("(no id)")
             ),
             format!("Refund {amount} to the guest: in Stripe, or in cash if the card cannot take it"),
             "Note here how it was refunded".to_owned(),

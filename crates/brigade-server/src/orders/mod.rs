@@ -11,6 +11,7 @@
 use crate::actor::Actor;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Page, PageParams, Path, Query};
+use crate::payments::PaymentView;
 use crate::restaurants::restaurant_tz;
 use crate::schema;
 use crate::AppState;
@@ -24,6 +25,7 @@ use brigade_domain::order::{parse_quantity, price_line, price_order, OrderStatus
 use brigade_domain::{OrderId, UserId};
 use brigade_store::events::{self, ActedBy, NewEvent};
 use brigade_store::orders::{self as store, HistoryEntry, LineModifier, LineRow, OrderRow};
+use brigade_store::payments::{self as pay_store, PaymentRow};
 use brigade_store::System;
 use brigade_store::{kds, menu as menu_store, restaurants, tables, Tx};
 use chrono::{DateTime, Duration, Utc};
@@ -140,12 +142,31 @@ pub struct OrderView {
     /// null (pay at the counter, or paid on the platform the order came from), `pending`
     /// (a card checkout is open), `paid`, `refund_pending`, `refunded`, `refund_failed`.
     pub payment_status: Option<String>,
+    /// Whether its payments cover its total (a cancelled order owes nothing and is not
+    /// paid).
+    pub paid: bool,
+    /// What is left to pay (minor units): the total less what payments cover, net of
+    /// refunds. Negative when more was taken than is owed (a cancelled paid order whose
+    /// refund has not been made).
+    pub balance: i64,
+    /// Its payments, oldest first.
+    pub payments: Vec<PaymentView>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
-pub fn order_view(o: OrderRow, lines: Vec<LineRow>, currency: &str) -> OrderView {
+/// What is left to pay on an order: nothing is owed on a cancelled one.
+pub fn balance_of(o: &OrderRow) -> i64 {
+    let owed = if o.status == OrderStatus::Cancelled { 0 } else { o.total };
+    owed - o.amount_paid
+}
+
+pub fn order_view(o: OrderRow, lines: Vec<LineRow>, payments: Vec<PaymentRow>, currency: &str) -> OrderView {
+    let balance = balance_of(&o);
     OrderView {
+        paid: o.status != OrderStatus::Cancelled && balance <= 0,
+        balance,
+        payments: payments.into_iter().map(PaymentView::from).collect(),
         id: o.id,
         number: o.number,
         business_day: o.business_day,
@@ -181,11 +202,16 @@ pub(crate) async fn load_views(state: &AppState, rows: Vec<OrderRow>, currency: 
     for l in store::lines(&state.db, rid, &ids).await? {
         lines.entry(l.order_id).or_default().push(l);
     }
+    let mut payments: HashMap<Uuid, Vec<PaymentRow>> = HashMap::new();
+    for p in pay_store::of_orders(&state.db, rid, &ids).await? {
+        payments.entry(p.order_id).or_default().push(p);
+    }
     Ok(rows
         .into_iter()
         .map(|o| {
             let l = lines.remove(&o.id).unwrap_or_default();
-            order_view(o, l, currency)
+            let p = payments.remove(&o.id).unwrap_or_default();
+            order_view(o, l, p, currency)
         })
         .collect())
 }
@@ -553,6 +579,7 @@ pub async fn persist(
             created_by: p.placer.actor.encode(),
             created_at: now,
             updated_at: now,
+            amount_paid: 0,
         };
         let mut lines = Vec::with_capacity(c.lines.len());
         let mut stations = BTreeSet::new();
@@ -605,7 +632,7 @@ pub async fn persist(
             stock_out.push((p.rid, order.id, sold, p.placer.actor));
         }
         all_lines.extend(lines.iter().cloned());
-        views.push(order_view(order.clone(), lines, &p.restaurant.currency));
+        views.push(order_view(order.clone(), lines, Vec::new(), &p.restaurant.currency));
         orders.push((order, p.placer.actor));
     }
     let rows: Vec<OrderRow> = orders.iter().map(|(o, _)| o.clone()).collect();
@@ -657,7 +684,8 @@ pub async fn persist(
 pub async fn existing_view(db: &brigade_store::Db, order: OrderRow) -> ApiResult<OrderView> {
     let currency = restaurants::get(db, order.restaurant_id).await?.map(|r| r.currency).unwrap_or_default();
     let lines = store::lines(db, order.restaurant_id, &[order.id]).await?;
-    Ok(order_view(order, lines, &currency))
+    let payments = pay_store::of_orders(db, order.restaurant_id, &[order.id]).await?;
+    Ok(order_view(order, lines, payments, &currency))
 }
 
 /// When an order should be ready: its slowest item's prep time, plus two minutes for each

@@ -1,0 +1,166 @@
+//! Payments and refunds of a check at the counter: cash with change, split tender, cards
+//! never over the balance, a balance paid only once however payments race, refunds that
+//! need a manager (signed in, or their PIN on the spot) and give money back only once.
+
+use crate::support::{Owner, TestApp};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+fn at(owner: &Owner, path: &str) -> String {
+    format!("/v1/restaurants/{}/{path}", owner.rid)
+}
+
+/// A takeout order of two burgers; its id and total.
+async fn check(app: &TestApp, owner: &Owner) -> (Uuid, i64) {
+    let m = app.menu(owner).await;
+    let items = json!([{ "item_id": m.burger, "quantity": 2, "modifiers": [m.single] }]);
+    let r = app.order(owner, &owner.token, "walk_in", items).await;
+    r.expect(201, "");
+    assert_eq!(r.body["paid"], false);
+    assert_eq!(r.body["balance"], r.body["total"]);
+    assert_eq!(r.body["payments"], json!([]));
+    (r.id("/id"), r.body["total"].as_i64().unwrap())
+}
+
+async fn order(app: &TestApp, owner: &Owner, id: Uuid) -> Value {
+    app.get(&at(owner, &format!("orders/{id}")), &owner.token).await.body.clone()
+}
+
+#[tokio::test]
+async fn cash_gives_change_tenders_split_and_a_card_is_never_charged_over_the_balance() {
+    let app = TestApp::builder().config(|c| c.open_signup = true).spawn().await;
+    let owner = app.signup("ana@example.com", "Diner").await;
+    let (id, total) = check(&app, &owner).await;
+    let pay = at(&owner, &format!("orders/{id}/payments"));
+
+    // Part on the card machine, with a tip; more than the balance on a card is refused.
+    let over = app.post(&pay, &owner.token, json!({ "method": "external", "amount": total + 1 })).await;
+    over.expect(422, "validation_failed");
+    assert_eq!(over.body["error"]["details"]["field"], "amount");
+    let first = app.post(&pay, &owner.token, json!({ "method": "external", "amount": 1000, "tip": 200 })).await;
+    first.expect(201, "");
+    assert_eq!((first.body["amount"].as_i64(), first.body["tip"].as_i64()), (Some(1000), Some(200)));
+    assert_eq!(first.body["change"], 0);
+    assert_eq!(first.body["balance"], total - 1000);
+    assert_eq!(first.body["paid"], false);
+
+    // Short cash, a tendered card, a bad method: refused, nothing taken.
+    let short = json!({ "method": "cash", "amount": 500, "tip": 100, "tendered": 550 });
+    app.post(&pay, &owner.token, short).await.expect(422, "validation_failed");
+    let tendered_card = json!({ "method": "external", "amount": 100, "tendered": 100 });
+    app.post(&pay, &owner.token, tendered_card).await.expect(422, "validation_failed");
+    app.post(&pay, &owner.token, json!({ "method": "cheque", "amount": 100 })).await.expect(422, "validation_failed");
+    app.post(&pay, &owner.token, json!({ "method": "cash", "amount": 0 })).await.expect(422, "validation_failed");
+    assert_eq!(order(&app, &owner, id).await["balance"], total - 1000);
+
+    // The rest in cash, handed over as a round note: the change is worked out.
+    let rest = total - 1000;
+    let cash = app.post(&pay, &owner.token, json!({ "method": "cash", "amount": rest, "tendered": rest + 1000 })).await;
+    cash.expect(201, "");
+    assert_eq!(cash.body["change"], 1000);
+    assert_eq!(cash.body["tendered"], rest + 1000);
+    assert_eq!((cash.body["balance"].as_i64(), cash.body["paid"].as_bool()), (Some(0), Some(true)));
+
+    let o = order(&app, &owner, id).await;
+    assert_eq!((o["paid"].as_bool(), o["balance"].as_i64()), (Some(true), Some(0)));
+    assert_eq!(o["payment_status"], "paid");
+    let methods: Vec<&str> = o["payments"].as_array().unwrap().iter().map(|p| p["method"].as_str().unwrap()).collect();
+    assert_eq!(methods, ["external", "cash"]);
+    // Paid: nothing more is taken, whatever the tender.
+    app.post(&pay, &owner.token, json!({ "method": "cash", "amount": 100 })).await.expect(409, "already_paid");
+
+    // Cash over the whole balance of a new check pays the balance and gives the rest back.
+    let (id, total) = check(&app, &owner).await;
+    let pay = at(&owner, &format!("orders/{id}/payments"));
+    let r = app.post(&pay, &owner.token, json!({ "method": "cash", "amount": total + 550 })).await;
+    r.expect(201, "");
+    assert_eq!((r.body["amount"].as_i64(), r.body["change"].as_i64()), (Some(total), Some(550)));
+    // Cards through Stripe at the counter need a reader, which this restaurant has not.
+    let (id, _) = check(&app, &owner).await;
+    let card = json!({ "method": "card", "amount": 100 });
+    app.post(&at(&owner, &format!("orders/{id}/payments")), &owner.token, card)
+        .await
+        .expect(409, "payments_unavailable");
+
+    // A cancelled order takes nothing; the kitchen cannot take money; another restaurant's
+    // order is not found.
+    app.delete(&at(&owner, &format!("orders/{id}")), &owner.token).await.expect(200, "");
+    let cash = json!({ "method": "cash", "amount": 100 });
+    app.post(&at(&owner, &format!("orders/{id}/payments")), &owner.token, cash.clone())
+        .await
+        .expect(409, "order_closed");
+    let (cid, _) = check(&app, &owner).await;
+    let (_, cook) = app.add_member(&owner, "cook@example.com", "kitchen").await;
+    app.post(&at(&owner, &format!("orders/{cid}/payments")), &cook, cash.clone()).await.expect(403, "forbidden");
+    let other = app.signup("bo@example.com", "Other").await;
+    let theirs = format!("/v1/restaurants/{}/orders/{cid}/payments", other.rid);
+    app.post(&theirs, &other.token, cash).await.expect(404, "not_found");
+}
+
+#[tokio::test]
+async fn payments_racing_for_the_last_of_a_balance_take_it_once() {
+    let app = TestApp::spawn().await;
+    let owner = app.signup("ana@example.com", "Diner").await;
+    let (id, total) = check(&app, &owner).await;
+    let pay = at(&owner, &format!("orders/{id}/payments"));
+    let body = json!({ "method": "external", "amount": total });
+    let tries = (0..8).map(|_| app.post(&pay, &owner.token, body.clone()));
+    let answers = futures_util::future::join_all(tries).await;
+    let taken = answers.iter().filter(|r| r.status == 201).count();
+    let refused = answers.iter().filter(|r| r.status == 409 && r.body["error"]["code"] == "already_paid").count();
+    assert_eq!((taken, refused), (1, 7), "{:?}", answers.iter().map(|r| r.status).collect::<Vec<_>>());
+    let o = order(&app, &owner, id).await;
+    assert_eq!((o["balance"].as_i64(), o["payments"].as_array().unwrap().len()), (Some(0), 1));
+}
+
+#[tokio::test]
+async fn refunds_need_a_manager_and_give_money_back_once() {
+    let app = TestApp::spawn().await;
+    let owner = app.signup("ana@example.com", "Diner").await;
+    let (manager, manager_token) = app.add_member(&owner, "max@example.com", "manager").await;
+    let (_, staff) = app.add_member(&owner, "sam@example.com", "staff").await;
+    let set_pin = json!({ "phone": "+15550100300", "pin": "4321" });
+    app.put(&at(&owner, &format!("users/{manager}")), &owner.token, set_pin).await.expect(200, "");
+
+    let (id, total) = check(&app, &owner).await;
+    let pay = at(&owner, &format!("orders/{id}/payments"));
+    let cash = app.post(&pay, &staff, json!({ "method": "cash", "amount": total })).await;
+    cash.expect(201, "");
+    let refund = at(&owner, &format!("payments/{}/refund", cash.id("/id")));
+
+    // Staff alone may not; a wrong PIN or their own is not a manager's; nothing moves.
+    let r = app.post(&refund, &staff, json!({ "amount": 500, "reason": "cold fries" })).await;
+    r.expect(403, "approval_required");
+    let wrong = json!({ "amount": 500, "reason": "cold fries", "approval": { "pin": "1111" } });
+    app.post(&refund, &staff, wrong).await.expect(403, "approval_required");
+    app.post(&refund, &staff, json!({ "amount": 500 })).await.expect(422, "validation_failed");
+    assert_eq!(order(&app, &owner, id).await["balance"], 0);
+
+    // The manager's PIN approves it on the spot, and is named on the refund.
+    let ok = json!({ "amount": 500, "reason": "cold fries", "approval": { "pin": "4321" } });
+    let r = app.post(&refund, &staff, ok).await;
+    r.expect(201, "");
+    assert_eq!(r.body["status"], "done");
+    assert_eq!(r.body["approved_by"], json!(manager));
+    assert_eq!(r.body["balance"], 500);
+    let o = order(&app, &owner, id).await;
+    assert_eq!((o["balance"].as_i64(), o["paid"].as_bool()), (Some(500), Some(false)));
+    assert_eq!(o["payments"][0]["refunded"], 500);
+
+    // More than is left is refused; a manager signed in needs no PIN; then nothing is left.
+    let left = total - 500;
+    let too_much = json!({ "amount": left + 1, "reason": "again" });
+    app.post(&refund, &manager_token, too_much).await.expect(422, "validation_failed");
+    let all = app.post(&refund, &manager_token, json!({ "reason": "wrong order" })).await;
+    all.expect(201, "");
+    assert_eq!(all.body["amount"], left);
+    app.post(&refund, &manager_token, json!({ "reason": "once more" })).await.expect(409, "conflict");
+    let o = order(&app, &owner, id).await;
+    assert_eq!(o["balance"], total);
+    assert_eq!(o["payments"][0]["refunded"], total);
+
+    // Both refunds are in the log with who made and who approved them.
+    let log = app.get(&at(&owner, "audit?type=order.refund_made"), &owner.token).await;
+    let entries = log.body["items"].as_array().unwrap();
+    assert_eq!(entries.len(), 2, "{}", log.body);
+}
