@@ -56,6 +56,12 @@ impl Channel {
             Channel::Pos => "pos",
         }
     }
+
+    /// A delivery platform, whose guests have paid the platform by the time the order
+    /// arrives.
+    pub fn is_delivery_platform(self) -> bool {
+        matches!(self, Channel::Doordash | Channel::Ubereats | Channel::Grubhub)
+    }
 }
 
 impl fmt::Display for Channel {

@@ -19,10 +19,19 @@ use crate::AppState;
 use axum::extract::{FromRequestParts, RawPathParams};
 use axum::http::request::Parts;
 use brigade_domain::auth::{Permission, Role};
+use brigade_domain::credentials::verify_secret;
 use brigade_domain::{RestaurantId, UserId};
 use brigade_store::events::{self, ActedBy, NewEvent};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
+
+/// A manager's PIN, entered on the spot to approve what the signed-in person may not do
+/// alone (a refund, cancelling a paid order).
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+pub struct ApprovalInput {
+    #[schema(value_type = crate::schema::Pin)]
+    pub pin: String,
+}
 
 #[derive(Debug, Clone)]
 pub struct Actor {
@@ -156,6 +165,55 @@ impl Actor {
             Who::Guest => "guest".to_owned(),
             Who::Platform { integration_id } => format!("integration:{integration_id}"),
             Who::System { job } => format!("system:{job}"),
+        }
+    }
+
+    /// Who approves what needs a manager: the actor, when it may (a manager or owner signed
+    /// in, or an API key with `checks:approve`); else the active manager or owner whose PIN
+    /// `approval` gives. 403 `approval_required` without one; a wrong PIN counts toward the
+    /// restaurant's back-off, as a sign-in does.
+    pub async fn approve(
+        &self,
+        state: &AppState,
+        approval: Option<&ApprovalInput>,
+        what: &str,
+    ) -> ApiResult<Option<Uuid>> {
+        if self.require(Permission::ChecksApprove).is_ok() {
+            return Ok(self.user_id().map(|u| u.0));
+        }
+        let Some(approval) = approval else {
+            return Err(ApiError::Forbidden {
+                code: crate::error::ErrorCode::ApprovalRequired,
+                message: format!("{what} needs a manager: ask one to approve it with their PIN"),
+            });
+        };
+        let now = state.clock.now();
+        let account = format!("approve:{}", self.rid());
+        state
+            .limits
+            .pin_allowed(&account, now)
+            .map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
+        let managers =
+            brigade_store::users::with_pin(&state.db, self.rid(), &[Role::Owner.as_str(), Role::Manager.as_str()])
+                .await?;
+        let pin = approval.pin.clone();
+        let hashes: Vec<(Uuid, String)> = managers.into_iter().filter_map(|m| Some((m.user_id, m.pin_hash?))).collect();
+        let found = tokio::task::spawn_blocking(move || {
+            hashes.into_iter().find(|(_, hash)| verify_secret(&pin, hash)).map(|(user, _)| user)
+        })
+        .await?;
+        match found {
+            Some(user) if Some(user) != self.user_id().map(|u| u.0) => {
+                state.limits.login_succeeded(&account);
+                Ok(Some(user))
+            }
+            _ => {
+                state.limits.pin_failed(&account, now);
+                Err(ApiError::Forbidden {
+                    code: crate::error::ErrorCode::ApprovalRequired,
+                    message: "that is not a manager's PIN here".into(),
+                })
+            }
         }
     }
 

@@ -5,7 +5,7 @@
 
 pub mod service;
 
-use crate::actor::Actor;
+use crate::actor::{Actor, ApprovalInput};
 use crate::error::ApiResult;
 use crate::extract::{Json, Path};
 use crate::payments::PaymentView;
@@ -23,14 +23,6 @@ use uuid::Uuid;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(take_payment)).routes(routes!(refund_payment))
-}
-
-/// A manager's PIN, entered on the spot to approve what the signed-in person may not do
-/// alone.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-pub struct ApprovalInput {
-    #[schema(value_type = schema::Pin)]
-    pub pin: String,
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]

@@ -3,16 +3,15 @@
 //! change, and keeps `orders.amount_paid` in the same transaction as the payment or
 //! refund, so a balance is never paid twice and money is never counted twice.
 
-use super::{ApprovalInput, PaymentInput, PaymentTaken, RefundInput, RefundView};
+use super::{PaymentInput, PaymentTaken, RefundInput, RefundView};
 use crate::actor::Actor;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::orders::balance_of;
 use crate::payments::{counts, start_refund, PaymentView};
 use crate::restaurants::restaurant_tz;
 use crate::{After, AppState};
-use brigade_domain::auth::{Permission, Role};
+use brigade_domain::auth::Permission;
 use brigade_domain::caps;
-use brigade_domain::credentials::verify_secret;
 use brigade_domain::menu::business_day;
 use brigade_domain::order::OrderStatus;
 use brigade_domain::payments::{settle, Method, Refused};
@@ -107,7 +106,7 @@ pub async fn refund(actor: &Actor, state: &AppState, payment_id: Uuid, input: Re
         .await?
         .filter(|p| p.restaurant_id == rid)
         .ok_or_else(|| ApiError::not_found("payment"))?;
-    let approved_by = approve(actor, state, input.approval.as_ref(), "a refund").await?;
+    let approved_by = actor.approve(state, input.approval.as_ref(), "a refund").await?;
     let now = state.clock.now();
     let mut tx = state.db.begin(rid).await?;
     let order =
@@ -178,51 +177,6 @@ pub async fn refund(actor: &Actor, state: &AppState, payment_id: Uuid, input: Re
         created_at: now,
         balance,
     })
-}
-
-/// Who approves what needs a manager: the actor, when it may (a manager or owner signed
-/// in, or an API key with `checks:approve`); else the active manager or owner whose PIN
-/// `approval` gives. 403 `approval_required` without one; a wrong PIN counts toward the
-/// restaurant's back-off, as a sign-in does.
-pub async fn approve(
-    actor: &Actor,
-    state: &AppState,
-    approval: Option<&ApprovalInput>,
-    what: &str,
-) -> ApiResult<Option<Uuid>> {
-    if actor.require(Permission::ChecksApprove).is_ok() {
-        return Ok(actor.user_id().map(|u| u.0));
-    }
-    let Some(approval) = approval else {
-        return Err(ApiError::Forbidden {
-            code: ErrorCode::ApprovalRequired,
-            message: format!("{what} needs a manager: ask one to approve it with their PIN"),
-        });
-    };
-    let now = state.clock.now();
-    let account = format!("approve:{}", actor.rid());
-    state.limits.pin_allowed(&account, now).map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
-    let managers =
-        brigade_store::users::with_pin(&state.db, actor.rid(), &[Role::Owner.as_str(), Role::Manager.as_str()]).await?;
-    let pin = approval.pin.clone();
-    let hashes: Vec<(Uuid, String)> = managers.into_iter().filter_map(|m| Some((m.user_id, m.pin_hash?))).collect();
-    let found = tokio::task::spawn_blocking(move || {
-        hashes.into_iter().find(|(_, hash)| verify_secret(&pin, hash)).map(|(user, _)| user)
-    })
-    .await?;
-    match found {
-        Some(user) if Some(user) != actor.user_id().map(|u| u.0) => {
-            state.limits.login_succeeded(&account);
-            Ok(Some(user))
-        }
-        _ => {
-            state.limits.pin_failed(&account, now);
-            Err(ApiError::Forbidden {
-                code: ErrorCode::ApprovalRequired,
-                message: "that is not a manager's PIN here".into(),
-            })
-        }
-    }
 }
 
 /// The restaurant's business day at `now`, and its currency.

@@ -9,6 +9,7 @@
 //! `order.status_changed`.
 
 use crate::actor::Actor;
+use crate::actor::ApprovalInput;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Page, PageParams, Path, Query};
 use crate::payments::PaymentView;
@@ -823,6 +824,19 @@ pub struct StatusInput {
     pub status: OrderStatus,
     #[schema(max_length = 500)]
     pub reason: Option<String>,
+    /// A manager's PIN, to cancel a paid order when the signed-in person may not alone.
+    #[serde(default)]
+    pub approval: Option<ApprovalInput>,
+}
+
+/// Why an order is cancelled, and a manager's approval when it was paid for.
+#[derive(Deserialize, ToSchema, Default)]
+pub struct CancelInput {
+    #[serde(default)]
+    #[schema(value_type = Option<schema::Reason>)]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub approval: Option<ApprovalInput>,
 }
 
 /// Moves an order through its states. An invalid step is 409 `invalid_transition`.
@@ -839,16 +853,22 @@ async fn change_status(
     Ok(axum::Json(service::set_status(&actor, &state, ids.1, &body).await?))
 }
 
-/// Cancels an order (not after it is completed).
+/// Cancels an order (not after it is completed). An order that was paid for (at the
+/// counter, by card, or on a delivery platform) needs a manager: one signed in, or their
+/// PIN in `approval` (403 `approval_required`).
 #[utoipa::path(delete, path = "/v1/restaurants/{rid}/orders/{id}", tag = "orders",
     params(("rid" = Uuid, Path), ("id" = Uuid, Path)),
-    responses((status = 200, body = OrderView), (status = 403), (status = 404), (status = 409)), security(("bearer" = [])))]
+    request_body(content = Option<CancelInput>, description = "optional"),
+    responses((status = 200, body = OrderView), (status = 403), (status = 404), (status = 409), (status = 422)),
+    security(("bearer" = [])))]
 async fn cancel_order(
     State(state): State<AppState>,
     actor: Actor,
     Path(ids): Path<(Uuid, OrderId)>,
+    body: axum::body::Bytes,
 ) -> ApiResult<axum::Json<OrderView>> {
-    Ok(axum::Json(service::cancel(&actor, &state, ids.1).await?))
+    let body: CancelInput = crate::extract::parse_optional_json(&body)?;
+    Ok(axum::Json(service::cancel(&actor, &state, ids.1, body).await?))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -4,9 +4,10 @@
 //! `state.commit`, which does what the change owes after it commits.
 
 use super::{
-    load_views, place_order, ChannelStats, HistoryView, OrderInput, OrderView, Placer, StatsView, StatusInput,
+    load_views, place_order, CancelInput, ChannelStats, HistoryView, OrderInput, OrderView, Placer, StatsView,
+    StatusInput,
 };
-use crate::actor::Actor;
+use crate::actor::{Actor, ApprovalInput};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Page, PageParams};
 use crate::restaurants::restaurant_tz;
@@ -171,14 +172,29 @@ pub async fn set_status(actor: &Actor, state: &AppState, id: OrderId, input: &St
     if !(actor.allows(Permission::OrdersWrite) || kitchen_step && actor.allows(Permission::KitchenWork)) {
         actor.require(Permission::OrdersWrite)?;
     }
-    change(actor, state, id, to, reason.as_deref()).await
+    change(actor, state, id, to, reason.as_deref(), input.approval.as_ref()).await
 }
 
 /// Cancels an order (not after it is completed): stock comes back, a card payment is
-/// refunded by a job, the kitchen's tickets close.
-pub async fn cancel(actor: &Actor, state: &AppState, id: OrderId) -> ApiResult<OrderView> {
+/// refunded by a job, the kitchen's tickets close. A paid order needs a manager.
+pub async fn cancel(actor: &Actor, state: &AppState, id: OrderId, input: CancelInput) -> ApiResult<OrderView> {
     actor.require(Permission::OrdersWrite)?;
-    change(actor, state, id, OrderStatus::Cancelled, Some("cancelled")).await
+    let reason = caps::parse_reason("reason", input.reason.as_deref())?;
+    change(
+        actor,
+        state,
+        id,
+        OrderStatus::Cancelled,
+        Some(reason.as_deref().unwrap_or("cancelled")),
+        input.approval.as_ref(),
+    )
+    .await
+}
+
+/// Whether money was taken for an order: at the counter or by card through Brigade, or
+/// by the delivery platform it came from. Cancelling such an order needs a manager.
+pub fn paid_for(o: &OrderRow) -> bool {
+    o.amount_paid > 0 || o.payment_status.as_deref() == Some("paid") || o.channel.is_delivery_platform()
 }
 
 async fn change(
@@ -187,11 +203,32 @@ async fn change(
     id: OrderId,
     to: OrderStatus,
     reason: Option<&str>,
+    approval: Option<&ApprovalInput>,
 ) -> ApiResult<OrderView> {
+    // A PIN is checked before the write lock is taken (it is slow on purpose), and the
+    // need for it again under the lock: a payment may have landed in between.
+    let mut approved = None;
+    if to == OrderStatus::Cancelled {
+        let order = store::by_id(&state.db, actor.rid(), id.0).await?.filter(|o| o.restaurant_id == actor.rid());
+        if order.as_ref().is_some_and(paid_for) {
+            approved = Some(actor.approve(state, approval, "cancelling a paid order").await?);
+        }
+    }
     let now = state.clock.now();
     let mut tx = state.db.begin(actor.rid()).await?;
     let order = store::get_for_update(&mut tx, actor.rid(), id.0).await?.ok_or_else(|| ApiError::not_found("order"))?;
+    if to == OrderStatus::Cancelled && paid_for(&order) && approved.is_none() {
+        return Err(ApiError::Forbidden {
+            code: crate::error::ErrorCode::ApprovalRequired,
+            message: "this order was paid meanwhile: cancelling it needs a manager".into(),
+        });
+    }
+    let number = order.number;
     let (order, after) = transition(&mut tx, order, to, reason, actor.acted_by(), now).await?;
+    if let Some(Some(manager)) = approved.filter(|m| *m != actor.user_id().map(|u| u.0)) {
+        let payload = json!({ "what": "cancel", "order_id": order.id, "number": number, "approved_by": manager });
+        actor.record(&mut tx, "order.approved", "order", order.id, payload, now).await?;
+    }
     state.commit(tx, after).await?;
     view(state, actor, order).await
 }

@@ -164,3 +164,38 @@ async fn refunds_need_a_manager_and_give_money_back_once() {
     let entries = log.body["items"].as_array().unwrap();
     assert_eq!(entries.len(), 2, "{}", log.body);
 }
+
+#[tokio::test]
+async fn cancelling_a_paid_order_needs_a_manager_and_leaves_the_money_owed_back() {
+    let app = TestApp::spawn().await;
+    let owner = app.signup("ana@example.com", "Diner").await;
+    let (manager, _) = app.add_member(&owner, "max@example.com", "manager").await;
+    let (_, staff) = app.add_member(&owner, "sam@example.com", "staff").await;
+    let set_pin = json!({ "phone": "+15550100300", "pin": "4321" });
+    app.put(&at(&owner, &format!("users/{manager}")), &owner.token, set_pin).await.expect(200, "");
+
+    // Unpaid: staff cancel it alone, as before.
+    let (unpaid, _) = check(&app, &owner).await;
+    app.delete(&at(&owner, &format!("orders/{unpaid}")), &staff).await.expect(200, "");
+
+    let (id, total) = check(&app, &owner).await;
+    let cash = json!({ "method": "cash", "amount": total });
+    app.post(&at(&owner, &format!("orders/{id}/payments")), &staff, cash).await.expect(201, "");
+    let path = at(&owner, &format!("orders/{id}"));
+    app.delete(&path, &staff).await.expect(403, "approval_required");
+    let by_status = json!({ "status": "cancelled", "reason": "guest left" });
+    app.post(&format!("{path}/status"), &staff, by_status).await.expect(403, "approval_required");
+    let wrong = json!({ "reason": "guest left", "approval": { "pin": "9999" } });
+    app.call(reqwest::Method::DELETE, &path, Some(&staff), Some(wrong)).await.expect(403, "approval_required");
+    assert_eq!(order(&app, &owner, id).await["status"], "received");
+
+    let approved = json!({ "reason": "guest left", "approval": { "pin": "4321" } });
+    let r = app.call(reqwest::Method::DELETE, &path, Some(&staff), Some(approved)).await;
+    r.expect(200, "");
+    assert_eq!(r.body["status"], "cancelled");
+    assert_eq!(r.body["cancel_reason"], "guest left");
+    // Nothing is owed on a cancelled order: the cash taken is owed back until refunded.
+    assert_eq!((r.body["balance"].as_i64(), r.body["paid"].as_bool()), (Some(-total), Some(false)));
+    let log = app.get(&at(&owner, "audit?type=order.approved"), &owner.token).await;
+    assert_eq!(log.body["items"][0]["data"]["approved_by"], json!(manager), "{}", log.body);
+}

@@ -106,7 +106,8 @@ async fn services_check_permissions_and_refuse_bad_input_without_changing_anythi
         orders::service::get(&owner, state, id).await.unwrap().status,
         brigade_domain::order::OrderStatus::Ready
     );
-    let back = orders::StatusInput { status: brigade_domain::order::OrderStatus::Received, reason: None };
+    let back =
+        orders::StatusInput { status: brigade_domain::order::OrderStatus::Received, reason: None, approval: None };
     let err = orders::service::set_status(&owner, state, id, &back).await.unwrap_err();
     assert!(matches!(err, ApiError::Conflict { code: ErrorCode::InvalidTransition, .. }), "{err:?}");
     assert_eq!(
