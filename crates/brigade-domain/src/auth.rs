@@ -55,6 +55,7 @@ impl Role {
                 IntegrationsManage,
                 PaymentsTake,
                 ChecksApprove,
+                ReportsRead,
             ],
             // Staff and the kitchen receive deliveries, record waste and count stock;
             // items, recipes and costs are for managers.
@@ -135,6 +136,8 @@ pub enum Permission {
     /// What needs a manager at the counter: refunds, voids of sent lines, comps,
     /// cancelling a paid order. Without it, a manager's PIN approves on the spot.
     ChecksApprove,
+    /// The day's figures: the close-out report, and later the analytics.
+    ReportsRead,
 }
 
 impl Permission {
@@ -158,6 +161,7 @@ impl Permission {
         Permission::IntegrationsManage,
         Permission::PaymentsTake,
         Permission::ChecksApprove,
+        Permission::ReportsRead,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -181,6 +185,7 @@ impl Permission {
             Permission::IntegrationsManage => "integrations:manage",
             Permission::PaymentsTake => "payments:take",
             Permission::ChecksApprove => "checks:approve",
+            Permission::ReportsRead => "reports:read",
         }
     }
 }

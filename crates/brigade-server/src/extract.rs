@@ -485,3 +485,13 @@ pub fn document_input_rules(doc: &mut utoipa::openapi::OpenApi) {
         }
     }
 }
+
+/// A CSV field, quoted when it must be; a leading =, +, - or @ is defused for spreadsheets.
+pub fn csv_field(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@']) { format!("'{s}") } else { s.to_owned() };
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
+}

@@ -198,6 +198,11 @@ documented! {
 }
 
 documented! {
+    /// Cash put into a drawer, or taken out of it.
+    DrawerMovementKind => one_of(["paid_in", "paid_out"])
+}
+
+documented! {
     /// Where a task is: not started, started, or done.
     TaskStatus => one_of(brigade_domain::tasks::TaskStatus::ALL.iter().map(|s| s.as_str()))
 }

@@ -267,6 +267,26 @@ pub async fn lines_tx(tx: &mut Tx, order_id: Uuid) -> Result<Vec<LineRow>> {
     on_tx!(tx, |x| sqlx::query_as::<_, LineRow>(&sql).bind(order_id).fetch_all(x).await)
 }
 
+/// A restaurant's orders of a business day, by number.
+pub async fn of_day(db: &Db, rid: Uuid, day: NaiveDate) -> Result<Vec<OrderRow>> {
+    let sql =
+        format!("SELECT {ORDER_COLUMNS} FROM orders WHERE restaurant_id = $1 AND business_day = $2 ORDER BY number");
+    on_db!(db, rid, |x| sqlx::query_as::<_, OrderRow>(&sql).bind(rid).bind(day).fetch_all(x).await)
+}
+
+/// The cancellations of a business day's orders: who cancelled each, why and when.
+pub async fn cancellations_of_day(db: &Db, rid: Uuid, day: NaiveDate) -> Result<Vec<HistoryRow>> {
+    on_db!(db, rid, |x| sqlx::query_as::<_, HistoryRow>(
+        "SELECT h.id, h.order_id, h.from_status, h.to_status, h.actor, h.reason, h.at FROM order_status_history h
+         JOIN orders o ON o.id = h.order_id
+         WHERE o.restaurant_id = $1 AND o.business_day = $2 AND h.to_status = 'cancelled' ORDER BY h.at, h.id"
+    )
+    .bind(rid)
+    .bind(day)
+    .fetch_all(x)
+    .await)
+}
+
 pub async fn history(db: &Db, rid: Uuid, order_id: Uuid) -> Result<Vec<HistoryRow>> {
     on_db!(db, rid, |x| sqlx::query_as::<_, HistoryRow>(
         "SELECT id, order_id, from_status, to_status, actor, reason, at FROM order_status_history

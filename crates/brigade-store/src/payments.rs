@@ -240,3 +240,142 @@ pub async fn of_day(db: &Db, rid: Uuid, day: NaiveDate) -> Result<Vec<PaymentRow
     );
     on_db!(db, rid, |c| sqlx::query_as::<_, PaymentRow>(&sql).bind(rid).bind(day).fetch_all(c).await)
 }
+
+// ---------------------------------------------------------------- cash drawers
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DrawerRow {
+    pub id: Uuid,
+    pub restaurant_id: Uuid,
+    pub name: String,
+    pub float_amount: i64,
+    pub business_day: NaiveDate,
+    pub opened_by: String,
+    pub opened_at: DateTime<Utc>,
+    pub closed_by: Option<String>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub expected: Option<i64>,
+    pub counted: Option<i64>,
+}
+
+const DRAWER_COLUMNS: &str =
+    "id, restaurant_id, name, float_amount, business_day, opened_by, opened_at, closed_by, closed_at, expected, counted";
+
+/// Opens a drawer; false when an open drawer of this restaurant has that name.
+pub async fn open_drawer(tx: &mut Tx, d: &DrawerRow) -> Result<bool> {
+    let sql = format!(
+        "INSERT INTO cash_drawers ({DRAWER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, NULL, NULL, NULL)
+         ON CONFLICT DO NOTHING"
+    );
+    let n = on_tx!(tx, |c| sqlx::query(&sql)
+        .bind(d.id)
+        .bind(d.restaurant_id)
+        .bind(&d.name)
+        .bind(d.float_amount)
+        .bind(d.business_day)
+        .bind(&d.opened_by)
+        .bind(stored_time(d.opened_at))
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
+/// A drawer of a restaurant, read in `tx`; on PostgreSQL locked until it ends.
+pub async fn drawer_for_update(tx: &mut Tx, rid: Uuid, id: Uuid) -> Result<Option<DrawerRow>> {
+    let sql = format!("SELECT {DRAWER_COLUMNS} FROM cash_drawers WHERE restaurant_id = $1 AND id = $2");
+    on_tx!(tx, sqlite: sql, postgres: format!("{sql} FOR UPDATE"), |c, text| sqlx::query_as::<_, DrawerRow>(&text)
+        .bind(rid)
+        .bind(id)
+        .fetch_optional(c)
+        .await)
+}
+
+/// A restaurant's open drawers, oldest first, read in `tx`.
+pub async fn open_drawers_tx(tx: &mut Tx, rid: Uuid) -> Result<Vec<DrawerRow>> {
+    let sql = format!(
+        "SELECT {DRAWER_COLUMNS} FROM cash_drawers WHERE restaurant_id = $1 AND closed_at IS NULL ORDER BY opened_at, id"
+    );
+    on_tx!(tx, |c| sqlx::query_as::<_, DrawerRow>(&sql).bind(rid).fetch_all(c).await)
+}
+
+/// A restaurant's drawers: the open ones and those opened on `day`, oldest first.
+pub async fn drawers(db: &Db, rid: Uuid, day: NaiveDate) -> Result<Vec<DrawerRow>> {
+    let sql = format!(
+        "SELECT {DRAWER_COLUMNS} FROM cash_drawers WHERE restaurant_id = $1 AND (closed_at IS NULL OR business_day = $2)
+         ORDER BY opened_at, id"
+    );
+    on_db!(db, rid, |c| sqlx::query_as::<_, DrawerRow>(&sql).bind(rid).bind(day).fetch_all(c).await)
+}
+
+pub async fn close_drawer(
+    tx: &mut Tx,
+    id: Uuid,
+    by: &str,
+    expected: i64,
+    counted: i64,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let n = on_tx!(tx, |c| sqlx::query(
+        "UPDATE cash_drawers SET closed_by = $2, closed_at = $3, expected = $4, counted = $5
+         WHERE id = $1 AND closed_at IS NULL"
+    )
+    .bind(id)
+    .bind(by)
+    .bind(stored_time(now))
+    .bind(expected)
+    .bind(counted)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
+/// Paid in or paid out of a drawer.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DrawerMovementRow {
+    pub id: Uuid,
+    pub restaurant_id: Uuid,
+    pub drawer_id: Uuid,
+    /// paid_in or paid_out.
+    pub kind: String,
+    pub amount: i64,
+    pub reason: String,
+    pub actor: String,
+    pub created_at: DateTime<Utc>,
+}
+
+pub async fn insert_drawer_movement(tx: &mut Tx, m: &DrawerMovementRow) -> Result<()> {
+    on_tx!(tx, |c| sqlx::query(
+        "INSERT INTO drawer_movements (id, restaurant_id, drawer_id, kind, amount, reason, actor, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+    )
+    .bind(m.id)
+    .bind(m.restaurant_id)
+    .bind(m.drawer_id)
+    .bind(&m.kind)
+    .bind(m.amount)
+    .bind(&m.reason)
+    .bind(&m.actor)
+    .bind(stored_time(m.created_at))
+    .execute(c)
+    .await
+    .map(drop))
+}
+
+/// The cash a drawer should hold: its float, the cash its payments took (amount and tip;
+/// the change went back out), less cash refunded from them, plus paid in, less paid out.
+pub async fn drawer_expected(tx: &mut Tx, d: &DrawerRow) -> Result<i64> {
+    let (taken, refunded, moved): (Option<i64>, Option<i64>, Option<i64>) = on_tx!(tx, |c| sqlx::query_as(
+        "SELECT
+           (SELECT CAST(SUM(amount + tip) AS BIGINT) FROM payments WHERE drawer_id = $1 AND method = 'cash'),
+           (SELECT CAST(SUM(r.amount) AS BIGINT) FROM refunds r JOIN payments p ON p.id = r.payment_id
+              WHERE p.drawer_id = $1 AND p.method = 'cash'),
+           (SELECT CAST(SUM(CASE WHEN kind = 'paid_in' THEN amount ELSE -amount END) AS BIGINT) FROM drawer_movements
+              WHERE drawer_id = $1)"
+    )
+    .bind(d.id)
+    .fetch_one(c)
+    .await)?;
+    Ok(d.float_amount + taken.unwrap_or(0) - refunded.unwrap_or(0) + moved.unwrap_or(0))
+}

@@ -7,7 +7,7 @@ pub mod service;
 
 use crate::actor::{Actor, ApprovalInput};
 use crate::error::ApiResult;
-use crate::extract::{Json, Path};
+use crate::extract::{Json, Page, Path, Query};
 use crate::payments::PaymentView;
 use crate::schema;
 use crate::AppState;
@@ -22,7 +22,13 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(take_payment)).routes(routes!(refund_payment))
+    OpenApiRouter::new()
+        .routes(routes!(take_payment))
+        .routes(routes!(refund_payment))
+        .routes(routes!(open_drawer, list_drawers))
+        .routes(routes!(drawer_movement))
+        .routes(routes!(close_drawer))
+        .routes(routes!(close_out))
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -41,6 +47,10 @@ pub struct PaymentInput {
     #[serde(default)]
     #[schema(minimum = 1)]
     pub tendered: Option<i64>,
+    /// The cash drawer it goes in (cash only). Left out: the drawer the person taking it
+    /// opened, else the one open drawer, else none.
+    #[serde(default)]
+    pub drawer_id: Option<Uuid>,
 }
 
 /// A payment taken, and where its check stands now.
@@ -116,4 +126,221 @@ async fn refund_payment(
     Json(body): Json<RefundInput>,
 ) -> ApiResult<(StatusCode, axum::Json<RefundView>)> {
     Ok((StatusCode::CREATED, axum::Json(service::refund(&actor, &state, ids.1, body).await?)))
+}
+
+// ---------------------------------------------------------------- cash drawers
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct DrawerInput {
+    /// The device or person it belongs to ("Front till"); unique among open drawers.
+    #[schema(value_type = schema::Name)]
+    pub name: String,
+    /// The cash it starts with (minor units).
+    #[schema(minimum = 0)]
+    pub float: i64,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct DrawerMovementInput {
+    #[schema(value_type = schema::DrawerMovementKind)]
+    pub kind: String,
+    #[schema(minimum = 1)]
+    pub amount: i64,
+    #[schema(value_type = schema::Reason)]
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct DrawerCloseInput {
+    /// The cash counted in it (minor units).
+    #[schema(minimum = 0)]
+    pub counted: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DrawerView {
+    pub id: Uuid,
+    pub name: String,
+    pub float: i64,
+    pub business_day: NaiveDate,
+    pub opened_by: String,
+    pub opened_at: DateTime<Utc>,
+    /// What it should hold now (open), or held at close.
+    pub expected: i64,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub closed_by: Option<String>,
+    pub counted: Option<i64>,
+    /// counted - expected, once closed: negative is short, positive over.
+    pub difference: Option<i64>,
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct CloseOutParams {
+    /// The business day (YYYY-MM-DD); today's when left out.
+    pub date: Option<NaiveDate>,
+    /// json (the default) or csv.
+    #[param(value_type = Option<schema::ReportFormat>)]
+    pub format: Option<String>,
+}
+
+/// Money taken on the day, by tender.
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct ByTender {
+    pub cash: i64,
+    pub external: i64,
+    pub card: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TipsByPerson {
+    /// `user:{id}` or `api_key:{id}`, as the audit log names who acted.
+    pub taken_by: String,
+    pub name: Option<String>,
+    pub tips: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Tips {
+    pub total: i64,
+    pub by_person: Vec<TipsByPerson>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CloseOutRefund {
+    pub id: Uuid,
+    pub order_id: Uuid,
+    pub payment_id: Uuid,
+    pub amount: i64,
+    pub reason: String,
+    pub status: String,
+    pub refunded_by: String,
+    pub approved_by: Option<Uuid>,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OpenCheck {
+    pub order_id: Uuid,
+    pub number: i64,
+    pub table_id: Option<Uuid>,
+    pub total: i64,
+    pub balance: i64,
+    #[schema(value_type = schema::OrderStatus)]
+    pub status: brigade_domain::order::OrderStatus,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VoidEntry {
+    pub order_id: Uuid,
+    pub at: DateTime<Utc>,
+    pub by: String,
+    pub reason: Option<String>,
+    pub amount: i64,
+}
+
+/// The business day closed out: what came in by tender, tips, what went back, what is
+/// still open.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CloseOut {
+    pub business_day: NaiveDate,
+    pub currency: String,
+    /// Orders of the day that were not cancelled, and what they came to with tax.
+    pub orders: i64,
+    pub sales: i64,
+    pub tax: i64,
+    /// Money taken (the amounts applied to checks, tips apart).
+    pub by_tender: ByTender,
+    pub tips: Tips,
+    /// The day's cancelled orders, with who cancelled each and why (voids of single lines
+    /// come with rounds on a check).
+    pub voids: Vec<VoidEntry>,
+    pub refunds: Vec<CloseOutRefund>,
+    /// Discounts given (none are given yet: there is no discount at the counter).
+    pub discounts: i64,
+    /// Checks of the day still owing: close them before the day is closed.
+    pub open_checks: Vec<OpenCheck>,
+    pub drawers: Vec<DrawerView>,
+}
+
+/// Opens a cash drawer with its float.
+#[utoipa::path(post, path = "/v1/restaurants/{rid}/drawers", tag = "checks", params(("rid" = Uuid, Path)),
+    request_body = DrawerInput,
+    responses((status = 201, body = DrawerView), (status = 403), (status = 404),
+              (status = 409, description = "an open drawer has that name"), (status = 422)),
+    security(("bearer" = [])))]
+async fn open_drawer(
+    State(state): State<AppState>,
+    actor: Actor,
+    Json(body): Json<DrawerInput>,
+) -> ApiResult<(StatusCode, axum::Json<DrawerView>)> {
+    Ok((StatusCode::CREATED, axum::Json(service::open_drawer(&actor, &state, body).await?)))
+}
+
+/// The open drawers, and those of today.
+#[utoipa::path(get, path = "/v1/restaurants/{rid}/drawers", tag = "checks", params(("rid" = Uuid, Path)),
+    responses((status = 200, body = Page<DrawerView>), (status = 403), (status = 404)), security(("bearer" = [])))]
+async fn list_drawers(State(state): State<AppState>, actor: Actor) -> ApiResult<axum::Json<Page<DrawerView>>> {
+    Ok(axum::Json(Page { items: service::drawers(&actor, &state).await?, next_cursor: None }))
+}
+
+/// Cash paid into or out of a drawer, with a reason.
+#[utoipa::path(post, path = "/v1/restaurants/{rid}/drawers/{id}/movements", tag = "checks",
+    params(("rid" = Uuid, Path), ("id" = Uuid, Path)), request_body = DrawerMovementInput,
+    responses((status = 201, body = DrawerView), (status = 403), (status = 404),
+              (status = 409, description = "the drawer is closed"), (status = 422)),
+    security(("bearer" = [])))]
+async fn drawer_movement(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(ids): Path<(Uuid, Uuid)>,
+    Json(body): Json<DrawerMovementInput>,
+) -> ApiResult<(StatusCode, axum::Json<DrawerView>)> {
+    Ok((StatusCode::CREATED, axum::Json(service::drawer_movement(&actor, &state, ids.1, body).await?)))
+}
+
+/// Closes a drawer with the cash counted: expected, counted and the difference are kept.
+#[utoipa::path(post, path = "/v1/restaurants/{rid}/drawers/{id}/close", tag = "checks",
+    params(("rid" = Uuid, Path), ("id" = Uuid, Path)), request_body = DrawerCloseInput,
+    responses((status = 200, body = DrawerView), (status = 403), (status = 404),
+              (status = 409, description = "already closed"), (status = 422)),
+    security(("bearer" = [])))]
+async fn close_drawer(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(ids): Path<(Uuid, Uuid)>,
+    Json(body): Json<DrawerCloseInput>,
+) -> ApiResult<axum::Json<DrawerView>> {
+    Ok(axum::Json(service::close_drawer(&actor, &state, ids.1, body).await?))
+}
+
+/// The close-out report of a business day, as JSON or CSV.
+#[utoipa::path(get, path = "/v1/restaurants/{rid}/reports/close-out", tag = "checks",
+    params(("rid" = Uuid, Path), CloseOutParams),
+    responses((status = 200, body = CloseOut, content_type = "application/json"),
+              (status = 200, body = String, content_type = "text/csv"),
+              (status = 403), (status = 404), (status = 422)),
+    security(("bearer" = [])))]
+async fn close_out(
+    State(state): State<AppState>,
+    actor: Actor,
+    Query(p): Query<CloseOutParams>,
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let csv = match p.format.as_deref() {
+        None | Some("json") => false,
+        Some("csv") => true,
+        Some(other) => {
+            return Err(crate::error::ApiError::validation("format", format!("'{other}' is not json or csv")));
+        }
+    };
+    let report = service::close_out(&actor, &state, p.date).await?;
+    if !csv {
+        return Ok(axum::Json(report).into_response());
+    }
+    let name = format!("attachment; filename=\"close-out-{}.csv\"", report.business_day);
+    let headers = [
+        (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+        (axum::http::header::CONTENT_DISPOSITION, name),
+    ];
+    Ok((headers, service::close_out_csv(&report)).into_response())
 }

@@ -3,7 +3,10 @@
 //! change, and keeps `orders.amount_paid` in the same transaction as the payment or
 //! refund, so a balance is never paid twice and money is never counted twice.
 
-use super::{PaymentInput, PaymentTaken, RefundInput, RefundView};
+use super::{
+    ByTender, CloseOut, CloseOutRefund, DrawerCloseInput, DrawerInput, DrawerMovementInput, DrawerView, OpenCheck,
+    PaymentInput, PaymentTaken, RefundInput, RefundView, Tips, TipsByPerson, VoidEntry,
+};
 use crate::actor::Actor;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::orders::balance_of;
@@ -17,7 +20,7 @@ use brigade_domain::order::OrderStatus;
 use brigade_domain::payments::{settle, Method, Refused};
 use brigade_domain::OrderId;
 use brigade_store::orders as order_store;
-use brigade_store::payments::{self as pay_store, PaymentRow, RefundRow};
+use brigade_store::payments::{self as pay_store, DrawerMovementRow, DrawerRow, PaymentRow, RefundRow};
 use brigade_store::Tx;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::json;
@@ -50,6 +53,13 @@ pub async fn pay(actor: &Actor, state: &AppState, id: OrderId, input: PaymentInp
             Refused::Invalid(e) => e.into(),
         })?;
     let (day, restaurant_currency) = today(&mut tx, rid, now).await?;
+    let drawer_id = match input.method {
+        Method::Cash => drawer_of(actor, &mut tx, input.drawer_id).await?,
+        _ if input.drawer_id.is_some() => {
+            return Err(ApiError::validation("drawer_id", "only cash goes in a drawer"));
+        }
+        _ => None,
+    };
     let payment = PaymentRow {
         id: Uuid::now_v7(),
         restaurant_id: rid,
@@ -72,7 +82,7 @@ pub async fn pay(actor: &Actor, state: &AppState, id: OrderId, input: PaymentInp
         change_given: settled.change,
         refunded: 0,
         taken_by: Some(actor.acted_by().encode()),
-        drawer_id: None,
+        drawer_id,
         business_day: Some(day),
     };
     pay_store::insert(&mut tx, &payment).await?;
@@ -183,4 +193,299 @@ pub async fn refund(actor: &Actor, state: &AppState, payment_id: Uuid, input: Re
 async fn today(tx: &mut Tx, rid: Uuid, now: DateTime<Utc>) -> ApiResult<(NaiveDate, String)> {
     let r = brigade_store::restaurants::get_tx(tx, rid).await?.ok_or_else(|| ApiError::not_found("restaurant"))?;
     Ok((business_day(now, restaurant_tz(&r)?, r.day_starts_at), r.currency))
+}
+
+/// The drawer a cash payment goes in: the one named (open, of this restaurant), else the
+/// one this person opened, else the only open one, else none (no drawers are kept).
+async fn drawer_of(actor: &Actor, tx: &mut Tx, named: Option<Uuid>) -> ApiResult<Option<Uuid>> {
+    if let Some(id) = named {
+        let d = pay_store::drawer_for_update(tx, actor.rid(), id).await?;
+        return match d {
+            Some(d) if d.closed_at.is_none() => Ok(Some(d.id)),
+            Some(_) => Err(ApiError::validation("drawer_id", "that drawer is closed")),
+            None => Err(ApiError::validation("drawer_id", "no such drawer here")),
+        };
+    }
+    let open = pay_store::open_drawers_tx(tx, actor.rid()).await?;
+    let me = actor.acted_by().encode();
+    Ok(open.iter().find(|d| d.opened_by == me).or(if open.len() == 1 { open.first() } else { None }).map(|d| d.id))
+}
+
+// ---------------------------------------------------------------- cash drawers
+
+fn drawer_view(d: DrawerRow, expected: i64) -> DrawerView {
+    DrawerView {
+        id: d.id,
+        name: d.name,
+        float: d.float_amount,
+        business_day: d.business_day,
+        opened_by: d.opened_by,
+        opened_at: d.opened_at,
+        expected: d.expected.unwrap_or(expected),
+        closed_at: d.closed_at,
+        closed_by: d.closed_by,
+        counted: d.counted,
+        difference: d.counted.zip(d.expected).map(|(c, e)| c - e),
+    }
+}
+
+/// Opens a cash drawer with its float; an open drawer of the same name is 409.
+pub async fn open_drawer(actor: &Actor, state: &AppState, input: DrawerInput) -> ApiResult<DrawerView> {
+    actor.require(Permission::PaymentsTake)?;
+    let name = brigade_domain::credentials::parse_name("name", &input.name)?;
+    if input.float < 0 {
+        return Err(ApiError::validation("float", "a float is zero or more"));
+    }
+    let rid = actor.rid();
+    let now = state.clock.now();
+    let mut tx = state.db.begin(rid).await?;
+    let (day, _) = today(&mut tx, rid, now).await?;
+    let d = DrawerRow {
+        id: Uuid::now_v7(),
+        restaurant_id: rid,
+        name,
+        float_amount: input.float,
+        business_day: day,
+        opened_by: actor.acted_by().encode(),
+        opened_at: now,
+        closed_by: None,
+        closed_at: None,
+        expected: None,
+        counted: None,
+    };
+    if !pay_store::open_drawer(&mut tx, &d).await? {
+        return Err(ApiError::conflict(ErrorCode::NameTaken, "an open drawer has that name; close it or pick another"));
+    }
+    let payload = json!({ "name": d.name, "float": d.float_amount });
+    actor.record(&mut tx, "drawer.opened", "drawer", d.id, payload, now).await?;
+    state.commit(tx, After::NOTHING).await?;
+    let float = d.float_amount;
+    Ok(drawer_view(d, float))
+}
+
+/// The open drawers and those opened today, with what each should hold.
+pub async fn drawers(actor: &Actor, state: &AppState) -> ApiResult<Vec<DrawerView>> {
+    actor.require(Permission::PaymentsTake)?;
+    let rid = actor.rid();
+    let mut tx = state.db.begin_read(rid).await?;
+    let (day, _) = today(&mut tx, rid, state.clock.now()).await?;
+    drop(tx);
+    let rows = pay_store::drawers(&state.db, rid, day).await?;
+    with_expected(state, rid, rows).await
+}
+
+async fn with_expected(state: &AppState, rid: Uuid, rows: Vec<DrawerRow>) -> ApiResult<Vec<DrawerView>> {
+    let mut tx = state.db.begin_read(rid).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for d in rows {
+        let expected = match d.expected {
+            Some(e) => e,
+            None => pay_store::drawer_expected(&mut tx, &d).await?,
+        };
+        out.push(drawer_view(d, expected));
+    }
+    Ok(out)
+}
+
+/// Cash paid into or out of an open drawer, with a reason.
+pub async fn drawer_movement(
+    actor: &Actor,
+    state: &AppState,
+    id: Uuid,
+    input: DrawerMovementInput,
+) -> ApiResult<DrawerView> {
+    actor.require(Permission::PaymentsTake)?;
+    if !matches!(input.kind.as_str(), "paid_in" | "paid_out") {
+        return Err(ApiError::validation("kind", format!("'{}' is not paid_in or paid_out", input.kind)));
+    }
+    if input.amount <= 0 {
+        return Err(ApiError::validation("amount", "an amount is more than zero"));
+    }
+    let reason = caps::parse_reason("reason", Some(&input.reason))?
+        .ok_or_else(|| ApiError::validation("reason", "say why the cash moves"))?;
+    let rid = actor.rid();
+    let now = state.clock.now();
+    let mut tx = state.db.begin(rid).await?;
+    let d = pay_store::drawer_for_update(&mut tx, rid, id).await?.ok_or_else(|| ApiError::not_found("drawer"))?;
+    if d.closed_at.is_some() {
+        return Err(ApiError::conflict(ErrorCode::Conflict, "this drawer is closed"));
+    }
+    let m = DrawerMovementRow {
+        id: Uuid::now_v7(),
+        restaurant_id: rid,
+        drawer_id: d.id,
+        kind: input.kind,
+        amount: input.amount,
+        reason,
+        actor: actor.acted_by().encode(),
+        created_at: now,
+    };
+    pay_store::insert_drawer_movement(&mut tx, &m).await?;
+    let payload = json!({ "drawer": d.name, "kind": m.kind, "amount": m.amount, "reason": m.reason });
+    actor.record(&mut tx, "drawer.cash_moved", "drawer", d.id, payload, now).await?;
+    let expected = pay_store::drawer_expected(&mut tx, &d).await?;
+    state.commit(tx, After::NOTHING).await?;
+    Ok(drawer_view(d, expected))
+}
+
+/// Closes a drawer with the cash counted: what it should hold, what was counted and the
+/// difference are kept, and the log says who counted it.
+pub async fn close_drawer(actor: &Actor, state: &AppState, id: Uuid, input: DrawerCloseInput) -> ApiResult<DrawerView> {
+    actor.require(Permission::PaymentsTake)?;
+    if input.counted < 0 {
+        return Err(ApiError::validation("counted", "a count is zero or more"));
+    }
+    let rid = actor.rid();
+    let now = state.clock.now();
+    let mut tx = state.db.begin(rid).await?;
+    let d = pay_store::drawer_for_update(&mut tx, rid, id).await?.ok_or_else(|| ApiError::not_found("drawer"))?;
+    let expected = pay_store::drawer_expected(&mut tx, &d).await?;
+    let by = actor.acted_by().encode();
+    if !pay_store::close_drawer(&mut tx, d.id, &by, expected, input.counted, now).await? {
+        return Err(ApiError::conflict(ErrorCode::Conflict, "this drawer is already closed"));
+    }
+    let payload = json!({
+        "drawer": d.name, "expected": expected, "counted": input.counted, "difference": input.counted - expected,
+    });
+    actor.record(&mut tx, "drawer.closed", "drawer", d.id, payload, now).await?;
+    state.commit(tx, After::NOTHING).await?;
+    let closed = DrawerRow {
+        closed_by: Some(by),
+        closed_at: Some(now),
+        expected: Some(expected),
+        counted: Some(input.counted),
+        ..d
+    };
+    Ok(drawer_view(closed, expected))
+}
+
+// ---------------------------------------------------------------- close-out
+
+/// The close-out of a business day (today's when `date` is none): sales, money by
+/// tender, tips by who took them, voids, refunds, the checks still owing, the drawers.
+pub async fn close_out(actor: &Actor, state: &AppState, date: Option<NaiveDate>) -> ApiResult<CloseOut> {
+    actor.require(Permission::ReportsRead)?;
+    let rid = actor.rid();
+    let mut tx = state.db.begin_read(rid).await?;
+    let (today, currency) = today(&mut tx, rid, state.clock.now()).await?;
+    drop(tx);
+    let day = date.unwrap_or(today);
+    let orders = order_store::of_day(&state.db, rid, day).await?;
+    let payments = pay_store::of_day(&state.db, rid, day).await?;
+    let refunds = pay_store::refunds_of_day(&state.db, rid, day).await?;
+    let drawers = with_expected(state, rid, pay_store::drawers(&state.db, rid, day).await?).await?;
+
+    let mut by_tender = ByTender::default();
+    let mut tips: std::collections::BTreeMap<String, i64> = Default::default();
+    for p in payments.iter().filter(|p| counts(p)) {
+        match p.method.as_str() {
+            "cash" => by_tender.cash += p.amount,
+            "external" => by_tender.external += p.amount,
+            _ => by_tender.card += p.amount,
+        }
+        if p.tip != 0 {
+            *tips.entry(p.taken_by.clone().unwrap_or_else(|| "guest".into())).or_default() += p.tip;
+        }
+    }
+    let mut names = std::collections::HashMap::new();
+    for who in tips.keys() {
+        if let Some(uid) = who.strip_prefix("user:").and_then(|u| u.parse::<Uuid>().ok()) {
+            if let Some(m) = brigade_store::users::member(&state.db, rid, uid).await? {
+                names.insert(who.clone(), m.name);
+            }
+        }
+    }
+    let by_person: Vec<TipsByPerson> = tips
+        .into_iter()
+        .map(|(who, tips)| TipsByPerson { name: names.get(&who).cloned(), taken_by: who, tips })
+        .collect();
+    let served: Vec<_> = orders.iter().filter(|o| o.status != OrderStatus::Cancelled).collect();
+    let totals: std::collections::HashMap<Uuid, i64> = orders.iter().map(|o| (o.id, o.total)).collect();
+    let voids = order_store::cancellations_of_day(&state.db, rid, day)
+        .await?
+        .into_iter()
+        .map(|h| VoidEntry {
+            order_id: h.order_id,
+            at: h.at,
+            by: h.actor,
+            reason: h.reason,
+            amount: totals.get(&h.order_id).copied().unwrap_or(0),
+        })
+        .collect();
+    let open_checks = orders
+        .iter()
+        .filter(|o| balance_of(o) > 0 || (o.status.is_open() && o.status != OrderStatus::Cancelled))
+        .map(|o| OpenCheck {
+            order_id: o.id,
+            number: o.number,
+            table_id: o.table_id,
+            total: o.total,
+            balance: balance_of(o),
+            status: o.status,
+        })
+        .collect();
+    Ok(CloseOut {
+        business_day: day,
+        currency,
+        orders: served.len() as i64,
+        sales: served.iter().map(|o| o.total).sum(),
+        tax: served.iter().map(|o| o.tax).sum(),
+        tips: Tips { total: by_person.iter().map(|t| t.tips).sum(), by_person },
+        by_tender,
+        voids,
+        refunds: refunds
+            .into_iter()
+            .map(|r| CloseOutRefund {
+                id: r.id,
+                order_id: r.order_id,
+                payment_id: r.payment_id,
+                amount: r.amount,
+                reason: r.reason,
+                status: r.status,
+                refunded_by: r.refunded_by,
+                approved_by: r.approved_by,
+                at: r.created_at,
+            })
+            .collect(),
+        discounts: 0,
+        open_checks,
+        drawers,
+    })
+}
+
+/// The close-out as CSV: one row per figure, section first, for a spreadsheet.
+pub fn close_out_csv(r: &CloseOut) -> String {
+    use crate::extract::csv_field;
+    use brigade_domain::money::Money;
+    let mut out = String::from("section,item,amount,detail\n");
+    let mut row = |section: &str, item: &str, amount: i64, detail: &str| {
+        out += &format!("{section},{},{},{}\n", csv_field(item), Money(amount), csv_field(detail));
+    };
+    row("day", "sales", r.sales, &format!("{} orders, {} {}", r.orders, r.business_day, r.currency));
+    row("day", "tax", r.tax, "");
+    row("tender", "cash", r.by_tender.cash, "");
+    row("tender", "external", r.by_tender.external, "");
+    row("tender", "card", r.by_tender.card, "");
+    row("tips", "total", r.tips.total, "");
+    for t in &r.tips.by_person {
+        row("tips", t.name.as_deref().unwrap_or(&t.taken_by), t.tips, &t.taken_by);
+    }
+    for v in &r.voids {
+        row("void", &v.order_id.to_string(), v.amount, v.reason.as_deref().unwrap_or(""));
+    }
+    for f in &r.refunds {
+        row("refund", &f.order_id.to_string(), f.amount, &f.reason);
+    }
+    row("discounts", "total", r.discounts, "");
+    for c in &r.open_checks {
+        row("open_check", &format!("#{}", c.number), c.balance, c.status.as_str());
+    }
+    for d in &r.drawers {
+        let detail = match (d.counted, d.difference) {
+            (Some(c), Some(diff)) => format!("counted {}, difference {}", Money(c), Money(diff)),
+            _ => "open".to_owned(),
+        };
+        row("drawer", &d.name, d.expected, &detail);
+    }
+    out
 }

@@ -449,7 +449,7 @@ async fn payroll(State(state): State<AppState>, actor: Actor, Query(p): Query<Pe
             csv += &format!(
                 "{},{},{:.2},{:.2},{:.2},{},{},{}\n",
                 l.user_id,
-                csv_field(&l.name),
+                crate::extract::csv_field(&l.name),
                 l.regular_hours,
                 l.overtime_hours,
                 l.double_time_hours,
@@ -469,14 +469,4 @@ async fn payroll(State(state): State<AppState>, actor: Actor, Query(p): Query<Pe
 
 fn hours(s: &Split, f: impl Fn(&Split) -> i64) -> f64 {
     (f(s) as f64 / 60.0 * 100.0).round() / 100.0
-}
-
-/// A CSV field, quoted when it must be; a leading =, +, - or @ is defused for spreadsheets.
-fn csv_field(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@']) { format!("'{s}") } else { s.to_owned() };
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s
-    }
 }

@@ -199,3 +199,91 @@ async fn cancelling_a_paid_order_needs_a_manager_and_leaves_the_money_owed_back(
     let log = app.get(&at(&owner, "audit?type=order.approved"), &owner.token).await;
     assert_eq!(log.body["items"][0]["data"]["approved_by"], json!(manager), "{}", log.body);
 }
+
+#[tokio::test]
+async fn drawers_expect_their_cash_and_the_close_out_adds_up() {
+    let app = TestApp::spawn().await;
+    let owner = app.signup("ana@example.com", "Diner").await;
+    let (_, staff) = app.add_member(&owner, "sam@example.com", "staff").await;
+    let drawers = at(&owner, "drawers");
+    let d = app.post(&drawers, &staff, json!({ "name": "Front till", "float": 10_000 })).await;
+    d.expect(201, "");
+    let drawer = d.id("/id");
+    app.post(&drawers, &owner.token, json!({ "name": "Front till", "float": 0 })).await.expect(409, "name_taken");
+    app.post(&drawers, &staff, json!({ "name": " ", "float": 0 })).await.expect(422, "validation_failed");
+
+    // Two checks: one in cash (into the staff member's drawer, with a tip and change),
+    // one on the card machine with a tip; a refund from the cash one; an open third.
+    let (a, total_a) = check(&app, &owner).await;
+    let cash = json!({ "method": "cash", "amount": total_a, "tip": 300, "tendered": total_a + 1_000 });
+    let paid = app.post(&at(&owner, &format!("orders/{a}/payments")), &staff, cash).await;
+    paid.expect(201, "");
+    assert_eq!(paid.body["drawer_id"], json!(drawer));
+    assert_eq!(paid.body["change"], 700);
+    let (b, total_b) = check(&app, &owner).await;
+    let card = json!({ "method": "external", "amount": total_b, "tip": 250 });
+    app.post(&at(&owner, &format!("orders/{b}/payments")), &owner.token, card).await.expect(201, "");
+    let refund = json!({ "amount": 400, "reason": "cold fries" });
+    let r = app.post(&at(&owner, &format!("payments/{}/refund", paid.id("/id"))), &owner.token, refund).await;
+    r.expect(201, "");
+    let (open, total_open) = check(&app, &owner).await;
+
+    // Paid out and in, then the count: expected = float + cash taken (amount and tip)
+    // - cash refunded + paid in - paid out.
+    let moves = format!("{drawers}/{drawer}/movements");
+    let out = json!({ "kind": "paid_out", "amount": 1_500, "reason": "ice delivery" });
+    app.post(&moves, &staff, out).await.expect(201, "");
+    let r =
+        app.post(&moves, &staff, json!({ "kind": "paid_in", "amount": 500, "reason": "coins from the bank" })).await;
+    r.expect(201, "");
+    let expected = 10_000 + total_a + 300 - 400 - 1_500 + 500;
+    assert_eq!(r.body["expected"], expected);
+    app.post(&moves, &staff, json!({ "kind": "tip_out", "amount": 5, "reason": "x" }))
+        .await
+        .expect(422, "validation_failed");
+    app.post(&moves, &staff, json!({ "kind": "paid_out", "amount": 5, "reason": "" }))
+        .await
+        .expect(422, "validation_failed");
+    let closed = app.post(&format!("{drawers}/{drawer}/close"), &staff, json!({ "counted": expected - 200 })).await;
+    closed.expect(200, "");
+    assert_eq!(
+        (closed.body["expected"].as_i64(), closed.body["counted"].as_i64(), closed.body["difference"].as_i64()),
+        (Some(expected), Some(expected - 200), Some(-200))
+    );
+    app.post(&format!("{drawers}/{drawer}/close"), &staff, json!({ "counted": 1 })).await.expect(409, "conflict");
+    app.post(&moves, &staff, json!({ "kind": "paid_in", "amount": 5, "reason": "late" })).await.expect(409, "conflict");
+
+    // The close-out: managers only.
+    let report = at(&owner, "reports/close-out");
+    app.get(&report, &staff).await.expect(403, "forbidden");
+    let r = app.get(&report, &owner.token).await;
+    r.expect(200, "");
+    let c = &r.body;
+    assert_eq!(c["orders"], 3);
+    assert_eq!(c["sales"], total_a + total_b + total_open);
+    assert_eq!(c["by_tender"], json!({ "cash": total_a, "external": total_b, "card": 0 }));
+    assert_eq!(c["tips"]["total"], 550);
+    let people = c["tips"]["by_person"].as_array().unwrap();
+    assert_eq!(people.len(), 2, "{c}");
+    assert!(people.iter().any(|p| p["tips"] == 300 && p["name"] == "staff"), "{c}");
+    assert_eq!(c["refunds"].as_array().unwrap().len(), 1);
+    assert_eq!(c["refunds"][0]["amount"], 400);
+    let open_checks: Vec<Value> = c["open_checks"].as_array().unwrap().clone();
+    let owing: Vec<(Value, Value)> =
+        open_checks.iter().map(|o| (o["order_id"].clone(), o["balance"].clone())).collect();
+    assert!(owing.contains(&(json!(open), json!(total_open))), "{c}");
+    assert!(owing.contains(&(json!(a), json!(400))), "the refunded part is owed again: {c}");
+    assert_eq!(c["drawers"][0]["difference"], -200);
+
+    let csv = app.client.get(app.url(&format!("{report}?format=csv"))).bearer_auth(&owner.token).send().await.unwrap();
+    assert_eq!(csv.status(), 200);
+    assert!(csv.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+    let text = csv.text().await.unwrap();
+    assert!(text.starts_with("section,item,amount,detail\n"), "{text}");
+    assert!(text.contains("tips,total,5.50,"), "{text}");
+    assert!(text.contains("drawer,Front till,"), "{text}");
+    app.get(&format!("{report}?format=xml"), &owner.token).await.expect(422, "validation_failed");
+    app.get(&format!("{report}?date=2026-13-01"), &owner.token).await.expect(422, "validation_failed");
+    let empty = app.get(&format!("{report}?date=2020-01-01"), &owner.token).await;
+    assert_eq!((empty.body["orders"].as_i64(), empty.body["sales"].as_i64()), (Some(0), Some(0)));
+}

@@ -48,3 +48,41 @@ ALTER TABLE refunds ENABLE ROW LEVEL SECURITY;
 ALTER TABLE refunds FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant ON refunds USING (brigade_tenant_visible(restaurant_id));
 
+
+-- Cash drawers: one per device or person, opened with a float, closed with a count.
+-- expected and counted are kept at close; the difference is counted - expected.
+CREATE TABLE cash_drawers (
+    id            UUID PRIMARY KEY,
+    restaurant_id UUID NOT NULL REFERENCES restaurants(id) ON DELETE CASCADE,
+    name          TEXT NOT NULL,
+    float_amount  BIGINT NOT NULL,
+    business_day  DATE NOT NULL,
+    opened_by     TEXT NOT NULL,
+    opened_at     TIMESTAMPTZ NOT NULL,
+    closed_by     TEXT,
+    closed_at     TIMESTAMPTZ,
+    expected      BIGINT,
+    counted       BIGINT
+);
+CREATE UNIQUE INDEX cash_drawers_open_name ON cash_drawers (restaurant_id, name) WHERE closed_at IS NULL;
+CREATE INDEX cash_drawers_day ON cash_drawers (restaurant_id, business_day);
+ALTER TABLE cash_drawers ENABLE ROW LEVEL SECURITY;
+ALTER TABLE cash_drawers FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant ON cash_drawers USING (brigade_tenant_visible(restaurant_id));
+
+-- Cash put in or taken out of a drawer other than by a payment (change brought from the
+-- bank, a delivery paid from the till), with why and who.
+CREATE TABLE drawer_movements (
+    id            UUID PRIMARY KEY,
+    restaurant_id UUID NOT NULL REFERENCES restaurants(id) ON DELETE CASCADE,
+    drawer_id     UUID NOT NULL REFERENCES cash_drawers(id) ON DELETE CASCADE,
+    kind          TEXT NOT NULL,
+    amount        BIGINT NOT NULL,
+    reason        TEXT NOT NULL,
+    actor         TEXT NOT NULL,
+    created_at    TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX drawer_movements_drawer ON drawer_movements (drawer_id);
+ALTER TABLE drawer_movements ENABLE ROW LEVEL SECURITY;
+ALTER TABLE drawer_movements FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant ON drawer_movements USING (brigade_tenant_visible(restaurant_id));

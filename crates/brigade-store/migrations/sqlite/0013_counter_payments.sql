@@ -65,3 +65,35 @@ CREATE TABLE refunds (
 CREATE INDEX refunds_payment ON refunds (payment_id);
 CREATE INDEX refunds_day ON refunds (restaurant_id, business_day);
 
+
+-- Cash drawers: one per device or person, opened with a float, closed with a count.
+-- expected and counted are kept at close; the difference is counted - expected.
+CREATE TABLE cash_drawers (
+    id            BLOB PRIMARY KEY,
+    restaurant_id BLOB NOT NULL REFERENCES restaurants(id) ON DELETE CASCADE,
+    name          TEXT NOT NULL,
+    float_amount  BIGINT NOT NULL,
+    business_day  TEXT NOT NULL,
+    opened_by     TEXT NOT NULL,
+    opened_at     TEXT NOT NULL,
+    closed_by     TEXT,
+    closed_at     TEXT,
+    expected      BIGINT,
+    counted       BIGINT
+);
+CREATE UNIQUE INDEX cash_drawers_open_name ON cash_drawers (restaurant_id, name) WHERE closed_at IS NULL;
+CREATE INDEX cash_drawers_day ON cash_drawers (restaurant_id, business_day);
+
+-- Cash put in or taken out of a drawer other than by a payment (change brought from the
+-- bank, a delivery paid from the till), with why and who.
+CREATE TABLE drawer_movements (
+    id            BLOB PRIMARY KEY,
+    restaurant_id BLOB NOT NULL REFERENCES restaurants(id) ON DELETE CASCADE,
+    drawer_id     BLOB NOT NULL REFERENCES cash_drawers(id) ON DELETE CASCADE,
+    kind          TEXT NOT NULL,
+    amount        BIGINT NOT NULL,
+    reason        TEXT NOT NULL,
+    actor         TEXT NOT NULL,
+    created_at    TEXT NOT NULL
+);
+CREATE INDEX drawer_movements_drawer ON drawer_movements (drawer_id);
