@@ -15,10 +15,12 @@ use brigade_domain::menu::{
 };
 use brigade_domain::money::{Money, TaxRule};
 use brigade_domain::order::price_line;
+use brigade_domain::payments::Method;
 use brigade_store::events::{self, ActedBy, NewEvent};
 use brigade_store::kds::StationRow;
 use brigade_store::menu::{CategoryRow, ItemRow};
 use brigade_store::orders::{HistoryEntry, LineModifier, LineRow, OrderRow, StatusChange};
+use brigade_store::payments::{self, PaymentRow};
 use brigade_store::restaurants::RestaurantRow;
 use brigade_store::tables::TableRow;
 use brigade_store::users::{NewMembership, UserRow};
@@ -799,6 +801,40 @@ async fn add_order(
             at: done_at,
         };
         orders::set_status(tx, order_id, "received", &change).await?;
+        // Paid at the counter, in cash or on the card machine, sometimes with a tip; the
+        // delivery platforms' guests paid the platform.
+        if !order.channel.is_delivery_platform() {
+            let cash = rng.gen_bool(0.35);
+            let tip = if rng.gen_bool(0.4) { order.total * rng.gen_range(10..=20) / 100 } else { 0 };
+            let payment = PaymentRow {
+                id: Uuid::now_v7(),
+                restaurant_id: rid,
+                order_id,
+                integration_id: None,
+                provider: None,
+                session_id: None,
+                payment_intent: None,
+                checkout_url: None,
+                amount: order.total,
+                currency: "USD".into(),
+                status: "paid".into(),
+                refund_id: None,
+                last_error: None,
+                created_at: done_at,
+                updated_at: done_at,
+                method: if cash { Method::Cash } else { Method::External }.as_str().into(),
+                tip,
+                tendered: cash.then_some(order.total + tip),
+                change_given: 0,
+                refunded: 0,
+                taken_by: staff.get(rng.gen_range(0..staff.len().max(1))).map(|u| format!("user:{u}")),
+                drawer_id: None,
+                business_day: Some(day),
+            };
+            payments::insert(tx, &payment).await?;
+            orders::add_paid(tx, order_id, order.total, done_at).await?;
+            orders::set_payment_status(tx, order_id, Some("paid"), done_at).await?;
+        }
     }
     Ok(())
 }

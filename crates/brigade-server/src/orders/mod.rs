@@ -156,9 +156,10 @@ pub struct OrderView {
     pub updated_at: DateTime<Utc>,
 }
 
-/// What is left to pay on an order: nothing is owed on a cancelled one.
+/// What is left to pay on an order: nothing is owed on a cancelled one, nor here on one
+/// from a delivery platform (its guest paid the platform).
 pub fn balance_of(o: &OrderRow) -> i64 {
-    let owed = if o.status == OrderStatus::Cancelled { 0 } else { o.total };
+    let owed = if o.status == OrderStatus::Cancelled || o.channel.is_delivery_platform() { 0 } else { o.total };
     owed - o.amount_paid
 }
 
