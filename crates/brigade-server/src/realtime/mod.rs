@@ -142,6 +142,11 @@ impl Hub {
         let _ = self.closing.send(true);
     }
 
+    /// Whether the server is stopping (its sockets are being closed).
+    pub fn is_closing(&self) -> bool {
+        *self.closing.borrow()
+    }
+
     pub fn closing(&self) -> watch::Receiver<bool> {
         self.closing.subscribe()
     }

@@ -258,13 +258,20 @@ impl Conn {
         let reason = match still {
             Ok(true) => self.reauthorize().await,
             Ok(false) => Some("access_revoked"),
+            // A server that is stopping closes its database under the sockets it is
+            // closing: that is no news of anyone's access, and the close says it all.
+            Err(_) if self.state.hub.is_closing() => None,
             Err(err) => {
                 tracing::warn!(error = %err, "realtime: rechecking access failed");
                 Some("internal")
             }
         };
         if let Some(code) = reason {
-            self.error(code, "your access changed (revoked, signed out, removed or a new role); sign in and reconnect");
+            let message = match code {
+                "internal" => "the server could not check your access just now; reconnect",
+                _ => "your access changed (revoked, signed out, removed or a new role); sign in and reconnect",
+            };
+            self.error(code, message);
             self.push(Message::Close(Some(axum::extract::ws::CloseFrame {
                 code: 1008,
                 reason: Utf8Bytes::from_static("access revoked"),
