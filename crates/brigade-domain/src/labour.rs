@@ -67,6 +67,8 @@ pub fn local_midnight(tz: Tz, date: NaiveDate) -> DateTime<Utc> {
 }
 
 /// Seconds worked per local day: each stretch cut at local midnights, breaks removed.
+/// Counted in milliseconds and rounded to the second once per day, so a period bound
+/// more precise than the stored clock times does not cost a second (and a minute).
 pub fn seconds_by_day(worked: &[Worked], tz: Tz) -> BTreeMap<NaiveDate, i64> {
     let mut days: BTreeMap<NaiveDate, i64> = BTreeMap::new();
     for w in worked {
@@ -87,16 +89,17 @@ pub fn seconds_by_day(worked: &[Worked], tz: Tz) -> BTreeMap<NaiveDate, i64> {
             from = to;
         }
         for (day, a, b) in pieces {
-            let mut secs = (b - a).num_seconds();
+            let mut ms = (b - a).num_milliseconds();
             for (bs, be) in &w.unpaid {
                 let (s, e) = ((*bs).max(a), (*be).min(b));
                 if e > s {
-                    secs -= (e - s).num_seconds();
+                    ms -= (e - s).num_milliseconds();
                 }
             }
-            *days.entry(day).or_default() += secs.max(0);
+            *days.entry(day).or_default() += ms.max(0);
         }
     }
+    days.values_mut().for_each(|ms| *ms = (*ms + 500) / 1000);
     days
 }
 
@@ -112,8 +115,12 @@ pub fn classify(worked: &[Worked], tz: Tz, rules: &OvertimeRules) -> (Split, BTr
     let days = seconds_by_day(worked, tz);
     let mut per_day: BTreeMap<NaiveDate, Split> = BTreeMap::new();
     let mut week_regular: BTreeMap<NaiveDate, i64> = BTreeMap::new();
+    // Whole minutes are counted on the running total, not day by day: a shift from
+    // 23:30:30 to 03:30:30 is 240 minutes, not 29 + 210 once each day drops its seconds.
+    let mut seconds_so_far = 0;
     for (day, secs) in days {
-        let minutes = secs / 60;
+        let minutes = (seconds_so_far + secs) / 60 - seconds_so_far / 60;
+        seconds_so_far += secs;
         let double_from = rules.daily_double.unwrap_or(i64::MAX);
         let ot_from = rules.daily.unwrap_or(i64::MAX).min(double_from);
         let mut s = Split {
@@ -238,6 +245,18 @@ mod tests {
         let days = seconds_by_day(&[shift], New_York);
         assert_eq!(days.get(&"2026-06-05".parse().unwrap()), Some(&(3 * 3600 + 45 * 60)));
         assert_eq!(days.get(&"2026-06-06".parse().unwrap()), Some(&(3 * 3600 + 45 * 60)));
+    }
+
+    #[test]
+    fn a_shift_across_midnight_loses_no_minute_to_seconds() {
+        let night = w(ny("2026-12-04", "23:30:30"), ny("2026-12-05", "03:30:30"));
+        let (total, days) = classify(&[night], New_York, &OvertimeRules::default());
+        assert_eq!(total.regular, 240);
+        assert_eq!(days.values().map(|d| d.regular).sum::<i64>(), 240);
+        // A period starting a fraction of a millisecond after the stored clock-in.
+        let start = ny("2026-12-04", "23:30:30") + Duration::microseconds(400);
+        let (total, _) = classify(&[w(start, ny("2026-12-05", "03:30:30"))], New_York, &OvertimeRules::default());
+        assert_eq!(total.regular, 240);
     }
 
     #[test]
