@@ -3,7 +3,25 @@
 //! added on top (exclusive) or already inside the prices (inclusive), computed once per
 //! order on its subtotal and rounded half-up to the minor unit.
 
+use crate::Invalid;
 use serde::{Deserialize, Serialize};
+
+/// The largest single amount any input may carry: a price, a payment, a tip, a float, a
+/// count of cash (999,999.99). Sums of many of them stay far inside `i64`, so no total
+/// of a check, a drawer or a day can overflow.
+pub const MAX: i64 = 99_999_999;
+
+/// An amount from input: `min` to [`MAX`] minor units, or a 422 naming `field`.
+pub fn amount(field: &'static str, v: i64, min: i64) -> Result<i64, Invalid> {
+    if v < min {
+        let what = if min > 0 { "more than zero" } else { "zero or more" };
+        return Err(Invalid::new(field, format!("an amount is {what} minor units")));
+    }
+    if v > MAX {
+        return Err(Invalid::new(field, format!("an amount is at most {} (minor units: {MAX})", Money(MAX))));
+    }
+    Ok(v)
+}
 
 /// An amount in minor units. Negative amounts exist (a modifier that takes money off),
 /// but an order's totals never go below zero.

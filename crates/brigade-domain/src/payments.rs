@@ -1,6 +1,6 @@
 //! Money taken at the counter: how a tender settles a check's balance.
 
-use crate::Invalid;
+use crate::{money, Invalid};
 use serde::Serialize;
 use std::str::FromStr;
 
@@ -65,19 +65,19 @@ impl From<Invalid> for Refused {
 /// `tendered` more than amount and tip): the rest is change. Any other tender must not
 /// be more than the balance, for money taken on a card cannot be handed back as change.
 pub fn settle(method: Method, balance: i64, amount: i64, tip: i64, tendered: Option<i64>) -> Result<Settled, Refused> {
+    let amount = money::amount("amount", amount, 1)?;
+    let tip = money::amount("tip", tip, 0)?;
+    if let Some(t) = tendered {
+        money::amount("tendered", t, 1)?;
+    }
     if balance <= 0 {
         return Err(Refused::NothingDue);
-    }
-    if amount <= 0 {
-        return Err(Invalid::new("amount", "a payment is more than zero").into());
-    }
-    if tip < 0 {
-        return Err(Invalid::new("tip", "a tip is zero or more").into());
     }
     match method {
         Method::Cash => {
             let applied = amount.min(balance);
-            let asked = amount.checked_add(tip).ok_or_else(|| Invalid::new("tip", "that tip is too large"))?;
+            // Both are at most money::MAX: no overflow.
+            let asked = amount + tip;
             let given = tendered.unwrap_or(asked);
             if given < asked {
                 return Err(Invalid::new("tendered", "the cash handed over is less than the amount and the tip").into());
@@ -137,6 +137,13 @@ mod tests {
         assert!(
             matches!(settle(Method::Card, 100, 100, 0, Some(100)), Err(Refused::Invalid(e)) if e.field == "tendered")
         );
-        assert!(matches!(settle(Method::Cash, 100, i64::MAX, 1, None), Err(Refused::Invalid(_))));
+        assert!(
+            matches!(settle(Method::Cash, 100, i64::MAX, 1, None), Err(Refused::Invalid(e)) if e.field == "amount")
+        );
+        assert!(matches!(settle(Method::Cash, 100, 100, i64::MAX, None), Err(Refused::Invalid(e)) if e.field == "tip"));
+        let huge = Some(i64::MAX);
+        assert!(matches!(settle(Method::Cash, 100, 100, 0, huge), Err(Refused::Invalid(e)) if e.field == "tendered"));
+        let most = settle(Method::Cash, money::MAX, money::MAX, money::MAX, None).unwrap();
+        assert_eq!(most.change, 0, "the largest payment and tip settle without overflow");
     }
 }

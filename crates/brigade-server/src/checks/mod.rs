@@ -37,15 +37,15 @@ pub struct PaymentInput {
     pub method: Method,
     /// What it pays of the check (minor units). Cash may be more than the balance: the
     /// rest is change. Any other tender may not.
-    #[schema(minimum = 1)]
+    #[schema(minimum = 1, maximum = 99999999)]
     pub amount: i64,
     /// On top of the amount.
     #[serde(default)]
-    #[schema(minimum = 0)]
+    #[schema(minimum = 0, maximum = 99999999)]
     pub tip: Option<i64>,
     /// Cash handed over, when more than amount and tip (the change is worked out).
     #[serde(default)]
-    #[schema(minimum = 1)]
+    #[schema(minimum = 1, maximum = 99999999)]
     pub tendered: Option<i64>,
     /// The cash drawer it goes in (cash only). Left out: the drawer the person taking it
     /// opened, else the one open drawer, else none.
@@ -68,7 +68,7 @@ pub struct PaymentTaken {
 pub struct RefundInput {
     /// How much to give back (minor units); all that is left of the payment when left out.
     #[serde(default)]
-    #[schema(minimum = 1)]
+    #[schema(minimum = 1, maximum = 99999999)]
     pub amount: Option<i64>,
     #[schema(value_type = schema::Reason)]
     pub reason: String,
@@ -136,7 +136,7 @@ pub struct DrawerInput {
     #[schema(value_type = schema::Name)]
     pub name: String,
     /// The cash it starts with (minor units).
-    #[schema(minimum = 0)]
+    #[schema(minimum = 0, maximum = 99999999)]
     pub float: i64,
 }
 
@@ -144,7 +144,7 @@ pub struct DrawerInput {
 pub struct DrawerMovementInput {
     #[schema(value_type = schema::DrawerMovementKind)]
     pub kind: String,
-    #[schema(minimum = 1)]
+    #[schema(minimum = 1, maximum = 99999999)]
     pub amount: i64,
     #[schema(value_type = schema::Reason)]
     pub reason: String,
@@ -153,7 +153,7 @@ pub struct DrawerMovementInput {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct DrawerCloseInput {
     /// The cash counted in it (minor units).
-    #[schema(minimum = 0)]
+    #[schema(minimum = 0, maximum = 99999999)]
     pub counted: i64,
 }
 
@@ -316,8 +316,8 @@ async fn close_drawer(
 /// The close-out report of a business day, as JSON or CSV.
 #[utoipa::path(get, path = "/v1/restaurants/{rid}/reports/close-out", tag = "checks",
     params(("rid" = Uuid, Path), CloseOutParams),
-    responses((status = 200, body = CloseOut, content_type = "application/json"),
-              (status = 200, body = String, content_type = "text/csv"),
+    responses((status = 200, description = "the report; CSV with `format=csv`",
+               content((CloseOut = "application/json"), (String = "text/csv"))),
               (status = 403), (status = 404), (status = 422)),
     security(("bearer" = [])))]
 async fn close_out(

@@ -16,6 +16,7 @@ use crate::{After, AppState};
 use brigade_domain::auth::Permission;
 use brigade_domain::caps;
 use brigade_domain::menu::business_day;
+use brigade_domain::money;
 use brigade_domain::order::OrderStatus;
 use brigade_domain::payments::{settle, Method, Refused};
 use brigade_domain::OrderId;
@@ -107,8 +108,8 @@ pub async fn refund(actor: &Actor, state: &AppState, payment_id: Uuid, input: Re
     actor.require(Permission::PaymentsTake)?;
     let reason = caps::parse_reason("reason", Some(&input.reason))?
         .ok_or_else(|| ApiError::validation("reason", "say why the money goes back"))?;
-    if input.amount.is_some_and(|a| a <= 0) {
-        return Err(ApiError::validation("amount", "a refund is more than zero"));
+    if let Some(a) = input.amount {
+        money::amount("amount", a, 1)?;
     }
     let rid = actor.rid();
     // The payment must exist before a PIN is tried on it.
@@ -134,7 +135,7 @@ pub async fn refund(actor: &Actor, state: &AppState, payment_id: Uuid, input: Re
     if amount > left {
         return Err(ApiError::validation(
             "amount",
-            format!("at most {} is left to refund of this payment", brigade_domain::money::Money(left)),
+            format!("at most {} is left to refund of this payment", money::Money(left)),
         ));
     }
     let (day, _) = today(&mut tx, rid, now).await?;
@@ -233,9 +234,7 @@ fn drawer_view(d: DrawerRow, expected: i64) -> DrawerView {
 pub async fn open_drawer(actor: &Actor, state: &AppState, input: DrawerInput) -> ApiResult<DrawerView> {
     actor.require(Permission::PaymentsTake)?;
     let name = brigade_domain::credentials::parse_name("name", &input.name)?;
-    if input.float < 0 {
-        return Err(ApiError::validation("float", "a float is zero or more"));
-    }
+    money::amount("float", input.float, 0)?;
     let rid = actor.rid();
     let now = state.clock.now();
     let mut tx = state.db.begin(rid).await?;
@@ -298,9 +297,7 @@ pub async fn drawer_movement(
     if !matches!(input.kind.as_str(), "paid_in" | "paid_out") {
         return Err(ApiError::validation("kind", format!("'{}' is not paid_in or paid_out", input.kind)));
     }
-    if input.amount <= 0 {
-        return Err(ApiError::validation("amount", "an amount is more than zero"));
-    }
+    money::amount("amount", input.amount, 1)?;
     let reason = caps::parse_reason("reason", Some(&input.reason))?
         .ok_or_else(|| ApiError::validation("reason", "say why the cash moves"))?;
     let rid = actor.rid();
@@ -332,9 +329,7 @@ pub async fn drawer_movement(
 /// difference are kept, and the log says who counted it.
 pub async fn close_drawer(actor: &Actor, state: &AppState, id: Uuid, input: DrawerCloseInput) -> ApiResult<DrawerView> {
     actor.require(Permission::PaymentsTake)?;
-    if input.counted < 0 {
-        return Err(ApiError::validation("counted", "a count is zero or more"));
-    }
+    money::amount("counted", input.counted, 0)?;
     let rid = actor.rid();
     let now = state.clock.now();
     let mut tx = state.db.begin(rid).await?;

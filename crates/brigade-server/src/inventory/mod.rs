@@ -418,7 +418,7 @@ pub struct MovementInput {
     /// The unit of `quantity` (kg, case, …); default the item's base unit.
     pub unit: Option<String>,
     /// For receipts: what the whole delivery of this item cost, in minor units.
-    #[schema(minimum = 0)]
+    #[schema(minimum = 0, maximum = 99999999)]
     pub cost: Option<i64>,
     /// Why: required for waste and adjustments ("dropped", "expired").
     #[schema(max_length = 500)]
@@ -458,8 +458,7 @@ pub(crate) async fn move_stock(
                 return Err(ApiError::validation("quantity", "a delivery is more than nothing"));
             }
             let cost = match m.cost {
-                Some(c) if c < 0 => return Err(ApiError::validation("cost", "a cost is 0 or more minor units")),
-                Some(c) => unit_cost_micros(c, qty),
+                Some(c) => unit_cost_micros(brigade_domain::money::amount("cost", c, 0)?, qty),
                 None => None,
             };
             let avg = cost.map(|c| average_cost(item.on_hand, item.unit_cost, qty, c));

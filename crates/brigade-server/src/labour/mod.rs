@@ -435,7 +435,9 @@ pub struct Payroll {
 /// Regular, overtime and double-time hours and pay per person for a period (whole pay
 /// weeks give the right weekly overtime), as JSON or CSV (`format=csv`).
 #[utoipa::path(get, path = "/v1/restaurants/{rid}/payroll", tag = "staff", params(("rid" = Uuid, Path), PeriodParams),
-    responses((status = 200, body = Payroll), (status = 403), (status = 404), (status = 422)), security(("bearer" = [])))]
+    responses((status = 200, description = "the payroll; CSV with `format=csv`",
+               content((Payroll = "application/json"), (String = "text/csv"))),
+              (status = 403), (status = 404), (status = 422)), security(("bearer" = [])))]
 async fn payroll(State(state): State<AppState>, actor: Actor, Query(p): Query<PeriodParams>) -> ApiResult<Response> {
     let report = service::payroll(&actor, &state, &p).await?;
     if p.format.as_deref().is_some_and(|f| !matches!(f, "json" | "csv")) {

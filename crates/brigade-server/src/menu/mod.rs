@@ -248,7 +248,7 @@ pub struct ItemInput {
     /// Minor units.
     #[schema(minimum = 0, maximum = 99999999)]
     pub price: i64,
-    #[schema(minimum = 0)]
+    #[schema(minimum = 0, maximum = 99999999)]
     pub cost: Option<i64>,
     pub sku: Option<String>,
     #[serde(default)]
@@ -276,7 +276,7 @@ pub struct ItemInput {
     pub modifier_groups: Vec<GroupInput>,
 }
 
-const MAX_PRICE: i64 = 100_000_000;
+const MAX_PRICE: i64 = brigade_domain::money::MAX;
 
 impl ItemInput {
     /// Checks and normalises an item; `existing` keeps the 86 and creation time.

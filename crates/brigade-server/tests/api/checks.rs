@@ -287,3 +287,44 @@ async fn drawers_expect_their_cash_and_the_close_out_adds_up() {
     let empty = app.get(&format!("{report}?date=2020-01-01"), &owner.token).await;
     assert_eq!((empty.body["orders"].as_i64(), empty.body["sales"].as_i64()), (Some(0), Some(0)));
 }
+
+#[tokio::test]
+async fn amounts_past_the_largest_are_refused_before_they_can_add_up_to_an_overflow() {
+    let app = TestApp::spawn().await;
+    let owner = app.signup("ana@example.com", "Diner").await;
+    let (id, _) = check(&app, &owner).await;
+    let pay = at(&owner, &format!("orders/{id}/payments"));
+    let max = i64::MAX;
+    for (body, field) in [
+        (json!({ "method": "cash", "amount": max }), "amount"),
+        (json!({ "method": "cash", "amount": 100, "tip": max }), "tip"),
+        (json!({ "method": "cash", "amount": 100, "tendered": max }), "tendered"),
+        (json!({ "method": "external", "amount": 100_000_000 }), "amount"),
+    ] {
+        let r = app.post(&pay, &owner.token, body).await;
+        r.expect(422, "validation_failed");
+        assert_eq!(r.body["error"]["details"]["field"], field);
+    }
+    // The largest amount and tip in cash pay the check and give the rest back.
+    let most = json!({ "method": "cash", "amount": 99_999_999, "tip": 99_999_999 });
+    let paid = app.post(&pay, &owner.token, most).await;
+    paid.expect(201, "");
+    let refund = at(&owner, &format!("payments/{}/refund", paid.id("/id")));
+    let r = app.post(&refund, &owner.token, json!({ "amount": max, "reason": "typo" })).await;
+    r.expect(422, "validation_failed");
+
+    let drawers = at(&owner, "drawers");
+    app.post(&drawers, &owner.token, json!({ "name": "Till", "float": max })).await.expect(422, "validation_failed");
+    let d = app.post(&drawers, &owner.token, json!({ "name": "Till", "float": 99_999_999 })).await;
+    d.expect(201, "");
+    let drawer = d.id("/id");
+    let moves = format!("{drawers}/{drawer}/movements");
+    let big = json!({ "kind": "paid_in", "amount": max, "reason": "bank" });
+    app.post(&moves, &owner.token, big).await.expect(422, "validation_failed");
+    let close = format!("{drawers}/{drawer}/close");
+    app.post(&close, &owner.token, json!({ "counted": max })).await.expect(422, "validation_failed");
+    let closed = app.post(&close, &owner.token, json!({ "counted": 99_999_999 })).await;
+    closed.expect(200, "");
+    assert_eq!(closed.body["difference"], 0);
+    app.get(&at(&owner, "reports/close-out"), &owner.token).await.expect(200, "");
+}
