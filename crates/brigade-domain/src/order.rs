@@ -144,6 +144,8 @@ impl FromStr for OrderType {
 
 pub const MAX_QUANTITY: u32 = 999;
 pub const MAX_LINES: usize = 200;
+/// Seats at one table a line may name.
+pub const MAX_SEAT: i64 = 99;
 
 /// A quantity of one line: 1 to 999.
 pub fn parse_quantity(field: &'static str, n: i64) -> Result<u32, Invalid> {

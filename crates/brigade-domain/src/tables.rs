@@ -1,5 +1,6 @@
 //! Dining tables on the floor.
 
+use crate::order::OrderStatus;
 use crate::Invalid;
 use serde::Serialize;
 use std::str::FromStr;
@@ -24,6 +25,68 @@ impl TableStatus {
             TableStatus::Occupied => "occupied",
             TableStatus::Reserved => "reserved",
             TableStatus::OutOfService => "out_of_service",
+        }
+    }
+}
+
+/// Where a table stands on the floor now: its own status, unless a check is open on it,
+/// which then tells how far the table's meal has come.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FloorStatus {
+    Available,
+    Occupied,
+    Reserved,
+    OutOfService,
+    /// A check is open and nothing of it is being cooked yet.
+    Ordered,
+    /// The kitchen has it.
+    WaitingForFood,
+    /// The food is out; the check is not paid.
+    Served,
+    /// Part of the check is paid, or the meal is done and the bill is due.
+    Paying,
+}
+
+impl FloorStatus {
+    pub const ALL: [FloorStatus; 8] = [
+        FloorStatus::Available,
+        FloorStatus::Occupied,
+        FloorStatus::Reserved,
+        FloorStatus::OutOfService,
+        FloorStatus::Ordered,
+        FloorStatus::WaitingForFood,
+        FloorStatus::Served,
+        FloorStatus::Paying,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FloorStatus::Available => "available",
+            FloorStatus::Occupied => "occupied",
+            FloorStatus::Reserved => "reserved",
+            FloorStatus::OutOfService => "out_of_service",
+            FloorStatus::Ordered => "ordered",
+            FloorStatus::WaitingForFood => "waiting_for_food",
+            FloorStatus::Served => "served",
+            FloorStatus::Paying => "paying",
+        }
+    }
+
+    /// A table's status with its open check (the order's status and whether any of it
+    /// is paid), if it has one.
+    pub fn of(stored: TableStatus, check: Option<(OrderStatus, bool)>) -> FloorStatus {
+        match check {
+            None => match stored {
+                TableStatus::Available => FloorStatus::Available,
+                TableStatus::Occupied => FloorStatus::Occupied,
+                TableStatus::Reserved => FloorStatus::Reserved,
+                TableStatus::OutOfService => FloorStatus::OutOfService,
+            },
+            Some((_, true)) | Some((OrderStatus::Completed, _)) => FloorStatus::Paying,
+            Some((OrderStatus::Received, _)) => FloorStatus::Ordered,
+            Some((OrderStatus::Ready, _)) => FloorStatus::Served,
+            Some(_) => FloorStatus::WaitingForFood,
         }
     }
 }

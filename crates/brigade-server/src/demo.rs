@@ -721,6 +721,13 @@ async fn add_order(
             notes: None,
             station_id: station_of.get(&item.category_id).copied(),
             flag: None,
+            seat: None,
+            round: 1,
+            ticket_id: None,
+            voided_at: None,
+            void_reason: None,
+            voided_by: None,
+            void_approved_by: None,
         });
     }
     if lines.is_empty() {
@@ -759,6 +766,10 @@ async fn add_order(
         created_at: at,
         updated_at: done_at,
         amount_paid: 0,
+        adjust_subtotal: 0,
+        adjust_tax: 0,
+        merged_into: None,
+        split_from: None,
     };
     orders::insert(tx, &order).await?;
     orders::insert_lines(tx, &lines).await?;

@@ -213,6 +213,13 @@ documented! {
 }
 
 documented! {
+    /// Where a table stands now: its own status (`available`, `occupied`, `reserved`,
+    /// `out_of_service`), or with a check open, `ordered`, `waiting_for_food`, `served`,
+    /// `paying`.
+    FloorStatus => one_of(brigade_domain::tables::FloorStatus::ALL.iter().map(|s| s.as_str()))
+}
+
+documented! {
     /// Where a kitchen ticket is: on the line, or bumped.
     TicketStatus => one_of(brigade_domain::kds::TicketStatus::ALL.iter().map(|s| s.as_str()))
 }

@@ -484,6 +484,19 @@ pub async fn on_hand_tx(tx: &mut Tx, rid: Uuid, stock: &[Uuid]) -> Result<HashMa
     Ok(rows.into_iter().map(|(id, name, n)| (id, (name, n))).collect())
 }
 
+/// Moves the sales and returns booked to one order onto another (a merge).
+pub async fn move_order_sales(tx: &mut Tx, from: Uuid, to: Uuid) -> Result<()> {
+    on_tx!(tx, |x| sqlx::query(
+        "UPDATE inventory_transactions SET reference_id = $2
+         WHERE reference_id = $1 AND reference_type = 'order' AND kind IN ('sale', 'sale_return')"
+    )
+    .bind(from)
+    .bind(to)
+    .execute(x)
+    .await
+    .map(drop))
+}
+
 /// Whether an order's ingredients are out of stock now; and marking it.
 pub async fn order_depleted(tx: &mut Tx, order_id: Uuid) -> Result<bool> {
     let v: Option<bool> = on_tx!(tx, |x| sqlx::query_scalar("SELECT stock_depleted FROM orders WHERE id = $1")

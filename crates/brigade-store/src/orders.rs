@@ -45,12 +45,20 @@ pub struct OrderRow {
     /// What its payments cover, net of refunds (minor units, tips apart): kept in the
     /// transaction of every payment and refund, so the balance is `total - amount_paid`.
     pub amount_paid: i64,
+    /// Added to what the lines price to: the parts of a check split evenly (negative on
+    /// the part that keeps the lines, positive on the others; they sum to zero).
+    pub adjust_subtotal: i64,
+    pub adjust_tax: i64,
+    /// The check this one was merged into (it is then cancelled, its lines moved).
+    pub merged_into: Option<Uuid>,
+    /// The check this one was split from.
+    pub split_from: Option<Uuid>,
 }
 
 const ORDER_COLUMNS: &str = "id, restaurant_id, number, business_day, channel, type, status, table_id, customer,
     special_instructions, subtotal, tax, total, estimated_ready_at, ready_at, completed_at, cancel_reason, assigned_to,
     tracking_key, idempotency_key, external_id, payment_status, created_by, created_at, updated_at, external_total,
-    amount_paid";
+    amount_paid, adjust_subtotal, adjust_tax, merged_into, split_from";
 
 /// One chosen modifier as stored on a line: names and prices as they were when ordered.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -78,10 +86,27 @@ pub struct LineRow {
     /// Why this line was taken although Brigade could not sell it then (an order from a
     /// platform the guest had already paid).
     pub flag: Option<String>,
+    /// The guest's seat at the table.
+    pub seat: Option<i64>,
+    /// 1 for the lines the order was placed with, then one more per round added.
+    pub round: i64,
+    /// The kitchen ticket it was fired on (it stays there when a split moves the line).
+    pub ticket_id: Option<Uuid>,
+    /// A voided line stays for the record and no longer counts in the check's total.
+    pub voided_at: Option<DateTime<Utc>>,
+    pub void_reason: Option<String>,
+    pub voided_by: Option<String>,
+    pub void_approved_by: Option<Uuid>,
 }
 
-const LINE_COLUMNS: &str =
-    "id, order_id, restaurant_id, position, item_id, name, quantity, unit_price, line_total, modifiers, notes, station_id, flag";
+impl LineRow {
+    pub fn is_voided(&self) -> bool {
+        self.voided_at.is_some()
+    }
+}
+
+const LINE_COLUMNS: &str = "id, order_id, restaurant_id, position, item_id, name, quantity, unit_price, line_total,
+    modifiers, notes, station_id, flag, seat, round, ticket_id, voided_at, void_reason, voided_by, void_approved_by";
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct HistoryRow {
@@ -112,7 +137,7 @@ pub async fn reserve_numbers(tx: &mut Tx, rid: Uuid, day: NaiveDate, count: i64)
 
 /// Inserts orders, as many per statement as the bind limit allows.
 pub async fn insert_many(tx: &mut Tx, orders: &[OrderRow]) -> Result<()> {
-    const COLS: usize = 27;
+    const COLS: usize = 31;
     for chunk in orders.chunks(crate::MAX_BINDS / COLS) {
         let sql = format!("INSERT INTO orders ({ORDER_COLUMNS}) VALUES {}", crate::values_list(chunk.len(), COLS, 1));
         on_tx!(tx, |x| {
@@ -145,7 +170,11 @@ pub async fn insert_many(tx: &mut Tx, orders: &[OrderRow]) -> Result<()> {
                     .bind(stored_time(o.created_at))
                     .bind(stored_time(o.updated_at))
                     .bind(o.external_total)
-                    .bind(o.amount_paid);
+                    .bind(o.amount_paid)
+                    .bind(o.adjust_subtotal)
+                    .bind(o.adjust_tax)
+                    .bind(o.merged_into)
+                    .bind(o.split_from);
             }
             q.execute(x).await.map(|r| r.rows_affected())
         })?;
@@ -159,7 +188,7 @@ pub async fn insert(tx: &mut Tx, o: &OrderRow) -> Result<()> {
 
 /// Inserts order lines, as many per statement as the bind limit allows.
 pub async fn insert_lines(tx: &mut Tx, lines: &[LineRow]) -> Result<()> {
-    const COLS: usize = 13;
+    const COLS: usize = 20;
     for chunk in lines.chunks(crate::MAX_BINDS / COLS) {
         let sql =
             format!("INSERT INTO order_items ({LINE_COLUMNS}) VALUES {}", crate::values_list(chunk.len(), COLS, 1));
@@ -179,7 +208,14 @@ pub async fn insert_lines(tx: &mut Tx, lines: &[LineRow]) -> Result<()> {
                     .bind(&l.modifiers)
                     .bind(&l.notes)
                     .bind(l.station_id)
-                    .bind(&l.flag);
+                    .bind(&l.flag)
+                    .bind(l.seat)
+                    .bind(l.round)
+                    .bind(l.ticket_id)
+                    .bind(l.voided_at.map(stored_time))
+                    .bind(&l.void_reason)
+                    .bind(&l.voided_by)
+                    .bind(l.void_approved_by);
             }
             q.execute(x).await.map(|r| r.rows_affected())
         })?;
@@ -263,7 +299,7 @@ pub async fn lines(db: &Db, rid: Uuid, order_ids: &[Uuid]) -> Result<Vec<LineRow
 
 /// One order's lines, in the caller's transaction.
 pub async fn lines_tx(tx: &mut Tx, order_id: Uuid) -> Result<Vec<LineRow>> {
-    let sql = format!("SELECT {LINE_COLUMNS} FROM order_items WHERE order_id = $1 ORDER BY position");
+    let sql = format!("SELECT {LINE_COLUMNS} FROM order_items WHERE order_id = $1 ORDER BY round, position, id");
     on_tx!(tx, |x| sqlx::query_as::<_, LineRow>(&sql).bind(order_id).fetch_all(x).await)
 }
 
@@ -415,7 +451,6 @@ pub async fn day_stats(db: &Db, rid: Uuid, day: NaiveDate) -> Result<Vec<StatRow
     })
 }
 
-/// Sets how an order is paid (see `OrderRow::payment_status`).
 /// Adds `delta` (negative for a refund) to what an order's payments cover.
 pub async fn add_paid(tx: &mut Tx, id: Uuid, delta: i64, now: DateTime<Utc>) -> Result<()> {
     on_tx!(tx, |x| sqlx::query("UPDATE orders SET amount_paid = amount_paid + $2, updated_at = $3 WHERE id = $1")
@@ -427,6 +462,7 @@ pub async fn add_paid(tx: &mut Tx, id: Uuid, delta: i64, now: DateTime<Utc>) -> 
         .map(drop))
 }
 
+/// Sets how an order is paid (see `OrderRow::payment_status`).
 pub async fn set_payment_status(tx: &mut Tx, id: Uuid, status: Option<&str>, now: DateTime<Utc>) -> Result<()> {
     on_tx!(tx, |x| sqlx::query("UPDATE orders SET payment_status = $2, updated_at = $3 WHERE id = $1")
         .bind(id)
@@ -435,4 +471,151 @@ pub async fn set_payment_status(tx: &mut Tx, id: Uuid, status: Option<&str>, now
         .execute(x)
         .await
         .map(drop))
+}
+
+/// The lines fired on these kitchen tickets, wherever a split has moved them since.
+pub async fn lines_of_tickets(db: &Db, rid: Uuid, ticket_ids: &[Uuid]) -> Result<Vec<LineRow>> {
+    let mut out = Vec::new();
+    for chunk in ticket_ids.chunks(crate::MAX_BINDS - 1) {
+        let sql = format!(
+            "SELECT {LINE_COLUMNS} FROM order_items WHERE restaurant_id = $1 AND ticket_id IN ({})
+             ORDER BY round, position, id",
+            crate::placeholders(chunk.len(), 2)
+        );
+        out.extend(on_db!(db, rid, |x| {
+            let mut q = sqlx::query_as::<_, LineRow>(&sql).bind(rid);
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            q.fetch_all(x).await
+        })?);
+    }
+    Ok(out)
+}
+
+/// Voids a line: it stays on the check, out of its total. False when it already was.
+pub async fn void_line(
+    tx: &mut Tx,
+    id: Uuid,
+    reason: &str,
+    by: &str,
+    approved_by: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let n = on_tx!(tx, |x| sqlx::query(
+        "UPDATE order_items SET voided_at = $2, void_reason = $3, voided_by = $4, void_approved_by = $5
+         WHERE id = $1 AND voided_at IS NULL"
+    )
+    .bind(id)
+    .bind(stored_time(now))
+    .bind(reason)
+    .bind(by)
+    .bind(approved_by)
+    .execute(x)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
+/// Moves lines to another order (a split); their tickets stay.
+pub async fn move_lines(tx: &mut Tx, line_ids: &[Uuid], to: Uuid) -> Result<()> {
+    for id in line_ids {
+        on_tx!(tx, |x| sqlx::query("UPDATE order_items SET order_id = $2 WHERE id = $1")
+            .bind(*id)
+            .bind(to)
+            .execute(x)
+            .await
+            .map(drop))?;
+    }
+    Ok(())
+}
+
+/// Moves every line and kitchen ticket of one order to another (a merge).
+pub async fn move_all(tx: &mut Tx, from: Uuid, to: Uuid) -> Result<()> {
+    on_tx!(tx, |x| sqlx::query("UPDATE order_items SET order_id = $2 WHERE order_id = $1")
+        .bind(from)
+        .bind(to)
+        .execute(x)
+        .await
+        .map(drop))?;
+    on_tx!(tx, |x| sqlx::query("UPDATE kds_tickets SET order_id = $2 WHERE order_id = $1")
+        .bind(from)
+        .bind(to)
+        .execute(x)
+        .await
+        .map(drop))
+}
+
+/// An order's totals after its lines changed.
+pub struct Totals {
+    pub subtotal: i64,
+    pub tax: i64,
+    pub total: i64,
+    pub adjust_subtotal: i64,
+    pub adjust_tax: i64,
+}
+
+pub async fn set_totals(tx: &mut Tx, id: Uuid, t: &Totals, now: DateTime<Utc>) -> Result<()> {
+    on_tx!(tx, |x| sqlx::query(
+        "UPDATE orders SET subtotal = $2, tax = $3, total = $4, adjust_subtotal = $5, adjust_tax = $6, updated_at = $7
+         WHERE id = $1"
+    )
+    .bind(id)
+    .bind(t.subtotal)
+    .bind(t.tax)
+    .bind(t.total)
+    .bind(t.adjust_subtotal)
+    .bind(t.adjust_tax)
+    .bind(stored_time(now))
+    .execute(x)
+    .await
+    .map(drop))
+}
+
+/// Seats an order at a table (or none).
+pub async fn set_table(tx: &mut Tx, id: Uuid, table_id: Option<Uuid>, now: DateTime<Utc>) -> Result<()> {
+    on_tx!(tx, |x| sqlx::query("UPDATE orders SET table_id = $2, updated_at = $3 WHERE id = $1")
+        .bind(id)
+        .bind(table_id)
+        .bind(stored_time(now))
+        .execute(x)
+        .await
+        .map(drop))
+}
+
+/// Marks an order merged into another: cancelled, with the reason and where it went.
+pub async fn set_merged(tx: &mut Tx, id: Uuid, into: Uuid, reason: &str, now: DateTime<Utc>) -> Result<()> {
+    on_tx!(tx, |x| sqlx::query(
+        "UPDATE orders SET status = 'cancelled', cancel_reason = $3, merged_into = $2, subtotal = 0, tax = 0,
+         total = 0, adjust_subtotal = 0, adjust_tax = 0, updated_at = $4 WHERE id = $1"
+    )
+    .bind(id)
+    .bind(into)
+    .bind(reason)
+    .bind(stored_time(now))
+    .execute(x)
+    .await
+    .map(drop))
+}
+
+/// The checks at tables that are not closed: open in the kitchen, or not yet paid and of
+/// `day` (a check left unpaid on another day no longer holds its table). Oldest first.
+pub async fn open_at_tables(db: &Db, rid: Uuid, day: NaiveDate) -> Result<Vec<OrderRow>> {
+    let sql = format!(
+        "SELECT {ORDER_COLUMNS} FROM orders WHERE restaurant_id = $1 AND table_id IS NOT NULL
+         AND (status IN ('received', 'accepted', 'preparing', 'ready')
+              OR (status = 'completed' AND business_day = $2 AND amount_paid < total))
+         ORDER BY created_at, id"
+    );
+    on_db!(db, rid, |x| sqlx::query_as::<_, OrderRow>(&sql).bind(rid).bind(day).fetch_all(x).await)
+}
+
+/// The lines voided on a business day's orders, for the close-out, in the order voided.
+pub async fn voids_of_day(db: &Db, rid: Uuid, day: NaiveDate) -> Result<Vec<LineRow>> {
+    let sql = format!(
+        "SELECT {LINE_COLUMNS} FROM order_items WHERE voided_at IS NOT NULL
+         AND order_id IN (SELECT id FROM orders WHERE restaurant_id = $1 AND business_day = $2)
+         ORDER BY voided_at, id"
+    );
+    on_db!(db, rid, |x| sqlx::query_as::<_, LineRow>(&sql).bind(rid).bind(day).fetch_all(x).await)
 }

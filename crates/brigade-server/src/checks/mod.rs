@@ -232,8 +232,14 @@ pub struct OpenCheck {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct VoidEntry {
     pub order_id: Uuid,
+    /// The voided line; none when the whole order was cancelled.
+    pub line_id: Option<Uuid>,
+    /// The line's item, or none for a whole order.
+    pub item: Option<String>,
     pub at: DateTime<Utc>,
     pub by: String,
+    /// The manager who approved it, when someone else voided it.
+    pub approved_by: Option<Uuid>,
     pub reason: Option<String>,
     pub amount: i64,
 }

@@ -396,17 +396,38 @@ pub async fn close_out(actor: &Actor, state: &AppState, date: Option<NaiveDate>)
         .collect();
     let served: Vec<_> = orders.iter().filter(|o| o.status != OrderStatus::Cancelled).collect();
     let totals: std::collections::HashMap<Uuid, i64> = orders.iter().map(|o| (o.id, o.total)).collect();
-    let voids = order_store::cancellations_of_day(&state.db, rid, day)
+    // Cancelled orders (not those merged into another check, whose lines live on) and
+    // voided lines, in the order they happened.
+    let merged: std::collections::HashSet<Uuid> =
+        orders.iter().filter(|o| o.merged_into.is_some()).map(|o| o.id).collect();
+    let mut voids: Vec<VoidEntry> = order_store::cancellations_of_day(&state.db, rid, day)
         .await?
         .into_iter()
+        .filter(|h| !merged.contains(&h.order_id))
         .map(|h| VoidEntry {
             order_id: h.order_id,
+            line_id: None,
+            item: None,
             at: h.at,
             by: h.actor,
+            approved_by: None,
             reason: h.reason,
             amount: totals.get(&h.order_id).copied().unwrap_or(0),
         })
         .collect();
+    for l in order_store::voids_of_day(&state.db, rid, day).await? {
+        voids.push(VoidEntry {
+            order_id: l.order_id,
+            line_id: Some(l.id),
+            at: l.voided_at.unwrap_or_default(),
+            by: l.voided_by.unwrap_or_default(),
+            approved_by: l.void_approved_by,
+            reason: l.void_reason,
+            amount: l.line_total,
+            item: Some(l.name),
+        });
+    }
+    voids.sort_by_key(|v| v.at);
     let open_checks = orders
         .iter()
         .filter(|o| balance_of(o) > 0 || (o.status.is_open() && o.status != OrderStatus::Cancelled))
@@ -466,7 +487,11 @@ pub fn close_out_csv(r: &CloseOut) -> String {
         row("tips", t.name.as_deref().unwrap_or(&t.taken_by), t.tips, &t.taken_by);
     }
     for v in &r.voids {
-        row("void", &v.order_id.to_string(), v.amount, v.reason.as_deref().unwrap_or(""));
+        let what = match &v.item {
+            Some(item) => format!("{} ({item})", v.order_id),
+            None => v.order_id.to_string(),
+        };
+        row("void", &what, v.amount, v.reason.as_deref().unwrap_or(""));
     }
     for f in &r.refunds {
         row("refund", &f.order_id.to_string(), f.amount, &f.reason);

@@ -360,6 +360,7 @@ fn order_input(platform: Platform, o: &PlatformOrder, options: bool) -> Result<O
             quantity: l.quantity,
             modifiers,
             notes: (!words.is_empty()).then(|| words.join("; ").chars().take(500).collect()),
+            seat: None,
         });
     }
     let display = o.display_id.as_deref().map(|d| format!("{} {d}", platform.title()));

@@ -595,6 +595,119 @@ pub struct SoldLine {
     pub options: Vec<Uuid>,
 }
 
+impl SoldLine {
+    pub fn of(l: &brigade_store::orders::LineRow) -> SoldLine {
+        SoldLine {
+            menu_item_id: l.item_id,
+            quantity: l.quantity,
+            options: l.modifiers.0.iter().map(|m| m.option_id).collect(),
+        }
+    }
+}
+
+/// What `lines` take out of stock by their recipes, per stock item.
+async fn consumed(
+    tx: &mut Tx,
+    rid: Uuid,
+    lines: &[brigade_store::orders::LineRow],
+) -> ApiResult<BTreeMap<Uuid, Milli>> {
+    let ids: Vec<Uuid> = lines.iter().map(|l| l.item_id).collect();
+    let book = store::recipes_tx(tx, rid, &ids).await?;
+    let mut take: BTreeMap<Uuid, Milli> = BTreeMap::new();
+    for l in lines.iter().map(SoldLine::of) {
+        let Some(recipe) = book.get(&l.menu_item_id) else { continue };
+        let recipe: Vec<_> = recipe.iter().map(RecipeRow::line).collect();
+        for (stock, q) in consumption(&recipe, &l.options, l.quantity) {
+            *take.entry(stock).or_default() += q;
+        }
+    }
+    Ok(take)
+}
+
+/// Posts movements of `order_id` for `take`: `(kind, reason)`, a `sale` out of stock or
+/// a `sale_return` back in. Returns the stock items that moved.
+async fn post_for_order(
+    tx: &mut Tx,
+    rid: Uuid,
+    order_id: Uuid,
+    take: &BTreeMap<Uuid, Milli>,
+    (kind, reason): (&'static str, &'static str),
+    actor: ActedBy,
+    now: DateTime<Utc>,
+) -> ApiResult<Vec<Uuid>> {
+    let sign = if kind == "sale" { -1 } else { 1 };
+    let actor_s = actor.encode();
+    let mut changed = Vec::new();
+    for (stock, q) in take {
+        let m = Movement {
+            restaurant_id: rid,
+            item_id: *stock,
+            kind,
+            quantity: sign * q,
+            unit_cost: None,
+            new_average_cost: None,
+            reference_type: Some("order"),
+            reference_id: Some(order_id),
+            reason: Some(reason),
+            notes: None,
+            actor: &actor_s,
+            at: now,
+        };
+        if store::post(tx, &m).await?.is_some() {
+            changed.push(*stock);
+        }
+    }
+    Ok(changed)
+}
+
+/// Puts back what voided lines of an order took, if the order's stock was taken.
+/// Returns whether the menu changed (an item back on sale).
+pub async fn return_lines(
+    tx: &mut Tx,
+    rid: Uuid,
+    order_id: Uuid,
+    lines: &[brigade_store::orders::LineRow],
+    actor: ActedBy,
+    now: DateTime<Utc>,
+) -> ApiResult<bool> {
+    if !store::order_depleted(tx, order_id).await? {
+        return Ok(false);
+    }
+    let take = consumed(tx, rid, lines).await?;
+    let changed = post_for_order(tx, rid, order_id, &take, ("sale_return", "line voided"), actor, now).await?;
+    settle(tx, rid, &changed, actor, now).await
+}
+
+/// Moves what `lines` took from one order's account to another's (a split), so that
+/// cancelling either gives back only its own. Stock on hand does not change.
+pub async fn transfer_lines(
+    tx: &mut Tx,
+    rid: Uuid,
+    from: Uuid,
+    to: Uuid,
+    lines: &[brigade_store::orders::LineRow],
+    actor: ActedBy,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    if lines.is_empty() || !store::order_depleted(tx, from).await? {
+        return Ok(());
+    }
+    let take = consumed(tx, rid, lines).await?;
+    post_for_order(tx, rid, from, &take, ("sale_return", "split to another check"), actor, now).await?;
+    post_for_order(tx, rid, to, &take, ("sale", "split from another check"), actor, now).await?;
+    store::set_order_depleted(tx, &[to], true).await?;
+    Ok(())
+}
+
+/// Moves every sale of one order to another (a merge), exactly as they were taken.
+pub async fn move_sales(tx: &mut Tx, from: Uuid, to: Uuid) -> ApiResult<()> {
+    if store::order_depleted(tx, from).await? {
+        store::move_order_sales(tx, from, to).await?;
+        store::set_order_depleted(tx, &[to], true).await?;
+    }
+    Ok(())
+}
+
 /// Takes the ingredients of orders out of stock in `tx` (the orders' own transaction),
 /// marks the orders that took something, and settles what changed. Menu items without a
 /// recipe take nothing, and cost one query per restaurant in the batch.
@@ -717,14 +830,7 @@ pub async fn on_order_accepted(
         return Ok(());
     }
     let lines = brigade_store::orders::lines_tx(tx, order_id).await?;
-    let sold = lines
-        .into_iter()
-        .map(|l| SoldLine {
-            menu_item_id: l.item_id,
-            quantity: l.quantity,
-            options: l.modifiers.0.iter().map(|m| m.option_id).collect(),
-        })
-        .collect();
+    let sold = lines.iter().filter(|l| !l.is_voided()).map(SoldLine::of).collect();
     deplete_orders(tx, &[(rid, order_id, sold, actor)], now).await.map(drop)
 }
 

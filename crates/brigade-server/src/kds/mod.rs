@@ -124,8 +124,17 @@ pub struct TicketView {
     #[schema(value_type = schema::OrderType)]
     pub kind: OrderType,
     pub table_id: Option<Uuid>,
+    /// The table's name, for dine-in.
+    pub table: Option<String>,
+    /// The guest's name, for takeout and delivery, when given.
+    pub guest: Option<String>,
+    /// When the order was promised.
+    pub promised_at: DateTime<Utc>,
     pub special_instructions: Option<String>,
+    /// The lines fired on this ticket (a voided one is marked, for the cook to stop).
     pub items: Vec<LineView>,
+    /// The round of the check it fires (1 for the lines it was placed with).
+    pub round: i64,
     pub created_at: DateTime<Utc>,
     pub bumped_at: Option<DateTime<Utc>>,
     /// Seconds since the ticket was made (until it was bumped).
@@ -144,7 +153,11 @@ fn ticket_view(t: TicketRow, lines: Vec<LineView>, now: DateTime<Utc>) -> Ticket
         channel: t.order_channel,
         kind: t.order_type,
         table_id: t.table_id,
+        table: t.table_name,
+        guest: t.customer.and_then(|c| c.0.get("name").and_then(|n| n.as_str()).map(str::to_owned)),
+        promised_at: t.estimated_ready_at,
         special_instructions: t.special_instructions,
+        round: lines.iter().map(|l| l.round).max().unwrap_or(1),
         items: lines,
         created_at: t.created_at,
         bumped_at: t.bumped_at,
@@ -153,19 +166,19 @@ fn ticket_view(t: TicketRow, lines: Vec<LineView>, now: DateTime<Utc>) -> Ticket
 }
 
 pub(crate) async fn with_lines(state: &AppState, tickets: Vec<TicketRow>) -> ApiResult<Vec<TicketView>> {
-    let mut order_ids: Vec<Uuid> = tickets.iter().map(|t| t.order_id).collect();
-    order_ids.sort();
-    order_ids.dedup();
-    let mut lines: HashMap<(Uuid, Option<Uuid>), Vec<LineView>> = HashMap::new();
+    let ids: Vec<Uuid> = tickets.iter().map(|t| t.id).collect();
+    let mut lines: HashMap<Uuid, Vec<LineView>> = HashMap::new();
     let Some(rid) = tickets.first().map(|t| t.restaurant_id) else { return Ok(Vec::new()) };
-    for l in order_store::lines(&state.db, rid, &order_ids).await? {
-        lines.entry((l.order_id, l.station_id)).or_default().push(l.into());
+    for l in order_store::lines_of_tickets(&state.db, rid, &ids).await? {
+        if let Some(ticket) = l.ticket_id {
+            lines.entry(ticket).or_default().push(l.into());
+        }
     }
     let now = state.clock.now();
     Ok(tickets
         .into_iter()
         .map(|t| {
-            let l = lines.get(&(t.order_id, t.station_id)).cloned().unwrap_or_default();
+            let l = lines.remove(&t.id).unwrap_or_default();
             ticket_view(t, l, now)
         })
         .collect())

@@ -108,7 +108,7 @@ pub async fn all_day(
     let tickets = tickets(actor, state, station, WhichTickets::Open, limit).await?;
     let mut counts: BTreeMap<(String, uuid::Uuid), i64> = BTreeMap::new();
     for t in tickets {
-        for l in t.items {
+        for l in t.items.into_iter().filter(|l| !l.voided) {
             *counts.entry((l.name, l.item_id)).or_default() += l.quantity;
         }
     }

@@ -22,7 +22,9 @@ use brigade_domain::caps;
 use brigade_domain::credentials::{new_secret, Phone};
 use brigade_domain::menu::{business_day, channel_price, is_orderable, Channel, Sellable};
 use brigade_domain::money::{Money, TaxRule};
-use brigade_domain::order::{parse_quantity, price_line, price_order, OrderStatus, OrderType, PricingError, MAX_LINES};
+use brigade_domain::order::{
+    parse_quantity, price_line, price_order, OrderStatus, OrderType, PricingError, MAX_LINES, MAX_SEAT,
+};
 use brigade_domain::{OrderId, UserId};
 use brigade_store::events::{self, ActedBy, NewEvent};
 use brigade_store::orders::{self as store, HistoryEntry, LineModifier, LineRow, OrderRow};
@@ -34,7 +36,7 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sqlx::types::Json as DbJson;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
@@ -49,6 +51,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(change_status))
         .routes(routes!(order_history))
         .routes(routes!(assign_order))
+        .routes(routes!(add_round))
+        .routes(routes!(void_line))
+        .routes(routes!(move_order))
+        .routes(routes!(merge_order))
+        .routes(routes!(split_order))
         .routes(routes!(order_queue))
         .routes(routes!(order_stats))
         .routes(routes!(public_order))
@@ -78,6 +85,16 @@ pub struct LineView {
     /// Set when the line was taken although Brigade could not sell it then (86'd, or not
     /// on this channel): an order from a platform whose guest had already paid.
     pub flag: Option<String>,
+    /// The guest's seat at the table.
+    pub seat: Option<i64>,
+    /// 1 for the lines the order was placed with, then one more per round added.
+    pub round: i64,
+    /// The kitchen ticket it was fired on.
+    pub ticket_id: Option<Uuid>,
+    /// A voided line stays on the check for the record and does not count in its total.
+    pub voided: bool,
+    pub void_reason: Option<String>,
+    pub voided_at: Option<DateTime<Utc>>,
 }
 
 impl From<LineRow> for LineView {
@@ -103,6 +120,12 @@ impl From<LineRow> for LineView {
             notes: l.notes,
             station_id: l.station_id,
             flag: l.flag,
+            seat: l.seat,
+            round: l.round,
+            ticket_id: l.ticket_id,
+            voided: l.voided_at.is_some(),
+            void_reason: l.void_reason,
+            voided_at: l.voided_at,
         }
     }
 }
@@ -152,6 +175,10 @@ pub struct OrderView {
     pub balance: i64,
     /// Its payments, oldest first.
     pub payments: Vec<PaymentView>,
+    /// The check this one was split from.
+    pub split_from: Option<Uuid>,
+    /// The check this one was merged into (this one is then cancelled and empty).
+    pub merged_into: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -192,6 +219,8 @@ pub fn order_view(o: OrderRow, lines: Vec<LineRow>, payments: Vec<PaymentRow>, c
         external_id: o.external_id,
         external_total: o.external_total,
         payment_status: o.payment_status,
+        split_from: o.split_from,
+        merged_into: o.merged_into,
         created_at: o.created_at,
         updated_at: o.updated_at,
     }
@@ -239,6 +268,10 @@ pub struct LineInput {
     pub modifiers: Vec<Uuid>,
     #[schema(max_length = 500)]
     pub notes: Option<String>,
+    /// The guest's seat at the table (1 to 99), for dine-in checks split by seat.
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 99)]
+    pub seat: Option<i64>,
 }
 
 #[derive(Deserialize, ToSchema, Clone)]
@@ -259,7 +292,7 @@ pub struct OrderInput {
     /// What the guest paid that platform, in minor units, if it says (kept beside
     /// Brigade's own `total` for reconciliation).
     #[serde(default)]
-    #[schema(minimum = 0)]
+    #[schema(minimum = 0, maximum = 99999999)]
     pub external_total: Option<i64>,
 }
 
@@ -372,10 +405,13 @@ async fn prepare(state: &AppState, rid: Uuid, input: OrderInput, placer: Placer)
             let message = format!("at most {} options on one line", caps::MODIFIERS_PER_LINE);
             return Err(ApiError::validation(format!("items[{i}].modifiers"), message));
         }
+        if l.seat.is_some_and(|s| !(1..=MAX_SEAT).contains(&s)) {
+            return Err(ApiError::validation(format!("items[{i}].seat"), format!("a seat is 1 to {MAX_SEAT}")));
+        }
     }
     caps::bounded_text("special_instructions", input.special_instructions.as_deref(), caps::INSTRUCTIONS)?;
-    if input.external_total.is_some_and(|t| t < 0) {
-        return Err(ApiError::validation("external_total", "an amount in minor units, from 0"));
+    if let Some(t) = input.external_total {
+        brigade_domain::money::amount("external_total", t, 0)?;
     }
     let customer = match &input.customer {
         Some(c) => {
@@ -416,6 +452,7 @@ struct CheckedLine {
     station: Option<Uuid>,
     notes: Option<String>,
     flag: Option<String>,
+    seat: Option<i64>,
 }
 
 /// What checking an order under the lock came to.
@@ -501,7 +538,8 @@ pub async fn check(tx: &mut Tx, p: &Prepared, now: DateTime<Utc>) -> Result<Chec
         })?;
         max_prep = max_prep.max(item.prep_minutes);
         let station = item.station_id.or_else(|| category.and_then(|c| c.station_id));
-        lines.push(CheckedLine { priced, name: item.name.clone(), station, notes: line.notes.clone(), flag });
+        let (name, notes, seat) = (item.name.clone(), line.notes.clone(), line.seat);
+        lines.push(CheckedLine { priced, name, station, notes, flag, seat });
     }
     let tax = TaxRule { rate_bps: p.restaurant.tax_rate_bps, inclusive: p.restaurant.tax_inclusive };
     let totals = price_order(&lines.iter().map(|l| l.priced.clone()).collect::<Vec<_>>(), tax)
@@ -542,7 +580,7 @@ pub async fn persist(
     let mut stock_out: Vec<(Uuid, Uuid, Vec<crate::inventory::SoldLine>, ActedBy)> = Vec::new();
     let mut tickets = Vec::new();
     let mut views = Vec::with_capacity(batch.len());
-    let mut ticket_json = Vec::with_capacity(batch.len());
+    let mut ticket_json: Vec<Vec<Value>> = Vec::with_capacity(batch.len());
     for ((p, c), day) in batch.into_iter().zip(days) {
         let number = next.get_mut(&(p.rid, day)).map(|n| {
             *n += 1;
@@ -582,46 +620,14 @@ pub async fn persist(
             created_at: now,
             updated_at: now,
             amount_paid: 0,
+            adjust_subtotal: 0,
+            adjust_tax: 0,
+            merged_into: None,
+            split_from: None,
         };
-        let mut lines = Vec::with_capacity(c.lines.len());
-        let mut stations = BTreeSet::new();
-        for (pos, CheckedLine { priced: l, name, station, notes, flag }) in c.lines.into_iter().enumerate() {
-            stations.insert(station);
-            lines.push(LineRow {
-                id: Uuid::now_v7(),
-                order_id: order.id,
-                restaurant_id: p.rid,
-                position: pos as i64,
-                item_id: l.item_id,
-                name,
-                quantity: i64::from(l.quantity),
-                unit_price: l.unit_price.0,
-                line_total: l.line_total.0,
-                modifiers: DbJson(
-                    l.modifiers
-                        .into_iter()
-                        .map(|(option_id, group, name, delta)| LineModifier {
-                            option_id,
-                            group,
-                            name,
-                            price_delta: delta.0,
-                        })
-                        .collect(),
-                ),
-                notes: notes.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()),
-                station_id: station,
-                flag,
-            });
-        }
-        let mine: Vec<Value> = stations
-            .into_iter()
-            .map(|station| {
-                let id = Uuid::now_v7();
-                tickets.push((id, p.rid, order.id, station));
-                json!({ "id": id, "station_id": station })
-            })
-            .collect();
-        ticket_json.push(mine);
+        let (lines, fired) = fire(c.lines, &order, 1, 0);
+        ticket_json.push(fired.iter().map(|(id, _, _, station)| json!({ "id": id, "station_id": station })).collect());
+        tickets.extend(fired);
         if p.restaurant.inventory_depletes_on == "created" {
             let sold = lines
                 .iter()
@@ -680,6 +686,62 @@ pub async fn persist(
         crate::inventory::deplete_orders(tx, &stock_out, now).await?
     };
     Ok((views, menus_changed))
+}
+
+/// The rows of checked lines added to `order` as round `round` (positions from
+/// `first_position`), and the kitchen tickets that fire them: one per station.
+fn fire(
+    checked: Vec<CheckedLine>,
+    order: &OrderRow,
+    round: i64,
+    first_position: i64,
+) -> (Vec<LineRow>, Vec<kds::NewTicket>) {
+    let mut tickets: Vec<kds::NewTicket> = Vec::new();
+    let mut lines = Vec::with_capacity(checked.len());
+    for (pos, CheckedLine { priced: l, name, station, notes, flag, seat }) in checked.into_iter().enumerate() {
+        let ticket = match tickets.iter().find(|t| t.3 == station) {
+            Some(t) => t.0,
+            None => {
+                let id = Uuid::now_v7();
+                tickets.push((id, order.restaurant_id, order.id, station));
+                id
+            }
+        };
+        lines.push(LineRow {
+            id: Uuid::now_v7(),
+            order_id: order.id,
+            restaurant_id: order.restaurant_id,
+            position: first_position + pos as i64,
+            item_id: l.item_id,
+            name,
+            quantity: i64::from(l.quantity),
+            unit_price: l.unit_price.0,
+            line_total: l.line_total.0,
+            modifiers: DbJson(
+                l.modifiers
+                    .into_iter()
+                    .map(|(option_id, group, name, delta)| LineModifier {
+                        option_id,
+                        group,
+                        name,
+                        price_delta: delta.0,
+                    })
+                    .collect(),
+            ),
+            notes: notes.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()),
+            station_id: station,
+            flag,
+            seat,
+            round,
+            ticket_id: Some(ticket),
+            voided_at: None,
+            void_reason: None,
+            voided_by: None,
+            void_approved_by: None,
+        });
+    }
+    tickets.sort_by_key(|t| t.3);
+    (lines, tickets)
 }
 
 /// The view of an order that already exists (an Idempotency-Key seen before).
@@ -888,6 +950,141 @@ async fn assign_order(
     Json(body): Json<AssignInput>,
 ) -> ApiResult<axum::Json<OrderView>> {
     Ok(axum::Json(service::assign(&actor, &state, ids.1, body.user_id.map(UserId)).await?))
+}
+
+// ---------------------------------------------------------------- checks
+
+#[derive(Deserialize, ToSchema)]
+pub struct RoundInput {
+    #[schema(min_items = 1, max_items = 200)]
+    pub items: Vec<LineInput>,
+}
+
+/// Adds a round to an open check: the lines are checked and priced as any order's and
+/// fired to the kitchen as new tickets holding only them.
+#[utoipa::path(post, path = "/v1/restaurants/{rid}/orders/{id}/items", tag = "orders",
+    params(("rid" = Uuid, Path), ("id" = Uuid, Path)), request_body = RoundInput,
+    responses((status = 200, body = OrderView), (status = 403), (status = 404),
+              (status = 409, description = "an item is 86'd, or the order is closed"), (status = 422)),
+    security(("bearer" = [])))]
+async fn add_round(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(ids): Path<(Uuid, OrderId)>,
+    Json(body): Json<RoundInput>,
+) -> ApiResult<axum::Json<OrderView>> {
+    Ok(axum::Json(service::add_round(&actor, &state, ids.1, body.items).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct VoidInput {
+    #[schema(value_type = schema::Reason)]
+    pub reason: String,
+    /// A manager's PIN, when the signed-in person may not void alone.
+    #[serde(default)]
+    pub approval: Option<ApprovalInput>,
+}
+
+/// Voids a line sent to the kitchen: it stays on the check for the record, out of the
+/// total, and its stock comes back. Needs a manager: one signed in, or their PIN in
+/// `approval` (403 `approval_required` otherwise).
+#[utoipa::path(post, path = "/v1/restaurants/{rid}/orders/{id}/items/{line_id}/void", tag = "orders",
+    params(("rid" = Uuid, Path), ("id" = Uuid, Path), ("line_id" = Uuid, Path)), request_body = VoidInput,
+    responses((status = 200, body = OrderView), (status = 403), (status = 404), (status = 409), (status = 422)),
+    security(("bearer" = [])))]
+async fn void_line(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(ids): Path<(Uuid, OrderId, Uuid)>,
+    Json(body): Json<VoidInput>,
+) -> ApiResult<axum::Json<OrderView>> {
+    let view = service::void_line(&actor, &state, ids.1, ids.2, Some(&body.reason), body.approval.as_ref()).await?;
+    Ok(axum::Json(view))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct MoveInput {
+    /// The table it moves to; null for none.
+    pub table_id: Option<Uuid>,
+}
+
+/// Moves a check to another table.
+#[utoipa::path(post, path = "/v1/restaurants/{rid}/orders/{id}/move", tag = "orders",
+    params(("rid" = Uuid, Path), ("id" = Uuid, Path)), request_body = MoveInput,
+    responses((status = 200, body = OrderView), (status = 403), (status = 404), (status = 409), (status = 422)),
+    security(("bearer" = [])))]
+async fn move_order(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(ids): Path<(Uuid, OrderId)>,
+    Json(body): Json<MoveInput>,
+) -> ApiResult<axum::Json<OrderView>> {
+    Ok(axum::Json(service::move_table(&actor, &state, ids.1, body.table_id).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct MergeInput {
+    /// The check merged into this one (it is then closed as merged).
+    pub order_id: Uuid,
+}
+
+/// Merges another check into this one: its lines, kitchen tickets and stock move here.
+/// A check with payments is not merged (409 `check_has_payments`).
+#[utoipa::path(post, path = "/v1/restaurants/{rid}/orders/{id}/merge", tag = "orders",
+    params(("rid" = Uuid, Path), ("id" = Uuid, Path)), request_body = MergeInput,
+    responses((status = 200, body = OrderView), (status = 403), (status = 404), (status = 409), (status = 422)),
+    security(("bearer" = [])))]
+async fn merge_order(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(ids): Path<(Uuid, OrderId)>,
+    Json(body): Json<MergeInput>,
+) -> ApiResult<axum::Json<OrderView>> {
+    Ok(axum::Json(service::merge(&actor, &state, ids.1, OrderId(body.order_id)).await?))
+}
+
+/// How to split a check: by seat, evenly in `ways` parts, or by groups of line ids.
+#[derive(Deserialize, ToSchema)]
+#[serde(tag = "by", rename_all = "snake_case")]
+pub enum SplitInput {
+    /// One check per seat; lines with no seat stay on this one.
+    Seat,
+    /// Equal parts of the total (2 to 20); the lines stay on this check.
+    Even {
+        #[schema(minimum = 2, maximum = 20)]
+        ways: i64,
+    },
+    /// One check per group of this check's line ids; lines in no group stay.
+    Items {
+        #[schema(min_items = 1, max_items = 200)]
+        groups: Vec<Vec<Uuid>>,
+    },
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SplitView {
+    /// This check first, then the new ones.
+    pub orders: Vec<OrderView>,
+}
+
+/// Splits a check into several; their totals add up to what it was. A check with
+/// payments is not split (409 `check_has_payments`).
+#[utoipa::path(post, path = "/v1/restaurants/{rid}/orders/{id}/split", tag = "orders",
+    params(("rid" = Uuid, Path), ("id" = Uuid, Path)), request_body = SplitInput,
+    responses((status = 200, body = SplitView), (status = 403), (status = 404), (status = 409), (status = 422)),
+    security(("bearer" = [])))]
+async fn split_order(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(ids): Path<(Uuid, OrderId)>,
+    Json(body): Json<SplitInput>,
+) -> ApiResult<axum::Json<SplitView>> {
+    let how = match body {
+        SplitInput::Seat => service::Split::Seat,
+        SplitInput::Even { ways } => service::Split::Even(ways),
+        SplitInput::Items { groups } => service::Split::Items(groups),
+    };
+    Ok(axum::Json(SplitView { orders: service::split(&actor, &state, ids.1, how).await? }))
 }
 
 // ---------------------------------------------------------------- guests

@@ -23,6 +23,7 @@ use brigade_store::{kds, restaurants, users, Tx};
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use std::collections::HashMap;
+use uuid::Uuid;
 
 /// Places an order as a member (staff at the counter, an integration's key): priced and
 /// checked as every order is (an 86'd item is 409, bad modifiers 422). With an
@@ -333,4 +334,389 @@ pub async fn assign(actor: &Actor, state: &AppState, id: OrderId, to: Option<Use
     order.assigned_to = user;
     order.updated_at = now;
     view(state, actor, order).await
+}
+
+// ---------------------------------------------------------------- checks: rounds, voids, tables, merges, splits
+
+/// Whether an order can still be changed at the counter: it is open in the kitchen (or
+/// served and not yet closed).
+fn editable(order: &OrderRow) -> ApiResult<()> {
+    if order.status.is_open() {
+        return Ok(());
+    }
+    Err(ApiError::conflict(
+        crate::error::ErrorCode::OrderClosed,
+        format!("order #{} is {}; it can no longer be changed", order.number, order.status),
+    ))
+}
+
+/// Prices an order again from its lines that are not voided, keeping the share of an
+/// evenly split check, and writes the totals.
+async fn reprice(tx: &mut Tx, order: &mut OrderRow, now: DateTime<Utc>) -> ApiResult<()> {
+    let r = restaurants::get_tx(tx, order.restaurant_id).await?.ok_or_else(|| ApiError::not_found("restaurant"))?;
+    let rule = brigade_domain::money::TaxRule { rate_bps: r.tax_rate_bps, inclusive: r.tax_inclusive };
+    let lines = store::lines_tx(tx, order.id).await?;
+    let sum: i64 = lines.iter().filter(|l| !l.is_voided()).map(|l| l.line_total).sum();
+    let taxed = rule.apply(brigade_domain::money::Money(sum));
+    let subtotal = taxed.subtotal.0 + order.adjust_subtotal;
+    let tax = taxed.tax.0 + order.adjust_tax;
+    if subtotal < 0 || tax < 0 {
+        return Err(ApiError::conflict(
+            crate::error::ErrorCode::CheckSplit,
+            "this check is split evenly and would go below zero: merge its parts back first",
+        ));
+    }
+    let total = if rule.inclusive { subtotal } else { subtotal + tax };
+    let totals =
+        store::Totals { subtotal, tax, total, adjust_subtotal: order.adjust_subtotal, adjust_tax: order.adjust_tax };
+    store::set_totals(tx, order.id, &totals, now).await?;
+    (order.subtotal, order.tax, order.total, order.updated_at) = (subtotal, tax, total, now);
+    Ok(())
+}
+
+/// Adds a round to an open check: its lines are priced and checked as any order's (an
+/// 86'd item is 409), and fired to the kitchen as new tickets holding only them; the
+/// earlier tickets are untouched. A ready order goes back to preparing.
+pub async fn add_round(
+    actor: &Actor,
+    state: &AppState,
+    id: OrderId,
+    items: Vec<super::LineInput>,
+) -> ApiResult<OrderView> {
+    actor.require(Permission::OrdersWrite)?;
+    let rid = actor.rid();
+    let found = store::get(&state.db, rid, id.0).await?.ok_or_else(|| ApiError::not_found("order"))?;
+    let input = super::OrderInput {
+        channel: found.channel,
+        kind: found.kind,
+        table_id: None,
+        customer: None,
+        items,
+        special_instructions: None,
+        external_id: None,
+        external_total: None,
+    };
+    let prepared = super::prepare(state, rid, input, super::Placer::new(actor.acted_by(), None)).await?;
+    let now = state.clock.now();
+    let mut tx = state.db.begin(rid).await?;
+    let mut order = store::get_for_update(&mut tx, rid, id.0).await?.ok_or_else(|| ApiError::not_found("order"))?;
+    editable(&order)?;
+    let checked = match super::check(&mut tx, &prepared, now).await {
+        Ok(super::Check::Ready(c)) => c,
+        Ok(super::Check::Existing(_)) => return Err(ApiError::internal("a round has no idempotency key")),
+        Err(super::WriteFailure::Refused(e) | super::WriteFailure::Failed(e)) => return Err(e),
+    };
+    let existing = store::lines_tx(&mut tx, order.id).await?;
+    if existing.len() + checked.lines.len() > brigade_domain::order::MAX_LINES {
+        let message = format!("a check has at most {} lines", brigade_domain::order::MAX_LINES);
+        return Err(ApiError::validation("items", message));
+    }
+    let round = existing.iter().map(|l| l.round).max().unwrap_or(0) + 1;
+    let first = existing.iter().map(|l| l.position).max().map_or(0, |p| p + 1);
+    let (lines, tickets) = super::fire(checked.lines, &order, round, first);
+    store::insert_lines(&mut tx, &lines).await?;
+    kds::insert_tickets(&mut tx, &tickets, now).await?;
+    reprice(&mut tx, &mut order, now).await?;
+    let mut after = After::NOTHING;
+    let takes_stock_now =
+        prepared.restaurant.inventory_depletes_on == "created" || order.status != OrderStatus::Received;
+    if takes_stock_now {
+        let sold = lines.iter().map(crate::inventory::SoldLine::of).collect();
+        let stock = [(rid, order.id, sold, actor.acted_by())];
+        if !crate::inventory::deplete_orders(&mut tx, &stock, now).await?.is_empty() {
+            after = After::menu(rid);
+        }
+    }
+    let fired: Vec<_> = tickets.iter().map(|(id, _, _, station)| json!({ "id": id, "station_id": station })).collect();
+    let payload = json!({
+        "order_id": order.id, "number": order.number, "round": round, "tickets": fired,
+        "items": lines.iter().map(|l| json!({ "id": l.id, "name": l.name, "quantity": l.quantity, "seat": l.seat })).collect::<Vec<_>>(),
+        "total": order.total,
+    });
+    actor.record(&mut tx, "order.round_added", "order", order.id, payload, now).await?;
+    if order.status == OrderStatus::Ready {
+        let reason = Some("a round was added");
+        let (o, a) = transition(&mut tx, order, OrderStatus::Preparing, reason, actor.acted_by(), now).await?;
+        order = o;
+        after = after.and(a);
+    }
+    state.commit(tx, after).await?;
+    view(state, actor, order).await
+}
+
+/// Voids a line of a check with a reason: it stays on the check for the record, out of
+/// its total; its ingredients go back to stock if they were taken; the kitchen sees it
+/// struck. A line already sent needs a manager (signed in, or their PIN).
+pub async fn void_line(
+    actor: &Actor,
+    state: &AppState,
+    id: OrderId,
+    line_id: Uuid,
+    reason: Option<&str>,
+    approval: Option<&ApprovalInput>,
+) -> ApiResult<OrderView> {
+    actor.require(Permission::OrdersWrite)?;
+    let reason = caps::parse_reason("reason", reason)?
+        .ok_or_else(|| ApiError::validation("reason", "say why the line is voided"))?;
+    let rid = actor.rid();
+    store::get(&state.db, rid, id.0).await?.ok_or_else(|| ApiError::not_found("order"))?;
+    let approved_by = actor.approve(state, approval, "voiding a line sent to the kitchen").await?;
+    let now = state.clock.now();
+    let mut tx = state.db.begin(rid).await?;
+    let mut order = store::get_for_update(&mut tx, rid, id.0).await?.ok_or_else(|| ApiError::not_found("order"))?;
+    editable(&order)?;
+    let lines = store::lines_tx(&mut tx, order.id).await?;
+    let line = lines.iter().find(|l| l.id == line_id).ok_or_else(|| ApiError::not_found("line"))?;
+    if !store::void_line(&mut tx, line.id, &reason, &actor.acted_by().encode(), approved_by, now).await? {
+        return Err(ApiError::conflict(crate::error::ErrorCode::Conflict, "this line is already voided"));
+    }
+    if lines.iter().all(|l| l.id == line.id || l.is_voided()) {
+        return Err(ApiError::conflict(
+            crate::error::ErrorCode::Conflict,
+            "this is the check's last line: cancel the order instead",
+        ));
+    }
+    reprice(&mut tx, &mut order, now).await?;
+    let mut after = After::NOTHING;
+    if crate::inventory::return_lines(&mut tx, rid, order.id, std::slice::from_ref(line), actor.acted_by(), now).await?
+    {
+        after = After::menu(rid);
+    }
+    let payload = json!({
+        "order_id": order.id, "number": order.number, "line_id": line.id, "name": line.name,
+        "quantity": line.quantity, "amount": line.line_total, "reason": reason, "approved_by": approved_by,
+        "ticket_id": line.ticket_id, "station_id": line.station_id, "total": order.total,
+    });
+    actor.record(&mut tx, "order.line_voided", "order", order.id, payload, now).await?;
+    state.commit(tx, after).await?;
+    view(state, actor, order).await
+}
+
+/// Moves a check to another table (or to none).
+pub async fn move_table(actor: &Actor, state: &AppState, id: OrderId, table: Option<Uuid>) -> ApiResult<OrderView> {
+    actor.require(Permission::OrdersWrite)?;
+    let rid = actor.rid();
+    let now = state.clock.now();
+    let mut tx = state.db.begin(rid).await?;
+    if let Some(t) = table {
+        if brigade_store::tables::get_tx(&mut tx, rid, t).await?.is_none() {
+            return Err(ApiError::validation("table_id", "no such table in this restaurant"));
+        }
+    }
+    let mut order = store::get_for_update(&mut tx, rid, id.0).await?.ok_or_else(|| ApiError::not_found("order"))?;
+    if order.status == OrderStatus::Cancelled {
+        return Err(ApiError::conflict(crate::error::ErrorCode::OrderClosed, "this order is cancelled"));
+    }
+    store::set_table(&mut tx, order.id, table, now).await?;
+    let payload = json!({ "order_id": order.id, "number": order.number, "from": order.table_id, "to": table });
+    actor.record(&mut tx, "order.moved", "order", order.id, payload, now).await?;
+    state.commit(tx, After::NOTHING).await?;
+    (order.table_id, order.updated_at) = (table, now);
+    view(state, actor, order).await
+}
+
+fn no_money_taken(o: &OrderRow) -> ApiResult<()> {
+    if o.amount_paid != 0 || o.payment_status.is_some() {
+        return Err(ApiError::conflict(
+            crate::error::ErrorCode::CheckHasPayments,
+            format!("check #{} has payments: refund them before merging or splitting it", o.number),
+        ));
+    }
+    Ok(())
+}
+
+/// Merges another check into this one: its lines, kitchen tickets and stock move here,
+/// and it is closed as merged. Checks with payments are not merged (409).
+pub async fn merge(actor: &Actor, state: &AppState, id: OrderId, other: OrderId) -> ApiResult<OrderView> {
+    actor.require(Permission::OrdersWrite)?;
+    if id == other {
+        return Err(ApiError::validation("order_id", "a check cannot be merged into itself"));
+    }
+    let rid = actor.rid();
+    let now = state.clock.now();
+    let mut tx = state.db.begin(rid).await?;
+    // Locked in id order, so two merges of the same pair cannot deadlock.
+    let (first, second) = if id.0 < other.0 { (id.0, other.0) } else { (other.0, id.0) };
+    let a = store::get_for_update(&mut tx, rid, first).await?;
+    let b = store::get_for_update(&mut tx, rid, second).await?;
+    let (mut target, source) = match (a, b) {
+        (Some(a), Some(b)) if a.id == id.0 => (a, b),
+        (Some(a), Some(b)) => (b, a),
+        _ => return Err(ApiError::not_found("order")),
+    };
+    editable(&target)?;
+    editable(&source)?;
+    no_money_taken(&target)?;
+    no_money_taken(&source)?;
+    store::move_all(&mut tx, source.id, target.id).await?;
+    crate::inventory::move_sales(&mut tx, source.id, target.id).await?;
+    let reason = format!("merged into #{}", target.number);
+    store::set_merged(&mut tx, source.id, target.id, &reason, now).await?;
+    let by = actor.acted_by().encode();
+    let entry = HistoryEntry {
+        restaurant_id: rid,
+        order_id: source.id,
+        from: Some(source.status.as_str()),
+        to: OrderStatus::Cancelled.as_str(),
+        actor: &by,
+        reason: Some(&reason),
+        at: now,
+    };
+    store::insert_history(&mut tx, &entry).await?;
+    target.adjust_subtotal += source.adjust_subtotal;
+    target.adjust_tax += source.adjust_tax;
+    reprice(&mut tx, &mut target, now).await?;
+    let payload = json!({ "order_id": target.id, "number": target.number, "merged": source.id,
+        "merged_number": source.number, "total": target.total });
+    actor.record(&mut tx, "order.merged", "order", target.id, payload, now).await?;
+    let mut after = After::NOTHING;
+    let open_tickets = kds::tickets_of_order(&mut tx, target.id)
+        .await?
+        .iter()
+        .any(|t| t.status == brigade_domain::kds::TicketStatus::Open);
+    if target.status == OrderStatus::Ready && open_tickets {
+        let why = Some("a check with open tickets was merged in");
+        let (o, a) = transition(&mut tx, target, OrderStatus::Preparing, why, actor.acted_by(), now).await?;
+        target = o;
+        after = a;
+    }
+    state.commit(tx, after).await?;
+    view(state, actor, target).await
+}
+
+/// How a check is split.
+pub enum Split {
+    /// One check per seat; lines with no seat stay.
+    Seat,
+    /// `n` equal parts of the total; the lines stay on the first.
+    Even(i64),
+    /// One check per group of line ids; lines named in no group stay.
+    Items(Vec<Vec<Uuid>>),
+}
+
+/// Splits a check. The first of the checks returned is this one. Checks with payments
+/// are not split (409); a split that does not add up is 422 and changes nothing.
+pub async fn split(actor: &Actor, state: &AppState, id: OrderId, how: Split) -> ApiResult<Vec<OrderView>> {
+    actor.require(Permission::OrdersWrite)?;
+    let rid = actor.rid();
+    let now = state.clock.now();
+    let mut tx = state.db.begin(rid).await?;
+    let mut order = store::get_for_update(&mut tx, rid, id.0).await?.ok_or_else(|| ApiError::not_found("order"))?;
+    editable(&order)?;
+    no_money_taken(&order)?;
+    if order.adjust_subtotal != 0 || order.adjust_tax != 0 {
+        return Err(ApiError::conflict(
+            crate::error::ErrorCode::CheckSplit,
+            "this check is split evenly: merge its parts back before splitting it again",
+        ));
+    }
+    let lines: Vec<_> = store::lines_tx(&mut tx, order.id).await?.into_iter().filter(|l| !l.is_voided()).collect();
+    // Each new check: the lines it takes, and its share (subtotal, tax) when even.
+    let mut parts: Vec<(Vec<Uuid>, (i64, i64))> = Vec::new();
+    match how {
+        Split::Seat => {
+            let mut seats: std::collections::BTreeMap<i64, Vec<Uuid>> = Default::default();
+            for l in &lines {
+                if let Some(s) = l.seat {
+                    seats.entry(s).or_default().push(l.id);
+                }
+            }
+            let mut groups: Vec<Vec<Uuid>> = seats.into_values().collect();
+            if groups.len() + usize::from(lines.iter().any(|l| l.seat.is_none())) < 2 {
+                return Err(ApiError::validation("by", "the check's lines are not on two seats or more"));
+            }
+            if lines.iter().all(|l| l.seat.is_some()) {
+                groups.remove(0);
+            }
+            parts.extend(groups.into_iter().map(|g| (g, (0, 0))));
+        }
+        Split::Items(groups) => {
+            let mut seen = std::collections::HashSet::new();
+            for (i, g) in groups.iter().enumerate() {
+                if g.is_empty() {
+                    return Err(ApiError::validation(format!("groups[{i}]"), "a group names at least one line"));
+                }
+                for line in g {
+                    if !lines.iter().any(|l| l.id == *line) {
+                        let why = format!("{line} is not a line of this check that is not voided");
+                        return Err(ApiError::validation(format!("groups[{i}]"), why));
+                    }
+                    if !seen.insert(*line) {
+                        return Err(ApiError::validation(format!("groups[{i}]"), format!("{line} is in two groups")));
+                    }
+                }
+            }
+            let mut groups = groups;
+            if seen.len() == lines.len() {
+                groups.remove(0);
+            }
+            if groups.is_empty() {
+                return Err(ApiError::validation("groups", "a split makes at least two checks"));
+            }
+            parts.extend(groups.into_iter().map(|g| (g, (0, 0))));
+        }
+        Split::Even(ways) => {
+            if !(2..=20).contains(&ways) {
+                return Err(ApiError::validation("ways", "split in 2 to 20 parts"));
+            }
+            let share = |amount: i64, k: i64| amount / ways + i64::from(k < amount % ways);
+            order.adjust_subtotal = share(order.subtotal, 0) - order.subtotal;
+            order.adjust_tax = share(order.tax, 0) - order.tax;
+            parts.extend((1..ways).map(|k| (Vec::new(), (share(order.subtotal, k), share(order.tax, k)))));
+        }
+    }
+    let count = parts.len() as i64;
+    let first_number = store::reserve_numbers(&mut tx, rid, order.business_day, count).await? - count + 1;
+    let by = actor.acted_by().encode();
+    let mut made = Vec::with_capacity(parts.len());
+    for (k, (line_ids, (adj_subtotal, adj_tax))) in parts.into_iter().enumerate() {
+        let mut part = OrderRow {
+            id: Uuid::now_v7(),
+            number: first_number + k as i64,
+            tracking_key: brigade_domain::credentials::new_secret("").chars().take(22).collect(),
+            idempotency_key: None,
+            external_id: None,
+            external_total: None,
+            payment_status: None,
+            amount_paid: 0,
+            subtotal: 0,
+            tax: 0,
+            total: 0,
+            adjust_subtotal: adj_subtotal,
+            adjust_tax: adj_tax,
+            merged_into: None,
+            split_from: Some(order.id),
+            created_by: by.clone(),
+            created_at: now,
+            updated_at: now,
+            ..order.clone()
+        };
+        store::insert(&mut tx, &part).await?;
+        store::move_lines(&mut tx, &line_ids, part.id).await?;
+        let moved: Vec<_> = lines.iter().filter(|l| line_ids.contains(&l.id)).cloned().collect();
+        crate::inventory::transfer_lines(&mut tx, rid, order.id, part.id, &moved, actor.acted_by(), now).await?;
+        let reason = format!("split from #{}", order.number);
+        let entry = HistoryEntry {
+            restaurant_id: rid,
+            order_id: part.id,
+            from: None,
+            to: part.status.as_str(),
+            actor: &by,
+            reason: Some(&reason),
+            at: now,
+        };
+        store::insert_history(&mut tx, &entry).await?;
+        reprice(&mut tx, &mut part, now).await?;
+        made.push(part);
+    }
+    reprice(&mut tx, &mut order, now).await?;
+    let payload = json!({
+        "order_id": order.id, "number": order.number,
+        "into": made.iter().map(|p| json!({ "order_id": p.id, "number": p.number, "total": p.total })).collect::<Vec<_>>(),
+        "total": order.total,
+    });
+    actor.record(&mut tx, "order.split", "order", order.id, payload, now).await?;
+    state.commit(tx, After::NOTHING).await?;
+    made.insert(0, order);
+    views(state, actor, made).await
 }

@@ -21,8 +21,10 @@ use brigade_domain::credentials::parse_name;
 use brigade_domain::menu::Channel;
 use brigade_domain::order::{OrderStatus, OrderType};
 use brigade_domain::qr;
+use brigade_domain::tables::FloorStatus;
 pub use brigade_domain::tables::TableStatus;
 use brigade_domain::TableId;
+use brigade_store::orders::OrderRow;
 use brigade_store::restaurants;
 use brigade_store::tables::{self as store, TableRow};
 use chrono::{DateTime, Utc};
@@ -48,8 +50,19 @@ pub struct TableView {
     pub id: Uuid,
     pub name: String,
     pub capacity: i64,
+    /// Where it stands now: its own status, or how far its open check has come.
+    #[schema(value_type = schema::FloorStatus)]
+    pub status: FloorStatus,
+    /// Its status as set by the host (`available`, `occupied`, `reserved`,
+    /// `out_of_service`), whatever its checks.
     #[schema(value_type = schema::TableStatus)]
-    pub status: TableStatus,
+    pub set_status: TableStatus,
+    /// The check open on it (the oldest, when several are).
+    pub current_order_id: Option<Uuid>,
+    /// Every check open on it, oldest first.
+    pub open_order_ids: Vec<Uuid>,
+    /// What is open on its checks (minor units).
+    pub open_balance: i64,
     /// What the table's QR code encodes.
     pub qr_url: String,
     pub qr_version: i64,
@@ -65,13 +78,20 @@ pub(crate) fn qr_url(state: &AppState, t: &TableRow) -> String {
     format!("{}/t/{}", state.config.public_base_url.trim_end_matches('/'), token_of(state, t))
 }
 
-pub(crate) fn view(state: &AppState, t: TableRow) -> TableView {
+/// A table as the floor sees it, with the checks open on it (oldest first).
+pub(crate) fn view(state: &AppState, t: TableRow, checks: &[&OrderRow]) -> TableView {
+    let first = checks.first();
+    let paid_any = checks.iter().any(|o| o.amount_paid > 0);
     TableView {
         qr_url: qr_url(state, &t),
+        status: FloorStatus::of(t.status, first.map(|o| (o.status, paid_any))),
+        set_status: t.status,
+        current_order_id: first.map(|o| o.id),
+        open_order_ids: checks.iter().map(|o| o.id).collect(),
+        open_balance: checks.iter().map(|o| crate::orders::balance_of(o)).sum(),
         id: t.id,
         name: t.name,
         capacity: t.capacity,
-        status: t.status,
         qr_version: t.qr_version,
         created_at: t.created_at,
         updated_at: t.updated_at,

@@ -4,24 +4,66 @@
 use super::{view, TableInput, TableStatus, TableView};
 use crate::actor::Actor;
 use crate::error::{ApiError, ApiResult};
+use crate::restaurants::restaurant_tz;
 use crate::AppState;
 use brigade_domain::auth::Permission;
+use brigade_domain::menu::business_day;
 use brigade_domain::TableId;
+use brigade_store::restaurants;
 use brigade_store::tables::{self as store, TableRow};
 use serde_json::json;
 
-/// The restaurant's tables, by name.
+/// Tables with the checks open on them.
+async fn views(state: &AppState, rid: uuid::Uuid, rows: Vec<TableRow>) -> ApiResult<Vec<TableView>> {
+    let r = restaurants::get(&state.db, rid).await?.ok_or_else(|| ApiError::not_found("restaurant"))?;
+    let day = business_day(state.clock.now(), restaurant_tz(&r)?, r.day_starts_at);
+    let open = brigade_store::orders::open_at_tables(&state.db, rid, day).await?;
+    Ok(rows
+        .into_iter()
+        .map(|t| {
+            let checks: Vec<_> = open.iter().filter(|o| o.table_id == Some(t.id)).collect();
+            view(state, t, &checks)
+        })
+        .collect())
+}
+
+async fn one(state: &AppState, rid: uuid::Uuid, row: TableRow) -> ApiResult<TableView> {
+    views(state, rid, vec![row]).await?.pop().ok_or_else(|| ApiError::internal("a table without its view"))
+}
+
+/// The restaurant's tables, by name (T2 before T10), with their open checks.
 pub async fn list(actor: &Actor, state: &AppState) -> ApiResult<Vec<TableView>> {
     actor.require(Permission::RestaurantRead)?;
-    let rows = store::list(&state.db, actor.rid()).await?;
-    Ok(rows.into_iter().map(|t| view(state, t)).collect())
+    let mut rows = store::list(&state.db, actor.rid()).await?;
+    rows.sort_by_key(|t| natural(&t.name));
+    views(state, actor.rid(), rows).await
+}
+
+/// A name as a key that sorts numbers by value: "T2" before "T10".
+fn natural(name: &str) -> Vec<(String, u64)> {
+    let mut out = Vec::new();
+    let mut text = String::new();
+    let mut digits = String::new();
+    for c in name.to_lowercase().chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+        } else {
+            if !digits.is_empty() {
+                out.push((std::mem::take(&mut text), digits.parse().unwrap_or(u64::MAX)));
+                digits.clear();
+            }
+            text.push(c);
+        }
+    }
+    out.push((text, digits.parse().unwrap_or(0)));
+    out
 }
 
 /// One table; 404 when it is not this restaurant's.
 pub async fn get(actor: &Actor, state: &AppState, id: TableId) -> ApiResult<TableView> {
     actor.require(Permission::RestaurantRead)?;
     let row = store::get(&state.db, actor.rid(), id.0).await?.ok_or_else(|| ApiError::not_found("table"))?;
-    Ok(view(state, row))
+    one(state, actor.rid(), row).await
 }
 
 /// Adds a table (2 seats and available unless told). Names are unique: 409 otherwise.
@@ -46,7 +88,7 @@ pub async fn create(actor: &Actor, state: &AppState, input: TableInput) -> ApiRe
     store::insert(&mut tx, &t).await?;
     actor.record(&mut tx, "table.created", "table", t.id, json!({ "name": t.name }), now).await?;
     tx.commit().await?;
-    Ok(view(state, t))
+    one(state, actor.rid(), t).await
 }
 
 /// Renames a table, changes its seats or its status.
@@ -63,7 +105,7 @@ pub async fn update(actor: &Actor, state: &AppState, id: TableId, input: TableIn
     store::update(&mut tx, &t).await?;
     actor.record(&mut tx, "table.updated", "table", t.id, json!({ "name": t.name, "status": t.status }), now).await?;
     tx.commit().await?;
-    Ok(view(state, t))
+    one(state, actor.rid(), t).await
 }
 
 /// Removes a table. Its past orders keep their table; its QR code stops working.
@@ -90,7 +132,7 @@ pub async fn rotate_qr(actor: &Actor, state: &AppState, id: TableId) -> ApiResul
     store::update(&mut tx, &t).await?;
     actor.record(&mut tx, "table.qr_rotated", "table", t.id, json!({ "qr_version": t.qr_version }), now).await?;
     tx.commit().await?;
-    Ok(view(state, t))
+    one(state, actor.rid(), t).await
 }
 
 fn name_taken(name: &str) -> ApiError {

@@ -602,3 +602,46 @@ async fn inventory_routes_keep_to_their_restaurant_and_roles() {
         .await
         .expect(403, "forbidden");
 }
+
+#[tokio::test]
+async fn rounds_take_stock_voids_give_it_back_and_splits_and_merges_keep_each_checks_share() {
+    let app = TestApp::spawn().await;
+    let owner = app.signup("ana@example.com", "Diner").await;
+    let k = kitchen(&app, &owner).await;
+    for id in [k.patty, k.bun, k.cheese] {
+        receive(&app, &owner, id, 20.0, None, None).await;
+    }
+    let single = json!({ "item_id": k.m.burger, "quantity": 1, "modifiers": [k.m.single] });
+    let o = app
+        .order(&owner, &owner.token, "walk_in", json!([single.clone(), { "item_id": k.m.cola, "quantity": 1 }]))
+        .await;
+    o.expect(201, "");
+    let id = o.id("/id");
+    let round = app.post(&at(&owner, &format!("orders/{id}/items")), &owner.token, json!({ "items": [single] })).await;
+    round.expect(200, "");
+    assert_eq!(on_hand(&app, &owner, k.patty).await, 18.0, "the round took its patty");
+
+    // A void gives back what its line took.
+    let second = round.body["items"][2]["id"].as_str().unwrap().to_owned();
+    let void = at(&owner, &format!("orders/{id}/items/{second}/void"));
+    app.post(&void, &owner.token, json!({ "reason": "sent twice" })).await.expect(200, "");
+    assert_eq!(on_hand(&app, &owner, k.patty).await, 19.0);
+
+    // The burger split off and cancelled gives back its own patty; the rest, merged back
+    // and cancelled, gives back nothing twice.
+    let first = o.body["items"][0]["id"].as_str().unwrap().to_owned();
+    let s = app
+        .post(&at(&owner, &format!("orders/{id}/split")), &owner.token, json!({ "by": "items", "groups": [[first]] }))
+        .await;
+    s.expect(200, "");
+    let part = s.body["orders"][1]["id"].as_str().unwrap().to_owned();
+    assert_eq!(on_hand(&app, &owner, k.patty).await, 19.0, "a split moves no stock");
+    app.delete(&at(&owner, &format!("orders/{part}")), &owner.token).await.expect(200, "");
+    assert_eq!(on_hand(&app, &owner, k.patty).await, 20.0);
+    app.delete(&at(&owner, &format!("orders/{id}")), &owner.token).await.expect(200, "");
+    assert_eq!(on_hand(&app, &owner, k.patty).await, 20.0);
+    assert_eq!(on_hand(&app, &owner, k.bun).await, 20.0);
+    for id in [k.patty, k.bun, k.cheese] {
+        assert_eq!(ledger_sum(&app, &owner, id).await, on_hand(&app, &owner, id).await);
+    }
+}

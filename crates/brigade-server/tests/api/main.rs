@@ -11,6 +11,7 @@ mod demo;
 mod doordash;
 mod errors;
 mod fakes;
+mod floor;
 mod grubhub;
 mod idempotency;
 mod inbound;

@@ -1,0 +1,215 @@
+//! A table's evening through the API: a check opened on a table with seats, rounds that
+//! fire only their own lines, a void a manager approves, a move, splits that add up and
+//! merges, and the floor and kitchen that know which table and seat each plate is for.
+
+use crate::support::{Owner, TestApp};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+fn at(owner: &Owner, path: &str) -> String {
+    format!("/v1/restaurants/{}/{path}", owner.rid)
+}
+
+async fn table(app: &TestApp, owner: &Owner, name: &str) -> (Uuid, Value) {
+    let r = app.post(&at(owner, "tables"), &owner.token, json!({ "name": name, "capacity": 4 })).await;
+    r.expect(201, "");
+    (r.id("/id"), r.body.clone())
+}
+
+async fn table_view(app: &TestApp, owner: &Owner, id: Uuid) -> Value {
+    let list = app.get(&at(owner, "tables"), &owner.token).await;
+    list.body["items"].as_array().unwrap().iter().find(|t| t["id"] == json!(id)).unwrap().clone()
+}
+
+fn totals(orders: &[Value]) -> i64 {
+    orders.iter().map(|o| o["total"].as_i64().unwrap()).sum()
+}
+
+#[tokio::test]
+async fn a_tables_evening_seats_rounds_a_void_a_split_and_the_kitchen_knows_where_food_goes() {
+    let app = TestApp::spawn().await;
+    let owner = app.signup("ana@example.com", "Diner").await;
+    let m = app.menu(&owner).await;
+    let (manager, _) = app.add_member(&owner, "max@example.com", "manager").await;
+    let (_, staff) = app.add_member(&owner, "sam@example.com", "staff").await;
+    let pin = json!({ "phone": "+15550100300", "pin": "4321" });
+    app.put(&at(&owner, &format!("users/{manager}")), &owner.token, pin).await.expect(200, "");
+    let (t2, fresh) = table(&app, &owner, "T2").await;
+    assert_eq!((fresh["status"].as_str(), fresh["current_order_id"].as_null()), (Some("available"), Some(())));
+
+    // Seated: two burgers on seats 1 and 2.
+    let burger = |seat: i64| json!({ "item_id": m.burger, "quantity": 1, "modifiers": [m.single], "seat": seat });
+    let body = json!({ "channel": "pos", "type": "dine_in", "table_id": t2, "items": [burger(1), burger(2)] });
+    let o = app.post(&at(&owner, "orders"), &staff, body).await;
+    o.expect(201, "");
+    let id = o.id("/id");
+    assert_eq!(o.body["items"][1]["seat"], 2);
+    let t = table_view(&app, &owner, t2).await;
+    assert_eq!((t["status"].as_str(), t["current_order_id"].clone()), (Some("ordered"), json!(id)));
+    let first_ticket = o.body["items"][0]["ticket_id"].clone();
+
+    // A second round: fries for seat 1 and a cola for seat 2 fire new tickets holding only
+    // them; the grill's first ticket is untouched.
+    let round = json!({ "items": [
+        { "item_id": m.fries, "quantity": 1, "seat": 1 },
+        { "item_id": m.cola, "quantity": 1, "seat": 2 },
+    ] });
+    let r = app.post(&at(&owner, &format!("orders/{id}/items")), &staff, round).await;
+    r.expect(200, "");
+    let items = r.body["items"].as_array().unwrap().clone();
+    assert_eq!(items.len(), 4);
+    assert_eq!(items.iter().map(|l| l["round"].as_i64().unwrap()).collect::<Vec<_>>(), [1, 1, 2, 2]);
+    assert!(r.body["total"].as_i64().unwrap() > o.body["total"].as_i64().unwrap());
+    let tickets = app.get(&at(&owner, "kds/tickets"), &owner.token).await;
+    let tickets = tickets.body["items"].as_array().unwrap().clone();
+    assert_eq!(tickets.len(), 3, "grill for round 1, fryer and bar for round 2");
+    let grill = tickets.iter().find(|t| t["id"] == first_ticket).unwrap();
+    assert_eq!(grill["items"].as_array().unwrap().len(), 2);
+    assert_eq!((grill["table"].as_str(), grill["round"].as_i64()), (Some("T2"), Some(1)));
+    let fries_ticket = tickets.iter().find(|t| t["station_id"] == json!(m.fryer)).unwrap();
+    assert_eq!(fries_ticket["round"], 2);
+    assert_eq!(fries_ticket["items"][0]["seat"], 1);
+
+    // A void of a sent line: staff alone may not; a reason is needed; the manager's PIN
+    // approves it, the total drops and the kitchen sees the line struck.
+    let cola = items[3]["id"].as_str().unwrap().to_owned();
+    let void = at(&owner, &format!("orders/{id}/items/{cola}/void"));
+    app.post(&void, &staff, json!({ "reason": "changed their mind" })).await.expect(403, "approval_required");
+    app.post(&void, &staff, json!({ "reason": " ", "approval": { "pin": "4321" } }))
+        .await
+        .expect(422, "validation_failed");
+    let before = r.body["total"].as_i64().unwrap();
+    let v = app.post(&void, &staff, json!({ "reason": "changed their mind", "approval": { "pin": "4321" } })).await;
+    v.expect(200, "");
+    assert!(v.body["total"].as_i64().unwrap() < before);
+    assert_eq!(v.body["items"][3]["voided"], true);
+    let again = json!({ "reason": "again", "approval": { "pin": "4321" } });
+    app.post(&void, &staff, again).await.expect(409, "conflict");
+    let bar = app.get(&at(&owner, &format!("kds/tickets?station_id={}", m.bar)), &owner.token).await;
+    assert_eq!(bar.body["items"][0]["items"][0]["voided"], true);
+
+    // Moved to a bigger table: the old one is free again.
+    let (t10, _) = table(&app, &owner, "T10").await;
+    let moved = app.post(&at(&owner, &format!("orders/{id}/move")), &staff, json!({ "table_id": t10 })).await;
+    moved.expect(200, "");
+    assert_eq!(table_view(&app, &owner, t2).await["status"], "available");
+    assert_eq!(table_view(&app, &owner, t10).await["current_order_id"], json!(id));
+    let list = app.get(&at(&owner, "tables"), &owner.token).await;
+    let names: Vec<&str> = list.body["items"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["T2", "T10"], "tables sort naturally");
+
+    // Split by seat: seat 2's burger goes on a check of its own; the totals add up.
+    let total = v.body["total"].as_i64().unwrap();
+    let s = app.post(&at(&owner, &format!("orders/{id}/split")), &staff, json!({ "by": "seat" })).await;
+    s.expect(200, "");
+    let parts = s.body["orders"].as_array().unwrap().clone();
+    assert_eq!(parts.len(), 2);
+    assert_eq!(totals(&parts), total);
+    assert_eq!(parts[0]["id"], json!(id));
+    assert_eq!(parts[1]["split_from"], json!(id));
+    assert_eq!(parts[1]["table_id"], json!(t10));
+    let seat2 = parts[1]["id"].as_str().unwrap().to_owned();
+    // The kitchen still has seat 2's burger on the grill ticket it started.
+    let tickets = app.get(&at(&owner, &format!("kds/tickets?station_id={}", m.grill)), &owner.token).await;
+    assert_eq!(tickets.body["items"][0]["items"].as_array().unwrap().len(), 2);
+
+    // Seat 2 pays cash with a tip; the table is paying; seat 1 pays by card machine.
+    let pay = |oid: &str| at(&owner, &format!("orders/{oid}/payments"));
+    let due = parts[1]["total"].as_i64().unwrap();
+    let cash = json!({ "method": "cash", "amount": due, "tip": 200, "tendered": due + 500 });
+    app.post(&pay(&seat2), &staff, cash).await.expect(201, "");
+    assert_eq!(table_view(&app, &owner, t10).await["status"], "paying");
+    // A paid check is neither merged nor split again.
+    let merge = at(&owner, &format!("orders/{id}/merge"));
+    app.post(&merge, &staff, json!({ "order_id": seat2 })).await.expect(409, "check_has_payments");
+    let due = parts[0]["total"].as_i64().unwrap();
+    app.post(&pay(&id.to_string()), &staff, json!({ "method": "external", "amount": due })).await.expect(201, "");
+
+    // The close-out lists the void with its item and the manager who approved it.
+    let report = app.get(&at(&owner, "reports/close-out"), &owner.token).await;
+    report.expect(200, "");
+    let voids = report.body["voids"].as_array().unwrap();
+    assert_eq!(voids.len(), 1);
+    assert_eq!((voids[0]["item"].as_str(), voids[0]["approved_by"].clone()), (Some("Cola"), json!(manager)));
+    assert_eq!(
+        report.body["by_tender"]["cash"].as_i64().unwrap() + report.body["by_tender"]["external"].as_i64().unwrap(),
+        total
+    );
+}
+
+#[tokio::test]
+async fn even_splits_and_merges_add_up_and_bad_splits_change_nothing() {
+    let app = TestApp::builder().config(|c| c.open_signup = true).spawn().await;
+    let owner = app.signup("ana@example.com", "Diner").await;
+    let m = app.menu(&owner).await;
+    let items = json!([
+        { "item_id": m.burger, "quantity": 1, "modifiers": [m.single] },
+        { "item_id": m.fries, "quantity": 1 },
+        { "item_id": m.cola, "quantity": 1 },
+    ]);
+    let o = app.order(&owner, &owner.token, "walk_in", items).await;
+    o.expect(201, "");
+    let id = o.id("/id");
+    let total = o.body["total"].as_i64().unwrap();
+    let split = at(&owner, &format!("orders/{id}/split"));
+    let lines: Vec<String> =
+        o.body["items"].as_array().unwrap().iter().map(|l| l["id"].as_str().unwrap().to_owned()).collect();
+
+    // Splits that do not add up are refused and change nothing.
+    for bad in [
+        json!({ "by": "even", "ways": 1 }),
+        json!({ "by": "items", "groups": [[]] }),
+        json!({ "by": "items", "groups": [[lines[0]], [lines[0]]] }),
+        json!({ "by": "items", "groups": [[Uuid::now_v7()]] }),
+        json!({ "by": "seat" }),
+        json!({ "by": "halves" }),
+    ] {
+        let r = app.post(&split, &owner.token, bad.clone()).await;
+        assert_eq!(r.status, 422, "{bad}: {}", r.body);
+    }
+    let same = app.get(&at(&owner, &format!("orders/{id}")), &owner.token).await;
+    assert_eq!((same.body["total"].as_i64(), same.body["items"].as_array().unwrap().len()), (Some(total), 3));
+
+    // Evenly in three: the parts differ by at most a cent and add up to the total.
+    let r = app.post(&split, &owner.token, json!({ "by": "even", "ways": 3 })).await;
+    r.expect(200, "");
+    let parts = r.body["orders"].as_array().unwrap().clone();
+    assert_eq!(parts.len(), 3);
+    assert_eq!(totals(&parts), total);
+    let each: Vec<i64> = parts.iter().map(|p| p["total"].as_i64().unwrap()).collect();
+    assert!(each.iter().max().unwrap() - each.iter().min().unwrap() <= 2, "{each:?}");
+    // A part is not split again, and a void that would take the first part below zero is
+    // refused until the parts are merged back.
+    app.post(&split, &owner.token, json!({ "by": "even", "ways": 2 })).await.expect(409, "check_split");
+
+    // Merged back, the check is whole again; the merged parts are closed as merged.
+    for p in &parts[1..] {
+        let r =
+            app.post(&at(&owner, &format!("orders/{id}/merge")), &owner.token, json!({ "order_id": p["id"] })).await;
+        r.expect(200, "");
+    }
+    let whole = app.get(&at(&owner, &format!("orders/{id}")), &owner.token).await;
+    assert_eq!(whole.body["total"], total);
+    let gone = app.get(&at(&owner, &format!("orders/{}", parts[1]["id"].as_str().unwrap())), &owner.token).await;
+    assert_eq!((gone.body["status"].as_str(), gone.body["merged_into"].clone()), (Some("cancelled"), json!(id)));
+    let merge = at(&owner, &format!("orders/{id}/merge"));
+    app.post(&merge, &owner.token, json!({ "order_id": parts[1]["id"] })).await.expect(409, "order_closed");
+    app.post(&merge, &owner.token, json!({ "order_id": id })).await.expect(422, "validation_failed");
+
+    // By items: the cola on its own check; then merged back, lines and tickets follow.
+    let r = app.post(&split, &owner.token, json!({ "by": "items", "groups": [[lines[2]]] })).await;
+    r.expect(200, "");
+    let parts = r.body["orders"].as_array().unwrap().clone();
+    assert_eq!(totals(&parts), total);
+    assert_eq!(parts[1]["items"][0]["id"], json!(lines[2]));
+    let back = app.post(&merge, &owner.token, json!({ "order_id": parts[1]["id"] })).await;
+    back.expect(200, "");
+    assert_eq!((back.body["total"].as_i64(), back.body["items"].as_array().unwrap().len()), (Some(total), 3));
+    // The close-out does not count a merge as a void.
+    let report = app.get(&at(&owner, "reports/close-out"), &owner.token).await;
+    assert_eq!(report.body["voids"], json!([]));
+    // Another restaurant's check is not found.
+    let other = app.signup("bo@example.com", "Other").await;
+    let theirs = format!("/v1/restaurants/{}/orders/{id}/split", other.rid);
+    app.post(&theirs, &other.token, json!({ "by": "even", "ways": 2 })).await.expect(404, "not_found");
+}
