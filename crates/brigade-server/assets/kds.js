@@ -55,14 +55,19 @@ function draw() {
           h('span', { class: 'kind' }, `${channelLabel(t.channel)} · ${t.type.replace('_', ' ')}`),
           h('span', { class: 'timer', dataset: { id: t.id } }),
         ),
+        t.table || t.guest || t.round > 1
+          ? h('p', { class: 'where' },
+            [t.table ? `Table ${t.table}` : null, t.guest, t.round > 1 ? `round ${t.round}` : null].filter(Boolean).join(' · '))
+          : null,
         h(
           'ul',
           { class: 'items' },
           t.items.map((l) =>
             h(
               'li',
-              {},
-              h('span', { class: 'qty' }, l.quantity),
+              l.voided ? { class: 'voided', 'aria-label': `Voided: ${l.name}` } : {},
+              h('span', { class: 'qty' }, l.voided ? 'VOID' : l.quantity),
+              l.seat ? h('span', { class: 'seat' }, `S${l.seat}`) : null,
               h(
                 'span',
                 { class: 'name' },
