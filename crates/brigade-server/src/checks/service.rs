@@ -152,6 +152,9 @@ pub async fn refund(actor: &Actor, state: &AppState, payment_id: Uuid, input: Re
             return Err(ApiError::conflict(ErrorCode::Conflict, "this payment has already been refunded"));
         }
         order_store::add_paid(&mut tx, order.id, -amount, now).await?;
+        // The check owes again: it is no longer paid (refunded when nothing is left).
+        let status = if order.amount_paid - amount <= 0 { Some("refunded") } else { None };
+        order_store::set_payment_status(&mut tx, order.id, status, now).await?;
         "done"
     };
     let refund = RefundRow {

@@ -146,6 +146,7 @@ async fn refunds_need_a_manager_and_give_money_back_once() {
     let o = order(&app, &owner, id).await;
     assert_eq!((o["balance"].as_i64(), o["paid"].as_bool()), (Some(500), Some(false)));
     assert_eq!(o["payments"][0]["refunded"], 500);
+    assert_eq!(o["payment_status"], json!(null), "a check that owes again is not paid");
 
     // More than is left is refused; a manager signed in needs no PIN; then nothing is left.
     let left = total - 500;
@@ -158,6 +159,7 @@ async fn refunds_need_a_manager_and_give_money_back_once() {
     let o = order(&app, &owner, id).await;
     assert_eq!(o["balance"], total);
     assert_eq!(o["payments"][0]["refunded"], total);
+    assert_eq!(o["payment_status"], "refunded");
 
     // Both refunds are in the log with who made and who approved them.
     let log = app.get(&at(&owner, "audit?type=order.refund_made"), &owner.token).await;
