@@ -284,13 +284,24 @@ pub async fn password_sign_in(
 #[derive(Deserialize, ToSchema)]
 pub struct PinLoginRequest {
     pub restaurant_id: Uuid,
-    pub phone: String,
+    /// The member's phone number. Left out, the PIN alone signs in when no one else here
+    /// has it.
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// The last four digits of the member's phone, when two people share a PIN.
+    #[serde(default)]
+    #[schema(pattern = "^[0-9]{4}$")]
+    pub phone_last4: Option<String>,
     pub pin: String,
 }
 
-/// Signs a staff member in on a shared device with their phone number and PIN.
+/// Signs a staff member in on a shared device: with their PIN alone when it is theirs
+/// only in this restaurant, else with the last four digits of their phone (409
+/// `pin_ambiguous` asks for them), or with their whole phone number.
 #[utoipa::path(post, path = "/v1/auth/pin-login", tag = "auth", request_body = PinLoginRequest,
     responses((status = 200, body = TokenPair), (status = 401, description = "wrong phone or PIN"),
+              (status = 409, description = "`pin_ambiguous`: more than one person here has this PIN"),
+              (status = 422, description = "phone_last4 is not four digits"),
               (status = 429, description = "too many failures; see Retry-After")))]
 async fn pin_login(
     State(state): State<AppState>,
@@ -298,20 +309,64 @@ async fn pin_login(
     Json(body): Json<PinLoginRequest>,
 ) -> ApiResult<axum::Json<TokenPair>> {
     let now = state.clock.now();
-    let phone = Phone::parse(&body.phone).ok();
-    let account = format!("pin:{}:{}", body.restaurant_id, phone.as_ref().map(|p| p.as_str()).unwrap_or(""));
+    let last4 = body.phone_last4.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    if last4.is_some_and(|d| d.len() != 4 || !d.bytes().all(|b| b.is_ascii_digit())) {
+        return Err(ApiError::validation("phone_last4", "the last four digits of your phone"));
+    }
+    let phone = body.phone.as_deref().filter(|p| !p.trim().is_empty()).map(|p| Phone::parse(p).ok());
+    let who = match (&phone, last4) {
+        (Some(p), _) => p.as_ref().map(|p| p.as_str().to_owned()).unwrap_or_default(),
+        (None, Some(d)) => format!("*{d}"),
+        (None, None) => "*".to_owned(),
+    };
+    let account = format!("pin:{}:{who}", body.restaurant_id);
     state
         .limits
         .login_allowed(&account, ip, now)
         .map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
 
-    let member = match &phone {
-        Some(p) => users::member_by_phone(&state.db, body.restaurant_id, p.as_str()).await?,
-        None => None,
+    let (member, matches) = match phone {
+        Some(phone) => {
+            let member = match &phone {
+                Some(p) => users::member_by_phone(&state.db, body.restaurant_id, p.as_str()).await?,
+                None => None,
+            };
+            let stored = member.as_ref().and_then(|m| m.pin_hash.clone()).unwrap_or_else(|| dummy_hash().to_owned());
+            let pin = body.pin.clone();
+            (member, tokio::task::spawn_blocking(move || verify_secret(&pin, &stored)).await?)
+        }
+        None => {
+            // Every member with a PIN here (the last four digits narrow them), each tried:
+            // a PIN must be someone's only, or it says which digits to add.
+            let roles = Role::ALL.map(Role::as_str);
+            let candidates: Vec<_> = users::with_pin(&state.db, body.restaurant_id, &roles)
+                .await?
+                .into_iter()
+                .filter(|m| last4.is_none_or(|d| m.phone.as_deref().is_some_and(|p| p.ends_with(d))))
+                .collect();
+            let pin = body.pin.clone();
+            let hashes: Vec<String> = candidates.iter().filter_map(|m| m.pin_hash.clone()).collect();
+            let hits: Vec<bool> = tokio::task::spawn_blocking(move || {
+                if hashes.is_empty() {
+                    // As long as a real try, so the answer's time says nothing.
+                    let _ = verify_secret(&pin, dummy_hash());
+                    return vec![];
+                }
+                hashes.iter().map(|h| verify_secret(&pin, h)).collect()
+            })
+            .await?;
+            let mut found: Vec<_> = candidates.into_iter().zip(hits).filter(|(_, hit)| *hit).map(|(m, _)| m).collect();
+            if found.len() > 1 {
+                return Err(ApiError::conflict(
+                    crate::error::ErrorCode::PinAmbiguous,
+                    "more than one person here has this PIN: add the last four digits of your phone",
+                ));
+            }
+            let member = found.pop();
+            let ok = member.is_some();
+            (member, ok)
+        }
     };
-    let stored = member.as_ref().and_then(|m| m.pin_hash.clone()).unwrap_or_else(|| dummy_hash().to_owned());
-    let pin = body.pin.clone();
-    let matches = tokio::task::spawn_blocking(move || verify_secret(&pin, &stored)).await?;
     let member = match member {
         Some(m) if matches && m.is_active => m,
         other => {

@@ -251,3 +251,37 @@ async fn staff_sign_in_with_phone_and_pin() {
         .expect(403, "pin_session");
     app.get(&format!("/v1/restaurants/{}", owner.rid), &staff).await.expect(200, "");
 }
+
+#[tokio::test]
+async fn a_pin_alone_signs_in_when_it_is_one_persons_and_the_last_four_digits_tell_two_apart() {
+    let app = TestApp::spawn().await;
+    let owner = app.signup("ana@example.com", "Diner").await;
+    let users = format!("/v1/restaurants/{}/users", owner.rid);
+    for (name, phone, pin) in
+        [("Sam", "+15550102000", "4321"), ("Kim", "+15550103111", "8888"), ("Lee", "+15550104222", "8888")]
+    {
+        let body = json!({ "name": name, "role": "staff", "phone": phone, "pin": pin });
+        app.post(&users, &owner.token, body).await.expect(201, "");
+    }
+    let login = |body: serde_json::Value| app.anon_post("/v1/auth/pin-login", body);
+    let rid = owner.rid;
+
+    // Sam's PIN is his alone: it is enough.
+    let ok = login(json!({ "restaurant_id": rid, "pin": "4321" })).await;
+    ok.expect(200, "");
+    let me = app.get("/v1/auth/me", &ok.str("/access_token")).await;
+    assert_eq!(me.body["name"], "Sam");
+    // Kim and Lee share one: the last four digits of the phone tell them apart.
+    login(json!({ "restaurant_id": rid, "pin": "8888" })).await.expect(409, "pin_ambiguous");
+    let kim = login(json!({ "restaurant_id": rid, "pin": "8888", "phone_last4": "3111" })).await;
+    kim.expect(200, "");
+    assert_eq!(app.get("/v1/auth/me", &kim.str("/access_token")).await.body["name"], "Kim");
+    // A wrong PIN, the wrong digits, digits that are not four, another restaurant.
+    login(json!({ "restaurant_id": rid, "pin": "0000" })).await.expect(401, "invalid_credentials");
+    login(json!({ "restaurant_id": rid, "pin": "8888", "phone_last4": "2000" }))
+        .await
+        .expect(401, "invalid_credentials");
+    login(json!({ "restaurant_id": rid, "pin": "8888", "phone_last4": "31" })).await.expect(422, "validation_failed");
+    let elsewhere = json!({ "restaurant_id": uuid::Uuid::now_v7(), "pin": "4321" });
+    login(elsewhere).await.expect(401, "invalid_credentials");
+}
