@@ -785,30 +785,14 @@ pub async fn restore_order(
     if !store::order_depleted(tx, order_id).await? {
         return Ok(());
     }
-    let actor_s = actor.encode();
-    let mut changed = Vec::new();
-    for (stock, taken) in store::order_sales(tx, rid, order_id).await? {
-        if taken == 0 {
-            continue;
-        }
-        let m = Movement {
-            restaurant_id: rid,
-            item_id: stock,
-            kind: "sale_return",
-            quantity: -taken,
-            unit_cost: None,
-            new_average_cost: None,
-            reference_type: Some("order"),
-            reference_id: Some(order_id),
-            reason: Some("order cancelled"),
-            notes: None,
-            actor: &actor_s,
-            at: now,
-        };
-        if store::post(tx, &m).await?.is_some() {
-            changed.push(stock);
-        }
-    }
+    // What the order's sales and returns still hold out of stock (negative sums).
+    let held: BTreeMap<Uuid, Milli> = store::order_sales(tx, rid, order_id)
+        .await?
+        .into_iter()
+        .filter(|(_, taken)| *taken != 0)
+        .map(|(stock, taken)| (stock, -taken))
+        .collect();
+    let changed = post_for_order(tx, rid, order_id, &held, ("sale_return", "order cancelled"), actor, now).await?;
     store::set_order_depleted(tx, &[order_id], false).await?;
     settle(tx, rid, &changed, ActedBy::System, now).await.map(drop)
 }
