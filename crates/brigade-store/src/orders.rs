@@ -338,6 +338,11 @@ pub struct OrderFilter<'a> {
     pub status: Option<&'a str>,
     pub channel: Option<&'a str>,
     pub since: Option<DateTime<Utc>>,
+    pub day: Option<NaiveDate>,
+    pub table_id: Option<Uuid>,
+    pub number: Option<i64>,
+    /// A LIKE pattern (lower case, `\` escapes) for the guest's name or phone.
+    pub guest: Option<&'a str>,
     /// Newest first: only orders with an id below this.
     pub before: Option<Uuid>,
     pub open_only: bool,
@@ -349,6 +354,8 @@ pub async fn list(db: &Db, rid: Uuid, f: &OrderFilter<'_>) -> Result<Vec<OrderRo
         "SELECT {ORDER_COLUMNS} FROM orders WHERE restaurant_id = $1 AND ($2 IS NULL OR status = $2)
          AND ($3 IS NULL OR channel = $3) AND ($4 IS NULL OR created_at >= $4) AND ($5 IS NULL OR id < $5)
          AND (NOT $6 OR status IN ('received', 'accepted', 'preparing', 'ready'))
+         AND ($8 IS NULL OR business_day = $8) AND ($9 IS NULL OR table_id = $9) AND ($10 IS NULL OR number = $10)
+         AND ($11 IS NULL OR LOWER(customer->>'name') LIKE $11 ESCAPE '\\' OR customer->>'phone' LIKE $11 ESCAPE '\\')
          ORDER BY id DESC LIMIT $7"
     );
     on_db!(db, rid, |x| sqlx::query_as::<_, OrderRow>(&sql)
@@ -359,6 +366,10 @@ pub async fn list(db: &Db, rid: Uuid, f: &OrderFilter<'_>) -> Result<Vec<OrderRo
         .bind(f.before)
         .bind(f.open_only)
         .bind(f.limit)
+        .bind(f.day)
+        .bind(f.table_id)
+        .bind(f.number)
+        .bind(f.guest)
         .fetch_all(x)
         .await)
 }

@@ -372,7 +372,7 @@ fn order_input(platform: Platform, o: &PlatformOrder, options: bool) -> Result<O
         channel,
         kind: o.kind,
         table_id: None,
-        customer: Some(CustomerInput { name: o.customer_name.clone(), phone }),
+        customer: Some(CustomerInput { name: o.customer_name.clone(), phone, address: None }),
         items,
         special_instructions: (!special.is_empty()).then(|| special.chars().take(1000).collect()),
         external_id: Some(o.id.clone()),

@@ -47,6 +47,7 @@ pub mod writer;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_orders, create_order))
+        .routes(routes!(quote))
         .routes(routes!(get_order, cancel_order))
         .routes(routes!(change_status))
         .routes(routes!(order_history))
@@ -255,6 +256,9 @@ pub struct CustomerInput {
     pub name: Option<String>,
     #[schema(max_length = 32)]
     pub phone: Option<String>,
+    /// Where a delivery goes.
+    #[schema(max_length = 500)]
+    pub address: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema, Clone)]
@@ -417,7 +421,12 @@ async fn prepare(state: &AppState, rid: Uuid, input: OrderInput, placer: Placer)
         Some(c) => {
             let phone = c.phone.as_deref().filter(|p| !p.trim().is_empty()).map(Phone::parse).transpose()?;
             let name = caps::bounded_text("customer.name", c.name.as_deref(), caps::NAME)?;
-            Some(json!({ "name": name, "phone": phone.map(|p| p.as_str().to_owned()) }))
+            let address = caps::bounded_text("customer.address", c.address.as_deref(), caps::REASON)?;
+            let mut customer = json!({ "name": name, "phone": phone.map(|p| p.as_str().to_owned()) });
+            if let Some(a) = address {
+                customer["address"] = json!(a);
+            }
+            Some(customer)
         }
         None => None,
     };
@@ -758,6 +767,21 @@ pub fn estimate_ready(now: DateTime<Utc>, max_prep_minutes: i64, orders_ahead: i
     now + Duration::minutes(max_prep_minutes.max(1) + (orders_ahead * 2).min(120))
 }
 
+/// Prices an order exactly as placing it would (an 86'd item is 409, bad modifiers 422)
+/// and places nothing: the counter's running total comes from the server.
+#[utoipa::path(post, path = "/v1/restaurants/{rid}/orders/quote", tag = "orders", params(("rid" = Uuid, Path)),
+    request_body = OrderInput,
+    responses((status = 200, body = Quote), (status = 403), (status = 404),
+              (status = 409, description = "an item is unavailable (code item_unavailable)"), (status = 422)),
+    security(("bearer" = [])))]
+async fn quote(
+    State(state): State<AppState>,
+    actor: Actor,
+    Json(body): Json<OrderInput>,
+) -> ApiResult<axum::Json<Quote>> {
+    Ok(axum::Json(service::quote(&actor, &state, body).await?))
+}
+
 #[utoipa::path(post, path = "/v1/restaurants/{rid}/orders", tag = "orders", params(("rid" = Uuid, Path)),
     request_body = OrderInput,
     responses((status = 201, body = OrderView), (status = 403), (status = 404),
@@ -784,6 +808,13 @@ pub struct OrderParams {
     /// Only orders placed at or after this time.
     #[serde(default, deserialize_with = "brigade_domain::when::opt_instant")]
     pub since: Option<DateTime<Utc>>,
+    /// Only this business day's orders.
+    pub day: Option<chrono::NaiveDate>,
+    /// Only orders at this table.
+    pub table_id: Option<Uuid>,
+    /// An order's number (`42` or `#42`), or part of its guest's name or phone.
+    #[param(max_length = 100)]
+    pub q: Option<String>,
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
     #[param(value_type = Option<uuid::Uuid>)]
@@ -797,7 +828,14 @@ async fn list_orders(
     actor: Actor,
     Query(p): Query<OrderParams>,
 ) -> ApiResult<axum::Json<Page<OrderView>>> {
-    let filter = service::OrderFilter { status: p.status, channel: p.channel, since: p.since };
+    let filter = service::OrderFilter {
+        status: p.status,
+        channel: p.channel,
+        since: p.since,
+        day: p.day,
+        table_id: p.table_id,
+        q: p.q,
+    };
     let page = PageParams { limit: p.limit, cursor: p.cursor };
     Ok(axum::Json(service::list(&actor, &state, filter, page).await?))
 }

@@ -4,8 +4,8 @@
 //! `state.commit`, which does what the change owes after it commits.
 
 use super::{
-    load_views, place_order, CancelInput, ChannelStats, HistoryView, OrderInput, OrderView, Placer, StatsView,
-    StatusInput,
+    load_views, place_order, quote_order, CancelInput, ChannelStats, HistoryView, OrderInput, OrderView, Placer, Quote,
+    StatsView, StatusInput,
 };
 use crate::actor::{Actor, ApprovalInput};
 use crate::error::{ApiError, ApiResult};
@@ -38,6 +38,12 @@ pub async fn create(
     place_order(state, actor.rid(), input, Placer::new(actor.acted_by(), idempotency_key)).await
 }
 
+/// Prices an order as placing it would, and writes nothing: the counter's running total.
+pub async fn quote(actor: &Actor, state: &AppState, input: OrderInput) -> ApiResult<Quote> {
+    actor.require(Permission::OrdersWrite)?;
+    quote_order(state, actor.rid(), input).await
+}
+
 /// What `list` filters by.
 #[derive(Debug, Default)]
 pub struct OrderFilter {
@@ -45,6 +51,11 @@ pub struct OrderFilter {
     pub channel: Option<Channel>,
     /// Only orders placed at or after this time.
     pub since: Option<DateTime<Utc>>,
+    /// Only this business day's orders.
+    pub day: Option<chrono::NaiveDate>,
+    pub table_id: Option<Uuid>,
+    /// The order's number, or a part of its guest's name or phone.
+    pub q: Option<String>,
 }
 
 /// Orders, newest first, by status, channel or time if asked, a page at a time.
@@ -56,10 +67,26 @@ pub async fn list(
 ) -> ApiResult<Page<OrderView>> {
     actor.require(Permission::OrdersRead)?;
     let limit = page.limit()?;
+    let q = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
+    if q.is_some_and(|q| q.chars().count() > 100) {
+        return Err(ApiError::validation("q", "at most 100 characters"));
+    }
+    // A short number ("42", "#42") finds that order; anything else, a phone number
+    // included, is looked for in the guest's name and phone.
+    let number =
+        q.filter(|q| q.starts_with('#') || q.len() <= 5).and_then(|q| q.trim_start_matches('#').parse::<i64>().ok());
+    let guest = q.filter(|_| number.is_none()).map(|q| {
+        let escaped = q.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        format!("%{escaped}%")
+    });
     let filter = store::OrderFilter {
         status: filter.status.map(OrderStatus::as_str),
         channel: filter.channel.map(Channel::as_str),
         since: filter.since,
+        day: filter.day,
+        table_id: filter.table_id,
+        number,
+        guest: guest.as_deref(),
         before: page.cursor_uuid()?,
         open_only: false,
         limit: limit + 1,

@@ -213,3 +213,60 @@ async fn even_splits_and_merges_add_up_and_bad_splits_change_nothing() {
     let theirs = format!("/v1/restaurants/{}/orders/{id}/split", other.rid);
     app.post(&theirs, &other.token, json!({ "by": "even", "ways": 2 })).await.expect(404, "not_found");
 }
+
+#[tokio::test]
+async fn the_counter_quotes_as_it_would_order_and_finds_past_orders_by_number_guest_phone_table_and_day() {
+    let app = TestApp::spawn().await;
+    let owner = app.signup("ana@example.com", "Diner").await;
+    let m = app.menu(&owner).await;
+    let (_, staff) = app.add_member(&owner, "sam@example.com", "staff").await;
+    let (t5, _) = table(&app, &owner, "T5").await;
+
+    // The quote prices exactly as placing would, writes nothing, and refuses as it would.
+    let fries = json!([{ "item_id": m.fries, "quantity": 2 }]);
+    let cart = json!({ "channel": "pos", "type": "takeout", "items": fries });
+    let q = app.post(&at(&owner, "orders/quote"), &staff, cart.clone()).await;
+    q.expect(200, "");
+    let placed = app.post(&at(&owner, "orders"), &staff, cart.clone()).await;
+    placed.expect(201, "");
+    assert_eq!(q.body["total"], placed.body["total"]);
+    assert_eq!(q.body["lines"][0]["quantity"], 2);
+    let bad = json!({ "channel": "pos", "type": "takeout", "items": [{ "item_id": m.fries, "quantity": 0 }] });
+    app.post(&at(&owner, "orders/quote"), &staff, bad).await.expect(422, "validation_failed");
+    let kitchen = app.add_member(&owner, "kim@example.com", "kitchen").await.1;
+    app.post(&at(&owner, "orders/quote"), &kitchen, cart).await.expect(403, "");
+    let count = app.get(&at(&owner, "orders"), &owner.token).await;
+    assert_eq!(count.body["items"].as_array().unwrap().len(), 1, "a quote places nothing");
+
+    // A phone order with a delivery address, and a dine-in at T5.
+    let guest = json!({ "name": "Pat O'Caller", "phone": "+1 555 010 7777", "address": "1 Main St" });
+    let body = json!({ "channel": "phone", "type": "delivery", "customer": guest, "items": fries });
+    let phoned = app.post(&at(&owner, "orders"), &staff, body).await;
+    phoned.expect(201, "");
+    assert_eq!(phoned.body["customer"]["address"], "1 Main St");
+    let body = json!({ "channel": "pos", "type": "dine_in", "table_id": t5, "items": fries });
+    let seated = app.post(&at(&owner, "orders"), &staff, body).await;
+    seated.expect(201, "");
+
+    let find = |query: &str| {
+        let path = at(&owner, &format!("orders?{query}"));
+        let app = &app;
+        let token = owner.token.clone();
+        async move {
+            let r = app.get(&path, &token).await;
+            r.expect(200, "");
+            r.body["items"].as_array().unwrap().iter().map(|o| o["number"].as_i64().unwrap()).collect::<Vec<_>>()
+        }
+    };
+    let n = |o: &Value| o["number"].as_i64().unwrap();
+    assert_eq!(find("q=0107777").await, [n(&phoned.body)], "by part of the phone");
+    assert_eq!(find("q=o%27caller").await, [n(&phoned.body)], "by the name, any case");
+    assert_eq!(find(&format!("q=%23{}", n(&seated.body))).await, [n(&seated.body)], "by number");
+    assert_eq!(find(&format!("table_id={t5}")).await, [n(&seated.body)]);
+    assert_eq!(find("q=100%25").await, Vec::<i64>::new(), "a % is a character, not a wildcard");
+    let day = placed.body["business_day"].as_str().unwrap();
+    assert_eq!(find(&format!("day={day}")).await.len(), 3);
+    assert_eq!(find("day=2001-01-01").await, Vec::<i64>::new());
+    let long = "x".repeat(101);
+    app.get(&at(&owner, &format!("orders?q={long}")), &owner.token).await.expect(422, "validation_failed");
+}
