@@ -164,11 +164,14 @@ pub struct DrawerView {
     pub float: i64,
     pub business_day: NaiveDate,
     pub opened_by: String,
+    /// Who opened it, by name.
+    pub opened_by_name: Option<String>,
     pub opened_at: DateTime<Utc>,
     /// What it should hold now (open), or held at close.
     pub expected: i64,
     pub closed_at: Option<DateTime<Utc>>,
     pub closed_by: Option<String>,
+    pub closed_by_name: Option<String>,
     pub counted: Option<i64>,
     /// counted - expected, once closed: negative is short, positive over.
     pub difference: Option<i64>,
@@ -214,7 +217,9 @@ pub struct CloseOutRefund {
     pub reason: String,
     pub status: String,
     pub refunded_by: String,
+    pub refunded_by_name: Option<String>,
     pub approved_by: Option<Uuid>,
+    pub approved_by_name: Option<String>,
     pub at: DateTime<Utc>,
 }
 
@@ -232,14 +237,19 @@ pub struct OpenCheck {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct VoidEntry {
     pub order_id: Uuid,
+    /// The order's number on its business day.
+    pub number: i64,
     /// The voided line; none when the whole order was cancelled.
     pub line_id: Option<Uuid>,
     /// The line's item, or none for a whole order.
     pub item: Option<String>,
     pub at: DateTime<Utc>,
     pub by: String,
+    /// Who voided it, by name.
+    pub by_name: Option<String>,
     /// The manager who approved it, when someone else voided it.
     pub approved_by: Option<Uuid>,
+    pub approved_by_name: Option<String>,
     pub reason: Option<String>,
     pub amount: i64,
 }

@@ -11,6 +11,7 @@ use crate::actor::Actor;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::orders::balance_of;
 use crate::payments::{counts, start_refund, PaymentView};
+use crate::people::service as people;
 use crate::restaurants::restaurant_tz;
 use crate::{After, AppState};
 use brigade_domain::auth::Permission;
@@ -25,6 +26,7 @@ use brigade_store::payments::{self as pay_store, DrawerMovementRow, DrawerRow, P
 use brigade_store::Tx;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::json;
+use std::collections::HashMap;
 use uuid::Uuid;
 
 /// Takes a payment on an order. Cash over the balance pays the balance and gives change;
@@ -217,8 +219,10 @@ async fn drawer_of(actor: &Actor, tx: &mut Tx, named: Option<Uuid>) -> ApiResult
 
 // ---------------------------------------------------------------- cash drawers
 
-fn drawer_view(d: DrawerRow, expected: i64) -> DrawerView {
+fn drawer_view(d: DrawerRow, expected: i64, names: &HashMap<String, String>) -> DrawerView {
     DrawerView {
+        opened_by_name: names.get(&d.opened_by).cloned(),
+        closed_by_name: d.closed_by.as_ref().and_then(|c| names.get(c)).cloned(),
         id: d.id,
         name: d.name,
         float: d.float_amount,
@@ -262,7 +266,8 @@ pub async fn open_drawer(actor: &Actor, state: &AppState, input: DrawerInput) ->
     actor.record(&mut tx, "drawer.opened", "drawer", d.id, payload, now).await?;
     state.commit(tx, After::NOTHING).await?;
     let float = d.float_amount;
-    Ok(drawer_view(d, float))
+    let names = drawer_names(state, rid, &d).await?;
+    Ok(drawer_view(d, float, &names))
 }
 
 /// The open drawers and those opened today, with what each should hold.
@@ -276,15 +281,21 @@ pub async fn drawers(actor: &Actor, state: &AppState) -> ApiResult<Vec<DrawerVie
     with_expected(state, rid, rows).await
 }
 
+async fn drawer_names(state: &AppState, rid: Uuid, d: &DrawerRow) -> ApiResult<HashMap<String, String>> {
+    people::names(&state.db, rid, [Some(d.opened_by.clone()), d.closed_by.clone()].into_iter().flatten()).await
+}
+
 async fn with_expected(state: &AppState, rid: Uuid, rows: Vec<DrawerRow>) -> ApiResult<Vec<DrawerView>> {
     let mut tx = state.db.begin_read(rid).await?;
+    let who = rows.iter().flat_map(|d| [Some(d.opened_by.clone()), d.closed_by.clone()]).flatten();
+    let names = people::names(&state.db, rid, who.collect::<Vec<_>>()).await?;
     let mut out = Vec::with_capacity(rows.len());
     for d in rows {
         let expected = match d.expected {
             Some(e) => e,
             None => pay_store::drawer_expected(&mut tx, &d).await?,
         };
-        out.push(drawer_view(d, expected));
+        out.push(drawer_view(d, expected, &names));
     }
     Ok(out)
 }
@@ -325,7 +336,8 @@ pub async fn drawer_movement(
     actor.record(&mut tx, "drawer.cash_moved", "drawer", d.id, payload, now).await?;
     let expected = pay_store::drawer_expected(&mut tx, &d).await?;
     state.commit(tx, After::NOTHING).await?;
-    Ok(drawer_view(d, expected))
+    let names = drawer_names(state, rid, &d).await?;
+    Ok(drawer_view(d, expected, &names))
 }
 
 /// Closes a drawer with the cash counted: what it should hold, what was counted and the
@@ -354,7 +366,8 @@ pub async fn close_drawer(actor: &Actor, state: &AppState, id: Uuid, input: Draw
         counted: Some(input.counted),
         ..d
     };
-    Ok(drawer_view(closed, expected))
+    let names = drawer_names(state, rid, &closed).await?;
+    Ok(drawer_view(closed, expected, &names))
 }
 
 // ---------------------------------------------------------------- close-out
@@ -385,26 +398,29 @@ pub async fn close_out(actor: &Actor, state: &AppState, date: Option<NaiveDate>)
             *tips.entry(p.taken_by.clone().unwrap_or_else(|| "guest".into())).or_default() += p.tip;
         }
     }
-    let mut names = std::collections::HashMap::new();
-    for who in tips.keys() {
-        if let Some(uid) = who.strip_prefix("user:").and_then(|u| u.parse::<Uuid>().ok()) {
-            if let Some(m) = brigade_store::users::member(&state.db, rid, uid).await? {
-                names.insert(who.clone(), m.name);
-            }
-        }
-    }
+    let voided = order_store::voids_of_day(&state.db, rid, day).await?;
+    let cancelled = order_store::cancellations_of_day(&state.db, rid, day).await?;
+    let user = |id: Uuid| format!("user:{id}");
+    let who: Vec<String> = tips
+        .keys()
+        .cloned()
+        .chain(voided.iter().flat_map(|l| [l.voided_by.clone(), l.void_approved_by.map(user)]).flatten())
+        .chain(cancelled.iter().map(|h| h.actor.clone()))
+        .chain(refunds.iter().flat_map(|r| [Some(r.refunded_by.clone()), r.approved_by.map(user)]).flatten())
+        .collect();
+    let names = people::names(&state.db, rid, who).await?;
+    let name_of = |who: &str| names.get(who).cloned();
     let by_person: Vec<TipsByPerson> = tips
         .into_iter()
         .map(|(who, tips)| TipsByPerson { name: names.get(&who).cloned(), taken_by: who, tips })
         .collect();
     let served: Vec<_> = orders.iter().filter(|o| o.status != OrderStatus::Cancelled).collect();
-    let totals: std::collections::HashMap<Uuid, i64> = orders.iter().map(|o| (o.id, o.total)).collect();
+    let totals: HashMap<Uuid, (i64, i64)> = orders.iter().map(|o| (o.id, (o.total, o.number))).collect();
     // Cancelled orders (not those merged into another check, whose lines live on) and
     // voided lines, in the order they happened.
     let merged: std::collections::HashSet<Uuid> =
         orders.iter().filter(|o| o.merged_into.is_some()).map(|o| o.id).collect();
-    let mut voids: Vec<VoidEntry> = order_store::cancellations_of_day(&state.db, rid, day)
-        .await?
+    let mut voids: Vec<VoidEntry> = cancelled
         .into_iter()
         .filter(|h| !merged.contains(&h.order_id))
         .map(|h| VoidEntry {
@@ -412,19 +428,26 @@ pub async fn close_out(actor: &Actor, state: &AppState, date: Option<NaiveDate>)
             line_id: None,
             item: None,
             at: h.at,
+            by_name: name_of(&h.actor),
             by: h.actor,
             approved_by: None,
+            approved_by_name: None,
             reason: h.reason,
-            amount: totals.get(&h.order_id).copied().unwrap_or(0),
+            number: totals.get(&h.order_id).map_or(0, |t| t.1),
+            amount: totals.get(&h.order_id).map_or(0, |t| t.0),
         })
         .collect();
-    for l in order_store::voids_of_day(&state.db, rid, day).await? {
+    for l in voided {
+        let by = l.voided_by.unwrap_or_default();
         voids.push(VoidEntry {
+            number: totals.get(&l.order_id).map_or(0, |t| t.1),
             order_id: l.order_id,
             line_id: Some(l.id),
             at: l.voided_at.unwrap_or_default(),
-            by: l.voided_by.unwrap_or_default(),
+            by_name: name_of(&by),
+            by,
             approved_by: l.void_approved_by,
+            approved_by_name: l.void_approved_by.and_then(|id| name_of(&user(id))),
             reason: l.void_reason,
             amount: l.line_total,
             item: Some(l.name),
@@ -461,8 +484,10 @@ pub async fn close_out(actor: &Actor, state: &AppState, date: Option<NaiveDate>)
                 amount: r.amount,
                 reason: r.reason,
                 status: r.status,
+                refunded_by_name: name_of(&r.refunded_by),
                 refunded_by: r.refunded_by,
                 approved_by: r.approved_by,
+                approved_by_name: r.approved_by.and_then(|id| name_of(&user(id))),
                 at: r.created_at,
             })
             .collect(),
