@@ -26,17 +26,16 @@ test('a staff member signs in with a PIN, moves an order on, and is signed out a
   });
   const device = await newPage(b, server.base, { width: 800, height: 1280 });
   await device.goto(`${server.base}/staff?r=${owner.slug}`);
-  await device.getByText('Sign in with your phone number and PIN').waitFor();
+  await device.getByText('Sign in with your PIN').waitFor();
   await shot(device, 'staff-pin-pad');
 
-  // A wrong PIN is refused on the pad.
-  await device.getByLabel('Phone').fill('+15550100001');
+  // A wrong PIN is refused on the pad; nobody types a phone number.
+  assert.equal(await device.getByLabel('Phone', { exact: true }).count(), 0);
   await device.getByLabel('PIN').focus();
   for (const k of ['9', '9', '9', '9']) await device.getByRole('button', { name: k, exact: true }).click();
   await device.getByRole('button', { name: 'OK' }).click();
-  await device.getByText('wrong phone number or PIN').waitFor();
+  await device.getByText('That PIN is not right.').waitFor();
 
-  await device.getByLabel('Phone').fill('+15550100001');
   await device.getByLabel('PIN').fill('1111');
   const signedIn = device.waitForResponse((r) => r.url().endsWith('/v1/auth/pin-login') && r.ok());
   await device.getByRole('button', { name: 'OK' }).click();
@@ -47,7 +46,7 @@ test('a staff member signs in with a PIN, moves an order on, and is signed out a
   await shot(device, 'staff-orders-board');
   await card.getByRole('button', { name: 'Accept' }).click();
   // After the action the device returns to the PIN pad by itself.
-  await device.getByText('Sign in with your phone number and PIN').waitFor({ timeout: 3000 });
+  await device.getByText('Sign in with your PIN').waitFor({ timeout: 3000 });
   assert.equal(await device.locator('#board').isVisible(), false);
 
   const after = await server.api('GET', `/v1/restaurants/${owner.rid}/orders/${order.id}`, undefined, owner.token);
@@ -74,7 +73,6 @@ test('staff clock in and out on the shared device; the manager sees live labour,
   const device = await newPage(b, server.base, { width: 800, height: 1280 });
   await device.goto(`${server.base}/staff?r=${owner.slug}`);
   const pin = async () => {
-    await device.getByLabel('Phone').fill('+15550100001');
     await device.getByLabel('PIN').fill('1111');
     await device.getByRole('button', { name: 'OK' }).click();
   };
@@ -82,11 +80,11 @@ test('staff clock in and out on the shared device; the manager sees live labour,
   await device.getByText('You are not clocked in.').waitFor();
   await shot(device, 'staff-time-clock');
   await device.getByRole('button', { name: 'Clock in' }).click();
-  await device.getByText('Sign in with your phone number and PIN').waitFor({ timeout: 3000 });
+  await device.getByText('Sign in with your PIN').waitFor({ timeout: 3000 });
   await pin();
   await device.getByText(/Clocked in since .* as server/).waitFor();
   await device.getByRole('button', { name: 'Start break' }).click();
-  await device.getByText('Sign in with your phone number and PIN').waitFor({ timeout: 3000 });
+  await device.getByText('Sign in with your PIN').waitFor({ timeout: 3000 });
 
   const manager = await newPage(b, server.base);
   await signIn(manager, server.base, owner.email, owner.password, '/app/labour');
@@ -96,10 +94,10 @@ test('staff clock in and out on the shared device; the manager sees live labour,
 
   await pin();
   await device.getByRole('button', { name: 'End break' }).click();
-  await device.getByText('Sign in with your phone number and PIN').waitFor({ timeout: 3000 });
+  await device.getByText('Sign in with your PIN').waitFor({ timeout: 3000 });
   await pin();
   await device.getByRole('button', { name: 'Clock out' }).click();
-  await device.getByText('Sign in with your phone number and PIN').waitFor({ timeout: 3000 });
+  await device.getByText('Sign in with your PIN').waitFor({ timeout: 3000 });
 
   // The manager corrects the entry (a reason is required) and approves it.
   await manager.reload();
@@ -175,7 +173,6 @@ test("the opening checklist: a manager sets it up, a cook ticks it off on the sh
 
   const device = await newPage(b, server.base, { width: 800, height: 1280 });
   await device.goto(`${server.base}/staff?r=${owner.slug}`);
-  await device.getByLabel('Phone').fill('+15550100011');
   await device.getByLabel('PIN').fill('4444');
   await device.getByRole('button', { name: 'OK' }).click();
   const task = device.getByRole('article', { name: 'Open the kitchen' });

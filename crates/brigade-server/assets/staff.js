@@ -1,63 +1,19 @@
-// The shared staff device. A staff member signs in with phone and PIN for one action on
+// The shared staff device. A staff member signs in with their PIN for one action on
 // the orders board; after the action (or 60 idle seconds, or "Done") the session is
 // ended on the server and the page forgets the token. Nothing is stored on the device.
 import { $, h, fill, api, Auth, Live, toast } from './brigade.js';
 import { OrdersBoard } from './board.js';
+import { pinPad } from './pinpad.js';
 
 const root = $('#staff');
 const rid = root.dataset.rid;
 const currency = root.dataset.currency;
 const IDLE_SECS = 60;
 let session = null; // { auth, live, idleTimer }
-let focused = $('#phone');
+const pad = pinPad($('#pad .pin-form'), rid, signIn);
+pad.focus();
 
-for (const input of [$('#phone'), $('#pin')]) input.addEventListener('focus', () => (focused = input));
-
-for (const b of document.querySelectorAll('.keypad button')) {
-  b.addEventListener('click', () => {
-    const k = b.dataset.key;
-    if (k === 'OK') return signIn();
-    if (k === '⌫') focused.value = focused.value.slice(0, -1);
-    else focused.value += k;
-    focused.focus();
-  });
-}
-$('#pin-form').addEventListener('submit', (e) => {
-  e.preventDefault();
-  signIn();
-});
-$('#pin').addEventListener('keydown', (e) => {
-  if (e.key === 'Enter') {
-    e.preventDefault();
-    signIn();
-  }
-});
-$('#phone').addEventListener('keydown', (e) => {
-  if (e.key === 'Enter') {
-    e.preventDefault();
-    $('#pin').focus();
-  }
-});
-
-async function signIn() {
-  const error = $('#pin-error');
-  error.textContent = '';
-  const phone = $('#phone').value.trim();
-  const pin = $('#pin').value.trim();
-  if (!phone || !pin) {
-    error.textContent = 'Enter your phone number and PIN.';
-    return;
-  }
-  let tokens;
-  try {
-    tokens = await api(null, 'POST', '/v1/auth/pin-login', { restaurant_id: rid, phone, pin });
-  } catch (e) {
-    error.textContent = e.status === 429 ? 'Too many tries. Wait a little and try again.' : e.message;
-    $('#pin').value = '';
-    return;
-  }
-  $('#pin').value = '';
-  $('#phone').value = '';
+async function signIn(tokens) {
   // The refresh token is never kept: when the access token lapses, the person signs in again.
   const auth = new Auth(async () => {
     throw new Error('signed out');
@@ -155,7 +111,7 @@ async function signOut() {
   $('#my-tasks').replaceChildren();
   $('#board').hidden = true;
   $('#pad').hidden = false;
-  $('#phone').focus();
+  pad.focus();
   toast('Signed out');
 }
 $('#done').addEventListener('click', signOut);

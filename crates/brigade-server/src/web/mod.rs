@@ -58,6 +58,7 @@ pub fn router() -> Router<AppState> {
         .route("/app/tables/print", get(qr_sheet))
         .route("/app/{section}", get(app_section))
         .route("/kds", get(kds_page))
+        .route("/pos", get(pos_page))
         .route("/staff", get(staff_page))
         .route("/t/{token}", get(guest_page))
         .route("/t/{token}/orders/{id}", get(guest_order_page))
@@ -561,6 +562,7 @@ struct AppPage {
     restaurant_json: String,
     restaurants: Vec<(Uuid, String)>,
     may_kds: bool,
+    may_pos: bool,
 }
 
 async fn app_home(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<PageParams>) -> Response {
@@ -604,6 +606,7 @@ async fn render_app(state: &AppState, headers: &HeaderMap, r: Option<Uuid>, sect
     }
     let restaurant = crate::restaurants::RestaurantView::from(cx.restaurant.clone());
     let may_kds = cx.allows(Permission::KitchenWork);
+    let may_pos = cx.allows(Permission::OrdersWrite);
     page(
         &AppPage {
             v: assets::version(),
@@ -618,6 +621,7 @@ async fn render_app(state: &AppState, headers: &HeaderMap, r: Option<Uuid>, sect
             restaurant_json: embed_json(&restaurant),
             restaurants: cx.restaurants,
             may_kds,
+            may_pos,
         },
         StatusCode::OK,
     )
@@ -699,6 +703,100 @@ async fn kds_page(State(state): State<AppState>, headers: HeaderMap, Query(q): Q
             station: q.station,
             warn_secs: cx.restaurant.kds_warn_secs,
             late_secs: cx.restaurant.kds_late_secs,
+        },
+        StatusCode::OK,
+    )
+}
+
+#[derive(Template)]
+#[template(path = "pos.html")]
+struct PosPage {
+    v: &'static str,
+    csrf: String,
+    rid: Uuid,
+    restaurant_name: String,
+    restaurant_json: String,
+    user_name: String,
+    role: &'static str,
+    /// A shared device: people sign in with their PIN, and it locks itself when idle.
+    device: bool,
+    business_day: String,
+}
+
+/// What the counter shows of its restaurant.
+#[derive(Serialize)]
+struct PosRestaurant<'a> {
+    name: &'a str,
+    timezone: &'a str,
+    currency: &'a str,
+    address: Option<&'a str>,
+    phone: Option<&'a str>,
+}
+
+#[derive(Deserialize)]
+struct PosParams {
+    /// The restaurant: its id when signed in; its slug (or id) on a shared device.
+    r: Option<String>,
+}
+
+/// The counter: order entry, the floor, checks and payments, and the close of the day.
+/// Signed in, it is the person's; opened as `/pos?r=<slug>` without a session, it is a
+/// shared device where people sign in with their PIN.
+async fn pos_page(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<PosParams>) -> Response {
+    let r = q.r.as_deref().map(str::trim).filter(|r| !r.is_empty());
+    let signed_in = match web_session(&state, &headers).await {
+        Ok(s) => s.is_some(),
+        Err(e) => return page_error(e),
+    };
+    let (row, device, csrf, user_name, role) = if signed_in || r.is_none() {
+        let cx = match context(&state, &headers, r.and_then(|r| r.parse().ok()), "/pos").await {
+            Ok(cx) => cx,
+            Err(r) => return r,
+        };
+        if !cx.allows(Permission::OrdersWrite) {
+            return error_page(
+                StatusCode::FORBIDDEN,
+                "Not for your role",
+                "The counter is for owners, managers and staff.",
+            );
+        }
+        (cx.restaurant, false, cx.session.csrf, cx.session.user.name, cx.role.as_str())
+    } else {
+        let r = r.unwrap_or_default();
+        let found = match r.parse::<Uuid>() {
+            Ok(id) => restaurants::get(&state.db, id).await,
+            Err(_) => restaurants::by_slug(&state.db, r).await,
+        };
+        match found {
+            Ok(Some(row)) => (row, true, String::new(), String::new(), ""),
+            Ok(None) => {
+                return error_page(StatusCode::NOT_FOUND, "Unknown restaurant", "No restaurant has that name here.")
+            }
+            Err(e) => return page_error(e.into()),
+        }
+    };
+    let day = match crate::restaurants::restaurant_tz(&row) {
+        Ok(tz) => brigade_domain::menu::business_day(state.clock.now(), tz, row.day_starts_at),
+        Err(e) => return page_error(e),
+    };
+    let shown = PosRestaurant {
+        name: &row.name,
+        timezone: &row.timezone,
+        currency: &row.currency,
+        address: row.address.as_deref(),
+        phone: row.phone.as_deref(),
+    };
+    page(
+        &PosPage {
+            v: assets::version(),
+            csrf,
+            rid: row.id,
+            restaurant_json: embed_json(&shown),
+            restaurant_name: row.name.clone(),
+            user_name,
+            role,
+            device,
+            business_day: day.to_string(),
         },
         StatusCode::OK,
     )
