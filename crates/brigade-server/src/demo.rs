@@ -841,6 +841,7 @@ async fn add_order(
                 taken_by: staff.get(rng.gen_range(0..staff.len().max(1))).map(|u| format!("user:{u}")),
                 drawer_id: None,
                 business_day: Some(day),
+                reader_id: None,
             };
             payments::insert(tx, &payment).await?;
             orders::add_paid(tx, order_id, order.total, done_at).await?;

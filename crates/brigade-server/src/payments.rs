@@ -31,8 +31,13 @@ pub struct PaymentView {
     /// How much of `amount` has been refunded.
     pub refunded: i64,
     /// `paid` for money taken; a card checkout is `open` until the guest pays, then
-    /// `paid`, `expired`, `refund_pending`, `refunded` or `refund_failed`.
+    /// `paid`, `expired`, `refund_pending`, `refunded` or `refund_failed`; a card on a
+    /// reader is `open` until it is `paid`, `failed` or `canceled`.
     pub status: String,
+    /// Why it failed, in words for the counter ("Your card was declined.").
+    pub error: Option<String>,
+    /// The card reader it was taken on.
+    pub reader_id: Option<String>,
     pub drawer_id: Option<Uuid>,
     pub business_day: Option<chrono::NaiveDate>,
     pub created_at: DateTime<Utc>,
@@ -50,6 +55,8 @@ impl From<PaymentRow> for PaymentView {
             change: p.change_given,
             refunded: p.refunded,
             status: p.status,
+            error: p.last_error,
+            reader_id: p.reader_id,
             drawer_id: p.drawer_id,
             business_day: p.business_day,
             created_at: p.created_at,
@@ -91,6 +98,19 @@ pub(crate) async fn start_refund(
 /// refund; the refund's end arrives as `charge.refunded` (or `refund.failed`).
 #[derive(Debug, Serialize, Deserialize)]
 pub struct RefundPayment {
+    pub payment_id: Uuid,
+}
+
+/// Asks a card reader to take a payment that is waiting on it: the job creates the
+/// payment intent and hands it to the reader; the outcome arrives by Stripe's webhook.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ChargeOnReader {
+    pub payment_id: Uuid,
+}
+
+/// Tells a card reader to stop asking for a payment that was cancelled at the counter.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct CancelOnReader {
     pub payment_id: Uuid,
 }
 

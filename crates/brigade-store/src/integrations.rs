@@ -782,6 +782,14 @@ pub async fn active_of(db: &Db, rid: Uuid, platform: &str) -> Result<Option<Inte
     on_db!(db, rid, |c| sqlx::query_as::<_, IntegrationRow>(&sql).bind(rid).bind(platform).fetch_optional(c).await)
 }
 
+pub async fn active_of_tx(tx: &mut Tx, rid: Uuid, platform: &str) -> Result<Option<IntegrationRow>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM integrations WHERE restaurant_id = $1 AND platform = $2 AND deleted_at IS NULL
+         AND status <> 'paused' ORDER BY created_at LIMIT 1"
+    );
+    on_tx!(tx, |c| sqlx::query_as::<_, IntegrationRow>(&sql).bind(rid).bind(platform).fetch_optional(c).await)
+}
+
 /// How many changes wait to be pushed to an integration (drift checks aside).
 pub async fn waiting_changes(db: &Db, integration_id: Uuid) -> Result<i64> {
     on_db!(db, System::Outbound, |c| {

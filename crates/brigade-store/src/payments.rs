@@ -19,7 +19,7 @@ pub struct PaymentRow {
     pub checkout_url: Option<String>,
     pub amount: i64,
     pub currency: String,
-    /// open, paid, expired, refund_pending, refunded, refund_failed.
+    /// open, paid, expired, failed, canceled, refund_pending, refunded, refund_failed.
     pub status: String,
     pub refund_id: Option<String>,
     pub last_error: Option<String>,
@@ -36,16 +36,18 @@ pub struct PaymentRow {
     pub taken_by: Option<String>,
     pub drawer_id: Option<Uuid>,
     pub business_day: Option<NaiveDate>,
+    /// The card reader (Stripe Terminal) a card payment at the counter is taken on.
+    pub reader_id: Option<String>,
 }
 
 const COLUMNS: &str = "id, restaurant_id, order_id, integration_id, provider, session_id, payment_intent, checkout_url,
     amount, currency, status, refund_id, last_error, created_at, updated_at, method, tip, tendered, change_given,
-    refunded, taken_by, drawer_id, business_day";
+    refunded, taken_by, drawer_id, business_day, reader_id";
 
 pub async fn insert(tx: &mut Tx, p: &PaymentRow) -> Result<()> {
     let sql = format!(
         "INSERT INTO payments ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
-         $16, $17, $18, $19, $20, $21, $22, $23)"
+         $16, $17, $18, $19, $20, $21, $22, $23, $24)"
     );
     on_tx!(tx, |c| sqlx::query(&sql)
         .bind(p.id)
@@ -71,6 +73,7 @@ pub async fn insert(tx: &mut Tx, p: &PaymentRow) -> Result<()> {
         .bind(&p.taken_by)
         .bind(p.drawer_id)
         .bind(p.business_day)
+        .bind(&p.reader_id)
         .execute(c)
         .await
         .map(drop))
@@ -378,4 +381,14 @@ pub async fn drawer_expected(tx: &mut Tx, d: &DrawerRow) -> Result<i64> {
     .fetch_one(c)
     .await)?;
     Ok(d.float_amount + taken.unwrap_or(0) - refunded.unwrap_or(0) + moved.unwrap_or(0))
+}
+
+/// Marks a payment's refunds that waited on the processor done or failed.
+pub async fn finish_refunds(tx: &mut Tx, payment_id: Uuid, status: &str) -> Result<()> {
+    on_tx!(tx, |c| sqlx::query("UPDATE refunds SET status = $2 WHERE payment_id = $1 AND status = 'pending'")
+        .bind(payment_id)
+        .bind(status)
+        .execute(c)
+        .await
+        .map(drop))
 }

@@ -25,6 +25,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(take_payment))
         .routes(routes!(refund_payment))
+        .routes(routes!(cancel_payment))
         .routes(routes!(open_drawer, list_drawers))
         .routes(routes!(drawer_movement))
         .routes(routes!(close_drawer))
@@ -51,6 +52,10 @@ pub struct PaymentInput {
     /// opened, else the one open drawer, else none.
     #[serde(default)]
     pub drawer_id: Option<Uuid>,
+    /// The Stripe Terminal reader a `card` payment is taken on (`GET …/card-readers`).
+    #[serde(default)]
+    #[schema(max_length = 100)]
+    pub reader_id: Option<String>,
 }
 
 /// A payment taken, and where its check stands now.
@@ -98,10 +103,16 @@ pub struct RefundView {
 
 /// Takes a payment on a check. Two payments racing for the last of a balance are taken
 /// one after the other; the second sees the new balance.
+///
+/// A `card` is taken on a Stripe Terminal reader (`reader_id`): the answer is the payment
+/// `open` while the reader asks for the card, and what it asks for is held from the
+/// balance; it becomes `paid`, or `failed` with its `error` (declined, reader offline),
+/// as Stripe reports it. Follow it on the order (or the live feed); cancel it with
+/// `POST …/payments/{id}/cancel`.
 #[utoipa::path(post, path = "/v1/restaurants/{rid}/orders/{id}/payments", tag = "checks",
     params(("rid" = Uuid, Path), ("id" = Uuid, Path)), request_body = PaymentInput,
     responses((status = 201, body = PaymentTaken), (status = 403), (status = 404),
-              (status = 409, description = "nothing is left to pay, or the order is cancelled"),
+              (status = 409, description = "nothing is left to pay, the order is cancelled, a card payment is waiting on the reader (payment_in_progress), or no card reader is connected (payments_unavailable)"),
               (status = 422, description = "not a payment this check can take (a card over the balance, short cash)")),
     security(("bearer" = [])))]
 async fn take_payment(
@@ -126,6 +137,22 @@ async fn refund_payment(
     Json(body): Json<RefundInput>,
 ) -> ApiResult<(StatusCode, axum::Json<RefundView>)> {
     Ok((StatusCode::CREATED, axum::Json(service::refund(&actor, &state, ids.1, body).await?)))
+}
+
+/// Cancels a card payment still waiting on the reader: the reader stops asking, and what
+/// it held of the balance is free again. A card presented meanwhile is still counted
+/// when Stripe reports it paid.
+#[utoipa::path(post, path = "/v1/restaurants/{rid}/payments/{id}/cancel", tag = "checks",
+    params(("rid" = Uuid, Path), ("id" = Uuid, Path)),
+    responses((status = 200, body = PaymentView), (status = 403), (status = 404),
+              (status = 409, description = "the payment is not waiting on a reader")),
+    security(("bearer" = [])))]
+async fn cancel_payment(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(ids): Path<(Uuid, Uuid)>,
+) -> ApiResult<axum::Json<PaymentView>> {
+    Ok(axum::Json(service::cancel_card(&actor, &state, ids.1).await?))
 }
 
 // ---------------------------------------------------------------- cash drawers

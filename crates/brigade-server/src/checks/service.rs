@@ -9,8 +9,9 @@ use super::{
 };
 use crate::actor::Actor;
 use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::jobs::{self, EnqueueOptions};
 use crate::orders::balance_of;
-use crate::payments::{counts, start_refund, PaymentView};
+use crate::payments::{counts, start_refund, CancelOnReader, ChargeOnReader, PaymentView};
 use crate::people::service as people;
 use crate::restaurants::restaurant_tz;
 use crate::{After, AppState};
@@ -21,6 +22,7 @@ use brigade_domain::money;
 use brigade_domain::order::OrderStatus;
 use brigade_domain::payments::{settle, Method, Refused};
 use brigade_domain::OrderId;
+use brigade_store::integrations as integration_store;
 use brigade_store::orders as order_store;
 use brigade_store::payments::{self as pay_store, DrawerMovementRow, DrawerRow, PaymentRow, RefundRow};
 use brigade_store::Tx;
@@ -36,25 +38,50 @@ pub async fn pay(actor: &Actor, state: &AppState, id: OrderId, input: PaymentInp
     actor.require(Permission::PaymentsTake)?;
     let rid = actor.rid();
     let now = state.clock.now();
+    if input.method != Method::Card && input.reader_id.is_some() {
+        return Err(ApiError::validation("reader_id", "only a card is taken on a reader"));
+    }
     let mut tx = state.db.begin(rid).await?;
     let order = order_store::get_for_update(&mut tx, rid, id.0).await?.ok_or_else(|| ApiError::not_found("order"))?;
-    if input.method == Method::Card {
-        return Err(ApiError::conflict(
-            ErrorCode::PaymentsUnavailable,
-            "no card reader is connected to Brigade here: take the card on your card machine and record it as external",
-        ));
-    }
+    let stripe = match input.method {
+        Method::Card => Some(integration_store::active_of_tx(&mut tx, rid, "stripe").await?.ok_or_else(|| {
+            ApiError::conflict(
+                ErrorCode::PaymentsUnavailable,
+                "no card reader is connected to Brigade here: take the card on your card machine and record it as external",
+            )
+        })?),
+        _ => None,
+    };
+    let reader = match (input.method, input.reader_id.as_deref().map(str::trim)) {
+        (Method::Card, Some(r)) if !r.is_empty() && r.len() <= 100 => Some(r.to_owned()),
+        (Method::Card, _) => return Err(ApiError::validation("reader_id", "choose the card reader to take it on")),
+        _ => None,
+    };
     if order.status == OrderStatus::Cancelled {
         return Err(ApiError::conflict(ErrorCode::OrderClosed, "this order is cancelled; it takes no payment"));
     }
+    // A card waiting on a reader holds what it asks for: nobody takes it twice.
+    let held: i64 = pay_store::of_order_tx(&mut tx, order.id)
+        .await?
+        .iter()
+        .filter(|p| p.status == "open" && p.reader_id.is_some())
+        .map(|p| p.amount)
+        .sum();
     let balance = balance_of(&order);
-    let settled =
-        settle(input.method, balance, input.amount, input.tip.unwrap_or(0), input.tendered).map_err(|e| match e {
+    if held > 0 && balance - held <= 0 {
+        return Err(ApiError::conflict(
+            ErrorCode::PaymentInProgress,
+            "a card payment of this check is waiting on the reader; finish or cancel it first",
+        ));
+    }
+    let settled = settle(input.method, balance - held, input.amount, input.tip.unwrap_or(0), input.tendered).map_err(
+        |e| match e {
             Refused::NothingDue => {
                 ApiError::conflict(ErrorCode::AlreadyPaid, "this check is paid; nothing is left to pay")
             }
             Refused::Invalid(e) => e.into(),
-        })?;
+        },
+    )?;
     let (day, restaurant_currency) = today(&mut tx, rid, now).await?;
     let drawer_id = match input.method {
         Method::Cash => drawer_of(actor, &mut tx, input.drawer_id).await?,
@@ -63,18 +90,19 @@ pub async fn pay(actor: &Actor, state: &AppState, id: OrderId, input: PaymentInp
         }
         _ => None,
     };
+    let on_reader = reader.is_some();
     let payment = PaymentRow {
         id: Uuid::now_v7(),
         restaurant_id: rid,
         order_id: order.id,
-        integration_id: None,
-        provider: None,
+        integration_id: stripe.as_ref().map(|s| s.id),
+        provider: stripe.as_ref().map(|_| "stripe".to_owned()),
         session_id: None,
         payment_intent: None,
         checkout_url: None,
         amount: settled.amount,
         currency: restaurant_currency,
-        status: "paid".into(),
+        status: if on_reader { "open" } else { "paid" }.into(),
         refund_id: None,
         last_error: None,
         created_at: now,
@@ -87,8 +115,22 @@ pub async fn pay(actor: &Actor, state: &AppState, id: OrderId, input: PaymentInp
         taken_by: Some(actor.acted_by().encode()),
         drawer_id,
         business_day: Some(day),
+        reader_id: reader,
     };
     pay_store::insert(&mut tx, &payment).await?;
+    if on_reader {
+        // The reader asks for the card; the money counts when Stripe says it was paid.
+        let key = format!("reader:{}", payment.id);
+        let opts = EnqueueOptions { run_at: now, idempotency_key: Some(&key), restaurant_id: Some(rid) };
+        jobs::enqueue(&mut tx, &ChargeOnReader { payment_id: payment.id }, opts, now).await?;
+        let payload = json!({
+            "order_id": order.id, "number": order.number, "payment_id": payment.id, "method": payment.method,
+            "amount": settled.amount, "tip": settled.tip, "reader_id": payment.reader_id,
+        });
+        actor.record(&mut tx, "order.payment_pending", "order", order.id, payload, now).await?;
+        state.commit(tx, After::jobs()).await?;
+        return Ok(PaymentTaken { payment: PaymentView::from(payment), balance, paid: false });
+    }
     order_store::add_paid(&mut tx, order.id, settled.amount, now).await?;
     let balance = balance - settled.amount;
     if balance <= 0 {
@@ -101,6 +143,41 @@ pub async fn pay(actor: &Actor, state: &AppState, id: OrderId, input: PaymentInp
     actor.record(&mut tx, "order.payment_taken", "order", order.id, payload, now).await?;
     state.commit(tx, After::NOTHING).await?;
     Ok(PaymentTaken { payment: PaymentView::from(payment), balance, paid: balance <= 0 })
+}
+
+/// Cancels a card payment waiting on its reader: it is `canceled` at once (what it held
+/// of the balance is free), and a job tells the reader to stop asking.
+pub async fn cancel_card(actor: &Actor, state: &AppState, payment_id: Uuid) -> ApiResult<PaymentView> {
+    actor.require(Permission::PaymentsTake)?;
+    let rid = actor.rid();
+    let now = state.clock.now();
+    let mut tx = state.db.begin(rid).await?;
+    let found = pay_store::get_tx(&mut tx, rid, payment_id).await?.ok_or_else(|| ApiError::not_found("payment"))?;
+    let order =
+        order_store::get_for_update(&mut tx, rid, found.order_id).await?.ok_or_else(|| ApiError::not_found("order"))?;
+    let waiting = found.reader_id.is_some()
+        && pay_store::set_status(
+            &mut tx,
+            payment_id,
+            &["open"],
+            "canceled",
+            None,
+            None,
+            Some("cancelled at the counter"),
+            now,
+        )
+        .await?;
+    if !waiting {
+        return Err(ApiError::conflict(ErrorCode::Conflict, "this payment is not waiting on a card reader"));
+    }
+    let key = format!("reader-cancel:{payment_id}");
+    let opts = EnqueueOptions { run_at: now, idempotency_key: Some(&key), restaurant_id: Some(rid) };
+    jobs::enqueue(&mut tx, &CancelOnReader { payment_id }, opts, now).await?;
+    let payload = json!({ "order_id": order.id, "number": order.number, "payment_id": payment_id });
+    actor.record(&mut tx, "order.payment_canceled", "order", order.id, payload, now).await?;
+    let payment = pay_store::get_tx(&mut tx, rid, payment_id).await?.ok_or_else(|| ApiError::not_found("payment"))?;
+    state.commit(tx, After::jobs()).await?;
+    Ok(PaymentView::from(payment))
 }
 
 /// Gives money back from a payment to its tender: cash and a card machine at once (the

@@ -46,6 +46,8 @@ use uuid::Uuid;
 /// worker over its own queue, `sync_jobs`.)
 pub fn register_jobs(r: &mut crate::jobs::Registry) {
     r.register::<crate::payments::RefundPayment>();
+    r.register::<crate::payments::ChargeOnReader>();
+    r.register::<crate::payments::CancelOnReader>();
 }
 
 pub mod service;

@@ -11,19 +11,29 @@
 //!   returns it to pay-at-counter; `charge.refunded` and `refund.failed` finish refunds.
 //! - Cancelling a paid order refunds it (`POST /v1/refunds` for the payment intent) from
 //!   a durable job, retried until Stripe answers.
+//! - At the counter, a card is taken on a Stripe Terminal reader, server-driven: a job
+//!   creates a `card_present` PaymentIntent for the amount and tip
+//!   (`POST /v1/payment_intents`) and hands it to the reader
+//!   (`POST /v1/terminal/readers/{id}/process_payment_intent`); `payment_intent.succeeded`
+//!   marks it paid, `terminal.reader.action_failed` or `payment_intent.payment_failed`
+//!   failed with Stripe's words. A cancel at the counter is
+//!   `POST /v1/terminal/readers/{id}/cancel_action`. Where no reader is registered, the
+//!   counter shows a Checkout link as a QR code for the balance.
 
 use super::inbound::{claim, log_finish, ok, Done};
 use super::platform::{call, Adapter, ItemState, MenuState, PlatformError, SeenItem, Throttle};
+use crate::actor::Actor;
 use crate::error::{error_body, ApiError, ApiResult};
 use crate::extract::{Path, Query};
 use crate::jobs::Job;
 use crate::orders::TrackingParams;
-use crate::payments::{record, start_refund, RefundPayment};
+use crate::payments::{record, start_refund, CancelOnReader, ChargeOnReader, RefundPayment};
 use crate::tasks::{hand_to_managers, ByHand};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use brigade_domain::auth::Permission;
 use brigade_domain::integration::{verify_timestamped, Platform};
 use brigade_domain::money::Money;
 use brigade_domain::order::OrderStatus;
@@ -42,7 +52,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(checkout))
+    OpenApiRouter::new().routes(routes!(checkout)).routes(routes!(card_readers)).routes(routes!(payment_link))
 }
 
 /// How far a webhook's timestamp may be from now (Stripe's own libraries use 300 s).
@@ -84,6 +94,7 @@ impl Stripe {
     pub async fn create_session(
         &self,
         order: &order_store::OrderRow,
+        amount: i64,
         currency: &str,
         success_url: &str,
         cancel_url: &str,
@@ -100,11 +111,65 @@ impl Stripe {
             (s("payment_intent_data[metadata][order_id]"), order.id.to_string()),
             (s("line_items[0][quantity]"), s("1")),
             (s("line_items[0][price_data][currency]"), currency.to_ascii_lowercase()),
-            (s("line_items[0][price_data][unit_amount]"), order.total.to_string()),
+            (s("line_items[0][price_data][unit_amount]"), amount.to_string()),
             (s("line_items[0][price_data][product_data][name]"), format!("Order #{}", order.number)),
         ];
         let body = call(&self.throttle, self.post("/v1/checkout/sessions", &form, idempotency_key)).await?;
         serde_json::from_value(body).map_err(|e| PlatformError::Rejected(format!("unexpected session: {e}")))
+    }
+
+    fn get(&self, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .get(format!("{}{path}", self.base_url.trim_end_matches('/')))
+            .bearer_auth(&self.credentials.secret_key)
+    }
+
+    /// The Terminal readers registered to the account.
+    pub async fn readers(&self) -> Result<Vec<Value>, PlatformError> {
+        let body = call(&self.throttle, self.get("/v1/terminal/readers?limit=100")).await?;
+        Ok(body.get("data").and_then(Value::as_array).cloned().unwrap_or_default())
+    }
+
+    /// A PaymentIntent for a card presented on a reader: amount and tip together.
+    pub async fn create_card_present_intent(
+        &self,
+        p: &PaymentRow,
+        idempotency_key: &str,
+    ) -> Result<String, PlatformError> {
+        let s = |v: &str| v.to_owned();
+        let form = vec![
+            (s("amount"), (p.amount + p.tip).to_string()),
+            (s("currency"), p.currency.to_ascii_lowercase()),
+            (s("payment_method_types[]"), s("card_present")),
+            (s("capture_method"), s("automatic")),
+            (s("metadata[order_id]"), p.order_id.to_string()),
+            (s("metadata[payment_id]"), p.id.to_string()),
+            (s("metadata[restaurant_id]"), p.restaurant_id.to_string()),
+        ];
+        let body = call(&self.throttle, self.post("/v1/payment_intents", &form, idempotency_key)).await?;
+        body.get("id")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| PlatformError::Rejected("Stripe gave no payment intent id".into()))
+    }
+
+    /// Hands a PaymentIntent to a reader, which then asks for the card.
+    pub async fn process_on_reader(&self, reader: &str, intent: &str, key: &str) -> Result<(), PlatformError> {
+        let form = vec![("payment_intent".to_owned(), intent.to_owned())];
+        let path = format!("/v1/terminal/readers/{}/process_payment_intent", urlencoding(reader));
+        call(&self.throttle, self.post(&path, &form, key)).await.map(drop)
+    }
+
+    /// Stops whatever the reader is asking for.
+    pub async fn cancel_reader_action(&self, reader: &str, key: &str) -> Result<(), PlatformError> {
+        let path = format!("/v1/terminal/readers/{}/cancel_action", urlencoding(reader));
+        call(&self.throttle, self.post(&path, &[], key)).await.map(drop)
+    }
+
+    /// Cancels a PaymentIntent that was not paid.
+    pub async fn cancel_intent(&self, intent: &str, key: &str) -> Result<(), PlatformError> {
+        let path = format!("/v1/payment_intents/{}/cancel", urlencoding(intent));
+        call(&self.throttle, self.post(&path, &[], key)).await.map(drop)
     }
 
     /// Refunds a payment in full; returns the refund's id and status.
@@ -115,6 +180,30 @@ impl Stripe {
         let status = body.get("status").and_then(Value::as_str).unwrap_or("pending").to_owned();
         Ok((id, status))
     }
+}
+
+/// A path segment as Stripe's ids are made (letters, digits, `_`); anything else is
+/// percent-encoded, so an id can never reach another path.
+fn urlencoding(id: &str) -> String {
+    id.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Stripe's own words from an error it answered (`{"error": {"message": …}}`), for the
+/// counter: "Reader is currently offline", "Your card was declined."
+fn stripe_words(e: &PlatformError) -> String {
+    let text = match e {
+        PlatformError::Rejected(t) | PlatformError::Unauthorized(t) | PlatformError::Unavailable(t) => t.as_str(),
+        other => return other.to_string(),
+    };
+    text.find('{')
+        .and_then(|i| serde_json::from_str::<Value>(&text[i..]).ok())
+        .and_then(|v| v.pointer("/error/message").and_then(Value::as_str).map(str::to_owned))
+        .unwrap_or_else(|| e.to_string())
 }
 
 fn no_menu<'a, T: Send + 'a>() -> BoxFuture<'a, Result<T, PlatformError>> {
@@ -251,7 +340,7 @@ async fn checkout(
         }
     }
     let key = format!("checkout:{}:{}", order.id, payments.len());
-    let session = match stripe.create_session(&order, &currency, &success, &cancel, &key).await {
+    let session = match stripe.create_session(&order, order.total, &currency, &success, &cancel, &key).await {
         Ok(s) => s,
         Err(e) => {
             let status = match e {
@@ -290,6 +379,7 @@ async fn checkout(
             taken_by: None,
             drawer_id: None,
             business_day: Some(order.business_day),
+            reader_id: None,
         };
         pay_store::insert(&mut tx, &payment).await?;
         order_store::set_payment_status(&mut tx, order.id, Some("pending"), now).await?;
@@ -298,6 +388,159 @@ async fn checkout(
     tx.commit().await?;
     let view = CheckoutView { url, session_id: session.id, amount: order.total, currency };
     Ok((StatusCode::CREATED, axum::Json(view)).into_response())
+}
+
+// ---------------------------------------------------------------- the counter
+
+/// A Stripe Terminal reader the counter can take a card on.
+#[derive(Serialize, ToSchema)]
+pub struct ReaderView {
+    /// `tmr_…`: what a card payment names as `reader_id`.
+    pub id: String,
+    pub label: Option<String>,
+    /// `online` or `offline`, as Stripe last saw it.
+    pub status: Option<String>,
+    pub device_type: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ReaderList {
+    pub items: Vec<ReaderView>,
+}
+
+fn provider_error(e: &PlatformError) -> ApiError {
+    ApiError::Upstream {
+        code: crate::error::ErrorCode::PaymentProvider,
+        message: format!("Stripe: {}", stripe_words(e)),
+    }
+}
+
+async fn stripe_here(state: &AppState, rid: Uuid) -> ApiResult<(IntegrationRow, Stripe)> {
+    let row = store::active_of(&state.db, rid, Platform::Stripe.as_str()).await?.ok_or_else(|| {
+        ApiError::conflict(
+            crate::error::ErrorCode::PaymentsUnavailable,
+            "Stripe is not connected here: connect it under Integrations to take cards on a reader",
+        )
+    })?;
+    let stripe = stripe_of(state, &row)?;
+    Ok((row, stripe))
+}
+
+/// The card readers registered to the restaurant's Stripe account (Stripe Terminal),
+/// for the counter to take a card on. 409 `payments_unavailable` without Stripe.
+#[utoipa::path(get, path = "/v1/restaurants/{rid}/card-readers", tag = "checks", params(("rid" = Uuid, Path)),
+    responses((status = 200, body = ReaderList), (status = 403), (status = 404), (status = 409),
+              (status = 502, description = "Stripe refused or could not be reached")),
+    security(("bearer" = [])))]
+async fn card_readers(State(state): State<AppState>, actor: Actor) -> ApiResult<axum::Json<ReaderList>> {
+    actor.require(Permission::PaymentsTake)?;
+    let (_, stripe) = stripe_here(&state, actor.rid()).await?;
+    let readers = stripe.readers().await.map_err(|e| provider_error(&e))?;
+    let text = |r: &Value, k: &str| r.get(k).and_then(Value::as_str).map(str::to_owned);
+    let items = readers
+        .iter()
+        .filter_map(|r| {
+            Some(ReaderView {
+                id: text(r, "id")?,
+                label: text(r, "label"),
+                status: text(r, "status"),
+                device_type: text(r, "device_type"),
+            })
+        })
+        .collect();
+    Ok(axum::Json(ReaderList { items }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PaymentLinkView {
+    /// Stripe Checkout's page for what is left to pay.
+    pub url: String,
+    pub session_id: String,
+    pub amount: i64,
+    pub currency: String,
+    /// The link as a QR code (SVG) for the guest to scan at the counter.
+    pub qr_svg: String,
+}
+
+/// Where no card reader is registered, the counter shows the guest a Stripe Checkout
+/// link for what is left to pay, as a QR code; the check is paid when Stripe says so.
+/// One open link per check and balance, however often it is asked for.
+#[utoipa::path(post, path = "/v1/restaurants/{rid}/orders/{id}/payment-link", tag = "checks",
+    params(("rid" = Uuid, Path), ("id" = Uuid, Path)),
+    responses((status = 201, body = PaymentLinkView), (status = 403), (status = 404),
+              (status = 409, description = "nothing is left to pay, the order is closed, or no Stripe"),
+              (status = 502, description = "Stripe refused or could not be reached")),
+    security(("bearer" = [])))]
+async fn payment_link(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(ids): Path<(Uuid, Uuid)>,
+) -> ApiResult<(StatusCode, axum::Json<PaymentLinkView>)> {
+    actor.require(Permission::PaymentsTake)?;
+    let rid = actor.rid();
+    let order = order_store::get(&state.db, rid, ids.1).await?.ok_or_else(|| ApiError::not_found("order"))?;
+    if order.status == OrderStatus::Cancelled {
+        return Err(checkout_refused(crate::error::ErrorCode::OrderClosed, "this order is cancelled; nothing to pay"));
+    }
+    let balance = crate::orders::balance_of(&order);
+    if balance <= 0 {
+        return Err(checkout_refused(
+            crate::error::ErrorCode::AlreadyPaid,
+            "this check is paid; nothing is left to pay",
+        ));
+    }
+    let (row, stripe) = stripe_here(&state, rid).await?;
+    let currency = restaurants::get(&state.db, rid).await?.map(|r| r.currency).unwrap_or_default();
+    let payments = pay_store::of_order(&state.db, rid, order.id).await?;
+    let open = payments.iter().find(|p| p.status == "open" && p.reader_id.is_none() && p.amount == balance);
+    let (url, session_id) = match open.and_then(|p| p.checkout_url.clone().zip(p.session_id.clone())) {
+        Some(found) => found,
+        None => {
+            let back = format!("{}/", state.config.public_base_url.trim_end_matches('/'));
+            let key = format!("link:{}:{}:{balance}", order.id, payments.len());
+            let session = stripe
+                .create_session(&order, balance, &currency, &back, &back, &key)
+                .await
+                .map_err(|e| provider_error(&e))?;
+            let url = session.url.clone().ok_or_else(|| ApiError::internal("Stripe gave no checkout address"))?;
+            let now = state.clock.now();
+            let mut tx = state.db.begin(rid).await?;
+            let payment = PaymentRow {
+                id: Uuid::now_v7(),
+                restaurant_id: rid,
+                order_id: order.id,
+                integration_id: Some(row.id),
+                provider: Some("stripe".into()),
+                session_id: Some(session.id.clone()),
+                payment_intent: session.payment_intent.clone(),
+                checkout_url: Some(url.clone()),
+                amount: balance,
+                currency: currency.clone(),
+                status: "open".into(),
+                refund_id: None,
+                last_error: None,
+                created_at: now,
+                updated_at: now,
+                method: Method::Card.as_str().into(),
+                tip: 0,
+                tendered: None,
+                change_given: 0,
+                refunded: 0,
+                taken_by: Some(actor.acted_by().encode()),
+                drawer_id: None,
+                business_day: Some(order.business_day),
+                reader_id: None,
+            };
+            pay_store::insert(&mut tx, &payment).await?;
+            record(&mut tx, &order, "order.payment_pending", json!({ "session_id": session.id, "link": true }), now)
+                .await?;
+            tx.commit().await?;
+            (url, session.id)
+        }
+    };
+    let qr_svg = crate::tables::qr_svg_markup(&url)?;
+    let view = PaymentLinkView { url, session_id, amount: balance, currency, qr_svg };
+    Ok((StatusCode::CREATED, axum::Json(view)))
 }
 
 // ---------------------------------------------------------------- webhooks
@@ -376,6 +619,9 @@ async fn apply(
     object: &Value,
     now: DateTime<Utc>,
 ) -> ApiResult<Done> {
+    if let Some(outcome) = ReaderOutcome::of(kind, object) {
+        return apply_reader(state, row, outcome, now).await;
+    }
     let text = |p: &str| object.pointer(p).and_then(Value::as_str).map(str::to_owned);
     let mut tx = state.db.begin(row.restaurant_id).await?;
     let payment = match kind {
@@ -450,6 +696,165 @@ async fn apply(
     Ok(done)
 }
 
+// ---------------------------------------------------------------- card readers
+
+/// What a Stripe event says of a card presented on a reader.
+struct ReaderOutcome {
+    intent: String,
+    to: &'static str,
+    error: Option<String>,
+}
+
+impl ReaderOutcome {
+    fn of(kind: &str, object: &Value) -> Option<ReaderOutcome> {
+        let text = |p: &str| object.pointer(p).and_then(Value::as_str).map(str::to_owned);
+        let (intent, to, error) = match kind {
+            "payment_intent.succeeded" => (text("/id")?, "paid", None),
+            "payment_intent.payment_failed" => (text("/id")?, "failed", text("/last_payment_error/message")),
+            "payment_intent.canceled" => (text("/id")?, "canceled", None),
+            "terminal.reader.action_failed" => (
+                text("/action/process_payment_intent/payment_intent")?,
+                "failed",
+                text("/action/failure_message").or_else(|| text("/action/failure_code")),
+            ),
+            _ => return None,
+        };
+        Some(ReaderOutcome { intent, to, error })
+    }
+}
+
+/// A card payment on a reader moves to what Stripe reports. Money taken always counts,
+/// even for a payment cancelled at the counter meanwhile; each move is made once.
+async fn apply_reader(state: &AppState, row: &IntegrationRow, o: ReaderOutcome, now: DateTime<Utc>) -> ApiResult<Done> {
+    let mut tx = state.db.begin(row.restaurant_id).await?;
+    let payment = pay_store::by_intent_tx(&mut tx, "stripe", &o.intent)
+        .await?
+        .filter(|p| p.restaurant_id == row.restaurant_id && p.reader_id.is_some());
+    let Some(payment) = payment else {
+        return Ok(Done { reason: Some("no card payment on a reader matches".into()), ..Done::new("ignored") });
+    };
+    let order = order_store::get_for_update(&mut tx, row.restaurant_id, payment.order_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("order"))?;
+    let from: &[&str] = if o.to == "paid" { &["open", "failed", "canceled"] } else { &["open"] };
+    let mut done = Done { order_id: Some(order.id), ..Done::new("processed") };
+    let error = o.error.as_deref().or((o.to == "failed").then_some("the card was not taken"));
+    if !pay_store::set_status(&mut tx, payment.id, from, o.to, None, None, error, now).await? {
+        done.outcome = "ignored";
+        done.reason = Some(format!("the payment is already {}", payment.status));
+        return Ok(done);
+    }
+    let extra = json!({ "payment_id": payment.id, "method": "card", "tip": payment.tip, "error": error });
+    if o.to == "paid" {
+        paid_changed(&mut tx, &payment, "paid", now).await?;
+        if crate::orders::balance_of(&order) - payment.amount <= 0 {
+            order_store::set_payment_status(&mut tx, order.id, Some("paid"), now).await?;
+        }
+        record(&mut tx, &order, "order.payment_taken", extra, now).await?;
+    } else {
+        record(&mut tx, &order, "order.payment_failed", extra, now).await?;
+    }
+    tx.commit().await?;
+    done.reason = Some(format!("card payment {}", o.to));
+    Ok(done)
+}
+
+/// Marks a card payment on a reader failed, with Stripe's words for the counter.
+async fn reader_failed(state: &AppState, payment: &PaymentRow, why: &str) -> anyhow::Result<()> {
+    let now = state.clock.now();
+    let mut tx = state.db.begin(payment.restaurant_id).await?;
+    let Some(order) = order_store::get_for_update(&mut tx, payment.restaurant_id, payment.order_id).await? else {
+        return Ok(());
+    };
+    if pay_store::set_status(&mut tx, payment.id, &["open"], "failed", None, None, Some(why), now).await? {
+        let extra = json!({ "payment_id": payment.id, "method": "card", "error": why });
+        record(&mut tx, &order, "order.payment_failed", extra, now).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+fn refused(e: &PlatformError) -> bool {
+    matches!(e, PlatformError::Rejected(_) | PlatformError::Unauthorized(_))
+}
+
+impl Job for ChargeOnReader {
+    const KIND: &'static str = "payment.reader_charge";
+    const MAX_ATTEMPTS: i32 = 6;
+
+    async fn run(self, state: AppState) -> anyhow::Result<()> {
+        let Some(payment) = pay_store::by_id(&state.db, System::Jobs, self.payment_id).await? else { return Ok(()) };
+        let (Some(reader), Some(integration)) = (payment.reader_id.clone(), payment.integration_id) else {
+            return Ok(());
+        };
+        if payment.status != "open" {
+            return Ok(());
+        }
+        let Some(row) = store::by_id(&state.db, integration).await? else {
+            return reader_failed(&state, &payment, "the Stripe integration was removed").await;
+        };
+        let stripe = match stripe_of(&state, &row) {
+            Ok(s) => s,
+            Err(e) => return reader_failed(&state, &payment, &e.to_string()).await,
+        };
+        let intent = match payment.payment_intent.clone() {
+            Some(pi) => pi,
+            None => match stripe.create_card_present_intent(&payment, &format!("reader:{}:intent", payment.id)).await {
+                Ok(pi) => {
+                    // Kept before the reader is asked, so the webhook finds the payment.
+                    let mut tx = state.db.begin(payment.restaurant_id).await?;
+                    let now = state.clock.now();
+                    pay_store::set_status(&mut tx, payment.id, &["open"], "open", Some(&pi), None, None, now).await?;
+                    tx.commit().await?;
+                    pi
+                }
+                Err(e) if refused(&e) => return reader_failed(&state, &payment, &stripe_words(&e)).await,
+                Err(e) => return Err(anyhow::anyhow!("{e}")),
+            },
+        };
+        match stripe.process_on_reader(&reader, &intent, &format!("reader:{}:process", payment.id)).await {
+            Ok(()) => Ok(()),
+            Err(e) if refused(&e) => {
+                // Nothing was taken; the intent is dropped so it can never be.
+                if let Err(c) = stripe.cancel_intent(&intent, &format!("reader:{}:drop", payment.id)).await {
+                    tracing::warn!(payment_id = %payment.id, error = %c, "could not cancel an unused payment intent");
+                }
+                reader_failed(&state, &payment, &stripe_words(&e)).await
+            }
+            Err(e) => Err(anyhow::anyhow!("{e}")),
+        }
+    }
+}
+
+impl Job for CancelOnReader {
+    const KIND: &'static str = "payment.reader_cancel";
+    const MAX_ATTEMPTS: i32 = 6;
+
+    async fn run(self, state: AppState) -> anyhow::Result<()> {
+        let Some(payment) = pay_store::by_id(&state.db, System::Jobs, self.payment_id).await? else { return Ok(()) };
+        let (Some(reader), Some(integration)) = (payment.reader_id.clone(), payment.integration_id) else {
+            return Ok(());
+        };
+        let Some(row) = store::by_id(&state.db, integration).await? else { return Ok(()) };
+        let stripe = stripe_of(&state, &row).map_err(|e| anyhow::anyhow!("{e}"))?;
+        // Either may already be over (the card was tapped, the reader went idle): a
+        // refusal means there is nothing left to stop.
+        for done in [
+            stripe.cancel_reader_action(&reader, &format!("reader:{}:cancel", payment.id)).await,
+            match &payment.payment_intent {
+                Some(pi) => stripe.cancel_intent(pi, &format!("reader:{}:cancel-intent", payment.id)).await,
+                None => Ok(()),
+            },
+        ] {
+            match done {
+                Err(e) if !refused(&e) => return Err(anyhow::anyhow!("{e}")),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
 // ---------------------------------------------------------------- refunds
 
 impl Job for RefundPayment {
@@ -516,7 +921,10 @@ async fn paid_changed(tx: &mut Tx, payment: &PaymentRow, to: &str, now: DateTime
             if pay_store::add_refunded(tx, payment.id, rest, now).await? {
                 order_store::add_paid(tx, payment.order_id, -rest, now).await?;
             }
+            // The refund asked for at the counter is made.
+            pay_store::finish_refunds(tx, payment.id, "done").await?;
         }
+        "refund_failed" => pay_store::finish_refunds(tx, payment.id, "failed").await?,
         _ => {}
     }
     Ok(())

@@ -426,6 +426,10 @@ pub struct StripeState {
     pub refuse_refunds: Option<String>,
     pub calls: Vec<Call>,
     pub down: bool,
+    /// Terminal readers (`tmr_…`), with their `status` and current `action`.
+    pub readers: Vec<Value>,
+    /// PaymentIntents by id.
+    pub intents: HashMap<String, Value>,
 }
 
 /// Stripe's API as Brigade uses it: Checkout Sessions, refunds, the balance (for the
@@ -467,6 +471,11 @@ impl FakeStripe {
             .route("/v1/checkout/sessions", post(create_session))
             .route("/v1/refunds", post(create_refund))
             .route("/v1/balance", get(balance))
+            .route("/v1/terminal/readers", get(list_readers))
+            .route("/v1/payment_intents", post(create_intent))
+            .route("/v1/payment_intents/{id}/cancel", post(cancel_intent))
+            .route("/v1/terminal/readers/{id}/process_payment_intent", post(process_intent))
+            .route("/v1/terminal/readers/{id}/cancel_action", post(cancel_action))
             .with_state(state.clone());
         let base_url = serve(app).await;
         FakeStripe { state, base_url }
@@ -489,6 +498,177 @@ impl FakeStripe {
         let secret = self.state.lock().webhook_secret.clone();
         self.event_signed(id, kind, object, chrono::Utc::now().timestamp(), &secret)
     }
+
+    /// Registers a Terminal reader (`online` or `offline`).
+    pub fn add_reader(&self, id: &str, label: &str, status: &str) {
+        self.state.lock().readers.push(json!({
+            "id": id, "object": "terminal.reader", "label": label, "status": status,
+            "device_type": "bbpos_wisepos_e", "action": null,
+        }));
+    }
+
+    /// A card presented on a reader, as Stripe's test helper
+    /// (`POST /v1/test_helpers/terminal/readers/{id}/present_payment_method`) does it:
+    /// `4000000000000002` is declined, any other number is paid. Answers the webhook
+    /// event Stripe then sends, signed.
+    pub fn present(&self, reader: &str, number: &str) -> (Vec<u8>, String) {
+        let (kind, object) = {
+            let mut st = self.state.lock();
+            let r = st.readers.iter_mut().find(|r| r["id"] == reader).expect("no such reader");
+            let pi = r["action"]["process_payment_intent"]["payment_intent"]
+                .as_str()
+                .expect("the reader is idle")
+                .to_owned();
+            if number == "4000000000000002" {
+                r["action"]["status"] = json!("failed");
+                r["action"]["failure_code"] = json!("card_declined");
+                r["action"]["failure_message"] = json!("Your card was declined.");
+                let reader = r.clone();
+                let intent = st.intents.get_mut(&pi).unwrap();
+                intent["last_payment_error"] = json!({ "code": "card_declined", "message": "Your card was declined." });
+                ("terminal.reader.action_failed", reader)
+            } else {
+                r["action"]["status"] = json!("succeeded");
+                let intent = st.intents.get_mut(&pi).unwrap();
+                intent["status"] = json!("succeeded");
+                intent["amount_received"] = intent["amount"].clone();
+                ("payment_intent.succeeded", intent.clone())
+            }
+        };
+        let id = format!("evt_{}_{}", kind.replace('.', "_"), uuid::Uuid::now_v7().simple());
+        self.event(&id, kind, object)
+    }
+}
+
+async fn list_readers(State(s): StripeShared, headers: HeaderMap) -> Response {
+    let mut st = s.lock();
+    if let Err(r) = stripe_gate(&mut st, &headers, "/v1/terminal/readers", Value::Null) {
+        return r;
+    }
+    Json(json!({ "object": "list", "data": st.readers, "has_more": false })).into_response()
+}
+
+async fn create_intent(State(s): StripeShared, headers: HeaderMap, body: String) -> Response {
+    let f = form(&body);
+    let mut st = s.lock();
+    if let Err(r) = stripe_gate(&mut st, &headers, "/v1/payment_intents", json!(f)) {
+        return r;
+    }
+    let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    if let Some(done) = key.as_ref().and_then(|k| st.answered.get(k)) {
+        return Json(done.clone()).into_response();
+    }
+    let Some(amount) = f.get("amount").and_then(|a| a.parse::<i64>().ok()).filter(|a| *a >= 50) else {
+        return stripe_error(StatusCode::BAD_REQUEST, "invalid_request_error", "Amount must be at least $0.50 usd");
+    };
+    if f.get("payment_method_types[]").map(String::as_str) != Some("card_present") {
+        return stripe_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            "A Terminal payment needs card_present.",
+        );
+    }
+    let id = format!("pi_test_{}", st.intents.len() + 1);
+    let intent = json!({
+        "id": id, "object": "payment_intent", "amount": amount, "currency": f.get("currency"),
+        "status": "requires_payment_method", "payment_method_types": ["card_present"],
+        "metadata": { "order_id": f.get("metadata[order_id]"), "payment_id": f.get("metadata[payment_id]") },
+    });
+    st.intents.insert(id, intent.clone());
+    if let Some(k) = key {
+        st.answered.insert(k, intent.clone());
+    }
+    Json(intent).into_response()
+}
+
+async fn cancel_intent(State(s): StripeShared, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    let mut st = s.lock();
+    if let Err(r) = stripe_gate(&mut st, &headers, &format!("/v1/payment_intents/{id}/cancel"), Value::Null) {
+        return r;
+    }
+    let Some(intent) = st.intents.get_mut(&id) else {
+        return stripe_error(
+            StatusCode::NOT_FOUND,
+            "invalid_request_error",
+            &format!("No such payment_intent: '{id}'"),
+        );
+    };
+    if intent["status"] == "succeeded" {
+        return stripe_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            "You cannot cancel this PaymentIntent because it has a status of succeeded.",
+        );
+    }
+    intent["status"] = json!("canceled");
+    Json(intent.clone()).into_response()
+}
+
+fn reader_error(code: &str, message: &str) -> Response {
+    let body = json!({ "error": { "type": "invalid_request_error", "code": code, "message": message } });
+    (StatusCode::BAD_REQUEST, Json(body)).into_response()
+}
+
+async fn process_intent(State(s): StripeShared, headers: HeaderMap, Path(id): Path<String>, body: String) -> Response {
+    let f = form(&body);
+    let mut st = s.lock();
+    let path = format!("/v1/terminal/readers/{id}/process_payment_intent");
+    if let Err(r) = stripe_gate(&mut st, &headers, &path, json!(f)) {
+        return r;
+    }
+    let pi = f.get("payment_intent").cloned().unwrap_or_default();
+    if !st.intents.contains_key(&pi) {
+        return stripe_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            &format!("No such payment_intent: '{pi}'"),
+        );
+    }
+    let Some(reader) = st.readers.iter_mut().find(|r| r["id"] == id) else {
+        return stripe_error(
+            StatusCode::NOT_FOUND,
+            "invalid_request_error",
+            &format!("No such terminal.reader: '{id}'"),
+        );
+    };
+    if reader["status"] == "offline" {
+        return reader_error(
+            "terminal_reader_offline",
+            "Reader is currently offline, please ensure the reader is powered on and connected to the internet before retrying your request.",
+        );
+    }
+    if reader["action"]["status"] == "in_progress"
+        && reader["action"]["process_payment_intent"]["payment_intent"] != pi.as_str()
+    {
+        return reader_error(
+            "terminal_reader_busy",
+            "Reader is currently busy processing another request, please retry after the current request has completed.",
+        );
+    }
+    reader["action"] = json!({
+        "type": "process_payment_intent", "status": "in_progress", "failure_code": null, "failure_message": null,
+        "process_payment_intent": { "payment_intent": pi },
+    });
+    Json(reader.clone()).into_response()
+}
+
+async fn cancel_action(State(s): StripeShared, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    let mut st = s.lock();
+    if let Err(r) = stripe_gate(&mut st, &headers, &format!("/v1/terminal/readers/{id}/cancel_action"), Value::Null) {
+        return r;
+    }
+    let Some(reader) = st.readers.iter_mut().find(|r| r["id"] == id) else {
+        return stripe_error(
+            StatusCode::NOT_FOUND,
+            "invalid_request_error",
+            &format!("No such terminal.reader: '{id}'"),
+        );
+    };
+    if reader["action"]["status"] != "in_progress" {
+        return reader_error("terminal_reader_action_not_found", "This reader has no action in progress to cancel.");
+    }
+    reader["action"] = Value::Null;
+    Json(reader.clone()).into_response()
 }
 
 async fn create_session(State(s): StripeShared, headers: HeaderMap, body: String) -> Response {

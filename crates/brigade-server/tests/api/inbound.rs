@@ -453,3 +453,141 @@ async fn refused_webhooks_are_counted_and_only_the_last_few_kept() {
     assert_eq!(got.body["webhooks_refused"], 330, "{}", got.body);
     assert!(got.body["last_refused_at"].is_string());
 }
+
+#[tokio::test]
+async fn a_card_at_the_counter_is_taken_on_a_stripe_terminal_reader_counted_once_and_a_decline_or_an_offline_reader_says_why(
+) {
+    let s = &setup().await;
+    let placed = s.app.order(&s.owner, &s.owner.token, "pos", json!([{ "item_id": s.menu.cola, "quantity": 4 }])).await;
+    placed.expect(201, "");
+    let (order_id, total) = (placed.id("/id"), placed.body["total"].as_i64().unwrap());
+    let pay = |body: Value| {
+        let path = s.path(&format!("orders/{order_id}/payments"));
+        async move { s.app.post(&path, &s.owner.token, body).await }
+    };
+    let order = || async {
+        let r = s.app.get(&s.path(&format!("orders/{order_id}")), &s.owner.token).await;
+        r.expect(200, "");
+        r.body.clone()
+    };
+
+    // Without Stripe: no readers, and a card is refused with what to do instead.
+    s.app.get(&s.path("card-readers"), &s.owner.token).await.expect(409, "payments_unavailable");
+    let card = |reader: &str, amount: i64, tip: i64| json!({ "method": "card", "amount": amount, "tip": tip, "reader_id": reader });
+    pay(card("tmr_counter", total, 0)).await.expect(409, "payments_unavailable");
+
+    let stripe = s.connect("stripe", s.stripe.credentials()).await;
+    let hook = Setup::hook_path(&stripe);
+    s.stripe.add_reader("tmr_counter", "Counter", "online");
+    s.stripe.add_reader("tmr_patio", "Patio", "offline");
+    let readers = s.app.get(&s.path("card-readers"), &s.owner.token).await;
+    readers.expect(200, "");
+    assert_eq!(
+        readers.body["items"][1],
+        json!({ "id": "tmr_patio", "label": "Patio", "status": "offline", "device_type": "bbpos_wisepos_e" })
+    );
+
+    // Bad input changes nothing: no reader named, more than the balance.
+    pay(json!({ "method": "card", "amount": total })).await.expect(422, "validation_failed");
+    let over = pay(card("tmr_counter", total + 1, 0)).await;
+    over.expect(422, "validation_failed");
+    assert_eq!(over.body["error"]["details"]["field"], "amount");
+    pay(json!({ "method": "cash", "amount": total, "reader_id": "tmr_counter" }))
+        .await
+        .expect(422, "validation_failed");
+
+    // An offline reader: the payment fails with Stripe's words; nothing was taken.
+    let offline = pay(card("tmr_patio", total, 0)).await;
+    offline.expect(201, "");
+    assert_eq!((offline.str("/status").as_str(), offline.body["paid"].as_bool()), ("open", Some(false)));
+    let failed = offline.id("/id");
+    s.app
+        .eventually("the offline reader to fail the payment", || async {
+            order().await["payments"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|p| p["id"] == json!(failed) && p["status"] == "failed")
+        })
+        .await;
+    let o = order().await;
+    let p = o["payments"].as_array().unwrap().iter().find(|p| p["id"] == json!(failed)).unwrap().clone();
+    assert!(p["error"].as_str().unwrap().contains("Reader is currently offline"), "{p}");
+    assert_eq!((o["balance"].as_i64(), o["paid"].as_bool()), (Some(total), Some(false)));
+    assert!(s.stripe.state.lock().intents.values().all(|i| i["status"] == "canceled"), "the unused intent is dropped");
+
+    // On the counter's reader, with a tip: what it asks for is held, so a second card or
+    // cash racing for the same balance is refused until the reader is done.
+    let taken = pay(card("tmr_counter", total, 150)).await;
+    taken.expect(201, "");
+    let payment = taken.id("/id");
+    pay(card("tmr_counter", total, 0)).await.expect(409, "payment_in_progress");
+    pay(json!({ "method": "cash", "amount": total })).await.expect(409, "payment_in_progress");
+    s.app
+        .eventually("the reader to be asked", || async {
+            s.stripe.state.lock().readers[0]["action"]["status"] == "in_progress"
+        })
+        .await;
+    let pi = s.stripe.state.lock().readers[0]["action"]["process_payment_intent"]["payment_intent"].clone();
+    let intent = s.stripe.state.lock().intents[pi.as_str().unwrap()].clone();
+    assert_eq!((intent["amount"].as_i64(), intent["currency"].as_str()), (Some(total + 150), Some("usd")));
+    assert_eq!(intent["metadata"]["payment_id"], json!(payment.to_string()));
+
+    // The card is tapped: Stripe's signed webhook marks it paid, once however often it comes.
+    let (body, sig) = s.stripe.present("tmr_counter", "4242424242424242");
+    let r = s.app.hook(&hook, &[("stripe-signature", sig.clone())], &body).await;
+    assert_eq!(r.body["outcome"], "processed", "{}", r.body);
+    assert_eq!(s.app.hook(&hook, &[("stripe-signature", sig)], &body).await.body["outcome"], "replayed");
+    let again = s.stripe.event("evt_again", "payment_intent.succeeded", intent.clone());
+    assert_eq!(s.app.hook(&hook, &[("stripe-signature", again.1)], &again.0).await.body["outcome"], "ignored");
+    let o = order().await;
+    assert_eq!(
+        (o["balance"].as_i64(), o["paid"].as_bool(), o["payment_status"].as_str()),
+        (Some(0), Some(true), Some("paid"))
+    );
+    let report = s.app.get(&s.path("reports/close-out"), &s.owner.token).await;
+    assert_eq!(
+        (report.body["by_tender"]["card"].as_i64(), report.body["tips"]["total"].as_i64()),
+        (Some(total), Some(150))
+    );
+    pay(card("tmr_counter", 100, 0)).await.expect(409, "already_paid");
+
+    // A decline on another check: failed with the card's words, the balance still owed.
+    let second = s.app.order(&s.owner, &s.owner.token, "pos", json!([{ "item_id": s.menu.cola, "quantity": 1 }])).await;
+    let (second, owed) = (second.id("/id"), second.body["total"].as_i64().unwrap());
+    let path = s.path(&format!("orders/{second}/payments"));
+    s.app.post(&path, &s.owner.token, card("tmr_counter", owed, 0)).await.expect(201, "");
+    s.app
+        .eventually("the reader to be asked again", || async {
+            let st = s.stripe.state.lock();
+            st.readers[0]["action"]["status"] == "in_progress" && st.intents.len() == 3
+        })
+        .await;
+    let (body, sig) = s.stripe.present("tmr_counter", "4000000000000002");
+    s.app.hook(&hook, &[("stripe-signature", sig)], &body).await.expect(200, "");
+    let o = s.app.get(&s.path(&format!("orders/{second}")), &s.owner.token).await;
+    assert_eq!(o.body["payments"][0]["status"], "failed");
+    assert_eq!(o.body["payments"][0]["error"], "Your card was declined.");
+    assert_eq!(o.body["balance"].as_i64(), Some(owed));
+
+    // Cancelled at the counter: the hold is gone at once and the reader stops asking.
+    s.stripe.state.lock().readers[0]["action"] = Value::Null;
+    let waiting = s.app.post(&path, &s.owner.token, card("tmr_counter", owed, 0)).await;
+    let waiting = waiting.id("/id");
+    s.app
+        .eventually("the reader to be asked a third time", || async {
+            s.stripe.state.lock().readers[0]["action"]["status"] == "in_progress"
+        })
+        .await;
+    let cancel = s.path(&format!("payments/{waiting}/cancel"));
+    let c = s.app.post(&cancel, &s.owner.token, json!({})).await;
+    c.expect(200, "");
+    assert_eq!(c.body["status"], "canceled");
+    s.app.post(&cancel, &s.owner.token, json!({})).await.expect(409, "conflict");
+    s.app
+        .eventually("the reader to stop asking", || async { s.stripe.state.lock().readers[0]["action"].is_null() })
+        .await;
+    let cash = s.app.post(&path, &s.owner.token, json!({ "method": "cash", "amount": owed })).await;
+    cash.expect(201, "");
+    assert_eq!(cash.body["paid"], true);
+}
