@@ -1,17 +1,20 @@
 // The counter on the floor, on a shared device where staff sign in with their PIN: a
-// table's whole evening (seat, two rounds, split by seat, cash with change and a card
-// machine with a tip, close), and a void that needs a manager's PIN.
+// table's whole evening (seat, two rounds, split by seat, cash with change and a card on
+// a Stripe Terminal reader with a tip, close), and a void that needs a manager's PIN.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Server, browser, newPage, shot, seedMenu, skipReason, unlabelled, overflowsSideways } from './harness.mjs';
+import { FakeStripe } from './fake-stripe.mjs';
 
 const skip = skipReason();
 const TABLET = { width: 1280, height: 800 };
-let server, b, owner, menu, api;
+let server, b, owner, menu, api, stripe, hook;
 
 before(async () => {
   if (skip) return;
-  server = await Server.start();
+  stripe = await FakeStripe.start();
+  stripe.addReader('tmr_counter', 'Counter');
+  server = await Server.start(['--stripe-base-url', stripe.base]);
   owner = await server.signup();
   menu = await seedMenu(server, owner);
   api = (method, path, body, expect) => server.api(method, `/v1/restaurants/${owner.rid}${path}`, body, owner.token, expect);
@@ -20,11 +23,14 @@ before(async () => {
   await api('POST', '/users', { name: 'Sam Server', role: 'staff', phone: '+15550100001', pin: '1111' });
   const me = await server.api('GET', '/v1/auth/me', undefined, owner.token);
   await api('PUT', `/users/${me.id}`, { pin: '9090' });
+  const integration = await api('POST', '/integrations', { platform: 'stripe', store_id: 'acct_web', credentials: stripe.credentials() });
+  hook = integration.webhook_url;
   b = await browser();
 });
 after(async () => {
   await b?.close();
   await server?.close();
+  stripe?.close();
 });
 
 async function device() {
@@ -45,7 +51,7 @@ async function burger(page, doneness = 'Medium') {
   await page.getByRole('button', { name: 'Add to order' }).click();
 }
 
-test("a table's evening: seat, two rounds, split by seat, cash with change and a card machine with a tip, close", { skip }, async () => {
+test("a table's evening: seat, two rounds, split by seat, cash with change and a card on the reader with a tip, close", { skip }, async () => {
   const page = await device();
   await page.getByRole('button', { name: 'Floor' }).click();
   // Tables sort as people count: T1, T2, T10.
@@ -100,15 +106,20 @@ test("a table's evening: seat, two rounds, split by seat, cash with change and a
   await page.getByRole('button', { name: 'Close check' }).click();
   await page.locator('.check-head .tag', { hasText: 'Completed' }).waitFor();
 
-  // The other check is still open on T1: the card machine, with a 20% tip.
+  // The other check is still open on T1: a card on the Stripe reader, with a 20% tip.
   await page.getByRole('button', { name: 'Floor' }).click();
   await page.locator('[data-table="T1"]', { hasText: '$4.86 due' }).waitFor();
   await page.locator('[data-table="T1"]').click();
-  await page.getByRole('radio', { name: 'Card machine' }).click();
+  await page.getByRole('radio', { name: 'Card', exact: true }).click();
   await page.getByRole('button', { name: '20%' }).click();
-  assert.equal(await page.getByLabel('Tip', { exact: true }).inputValue(), '0.97');
+  assert.equal(await page.locator('#pay-tip').inputValue(), '0.97');
+  await page.getByLabel('Card reader').selectOption({ label: 'Counter' });
   await shot(page, 'pos-payment');
   await page.getByRole('button', { name: 'Take payment' }).click();
+  await page.getByText('Waiting for the card on Counter: $5.83').waitFor();
+  await shot(page, 'pos-card-waiting');
+  const charged = await stripe.present('tmr_counter', hook);
+  assert.equal(charged.amount, 583);
   await page.getByRole('heading', { name: 'Paid in full' }).waitFor();
   await page.getByRole('button', { name: 'Close check' }).click();
   await page.locator('.check-head .tag', { hasText: 'Completed' }).waitFor();
@@ -117,7 +128,7 @@ test("a table's evening: seat, two rounds, split by seat, cash with change and a
   await page.locator('[data-table="T1"]', { hasText: 'Free' }).waitFor();
   const report = await api('GET', '/reports/close-out');
   assert.equal(report.by_tender.cash, 1836);
-  assert.equal(report.by_tender.external, 486);
+  assert.equal(report.by_tender.card, 486);
   assert.equal(report.tips.total, 97);
   assert.equal(report.open_checks.length, 0);
   assert.deepEqual(page.problems, []);

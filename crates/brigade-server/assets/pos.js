@@ -547,9 +547,15 @@ function drawCheckView() {
     if (!rounds.has(l.round)) rounds.set(l.round, []);
     rounds.get(l.round).push(l);
   }
-  const payable = o.status !== 'cancelled' && o.balance > 0;
   if (changeDue && changeDue.order !== o.id) changeDue = null;
+  const owing = o.status !== 'cancelled' && o.balance > 0;
+  const waiting = o.payments.find((p) => p.status === 'open' && p.reader_id);
+  clearTimeout(readerPoll);
+  if (waiting) readerPoll = setTimeout(refreshCheck, 2000);
   fill($('#check-view'),
+    waiting ? h('div', { class: 'reader-banner', role: 'status' },
+      h('span', {}, `Waiting for the card on ${readers.label(waiting.reader_id)}: ${fmt(waiting.amount + waiting.tip)}`),
+      h('button', { type: 'button', onclick: () => cancelCard(waiting) }, 'Cancel')) : null,
     changeDue ? h('p', { class: 'change-banner', role: 'status' }, `Give change: ${fmt(changeDue.amount)}`) : null,
     h('div', { class: 'check-layout' },
       h('div', { class: 'check-main card' },
@@ -590,7 +596,7 @@ function drawCheckView() {
           open && o.paid ? h('button', { type: 'button', class: 'primary', onclick: () => closeCheck(o) }, 'Close check') : null,
           open ? h('button', { type: 'button', class: 'danger', onclick: () => cancelCheck(o) }, 'Cancel order') : null)),
       h('div', { class: 'check-side' },
-        payable ? payPanel(o) : h('div', { class: 'card' }, h('h2', {}, o.status === 'cancelled' ? 'Cancelled' : 'Paid in full'),
+        owing ? (waiting ? null : payPanel(o)) : h('div', { class: 'card' }, h('h2', {}, o.status === 'cancelled' ? 'Cancelled' : 'Paid in full'),
           o.cancel_reason ? h('p', {}, o.cancel_reason) : null),
         o.payments.length ? h('div', { class: 'card' }, h('h2', {}, 'Payments'), h('ul', { class: 'simple' }, o.payments.map((p) => h('li', {},
           h('div', { class: 'line-main' },
@@ -599,7 +605,9 @@ function drawCheckView() {
             p.change ? h('span', { class: 'muted' }, `change ${fmt(p.change)}`) : null,
             h('span', { class: 'spacer' }), h('span', { class: 'muted small' }, at(p.created_at))),
           p.refunded ? h('div', { class: 'void-note' }, `Refunded ${fmt(p.refunded)}`) : null,
-          p.status !== 'paid' && p.status !== 'refunded' ? h('div', { class: 'muted small' }, p.status.replace(/_/g, ' ')) : null,
+          p.status !== 'paid' && p.status !== 'refunded' ? h('div', { class: p.status === 'failed' ? 'void-note' : 'muted small' },
+            { open: p.reader_id ? 'waiting on the card reader' : 'payment link open', failed: 'failed', canceled: 'cancelled' }[p.status] || p.status.replace(/_/g, ' '),
+            p.error ? `: ${p.error}` : '') : null,
           p.status === 'paid' && p.refunded < p.amount + p.tip ? h('button', { type: 'button', class: 'ghost small-button', onclick: () => refund(p) }, 'Refund') : null)))) : null)));
 }
 
@@ -621,6 +629,7 @@ function payPanel(o) {
     h('label', { for: 'pay-tendered' }, 'Cash handed over'), tendered,
     h('div', { class: 'row quick' }, quickCash(due).map((v) => h('button', { type: 'button', onclick: () => { tendered.value = toMajor(v, currency); update(); } }, v === due ? 'Exact' : fmt(v)))),
     h('p', {}, 'Change due: ', change));
+  const cardOnly = h('div', { class: 'card-only' }, readerPicker(o));
   const methods = h('div', { class: 'segmented', role: 'radiogroup', 'aria-label': 'Payment method' }, Object.entries(METHOD_LABELS).map(([k, label]) =>
     h('button', { type: 'button', role: 'radio', dataset: { method: k }, onclick: () => { st.method = k; update(); } }, label)));
   const tips = h('div', { class: 'row tips', role: 'group', 'aria-label': 'Tip presets' }, [null, 10, 15, 20].map((p) =>
@@ -635,6 +644,7 @@ function payPanel(o) {
     for (const b of methods.children) b.setAttribute('aria-checked', String(b.dataset.method === method));
     for (const b of tips.children) b.setAttribute('aria-pressed', String(Number(b.dataset.tip) === (st.tipPct || 0) && (st.tipPct !== null || !tip.value)));
     cashOnly.hidden = method !== 'cash';
+    cardOnly.hidden = method !== 'card';
     const owed = Math.min(minor(amount), due) + minor(tip);
     const given = tendered.value ? minor(tendered) : owed;
     change.textContent = given >= owed ? fmt(given - owed) : `${fmt(owed - given)} short`;
@@ -653,18 +663,29 @@ function payPanel(o) {
     h('small', { id: 'pay-help', class: 'muted' }, 'Less than the balance to split the tender.'),
     h('label', { for: 'pay-tip' }, 'Tip'), tips, tip,
     cashOnly,
+    cardOnly,
     h('button', { type: 'submit', class: 'primary wide' }, 'Take payment'));
   onSubmit(form, async () => {
     const method = st.method;
     const body = { method, amount: toMinor(amount.value, currency), tip: tip.value ? toMinor(tip.value, currency) : 0 };
     if (Number.isNaN(body.amount)) throw Object.assign(new Error('Enter the amount.'), { field: 'amount' });
     if (Number.isNaN(body.tip)) throw Object.assign(new Error('The tip is not a number.'), { field: 'tip' });
+    if (method === 'card') {
+      body.reader_id = readers.chosen;
+      if (!body.reader_id) throw Object.assign(new Error('Choose the card reader, or show the guest a payment link.'), { field: 'reader_id' });
+    }
     if (method === 'cash' && tendered.value) {
       body.tendered = toMinor(tendered.value, currency);
       if (Number.isNaN(body.tendered)) throw Object.assign(new Error('The cash handed over is not a number.'), { field: 'tendered' });
     }
     const taken = await call('POST', `/orders/${o.id}/payments`, body, { idempotent: true });
     const p = taken;
+    if (p.status === 'open') {
+      toast(`Present the card on the reader: ${fmt(p.amount + p.tip)}`);
+      payState = null;
+      current = await call('GET', `/orders/${o.id}`);
+      return drawCheck();
+    }
     toast(`${METHOD_LABELS[p.method]} ${fmt(p.amount)} taken${p.change ? ` · change ${fmt(p.change)}` : ''}${taken.paid ? ' · paid in full' : ''}`);
     changeDue = p.change ? { order: o.id, amount: p.change } : null;
     payState = null;
@@ -673,6 +694,72 @@ function payPanel(o) {
   });
   update();
   return form;
+}
+
+// The card readers of the restaurant's Stripe account, asked once; the one chosen is
+// remembered on this device.
+const readers = {
+  list: null,
+  error: null,
+  chosen: localStorage.getItem(`brigade.reader.${rid}`) || null,
+  label(id) {
+    return this.list?.find((r) => r.id === id)?.label || 'the reader';
+  },
+  async load() {
+    if (this.list || this.error) return;
+    try {
+      this.list = (await call('GET', '/card-readers')).items;
+      if (!this.list.some((r) => r.id === this.chosen)) this.chosen = this.list.find((r) => r.status !== 'offline')?.id || this.list[0]?.id || null;
+    } catch (e) {
+      this.error = e;
+    }
+  },
+};
+let readerPoll = null;
+
+function readerPicker(o) {
+  const box = h('div', { class: 'readers' }, h('p', { class: 'muted small' }, 'Looking for card readers…'));
+  readers.load().then(() => {
+    if (readers.error) {
+      return fill(box, h('p', { class: 'muted small' }, readers.error.code === 'payments_unavailable'
+        ? 'No card reader is connected here: take the card on your card machine and choose Card machine.'
+        : readers.error.message));
+    }
+    const link = h('button', { type: 'button', class: 'ghost', onclick: () => showPaymentLink(o) }, 'Show a payment link');
+    if (!readers.list.length) return fill(box, h('p', { class: 'muted small' }, 'No card reader is registered.'), link);
+    const select = h('select', { id: 'pay-reader', name: 'reader_id', onchange: (e) => {
+      readers.chosen = e.target.value;
+      localStorage.setItem(`brigade.reader.${rid}`, readers.chosen);
+    } }, readers.list.map((r) => h('option', { value: r.id, selected: r.id === readers.chosen }, `${r.label || r.id}${r.status === 'offline' ? ' (offline)' : ''}`)));
+    fill(box, h('label', { for: 'pay-reader' }, 'Card reader'), select, link);
+  });
+  return box;
+}
+
+async function cancelCard(p) {
+  try {
+    await call('POST', `/payments/${p.id}/cancel`);
+    toast('The reader stopped asking');
+  } catch (e) {
+    toast(e.message, 'error');
+  }
+  refreshCheck();
+}
+
+async function showPaymentLink(o) {
+  let link;
+  try {
+    link = await call('POST', `/orders/${o.id}/payment-link`);
+  } catch (e) {
+    return toast(e.message, 'error');
+  }
+  const svg = new DOMParser().parseFromString(link.qr_svg, 'image/svg+xml').documentElement;
+  await ask(`Pay ${fmt(link.amount)} by card`, [
+    h('p', {}, 'The guest scans this with their phone and pays on Stripe; the check is paid when Stripe says so.'),
+    h('div', { class: 'qr-big' }, document.importNode(svg, true)),
+    h('p', { class: 'small' }, h('a', { href: link.url, target: '_blank', rel: 'noopener' }, 'Open the payment page')),
+  ], { submit: 'Done', send: async () => true });
+  refreshCheck();
 }
 
 /** Exact, then the next round notes above it. */
