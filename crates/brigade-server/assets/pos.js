@@ -571,17 +571,20 @@ function drawCheckView() {
         o.customer?.phone ? h('p', { class: 'muted' }, `Phone: ${o.customer.phone}`) : null,
         [...rounds.entries()].map(([round, lines]) => h('section', { class: 'round' },
           h('h3', {}, `Round ${round}`),
-          h('ul', { class: 'check-lines' }, lines.map((l) => h('li', { class: l.voided ? 'voided' : '' },
+          h('ul', { class: 'check-lines' }, lines.map((l) => h('li', { class: l.voided ? 'voided' : l.comped ? 'comped' : '' },
             h('div', { class: 'line-main' },
               h('span', {}, `${l.quantity} × ${l.name}`),
               l.seat ? h('span', { class: 'tag' }, `Seat ${l.seat}`) : null,
               h('span', { class: 'spacer' }),
               h('span', { class: 'line-price' }, fmt(l.line_total)),
+              open && !l.voided && !l.comped ? h('button', { type: 'button', class: 'small-button', onclick: () => compLine(l) }, 'Comp') : null,
               open && !l.voided ? h('button', { type: 'button', class: 'danger small-button', onclick: () => voidLine(l) }, 'Void') : null),
             l.modifiers.length ? h('div', { class: 'mods' }, l.modifiers.map((m) => m.name).join(', ')) : null,
             l.notes ? h('div', { class: 'note' }, l.notes) : null,
-            l.voided ? h('div', { class: 'void-note' }, `Voided${l.void_reason ? `: ${l.void_reason}` : ''}${l.voided_at ? ` · ${at(l.voided_at)}` : ''}`) : null))))),
+            l.voided ? h('div', { class: 'void-note' }, `Voided${l.void_reason ? `: ${l.void_reason}` : ''}${l.voided_at ? ` · ${at(l.voided_at)}` : ''}`) : null,
+            l.comped ? h('div', { class: 'comp-note' }, `On the house${l.comp_reason ? `: ${l.comp_reason}` : ''}`) : null))))),
         h('dl', { class: 'totals' },
+          o.discount ? [h('dt', {}, `Discount${o.discount_percent ? ` ${o.discount_percent}%` : ''}${o.discount_reason ? ` (${o.discount_reason})` : ''}`), h('dd', { id: 'check-discount' }, `−${fmt(o.discount)}`)] : null,
           h('dt', {}, 'Subtotal'), h('dd', {}, fmt(o.subtotal)),
           h('dt', {}, 'Tax'), h('dd', {}, fmt(o.tax)),
           h('dt', { class: 'total' }, 'Total'), h('dd', { class: 'total' }, fmt(o.total)),
@@ -592,6 +595,8 @@ function drawCheckView() {
           open && o.type === 'dine_in' ? h('button', { type: 'button', onclick: () => moveCheck(o) }, 'Move') : null,
           open ? h('button', { type: 'button', onclick: () => mergeCheck(o) }, 'Merge') : null,
           open ? h('button', { type: 'button', onclick: () => splitCheck(o) }, 'Split') : null,
+          open && !o.discount ? h('button', { type: 'button', onclick: () => discountCheck(o) }, 'Discount') : null,
+          open && o.discount ? h('button', { type: 'button', onclick: () => removeDiscount(o) }, 'Remove discount') : null,
           h('button', { type: 'button', onclick: () => printReceipt(o) }, 'Receipt'),
           open && o.paid ? h('button', { type: 'button', class: 'primary', onclick: () => closeCheck(o) }, 'Close check') : null,
           open ? h('button', { type: 'button', class: 'danger', onclick: () => cancelCheck(o) }, 'Cancel order') : null)),
@@ -798,6 +803,64 @@ async function voidLine(l) {
   }
 }
 
+async function compLine(l) {
+  const reason = h('input', { id: 'comp-reason', name: 'reason', maxlength: 500, placeholder: 'Too salty, birthday, long wait…' });
+  const r = await ask(`${l.quantity} × ${l.name} on the house`, [h('label', { for: 'comp-reason' }, 'Why'), reason,
+    mayApprove() ? null : h('p', { class: 'muted small' }, 'A comp needs a manager: they approve with their PIN.')], {
+    submit: 'Comp',
+    send: () => {
+      const why = reason.value.trim();
+      if (!why) throw Object.assign(new Error('Say why it is on the house.'), { field: 'reason' });
+      return withApproval(`${l.quantity} × ${l.name} on the house (${why}).`, (approval) => call('POST', `/orders/${current.id}/items/${l.id}/comp`, { reason: why, approval }));
+    },
+  });
+  if (r) {
+    toast(`${l.name} is on the house`);
+    current = r;
+    drawCheck();
+  }
+}
+
+async function discountCheck(o) {
+  const kind = h('select', { id: 'discount-kind', name: 'kind' }, h('option', { value: 'percent' }, 'Per cent'), h('option', { value: 'amount' }, 'Amount'));
+  const value = h('input', { id: 'discount-value', name: 'percent', inputmode: 'decimal', value: '10' });
+  const presets = h('div', { class: 'row' }, [10, 15, 20, 50].map((p) => h('button', { type: 'button', onclick: () => { kind.value = 'percent'; value.value = String(p); } }, `${p}%`)));
+  const reason = h('input', { id: 'discount-reason', name: 'reason', maxlength: 500, placeholder: 'Regular, staff meal, complaint…' });
+  const r = await ask(`Discount check #${o.number}`, [presets, h('label', { for: 'discount-kind' }, 'As'), kind, h('label', { for: 'discount-value' }, 'How much'), value,
+    h('label', { for: 'discount-reason' }, 'Why'), reason,
+    mayApprove() ? null : h('p', { class: 'muted small' }, 'A discount needs a manager: they approve with their PIN.')], {
+    submit: 'Discount',
+    send: () => {
+      const why = reason.value.trim();
+      if (!why) throw Object.assign(new Error('Say why the check is discounted.'), { field: 'reason' });
+      const body = { reason: why };
+      if (kind.value === 'percent') {
+        body.percent = Number(value.value);
+        if (!(body.percent > 0 && body.percent <= 100)) throw Object.assign(new Error('A discount is 0.01 to 100 %.'), { field: 'percent' });
+      } else {
+        body.amount = toMinor(value.value, currency);
+        if (!(body.amount > 0)) throw Object.assign(new Error('Enter the amount off.'), { field: 'percent' });
+      }
+      return withApproval(`A discount on check #${o.number} (${why}).`, (approval) => call('POST', `/orders/${o.id}/discount`, { ...body, approval }));
+    },
+  });
+  if (r) {
+    toast(`${fmt(r.discount)} off check #${o.number}`);
+    current = r;
+    drawCheck();
+  }
+}
+
+async function removeDiscount(o) {
+  try {
+    current = await call('DELETE', `/orders/${o.id}/discount`);
+    toast('Discount taken off');
+    drawCheck();
+  } catch (e) {
+    toast(e.message, 'error');
+  }
+}
+
 async function moveCheck(o) {
   const select = h('select', { id: 'move-table', name: 'table_id' }, tables.filter((t) => t.id !== o.table_id).map((t) => h('option', { value: t.id }, `${t.name} · ${FLOOR_LABELS[t.status] || t.status}`)));
   const r = await ask(`Move check #${o.number}`, [h('label', { for: 'move-table' }, 'To table'), select], {
@@ -920,8 +983,9 @@ function printReceipt(o) {
       h('p', {}, where(o)),
       h('table', {}, h('tbody', {}, lines.map((l) => h('tr', {},
         h('td', {}, `${l.quantity} × ${l.name}`, l.modifiers.length ? h('div', { class: 'small' }, l.modifiers.map((m) => m.name).join(', ')) : null),
-        h('td', { class: 'num' }, fmt(l.line_total)))))),
-      h('dl', { class: 'totals' }, h('dt', {}, 'Subtotal'), h('dd', {}, fmt(o.subtotal)), h('dt', {}, 'Tax'), h('dd', {}, fmt(o.tax)),
+        h('td', { class: 'num' }, l.comped ? 'on the house' : fmt(l.line_total)))))),
+      h('dl', { class: 'totals' }, o.discount ? [h('dt', {}, 'Discount'), h('dd', {}, `−${fmt(o.discount)}`)] : null,
+        h('dt', {}, 'Subtotal'), h('dd', {}, fmt(o.subtotal)), h('dt', {}, 'Tax'), h('dd', {}, fmt(o.tax)),
         h('dt', { class: 'total' }, 'Total'), h('dd', { class: 'total' }, fmt(o.total)),
         o.payments.filter((p) => p.status === 'paid' || p.status === 'refunded').map((p) => [
           h('dt', {}, METHOD_LABELS[p.method] || p.method), h('dd', {}, fmt(p.amount)),
@@ -1065,6 +1129,16 @@ async function loadCloseOut(date) {
       h('tbody', {}, r.voids.map((v) => h('tr', {}, h('td', {}, at(v.at)), h('td', {}, `#${v.number}`), h('td', {}, v.item || 'Whole order'), h('td', {}, v.by_name || v.by),
         h('td', {}, v.approved_by_name || ''), h('td', {}, v.reason || ''), h('td', {}, fmt(v.amount))))))
       : h('p', { class: 'muted' }, 'No voids.'),
+    h('h3', {}, 'Comps'),
+    r.comps.length ? h('table', { class: 'grid' }, h('thead', {}, h('tr', {}, ['Time', 'Order', 'What', 'By', 'Approved by', 'Why', 'Worth'].map((t) => h('th', {}, t)))),
+      h('tbody', {}, r.comps.map((v) => h('tr', {}, h('td', {}, at(v.at)), h('td', {}, `#${v.number}`), h('td', {}, v.item || ''), h('td', {}, v.by_name || v.by),
+        h('td', {}, v.approved_by_name || ''), h('td', {}, v.reason || ''), h('td', {}, fmt(v.amount))))))
+      : h('p', { class: 'muted' }, 'No comps.'),
+    h('h3', {}, 'Discounts'),
+    r.discounted.length ? h('table', { class: 'grid' }, h('thead', {}, h('tr', {}, ['Order', 'Off', 'By', 'Approved by', 'Why'].map((t) => h('th', {}, t)))),
+      h('tbody', {}, r.discounted.map((d) => h('tr', {}, h('td', {}, `#${d.number}`), h('td', {}, `${fmt(d.amount)}${d.percent ? ` (${d.percent}%)` : ''}`),
+        h('td', {}, d.by_name || d.by || ''), h('td', {}, d.approved_by_name || ''), h('td', {}, d.reason || '')))))
+      : h('p', { class: 'muted' }, 'No discounts.'),
     h('h3', {}, 'Refunds'),
     r.refunds.length ? h('table', { class: 'grid' }, h('thead', {}, h('tr', {}, ['Time', 'By', 'Why', 'Status', 'Amount'].map((t) => h('th', {}, t)))),
       h('tbody', {}, r.refunds.map((x) => h('tr', {}, h('td', {}, at(x.at)), h('td', {}, x.refunded_by_name || x.refunded_by), h('td', {}, x.reason), h('td', {}, x.status), h('td', {}, fmt(x.amount))))))
@@ -1113,14 +1187,12 @@ new Live({
 
 // ---------------------------------------------------------------- start
 
-(async () => {
-  try {
-    await Promise.all([loadMenu(), loadTables()]);
-  } catch (e) {
-    toast(e.message, 'error');
-  }
-  const params = new URLSearchParams(location.search);
-  if (params.get('order')) await openCheck(params.get('order'));
-  else if (params.get('view')) show(params.get('view'));
-  else startOrder();
-})();
+// The first screen is drawn at once; the menu and tables fill it in as they come (a click
+// on another view meanwhile is not undone).
+const params = new URLSearchParams(location.search);
+if (params.get('order')) openCheck(params.get('order')).catch((e) => toast(e.message, 'error'));
+else if (params.get('view')) show(params.get('view'));
+else startOrder();
+Promise.all([loadMenu(), loadTables()])
+  .then(() => view === 'order' && drawTicket())
+  .catch((e) => toast(e.message, 'error'));

@@ -728,6 +728,7 @@ async fn add_order(
             void_reason: None,
             voided_by: None,
             void_approved_by: None,
+            comp: Default::default(),
         });
     }
     if lines.is_empty() {
@@ -770,6 +771,7 @@ async fn add_order(
         adjust_tax: 0,
         merged_into: None,
         split_from: None,
+        discount: Default::default(),
     };
     orders::insert(tx, &order).await?;
     orders::insert_lines(tx, &lines).await?;

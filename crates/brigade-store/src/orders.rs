@@ -53,12 +53,49 @@ pub struct OrderRow {
     pub merged_into: Option<Uuid>,
     /// The check this one was split from.
     pub split_from: Option<Uuid>,
+    #[sqlx(flatten)]
+    pub discount: Discount,
 }
 
-const ORDER_COLUMNS: &str = "id, restaurant_id, number, business_day, channel, type, status, table_id, customer,
+/// A check's discount: a share (`bps`) or an amount (`fixed`) of what its lines come to,
+/// and what it takes off now (`amount`), with why, who and the manager who approved.
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
+pub struct Discount {
+    #[sqlx(rename = "discount")]
+    pub amount: i64,
+    #[sqlx(rename = "discount_bps")]
+    pub bps: Option<i64>,
+    #[sqlx(rename = "discount_fixed")]
+    pub fixed: Option<i64>,
+    #[sqlx(rename = "discount_reason")]
+    pub reason: Option<String>,
+    #[sqlx(rename = "discount_by")]
+    pub by: Option<String>,
+    #[sqlx(rename = "discount_approved_by")]
+    pub approved_by: Option<Uuid>,
+}
+
+impl Discount {
+    pub fn is_set(&self) -> bool {
+        self.bps.is_some() || self.fixed.is_some()
+    }
+}
+
+macro_rules! order_columns {
+    () => {
+        "id, restaurant_id, number, business_day, channel, type, status, table_id, customer,
     special_instructions, subtotal, tax, total, estimated_ready_at, ready_at, completed_at, cancel_reason, assigned_to,
     tracking_key, idempotency_key, external_id, payment_status, created_by, created_at, updated_at, external_total,
-    amount_paid, adjust_subtotal, adjust_tax, merged_into, split_from";
+    amount_paid, adjust_subtotal, adjust_tax, merged_into, split_from"
+    };
+}
+/// What an order is written with; the discount columns start at their defaults.
+const ORDER_COLUMNS: &str = order_columns!();
+/// What an order is read with.
+const ORDER_SELECT: &str = concat!(
+    order_columns!(),
+    ", discount, discount_bps, discount_fixed, discount_reason, discount_by, discount_approved_by"
+);
 
 /// One chosen modifier as stored on a line: names and prices as they were when ordered.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -97,16 +134,46 @@ pub struct LineRow {
     pub void_reason: Option<String>,
     pub voided_by: Option<String>,
     pub void_approved_by: Option<Uuid>,
+    #[sqlx(flatten)]
+    pub comp: Comp,
+}
+
+/// A line given on the house: served and taken from stock, at no charge.
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
+pub struct Comp {
+    #[sqlx(rename = "comped_at")]
+    pub at: Option<DateTime<Utc>>,
+    #[sqlx(rename = "comp_reason")]
+    pub reason: Option<String>,
+    #[sqlx(rename = "comped_by")]
+    pub by: Option<String>,
+    #[sqlx(rename = "comp_approved_by")]
+    pub approved_by: Option<Uuid>,
 }
 
 impl LineRow {
     pub fn is_voided(&self) -> bool {
         self.voided_at.is_some()
     }
+
+    /// What it charges: nothing once voided or comped.
+    pub fn charged(&self) -> i64 {
+        if self.is_voided() || self.comp.at.is_some() {
+            0
+        } else {
+            self.line_total
+        }
+    }
 }
 
-const LINE_COLUMNS: &str = "id, order_id, restaurant_id, position, item_id, name, quantity, unit_price, line_total,
-    modifiers, notes, station_id, flag, seat, round, ticket_id, voided_at, void_reason, voided_by, void_approved_by";
+macro_rules! line_columns {
+    () => {
+        "id, order_id, restaurant_id, position, item_id, name, quantity, unit_price, line_total,
+    modifiers, notes, station_id, flag, seat, round, ticket_id, voided_at, void_reason, voided_by, void_approved_by"
+    };
+}
+const LINE_COLUMNS: &str = line_columns!();
+const LINE_SELECT: &str = concat!(line_columns!(), ", comped_at, comp_reason, comped_by, comp_approved_by");
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct HistoryRow {
@@ -265,25 +332,25 @@ pub async fn insert_history_many(tx: &mut Tx, entries: &[HistoryEntry<'_>]) -> R
 }
 
 pub async fn get(db: &Db, rid: Uuid, id: Uuid) -> Result<Option<OrderRow>> {
-    let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE restaurant_id = $1 AND id = $2");
+    let sql = format!("SELECT {ORDER_SELECT} FROM orders WHERE restaurant_id = $1 AND id = $2");
     on_db!(db, rid, |x| sqlx::query_as::<_, OrderRow>(&sql).bind(rid).bind(id).fetch_optional(x).await)
 }
 
 /// An order by id alone, for a guest following it with its tracking key (`System::Public`)
 /// or a job that knows only the order.
 pub async fn by_id(db: &Db, scope: impl Into<crate::Scope>, id: Uuid) -> Result<Option<OrderRow>> {
-    let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1");
+    let sql = format!("SELECT {ORDER_SELECT} FROM orders WHERE id = $1");
     on_db!(db, scope, |x| sqlx::query_as::<_, OrderRow>(&sql).bind(id).fetch_optional(x).await)
 }
 
 /// Reads an order inside a transaction; on PostgreSQL the row is locked for the change.
 pub async fn get_for_update(tx: &mut Tx, rid: Uuid, id: Uuid) -> Result<Option<OrderRow>> {
-    let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE restaurant_id = $1 AND id = $2");
+    let sql = format!("SELECT {ORDER_SELECT} FROM orders WHERE restaurant_id = $1 AND id = $2");
     on_tx!(tx, sqlite: sql, postgres: format!("{sql} FOR UPDATE"), |x, text| sqlx::query_as::<_, OrderRow>(&text).bind(rid).bind(id).fetch_optional(x).await)
 }
 
 pub async fn by_idempotency_key(tx: &mut Tx, rid: Uuid, key: &str) -> Result<Option<OrderRow>> {
-    let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE restaurant_id = $1 AND idempotency_key = $2");
+    let sql = format!("SELECT {ORDER_SELECT} FROM orders WHERE restaurant_id = $1 AND idempotency_key = $2");
     on_tx!(tx, |x| sqlx::query_as::<_, OrderRow>(&sql).bind(rid).bind(key).fetch_optional(x).await)
 }
 
@@ -299,14 +366,14 @@ pub async fn lines(db: &Db, rid: Uuid, order_ids: &[Uuid]) -> Result<Vec<LineRow
 
 /// One order's lines, in the caller's transaction.
 pub async fn lines_tx(tx: &mut Tx, order_id: Uuid) -> Result<Vec<LineRow>> {
-    let sql = format!("SELECT {LINE_COLUMNS} FROM order_items WHERE order_id = $1 ORDER BY round, position, id");
+    let sql = format!("SELECT {LINE_SELECT} FROM order_items WHERE order_id = $1 ORDER BY round, position, id");
     on_tx!(tx, |x| sqlx::query_as::<_, LineRow>(&sql).bind(order_id).fetch_all(x).await)
 }
 
 /// A restaurant's orders of a business day, by number.
 pub async fn of_day(db: &Db, rid: Uuid, day: NaiveDate) -> Result<Vec<OrderRow>> {
     let sql =
-        format!("SELECT {ORDER_COLUMNS} FROM orders WHERE restaurant_id = $1 AND business_day = $2 ORDER BY number");
+        format!("SELECT {ORDER_SELECT} FROM orders WHERE restaurant_id = $1 AND business_day = $2 ORDER BY number");
     on_db!(db, rid, |x| sqlx::query_as::<_, OrderRow>(&sql).bind(rid).bind(day).fetch_all(x).await)
 }
 
@@ -351,7 +418,7 @@ pub struct OrderFilter<'a> {
 
 pub async fn list(db: &Db, rid: Uuid, f: &OrderFilter<'_>) -> Result<Vec<OrderRow>> {
     let sql = format!(
-        "SELECT {ORDER_COLUMNS} FROM orders WHERE restaurant_id = $1 AND ($2 IS NULL OR status = $2)
+        "SELECT {ORDER_SELECT} FROM orders WHERE restaurant_id = $1 AND ($2 IS NULL OR status = $2)
          AND ($3 IS NULL OR channel = $3) AND ($4 IS NULL OR created_at >= $4) AND ($5 IS NULL OR id < $5)
          AND (NOT $6 OR status IN ('received', 'accepted', 'preparing', 'ready'))
          AND ($8 IS NULL OR business_day = $8) AND ($9 IS NULL OR table_id = $9) AND ($10 IS NULL OR number = $10)
@@ -377,7 +444,7 @@ pub async fn list(db: &Db, rid: Uuid, f: &OrderFilter<'_>) -> Result<Vec<OrderRo
 /// The open orders, oldest first: what the kitchen and the pass work through.
 pub async fn queue(db: &Db, rid: Uuid, limit: i64) -> Result<Vec<OrderRow>> {
     let sql = format!(
-        "SELECT {ORDER_COLUMNS} FROM orders WHERE restaurant_id = $1
+        "SELECT {ORDER_SELECT} FROM orders WHERE restaurant_id = $1
          AND status IN ('received', 'accepted', 'preparing', 'ready') ORDER BY created_at, id LIMIT $2"
     );
     on_db!(db, rid, |x| sqlx::query_as::<_, OrderRow>(&sql).bind(rid).bind(limit).fetch_all(x).await)
@@ -489,7 +556,7 @@ pub async fn lines_of_tickets(db: &Db, rid: Uuid, ticket_ids: &[Uuid]) -> Result
     let mut out = Vec::new();
     for chunk in ticket_ids.chunks(crate::MAX_BINDS - 1) {
         let sql = format!(
-            "SELECT {LINE_COLUMNS} FROM order_items WHERE restaurant_id = $1 AND ticket_id IN ({})
+            "SELECT {LINE_SELECT} FROM order_items WHERE restaurant_id = $1 AND ticket_id IN ({})
              ORDER BY round, position, id",
             crate::placeholders(chunk.len(), 2)
         );
@@ -528,6 +595,57 @@ pub async fn void_line(
     Ok(n == 1)
 }
 
+/// Comps a line; false when it is voided or comped already.
+pub async fn comp_line(
+    tx: &mut Tx,
+    id: Uuid,
+    reason: &str,
+    by: &str,
+    approved_by: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let n = on_tx!(tx, |x| sqlx::query(
+        "UPDATE order_items SET comped_at = $2, comp_reason = $3, comped_by = $4, comp_approved_by = $5
+         WHERE id = $1 AND voided_at IS NULL AND comped_at IS NULL"
+    )
+    .bind(id)
+    .bind(stored_time(now))
+    .bind(reason)
+    .bind(by)
+    .bind(approved_by)
+    .execute(x)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
+/// Sets (or, with all none, takes off) a check's discount; `amount` is set by repricing.
+pub async fn set_discount(tx: &mut Tx, id: Uuid, d: &Discount) -> Result<()> {
+    on_tx!(tx, |x| sqlx::query(
+        "UPDATE orders SET discount_bps = $2, discount_fixed = $3, discount_reason = $4, discount_by = $5,
+         discount_approved_by = $6 WHERE id = $1"
+    )
+    .bind(id)
+    .bind(d.bps)
+    .bind(d.fixed)
+    .bind(&d.reason)
+    .bind(&d.by)
+    .bind(d.approved_by)
+    .execute(x)
+    .await
+    .map(drop))
+}
+
+/// The lines comped on a business day's orders, for the close-out, in the order comped.
+pub async fn comps_of_day(db: &Db, rid: Uuid, day: NaiveDate) -> Result<Vec<LineRow>> {
+    let sql = format!(
+        "SELECT {LINE_SELECT} FROM order_items WHERE comped_at IS NOT NULL
+         AND order_id IN (SELECT id FROM orders WHERE restaurant_id = $1 AND business_day = $2)
+         ORDER BY comped_at, id"
+    );
+    on_db!(db, rid, |x| sqlx::query_as::<_, LineRow>(&sql).bind(rid).bind(day).fetch_all(x).await)
+}
+
 /// Moves lines to another order (a split); their tickets stay.
 pub async fn move_lines(tx: &mut Tx, line_ids: &[Uuid], to: Uuid) -> Result<()> {
     for id in line_ids {
@@ -564,12 +682,14 @@ pub struct Totals {
     pub total: i64,
     pub adjust_subtotal: i64,
     pub adjust_tax: i64,
+    /// What the check's discount takes off.
+    pub discount: i64,
 }
 
 pub async fn set_totals(tx: &mut Tx, id: Uuid, t: &Totals, now: DateTime<Utc>) -> Result<()> {
     on_tx!(tx, |x| sqlx::query(
-        "UPDATE orders SET subtotal = $2, tax = $3, total = $4, adjust_subtotal = $5, adjust_tax = $6, updated_at = $7
-         WHERE id = $1"
+        "UPDATE orders SET subtotal = $2, tax = $3, total = $4, adjust_subtotal = $5, adjust_tax = $6, updated_at = $7,
+         discount = $8 WHERE id = $1"
     )
     .bind(id)
     .bind(t.subtotal)
@@ -578,6 +698,7 @@ pub async fn set_totals(tx: &mut Tx, id: Uuid, t: &Totals, now: DateTime<Utc>) -
     .bind(t.adjust_subtotal)
     .bind(t.adjust_tax)
     .bind(stored_time(now))
+    .bind(t.discount)
     .execute(x)
     .await
     .map(drop))
@@ -613,7 +734,7 @@ pub async fn set_merged(tx: &mut Tx, id: Uuid, into: Uuid, reason: &str, now: Da
 /// `day` (a check left unpaid on another day no longer holds its table). Oldest first.
 pub async fn open_at_tables(db: &Db, rid: Uuid, day: NaiveDate) -> Result<Vec<OrderRow>> {
     let sql = format!(
-        "SELECT {ORDER_COLUMNS} FROM orders WHERE restaurant_id = $1 AND table_id IS NOT NULL
+        "SELECT {ORDER_SELECT} FROM orders WHERE restaurant_id = $1 AND table_id IS NOT NULL
          AND (status IN ('received', 'accepted', 'preparing', 'ready')
               OR (status = 'completed' AND business_day = $2 AND amount_paid < total))
          ORDER BY created_at, id"
@@ -624,7 +745,7 @@ pub async fn open_at_tables(db: &Db, rid: Uuid, day: NaiveDate) -> Result<Vec<Or
 /// The lines voided on a business day's orders, for the close-out, in the order voided.
 pub async fn voids_of_day(db: &Db, rid: Uuid, day: NaiveDate) -> Result<Vec<LineRow>> {
     let sql = format!(
-        "SELECT {LINE_COLUMNS} FROM order_items WHERE voided_at IS NOT NULL
+        "SELECT {LINE_SELECT} FROM order_items WHERE voided_at IS NOT NULL
          AND order_id IN (SELECT id FROM orders WHERE restaurant_id = $1 AND business_day = $2)
          ORDER BY voided_at, id"
     );

@@ -284,6 +284,20 @@ pub struct VoidEntry {
 /// The business day closed out: what came in by tender, tips, what went back, what is
 /// still open.
 #[derive(Debug, Serialize, ToSchema)]
+pub struct DiscountEntry {
+    pub order_id: Uuid,
+    pub number: i64,
+    pub amount: i64,
+    /// The share, when it was one (per cent).
+    pub percent: Option<f64>,
+    pub reason: Option<String>,
+    pub by: Option<String>,
+    pub by_name: Option<String>,
+    pub approved_by: Option<Uuid>,
+    pub approved_by_name: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
 pub struct CloseOut {
     pub business_day: NaiveDate,
     pub currency: String,
@@ -298,8 +312,12 @@ pub struct CloseOut {
     /// come with rounds on a check).
     pub voids: Vec<VoidEntry>,
     pub refunds: Vec<CloseOutRefund>,
-    /// Discounts given (none are given yet: there is no discount at the counter).
+    /// Lines given on the house, with who, why and the manager who approved; `amount` is
+    /// what each would have cost.
+    pub comps: Vec<VoidEntry>,
+    /// What discounts took off the day's checks (before tax), and each discounted check.
     pub discounts: i64,
+    pub discounted: Vec<DiscountEntry>,
     /// Checks of the day still owing: close them before the day is closed.
     pub open_checks: Vec<OpenCheck>,
     pub drawers: Vec<DrawerView>,

@@ -4,8 +4,8 @@
 //! refund, so a balance is never paid twice and money is never counted twice.
 
 use super::{
-    ByTender, CloseOut, CloseOutRefund, DrawerCloseInput, DrawerInput, DrawerMovementInput, DrawerView, OpenCheck,
-    PaymentInput, PaymentTaken, RefundInput, RefundView, Tips, TipsByPerson, VoidEntry,
+    ByTender, CloseOut, CloseOutRefund, DiscountEntry, DrawerCloseInput, DrawerInput, DrawerMovementInput, DrawerView,
+    OpenCheck, PaymentInput, PaymentTaken, RefundInput, RefundView, Tips, TipsByPerson, VoidEntry,
 };
 use crate::actor::Actor;
 use crate::error::{ApiError, ApiResult, ErrorCode};
@@ -476,6 +476,7 @@ pub async fn close_out(actor: &Actor, state: &AppState, date: Option<NaiveDate>)
         }
     }
     let voided = order_store::voids_of_day(&state.db, rid, day).await?;
+    let comped = order_store::comps_of_day(&state.db, rid, day).await?;
     let cancelled = order_store::cancellations_of_day(&state.db, rid, day).await?;
     let user = |id: Uuid| format!("user:{id}");
     let who: Vec<String> = tips
@@ -483,6 +484,8 @@ pub async fn close_out(actor: &Actor, state: &AppState, date: Option<NaiveDate>)
         .cloned()
         .chain(voided.iter().flat_map(|l| [l.voided_by.clone(), l.void_approved_by.map(user)]).flatten())
         .chain(cancelled.iter().map(|h| h.actor.clone()))
+        .chain(comped.iter().flat_map(|l| [l.comp.by.clone(), l.comp.approved_by.map(user)]).flatten())
+        .chain(orders.iter().flat_map(|o| [o.discount.by.clone(), o.discount.approved_by.map(user)]).flatten())
         .chain(refunds.iter().flat_map(|r| [Some(r.refunded_by.clone()), r.approved_by.map(user)]).flatten())
         .collect();
     let names = people::names(&state.db, rid, who).await?;
@@ -531,6 +534,40 @@ pub async fn close_out(actor: &Actor, state: &AppState, date: Option<NaiveDate>)
         });
     }
     voids.sort_by_key(|v| v.at);
+    let comps = comped
+        .into_iter()
+        .map(|l| {
+            let by = l.comp.by.clone().unwrap_or_default();
+            VoidEntry {
+                number: totals.get(&l.order_id).map_or(0, |t| t.1),
+                order_id: l.order_id,
+                line_id: Some(l.id),
+                item: Some(l.name),
+                at: l.comp.at.unwrap_or_default(),
+                by_name: name_of(&by),
+                by,
+                approved_by: l.comp.approved_by,
+                approved_by_name: l.comp.approved_by.and_then(|id| name_of(&user(id))),
+                reason: l.comp.reason,
+                amount: l.line_total,
+            }
+        })
+        .collect();
+    let discounted: Vec<DiscountEntry> = served
+        .iter()
+        .filter(|o| o.discount.amount != 0)
+        .map(|o| DiscountEntry {
+            order_id: o.id,
+            number: o.number,
+            amount: o.discount.amount,
+            percent: o.discount.bps.map(|b| b as f64 / 100.0),
+            reason: o.discount.reason.clone(),
+            by_name: o.discount.by.as_deref().and_then(name_of),
+            by: o.discount.by.clone(),
+            approved_by: o.discount.approved_by,
+            approved_by_name: o.discount.approved_by.and_then(|id| name_of(&user(id))),
+        })
+        .collect();
     let open_checks = orders
         .iter()
         .filter(|o| balance_of(o) > 0 || (o.status.is_open() && o.status != OrderStatus::Cancelled))
@@ -568,7 +605,9 @@ pub async fn close_out(actor: &Actor, state: &AppState, date: Option<NaiveDate>)
                 at: r.created_at,
             })
             .collect(),
-        discounts: 0,
+        comps,
+        discounts: discounted.iter().map(|d| d.amount).sum(),
+        discounted,
         open_checks,
         drawers,
     })
@@ -601,7 +640,14 @@ pub fn close_out_csv(r: &CloseOut) -> String {
     for f in &r.refunds {
         row("refund", &f.order_id.to_string(), f.amount, &f.reason);
     }
+    for c in &r.comps {
+        let what = format!("#{} ({})", c.number, c.item.as_deref().unwrap_or(""));
+        row("comp", &what, c.amount, c.reason.as_deref().unwrap_or(""));
+    }
     row("discounts", "total", r.discounts, "");
+    for d in &r.discounted {
+        row("discount", &format!("#{}", d.number), d.amount, d.reason.as_deref().unwrap_or(""));
+    }
     for c in &r.open_checks {
         row("open_check", &format!("#{}", c.number), c.balance, c.status.as_str());
     }

@@ -54,6 +54,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(assign_order))
         .routes(routes!(add_round))
         .routes(routes!(void_line))
+        .routes(routes!(comp_line))
+        .routes(routes!(give_discount, remove_discount))
         .routes(routes!(move_order))
         .routes(routes!(merge_order))
         .routes(routes!(split_order))
@@ -96,6 +98,9 @@ pub struct LineView {
     pub voided: bool,
     pub void_reason: Option<String>,
     pub voided_at: Option<DateTime<Utc>>,
+    /// Given on the house: served, at no charge (`line_total` is what it would have cost).
+    pub comped: bool,
+    pub comp_reason: Option<String>,
 }
 
 impl From<LineRow> for LineView {
@@ -127,6 +132,8 @@ impl From<LineRow> for LineView {
             voided: l.voided_at.is_some(),
             void_reason: l.void_reason,
             voided_at: l.voided_at,
+            comped: l.comp.at.is_some(),
+            comp_reason: l.comp.reason,
         }
     }
 }
@@ -148,6 +155,12 @@ pub struct OrderView {
     pub customer: Option<Value>,
     pub special_instructions: Option<String>,
     pub items: Vec<LineView>,
+    /// What the check's discount takes off what its lines come to (before tax).
+    pub discount: i64,
+    /// The discount as a share (per cent), when it is one.
+    pub discount_percent: Option<f64>,
+    pub discount_reason: Option<String>,
+    /// After the discount: what tax is worked out on.
     pub subtotal: i64,
     pub tax: i64,
     pub total: i64,
@@ -207,6 +220,9 @@ pub fn order_view(o: OrderRow, lines: Vec<LineRow>, payments: Vec<PaymentRow>, c
         customer: o.customer.map(|c| c.0),
         special_instructions: o.special_instructions,
         items: lines.into_iter().map(LineView::from).collect(),
+        discount: o.discount.amount,
+        discount_percent: o.discount.bps.map(|b| b as f64 / 100.0),
+        discount_reason: o.discount.reason.clone(),
         subtotal: o.subtotal,
         tax: o.tax,
         total: o.total,
@@ -633,6 +649,7 @@ pub async fn persist(
             adjust_tax: 0,
             merged_into: None,
             split_from: None,
+            discount: Default::default(),
         };
         let (lines, fired) = fire(c.lines, &order, 1, 0);
         ticket_json.push(fired.iter().map(|(id, _, _, station)| json!({ "id": id, "station_id": station })).collect());
@@ -747,6 +764,7 @@ fn fire(
             void_reason: None,
             voided_by: None,
             void_approved_by: None,
+            comp: Default::default(),
         });
     }
     tickets.sort_by_key(|t| t.3);
@@ -1021,6 +1039,82 @@ pub struct VoidInput {
     /// A manager's PIN, when the signed-in person may not void alone.
     #[serde(default)]
     pub approval: Option<ApprovalInput>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct CompInput {
+    #[schema(value_type = schema::Reason)]
+    pub reason: String,
+    /// A manager's PIN, when the signed-in person may not comp alone.
+    #[serde(default)]
+    pub approval: Option<ApprovalInput>,
+}
+
+/// Comps a line ("on the house"): it stays on the check, served and taken from stock, at
+/// no charge. Needs a manager: one signed in, or their PIN in `approval`.
+#[utoipa::path(post, path = "/v1/restaurants/{rid}/orders/{id}/items/{line_id}/comp", tag = "orders",
+    params(("rid" = Uuid, Path), ("id" = Uuid, Path), ("line_id" = Uuid, Path)), request_body = CompInput,
+    responses((status = 200, body = OrderView), (status = 403), (status = 404), (status = 409), (status = 422)),
+    security(("bearer" = [])))]
+async fn comp_line(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(ids): Path<(Uuid, OrderId, Uuid)>,
+    Json(body): Json<CompInput>,
+) -> ApiResult<axum::Json<OrderView>> {
+    let view = service::comp_line(&actor, &state, ids.1, ids.2, Some(&body.reason), body.approval.as_ref()).await?;
+    Ok(axum::Json(view))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct DiscountInput {
+    /// A share of what the lines come to, 0.01 to 100 (per cent). Or `amount`.
+    #[schema(minimum = 0.01, maximum = 100)]
+    pub percent: Option<f64>,
+    /// An amount off (minor units), never more than the lines. Or `percent`.
+    #[schema(minimum = 1, maximum = 99999999)]
+    pub amount: Option<i64>,
+    #[schema(value_type = schema::Reason)]
+    pub reason: String,
+    /// A manager's PIN, when the signed-in person may not discount alone.
+    #[serde(default)]
+    pub approval: Option<ApprovalInput>,
+}
+
+/// Gives a check a discount (in place of any it had), with a reason; needs a manager. Tax
+/// is worked out after it; a share follows the check as rounds are added. 409 for a
+/// check that is closed, or paid past its new total.
+#[utoipa::path(post, path = "/v1/restaurants/{rid}/orders/{id}/discount", tag = "orders",
+    params(("rid" = Uuid, Path), ("id" = Uuid, Path)), request_body = DiscountInput,
+    responses((status = 200, body = OrderView), (status = 403), (status = 404), (status = 409), (status = 422)),
+    security(("bearer" = [])))]
+async fn give_discount(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(ids): Path<(Uuid, OrderId)>,
+    Json(body): Json<DiscountInput>,
+) -> ApiResult<axum::Json<OrderView>> {
+    let size = match (body.percent, body.amount) {
+        (Some(p), None) if p.is_finite() => service::DiscountSize::Percent((p * 100.0).round() as i64),
+        (None, Some(a)) => service::DiscountSize::Amount(a),
+        (Some(_), Some(_)) => return Err(ApiError::validation("percent", "give a percent or an amount, not both")),
+        _ => return Err(ApiError::validation("percent", "give a percent or an amount")),
+    };
+    let view = service::discount(&actor, &state, ids.1, Some(size), Some(&body.reason), body.approval.as_ref()).await?;
+    Ok(axum::Json(view))
+}
+
+/// Takes a check's discount off.
+#[utoipa::path(delete, path = "/v1/restaurants/{rid}/orders/{id}/discount", tag = "orders",
+    params(("rid" = Uuid, Path), ("id" = Uuid, Path)),
+    responses((status = 200, body = OrderView), (status = 403), (status = 404), (status = 409)),
+    security(("bearer" = [])))]
+async fn remove_discount(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(ids): Path<(Uuid, OrderId)>,
+) -> ApiResult<axum::Json<OrderView>> {
+    Ok(axum::Json(service::discount(&actor, &state, ids.1, None, None, None).await?))
 }
 
 /// Voids a line sent to the kitchen: it stays on the check for the record, out of the

@@ -383,8 +383,16 @@ async fn reprice(tx: &mut Tx, order: &mut OrderRow, now: DateTime<Utc>) -> ApiRe
     let r = restaurants::get_tx(tx, order.restaurant_id).await?.ok_or_else(|| ApiError::not_found("restaurant"))?;
     let rule = brigade_domain::money::TaxRule { rate_bps: r.tax_rate_bps, inclusive: r.tax_inclusive };
     let lines = store::lines_tx(tx, order.id).await?;
-    let sum: i64 = lines.iter().filter(|l| !l.is_voided()).map(|l| l.line_total).sum();
-    let taxed = rule.apply(brigade_domain::money::Money(sum));
+    let sum: i64 = lines.iter().map(store::LineRow::charged).sum();
+    // A discount is worked out on what the lines come to now, before tax.
+    let d = &order.discount;
+    let discount = match (d.bps, d.fixed) {
+        (Some(bps), _) => (sum * bps + 5_000) / 10_000,
+        (None, Some(fixed)) => fixed,
+        (None, None) => 0,
+    }
+    .clamp(0, sum.max(0));
+    let taxed = rule.apply(brigade_domain::money::Money(sum - discount));
     let subtotal = taxed.subtotal.0 + order.adjust_subtotal;
     let tax = taxed.tax.0 + order.adjust_tax;
     if subtotal < 0 || tax < 0 {
@@ -394,9 +402,16 @@ async fn reprice(tx: &mut Tx, order: &mut OrderRow, now: DateTime<Utc>) -> ApiRe
         ));
     }
     let total = if rule.inclusive { subtotal } else { subtotal + tax };
-    let totals =
-        store::Totals { subtotal, tax, total, adjust_subtotal: order.adjust_subtotal, adjust_tax: order.adjust_tax };
+    let totals = store::Totals {
+        subtotal,
+        tax,
+        total,
+        adjust_subtotal: order.adjust_subtotal,
+        adjust_tax: order.adjust_tax,
+        discount,
+    };
     store::set_totals(tx, order.id, &totals, now).await?;
+    order.discount.amount = discount;
     (order.subtotal, order.tax, order.total, order.updated_at) = (subtotal, tax, total, now);
     Ok(())
 }
@@ -549,7 +564,125 @@ fn no_money_taken(o: &OrderRow) -> ApiResult<()> {
             format!("check #{} has payments: refund them before merging or splitting it", o.number),
         ));
     }
+    // Whose share of a discount would be whose is not for Brigade to guess.
+    if o.discount.is_set() {
+        return Err(ApiError::conflict(
+            crate::error::ErrorCode::Conflict,
+            format!("check #{} has a discount: take it off before merging or splitting, then give it again", o.number),
+        ));
+    }
     Ok(())
+}
+
+/// Comps a line: it stays on the check, served and taken from stock, at no charge. Needs
+/// a manager (signed in, or their PIN), and a reason.
+pub async fn comp_line(
+    actor: &Actor,
+    state: &AppState,
+    id: OrderId,
+    line_id: Uuid,
+    reason: Option<&str>,
+    approval: Option<&ApprovalInput>,
+) -> ApiResult<OrderView> {
+    actor.require(Permission::OrdersWrite)?;
+    let reason =
+        caps::parse_reason("reason", reason)?.ok_or_else(|| ApiError::validation("reason", "say why it is comped"))?;
+    let rid = actor.rid();
+    store::get(&state.db, rid, id.0).await?.ok_or_else(|| ApiError::not_found("order"))?;
+    let approved_by = actor.approve(state, approval, "a comp").await?;
+    let now = state.clock.now();
+    let mut tx = state.db.begin(rid).await?;
+    let mut order = store::get_for_update(&mut tx, rid, id.0).await?.ok_or_else(|| ApiError::not_found("order"))?;
+    editable(&order)?;
+    let lines = store::lines_tx(&mut tx, order.id).await?;
+    let line = lines.iter().find(|l| l.id == line_id).ok_or_else(|| ApiError::not_found("line"))?;
+    if !store::comp_line(&mut tx, line.id, &reason, &actor.acted_by().encode(), approved_by, now).await? {
+        return Err(ApiError::conflict(crate::error::ErrorCode::Conflict, "this line is voided or comped already"));
+    }
+    reprice(&mut tx, &mut order, now).await?;
+    if crate::orders::balance_of(&order) < 0 {
+        return Err(ApiError::conflict(
+            crate::error::ErrorCode::CheckHasPayments,
+            "more has been paid than the check would come to: refund first",
+        ));
+    }
+    let payload = json!({
+        "order_id": order.id, "number": order.number, "line_id": line.id, "name": line.name,
+        "quantity": line.quantity, "amount": line.line_total, "reason": reason, "approved_by": approved_by,
+        "total": order.total,
+    });
+    actor.record(&mut tx, "order.line_comped", "order", order.id, payload, now).await?;
+    state.commit(tx, After::NOTHING).await?;
+    view(state, actor, order).await
+}
+
+/// What a discount is: a share of the check, or an amount off it.
+pub enum DiscountSize {
+    /// Basis points: 1000 is 10 %.
+    Percent(i64),
+    Amount(i64),
+}
+
+/// Gives a check a discount (replacing any it had), with a reason; needs a manager. The
+/// total is worked out again, tax after the discount; a share follows the check as
+/// rounds are added. `None` takes the discount off (no approval needed to charge more).
+pub async fn discount(
+    actor: &Actor,
+    state: &AppState,
+    id: OrderId,
+    size: Option<DiscountSize>,
+    reason: Option<&str>,
+    approval: Option<&ApprovalInput>,
+) -> ApiResult<OrderView> {
+    actor.require(Permission::OrdersWrite)?;
+    let rid = actor.rid();
+    let (bps, fixed) = match size {
+        Some(DiscountSize::Percent(bps)) if (1..=10_000).contains(&bps) => (Some(bps), None),
+        Some(DiscountSize::Percent(_)) => return Err(ApiError::validation("percent", "a discount is 0.01 to 100 %")),
+        Some(DiscountSize::Amount(a)) => (None, Some(brigade_domain::money::amount("amount", a, 1)?)),
+        None => (None, None),
+    };
+    let given = bps.is_some() || fixed.is_some();
+    let reason = caps::parse_reason("reason", reason)?;
+    if given && reason.is_none() {
+        return Err(ApiError::validation("reason", "say why the check is discounted"));
+    }
+    store::get(&state.db, rid, id.0).await?.ok_or_else(|| ApiError::not_found("order"))?;
+    let approved_by = if given { actor.approve(state, approval, "a discount").await? } else { None };
+    let now = state.clock.now();
+    let mut tx = state.db.begin(rid).await?;
+    let mut order = store::get_for_update(&mut tx, rid, id.0).await?.ok_or_else(|| ApiError::not_found("order"))?;
+    editable(&order)?;
+    if order.adjust_subtotal != 0 || order.adjust_tax != 0 {
+        return Err(ApiError::conflict(
+            crate::error::ErrorCode::CheckSplit,
+            "this check is a part of an even split: discount the check before splitting it",
+        ));
+    }
+    order.discount = store::Discount {
+        amount: 0,
+        bps,
+        fixed,
+        reason: reason.clone(),
+        by: given.then(|| actor.acted_by().encode()),
+        approved_by,
+    };
+    store::set_discount(&mut tx, order.id, &order.discount).await?;
+    reprice(&mut tx, &mut order, now).await?;
+    if crate::orders::balance_of(&order) < 0 {
+        return Err(ApiError::conflict(
+            crate::error::ErrorCode::CheckHasPayments,
+            "more has been paid than the check would come to: refund first",
+        ));
+    }
+    let payload = json!({
+        "order_id": order.id, "number": order.number, "percent_bps": bps, "amount_fixed": fixed,
+        "discount": order.discount.amount, "reason": reason, "approved_by": approved_by, "total": order.total,
+    });
+    let kind = if given { "order.discounted" } else { "order.discount_removed" };
+    actor.record(&mut tx, kind, "order", order.id, payload, now).await?;
+    state.commit(tx, After::NOTHING).await?;
+    view(state, actor, order).await
 }
 
 /// Merges another check into this one: its lines, kitchen tickets and stock move here,
@@ -713,6 +846,7 @@ pub async fn split(actor: &Actor, state: &AppState, id: OrderId, how: Split) -> 
             adjust_tax: adj_tax,
             merged_into: None,
             split_from: Some(order.id),
+            discount: Default::default(),
             created_by: by.clone(),
             created_at: now,
             updated_at: now,

@@ -270,3 +270,103 @@ async fn the_counter_quotes_as_it_would_order_and_finds_past_orders_by_number_gu
     let long = "x".repeat(101);
     app.get(&at(&owner, &format!("orders?q={long}")), &owner.token).await.expect(422, "validation_failed");
 }
+
+#[tokio::test]
+async fn comps_and_discounts_need_a_manager_come_off_before_tax_and_add_up_in_the_close_out() {
+    let app = TestApp::spawn().await;
+    let owner = app.signup("ana@example.com", "Diner").await;
+    let m = app.menu(&owner).await;
+    let (manager, _) = app.add_member(&owner, "max@example.com", "manager").await;
+    let (_, staff) = app.add_member(&owner, "sam@example.com", "staff").await;
+    let pin = json!({ "phone": "+15550100300", "pin": "4321" });
+    app.put(&at(&owner, &format!("users/{manager}")), &owner.token, pin).await.expect(200, "");
+    let approval = json!({ "pin": "4321" });
+    let tax = json!({ "tax_rate_bps": 800, "tax_inclusive": false });
+    app.put(&format!("/v1/restaurants/{}", owner.rid), &owner.token, tax).await.expect(200, "");
+    let lines = json!([
+        { "item_id": m.burger, "quantity": 1, "modifiers": [m.single] },
+        { "item_id": m.fries, "quantity": 2 },
+        { "item_id": m.cola, "quantity": 1 },
+    ]);
+    let o =
+        app.post(&at(&owner, "orders"), &staff, json!({ "channel": "pos", "type": "takeout", "items": lines })).await;
+    o.expect(201, "");
+    let id = o.id("/id");
+    let price = |i: usize| o.body["items"][i]["line_total"].as_i64().unwrap();
+    let tax_of = |net: i64| (net * 800 + 5_000) / 10_000;
+
+    // A comp: staff alone may not; the manager's PIN approves; a reason is needed.
+    let fries = o.body["items"][1]["id"].as_str().unwrap().to_owned();
+    let comp = at(&owner, &format!("orders/{id}/items/{fries}/comp"));
+    app.post(&comp, &staff, json!({ "reason": "too salty" })).await.expect(403, "approval_required");
+    app.post(&comp, &staff, json!({ "reason": "", "approval": approval })).await.expect(422, "validation_failed");
+    let c = app.post(&comp, &staff, json!({ "reason": "too salty", "approval": approval })).await;
+    c.expect(200, "");
+    assert_eq!(
+        (c.body["items"][1]["comped"].as_bool(), c.body["items"][1]["voided"].as_bool()),
+        (Some(true), Some(false))
+    );
+    let net = price(0) + price(2);
+    assert_eq!(c.body["subtotal"].as_i64(), Some(net));
+    app.post(&comp, &owner.token, json!({ "reason": "again" })).await.expect(409, "conflict");
+
+    // A discount of 10 %: on what the lines come to after the comp, before tax.
+    let disc = at(&owner, &format!("orders/{id}/discount"));
+    app.post(&disc, &staff, json!({ "percent": 10, "reason": "regular" })).await.expect(403, "approval_required");
+    for bad in [
+        json!({ "percent": 0, "reason": "x" }),
+        json!({ "percent": 150, "reason": "x" }),
+        json!({ "percent": 10, "amount": 100, "reason": "x" }),
+        json!({ "reason": "x" }),
+        json!({ "percent": 10, "reason": " " }),
+    ] {
+        let mut body = bad.clone();
+        body["approval"] = approval.clone();
+        app.post(&disc, &staff, body).await.expect(422, "validation_failed");
+    }
+    let d = app.post(&disc, &staff, json!({ "percent": 10, "reason": "regular", "approval": approval })).await;
+    d.expect(200, "");
+    let off = (net * 1_000 + 5_000) / 10_000;
+    assert_eq!((d.body["discount"].as_i64(), d.body["discount_percent"].as_f64()), (Some(off), Some(10.0)));
+    assert_eq!(d.body["subtotal"].as_i64(), Some(net - off));
+    assert_eq!(d.body["total"].as_i64(), Some(net - off + tax_of(net - off)), "tax after the discount");
+
+    // A share follows the check: a round makes it bigger.
+    let round = json!({ "items": [{ "item_id": m.cola, "quantity": 1 }] });
+    let r = app.post(&at(&owner, &format!("orders/{id}/items")), &staff, round).await;
+    r.expect(200, "");
+    let net2 = net + price(2);
+    assert_eq!(r.body["discount"].as_i64(), Some((net2 * 1_000 + 5_000) / 10_000));
+    // A discounted check is not split; an amount in its place; taken off by anyone.
+    let split = at(&owner, &format!("orders/{id}/split"));
+    app.post(&split, &owner.token, json!({ "by": "even", "ways": 2 })).await.expect(409, "conflict");
+    let d = app.post(&disc, &owner.token, json!({ "amount": 500, "reason": "birthday" })).await;
+    d.expect(200, "");
+    assert_eq!((d.body["discount"].as_i64(), d.body["discount_percent"].clone()), (Some(500), Value::Null));
+    let big = app.post(&disc, &owner.token, json!({ "amount": 99_999_999, "reason": "all of it" })).await;
+    assert_eq!(big.body["subtotal"].as_i64(), Some(0), "never more than the lines");
+    let back = app.delete(&at(&owner, &format!("orders/{id}/discount")), &staff).await;
+    back.expect(200, "");
+    assert_eq!((back.body["discount"].as_i64(), back.body["subtotal"].as_i64()), (Some(0), Some(net2)));
+    let d = app.post(&disc, &owner.token, json!({ "amount": 500, "reason": "birthday" })).await;
+    let total = d.body["total"].as_i64().unwrap();
+
+    // Paid, the check takes no discount that would make it owe less than was paid.
+    let pay = at(&owner, &format!("orders/{id}/payments"));
+    app.post(&pay, &staff, json!({ "method": "cash", "amount": total })).await.expect(201, "");
+    app.post(&disc, &owner.token, json!({ "amount": 900, "reason": "late" })).await.expect(409, "check_has_payments");
+
+    let report = app.get(&at(&owner, "reports/close-out"), &owner.token).await;
+    report.expect(200, "");
+    let comps = report.body["comps"].as_array().unwrap();
+    assert_eq!(comps.len(), 1);
+    assert_eq!((comps[0]["item"].as_str(), comps[0]["reason"].as_str()), (Some("Fries"), Some("too salty")));
+    assert_eq!(comps[0]["amount"].as_i64(), Some(price(1)));
+    assert_eq!(comps[0]["approved_by_name"], "manager");
+    assert_eq!(report.body["discounts"].as_i64(), Some(500));
+    assert_eq!(report.body["discounted"][0]["reason"], "birthday");
+    let url = app.url(&at(&owner, "reports/close-out?format=csv"));
+    let csv = app.client.get(url).bearer_auth(&owner.token).send().await.unwrap().text().await.unwrap();
+    assert!(csv.contains("comp,#1 (Fries)"), "{csv}");
+    assert!(csv.contains("discount,#1,5.00,birthday"), "{csv}");
+}
