@@ -81,6 +81,15 @@ test('a takeout by phone: typed in by name, an 86 shown and refused, paid in cas
   await receipt.getByText('Change').waitFor();
   await shot(page, 'pos-receipt');
   await page.getByRole('button', { name: 'Close', exact: true }).click();
+  // Closed, then opened again by the owner (who approves their own) to take it further.
+  await page.getByRole('button', { name: 'Close check' }).click();
+  await page.locator('.check-head .tag', { hasText: 'Completed' }).waitFor();
+  await page.getByRole('button', { name: 'Reopen' }).click();
+  await page.getByLabel('Why').fill('wrong guest name');
+  await page.getByRole('button', { name: 'Reopen', exact: true }).last().click();
+  await page.locator('.check-head .tag', { hasText: 'Ready' }).waitFor();
+  await page.getByRole('button', { name: 'Close check' }).click();
+  await page.locator('.check-head .tag', { hasText: 'Completed' }).waitFor();
   assert.equal(await overflowsSideways(page), false);
   assert.deepEqual(page.problems, []);
 });

@@ -599,7 +599,8 @@ function drawCheckView() {
           open && o.discount ? h('button', { type: 'button', onclick: () => removeDiscount(o) }, 'Remove discount') : null,
           h('button', { type: 'button', onclick: () => printReceipt(o) }, 'Receipt'),
           open && o.paid ? h('button', { type: 'button', class: 'primary', onclick: () => closeCheck(o) }, 'Close check') : null,
-          open ? h('button', { type: 'button', class: 'danger', onclick: () => cancelCheck(o) }, 'Cancel order') : null)),
+          open ? h('button', { type: 'button', class: 'danger', onclick: () => cancelCheck(o) }, 'Cancel order') : null,
+          o.status === 'completed' ? h('button', { type: 'button', onclick: () => reopenCheck(o) }, 'Reopen') : null)),
       h('div', { class: 'check-side' },
         owing ? (waiting ? null : payPanel(o)) : h('div', { class: 'card' }, h('h2', {}, o.status === 'cancelled' ? 'Cancelled' : 'Paid in full'),
           o.cancel_reason ? h('p', {}, o.cancel_reason) : null),
@@ -799,6 +800,24 @@ async function voidLine(l) {
   if (r) {
     toast(`${l.name} voided`);
     current = r.id ? r : await call('GET', `/orders/${current.id}`);
+    drawCheck();
+  }
+}
+
+async function reopenCheck(o) {
+  const reason = h('input', { id: 'reopen-reason', name: 'reason', maxlength: 500, placeholder: 'Forgot dessert, wrong tender…' });
+  const r = await ask(`Reopen check #${o.number}`, [h('label', { for: 'reopen-reason' }, 'Why'), reason,
+    mayApprove() ? null : h('p', { class: 'muted small' }, 'Reopening a closed check needs a manager: they approve with their PIN.')], {
+    submit: 'Reopen',
+    send: () => {
+      const why = reason.value.trim();
+      if (!why) throw Object.assign(new Error('Say why the check is opened again.'), { field: 'reason' });
+      return withApproval(`Reopening check #${o.number} (${why}).`, (approval) => call('POST', `/orders/${o.id}/reopen`, { reason: why, approval }));
+    },
+  });
+  if (r) {
+    toast(`Check #${o.number} is open again`);
+    current = r;
     drawCheck();
   }
 }

@@ -491,6 +491,21 @@ pub async fn set_status(tx: &mut Tx, id: Uuid, from: &str, c: &StatusChange<'_>)
     Ok(n == 1)
 }
 
+/// Opens a completed check again: it is served (ready) and owes what it owes.
+pub async fn reopen(tx: &mut Tx, id: Uuid, now: DateTime<Utc>) -> Result<bool> {
+    let n = on_tx!(tx, |x| {
+        sqlx::query(
+        "UPDATE orders SET status = 'ready', completed_at = NULL, updated_at = $2 WHERE id = $1 AND status = 'completed'"
+    )
+    .bind(id)
+    .bind(stored_time(now))
+    .execute(x)
+    .await
+    .map(|r| r.rows_affected())
+    })?;
+    Ok(n == 1)
+}
+
 pub async fn assign(tx: &mut Tx, rid: Uuid, id: Uuid, user: Option<Uuid>, now: DateTime<Utc>) -> Result<bool> {
     let n = on_tx!(tx, |x| sqlx::query(
         "UPDATE orders SET assigned_to = $3, updated_at = $4 WHERE restaurant_id = $1 AND id = $2"

@@ -55,6 +55,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(add_round))
         .routes(routes!(void_line))
         .routes(routes!(comp_line))
+        .routes(routes!(reopen_order))
         .routes(routes!(give_discount, remove_discount))
         .routes(routes!(move_order))
         .routes(routes!(merge_order))
@@ -1039,6 +1040,31 @@ pub struct VoidInput {
     /// A manager's PIN, when the signed-in person may not void alone.
     #[serde(default)]
     pub approval: Option<ApprovalInput>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ReopenInput {
+    #[schema(value_type = schema::Reason)]
+    pub reason: String,
+    /// A manager's PIN, when the signed-in person may not reopen alone.
+    #[serde(default)]
+    pub approval: Option<ApprovalInput>,
+}
+
+/// Opens a closed (completed) check again, to add to it, take a payment or correct it;
+/// it goes back to `ready`. Needs a manager: one signed in, or their PIN in `approval`.
+/// 409 `invalid_transition` for an order that is not completed.
+#[utoipa::path(post, path = "/v1/restaurants/{rid}/orders/{id}/reopen", tag = "orders",
+    params(("rid" = Uuid, Path), ("id" = Uuid, Path)), request_body = ReopenInput,
+    responses((status = 200, body = OrderView), (status = 403), (status = 404), (status = 409), (status = 422)),
+    security(("bearer" = [])))]
+async fn reopen_order(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(ids): Path<(Uuid, OrderId)>,
+    Json(body): Json<ReopenInput>,
+) -> ApiResult<axum::Json<OrderView>> {
+    Ok(axum::Json(service::reopen(&actor, &state, ids.1, Some(&body.reason), body.approval.as_ref()).await?))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -616,6 +616,52 @@ pub async fn comp_line(
     view(state, actor, order).await
 }
 
+/// Opens a closed (completed) check again, to add to it, take a payment or correct it: it
+/// is served and owes what it owes. Needs a manager, and a reason; a cancelled order
+/// stays cancelled.
+pub async fn reopen(
+    actor: &Actor,
+    state: &AppState,
+    id: OrderId,
+    reason: Option<&str>,
+    approval: Option<&ApprovalInput>,
+) -> ApiResult<OrderView> {
+    actor.require(Permission::OrdersWrite)?;
+    let reason = caps::parse_reason("reason", reason)?
+        .ok_or_else(|| ApiError::validation("reason", "say why the check is opened again"))?;
+    let rid = actor.rid();
+    store::get(&state.db, rid, id.0).await?.ok_or_else(|| ApiError::not_found("order"))?;
+    let approved_by = actor.approve(state, approval, "reopening a closed check").await?;
+    let now = state.clock.now();
+    let mut tx = state.db.begin(rid).await?;
+    let mut order = store::get_for_update(&mut tx, rid, id.0).await?.ok_or_else(|| ApiError::not_found("order"))?;
+    if !store::reopen(&mut tx, order.id, now).await? {
+        return Err(ApiError::conflict(
+            crate::error::ErrorCode::InvalidTransition,
+            format!("only a closed (completed) check is opened again; this one is {}", order.status.as_str()),
+        ));
+    }
+    let actor_s = actor.acted_by().encode();
+    let entry = store::HistoryEntry {
+        restaurant_id: rid,
+        order_id: order.id,
+        from: Some("completed"),
+        to: "ready",
+        actor: &actor_s,
+        reason: Some(&reason),
+        at: now,
+    };
+    store::insert_history(&mut tx, &entry).await?;
+    (order.status, order.completed_at, order.updated_at) = (OrderStatus::Ready, None, now);
+    let payload = json!({
+        "order_id": order.id, "number": order.number, "reason": reason, "approved_by": approved_by,
+        "from": "completed", "to": "ready",
+    });
+    actor.record(&mut tx, "order.reopened", "order", order.id, payload, now).await?;
+    state.commit(tx, After::NOTHING).await?;
+    view(state, actor, order).await
+}
+
 /// What a discount is: a share of the check, or an amount off it.
 pub enum DiscountSize {
     /// Basis points: 1000 is 10 %.

@@ -370,3 +370,48 @@ async fn comps_and_discounts_need_a_manager_come_off_before_tax_and_add_up_in_th
     assert!(csv.contains("comp,#1 (Fries)"), "{csv}");
     assert!(csv.contains("discount,#1,5.00,birthday"), "{csv}");
 }
+
+#[tokio::test]
+async fn a_manager_reopens_a_closed_check_to_add_to_it_and_take_the_rest() {
+    let app = TestApp::spawn().await;
+    let owner = app.signup("ana@example.com", "Diner").await;
+    let m = app.menu(&owner).await;
+    let (manager, _) = app.add_member(&owner, "max@example.com", "manager").await;
+    let (_, staff) = app.add_member(&owner, "sam@example.com", "staff").await;
+    let pin = json!({ "phone": "+15550100300", "pin": "4321" });
+    app.put(&at(&owner, &format!("users/{manager}")), &owner.token, pin).await.expect(200, "");
+    let body = json!({ "channel": "pos", "type": "takeout", "items": [{ "item_id": m.cola, "quantity": 1 }] });
+    let o = app.post(&at(&owner, "orders"), &staff, body).await;
+    let id = o.id("/id");
+    let total = o.body["total"].as_i64().unwrap();
+    app.post(&at(&owner, &format!("orders/{id}/payments")), &staff, json!({ "method": "cash", "amount": total }))
+        .await
+        .expect(201, "");
+    let reopen = at(&owner, &format!("orders/{id}/reopen"));
+    // Only a closed check is reopened.
+    app.post(&reopen, &owner.token, json!({ "reason": "forgot dessert" })).await.expect(409, "invalid_transition");
+    app.post(&at(&owner, &format!("orders/{id}/status")), &staff, json!({ "status": "completed" }))
+        .await
+        .expect(200, "");
+    app.post(&reopen, &staff, json!({ "reason": "forgot dessert" })).await.expect(403, "approval_required");
+    app.post(&reopen, &staff, json!({ "reason": " ", "approval": { "pin": "4321" } }))
+        .await
+        .expect(422, "validation_failed");
+    let r = app.post(&reopen, &staff, json!({ "reason": "forgot dessert", "approval": { "pin": "4321" } })).await;
+    r.expect(200, "");
+    assert_eq!((r.str("/status").as_str(), r.body["completed_at"].clone()), ("ready", Value::Null));
+    app.post(&reopen, &owner.token, json!({ "reason": "again" })).await.expect(409, "invalid_transition");
+
+    // Open again, it takes a round and the rest of the money, then closes.
+    let round = json!({ "items": [{ "item_id": m.fries, "quantity": 1 }] });
+    let more = app.post(&at(&owner, &format!("orders/{id}/items")), &staff, round).await;
+    more.expect(200, "");
+    let owed = more.body["balance"].as_i64().unwrap();
+    assert!(owed > 0);
+    let paid = app
+        .post(&at(&owner, &format!("orders/{id}/payments")), &staff, json!({ "method": "cash", "amount": owed }))
+        .await;
+    assert_eq!(paid.body["paid"], true);
+    let history = app.get(&at(&owner, &format!("orders/{id}/history")), &owner.token).await;
+    assert!(history.body.to_string().contains("forgot dessert"), "{}", history.body);
+}
