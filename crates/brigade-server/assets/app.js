@@ -1,7 +1,7 @@
 // The manager dashboard. The server renders the frame (navigation, restaurant, user);
 // this module draws the current section from the API and keeps it live.
 import {
-  h, $, fill, api, all, Auth, Live, debounce, money, toMinor, toMajor, since, clockTime, toast, showFieldError, channelLabel, onSubmit, CHANNELS,
+  h, $, fill, api, all, Auth, Live, liveIndicator, debounce, money, toMinor, toMajor, since, clockTime, stamp, dateOf, toast, showFieldError, channelLabel, onSubmit, CHANNELS,
 } from './brigade.js';
 import { OrdersBoard } from './board.js';
 
@@ -32,10 +32,7 @@ function live(handler, onResync = () => {}) {
     channels: [{ name: `restaurant:${rid}` }],
     onEvent: handler,
     onResync,
-    onStatus: (s) => {
-      conn.textContent = s === 'online' ? '● Live' : '○ Reconnecting…';
-      conn.dataset.state = s;
-    },
+    onStatus: liveIndicator(conn),
   });
 }
 
@@ -569,7 +566,7 @@ const sections = {
         h('td', {}, h('select', { 'aria-label': `Role of ${p.name}`, onchange: (e) => change(p, { role: e.target.value }) },
           ['owner', 'manager', 'staff', 'kitchen'].map((r) => h('option', { value: r, selected: r === p.role }, r)))),
         h('td', {}, p.email || '—'), h('td', {}, p.phone || '—'), h('td', {}, p.has_pin ? 'set' : '—'),
-        h('td', {}, p.last_login_at ? new Date(p.last_login_at).toLocaleString() : 'never'),
+        h('td', {}, p.last_login_at ? stamp(p.last_login_at) : 'never'),
         h('td', {}, h('button', { type: 'button', class: 'ghost', onclick: () => change(p, { is_active: !p.is_active }) }, p.is_active ? 'Deactivate' : 'Activate'),
           h('button', { type: 'button', class: 'ghost danger', onclick: async () => {
             if (!confirm(`Remove ${p.name} from this restaurant?`)) return;
@@ -577,7 +574,7 @@ const sections = {
             load();
           } }, 'Remove')))));
       fill(invited, invitations.length ? invitations.map((i) => h('tr', {}, h('td', {}, i.name), h('td', {}, i.role), h('td', {}, i.email),
-        h('td', {}, new Date(i.invite_expires_at).toLocaleDateString()),
+        h('td', {}, dateOf(i.invite_expires_at)),
         h('td', {}, h('button', { type: 'button', class: 'ghost danger', onclick: async () => {
           if (!confirm(`Take back the invitation to ${i.email}? Its link stops working.`)) return;
           await api(auth, 'DELETE', `${base}/invitations/${i.id}`).then(() => toast('Taken back'), (err) => toast(err.message, 'error'));
@@ -611,7 +608,7 @@ const sections = {
     const load = async () => {
       const keys = await all(auth, `${base}/api-keys`);
       fill(list, keys.map((k) => h('tr', { class: k.revoked_at ? 'muted' : '' }, h('td', {}, k.name), h('td', {}, h('code', {}, `${k.prefix}…`)),
-        h('td', {}, k.permissions.join(', ')), h('td', {}, k.last_used_at ? new Date(k.last_used_at).toLocaleString() : 'never'),
+        h('td', {}, k.permissions.join(', ')), h('td', {}, k.last_used_at ? stamp(k.last_used_at) : 'never'),
         h('td', {}, k.revoked_at ? 'revoked' : h('button', { type: 'button', class: 'ghost danger', onclick: async () => {
           if (!confirm(`Revoke ${k.name}? Programs using it stop at once.`)) return;
           await api(auth, 'DELETE', `${base}/api-keys/${k.id}`).then(() => toast('Revoked'), (err) => toast(err.message, 'error'));
@@ -639,7 +636,9 @@ const sections = {
       if (cursor) q.set('cursor', cursor);
       try {
         const page = await api(auth, 'GET', `${base}/audit?${q}`);
-        list.append(...page.items.map((e) => h('tr', {}, h('td', {}, new Date(e.at).toLocaleString()), h('td', {}, e.type), h('td', {}, e.actor), h('td', {}, h('code', { class: 'small' }, JSON.stringify(e.data))))));
+        list.append(...page.items.map((e) => h('tr', {}, h('td', {}, stamp(e.at)), h('td', {}, e.type),
+          h('td', {}, who(e)),
+          h('td', {}, summary(e), h('details', {}, h('summary', { class: 'small muted' }, 'All fields'), h('code', { class: 'small' }, JSON.stringify(e.data, null, 1)))))));
         cursor = page.next_cursor;
         more.hidden = !cursor;
       } catch (err) {
@@ -706,3 +705,32 @@ run.catch((e) => {
 setInterval(() => {
   for (const el of document.querySelectorAll('[data-since]')) el.textContent = since(el.dataset.since);
 }, 1000);
+
+// ---------------------------------------------------------------- the audit log in words
+
+/** Who did it: the person's name, else what kind of actor it was. */
+function who(e) {
+  if (e.actor_name) return e.actor_name;
+  if (e.actor === 'system') return 'Brigade';
+  if (e.actor === 'guest') return 'A guest';
+  const [kind] = e.actor.split(':');
+  return { api_key: 'An API key', platform: 'A platform', user: 'A former member' }[kind] || e.actor;
+}
+
+/** An event in a sentence: its type in words, then what it names (an order's number, an
+ * item, an amount, a reason, a change from one value to another). */
+function summary(e) {
+  const d = e.data || {};
+  const words = e.type.replace(/[._]/g, ' ');
+  const parts = [words.charAt(0).toUpperCase() + words.slice(1)];
+  if (d.number !== undefined) parts.push(`#${d.number}`);
+  const name = d.name || d.item || d.email || d.table || d.drawer;
+  if (typeof name === 'string') parts.push(name);
+  if (d.from !== undefined && d.to !== undefined) parts.push(`${d.from} → ${d.to}`);
+  if (typeof d.amount === 'number' && currency) parts.push(money(d.amount, currency));
+  if (typeof d.tip === 'number' && d.tip && currency) parts.push(`tip ${money(d.tip, currency)}`);
+  if (d.method) parts.push(d.method);
+  if (d.reason) parts.push(`“${d.reason}”`);
+  if (Array.isArray(d.changed) && d.changed.length) parts.push(`changed ${d.changed.join(', ')}`);
+  return parts.join(' · ');
+}

@@ -73,8 +73,37 @@ export function since(iso, now = Date.now()) {
   return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
 }
 
+/** The restaurant's time zone: every time on every screen is the restaurant's, whatever
+ * the device's zone, in one format. Pages name it (a `restaurant-tz` meta, or the
+ * restaurant's embedded data). */
+export const TIME_ZONE =
+  document.querySelector('meta[name="restaurant-tz"]')?.content ||
+  JSON.parse(document.getElementById('restaurant-data')?.textContent || '{}').timezone ||
+  undefined;
+const zoned = (options) => new Intl.DateTimeFormat(undefined, { timeZone: TIME_ZONE, ...options });
+const TIME = zoned({ hour: '2-digit', minute: '2-digit' });
+const STAMP = zoned({ dateStyle: 'medium', timeStyle: 'short' });
+const DAY_TIME = zoned({ weekday: 'short', hour: '2-digit', minute: '2-digit' });
+const DATE = zoned({ dateStyle: 'medium' });
+
+/** 14:05 (or 2:05 PM, as the device's language writes it), in the restaurant's zone. */
 export function clockTime(iso) {
-  return new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  return TIME.format(iso ? new Date(iso) : new Date());
+}
+
+/** Dec 5, 2026, 2:05 PM, in the restaurant's zone. */
+export function stamp(iso) {
+  return STAMP.format(new Date(iso));
+}
+
+/** Sat 2:05 PM, in the restaurant's zone. */
+export function dayTime(iso) {
+  return DAY_TIME.format(new Date(iso));
+}
+
+/** Dec 5, 2026, in the restaurant's zone. */
+export function dateOf(iso) {
+  return DATE.format(new Date(iso));
 }
 
 let toastTimer = null;
@@ -294,6 +323,17 @@ export class Live {
     this.closed = true;
     this.ws?.close();
   }
+}
+
+/** The "Live" indicator every live screen shows: pass it as a `Live`'s `onStatus`. */
+export function liveIndicator(el, also = () => {}) {
+  return (s) => {
+    if (el) {
+      el.textContent = s === 'online' ? '● Live' : '○ Reconnecting…';
+      el.dataset.state = s;
+    }
+    also(s);
+  };
 }
 
 /** Shows a 422's message next to the field it names (`data-field` or the input's name),

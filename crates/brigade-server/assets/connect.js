@@ -2,7 +2,7 @@
 // pause the store), their sync health (lag, waiting and dead jobs, drift), what they
 // sent us (the webhook log), and the restaurant's outgoing webhooks with their delivery
 // log and replay. Loaded by app.js only on its page.
-import { h, fill, api, toast, showFieldError, since, onSubmit } from './brigade.js';
+import { h, fill, api, toast, showFieldError, since, stamp, onSubmit } from './brigade.js';
 
 // What each platform asks for when it is connected.
 const PLATFORMS = {
@@ -20,7 +20,7 @@ const PLATFORMS = {
 };
 
 const STATUS_TAG = { active: 'ok-tag', degraded: 'warn-tag', error: 'danger-tag', paused: '' };
-const when = (iso) => (iso ? h('span', { 'data-since': iso, title: new Date(iso).toLocaleString() }, since(iso)) : 'never');
+const when = (iso) => (iso ? h('span', { 'data-since': iso, title: stamp(iso) }, since(iso)) : 'never');
 
 export const sections = {
   async integrations({ main, view, base, auth, live, field }) {

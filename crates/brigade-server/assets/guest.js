@@ -1,7 +1,7 @@
 // Guest ordering from a table's QR code: the live menu, an item sheet that enforces each
 // modifier group's min and max, a cart priced by the server, and the order's tracking
 // page. No sign-in; the table token in the URL is the guest's only credential.
-import { h, $, fill, api, Live, debounce, money, clockTime, STATUS_LABELS } from './brigade.js';
+import { h, $, fill, api, Live, liveIndicator, debounce, money, clockTime, STATUS_LABELS } from './brigade.js';
 
 const STEPS = ['received', 'accepted', 'preparing', 'ready', 'completed'];
 
@@ -248,7 +248,7 @@ function menuPage() {
 
   drawMenu();
   refreshQuote();
-  new Live({ channels: [{ name: `menu:${rid}` }], onEvent: reloadMenu, onResync: reloadMenu });
+  new Live({ channels: [{ name: `menu:${rid}` }], onEvent: reloadMenu, onResync: reloadMenu, onStatus: liveIndicator($('#conn')) });
 }
 
 function trackingPage() {
@@ -304,6 +304,6 @@ function trackingPage() {
   };
   const reload = debounce(load, 50);
   load();
-  new Live({ channels: [{ name: `order:${id}`, key }], onEvent: reload, onResync: reload });
+  new Live({ channels: [{ name: `order:${id}`, key }], onEvent: reload, onResync: reload, onStatus: liveIndicator($('#conn')) });
   void token;
 }

@@ -2,7 +2,7 @@
 // Tap a ticket's Bump or press its number key; R recalls the last bumped ticket. The
 // feed is the kds channel; after a drop the screen shows a banner, reconnects with its
 // last offset and reloads the open tickets, so no ticket is lost.
-import { h, $, fill, api, all, Auth, Live, debounce, toast, channelLabel } from './brigade.js';
+import { h, $, fill, api, all, Auth, Live, liveIndicator, debounce, toast, channelLabel, clockTime } from './brigade.js';
 
 const root = $('#tickets');
 const rid = root.dataset.rid;
@@ -97,7 +97,7 @@ function tick() {
     ticket.classList.toggle('warn', secs >= warn && secs < late);
     ticket.classList.toggle('late', secs >= late);
   }
-  $('#clock').textContent = new Date().toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  $('#clock').textContent = clockTime();
 }
 
 async function bump(t) {
@@ -144,8 +144,8 @@ new Live({
   channels: [{ name: `kds:${rid}:${station || 'all'}` }],
   onEvent: reload,
   onResync: reload,
-  onStatus: (s) => {
+  onStatus: liveIndicator($('#conn'), (s) => {
     banner.hidden = s === 'online';
     document.body.classList.toggle('is-offline', s !== 'online');
-  },
+  }),
 });

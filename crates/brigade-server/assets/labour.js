@@ -1,6 +1,6 @@
 // The dashboard's labour screen (who is on, timesheets, payroll, positions, overtime
 // rules), loaded by app.js only on its page. It gets the page's context from app.js.
-import { h, fill, api, all, debounce, money, toMinor, toast, showFieldError, onSubmit } from './brigade.js';
+import { h, fill, api, all, debounce, money, toMinor, toast, showFieldError, onSubmit, dayTime } from './brigade.js';
 
 export const sections = {
   // ------------------------------------------------------------ labour
@@ -10,7 +10,7 @@ export const sections = {
     const sheet = h('tbody');
     const payrollEl = h('div');
     const hrs = (m) => `${Math.floor(m / 60)}h ${String(m % 60).padStart(2, '0')}m`;
-    const local = (iso) => (iso ? new Date(iso).toLocaleString([], { weekday: 'short', hour: '2-digit', minute: '2-digit' }) : '—');
+    const local = (iso) => (iso ? dayTime(iso) : '—');
     const toInput = (iso) => {
       const d = new Date(iso);
       return new Date(d.getTime() - d.getTimezoneOffset() * 60000).toISOString().slice(0, 16);

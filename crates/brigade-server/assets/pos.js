@@ -1,7 +1,7 @@
 // The counter (/pos): order entry, the floor, checks and payments, and the close of the
 // day. Every action is one REST call (the same a third-party POS would make); totals come
 // from the server's quote, and what needs a manager asks for a manager's PIN on the spot.
-import { $, $$, h, fill, api, Auth, Live, toast, money, toMinor, toMajor, debounce, STATUS_LABELS, CHANNELS, channelLabel, onSubmit } from './brigade.js';
+import { $, $$, h, fill, api, Auth, Live, liveIndicator, toast, money, toMinor, toMajor, debounce, clockTime, stamp, STATUS_LABELS, CHANNELS, channelLabel, onSubmit } from './brigade.js';
 import { itemSheet } from './sheet.js';
 import { pinPad } from './pinpad.js';
 
@@ -19,12 +19,9 @@ const auth = device ? new Auth(unlock) : Auth.fromCookie();
 const call = (method, path, body, opts) => api(auth, method, `${base}${path}`, body, opts);
 const fmt = (minor) => money(minor, currency);
 
-// Times are the restaurant's, whatever the device's zone, in one format.
-const timeFormat = new Intl.DateTimeFormat(undefined, { timeZone: restaurant.timezone, hour: '2-digit', minute: '2-digit' });
-const stampFormat = new Intl.DateTimeFormat(undefined, { timeZone: restaurant.timezone, dateStyle: 'medium', timeStyle: 'short' });
+// Times are the restaurant's, whatever the device's zone, in one format (brigade.js).
+const at = clockTime;
 const dayFormat = new Intl.DateTimeFormat(undefined, { timeZone: 'UTC', weekday: 'short', day: 'numeric', month: 'short', year: 'numeric' });
-const at = (iso) => timeFormat.format(new Date(iso));
-const stamp = (iso) => stampFormat.format(new Date(iso));
 const dayLabel = (d) => dayFormat.format(new Date(`${d}T00:00:00Z`));
 let businessDay = root.dataset.day;
 
@@ -49,7 +46,7 @@ let changeDue = null; // {order, amount}: the change to hand over for the check 
 // ---------------------------------------------------------------- frame
 
 function tick() {
-  $('#clock').textContent = timeFormat.format(new Date());
+  $('#clock').textContent = clockTime();
   $('#day').textContent = `Business day ${dayLabel(businessDay)}`;
 }
 tick();
@@ -1187,10 +1184,7 @@ const reloadMenu = debounce(() => loadMenu().catch(() => {}), 300);
 new Live({
   auth,
   channels: [{ name: `restaurant:${rid}` }],
-  onStatus: (s) => {
-    conn.textContent = s === 'online' ? '● Live' : '○ Reconnecting…';
-    conn.dataset.state = s;
-  },
+  onStatus: liveIndicator(conn),
   onEvent: (e) => {
     if (e.type.startsWith('menu.')) reloadMenu();
     if (e.type.startsWith('order.') || e.type.startsWith('table.') || e.type.startsWith('kds.')) {

@@ -1,6 +1,6 @@
 // The schedule: a week grid (people × days) in the restaurant's week, conflicts marked,
 // projected hours and cost, shifts added and removed in place, a week copied forward.
-import { h, fill, api, all, money, toast, showFieldError, onSubmit } from './brigade.js';
+import { h, fill, api, all, money, toast, showFieldError, onSubmit, clockTime } from './brigade.js';
 
 export const sections = {
   async schedule({ view, base, auth, currency, live, field }) {
@@ -9,7 +9,7 @@ export const sections = {
     const title = h('h2', {});
     const summary = h('p', { role: 'status' });
     const grid = h('table', { class: 'grid week' });
-    const hm = (iso) => new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+    const hm = (iso) => clockTime(iso);
     const addDays = (d, n) => {
       const x = new Date(`${d}T12:00:00`);
       x.setDate(x.getDate() + n);

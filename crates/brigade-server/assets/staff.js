@@ -1,7 +1,7 @@
 // The shared staff device. A staff member signs in with their PIN for one action on
 // the orders board; after the action (or 60 idle seconds, or "Done") the session is
 // ended on the server and the page forgets the token. Nothing is stored on the device.
-import { $, h, fill, api, Auth, Live, toast } from './brigade.js';
+import { $, h, fill, api, Auth, Live, liveIndicator, toast, clockTime } from './brigade.js';
 import { OrdersBoard } from './board.js';
 import { pinPad } from './pinpad.js';
 
@@ -27,7 +27,12 @@ async function signIn(tokens) {
   await drawTasks(auth);
   const board = new OrdersBoard({ root: $('#orders'), rid, auth, currency, onAction: () => setTimeout(signOut, 800) });
   await board.load();
-  const live = new Live({ auth, channels: [{ name: `restaurant:${rid}` }], onEvent: (e) => e.type.startsWith('order.') && board.reload() });
+  const live = new Live({
+    auth,
+    channels: [{ name: `restaurant:${rid}` }],
+    onEvent: (e) => e.type.startsWith('order.') && board.reload(),
+    onStatus: liveIndicator($('#conn')),
+  });
   session = { auth, live };
   touch();
 }
@@ -46,7 +51,6 @@ async function drawClock(auth) {
       toast(err.message, 'error');
     }
   };
-  const since = (iso) => new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
   if (!e) {
     const position = me.positions.length > 1
       ? h('select', { id: 'clock-position', 'aria-label': 'Position' }, me.positions.map((p) => h('option', { value: p.position }, p.position)))
@@ -56,7 +60,7 @@ async function drawClock(auth) {
     return;
   }
   const onBreak = e.breaks.some((b) => !b.end);
-  fill($('#clock'), h('p', {}, onBreak ? 'On a break. ' : `Clocked in since ${since(e.clock_in)}${e.position ? ` as ${e.position}` : ''}. `,
+  fill($('#clock'), h('p', {}, onBreak ? 'On a break. ' : `Clocked in since ${clockTime(e.clock_in)}${e.position ? ` as ${e.position}` : ''}. `,
     `${Math.floor(e.worked_minutes / 60)}h ${String(e.worked_minutes % 60).padStart(2, '0')}m worked.`),
   h('div', { class: 'row' }, onBreak
     ? h('button', { type: 'button', class: 'primary big', onclick: () => act('break/end', undefined, 'Break over') }, 'End break')

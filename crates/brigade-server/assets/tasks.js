@@ -1,6 +1,6 @@
 // Tasks: today's list (tick steps, complete with notes, assign), the recurring templates
 // that make them, and completion rates. Loaded by app.js only on its page.
-import { h, fill, api, all, toast, showFieldError, onSubmit } from './brigade.js';
+import { h, fill, api, all, toast, showFieldError, onSubmit, clockTime } from './brigade.js';
 
 export const sections = {
   async tasks({ main, view, base, auth, live, field }) {
@@ -31,7 +31,7 @@ export const sections = {
     };
     function card(t) {
       const notes = h('input', { 'aria-label': `Notes for ${t.name}`, placeholder: 'notes (optional)' });
-      const due = new Date(t.due_at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+      const due = clockTime(t.due_at);
       return h('article', { class: `task ${t.status}${t.overdue ? ' overdue' : ''}`, 'aria-label': t.name },
         h('header', {}, h('strong', {}, t.name), t.checklist ? h('span', { class: 'tag' }, t.checklist) : null, t.role ? h('span', { class: 'tag' }, t.role) : null,
           h('span', { class: 'spacer' }), t.status === 'completed' ? h('span', { class: 'tag' }, 'done') : t.overdue ? h('span', { class: 'tag danger-tag' }, `overdue · due ${due}`) : h('span', { class: 'muted' }, `due ${due}`)),

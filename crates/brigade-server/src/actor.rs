@@ -267,3 +267,24 @@ async fn restaurant_in_path(parts: &mut Parts, state: &AppState) -> Result<Resta
         .ok_or_else(|| ApiError::internal("Actor used on a route without {rid}"))?;
     raw.parse::<Uuid>().map(RestaurantId).map_err(|_| ApiError::not_found("restaurant"))
 }
+
+/// The names of the people behind actors as events and rows record them (`user:<id>`),
+/// for reports and logs that show who, not an id. An actor that is not a member here (an
+/// API key, a guest, someone removed) is left out; callers show the raw actor instead.
+pub async fn names(
+    db: &brigade_store::Db,
+    rid: Uuid,
+    actors: impl IntoIterator<Item = String>,
+) -> ApiResult<std::collections::HashMap<String, String>> {
+    let mut out = std::collections::HashMap::new();
+    for who in actors {
+        if out.contains_key(&who) {
+            continue;
+        }
+        let Some(uid) = who.strip_prefix("user:").and_then(|u| u.parse::<Uuid>().ok()) else { continue };
+        if let Some(m) = brigade_store::users::member(db, rid, uid).await? {
+            out.insert(who, m.name);
+        }
+    }
+    Ok(out)
+}

@@ -31,6 +31,8 @@ pub struct EventView {
     pub entity_id: Option<Uuid>,
     /// `user:{id}`, `api_key:{id}` or `system`.
     pub actor: String,
+    /// The person's name, when the actor is a member here.
+    pub actor_name: Option<String>,
     pub data: Value,
     pub at: DateTime<Utc>,
 }
@@ -43,6 +45,7 @@ impl From<EventRow> for EventView {
             entity: e.entity,
             entity_id: e.entity_id,
             actor: e.actor,
+            actor_name: None,
             data: e.payload.0,
             at: e.at,
         }

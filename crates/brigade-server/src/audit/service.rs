@@ -22,5 +22,11 @@ pub async fn events(actor: &Actor, state: &AppState, params: AuditParams) -> Api
         limit: limit + 1,
     };
     let rows = events::audit(&state.db, &q).await?;
-    Ok(Page::from_rows(rows, limit, |e| e.id.to_string(), EventView::from))
+    let who: Vec<String> = rows.iter().map(|e| e.actor.clone()).collect();
+    let names = crate::actor::names(&state.db, actor.rid(), who).await?;
+    let mut page = Page::from_rows(rows, limit, |e| e.id.to_string(), EventView::from);
+    for e in &mut page.items {
+        e.actor_name = names.get(&e.actor).cloned();
+    }
+    Ok(page)
 }

@@ -12,7 +12,6 @@ use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::jobs::{self, EnqueueOptions};
 use crate::orders::balance_of;
 use crate::payments::{counts, start_refund, CancelOnReader, ChargeOnReader, PaymentView};
-use crate::people::service as people;
 use crate::restaurants::restaurant_tz;
 use crate::{After, AppState};
 use brigade_domain::auth::Permission;
@@ -359,13 +358,13 @@ pub async fn drawers(actor: &Actor, state: &AppState) -> ApiResult<Vec<DrawerVie
 }
 
 async fn drawer_names(state: &AppState, rid: Uuid, d: &DrawerRow) -> ApiResult<HashMap<String, String>> {
-    people::names(&state.db, rid, [Some(d.opened_by.clone()), d.closed_by.clone()].into_iter().flatten()).await
+    crate::actor::names(&state.db, rid, [Some(d.opened_by.clone()), d.closed_by.clone()].into_iter().flatten()).await
 }
 
 async fn with_expected(state: &AppState, rid: Uuid, rows: Vec<DrawerRow>) -> ApiResult<Vec<DrawerView>> {
     let mut tx = state.db.begin_read(rid).await?;
     let who = rows.iter().flat_map(|d| [Some(d.opened_by.clone()), d.closed_by.clone()]).flatten();
-    let names = people::names(&state.db, rid, who.collect::<Vec<_>>()).await?;
+    let names = crate::actor::names(&state.db, rid, who.collect::<Vec<_>>()).await?;
     let mut out = Vec::with_capacity(rows.len());
     for d in rows {
         let expected = match d.expected {
@@ -488,7 +487,7 @@ pub async fn close_out(actor: &Actor, state: &AppState, date: Option<NaiveDate>)
         .chain(orders.iter().flat_map(|o| [o.discount.by.clone(), o.discount.approved_by.map(user)]).flatten())
         .chain(refunds.iter().flat_map(|r| [Some(r.refunded_by.clone()), r.approved_by.map(user)]).flatten())
         .collect();
-    let names = people::names(&state.db, rid, who).await?;
+    let names = crate::actor::names(&state.db, rid, who).await?;
     let name_of = |who: &str| names.get(who).cloned();
     let by_person: Vec<TipsByPerson> = tips
         .into_iter()

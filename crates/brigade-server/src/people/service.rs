@@ -4,7 +4,6 @@
 //! account without its owner's consent, and the last owner stays.
 
 use super::*;
-use std::collections::HashMap;
 
 /// The members here, a page at a time.
 pub async fn members(actor: &Actor, state: &AppState, page: PageParams) -> ApiResult<Page<UserView>> {
@@ -234,25 +233,4 @@ pub async fn remove(actor: &Actor, state: &AppState, uid: Uuid) -> ApiResult<()>
     actor.record(&mut tx, "user.removed", "user", uid, json!({ "role": role }), now).await?;
     tx.commit().await?;
     Ok(())
-}
-
-/// The names of the people behind actors as events and rows record them (`user:<id>`),
-/// for reports and logs that show who, not an id. An actor that is not a member here (an
-/// API key, a guest, someone removed) is left out; callers show the raw actor instead.
-pub async fn names(
-    db: &brigade_store::Db,
-    rid: Uuid,
-    actors: impl IntoIterator<Item = String>,
-) -> ApiResult<HashMap<String, String>> {
-    let mut out = HashMap::new();
-    for who in actors {
-        if out.contains_key(&who) {
-            continue;
-        }
-        let Some(uid) = who.strip_prefix("user:").and_then(|u| u.parse::<Uuid>().ok()) else { continue };
-        if let Some(m) = brigade_store::users::member(db, rid, uid).await? {
-            out.insert(who, m.name);
-        }
-    }
-    Ok(out)
 }

@@ -22,6 +22,7 @@ const FILES: &[(&str, &str, &str)] = &[
     ("connect.js", "text/javascript; charset=utf-8", include_str!("../../assets/connect.js")),
     ("schedule.js", "text/javascript; charset=utf-8", include_str!("../../assets/schedule.js")),
     ("tasks.js", "text/javascript; charset=utf-8", include_str!("../../assets/tasks.js")),
+    ("pos.css", "text/css; charset=utf-8", include_str!("../../assets/pos.css")),
     ("pos.js", "text/javascript; charset=utf-8", include_str!("../../assets/pos.js")),
     ("pinpad.js", "text/javascript; charset=utf-8", include_str!("../../assets/pinpad.js")),
     ("sheet.js", "text/javascript; charset=utf-8", include_str!("../../assets/sheet.js")),

@@ -674,6 +674,7 @@ async fn qr_sheet(State(state): State<AppState>, headers: HeaderMap, Query(q): Q
 #[template(path = "kds.html")]
 struct KdsPage {
     v: &'static str,
+    tz: String,
     csrf: String,
     rid: Uuid,
     restaurant_name: String,
@@ -697,6 +698,7 @@ async fn kds_page(State(state): State<AppState>, headers: HeaderMap, Query(q): Q
     page(
         &KdsPage {
             v: assets::version(),
+            tz: cx.restaurant.timezone.clone(),
             csrf: cx.session.csrf,
             rid: cx.restaurant.id,
             restaurant_name: cx.restaurant.name,
@@ -812,6 +814,7 @@ struct StaffParams {
 #[template(path = "staff.html")]
 struct StaffPage {
     v: &'static str,
+    tz: String,
     rid: Uuid,
     restaurant_name: String,
     currency: String,
@@ -832,7 +835,13 @@ async fn staff_page(State(state): State<AppState>, Query(q): Query<StaffParams>)
     };
     match found {
         Ok(Some(row)) => page(
-            &StaffPage { v: assets::version(), rid: row.id, restaurant_name: row.name, currency: row.currency },
+            &StaffPage {
+                v: assets::version(),
+                tz: row.timezone,
+                rid: row.id,
+                restaurant_name: row.name,
+                currency: row.currency,
+            },
             StatusCode::OK,
         ),
         Ok(None) => error_page(StatusCode::NOT_FOUND, "Unknown restaurant", "No restaurant has that name here."),
@@ -844,6 +853,7 @@ async fn staff_page(State(state): State<AppState>, Query(q): Query<StaffParams>)
 #[template(path = "guest.html")]
 struct GuestPage {
     v: &'static str,
+    tz: String,
     token: String,
     restaurant_name: String,
     table_name: String,
@@ -879,6 +889,7 @@ async fn guest_page(State(state): State<AppState>, Path(token): Path<String>) ->
     page(
         &GuestPage {
             v: assets::version(),
+            tz: restaurant.timezone.clone(),
             token,
             restaurant_name: restaurant.name,
             table_name: table.name,
@@ -893,6 +904,7 @@ async fn guest_page(State(state): State<AppState>, Path(token): Path<String>) ->
 #[template(path = "guest_order.html")]
 struct GuestOrderPage {
     v: &'static str,
+    tz: String,
     token: String,
     restaurant_name: String,
     table_name: String,
@@ -907,13 +919,13 @@ async fn guest_order_page(State(state): State<AppState>, Path((token, order_id))
         Err(ApiError::NotFound { .. }) => return invalid_code(),
         Err(e) => return page_error(e),
     };
-    let restaurant_name = match restaurants::get(&state.db, table.restaurant_id).await {
-        Ok(Some(r)) => r.name,
+    let (restaurant_name, tz) = match restaurants::get(&state.db, table.restaurant_id).await {
+        Ok(Some(r)) => (r.name, r.timezone),
         Ok(None) => return invalid_code(),
         Err(e) => return page_error(e.into()),
     };
     page(
-        &GuestOrderPage { v: assets::version(), token, restaurant_name, table_name: table.name, order_id },
+        &GuestOrderPage { v: assets::version(), tz, token, restaurant_name, table_name: table.name, order_id },
         StatusCode::OK,
     )
 }
