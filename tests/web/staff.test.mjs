@@ -76,7 +76,17 @@ test('staff clock in and out on the shared device; the manager sees live labour,
     await device.getByLabel('PIN').fill('1111');
     await device.getByRole('button', { name: 'OK' }).click();
   };
+  // A shift planned for Sam tomorrow shows on the device after the PIN.
+  const tomorrow = new Date(Date.now() + 24 * 3600_000);
+  tomorrow.setUTCHours(16, 0, 0, 0);
+  const week = await server.api('POST', `/v1/restaurants/${owner.rid}/shifts`, {
+    user_id: sam.id, position: 'server', starts_at: tomorrow.toISOString(), ends_at: new Date(tomorrow.getTime() + 6 * 3600_000).toISOString(),
+  }, owner.token);
   await pin();
+  await device.getByRole('heading', { name: 'Your next shifts' }).waitFor();
+  await device.locator('#my-shifts li', { hasText: 'server' }).waitFor();
+  const shift = week.shifts.find((x) => x.user_id === sam.id && x.starts_at === tomorrow.toISOString().replace('.000Z', 'Z'));
+  await server.api('DELETE', `/v1/restaurants/${owner.rid}/shifts/${shift.id}`, undefined, owner.token, 204);
   await device.getByText('You are not clocked in.').waitFor();
   await shot(device, 'staff-time-clock');
   await device.getByRole('button', { name: 'Clock in' }).click();

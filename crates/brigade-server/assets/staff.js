@@ -1,7 +1,7 @@
 // The shared staff device. A staff member signs in with their PIN for one action on
 // the orders board; after the action (or 60 idle seconds, or "Done") the session is
 // ended on the server and the page forgets the token. Nothing is stored on the device.
-import { $, h, fill, api, Auth, Live, liveIndicator, toast, clockTime } from './brigade.js';
+import { $, h, fill, api, Auth, Live, liveIndicator, toast, clockTime, dayTime } from './brigade.js';
 import { OrdersBoard } from './board.js';
 import { pinPad } from './pinpad.js';
 
@@ -25,6 +25,7 @@ async function signIn(tokens) {
   $('#board').hidden = false;
   await drawClock(auth);
   await drawTasks(auth);
+  await drawShifts(auth);
   const board = new OrdersBoard({ root: $('#orders'), rid, auth, currency, onAction: () => setTimeout(signOut, 800) });
   await board.load();
   const live = new Live({
@@ -35,6 +36,15 @@ async function signIn(tokens) {
   });
   session = { auth, live };
   touch();
+}
+
+/** The person's own next shifts, in the restaurant's time. */
+async function drawShifts(auth) {
+  const mine = await api(auth, 'GET', `/v1/restaurants/${rid}/schedule/mine`);
+  fill($('#my-shifts'), h('h2', {}, 'Your next shifts'), mine.items.length
+    ? h('ul', { class: 'simple' }, mine.items.map((s) => h('li', {}, `${dayTime(s.starts_at)} – ${clockTime(s.ends_at)}`,
+      s.position ? ` · ${s.position}` : '', s.notes ? h('span', { class: 'muted' }, ` · ${s.notes}`) : null)))
+    : h('p', { class: 'muted' }, 'No shifts planned for you in the next two weeks.'));
 }
 
 /** The time clock: one tap to clock in or out or take a break, then the device signs out. */

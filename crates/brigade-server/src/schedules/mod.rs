@@ -29,6 +29,7 @@ const MAX_SHIFT_HOURS: i64 = 16;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(week))
+        .routes(routes!(my_shifts))
         .routes(routes!(create_shift))
         .routes(routes!(update_shift, delete_shift))
         .routes(routes!(copy_week))
@@ -139,6 +140,30 @@ pub struct WeekParams {
     /// Any day of the week wanted (local date); default this week.
     #[serde(default, deserialize_with = "brigade_domain::when::opt_date")]
     pub week: Option<NaiveDate>,
+}
+
+/// One of the signed-in person's own shifts (no costs: anyone on the staff sees their own).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MyShift {
+    pub id: Uuid,
+    pub position: Option<String>,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub notes: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MyShifts {
+    /// From now, soonest first, for the next two weeks.
+    pub items: Vec<MyShift>,
+}
+
+/// The signed-in person's own shifts from now for the next two weeks: what the staff
+/// device shows after a PIN. 403 `user_only` for an API key (it works no shifts).
+#[utoipa::path(get, path = "/v1/restaurants/{rid}/schedule/mine", tag = "staff", params(("rid" = Uuid, Path)),
+    responses((status = 200, body = MyShifts), (status = 403), (status = 404)), security(("bearer" = [])))]
+async fn my_shifts(State(state): State<AppState>, actor: Actor) -> ApiResult<axum::Json<MyShifts>> {
+    Ok(axum::Json(service::my_shifts(&actor, &state).await?))
 }
 
 #[utoipa::path(get, path = "/v1/restaurants/{rid}/schedule", tag = "staff", params(("rid" = Uuid, Path), WeekParams),

@@ -12,6 +12,27 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde_json::json;
 use uuid::Uuid;
 
+/// The person's own shifts from now for the next two weeks, soonest first.
+pub async fn my_shifts(actor: &Actor, state: &AppState) -> ApiResult<super::MyShifts> {
+    actor.require(Permission::RestaurantRead)?;
+    let me = actor.person()?;
+    let now = state.clock.now();
+    let mut tx = state.db.begin_read(actor.rid()).await?;
+    let rows = store::shifts_tx(&mut tx, actor.rid(), now, now + Duration::days(14)).await?;
+    let items = rows
+        .into_iter()
+        .filter(|s| s.user_id == me.0 && s.ends_at > now)
+        .map(|s| super::MyShift {
+            id: s.id,
+            position: s.position,
+            starts_at: s.starts_at,
+            ends_at: s.ends_at,
+            notes: s.notes,
+        })
+        .collect();
+    Ok(super::MyShifts { items })
+}
+
 /// A week of shifts (the week holding `q.week`, default this one), with each person's
 /// hours, cost and double-bookings.
 pub async fn week(actor: &Actor, state: &AppState, q: WeekParams) -> ApiResult<WeekView> {

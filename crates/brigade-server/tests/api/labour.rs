@@ -274,7 +274,7 @@ async fn labour_routes_keep_to_their_restaurant() {
 async fn schedules_flag_conflicts_project_cost_and_copy_across_dst_at_local_times() {
     let app = TestApp::builder().config(long_tokens).starting_at(ny(2026, 10, 26, 8, 0)).spawn().await;
     let owner = app.signup("ana@example.com", "Diner").await;
-    let (sam, _) = server_member(&app, &owner, "sam@example.com", 2000).await;
+    let (sam, sam_token) = server_member(&app, &owner, "sam@example.com", 2000).await;
     let (sofia, _) = server_member(&app, &owner, "sofia@example.com", 1600).await;
     let shift = |user: Uuid, a: DateTime<Utc>, b: DateTime<Utc>| json!({ "user_id": user, "position": "server", "starts_at": a, "ends_at": b });
     // Bad shifts change nothing.
@@ -320,6 +320,17 @@ async fn schedules_flag_conflicts_project_cost_and_copy_across_dst_at_local_time
         (w.body["projected_hours"].as_f64(), w.body["projected_cost"].as_i64()),
         (Some(25.0), Some(19 * 2000 + 6 * 1600))
     );
+
+    // Each sees their own shifts from now (no costs), and only their own.
+    let mine = app.get(&at(&owner, "schedule/mine"), &sam_token).await;
+    mine.expect(200, "");
+    let items = mine.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 3, "{}", mine.body);
+    assert!(items.iter().all(|s| s.get("projected_cost").is_none()));
+    let key = app
+        .post(&at(&owner, "api-keys"), &owner.token, json!({ "name": "k", "permissions": ["restaurant:read"] }))
+        .await;
+    app.get(&at(&owner, "schedule/mine"), &key.str("/key")).await.expect(403, "user_only");
 
     // Copy to the next week: same local times, though New York is now on standard time.
     let copy = json!({ "from_week": "2026-10-28", "to_week": "2026-11-02" });
