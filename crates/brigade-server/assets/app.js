@@ -46,8 +46,10 @@ const sections = {
   async today() {
     const cards = h('div', { class: 'stats' });
     const channels = h('tbody');
+    const day = h('p', { class: 'muted', id: 'business-day' });
     fill(
       view,
+      day,
       cards,
       h('h2', {}, 'By channel'),
       h('table', { class: 'grid' }, h('thead', {}, h('tr', {}, h('th', {}, 'Channel'), h('th', {}, 'Orders'), h('th', {}, 'Sales'), h('th', {}, 'Avg. ticket'))), channels),
@@ -56,6 +58,8 @@ const sections = {
     const stat = (label, value) => h('div', { class: 'stat' }, h('span', { class: 'label' }, label), h('span', { class: 'value' }, value));
     const load = async () => {
       const [s, tickets] = await Promise.all([api(auth, 'GET', `${base}/orders/stats`), api(auth, 'GET', `${base}/kds/tickets?limit=500`)]);
+      const date = new Date(`${s.business_day}T12:00:00Z`).toLocaleDateString(undefined, { timeZone: 'UTC', weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' });
+      day.textContent = `Business day ${date} (it turns over at ${restaurant.day_starts_at.slice(0, 5)}). Open orders and tickets count from earlier days too.`;
       fill(
         cards,
         stat('Sales', money(s.sales, currency)),

@@ -441,6 +441,18 @@ pub async fn list(db: &Db, rid: Uuid, f: &OrderFilter<'_>) -> Result<Vec<OrderRo
         .await)
 }
 
+/// How many orders are open now, whatever business day they were placed on.
+pub async fn count_open(db: &Db, rid: Uuid) -> Result<i64> {
+    on_db!(db, rid, |x| {
+        sqlx::query_scalar(
+        "SELECT COUNT(*) FROM orders WHERE restaurant_id = $1 AND status IN ('received', 'accepted', 'preparing', 'ready')"
+    )
+    .bind(rid)
+    .fetch_one(x)
+    .await
+    })
+}
+
 /// The open orders, oldest first: what the kitchen and the pass work through.
 pub async fn queue(db: &Db, rid: Uuid, limit: i64) -> Result<Vec<OrderRow>> {
     let sql = format!(

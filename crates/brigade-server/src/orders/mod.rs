@@ -920,6 +920,7 @@ pub struct StatsView {
     pub business_day: chrono::NaiveDate,
     pub orders: i64,
     pub cancelled: i64,
+    /// Orders open now, from this business day or before it.
     pub open: i64,
     /// Sum of totals of orders not cancelled, minor units.
     pub sales: i64,

@@ -164,9 +164,6 @@ pub async fn stats(actor: &Actor, state: &AppState) -> ApiResult<StatsView> {
             v.cancelled += 1;
             continue;
         }
-        if row.status.is_open() {
-            v.open += 1;
-        }
         v.sales += row.total;
         c.sales += row.total;
         if let Some(ready) = row.ready_at {
@@ -175,6 +172,9 @@ pub async fn stats(actor: &Actor, state: &AppState) -> ApiResult<StatsView> {
             per_channel_minutes.entry(row.channel).or_default().push(m);
         }
     }
+    // Orders still open count whatever day they were placed on: one placed before the
+    // day turned over is still on the pass.
+    v.open = store::count_open(&state.db, actor.rid()).await?;
     let served = v.orders - v.cancelled;
     v.average_order = (served > 0).then(|| v.sales / served);
     v.avg_ticket_minutes = mean(&ticket_minutes);

@@ -70,6 +70,21 @@ async fn a_walk_in_order_is_priced_numbered_and_tracked() {
 }
 
 #[tokio::test]
+async fn an_order_still_open_when_the_business_day_turns_over_is_still_counted_open() {
+    let app = TestApp::builder().config(crate::support::long_tokens).spawn().await;
+    let owner = app.signup("ana@example.com", "Diner").await;
+    let m = app.menu(&owner).await;
+    let stats = format!("/v1/restaurants/{}/orders/stats", owner.rid);
+    app.order(&owner, &owner.token, "walk_in", json!([{ "item_id": m.cola, "quantity": 1 }])).await.expect(201, "");
+    let before = app.get(&stats, &owner.token).await;
+    assert_eq!((before.body["orders"].as_i64(), before.body["open"].as_i64()), (Some(1), Some(1)));
+    app.clock.advance(chrono::Duration::days(1));
+    let after = app.get(&stats, &owner.token).await;
+    assert_ne!(after.body["business_day"], before.body["business_day"]);
+    assert_eq!((after.body["orders"].as_i64(), after.body["open"].as_i64()), (Some(0), Some(1)));
+}
+
+#[tokio::test]
 async fn bad_orders_are_refused_and_leave_nothing_behind() {
     let app = TestApp::spawn().await;
     let owner = app.signup("ana@example.com", "Diner").await;
