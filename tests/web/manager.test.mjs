@@ -222,15 +222,23 @@ test('people, API keys and settings are managed from the dashboard, with errors 
   await server.api('GET', `/v1/restaurants/${owner.rid}/menu/items`, undefined, key, 401);
 
   await page.goto(`${server.base}/app/settings`);
-  await page.getByLabel('Kitchen ticket amber after (s)').fill('900');
+  // Plain words: minutes, a percentage, zones and currencies from lists.
+  await page.getByLabel('Kitchen tickets turn amber after (minutes)').fill('15');
   await page.getByRole('button', { name: 'Save settings' }).click();
   await page.locator('[name=kds_warn_secs] + .field-error').waitFor();
-  await page.getByLabel('Kitchen ticket amber after (s)').fill('120');
+  await page.getByLabel('Kitchen tickets turn amber after (minutes)').fill('2');
+  await page.getByLabel('Sales tax (%)').fill('8.5');
+  await page.getByLabel('Time zone').selectOption('America/Chicago');
   await page.getByRole('button', { name: 'Save settings' }).click();
   await page.getByText('Settings saved').waitFor();
+  const saved = await server.api('GET', `/v1/restaurants/${owner.rid}`, undefined, owner.token);
+  assert.deepEqual([saved.kds_warn_secs, saved.tax_rate_bps, saved.timezone], [120, 850, 'America/Chicago']);
+  await server.api('PUT', `/v1/restaurants/${owner.rid}`, { timezone: 'America/New_York', tax_rate_bps: 800 }, owner.token);
 
   await page.goto(`${server.base}/app/audit`);
   await page.getByRole('cell', { name: 'api_key.revoked' }).waitFor();
+  // Who, by name, and what, in words.
+  await page.locator('tr', { hasText: 'api_key.revoked' }).getByRole('cell', { name: 'Olive Owner' }).waitFor();
   await page.getByLabel('Event type').fill('menu.');
   await page.getByRole('button', { name: 'Filter' }).click();
   await page.getByRole('cell', { name: 'menu.item_created' }).first().waitFor();

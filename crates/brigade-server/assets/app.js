@@ -660,31 +660,43 @@ const sections = {
   // ------------------------------------------------------------ settings
   async settings() {
     const r = await api(auth, 'GET', base);
+    // Plain words: a time zone and a currency picked from lists, tax as a percentage,
+    // kitchen timers in minutes. The API keeps its units (basis points, seconds); each
+    // field keeps the API's name, so a refusal shows beside it.
+    const zones = [...new Set([r.timezone, ...(Intl.supportedValuesOf?.('timeZone') || [])])].sort();
+    const names = Intl.DisplayNames ? new Intl.DisplayNames(undefined, { type: 'currency' }) : null;
+    const currencies = [...new Set([r.currency, ...(Intl.supportedValuesOf?.('currency') || [])])].sort();
+    const minutes = (secs) => String(Math.round((secs / 60) * 10) / 10);
     const inputs = {
       name: h('input', { name: 'name', value: r.name }),
       slug: h('input', { name: 'slug', value: r.slug }),
-      timezone: h('input', { name: 'timezone', value: r.timezone }),
-      currency: h('input', { name: 'currency', value: r.currency, maxlength: 3 }),
-      tax_rate_bps: h('input', { name: 'tax_rate_bps', type: 'number', value: r.tax_rate_bps }),
+      timezone: h('select', { name: 'timezone' }, zones.map((z) => h('option', { value: z, selected: z === r.timezone }, z.replace(/_/g, ' ')))),
+      currency: h('select', { name: 'currency' }, currencies.map((c) => h('option', { value: c, selected: c === r.currency }, names ? `${c} · ${names.of(c)}` : c))),
+      tax_rate_bps: h('input', { name: 'tax_rate_bps', type: 'number', min: 0, max: 100, step: 0.01, value: r.tax_rate_bps / 100 }),
       day_starts_at: h('input', { name: 'day_starts_at', type: 'time', value: r.day_starts_at.slice(0, 5) }),
-      kds_warn_secs: h('input', { name: 'kds_warn_secs', type: 'number', min: 1, value: r.kds_warn_secs }),
-      kds_late_secs: h('input', { name: 'kds_late_secs', type: 'number', min: 1, value: r.kds_late_secs }),
+      kds_warn_secs: h('input', { name: 'kds_warn_secs', type: 'number', min: 0.5, step: 0.5, value: minutes(r.kds_warn_secs) }),
+      kds_late_secs: h('input', { name: 'kds_late_secs', type: 'number', min: 0.5, step: 0.5, value: minutes(r.kds_late_secs) }),
       inventory_depletes_on: h('select', { name: 'inventory_depletes_on' }, [['created', 'when the order is placed'], ['accepted', 'when the kitchen accepts it']].map(([v, l]) => h('option', { value: v, selected: r.inventory_depletes_on === v }, l))),
     };
     const inclusive = h('input', { type: 'checkbox', name: 'tax_inclusive', checked: r.tax_inclusive });
     const form = h('form', { class: 'grid-form card' },
-      field('Name', inputs.name), field('Slug', inputs.slug, `Staff device: ${location.origin}/staff?r=${r.slug}`), field('Time zone', inputs.timezone),
-      field('Currency', inputs.currency), field('Tax rate (basis points)', inputs.tax_rate_bps, '887 = 8.87%'),
-      h('label', { class: 'inline' }, inclusive, ' Prices include tax'), field('Business day starts', inputs.day_starts_at),
-      field('Kitchen ticket amber after (s)', inputs.kds_warn_secs), field('…red after (s)', inputs.kds_late_secs),
+      field('Name', inputs.name), field('Web address name', inputs.slug, `Staff device: ${location.origin}/staff?r=${r.slug} · counter: ${location.origin}/pos?r=${r.slug}`),
+      field('Time zone', inputs.timezone), field('Currency', inputs.currency), field('Sales tax (%)', inputs.tax_rate_bps, 'For example 8.875'),
+      h('label', { class: 'inline' }, inclusive, ' Prices include tax'), field('Business day starts', inputs.day_starts_at, 'Orders before this time count for the day before'),
+      field('Kitchen tickets turn amber after (minutes)', inputs.kds_warn_secs), field('…and red after (minutes)', inputs.kds_late_secs),
       field('Orders take stock', inputs.inventory_depletes_on),
       h('button', { type: 'submit', class: 'primary' }, 'Save settings'));
     fill(view, form);
     onSubmit(form, async () => {
+      const number = (input, scale) => {
+        const n = Number(input.value);
+        if (input.value.trim() === '' || !Number.isFinite(n)) throw Object.assign(new Error('Enter a number.'), { field: input.name });
+        return Math.round(n * scale);
+      };
       const body = {
         name: inputs.name.value, slug: inputs.slug.value, timezone: inputs.timezone.value, currency: inputs.currency.value,
-        tax_rate_bps: Number(inputs.tax_rate_bps.value), tax_inclusive: inclusive.checked, day_starts_at: `${inputs.day_starts_at.value}:00`,
-        kds_warn_secs: Number(inputs.kds_warn_secs.value), kds_late_secs: Number(inputs.kds_late_secs.value),
+        tax_rate_bps: number(inputs.tax_rate_bps, 100), tax_inclusive: inclusive.checked, day_starts_at: `${inputs.day_starts_at.value}:00`,
+        kds_warn_secs: number(inputs.kds_warn_secs, 60), kds_late_secs: number(inputs.kds_late_secs, 60),
         inventory_depletes_on: inputs.inventory_depletes_on.value,
       };
       await api(auth, 'PUT', base, body);
