@@ -3,7 +3,7 @@
 // a Stripe Terminal reader with a tip, close), and a void that needs a manager's PIN.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Server, browser, newPage, shot, seedMenu, skipReason, unlabelled, overflowsSideways } from './harness.mjs';
+import { Server, browser, newPage, shot, signIn, seedMenu, skipReason, unlabelled, overflowsSideways } from './harness.mjs';
 import { FakeStripe } from './fake-stripe.mjs';
 
 const skip = skipReason();
@@ -173,4 +173,44 @@ test("a void of a sent line needs a manager: a wrong PIN is refused, the manager
   await page.getByRole('button', { name: 'Lock' }).click();
   await page.getByText('Sign in with your PIN').waitFor();
   assert.deepEqual(page.problems, []);
+});
+
+test('expo shows one card per order with each station\'s part; the order is ready when every station has bumped', { skip }, async () => {
+  const grill = await api('POST', '/kds/stations', { name: 'Grill' });
+  const fryer = await api('POST', '/kds/stations', { name: 'Fryer' });
+  const steak = await api('POST', '/menu/items', { category_id: menu.category.id, name: 'Steak', price: 2400, station_id: grill.id });
+  const rings = await api('POST', '/menu/items', { category_id: menu.category.id, name: 'Onion rings', price: 500, station_id: fryer.id });
+  const place = () => api('POST', '/orders', { channel: 'pos', type: 'takeout', customer: { name: 'Kim' }, items: [{ item_id: steak.id, quantity: 1 }, { item_id: rings.id, quantity: 1 }] });
+  const first = await place();
+  const second = await place();
+
+  const kds = await newPage(b, server.base, { width: 1920, height: 1080 });
+  await signIn(kds, server.base, owner.email, owner.password, '/kds');
+  const card = kds.locator('article.expo', { hasText: `#${first.number}` });
+  await card.locator('.part.cooking', { hasText: 'Grill' }).waitFor();
+  await card.locator('.part.cooking', { hasText: 'Fryer' }).waitFor();
+  await card.getByText('Kim').waitFor();
+
+  // The grill bumps its part: expo sees it done, the order still cooking.
+  const tickets = await api('GET', '/kds/tickets?station_id=' + grill.id);
+  const grillTicket = tickets.items.find((t) => t.order_id === first.id);
+  await api('POST', `/kds/tickets/${grillTicket.id}/bump`);
+  await card.locator('.part.done', { hasText: 'Grill' }).waitFor();
+  assert.equal((await api('GET', `/orders/${first.id}`)).status !== 'ready', true);
+  await shot(kds, 'kds-expo');
+
+  // Expo bumps the order with its number key; the last part done makes it ready.
+  const key = (await card.locator('.key').textContent()).trim();
+  assert.match(key, /^[1-9]$/);
+  await kds.keyboard.press(key);
+  await card.waitFor({ state: 'detached' });
+  assert.equal((await api('GET', `/orders/${first.id}`)).status, 'ready');
+
+  // Any card is reachable by keyboard: focus it and press Enter.
+  const next = kds.locator('article.expo', { hasText: `#${second.number}` });
+  await next.focus();
+  await kds.keyboard.press('Enter');
+  await next.waitFor({ state: 'detached' });
+  assert.equal((await api('GET', `/orders/${second.id}`)).status, 'ready');
+  assert.deepEqual(kds.problems, []);
 });

@@ -1,5 +1,7 @@
-// The kitchen display: open tickets of one station (or all, for expo), oldest first.
-// Tap a ticket's Bump or press its number key; R recalls the last bumped ticket. The
+// The kitchen display: open tickets of one station, oldest first; or, for expo (all
+// stations), one card per order with each station's part and whether it is done, the
+// order complete when every station has bumped. Tap Bump, press a card's number key, or
+// Tab to any card and press Enter; R recalls the last bumped ticket. The
 // feed is the kds channel; after a drop the screen shows a banner, reconnects with its
 // last offset and reloads the open tickets, so no ticket is lost.
 import { h, $, fill, api, all, Auth, Live, liveIndicator, debounce, toast, channelLabel, clockTime } from './brigade.js';
@@ -13,7 +15,11 @@ const station = select.dataset.selected || null;
 const base = `/v1/restaurants/${rid}/kds`;
 const auth = Auth.fromCookie();
 const banner = $('#offline');
+const expo = !station;
+const stationNames = new Map();
 let tickets = [];
+// For expo: the orders with a part still cooking, each with all its parts.
+let orders = [];
 const bumped = [];
 // Ticket ages come from the server (age_seconds), so a kitchen tablet with a wrong
 // clock still shows true ages.
@@ -21,7 +27,10 @@ const startedAt = new Map();
 
 async function loadStations() {
   const stations = await all(auth, `${base}/stations`);
-  for (const s of stations) select.append(h('option', { value: s.id, selected: s.id === station }, s.name));
+  for (const s of stations) {
+    stationNames.set(s.id, s.name);
+    select.append(h('option', { value: s.id, selected: s.id === station }, s.name));
+  }
   select.addEventListener('change', () => {
     const q = new URLSearchParams({ r: rid });
     if (select.value) q.set('station', select.value);
@@ -35,18 +44,76 @@ async function load() {
   tickets = page.items.sort((a, b) => a.created_at.localeCompare(b.created_at));
   const now = Date.now();
   for (const t of tickets) startedAt.set(t.id, now - t.age_seconds * 1000);
+  if (expo) {
+    const done = (await api(auth, 'GET', `${base}/tickets?status=bumped&limit=500`)).items;
+    const byOrder = new Map();
+    for (const t of tickets) {
+      if (!byOrder.has(t.order_id)) byOrder.set(t.order_id, { id: t.order_id, first: t, parts: [] });
+      byOrder.get(t.order_id).parts.push(t);
+    }
+    for (const t of done) byOrder.get(t.order_id)?.parts.push(t);
+    orders = [...byOrder.values()];
+    for (const o of orders) o.parts.sort((a, b) => (stationNames.get(a.station_id) || '').localeCompare(stationNames.get(b.station_id) || ''));
+  }
   draw();
   fill($('#allday'), counts.map((c) => h('li', {}, h('b', {}, c.quantity), ' ', c.name)));
-  $('#counts').textContent = `${tickets.length} open`;
+  $('#counts').textContent = expo ? `${orders.length} orders, ${tickets.length} tickets open` : `${tickets.length} open`;
+}
+
+/** A ticket's lines as the cook reads them. */
+function lines(t) {
+  return h('ul', { class: 'items' }, t.items.map((l) =>
+    h('li', l.voided ? { class: 'voided', 'aria-label': `Voided: ${l.name}` } : {},
+      h('span', { class: 'qty' }, l.voided ? 'VOID' : l.quantity),
+      l.seat ? h('span', { class: 'seat' }, `S${l.seat}`) : null,
+      h('span', { class: 'name' }, l.name,
+        l.modifiers.length ? h('span', { class: 'mods' }, l.modifiers.map((m) => m.name).join(', ')) : null,
+        l.notes ? h('span', { class: 'note' }, l.notes) : null,
+        l.flag ? h('span', { class: 'flag', role: 'note' }, `⚠ ${l.flag}`) : null))));
+}
+
+const where = (t) => (t.table || t.guest || t.round > 1
+  ? h('p', { class: 'where' }, [t.table ? `Table ${t.table}` : null, t.guest, t.round > 1 ? `round ${t.round}` : null].filter(Boolean).join(' · '))
+  : null);
+
+/** Enter or Space on a focused card bumps it: every card is reachable by keyboard. */
+const keyBump = (fn) => (e) => {
+  if ((e.key === 'Enter' || e.key === ' ') && e.target === e.currentTarget) {
+    e.preventDefault();
+    fn();
+  }
+};
+
+function drawExpo() {
+  fill(root, orders.map((o, i) => {
+    const t = o.first;
+    const open = o.parts.filter((p) => p.status === 'open');
+    return h('article', { class: 'ticket expo', tabindex: 0, dataset: { id: t.id, order: o.id }, 'aria-label': `Order ${t.order_number}, ${open.length} of ${o.parts.length} stations cooking`, onkeydown: keyBump(() => bumpOrder(o)) },
+      h('header', {},
+        h('span', { class: 'key', 'aria-hidden': 'true' }, i < 9 ? String(i + 1) : ''),
+        h('strong', { class: 'number' }, `#${t.order_number}`),
+        h('span', { class: 'kind' }, `${channelLabel(t.channel)} · ${t.type.replace('_', ' ')}`),
+        h('span', { class: 'timer', dataset: { id: t.id } })),
+      where(t),
+      t.promised_at ? h('p', { class: 'promised' }, `Promised ${clockTime(t.promised_at)}`) : null,
+      o.parts.map((p) => h('section', { class: `part ${p.status === 'open' ? 'cooking' : 'done'}` },
+        h('h3', {}, stationNames.get(p.station_id) || 'Kitchen', ' ', h('span', { class: 'state' }, p.status === 'open' ? 'cooking' : '✓ done')),
+        lines(p))),
+      t.special_instructions ? h('p', { class: 'note' }, t.special_instructions) : null,
+      h('button', { type: 'button', class: 'bump', onclick: () => bumpOrder(o) }, i < 9 ? `Bump order (${i + 1})` : 'Bump order'));
+  }));
+  if (!orders.length) root.append(h('p', { class: 'empty' }, 'No open tickets'));
+  tick();
 }
 
 function draw() {
+  if (expo) return drawExpo();
   fill(
     root,
     tickets.map((t, i) =>
       h(
         'article',
-        { class: 'ticket', dataset: { id: t.id }, 'aria-label': `Order ${t.order_number}` },
+        { class: 'ticket', tabindex: 0, dataset: { id: t.id }, 'aria-label': `Order ${t.order_number}`, onkeydown: keyBump(() => bump(t)) },
         h(
           'header',
           {},
@@ -55,30 +122,8 @@ function draw() {
           h('span', { class: 'kind' }, `${channelLabel(t.channel)} · ${t.type.replace('_', ' ')}`),
           h('span', { class: 'timer', dataset: { id: t.id } }),
         ),
-        t.table || t.guest || t.round > 1
-          ? h('p', { class: 'where' },
-            [t.table ? `Table ${t.table}` : null, t.guest, t.round > 1 ? `round ${t.round}` : null].filter(Boolean).join(' · '))
-          : null,
-        h(
-          'ul',
-          { class: 'items' },
-          t.items.map((l) =>
-            h(
-              'li',
-              l.voided ? { class: 'voided', 'aria-label': `Voided: ${l.name}` } : {},
-              h('span', { class: 'qty' }, l.voided ? 'VOID' : l.quantity),
-              l.seat ? h('span', { class: 'seat' }, `S${l.seat}`) : null,
-              h(
-                'span',
-                { class: 'name' },
-                l.name,
-                l.modifiers.length ? h('span', { class: 'mods' }, l.modifiers.map((m) => m.name).join(', ')) : null,
-                l.notes ? h('span', { class: 'note' }, l.notes) : null,
-                l.flag ? h('span', { class: 'flag', role: 'note' }, `⚠ ${l.flag}`) : null,
-              ),
-            ),
-          ),
-        ),
+        where(t),
+        lines(t),
         t.special_instructions ? h('p', { class: 'note' }, t.special_instructions) : null,
         h('button', { type: 'button', class: 'bump', onclick: () => bump(t) }, i < 9 ? `Bump (${i + 1})` : 'Bump'),
       ),
@@ -112,6 +157,21 @@ async function bump(t) {
   reload();
 }
 
+/** Expo bumps an order: every station's part still open, so the order is ready. */
+async function bumpOrder(o) {
+  try {
+    for (const p of o.parts.filter((x) => x.status === 'open')) {
+      await api(auth, 'POST', `${base}/tickets/${p.id}/bump`);
+      bumped.push(p.id);
+    }
+    orders = orders.filter((x) => x.id !== o.id);
+    draw();
+  } catch (e) {
+    toast(e.message, 'error');
+  }
+  reload();
+}
+
 async function recall() {
   const id = bumped.pop();
   if (!id) return toast('Nothing to recall');
@@ -128,6 +188,11 @@ const reload = debounce(() => load().catch((e) => toast(`Could not load tickets:
 document.addEventListener('keydown', (e) => {
   if (e.target.closest('input, select, textarea') || e.ctrlKey || e.metaKey || e.altKey) return;
   if (e.key >= '1' && e.key <= '9') {
+    if (expo) {
+      const o = orders[Number(e.key) - 1];
+      if (o) bumpOrder(o);
+      return;
+    }
     const t = tickets[Number(e.key) - 1];
     if (t) bump(t);
   } else if (e.key === 'r' || e.key === 'R') {
