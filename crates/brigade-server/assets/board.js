@@ -1,6 +1,8 @@
 // The live orders board, shared by the manager dashboard and the staff device: open
 // orders by status, oldest first, with the next step, assign and cancel.
-import { h, fill, api, debounce, money, since, toast, channelLabel, STATUS_LABELS, NEXT_STATUS } from './brigade.js';
+import { h, fill, api, all, debounce, money, since, clockTime, toast, channelLabel, STATUS_LABELS, NEXT_STATUS } from './brigade.js';
+
+const TYPES = { dine_in: 'Dine-in', takeout: 'Takeout', delivery: 'Delivery' };
 
 const COLUMNS = ['received', 'accepted', 'preparing', 'ready'];
 const ACTION = { accepted: 'Accept', preparing: 'Start', ready: 'Ready', completed: 'Complete' };
@@ -38,6 +40,16 @@ export class OrdersBoard {
 
   async load() {
     let page;
+    // The floor knows where food goes: table names, once.
+    if (!this.tables) {
+      this.tables = new Map();
+      all(this.auth, `/v1/restaurants/${this.rid}/tables`)
+        .then((list) => {
+          this.tables = new Map(list.map((t) => [t.id, t.name]));
+          this.reload();
+        })
+        .catch(() => {});
+    }
     try {
       page = await api(this.auth, 'GET', `/v1/restaurants/${this.rid}/orders/queue?limit=200`);
     } catch (e) {
@@ -94,19 +106,23 @@ export class OrdersBoard {
         { class: 'order-head' },
         h('strong', {}, `#${o.number}`),
         h('span', { class: 'tag' }, channelLabel(o.channel)),
-        o.table_id ? h('span', { class: 'tag' }, 'table') : null,
+        h('span', { class: 'tag' }, TYPES[o.type] || o.type),
+        o.table_id ? h('span', { class: 'tag' }, this.tables.get(o.table_id) || 'table') : null,
         payment ? h('span', { class: `tag ${payment[1]}` }, payment[0]) : null,
         h('span', { class: 'age', dataset: { since: o.created_at } }, since(o.created_at)),
       ),
-      o.customer?.name ? h('div', { class: 'muted small' }, o.customer.name) : null,
+      o.customer?.name || o.estimated_ready_at
+        ? h('div', { class: 'muted small' }, [o.customer?.name, o.status !== 'ready' && o.estimated_ready_at ? `promised ${clockTime(o.estimated_ready_at)}` : null].filter(Boolean).join(' · '))
+        : null,
       h(
         'ul',
         { class: 'lines' },
         o.items.map((l) =>
           h(
             'li',
-            {},
-            h('b', {}, `${l.quantity}× `),
+            l.voided ? { class: 'voided' } : {},
+            h('b', {}, l.voided ? 'VOID ' : `${l.quantity}× `),
+            l.seat ? h('span', { class: 'seat' }, `S${l.seat} `) : null,
             l.name,
             l.modifiers.length ? h('span', { class: 'mods' }, ` — ${l.modifiers.map((m) => m.name).join(', ')}`) : null,
             l.notes ? h('div', { class: 'note' }, l.notes) : null,
