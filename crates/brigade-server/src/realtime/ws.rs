@@ -256,7 +256,8 @@ impl Conn {
             None => Ok(true),
         };
         let reason = match still {
-            Ok(true) => self.reauthorize().await,
+            // As below: a stopping server's closed database says nothing of access.
+            Ok(true) => self.reauthorize().await.filter(|r| !(*r == "internal" && self.state.hub.is_closing())),
             Ok(false) => Some("access_revoked"),
             // A server that is stopping closes its database under the sockets it is
             // closing: that is no news of anyone's access, and the close says it all.
