@@ -622,6 +622,17 @@ pub async fn void_line(
     Ok(n == 1)
 }
 
+/// Changes a line's notes and seat (what the kitchen reads on its ticket).
+pub async fn set_line_details(tx: &mut Tx, id: Uuid, notes: Option<&str>, seat: Option<i64>) -> Result<()> {
+    on_tx!(tx, |x| sqlx::query("UPDATE order_items SET notes = $2, seat = $3 WHERE id = $1")
+        .bind(id)
+        .bind(notes)
+        .bind(seat)
+        .execute(x)
+        .await
+        .map(drop))
+}
+
 /// Comps a line; false when it is voided or comped already.
 pub async fn comp_line(
     tx: &mut Tx,

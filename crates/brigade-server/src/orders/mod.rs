@@ -48,7 +48,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_orders, create_order))
         .routes(routes!(quote))
-        .routes(routes!(get_order, cancel_order))
+        .routes(routes!(get_order, cancel_order, update_order))
         .routes(routes!(change_status))
         .routes(routes!(order_history))
         .routes(routes!(assign_order))
@@ -1041,6 +1041,48 @@ pub struct VoidInput {
     /// A manager's PIN, when the signed-in person may not void alone.
     #[serde(default)]
     pub approval: Option<ApprovalInput>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct WantedLineInput {
+    /// An existing line of the check; leave out for a new one.
+    pub id: Option<Uuid>,
+    #[serde(flatten)]
+    pub line: LineInput,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct UpdateInput {
+    /// The check's lines as they should be (voided ones aside): existing ones by `id`,
+    /// new ones without. A line left out is voided.
+    #[schema(min_items = 1, max_items = 200)]
+    pub items: Vec<WantedLineInput>,
+    /// Why the lines left out are voided (needed when any is).
+    #[schema(value_type = Option<schema::Reason>)]
+    pub reason: Option<String>,
+    /// A manager's PIN, when a line is voided and the signed-in person may not void alone.
+    #[serde(default)]
+    pub approval: Option<ApprovalInput>,
+}
+
+/// Changes an open check to the lines given, and tells the kitchen only of the change:
+/// new lines, and more of a line, fire as a new round (new tickets holding only them); a
+/// line left out is voided (a reason, and a manager's approval); a line's notes or seat
+/// change on its ticket. All of it or nothing: 409 if the check changed meanwhile.
+#[utoipa::path(put, path = "/v1/restaurants/{rid}/orders/{id}", tag = "orders",
+    params(("rid" = Uuid, Path), ("id" = Uuid, Path)), request_body = UpdateInput,
+    responses((status = 200, body = OrderView), (status = 403), (status = 404),
+              (status = 409, description = "closed, changed meanwhile, or an item is 86'd"), (status = 422)),
+    security(("bearer" = [])))]
+async fn update_order(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(ids): Path<(Uuid, OrderId)>,
+    Json(body): Json<UpdateInput>,
+) -> ApiResult<axum::Json<OrderView>> {
+    let wanted = body.items.into_iter().map(|w| service::WantedLine { id: w.id, line: w.line }).collect();
+    let view = service::update(&actor, &state, ids.1, wanted, body.reason.as_deref(), body.approval.as_ref()).await?;
+    Ok(axum::Json(view))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -428,9 +428,26 @@ pub async fn add_round(
     actor.require(Permission::OrdersWrite)?;
     let rid = actor.rid();
     let found = store::get(&state.db, rid, id.0).await?.ok_or_else(|| ApiError::not_found("order"))?;
+    let prepared = prepare_round(state, actor, &found, items).await?;
+    let now = state.clock.now();
+    let mut tx = state.db.begin(rid).await?;
+    let mut order = store::get_for_update(&mut tx, rid, id.0).await?.ok_or_else(|| ApiError::not_found("order"))?;
+    editable(&order)?;
+    let after = fire_round(&mut tx, actor, &mut order, &prepared, now).await?;
+    state.commit(tx, after).await?;
+    view(state, actor, order).await
+}
+
+/// New lines for an open check, checked and priced before its lock is taken.
+async fn prepare_round(
+    state: &AppState,
+    actor: &Actor,
+    order: &OrderRow,
+    items: Vec<super::LineInput>,
+) -> ApiResult<super::Prepared> {
     let input = super::OrderInput {
-        channel: found.channel,
-        kind: found.kind,
+        channel: order.channel,
+        kind: order.kind,
         table_id: None,
         customer: None,
         items,
@@ -438,34 +455,43 @@ pub async fn add_round(
         external_id: None,
         external_total: None,
     };
-    let prepared = super::prepare(state, rid, input, super::Placer::new(actor.acted_by(), None)).await?;
-    let now = state.clock.now();
-    let mut tx = state.db.begin(rid).await?;
-    let mut order = store::get_for_update(&mut tx, rid, id.0).await?.ok_or_else(|| ApiError::not_found("order"))?;
-    editable(&order)?;
-    let checked = match super::check(&mut tx, &prepared, now).await {
+    super::prepare(state, actor.rid(), input, super::Placer::new(actor.acted_by(), None)).await
+}
+
+/// Adds a round to a locked open check in `tx`: its lines priced and checked (an 86'd
+/// item is 409), fired as new tickets holding only them, stock taken, the check repriced,
+/// and a ready order back to preparing.
+async fn fire_round(
+    tx: &mut Tx,
+    actor: &Actor,
+    order: &mut OrderRow,
+    prepared: &super::Prepared,
+    now: DateTime<Utc>,
+) -> ApiResult<After> {
+    let rid = order.restaurant_id;
+    let checked = match super::check(tx, prepared, now).await {
         Ok(super::Check::Ready(c)) => c,
         Ok(super::Check::Existing(_)) => return Err(ApiError::internal("a round has no idempotency key")),
         Err(super::WriteFailure::Refused(e) | super::WriteFailure::Failed(e)) => return Err(e),
     };
-    let existing = store::lines_tx(&mut tx, order.id).await?;
+    let existing = store::lines_tx(tx, order.id).await?;
     if existing.len() + checked.lines.len() > brigade_domain::order::MAX_LINES {
         let message = format!("a check has at most {} lines", brigade_domain::order::MAX_LINES);
         return Err(ApiError::validation("items", message));
     }
     let round = existing.iter().map(|l| l.round).max().unwrap_or(0) + 1;
     let first = existing.iter().map(|l| l.position).max().map_or(0, |p| p + 1);
-    let (lines, tickets) = super::fire(checked.lines, &order, round, first);
-    store::insert_lines(&mut tx, &lines).await?;
-    kds::insert_tickets(&mut tx, &tickets, now).await?;
-    reprice(&mut tx, &mut order, now).await?;
+    let (lines, tickets) = super::fire(checked.lines, order, round, first);
+    store::insert_lines(tx, &lines).await?;
+    kds::insert_tickets(tx, &tickets, now).await?;
+    reprice(tx, order, now).await?;
     let mut after = After::NOTHING;
     let takes_stock_now =
         prepared.restaurant.inventory_depletes_on == "created" || order.status != OrderStatus::Received;
     if takes_stock_now {
         let sold = lines.iter().map(crate::inventory::SoldLine::of).collect();
         let stock = [(rid, order.id, sold, actor.acted_by())];
-        if !crate::inventory::deplete_orders(&mut tx, &stock, now).await?.is_empty() {
+        if !crate::inventory::deplete_orders(tx, &stock, now).await?.is_empty() {
             after = After::menu(rid);
         }
     }
@@ -475,13 +501,138 @@ pub async fn add_round(
         "items": lines.iter().map(|l| json!({ "id": l.id, "name": l.name, "quantity": l.quantity, "seat": l.seat })).collect::<Vec<_>>(),
         "total": order.total,
     });
-    actor.record(&mut tx, "order.round_added", "order", order.id, payload, now).await?;
+    actor.record(tx, "order.round_added", "order", order.id, payload, now).await?;
     if order.status == OrderStatus::Ready {
         let reason = Some("a round was added");
-        let (o, a) = transition(&mut tx, order, OrderStatus::Preparing, reason, actor.acted_by(), now).await?;
-        order = o;
+        let (o, a) = transition(tx, order.clone(), OrderStatus::Preparing, reason, actor.acted_by(), now).await?;
+        *order = o;
         after = after.and(a);
     }
+    Ok(after)
+}
+
+/// One line of a check as a client wants it after a change (`PUT …/orders/{id}`): an
+/// existing line by its `id`, or a new one without.
+pub struct WantedLine {
+    pub id: Option<Uuid>,
+    pub line: super::LineInput,
+}
+
+/// Changes an open check to the lines given, telling the kitchen only of the change: new
+/// lines and more of a line fire as a new round; a line left out is voided (a manager's
+/// approval and a reason, as any void); a line's notes or seat change in place on its
+/// ticket. All of it or nothing. A line keeps its item and options, and is not made
+/// smaller (void it and add what is kept).
+pub async fn update(
+    actor: &Actor,
+    state: &AppState,
+    id: OrderId,
+    wanted: Vec<WantedLine>,
+    reason: Option<&str>,
+    approval: Option<&ApprovalInput>,
+) -> ApiResult<OrderView> {
+    actor.require(Permission::OrdersWrite)?;
+    let rid = actor.rid();
+    let found = store::get(&state.db, rid, id.0).await?.ok_or_else(|| ApiError::not_found("order"))?;
+    let current: Vec<store::LineRow> =
+        store::lines(&state.db, rid, &[found.id]).await?.into_iter().filter(|l| !l.is_voided()).collect();
+    // What changes, worked out before the lock and checked again under it.
+    let mut seen = std::collections::HashSet::new();
+    let mut added = Vec::new();
+    let mut details = Vec::new();
+    for (i, w) in wanted.iter().enumerate() {
+        let Some(line_id) = w.id else {
+            added.push(w.line.clone());
+            continue;
+        };
+        let field = |f: &str| format!("items[{i}].{f}");
+        let Some(l) = current.iter().find(|l| l.id == line_id) else {
+            return Err(ApiError::validation(field("id"), "no such line on this check (or it is voided)"));
+        };
+        if !seen.insert(line_id) {
+            return Err(ApiError::validation(field("id"), "this line is named twice"));
+        }
+        let mut options: Vec<Uuid> = l.modifiers.0.iter().map(|m| m.option_id).collect();
+        let mut wanted_options = w.line.modifiers.clone();
+        options.sort();
+        wanted_options.sort();
+        if w.line.item_id != l.item_id || options != wanted_options {
+            return Err(ApiError::validation(
+                field("item_id"),
+                "a sent line keeps its item and options: leave it out (void it) and add the new one",
+            ));
+        }
+        if w.line.quantity < l.quantity {
+            return Err(ApiError::validation(
+                field("quantity"),
+                "a sent line is not made smaller: leave it out (void it) and add what is kept",
+            ));
+        }
+        if w.line.quantity > l.quantity {
+            added.push(super::LineInput { quantity: w.line.quantity - l.quantity, ..w.line.clone() });
+        }
+        let notes = caps::bounded_text("notes", w.line.notes.as_deref(), caps::NOTES)?;
+        if notes != l.notes || w.line.seat != l.seat {
+            if w.line.seat.is_some_and(|s| !(1..=super::MAX_SEAT).contains(&s)) {
+                return Err(ApiError::validation(field("seat"), format!("a seat is 1 to {}", super::MAX_SEAT)));
+            }
+            details.push((l.id, notes, w.line.seat));
+        }
+    }
+    let removed: Vec<Uuid> = current.iter().filter(|l| !seen.contains(&l.id)).map(|l| l.id).collect();
+    if removed.len() == current.len() && added.is_empty() {
+        return Err(ApiError::validation("items", "a check keeps at least one line: cancel the order instead"));
+    }
+    let reason = caps::parse_reason("reason", reason)?;
+    let approved_by = if removed.is_empty() {
+        None
+    } else {
+        if reason.is_none() {
+            return Err(ApiError::validation("reason", "say why the lines left out are voided"));
+        }
+        actor.approve(state, approval, "voiding a line sent to the kitchen").await?
+    };
+    let prepared = if added.is_empty() { None } else { Some(prepare_round(state, actor, &found, added).await?) };
+    let now = state.clock.now();
+    let mut tx = state.db.begin(rid).await?;
+    let mut order = store::get_for_update(&mut tx, rid, id.0).await?.ok_or_else(|| ApiError::not_found("order"))?;
+    editable(&order)?;
+    let lines = store::lines_tx(&mut tx, order.id).await?;
+    if lines.iter().filter(|l| !l.is_voided()).map(|l| l.id).collect::<std::collections::HashSet<_>>()
+        != current.iter().map(|l| l.id).collect()
+    {
+        return Err(ApiError::conflict(
+            crate::error::ErrorCode::Conflict,
+            "the check changed meanwhile: read it again and resend",
+        ));
+    }
+    let by = actor.acted_by().encode();
+    let mut after = After::NOTHING;
+    let gone: Vec<store::LineRow> = lines.iter().filter(|l| removed.contains(&l.id)).cloned().collect();
+    for l in &gone {
+        store::void_line(&mut tx, l.id, reason.as_deref().unwrap_or_default(), &by, approved_by, now).await?;
+    }
+    if !gone.is_empty() && crate::inventory::return_lines(&mut tx, rid, order.id, &gone, actor.acted_by(), now).await? {
+        after = After::menu(rid);
+    }
+    for (line, notes, seat) in &details {
+        store::set_line_details(&mut tx, *line, notes.as_deref(), *seat).await?;
+    }
+    match &prepared {
+        Some(p) => after = after.and(fire_round(&mut tx, actor, &mut order, p, now).await?),
+        None => reprice(&mut tx, &mut order, now).await?,
+    }
+    if crate::orders::balance_of(&order) < 0 {
+        return Err(ApiError::conflict(
+            crate::error::ErrorCode::CheckHasPayments,
+            "more has been paid than the check would come to: refund first",
+        ));
+    }
+    let payload = json!({
+        "order_id": order.id, "number": order.number, "voided": removed, "reason": reason,
+        "approved_by": approved_by, "changed": details.iter().map(|d| d.0).collect::<Vec<_>>(), "total": order.total,
+    });
+    actor.record(&mut tx, "order.updated", "order", order.id, payload, now).await?;
     state.commit(tx, after).await?;
     view(state, actor, order).await
 }

@@ -415,3 +415,95 @@ async fn a_manager_reopens_a_closed_check_to_add_to_it_and_take_the_rest() {
     let history = app.get(&at(&owner, &format!("orders/{id}/history")), &owner.token).await;
     assert!(history.body.to_string().contains("forgot dessert"), "{}", history.body);
 }
+
+#[tokio::test]
+async fn a_check_is_changed_whole_with_put_and_the_kitchen_hears_only_of_the_change() {
+    let app = TestApp::spawn().await;
+    let owner = app.signup("ana@example.com", "Diner").await;
+    let m = app.menu(&owner).await;
+    let (manager, _) = app.add_member(&owner, "max@example.com", "manager").await;
+    let (_, staff) = app.add_member(&owner, "sam@example.com", "staff").await;
+    let pin = json!({ "phone": "+15550100300", "pin": "4321" });
+    app.put(&at(&owner, &format!("users/{manager}")), &owner.token, pin).await.expect(200, "");
+    let (t1, _) = table(&app, &owner, "T1").await;
+    let items = json!([
+        { "item_id": m.burger, "quantity": 1, "modifiers": [m.single], "seat": 1 },
+        { "item_id": m.fries, "quantity": 1, "seat": 2 },
+    ]);
+    let o = app
+        .post(
+            &at(&owner, "orders"),
+            &staff,
+            json!({ "channel": "pos", "type": "dine_in", "table_id": t1, "items": items }),
+        )
+        .await;
+    o.expect(201, "");
+    let id = o.id("/id");
+    let burger = o.body["items"][0]["id"].as_str().unwrap().to_owned();
+    let fries = o.body["items"][1]["id"].as_str().unwrap().to_owned();
+    let path = at(&owner, &format!("orders/{id}"));
+    let tickets =
+        || async { app.get(&at(&owner, "kds/tickets"), &owner.token).await.body["items"].as_array().unwrap().len() };
+    let before = tickets().await;
+
+    // Refused, changing nothing: a line named twice or not on the check, a line made
+    // smaller or given another item, a void without a reason or a manager.
+    let keep = |line: &str, item: Uuid, q: i64, mods: Value| json!({ "id": line, "item_id": item, "quantity": q, "modifiers": mods });
+    for (body, status, code) in [
+        (
+            json!({ "items": [keep(&burger, m.burger, 1, json!([m.single])), keep(&burger, m.burger, 1, json!([m.single]))] }),
+            422,
+            "validation_failed",
+        ),
+        (json!({ "items": [keep(&Uuid::now_v7().to_string(), m.fries, 1, json!([]))] }), 422, "validation_failed"),
+        (
+            json!({ "items": [keep(&fries, m.fries, 0, json!([])), keep(&burger, m.burger, 1, json!([m.single]))] }),
+            422,
+            "validation_failed",
+        ),
+        (
+            json!({ "items": [keep(&fries, m.cola, 1, json!([])), keep(&burger, m.burger, 1, json!([m.single]))] }),
+            422,
+            "validation_failed",
+        ),
+        (json!({ "items": [keep(&burger, m.burger, 1, json!([m.single]))] }), 422, "validation_failed"),
+        (
+            json!({ "items": [keep(&burger, m.burger, 1, json!([m.single]))], "reason": "wrong table" }),
+            403,
+            "approval_required",
+        ),
+    ] {
+        app.put(&path, &staff, body).await.expect(status, code);
+    }
+    assert_eq!(tickets().await, before, "nothing fired");
+
+    // Two more burgers, a cola added, fries voided with the manager's PIN, a note on the
+    // burger: one new round with only the additions; the rest changes in place.
+    let mut wanted = keep(&burger, m.burger, 3, json!([m.single]));
+    wanted["notes"] = json!("no pickles");
+    wanted["seat"] = json!(1);
+    let body = json!({
+        "items": [wanted, { "item_id": m.cola, "quantity": 1, "seat": 2 }],
+        "reason": "changed their mind", "approval": { "pin": "4321" },
+    });
+    let r = app.put(&path, &staff, body).await;
+    r.expect(200, "");
+    let lines = r.body["items"].as_array().unwrap();
+    let find = |name: &str, round: i64| {
+        lines.iter().find(|l| l["name"].as_str().unwrap().contains(name) && l["round"] == round).cloned()
+    };
+    let first = find("Burger", 1).unwrap();
+    assert_eq!((first["quantity"].as_i64(), first["notes"].as_str()), (Some(1), Some("no pickles")));
+    assert_eq!(find("Burger", 2).unwrap()["quantity"], 2, "the two more fire as round 2");
+    assert!(find("Cola", 2).is_some());
+    assert_eq!(find("Fries", 1).unwrap()["voided"], true);
+    let fired = app.get(&at(&owner, "kds/tickets"), &owner.token).await;
+    let round2: Vec<_> = fired.body["items"].as_array().unwrap().iter().filter(|t| t["round"] == 2).collect();
+    let names: Vec<_> = round2
+        .iter()
+        .flat_map(|t| t["items"].as_array().unwrap().iter().map(|l| l["name"].as_str().unwrap().to_owned()))
+        .collect();
+    assert!(!names.iter().any(|n| n.contains("Fries")) && names.len() == 2, "{names:?}");
+    let report = app.get(&at(&owner, "reports/close-out"), &owner.token).await;
+    assert_eq!(report.body["voids"][0]["reason"], "changed their mind");
+}
