@@ -194,12 +194,15 @@ function touch() {
 async function lock() {
   clearTimeout(idleTimer);
   for (const d of $$('dialog[open]')) d.close();
-  try {
-    await api(auth, 'POST', '/v1/auth/logout');
-  } catch {
-    // It lapses by itself soon; the page forgets it now.
-  }
+  // The token held now, never a fresh one (asking for one would open the PIN pad and
+  // sign out whoever signs in next).
+  const token = auth.token;
   auth.clear();
+  if (token) {
+    fetch('/v1/auth/logout', { method: 'POST', headers: { Authorization: `Bearer ${token}` } }).catch(() => {
+      // It lapses by itself soon; the page forgets it now.
+    });
+  }
   role = '';
   current = null;
   draft = newDraft();
