@@ -354,40 +354,61 @@ async fn checkout(
     let url = session.url.clone().ok_or_else(|| ApiError::internal("Stripe gave no checkout address"))?;
     let now = state.clock.now();
     let mut tx = state.db.begin(order.restaurant_id).await?;
-    if pay_store::by_session_tx(&mut tx, "stripe", &session.id).await?.is_none() {
-        let payment = PaymentRow {
-            id: Uuid::now_v7(),
-            restaurant_id: order.restaurant_id,
-            order_id: order.id,
-            integration_id: Some(row.id),
-            provider: Some("stripe".into()),
-            session_id: Some(session.id.clone()),
-            payment_intent: session.payment_intent.clone(),
-            checkout_url: Some(url.clone()),
-            amount: order.total,
-            currency: currency.clone(),
-            status: "open".into(),
-            refund_id: None,
-            last_error: None,
-            created_at: now,
-            updated_at: now,
-            method: Method::Card.as_str().into(),
-            tip: 0,
-            tendered: None,
-            change_given: 0,
-            refunded: 0,
-            taken_by: None,
-            drawer_id: None,
-            business_day: Some(order.business_day),
-            reader_id: None,
-        };
-        pay_store::insert(&mut tx, &payment).await?;
+    if keep_session(&mut tx, &order, &row, &session, &url, order.total, &currency, None, now).await? {
         order_store::set_payment_status(&mut tx, order.id, Some("pending"), now).await?;
         record(&mut tx, &order, "order.payment_pending", json!({ "session_id": session.id }), now).await?;
     }
     tx.commit().await?;
     let view = CheckoutView { url, session_id: session.id, amount: order.total, currency };
     Ok((StatusCode::CREATED, axum::Json(view)).into_response())
+}
+
+/// Keeps a Checkout Session as an open card payment of `order` for `amount`, once per
+/// session (a retried request that got the same session back adds nothing). True when
+/// it was new.
+#[allow(clippy::too_many_arguments)]
+async fn keep_session(
+    tx: &mut Tx,
+    order: &order_store::OrderRow,
+    row: &IntegrationRow,
+    session: &Session,
+    url: &str,
+    amount: i64,
+    currency: &str,
+    taken_by: Option<String>,
+    now: DateTime<Utc>,
+) -> ApiResult<bool> {
+    if pay_store::by_session_tx(tx, "stripe", &session.id).await?.is_some() {
+        return Ok(false);
+    }
+    let payment = PaymentRow {
+        id: Uuid::now_v7(),
+        restaurant_id: order.restaurant_id,
+        order_id: order.id,
+        integration_id: Some(row.id),
+        provider: Some("stripe".into()),
+        session_id: Some(session.id.clone()),
+        payment_intent: session.payment_intent.clone(),
+        checkout_url: Some(url.to_owned()),
+        amount,
+        currency: currency.to_owned(),
+        status: "open".into(),
+        refund_id: None,
+        last_error: None,
+        created_at: now,
+        updated_at: now,
+        method: Method::Card.as_str().into(),
+        tip: 0,
+        tendered: None,
+        change_given: 0,
+        refunded: 0,
+        taken_by,
+        drawer_id: None,
+        business_day: Some(order.business_day),
+        reader_id: None,
+    };
+    pay_store::insert(tx, &payment).await?;
+    Ok(true)
 }
 
 // ---------------------------------------------------------------- the counter
@@ -505,35 +526,11 @@ async fn payment_link(
             let url = session.url.clone().ok_or_else(|| ApiError::internal("Stripe gave no checkout address"))?;
             let now = state.clock.now();
             let mut tx = state.db.begin(rid).await?;
-            let payment = PaymentRow {
-                id: Uuid::now_v7(),
-                restaurant_id: rid,
-                order_id: order.id,
-                integration_id: Some(row.id),
-                provider: Some("stripe".into()),
-                session_id: Some(session.id.clone()),
-                payment_intent: session.payment_intent.clone(),
-                checkout_url: Some(url.clone()),
-                amount: balance,
-                currency: currency.clone(),
-                status: "open".into(),
-                refund_id: None,
-                last_error: None,
-                created_at: now,
-                updated_at: now,
-                method: Method::Card.as_str().into(),
-                tip: 0,
-                tendered: None,
-                change_given: 0,
-                refunded: 0,
-                taken_by: Some(actor.acted_by().encode()),
-                drawer_id: None,
-                business_day: Some(order.business_day),
-                reader_id: None,
-            };
-            pay_store::insert(&mut tx, &payment).await?;
-            record(&mut tx, &order, "order.payment_pending", json!({ "session_id": session.id, "link": true }), now)
-                .await?;
+            let taken_by = Some(actor.acted_by().encode());
+            if keep_session(&mut tx, &order, &row, &session, &url, balance, &currency, taken_by, now).await? {
+                let payload = json!({ "session_id": session.id, "link": true });
+                record(&mut tx, &order, "order.payment_pending", payload, now).await?;
+            }
             tx.commit().await?;
             (url, session.id)
         }

@@ -590,4 +590,23 @@ async fn a_card_at_the_counter_is_taken_on_a_stripe_terminal_reader_counted_once
     let cash = s.app.post(&path, &s.owner.token, json!({ "method": "cash", "amount": owed })).await;
     cash.expect(201, "");
     assert_eq!(cash.body["paid"], true);
+    s.app
+        .post(&s.path(&format!("orders/{second}/payment-link")), &s.owner.token, json!({}))
+        .await
+        .expect(409, "already_paid");
+
+    // No reader at hand: a Checkout link for the balance, as a QR code, one per balance.
+    let third = s.app.order(&s.owner, &s.owner.token, "pos", json!([{ "item_id": s.menu.cola, "quantity": 2 }])).await;
+    let (third, due) = (third.id("/id"), third.body["total"].as_i64().unwrap());
+    let link = s.path(&format!("orders/{third}/payment-link"));
+    let l = s.app.post(&link, &s.owner.token, json!({})).await;
+    l.expect(201, "");
+    assert_eq!(l.body["amount"].as_i64(), Some(due));
+    assert!(l.str("/qr_svg").contains("<svg"), "{}", l.body);
+    assert!(l.str("/url").starts_with("https://checkout.stripe.test/"));
+    assert_eq!(s.app.post(&link, &s.owner.token, json!({})).await.str("/session_id"), l.str("/session_id"));
+    let session = s.stripe.state.lock().sessions[&l.str("/session_id")].clone();
+    assert_eq!(session["amount_total"].as_i64(), Some(due));
+    let o = s.app.get(&s.path(&format!("orders/{third}")), &s.owner.token).await;
+    assert_eq!((o.body["balance"].as_i64(), o.body["payments"].as_array().unwrap().len()), (Some(due), 1));
 }
