@@ -176,15 +176,24 @@ pub struct Sellable<'a> {
     pub eighty_six: Option<&'a EightySix>,
     pub schedule: &'a Schedule,
     pub channels: &'a ChannelSettings,
+    /// The item's choices: a required group whose options are all 86'd leaves nothing to order.
+    pub groups: &'a [ModifierGroup],
 }
 
 /// Why an item cannot be ordered now.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Unavailable {
     Inactive,
-    EightySixed { reason: String, until: Option<DateTime<Utc>> },
+    EightySixed {
+        reason: String,
+        until: Option<DateTime<Utc>>,
+    },
     OutsideSchedule,
     NotOnChannel(Channel),
+    /// A group the guest must choose from has no option left to choose.
+    NoChoiceLeft {
+        group: String,
+    },
 }
 
 impl Unavailable {
@@ -194,6 +203,7 @@ impl Unavailable {
             Unavailable::EightySixed { reason, .. } => reason.clone(),
             Unavailable::OutsideSchedule => "not served at this time".into(),
             Unavailable::NotOnChannel(c) => format!("not sold on {c}"),
+            Unavailable::NoChoiceLeft { group } => format!("no '{group}' left to choose"),
         }
     }
 }
@@ -211,6 +221,9 @@ pub fn is_orderable(item: &Sellable<'_>, channel: Channel, at: DateTime<Utc>, tz
     }
     if !item.schedule.is_open(at.with_timezone(&tz).naive_local()) {
         return Err(Unavailable::OutsideSchedule);
+    }
+    if let Some(g) = item.groups.iter().find(|g| g.starved(channel, at)) {
+        return Err(Unavailable::NoChoiceLeft { group: g.name.clone() });
     }
     Ok(())
 }
@@ -270,9 +283,33 @@ pub struct ModifierOption {
     pub price_delta: Money,
     #[serde(default = "yes")]
     pub is_active: bool,
+    /// An 86 of this option alone ("out of avocado"), as an item's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eighty_six: Option<EightySix>,
+}
+
+impl ModifierOption {
+    /// Whether a guest ordering on `channel` at `at` may choose it.
+    pub fn orderable(&self, channel: Channel, at: DateTime<Utc>) -> bool {
+        self.is_active && !self.eighty_six.as_ref().is_some_and(|e| e.applies(channel, at))
+    }
 }
 
 impl ModifierGroup {
+    /// A group the guest must choose from, with fewer options left than it asks for.
+    pub fn starved(&self, channel: Channel, at: DateTime<Utc>) -> bool {
+        self.min > 0 && (self.options.iter().filter(|o| o.orderable(channel, at)).count() as u32) < self.min
+    }
+
+    /// Carries the options' 86es over from `before` (the item as it was) by option id:
+    /// editing an item's choices does not bring back what the kitchen ran out of.
+    pub fn keep_eighty_six(groups: &mut [ModifierGroup], before: &[ModifierGroup]) {
+        for o in groups.iter_mut().flat_map(|g| g.options.iter_mut()) {
+            o.eighty_six =
+                before.iter().flat_map(|g| &g.options).find(|b| b.id == o.id).and_then(|b| b.eighty_six.clone());
+        }
+    }
+
     pub fn validate(&self) -> Result<(), Invalid> {
         if self.max < self.min {
             return Err(Invalid::new("modifier_groups", format!("'{}': max is below min", self.name)));
@@ -301,6 +338,18 @@ pub enum ModifierError {
     TooFew { group: String, min: u32 },
     #[error("choose at most {max} of '{group}'")]
     TooMany { group: String, max: u32 },
+}
+
+/// The first chosen option that cannot be ordered on `channel` at `at` (86'd), if any.
+pub fn unavailable_option<'g>(
+    groups: &'g [ModifierGroup],
+    chosen: &[Uuid],
+    channel: Channel,
+    at: DateTime<Utc>,
+) -> Option<&'g ModifierOption> {
+    chosen.iter().find_map(|id| {
+        groups.iter().flat_map(|g| &g.options).find(|o| o.id == *id && o.is_active && !o.orderable(channel, at))
+    })
 }
 
 /// Checks the chosen option ids against the item's groups and returns the chosen options
@@ -358,6 +407,7 @@ mod tests {
             eighty_six: None,
             schedule: &s,
             channels: &ChannelSettings::new(),
+            groups: &[],
         };
         // Monday 2026-03-02 07:30 in New York is 12:30 UTC (EST, -5).
         assert!(is_orderable(&item, Channel::Qr, utc("2026-03-02T12:30:00Z"), ny).is_ok());
@@ -403,6 +453,7 @@ mod tests {
             eighty_six: Some(&e),
             schedule: &s,
             channels: &channels,
+            groups: &[],
         };
         let tz: Tz = "UTC".parse().unwrap();
         let before = utc("2026-03-02T16:59:59Z");
@@ -440,6 +491,7 @@ mod tests {
                     name: format!("{name} {i}"),
                     price_delta: Money(50 * i as i64),
                     is_active: true,
+                    eighty_six: None,
                 })
                 .collect(),
         }

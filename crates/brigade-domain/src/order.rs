@@ -269,7 +269,7 @@ mod tests {
             let mut priced = Vec::new();
             for (base, deltas, qty) in lines {
                 let options: Vec<ModifierOption> = deltas.iter().map(|d| ModifierOption {
-                    id: Uuid::new_v4(), name: "o".into(), price_delta: Money(*d), is_active: true }).collect();
+                    id: Uuid::new_v4(), name: "o".into(), price_delta: Money(*d), is_active: true, eighty_six: None }).collect();
                 let chosen: Vec<Uuid> = options.iter().map(|o| o.id).collect();
                 let n = options.len() as u32;
                 let group = ModifierGroup { id: Uuid::new_v4(), name: "g".into(), min: 0, max: n.max(1), options };

@@ -19,6 +19,10 @@ function menuPage() {
   let items = new Map();
 
   function drawMenu() {
+    const notice = $('#notice');
+    notice.textContent = menu.notice || '';
+    notice.hidden = !menu.notice;
+    notice.classList.toggle('stopped', menu.taking_orders === false);
     items = new Map(menu.categories.flatMap((c) => c.items.map((i) => [i.id, i])));
     fill($('#categories'), menu.categories.map((c) => h('a', { href: `#cat-${c.id}`, class: 'chip' }, c.name)));
     fill(
@@ -199,7 +203,7 @@ function menuPage() {
           ]
         : [],
     );
-    $('#place').disabled = !quote;
+    $('#place').disabled = !quote || menu.taking_orders === false;
   }
 
   $('#cart-button').addEventListener('click', () => {

@@ -228,6 +228,7 @@ fn group(name: &str) -> ModifierGroup {
                 name: (*n).to_owned(),
                 price_delta: Money(*p),
                 is_active: true,
+                eighty_six: None,
             })
             .collect(),
     }

@@ -14,6 +14,7 @@ pub mod admin;
 pub mod api_keys;
 pub mod audit;
 pub mod auth;
+pub mod busy;
 pub mod checks;
 pub mod clock;
 pub mod config;
@@ -164,6 +165,7 @@ pub fn standard_jobs() -> jobs::Registry {
     menu::register_jobs(&mut r);
     tasks::register_jobs(&mut r);
     integrations::register_jobs(&mut r);
+    busy::register_jobs(&mut r);
     r
 }
 
@@ -324,6 +326,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(schedules::router())
         .merge(tasks::router())
         .merge(integrations::router())
+        .merge(busy::router())
         .merge(webhooks::router())
         .merge(realtime::router())
         .split_for_parts();

@@ -303,3 +303,38 @@ pub async fn items_for_order(tx: &mut Tx, rid: Uuid, ids: &[Uuid]) -> Result<Vec
         q.fetch_all(x).await
     })
 }
+
+/// Every item of the restaurant, read in `tx` and (on PostgreSQL) locked for update: for a
+/// change made inside items' modifier groups (an option's 86), which no other change to
+/// those items may interleave with.
+pub async fn all_items_for_update(tx: &mut Tx, rid: Uuid) -> Result<Vec<ItemRow>> {
+    let sql = format!(
+        "SELECT {ITEM_COLUMNS} FROM menu_items WHERE restaurant_id = $1 AND deleted_at IS NULL ORDER BY sort_order, name, id"
+    );
+    on_tx!(tx, sqlite: sql, postgres: format!("{sql} FOR UPDATE"), |x, text| {
+        sqlx::query_as::<_, ItemRow>(&text).bind(rid).fetch_all(x).await
+    })
+}
+
+/// Replaces an item's modifier groups alone (an option 86'd or back).
+pub async fn set_modifier_groups(
+    tx: &mut Tx,
+    rid: Uuid,
+    id: Uuid,
+    groups: &[ModifierGroup],
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let n = on_tx!(tx, |x| {
+        sqlx::query(
+            "UPDATE menu_items SET modifier_groups = $3, updated_at = $4 WHERE restaurant_id = $1 AND id = $2 AND deleted_at IS NULL",
+        )
+        .bind(rid)
+        .bind(id)
+        .bind(Json(groups))
+        .bind(stored_time(now))
+        .execute(x)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
+    Ok(n == 1)
+}

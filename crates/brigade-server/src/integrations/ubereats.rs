@@ -402,8 +402,20 @@ mod tests {
             min: 1,
             max: 1,
             options: vec![
-                ModifierOption { id: big, name: "Large".into(), price_delta: Money(150), is_active: true },
-                ModifierOption { id: small, name: "Small".into(), price_delta: Money(-100), is_active: false },
+                ModifierOption {
+                    id: big,
+                    name: "Large".into(),
+                    price_delta: Money(150),
+                    is_active: true,
+                    eighty_six: None,
+                },
+                ModifierOption {
+                    id: small,
+                    name: "Small".into(),
+                    price_delta: Money(-100),
+                    is_active: false,
+                    eighty_six: None,
+                },
             ],
         };
         let menu = MenuState {

@@ -39,9 +39,10 @@ use uuid::Uuid;
 
 pub mod service;
 
-/// The menu's jobs: bringing an item back when its timed 86 runs out.
+/// The menu's jobs: bringing an item (or an option) back when its timed 86 runs out.
 pub fn register_jobs(r: &mut crate::jobs::Registry) {
     r.register::<service::RestoreItem>();
+    r.register::<service::RestoreOption>();
 }
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -52,6 +53,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_item, update_item, delete_item))
         .routes(routes!(set_availability))
         .routes(routes!(bulk_availability))
+        .routes(routes!(set_option_availability))
         .routes(routes!(public_menu))
 }
 
@@ -174,24 +176,76 @@ pub struct ItemView {
     pub channels: ChannelSettings,
     #[schema(value_type = Object)]
     pub schedule: Schedule,
-    #[schema(value_type = Vec<Object>)]
-    pub modifier_groups: Vec<ModifierGroup>,
+    pub modifier_groups: Vec<GroupView>,
     pub availability: Availability,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
-pub fn item_view(i: ItemRow, now: DateTime<Utc>) -> ItemView {
-    let live = i.eighty_six.as_ref().map(|e| &e.0).filter(|e| e.until.is_none_or(|u| now < u));
-    let availability = match live {
+/// A group of an item's choices, each option with whether it can be chosen now.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GroupView {
+    pub id: Uuid,
+    pub name: String,
+    pub min: u32,
+    pub max: u32,
+    pub options: Vec<OptionView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OptionView {
+    pub id: Uuid,
+    pub name: String,
+    pub price_delta: i64,
+    /// On the menu at all (the menu's editor decides).
+    pub is_active: bool,
+    /// Active and not 86'd on every channel now; `availability` says why not.
+    pub available: bool,
+    pub availability: Availability,
+}
+
+/// An 86 as shown: `available` is false only while it applies to every channel.
+fn availability_of(e: Option<&brigade_domain::menu::EightySix>, is_active: bool, now: DateTime<Utc>) -> Availability {
+    match e.filter(|e| e.until.is_none_or(|u| now < u)) {
         Some(e) => Availability {
-            available: e.channels.is_some(),
+            available: is_active && e.channels.is_some(),
             reason: Some(e.reason.clone()),
             until: e.until,
             channels: e.channels.clone(),
         },
-        None => Availability { available: i.is_active, reason: None, until: None, channels: None },
-    };
+        None => Availability { available: is_active, reason: None, until: None, channels: None },
+    }
+}
+
+fn group_views(groups: Vec<ModifierGroup>, now: DateTime<Utc>) -> Vec<GroupView> {
+    groups
+        .into_iter()
+        .map(|g| GroupView {
+            id: g.id,
+            name: g.name,
+            min: g.min,
+            max: g.max,
+            options: g
+                .options
+                .into_iter()
+                .map(|o| {
+                    let availability = availability_of(o.eighty_six.as_ref(), o.is_active, now);
+                    OptionView {
+                        id: o.id,
+                        name: o.name,
+                        price_delta: o.price_delta.0,
+                        is_active: o.is_active,
+                        available: availability.available,
+                        availability,
+                    }
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+pub fn item_view(i: ItemRow, now: DateTime<Utc>) -> ItemView {
+    let availability = availability_of(i.eighty_six.as_ref().map(|e| &e.0), i.is_active, now);
     ItemView {
         id: i.id,
         category_id: i.category_id,
@@ -208,7 +262,7 @@ pub fn item_view(i: ItemRow, now: DateTime<Utc>) -> ItemView {
         sort_order: i.sort_order,
         channels: i.channels.0,
         schedule: i.schedule.0,
-        modifier_groups: i.modifier_groups.0,
+        modifier_groups: group_views(i.modifier_groups.0, now),
         availability,
         created_at: i.created_at,
         updated_at: i.updated_at,
@@ -326,6 +380,7 @@ impl ItemInput {
                     name: parse_name("name", &o.name).map_err(at)?,
                     price_delta: Money(o.price_delta),
                     is_active: o.is_active.unwrap_or(true),
+                    eighty_six: None,
                 });
             }
             let group = ModifierGroup { id: g.id.unwrap_or_else(Uuid::now_v7), name, min: g.min, max: g.max, options };
@@ -473,6 +528,23 @@ async fn set_availability(
     Ok(axum::Json(service::set_availability(&actor, &state, ids.1, &body).await?))
 }
 
+/// 86es a modifier option ("out of avocado") or brings it back, on every item it is a
+/// choice of: guests cannot choose it, the platforms suspend it, and an item whose
+/// required group has no option left is unavailable.
+#[utoipa::path(post, path = "/v1/restaurants/{rid}/menu/options/{id}/availability", tag = "menu",
+    params(("rid" = Uuid, Path), ("id" = Uuid, Path)), request_body = AvailabilityInput,
+    responses((status = 200, body = service::OptionChange), (status = 403), (status = 404), (status = 422)),
+    security(("bearer" = [])))]
+async fn set_option_availability(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(ids): Path<(Uuid, Uuid)>,
+    Json(body): Json<AvailabilityInput>,
+) -> ApiResult<axum::Json<service::OptionChange>> {
+    let mut changes = service::set_option_availability(&actor, &state, &[ids.1], &body).await?;
+    changes.pop().map(axum::Json).ok_or_else(|| ApiError::not_found("menu option"))
+}
+
 /// 86es (or brings back) many items in one change; an unknown id changes nothing (422).
 #[utoipa::path(post, path = "/v1/restaurants/{rid}/menu/bulk-availability", tag = "menu", params(("rid" = Uuid, Path)),
     request_body = BulkAvailabilityInput,
@@ -548,6 +620,11 @@ pub struct PublicRestaurant {
 pub struct PublicMenu {
     pub restaurant: PublicRestaurant,
     pub channel: String,
+    /// False while busy mode pauses this channel: show `notice`, take no order.
+    pub taking_orders: bool,
+    /// What to tell a guest now ("not taking orders right now", "orders take 20 minutes
+    /// longer right now").
+    pub notice: Option<String>,
     pub categories: Vec<PublicCategory>,
     pub generated_at: DateTime<Utc>,
 }
@@ -602,6 +679,7 @@ pub async fn build_public_menu(
             eighty_six: i.eighty_six.as_ref().map(|e| &e.0),
             schedule: &i.schedule.0,
             channels: &i.channels.0,
+            groups: &i.modifier_groups.0,
         };
         if is_orderable(&sellable, channel, now, tz).is_err() {
             continue;
@@ -619,7 +697,7 @@ pub async fn build_public_menu(
                 options: g
                     .options
                     .iter()
-                    .filter(|o| o.is_active)
+                    .filter(|o| o.orderable(channel, now))
                     .map(|o| PublicOption { id: o.id, name: o.name.clone(), price_delta: o.price_delta.0 })
                     .collect(),
             })
@@ -635,6 +713,15 @@ pub async fn build_public_menu(
             modifier_groups,
         });
     }
+    let busy = brigade_store::busy::get(&state.db, restaurant.id).await?.filter(|b| b.on_at(now));
+    let taking_orders = !busy.as_ref().is_some_and(|b| b.paused_channels.0.contains(&channel));
+    let notice = match &busy {
+        Some(_) if !taking_orders => Some("Not taking orders right now. Please check back soon.".to_owned()),
+        Some(b) if b.extra_minutes > 0 => {
+            Some(format!("We're busy: orders take about {} minutes longer right now.", b.extra_minutes))
+        }
+        _ => None,
+    };
     let categories = categories
         .into_iter()
         .filter(|c| c.is_active)
@@ -654,6 +741,8 @@ pub async fn build_public_menu(
             tax_inclusive: restaurant.tax_inclusive,
         },
         channel: channel.as_str().to_owned(),
+        taking_orders,
+        notice,
         categories,
         generated_at: now,
     })

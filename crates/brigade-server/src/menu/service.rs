@@ -9,18 +9,16 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::{Page, PageParams};
 use crate::jobs::{enqueue, EnqueueOptions, Job};
 use crate::outbox;
-use crate::restaurants::restaurant_tz;
 use crate::{After, AppState};
 use brigade_domain::auth::Permission;
 use brigade_domain::caps;
 use brigade_domain::credentials::parse_name;
-use brigade_domain::menu::{end_of_business_day, EightySix};
+use brigade_domain::menu::{EightySix, ModifierGroup};
 use brigade_domain::{CategoryId, ItemId};
 use brigade_store::events::{self, ActedBy, NewEvent};
 use brigade_store::menu::{self as store, CategoryRow, ItemRow};
 use brigade_store::{kds, restaurants, Tx};
 use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
@@ -175,7 +173,8 @@ pub async fn update_item(actor: &Actor, state: &AppState, id: ItemId, input: Ite
     actor.require(Permission::MenuWrite)?;
     let existing = store::item(&state.db, actor.rid(), id.0).await?.ok_or_else(|| ApiError::not_found("menu item"))?;
     let now = state.clock.now();
-    let row = input.into_row(actor.rid(), id.0, Some(&existing), now)?;
+    let mut row = input.into_row(actor.rid(), id.0, Some(&existing), now)?;
+    ModifierGroup::keep_eighty_six(&mut row.modifier_groups.0, &existing.modifier_groups.0);
     check_item_refs(state, &row).await?;
     let mut tx = state.db.begin(actor.rid()).await?;
     store::update_item(&mut tx, &row).await?;
@@ -286,23 +285,7 @@ async fn parse_eighty_six(
         return Ok(None);
     }
     let restaurant = restaurants::get_tx(tx, rid).await?.ok_or_else(|| ApiError::not_found("restaurant"))?;
-    let tz: Tz = restaurant_tz(&restaurant)?;
-    let until = match input.until.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some("end_of_day") => Some(end_of_business_day(now, tz, restaurant.day_starts_at)),
-        Some(t) => {
-            let t = DateTime::parse_from_rfc3339(t)
-                .map_err(|_| ApiError::validation("until", "use an RFC 3339 time, \"end_of_day\" or null"))?
-                .with_timezone(&Utc);
-            if t <= now {
-                return Err(ApiError::validation("until", "that time has passed"));
-            }
-            if !brigade_domain::when::instant_ok(t) {
-                return Err(ApiError::validation("until", "a time before the year 2200"));
-            }
-            Some(t)
-        }
-    };
+    let until = crate::restaurants::parse_until("until", input.until.as_deref(), &restaurant, now)?;
     let reason = caps::parse_reason("reason", input.reason.as_deref())?.unwrap_or_else(|| "86'd".to_owned());
     let channels = input.channels.clone().map(|mut c| {
         c.sort();
@@ -397,6 +380,153 @@ impl Job for RestoreItem {
         restore_when_due(&actor, &state, ItemId(self.item_id), self.until)
             .await
             .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------- options' 86
+
+/// An option 86'd or back: the option as it now is, and the items it is a choice of.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct OptionChange {
+    pub option: super::OptionView,
+    pub items: Vec<ItemView>,
+}
+
+/// 86es options ("out of avocado") or brings them back, wherever they are a choice: guests
+/// cannot choose them, the platforms suspend them, and an item whose required group is
+/// left with nothing to choose is unavailable by the one rule. A timed 86 brings the
+/// options back by itself. An id that is no option of this menu changes nothing (404).
+pub async fn set_option_availability(
+    actor: &Actor,
+    state: &AppState,
+    ids: &[Uuid],
+    input: &AvailabilityInput,
+) -> ApiResult<Vec<OptionChange>> {
+    actor.require(Permission::EightySix)?;
+    if ids.is_empty() || ids.len() > 500 {
+        return Err(ApiError::validation("option_ids", "give 1 to 500 option ids"));
+    }
+    let now = state.clock.now();
+    let mut tx = state.db.begin(actor.rid()).await?;
+    let e = parse_eighty_six(&mut tx, actor.rid(), input, now).await?;
+    let changed = apply_option_eighty_six(&mut tx, actor.rid(), ids, e.as_ref(), None, actor.acted_by(), now).await?;
+    let mut out: Vec<OptionChange> = Vec::new();
+    for id in ids {
+        let items: Vec<&ItemRow> = changed
+            .iter()
+            .filter(|i| i.modifier_groups.0.iter().any(|g| g.options.iter().any(|o| o.id == *id)))
+            .collect();
+        let Some(first) = items.first() else { return Err(ApiError::not_found("menu option")) };
+        let group = first.modifier_groups.0.iter().find(|g| g.options.iter().any(|o| o.id == *id)).cloned();
+        let view = super::group_views(group.into_iter().collect(), now)
+            .into_iter()
+            .flat_map(|g| g.options)
+            .find(|o| o.id == *id)
+            .ok_or_else(|| ApiError::not_found("menu option"))?;
+        out.push(OptionChange { option: view, items: items.into_iter().map(|i| item_view(i.clone(), now)).collect() });
+    }
+    state.commit(tx, After::menu(actor.rid()).and(After::jobs())).await?;
+    Ok(out)
+}
+
+/// Sets (or clears) the 86 of options in `tx` wherever they are a choice, with an event
+/// per option and item, the menu re-sent to the platforms and, for a timed 86, a job that
+/// brings them back. `only_until`: clear only an 86 that still ends then (the timed
+/// restore, which must not lift a newer 86). Returns the items changed, as they now are.
+async fn apply_option_eighty_six(
+    tx: &mut Tx,
+    rid: Uuid,
+    ids: &[Uuid],
+    e: Option<&EightySix>,
+    only_until: Option<DateTime<Utc>>,
+    actor: ActedBy,
+    now: DateTime<Utc>,
+) -> ApiResult<Vec<ItemRow>> {
+    let mut changed = Vec::new();
+    for mut item in store::all_items_for_update(tx, rid).await? {
+        let mut touched = Vec::new();
+        for o in item.modifier_groups.0.iter_mut().flat_map(|g| g.options.iter_mut()) {
+            if !ids.contains(&o.id) {
+                continue;
+            }
+            if only_until.is_some() && o.eighty_six.as_ref().and_then(|e| e.until) != only_until {
+                continue;
+            }
+            o.eighty_six = e.cloned();
+            touched.push((o.id, o.name.clone()));
+        }
+        if touched.is_empty() {
+            continue;
+        }
+        store::set_modifier_groups(tx, rid, item.id, &item.modifier_groups.0, now).await?;
+        for (option_id, name) in touched {
+            let payload = json!({
+                "option_id": option_id,
+                "item_id": item.id,
+                "item": item.name,
+                "name": name,
+                "available": e.is_none(),
+                "reason": e.map(|e| e.reason.clone()),
+                "until": e.and_then(|e| e.until),
+                "channels": e.and_then(|e| e.channels.clone()),
+            });
+            let event = NewEvent {
+                restaurant_id: Some(rid),
+                kind: "menu.availability_changed",
+                entity: "menu_option",
+                entity_id: Some(option_id),
+                actor,
+                payload,
+                at: now,
+            };
+            events::record(tx, event).await?;
+        }
+        changed.push(item);
+    }
+    if changed.is_empty() {
+        return Ok(changed);
+    }
+    let reason = if e.is_some() { "option 86" } else { "option back on" };
+    outbox::menu_changed(tx, rid, reason, now).await?;
+    if let Some(until) = e.and_then(|e| e.until) {
+        for id in ids {
+            let key = format!("menu.restore_option:{id}:{}", until.timestamp_micros());
+            let job = RestoreOption { restaurant_id: rid, option_id: *id, until };
+            let opts = EnqueueOptions { run_at: until, idempotency_key: Some(&key), restaurant_id: Some(rid) };
+            enqueue(tx, &job, opts, now).await?;
+        }
+    }
+    Ok(changed)
+}
+
+/// The job a timed option 86 leaves behind: brings the option back at `until`, unless its
+/// 86 was changed since.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct RestoreOption {
+    pub restaurant_id: Uuid,
+    pub option_id: Uuid,
+    pub until: DateTime<Utc>,
+}
+
+impl Job for RestoreOption {
+    const KIND: &'static str = "menu.restore_option";
+
+    async fn run(self, state: AppState) -> anyhow::Result<()> {
+        let actor = Actor::system(self.restaurant_id, Self::KIND);
+        actor.require(Permission::EightySix).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        let now = state.clock.now();
+        if self.until > now {
+            return Ok(());
+        }
+        let mut tx = state.db.begin(actor.rid()).await?;
+        let ids = [self.option_id];
+        let changed =
+            apply_option_eighty_six(&mut tx, actor.rid(), &ids, None, Some(self.until), actor.acted_by(), now).await;
+        let changed = changed.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        if !changed.is_empty() {
+            state.commit(tx, After::menu(actor.rid())).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        }
         Ok(())
     }
 }

@@ -20,7 +20,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use brigade_domain::caps;
 use brigade_domain::credentials::{new_secret, Phone};
-use brigade_domain::menu::{business_day, channel_price, is_orderable, Channel, Sellable};
+use brigade_domain::menu::{business_day, channel_price, is_orderable, unavailable_option, Channel, Sellable};
 use brigade_domain::money::{Money, TaxRule};
 use brigade_domain::order::{
     parse_quantity, price_line, price_order, OrderStatus, OrderType, PricingError, MAX_LINES, MAX_SEAT,
@@ -344,6 +344,8 @@ pub struct Prepared {
     restaurant: restaurants::RestaurantRow,
     tz: Tz,
     ahead: i64,
+    /// Busy mode's minutes on every ready time quoted.
+    busy_minutes: i64,
     placer: Placer,
 }
 
@@ -371,6 +373,8 @@ pub struct Quote {
     pub tax: i64,
     pub total: i64,
     pub currency: String,
+    /// When it would be ready if placed now (busy mode's extra minutes included).
+    pub estimated_ready_at: DateTime<Utc>,
 }
 
 /// Prices an order exactly as placing it would (same checks, same errors: an 86'd item
@@ -401,6 +405,8 @@ pub async fn quote_order(state: &AppState, rid: Uuid, input: OrderInput) -> ApiR
         tax: checked.totals.tax.0,
         total: checked.totals.total.0,
         currency: prepared.restaurant.currency,
+        estimated_ready_at: estimate_ready(state.clock.now(), checked.max_prep, prepared.ahead)
+            + Duration::minutes(prepared.busy_minutes),
     })
 }
 
@@ -460,8 +466,29 @@ async fn prepare(state: &AppState, rid: Uuid, input: OrderInput, placer: Placer)
     let tz = restaurant_tz(&restaurant)?;
     // The queue length only shapes the estimate; it need not be read under the lock.
     let ahead = store::open_count(&mut read, rid, 60).await?;
+    let busy = brigade_store::busy::get_tx(&mut read, rid).await?.filter(|b| b.on_at(state.clock.now()));
     drop(read);
-    Ok(Prepared { rid, channel, kind, input, quantities, customer, categories, restaurant, tz, ahead, placer })
+    if busy.as_ref().is_some_and(|b| b.paused_channels.0.contains(&channel)) && !placer.prepaid {
+        return Err(ApiError::conflict(
+            crate::error::ErrorCode::ChannelPaused,
+            format!("not taking {channel} orders right now; the kitchen is catching up"),
+        ));
+    }
+    let busy_minutes = busy.map_or(0, |b| b.extra_minutes);
+    Ok(Prepared {
+        rid,
+        channel,
+        kind,
+        input,
+        quantities,
+        customer,
+        categories,
+        restaurant,
+        tz,
+        ahead,
+        busy_minutes,
+        placer,
+    })
 }
 
 /// An order checked under the lock and priced, ready to insert.
@@ -528,6 +555,7 @@ pub async fn check(tx: &mut Tx, p: &Prepared, now: DateTime<Utc>) -> Result<Chec
             eighty_six: item.eighty_six.as_ref().map(|e| &e.0),
             schedule: &item.schedule.0,
             channels: &item.channels.0,
+            groups: &item.modifier_groups.0,
         };
         let flag = match is_orderable(&sellable, p.channel, now, p.tz) {
             Ok(()) => None,
@@ -551,6 +579,18 @@ pub async fn check(tx: &mut Tx, p: &Prepared, now: DateTime<Utc>) -> Result<Chec
                 }));
             }
         };
+        let mut flag = flag;
+        if let Some(o) = unavailable_option(&item.modifier_groups.0, &line.modifiers, p.channel, now) {
+            let reason = o.eighty_six.as_ref().map(|e| e.reason.clone()).unwrap_or_default();
+            if !p.placer.prepaid {
+                return Err(refuse(ApiError::Conflict {
+                    code: crate::error::ErrorCode::OptionUnavailable,
+                    message: format!("'{}' on {} is unavailable ({reason})", o.name, item.name),
+                    details: json!({ "item_id": item.id, "option_id": o.id, "name": o.name, "reason": reason, "index": i }),
+                }));
+            }
+            flag.get_or_insert_with(|| format!("'{}' 86'd ({reason}), taken because the guest had paid", o.name));
+        }
         let base = channel_price(Money(item.price), &item.channels.0, p.channel);
         // A platform's order carries its options as words (in the notes), not as
         // Brigade's option ids: the guest paid, so the line is priced without them.
@@ -632,7 +672,7 @@ pub async fn persist(
             subtotal: c.totals.subtotal.0,
             tax: c.totals.tax.0,
             total: c.totals.total.0,
-            estimated_ready_at: estimate_ready(now, c.max_prep, p.ahead),
+            estimated_ready_at: estimate_ready(now, c.max_prep, p.ahead) + Duration::minutes(p.busy_minutes),
             ready_at: None,
             completed_at: None,
             cancel_reason: None,

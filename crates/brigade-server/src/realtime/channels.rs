@@ -6,7 +6,7 @@
 //! - `order:{id}`: one order; its restaurant's members, or a guest with its tracking key.
 //! - `job:{id}`: one job's progress (a background job or a sync job); its restaurant's
 //!   members.
-//! - `menu:{rid}`: that a restaurant's menu changed (an 86, a new price); anyone, since
+//! - `menu:{rid}`: that a restaurant's menu changed (an 86, a new price, busy mode); anyone, since
 //!   the menu is public. Its events carry only their type and entity, never the payload.
 //!
 //! On every channel a member sees each event as its REST counterpart would let them
@@ -88,7 +88,7 @@ impl Channel {
                         && e.data.get("order_id").and_then(|v| v.as_str()) == Some(&order.to_string()))
             }
             Channel::Job { job, .. } => (e.entity == "job" || e.entity == "sync_job") && e.entity_id == Some(*job),
-            Channel::Menu(_) => e.kind.starts_with("menu."),
+            Channel::Menu(_) => e.kind.starts_with("menu.") || e.kind == "restaurant.busy_changed",
         }
     }
 }

@@ -312,3 +312,32 @@ pub fn restaurant_tz(r: &brigade_store::restaurants::RestaurantRow) -> ApiResult
         .parse::<chrono_tz::Tz>()
         .map_err(|_| ApiError::internal(format!("restaurant {} has a bad time zone", r.id)))
 }
+
+/// A time a change lasts until, as requests give it: an RFC 3339 time (in the future,
+/// before 2200), `"end_of_day"` (the end of the restaurant's business day) or nothing
+/// (`None`).
+pub fn parse_until(
+    field: &'static str,
+    raw: Option<&str>,
+    r: &brigade_store::restaurants::RestaurantRow,
+    now: chrono::DateTime<chrono::Utc>,
+) -> ApiResult<Option<chrono::DateTime<chrono::Utc>>> {
+    match raw.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some("end_of_day") => {
+            Ok(Some(brigade_domain::menu::end_of_business_day(now, restaurant_tz(r)?, r.day_starts_at)))
+        }
+        Some(t) => {
+            let t = chrono::DateTime::parse_from_rfc3339(t)
+                .map_err(|_| ApiError::validation(field, "use an RFC 3339 time, \"end_of_day\" or null"))?
+                .with_timezone(&chrono::Utc);
+            if t <= now {
+                return Err(ApiError::validation(field, "that time has passed"));
+            }
+            if !brigade_domain::when::instant_ok(t) {
+                return Err(ApiError::validation(field, "a time before the year 2200"));
+            }
+            Ok(Some(t))
+        }
+    }
+}

@@ -34,7 +34,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_templates, create_template))
         .routes(routes!(update_template, delete_template))
-        .routes(routes!(list_tasks))
+        .routes(routes!(list_tasks, create_task))
         .routes(routes!(assign_task))
         .routes(routes!(start_task))
         .routes(routes!(tick_step))
@@ -389,6 +389,32 @@ async fn list_tasks(
     Query(q): Query<TaskParams>,
 ) -> ApiResult<axum::Json<Page<TaskView>>> {
     Ok(axum::Json(Page { items: service::day(&actor, &state, q).await?, next_cursor: None }))
+}
+
+/// A task made by hand ("restock the walk-in by 5"), for today unless due later.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NewTask {
+    #[schema(value_type = schema::Name)]
+    pub title: String,
+    #[schema(max_length = 1000)]
+    pub notes: Option<String>,
+    /// Default: the end of today's business day.
+    pub due_at: Option<DateTime<Utc>>,
+    #[schema(value_type = Option<schema::MemberRole>)]
+    pub role: Option<String>,
+    pub assignee_id: Option<Uuid>,
+}
+
+/// Adds a one-off task to a day's list.
+#[utoipa::path(post, path = "/v1/restaurants/{rid}/tasks", tag = "tasks", params(("rid" = Uuid, Path)),
+    request_body = NewTask, responses((status = 201, body = TaskView), (status = 403), (status = 404), (status = 422)),
+    security(("bearer" = [])))]
+async fn create_task(
+    State(state): State<AppState>,
+    actor: Actor,
+    Json(body): Json<NewTask>,
+) -> ApiResult<(StatusCode, axum::Json<TaskView>)> {
+    Ok((StatusCode::CREATED, axum::Json(service::create(&actor, &state, body).await?)))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

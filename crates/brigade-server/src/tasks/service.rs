@@ -2,12 +2,15 @@
 //! "what's left to close?", tests): the templates, a day's tasks, and a task assigned,
 //! started, ticked step by step and completed.
 
-use super::{generate, task_view, template_view, Rate, TaskParams, TaskReport, TaskView, TemplateInput, TemplateView};
+use super::{
+    generate, task_view, template_view, NewTask, Rate, TaskParams, TaskReport, TaskView, TemplateInput, TemplateView,
+};
 use crate::actor::Actor;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::restaurants::restaurant_tz;
 use crate::AppState;
 use brigade_domain::auth::Permission;
+use brigade_domain::caps;
 use brigade_domain::menu::business_day;
 use brigade_domain::tasks::TaskStatus;
 use brigade_store::tasks::{self as store, TaskRow, TemplateRow};
@@ -105,6 +108,72 @@ pub async fn day(actor: &Actor, state: &AppState, q: TaskParams) -> ApiResult<Ve
         .filter(|t| q.for_me != Some(true) || t.assigned_to.is_none() || t.assigned_to == me)
         .map(|t| task_view(t, now))
         .collect())
+}
+
+/// Adds a one-off task: anyone may make one for themselves or their team; giving it to
+/// someone else takes a manager (as assigning does). Due by the end of today's business
+/// day unless it says otherwise.
+pub async fn create(actor: &Actor, state: &AppState, input: NewTask) -> ApiResult<TaskView> {
+    actor.require(Permission::RestaurantRead)?;
+    let rid = actor.rid();
+    let me = actor.user_id().map(|u| u.0);
+    let now = state.clock.now();
+    let name = brigade_domain::credentials::parse_name("title", &input.title)?;
+    let notes = caps::bounded_text("notes", input.notes.as_deref(), 1000)?;
+    if let Some(r) = &input.role {
+        r.parse::<brigade_domain::auth::Role>()?;
+    }
+    if let Some(u) = input.assignee_id {
+        if Some(u) != me {
+            actor.require(Permission::UsersWrite)?;
+        }
+        if users::member(&state.db, rid, u).await?.is_none() {
+            return Err(ApiError::validation("assignee_id", "not a member of this restaurant"));
+        }
+    }
+    let r = restaurants::get(&state.db, rid).await?.ok_or_else(|| ApiError::not_found("restaurant"))?;
+    let tz = restaurant_tz(&r)?;
+    let due_at = match input.due_at {
+        Some(t) if t <= now => return Err(ApiError::validation("due_at", "that time has passed")),
+        Some(t) if !brigade_domain::when::instant_ok(t) => {
+            return Err(ApiError::validation("due_at", "a time before the year 2200"))
+        }
+        Some(t) => t,
+        None => brigade_domain::menu::end_of_business_day(now, tz, r.day_starts_at),
+    };
+    let t = TaskRow {
+        id: Uuid::now_v7(),
+        restaurant_id: rid,
+        template_id: None,
+        business_day: business_day(due_at - Duration::seconds(1), tz, r.day_starts_at).max(business_day(
+            now,
+            tz,
+            r.day_starts_at,
+        )),
+        name,
+        description: notes,
+        checklist: None,
+        role: input.role,
+        steps: DbJson(Vec::new()),
+        due_at,
+        status: TaskStatus::Pending,
+        assigned_to: input.assignee_id,
+        started_at: None,
+        completed_at: None,
+        completed_by: None,
+        notes: None,
+        created_at: now,
+        updated_at: now,
+    };
+    let mut tx = state.db.begin(rid).await?;
+    store::insert_task(&mut tx, &t).await?;
+    let payload = json!({ "name": t.name, "due_at": t.due_at, "role": t.role, "assigned_to": t.assigned_to });
+    actor.record(&mut tx, "task.created", "task", t.id, payload.clone(), now).await?;
+    if t.assigned_to.is_some() {
+        actor.record(&mut tx, "task.assigned", "task", t.id, payload, now).await?;
+    }
+    tx.commit().await?;
+    Ok(task_view(t, now))
 }
 
 /// Gives a task to a member, or takes it back (`None`).

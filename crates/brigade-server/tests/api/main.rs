@@ -6,6 +6,7 @@
 mod api_keys;
 mod architecture;
 mod auth;
+mod busy;
 mod checks;
 mod demo;
 mod doordash;

@@ -25,7 +25,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use brigade_domain::auth::Permission;
 use brigade_domain::integration::{Platform, Status};
-use brigade_domain::menu::{channel_price, Channel};
+use brigade_domain::menu::{channel_price, Channel, ModifierGroup};
 use brigade_domain::money::Money;
 use brigade_store::events::{self, ActedBy, NewEvent};
 use brigade_store::integrations::{self as store, IntegrationRow, JobFilter, NewSyncJob, Outcome, SyncJobRow};
@@ -404,13 +404,24 @@ fn listed(i: &ItemRow, category_active: bool, channel: Channel) -> bool {
     i.is_active && category_active && i.channels.0.get(&channel).is_none_or(|s| s.enabled)
 }
 
+/// An item's groups as a platform should offer them: an option 86'd on its channel is
+/// shown inactive (the platforms suspend it).
+fn offered_groups(groups: &[ModifierGroup], channel: Channel, now: DateTime<Utc>) -> Vec<ModifierGroup> {
+    let mut groups = groups.to_vec();
+    for o in groups.iter_mut().flat_map(|g| g.options.iter_mut()) {
+        o.is_active = o.orderable(channel, now);
+    }
+    groups
+}
+
 fn item_state(i: &ItemRow, category_active: bool, channel: Channel, now: DateTime<Utc>) -> ItemState {
     let e = i.eighty_six.as_ref().map(|e| &e.0).filter(|e| e.applies(channel, now));
+    let starved = i.modifier_groups.0.iter().any(|g| g.starved(channel, now));
     ItemState {
         id: i.id.to_string(),
         name: i.name.clone(),
         price: channel_price(Money(i.price), &i.channels.0, channel).0,
-        available: listed(i, category_active, channel) && e.is_none(),
+        available: listed(i, category_active, channel) && e.is_none() && !starved,
         suspended_until: e.and_then(|e| e.until),
         reason: e.map(|e| e.reason.clone()),
     }
@@ -428,7 +439,7 @@ async fn menu_state(state: &AppState, rid: Uuid, channel: Channel, now: DateTime
             by_category.entry(i.category_id).or_default().push(MenuItemState {
                 state,
                 description: i.description.clone(),
-                modifier_groups: i.modifier_groups.0.clone(),
+                modifier_groups: offered_groups(&i.modifier_groups.0, channel, now),
             });
         }
     }
@@ -923,6 +934,7 @@ mod tests {
                 name: "Double".into(),
                 price_delta: Money(300),
                 is_active: true,
+                eighty_six: None,
             }],
         };
         let item = MenuItemState { state: burger, description: None, modifier_groups: vec![group] };
