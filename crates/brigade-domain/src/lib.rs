@@ -13,6 +13,7 @@ pub mod integration;
 pub mod inventory;
 pub mod kds;
 pub mod labour;
+pub mod language;
 pub mod menu;
 pub mod money;
 pub mod order;
