@@ -12,6 +12,7 @@ pub mod accounts;
 pub mod actor;
 pub mod admin;
 pub mod api_keys;
+pub mod assistant;
 pub mod audit;
 pub mod auth;
 pub mod busy;
@@ -327,6 +328,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(tasks::router())
         .merge(integrations::router())
         .merge(busy::router())
+        .merge(assistant::router())
         .merge(webhooks::router())
         .merge(realtime::router())
         .split_for_parts();

@@ -296,9 +296,9 @@ pub fn register_jobs(r: &mut crate::jobs::Registry) {
 }
 
 /// Forgets what is no longer needed: sessions (with their refresh tokens) that expired
-/// or were revoked over `sessions_after_days` ago, and stored Idempotency-Key responses
-/// older than `idempotency_after_hours`. Spent refresh tokens stay while their session
-/// lives, since they are what detects reuse.
+/// or were revoked over `sessions_after_days` ago, stored Idempotency-Key responses
+/// older than `idempotency_after_hours`, and assistant conversations idle for a day.
+/// Spent refresh tokens stay while their session lives, since they are what detects reuse.
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub struct Housekeeping {
     pub sessions_after_days: i64,
@@ -317,8 +317,9 @@ impl crate::jobs::Job for Housekeeping {
         let keys =
             brigade_store::idempotency::purge(&mut tx, now - chrono::Duration::hours(self.idempotency_after_hours))
                 .await?;
+        let conversations = brigade_store::assistant::forget_idle(&mut tx, now - chrono::Duration::days(1)).await?;
         tx.commit().await?;
-        tracing::info!(sessions, idempotency_keys = keys, "housekeeping done");
+        tracing::info!(sessions, idempotency_keys = keys, conversations, "housekeeping done");
         Ok(())
     }
 }

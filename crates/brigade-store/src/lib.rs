@@ -30,6 +30,7 @@ use std::time::Duration;
 use tokio::sync::Notify;
 
 pub mod api_keys;
+pub mod assistant;
 pub mod busy;
 pub mod events;
 pub mod idempotency;

@@ -5,6 +5,7 @@
 
 mod api_keys;
 mod architecture;
+mod assistant;
 mod auth;
 mod busy;
 mod checks;
