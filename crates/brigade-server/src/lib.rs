@@ -32,6 +32,7 @@ pub mod kds;
 pub mod labour;
 pub mod limits;
 pub mod listen;
+pub mod mcp;
 pub mod menu;
 pub mod metrics;
 pub mod ops;
@@ -329,6 +330,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(integrations::router())
         .merge(busy::router())
         .merge(assistant::router())
+        .merge(mcp::router())
         .merge(webhooks::router())
         .merge(realtime::router())
         .split_for_parts();

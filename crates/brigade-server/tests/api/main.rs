@@ -22,6 +22,7 @@ mod inventory;
 mod jobs;
 mod kds;
 mod labour;
+mod mcp;
 mod menu;
 mod ops;
 mod orders;
