@@ -169,6 +169,47 @@ pub struct Config {
     /// How often each platform's view is compared with Brigade's, in seconds; 0 never.
     #[arg(long, env = "BRIGADE_SYNC_DRIFT_INTERVAL", default_value_t = 900)]
     pub sync_drift_interval_secs: u64,
+
+    /// An OpenAI-compatible chat-completions API (e.g. https://api.openai.com/v1, or a
+    /// local server) for commands the offline engine cannot read; unset: offline only.
+    #[arg(long, env = "BRIGADE_LLM_BASE_URL")]
+    pub llm_base_url: Option<String>,
+
+    /// The model asked for there.
+    #[arg(long, env = "BRIGADE_LLM_MODEL", default_value = "gpt-4o-mini")]
+    pub llm_model: String,
+
+    /// Its API key, if it needs one.
+    #[arg(long, env = "BRIGADE_LLM_API_KEY", hide_env_values = true)]
+    pub llm_api_key: Option<String>,
+
+    /// Longest the assistant waits for the model, in seconds; then the offline answer stands.
+    #[arg(long, env = "BRIGADE_LLM_TIMEOUT", default_value_t = 8)]
+    pub llm_timeout_secs: u64,
+
+    /// An OpenAI-compatible speech API (`/audio/transcriptions`, `/audio/speech`, e.g.
+    /// https://api.openai.com/v1 or a local Whisper server) instead of the offline engines
+    /// (PocketSphinx and espeak-ng).
+    #[arg(long, env = "BRIGADE_SPEECH_BASE_URL")]
+    pub speech_base_url: Option<String>,
+
+    /// Its API key, if it needs one.
+    #[arg(long, env = "BRIGADE_SPEECH_API_KEY", hide_env_values = true)]
+    pub speech_api_key: Option<String>,
+
+    /// The transcription model asked for there.
+    #[arg(long, env = "BRIGADE_STT_MODEL", default_value = "whisper-1")]
+    pub stt_model: String,
+
+    /// The speech model and voice asked for there.
+    #[arg(long, env = "BRIGADE_TTS_MODEL", default_value = "tts-1")]
+    pub tts_model: String,
+    #[arg(long, env = "BRIGADE_TTS_VOICE", default_value = "alloy")]
+    pub tts_voice: String,
+
+    /// Where PocketSphinx's US English model is (Debian's pocketsphinx-en-us).
+    #[arg(long, env = "BRIGADE_SPHINX_MODEL", default_value = "/usr/share/pocketsphinx/model/en-us")]
+    pub sphinx_model: PathBuf,
 }
 
 impl std::fmt::Debug for Config {
@@ -181,6 +222,9 @@ impl std::fmt::Debug for Config {
             .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| "***"))
             .field("open_signup", &self.open_signup)
             .field("secrets_key", &self.secrets_key.as_ref().map(|_| "***"))
+            .field("llm_base_url", &self.llm_base_url)
+            .field("llm_api_key", &self.llm_api_key.as_ref().map(|_| "***"))
+            .field("speech_base_url", &self.speech_base_url)
             .finish_non_exhaustive()
     }
 }
@@ -237,6 +281,16 @@ impl Default for Config {
             webhooks_allow_private: false,
             integration_timeout_secs: 10,
             sync_drift_interval_secs: 900,
+            llm_base_url: None,
+            llm_model: "gpt-4o-mini".into(),
+            llm_api_key: None,
+            llm_timeout_secs: 8,
+            speech_base_url: None,
+            speech_api_key: None,
+            stt_model: "whisper-1".into(),
+            tts_model: "tts-1".into(),
+            tts_voice: "alloy".into(),
+            sphinx_model: PathBuf::from("/usr/share/pocketsphinx/model/en-us"),
         }
     }
 }
@@ -265,6 +319,8 @@ impl Config {
             ("Uber Eats base URL", &self.ubereats_base_url),
             ("Uber Eats auth URL", &self.ubereats_auth_url),
             ("Stripe base URL", &self.stripe_base_url),
+            ("LLM base URL", self.llm_base_url.as_ref().unwrap_or(&"https://".to_owned())),
+            ("speech base URL", self.speech_base_url.as_ref().unwrap_or(&"https://".to_owned())),
         ] {
             if !url.starts_with("http://") && !url.starts_with("https://") {
                 return Err(format!("{name} must start with http:// or https://"));

@@ -7,6 +7,7 @@
 //!   `brigade_domain::language`), confirmation of destructive actions, questions when a
 //!   name fits several things, and the record of what was said and done.
 
+pub mod llm;
 pub mod service;
 pub mod tools;
 

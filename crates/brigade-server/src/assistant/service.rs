@@ -5,6 +5,7 @@
 //! (`voice.command_received`) and each applied action too (`voice.action_completed`,
 //! with the utterance), besides the audit event the service itself writes.
 
+use super::llm;
 use super::tools::{self, Context, Outcome};
 use crate::actor::Actor;
 use crate::error::{ApiError, ApiResult, ErrorCode};
@@ -87,6 +88,9 @@ enum Pending {
         utterance: String,
     },
 }
+
+const NOT_UNDERSTOOD: &str =
+    "Sorry, I didn't catch that. Try \"86 the salmon\", \"order 12 is ready\" or \"what's low?\" (say \"help\" for more).";
 
 /// Where the words came from, for the record.
 #[derive(Debug, Clone, Copy)]
@@ -266,14 +270,37 @@ async fn understand(
         }
         Understood::Missing { tool, phrase, kind } => {
             let reply = format!("There is no {phrase} {kind}; nothing changed.");
-            let action = ActionView { tool: tool.to_owned(), args: json!({ "name": phrase }), status: "failed", result: None };
+            let action =
+                ActionView { tool: tool.to_owned(), args: json!({ "name": phrase }), status: "failed", result: None };
             Ok(turn(reply, vec![action]))
         }
         Understood::Incomplete { question, .. } => Ok(turn(question, Vec::new())),
-        Understood::NotUnderstood => Ok(turn(
-            "Sorry, I didn't catch that. Try \"86 the salmon\", \"order 12 is ready\" or \"what's low?\" (say \"help\" for more).".into(),
-            Vec::new(),
-        )),
+        Understood::NotUnderstood => {
+            if state.config.llm_base_url.is_some() {
+                let offered: Vec<tools::ToolSpec> = tools::specs()
+                    .into_iter()
+                    .filter(|t| t.permission.parse().is_ok_and(|p| actor.allows(p)))
+                    .collect();
+                let menu: Vec<&str> = ctx.vocab.items.iter().take(200).map(|e| e.name.as_str()).collect();
+                let context = format!("The menu: {}.", menu.join(", "));
+                match llm::propose(state, text, &offered, &context).await {
+                    Ok(llm::Proposal::Calls(calls)) => {
+                        let known: Vec<(String, Value)> =
+                            calls.into_iter().filter(|(t, _)| offered.iter().any(|o| o.tool == t)).collect();
+                        if !known.is_empty() {
+                            return run_calls(actor, state, ctx, session, known, text, "llm").await;
+                        }
+                    }
+                    Ok(llm::Proposal::Reply(words)) => {
+                        let mut t = turn(words, Vec::new());
+                        t.engine = "llm";
+                        return Ok(t);
+                    }
+                    Err(e) => tracing::warn!(error = %e, "the language model gave no answer; the offline one stands"),
+                }
+            }
+            Ok(turn(NOT_UNDERSTOOD.into(), Vec::new()))
+        }
     }
 }
 

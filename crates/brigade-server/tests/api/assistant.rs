@@ -241,3 +241,84 @@ async fn bad_input_is_refused_and_sessions_are_their_speakers_own() {
     assert_eq!(nonsense["actions"], json!([]));
     assert!(nonsense["reply"].as_str().unwrap().contains("didn't catch"));
 }
+
+#[tokio::test]
+async fn a_language_model_reads_what_the_offline_engine_cannot_under_the_same_rules() {
+    use crate::fakes::{FakeLlm, LlmAnswer};
+    let llm = FakeLlm::start().await;
+    let base = llm.base_url.clone();
+    let app = TestApp::builder()
+        .config(move |c| {
+            long_tokens(c);
+            c.llm_base_url = Some(base);
+            c.llm_api_key = Some("sk-test-llm".into());
+            c.llm_model = "test-model".into();
+            c.llm_timeout_secs = 1;
+        })
+        .spawn()
+        .await;
+    let owner = app.signup("ana@example.com", "Trattoria").await;
+    let r = |p: &str| format!("/v1/restaurants/{}/{p}", owner.rid);
+    let cat = app.post(&r("menu/categories"), &owner.token, json!({ "name": "Mains" })).await.id("/id");
+    let salmon = app
+        .post(&r("menu/items"), &owner.token, json!({ "category_id": cat, "name": "Grilled Salmon", "price": 1000 }))
+        .await
+        .id("/id");
+    let say = |text: &'static str| {
+        let (app, path, token) = (&app, r("assistant/text"), owner.token.clone());
+        async move {
+            let t = app.post(&path, &token, json!({ "text": text })).await;
+            t.expect(200, "");
+            t.body.clone()
+        }
+    };
+    let puzzle = "please make sure nobody gets the fish tonight";
+
+    llm.answer(LlmAnswer::Calls(vec![("eighty_six".into(), json!({ "items": ["salmon"], "until": "end_of_day" }))]));
+    let t = say(puzzle).await;
+    assert_eq!(t["engine"], "llm", "{t}");
+    assert_eq!(t["actions"][0]["status"], "done", "{t}");
+    let item = app.get(&r(&format!("menu/items/{salmon}")), &owner.token).await;
+    assert_eq!(item.body["availability"]["available"], false);
+    {
+        let st = llm.state.lock();
+        let req = &st.requests[0];
+        assert_eq!(req["model"], "test-model");
+        assert_eq!(req["messages"][1]["content"], puzzle);
+        let offered: Vec<&str> =
+            req["tools"].as_array().unwrap().iter().map(|t| t["function"]["name"].as_str().unwrap()).collect();
+        assert!(offered.contains(&"eighty_six") && offered.contains(&"set_order_status"));
+        assert!(req["messages"][0]["content"].as_str().unwrap().contains("Grilled Salmon"), "it knows the menu");
+    }
+    // What the model proposes goes through the same confirmation rule.
+    let tiramisu = app
+        .post(&r("menu/items"), &owner.token, json!({ "category_id": cat, "name": "Tiramisu", "price": 700 }))
+        .await
+        .id("/id");
+    app.order(&owner, &owner.token, "pos", json!([{ "item_id": tiramisu, "quantity": 1 }])).await.expect(201, "");
+    llm.answer(LlmAnswer::Calls(vec![("set_order_status".into(), json!({ "number": 1, "status": "cancelled" }))]));
+    let t = say("get rid of the first one of the day").await;
+    assert_eq!((t["engine"].clone(), t["actions"][0]["status"].clone()), (json!("llm"), json!("needs_confirmation")));
+    // Words back, a tool it may not offer, errors, a rate limit and slowness: the offline answer stands.
+    llm.answer(LlmAnswer::Words("Which table do you mean?".into()));
+    assert_eq!(say("what about the thing for table nine").await["reply"], "Which table do you mean?");
+    llm.answer(LlmAnswer::Calls(vec![("drop_database".into(), json!({}))]));
+    for answer in [
+        LlmAnswer::Error(500),
+        LlmAnswer::Error(429),
+        LlmAnswer::Error(401),
+        LlmAnswer::Slow(std::time::Duration::from_secs(3)),
+    ] {
+        llm.answer(answer);
+    }
+    for _ in 0..5 {
+        let t = say("the weather is lovely today isn't it").await;
+        assert_eq!(t["engine"], "offline", "{t}");
+        assert!(t["reply"].as_str().unwrap().contains("didn't catch"), "{t}");
+        assert_eq!(t["actions"], json!([]));
+    }
+    // A command the offline engine reads never reaches the model.
+    let before = llm.state.lock().requests.len();
+    assert_eq!(say("the salmon is back on").await["engine"], "offline");
+    assert_eq!(llm.state.lock().requests.len(), before);
+}

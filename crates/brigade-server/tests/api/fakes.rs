@@ -1324,3 +1324,98 @@ async fn gh_status(
     st.statuses.push((id, status));
     StatusCode::NO_CONTENT.into_response()
 }
+
+// ---------------------------------------------------------------- an OpenAI-compatible model
+
+/// What the fake model says next.
+#[derive(Debug, Clone)]
+pub enum LlmAnswer {
+    /// Calls these tools (name, arguments as an object; sent as a JSON string, as OpenAI does).
+    Calls(Vec<(String, Value)>),
+    Words(String),
+    /// An error status with OpenAI's error body (`Retry-After` on 429).
+    Error(u16),
+    /// Answers only after this long.
+    Slow(Duration),
+}
+
+#[derive(Default)]
+pub struct LlmState {
+    pub api_key: String,
+    pub answers: VecDeque<LlmAnswer>,
+    /// Each request's body, as received.
+    pub requests: Vec<Value>,
+}
+
+/// `POST /v1/chat/completions` as OpenAI's API speaks it: bearer auth, tool calls with
+/// JSON-string arguments, `{"error": {...}}` bodies, 429 with `Retry-After`.
+#[derive(Clone)]
+pub struct FakeLlm {
+    pub state: Arc<Mutex<LlmState>>,
+    pub base_url: String,
+}
+
+impl FakeLlm {
+    pub async fn start() -> FakeLlm {
+        let state = Arc::new(Mutex::new(LlmState { api_key: "sk-test-llm".into(), ..LlmState::default() }));
+        let app = Router::new().route("/v1/chat/completions", post(chat)).with_state(state.clone());
+        let base_url = format!("{}/v1", serve(app).await);
+        FakeLlm { state, base_url }
+    }
+
+    pub fn answer(&self, a: LlmAnswer) {
+        self.state.lock().answers.push_back(a);
+    }
+}
+
+async fn chat(State(s): State<Arc<Mutex<LlmState>>>, headers: HeaderMap, Json(body): Json<Value>) -> Response {
+    let (key, answer) = {
+        let mut st = s.lock();
+        st.requests.push(body.clone());
+        (st.api_key.clone(), st.answers.pop_front())
+    };
+    let err = |code: StatusCode, kind: &str, message: &str| {
+        (code, Json(json!({ "error": { "message": message, "type": kind, "param": null, "code": kind } })))
+            .into_response()
+    };
+    if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some(&format!("Bearer {key}")) {
+        return err(StatusCode::UNAUTHORIZED, "invalid_api_key", "Incorrect API key provided");
+    }
+    if body.get("model").and_then(Value::as_str).is_none() || body.get("messages").and_then(Value::as_array).is_none() {
+        return err(StatusCode::BAD_REQUEST, "invalid_request_error", "model and messages are required");
+    }
+    let message = match answer {
+        Some(LlmAnswer::Slow(d)) => {
+            tokio::time::sleep(d).await;
+            json!({ "role": "assistant", "content": "too late" })
+        }
+        Some(LlmAnswer::Error(429)) => {
+            let mut r = err(StatusCode::TOO_MANY_REQUESTS, "rate_limit_exceeded", "Rate limit reached");
+            r.headers_mut().insert("retry-after", "20".parse().unwrap());
+            return r;
+        }
+        Some(LlmAnswer::Error(code)) => {
+            return err(StatusCode::from_u16(code).unwrap(), "server_error", "The server had an error");
+        }
+        Some(LlmAnswer::Words(w)) => json!({ "role": "assistant", "content": w }),
+        Some(LlmAnswer::Calls(calls)) => {
+            let tool_calls: Vec<Value> = calls
+                .iter()
+                .enumerate()
+                .map(|(i, (name, args))| {
+                    json!({ "id": format!("call_{i}"), "type": "function",
+                            "function": { "name": name, "arguments": args.to_string() } })
+                })
+                .collect();
+            json!({ "role": "assistant", "content": null, "tool_calls": tool_calls })
+        }
+        None => json!({ "role": "assistant", "content": "I have nothing scripted." }),
+    };
+    let finish = if message.get("tool_calls").is_some() { "tool_calls" } else { "stop" };
+    Json(json!({
+        "id": "chatcmpl-test", "object": "chat.completion", "created": 1_700_000_000, "model": body["model"],
+        "choices": [{ "index": 0, "message": message, "finish_reason": finish }],
+        "usage": { "prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15 },
+    }))
+    .into_response()
+}
