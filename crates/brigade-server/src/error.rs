@@ -54,6 +54,9 @@ pub enum ErrorCode {
     MethodNotAllowed,
     NameTaken,
     NotClockedIn,
+    NoSpeech,
+    SpeechUnavailable,
+    NotWav,
     NothingToConfirm,
     SessionBusy,
     NotFound,
@@ -135,6 +138,9 @@ impl ErrorCode {
             ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::NameTaken => "name_taken",
             ErrorCode::NotClockedIn => "not_clocked_in",
+            ErrorCode::NoSpeech => "no_speech",
+            ErrorCode::SpeechUnavailable => "speech_unavailable",
+            ErrorCode::NotWav => "not_wav",
             ErrorCode::NothingToConfirm => "nothing_to_confirm",
             ErrorCode::SessionBusy => "session_busy",
             ErrorCode::NotFound => "not_found",
@@ -217,6 +223,12 @@ pub enum ApiError {
         code: ErrorCode,
         message: String,
     },
+    /// A part this server needs for the request is not installed or not configured (a
+    /// speech engine): 503, naming what to install.
+    Unavailable {
+        code: ErrorCode,
+        message: String,
+    },
     Internal {
         message: String,
         location: &'static Location<'static>,
@@ -263,6 +275,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Upstream { .. } => StatusCode::BAD_GATEWAY,
+            ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -279,6 +292,7 @@ impl std::fmt::Display for ApiError {
             | ApiError::NotFound { message }
             | ApiError::Conflict { message, .. }
             | ApiError::Upstream { message, .. }
+            | ApiError::Unavailable { message, .. }
             | ApiError::Internal { message, .. } => f.write_str(message),
             ApiError::Validation { field, message } => write!(f, "{field}: {message}"),
             ApiError::PayloadTooLarge { limit } => write!(f, "the body is larger than {limit} bytes"),
@@ -322,6 +336,7 @@ impl IntoResponse for ApiError {
             ApiError::NotFound { message } => (ErrorCode::NotFound, message, json!({})),
             ApiError::Conflict { code, message, details } => (code, message, details),
             ApiError::Upstream { code, message } => (code, message, json!({})),
+            ApiError::Unavailable { code, message } => (code, message, json!({})),
             ApiError::Validation { field, message } => {
                 let text = format!("{field}: {message}");
                 (ErrorCode::ValidationFailed, text, json!({ "field": field, "reason": message }))

@@ -142,6 +142,19 @@ pub async fn text(actor: &Actor, state: &AppState, input: TextInput, source: Sou
     Ok(turn)
 }
 
+/// One spoken turn: the WAV heard (offline, or by the speech API), then taken as text.
+pub async fn audio(actor: &Actor, state: &AppState, session_id: Option<Uuid>, wav: &[u8]) -> ApiResult<Turn> {
+    actor.require(brigade_domain::auth::Permission::RestaurantRead)?;
+    if let Some(id) = session_id {
+        open(actor, state, Some(id)).await?;
+    }
+    let ctx = Context::load(actor, state).await?;
+    let heard = super::speech::transcribe(state, &ctx, actor.rid(), wav).await?;
+    let mut turn = text(actor, state, TextInput { text: heard.clone(), session_id }, Source::Audio).await?;
+    turn.transcript = Some(heard);
+    Ok(turn)
+}
+
 /// Confirms (or cancels) what the session waits on.
 pub async fn confirm(actor: &Actor, state: &AppState, input: ConfirmInput) -> ApiResult<Turn> {
     let mut session = open(actor, state, Some(input.session_id)).await?;

@@ -322,3 +322,125 @@ async fn a_language_model_reads_what_the_offline_engine_cannot_under_the_same_ru
     assert_eq!(say("the salmon is back on").await["engine"], "offline");
     assert_eq!(llm.state.lock().requests.len(), before);
 }
+
+/// Speech made by espeak-ng at 16 kHz (sox mixing in noise when asked), as a WAV.
+pub fn spoken(text: &str, noise: bool) -> Option<Vec<u8>> {
+    let have = |p: &str| {
+        std::process::Command::new("sh")
+            .args(["-c", &format!("command -v {p}")])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if !(have("espeak-ng") && have("sox") && have("pocketsphinx_continuous")) {
+        assert_ne!(
+            std::env::var("CI").as_deref(),
+            Ok("true"),
+            "CI must test speech (apt-get install espeak-ng sox pocketsphinx pocketsphinx-en-us)"
+        );
+        eprintln!("!!! SKIPPED: speech (apt-get install espeak-ng sox pocketsphinx pocketsphinx-en-us) !!!");
+        return None;
+    }
+    let dir = std::env::temp_dir().join(format!("brigade-said-{}", Uuid::now_v7()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let raw = dir.join("raw.wav");
+    let out = dir.join("out.wav");
+    assert!(std::process::Command::new("espeak-ng")
+        .args(["-v", "en-us", "-w"])
+        .arg(&raw)
+        .arg(text)
+        .status()
+        .unwrap()
+        .success());
+    let mut sox = std::process::Command::new("sox");
+    if noise {
+        // Kitchen noise: brown noise at a fifth of the speech's level, mixed in.
+        let n = dir.join("noise.wav");
+        assert!(std::process::Command::new("sox")
+            .arg(&raw)
+            .arg(&n)
+            .args(["synth", "brownnoise", "vol", "0.2"])
+            .status()
+            .unwrap()
+            .success());
+        sox.args(["-m"]).arg(&raw).arg(&n);
+    } else {
+        sox.arg(&raw);
+    }
+    assert!(sox.args(["-r", "16000", "-c", "1", "-b", "16"]).arg(&out).status().unwrap().success());
+    let bytes = std::fs::read(&out).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    Some(bytes)
+}
+
+#[tokio::test]
+async fn spoken_commands_are_heard_against_the_restaurants_own_words() {
+    let Some(clean) = spoken("eighty six the grilled salmon", false) else { return };
+    let k = Kitchen::new().await;
+    let path = format!("/v1/restaurants/{}/assistant/audio", k.owner.rid);
+    let post = |body: Vec<u8>, kind: &'static str| {
+        let (url, token) = (k.app.url(&path), k.owner.token.clone());
+        async move {
+            let r = reqwest::Client::new()
+                .post(url)
+                .bearer_auth(token)
+                .header("Content-Type", kind)
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            let status = r.status().as_u16();
+            (status, r.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let (status, t) = post(clean, "audio/wav").await;
+    assert_eq!(status, 200, "{t}");
+    assert_eq!(t["transcript"], "eighty six the grilled salmon");
+    assert_eq!(t["actions"][0]["status"], "done");
+    assert!(!k.available("Grilled Salmon").await);
+
+    let noisy = spoken("the grilled salmon is back on", true).unwrap();
+    let (_, t) = post(noisy, "audio/wav").await;
+    assert_eq!(t["actions"][0]["tool"], "restore", "{t}");
+    assert!(k.available("Grilled Salmon").await);
+
+    // A spoken "which burger?" answered by voice, in the same session.
+    let (_, t) = post(spoken("eighty six the burger", false).unwrap(), "audio/wav").await;
+    assert!(t["clarify"]["candidates"].as_array().is_some_and(|c| c.len() == 3), "{t}");
+
+    // Bad audio: not a WAV, the wrong type, silence, too big.
+    let (s, e) = post(b"RIFF nonsense".to_vec(), "audio/wav").await;
+    assert_eq!((s, e["error"]["code"].as_str()), (400, Some("not_wav")));
+    let (s, _) = post(b"{}".to_vec(), "application/json").await;
+    assert_eq!(s, 400);
+    let silence = {
+        let spec = hound::WavSpec {
+            channels: 1,
+            sample_rate: 16_000,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
+        let mut b = std::io::Cursor::new(Vec::new());
+        let mut w = hound::WavWriter::new(&mut b, spec).unwrap();
+        for _ in 0..16_000 {
+            w.write_sample(0i16).unwrap();
+        }
+        w.finalize().unwrap();
+        b.into_inner()
+    };
+    let (s, e) = post(silence, "audio/wav").await;
+    assert_eq!((s, e["error"]["code"].as_str()), (422, Some("validation_failed")));
+    let (s, _) = post(vec![0u8; 20 * 1024 * 1024], "audio/wav").await;
+    assert_eq!(s, 413);
+
+    // And the reply, spoken back.
+    let wav = reqwest::Client::new()
+        .post(k.app.url(&format!("/v1/restaurants/{}/assistant/tts", k.owner.rid)))
+        .bearer_auth(&k.owner.token)
+        .json(&json!({ "text": "86'd Grilled Salmon." }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wav.headers()["content-type"], "audio/wav");
+    let bytes = wav.bytes().await.unwrap();
+    assert!(hound::WavReader::new(std::io::Cursor::new(bytes.to_vec())).unwrap().duration() > 8000);
+}
