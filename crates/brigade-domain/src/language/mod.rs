@@ -166,6 +166,10 @@ const EDGE_FILLERS: &[&str] = &[
     "sold",
     "out",
     "officially",
+    "put",
+    "take",
+    "bring",
+    "got",
 ];
 
 /// How well `phrase` (singular words) names `e`, 0 to 1.
@@ -646,6 +650,7 @@ const RULES: &[Rule] = &[
             &["selling", "again"],
             &["have", "again"],
             &["got", "again"],
+            &["again"],
         ],
     ),
     (
@@ -666,6 +671,7 @@ const RULES: &[Rule] = &[
             &["to", "inventory"],
             &["log", "a", "delivery"],
             &["log"],
+            &["got"],
         ],
     ),
     (
@@ -704,6 +710,8 @@ const RULES: &[Rule] = &[
             &["dead"],
             &["done"],
             &["cut"],
+            &["take"],
+            &["no"],
         ],
     ),
 ];
@@ -952,7 +960,8 @@ fn phrases(t: &[Token], lists: &[&[Entry]]) -> Vec<Vec<String>> {
             last.push(x.clone());
         }
     }
-    let best = |w: &[String]| lists.iter().map(|l| fit(w, l).1).fold(0.0, f64::max);
+    // A name containing "and" ("chips and guac") is kept whole when one thing fits it.
+    let whole = |w: &[String]| lists.iter().any(|l| matches!(fit(w, l), (Fit::One(_), s) if s >= 0.85));
     let mut out = Vec::new();
     let mut i = 0;
     while i < segments.len() {
@@ -967,7 +976,7 @@ fn phrases(t: &[Token], lists: &[&[Entry]]) -> Vec<Vec<String>> {
                 }
             }
             let w = edge_trim(words_of(&joined));
-            if w.len() >= 2 && w.iter().any(|x| x == "and" || x == "or") && best(&w) >= 0.97 {
+            if w.len() >= 2 && w.iter().any(|x| x == "and" || x == "or") && whole(&w) {
                 taken = j - i + 1;
                 out.push(w);
                 break;
@@ -1400,11 +1409,12 @@ fn receive(t: &[Token], at: usize, len: usize, vocab: &Vocabulary, correction: O
         rest = c;
     }
     let purchase: Vec<String> = vocab.stock.iter().flat_map(|e| e.units.iter().map(|u| u.to_lowercase())).collect();
+    // The items' own units first ("gallon" as the dairy buys it), then the standard ones.
     let is_unit = |w: &str| -> Option<String> {
-        if let Some((_, u)) = UNITS.iter().find(|(s, _)| *s == w) {
-            return Some((*u).to_owned());
+        if let Some(p) = purchase.iter().find(|p| **p == w || singular(w) == **p || singular(w) == singular(p)) {
+            return Some(p.clone());
         }
-        purchase.iter().find(|p| **p == w || singular(w) == **p || singular(w) == singular(p)).cloned()
+        UNITS.iter().find(|(s, _)| *s == w).map(|(_, u)| (*u).to_owned())
     };
     let mut quantity = None;
     let mut unit = None;

@@ -150,8 +150,22 @@ pub async fn audio(actor: &Actor, state: &AppState, session_id: Option<Uuid>, wa
     }
     let ctx = Context::load(actor, state).await?;
     let heard = super::speech::transcribe(state, &ctx, actor.rid(), wav).await?;
-    let mut turn = text(actor, state, TextInput { text: heard.clone(), session_id }, Source::Audio).await?;
-    turn.transcript = Some(heard);
+    if !heard.command {
+        // Speech, but none of the commands: never forced onto one.
+        let session = open(actor, state, session_id).await?;
+        let payload = json!({ "text": heard.text, "source": "audio", "command": false });
+        record(actor, state, "voice.command_received", session.id, payload).await?;
+        return Ok(Turn {
+            session_id: session.id,
+            reply: NOT_UNDERSTOOD.into(),
+            actions: Vec::new(),
+            clarify: None,
+            engine: "offline",
+            transcript: Some(heard.text),
+        });
+    }
+    let mut turn = text(actor, state, TextInput { text: heard.text.clone(), session_id }, Source::Audio).await?;
+    turn.transcript = Some(heard.text);
     Ok(turn)
 }
 

@@ -27,6 +27,10 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio::process::Command;
 
+/// How much better than the loop of common words, per 10 ms frame, a command's path may
+/// score and still be taken (measured on espeak-ng speech; see BENCHMARKS.md).
+const MARGIN_PER_FRAME: i64 = 1;
+
 /// The largest WAV taken (a minute and more of 48 kHz stereo).
 pub const MAX_AUDIO_BYTES: usize = 10 * 1024 * 1024;
 /// The longest utterance decoded.
@@ -147,10 +151,18 @@ fn wav_bytes(pcm: &Pcm16k) -> Vec<u8> {
 // ---------------------------------------------------------------- speech to text
 
 /// What was said, as words.
-pub async fn transcribe(state: &AppState, ctx: &Context, rid: uuid::Uuid, audio: &[u8]) -> ApiResult<String> {
+/// What was heard: the words, and whether they are a command the grammar knows (an
+/// outside speech API's words are always passed on to be read).
+pub struct Heard {
+    pub text: String,
+    pub command: bool,
+}
+
+pub async fn transcribe(state: &AppState, ctx: &Context, rid: uuid::Uuid, audio: &[u8]) -> ApiResult<Heard> {
     let pcm = read_wav(audio)?;
     if let Some(base) = &state.config.speech_base_url {
-        return transcribe_remote(state, base, &wav_bytes(&pcm)).await;
+        let text = transcribe_remote(state, base, &wav_bytes(&pcm)).await?;
+        return Ok(Heard { text, command: true });
     }
     let model = state.config.sphinx_model.clone();
     let hmm = model.join("en-us");
@@ -175,16 +187,18 @@ pub async fn transcribe(state: &AppState, ctx: &Context, rid: uuid::Uuid, audio:
     let command = command.map(|_| scored(&dir.join("command.log")));
     let other = other.map(|_| scored(&dir.join("other.log")));
     let _ = std::fs::remove_dir_all(&dir);
+    // The commands get a little credit per 10 ms frame: a clear command scores above the
+    // loop, speech that only resembles one well below it.
+    let frames = (pcm.samples.len() / 160) as i64;
     let heard = match (command?, other?) {
-        (Some((text, score)), Some((_, garbage))) if score >= garbage => text,
-        (Some((text, _)), None) => text,
-        (_, Some((words, _))) => {
-            tracing::debug!(heard = %words, "speech outside the commands");
-            words
+        (Some((text, score)), Some((_, garbage))) if score + MARGIN_PER_FRAME * frames >= garbage => {
+            Heard { text, command: true }
         }
-        (None, None) => String::new(),
+        (Some((text, _)), None) => Heard { text, command: true },
+        (_, Some((words, _))) => Heard { text: words, command: false },
+        (None, None) => Heard { text: String::new(), command: false },
     };
-    if heard.trim().is_empty() {
+    if heard.text.trim().is_empty() {
         return Err(ApiError::Validation { field: "audio".into(), message: "no words were heard in it".into() });
     }
     Ok(heard)
@@ -310,26 +324,36 @@ fn grammars() -> &'static Grammars {
     CACHE.get_or_init(Mutex::default)
 }
 
-/// The packaged pronouncing dictionary, read once: word to its lines.
-fn cmudict(path: &Path) -> &'static HashMap<String, Vec<String>> {
-    static DICT: OnceLock<HashMap<String, Vec<String>>> = OnceLock::new();
-    DICT.get_or_init(|| {
-        let mut d: HashMap<String, Vec<String>> = HashMap::new();
-        if let Ok(text) = std::fs::read_to_string(path) {
-            for line in text.lines() {
-                let Some((word, phones)) = line.split_once(' ') else { continue };
-                let base = word.split('(').next().unwrap_or(word).to_owned();
-                d.entry(base).or_default().push(phones.trim().to_owned());
-            }
+/// The packaged pronouncing dictionary's lines for `words` (read through, not kept: the
+/// whole of it would cost the server some 150 MB).
+fn pronunciations(path: &Path, words: &BTreeSet<String>) -> Option<HashMap<String, Vec<String>>> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let mut d: HashMap<String, Vec<String>> = HashMap::new();
+    for line in text.lines() {
+        let Some((word, phones)) = line.split_once(' ') else { continue };
+        let base = word.split('(').next().unwrap_or(word);
+        if words.contains(base) {
+            d.entry(base.to_owned()).or_default().push(phones.trim().to_owned());
         }
-        d
-    })
+    }
+    Some(d)
 }
 
 /// Spoken words of a name: lowercase letters, numbers said as words.
 fn spoken(name: &str) -> Vec<String> {
     let mut out = Vec::new();
-    for w in name.to_lowercase().split(|c: char| !c.is_alphanumeric() && c != '\'') {
+    // "7up" is "seven up": digits and letters apart.
+    let mut spaced = String::new();
+    let mut prev: Option<char> = None;
+    for c in name.to_lowercase().chars() {
+        if prev.is_some_and(|p| p.is_ascii_digit() != c.is_ascii_digit() && p.is_alphanumeric() && c.is_alphanumeric())
+        {
+            spaced.push(' ');
+        }
+        spaced.push(c);
+        prev = Some(c);
+    }
+    for w in spaced.split(|c: char| !c.is_alphanumeric() && c != '\'') {
         let w = w.trim_matches('\'');
         if w.is_empty() {
             continue;
@@ -401,6 +425,18 @@ fn jsgf(ctx: &Context) -> String {
     // Names are said in part too ("the salmon", "the burgers"): each name's last word,
     // and its plural, are there as well; the parser asks which one is meant.
     let mut item_names = names(&ctx.vocab.items);
+    // A word found in one name only says which item it is ("the carnitas").
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for e in &ctx.vocab.items {
+        for w in spoken(&e.name).into_iter().collect::<BTreeSet<_>>() {
+            *seen.entry(w).or_default() += 1;
+        }
+    }
+    for (w, n) in &seen {
+        if *n == 1 && w.len() >= 4 && !COMMON.split_whitespace().any(|c| c == w) {
+            item_names.insert(w.clone());
+        }
+    }
     for e in &ctx.vocab.items {
         let words = spoken(&e.name);
         if words.len() > 1 {
@@ -477,8 +513,8 @@ public <utterance> = [<polite>] <command> [please];\n\
 <stockitem> = {stock};\n\
 <person> = {staff};\n\
 <unit> = {units};\n\
-<eightysix> = (eighty six | we are out of | we're out of | out of | no more | we ran out of | kill | we're all out of | we are all out of) <things> [<when>] [<where>] | <things> (is | are) (eighty sixed | out | gone | sold out) [<when>];\n\
-<restore> = (bring back | restore) <things> [<where>] | <things> (is | are) back [on] | we have <things> again;\n\
+<eightysix> = (eighty six | we are out of | we're out of | out of | no more | we ran out of | we're all out of | we are all out of | kill) <things> [<when>] [<where>] [tonight] | <things> (is | are) (eighty sixed | out | gone | sold out) [<when>];\n\
+<restore> = (bring back | restore) <things> [<where>] | <things> (is | are) back [on] [the menu] | we have <things> again | put <things> back on;\n\
 <when> = (until | till) <time> | for the rest of the night | until tomorrow | for <number> minutes | for an hour | for today;\n\
 <where> = on (uber eats | door dash | grub hub | delivery | the website | q r) | for delivery;\n\
 <time> = <hournum> [<minutes>] [a m | p m | o'clock] | noon | midnight;\n\
@@ -490,9 +526,9 @@ public <utterance> = [<polite>] <command> [please];\n\
 <number> = <digit> | <teen> | <tens> [<digit>] | <digit> hundred [[and] (<digit> | <teen> | <tens> [<digit>])];\n\
 <orders> = (order | ticket | number) <number> is (ready | done | up | picked up | complete) | (bump | fire | cancel | start) [order | ticket] <number> | where is order <number> | is order <number> ready | what's the status of order <number>;\n\
 <channel> = uber eats | door dash | grub hub | delivery | the website | q r | online orders | phone orders;\n\
-<busy> = busy mode [<number> minutes] | we're slammed | we are slammed | add <number> minutes [to quotes] | end busy mode | we're caught up | we are caught up | (pause | stop taking) <channel> [orders] | (unpause | resume) <channel>;\n\
-<timeclock> = clock me (in | out) | i'm going on break | i am going on break | start my break | back from break | end my break;\n\
-<query> = what's low | what is low | what do we need to order | what's eighty sixed | what is eighty sixed | what are we out of | how are sales [today] | how much did we make [today] | what's labor [at] | what's labour [at] | labor cost | who's on | who is on | who is clocked in | how many open orders | how backed up are we | what's on the task list | what are my tasks | help | what can you do;\n\
+<busy> = [(we're | we are) (slammed | swamped)] (busy mode [<number> minutes] | add <number> minutes [to quotes]) | we're slammed | we are slammed | (end | turn off) busy mode | we're caught up | we are caught up | (pause | stop taking) <channel> [orders] | (unpause | resume) <channel>;\n\
+<timeclock> = (clock | punch) [me] (in | out) | (i'm | i am) (going on | taking) [my | a] break | (going on | taking) [my | a] break | start my break | [i'm] back from (break | lunch) | end my break;\n\
+<query> = what's low | what is low | anything low | what's running low | what do we need to order | what should we order | what's eighty sixed [right now] | what is eighty sixed | what are we out of | how are sales [today] | how much (did we make | have we made) [today] | what's labor [at] | what's labour [at] | labor cost | who's on [the clock] | who is on | who's working | who is clocked in | how many open orders | how many orders are open | how backed up are we | what's on [the | my] task list | what are my tasks | help | what can you do;\n\
 <quantity> = <number> | a | an | half a;\n\
 <receive> = (received | receive | we got) <quantity> [<unit>] [of] <stockitem> | <quantity> [<unit>] [of] <stockitem> (came in | arrived);\n\
 <task> = (remind (me | us) to | add a task to | new task) <other>+{for_person};\n\
@@ -513,10 +549,6 @@ async fn grammar_for(rid: uuid::Uuid, ctx: &Context, dict_path: &Path) -> ApiRes
     if let Some(g) = grammars().lock().get(&key) {
         return Ok(g.clone());
     }
-    let dict = cmudict(dict_path);
-    if dict.is_empty() {
-        return Err(unavailable("PocketSphinx's US English dictionary (pocketsphinx-en-us)"));
-    }
     let words: BTreeSet<String> = text
         .lines()
         .filter(|l| l.starts_with('<') || l.starts_with("public"))
@@ -524,6 +556,8 @@ async fn grammar_for(rid: uuid::Uuid, ctx: &Context, dict_path: &Path) -> ApiRes
         .flat_map(|r| r.split(|c: char| !(c.is_alphabetic() || c == '\'')).map(str::to_owned).collect::<Vec<_>>())
         .filter(|w| !w.is_empty() && w != "VOID")
         .collect();
+    let dict = pronunciations(dict_path, &words)
+        .ok_or_else(|| unavailable("PocketSphinx's US English dictionary (pocketsphinx-en-us)"))?;
     let mut lines = Vec::new();
     for w in &words {
         match dict.get(w) {
