@@ -593,7 +593,18 @@ async fn grammar_for(rid: uuid::Uuid, ctx: &Context, dict_path: &Path) -> ApiRes
     write(&garbage, &garbage_text)?;
     write(&dict_file, &(lines.join("\n") + "\n"))?;
     let g = Arc::new(Grammar { jsgf, garbage, dict: dict_file });
-    grammars().lock().insert(key, g.clone());
+    // The restaurant's grammar before this one (its menu changed) goes, files and all; a
+    // decode that has not opened them yet at this very moment fails, and can be said again.
+    let mut cache = grammars().lock();
+    let stale: Vec<(uuid::Uuid, u64)> = cache.keys().filter(|k| k.0 == rid && k.1 != key.1).copied().collect();
+    for k in stale {
+        if let Some(old) = cache.remove(&k) {
+            if let Some(dir) = old.jsgf.parent() {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+        }
+    }
+    cache.insert(key, g.clone());
     Ok(g)
 }
 

@@ -592,7 +592,7 @@ async fn run(
         "list_unavailable" => {
             let page = menu::service::items(actor, state, None, PageParams { limit: Some(500), cursor: None }).await?;
             let items: Vec<&menu::ItemView> =
-                page.items.iter().filter(|i| i.availability.reason.is_some() || !i.availability.available).collect();
+                page.items.iter().filter(|i| i.is_active && i.availability.reason.is_some()).collect();
             let options: Vec<String> = {
                 let mut o: Vec<String> = page
                     .items
