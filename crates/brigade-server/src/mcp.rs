@@ -63,7 +63,7 @@ fn rpc_result(id: Value, result: Value) -> Value {
 /// 202 with no body; protocol errors are JSON-RPC errors in a 200.
 #[utoipa::path(post, path = "/v1/mcp", tag = "assistant",
     request_body(content = Object, description = "a JSON-RPC 2.0 request, notification or batch"),
-    responses((status = 200, description = "the JSON-RPC response", body = Object), (status = 202, description = "a notification, taken"),
+    responses((status = 200, description = "the JSON-RPC response (an array for a batch)", body = serde_json::Value), (status = 202, description = "a notification, taken"),
         (status = 400, description = "an MCP-Protocol-Version this server does not speak"), (status = 401), (status = 403)),
     security(("bearer" = [])))]
 async fn mcp(State(state): State<AppState>, request: Request<axum::body::Body>) -> Response {
