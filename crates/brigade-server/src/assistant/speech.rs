@@ -422,8 +422,8 @@ fn jsgf(ctx: &Context) -> String {
     let names = |entries: &[brigade_domain::language::Entry]| -> BTreeSet<String> {
         entries.iter().map(|e| spoken(&e.name).join(" ")).filter(|s| !s.is_empty()).collect()
     };
-    // Names are said in part too ("the salmon", "the burgers"): each name's last word,
-    // and its plural, are there as well; the parser asks which one is meant.
+    // Names are said in part too ("the salmon", "the burger"): each name's last word is
+    // there as well; the parser asks which one is meant.
     let mut item_names = names(&ctx.vocab.items);
     // A word found in one name only says which item it is ("the carnitas").
     let mut seen: HashMap<String, usize> = HashMap::new();
@@ -440,11 +440,10 @@ fn jsgf(ctx: &Context) -> String {
     for e in &ctx.vocab.items {
         let words = spoken(&e.name);
         if words.len() > 1 {
+            // Not its plural: heard, "the burgers" would mean all of them, and a spoken
+            // plural is too close to the singular to act on; the parser asks which.
             if let Some(last) = words.last() {
                 item_names.insert(last.clone());
-                if !last.ends_with('s') {
-                    item_names.insert(format!("{last}s"));
-                }
             }
         }
     }
