@@ -121,34 +121,47 @@ pub fn tokens(text: &str) -> Vec<Token> {
     numbers(raw)
 }
 
+const SMALL: [&str; 20] = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+];
+const TENS: [&str; 10] = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"];
+
+/// A number as it is said: 42 is "forty two", 105 "one hundred five" (to 999).
+pub fn number_words(n: u32) -> String {
+    match n {
+        0..=19 => SMALL[n as usize].to_owned(),
+        20..=99 if n.is_multiple_of(10) => TENS[(n / 10) as usize].to_owned(),
+        20..=99 => format!("{} {}", TENS[(n / 10) as usize], SMALL[(n % 10) as usize]),
+        100..=999 if n.is_multiple_of(100) => format!("{} hundred", SMALL[(n / 100) as usize]),
+        100..=999 => format!("{} hundred {}", SMALL[(n / 100) as usize], number_words(n % 100)),
+        _ => n.to_string(),
+    }
+}
+
 fn unit_number(w: &str) -> Option<f64> {
-    const SMALL: [&str; 20] = [
-        "zero",
-        "one",
-        "two",
-        "three",
-        "four",
-        "five",
-        "six",
-        "seven",
-        "eight",
-        "nine",
-        "ten",
-        "eleven",
-        "twelve",
-        "thirteen",
-        "fourteen",
-        "fifteen",
-        "sixteen",
-        "seventeen",
-        "eighteen",
-        "nineteen",
-    ];
-    const TENS: [&str; 8] = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"];
     if let Some(i) = SMALL.iter().position(|s| *s == w) {
         return Some(i as f64);
     }
-    TENS.iter().position(|s| *s == w).map(|i| (i as f64 + 2.0) * 10.0)
+    TENS.iter().skip(2).position(|s| *s == w).map(|i| (i as f64 + 2.0) * 10.0)
 }
 
 /// Joins number words into numbers: "twenty five" → 25, "one hundred and five" → 105,

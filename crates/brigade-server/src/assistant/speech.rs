@@ -359,47 +359,13 @@ fn spoken(name: &str) -> Vec<String> {
             continue;
         }
         if let Ok(n) = w.parse::<u32>() {
-            out.extend(number_words(n).split(' ').map(str::to_owned));
+            out.extend(brigade_domain::language::words::number_words(n).split(' ').map(str::to_owned));
         } else {
             out.push(w.chars().filter(|c| c.is_alphabetic() || *c == '\'').collect());
         }
     }
     out.retain(|w| !w.is_empty());
     out
-}
-
-fn number_words(n: u32) -> String {
-    const SMALL: [&str; 20] = [
-        "zero",
-        "one",
-        "two",
-        "three",
-        "four",
-        "five",
-        "six",
-        "seven",
-        "eight",
-        "nine",
-        "ten",
-        "eleven",
-        "twelve",
-        "thirteen",
-        "fourteen",
-        "fifteen",
-        "sixteen",
-        "seventeen",
-        "eighteen",
-        "nineteen",
-    ];
-    const TENS: [&str; 10] = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"];
-    match n {
-        0..=19 => SMALL[n as usize].to_owned(),
-        20..=99 if n.is_multiple_of(10) => TENS[(n / 10) as usize].to_owned(),
-        20..=99 => format!("{} {}", TENS[(n / 10) as usize], SMALL[(n % 10) as usize]),
-        100..=999 if n.is_multiple_of(100) => format!("{} hundred", SMALL[(n / 100) as usize]),
-        100..=999 => format!("{} hundred {}", SMALL[(n / 100) as usize], number_words(n % 100)),
-        _ => n.to_string(),
-    }
 }
 
 fn alternatives(phrases: &BTreeSet<String>) -> String {
@@ -764,8 +730,8 @@ mod tests {
     #[test]
     fn names_are_said_as_words() {
         assert_eq!(spoken("7UP & Fries (Large)"), ["seven", "up", "fries", "large"]);
-        assert_eq!(number_words(42), "forty two");
-        assert_eq!(number_words(105), "one hundred five");
+        assert_eq!(brigade_domain::language::words::number_words(42), "forty two");
+        assert_eq!(brigade_domain::language::words::number_words(105), "one hundred five");
     }
 
     #[test]
