@@ -452,30 +452,6 @@ fn channels(args: &Value, field: &'static str) -> ApiResult<Option<Vec<Channel>>
     }
 }
 
-/// Names to entries: one each, or a question which.
-enum Named {
-    All(Vec<usize>),
-    Ask { index: usize, question: String, candidates: Vec<String> },
-    Missing(String),
-}
-
-fn name_all(names: &[String], entries: &[Entry]) -> Named {
-    let mut out = Vec::new();
-    for (k, n) in names.iter().enumerate() {
-        match language::resolve(n, entries) {
-            Fit::One(i) => out.push(i),
-            Fit::Many(all) => {
-                let candidates: Vec<String> = all.iter().map(|&i| entries[i].name.clone()).collect();
-                let question = format!("Which {n}: {}?", or_list(&candidates));
-                return Named::Ask { index: k, question, candidates };
-            }
-            Fit::None => return Named::Missing(n.clone()),
-        }
-    }
-    out.dedup();
-    Named::All(out)
-}
-
 fn list_names(names: &[String]) -> String {
     match names {
         [] => String::new(),
@@ -504,6 +480,40 @@ fn channel_words(cs: &Option<Vec<Channel>>) -> String {
     }
 }
 
+/// The things `args[field]` names, as indexes into `entries`; or, when a name fits several
+/// or none, the outcome that says so (a question, or "there is no …; nothing changed").
+fn named(
+    args: &Value,
+    field: &'static str,
+    entries: &[Entry],
+    missing: impl Fn(&str) -> String,
+) -> ApiResult<Result<Vec<usize>, Outcome>> {
+    let mut found = Vec::new();
+    for (k, n) in strings(args, field)?.iter().enumerate() {
+        match language::resolve(n, entries) {
+            Fit::One(i) => found.push(i),
+            Fit::Many(all) => {
+                let candidates: Vec<String> = all.iter().map(|&i| entries[i].name.clone()).collect();
+                let question = format!("Which {n}: {}?", or_list(&candidates));
+                return Ok(Err(Outcome::Clarify { field, index: Some(k), question, candidates }));
+            }
+            Fit::None => return Ok(Err(Outcome::Failed { reply: format!("{}; nothing changed.", missing(n)) })),
+        }
+    }
+    found.dedup();
+    Ok(Ok(found))
+}
+
+/// An 86 (`off`) or its lifting, from a tool's `reason`, `until` and `channels`.
+fn availability(args: &Value, off: bool) -> ApiResult<AvailabilityInput> {
+    Ok(AvailabilityInput {
+        available: !off,
+        reason: opt_str(args, "reason").map(str::to_owned),
+        until: opt_str(args, "until").map(str::to_owned),
+        channels: channels(args, "channels")?,
+    })
+}
+
 async fn run(
     actor: &Actor,
     state: &AppState,
@@ -515,26 +525,15 @@ async fn run(
     let done = |reply: String, result: Value| Ok(Outcome::Done { reply, result });
     match tool {
         "eighty_six" | "restore" => {
-            let names = strings(args, "items")?;
-            let found = match name_all(&names, &ctx.vocab.items) {
-                Named::All(found) => found,
-                Named::Ask { index, question, candidates } => {
-                    return Ok(Outcome::Clarify { field: "items", index: Some(index), question, candidates })
-                }
-                Named::Missing(n) => {
-                    return Ok(Outcome::Failed { reply: format!("There is no {n} on the menu; nothing changed.") })
-                }
+            let found = match named(args, "items", &ctx.vocab.items, |n| format!("There is no {n} on the menu"))? {
+                Ok(found) => found,
+                Err(outcome) => return Ok(outcome),
             };
             let entries: Vec<&Entry> = found.iter().map(|&i| &ctx.vocab.items[i]).collect();
             let shown: Vec<String> = entries.iter().map(|e| e.name.clone()).collect();
             let ids: Vec<ItemId> = entries.iter().flat_map(|e| e.ids.iter().map(|id| ItemId(*id))).collect();
             let off = tool == "eighty_six";
-            let input = AvailabilityInput {
-                available: !off,
-                reason: opt_str(args, "reason").map(str::to_owned),
-                until: opt_str(args, "until").map(str::to_owned),
-                channels: channels(args, "channels")?,
-            };
+            let input = availability(args, off)?;
             let on = channel_words(&input.channels);
             if off && ids.len() > 3 && !confirmed {
                 let reply = format!("86 {} items: {}{on}? Say yes to confirm.", ids.len(), list_names(&shown));
@@ -555,25 +554,14 @@ async fn run(
             done(reply, json!(views))
         }
         "eighty_six_option" | "restore_option" => {
-            let names = strings(args, "options")?;
-            let found = match name_all(&names, &ctx.vocab.options) {
-                Named::All(found) => found,
-                Named::Ask { index, question, candidates } => {
-                    return Ok(Outcome::Clarify { field: "options", index: Some(index), question, candidates })
-                }
-                Named::Missing(n) => {
-                    return Ok(Outcome::Failed { reply: format!("No option is called {n}; nothing changed.") })
-                }
+            let found = match named(args, "options", &ctx.vocab.options, |n| format!("No option is called {n}"))? {
+                Ok(found) => found,
+                Err(outcome) => return Ok(outcome),
             };
             let shown: Vec<String> = found.iter().map(|&i| ctx.vocab.options[i].name.clone()).collect();
             let ids: Vec<Uuid> = found.iter().flat_map(|&i| ctx.vocab.options[i].ids.clone()).collect();
             let off = tool == "eighty_six_option";
-            let input = AvailabilityInput {
-                available: !off,
-                reason: opt_str(args, "reason").map(str::to_owned),
-                until: opt_str(args, "until").map(str::to_owned),
-                channels: channels(args, "channels")?,
-            };
+            let input = availability(args, off)?;
             if off && found.len() > 3 && !confirmed {
                 let reply = format!("86 {} options: {}? Say yes to confirm.", found.len(), list_names(&shown));
                 return Ok(Outcome::NeedsConfirmation { reply });
