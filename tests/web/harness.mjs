@@ -119,11 +119,12 @@ export class Server {
   }
 }
 
-export async function browser() {
+/** A headless Chromium; `extraArgs` add flags (a fake microphone playing a file, say). */
+export async function browser(extraArgs = []) {
   return chromium.launch({
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-      '--disable-sync', '--disable-quic', '--no-first-run'],
+      '--disable-sync', '--disable-quic', '--no-first-run', ...extraArgs],
   });
 }
 

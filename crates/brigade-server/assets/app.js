@@ -24,17 +24,77 @@ $('#restaurant-switch')?.addEventListener('change', (e) => {
   location.href = `${location.pathname}?r=${e.target.value}`;
 });
 
-/** Subscribes to this restaurant's feed; `handler` gets each event. */
+/** Subscribes to this restaurant's feed; `handler` gets each event. The busy badge in the
+ * top bar follows the same feed. */
 function live(handler, onResync = () => {}) {
   const conn = $('#conn');
   return new Live({
     auth,
     channels: [{ name: `restaurant:${rid}` }],
-    onEvent: handler,
-    onResync,
+    onEvent: (e) => {
+      if (e.type === 'restaurant.busy_changed') loadBusy();
+      handler(e);
+    },
+    onResync: () => {
+      loadBusy();
+      onResync();
+    },
     onStatus: liveIndicator(conn),
   });
 }
+
+// ---------------------------------------------------------------- busy mode, everywhere
+
+/** Listeners of busy mode's state (the badge, the Today card). */
+const busyWatchers = [showBusyBadge];
+let busyNow = null;
+async function loadBusy() {
+  try {
+    busyNow = await api(auth, 'GET', `${base}/busy`);
+  } catch {
+    return; // the badge keeps its last state
+  }
+  for (const fn of busyWatchers) fn(busyNow);
+}
+
+/** Busy mode in a line: "+15 min on quotes · QR, Uber Eats paused · until 21:30". */
+function busyLine(b) {
+  const parts = [];
+  if (b.extra_minutes) parts.push(`+${b.extra_minutes} min on quotes`);
+  if (b.paused_channels.length) parts.push(`${b.paused_channels.map(channelLabel).join(', ')} paused`);
+  parts.push(`until ${clockTime(b.until)}`);
+  return parts.join(' · ');
+}
+
+function showBusyBadge(b) {
+  const badge = $('#busy-badge');
+  badge.hidden = !b.active;
+  badge.textContent = b.active ? `Busy: ${busyLine(b)}` : '';
+}
+loadBusy();
+
+// ---------------------------------------------------------------- the assistant
+
+const dock = $('#assistant');
+const dockToggle = $('#assistant-toggle');
+let assistant = null;
+/** Opens or closes the assistant beside the page; it stays open from page to page. */
+async function openAssistant(open) {
+  dock.hidden = !open;
+  dockToggle.setAttribute('aria-expanded', String(open));
+  document.body.classList.toggle('with-assistant', open);
+  sessionStorage.setItem('brigade-assistant', open ? 'open' : '');
+  if (!open) return;
+  if (!assistant) {
+    const { AssistantPanel } = await import(`./assistant.js${new URL(import.meta.url).search}`);
+    assistant = new AssistantPanel({ root: $('#assistant-panel'), rid, auth });
+  }
+  assistant.focus();
+}
+dockToggle.addEventListener('click', () => openAssistant(dock.hidden).catch((e) => toast(e.message, 'error')));
+$('#assistant-close').addEventListener('click', () => (openAssistant(false), dockToggle.focus()));
+dock.addEventListener('keydown', (e) => e.key === 'Escape' && (openAssistant(false), dockToggle.focus()));
+if (sessionStorage.getItem('brigade-assistant') === 'open') openAssistant(true).catch(() => {});
 
 const field = (label, input, hint) => {
   input.id = input.id || `f-${Math.random().toString(36).slice(2, 9)}`;
@@ -50,6 +110,7 @@ const sections = {
     fill(
       view,
       day,
+      busyCard(),
       cards,
       h('h2', {}, 'By channel'),
       h('table', { class: 'grid' }, h('thead', {}, h('tr', {}, h('th', {}, 'Channel'), h('th', {}, 'Orders'), h('th', {}, 'Sales'), h('th', {}, 'Avg. ticket'))), channels),
@@ -103,6 +164,7 @@ const sections = {
     const eod = h('input', { type: 'checkbox', id: 'eod', checked: true });
     const filter = h('input', { id: 'filter', type: 'search', placeholder: 'Find an item' });
     const list = h('ul', { class: 'eighty-six', 'aria-label': 'Items' });
+    const optionList = h('ul', { class: 'eighty-six', 'aria-label': 'Options' });
     const selectedCount = h('span', {}, '0 selected');
     const bulk = (available) => async () => {
       const ids = [...list.querySelectorAll('input[type=checkbox]:checked')].map((c) => c.value);
@@ -139,6 +201,9 @@ const sections = {
         h('button', { type: 'button', onclick: bulk(true) }, 'Back on'),
       ),
       list,
+      h('h2', {}, 'Options'),
+      h('p', { class: 'muted' }, 'A choice on an item (a topping, a side). 86 one and guests cannot choose it; an item whose required choice has none left is unavailable.'),
+      optionList,
     );
     const categories = new Map((await all(auth, `${base}/menu/categories`)).map((c) => [c.id, c.name]));
     const load = async () => {
@@ -150,49 +215,61 @@ const sections = {
         list,
         items.map((i) => {
           const out = !i.availability.available || i.availability.channels;
-          const a = i.availability;
           return h(
             'li',
             { class: out ? 'out' : '', dataset: { name: i.name.toLowerCase() } },
             h('input', { type: 'checkbox', value: i.id, id: `sel-${i.id}`, 'aria-label': `Select ${i.name}`, checked: ticked.has(i.id), onchange: count }),
             h('label', { for: `sel-${i.id}`, class: 'item-name' }, i.name, h('small', { class: 'muted' }, ` ${categories.get(i.category_id) || ''}`)),
-            h(
-              'span',
-              { class: 'state' },
-              out
-                ? `86'd: ${a.reason || ''}${a.until ? ` until ${clockTime(a.until)}` : ''}${a.channels ? ` (${a.channels.join(', ')})` : ''}`
-                : i.is_active ? 'On' : 'Inactive',
-            ),
-            h(
-              'button',
-              {
-                type: 'button',
-                class: out ? '' : 'danger',
-                'aria-label': out ? `Bring back ${i.name}` : `86 ${i.name}`,
-                onclick: async () => {
-                  try {
-                    await api(auth, 'POST', `${base}/menu/items/${i.id}/availability`, change(!!out));
-                    toast(out ? `${i.name} is back` : `${i.name} 86'd`);
-                  } catch (e) {
-                    toast(e.message, 'error');
-                  }
-                  load();
-                },
-              },
-              out ? 'Back on' : '86',
-            ),
+            ...stateAndToggle(i, i.name, `${base}/menu/items/${i.id}/availability`),
           );
         }),
       );
+      // Every option once, with the items it is a choice on (a group copied to several
+      // items keeps its options' ids, and an 86 takes the option off all of them).
+      const options = new Map();
+      for (const i of items) {
+        for (const g of i.modifier_groups) {
+          for (const o of g.options) {
+            const seen = options.get(o.id) || options.set(o.id, { o, group: g.name, on: [] }).get(o.id);
+            seen.on.push(i.name);
+          }
+        }
+      }
+      fill(optionList, [...options.values()].map(({ o, group, on }) =>
+        h('li', { class: !o.available || o.availability.channels ? 'out' : '', dataset: { name: `${o.name} ${on.join(' ')}`.toLowerCase() } },
+          h('span', { class: 'item-name' }, o.name, h('small', { class: 'muted' }, ` ${group} · ${on.join(', ')}`)),
+          ...stateAndToggle(o, `${o.name} (${group}, ${on.join(', ')})`, `${base}/menu/options/${o.id}/availability`))));
       applyFilter();
       count();
+    };
+    /** An item's or option's state ("86'd: sold out until 17:00"), and its 86 / Back on button. */
+    const stateAndToggle = (thing, label, path) => {
+      const a = thing.availability;
+      const out = !a.available || a.channels;
+      return [
+        h('span', { class: 'state' }, out
+          ? `86'd: ${a.reason || ''}${a.until ? ` until ${clockTime(a.until)}` : ''}${a.channels ? ` (${a.channels.join(', ')})` : ''}`
+          : thing.is_active ? 'On' : 'Inactive'),
+        h('button', {
+          type: 'button', class: out ? '' : 'danger', 'aria-label': out ? `Bring back ${label}` : `86 ${label}`,
+          onclick: async () => {
+            try {
+              await api(auth, 'POST', path, change(!!out));
+              toast(out ? `${thing.name} is back` : `${thing.name} 86'd`);
+            } catch (e) {
+              toast(e.message, 'error');
+            }
+            load();
+          },
+        }, out ? 'Back on' : '86'),
+      ];
     };
     function count() {
       selectedCount.textContent = `${list.querySelectorAll('input[type=checkbox]:checked').length} selected`;
     }
     function applyFilter() {
       const q = filter.value.trim().toLowerCase();
-      for (const li of list.children) li.hidden = q !== '' && !li.dataset.name.includes(q);
+      for (const li of [...list.children, ...optionList.children]) li.hidden = q !== '' && !li.dataset.name.includes(q);
     }
     filter.addEventListener('input', applyFilter);
     await load();
@@ -705,6 +782,63 @@ const sections = {
     });
   },
 };
+
+/** Busy mode on the Today page: what it does now, and the controls to start, change or end
+ * it. Quoted ready times get the extra minutes; paused channels stop taking orders (a
+ * delivery platform's store is paused there); it ends by itself at its time. */
+function busyCard() {
+  const card = h('section', { class: 'card busy-card', id: 'busy', 'aria-labelledby': 'busy-title' });
+  // The counter and walk-ins are the staff's own call; every other channel can be paused.
+  const pausable = CHANNELS.filter((c) => c !== 'walk_in' && c !== 'pos');
+  const draw = (b) => {
+    const minutes = h('select', { id: 'busy-minutes' }, [0, 5, 10, 15, 20, 30, 45, 60, 90, 120].map((m) =>
+      h('option', { value: m, selected: m === (b.active ? b.extra_minutes : 15) }, m ? `+${m} min` : 'No extra time')));
+    const lengths = [['30', '30 minutes'], ['60', '1 hour'], ['120', '2 hours'], ['end_of_day', 'The rest of the day']];
+    if (b.active) lengths.unshift(['keep', `Until ${clockTime(b.until)}, as now`]);
+    const length = h('select', { id: 'busy-for' }, lengths.map(([v, l], i) => h('option', { value: v, selected: b.active ? i === 0 : v === '60' }, l)));
+    const reason = h('input', { id: 'busy-reason', maxlength: 500, value: b.reason || '', placeholder: 'e.g. a party of 30 just sat down' });
+    const paused = pausable.map((c) =>
+      h('label', { class: 'inline' }, h('input', { type: 'checkbox', name: 'paused', value: c, checked: b.paused_channels.includes(c) }), ` ${channelLabel(c)}`));
+    const put = async (body, done) => {
+      try {
+        busyNow = await api(auth, 'PUT', `${base}/busy`, body);
+        for (const fn of busyWatchers) fn(busyNow);
+        toast(done);
+      } catch (e) {
+        toast(e.message, 'error');
+      }
+    };
+    const form = h('form', { class: 'busy-form', 'aria-label': 'Busy mode' },
+      h('div', { class: 'toolbar' }, field('Extra time on quotes', minutes), field('For', length), field('Reason', reason)),
+      h('fieldset', { class: 'channels' }, h('legend', {}, 'Stop taking orders from'), paused),
+      h('div', { class: 'row' },
+        h('button', { type: 'submit', class: b.active ? '' : 'danger' }, b.active ? 'Update busy mode' : 'Start busy mode'),
+        b.active ? h('button', { type: 'button', class: 'primary', onclick: () => put({ extra_minutes: 0, paused_channels: [] }, 'Busy mode ended') }, 'End busy mode') : null));
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      const until = length.value === 'keep' ? b.until
+        : length.value === 'end_of_day' ? 'end_of_day'
+          : new Date(Date.now() + Number(length.value) * 60_000).toISOString();
+      put({
+        extra_minutes: Number(minutes.value),
+        until,
+        paused_channels: [...form.querySelectorAll('input[name=paused]:checked')].map((c) => c.value),
+        reason: reason.value.trim() || null,
+      }, b.active ? 'Busy mode updated' : 'Busy mode on');
+    });
+    fill(card,
+      h('h2', { id: 'busy-title' }, 'Busy mode'),
+      h('p', { class: `busy-state${b.active ? ' on' : ''}`, role: 'status' }, b.active
+        ? [h('strong', {}, 'On: '), busyLine(b), b.reason ? ` (${b.reason})` : '']
+        : 'Off. When the kitchen is in the weeds, add time to every quoted ready time and stop taking orders from some channels; it ends by itself.'),
+      // Off, the controls wait behind one click; on, they are open to change or end it.
+      h('details', { open: b.active }, h('summary', {}, b.active ? 'Change busy mode' : 'Turn on busy mode'), form));
+  };
+  busyWatchers.push(draw);
+  if (busyNow) draw(busyNow);
+  else fill(card, h('h2', { id: 'busy-title' }, 'Busy mode'), h('p', { class: 'muted' }, 'Loading…'));
+  return card;
+}
 
 // Back-of-house sections live in their own module, loaded only on their pages, so that
 // no page carries every screen's script.

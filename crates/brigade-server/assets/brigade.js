@@ -194,19 +194,25 @@ export class Auth {
   }
 }
 
-/** Calls the JSON API. Retries once with a fresh token when the old one has lapsed. */
+/**
+ * Calls the API. Retries once with a fresh token when the old one has lapsed. A Blob body
+ * is sent as it is, with its own type (a WAV, say); an answer that is not JSON (audio) comes
+ * back as a Blob.
+ */
 export async function api(auth, method, path, body, { idempotent = false } = {}) {
+  const raw = body instanceof Blob;
   for (let attempt = 0; ; attempt++) {
     const headers = { Accept: 'application/json' };
     if (auth) headers.Authorization = `Bearer ${await auth.get()}`;
-    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    if (body !== undefined) headers['Content-Type'] = raw ? body.type : 'application/json';
     if (idempotent) headers['Idempotency-Key'] = idempotent === true ? crypto.randomUUID() : idempotent;
-    const r = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const r = await fetch(path, { method, headers, body: body === undefined ? undefined : raw ? body : JSON.stringify(body) });
     if (r.status === 401 && auth && attempt === 0) {
       auth.clear();
       continue;
     }
     if (r.status === 204) return null;
+    if (r.ok && !(r.headers.get('Content-Type') || '').includes('json')) return r.blob();
     const data = await r.json().catch(() => null);
     if (!r.ok) throw new ApiError(r.status, data);
     return data;

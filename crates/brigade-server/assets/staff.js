@@ -4,11 +4,14 @@
 import { $, h, fill, api, Auth, Live, liveIndicator, toast, clockTime, dayTime } from './brigade.js';
 import { OrdersBoard } from './board.js';
 import { pinPad } from './pinpad.js';
+import { AssistantPanel, settled } from './assistant.js';
 
 const root = $('#staff');
 const rid = root.dataset.rid;
 const currency = root.dataset.currency;
 const IDLE_SECS = 60;
+/** How long the device stays signed in after the assistant has done something. */
+const SETTLE_MS = 4000;
 let session = null; // { auth, live, idleTimer }
 const pad = pinPad($('#pad .pin-form'), rid, signIn);
 pad.focus();
@@ -26,6 +29,14 @@ async function signIn(tokens) {
   await drawClock(auth);
   await drawTasks(auth);
   await drawShifts(auth);
+  // The assistant takes the person's words with their own permissions; once it has done
+  // something, the device signs out, after time enough to hear the reply.
+  new AssistantPanel({
+    root: $('#assistant'), rid, auth, onTurn: (turn) => {
+      touch();
+      if (settled(turn) && session) session.deadline = Date.now() + SETTLE_MS;
+    },
+  });
   const board = new OrdersBoard({ root: $('#orders'), rid, auth, currency, onAction: () => setTimeout(signOut, 800) });
   await board.load();
   const live = new Live({
@@ -123,6 +134,7 @@ async function signOut() {
   auth.clear();
   $('#orders').replaceChildren();
   $('#my-tasks').replaceChildren();
+  $('#assistant').replaceChildren();
   $('#board').hidden = true;
   $('#pad').hidden = false;
   pad.focus();
