@@ -1,7 +1,7 @@
 // The manager dashboard. The server renders the frame (navigation, restaurant, user);
 // this module draws the current section from the API and keeps it live.
 import {
-  h, $, fill, api, all, Auth, Live, liveIndicator, debounce, money, toMinor, toMajor, since, clockTime, stamp, dateOf, toast, showFieldError, channelLabel, onSubmit, CHANNELS,
+  h, $, fill, api, all, Auth, Live, liveIndicator, debounce, money, toMinor, toMajor, since, clockTime, dayTime, stamp, dateOf, toast, showFieldError, channelLabel, onSubmit, CHANNELS,
 } from './brigade.js';
 import { OrdersBoard } from './board.js';
 
@@ -62,7 +62,7 @@ function busyLine(b) {
   const parts = [];
   if (b.extra_minutes) parts.push(`+${b.extra_minutes} min on quotes`);
   if (b.paused_channels.length) parts.push(`${b.paused_channels.map(channelLabel).join(', ')} paused`);
-  parts.push(`until ${clockTime(b.until)}`);
+  parts.push(`until ${dayTime(b.until)}`);
   return parts.join(' · ');
 }
 
@@ -794,7 +794,7 @@ function busyCard() {
     const minutes = h('select', { id: 'busy-minutes' }, [0, 5, 10, 15, 20, 30, 45, 60, 90, 120].map((m) =>
       h('option', { value: m, selected: m === (b.active ? b.extra_minutes : 15) }, m ? `+${m} min` : 'No extra time')));
     const lengths = [['30', '30 minutes'], ['60', '1 hour'], ['120', '2 hours'], ['end_of_day', 'The rest of the day']];
-    if (b.active) lengths.unshift(['keep', `Until ${clockTime(b.until)}, as now`]);
+    if (b.active) lengths.unshift(['keep', `Until ${dayTime(b.until)}, as now`]);
     const length = h('select', { id: 'busy-for' }, lengths.map(([v, l], i) => h('option', { value: v, selected: b.active ? i === 0 : v === '60' }, l)));
     const reason = h('input', { id: 'busy-reason', maxlength: 500, value: b.reason || '', placeholder: 'e.g. a party of 30 just sat down' });
     const paused = pausable.map((c) =>

@@ -4,7 +4,7 @@
 // "which one?" with a button per candidate, holds destructive actions for a Yes, and
 // speaks the reply back after a spoken command. The recording is made with the browser's
 // MediaRecorder and turned into a 16 kHz mono 16-bit WAV here, on the page.
-import { h, fill, api, toast } from './brigade.js';
+import { h, fill, api, toast, dayTime } from './brigade.js';
 
 /** The longest recording sent, in seconds (the server takes 30). */
 const MAX_SECONDS = 12;
@@ -295,12 +295,14 @@ export class AssistantPanel {
   }
 }
 
-/** An action's arguments in a few words: "items: Fries, Salad · until: 17:00". */
+/** An action's arguments in a few words: "items: Fries, Salad · until: Sat 17:00" (times in
+ * the restaurant's zone). */
 function argsText(args) {
   if (!args || typeof args !== 'object') return '';
+  const word = (v) => (typeof v === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d/.test(v) ? dayTime(v) : v);
   return Object.entries(args)
     .filter(([k, v]) => v !== null && v !== undefined && v !== '' && k !== 'confirm')
-    .map(([k, v]) => `${k.replace(/_/g, ' ')}: ${Array.isArray(v) ? v.join(', ') : typeof v === 'object' ? JSON.stringify(v) : v}`)
+    .map(([k, v]) => `${k.replace(/_/g, ' ')}: ${Array.isArray(v) ? v.map(word).join(', ') : typeof v === 'object' ? JSON.stringify(v) : word(v)}`)
     .join(' · ');
 }
 
