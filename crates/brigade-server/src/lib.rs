@@ -24,6 +24,7 @@ pub mod demo;
 mod edge_fuzz;
 pub mod error;
 pub mod extract;
+pub mod feedback;
 pub mod idempotency;
 pub mod integrations;
 pub mod inventory;
@@ -329,6 +330,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(tasks::router())
         .merge(integrations::router())
         .merge(busy::router())
+        .merge(feedback::router())
         .merge(assistant::router())
         .merge(mcp::router())
         .merge(webhooks::router())

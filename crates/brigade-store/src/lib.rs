@@ -33,6 +33,7 @@ pub mod api_keys;
 pub mod assistant;
 pub mod busy;
 pub mod events;
+pub mod feedback;
 pub mod idempotency;
 pub mod integrations;
 pub mod inventory;

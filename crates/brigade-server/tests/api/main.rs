@@ -13,6 +13,7 @@ mod demo;
 mod doordash;
 mod errors;
 mod fakes;
+mod feedback;
 mod floor;
 mod grubhub;
 mod idempotency;
