@@ -64,7 +64,7 @@ pub struct KeyParams {
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct PeriodParams {
-    /// Start (inclusive, RFC 3339); default 30 days ago.
+    /// Start (inclusive, RFC 3339); default 30 days before `to`.
     #[serde(default, deserialize_with = "brigade_domain::when::opt_instant")]
     pub from: Option<DateTime<Utc>>,
     /// End (exclusive); default: up to now.

@@ -78,7 +78,8 @@ async fn call_back(state: &AppState, rid: Uuid, number: i64, rating: i64, commen
     }
 }
 
-/// The ratings given in `[from, to)` (default: the last 30 days), newest first.
+/// The ratings given in `[from, to)` (default: the 30 days up to `to`, or up to now),
+/// newest first.
 pub async fn list(
     actor: &Actor,
     state: &AppState,
@@ -89,7 +90,7 @@ pub async fn list(
     let now = state.clock.now();
     // With no end given, everything until now is in, this very instant included.
     let to = to.unwrap_or(now + Duration::seconds(1));
-    let from = from.unwrap_or(now - Duration::days(30));
+    let from = from.unwrap_or(to - Duration::days(30));
     if from >= to {
         return Err(ApiError::validation("from", "the period starts before it ends"));
     }
