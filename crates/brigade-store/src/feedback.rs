@@ -37,11 +37,6 @@ pub async fn insert(tx: &mut Tx, f: &FeedbackRow) -> Result<bool> {
     Ok(n > 0)
 }
 
-pub async fn of_order(db: &Db, rid: Uuid, order: Uuid) -> Result<Option<FeedbackRow>> {
-    let sql = format!("SELECT {COLUMNS} FROM feedback WHERE restaurant_id = $1 AND order_id = $2");
-    on_db!(db, rid, |x| sqlx::query_as::<_, FeedbackRow>(&sql).bind(rid).bind(order).fetch_optional(x).await)
-}
-
 /// A rating with its order's number.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct RatedRow {
