@@ -80,9 +80,32 @@ struct Args {
     /// How long the platform is down in the outage scenario.
     #[arg(long, default_value_t = 600)]
     outage_secs: u64,
+    /// Each order names a guest by phone, from a pool this large, taken in turn (so the
+    /// first N orders make N customers); 0: orders name no guest.
+    #[arg(long, default_value_t = 0)]
+    guests: u64,
+    /// Each restaurant has an automatic promotion (10 % off one category, stacking) and
+    /// half the orders give a code (1.00 off from 10.00).
+    #[arg(long)]
+    promotions: bool,
+    /// After the rush: this many customer searches (a part of a name, a whole number),
+    /// one at a time, timed.
+    #[arg(long, default_value_t = 0)]
+    searches: usize,
     /// More arguments for the started server.
     #[arg(skip)]
     extra: Vec<String>,
+}
+
+/// Guest `k`'s phone number: distinct, valid North American numbers (New York area codes,
+/// no N11 exchanges) for millions of guests.
+fn guest_phone(k: u64) -> String {
+    const AREAS: [u32; 8] = [212, 646, 718, 917, 347, 929, 332, 516];
+    let area = AREAS[(k % 8) as usize];
+    let exchanges: Vec<u32> = (200..1000).filter(|e| e % 100 != 11).collect();
+    let exchange = exchanges[((k / 8) % exchanges.len() as u64) as usize];
+    let line = (k / (8 * exchanges.len() as u64)) % 10_000;
+    format!("+1 {area} {exchange} {line:04}")
 }
 
 struct Restaurant {
@@ -295,6 +318,16 @@ async fn setup(
     Ok((token, out))
 }
 
+/// A query-string value, percent-encoded.
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 fn percentile(sorted: &[u64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
@@ -312,7 +345,7 @@ struct Stats {
     acknowledged: Vec<(usize, String)>,
 }
 
-fn order_body(rng: &mut StdRng, r: &Restaurant) -> Value {
+fn order_body(rng: &mut StdRng, r: &Restaurant, guest: Option<u64>, promo: bool) -> Value {
     let lines: Vec<Value> = (0..rng.gen_range(1..=4))
         .map(|_| {
             let (id, size, extras) = &r.items[rng.gen_range(0..r.items.len())];
@@ -324,7 +357,14 @@ fn order_body(rng: &mut StdRng, r: &Restaurant) -> Value {
         })
         .collect();
     let channel = ["walk_in", "qr", "web", "phone", "ubereats", "doordash", "pos"][rng.gen_range(0..7)];
-    json!({ "channel": channel, "type": "takeout", "items": lines })
+    let mut body = json!({ "channel": channel, "type": "takeout", "items": lines });
+    if let Some(k) = guest {
+        body["customer"] = json!({ "name": format!("Guest {k}"), "phone": guest_phone(k) });
+    }
+    if promo && rng.gen_bool(0.5) {
+        body["promo_code"] = json!("BENCH1");
+    }
+    body
 }
 
 #[tokio::main]
@@ -401,6 +441,34 @@ async fn main() -> anyhow::Result<()> {
         }));
     }
 
+    if args.promotions {
+        for r in restaurants.iter() {
+            let cats: Value = http
+                .get(format!("{base}/v1/restaurants/{}/menu/categories", r.id))
+                .bearer_auth(token.as_str())
+                .send()
+                .await?
+                .json()
+                .await?;
+            let cat = cats["items"][0]["id"].clone();
+            for p in [
+                json!({ "name": "Bench deal", "kind": "percent", "value": 10, "category_ids": [cat], "stackable": true }),
+                json!({ "code": "BENCH1", "kind": "amount", "value": 100, "min_subtotal": 1000, "stackable": true }),
+            ] {
+                let res = http
+                    .post(format!("{base}/v1/restaurants/{}/promotions", r.id))
+                    .bearer_auth(token.as_str())
+                    .json(&p)
+                    .send()
+                    .await?;
+                if !res.status().is_success() {
+                    bail!("a promotion could not be made: {}", res.text().await.unwrap_or_default());
+                }
+            }
+        }
+    }
+    let next_guest = Arc::new(AtomicU64::new(0));
+
     let stats = Arc::new(Mutex::new(Stats::default()));
     let started = Instant::now();
     let deadline = started + Duration::from_secs(args.seconds);
@@ -408,13 +476,15 @@ async fn main() -> anyhow::Result<()> {
     for c in 0..args.clients {
         let (http, base, token, restaurants, stats) =
             (http.clone(), base.clone(), token.clone(), restaurants.clone(), stats.clone());
+        let (next_guest, guests, promo) = (next_guest.clone(), args.guests, args.promotions);
         tasks.push(tokio::spawn(async move {
             let mut rng = StdRng::seed_from_u64(c as u64);
             let mut local = Stats::default();
             while Instant::now() < deadline {
                 let ri = rng.gen_range(0..restaurants.len());
                 let r = &restaurants[ri];
-                let body = order_body(&mut rng, r);
+                let guest = (guests > 0).then(|| next_guest.fetch_add(1, Ordering::Relaxed) % guests);
+                let body = order_body(&mut rng, r, guest, promo);
                 let t0 = Instant::now();
                 let res = http
                     .post(format!("{base}/v1/restaurants/{}/orders", r.id))
@@ -431,7 +501,8 @@ async fn main() -> anyhow::Result<()> {
                             local.acknowledged.push((ri, id.to_owned()));
                         }
                     }
-                    Ok(resp) if resp.status().as_u16() == 409 => {
+                    // 409: an item 86'd meanwhile; 422: a code the order is too small for.
+                    Ok(resp) if matches!(resp.status().as_u16(), 409 | 422) => {
                         local.latencies_us.push(t0.elapsed().as_micros() as u64);
                         local.refused += 1;
                     }
@@ -583,6 +654,29 @@ async fn main() -> anyhow::Result<()> {
         lost = Some(missing);
     }
 
+    // Customer search, one request at a time: a part of a name, then a whole number.
+    let mut search_lat = Vec::new();
+    let mut customers_total = Value::Null;
+    if args.searches > 0 && args.guests > 0 {
+        let r = &restaurants[0];
+        let made = next_guest.load(Ordering::Relaxed).min(args.guests).max(1);
+        let mut rng = StdRng::seed_from_u64(7);
+        for i in 0..args.searches {
+            let k = rng.gen_range(0..made);
+            let q = if i % 2 == 0 { format!("uest {k}") } else { guest_phone(k).replace(' ', "") };
+            let url = format!("{base}/v1/restaurants/{}/customers?limit=20&q={}", r.id, urlencode(&q));
+            let t0 = Instant::now();
+            let res = http.get(&url).bearer_auth(token.as_str()).send().await?;
+            let ok = res.status().is_success();
+            let _ = res.bytes().await;
+            if ok {
+                search_lat.push(t0.elapsed().as_micros() as u64);
+            }
+        }
+        search_lat.sort_unstable();
+        customers_total = json!(made);
+    }
+
     let orders_per_sec = s.ok as f64 / rush_secs;
     let result = json!({
         "backend": if args.database_url.is_some() { "postgres" } else if args.target.is_some() { "target" } else { "sqlite" },
@@ -591,7 +685,7 @@ async fn main() -> anyhow::Result<()> {
         "order_clients": args.clients,
         "rush_seconds": (rush_secs * 10.0).round() / 10.0,
         "orders_created": s.ok,
-        "orders_refused_86": s.refused,
+        "orders_refused_86_or_promo": s.refused,
         "orders_failed": s.failed,
         "orders_per_sec": orders_per_sec.round(),
         "order_latency_ms_p50": percentile(&s.latencies_us, 0.50),
@@ -605,6 +699,12 @@ async fn main() -> anyhow::Result<()> {
         "menu_read_ms_p50": percentile(&menu, 0.50),
         "menu_read_ms_p99": percentile(&menu, 0.99),
         "server_peak_rss_mib": (peak_rss * 10.0).round() / 10.0,
+        "guests_pool": args.guests,
+        "promotions": args.promotions,
+        "customers": customers_total,
+        "customer_searches": search_lat.len(),
+        "customer_search_ms_p50": percentile(&search_lat, 0.50),
+        "customer_search_ms_p95": percentile(&search_lat, 0.95),
         "orders_lost_after_kill": lost,
     });
     if args.json {

@@ -56,6 +56,10 @@ impl Role {
                 PaymentsTake,
                 ChecksApprove,
                 ReportsRead,
+                CustomersRead,
+                CustomersWrite,
+                CustomersContact,
+                CustomersManage,
             ],
             // Staff and the kitchen receive deliveries, record waste and count stock;
             // items, recipes and costs are for managers.
@@ -68,6 +72,8 @@ impl Role {
                 InventoryRead,
                 InventoryWrite,
                 PaymentsTake,
+                CustomersRead,
+                CustomersWrite,
             ],
             Role::Kitchen => {
                 &[RestaurantRead, MenuRead, EightySix, OrdersRead, KitchenWork, InventoryRead, InventoryWrite]
@@ -138,6 +144,14 @@ pub enum Permission {
     ChecksApprove,
     /// The day's figures: the close-out report, and later the analytics.
     ReportsRead,
+    /// Guests' profiles and history, their phone number and email masked.
+    CustomersRead,
+    /// A guest's name, notes, tags and marketing consent.
+    CustomersWrite,
+    /// Guests' phone numbers and email addresses in full.
+    CustomersContact,
+    /// Merging, exporting and erasing guests; how long their data is kept.
+    CustomersManage,
 }
 
 impl Permission {
@@ -162,6 +176,10 @@ impl Permission {
         Permission::PaymentsTake,
         Permission::ChecksApprove,
         Permission::ReportsRead,
+        Permission::CustomersRead,
+        Permission::CustomersWrite,
+        Permission::CustomersContact,
+        Permission::CustomersManage,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -186,6 +204,10 @@ impl Permission {
             Permission::PaymentsTake => "payments:take",
             Permission::ChecksApprove => "checks:approve",
             Permission::ReportsRead => "reports:read",
+            Permission::CustomersRead => "customers:read",
+            Permission::CustomersWrite => "customers:write",
+            Permission::CustomersContact => "customers:contact",
+            Permission::CustomersManage => "customers:manage",
         }
     }
 }
@@ -255,6 +277,7 @@ pub fn event_audience(kind: &str) -> (Permission, Lacking) {
         ("order" | "payment" | "refund" | "kds", _) => (OrdersRead, Redact),
         ("inventory", _) => (InventoryRead, Redact),
         ("table" | "restaurant" | "task" | "demo", _) => (RestaurantRead, Redact),
+        ("customer", _) => (CustomersRead, Redact),
         // The week grid is everyone's; its costs and everyone's time and rates are not.
         (_, "staff.shift_created" | "staff.shift_updated" | "staff.shift_deleted" | "staff.schedule_copied") => {
             (UsersWrite, Redact)

@@ -8,6 +8,7 @@
 pub mod auth;
 pub mod caps;
 pub mod credentials;
+pub mod customer;
 pub mod ids;
 pub mod integration;
 pub mod inventory;
@@ -18,6 +19,7 @@ pub mod menu;
 pub mod money;
 pub mod order;
 pub mod payments;
+pub mod promotion;
 pub mod qr;
 pub mod restaurant;
 pub mod tables;

@@ -790,7 +790,14 @@ function busyCard() {
   const card = h('section', { class: 'card busy-card', id: 'busy', 'aria-labelledby': 'busy-title' });
   // The counter and walk-ins are the staff's own call; every other channel can be paused.
   const pausable = CHANNELS.filter((c) => c !== 'walk_in' && c !== 'pos');
+  // The same state again (the first fetch, the live feed echoing it) leaves the card as
+  // it is: a redraw would close the form or undo what someone is typing into it.
+  let drawn = null;
   const draw = (b) => {
+    const same = JSON.stringify(b);
+    if (same === drawn) return;
+    drawn = same;
+    const wasOpen = card.querySelector('details')?.open;
     const minutes = h('select', { id: 'busy-minutes' }, [0, 5, 10, 15, 20, 30, 45, 60, 90, 120].map((m) =>
       h('option', { value: m, selected: m === (b.active ? b.extra_minutes : 15) }, m ? `+${m} min` : 'No extra time')));
     const lengths = [['30', '30 minutes'], ['60', '1 hour'], ['120', '2 hours'], ['end_of_day', 'The rest of the day']];
@@ -832,7 +839,7 @@ function busyCard() {
         ? [h('strong', {}, 'On: '), busyLine(b), b.reason ? ` (${b.reason})` : '']
         : 'Off. When the kitchen is in the weeds, add time to every quoted ready time and stop taking orders from some channels; it ends by itself.'),
       // Off, the controls wait behind one click; on, they are open to change or end it.
-      h('details', { open: b.active }, h('summary', {}, b.active ? 'Change busy mode' : 'Turn on busy mode'), form));
+      h('details', { open: b.active || wasOpen }, h('summary', {}, b.active ? 'Change busy mode' : 'Turn on busy mode'), form));
   };
   busyWatchers.push(draw);
   if (busyNow) draw(busyNow);
@@ -842,7 +849,7 @@ function busyCard() {
 
 // Back-of-house sections live in their own module, loaded only on their pages, so that
 // no page carries every screen's script.
-const MODULES = { inventory: 'stock', count: 'stock', labour: 'labour', schedule: 'schedule', tasks: 'tasks', integrations: 'connect' };
+const MODULES = { inventory: 'stock', count: 'stock', labour: 'labour', schedule: 'schedule', tasks: 'tasks', integrations: 'connect', customers: 'guests' };
 const run = MODULES[section]
   ? import(`./${MODULES[section]}.js${new URL(import.meta.url).search}`).then((m) =>
       m.sections[section]({ main, view, rid, base, auth, currency, live, field }),

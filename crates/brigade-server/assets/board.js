@@ -111,8 +111,12 @@ export class OrdersBoard {
         payment ? h('span', { class: `tag ${payment[1]}` }, payment[0]) : null,
         h('span', { class: 'age', dataset: { since: o.created_at } }, since(o.created_at)),
       ),
-      o.customer?.name || o.estimated_ready_at
-        ? h('div', { class: 'muted small' }, [o.customer?.name, o.status !== 'ready' && o.estimated_ready_at ? `promised ${clockTime(o.estimated_ready_at)}` : null].filter(Boolean).join(' · '))
+      o.customer?.name || o.customer_id || o.estimated_ready_at
+        ? h('div', { class: 'muted small' },
+          o.customer_id
+            ? h('a', { href: `/app/customers?r=${this.rid}&id=${o.customer_id}`, title: 'Their guest profile' }, o.customer?.name || 'Guest profile')
+            : o.customer?.name,
+          o.status !== 'ready' && o.estimated_ready_at ? `${o.customer?.name || o.customer_id ? ' · ' : ''}promised ${clockTime(o.estimated_ready_at)}` : null)
         : null,
       h(
         'ul',

@@ -17,6 +17,7 @@ const PLATFORMS = {
   },
   square: { title: 'Square (POS)', store: 'Location id', fields: [['access_token', 'Access token', true], ['signature_key', 'Webhook signature key', true]] },
   stripe: { title: 'Stripe (card payments)', store: 'Account id (acct_…)', fields: [['secret_key', 'Secret key', true], ['webhook_secret', 'Webhook signing secret', true]] },
+  twilio: { title: 'Twilio (texts to guests)', store: 'Your Twilio number (+1…)', fields: [['account_sid', 'Account SID'], ['auth_token', 'Auth token', true]] },
 };
 
 const STATUS_TAG = { active: 'ok-tag', degraded: 'warn-tag', error: 'danger-tag', paused: '' };

@@ -139,10 +139,76 @@ function menuPage() {
     saveCart();
   });
 
+  // ---------------------------------------------------------------- about the guest
+  // Kept on this device only, to fill the form next time.
+  const guestKey = 'brigade-guest';
+  const proofKey = `brigade-points:${menu.restaurant.slug}`;
+  const about = { name: $('#guest-name'), phone: $('#guest-phone'), email: $('#guest-email'), consent: $('#guest-consent') };
+  const saved = JSON.parse(localStorage.getItem(guestKey) || '{}');
+  for (const k of ['name', 'phone', 'email']) about[k].value = saved[k] || '';
+  if (saved.phone || saved.email) $('#about-you').open = true;
+  // The rewards the guest's points reach (from an earlier order on this device), and
+  // the one they chose: { redeem_points } or { reward_id }.
+  let spend = null;
+  // A code the server refused for this cart: left out of the quote until the cart or
+  // the code changes, its reason shown under it.
+  let promoRefused = null;
+  const guestBody = () => {
+    const code = $('#promo-code').value.trim();
+    const promo = code && code !== promoRefused ? { promo_code: code } : {};
+    const customer = { name: about.name.value.trim() || null, phone: about.phone.value.trim() || null, email: about.email.value.trim() || null };
+    if (!customer.name && !customer.phone && !customer.email) return promo;
+    if (about.consent.checked) customer.marketing_consent = true;
+    if ((customer.phone || customer.email) && $('#guest-updates').checked) customer.order_updates = true;
+    const body = { customer, ...promo };
+    const proof = JSON.parse(localStorage.getItem(proofKey) || 'null');
+    if (spend && proof) Object.assign(body, spend, { points_proof: proof });
+    return body;
+  };
+  /** Points from an earlier order on this device: offer the rewards they reach. */
+  (async () => {
+    const proof = JSON.parse(localStorage.getItem(proofKey) || 'null');
+    if (!proof) return;
+    try {
+      const o = await api(null, 'GET', `/v1/public/orders/${proof.order_id}?key=${encodeURIComponent(proof.key)}`);
+      const l = o.loyalty;
+      if (!l) return;
+      const choices = [];
+      if (l.points >= l.reward_points && l.reward_value > 0) {
+        choices.push([{ redeem_points: l.reward_points }, `Use ${l.reward_points} points: ${money(l.reward_value, currency)} off`]);
+      }
+      for (const r of l.rewards.filter((r) => l.points >= r.points)) {
+        const what = r.kind === 'amount' ? `${money(r.value, currency)} off` : r.name;
+        choices.push([{ reward_id: r.id }, `Use ${r.points} points: ${what}`]);
+      }
+      if (!choices.length) return;
+      const box = $('#use-points');
+      const radio = (value, label, checked) => h('label', { class: 'inline' },
+        h('input', { type: 'radio', name: 'use-points', checked, onchange: () => { spend = value; $('#points-error').textContent = ''; refreshQuote(); } }), ` ${label}`);
+      box.append(h('p', { class: 'muted small' }, `You have ${l.points} points.`),
+        radio(null, 'Not this time', true), ...choices.map(([value, label]) => radio(value, label, false)),
+        h('p', { class: 'error small', id: 'points-error', role: 'alert' }));
+      box.hidden = false;
+    } catch {
+      localStorage.removeItem(proofKey);
+    }
+  })();
+  for (const el of [about.phone, about.email]) el.addEventListener('change', () => refreshQuote());
+  const retryPromo = () => {
+    promoRefused = null;
+    $('#promo-error').textContent = '';
+    refreshQuote();
+  };
+  $('#promo-apply').addEventListener('click', retryPromo);
+  $('#promo-code').addEventListener('change', retryPromo);
+
   // ---------------------------------------------------------------- cart
   let quote = null;
   function saveCart() {
     sessionStorage.setItem(cartKey, JSON.stringify(cart));
+    // A code too big for the cart before may fit it now.
+    promoRefused = null;
+    $('#promo-error').textContent = '';
     refreshQuote();
   }
 
@@ -154,9 +220,23 @@ function menuPage() {
       return;
     }
     try {
-      quote = await api(null, 'POST', `/v1/public/tables/${token}/quote`, { items: cart });
+      quote = await api(null, 'POST', `/v1/public/tables/${token}/quote`, { items: cart, ...guestBody() });
     } catch (e) {
       quote = null;
+      if (e.code === 'promo_invalid') {
+        promoRefused = $('#promo-code').value.trim();
+        $('#promo-error').textContent = e.message;
+        return refreshQuote();
+      }
+      // Points that cannot be spent on this cart (a free item not in it): say why; the
+      // quote is made without them until the guest chooses again.
+      if (e.field === 'reward_id' || e.field === 'redeem_points') {
+        $('#points-error').textContent = e.message;
+        spend = null;
+        const none = document.querySelector('#use-points input');
+        if (none) none.checked = true;
+        return refreshQuote();
+      }
       // An item that went away while in the cart: say which, and take it out.
       if (e.status === 409 || e.status === 422) {
         $('#cart-error').textContent = `${e.message}. It was taken out of your order.`;
@@ -197,6 +277,8 @@ function menuPage() {
       $('#totals'),
       quote
         ? [
+            quote.promotions.map((p) => [h('dt', {}, p.code ? `${p.name}${p.name === p.code ? '' : ` (${p.code})`}` : p.name), h('dd', { class: 'promo' }, `−${money(p.amount, currency)}`)]),
+            quote.points_discount ? [h('dt', {}, `${quote.points_reward || 'Points'} (${quote.points_redeemed})`), h('dd', {}, `−${money(quote.points_discount, currency)}`)] : null,
             h('dt', {}, 'Subtotal'), h('dd', {}, money(quote.subtotal, currency)),
             h('dt', {}, menu.restaurant.tax_inclusive ? 'Tax included' : 'Tax'), h('dd', {}, money(quote.tax, currency)),
             h('dt', {}, 'Total'), h('dd', { id: 'total' }, money(quote.total, currency)),
@@ -222,13 +304,20 @@ function menuPage() {
     const key = sessionStorage.getItem(orderKey) || crypto.randomUUID();
     sessionStorage.setItem(orderKey, key);
     try {
-      const o = await api(null, 'POST', `/v1/public/tables/${token}/orders`, { items: cart }, { idempotent: key });
+      const o = await api(null, 'POST', `/v1/public/tables/${token}/orders`, { items: cart, ...guestBody() }, { idempotent: key });
+      const { name, phone, email } = guestBody().customer || {};
+      if (name || phone || email) localStorage.setItem(guestKey, JSON.stringify({ name, phone, email }));
       sessionStorage.removeItem(orderKey);
       sessionStorage.removeItem(cartKey);
       location.href = `/t/${token}/orders/${o.id}#key=${encodeURIComponent(o.tracking_key)}`;
     } catch (e) {
       sessionStorage.removeItem(orderKey);
-      $('#cart-error').textContent = e.message;
+      if (e.code === 'promo_invalid') {
+        promoRefused = $('#promo-code').value.trim();
+        $('#promo-error').textContent = e.message;
+      } else {
+        $('#cart-error').textContent = e.message;
+      }
       button.disabled = false;
       refreshQuote();
     }
@@ -288,7 +377,10 @@ function trackingPage() {
             : `${label} · ready around ${clockTime(o.estimated_ready_at)}`;
     root.dataset.status = o.status;
     fill($('#order-lines'), o.items.map((l) => h('li', {}, `${l.quantity}× ${l.name}`, l.modifiers.length ? h('small', { class: 'muted' }, ` ${l.modifiers.map((m) => m.name).join(', ')}`) : null)));
-    fill($('#order-totals'), h('dt', {}, 'Total'), h('dd', {}, money(o.total, o.currency)));
+    fill($('#order-totals'),
+      o.promotions.map((p) => [h('dt', {}, p.name), h('dd', { class: 'promo' }, `−${money(p.amount, o.currency)}`)]),
+      o.points_discount ? [h('dt', {}, o.points_reward || 'Points'), h('dd', {}, `−${money(o.points_discount, o.currency)}`)] : null,
+      h('dt', {}, 'Total'), h('dd', {}, money(o.total, o.currency)));
     const pay = $('#payment');
     if (pay) {
       fill(pay,
@@ -305,6 +397,55 @@ function trackingPage() {
               }
             } }, `Pay ${money(o.total, o.currency)} by card`) : null);
     }
+    showRating(o);
+    showPoints(o);
+  };
+  const showPoints = (o) => {
+    let box = $('#points');
+    if (!o.loyalty) return box?.remove();
+    // This order proves the points are this guest's when they order again here.
+    localStorage.setItem(`brigade-points:${root.dataset.slug}`, JSON.stringify({ order_id: id, key }));
+    if (!box) {
+      box = h('p', { id: 'points', class: 'points', role: 'status' });
+      $('#order-totals').after(box);
+    }
+    const l = o.loyalty;
+    box.textContent = l.points >= l.reward_points
+      ? `You have ${l.points} points: ${l.reward_points} take ${money(l.reward_value, o.currency)} off your next order here.`
+      : `You have ${l.points} points. At ${l.reward_points} you get ${money(l.reward_value, o.currency)} off.`;
+  };
+  // Once the order is complete the guest rates it, once.
+  const rate = $('#rate');
+  const thanks = (stars) => fill(rate, h('h2', { id: 'rate-title' }, 'Thank you!'),
+    h('p', { class: 'muted' }, `You rated this order ${stars} of 5.`));
+  const showRating = (o) => {
+    rate.hidden = o.status !== 'completed';
+    if (rate.hidden || rate.dataset.shown === String(o.rating ?? 'form')) return;
+    rate.dataset.shown = String(o.rating ?? 'form');
+    if (o.rating) return thanks(o.rating);
+    const stars = [1, 2, 3, 4, 5].map((n) => h('label', { class: 'star' },
+      h('input', { type: 'radio', name: 'rating', value: n, required: true }), h('span', { 'aria-hidden': 'true' }, '★'),
+      h('span', { class: 'sr-only' }, `${n} of 5`)));
+    const comment = h('textarea', { name: 'comment', maxlength: 2000, rows: 3, id: 'rate-comment', placeholder: 'Anything we should know? (optional)' });
+    const send = h('button', { type: 'submit', class: 'primary' }, 'Send');
+    const form = h('form', { 'aria-labelledby': 'rate-title' },
+      h('fieldset', { class: 'stars' }, h('legend', { id: 'rate-title' }, 'How was it?'), stars),
+      h('label', { for: 'rate-comment', class: 'sr-only' }, 'Comment'), comment, send);
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      const rating = Number(new FormData(form).get('rating'));
+      send.disabled = true;
+      try {
+        await api(null, 'POST', `/v1/public/orders/${id}/feedback?key=${encodeURIComponent(key)}`, { rating, comment: comment.value.trim() || null });
+        rate.dataset.shown = String(rating);
+        thanks(rating);
+      } catch (err) {
+        send.disabled = false;
+        if (err.status === 409) return load();
+        fill(rate, form, h('p', { class: 'error', role: 'alert' }, err.message));
+      }
+    });
+    fill(rate, form);
   };
   const reload = debounce(load, 50);
   load();

@@ -38,14 +38,20 @@ async function loadStations() {
   });
 }
 
+// Loads overlap (a bump, a socket event, a reconnect): only the newest one's answer is
+// drawn, so a slow older answer never brings back a part already bumped.
+let loading = 0;
+
 async function load() {
+  const mine = ++loading;
   const q = station ? `?station_id=${station}&limit=500` : '?limit=500';
   const [page, counts] = await Promise.all([api(auth, 'GET', `${base}/tickets${q}`), api(auth, 'GET', `${base}/all-day${q}`)]);
+  const done = expo ? (await api(auth, 'GET', `${base}/tickets?status=bumped&limit=500`)).items : [];
+  if (mine !== loading) return;
   tickets = page.items.sort((a, b) => a.created_at.localeCompare(b.created_at));
   const now = Date.now();
   for (const t of tickets) startedAt.set(t.id, now - t.age_seconds * 1000);
   if (expo) {
-    const done = (await api(auth, 'GET', `${base}/tickets?status=bumped&limit=500`)).items;
     const byOrder = new Map();
     for (const t of tickets) {
       if (!byOrder.has(t.order_id)) byOrder.set(t.order_id, { id: t.order_id, first: t, parts: [] });
@@ -100,6 +106,7 @@ function drawExpo() {
         h('h3', {}, stationNames.get(p.station_id) || 'Kitchen', ' ', h('span', { class: 'state' }, p.status === 'open' ? 'cooking' : '✓ done')),
         lines(p))),
       t.special_instructions ? h('p', { class: 'note' }, t.special_instructions) : null,
+      t.promotions?.length ? h('p', { class: 'promo' }, `Promo: ${t.promotions.join(', ')}`) : null,
       h('button', { type: 'button', class: 'bump', onclick: () => bumpOrder(o) }, i < 9 ? `Bump order (${i + 1})` : 'Bump order'));
   }));
   if (!orders.length) root.append(h('p', { class: 'empty' }, 'No open tickets'));
@@ -125,6 +132,7 @@ function draw() {
         where(t),
         lines(t),
         t.special_instructions ? h('p', { class: 'note' }, t.special_instructions) : null,
+        t.promotions?.length ? h('p', { class: 'promo' }, `Promo: ${t.promotions.join(', ')}`) : null,
         h('button', { type: 'button', class: 'bump', onclick: () => bump(t) }, i < 9 ? `Bump (${i + 1})` : 'Bump'),
       ),
     ),
@@ -161,8 +169,13 @@ async function bump(t) {
 async function bumpOrder(o) {
   try {
     for (const p of o.parts.filter((x) => x.status === 'open')) {
-      await api(auth, 'POST', `${base}/tickets/${p.id}/bump`);
-      bumped.push(p.id);
+      try {
+        await api(auth, 'POST', `${base}/tickets/${p.id}/bump`);
+        bumped.push(p.id);
+      } catch (e) {
+        // Bumped at its station meanwhile: done already, go on with the others.
+        if (e.status !== 409) throw e;
+      }
     }
     orders = orders.filter((x) => x.id !== o.id);
     draw();

@@ -284,7 +284,7 @@ $('#search').addEventListener('keydown', (e) => {
 // ---------------------------------------------------------------- the order being taken
 
 function newDraft(over = {}) {
-  return { type: 'dine_in', table_id: null, name: '', phone: '', address: '', lines: [], seat: 1, check: null, key: crypto.randomUUID(), ...over };
+  return { type: 'dine_in', table_id: null, name: '', phone: '', address: '', promo: '', lines: [], seat: 1, check: null, key: crypto.randomUUID(), ...over };
 }
 let draft = newDraft();
 let quote = null;
@@ -337,6 +337,7 @@ function orderInput() {
     table_id: draft.type === 'dine_in' ? draft.table_id : null,
     customer: customer.name || customer.phone || customer.address ? customer : null,
     items: draft.lines.map((l) => ({ ...l, seat: draft.type === 'dine_in' ? l.seat : null })),
+    promo_code: draft.promo.trim() || null,
   };
 }
 
@@ -383,6 +384,7 @@ function drawTicket() {
       chosen !== 'dine_in' ? field('ticket-name', 'Guest name', 'name') : null,
       chosen === 'delivery' || chosen === 'phone' ? field('ticket-phone', 'Phone', 'phone', { type: 'tel', inputmode: 'tel', maxlength: 32 }) : null,
       chosen === 'delivery' ? field('ticket-address', 'Delivery address', 'address', { maxlength: 500 }) : null,
+      field('ticket-promo', 'Promo code', 'promo', { maxlength: 32, autocomplete: 'off', onchange: () => requote() }),
     );
   }
   fill($('#ticket-lines'), draft.lines.map((l, i) => {
@@ -423,7 +425,8 @@ function drawTotals() {
       const el = $(`[data-line="${i}"]`);
       if (el) el.textContent = fmt(l.line_total);
     });
-    fill(dl, h('dt', {}, 'Subtotal'), h('dd', {}, fmt(quote.subtotal)), h('dt', {}, 'Tax'), h('dd', {}, fmt(quote.tax)),
+    fill(dl, quote.promotions.map((p) => [h('dt', {}, p.name), h('dd', { class: 'promo' }, `−${fmt(p.amount)}`)]),
+      h('dt', {}, 'Subtotal'), h('dd', {}, fmt(quote.subtotal)), h('dt', {}, 'Tax'), h('dd', {}, fmt(quote.tax)),
       h('dt', { class: 'total' }, 'Total'), h('dd', { class: 'total', id: 'ticket-total' }, fmt(quote.total)));
   }
   $('#send').disabled = !draft.lines.length;
@@ -569,6 +572,7 @@ function drawCheckView() {
         o.split_from ? h('p', { class: 'muted small' }, 'Split from another check. ', h('button', { type: 'button', class: 'ghost', onclick: () => openCheck(o.split_from) }, 'Open it')) : null,
         o.customer?.address ? h('p', {}, `Deliver to: ${o.customer.address}`) : null,
         o.customer?.phone ? h('p', { class: 'muted' }, `Phone: ${o.customer.phone}`) : null,
+        o.customer_id ? h('p', {}, h('a', { href: `/app/customers?r=${rid}&id=${o.customer_id}`, target: '_blank', rel: 'noopener' }, 'Guest profile →')) : null,
         [...rounds.entries()].map(([round, lines]) => h('section', { class: 'round' },
           h('h3', {}, `Round ${round}`),
           h('ul', { class: 'check-lines' }, lines.map((l) => h('li', { class: l.voided ? 'voided' : l.comped ? 'comped' : '' },
@@ -584,7 +588,7 @@ function drawCheckView() {
             l.voided ? h('div', { class: 'void-note' }, `Voided${l.void_reason ? `: ${l.void_reason}` : ''}${l.voided_at ? ` · ${at(l.voided_at)}` : ''}`) : null,
             l.comped ? h('div', { class: 'comp-note' }, `On the house${l.comp_reason ? `: ${l.comp_reason}` : ''}`) : null))))),
         h('dl', { class: 'totals' },
-          o.discount ? [h('dt', {}, `Discount${o.discount_percent ? ` ${o.discount_percent}%` : ''}${o.discount_reason ? ` (${o.discount_reason})` : ''}`), h('dd', { id: 'check-discount' }, `−${fmt(o.discount)}`)] : null,
+          discountLines(o),
           h('dt', {}, 'Subtotal'), h('dd', {}, fmt(o.subtotal)),
           h('dt', {}, 'Tax'), h('dd', {}, fmt(o.tax)),
           h('dt', { class: 'total' }, 'Total'), h('dd', { class: 'total' }, fmt(o.total)),
@@ -595,8 +599,8 @@ function drawCheckView() {
           open && o.type === 'dine_in' ? h('button', { type: 'button', onclick: () => moveCheck(o) }, 'Move') : null,
           open ? h('button', { type: 'button', onclick: () => mergeCheck(o) }, 'Merge') : null,
           open ? h('button', { type: 'button', onclick: () => splitCheck(o) }, 'Split') : null,
-          open && !o.discount ? h('button', { type: 'button', onclick: () => discountCheck(o) }, 'Discount') : null,
-          open && o.discount ? h('button', { type: 'button', onclick: () => removeDiscount(o) }, 'Remove discount') : null,
+          open && !(o.discount - o.promo_discount - o.points_discount) ? h('button', { type: 'button', onclick: () => discountCheck(o) }, 'Discount') : null,
+          open && o.discount - o.promo_discount - o.points_discount ? h('button', { type: 'button', onclick: () => removeDiscount(o) }, 'Remove discount') : null,
           h('button', { type: 'button', onclick: () => printReceipt(o) }, 'Receipt'),
           open && o.paid ? h('button', { type: 'button', class: 'primary', onclick: () => closeCheck(o) }, 'Close check') : null,
           open ? h('button', { type: 'button', class: 'danger', onclick: () => cancelCheck(o) }, 'Cancel order') : null,
@@ -991,6 +995,16 @@ async function refund(p) {
 
 // ---------------------------------------------------------------- receipts
 
+/** What came off a check, one line each: its promotions, the guest's points, a manager's discount. */
+function discountLines(o) {
+  const given = o.discount - o.promo_discount - o.points_discount;
+  return [
+    o.promotions.map((p) => [h('dt', {}, p.code && p.code !== p.name ? `${p.name} (${p.code})` : p.name), h('dd', { class: 'promo' }, `−${fmt(p.amount)}`)]),
+    o.points_discount ? [h('dt', {}, `${o.points_reward || 'Points'} (${o.points_redeemed})`), h('dd', {}, `−${fmt(o.points_discount)}`)] : null,
+    given > 0 ? [h('dt', {}, `Discount${o.discount_percent ? ` ${o.discount_percent}%` : ''}${o.discount_reason ? ` (${o.discount_reason})` : ''}`), h('dd', { id: 'check-discount' }, `−${fmt(given)}`)] : null,
+  ];
+}
+
 function printReceipt(o) {
   const lines = o.items.filter((l) => !l.voided);
   fill($('#receipt'),
@@ -1003,7 +1017,7 @@ function printReceipt(o) {
       h('table', {}, h('tbody', {}, lines.map((l) => h('tr', {},
         h('td', {}, `${l.quantity} × ${l.name}`, l.modifiers.length ? h('div', { class: 'small' }, l.modifiers.map((m) => m.name).join(', ')) : null),
         h('td', { class: 'num' }, l.comped ? 'on the house' : fmt(l.line_total)))))),
-      h('dl', { class: 'totals' }, o.discount ? [h('dt', {}, 'Discount'), h('dd', {}, `−${fmt(o.discount)}`)] : null,
+      h('dl', { class: 'totals' }, discountLines(o),
         h('dt', {}, 'Subtotal'), h('dd', {}, fmt(o.subtotal)), h('dt', {}, 'Tax'), h('dd', {}, fmt(o.tax)),
         h('dt', { class: 'total' }, 'Total'), h('dd', { class: 'total' }, fmt(o.total)),
         o.payments.filter((p) => p.status === 'paid' || p.status === 'refunded').map((p) => [

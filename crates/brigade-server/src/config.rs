@@ -157,6 +157,19 @@ pub struct Config {
     #[arg(long, env = "BRIGADE_STRIPE_BASE_URL", default_value = "https://api.stripe.com")]
     pub stripe_base_url: String,
 
+    /// Twilio API base URL (texts to guests; the restaurant's account is an integration).
+    #[arg(long, env = "BRIGADE_TWILIO_BASE_URL", default_value = "https://api.twilio.com")]
+    pub twilio_base_url: String,
+
+    /// The SMTP relay email to guests goes through: `smtp://user:pass@host:587`
+    /// (`?tls=required` for STARTTLS) or `smtps://user:pass@host:465`. Unset: no email.
+    #[arg(long, env = "BRIGADE_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+
+    /// The address email to guests comes from (the restaurant's name is put before it).
+    #[arg(long, env = "BRIGADE_MAIL_FROM", default_value = "no-reply@localhost")]
+    pub mail_from: String,
+
     /// Let outgoing webhooks go to loopback and private addresses. Off by default, so a
     /// restaurant's webhook cannot reach services inside the deployment's own network.
     #[arg(long, env = "BRIGADE_WEBHOOKS_ALLOW_PRIVATE")]
@@ -222,6 +235,7 @@ impl std::fmt::Debug for Config {
             .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| "***"))
             .field("open_signup", &self.open_signup)
             .field("secrets_key", &self.secrets_key.as_ref().map(|_| "***"))
+            .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
             .field("llm_base_url", &self.llm_base_url)
             .field("llm_api_key", &self.llm_api_key.as_ref().map(|_| "***"))
             .field("speech_base_url", &self.speech_base_url)
@@ -278,6 +292,9 @@ impl Default for Config {
             grubhub_base_url: "https://api-third-party-gtm.grubhub.com".into(),
             square_base_url: "https://connect.squareup.com".into(),
             stripe_base_url: "https://api.stripe.com".into(),
+            twilio_base_url: "https://api.twilio.com".into(),
+            smtp_url: None,
+            mail_from: "no-reply@localhost".into(),
             webhooks_allow_private: false,
             integration_timeout_secs: 10,
             sync_drift_interval_secs: 900,
@@ -319,12 +336,21 @@ impl Config {
             ("Uber Eats base URL", &self.ubereats_base_url),
             ("Uber Eats auth URL", &self.ubereats_auth_url),
             ("Stripe base URL", &self.stripe_base_url),
+            ("Twilio base URL", &self.twilio_base_url),
             ("LLM base URL", self.llm_base_url.as_ref().unwrap_or(&"https://".to_owned())),
             ("speech base URL", self.speech_base_url.as_ref().unwrap_or(&"https://".to_owned())),
         ] {
             if !url.starts_with("http://") && !url.starts_with("https://") {
                 return Err(format!("{name} must start with http:// or https://"));
             }
+        }
+        if let Some(url) = &self.smtp_url {
+            if !url.starts_with("smtp://") && !url.starts_with("smtps://") {
+                return Err("--smtp-url must start with smtp:// or smtps://".into());
+            }
+        }
+        if !self.mail_from.contains('@') {
+            return Err("--mail-from must be an email address".into());
         }
         if self.integration_timeout_secs == 0 {
             return Err("integration timeout must be at least 1 second".into());

@@ -265,8 +265,11 @@ pub async fn load(state: &AppState) -> anyhow::Result<DemoInfo> {
 
     let owner = UserRow::new_account(Some(OWNER_EMAIL.into()), Some(password.clone()), "Olivia Owner".into(), now);
     users::insert(&mut tx, &owner).await?;
+    let rid = Uuid::now_v7();
     let restaurant = RestaurantRow {
-        id: Uuid::now_v7(),
+        id: rid,
+        group_id: rid,
+        country: Some("US".into()),
         name: "Brigade Bistro".into(),
         slug: SLUG.into(),
         timezone: tz.name().into(),
@@ -282,7 +285,6 @@ pub async fn load(state: &AppState) -> anyhow::Result<DemoInfo> {
         created_at: now - Duration::days(31),
         updated_at: now,
     };
-    let rid = restaurant.id;
     restaurants::insert(&mut tx, &restaurant).await?;
     let member = |user_id: Uuid, role: &'static str| NewMembership {
         restaurant_id: rid,
@@ -421,6 +423,7 @@ pub async fn load(state: &AppState) -> anyhow::Result<DemoInfo> {
     tx.commit().await?;
 
     let tax = TaxRule { rate_bps: restaurant.tax_rate_bps, inclusive: false };
+    let guests = demo_guests(state, &restaurant)?;
     let mut rng = StdRng::seed_from_u64(0x0b1_57a0);
     let mut count = 0;
     // Thirty days back, and today up to a quarter of an hour ago, so that the dashboard's
@@ -448,7 +451,8 @@ pub async fn load(state: &AppState) -> anyhow::Result<DemoInfo> {
             }
             let day = business_day(at, tz, day_start);
             let number = brigade_store::orders::reserve_numbers(&mut tx, rid, day, 1).await?;
-            let ctx = OrderContext { rid, items: &items, station_of: &station_of, tax, staff: &staff_ids };
+            let ctx =
+                OrderContext { rid, items: &items, station_of: &station_of, tax, staff: &staff_ids, guests: &guests };
             add_order(&mut tx, &mut rng, &ctx, at, day, number).await?;
             count += 1;
         }
@@ -644,7 +648,68 @@ struct OrderContext<'a> {
     station_of: &'a HashMap<Uuid, Uuid>,
     tax: TaxRule,
     staff: &'a [Uuid],
+    /// The regulars and the occasional guests, each with what an order says of them.
+    guests: &'a [crate::customers::service::OrderGuest],
 }
+
+/// The demo's guests: a few regulars and many who came once or twice, with fictional
+/// numbers (555-0100 to 0199, reserved for fiction) and some with an email.
+fn demo_guests(
+    state: &AppState,
+    restaurant: &RestaurantRow,
+) -> anyhow::Result<Vec<crate::customers::service::OrderGuest>> {
+    const FIRST: [&str; 12] = [
+        "Ada",
+        "Grace",
+        "Alan",
+        "Katherine",
+        "Linus",
+        "Margaret",
+        "Dennis",
+        "Barbara",
+        "Ken",
+        "Frances",
+        "Edsger",
+        "Radia",
+    ];
+    const LAST: [&str; 5] = ["Lovelace", "Hopper", "Turing", "Johnson", "Hamilton"];
+    let mut guests = Vec::new();
+    for i in 0..60usize {
+        let (first, last) = (FIRST[i % FIRST.len()], LAST[(i / FIRST.len()) % LAST.len()]);
+        let input = crate::customers::CustomerInput {
+            name: Some(format!("{first} {last}")),
+            phone: Some(format!("(718) 555-01{i:02}")),
+            email: (i % 3 == 0).then(|| format!("{}.{}@example.com", first.to_lowercase(), last.to_lowercase())),
+            marketing_consent: Some(i % 2 == 0),
+            address: None,
+            order_updates: None,
+        };
+        let guest = crate::customers::service::order_guest(
+            state,
+            restaurant,
+            brigade_domain::menu::Channel::Web,
+            Some(&input),
+            false,
+        )
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        guests.push(guest);
+    }
+    Ok(guests)
+}
+
+const DEMO_COMMENTS: [(i64, &str); 11] = [
+    (5, "Friendly and fast, as always."),
+    (4, "Solid lunch."),
+    (5, "The bread pudding!"),
+    (5, "Best burger in Brooklyn, and quick."),
+    (5, "Fries were perfect. We'll be back."),
+    (4, "Great food, pickup took a little long."),
+    (4, "Lovely staff."),
+    (3, "Good, but the shake was melted by the time we got home."),
+    (2, "Order was missing a side."),
+    (1, "Cold food and a 40 minute wait."),
+    (5, "Our regular Friday spot."),
+];
 
 /// One past order, already completed (or, now and then, cancelled).
 async fn add_order(
@@ -655,7 +720,7 @@ async fn add_order(
     day: chrono::NaiveDate,
     number: i64,
 ) -> anyhow::Result<()> {
-    let OrderContext { rid, items, station_of, tax, staff } = *ctx;
+    let OrderContext { rid, items, station_of, tax, staff, guests } = *ctx;
     let mut pick = rng.gen_range(0..100u32);
     let channel = CHANNELS
         .iter()
@@ -772,8 +837,23 @@ async fn add_order(
         adjust_tax: 0,
         merged_into: None,
         split_from: None,
+        customer_id: None,
+        points_redeemed: 0,
+        points_discount: 0,
+        points_reward: None,
+        promo_discount: 0,
+        promotions: None,
         discount: Default::default(),
     };
+    // A third of the orders name their guest; the first guests are the regulars.
+    let guest = rng.gen_bool(0.35).then(|| &guests[rng.gen_range(0..guests.len()).min(rng.gen_range(0..guests.len()))]);
+    let mut order = order;
+    if let Some(g) = guest {
+        order.customer = g.on_order.clone().map(Json);
+        if let Some(c) = &g.contact {
+            order.customer_id = Some(brigade_store::customers::link(tx, c, at).await?);
+        }
+    }
     orders::insert(tx, &order).await?;
     orders::insert_lines(tx, &lines).await?;
     let step = |from: Option<&'static str>, to: &'static str, when| HistoryEntry {
@@ -815,6 +895,20 @@ async fn add_order(
             at: done_at,
         };
         orders::set_status(tx, order_id, "received", &change).await?;
+        // Some guests rate their order, mostly well.
+        if guest.is_some() && rng.gen_bool(0.3) {
+            let (rating, comment) = DEMO_COMMENTS[rng.gen_range(0..DEMO_COMMENTS.len())];
+            let row = brigade_store::feedback::FeedbackRow {
+                id: Uuid::now_v7(),
+                restaurant_id: rid,
+                order_id,
+                rating,
+                comment: rng.gen_bool(0.6).then(|| comment.to_owned()),
+                channel: order.channel.as_str().to_owned(),
+                created_at: done_at + Duration::minutes(rng.gen_range(5..90)),
+            };
+            brigade_store::feedback::insert(tx, &row).await?;
+        }
         // Paid at the counter, in cash or on the card machine, sometimes with a tip; the
         // delivery platforms' guests paid the platform.
         if !order.channel.is_delivery_platform() {

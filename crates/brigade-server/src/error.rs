@@ -75,6 +75,7 @@ pub enum ErrorCode {
     PhoneTaken,
     PinSession,
     PlatformRefused,
+    PromoInvalid,
     RateLimited,
     RefreshTokenReused,
     SignatureInvalid,
@@ -104,6 +105,7 @@ impl ErrorCode {
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorCode::AccountExists => "account_exists",
+            ErrorCode::PromoInvalid => "promo_invalid",
             ErrorCode::AlreadyClockedIn => "already_clocked_in",
             ErrorCode::AlreadyMember => "already_member",
             ErrorCode::AlreadyPaid => "already_paid",
@@ -213,6 +215,13 @@ pub enum ApiError {
         field: String,
         message: String,
     },
+    /// Well formed, but the rules refuse it for a reason of their own (a promotion code
+    /// that does not apply): 422 with its own code and the reason in `details`.
+    Refused {
+        code: ErrorCode,
+        message: String,
+        details: Value,
+    },
     PayloadTooLarge {
         limit: usize,
     },
@@ -274,7 +283,7 @@ impl ApiError {
             ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
             ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
-            ApiError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Validation { .. } | ApiError::Refused { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -295,6 +304,7 @@ impl std::fmt::Display for ApiError {
             | ApiError::Forbidden { message, .. }
             | ApiError::NotFound { message }
             | ApiError::Conflict { message, .. }
+            | ApiError::Refused { message, .. }
             | ApiError::Upstream { message, .. }
             | ApiError::Unavailable { message, .. }
             | ApiError::Internal { message, .. } => f.write_str(message),
@@ -338,7 +348,9 @@ impl IntoResponse for ApiError {
             ApiError::Unauthorized { code, message } => (code, message, json!({})),
             ApiError::Forbidden { code, message } => (code, message, json!({})),
             ApiError::NotFound { message } => (ErrorCode::NotFound, message, json!({})),
-            ApiError::Conflict { code, message, details } => (code, message, details),
+            ApiError::Conflict { code, message, details } | ApiError::Refused { code, message, details } => {
+                (code, message, details)
+            }
             ApiError::Upstream { code, message } => (code, message, json!({})),
             ApiError::Unavailable { code, message } => (code, message, json!({})),
             ApiError::Validation { field, message } => {

@@ -19,6 +19,7 @@ pub mod busy;
 pub mod checks;
 pub mod clock;
 pub mod config;
+pub mod customers;
 pub mod demo;
 #[cfg(test)]
 mod edge_fuzz;
@@ -35,16 +36,20 @@ pub mod limits;
 pub mod listen;
 pub mod mcp;
 pub mod menu;
+pub mod messages;
 pub mod metrics;
 pub mod ops;
 pub mod orders;
 pub mod outbox;
 pub mod payments;
 pub mod people;
+pub mod phone;
+pub mod promotions;
 pub mod realtime;
 pub mod restaurants;
 pub mod schedules;
 pub mod schema;
+pub mod secrets;
 pub mod tables;
 pub mod tasks;
 pub mod web;
@@ -89,7 +94,9 @@ pub struct Inner {
     pub metrics: metrics::Metrics,
     pub jobs: jobs::Registry,
     pub job_wake: Notify,
-    /// Integrations' secrets key, HTTP client, rate limiters and tokens.
+    /// Seals integration credentials and guests' contact details; keys their lookup hashes.
+    pub secrets: secrets::Secrets,
+    /// Integrations' HTTP client, rate limiters and tokens.
     pub integrations: integrations::Runtime,
     pub sync_wake: Notify,
     pub menu_cache: Arc<menu::MenuCache>,
@@ -169,6 +176,8 @@ pub fn standard_jobs() -> jobs::Registry {
     tasks::register_jobs(&mut r);
     integrations::register_jobs(&mut r);
     busy::register_jobs(&mut r);
+    customers::register_jobs(&mut r);
+    messages::register_jobs(&mut r);
     r
 }
 
@@ -242,6 +251,8 @@ impl Default for Options {
         (name = "realtime", description = "The WebSocket at /v1/ws and who is connected"),
         (name = "integrations", description = "Delivery platforms and POS systems, and the sync that keeps them right"),
         (name = "webhooks", description = "Signed outgoing webhooks: subscriptions, the delivery log, replay"),
+        (name = "customers", description = "Guests' profiles, their data, loyalty"),
+        (name = "promotions", description = "Codes and automatic offers: money off orders"),
         (name = "public", description = "What guests reach without signing in"),
     )
 )]
@@ -331,7 +342,11 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(integrations::router())
         .merge(busy::router())
         .merge(feedback::router())
+        .merge(customers::router())
+        .merge(promotions::router())
+        .merge(messages::router())
         .merge(assistant::router())
+        .merge(phone::router())
         .merge(mcp::router())
         .merge(webhooks::router())
         .merge(realtime::router())
@@ -384,10 +399,9 @@ pub async fn build(config: Config, options: Options) -> anyhow::Result<AppState>
         config.login_attempts_per_account,
         config.login_attempts_per_ip,
     );
-    let secrets = integrations::secrets::Secrets::load(config.secrets_key.as_deref(), &config.data_dir)
-        .context("loading the secrets key for integration credentials")?;
+    let secrets = secrets::Secrets::load(config.secrets_key.as_deref(), &config.data_dir)
+        .context("loading the secrets key for credentials and guests' contacts")?;
     let integrations = integrations::Runtime::new(
-        secrets,
         std::time::Duration::from_secs(config.integration_timeout_secs),
         config.webhooks_allow_private,
     )?;
@@ -403,6 +417,7 @@ pub async fn build(config: Config, options: Options) -> anyhow::Result<AppState>
             metrics: metrics::Metrics::default(),
             jobs: options.jobs,
             job_wake: Notify::new(),
+            secrets,
             integrations,
             sync_wake: Notify::new(),
             menu_cache,

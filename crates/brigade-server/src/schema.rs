@@ -48,6 +48,11 @@ fn one_of<'a>(values: impl IntoIterator<Item = &'a str>) -> Object {
 }
 
 documented! {
+    /// A loyalty reward: `amount` (an amount off) or `free_item` (one of given items free).
+    RewardKind => one_of(["amount", "free_item"])
+}
+
+documented! {
     /// A name (a person's, an item's, a table's): trimmed, 1 to 200 characters, not only spaces.
     Name => text(NAME_PATTERN, 1, brigade_domain::caps::NAME)
 }

@@ -59,3 +59,41 @@ pub async fn between(db: &Db, rid: Uuid, from: DateTime<Utc>, to: DateTime<Utc>,
         .fetch_all(x)
         .await)
 }
+
+/// The rating of one order, if it has one.
+pub async fn of_order(db: &Db, rid: Uuid, order_id: Uuid) -> Result<Option<FeedbackRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM feedback WHERE restaurant_id = $1 AND order_id = $2");
+    on_db!(db, rid, |x| sqlx::query_as::<_, FeedbackRow>(&sql).bind(rid).bind(order_id).fetch_optional(x).await)
+}
+
+/// Ratings per item ordered: how many rated orders had the item, and their ratings' sum.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ItemRating {
+    pub item_id: Uuid,
+    pub name: String,
+    pub count: i64,
+    pub total: i64,
+}
+
+/// The items of the orders rated in `[from, to)`, most rated first, at most `limit`.
+pub async fn by_item(
+    db: &Db,
+    rid: Uuid,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<ItemRating>> {
+    const SQL: &str = "SELECT x.item_id, MAX(x.name) AS name, CAST(COUNT(*) AS BIGINT) AS count,
+            CAST(SUM(x.rating) AS BIGINT) AS total
+        FROM (SELECT DISTINCT f.order_id, l.item_id, l.name, f.rating FROM feedback f
+              JOIN order_items l ON l.order_id = f.order_id
+              WHERE f.restaurant_id = $1 AND f.created_at >= $2 AND f.created_at < $3) x
+        GROUP BY x.item_id ORDER BY COUNT(*) DESC, MAX(x.name) LIMIT $4";
+    on_db!(db, rid, |x| sqlx::query_as::<_, ItemRating>(SQL)
+        .bind(rid)
+        .bind(stored_time(from))
+        .bind(stored_time(to))
+        .bind(limit)
+        .fetch_all(x)
+        .await)
+}

@@ -129,12 +129,14 @@ pub struct TicketRow {
     pub table_name: Option<String>,
     pub customer: Option<sqlx::types::Json<serde_json::Value>>,
     pub estimated_ready_at: DateTime<Utc>,
+    pub promotions: Option<sqlx::types::Json<Vec<brigade_domain::promotion::Used>>>,
 }
 
 const TICKET_SELECT: &str =
     "SELECT t.id, t.restaurant_id, t.order_id, t.station_id, t.status, t.created_at, t.bumped_at,
     t.bumped_by, o.number AS order_number, o.channel AS order_channel, o.type AS order_type, o.status AS order_status,
-    o.table_id, o.special_instructions, tb.name AS table_name, o.customer, o.estimated_ready_at
+    o.table_id, o.special_instructions, tb.name AS table_name, o.customer, o.estimated_ready_at,
+    o.promotions
     FROM kds_tickets t JOIN orders o ON o.id = t.order_id LEFT JOIN dining_tables tb ON tb.id = o.table_id";
 
 /// A ticket to open: (ticket id, restaurant, order, station).

@@ -32,6 +32,7 @@ use tokio::sync::Notify;
 pub mod api_keys;
 pub mod assistant;
 pub mod busy;
+pub mod customers;
 pub mod events;
 pub mod feedback;
 pub mod idempotency;
@@ -41,9 +42,13 @@ pub mod invitations;
 pub mod jobs;
 pub mod kds;
 pub mod labour;
+pub mod loyalty;
 pub mod menu;
+pub mod messages;
 pub mod orders;
 pub mod payments;
+pub mod phone;
+pub mod promotions;
 pub mod restaurants;
 pub mod sessions;
 pub mod settings;
@@ -131,6 +136,9 @@ pub enum System {
     Transfer,
     /// Idempotency keys, which belong to a request rather than to a restaurant's rows.
     Idempotency,
+    /// A restaurant group's guests: a customer's orders, points and messages span the
+    /// group's restaurants, read once the customer is known to be of the caller's group.
+    Guests,
 }
 
 impl System {
@@ -146,6 +154,7 @@ impl System {
             System::Housekeeping => "housekeeping",
             System::Admin => "admin",
             System::Idempotency => "idempotency",
+            System::Guests => "guests",
             System::Restaurants => "restaurants",
             System::Transfer => "transfer",
         }
@@ -299,6 +308,55 @@ impl Db {
             },
             None => Db::open_sqlite(data_dir).await,
         }
+    }
+
+    /// The tables holding `needle` anywhere in a row, in plain text: how a check proves
+    /// that a guest's phone number or email is kept nowhere in the clear (sealed values
+    /// and hashes do not contain it). Reads every row of every table: for tests and
+    /// audits, never a request path.
+    pub async fn tables_holding(&self, needle: &str) -> Result<Vec<String>> {
+        let pattern = like_contains(needle);
+        let mut found = Vec::new();
+        match &self.pool {
+            Pool::Sqlite { read, .. } => {
+                let tables: Vec<String> = sqlx::query_scalar(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+                )
+                .fetch_all(read)
+                .await?;
+                for t in tables {
+                    let columns: Vec<String> =
+                        sqlx::query_scalar("SELECT name FROM pragma_table_info($1)").bind(&t).fetch_all(read).await?;
+                    let any = columns
+                        .iter()
+                        .map(|c| format!("LOWER(CAST(\"{c}\" AS TEXT)) LIKE $1 ESCAPE '\\'"))
+                        .collect::<Vec<_>>()
+                        .join(" OR ");
+                    let sql = format!("SELECT COUNT(*) FROM \"{t}\" WHERE {any}");
+                    let n: i64 = sqlx::query_scalar(&sql).bind(&pattern).fetch_one(read).await?;
+                    if n > 0 {
+                        found.push(t);
+                    }
+                }
+            }
+            Pool::Postgres(pool) => {
+                let mut tx = pool.begin_with(Scope::System(System::Admin).pg_begin()).await?;
+                let tables: Vec<String> = sqlx::query_scalar(
+                    "SELECT table_name::text FROM information_schema.tables
+                     WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
+                )
+                .fetch_all(&mut *tx)
+                .await?;
+                for t in tables {
+                    let sql = format!("SELECT COUNT(*) FROM \"{t}\" x WHERE LOWER(x::text) LIKE $1 ESCAPE '\\'");
+                    let n: i64 = sqlx::query_scalar(&sql).bind(&pattern).fetch_one(&mut *tx).await?;
+                    if n > 0 {
+                        found.push(t);
+                    }
+                }
+            }
+        }
+        Ok(found)
     }
 
     pub fn backend(&self) -> Backend {
@@ -486,6 +544,12 @@ pub fn values_list(rows: usize, cols: usize, first: usize) -> String {
         })
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// A LIKE pattern (with `ESCAPE '\'`) matching text that holds `q`, in lower case.
+pub fn like_contains(q: &str) -> String {
+    let escaped = q.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    format!("%{escaped}%")
 }
 
 /// `$first, $first+1, …` for an `IN (…)` list of `count` values.

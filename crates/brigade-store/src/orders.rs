@@ -53,6 +53,16 @@ pub struct OrderRow {
     pub merged_into: Option<Uuid>,
     /// The check this one was split from.
     pub split_from: Option<Uuid>,
+    /// The guest's customer profile (of the restaurant's group).
+    pub customer_id: Option<Uuid>,
+    /// The guest's loyalty points this order spent, and what they took off before tax.
+    pub points_redeemed: i64,
+    pub points_discount: i64,
+    /// The reward those points bought, by its name then (none for the standing reward).
+    pub points_reward: Option<String>,
+    /// What the order's promotions took off (part of the discount), and which.
+    pub promo_discount: i64,
+    pub promotions: Option<Json<Vec<brigade_domain::promotion::Used>>>,
     #[sqlx(flatten)]
     pub discount: Discount,
 }
@@ -86,16 +96,16 @@ macro_rules! order_columns {
         "id, restaurant_id, number, business_day, channel, type, status, table_id, customer,
     special_instructions, subtotal, tax, total, estimated_ready_at, ready_at, completed_at, cancel_reason, assigned_to,
     tracking_key, idempotency_key, external_id, payment_status, created_by, created_at, updated_at, external_total,
-    amount_paid, adjust_subtotal, adjust_tax, merged_into, split_from"
+    amount_paid, adjust_subtotal, adjust_tax, merged_into, split_from, customer_id, points_redeemed, points_discount,
+    points_reward, promo_discount, promotions, discount"
     };
 }
-/// What an order is written with; the discount columns start at their defaults.
+/// What an order is written with; the columns of a manager's discount start at their
+/// defaults (what comes off at placement, points and promotions, is `discount`).
 const ORDER_COLUMNS: &str = order_columns!();
 /// What an order is read with.
-const ORDER_SELECT: &str = concat!(
-    order_columns!(),
-    ", discount, discount_bps, discount_fixed, discount_reason, discount_by, discount_approved_by"
-);
+pub(crate) const ORDER_SELECT: &str =
+    concat!(order_columns!(), ", discount_bps, discount_fixed, discount_reason, discount_by, discount_approved_by");
 
 /// One chosen modifier as stored on a line: names and prices as they were when ordered.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -204,7 +214,7 @@ pub async fn reserve_numbers(tx: &mut Tx, rid: Uuid, day: NaiveDate, count: i64)
 
 /// Inserts orders, as many per statement as the bind limit allows.
 pub async fn insert_many(tx: &mut Tx, orders: &[OrderRow]) -> Result<()> {
-    const COLS: usize = 31;
+    const COLS: usize = 38;
     for chunk in orders.chunks(crate::MAX_BINDS / COLS) {
         let sql = format!("INSERT INTO orders ({ORDER_COLUMNS}) VALUES {}", crate::values_list(chunk.len(), COLS, 1));
         on_tx!(tx, |x| {
@@ -241,7 +251,14 @@ pub async fn insert_many(tx: &mut Tx, orders: &[OrderRow]) -> Result<()> {
                     .bind(o.adjust_subtotal)
                     .bind(o.adjust_tax)
                     .bind(o.merged_into)
-                    .bind(o.split_from);
+                    .bind(o.split_from)
+                    .bind(o.customer_id)
+                    .bind(o.points_redeemed)
+                    .bind(o.points_discount)
+                    .bind(&o.points_reward)
+                    .bind(o.promo_discount)
+                    .bind(&o.promotions)
+                    .bind(o.discount.amount);
             }
             q.execute(x).await.map(|r| r.rows_affected())
         })?;
@@ -410,6 +427,9 @@ pub struct OrderFilter<'a> {
     pub number: Option<i64>,
     /// A LIKE pattern (lower case, `\` escapes) for the guest's name or phone.
     pub guest: Option<&'a str>,
+    /// The orders of one customer (of any restaurant's group: the restaurant filter
+    /// still holds).
+    pub customer_id: Option<Uuid>,
     /// Newest first: only orders with an id below this.
     pub before: Option<Uuid>,
     pub open_only: bool,
@@ -423,6 +443,7 @@ pub async fn list(db: &Db, rid: Uuid, f: &OrderFilter<'_>) -> Result<Vec<OrderRo
          AND (NOT $6 OR status IN ('received', 'accepted', 'preparing', 'ready'))
          AND ($8 IS NULL OR business_day = $8) AND ($9 IS NULL OR table_id = $9) AND ($10 IS NULL OR number = $10)
          AND ($11 IS NULL OR LOWER(customer->>'name') LIKE $11 ESCAPE '\\' OR customer->>'phone' LIKE $11 ESCAPE '\\')
+         AND ($12 IS NULL OR customer_id = $12)
          ORDER BY id DESC LIMIT $7"
     );
     on_db!(db, rid, |x| sqlx::query_as::<_, OrderRow>(&sql)
@@ -437,6 +458,7 @@ pub async fn list(db: &Db, rid: Uuid, f: &OrderFilter<'_>) -> Result<Vec<OrderRo
         .bind(f.table_id)
         .bind(f.number)
         .bind(f.guest)
+        .bind(f.customer_id)
         .fetch_all(x)
         .await)
 }

@@ -14,6 +14,8 @@
 //! The result is tool calls with JSON arguments, the same shape the tool registry takes
 //! from a language model or an MCP client; names in them are the vocabulary's own.
 
+pub mod call;
+pub mod ordering;
 pub mod when;
 pub mod words;
 

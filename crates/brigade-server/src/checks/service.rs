@@ -233,6 +233,8 @@ pub async fn refund(actor: &Actor, state: &AppState, payment_id: Uuid, input: Re
         // The check owes again: it is no longer paid (refunded when nothing is left).
         let status = if order.amount_paid - amount <= 0 { Some("refunded") } else { None };
         order_store::set_payment_status(&mut tx, order.id, status, now).await?;
+        // Points earned on what was given back are taken back.
+        crate::customers::service::settle_points(&mut tx, &order, now).await?;
         "done"
     };
     let refund = RefundRow {

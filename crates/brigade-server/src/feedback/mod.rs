@@ -47,6 +47,15 @@ pub struct ChannelRating {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+pub struct ItemRating {
+    pub item_id: Uuid,
+    pub name: String,
+    /// Rated orders that had the item.
+    pub count: i64,
+    pub average: f64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
 pub struct FeedbackList {
     /// Newest first.
     pub items: Vec<FeedbackView>,
@@ -54,6 +63,11 @@ pub struct FeedbackList {
     pub average: Option<f64>,
     pub count: i64,
     pub by_channel: BTreeMap<String, ChannelRating>,
+    /// By the restaurant's local date the rating was given on.
+    #[schema(value_type = BTreeMap<String, ChannelRating>)]
+    pub by_day: BTreeMap<chrono::NaiveDate, ChannelRating>,
+    /// By item ordered, most rated first (at most 50).
+    pub by_item: Vec<ItemRating>,
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

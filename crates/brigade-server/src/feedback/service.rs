@@ -1,7 +1,7 @@
 //! Feedback as a service: a guest's rating of their completed order, and the period's
 //! ratings for the dashboard.
 
-use super::{ChannelRating, FeedbackInput, FeedbackList, FeedbackView};
+use super::{ChannelRating, FeedbackInput, FeedbackList, FeedbackView, ItemRating};
 use crate::actor::Actor;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::AppState;
@@ -95,20 +95,38 @@ pub async fn list(
         return Err(ApiError::validation("from", "the period starts before it ends"));
     }
     let rows = store::between(&state.db, actor.rid(), from, to, MOST).await?;
+    let restaurant = brigade_store::restaurants::get(&state.db, actor.rid())
+        .await?
+        .ok_or_else(|| ApiError::not_found("restaurant"))?;
+    let tz = crate::restaurants::restaurant_tz(&restaurant)?;
     let mut by_channel: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+    let mut by_day: BTreeMap<chrono::NaiveDate, (i64, i64)> = BTreeMap::new();
     for r in rows.iter().map(|r| &r.feedback) {
-        let c = by_channel.entry(r.channel.clone()).or_default();
-        c.0 += 1;
-        c.1 += r.rating;
+        for c in [
+            by_channel.entry(r.channel.clone()).or_default(),
+            by_day.entry(r.created_at.with_timezone(&tz).date_naive()).or_default(),
+        ] {
+            c.0 += 1;
+            c.1 += r.rating;
+        }
     }
+    let by_item = store::by_item(&state.db, actor.rid(), from, to, 50).await?;
+    let rating = |(n, s): (i64, i64)| ChannelRating { count: n, average: round1(s as f64 / n as f64) };
     let count = rows.len() as i64;
     let sum: i64 = rows.iter().map(|r| r.feedback.rating).sum();
     Ok(FeedbackList {
         average: (count > 0).then(|| round1(sum as f64 / count as f64)),
         count,
-        by_channel: by_channel
+        by_channel: by_channel.into_iter().map(|(c, x)| (c, rating(x))).collect(),
+        by_day: by_day.into_iter().map(|(d, x)| (d, rating(x))).collect(),
+        by_item: by_item
             .into_iter()
-            .map(|(c, (n, s))| (c, ChannelRating { count: n, average: round1(s as f64 / n as f64) }))
+            .map(|i| ItemRating {
+                item_id: i.item_id,
+                name: i.name,
+                count: i.count,
+                average: round1(i.total as f64 / i.count as f64),
+            })
             .collect(),
         items: rows.into_iter().map(|r| view(r.feedback, r.order_number)).collect(),
     })

@@ -32,7 +32,6 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use brigade_domain::credentials::Phone;
 use brigade_domain::integration::Platform;
 use brigade_domain::order::OrderStatus;
 use brigade_store::events::{self, ActedBy, NewEvent};
@@ -128,6 +127,7 @@ async fn receive(
     State(state): State<AppState>,
     Path((platform, id)): Path<(String, Uuid)>,
     axum::Extension(crate::ops::ClientIp(ip)): axum::Extension<crate::ops::ClientIp>,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
@@ -138,6 +138,9 @@ async fn receive(
     let log = |outcome: &str, reason: Option<String>| entry(&row, outcome, reason, &body, now);
     if kind == Platform::Stripe {
         return stripe::receive(&state, &row, ip, &headers, &body, now).await;
+    }
+    if kind == Platform::Twilio {
+        return twilio(&state, &row, ip, query.as_deref(), &headers, &body, now).await;
     }
     let adapter = adapter(&state, &row).map_err(ApiError::from)?;
     if let Err(refusal) = adapter.verify_webhook(&headers, &body, now.timestamp()) {
@@ -367,16 +370,21 @@ fn order_input(platform: Platform, o: &PlatformOrder, options: bool) -> Result<O
     let special = [display, o.special_instructions.clone()].into_iter().flatten().collect::<Vec<_>>().join(" · ");
     // A platform's phone number may be masked or carry an extension; it is kept only
     // when it reads as a number, since an order must not be lost to its format.
-    let phone = o.customer_phone.as_deref().filter(|p| Phone::parse(p).is_ok()).map(str::to_owned);
+    // A number the restaurant cannot read is dropped, not refused: the guest has paid.
+    let phone = o.customer_phone.clone();
     Ok(OrderInput {
         channel,
         kind: o.kind,
         table_id: None,
-        customer: Some(CustomerInput { name: o.customer_name.clone(), phone, address: None }),
+        customer: Some(CustomerInput { name: o.customer_name.clone(), phone, ..Default::default() }),
         items,
         special_instructions: (!special.is_empty()).then(|| special.chars().take(1000).collect()),
         external_id: Some(o.id.clone()),
         external_total: o.total,
+        redeem_points: None,
+        reward_id: None,
+        promo_code: None,
+        points_proof: None,
     })
 }
 
@@ -409,7 +417,7 @@ async fn take_order(
     };
     let (input, in_words) = match (order_input(platform, &order, true), order_input(platform, &order, false)) {
         (Ok(i), Ok(w)) => (i, w),
-        (Err(why), _) | (_, Err(why)) => return deny(state, row, adapter, external, why).await,
+        (Err(why), _) | (_, Err(why)) => return deny(state, row, adapter, &order, why).await,
     };
     let placer =
         || Placer { actor: ActedBy::System, idempotency_key: Some(order_key(platform, external)), prepaid: true };
@@ -422,7 +430,7 @@ async fn take_order(
     let view = match placed {
         Ok(v) => v,
         Err(e @ (ApiError::Validation { .. } | ApiError::Conflict { .. } | ApiError::BadRequest { .. })) => {
-            return deny(state, row, adapter, external, e.to_string()).await;
+            return deny(state, row, adapter, &order, e.to_string()).await;
         }
         Err(e) => return Err(Retry::ours(e, Some(external))),
     };
@@ -437,14 +445,72 @@ async fn take_order(
     Ok(done("processed", reason, Some(view.id)))
 }
 
+/// A Twilio webhook on the restaurant's number, form-encoded and signed with
+/// `X-Twilio-Signature` over the URL it was sent to (query included) and the form:
+/// - a call ("A call comes in", and each turn's `Gather` action, `?turn=N`): the phone
+///   agent answers with TwiML (`crate::phone`);
+/// - a text a guest sent ("A message comes in"): STOP and its kin stop texts to them,
+///   START lifts it; answered with empty TwiML, so Twilio sends no reply of ours (its
+///   own opt-out reply goes as usual).
+///
+/// Unsigned or forged: 401 (403 for a call, as Twilio's voice expects), logged, nothing
+/// done.
+async fn twilio(
+    state: &AppState,
+    row: &IntegrationRow,
+    ip: std::net::IpAddr,
+    query: Option<&str>,
+    headers: &HeaderMap,
+    body: &Bytes,
+    now: chrono::DateTime<chrono::Utc>,
+) -> ApiResult<Response> {
+    // Twilio's form holds the guest's number (`From`) in the clear: the log keeps which
+    // call or text it was, never the form.
+    let log = |outcome: &str, reason: Option<String>| {
+        let kept: Vec<(String, String)> = form_urlencoded::parse(body)
+            .into_owned()
+            .filter(|(k, _)| matches!(k.as_str(), "CallSid" | "MessageSid" | "AccountSid" | "CallStatus"))
+            .collect();
+        let kept = form_urlencoded::Serializer::new(String::new()).extend_pairs(&kept).finish();
+        entry(row, outcome, reason, kept.as_bytes(), now)
+    };
+    let params: Vec<(String, String)> = form_urlencoded::parse(body).into_owned().collect();
+    let signature = headers.get("x-twilio-signature").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let token = super::twilio::credentials(state, row).map(|c| c.auth_token).map_err(ApiError::from)?;
+    let url = match query {
+        Some(q) => format!("{}?{q}", super::webhook_url(state, row)),
+        None => super::webhook_url(state, row),
+    };
+    let call = crate::phone::service::is_call(&params);
+    if !brigade_domain::integration::verify_twilio(&token, &url, &params, signature) {
+        let reason = "the X-Twilio-Signature does not match".to_owned();
+        tracing::warn!(integration_id = %row.id, %reason, "webhook refused");
+        log_refusal(state, log("refused", Some(reason.clone())), ip).await?;
+        let status = if call { StatusCode::FORBIDDEN } else { StatusCode::UNAUTHORIZED };
+        return Ok(answer(status, crate::error::ErrorCode::SignatureInvalid, &format!("webhook refused: {reason}")));
+    }
+    let field = |name: &str| params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or_default();
+    let twiml = if call {
+        let turn = query.and_then(|q| {
+            form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "turn").and_then(|(_, v)| v.parse::<i64>().ok())
+        });
+        crate::phone::service::voice(state, row, &params, turn).await?
+    } else {
+        crate::messages::service::reply(state, row.restaurant_id, field("From"), field("Body")).await?;
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response></Response>".to_owned()
+    };
+    Ok(([(axum::http::header::CONTENT_TYPE, "application/xml")], twiml).into_response())
+}
+
 /// Refuses an order back to the platform and records why, for the manager to see.
 async fn deny(
     state: &AppState,
     row: &IntegrationRow,
     adapter: &dyn Adapter,
-    external: &str,
+    order: &PlatformOrder,
     why: String,
 ) -> Result<Done, Retry> {
+    let external = order.id.as_str();
     if let Err(e) = adapter.deny_order(external, &why).await {
         return Err(Retry::platform(e, "denying the order on the platform", external, None));
     }
@@ -464,7 +530,24 @@ async fn deny(
             },
         )
         .await?;
+        // The guest hears it from the restaurant too, when it can text them.
+        if let (Ok(platform), Some(phone)) = (Platform::parse("platform", &row.platform), &order.customer_phone) {
+            let guest =
+                CustomerInput { name: order.customer_name.clone(), phone: Some(phone.clone()), ..Default::default() };
+            let number = order.display_id.as_deref().unwrap_or(external);
+            crate::messages::service::platform_refused(
+                &mut tx,
+                state,
+                row.restaurant_id,
+                platform,
+                &guest,
+                number,
+                now,
+            )
+            .await?;
+        }
         tx.commit().await?;
+        state.wake_workers();
         Ok::<_, ApiError>(())
     }
     .await;
@@ -500,7 +583,8 @@ async fn cancel_order(
         let why = format!("cancelled on {}{}", platform.title(), reason.map(|r| format!(": {r}")).unwrap_or_default());
         let id = order.id;
         let actor = Actor::platform(row.restaurant_id, row.id);
-        let (_, after) = transition(&mut tx, order, OrderStatus::Cancelled, Some(&why), actor.acted_by(), now).await?;
+        let (_, after) =
+            transition(state, &mut tx, order, OrderStatus::Cancelled, Some(&why), actor.acted_by(), now).await?;
         state.commit(tx, after).await?;
         Ok::<_, ApiError>(Done { reason: Some(why), order_id: Some(id), ..Done::new("processed") })
     }

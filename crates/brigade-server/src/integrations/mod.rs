@@ -11,10 +11,10 @@ pub mod doordash;
 pub mod grubhub;
 pub mod inbound;
 pub mod platform;
-pub mod secrets;
 pub mod square;
 pub mod stripe;
 pub mod sync;
+pub mod twilio;
 pub mod ubereats;
 
 use crate::actor::Actor;
@@ -31,7 +31,6 @@ use brigade_store::integrations::{self as store, IntegrationRow};
 use chrono::{DateTime, Utc};
 use parking_lot::Mutex;
 use platform::{Adapter, Throttle};
-use secrets::Secrets;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use sqlx::types::Json as DbJson;
@@ -64,10 +63,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(stripe::router())
 }
 
-/// What integrations share in a process: the secrets key, one HTTP client, and per
-/// integration its rate limiter and its platform token.
+/// What integrations share in a process: one HTTP client, and per integration its rate
+/// limiter and its platform token. (Their credentials are sealed with `state.secrets`.)
 pub struct Runtime {
-    pub secrets: Secrets,
     pub http: reqwest::Client,
     /// For outgoing webhooks: follows no redirects (the address was checked, not where
     /// it might send us) and, unless private addresses are allowed, resolves names only
@@ -78,7 +76,7 @@ pub struct Runtime {
 }
 
 impl Runtime {
-    pub fn new(secrets: Secrets, timeout: Duration, webhooks_allow_private: bool) -> anyhow::Result<Runtime> {
+    pub fn new(timeout: Duration, webhooks_allow_private: bool) -> anyhow::Result<Runtime> {
         let http = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(5)))
@@ -93,7 +91,7 @@ impl Runtime {
             webhook_http = webhook_http.dns_resolver(Arc::new(crate::webhooks::PublicOnly));
         }
         let webhook_http = webhook_http.build()?;
-        Ok(Runtime { secrets, http, webhook_http, throttles: Mutex::default(), tokens: Mutex::default() })
+        Ok(Runtime { http, webhook_http, throttles: Mutex::default(), tokens: Mutex::default() })
     }
 
     pub(crate) fn throttle(&self, id: Uuid, rate: f64) -> Arc<Throttle> {
@@ -138,7 +136,7 @@ impl From<Unusable> for ApiError {
 pub fn adapter(state: &AppState, row: &IntegrationRow) -> Result<Box<dyn Adapter>, Unusable> {
     let platform = Platform::parse("platform", &row.platform).map_err(|_| Unusable::Unknown(row.platform.clone()))?;
     let sealed = row.credentials.as_deref().ok_or(Unusable::NoCredentials)?;
-    let plain = state.integrations.secrets.open(row.id, sealed).map_err(|_| Unusable::Unreadable)?;
+    let plain = state.secrets.open(row.id, sealed).map_err(|_| Unusable::Unreadable)?;
     let rate = row.config.0.get("rate_per_sec").and_then(Value::as_f64).unwrap_or(DEFAULT_RATE);
     let rt = &state.integrations;
     match platform {
@@ -191,6 +189,7 @@ pub fn adapter(state: &AppState, row: &IntegrationRow) -> Result<Box<dyn Adapter
             }))
         }
         Platform::Stripe => stripe::adapter(state, row),
+        Platform::Twilio => twilio::adapter(state, row),
     }
 }
 
@@ -202,6 +201,7 @@ fn credential_fields(p: Platform) -> &'static [&'static str] {
         Platform::Grubhub => &["client_id", "secret_key", "partner_key", "webhook_token"],
         Platform::Square => &["access_token", "signature_key"],
         Platform::Stripe => &["secret_key", "webhook_secret"],
+        Platform::Twilio => &["account_sid", "auth_token"],
     }
 }
 
@@ -246,6 +246,24 @@ pub struct IntegrationConfig {
     /// state back (default true). Off: drift is only reported.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repair_drift: Option<bool>,
+    /// A Twilio line: the restaurant's own number (E.164) calls are put through to when
+    /// a caller asks for a person or the agent cannot help.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<crate::schema::Phone>)]
+    pub forward_to: Option<String>,
+    /// A Twilio line: said before the agent's greeting (up to 300 characters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 300)]
+    pub greeting: Option<String>,
+    /// A Twilio line: the most units of one item taken by phone (default 20); more goes
+    /// to a person.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 1000)]
+    pub max_quantity: Option<u32>,
+    /// A Twilio line: ask the caller's name for the order (default false: their number
+    /// identifies it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub require_name: Option<bool>,
 }
 
 impl IntegrationConfig {
@@ -254,6 +272,15 @@ impl IntegrationConfig {
             if !(0.1..=100.0).contains(&r) {
                 return Err(ApiError::validation("config.rate_per_sec", "from 0.1 to 100 calls per second"));
             }
+        }
+        if let Some(n) = &self.forward_to {
+            if !n.trim().starts_with('+') || brigade_domain::customer::normalise_phone(n, None).is_err() {
+                return Err(ApiError::validation("config.forward_to", "give the number in international form, +1…"));
+            }
+        }
+        brigade_domain::caps::bounded_text("config.greeting", self.greeting.as_deref(), 300)?;
+        if self.max_quantity.is_some_and(|n| !(1..=1000).contains(&n)) {
+            return Err(ApiError::validation("config.max_quantity", "from 1 to 1000"));
         }
         Ok(())
     }
@@ -289,7 +316,7 @@ pub struct IntegrationView {
 }
 
 /// The address a platform sends this integration's webhooks to.
-fn webhook_url(state: &AppState, r: &IntegrationRow) -> String {
+pub(crate) fn webhook_url(state: &AppState, r: &IntegrationRow) -> String {
     format!("{}/v1/hooks/{}/{}", state.config.public_base_url.trim_end_matches('/'), r.platform, r.id)
 }
 

@@ -162,6 +162,12 @@ fn unsupported<T: Send + 'static>(what: &'static str) -> BoxFuture<'static, Resu
     Box::pin(async move { Err(PlatformError::Rejected(format!("this platform does not support {what}"))) })
 }
 
+/// What a platform with no menu (a payment provider, a phone line) answers to a menu
+/// call: `why` ("Stripe takes payments, not menus").
+pub fn no_menu<'a, T: Send + 'a>(why: &'static str) -> BoxFuture<'a, Result<T, PlatformError>> {
+    Box::pin(async move { Err(PlatformError::Rejected(why.into())) })
+}
+
 /// One connected store on one platform. Every method is one or a few API calls.
 pub trait Adapter: Send + Sync {
     fn kind(&self) -> PlatformKind;

@@ -25,7 +25,7 @@ pub async fn connect(actor: &Actor, state: &AppState, input: NewIntegration) -> 
         name,
         store_id,
         config: DbJson(serde_json::to_value(&input.config).unwrap_or_default()),
-        credentials: Some(state.integrations.secrets.seal(id, &plain)),
+        credentials: Some(state.secrets.seal(id, &plain)),
         credential_hints: DbJson(hints),
         status: Status::Active.as_str().to_owned(),
         last_sync_at: None,
@@ -94,7 +94,7 @@ pub async fn update(actor: &Actor, state: &AppState, id: Uuid, input: Integratio
     }
     if let Some(c) = &input.credentials {
         let (plain, hints) = parse_credentials(platform, c)?;
-        row.credentials = Some(state.integrations.secrets.seal(row.id, &plain));
+        row.credentials = Some(state.secrets.seal(row.id, &plain));
         row.credential_hints = DbJson(hints);
         resync = true;
         changed.push("credentials");
@@ -201,7 +201,7 @@ pub async fn import_menu(actor: &Actor, state: &AppState, id: Uuid) -> ApiResult
         ));
     }
     let sealed = row.credentials.as_deref().ok_or(Unusable::NoCredentials)?;
-    let plain = state.integrations.secrets.open(row.id, sealed).map_err(|_| Unusable::Unreadable)?;
+    let plain = state.secrets.open(row.id, sealed).map_err(|_| Unusable::Unreadable)?;
     let credentials: square::Credentials =
         serde_json::from_slice(&plain).map_err(|_| Unusable::Malformed(Platform::Square.title()))?;
     let client = square::Square {

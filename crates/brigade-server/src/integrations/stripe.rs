@@ -206,10 +206,6 @@ fn stripe_words(e: &PlatformError) -> String {
         .unwrap_or_else(|| e.to_string())
 }
 
-fn no_menu<'a, T: Send + 'a>() -> BoxFuture<'a, Result<T, PlatformError>> {
-    Box::pin(async { Err(PlatformError::Rejected("Stripe takes payments, not menus".into())) })
-}
-
 impl Adapter for Stripe {
     fn kind(&self) -> Platform {
         Platform::Stripe
@@ -225,21 +221,21 @@ impl Adapter for Stripe {
     }
 
     fn push_item<'a>(&'a self, _item: &'a ItemState) -> BoxFuture<'a, Result<Value, PlatformError>> {
-        no_menu()
+        super::platform::no_menu("Stripe takes payments, not menus")
     }
 
     fn push_menu<'a>(&'a self, _menu: &'a MenuState) -> BoxFuture<'a, Result<Value, PlatformError>> {
-        no_menu()
+        super::platform::no_menu("Stripe takes payments, not menus")
     }
 
     fn read_menu(&self) -> BoxFuture<'_, Result<Vec<SeenItem>, PlatformError>> {
-        no_menu()
+        super::platform::no_menu("Stripe takes payments, not menus")
     }
 }
 
 fn stripe_of(state: &AppState, row: &IntegrationRow) -> ApiResult<Stripe> {
     let sealed = row.credentials.as_deref().ok_or(super::Unusable::NoCredentials)?;
-    let plain = state.integrations.secrets.open(row.id, sealed).map_err(|_| super::Unusable::Unreadable)?;
+    let plain = state.secrets.open(row.id, sealed).map_err(|_| super::Unusable::Unreadable)?;
     let credentials: Credentials =
         serde_json::from_slice(&plain).map_err(|_| super::Unusable::Malformed(Platform::Stripe.title()))?;
     Ok(Stripe {
@@ -917,6 +913,10 @@ async fn paid_changed(tx: &mut Tx, payment: &PaymentRow, to: &str, now: DateTime
             let rest = payment.amount - payment.refunded;
             if pay_store::add_refunded(tx, payment.id, rest, now).await? {
                 order_store::add_paid(tx, payment.order_id, -rest, now).await?;
+                // Points earned on what was given back are taken back.
+                if let Some(order) = order_store::get_for_update(tx, payment.restaurant_id, payment.order_id).await? {
+                    crate::customers::service::settle_points(tx, &order, now).await?;
+                }
             }
             // The refund asked for at the counter is made.
             pay_store::finish_refunds(tx, payment.id, "done").await?;

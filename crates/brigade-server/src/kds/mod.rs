@@ -131,6 +131,9 @@ pub struct TicketView {
     /// When the order was promised.
     pub promised_at: DateTime<Utc>,
     pub special_instructions: Option<String>,
+    /// The promotions the order used, by name (and code): what the expediter checks a
+    /// free item against.
+    pub promotions: Vec<String>,
     /// The lines fired on this ticket (a voided one is marked, for the cook to stop).
     pub items: Vec<LineView>,
     /// The round of the check it fires (1 for the lines it was placed with).
@@ -157,6 +160,17 @@ fn ticket_view(t: TicketRow, lines: Vec<LineView>, now: DateTime<Utc>) -> Ticket
         guest: t.customer.and_then(|c| c.0.get("name").and_then(|n| n.as_str()).map(str::to_owned)),
         promised_at: t.estimated_ready_at,
         special_instructions: t.special_instructions,
+        promotions: t
+            .promotions
+            .map(|p| {
+                p.0.into_iter()
+                    .map(|u| match u.code {
+                        Some(code) if code != u.name => format!("{} ({code})", u.name),
+                        _ => u.name,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
         round: lines.iter().map(|l| l.round).max().unwrap_or(1),
         items: lines,
         created_at: t.created_at,

@@ -160,9 +160,9 @@ async fn set_ticket(actor: &Actor, state: &AppState, id: TicketId, bumped: bool)
         && siblings.iter().all(|t| t.status == TicketStatus::Bumped)
         && status.transition(OrderStatus::Ready).is_ok()
     {
-        after = transition(&mut tx, order, OrderStatus::Ready, None, by, now).await?.1;
+        after = transition(state, &mut tx, order, OrderStatus::Ready, None, by, now).await?.1;
     } else if !bumped && status == OrderStatus::Ready {
-        after = transition(&mut tx, order, OrderStatus::Preparing, Some("ticket recalled"), by, now).await?.1;
+        after = transition(state, &mut tx, order, OrderStatus::Preparing, Some("ticket recalled"), by, now).await?.1;
     }
     let ticket = store::ticket_tx(&mut tx, rid, id.0).await?.ok_or_else(|| ApiError::not_found("ticket"))?;
     state.commit(tx, after).await?;

@@ -19,7 +19,7 @@ use crate::AppState;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use brigade_domain::caps;
-use brigade_domain::credentials::{new_secret, Phone};
+use brigade_domain::credentials::new_secret;
 use brigade_domain::menu::{business_day, channel_price, is_orderable, unavailable_option, Channel, Sellable};
 use brigade_domain::money::{Money, TaxRule};
 use brigade_domain::order::{
@@ -63,6 +63,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(order_queue))
         .routes(routes!(order_stats))
         .routes(routes!(public_order))
+        .routes(routes!(customer_orders))
 }
 
 // ---------------------------------------------------------------- views
@@ -142,6 +143,7 @@ impl From<LineRow> for LineView {
 #[derive(Debug, Serialize, ToSchema, Clone)]
 pub struct OrderView {
     pub id: Uuid,
+    pub restaurant_id: Uuid,
     pub number: i64,
     pub business_day: chrono::NaiveDate,
     #[schema(value_type = schema::OrderStatus)]
@@ -152,15 +154,31 @@ pub struct OrderView {
     #[schema(value_type = schema::OrderType)]
     pub kind: OrderType,
     pub table_id: Option<Uuid>,
+    /// The guest as the order gives them: `name`, `phone` masked to its last four digits
+    /// (`•••• 0018`), delivery `address`. Their profile is `customer_id`'s.
     #[schema(value_type = Option<Object>)]
     pub customer: Option<Value>,
+    /// The guest's customer profile, when the order gave a phone number or email.
+    pub customer_id: Option<Uuid>,
     pub special_instructions: Option<String>,
     pub items: Vec<LineView>,
-    /// What the check's discount takes off what its lines come to (before tax).
+    /// What comes off what its lines come to, before tax: the check's discount given by
+    /// a manager, the promotions (`promo_discount`) and the loyalty points spent
+    /// (`points_discount`).
     pub discount: i64,
     /// The discount as a share (per cent), when it is one.
     pub discount_percent: Option<f64>,
     pub discount_reason: Option<String>,
+    /// Loyalty points the guest spent on this order, and what they took off (part of
+    /// `discount`).
+    pub points_redeemed: i64,
+    pub points_discount: i64,
+    /// The reward those points bought (`reward_id`), by its name.
+    pub points_reward: Option<String>,
+    /// What promotions took off (part of `discount`), and each with the lines it came
+    /// from.
+    pub promo_discount: i64,
+    pub promotions: Vec<crate::promotions::PromotionUsed>,
     /// After the discount: what tax is worked out on.
     pub subtotal: i64,
     pub tax: i64,
@@ -212,6 +230,7 @@ pub fn order_view(o: OrderRow, lines: Vec<LineRow>, payments: Vec<PaymentRow>, c
         balance,
         payments: payments.into_iter().map(PaymentView::from).collect(),
         id: o.id,
+        restaurant_id: o.restaurant_id,
         number: o.number,
         business_day: o.business_day,
         status: o.status,
@@ -219,11 +238,17 @@ pub fn order_view(o: OrderRow, lines: Vec<LineRow>, payments: Vec<PaymentRow>, c
         kind: o.kind,
         table_id: o.table_id,
         customer: o.customer.map(|c| c.0),
+        customer_id: o.customer_id,
         special_instructions: o.special_instructions,
         items: lines.into_iter().map(LineView::from).collect(),
         discount: o.discount.amount,
         discount_percent: o.discount.bps.map(|b| b as f64 / 100.0),
         discount_reason: o.discount.reason.clone(),
+        points_redeemed: o.points_redeemed,
+        points_discount: o.points_discount,
+        points_reward: o.points_reward.clone(),
+        promo_discount: o.promo_discount,
+        promotions: o.promotions.clone().map(|p| p.0.into_iter().map(Into::into).collect()).unwrap_or_default(),
         subtotal: o.subtotal,
         tax: o.tax,
         total: o.total,
@@ -267,16 +292,7 @@ pub(crate) async fn load_views(state: &AppState, rows: Vec<OrderRow>, currency: 
 
 // ---------------------------------------------------------------- placing orders
 
-#[derive(Deserialize, ToSchema, Clone)]
-pub struct CustomerInput {
-    #[schema(max_length = 200)]
-    pub name: Option<String>,
-    #[schema(max_length = 32)]
-    pub phone: Option<String>,
-    /// Where a delivery goes.
-    #[schema(max_length = 500)]
-    pub address: Option<String>,
-}
+pub use crate::customers::CustomerInput;
 
 #[derive(Deserialize, ToSchema, Clone)]
 pub struct LineInput {
@@ -315,6 +331,32 @@ pub struct OrderInput {
     #[serde(default)]
     #[schema(minimum = 0, maximum = 99999999)]
     pub external_total: Option<i64>,
+    /// Loyalty points of the guest's (given by `customer`'s phone or email) to spend on
+    /// this order: whole rewards only, taken off before tax. Staff redeem for the guest
+    /// in front of them; a guest online proves the points are theirs with `points_proof`.
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 100000000)]
+    pub redeem_points: Option<i64>,
+    /// Or one of the loyalty program's rewards, by its id: an amount off, or one of its
+    /// items on this order free. Not with `redeem_points`.
+    #[serde(default)]
+    pub reward_id: Option<Uuid>,
+    #[serde(default)]
+    pub points_proof: Option<PointsProof>,
+    /// A promotion code (any case). One that does not apply is 422 `promo_invalid`, with
+    /// the reason; automatic promotions apply without one.
+    #[serde(default)]
+    #[schema(max_length = 32)]
+    pub promo_code: Option<String>,
+}
+
+/// One of the guest's earlier orders and its tracking key: what lets a guest who is not
+/// signed in spend their points.
+#[derive(Debug, Deserialize, ToSchema, Clone)]
+pub struct PointsProof {
+    pub order_id: Uuid,
+    #[schema(max_length = 64)]
+    pub key: String,
 }
 
 /// Who placed an order, for the event log and the history.
@@ -339,7 +381,9 @@ pub struct Prepared {
     kind: OrderType,
     input: OrderInput,
     quantities: Vec<u32>,
-    customer: Option<Value>,
+    guest: crate::customers::service::OrderGuest,
+    redeem: Option<crate::customers::service::Redemption>,
+    offer: crate::promotions::service::Offer,
     categories: HashMap<Uuid, menu_store::CategoryRow>,
     restaurant: restaurants::RestaurantRow,
     tz: Tz,
@@ -369,6 +413,14 @@ pub struct QuoteLine {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Quote {
     pub lines: Vec<QuoteLine>,
+    /// What comes off before tax: the promotions and the loyalty points redeemed.
+    pub discount: i64,
+    pub points_redeemed: i64,
+    pub points_discount: i64,
+    /// The reward the points buy (`reward_id`), by name.
+    pub points_reward: Option<String>,
+    /// The promotions the order would get (the code given, and automatic ones).
+    pub promotions: Vec<QuotePromotion>,
     pub subtotal: i64,
     pub tax: i64,
     pub total: i64,
@@ -377,17 +429,45 @@ pub struct Quote {
     pub estimated_ready_at: DateTime<Utc>,
 }
 
+/// A promotion a quoted order would get: what it takes off, from which of the quote's
+/// `lines` (indexes).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QuotePromotion {
+    pub promotion_id: Uuid,
+    pub name: String,
+    pub code: Option<String>,
+    #[schema(value_type = String)]
+    pub kind: brigade_domain::promotion::Kind,
+    pub amount: i64,
+    pub lines: Vec<usize>,
+}
+
 /// Prices an order exactly as placing it would (same checks, same errors: an 86'd item
 /// is 409, bad modifiers 422) and writes nothing. For carts that show real totals.
-pub async fn quote_order(state: &AppState, rid: Uuid, input: OrderInput) -> ApiResult<Quote> {
-    let prepared = prepare(state, rid, input, Placer::new(ActedBy::Guest, None)).await?;
+pub async fn quote_order(state: &AppState, rid: Uuid, input: OrderInput, by: ActedBy) -> ApiResult<Quote> {
+    let prepared = prepare(state, rid, input, Placer::new(by, None)).await?;
     let mut tx = state.db.begin_read(rid).await?;
-    let checked = match check(&mut tx, &prepared, state.clock.now()).await {
+    let checked = match check(&mut tx, &prepared, state.clock.now(), &mut Held::default()).await {
         Ok(Check::Ready(c)) => c,
         Ok(Check::Existing(_)) => return Err(ApiError::internal("a quote has no idempotency key")),
         Err(WriteFailure::Refused(e) | WriteFailure::Failed(e)) => return Err(e),
     };
     drop(tx);
+    let promotions = checked
+        .promos
+        .used
+        .iter()
+        .map(|(p, a)| QuotePromotion {
+            promotion_id: p.id,
+            name: p.name.clone(),
+            code: p.code.clone(),
+            kind: brigade_domain::promotion::Kind::parse(&p.kind).unwrap_or(brigade_domain::promotion::Kind::Amount),
+            amount: a.amount,
+            lines: a.lines.clone(),
+        })
+        .collect();
+    let spent = checked.points.unwrap_or_default();
+    let discount = checked.promos.amount() + spent.discount;
     Ok(Quote {
         lines: checked
             .lines
@@ -401,6 +481,11 @@ pub async fn quote_order(state: &AppState, rid: Uuid, input: OrderInput) -> ApiR
                 modifiers: l.modifiers.into_iter().map(|(_, _, option, _)| option).collect(),
             })
             .collect(),
+        discount,
+        points_redeemed: spent.points,
+        points_discount: spent.discount,
+        points_reward: spent.reward,
+        promotions,
         subtotal: checked.totals.subtotal.0,
         tax: checked.totals.tax.0,
         total: checked.totals.total.0,
@@ -440,19 +525,6 @@ async fn prepare(state: &AppState, rid: Uuid, input: OrderInput, placer: Placer)
     if let Some(t) = input.external_total {
         brigade_domain::money::amount("external_total", t, 0)?;
     }
-    let customer = match &input.customer {
-        Some(c) => {
-            let phone = c.phone.as_deref().filter(|p| !p.trim().is_empty()).map(Phone::parse).transpose()?;
-            let name = caps::bounded_text("customer.name", c.name.as_deref(), caps::NAME)?;
-            let address = caps::bounded_text("customer.address", c.address.as_deref(), caps::REASON)?;
-            let mut customer = json!({ "name": name, "phone": phone.map(|p| p.as_str().to_owned()) });
-            if let Some(a) = address {
-                customer["address"] = json!(a);
-            }
-            Some(customer)
-        }
-        None => None,
-    };
     // Reads that need no lock happen before the write, so the writer does only what must
     // be serialised: in one snapshot, one round trip to open it.
     let mut read = state.db.begin_read(rid).await?;
@@ -464,10 +536,37 @@ async fn prepare(state: &AppState, rid: Uuid, input: OrderInput, placer: Placer)
     let categories = menu_store::categories_tx(&mut read, rid).await?.into_iter().map(|c| (c.id, c)).collect();
     let restaurant = restaurants::get_tx(&mut read, rid).await?.ok_or_else(|| ApiError::not_found("restaurant"))?;
     let tz = restaurant_tz(&restaurant)?;
+    // A platform priced its own order: Brigade's promotions are not for it.
+    let offer = if placer.prepaid {
+        Default::default()
+    } else {
+        let code = input.promo_code.as_deref();
+        crate::promotions::service::offer(&mut read, rid, code, channel, state.clock.now(), tz).await?
+    };
+    let guest =
+        crate::customers::service::order_guest(state, &restaurant, channel, input.customer.as_ref(), placer.prepaid)?;
     // The queue length only shapes the estimate; it need not be read under the lock.
     let ahead = store::open_count(&mut read, rid, 60).await?;
     let busy = brigade_store::busy::get_tx(&mut read, rid).await?.filter(|b| b.on_at(state.clock.now()));
     drop(read);
+    use crate::customers::service::Spend;
+    let spend = match (input.redeem_points, input.reward_id) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::validation("reward_id", "redeem points or a reward, not both"));
+        }
+        (Some(points), None) => Some(Spend::Points(points)),
+        (None, Some(id)) => Some(Spend::Reward(id)),
+        (None, None) => None,
+    };
+    let redeem = match spend {
+        Some(spend) => {
+            let staff = matches!(placer.actor, ActedBy::User(_) | ActedBy::ApiKey(_));
+            let proof = input.points_proof.as_ref().map(|p| (p.order_id, p.key.as_str()));
+            let contact = guest.contact.as_ref();
+            Some(crate::customers::service::redemption(state, &restaurant, spend, contact, staff, proof).await?)
+        }
+        None => None,
+    };
     if busy.as_ref().is_some_and(|b| b.paused_channels.0.contains(&channel)) && !placer.prepaid {
         return Err(ApiError::conflict(
             crate::error::ErrorCode::ChannelPaused,
@@ -481,7 +580,9 @@ async fn prepare(state: &AppState, rid: Uuid, input: OrderInput, placer: Placer)
         kind,
         input,
         quantities,
-        customer,
+        guest,
+        redeem,
+        offer,
         categories,
         restaurant,
         tz,
@@ -491,11 +592,32 @@ async fn prepare(state: &AppState, rid: Uuid, input: OrderInput, placer: Placer)
     })
 }
 
+/// What earlier orders of the batch being checked were promised, written with the batch
+/// after every check: loyalty points by customer, and uses of promotions.
+#[derive(Default)]
+pub struct Held {
+    points: HashMap<Uuid, i64>,
+    uses: crate::promotions::service::HeldUses,
+}
+
 /// An order checked under the lock and priced, ready to insert.
 pub struct Checked {
     lines: Vec<CheckedLine>,
     totals: brigade_domain::money::Taxed,
     max_prep: i64,
+    /// Points redeemed, what they take off, and the reward they bought.
+    points: Option<Spent>,
+    /// The promotions the order gets.
+    promos: crate::promotions::service::Chosen,
+}
+
+/// Loyalty points an order spends: how many, what they take off (minor units, before
+/// tax), and the reward they bought by name (none for the program's standing reward).
+#[derive(Default)]
+pub struct Spent {
+    points: i64,
+    discount: i64,
+    reward: Option<String>,
 }
 
 /// One line as checked: priced, named, routed, with its notes and any flag.
@@ -531,7 +653,7 @@ impl<E: Into<ApiError>> From<E> for WriteFailure {
 /// Checks one order in `tx` at `now`: reads its items under the lock (share-locked on
 /// PostgreSQL, so an 86 that committed first always wins), checks each against the
 /// availability rule and prices it. Writes nothing.
-pub async fn check(tx: &mut Tx, p: &Prepared, now: DateTime<Utc>) -> Result<Check, WriteFailure> {
+pub async fn check(tx: &mut Tx, p: &Prepared, now: DateTime<Utc>, held: &mut Held) -> Result<Check, WriteFailure> {
     let rid = p.rid;
     if let Some(key) = &p.placer.idempotency_key {
         if let Some(existing) = store::by_idempotency_key(tx, rid, key).await? {
@@ -543,6 +665,7 @@ pub async fn check(tx: &mut Tx, p: &Prepared, now: DateTime<Utc>) -> Result<Chec
         menu_store::items_for_order(tx, rid, &ids).await?.into_iter().map(|i| (i.id, i)).collect();
     let refuse = WriteFailure::Refused;
     let mut lines = Vec::with_capacity(p.input.items.len());
+    let mut promo_lines = Vec::with_capacity(p.input.items.len());
     let mut max_prep = 0i64;
     for (i, line) in p.input.items.iter().enumerate() {
         let item = items.get(&line.item_id).ok_or_else(|| {
@@ -605,12 +728,43 @@ pub async fn check(tx: &mut Tx, p: &Prepared, now: DateTime<Utc>) -> Result<Chec
         max_prep = max_prep.max(item.prep_minutes);
         let station = item.station_id.or_else(|| category.and_then(|c| c.station_id));
         let (name, notes, seat) = (item.name.clone(), line.notes.clone(), line.seat);
+        promo_lines.push(brigade_domain::promotion::Line {
+            item_id: item.id,
+            category_id: item.category_id,
+            unit_price: priced.unit_price.0,
+            quantity: i64::from(priced.quantity),
+            total: priced.line_total.0,
+        });
         lines.push(CheckedLine { priced, name, station, notes, flag, seat });
     }
     let tax = TaxRule { rate_bps: p.restaurant.tax_rate_bps, inclusive: p.restaurant.tax_inclusive };
-    let totals = price_order(&lines.iter().map(|l| l.priced.clone()).collect::<Vec<_>>(), tax)
+    let lines_only = price_order(&lines.iter().map(|l| l.priced.clone()).collect::<Vec<_>>(), tax)
         .map_err(|_| refuse(ApiError::validation("items", "the order's total is too large")))?;
-    Ok(Check::Ready(Checked { lines, totals, max_prep }))
+    // Promotions, then points, come off what the lines come to, before tax; both are
+    // counted under the lock (a promotion's uses, the guest's balance), so racing orders
+    // cannot use one last use or spend one balance twice.
+    let contact = p.guest.contact.as_ref();
+    let promos =
+        crate::promotions::service::apply(tx, &p.offer, &promo_lines, contact, &held.uses).await.map_err(refuse)?;
+    let sum = lines_only.subtotal.0 - promos.amount();
+    let points = match (&p.redeem, contact) {
+        (Some(r), Some(contact)) => {
+            let value = r.value_on(lines.iter().map(|l| (l.priced.item_id, l.priced.unit_price.0))).map_err(refuse)?;
+            let customer =
+                crate::customers::service::hold_points(tx, contact, r.points, &held.points).await.map_err(refuse)?;
+            *held.points.entry(customer).or_default() += r.points;
+            Some(Spent {
+                points: r.points,
+                discount: value.min(sum),
+                reward: r.reward.as_ref().map(|w| w.name.clone()),
+            })
+        }
+        _ => None,
+    };
+    held.uses.take(&promos);
+    let off = promos.amount() + points.as_ref().map_or(0, |s| s.discount);
+    let totals = if off == 0 { lines_only } else { tax.apply(Money(lines_only.subtotal.0 - off)) };
+    Ok(Check::Ready(Checked { lines, totals, max_prep, points, promos }))
 }
 
 /// Inserts checked orders at `now`, all at once: numbers for each restaurant's business
@@ -647,11 +801,16 @@ pub async fn persist(
     let mut tickets = Vec::new();
     let mut views = Vec::with_capacity(batch.len());
     let mut ticket_json: Vec<Vec<Value>> = Vec::with_capacity(batch.len());
+    let mut promo_uses = Vec::new();
     for ((p, c), day) in batch.into_iter().zip(days) {
         let number = next.get_mut(&(p.rid, day)).map(|n| {
             *n += 1;
             *n - 1
         });
+        let customer_id = match &p.guest.contact {
+            Some(contact) => Some(brigade_store::customers::link(tx, contact, now).await?),
+            None => None,
+        };
         let order = OrderRow {
             id: Uuid::now_v7(),
             restaurant_id: p.rid,
@@ -661,7 +820,7 @@ pub async fn persist(
             kind: p.kind,
             status: OrderStatus::Received,
             table_id: p.input.table_id,
-            customer: p.customer.clone().map(DbJson),
+            customer: p.guest.on_order.clone().map(DbJson),
             special_instructions: p
                 .input
                 .special_instructions
@@ -690,9 +849,24 @@ pub async fn persist(
             adjust_tax: 0,
             merged_into: None,
             split_from: None,
-            discount: Default::default(),
+            customer_id,
+            points_redeemed: c.points.as_ref().map_or(0, |s| s.points),
+            points_discount: c.points.as_ref().map_or(0, |s| s.discount),
+            points_reward: c.points.as_ref().and_then(|s| s.reward.clone()),
+            promo_discount: c.promos.amount(),
+            promotions: None,
+            discount: brigade_store::orders::Discount {
+                amount: c.points.as_ref().map_or(0, |s| s.discount) + c.promos.amount(),
+                ..Default::default()
+            },
         };
         let (lines, fired) = fire(c.lines, &order, 1, 0);
+        let mut order = order;
+        if !c.promos.used.is_empty() {
+            let ids: Vec<Uuid> = lines.iter().map(|l| l.id).collect();
+            order.promotions = Some(DbJson(c.promos.recorded(&ids)));
+            promo_uses.push((order.id, order.restaurant_id, c.promos));
+        }
         ticket_json.push(fired.iter().map(|(id, _, _, station)| json!({ "id": id, "station_id": station })).collect());
         tickets.extend(fired);
         if p.restaurant.inventory_depletes_on == "created" {
@@ -712,6 +886,17 @@ pub async fn persist(
     }
     let rows: Vec<OrderRow> = orders.iter().map(|(o, _)| o.clone()).collect();
     store::insert_many(tx, &rows).await?;
+    for o in rows.iter().filter(|o| o.points_redeemed > 0) {
+        crate::customers::service::settle_points(tx, o, now).await?;
+    }
+    let uses: Vec<_> = promo_uses
+        .iter()
+        .flat_map(|(order_id, rid, chosen)| {
+            let customer = rows.iter().find(|o| o.id == *order_id).and_then(|o| o.customer_id);
+            crate::promotions::service::uses(chosen, *order_id, *rid, customer)
+        })
+        .collect();
+    brigade_store::promotions::record_uses(tx, &uses, now).await?;
     store::insert_lines(tx, &all_lines).await?;
     let actors: Vec<String> = orders.iter().map(|(_, a)| a.encode()).collect();
     let history: Vec<HistoryEntry<'_>> = rows
@@ -878,6 +1063,19 @@ pub struct OrderParams {
     pub limit: Option<i64>,
     #[param(value_type = Option<uuid::Uuid>)]
     pub cursor: Option<String>,
+}
+
+/// A guest's orders at any of the restaurant group's locations, newest first.
+#[utoipa::path(get, path = "/v1/restaurants/{rid}/customers/{id}/orders", tag = "customers",
+    params(("rid" = Uuid, Path), ("id" = Uuid, Path), PageParams),
+    responses((status = 200, body = Page<OrderView>), (status = 403), (status = 404), (status = 422)), security(("bearer" = [])))]
+async fn customer_orders(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(ids): Path<(Uuid, Uuid)>,
+    Query(page): Query<PageParams>,
+) -> ApiResult<axum::Json<Page<OrderView>>> {
+    Ok(axum::Json(service::of_customer(&actor, &state, ids.1, page).await?))
 }
 
 #[utoipa::path(get, path = "/v1/restaurants/{rid}/orders", tag = "orders", params(("rid" = Uuid, Path), OrderParams),
@@ -1337,12 +1535,28 @@ pub struct TrackingParams {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+pub struct GuestPoints {
+    pub points: i64,
+    /// Every `reward_points` take `reward_value` (minor units) off an order.
+    pub reward_points: i64,
+    pub reward_value: i64,
+    /// The program's other rewards, each redeemed by its id (`reward_id`).
+    pub rewards: Vec<crate::customers::LoyaltyReward>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
 pub struct PublicOrderView {
     pub id: Uuid,
     pub number: i64,
     #[schema(value_type = schema::OrderStatus)]
     pub status: OrderStatus,
     pub items: Vec<LineView>,
+    /// What came off before tax: promotions (`promotions`, each with its lines) and
+    /// loyalty points (`points_discount`).
+    pub discount: i64,
+    pub promotions: Vec<crate::promotions::PromotionUsed>,
+    pub points_discount: i64,
+    pub points_reward: Option<String>,
     pub subtotal: i64,
     pub tax: i64,
     pub total: i64,
@@ -1353,6 +1567,11 @@ pub struct PublicOrderView {
     pub payment_status: Option<String>,
     /// The guest can pay this order by card now (`POST …/checkout`).
     pub pay_by_card: bool,
+    /// The guest's rating of it (1 to 5), once given (`POST …/feedback`).
+    pub rating: Option<i64>,
+    /// The guest's loyalty points and the program's reward, when the order names a guest
+    /// and the restaurant has a program.
+    pub loyalty: Option<GuestPoints>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -1364,6 +1583,10 @@ impl From<OrderView> for PublicOrderView {
             number: o.number,
             status: o.status,
             items: o.items,
+            discount: o.discount,
+            promotions: o.promotions,
+            points_discount: o.points_discount,
+            points_reward: o.points_reward,
             subtotal: o.subtotal,
             tax: o.tax,
             total: o.total,
@@ -1372,6 +1595,8 @@ impl From<OrderView> for PublicOrderView {
             ready_at: o.ready_at,
             payment_status: o.payment_status,
             pay_by_card: false,
+            rating: None,
+            loyalty: None,
             created_at: o.created_at,
             updated_at: o.updated_at,
         }
@@ -1391,10 +1616,20 @@ async fn public_order(
         return Err(ApiError::not_found("order"));
     }
     let rid = order.restaurant_id;
+    let row = order.clone();
     let mut view: PublicOrderView = existing_view(&state.db, order).await?.into();
     let open = !matches!(view.status.as_str(), "completed" | "cancelled");
     let unpaid = matches!(view.payment_status.as_deref(), None | Some("pending"));
     view.pay_by_card =
         open && unpaid && brigade_store::integrations::active_of(&state.db, rid, "stripe").await?.is_some();
+    if view.status == OrderStatus::Completed {
+        view.rating = brigade_store::feedback::of_order(&state.db, rid, id).await?.map(|f| f.rating);
+    }
+    view.loyalty = crate::customers::service::points_of_order(&state, &row).await?.map(|(points, p)| GuestPoints {
+        points,
+        reward_points: p.reward_points,
+        reward_value: p.reward_value,
+        rewards: p.rewards.unwrap_or_default(),
+    });
     Ok(axum::Json(view))
 }

@@ -41,7 +41,7 @@ pub async fn create(
 /// Prices an order as placing it would, and writes nothing: the counter's running total.
 pub async fn quote(actor: &Actor, state: &AppState, input: OrderInput) -> ApiResult<Quote> {
     actor.require(Permission::OrdersWrite)?;
-    quote_order(state, actor.rid(), input).await
+    quote_order(state, actor.rid(), input, actor.acted_by()).await
 }
 
 /// What `list` filters by.
@@ -54,7 +54,7 @@ pub struct OrderFilter {
     /// Only this business day's orders.
     pub day: Option<chrono::NaiveDate>,
     pub table_id: Option<Uuid>,
-    /// The order's number, or a part of its guest's name or phone.
+    /// The order's number, a part of its guest's name, or their whole phone number.
     pub q: Option<String>,
 }
 
@@ -71,14 +71,17 @@ pub async fn list(
     if q.is_some_and(|q| q.chars().count() > 100) {
         return Err(ApiError::validation("q", "at most 100 characters"));
     }
-    // A short number ("42", "#42") finds that order; anything else, a phone number
-    // included, is looked for in the guest's name and phone.
+    // A short number ("42", "#42") finds that order; a phone number, in any spelling,
+    // the orders of its guest; anything else is looked for in the guest's name (and in
+    // the last four digits an order shows of their number).
     let number =
         q.filter(|q| q.starts_with('#') || q.len() <= 5).and_then(|q| q.trim_start_matches('#').parse::<i64>().ok());
-    let guest = q.filter(|_| number.is_none()).map(|q| {
-        let escaped = q.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-        format!("%{escaped}%")
-    });
+    let phone = q.filter(|q| number.is_none() && crate::customers::service::looks_like_phone(q));
+    let customer = match phone {
+        Some(p) => Some(crate::customers::service::id_by_phone(state, actor.rid(), p).await?.unwrap_or_default()),
+        None => None,
+    };
+    let guest = q.filter(|_| number.is_none() && customer.is_none()).map(brigade_store::like_contains);
     let filter = store::OrderFilter {
         status: filter.status.map(OrderStatus::as_str),
         channel: filter.channel.map(Channel::as_str),
@@ -87,6 +90,7 @@ pub async fn list(
         table_id: filter.table_id,
         number,
         guest: guest.as_deref(),
+        customer_id: customer,
         before: page.cursor_uuid()?,
         open_only: false,
         limit: limit + 1,
@@ -112,6 +116,34 @@ pub async fn get(actor: &Actor, state: &AppState, id: OrderId) -> ApiResult<Orde
     actor.require(Permission::OrdersRead)?;
     let row = store::get(&state.db, actor.rid(), id.0).await?.ok_or_else(|| ApiError::not_found("order"))?;
     view(state, actor, row).await
+}
+
+/// A guest's orders at any of the group's restaurants, newest first (each with its
+/// `restaurant_id`).
+pub async fn of_customer(
+    actor: &Actor,
+    state: &AppState,
+    customer: Uuid,
+    page: PageParams,
+) -> ApiResult<Page<OrderView>> {
+    actor.require(Permission::OrdersRead)?;
+    crate::customers::service::check(actor, state, customer).await?;
+    let limit = page.limit()?;
+    let mut rows = brigade_store::customers::orders(&state.db, customer, page.cursor_uuid()?, limit + 1).await?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let next_cursor = if more { rows.last().map(|o| o.id.to_string()) } else { None };
+    let order: Vec<Uuid> = rows.iter().map(|o| o.id).collect();
+    let mut by_restaurant: HashMap<Uuid, Vec<OrderRow>> = HashMap::new();
+    for o in rows {
+        by_restaurant.entry(o.restaurant_id).or_default().push(o);
+    }
+    let mut views: HashMap<Uuid, OrderView> = HashMap::new();
+    for (rid, rows) in by_restaurant {
+        let currency = restaurants::get(&state.db, rid).await?.map(|r| r.currency).unwrap_or_default();
+        views.extend(load_views(state, rows, &currency).await?.into_iter().map(|v| (v.id, v)));
+    }
+    Ok(Page { items: order.iter().filter_map(|id| views.remove(id)).collect(), next_cursor })
 }
 
 /// An order's status changes, oldest first.
@@ -252,7 +284,7 @@ async fn change(
         });
     }
     let number = order.number;
-    let (order, after) = transition(&mut tx, order, to, reason, actor.acted_by(), now).await?;
+    let (order, after) = transition(state, &mut tx, order, to, reason, actor.acted_by(), now).await?;
     if let Some(Some(manager)) = approved.filter(|m| *m != actor.user_id().map(|u| u.0)) {
         let payload = json!({ "what": "cancel", "order_id": order.id, "number": number, "approved_by": manager });
         actor.record(&mut tx, "order.approved", "order", order.id, payload, now).await?;
@@ -264,8 +296,9 @@ async fn change(
 /// Applies one status change in `tx`: the state machine's check, the row, the history,
 /// the stock (taken when the kitchen accepts, given back on a cancel, which may 86 or
 /// bring back menu items), a refund owed, the tickets (closed when the order is done or
-/// cancelled), and the event. Returns the order and what its commit owes.
+/// cancelled), the guest's points and messages, and the event. Returns the order and what its commit owes.
 pub async fn transition(
+    state: &AppState,
     tx: &mut Tx,
     mut order: OrderRow,
     to: OrderStatus,
@@ -313,6 +346,26 @@ pub async fn transition(
     }
     if to.is_final() {
         kds::close_tickets_of_order(tx, order.id, &actor_s, now).await?;
+    }
+    if to == OrderStatus::Cancelled && order.promo_discount > 0 {
+        // A cancelled order gives its uses back: a code with one use left is free again.
+        brigade_store::promotions::release(tx, order.id).await?;
+    }
+    // The guest hears that it is ready, and gets their receipt, if they asked to.
+    let news = match to {
+        OrderStatus::Ready => Some(crate::messages::service::OrderNews::Ready),
+        OrderStatus::Completed => Some(crate::messages::service::OrderNews::Completed),
+        _ => None,
+    };
+    if let Some(news) = news.filter(|_| order.customer_id.is_some()) {
+        let now_order = OrderRow { status: to, ..order.clone() };
+        crate::messages::service::order_news(tx, state, &now_order, news, now).await?;
+        after = after.and(After::jobs());
+    }
+    if order.customer_id.is_some() && (to.is_final() || from == OrderStatus::Completed) {
+        // Points earned on completion; those spent come back on a cancel.
+        let settled = OrderRow { status: to, ..order.clone() };
+        crate::customers::service::settle_points(tx, &settled, now).await?;
     }
     events::record(
         tx,
@@ -386,12 +439,14 @@ async fn reprice(tx: &mut Tx, order: &mut OrderRow, now: DateTime<Utc>) -> ApiRe
     let sum: i64 = lines.iter().map(store::LineRow::charged).sum();
     // A discount is worked out on what the lines come to now, before tax.
     let d = &order.discount;
-    let discount = match (d.bps, d.fixed) {
+    let given = match (d.bps, d.fixed) {
         (Some(bps), _) => (sum * bps + 5_000) / 10_000,
         (None, Some(fixed)) => fixed,
         (None, None) => 0,
-    }
-    .clamp(0, sum.max(0));
+    };
+    // The promotions and the guest's points come off too (as they were when the order
+    // was placed), never below nothing.
+    let discount = (given + order.promo_discount + order.points_discount).clamp(0, sum.max(0));
     let taxed = rule.apply(brigade_domain::money::Money(sum - discount));
     let subtotal = taxed.subtotal.0 + order.adjust_subtotal;
     let tax = taxed.tax.0 + order.adjust_tax;
@@ -433,7 +488,7 @@ pub async fn add_round(
     let mut tx = state.db.begin(rid).await?;
     let mut order = store::get_for_update(&mut tx, rid, id.0).await?.ok_or_else(|| ApiError::not_found("order"))?;
     editable(&order)?;
-    let after = fire_round(&mut tx, actor, &mut order, &prepared, now).await?;
+    let after = fire_round(state, &mut tx, actor, &mut order, &prepared, now).await?;
     state.commit(tx, after).await?;
     view(state, actor, order).await
 }
@@ -454,14 +509,22 @@ async fn prepare_round(
         special_instructions: None,
         external_id: None,
         external_total: None,
+        redeem_points: None,
+        reward_id: None,
+        points_proof: None,
+        promo_code: None,
     };
-    super::prepare(state, actor.rid(), input, super::Placer::new(actor.acted_by(), None)).await
+    let mut prepared = super::prepare(state, actor.rid(), input, super::Placer::new(actor.acted_by(), None)).await?;
+    // A round is not an order: promotions were weighed when the check was opened.
+    prepared.offer = Default::default();
+    Ok(prepared)
 }
 
 /// Adds a round to a locked open check in `tx`: its lines priced and checked (an 86'd
 /// item is 409), fired as new tickets holding only them, stock taken, the check repriced,
 /// and a ready order back to preparing.
 async fn fire_round(
+    state: &AppState,
     tx: &mut Tx,
     actor: &Actor,
     order: &mut OrderRow,
@@ -469,7 +532,7 @@ async fn fire_round(
     now: DateTime<Utc>,
 ) -> ApiResult<After> {
     let rid = order.restaurant_id;
-    let checked = match super::check(tx, prepared, now).await {
+    let checked = match super::check(tx, prepared, now, &mut super::Held::default()).await {
         Ok(super::Check::Ready(c)) => c,
         Ok(super::Check::Existing(_)) => return Err(ApiError::internal("a round has no idempotency key")),
         Err(super::WriteFailure::Refused(e) | super::WriteFailure::Failed(e)) => return Err(e),
@@ -504,7 +567,8 @@ async fn fire_round(
     actor.record(tx, "order.round_added", "order", order.id, payload, now).await?;
     if order.status == OrderStatus::Ready {
         let reason = Some("a round was added");
-        let (o, a) = transition(tx, order.clone(), OrderStatus::Preparing, reason, actor.acted_by(), now).await?;
+        let (o, a) =
+            transition(state, tx, order.clone(), OrderStatus::Preparing, reason, actor.acted_by(), now).await?;
         *order = o;
         after = after.and(a);
     }
@@ -619,7 +683,7 @@ pub async fn update(
         store::set_line_details(&mut tx, *line, notes.as_deref(), *seat).await?;
     }
     match &prepared {
-        Some(p) => after = after.and(fire_round(&mut tx, actor, &mut order, p, now).await?),
+        Some(p) => after = after.and(fire_round(state, &mut tx, actor, &mut order, p, now).await?),
         None => reprice(&mut tx, &mut order, now).await?,
     }
     if crate::orders::balance_of(&order) < 0 {
@@ -716,7 +780,7 @@ fn no_money_taken(o: &OrderRow) -> ApiResult<()> {
         ));
     }
     // Whose share of a discount would be whose is not for Brigade to guess.
-    if o.discount.is_set() {
+    if o.discount.is_set() || o.points_redeemed > 0 {
         return Err(ApiError::conflict(
             crate::error::ErrorCode::Conflict,
             format!("check #{} has a discount: take it off before merging or splitting, then give it again", o.number),
@@ -804,6 +868,8 @@ pub async fn reopen(
     };
     store::insert_history(&mut tx, &entry).await?;
     (order.status, order.completed_at, order.updated_at) = (OrderStatus::Ready, None, now);
+    // What it earned goes until it is closed again.
+    crate::customers::service::settle_points(&mut tx, &order, now).await?;
     let payload = json!({
         "order_id": order.id, "number": order.number, "reason": reason, "approved_by": approved_by,
         "from": "completed", "to": "ready",
@@ -933,7 +999,7 @@ pub async fn merge(actor: &Actor, state: &AppState, id: OrderId, other: OrderId)
         .any(|t| t.status == brigade_domain::kds::TicketStatus::Open);
     if target.status == OrderStatus::Ready && open_tickets {
         let why = Some("a check with open tickets was merged in");
-        let (o, a) = transition(&mut tx, target, OrderStatus::Preparing, why, actor.acted_by(), now).await?;
+        let (o, a) = transition(state, &mut tx, target, OrderStatus::Preparing, why, actor.acted_by(), now).await?;
         target = o;
         after = a;
     }
@@ -1043,6 +1109,12 @@ pub async fn split(actor: &Actor, state: &AppState, id: OrderId, how: Split) -> 
             adjust_tax: adj_tax,
             merged_into: None,
             split_from: Some(order.id),
+            customer_id: order.customer_id,
+            points_redeemed: 0,
+            points_discount: 0,
+            points_reward: None,
+            promo_discount: 0,
+            promotions: None,
             discount: Default::default(),
             created_by: by.clone(),
             created_at: now,

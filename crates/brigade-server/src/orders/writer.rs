@@ -12,7 +12,7 @@
 //! order they are written. SQLite gets one shard (one writer anyway); PostgreSQL several,
 //! so restaurants write in parallel.
 
-use super::{check, existing_view, persist, Check, OrderView, Prepared, WriteFailure};
+use super::{check, existing_view, persist, Check, Held, OrderView, Prepared, WriteFailure};
 use crate::clock::Clock;
 use crate::error::{ApiError, ApiResult};
 use crate::menu::MenuCache;
@@ -102,7 +102,7 @@ async fn run(db: Db, clock: Clock, menu_cache: Arc<MenuCache>, mut queue: mpsc::
 async fn alone(db: &Db, clock: &Clock, menu_cache: &MenuCache, p: &Prepared) -> ApiResult<OrderView> {
     let mut tx = db.begin(p.rid).await?;
     let now = clock.now();
-    let checked = match check(&mut tx, p, now).await {
+    let checked = match check(&mut tx, p, now, &mut Held::default()).await {
         Ok(Check::Ready(c)) => c,
         Ok(Check::Existing(order)) => {
             drop(tx);
@@ -153,8 +153,9 @@ async fn together(
     }
     let mut outcomes = Vec::with_capacity(batch.len());
     let mut ready = Vec::new();
+    let mut held = Held::default();
     for job in batch {
-        match check(&mut tx, &job.prepared, now).await {
+        match check(&mut tx, &job.prepared, now, &mut held).await {
             Ok(Check::Ready(c)) => {
                 ready.push((&job.prepared, c));
                 outcomes.push(Outcome::New);

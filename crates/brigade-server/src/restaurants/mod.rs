@@ -14,6 +14,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use brigade_domain::auth::Role;
 use brigade_domain::credentials::{parse_name, Phone};
+use brigade_domain::customer::{country_of_currency, parse_country};
 use brigade_domain::restaurant::{parse_currency, parse_slug, parse_tax_rate_bps, parse_timezone, slugify};
 use brigade_domain::{Invalid, RestaurantId, UserId};
 use brigade_store::events::{self, ActedBy, NewEvent};
@@ -61,6 +62,13 @@ pub struct RestaurantView {
     pub kds_late_secs: i64,
     /// When an order takes its ingredients out of stock: `created` or `accepted`.
     pub inventory_depletes_on: String,
+    /// The restaurant group (an owner's locations) whose guests and loyalty this one
+    /// shares: the id of the group's first restaurant.
+    pub group_id: Uuid,
+    /// ISO 3166-1 alpha-2: where guests' phone numbers written without a country code
+    /// are read. When not set, the currency's country (USD: US); null when that names
+    /// none (EUR), and then numbers need their `+` code.
+    pub country: Option<String>,
     /// The caller's role here, in lists of the caller's restaurants.
     #[serde(skip_serializing_if = "Option::is_none")]
     /// owner, manager, staff or kitchen
@@ -72,6 +80,7 @@ pub struct RestaurantView {
 
 impl From<RestaurantRow> for RestaurantView {
     fn from(r: RestaurantRow) -> Self {
+        let country = phone_country(&r);
         RestaurantView {
             id: r.id,
             name: r.name,
@@ -85,7 +94,9 @@ impl From<RestaurantRow> for RestaurantView {
             day_starts_at: r.day_starts_at,
             kds_warn_secs: r.kds_warn_secs,
             kds_late_secs: r.kds_late_secs,
+            country,
             inventory_depletes_on: r.inventory_depletes_on,
+            group_id: r.group_id,
             role: None,
             created_at: r.created_at,
             updated_at: r.updated_at,
@@ -120,6 +131,11 @@ pub struct NewRestaurant {
     #[serde(default, deserialize_with = "brigade_domain::when::opt_wall_time")]
     #[schema(value_type = Option<schema::WallTime>, example = "04:00:00")]
     pub day_starts_at: Option<NaiveTime>,
+    /// ISO 3166-1 alpha-2 (`US`, `GB`): where guests' phone numbers are read. Default:
+    /// the currency's country, when it has one.
+    #[serde(default)]
+    #[schema(example = "US", min_length = 2, max_length = 2)]
+    pub country: Option<String>,
 }
 
 /// A restaurant's settings after parsing.
@@ -133,6 +149,7 @@ pub struct RestaurantSettings {
     address: Option<String>,
     phone: Option<String>,
     day_starts_at: NaiveTime,
+    country: Option<String>,
 }
 
 impl NewRestaurant {
@@ -149,6 +166,7 @@ impl NewRestaurant {
             address: self.address.map(|a| a.trim().to_owned()).filter(|a| !a.is_empty()),
             phone: self.phone.as_deref().map(Phone::parse).transpose().map_err(at)?.map(|p| p.as_str().to_owned()),
             day_starts_at: self.day_starts_at.unwrap_or(DEFAULT_DAY_START),
+            country: self.country.as_deref().map(parse_country).transpose().map_err(at)?,
         })
     }
 }
@@ -174,8 +192,13 @@ pub async fn create(
         }
         None => free_slug(tx, &slugify(&s.name)).await?,
     };
+    let id = RestaurantId::new().0;
+    // An owner's locations share their guests: a new one joins the group of the first.
+    let group_id = store::owner_group(tx, owner.0).await?.unwrap_or(id);
     let row = RestaurantRow {
-        id: RestaurantId::new().0,
+        id,
+        group_id,
+        country: s.country,
         name: s.name,
         slug,
         timezone: s.timezone,
@@ -292,6 +315,10 @@ pub struct RestaurantChange {
     /// `created` (default) or `accepted`: when orders take their ingredients out of stock.
     #[schema(value_type = Option<schema::DepletesOn>)]
     pub inventory_depletes_on: Option<String>,
+    /// ISO 3166-1 alpha-2; null goes back to the currency's country.
+    #[serde(default, deserialize_with = "crate::extract::double_option")]
+    #[schema(value_type = Option<String>, example = "US", min_length = 2, max_length = 2)]
+    pub country: Option<Option<String>>,
 }
 
 #[utoipa::path(put, path = "/v1/restaurants/{rid}", tag = "restaurants", params(("rid" = Uuid, Path)),
@@ -304,6 +331,12 @@ async fn update_restaurant(
     Json(body): Json<RestaurantChange>,
 ) -> ApiResult<axum::Json<RestaurantView>> {
     Ok(axum::Json(service::update(&actor, &state, body).await?))
+}
+
+/// Where the restaurant reads guests' phone numbers written without a country code: its
+/// country, else its currency's.
+pub fn phone_country(r: &RestaurantRow) -> Option<String> {
+    r.country.clone().or_else(|| country_of_currency(&r.currency))
 }
 
 /// The restaurant's IANA time zone, in which its days, schedules and reports are read.

@@ -64,6 +64,10 @@ pub async fn update(actor: &Actor, state: &AppState, input: RestaurantChange) ->
         row.phone = phone.as_deref().map(Phone::parse).transpose()?.map(|p| p.as_str().to_owned());
         changed.insert("phone".into(), json!(row.phone));
     }
+    if let Some(country) = input.country {
+        row.country = country.as_deref().map(brigade_domain::customer::parse_country).transpose()?;
+        changed.insert("country".into(), json!(row.country));
+    }
     if let Some(t) = input.day_starts_at {
         row.day_starts_at = t;
         changed.insert("day_starts_at".into(), json!(t));

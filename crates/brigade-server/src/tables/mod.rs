@@ -300,6 +300,20 @@ pub struct GuestOrderInput {
     #[schema(min_items = 1, max_items = 200)]
     pub items: Vec<LineInput>,
     pub special_instructions: Option<String>,
+    /// Loyalty points to spend (whole rewards), with the proof they are the guest's.
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 100000000)]
+    pub redeem_points: Option<i64>,
+    /// Or one of the loyalty program's rewards, by its id (see the tracking page's
+    /// `loyalty.rewards`), with the same proof.
+    #[serde(default)]
+    pub reward_id: Option<Uuid>,
+    #[serde(default)]
+    pub points_proof: Option<crate::orders::PointsProof>,
+    /// A promotion code; one that does not apply is 422 `promo_invalid` with the reason.
+    #[serde(default)]
+    #[schema(max_length = 32)]
+    pub promo_code: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -329,7 +343,10 @@ async fn public_quote(
     Json(body): Json<GuestOrderInput>,
 ) -> ApiResult<axum::Json<Quote>> {
     let table = table_for_token(&state, &token).await?;
-    Ok(axum::Json(quote_order(&state, table.restaurant_id, guest_input(&table, body)).await?))
+    Ok(axum::Json(
+        quote_order(&state, table.restaurant_id, guest_input(&table, body), brigade_store::events::ActedBy::Guest)
+            .await?,
+    ))
 }
 
 fn guest_input(table: &TableRow, body: GuestOrderInput) -> OrderInput {
@@ -342,6 +359,10 @@ fn guest_input(table: &TableRow, body: GuestOrderInput) -> OrderInput {
         special_instructions: body.special_instructions,
         external_id: None,
         external_total: None,
+        redeem_points: body.redeem_points,
+        reward_id: body.reward_id,
+        points_proof: body.points_proof,
+        promo_code: body.promo_code,
     }
 }
 

@@ -62,6 +62,7 @@ pub fn router() -> Router<AppState> {
         .route("/staff", get(staff_page))
         .route("/t/{token}", get(guest_page))
         .route("/t/{token}/orders/{id}", get(guest_order_page))
+        .route("/my-data/{token}", get(my_data_page))
         .route("/assets/{name}", get(assets::serve))
 }
 
@@ -526,6 +527,7 @@ async fn context(state: &AppState, headers: &HeaderMap, r: Option<Uuid>, path: &
 const SECTIONS: &[(&str, &str, Permission)] = &[
     ("today", "Today", Permission::OrdersRead),
     ("orders", "Orders", Permission::OrdersRead),
+    ("customers", "Guests", Permission::CustomersRead),
     ("86", "86 board", Permission::EightySix),
     ("menu", "Menu", Permission::MenuWrite),
     ("inventory", "Inventory", Permission::InventoryRead),
@@ -901,12 +903,26 @@ async fn guest_page(State(state): State<AppState>, Path(token): Path<String>) ->
 }
 
 #[derive(Template)]
+#[template(path = "my_data.html")]
+struct MyDataPage {
+    v: &'static str,
+    token: String,
+}
+
+/// The page a guest's signed link opens: their data, to download or erase (the script
+/// calls `/v1/public/guests/{token}`, which checks the link).
+async fn my_data_page(Path(token): Path<String>) -> Response {
+    page(&MyDataPage { v: assets::version(), token }, StatusCode::OK)
+}
+
+#[derive(Template)]
 #[template(path = "guest_order.html")]
 struct GuestOrderPage {
     v: &'static str,
     tz: String,
     token: String,
     restaurant_name: String,
+    slug: String,
     table_name: String,
     order_id: Uuid,
 }
@@ -919,13 +935,13 @@ async fn guest_order_page(State(state): State<AppState>, Path((token, order_id))
         Err(ApiError::NotFound { .. }) => return invalid_code(),
         Err(e) => return page_error(e),
     };
-    let (restaurant_name, tz) = match restaurants::get(&state.db, table.restaurant_id).await {
-        Ok(Some(r)) => (r.name, r.timezone),
+    let (restaurant_name, tz, slug) = match restaurants::get(&state.db, table.restaurant_id).await {
+        Ok(Some(r)) => (r.name, r.timezone, r.slug),
         Ok(None) => return invalid_code(),
         Err(e) => return page_error(e.into()),
     };
     page(
-        &GuestOrderPage { v: assets::version(), tz, token, restaurant_name, table_name: table.name, order_id },
+        &GuestOrderPage { v: assets::version(), tz, token, restaurant_name, slug, table_name: table.name, order_id },
         StatusCode::OK,
     )
 }

@@ -169,7 +169,7 @@ fn parse_description(d: Option<&str>) -> ApiResult<Option<String>> {
 fn make_secret(state: &AppState, id: Uuid) -> (String, Vec<u8>, String) {
     let secret = new_secret("bwhsec_");
     let hint = format!("…{}", &secret[secret.len() - 4..]);
-    (secret.clone(), state.integrations.secrets.seal(id, secret.as_bytes()), hint)
+    (secret.clone(), state.secrets.seal(id, secret.as_bytes()), hint)
 }
 
 /// Subscribes an address to event types. The answer holds the signing secret, shown
@@ -561,7 +561,6 @@ async fn deliver(state: &AppState, d: &DeliveryRow) -> Result<(u16, Option<Strin
         .ok_or("the subscription is gone")?;
     check_target(state, &sub.url).await?;
     let secret = state
-        .integrations
         .secrets
         .open(sub.id, &sub.secret)
         .map_err(|_| "the signing secret cannot be opened with this server's key".to_owned())?;

@@ -1419,3 +1419,426 @@ async fn chat(State(s): State<Arc<Mutex<LlmState>>>, headers: HeaderMap, Json(bo
     }))
     .into_response()
 }
+
+// ---------------------------------------------------------------- Twilio
+
+/// A text as the fake took it.
+#[derive(Debug, Clone)]
+pub struct Text {
+    pub sid: String,
+    pub to: String,
+    pub from: String,
+    pub body: String,
+}
+
+#[derive(Default)]
+pub struct TwilioState {
+    /// Where the public base URL Brigade signs webhooks for is reached from here (the
+    /// test server's own address): (public, actual).
+    pub route: Option<(String, String)>,
+    /// How long each voice webhook took to answer, in milliseconds.
+    pub voice_ms: Vec<f64>,
+    pub account_sid: String,
+    pub auth_token: String,
+    pub sent: Vec<Text>,
+    pub calls: Vec<Call>,
+    /// Statuses to answer the next sends with (429 with Twilio's code 20429, 5xx).
+    pub fail_next: VecDeque<u16>,
+    /// Numbers that replied STOP to the account: a send to one is error 21610.
+    pub unsubscribed: HashSet<String>,
+}
+
+#[derive(Clone)]
+pub struct FakeTwilio {
+    pub state: Arc<Mutex<TwilioState>>,
+    pub base_url: String,
+}
+
+type TwilioShared = State<Arc<Mutex<TwilioState>>>;
+
+/// Twilio's error body: `{"code", "message", "more_info", "status"}`.
+fn twilio_error(status: StatusCode, code: i64, message: &str) -> Response {
+    let body = json!({ "code": code, "message": message, "more_info": format!("https://www.twilio.com/docs/errors/{code}"), "status": status.as_u16() });
+    (status, Json(body)).into_response()
+}
+
+/// HTTP Basic with the account SID and auth token, or 401 (Twilio's 20003).
+fn twilio_auth(st: &TwilioState, headers: &HeaderMap, sid: &str) -> Result<(), Response> {
+    use base64::Engine;
+    let given = headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Basic "));
+    let want = base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", st.account_sid, st.auth_token));
+    if given != Some(want.as_str()) || sid != st.account_sid {
+        return Err(twilio_error(StatusCode::UNAUTHORIZED, 20003, "Authenticate"));
+    }
+    Ok(())
+}
+
+async fn twilio_send(
+    State(st): TwilioShared,
+    Path(file): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let sid = file.0;
+    let form: HashMap<String, String> = form_urlencoded::parse(&body).into_owned().collect();
+    let mut st = st.lock();
+    st.calls.push(Call { method: "POST".into(), path: format!("/Accounts/{sid}/{}", file.1), body: json!(form) });
+    if let Err(r) = twilio_auth(&st, &headers, &sid) {
+        return r;
+    }
+    if let Some(status) = st.fail_next.pop_front() {
+        let code = if status == 429 { 20429 } else { 20500 };
+        let mut r = twilio_error(StatusCode::from_u16(status).unwrap(), code, "Too Many Requests");
+        if status == 429 {
+            r.headers_mut().insert("retry-after", "1".parse().unwrap());
+        }
+        return r;
+    }
+    let (Some(to), Some(from), Some(text)) = (form.get("To"), form.get("From"), form.get("Body")) else {
+        return twilio_error(
+            StatusCode::BAD_REQUEST,
+            21604,
+            "A 'To' phone number, a 'From' and a 'Body' are required.",
+        );
+    };
+    if !to.starts_with('+') {
+        return twilio_error(
+            StatusCode::BAD_REQUEST,
+            21211,
+            &format!("The 'To' number {to} is not a valid phone number."),
+        );
+    }
+    if st.unsubscribed.contains(to) {
+        return twilio_error(StatusCode::BAD_REQUEST, 21610, "Attempt to send to unsubscribed recipient");
+    }
+    let sid = format!("SM{:032x}", uuid::Uuid::new_v4().as_u128());
+    st.sent.push(Text { sid: sid.clone(), to: to.clone(), from: from.clone(), body: text.clone() });
+    let body = json!({ "sid": sid, "status": "queued", "to": to, "from": from, "body": text, "num_segments": "1", "direction": "outbound-api" });
+    (StatusCode::CREATED, Json(body)).into_response()
+}
+
+async fn twilio_account(State(st): TwilioShared, Path(file): Path<String>, headers: HeaderMap) -> Response {
+    let sid = file.trim_end_matches(".json").to_owned();
+    let st = st.lock();
+    if let Err(r) = twilio_auth(&st, &headers, &sid) {
+        return r;
+    }
+    Json(json!({ "sid": sid, "friendly_name": "Brigade test account", "status": "active", "type": "Full" }))
+        .into_response()
+}
+
+impl FakeTwilio {
+    pub async fn start() -> FakeTwilio {
+        let state = Arc::new(Mutex::new(TwilioState {
+            account_sid: "AC0123456789abcdef0123456789abcdef".into(),
+            auth_token: "twilio-auth-token".into(),
+            ..TwilioState::default()
+        }));
+        let app = Router::new()
+            .route("/2010-04-01/Accounts/{sid}/{file}", post(twilio_send))
+            .route("/2010-04-01/Accounts/{file}", get(twilio_account))
+            .with_state(state.clone());
+        let base_url = serve(app).await;
+        FakeTwilio { state, base_url }
+    }
+
+    pub fn credentials(&self) -> Value {
+        let s = self.state.lock();
+        json!({ "account_sid": s.account_sid, "auth_token": s.auth_token })
+    }
+
+    pub fn sent(&self) -> Vec<Text> {
+        self.state.lock().sent.clone()
+    }
+
+    /// A guest's text to the restaurant's number as Twilio posts it to the webhook `url`:
+    /// the form body and its `X-Twilio-Signature`.
+    pub fn inbound(&self, url: &str, from: &str, to: &str, text: &str) -> (Vec<u8>, String) {
+        let params: Vec<(String, String)> = [
+            ("MessageSid", format!("SM{:032x}", uuid::Uuid::new_v4().as_u128())),
+            ("AccountSid", self.state.lock().account_sid.clone()),
+            ("From", from.to_owned()),
+            ("To", to.to_owned()),
+            ("Body", text.to_owned()),
+            ("NumMedia", "0".to_owned()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(&params).finish();
+        let token = self.state.lock().auth_token.clone();
+        (body.into_bytes(), brigade_domain::integration::twilio_signature(&token, url, &params))
+    }
+}
+
+// ---------------------------------------------------------------- Twilio voice
+
+/// One verb of a TwiML answer, as Twilio reads it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verb {
+    Say(String),
+    /// Listen, then post what was heard to `action`; the `Say`s inside are said first.
+    Gather {
+        action: String,
+        says: Vec<String>,
+    },
+    Dial(String),
+    Hangup,
+}
+
+/// Reads a TwiML document into its verbs.
+pub fn twiml(xml: &str) -> Vec<Verb> {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_str(xml);
+    let mut verbs = Vec::new();
+    let mut gather: Option<(String, Vec<String>)> = None;
+    let mut text = String::new();
+    loop {
+        match reader.read_event().expect("TwiML is XML") {
+            Event::Start(e) => {
+                let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
+                if name == "Gather" {
+                    let action = e
+                        .attributes()
+                        .flatten()
+                        .find(|a| a.key.as_ref() == b"action")
+                        .map(|a| a.normalized_value(quick_xml::XmlVersion::Explicit1_0).unwrap().into_owned())
+                        .expect("a Gather has an action");
+                    gather = Some((action, Vec::new()));
+                } else {
+                    text.clear();
+                }
+            }
+            Event::Empty(e) if e.name().as_ref() == b"Hangup" => verbs.push(Verb::Hangup),
+            Event::Text(t) => text.push_str(&t.decode().unwrap()),
+            Event::GeneralRef(r) => {
+                let name = String::from_utf8_lossy(&r).into_owned();
+                text.push_str(match name.as_str() {
+                    "amp" => "&",
+                    "lt" => "<",
+                    "gt" => ">",
+                    "quot" => "\"",
+                    "apos" | "#39" => "'",
+                    other => panic!("an entity TwiML would not have: {other}"),
+                });
+            }
+            Event::End(e) => {
+                let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
+                match name.as_str() {
+                    "Gather" => {
+                        let (action, says) = gather.take().unwrap();
+                        verbs.push(Verb::Gather { action, says });
+                    }
+                    "Say" => match &mut gather {
+                        Some((_, says)) => says.push(text.clone()),
+                        None => verbs.push(Verb::Say(text.clone())),
+                    },
+                    "Dial" => verbs.push(Verb::Dial(text.clone())),
+                    _ => {}
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    verbs
+}
+
+/// How a call the fake made went.
+#[derive(Debug, Default)]
+pub struct CallRecord {
+    pub sid: String,
+    /// Everything the agent said, in order.
+    pub heard: Vec<String>,
+    pub dialed: Option<String>,
+    pub hung_up: bool,
+    /// The caller's lines it did not get to say.
+    pub unsaid: usize,
+}
+
+impl CallRecord {
+    pub fn said(&self, words: &str) -> bool {
+        self.heard.iter().any(|h| h.contains(words))
+    }
+}
+
+impl FakeTwilio {
+    /// Signs a webhook as Twilio does: the URL, then each parameter's name and value.
+    pub fn signed(&self, url: &str, params: &[(String, String)]) -> (Vec<u8>, String) {
+        let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(params).finish();
+        let token = self.state.lock().auth_token.clone();
+        (body.into_bytes(), brigade_domain::integration::twilio_signature(&token, url, params))
+    }
+
+    fn call_params(&self, sid: &str, from: &str, to: &str, extra: &[(&str, &str)]) -> Vec<(String, String)> {
+        let mut p: Vec<(String, String)> = vec![
+            ("AccountSid".into(), self.state.lock().account_sid.clone()),
+            ("ApiVersion".into(), "2010-04-01".into()),
+            ("CallSid".into(), sid.to_owned()),
+            ("CallStatus".into(), "in-progress".into()),
+            ("Direction".into(), "inbound".into()),
+            ("From".into(), from.to_owned()),
+            ("To".into(), to.to_owned()),
+        ];
+        p.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+        p
+    }
+
+    /// Posts one signed voice webhook and returns the TwiML answer.
+    pub async fn post_voice(&self, url: &str, params: &[(String, String)]) -> (u16, String) {
+        let (body, sig) = self.signed(url, params);
+        let route = self.state.lock().route.clone();
+        let to = match route {
+            Some((public, actual)) => url.replacen(&public, &actual, 1),
+            None => url.to_owned(),
+        };
+        let started = std::time::Instant::now();
+        let r = reqwest::Client::new()
+            .post(to)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("x-twilio-signature", sig)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        let text = r.text().await.unwrap();
+        self.state.lock().voice_ms.push(started.elapsed().as_secs_f64() * 1000.0);
+        (status, text)
+    }
+
+    /// Calls `to` from `from` through the webhook `hook` and follows the TwiML the way
+    /// Twilio does: says what it is told, answers each `Gather` with the caller's next
+    /// line (an empty line is silence), stops at `Dial` or `Hangup`, or when the
+    /// caller has nothing more to say (they hang up: the status callback says so).
+    pub async fn phone(&self, hook: &str, from: &str, to: &str, caller: &[&str]) -> CallRecord {
+        let sid = format!("CA{:032x}", uuid::Uuid::new_v4().as_u128());
+        let mut record = CallRecord { sid: sid.clone(), ..Default::default() };
+        let (status, mut xml) =
+            self.post_voice(hook, &self.call_params(&sid, from, to, &[("CallStatus", "ringing")])).await;
+        assert_eq!(status, 200, "{xml}");
+        let mut lines = caller.iter();
+        'call: loop {
+            let mut next = None;
+            for verb in twiml(&xml) {
+                match verb {
+                    Verb::Say(s) => record.heard.push(s),
+                    Verb::Gather { action, says } => {
+                        record.heard.extend(says);
+                        next = Some(action);
+                        break;
+                    }
+                    Verb::Dial(n) => {
+                        record.dialed = Some(n);
+                        break 'call;
+                    }
+                    Verb::Hangup => {
+                        record.hung_up = true;
+                        break 'call;
+                    }
+                }
+            }
+            let Some(action) = next else { break };
+            let Some(line) = lines.next() else { break };
+            let speech: &[(&str, &str)] =
+                if line.is_empty() { &[] } else { &[("SpeechResult", line), ("Confidence", "0.92")] };
+            let (status, answer) = self.post_voice(&action, &self.call_params(&sid, from, to, speech)).await;
+            assert_eq!(status, 200, "{answer}");
+            xml = answer;
+        }
+        record.unsaid = lines.count();
+        record
+    }
+}
+
+// ---------------------------------------------------------------- SMTP
+
+/// An email as the fake relay took it.
+#[derive(Debug, Clone)]
+pub struct Mail {
+    pub from: String,
+    pub to: Vec<String>,
+    /// The message as sent (headers and body, dot-unstuffed).
+    pub data: String,
+}
+
+#[derive(Default)]
+pub struct SmtpState {
+    pub mails: Vec<Mail>,
+    /// Replies to give the next RCPT commands instead of 250 (451 for later, 550 final).
+    pub reject_next: VecDeque<u16>,
+}
+
+/// A local SMTP relay (RFC 5321's commands, no TLS, no auth) a test starts.
+#[derive(Clone)]
+pub struct FakeSmtp {
+    pub state: Arc<Mutex<SmtpState>>,
+    pub url: String,
+}
+
+impl FakeSmtp {
+    pub async fn start() -> FakeSmtp {
+        use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("smtp://{}", listener.local_addr().unwrap());
+        let state = Arc::new(Mutex::new(SmtpState::default()));
+        let shared = state.clone();
+        tokio::spawn(async move {
+            while let Ok((socket, _)) = listener.accept().await {
+                let state = shared.clone();
+                tokio::spawn(async move {
+                    let (read, mut write) = socket.into_split();
+                    let mut lines = BufReader::new(read).lines();
+                    let _ = write.write_all(b"220 fake.smtp ESMTP ready\r\n").await;
+                    let (mut from, mut to) = (String::new(), Vec::new());
+                    while let Ok(Some(line)) = lines.next_line().await {
+                        let upper = line.to_uppercase();
+                        let reply: String = if upper.starts_with("EHLO") {
+                            "250-fake.smtp\r\n250-8BITMIME\r\n250 SMTPUTF8".into()
+                        } else if upper.starts_with("HELO") || upper.starts_with("NOOP") || upper.starts_with("RSET") {
+                            "250 OK".into()
+                        } else if upper.starts_with("MAIL FROM:") {
+                            from = line[10..].trim().trim_matches(['<', '>']).to_owned();
+                            to.clear();
+                            "250 OK".into()
+                        } else if upper.starts_with("RCPT TO:") {
+                            match state.lock().reject_next.pop_front() {
+                                Some(451) => "451 4.3.0 try again later".into(),
+                                Some(code) => format!("{code} 5.1.1 no such mailbox"),
+                                None => {
+                                    to.push(line[8..].trim().trim_matches(['<', '>']).to_owned());
+                                    "250 OK".into()
+                                }
+                            }
+                        } else if upper.starts_with("DATA") {
+                            let _ = write.write_all(b"354 go ahead\r\n").await;
+                            let mut data = String::new();
+                            while let Ok(Some(l)) = lines.next_line().await {
+                                if l == "." {
+                                    break;
+                                }
+                                data.push_str(l.strip_prefix('.').unwrap_or(&l));
+                                data.push('\n');
+                            }
+                            state.lock().mails.push(Mail { from: from.clone(), to: to.clone(), data });
+                            "250 OK queued".into()
+                        } else if upper.starts_with("QUIT") {
+                            let _ = write.write_all(b"221 bye\r\n").await;
+                            break;
+                        } else {
+                            "502 command not implemented".into()
+                        };
+                        if write.write_all(format!("{reply}\r\n").as_bytes()).await.is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+        });
+        FakeSmtp { state, url }
+    }
+
+    pub fn mails(&self) -> Vec<Mail> {
+        self.state.lock().mails.clone()
+    }
+}

@@ -46,6 +46,15 @@ async fn a_guest_rates_a_completed_order_once_and_the_dashboard_reads_it() {
     assert_eq!(list.body["by_channel"]["qr"], json!({ "count": 1, "average": 4.0 }));
     assert_eq!(list.body["items"][0]["rating"], 4, "the first rating stands");
     assert_eq!(list.body["items"][0]["order_id"], id.to_string());
+    assert_eq!(list.body["by_item"][0]["name"], "Fries");
+    assert_eq!(list.body["by_item"][0]["count"], 1);
+    assert_eq!(list.body["by_item"][0]["average"], 4.0);
+    let days = list.body["by_day"].as_object().unwrap();
+    assert_eq!(days.len(), 1);
+    assert_eq!(days.values().next().unwrap()["count"], 1);
+    // The tracking page knows the order has been rated.
+    let tracked = app.call(reqwest::Method::GET, &format!("/v1/public/orders/{id}?key={key}"), None, None).await;
+    assert_eq!(tracked.body["rating"], 4);
     // A period that ends before it starts is refused; another restaurant sees none of it.
     let inverted = format!("/v1/restaurants/{}/feedback?from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z", owner.rid);
     app.get(&inverted, &owner.token).await.expect(422, "validation_failed");

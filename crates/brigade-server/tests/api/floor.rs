@@ -244,6 +244,8 @@ async fn the_counter_quotes_as_it_would_order_and_finds_past_orders_by_number_gu
     let phoned = app.post(&at(&owner, "orders"), &staff, body).await;
     phoned.expect(201, "");
     assert_eq!(phoned.body["customer"]["address"], "1 Main St");
+    assert_eq!(phoned.body["customer"]["phone"], "•••• 7777", "the order keeps the number masked");
+    assert!(phoned.body["customer_id"].is_string(), "and links the guest");
     let body = json!({ "channel": "pos", "type": "dine_in", "table_id": t5, "items": fries });
     let seated = app.post(&at(&owner, "orders"), &staff, body).await;
     seated.expect(201, "");
@@ -259,7 +261,8 @@ async fn the_counter_quotes_as_it_would_order_and_finds_past_orders_by_number_gu
         }
     };
     let n = |o: &Value| o["number"].as_i64().unwrap();
-    assert_eq!(find("q=0107777").await, [n(&phoned.body)], "by part of the phone");
+    assert_eq!(find("q=(555)%20010-7777").await, [n(&phoned.body)], "by the phone, in another spelling");
+    assert_eq!(find("q=555-010-0000").await, Vec::<i64>::new(), "a number nobody gave");
     assert_eq!(find("q=o%27caller").await, [n(&phoned.body)], "by the name, any case");
     assert_eq!(find(&format!("q=%23{}", n(&seated.body))).await, [n(&seated.body)], "by number");
     assert_eq!(find(&format!("table_id={t5}")).await, [n(&seated.body)]);

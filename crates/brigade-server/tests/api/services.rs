@@ -328,10 +328,11 @@ async fn the_schedule_is_a_service_and_refuses_without_changing_anything() {
     assert_eq!(stranger.status(), StatusCode::UNPROCESSABLE_ENTITY, "Bo is not a member here");
     let week = schedule::create_shift(&owner, state, shift(sam)).await.unwrap();
     assert_eq!(week.shifts.len(), 1);
-    let seen = schedule::week(&staff, state, WeekParams { week: Some(start.date_naive()) }).await.unwrap();
+    // The week is the restaurant's (New York's), not UTC's: a shift early on a UTC Monday is a New York Sunday.
+    let day = week.week_start;
+    let seen = schedule::week(&staff, state, WeekParams { week: Some(day) }).await.unwrap();
     assert_eq!(seen.shifts.len(), 1, "staff read the schedule");
 
-    let day = start.date_naive();
     let same = CopyWeek { from_week: day, to_week: day, replace: false };
     assert_eq!(schedule::copy_week(&owner, state, same).await.unwrap_err().status(), StatusCode::UNPROCESSABLE_ENTITY);
     let next = day + chrono::Duration::days(7);

@@ -1,4 +1,7 @@
-//! Integration credentials at rest: AES-256-GCM under the server's secrets key.
+//! Secrets at rest: integration credentials and guests' phone numbers and email addresses
+//! are sealed with AES-256-GCM under the server's secrets key, and a guest's contact is
+//! found again through a keyed hash (HMAC-SHA-256 under a key derived from the same
+//! secret: a bare hash of a phone number is reversed by hashing every number).
 //!
 //! The key comes from `BRIGADE_SECRETS_KEY` (32 bytes, base64). Without it, a key is made
 //! on first start in the data directory (`secrets.key`, readable by its owner only), kept
@@ -6,17 +9,21 @@
 //! nodes must share one key, so a deployment of more than one node sets it.
 //!
 //! A sealed value is `nonce (12 bytes) ‖ ciphertext ‖ tag`, with the integration's id as
-//! associated data: a sealed blob moved onto another integration's row does not open.
+//! associated data: a sealed blob moved onto another integration's (or guest's) row does
+//! not open.
 
 use anyhow::Context;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
+use ring::hmac;
 use std::path::Path;
 use uuid::Uuid;
 
 pub struct Secrets {
     key: LessSafeKey,
+    /// Keys the lookup hashes of guests' contact details.
+    lookup: hmac::Key,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -27,7 +34,20 @@ impl Secrets {
     pub fn from_bytes(raw: &[u8]) -> anyhow::Result<Secrets> {
         let key =
             UnboundKey::new(&AES_256_GCM, raw).map_err(|_| anyhow::anyhow!("the secrets key must be 32 bytes"))?;
-        Ok(Secrets { key: LessSafeKey::new(key) })
+        // A key of its own for the hashes, derived from the secret, so that no value is
+        // ever both encrypted and MACed under one key.
+        let derived = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, raw), b"brigade/customer-lookup/v1");
+        Ok(Secrets { key: LessSafeKey::new(key), lookup: hmac::Key::new(hmac::HMAC_SHA256, derived.as_ref()) })
+    }
+
+    /// The keyed hash a normalised contact detail is found by (hex). `kind` ("phone",
+    /// "email") keeps a phone number and an address that happen to be spelled alike apart.
+    pub fn lookup_hash(&self, kind: &str, normalised: &str) -> String {
+        let mut ctx = hmac::Context::with_key(&self.lookup);
+        ctx.update(kind.as_bytes());
+        ctx.update(&[0]);
+        ctx.update(normalised.as_bytes());
+        ctx.sign().as_ref().iter().map(|b| format!("{b:02x}")).collect()
     }
 
     /// The configured key, else the data directory's key file (made if missing).
@@ -46,7 +66,7 @@ impl Secrets {
                 std::fs::create_dir_all(data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
                 let raw: [u8; 32] = rand::random();
                 write_private(&path, &STANDARD.encode(raw))?;
-                tracing::info!(path = %path.display(), "made a new secrets key for integration credentials");
+                tracing::info!(path = %path.display(), "made a new secrets key for credentials and guests' contacts");
                 Secrets::from_bytes(&raw)
             }
             Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
@@ -120,6 +140,23 @@ mod tests {
         assert!(s.open(a, &sealed[..10]).is_err());
         // Each seal has its own nonce.
         assert_ne!(s.seal(a, b"x"), s.seal(a, b"x"));
+    }
+
+    #[test]
+    fn lookup_hashes_are_keyed_and_kept_apart_by_kind() {
+        let s = Secrets::from_bytes(&[7u8; 32]).unwrap();
+        let h = s.lookup_hash("phone", "+15550102000");
+        assert_eq!(h, s.lookup_hash("phone", "+15550102000"));
+        assert_eq!(h.len(), 64);
+        assert_ne!(h, s.lookup_hash("email", "+15550102000"));
+        assert_ne!(h, Secrets::from_bytes(&[8u8; 32]).unwrap().lookup_hash("phone", "+15550102000"));
+        // Not the bare SHA-256 a table of phone numbers reverses.
+        let bare: String = ring::digest::digest(&ring::digest::SHA256, b"+15550102000")
+            .as_ref()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_ne!(h, bare);
     }
 
     #[test]
