@@ -882,6 +882,11 @@ impl Job for RefundPayment {
         };
         let mut tx = state.db.begin(payment.restaurant_id).await?;
         let (refund_id, why) = (refund_id.as_deref(), why.as_deref());
+        // The order is locked before its payment, as Stripe's webhook does: the other
+        // way round, a webhook arriving now deadlocks with this job on PostgreSQL.
+        let Some(order) = order_store::get_for_update(&mut tx, payment.restaurant_id, payment.order_id).await? else {
+            return Ok(());
+        };
         // Stripe's webhook may have told us the end first; then it stands.
         if !pay_store::set_status(&mut tx, payment.id, &["refund_pending"], to, None, refund_id, why, now).await? {
             return Ok(());
@@ -889,13 +894,11 @@ impl Job for RefundPayment {
         order_store::set_payment_status(&mut tx, payment.order_id, Some(to), now).await?;
         paid_changed(&mut tx, &payment, to, now).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         if to != "refund_pending" {
-            if let Some(order) = order_store::get_for_update(&mut tx, payment.restaurant_id, payment.order_id).await? {
-                let kind = if to == "refunded" { "order.refunded" } else { "order.refund_failed" };
-                let extra = json!({ "refund_id": refund_id, "error": why });
-                record(&mut tx, &order, kind, extra, now).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-                if let Some(why) = why {
-                    refund_by_hand(&mut tx, &order, &payment, why, now).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-                }
+            let kind = if to == "refunded" { "order.refunded" } else { "order.refund_failed" };
+            let extra = json!({ "refund_id": refund_id, "error": why });
+            record(&mut tx, &order, kind, extra, now).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            if let Some(why) = why {
+                refund_by_hand(&mut tx, &order, &payment, why, now).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             }
         }
         tx.commit().await?;
