@@ -278,6 +278,8 @@ pub fn event_audience(kind: &str) -> (Permission, Lacking) {
         ("inventory", _) => (InventoryRead, Redact),
         ("table" | "restaurant" | "task" | "demo", _) => (RestaurantRead, Redact),
         ("customer", _) => (CustomersRead, Redact),
+        // The live calls panel: the caller's number is masked in these already.
+        ("phone", _) => (OrdersRead, Redact),
         // The week grid is everyone's; its costs and everyone's time and rates are not.
         (_, "staff.shift_created" | "staff.shift_updated" | "staff.shift_deleted" | "staff.schedule_copied") => {
             (UsersWrite, Redact)
@@ -342,9 +344,14 @@ mod tests {
             assert!(!sees(Role::Staff, kind) && !sees(Role::Kitchen, kind), "{kind}");
             assert!(sees(Role::Owner, kind), "{kind}");
         }
-        for kind in
-            ["order.new", "kds.ticket_bumped", "menu.availability_changed", "inventory.updated", "task.completed"]
-        {
+        for kind in [
+            "order.new",
+            "kds.ticket_bumped",
+            "menu.availability_changed",
+            "inventory.updated",
+            "task.completed",
+            "phone.call_turn",
+        ] {
             assert!(sees(Role::Staff, kind) && sees(Role::Kitchen, kind), "{kind}");
         }
         assert_eq!(event_audience("user.removed").1, Lacking::Withhold);

@@ -112,6 +112,7 @@ const sections = {
       day,
       busyCard(),
       cards,
+      callsCard(),
       h('h2', {}, 'By channel'),
       h('table', { class: 'grid' }, h('thead', {}, h('tr', {}, h('th', {}, 'Channel'), h('th', {}, 'Orders'), h('th', {}, 'Sales'), h('th', {}, 'Avg. ticket'))), channels),
       h('p', {}, h('a', { href: `/app/orders?r=${rid}` }, 'Open the live orders board →')),
@@ -143,7 +144,13 @@ const sections = {
     };
     const reload = debounce(() => load().catch((e) => toast(e.message, 'error')), 300);
     await load();
-    live((e) => (e.type.startsWith('order.') || e.type.startsWith('kds.ticket')) && reload(), reload);
+    live((e) => {
+      if (e.type.startsWith('phone.')) return callWatchers.forEach((fn) => fn(e));
+      if (e.type.startsWith('order.') || e.type.startsWith('kds.ticket')) reload();
+    }, () => {
+      reload();
+      callWatchers.forEach((fn) => fn(null));
+    });
   },
 
   // ------------------------------------------------------------ orders
@@ -844,6 +851,115 @@ function busyCard() {
   busyWatchers.push(draw);
   if (busyNow) draw(busyNow);
   else fill(card, h('h2', { id: 'busy-title' }, 'Busy mode'), h('p', { class: 'muted' }, 'Loading…'));
+  return card;
+}
+
+// ---------------------------------------------------------------- the live calls panel
+
+/** What the phone agent is doing on a call, in words (the dialog's stage). */
+const CALL_STAGES = {
+  taking: 'Taking the order',
+  usual: 'Offered the usual',
+  option: 'Asking a choice',
+  which: 'Asking which item was meant',
+  address: 'Asking the delivery address',
+  name: 'Asking a name',
+  confirming: 'Reading the order back',
+  over: 'Finishing',
+};
+const CALL_OUTCOMES = { ordered: 'Ordered', handed_off: 'Handed to staff', abandoned: 'Hung up', question: 'Question only' };
+
+/** Followers of the phone.* events (null: the feed resynced, reload everything). */
+const callWatchers = [];
+
+/** The phone calls on the Today page: those going on now, each with what the agent has
+ * understood so far (straight from the realtime feed), and the last few that ended, each
+ * with its transcript a click away. */
+function callsCard() {
+  const card = h('section', { class: 'card calls-card', id: 'calls', 'aria-labelledby': 'calls-title' });
+  const liveList = h('ul', { class: 'calls-live', 'aria-label': 'Calls in progress' });
+  const recent = h('tbody');
+  const calls = new Map();
+  fill(card,
+    h('h2', { id: 'calls-title' }, 'Phone calls'),
+    liveList,
+    h('table', { class: 'grid calls-recent', 'aria-label': 'Recent calls' },
+      h('thead', {}, h('tr', {}, h('th', {}, 'Started'), h('th', {}, 'Caller'), h('th', {}, 'Outcome'), h('th', {}, 'Length'), h('th', {}, ''))),
+      recent));
+  const drawLive = () => {
+    const going = [...calls.values()].sort((a, b) => a.started_at.localeCompare(b.started_at));
+    fill(liveList, going.length
+      ? going.map((c) => h('li', { class: 'call-live', 'data-call': c.id },
+          h('div', { class: 'row' },
+            h('strong', {}, c.caller || 'Unknown number'),
+            h('span', { class: 'tag' }, CALL_OUTCOMES[c.outcome] || CALL_STAGES[c.stage?.stage] || 'On the line'),
+            h('span', { class: 'spacer' }),
+            h('span', { class: 'muted', 'data-since': c.started_at }, since(c.started_at))),
+          c.understood.length
+            ? h('ul', { class: 'understood', 'aria-label': 'Understood so far' }, c.understood.map((l) => h('li', {}, l)))
+            : h('p', { class: 'muted' }, 'Nothing ordered yet.')))
+      : h('li', { class: 'muted' }, 'No calls right now. Calls to your phone lines appear here as they happen.'));
+  };
+  const transcript = async (id, cell, button) => {
+    button.disabled = true;
+    try {
+      const c = await api(auth, 'GET', `${base}/phone/calls/${id}`);
+      fill(cell, h('ol', { class: 'transcript' }, c.turns.map((t) =>
+        h('li', { class: t.speaker }, h('span', { class: 'muted' }, `${t.speaker === 'caller' ? 'Caller' : 'Agent'}: `), t.text))));
+      button.remove();
+    } catch (e) {
+      button.disabled = false;
+      toast(e.message, 'error');
+    }
+  };
+  const drawRecent = (items) => {
+    fill(recent, items.length
+      ? items.flatMap((c) => {
+          const more = h('td', { colspan: 5 });
+          const button = h('button', { type: 'button', class: 'ghost' }, 'Transcript');
+          button.addEventListener('click', () => {
+            more.parentElement.hidden = false;
+            transcript(c.id, more, button);
+          });
+          const length = c.duration_seconds == null ? '—' : `${Math.floor(c.duration_seconds / 60)}m ${String(c.duration_seconds % 60).padStart(2, '0')}s`;
+          return [
+            h('tr', {}, h('td', {}, dayTime(c.started_at)), h('td', {}, c.caller || '—'),
+              h('td', {}, CALL_OUTCOMES[c.outcome] || (c.status === 'in_progress' ? 'On the line' : '—'),
+                c.understood.length ? h('small', { class: 'muted' }, ` · ${c.understood.join(', ')}`) : null),
+              h('td', {}, length), h('td', {}, button)),
+            h('tr', { hidden: true, class: 'transcript-row' }, more),
+          ];
+        })
+      : h('tr', {}, h('td', { colspan: 5, class: 'muted' }, 'No calls yet. Connect a phone line under Integrations (Twilio).')));
+  };
+  const loadLive = async () => {
+    const page = await api(auth, 'GET', `${base}/phone/calls?status=in_progress&limit=50`);
+    calls.clear();
+    for (const c of page.items) calls.set(c.id, c);
+    drawLive();
+  };
+  const loadRecent = async () => {
+    const page = await api(auth, 'GET', `${base}/phone/calls?limit=6`);
+    drawRecent(page.items.filter((c) => c.status !== 'in_progress').slice(0, 5));
+  };
+  const reloadRecent = debounce(() => loadRecent().catch(() => {}), 300);
+  const load = () => Promise.all([loadLive(), loadRecent()]).catch((e) => {
+    // Roles that do not read orders see no calls either.
+    if (e.status === 403) card.remove();
+    else toast(e.message, 'error');
+  });
+  callWatchers.push((e) => {
+    if (!e || !e.data || !e.data.call_id) return load();
+    const d = e.data;
+    if (d.status === 'in_progress') {
+      calls.set(d.call_id, { id: d.call_id, caller: d.caller, stage: d.stage, outcome: d.outcome, understood: d.understood || [], started_at: d.started_at || calls.get(d.call_id)?.started_at || new Date().toISOString() });
+    } else {
+      calls.delete(d.call_id);
+      reloadRecent();
+    }
+    drawLive();
+  });
+  load();
   return card;
 }
 

@@ -17,7 +17,7 @@ const PLATFORMS = {
   },
   square: { title: 'Square (POS)', store: 'Location id', fields: [['access_token', 'Access token', true], ['signature_key', 'Webhook signature key', true]] },
   stripe: { title: 'Stripe (card payments)', store: 'Account id (acct_…)', fields: [['secret_key', 'Secret key', true], ['webhook_secret', 'Webhook signing secret', true]] },
-  twilio: { title: 'Twilio (texts to guests)', store: 'Your Twilio number (+1…)', fields: [['account_sid', 'Account SID'], ['auth_token', 'Auth token', true]] },
+  twilio: { title: 'Twilio (texts and phone orders)', store: 'Your Twilio number (+1…)', fields: [['account_sid', 'Account SID'], ['auth_token', 'Auth token', true]], phone: true },
 };
 
 const STATUS_TAG = { active: 'ok-tag', degraded: 'warn-tag', error: 'danger-tag', paused: '' };
@@ -94,7 +94,12 @@ export const sections = {
             h('dt', {}, 'Dead'), h('dd', { class: s.dead ? 'danger' : '' }, String(s.dead))] : null,
           r.drift?.items?.length ? [h('dt', {}, 'Drift'), h('dd', {}, r.drift.items.join('; '))] : null,
           r.last_error ? [h('dt', {}, 'Last error'), h('dd', { class: 'danger' }, r.last_error)] : null,
-          h('dt', {}, 'Webhook address'), h('dd', {}, h('code', { class: 'copy' }, r.webhook_url))),
+          r.platform === 'twilio'
+            ? [h('dt', {}, 'Voice webhook'), h('dd', {}, h('code', { class: 'copy' }, r.webhook_url), h('br'), h('small', { class: 'muted' }, 'In Twilio: “A call comes in”')),
+              h('dt', {}, 'Status callback'), h('dd', {}, h('code', { class: 'copy' }, `${new URL(r.webhook_url).origin}/v1/restaurants/${main.dataset.rid}/phone/status`), h('br'), h('small', { class: 'muted' }, 'In Twilio: “Call status changes”')),
+              h('dt', {}, 'Hands calls to'), h('dd', {}, r.config.forward_to || h('span', { class: 'danger' }, 'no number yet: set one below')),
+              h('dt', {}, 'Phone orders'), h('dd', {}, r.config.delivery ? `pickup or delivery${r.config.delivery_areas?.length ? ` to ${r.config.delivery_areas.join(', ')}` : ''}` : 'pickup only')]
+            : [h('dt', {}, 'Webhook address'), h('dd', {}, h('code', { class: 'copy' }, r.webhook_url))]),
         h('div', { class: 'row' },
           act('Test connection', () => call('POST', `integrations/${r.id}/test`, {}, (t) => (t.ok ? `Connected: ${t.message}` : `Failed: ${t.message}`))),
           r.platform === 'square' ? act('Import menu from Square', () => call('POST', `integrations/${r.id}/import`, {},
@@ -117,27 +122,75 @@ export const sections = {
             if (!confirm(`Disconnect ${r.name}? Its credentials are deleted.`)) return;
             call('DELETE', `integrations/${r.id}`, undefined, `${r.name} disconnected`);
           }, 'danger')),
+        r.platform === 'twilio' && manage ? phoneSettings(r) : null,
         log);
+    }
+
+    /** A phone line's settings: who takes handed-off calls, the greeting, the most of an
+     * item taken by phone, whether a name is asked, and delivery. */
+    function phoneFields(c = {}) {
+      const forward = h('input', { name: 'forward_to', 'data-field': 'config.forward_to', type: 'tel', value: c.forward_to || '', placeholder: '+1 555 010 0299', autocomplete: 'off' });
+      const greeting = h('input', { name: 'greeting', 'data-field': 'config.greeting', value: c.greeting || '', maxlength: 300, placeholder: 'e.g. Welcome to Luigi’s!' });
+      const most = h('input', { name: 'max_quantity', 'data-field': 'config.max_quantity', type: 'number', min: 1, max: 1000, value: c.max_quantity ?? 20 });
+      const name = h('input', { type: 'checkbox', name: 'require_name', 'data-field': 'config.require_name', checked: !!c.require_name });
+      const delivery = h('input', { type: 'checkbox', name: 'delivery', 'data-field': 'config.delivery', checked: !!c.delivery });
+      const areas = h('input', { name: 'delivery_areas', 'data-field': 'config.delivery_areas', value: (c.delivery_areas || []).join(', '), placeholder: 'e.g. 10001, 10011, Chelsea' });
+      const fields = [
+        field('Hand calls to (your own line)', forward, 'Callers who ask for a person, or whom the agent cannot help, are put through here.'),
+        field('Greeting (optional)', greeting),
+        field('Most of one item by phone', most),
+        h('label', { class: 'inline' }, name, ' Ask the caller’s name'),
+        h('label', { class: 'inline' }, delivery, ' Take delivery orders by phone'),
+        field('Delivery areas (postal codes or places, comma-separated; empty: anywhere)', areas),
+      ];
+      const value = () => {
+        const config = { max_quantity: Number(most.value) || undefined, require_name: name.checked, delivery: delivery.checked };
+        if (forward.value.trim()) config.forward_to = forward.value.trim();
+        if (greeting.value.trim()) config.greeting = greeting.value.trim();
+        const list = areas.value.split(',').map((a) => a.trim()).filter(Boolean);
+        if (list.length) config.delivery_areas = list;
+        return config;
+      };
+      return { fields, value };
+    }
+
+    function phoneSettings(r) {
+      const { fields, value } = phoneFields(r.config);
+      const form = h('form', { novalidate: true, 'aria-label': `Phone settings of ${r.name}` }, fields,
+        h('button', { type: 'submit' }, 'Save phone settings'));
+      onSubmit(form, async () => {
+        // The whole config is sent: what else the line keeps (its rate) stays.
+        await api(auth, 'PATCH', `${base}/integrations/${r.id}`, { config: { ...r.config, ...value() } });
+        toast('Phone settings saved');
+        load();
+      });
+      return h('details', { class: 'phone-settings' }, h('summary', {}, 'Phone settings'), form);
     }
 
     function connectForm() {
       const platform = h('select', { name: 'platform' }, Object.entries(PLATFORMS).map(([k, p]) => h('option', { value: k }, p.title)));
       const store = h('input', { name: 'store_id', required: true, autocomplete: 'off' });
       const creds = h('div');
+      const extra = h('div');
+      let phone = null;
       const storeField = field(PLATFORMS.ubereats.store, store);
       const draw = () => {
         const p = PLATFORMS[platform.value];
         storeField.querySelector('label').textContent = p.store;
         fill(creds, p.fields.map(([name, label, secret]) => field(label, h('input', { name: `credentials.${name}`, required: true, autocomplete: 'off', type: secret ? 'password' : 'text' }))));
+        phone = p.phone ? phoneFields() : null;
+        fill(extra, phone ? phone.fields : []);
       };
       platform.addEventListener('change', draw);
-      const form = h('form', { novalidate: true, 'aria-label': 'Connect a platform' }, field('Platform', platform), storeField, creds,
+      const form = h('form', { novalidate: true, 'aria-label': 'Connect a platform' }, field('Platform', platform), storeField, creds, extra,
         h('button', { type: 'submit', class: 'primary' }, 'Connect'));
       draw();
       onSubmit(form, async () => {
         const credentials = {};
         for (const input of creds.querySelectorAll('input')) credentials[input.name.slice('credentials.'.length)] = input.value;
-        const r = await api(auth, 'POST', `${base}/integrations`, { platform: platform.value, store_id: store.value, credentials }, { idempotent: true });
+        const body = { platform: platform.value, store_id: store.value, credentials };
+        if (phone) body.config = phone.value();
+        const r = await api(auth, 'POST', `${base}/integrations`, body, { idempotent: true });
         toast(`${r.name} connected. Give it the webhook address shown on its card.`);
         form.reset();
         draw();

@@ -109,13 +109,27 @@ pub async fn get(db: &Db, rid: Uuid, id: Uuid) -> Result<Option<CallRow>> {
     on_db!(db, rid, |x| sqlx::query_as::<_, CallRow>(&sql).bind(rid).bind(id).fetch_optional(x).await)
 }
 
-/// A restaurant's calls, newest first, before `before` (an id: ids grow with time).
-pub async fn list(db: &Db, rid: Uuid, before: Option<Uuid>, limit: i64) -> Result<Vec<CallRow>> {
+/// A restaurant's calls, newest first, before `before` (an id: ids grow with time). With
+/// `live_since`, only the calls in progress heard from since then.
+pub async fn list(
+    db: &Db,
+    rid: Uuid,
+    before: Option<Uuid>,
+    live_since: Option<DateTime<Utc>>,
+    limit: i64,
+) -> Result<Vec<CallRow>> {
+    let live = if live_since.is_some() { " AND status = 'in_progress' AND updated_at >= $3" } else { "" };
     let sql = format!(
-        "SELECT {COLUMNS} FROM phone_calls WHERE restaurant_id = $1 AND ($2 IS NULL OR id < $2)
-         ORDER BY id DESC LIMIT $3"
+        "SELECT {COLUMNS} FROM phone_calls WHERE restaurant_id = $1 AND ($2 IS NULL OR id < $2){live}
+         ORDER BY id DESC LIMIT {limit}"
     );
-    on_db!(db, rid, |x| sqlx::query_as::<_, CallRow>(&sql).bind(rid).bind(before).bind(limit).fetch_all(x).await)
+    on_db!(db, rid, |x| {
+        let q = sqlx::query_as::<_, CallRow>(&sql).bind(rid).bind(before);
+        match live_since {
+            Some(t) => q.bind(stored_time(t)).fetch_all(x).await,
+            None => q.fetch_all(x).await,
+        }
+    })
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]

@@ -52,8 +52,12 @@ pub enum Stage {
     Option { line: usize, group: usize },
     /// Which of several items a name meant.
     Which { items: Vec<Uuid>, quantity: u32 },
-    /// The delivery address was asked.
-    Address,
+    /// The delivery address was asked; `street`: one given outside the areas named, whose
+    /// area was asked.
+    Address {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        street: Option<String>,
+    },
     /// The caller's name was asked.
     Name,
     /// The order was read back; a yes places it.
@@ -92,6 +96,9 @@ pub struct Setting<'a> {
     /// The most units of one item taken by phone; more goes to a person.
     pub max_quantity: u32,
     pub delivers: bool,
+    /// Where it delivers (postal codes, neighbourhoods, towns), an address naming one of
+    /// them whole; empty: wherever the caller says.
+    pub delivery_areas: &'a [String],
     /// Whether an order needs a name (off: the caller's number identifies it).
     pub needs_name: bool,
     /// The caller's last order, when they are known.
@@ -202,13 +209,26 @@ fn turn_inner(call: &mut Call, heard: &str, s: &Setting<'_>) -> Next {
                 return follow(call, vec![said], s);
             }
         }
-        Stage::Address => {
-            let address = heard.trim_end_matches(['.', '!', '?']).trim();
-            if address.chars().any(|c| c.is_ascii_digit()) && address.len() >= 5 {
-                call.fulfilment = Fulfilment::Delivery { address: Some(address.to_owned()) };
+        Stage::Address { street } => {
+            let said = heard.trim_end_matches(['.', '!', '?']).trim();
+            // The area of a street given before ("10001", "in Brooklyn").
+            if let Some(street) = street.filter(|_| in_area(said, s)) {
+                call.fulfilment = Fulfilment::Delivery { address: Some(format!("{street}, {said}")) };
                 call.stage = Stage::Taking;
                 call.misses = 0;
                 return after_details(call, s);
+            }
+            if said.chars().any(|c| c.is_ascii_digit()) && said.len() >= 5 {
+                call.misses = 0;
+                return match deliver_to(call, said, s) {
+                    Ok(()) => after_details(call, s),
+                    Err(ask) => Next::Ask(ask),
+                };
+            }
+            if !acts.iter().any(|a| matches!(a, Act::Pickup | Act::Add(_) | Act::Remove { .. } | Act::Replace { .. })) {
+                if let Some(out) = outside_area(call, s) {
+                    return out;
+                }
             }
         }
         Stage::Name => {
@@ -256,7 +276,7 @@ fn turn_inner(call: &mut Call, heard: &str, s: &Setting<'_>) -> Next {
         }
         return Next::Ask(match &call.stage {
             Stage::Option { line, group } => format!("Sorry. {}", option_question(call, *line, *group, s)),
-            Stage::Address => "Sorry, what is the delivery address, with the street number?".into(),
+            Stage::Address { .. } => "Sorry, what is the delivery address, with the street number?".into(),
             Stage::Name => "Sorry, what name should I put the order under?".into(),
             _ => NOT_UNDERSTOOD.into(),
         });
@@ -264,6 +284,8 @@ fn turn_inner(call: &mut Call, heard: &str, s: &Setting<'_>) -> Next {
     call.misses = 0;
     let mut said: Vec<String> = Vec::new();
     let mut done = false;
+    // The area of an address outside those named, asked after the rest is said.
+    let mut area_question = None;
     for act in acts {
         match act {
             Act::Add(w) => {
@@ -342,16 +364,21 @@ fn turn_inner(call: &mut Call, heard: &str, s: &Setting<'_>) -> Next {
             Act::AskWait => said.push(format!("An order placed now is ready in about {} minutes.", s.wait_minutes)),
             Act::Pickup => {
                 call.fulfilment = Fulfilment::Pickup;
+                if matches!(call.stage, Stage::Address { .. }) {
+                    call.stage = Stage::Taking;
+                }
                 said.push("Pickup it is.".into());
             }
             Act::Delivery { address } => {
                 if !s.delivers {
-                    said.push("Sorry, we do not deliver; orders are for pickup.".into());
-                } else {
-                    call.fulfilment = Fulfilment::Delivery { address: address.clone() };
-                    if address.is_some() {
-                        said.push("Delivery it is.".into());
+                    said.push("Sorry, we do not deliver by phone order; orders are for pickup.".into());
+                } else if let Some(address) = address {
+                    match deliver_to(call, &address, s) {
+                        Ok(()) => said.push("Delivery it is.".into()),
+                        Err(ask) => area_question = Some((address, ask)),
                     }
+                } else {
+                    call.fulfilment = Fulfilment::Delivery { address: None };
                 }
             }
             Act::Usual => match s.usual {
@@ -365,6 +392,12 @@ fn turn_inner(call: &mut Call, heard: &str, s: &Setting<'_>) -> Next {
             Act::Yes | Act::Human | Act::Repeat => {}
         }
     }
+    // Asked last, whatever else the turn asked meanwhile (a choice is asked after it).
+    if let Some((street, ask)) = area_question.filter(|_| call.fulfilment == Fulfilment::Delivery { address: None }) {
+        call.stage = Stage::Address { street: Some(street) };
+        said.push(ask);
+        return Next::Ask(said.join(" "));
+    }
     if matches!(call.stage, Stage::Option { .. }) {
         call.stage = pending(call, s).unwrap_or(Stage::Taking);
     }
@@ -376,6 +409,43 @@ fn turn_inner(call: &mut Call, heard: &str, s: &Setting<'_>) -> Next {
         return after_details(call, s);
     }
     follow(call, said, s)
+}
+
+/// Whether `said` names one of the areas the restaurant delivers to, whole (any, when it
+/// names none).
+fn in_area(said: &str, s: &Setting<'_>) -> bool {
+    let words: Vec<String> =
+        said.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase).collect();
+    s.delivery_areas.is_empty()
+        || s.delivery_areas.iter().any(|area| {
+            let area: Vec<String> =
+                area.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase).collect();
+            !area.is_empty() && words.windows(area.len()).any(|w| w == area.as_slice())
+        })
+}
+
+/// Takes `address` for delivery when it is in an area the restaurant delivers to; else
+/// asks which area it is in (once).
+fn deliver_to(call: &mut Call, address: &str, s: &Setting<'_>) -> Result<(), String> {
+    if in_area(address, s) {
+        call.fulfilment = Fulfilment::Delivery { address: Some(address.to_owned()) };
+        call.stage = Stage::Taking;
+        return Ok(());
+    }
+    call.fulfilment = Fulfilment::Delivery { address: None };
+    call.stage = Stage::Address { street: Some(address.to_owned()) };
+    Err(format!("We deliver to {}. Which of those is {address} in?", or_list(s.delivery_areas)))
+}
+
+/// The area asked was not one the restaurant delivers to: the order becomes pickup (it
+/// never loops on an address), and the caller hears so.
+fn outside_area(call: &mut Call, s: &Setting<'_>) -> Option<Next> {
+    let Stage::Address { street: Some(_) } = call.stage else { return None };
+    call.fulfilment = Fulfilment::Pickup;
+    call.stage = Stage::Taking;
+    call.misses = 0;
+    let areas = and_list(s.delivery_areas);
+    Some(Next::Ask(format!("Sorry, we only deliver to {areas}, so the order is for pickup. Anything else?")))
 }
 
 /// The first choice still to make on the order, if any.
@@ -393,7 +463,7 @@ fn follow(call: &mut Call, mut said: Vec<String>, s: &Setting<'_>) -> Next {
     if let Stage::Option { line, group } = call.stage {
         said.push(option_question(call, line, group, s));
     } else if matches!(call.fulfilment, Fulfilment::Delivery { address: None }) && s.delivers {
-        call.stage = Stage::Address;
+        call.stage = Stage::Address { street: None };
         said.push("What is the delivery address?".into());
     } else {
         said.push("Anything else?".into());
@@ -406,8 +476,13 @@ fn after_details(call: &mut Call, s: &Setting<'_>) -> Next {
     if call.lines.is_empty() {
         return Next::Ask("What would you like to order?".into());
     }
+    // A choice still to make (an address was asked meanwhile) comes first.
+    if let Some(Stage::Option { line, group }) = pending(call, s) {
+        call.stage = Stage::Option { line, group };
+        return Next::Ask(option_question(call, line, group, s));
+    }
     if matches!(call.fulfilment, Fulfilment::Delivery { address: None }) {
-        call.stage = Stage::Address;
+        call.stage = Stage::Address { street: None };
         return Next::Ask("What is the delivery address?".into());
     }
     if s.needs_name && call.name.is_none() {
@@ -608,6 +683,7 @@ mod tests {
             menu: m,
             max_quantity: 20,
             delivers: true,
+            delivery_areas: &[],
             needs_name: false,
             usual: None,
             wait_minutes: 25,
@@ -675,6 +751,60 @@ mod tests {
         assert_eq!(next[3], Next::Place);
         assert_eq!(call.lines.len(), 1);
         assert_eq!(call.lines[0].name, "Tres Leches");
+    }
+
+    #[test]
+    fn delivery_is_only_where_the_restaurant_delivers_and_never_loops() {
+        let m = menu();
+        let areas = ["10001".to_owned(), "Chelsea".to_owned()];
+        let s = Setting {
+            menu: &m,
+            max_quantity: 20,
+            delivers: true,
+            delivery_areas: &areas,
+            needs_name: false,
+            usual: None,
+            wait_minutes: 25,
+            money: &money,
+        };
+        let talk = |call: &mut Call, lines: &[&str]| -> Vec<Next> { lines.iter().map(|l| turn(call, l, &s)).collect() };
+        // An address in an area: taken as said.
+        let mut call = Call::default();
+        let next = talk(&mut call, &["churros for delivery to 5 West 20th Street New York 10001", "that's all"]);
+        assert!(said(&next[0]).contains("Delivery it is."), "{next:?}");
+        assert_eq!(next[1], Next::ReadBack);
+        // A street with no area named: its area is asked, once.
+        let mut call = Call::default();
+        let next =
+            talk(&mut call, &["churros for delivery", "that's all", "12 Main Street", "in chelsea", "that's all"]);
+        assert!(said(&next[1]).contains("What is the delivery address?"), "{next:?}");
+        assert!(
+            said(&next[2]).contains("We deliver to 10001 or Chelsea. Which of those is 12 Main Street in?"),
+            "{next:?}"
+        );
+        assert_eq!(next[3], Next::ReadBack, "{next:?}");
+        assert_eq!(call.fulfilment, Fulfilment::Delivery { address: Some("12 Main Street, in chelsea".into()) });
+        // Outside them: pickup, said plainly, and the call goes on.
+        let mut call = Call::default();
+        let next = talk(&mut call, &["churros for delivery to 9 Elm Road", "Hoboken", "that's all"]);
+        assert!(
+            said(&next[1]).contains("we only deliver to 10001 and Chelsea, so the order is for pickup"),
+            "{next:?}"
+        );
+        assert_eq!(next[2], Next::ReadBack, "{next:?}");
+        assert_eq!(read_back(&call), "That is 1 Churros, for pickup.");
+        // A choice still to make is asked after the area.
+        let mut call = Call::default();
+        let next = talk(&mut call, &["a burrito for delivery to 12 Main Street", "chelsea", "chicken", "that's all"]);
+        assert!(said(&next[0]).starts_with("1 Burrito. We deliver to"), "{next:?}");
+        assert!(said(&next[1]).contains("Which protein for the Burrito"), "{next:?}");
+        assert_eq!(next[3], Next::ReadBack, "{next:?}");
+        assert_eq!(read_back(&call), "That is 1 Burrito with Chicken, for delivery to 12 Main Street, chelsea.");
+        // Or the caller chooses pickup themselves.
+        let mut call = Call::default();
+        let next = talk(&mut call, &["churros for delivery to 9 Elm Road", "pickup then", "that's all"]);
+        assert!(said(&next[1]).contains("Pickup it is."), "{next:?}");
+        assert_eq!(next[2], Next::ReadBack, "{next:?}");
     }
 
     #[test]
@@ -796,6 +926,7 @@ mod tests {
             menu,
             max_quantity: 50,
             delivers: false,
+            delivery_areas: &[],
             needs_name: false,
             usual: None,
             wait_minutes: 20,
@@ -898,6 +1029,7 @@ mod tests {
             menu: &m,
             max_quantity: 20,
             delivers: false,
+            delivery_areas: &[],
             needs_name: false,
             usual: Some(&usual),
             wait_minutes: 10,

@@ -264,23 +264,45 @@ pub struct IntegrationConfig {
     /// identifies it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub require_name: Option<bool>,
+    /// A Twilio line: callers may ask for delivery (default false: phone orders are for
+    /// pickup).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<bool>,
+    /// A Twilio line that delivers: where (postal codes, neighbourhoods, towns, up to 50);
+    /// a caller's address must name one. Empty: anywhere the caller says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_items = 50, value_type = Option<Vec<crate::schema::Name>>)]
+    pub delivery_areas: Option<Vec<String>>,
 }
 
 impl IntegrationConfig {
-    fn check(&self) -> Result<(), ApiError> {
+    /// Checks the config, and writes a number to hand calls to in E.164.
+    fn check(&mut self) -> Result<(), ApiError> {
         if let Some(r) = self.rate_per_sec {
             if !(0.1..=100.0).contains(&r) {
                 return Err(ApiError::validation("config.rate_per_sec", "from 0.1 to 100 calls per second"));
             }
         }
-        if let Some(n) = &self.forward_to {
-            if !n.trim().starts_with('+') || brigade_domain::customer::normalise_phone(n, None).is_err() {
-                return Err(ApiError::validation("config.forward_to", "give the number in international form, +1…"));
+        if let Some(n) = &mut self.forward_to {
+            match brigade_domain::customer::normalise_phone(n, None) {
+                Ok(e164) if n.trim().starts_with('+') => *n = e164,
+                _ => {
+                    return Err(ApiError::validation("config.forward_to", "give the number in international form, +1…"))
+                }
             }
         }
         brigade_domain::caps::bounded_text("config.greeting", self.greeting.as_deref(), 300)?;
         if self.max_quantity.is_some_and(|n| !(1..=1000).contains(&n)) {
             return Err(ApiError::validation("config.max_quantity", "from 1 to 1000"));
+        }
+        if let Some(areas) = &self.delivery_areas {
+            if areas.len() > 50 {
+                return Err(ApiError::validation("config.delivery_areas", "at most 50 areas"));
+            }
+            for (i, a) in areas.iter().enumerate() {
+                brigade_domain::credentials::parse_name("area", a)
+                    .map_err(|e| ApiError::validation(format!("config.delivery_areas[{i}]"), e.message))?;
+            }
         }
         Ok(())
     }

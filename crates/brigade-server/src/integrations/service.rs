@@ -6,7 +6,7 @@
 use super::*;
 
 /// Connects a platform to this restaurant; its credentials are sealed and never shown again.
-pub async fn connect(actor: &Actor, state: &AppState, input: NewIntegration) -> ApiResult<IntegrationView> {
+pub async fn connect(actor: &Actor, state: &AppState, mut input: NewIntegration) -> ApiResult<IntegrationView> {
     actor.require(Permission::IntegrationsManage)?;
     let platform = Platform::parse("platform", &input.platform)?;
     let store_id = parse_store_id(&input.store_id)?;
@@ -69,7 +69,12 @@ pub async fn get(actor: &Actor, state: &AppState, id: Uuid) -> ApiResult<Integra
 }
 
 /// Renames, repoints, pauses or resumes an integration, or replaces its credentials or settings.
-pub async fn update(actor: &Actor, state: &AppState, id: Uuid, input: IntegrationChange) -> ApiResult<IntegrationView> {
+pub async fn update(
+    actor: &Actor,
+    state: &AppState,
+    id: Uuid,
+    mut input: IntegrationChange,
+) -> ApiResult<IntegrationView> {
     actor.require(Permission::IntegrationsManage)?;
     let now = state.clock.now();
     let mut tx = state.db.begin(actor.rid()).await?;
@@ -87,7 +92,7 @@ pub async fn update(actor: &Actor, state: &AppState, id: Uuid, input: Integratio
         row.store_id = s;
         changed.push("store_id");
     }
-    if let Some(c) = &input.config {
+    if let Some(c) = &mut input.config {
         c.check()?;
         row.config = DbJson(serde_json::to_value(c).unwrap_or_default());
         changed.push("config");

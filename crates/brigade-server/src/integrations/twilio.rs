@@ -1,6 +1,6 @@
 //! Twilio as an integration: the restaurant's account and number (`store_id`, E.164),
-//! which texts guests (`crate::messages`) and, later, answers the phone. It has no menu
-//! and no orders; its inbound webhook is a guest's text to the number (STOP, START),
+//! which texts guests (`crate::messages`) and answers the phone (`crate::phone`). It has no menu
+//! and no orders of its own; its inbound webhook is a call or a guest's text to the number,
 //! signed with `X-Twilio-Signature`.
 
 use super::platform::{Adapter, ItemState, MenuState, PlatformError, SeenItem};

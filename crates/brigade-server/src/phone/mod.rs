@@ -16,8 +16,8 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use serde::Serialize;
-use utoipa::ToSchema;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
@@ -61,6 +61,8 @@ pub struct CallView {
     pub started_at: DateTime<Utc>,
     pub ended_at: Option<DateTime<Utc>>,
     pub duration_seconds: Option<i64>,
+    /// When the call last changed (a turn, its end).
+    pub updated_at: DateTime<Utc>,
     /// Turn by turn (on the single call only).
     pub turns: Vec<TurnView>,
 }
@@ -71,6 +73,9 @@ pub struct LineStatus {
     pub number: String,
     /// Paste into Twilio as the number's voice webhook ("A call comes in").
     pub webhook_url: String,
+    /// Paste into Twilio as the number's "Call status changes" callback: the length of
+    /// each call, and the end of one the caller hung up.
+    pub status_callback_url: String,
     pub forward_to: Option<String>,
     /// Credentials and a number to hand calls to are set.
     pub configured: bool,
@@ -84,17 +89,33 @@ pub struct PhoneStatus {
     pub lines: Vec<LineStatus>,
 }
 
+#[derive(Debug, Default, Deserialize, IntoParams)]
+pub struct CallFilter {
+    /// `in_progress`: only the calls going on now (the live calls panel), heard from in
+    /// the last ten minutes.
+    pub status: Option<CallStatus>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CallStatus {
+    InProgress,
+}
+
 /// The restaurant's calls, newest first.
-#[utoipa::path(get, path = "/v1/restaurants/{rid}/phone/calls", tag = "phone", params(("rid" = Uuid, Path), PageParams),
+#[utoipa::path(get, path = "/v1/restaurants/{rid}/phone/calls", tag = "phone",
+    params(("rid" = Uuid, Path), PageParams, CallFilter),
     responses((status = 200, body = inline(Page<CallView>)), (status = 403), (status = 404), (status = 422)),
     security(("bearer" = [])))]
 async fn calls(
     State(state): State<AppState>,
     actor: Actor,
     Query(p): Query<PageParams>,
+    Query(f): Query<CallFilter>,
 ) -> ApiResult<axum::Json<Page<CallView>>> {
     let limit = p.limit()?;
-    let rows = service::calls(&actor, &state, p.cursor_uuid()?, limit + 1).await?;
+    let live = f.status == Some(CallStatus::InProgress);
+    let rows = service::calls(&actor, &state, p.cursor_uuid()?, live, limit + 1).await?;
     Ok(axum::Json(Page::from_rows(rows, limit, |c| c.id.to_string(), |c| c)))
 }
 

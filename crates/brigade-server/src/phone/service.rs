@@ -58,6 +58,8 @@ struct Line {
     greeting: Option<String>,
     max_quantity: u32,
     require_name: bool,
+    delivers: bool,
+    delivery_areas: Vec<String>,
 }
 
 fn line(row: &IntegrationRow) -> Line {
@@ -70,6 +72,12 @@ fn line(row: &IntegrationRow) -> Line {
         greeting: c.get("greeting").and_then(|v| v.as_str()).map(str::to_owned),
         max_quantity: c.get("max_quantity").and_then(|v| v.as_u64()).map_or(MAX_QUANTITY, |n| n as u32),
         require_name: c.get("require_name").and_then(|v| v.as_bool()).unwrap_or(false),
+        delivers: c.get("delivery").and_then(|v| v.as_bool()).unwrap_or(false),
+        delivery_areas: c
+            .get("delivery_areas")
+            .and_then(|v| v.as_array())
+            .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+            .unwrap_or_default(),
     }
 }
 
@@ -126,7 +134,8 @@ pub async fn voice(
     let setting = Setting {
         menu: &menu,
         max_quantity: line.max_quantity,
-        delivers: false,
+        delivers: line.delivers,
+        delivery_areas: &line.delivery_areas,
         needs_name: line.require_name,
         usual: usual.as_deref(),
         wait_minutes: wait,
@@ -137,8 +146,12 @@ pub async fn voice(
     let listen = |say: &str| Twiml { say, gather: Some(&action), hints: &hints, dial: None, hangup: false }.text();
     let silent = heard.trim().is_empty();
     let mut outcome = None;
+    // Whether this answer ends the call (<Hangup/>): then it is over now, whether or not
+    // Twilio's status callback is set up to say so.
+    let mut hangs_up = false;
     let (said, twiml) = if silent && dialog.misses >= 1 {
         outcome = Some(if dialog.lines.is_empty() { "question" } else { "abandoned" });
+        hangs_up = true;
         let say = "I still cannot hear you, so I will hang up now. Please call again. Goodbye.";
         (say.to_owned(), goodbye(say))
     } else {
@@ -174,6 +187,7 @@ pub async fn voice(
                 Ok(order) => {
                     call.order_id = Some(order.id);
                     outcome = Some("ordered");
+                    hangs_up = true;
                     let ready = order.estimated_ready_at.with_timezone(&crate::restaurants::restaurant_tz(&r)?);
                     let say = format!(
                         "Your order number is {}. It will be ready at about {}. We will text you the details. Thank you, goodbye.",
@@ -199,6 +213,7 @@ pub async fn voice(
                         (say, text)
                     }
                     None => {
+                        hangs_up = true;
                         let say =
                             "Sorry, there is no one to put you through to right now. Please call again later. Goodbye.";
                         (say.to_owned(), goodbye(say))
@@ -258,9 +273,18 @@ pub async fn voice(
     if let Some(o) = outcome {
         call.outcome = Some(o.to_owned());
     }
+    if hangs_up {
+        call.status = "ended".into();
+        call.ended_at = Some(now);
+        call.duration_seconds = Some((now - call.started_at).num_seconds());
+    }
     store::save(&mut tx, &call).await?;
-    record(&mut tx, &call, &dialog, if outcome.is_some() { "phone.call_updated" } else { "phone.call_turn" }, now)
-        .await?;
+    let kind = match (hangs_up, outcome) {
+        (true, _) => "phone.call_ended",
+        (false, Some(_)) => "phone.call_updated",
+        (false, None) => "phone.call_turn",
+    };
+    record(&mut tx, &call, &dialog, kind, now).await?;
     state.commit(tx, crate::After::NOTHING).await?;
     Ok(twiml)
 }
@@ -345,13 +369,22 @@ pub async fn ended(state: &AppState, row: &IntegrationRow, params: &[(String, St
     let now = state.clock.now();
     let mut tx = state.db.begin(row.restaurant_id).await?;
     let Some(mut call) = store::by_sid_tx(&mut tx, field(params, "CallSid")).await? else { return Ok(()) };
-    if call.restaurant_id != row.restaurant_id || call.status == "ended" {
+    if call.restaurant_id != row.restaurant_id {
+        return Ok(());
+    }
+    let twilios = field(params, "CallDuration").parse::<i64>().ok();
+    if call.status == "ended" {
+        // The agent hung up first: Twilio's count of the call's length is the one kept.
+        if twilios.is_some() && twilios != call.duration_seconds {
+            call.duration_seconds = twilios;
+            store::save(&mut tx, &call).await?;
+            state.commit(tx, crate::After::NOTHING).await?;
+        }
         return Ok(());
     }
     call.status = "ended".into();
     call.ended_at = Some(now);
-    call.duration_seconds =
-        field(params, "CallDuration").parse::<i64>().ok().or_else(|| Some((now - call.started_at).num_seconds()));
+    call.duration_seconds = twilios.or_else(|| Some((now - call.started_at).num_seconds()));
     if call.outcome.is_none() {
         let dialog: Call = serde_json::from_str(&call.state).unwrap_or_default();
         call.outcome = Some(if dialog.lines.is_empty() { "question" } else { "abandoned" }.into());
@@ -381,6 +414,7 @@ async fn record(
         "order_id": call.order_id,
         "understood": lines,
         "stage": dialog.stage,
+        "started_at": call.started_at,
     });
     let e = NewEvent {
         restaurant_id: Some(call.restaurant_id),
@@ -612,9 +646,22 @@ pub fn said_money(currency: &str, minor: i64) -> String {
 
 // ---------------------------------------------------------------- staff
 
-pub async fn calls(actor: &Actor, state: &AppState, before: Option<Uuid>, limit: i64) -> ApiResult<Vec<CallView>> {
+/// A call in progress not heard from for this long is over, whether or not Twilio's
+/// status callback said so (a line may have none set): Twilio waits seconds, not
+/// minutes, for a caller's answer.
+pub const SILENT_CALL: chrono::TimeDelta = chrono::TimeDelta::minutes(10);
+
+/// The restaurant's calls, newest first; `live`: only those going on now.
+pub async fn calls(
+    actor: &Actor,
+    state: &AppState,
+    before: Option<Uuid>,
+    live: bool,
+    limit: i64,
+) -> ApiResult<Vec<CallView>> {
     actor.require(Permission::OrdersRead)?;
-    let rows = store::list(&state.db, actor.rid(), before, limit).await?;
+    let since = live.then(|| state.clock.now() - SILENT_CALL);
+    let rows = store::list(&state.db, actor.rid(), before, since, limit).await?;
     Ok(rows.into_iter().map(|c| view(actor, state, c, Vec::new())).collect())
 }
 
@@ -651,6 +698,7 @@ fn view(actor: &Actor, state: &AppState, c: CallRow, turns: Vec<TurnView>) -> Ca
         started_at: c.started_at,
         ended_at: c.ended_at,
         duration_seconds: c.duration_seconds,
+        updated_at: c.updated_at,
         turns,
     }
 }
@@ -674,6 +722,11 @@ pub async fn status(actor: &Actor, state: &AppState) -> ApiResult<PhoneStatus> {
             integration_id: row.id,
             number: row.store_id.clone(),
             webhook_url: super::action_url(state, &row),
+            status_callback_url: format!(
+                "{}/v1/restaurants/{}/phone/status",
+                state.config.public_base_url.trim_end_matches('/'),
+                row.restaurant_id
+            ),
             configured: row.credentials.is_some() && config.forward_to.is_some(),
             forward_to: config.forward_to,
             reachable,

@@ -4,7 +4,7 @@
 
 use crate::fakes::{twiml, FakeTwilio, Verb};
 use crate::support::{Owner, TestApp};
-use serde_json::json;
+use serde_json::{json, Value};
 
 const LINE: &str = "+15550100200";
 const DESK: &str = "+15550100299";
@@ -85,6 +85,13 @@ async fn a_caller_orders_by_voice_hears_it_read_back_and_the_kitchen_gets_it() {
     let c = &calls.body["items"][0];
     assert_eq!(c["outcome"], "ordered");
     assert_eq!(c["order_id"], order["id"]);
+    // The agent hung up after the order: the call is over, with or without Twilio's
+    // status callback, and off the live calls panel.
+    assert_eq!(c["status"], "ended");
+    assert!(c["duration_seconds"].is_i64(), "{c}");
+    let live = app.get(&at(&owner, "phone/calls?status=in_progress"), &owner.token).await;
+    assert_eq!(live.body["items"], json!([]));
+    app.get(&at(&owner, "phone/calls?status=over"), &owner.token).await.expect(422, "");
     let one = app.get(&at(&owner, &format!("phone/calls/{}", c["id"].as_str().unwrap())), &owner.token).await;
     let turns = one.body["turns"].as_array().unwrap();
     assert_eq!(turns[1]["speaker"], "caller");
@@ -126,6 +133,16 @@ async fn what_cannot_be_had_is_never_taken_and_people_get_a_person() {
     // A hang-up mid-order places nothing, and the status callback closes the call.
     let gone = twilio.phone(&hook, "+15550104242", LINE, &["a cola"]).await;
     assert!(!gone.hung_up);
+    // Until then it is on the live calls panel, with what was understood; a handed-off
+    // call is too (the caller is on the line with staff), a call gone silent for ten
+    // minutes is not.
+    let live = app.get(&at(&owner, "phone/calls?status=in_progress"), &owner.token).await;
+    let going: Vec<&Value> = live.body["items"].as_array().unwrap().iter().collect();
+    assert_eq!(going.len(), 4, "{going:?}");
+    assert_eq!(going[0]["understood"], json!(["1 Cola"]));
+    app.clock.advance(chrono::TimeDelta::minutes(11));
+    let live = app.get(&at(&owner, "phone/calls?status=in_progress"), &owner.token).await;
+    assert_eq!(live.body["items"], json!([]));
     let status =
         format!("{}/v1/restaurants/{}/phone/status", app.state.config.public_base_url.trim_end_matches('/'), owner.rid);
     let reach = app.url(&format!("/v1/restaurants/{}/phone/status", owner.rid));
@@ -250,7 +267,56 @@ async fn forged_replayed_and_misdialled_webhooks_change_nothing() {
     assert_eq!(st.body["lines"][0]["configured"], true);
     assert_eq!(st.body["lines"][0]["reachable"], true);
     assert_eq!(st.body["lines"][0]["forward_to"], DESK);
+    assert!(st.body["lines"][0]["status_callback_url"]
+        .as_str()
+        .unwrap()
+        .ends_with(&format!("/v1/restaurants/{}/phone/status", owner.rid)));
     // The caller's number is nowhere in the clear: not the calls, the turns, the orders,
     // the events or the log of the forged webhook.
     assert!(app.state.db.tables_holding("5550104242").await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn callers_get_delivery_only_where_the_line_delivers() {
+    let (app, owner, _m, twilio, hook) = setup().await;
+    let lines = app.get(&at(&owner, "integrations"), &owner.token).await;
+    let id = lines.body[0]["id"].as_str().unwrap().to_owned();
+    // Bad areas change nothing.
+    let many: Vec<String> = (0..51).map(|i| format!("100{i:02}")).collect();
+    let bad = json!({ "config": { "forward_to": DESK, "delivery": true, "delivery_areas": many } });
+    let r = app
+        .call(reqwest::Method::PATCH, &at(&owner, &format!("integrations/{id}")), Some(&owner.token), Some(bad))
+        .await;
+    let r = r.expect(422, "validation_failed");
+    assert_eq!(r.body["error"]["details"]["field"], "config.delivery_areas");
+    let blank = json!({ "config": { "forward_to": DESK, "delivery": true, "delivery_areas": ["10001", "  "] } });
+    let r = app
+        .call(reqwest::Method::PATCH, &at(&owner, &format!("integrations/{id}")), Some(&owner.token), Some(blank))
+        .await;
+    assert_eq!(r.expect(422, "validation_failed").body["error"]["details"]["field"], "config.delivery_areas[1]");
+
+    // By default a line takes pickup orders only, and says so.
+    let call = twilio.phone(&hook, "+15550104242", LINE, &["a cola for delivery to 5 West 20th Street 10001"]).await;
+    assert!(call.said("Sorry, we do not deliver by phone order; orders are for pickup."), "{call:?}");
+
+    let config = json!({ "config": { "forward_to": DESK, "delivery": true, "delivery_areas": ["10001", "Chelsea"] } });
+    app.call(reqwest::Method::PATCH, &at(&owner, &format!("integrations/{id}")), Some(&owner.token), Some(config))
+        .await
+        .expect(200, "");
+    let call = twilio
+        .phone(&hook, "+15550104242", LINE, &["a cola for delivery to 5 West 20th Street 10001", "that's all", "yes"])
+        .await;
+    assert!(call.said("That is 1 Cola, for delivery to 5 West 20th Street 10001."), "{call:?}");
+    assert!(call.hung_up, "{call:?}");
+    let orders = app.get(&at(&owner, "orders?channel=phone"), &owner.token).await;
+    let order = &orders.body["items"][0];
+    assert_eq!(order["type"], "delivery", "{order}");
+    assert_eq!(order["customer"]["address"], "5 West 20th Street 10001", "{order}");
+    // Outside the areas: pickup, and the caller hears why.
+    let call = twilio
+        .phone(&hook, "+15550104242", LINE, &["a cola for delivery to 9 Elm Road", "Hoboken", "that's all"])
+        .await;
+    assert!(call.said("Which of those is 9 Elm Road in?"), "{call:?}");
+    assert!(call.said("we only deliver to 10001 and Chelsea, so the order is for pickup"), "{call:?}");
+    assert!(call.said("That is 1 Cola, for pickup."), "{call:?}");
 }
