@@ -11,6 +11,7 @@
 
 #![forbid(unsafe_code)]
 
+mod phone;
 mod sync;
 
 use anyhow::{bail, Context};
@@ -92,6 +93,16 @@ struct Args {
     /// one at a time, timed.
     #[arg(long, default_value_t = 0)]
     searches: usize,
+    /// Instead of the rush: measure the phone agent's webhook answers against a fake
+    /// Twilio (see phone.rs): whole calls, each ordering by voice.
+    #[arg(long)]
+    phone: bool,
+    /// Calls made in the phone benchmark.
+    #[arg(long, default_value_t = 200)]
+    calls: usize,
+    /// Calls at the same time in the phone benchmark.
+    #[arg(long, default_value_t = 8)]
+    call_concurrency: usize,
     /// More arguments for the started server.
     #[arg(skip)]
     extra: Vec<String>,
@@ -372,6 +383,9 @@ async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     if args.sync {
         return sync::run(&args).await;
+    }
+    if args.phone {
+        return phone::run(&args).await;
     }
     let mut server = Server::start(&args)?;
     let base = server.base.clone();

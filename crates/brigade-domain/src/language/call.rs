@@ -286,6 +286,8 @@ fn turn_inner(call: &mut Call, heard: &str, s: &Setting<'_>) -> Next {
     let mut done = false;
     // The area of an address outside those named, asked after the rest is said.
     let mut area_question = None;
+    // Which of several items a name meant: (ids, names).
+    let mut which: Option<(Vec<Uuid>, Vec<String>)> = None;
     for act in acts {
         match act {
             Act::Add(w) => {
@@ -302,10 +304,9 @@ fn turn_inner(call: &mut Call, heard: &str, s: &Setting<'_>) -> Next {
             }
             Act::Missing(what) => said.push(format!("Sorry, we do not have {what}.")),
             Act::Ambiguous { items, .. } => {
+                // Asked once the rest of the turn is taken.
                 let names: Vec<String> = items.iter().map(|&i| s.menu.items[i].name.clone()).collect();
-                call.stage = Stage::Which { items: items.iter().map(|&i| s.menu.items[i].id).collect(), quantity: 1 };
-                said.push(format!("Did you mean {}?", or_list(&names)));
-                return Next::Ask(said.join(" "));
+                which.get_or_insert((items.iter().map(|&i| s.menu.items[i].id).collect(), names));
             }
             Act::SetQuantity { item, quantity } => {
                 let at = line_of(call, item, s);
@@ -391,6 +392,11 @@ fn turn_inner(call: &mut Call, heard: &str, s: &Setting<'_>) -> Next {
             Act::Done | Act::No => done = true,
             Act::Yes | Act::Human | Act::Repeat => {}
         }
+    }
+    if let Some((items, names)) = which {
+        call.stage = Stage::Which { items, quantity: 1 };
+        said.push(format!("Did you mean {}?", or_list(&names)));
+        return Next::Ask(said.join(" "));
     }
     // Asked last, whatever else the turn asked meanwhile (a choice is asked after it).
     if let Some((street, ask)) = area_question.filter(|_| call.fulfilment == Fulfilment::Delivery { address: None }) {
@@ -915,7 +921,111 @@ mod tests {
                 item("Avocado Toast", 3, vec![], true),
             ],
         );
-        vec![("pizzeria", pizzeria), ("cafe", cafe)]
+        let o4 = |name: &str| MenuOption {
+            id: Uuid::from_u128(name.bytes().fold(13, |a, b| a * 139 + u128::from(b))),
+            name: name.into(),
+            price_delta: 0,
+            available: true,
+        };
+        let doneness = OptionGroup {
+            name: "Doneness".into(),
+            min: 1,
+            max: 1,
+            options: vec![o4("Medium Rare"), o4("Medium"), o4("Well Done")],
+        };
+        let add_ons = OptionGroup {
+            name: "Add-ons".into(),
+            min: 0,
+            max: 4,
+            options: vec![o4("Bacon"), o4("Cheddar"), o4("Avocado"), o4("Fried Egg")],
+        };
+        let style = OptionGroup { name: "Style".into(), min: 1, max: 1, options: vec![o4("Grilled"), o4("Crispy")] };
+        let fries = OptionGroup { name: "Size".into(), min: 1, max: 1, options: vec![o4("Regular"), o4("Large")] };
+        let burgers = OrderMenu::new(
+            vec!["Burgers".into(), "Sides".into(), "Shakes".into(), "Drinks".into()],
+            vec![
+                item("Classic Burger", 0, vec![doneness, add_ons], true),
+                item("Chicken Sandwich", 0, vec![style], true),
+                item("Veggie Burger", 0, vec![], true),
+                item("French Fries", 1, vec![fries], true),
+                item("Onion Rings", 1, vec![], true),
+                item("Sweet Potato Fries", 1, vec![], false),
+                item("Chocolate Shake", 2, vec![], true),
+                item("Vanilla Shake", 2, vec![], true),
+                item("Strawberry Shake", 2, vec![], true),
+                item("Lemonade", 3, vec![], true),
+                item("Iced Tea", 3, vec![], true),
+            ],
+        );
+        let spice =
+            OptionGroup { name: "Spice".into(), min: 1, max: 1, options: vec![o4("Mild"), o4("Medium"), o4("Spicy")] };
+        let extras = OptionGroup {
+            name: "Extras".into(),
+            min: 0,
+            max: 3,
+            options: vec![o4("Extra Chashu"), o4("Soft Egg"), o4("Corn")],
+        };
+        let bowl = vec![spice, extras];
+        let ramen = OrderMenu::new(
+            vec!["Ramen".into(), "Small Plates".into(), "Drinks".into()],
+            vec![
+                item("Tonkotsu Ramen", 0, bowl.clone(), true),
+                item("Miso Ramen", 0, bowl.clone(), true),
+                item("Shoyu Ramen", 0, bowl, true),
+                item("Gyoza", 1, vec![], true),
+                item("Edamame", 1, vec![], true),
+                item("Takoyaki", 1, vec![], false),
+                item("Karaage", 1, vec![], true),
+                item("Green Tea", 2, vec![], true),
+                item("Ramune", 2, vec![], true),
+                item("Sapporo Beer", 2, vec![], true),
+            ],
+        );
+        let bread = OptionGroup {
+            name: "Bread".into(),
+            min: 1,
+            max: 1,
+            options: vec![o4("White"), o4("Wheat"), o4("Rye"), o4("Hero"), o4("Wrap")],
+        };
+        let deli_extras =
+            OptionGroup { name: "Extras".into(), min: 0, max: 2, options: vec![o4("Extra Provolone"), o4("Peppers")] };
+        let deli = OrderMenu::new(
+            vec!["Sandwiches".into(), "Soups".into(), "Bakery".into(), "Drinks".into()],
+            vec![
+                item("Turkey Club", 0, vec![bread.clone()], true),
+                item("Reuben", 0, vec![bread.clone()], true),
+                item("Italian Sub", 0, vec![bread, deli_extras], true),
+                item("Chicken Noodle Soup", 1, vec![], true),
+                item("Matzo Ball Soup", 1, vec![], false),
+                item("Black and White Cookie", 2, vec![], true),
+                item("Rugelach", 2, vec![], true),
+                item("Bottled Water", 3, vec![], true),
+                item("Dr. Brown's Soda", 3, vec![], true),
+            ],
+        );
+        let heat =
+            OptionGroup { name: "Spice".into(), min: 1, max: 1, options: vec![o4("Mild"), o4("Medium"), o4("Hot")] };
+        let indian = OrderMenu::new(
+            vec!["Curries".into(), "Breads".into(), "Starters".into(), "Drinks".into()],
+            vec![
+                item("Chicken Tikka Masala", 0, vec![heat.clone()], true),
+                item("Lamb Vindaloo", 0, vec![heat.clone()], true),
+                item("Palak Paneer", 0, vec![heat], true),
+                item("Garlic Naan", 1, vec![], true),
+                item("Plain Naan", 1, vec![], true),
+                item("Vegetable Samosa", 2, vec![], true),
+                item("Mango Lassi", 3, vec![], true),
+                item("Masala Chai", 3, vec![], true),
+            ],
+        );
+        vec![
+            ("pizzeria", pizzeria),
+            ("cafe", cafe),
+            ("burgers", burgers),
+            ("ramen", ramen),
+            ("deli", deli),
+            ("indian", indian),
+        ]
     }
 
     /// How a dialog ended: the lines placed ("Latte x1 [Large, Oat Milk]"), or a handoff.
@@ -934,7 +1044,11 @@ mod tests {
         };
         let mut read_back_first = false;
         for line in caller {
-            match turn(&mut call, line, &s) {
+            let next = turn(&mut call, line, &s);
+            if std::env::var_os("DIALOG_DEBUG").is_some() {
+                println!("  > {line}\n  < {next:?}");
+            }
+            match next {
                 Next::HandOff(_) => return ("handoff".into(), true),
                 Next::ReadBack => read_back_first = true,
                 Next::Place => {
@@ -966,8 +1080,17 @@ mod tests {
     /// engine has reached, so a change that makes it worse is seen.
     #[test]
     fn held_out_dialogs() {
+        for (name, text) in [
+            ("dialogs.txt", include_str!("dialogs.txt")),
+            ("dialogs_second.txt", include_str!("dialogs_second.txt")),
+            ("dialogs_third.txt", include_str!("dialogs_third.txt")),
+        ] {
+            held_out(name, text);
+        }
+    }
+
+    fn held_out(file: &str, text: &str) {
         let kitchens = kitchens();
-        let text = include_str!("dialogs.txt");
         let (mut total, mut right, mut read_back) = (0, 0, 0);
         let mut wrong = Vec::new();
         for block in text.split("\n@ ").skip(1) {
@@ -1007,13 +1130,13 @@ mod tests {
         }
         let share = 100.0 * right as f64 / total as f64;
         println!(
-            "held-out dialogs: {right}/{total} right ({share:.1} %), read back before placing: {read_back}/{total}"
+            "held-out dialogs ({file}): {right}/{total} right ({share:.1} %), read back before placing: {read_back}/{total}"
         );
         for w in &wrong {
             println!("  wrong: {w}");
         }
         assert_eq!(read_back, total, "every order is read back before it is placed");
-        assert!(total >= 30);
+        assert!(total >= 15);
         assert!(share >= 90.0, "{wrong:#?}");
     }
 

@@ -39,7 +39,10 @@ pub struct Entry {
 
 impl Entry {
     pub fn new(name: &str, ids: Vec<Uuid>) -> Entry {
-        let key: Vec<String> = tokens(name).iter().map(|t| singular(&t.text())).filter(|w| w != ",").collect();
+        // A possessive in a name is part of the word ("Dr. Brown's", "Nathan's"), never
+        // the "is" a caller's "that's" becomes.
+        let name_words = name.replace("'s", "s").replace("’s", "s").replace("'S", "S");
+        let key: Vec<String> = tokens(&name_words).iter().map(|t| singular(&t.text())).filter(|w| w != ",").collect();
         let joined = key.concat();
         Entry { name: name.to_owned(), ids, units: Vec::new(), key, joined }
     }

@@ -57,13 +57,15 @@ pub struct OrderMenu {
     category_names: Vec<Entry>,
     /// Per item: its options' names, each with (group, option).
     option_names: Vec<Vec<(Entry, usize, usize)>>,
+    /// Per item: the same names alone, in the same order (what matching reads).
+    option_entries: Vec<Vec<Entry>>,
 }
 
 impl OrderMenu {
     pub fn new(categories: Vec<String>, items: Vec<MenuItem>) -> OrderMenu {
         let item_names = items.iter().map(|i| Entry::new(&i.name, vec![i.id])).collect();
         let category_names = categories.iter().map(|c| Entry::new(c, Vec::new())).collect();
-        let option_names = items
+        let option_names: Vec<Vec<(Entry, usize, usize)>> = items
             .iter()
             .map(|i| {
                 let mut names = Vec::new();
@@ -75,7 +77,9 @@ impl OrderMenu {
                 names
             })
             .collect();
-        OrderMenu { categories, items, item_names, category_names, option_names }
+        let option_entries =
+            option_names.iter().map(|names| names.iter().map(|(e, _, _)| e.clone()).collect()).collect();
+        OrderMenu { categories, items, item_names, category_names, option_names, option_entries }
     }
 
     /// The items of a category, available ones first.
@@ -564,17 +568,19 @@ fn quantity(n: f64) -> Option<u32> {
 
 /// The best entry a span of `words` names, at `min` or better.
 fn best_span(words: &[String], entries: &[Entry], min: f64) -> Option<usize> {
-    let mut best: Option<(usize, f64)> = None;
+    // The best score; of equals, the longest span ("medium rare" over "medium").
+    let mut best: Option<(usize, f64, usize)> = None;
     for start in 0..words.len() {
         for end in (start + 1)..=(start + SPAN).min(words.len()) {
             if let (Fit::One(i), score) = fit(&words[start..end], entries) {
-                if score >= min && best.is_none_or(|(_, s)| score > s) {
-                    best = Some((i, score));
+                let len = end - start;
+                if score >= min && best.is_none_or(|(_, s, l)| score > s || (score == s && len > l)) {
+                    best = Some((i, score, len));
                 }
             }
         }
     }
-    best.map(|(i, _)| i)
+    best.map(|(i, _, _)| i)
 }
 
 /// What a span starting at `at` names: the longest, best-scoring span.
@@ -596,6 +602,11 @@ fn name_at(words: &[String], at: usize, entries: &[Entry], min: f64) -> Option<N
         if FILLERS.contains(&span.last().map(String::as_str).unwrap_or_default()) && end > at + 1 {
             continue;
         }
+        // Words that name nothing never name a dish by sounding like one ("that" is not
+        // "Thai").
+        if span.iter().all(|w| FILLERS.contains(&w.as_str())) {
+            continue;
+        }
         let (fit, score) = fit(span, entries);
         if score >= min && best.as_ref().is_none_or(|b| score >= b.score) {
             best = Some(Named { end, fit, score });
@@ -606,10 +617,17 @@ fn name_at(words: &[String], at: usize, entries: &[Entry], min: f64) -> Option<N
 
 /// The items (with quantities and options) a stretch of words orders, and what it names
 /// that is not on the menu.
+///
+/// A quantity followed by an option of the item just ordered splits it: "two lattes, one
+/// with oat milk" is one latte with oat milk and one without; "two ramen, one mild and
+/// one spicy" is one of each. "A" before an option of that item is its option ("with a
+/// soft egg"), unless an item follows ("a burger and a large fries").
 fn items_in(toks: &[Token], menu: &OrderMenu) -> Vec<Act> {
     let words = phrase_words(toks);
     let mut out: Vec<Act> = Vec::new();
     let mut current: Option<Wanted> = None;
+    // The part of `current` being told apart ("one with oat milk"), split off it.
+    let mut part: Option<Wanted> = None;
     let mut qty: Option<u32> = None;
     // Options said before their item ("a double burger").
     let mut before: Vec<String> = Vec::new();
@@ -620,6 +638,14 @@ fn items_in(toks: &[Token], menu: &OrderMenu) -> Vec<Act> {
         if !said.is_empty() && qty.is_some() {
             out.push(Act::Missing(said.join(" ")));
             *qty = None;
+        }
+    };
+    let finish = |current: &mut Option<Wanted>, part: &mut Option<Wanted>, out: &mut Vec<Act>| {
+        if let Some(p) = part.take() {
+            out.push(Act::Add(p));
+        }
+        if let Some(done) = current.take().filter(|c| c.quantity > 0) {
+            out.push(Act::Add(done));
         }
     };
     while i < words.len() {
@@ -641,36 +667,62 @@ fn items_in(toks: &[Token], menu: &OrderMenu) -> Vec<Act> {
             i += 1;
             continue;
         }
-        // An option of the item being ordered, unless a quantity says a new item starts.
+        // An option of the item being ordered: with no quantity, of it (or of the part
+        // being told apart); with one, a part of it, unless an item follows.
         if let Some(cur) = &mut current {
-            if qty.is_none() {
-                let entries: Vec<Entry> = menu.option_names[cur.item].iter().map(|(e, _, _)| e.clone()).collect();
-                if let Some(n) = name_at(&words, i, &entries, OPTION_MIN) {
-                    let item_better =
-                        name_at(&words, i, &menu.item_names, ITEM_MIN).is_some_and(|it| it.score > n.score + 0.05);
-                    if let (Fit::One(o), false) = (&n.fit, item_better) {
-                        let (_, g, o) = menu.option_names[cur.item][*o];
-                        if !cur.options.contains(&(g, o)) {
-                            cur.options.push((g, o));
+            if let Some(n) = name_at(&words, i, &menu.option_entries[cur.item], OPTION_MIN) {
+                let item_better =
+                    name_at(&words, i, &menu.item_names, ITEM_MIN).is_some_and(|it| it.score > n.score + 0.05);
+                // An item right after the option ("a large fries"), not after an "and".
+                let item_next = words.get(n.end).is_some_and(|w| w != "," && !JOINERS.contains(&w.as_str()))
+                    && name_at(&words, n.end, &menu.item_names, ITEM_MIN).is_some();
+                if let (Fit::One(o), false) = (&n.fit, item_better) {
+                    let (_, g, o) = menu.option_names[cur.item][*o];
+                    match qty {
+                        None => {
+                            let target = part.as_mut().unwrap_or(cur);
+                            if !target.options.contains(&(g, o)) {
+                                target.options.push((g, o));
+                            }
+                            i = n.end;
+                            continue;
                         }
-                        i = n.end;
-                        continue;
+                        Some(k) if !item_next => {
+                            qty = None;
+                            if let Some(p) = part.take() {
+                                out.push(Act::Add(p));
+                            }
+                            if k < cur.quantity {
+                                let mut options = cur.options.clone();
+                                options.push((g, o));
+                                cur.quantity -= k;
+                                part = Some(Wanted { item: cur.item, quantity: k, options });
+                            } else if !cur.options.contains(&(g, o)) {
+                                // The rest of it ("and one spicy"), or all of it ("with a
+                                // soft egg").
+                                cur.options.push((g, o));
+                            }
+                            i = n.end;
+                            continue;
+                        }
+                        Some(_) => {}
                     }
                 }
             }
         }
         if let Some(n) = name_at(&words, i, &menu.item_names, ITEM_MIN) {
             flush_unknown(&mut unknown, &mut None, &mut out);
-            if let Some(done) = current.take() {
-                out.push(Act::Add(done));
-            }
+            finish(&mut current, &mut part, &mut out);
             let quantity = qty.take().unwrap_or(1);
-            match n.fit {
+            let fit = match n.fit {
+                Fit::Many(items) => narrow(items, &before, menu),
+                other => other,
+            };
+            match fit {
                 Fit::One(item) => {
                     let mut wanted = Wanted { item, quantity, options: Vec::new() };
                     for word in before.drain(..) {
-                        let entries: Vec<Entry> = menu.option_names[item].iter().map(|(e, _, _)| e.clone()).collect();
-                        if let (Fit::One(o), s) = fit(&[word], &entries) {
+                        if let (Fit::One(o), s) = fit_option(&word, &menu.option_entries[item]) {
                             if s >= OPTION_MIN {
                                 let (_, g, o) = menu.option_names[item][o];
                                 wanted.options.push((g, o));
@@ -701,18 +753,41 @@ fn items_in(toks: &[Token], menu: &OrderMenu) -> Vec<Act> {
         if !FILLERS.contains(&w) {
             // A word that names nothing: an item not on the menu, when a quantity came
             // before it ("two pizzas").
-            if let Some(done) = current.take() {
-                out.push(Act::Add(done));
-            }
+            finish(&mut current, &mut part, &mut out);
         }
         unknown.push(words[i].clone());
         i += 1;
     }
     flush_unknown(&mut unknown, &mut qty, &mut out);
-    if let Some(done) = current.take() {
-        out.push(Act::Add(done));
-    }
+    finish(&mut current, &mut part, &mut out);
     out
+}
+
+fn fit_option(word: &str, entries: &[Entry]) -> (Fit, f64) {
+    fit(&[word.to_owned()], entries)
+}
+
+/// Of several items a name fits as well as each other ("fries": French Fries, Sweet
+/// Potato Fries), the one the options said before it belong to ("a large fries"), else
+/// the one that can be had when the others cannot (read back, so the caller hears it).
+fn narrow(items: Vec<usize>, before: &[String], menu: &OrderMenu) -> Fit {
+    let takes = |item: usize| {
+        before.iter().any(|w| matches!(fit_option(w, &menu.option_entries[item]), (Fit::One(_), s) if s >= OPTION_MIN))
+    };
+    let mut left: Vec<usize> = items.iter().copied().filter(|&i| takes(i)).collect();
+    if left.is_empty() {
+        left = items.clone();
+    }
+    if left.len() > 1 {
+        let available: Vec<usize> = left.iter().copied().filter(|&i| menu.items[i].available).collect();
+        if !available.is_empty() {
+            left = available;
+        }
+    }
+    match left.as_slice() {
+        [one] => Fit::One(*one),
+        _ => Fit::Many(items),
+    }
 }
 
 #[cfg(test)]
@@ -782,6 +857,62 @@ mod tests {
         assert_eq!(understand("a barbacoa quesadilla please", &m), [add(2, 1, &[(0, 2)])]);
         assert_eq!(understand("I'd like an elote and a mexican coke", &m), [add(4, 1, &[]), add(8, 1, &[])]);
         assert_eq!(understand("twelve churros", &m), [add(5, 12, &[])]);
+    }
+
+    #[test]
+    fn a_quantity_before_an_option_splits_the_item_just_ordered() {
+        let m = menu();
+        // "Two, one with guacamole": one with it, one without.
+        assert_eq!(
+            understand("two chicken burritos one with guacamole", &m),
+            [add(0, 1, &[(0, 0), (1, 0)]), add(0, 1, &[(0, 0)])]
+        );
+        // One of each.
+        assert_eq!(
+            understand("three street tacos two chicken and one barbacoa", &m),
+            [add(1, 2, &[(0, 0)]), add(1, 1, &[(0, 2)])]
+        );
+        // "A" before an option of the item is its option; before an item, a new item.
+        assert_eq!(understand("a burrito with a sour cream", &m), [add(0, 1, &[(1, 1)])]);
+        assert_eq!(understand("a horchata and a large agua fresca", &m), [add(7, 1, &[]), add(9, 1, &[(0, 1)])]);
+    }
+
+    #[test]
+    fn a_name_several_items_fit_is_settled_by_options_or_what_can_be_had() {
+        let mut m = menu();
+        m.items.push(item("Horchata Latte", 3, 11, vec![]));
+        let m = OrderMenu::new(m.categories.clone(), m.items.clone());
+        // "horchata" names the Horchata best; "large" names only its size.
+        assert_eq!(understand("a large horchata", &m), [add(7, 1, &[(0, 1)])]);
+        let both = vec![
+            item("French Fries", 1, 20, vec![]),
+            MenuItem { available: false, ..item("Sweet Potato Fries", 1, 21, vec![]) },
+        ];
+        let fries = OrderMenu::new(vec!["Sides".into()], both);
+        assert_eq!(understand("and some fries", &fries), [add(0, 1, &[])]);
+    }
+
+    #[test]
+    fn the_longest_option_named_is_chosen_and_possessives_stay_in_their_name() {
+        let doneness = OptionGroup {
+            name: "Doneness".into(),
+            min: 1,
+            max: 1,
+            options: vec![option("Medium Rare", 80), option("Medium", 81)],
+        };
+        let m = OrderMenu::new(
+            vec!["Mains".into(), "Drinks".into()],
+            vec![item("Steak", 0, 1, vec![doneness]), item("Dr. Brown's Soda", 1, 2, vec![])],
+        );
+        assert_eq!(m.choose_option("medium rare please", 0, 0), Some(0));
+        assert_eq!(m.choose_option("medium", 0, 0), Some(1));
+        // "That's all" is "that is all": it orders no Dr. Brown's, and no Pad Thai.
+        assert!(!understand("that's all", &m).iter().any(|a| matches!(a, Act::Add(_))));
+        let thai = OrderMenu::new(vec!["Mains".into()], vec![item("Pad Thai", 0, 3, vec![])]);
+        assert_eq!(understand("that's all", &thai), [Act::Done]);
+        assert_eq!(understand("that's it", &thai), [Act::Done]);
+        assert_eq!(understand("a pad thai", &thai), [add(0, 1, &[])]);
+        assert_eq!(understand("a dr brown's soda", &m), [add(1, 1, &[])]);
     }
 
     #[test]
