@@ -117,6 +117,12 @@ test('a phone line is connected on the Integrations page; its call shows live on
   await settings.getByLabel('Hand calls to').fill('555');
   await settings.getByRole('button', { name: 'Save phone settings' }).click();
   await settings.getByRole('alert').getByText('international form').waitFor();
+  // A good one saves; emptied areas are gone (delivery anywhere).
+  await settings.getByLabel('Hand calls to').fill('+1 555 010 0288');
+  await settings.getByLabel('Delivery areas').fill('');
+  await settings.getByRole('button', { name: 'Save phone settings' }).click();
+  await line.getByText('+15550100288').waitFor();
+  await line.getByText('pickup or delivery', { exact: true }).waitFor();
   assert.deepEqual(await unlabelled(page), []);
   await shot(page, 'phone-line');
 

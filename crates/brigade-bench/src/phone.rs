@@ -86,12 +86,7 @@ async fn start_fake(fake: Arc<Fake>) -> anyhow::Result<String> {
         .route("/2010-04-01/Accounts/{sid}", get(account))
         .route("/2010-04-01/Accounts/{sid}/Messages.json", route_post(message))
         .with_state(fake);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let url = format!("http://{}", listener.local_addr()?);
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    Ok(url)
+    crate::serve_fake(app).await
 }
 
 /// One signed webhook: (its round trip in µs, the TwiML).

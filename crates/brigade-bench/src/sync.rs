@@ -109,12 +109,7 @@ async fn start_fake(fake: Arc<Fake>) -> anyhow::Result<String> {
         .route("/v2/eats/stores/{store}/menus", get(get_menu).put(put_menu))
         .route("/v2/eats/stores/{store}/menus/items/{item}", route_post(update_item))
         .with_state(fake);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let url = format!("http://{}", listener.local_addr()?);
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    Ok(url)
+    crate::serve_fake(app).await
 }
 
 struct Setup {

@@ -159,8 +159,11 @@ export const sections = {
       const form = h('form', { novalidate: true, 'aria-label': `Phone settings of ${r.name}` }, fields,
         h('button', { type: 'submit' }, 'Save phone settings'));
       onSubmit(form, async () => {
-        // The whole config is sent: what else the line keeps (its rate) stays.
-        await api(auth, 'PATCH', `${base}/integrations/${r.id}`, { config: { ...r.config, ...value() } });
+        // The whole config is sent: what else the line keeps (its rate) stays, and a
+        // phone setting emptied here is gone.
+        const phoneKeys = ['forward_to', 'greeting', 'max_quantity', 'require_name', 'delivery', 'delivery_areas'];
+        const kept = Object.fromEntries(Object.entries(r.config).filter(([k]) => !phoneKeys.includes(k)));
+        await api(auth, 'PATCH', `${base}/integrations/${r.id}`, { config: { ...kept, ...value() } });
         toast('Phone settings saved');
         load();
       });
