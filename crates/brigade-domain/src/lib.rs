@@ -9,6 +9,7 @@ pub mod auth;
 pub mod caps;
 pub mod credentials;
 pub mod customer;
+pub mod hours;
 pub mod ids;
 pub mod integration;
 pub mod inventory;

@@ -62,6 +62,13 @@ impl Channel {
     pub fn is_delivery_platform(self) -> bool {
         matches!(self, Channel::Doordash | Channel::Ubereats | Channel::Grubhub)
     }
+
+    /// Whether orders on it wait for opening hours: guests' own (QR, web) and the
+    /// delivery platforms'. The counter, walk-ins and the phone are the staff's call (the
+    /// phone agent says the restaurant is closed itself).
+    pub fn keeps_hours(self) -> bool {
+        matches!(self, Channel::Qr | Channel::Web) || self.is_delivery_platform()
+    }
 }
 
 impl fmt::Display for Channel {

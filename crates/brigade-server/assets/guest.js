@@ -212,16 +212,23 @@ function menuPage() {
     refreshQuote();
   }
 
+  // Only the newest quote is drawn: an older one landing late (a slow network, a
+  // reward chosen meanwhile) would show a total the cart no longer has.
+  let quoteSeq = 0;
   const refreshQuote = debounce(async () => {
     $('#cart-error').textContent = '';
+    const mine = ++quoteSeq;
     if (!cart.length) {
       quote = null;
       drawCart();
       return;
     }
     try {
-      quote = await api(null, 'POST', `/v1/public/tables/${token}/quote`, { items: cart, ...guestBody() });
+      const q = await api(null, 'POST', `/v1/public/tables/${token}/quote`, { items: cart, ...guestBody() });
+      if (mine !== quoteSeq) return;
+      quote = q;
     } catch (e) {
+      if (mine !== quoteSeq) return;
       quote = null;
       if (e.code === 'promo_invalid') {
         promoRefused = $('#promo-code').value.trim();

@@ -35,6 +35,7 @@ pub mod busy;
 pub mod customers;
 pub mod events;
 pub mod feedback;
+pub mod hours;
 pub mod idempotency;
 pub mod integrations;
 pub mod inventory;

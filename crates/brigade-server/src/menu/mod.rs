@@ -620,8 +620,13 @@ pub struct PublicRestaurant {
 pub struct PublicMenu {
     pub restaurant: PublicRestaurant,
     pub channel: String,
-    /// False while busy mode pauses this channel: show `notice`, take no order.
+    /// False while busy mode pauses this channel, or outside opening hours on a guest's
+    /// or a platform's channel: show `notice`, take no order.
     pub taking_orders: bool,
+    /// Whether the restaurant is open now, by its opening hours (true when none are set).
+    pub open_now: bool,
+    /// When it next opens, while it is closed.
+    pub opens_at: Option<DateTime<Utc>>,
     /// What to tell a guest now ("not taking orders right now", "orders take 20 minutes
     /// longer right now").
     pub notice: Option<String>,
@@ -714,8 +719,15 @@ pub async fn build_public_menu(
         });
     }
     let busy = brigade_store::busy::get(&state.db, restaurant.id).await?.filter(|b| b.on_at(now));
-    let taking_orders = !busy.as_ref().is_some_and(|b| b.paused_channels.0.contains(&channel));
+    let hours = brigade_store::hours::get(&state.db, restaurant.id).await?;
+    let open = crate::restaurants::service::open_at(hours.as_ref(), now, tz);
+    let closed = !open.open && channel.keeps_hours();
+    let taking_orders = !closed && !busy.as_ref().is_some_and(|b| b.paused_channels.0.contains(&channel));
     let notice = match &busy {
+        _ if closed => Some(match open.opens_at {
+            Some(at) => format!("Closed now. We open {}.", crate::restaurants::service::when_it_opens(at, now, tz)),
+            None => "Closed now.".to_owned(),
+        }),
         Some(_) if !taking_orders => Some("Not taking orders right now. Please check back soon.".to_owned()),
         Some(b) if b.extra_minutes > 0 => {
             Some(format!("We're busy: orders take about {} minutes longer right now.", b.extra_minutes))
@@ -742,6 +754,8 @@ pub async fn build_public_menu(
         },
         channel: channel.as_str().to_owned(),
         taking_orders,
+        open_now: open.open,
+        opens_at: open.opens_at,
         notice,
         categories,
         generated_at: now,

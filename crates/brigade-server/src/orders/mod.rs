@@ -548,7 +548,22 @@ async fn prepare(state: &AppState, rid: Uuid, input: OrderInput, placer: Placer)
     // The queue length only shapes the estimate; it need not be read under the lock.
     let ahead = store::open_count(&mut read, rid, 60).await?;
     let busy = brigade_store::busy::get_tx(&mut read, rid).await?.filter(|b| b.on_at(state.clock.now()));
+    let hours = if channel.keeps_hours() { brigade_store::hours::get_tx(&mut read, rid).await? } else { None };
     drop(read);
+    if let Some(hours) = &hours {
+        let now = state.clock.now();
+        let open = crate::restaurants::service::open_at(Some(hours), now, tz);
+        if !open.open {
+            let when = open
+                .opens_at
+                .map(|at| format!("; it opens {}", crate::restaurants::service::when_it_opens(at, now, tz)))
+                .unwrap_or_default();
+            return Err(ApiError::conflict(
+                crate::error::ErrorCode::Closed,
+                format!("the restaurant is closed now{when}"),
+            ));
+        }
+    }
     use crate::customers::service::Spend;
     let spend = match (input.redeem_points, input.reward_id) {
         (Some(_), Some(_)) => {

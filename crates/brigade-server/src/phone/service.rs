@@ -310,12 +310,28 @@ async fn first(
         Some(c) => last_order(state, c.customer_id).await?,
         None => None,
     };
-    let mut say = call::greet(&mut dialog, &r.name, caller.as_ref().and_then(|c| c.name.as_deref()), usual.as_deref());
+    let open = crate::restaurants::service::open_now(state, r).await?;
+    let mut say = if open.open {
+        call::greet(&mut dialog, &r.name, caller.as_ref().and_then(|c| c.name.as_deref()), usual.as_deref())
+    } else {
+        // Outside opening hours the agent takes no order: it says when to call again.
+        let tz = crate::restaurants::restaurant_tz(r)?;
+        let when = open
+            .opens_at
+            .map(|at| format!(" We open {}.", crate::restaurants::service::when_it_opens(at, now, tz)))
+            .unwrap_or_default();
+        format!("Thanks for calling {}. We are closed right now.{when} Please call again then. Goodbye.", r.name)
+    };
     if let Some(g) = &line.greeting {
         say = format!("{g} {say}");
         dialog.last_said = say.clone();
     }
-    let twiml = Twiml { say: &say, gather: Some(&next_url(url, 0)), hints, dial: None, hangup: false }.text();
+    let twiml = if open.open {
+        Twiml { say: &say, gather: Some(&next_url(url, 0)), hints, dial: None, hangup: false }.text()
+    } else {
+        goodbye(&say)
+    };
+    let closed = !open.open;
     let row = CallRow {
         id,
         restaurant_id: r.id,
@@ -326,15 +342,15 @@ async fn first(
         caller_hash: caller.as_ref().map(|c| c.hash.clone()),
         caller_last4: caller.as_ref().map(|c| c.last4.clone()),
         customer_id: caller.as_ref().and_then(|c| c.customer_id),
-        status: "in_progress".into(),
-        outcome: None,
+        status: if closed { "ended" } else { "in_progress" }.into(),
+        outcome: closed.then(|| "question".into()),
         order_id: None,
         state: serde_json::to_string(&dialog).unwrap_or_default(),
         turn: 0,
         last_twiml: twiml.clone(),
         started_at: now,
-        ended_at: None,
-        duration_seconds: None,
+        ended_at: closed.then_some(now),
+        duration_seconds: closed.then_some(0),
         updated_at: now,
     };
     let mut tx = state.db.begin(r.id).await?;
@@ -354,7 +370,7 @@ async fn first(
         at: now,
     };
     store::add_turns(&mut tx, &[agent]).await?;
-    record(&mut tx, &row, &dialog, "phone.call_started", now).await?;
+    record(&mut tx, &row, &dialog, if closed { "phone.call_ended" } else { "phone.call_started" }, now).await?;
     state.commit(tx, crate::After::NOTHING).await?;
     Ok(twiml)
 }

@@ -39,6 +39,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_restaurant, list_restaurants))
         .routes(routes!(get_restaurant, update_restaurant))
+        .routes(routes!(get_hours, put_hours))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -373,4 +374,48 @@ pub fn parse_until(
             Ok(Some(t))
         }
     }
+}
+
+/// A restaurant's opening hours, in its zone: weekly openings (several a day for split
+/// hours; a close at or before the open runs past midnight) and dated exceptions. None
+/// set: always open.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct HoursBody {
+    #[serde(default)]
+    #[schema(value_type = Vec<Object>, example = json!([{"day": "mon", "open": "11:30", "close": "14:30"}, {"day": "mon", "open": "17:00", "close": "22:00"}]))]
+    pub weekly: Vec<brigade_domain::hours::Opening>,
+    #[serde(default)]
+    #[schema(value_type = Vec<Object>, example = json!([{"date": "2026-12-25", "closed": true}]))]
+    pub exceptions: Vec<brigade_domain::hours::Exception>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HoursView {
+    #[serde(flatten)]
+    pub hours: HoursBody,
+    /// Whether it is open now (true when no hours are set).
+    pub open_now: bool,
+    /// When it next opens, while it is closed.
+    pub opens_at: Option<DateTime<Utc>>,
+}
+
+#[utoipa::path(get, path = "/v1/restaurants/{rid}/hours", tag = "restaurants", params(("rid" = Uuid, Path)),
+    responses((status = 200, body = HoursView), (status = 403), (status = 404)), security(("bearer" = [])))]
+async fn get_hours(State(state): State<AppState>, actor: Actor) -> ApiResult<axum::Json<HoursView>> {
+    Ok(axum::Json(service::hours(&actor, &state).await?))
+}
+
+/// Sets the opening hours whole (an empty body: always open). Outside them, guests'
+/// orders (QR, web) and delivery platforms' are refused with 409 `closed`; the counter
+/// and the phone are the staff's call.
+#[utoipa::path(put, path = "/v1/restaurants/{rid}/hours", tag = "restaurants", params(("rid" = Uuid, Path)),
+    request_body = HoursBody,
+    responses((status = 200, body = HoursView), (status = 403), (status = 404), (status = 422)),
+    security(("bearer" = [])))]
+async fn put_hours(
+    State(state): State<AppState>,
+    actor: Actor,
+    Json(body): Json<HoursBody>,
+) -> ApiResult<axum::Json<HoursView>> {
+    Ok(axum::Json(service::set_hours(&actor, &state, body).await?))
 }

@@ -1,7 +1,7 @@
 //! Restaurants, for every caller: the ones a person belongs to, a new one, and a
 //! restaurant's own settings, read and changed.
 
-use super::{create, NewRestaurant, RestaurantChange, RestaurantView};
+use super::{create, HoursBody, HoursView, NewRestaurant, RestaurantChange, RestaurantView};
 use crate::actor::Actor;
 use crate::auth::{Caller, Principal};
 use crate::error::{ApiError, ApiResult, ErrorCode};
@@ -153,4 +153,81 @@ pub async fn list(caller: &Caller, state: &AppState, page: PageParams) -> ApiRes
             Ok(Page { items: row.into_iter().map(RestaurantView::from).collect(), next_cursor: None })
         }
     }
+}
+
+/// Whether a restaurant is open at `now`, and when it next opens when it is not.
+pub struct OpenNow {
+    pub open: bool,
+    pub opens_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Reads a restaurant's hours as of `now` (no hours: open).
+pub fn open_at(
+    hours: Option<&brigade_domain::hours::Hours>,
+    now: chrono::DateTime<chrono::Utc>,
+    tz: chrono_tz::Tz,
+) -> OpenNow {
+    let schedule = hours.and_then(|h| h.check().ok()).unwrap_or_default();
+    OpenNow { open: schedule.is_open(now, &tz), opens_at: schedule.opens_at(now, &tz) }
+}
+
+/// Whether the restaurant is open now, read from the database.
+pub async fn open_now(state: &AppState, r: &store::RestaurantRow) -> ApiResult<OpenNow> {
+    let hours = brigade_store::hours::get(&state.db, r.id).await?;
+    Ok(open_at(hours.as_ref(), state.clock.now(), super::restaurant_tz(r)?))
+}
+
+/// "at 11:30 AM", "tomorrow at 5:00 PM", "on Friday at 11:30 AM": when a closed
+/// restaurant opens, in its zone, as said to a guest.
+pub fn when_it_opens(
+    opens_at: chrono::DateTime<chrono::Utc>,
+    now: chrono::DateTime<chrono::Utc>,
+    tz: chrono_tz::Tz,
+) -> String {
+    let (at, today) = (opens_at.with_timezone(&tz), now.with_timezone(&tz).date_naive());
+    let time = at.format("%-I:%M %p");
+    match (at.date_naive() - today).num_days() {
+        0 => format!("at {time}"),
+        1 => format!("tomorrow at {time}"),
+        2..=6 => format!("on {} at {time}", at.format("%A")),
+        _ => format!("on {} at {time}", at.format("%A, %B %-d")),
+    }
+}
+
+fn hours_view(
+    hours: Option<brigade_domain::hours::Hours>,
+    now: chrono::DateTime<chrono::Utc>,
+    tz: chrono_tz::Tz,
+) -> HoursView {
+    let open = open_at(hours.as_ref(), now, tz);
+    let hours = hours.unwrap_or_default();
+    HoursView {
+        hours: HoursBody { weekly: hours.weekly, exceptions: hours.exceptions },
+        open_now: open.open,
+        opens_at: open.opens_at,
+    }
+}
+
+pub async fn hours(actor: &Actor, state: &AppState) -> ApiResult<HoursView> {
+    actor.require(Permission::RestaurantRead)?;
+    let row = store::get(&state.db, actor.rid()).await?.ok_or_else(|| ApiError::not_found("restaurant"))?;
+    let hours = brigade_store::hours::get(&state.db, actor.rid()).await?;
+    Ok(hours_view(hours, state.clock.now(), super::restaurant_tz(&row)?))
+}
+
+/// Sets the hours whole; the public menu says open or closed at once.
+pub async fn set_hours(actor: &Actor, state: &AppState, body: HoursBody) -> ApiResult<HoursView> {
+    actor.require(Permission::RestaurantWrite)?;
+    let hours = brigade_domain::hours::Hours { weekly: body.weekly, exceptions: body.exceptions };
+    hours.check().map_err(|(field, message)| ApiError::validation(field, message))?;
+    let row = store::get(&state.db, actor.rid()).await?.ok_or_else(|| ApiError::not_found("restaurant"))?;
+    let tz = super::restaurant_tz(&row)?;
+    let now = state.clock.now();
+    let mut tx = state.db.begin(actor.rid()).await?;
+    brigade_store::hours::put(&mut tx, actor.rid(), &hours, now).await?;
+    let payload = json!({ "weekly": hours.weekly.len(), "exceptions": hours.exceptions.len() });
+    actor.record(&mut tx, "restaurant.hours_updated", "restaurant", actor.rid(), payload, now).await?;
+    state.commit(tx, crate::After::NOTHING).await?;
+    state.menu_cache.invalidate(actor.rid());
+    Ok(hours_view(Some(hours), now, tz))
 }

@@ -17,6 +17,7 @@ mod fakes;
 mod feedback;
 mod floor;
 mod grubhub;
+mod hours;
 mod idempotency;
 mod inbound;
 mod integrations;

@@ -320,3 +320,21 @@ async fn callers_get_delivery_only_where_the_line_delivers() {
     assert!(call.said("we only deliver to 10001 and Chelsea, so the order is for pickup"), "{call:?}");
     assert!(call.said("That is 1 Cola, for pickup."), "{call:?}");
 }
+
+#[tokio::test]
+async fn outside_opening_hours_the_agent_says_when_to_call_again() {
+    let (app, owner, _m, twilio, hook) = setup().await;
+    // Open only on Mondays at lunch; it is Friday 2026-12-04, 3 PM in New York.
+    let hours = json!({ "weekly": [{ "day": "mon", "open": "11:30", "close": "14:30" }] });
+    app.put(&at(&owner, "hours"), &owner.token, hours).await.expect(200, "");
+    use chrono::TimeZone;
+    app.clock.set(chrono_tz::America::New_York.with_ymd_and_hms(2026, 12, 4, 15, 0, 0).unwrap().to_utc());
+    let call = twilio.phone(&hook, "+15550104242", LINE, &["two burgers"]).await;
+    assert!(call.said("We are closed right now. We open on Monday at 11:30 AM."), "{call:?}");
+    assert!(call.hung_up, "{call:?}");
+    let token = app.login("ana@example.com", crate::support::PASSWORD).await.str("/access_token");
+    let calls = app.get(&at(&owner, "phone/calls"), &token).await;
+    assert_eq!(calls.body["items"][0]["outcome"], "question");
+    assert_eq!(calls.body["items"][0]["status"], "ended");
+    assert!(app.get(&at(&owner, "orders?channel=phone"), &token).await.body["items"].as_array().unwrap().is_empty());
+}

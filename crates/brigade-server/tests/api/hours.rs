@@ -1,0 +1,75 @@
+//! Opening hours: set whole, checked field by field; outside them guests' and platforms'
+//! orders are refused with 409 `closed`, the public menu says when it opens, the counter
+//! still takes orders, and the phone agent says it is closed instead of taking one.
+
+use crate::support::TestApp;
+use chrono::TimeZone;
+use serde_json::json;
+
+fn ny(y: i32, m: u32, d: u32, h: u32, min: u32) -> chrono::DateTime<chrono::Utc> {
+    chrono_tz::America::New_York.with_ymd_and_hms(y, m, d, h, min, 0).unwrap().to_utc()
+}
+
+#[tokio::test]
+async fn outside_opening_hours_guests_and_platforms_wait_and_the_counter_does_not() {
+    let app = TestApp::spawn().await;
+    let mut owner = app.signup("ana@example.com", "Diner").await;
+    let m = app.menu(&owner).await;
+    let path = format!("/v1/restaurants/{}/hours", owner.rid);
+    // None set: always open.
+    let h = app.get(&path, &owner.token).await;
+    h.expect(200, "");
+    assert_eq!((h.body["open_now"].as_bool(), h.body["weekly"].as_array().map(Vec::len)), (Some(true), Some(0)));
+
+    // Bad hours name their field and change nothing.
+    for (body, field) in [
+        (json!({ "weekly": [{ "day": "funday", "open": "11:00", "close": "14:00" }] }), "weekly[0].day"),
+        (json!({ "weekly": [{ "day": "mon", "open": "11:00", "close": "24:30" }] }), "weekly[0].close"),
+        (json!({ "exceptions": [{ "date": "2026-12-25", "open": "11:00" }] }), "exceptions[0]"),
+    ] {
+        let r = app.put(&path, &owner.token, body).await;
+        assert_eq!(r.expect(422, "validation_failed").body["error"]["details"]["field"], field);
+    }
+    let (_, staff) = app.add_member(&owner, "sam@example.com", "staff").await;
+    app.put(&path, &staff, json!({})).await.expect(403, "");
+
+    // Lunch and dinner on Fridays; Christmas closed.
+    let hours = json!({
+        "weekly": [
+            { "day": "fri", "open": "11:30", "close": "14:30" },
+            { "day": "fri", "open": "17:00", "close": "01:00" }
+        ],
+        "exceptions": [{ "date": "2026-12-25", "closed": true }]
+    });
+    app.put(&path, &owner.token, hours).await.expect(200, "");
+    // Friday 2026-12-04, 3 PM: between lunch and dinner.
+    app.clock.set(ny(2026, 12, 4, 15, 0));
+    owner.token = app.login("ana@example.com", crate::support::PASSWORD).await.str("/access_token");
+    let h = app.get(&path, &owner.token).await;
+    assert_eq!(h.body["open_now"], false);
+    assert_eq!(h.body["opens_at"], json!(ny(2026, 12, 4, 17, 0)));
+    let order = |channel: &str| json!({ "channel": channel, "type": "takeout", "items": [{ "item_id": m.cola, "quantity": 1 }] });
+    let orders = format!("/v1/restaurants/{}/orders", owner.rid);
+    let refused = app.post(&orders, &owner.token, order("web")).await;
+    refused.expect(409, "closed");
+    assert!(refused.body["error"]["message"].as_str().unwrap().contains("it opens at 5:00 PM"), "{}", refused.body);
+    app.post(&orders, &owner.token, order("pos")).await.expect(201, "");
+    let menu = app.call(reqwest::Method::GET, &format!("/v1/public/restaurants/{}/menu", m.slug), None, None).await;
+    assert_eq!((menu.body["open_now"].as_bool(), menu.body["taking_orders"].as_bool()), (Some(false), Some(false)));
+    assert_eq!(menu.body["notice"], "Closed now. We open at 5:00 PM.");
+
+    // Past midnight, Friday's dinner still runs; Christmas Day is closed until Saturday.
+    app.clock.set(ny(2026, 12, 5, 0, 30));
+    owner.token = app.login("ana@example.com", crate::support::PASSWORD).await.str("/access_token");
+    app.post(&orders, &owner.token, order("web")).await.expect(201, "");
+    app.clock.set(ny(2026, 12, 25, 12, 0));
+    // Three weeks on, the owner signs in again.
+    owner.token = app.login("ana@example.com", crate::support::PASSWORD).await.str("/access_token");
+    let closed = app.post(&orders, &owner.token, order("ubereats")).await;
+    closed.expect(409, "closed");
+    assert!(closed.body["error"]["message"].as_str().unwrap().contains("it opens on Friday, January 1 at 11:30 AM"));
+
+    // Empty hours: always open again.
+    app.put(&path, &owner.token, json!({ "weekly": [] })).await.expect(200, "");
+    app.post(&orders, &owner.token, order("web")).await.expect(201, "");
+}
