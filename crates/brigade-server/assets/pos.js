@@ -1046,7 +1046,11 @@ $('#history-form').addEventListener('submit', (e) => {
 });
 $('#history-more').addEventListener('click', () => loadHistory(true));
 
+// Only the newest search is drawn: an earlier one answering late would put back rows
+// the counter has searched past.
+let historySeq = 0;
 async function loadHistory(more = false) {
+  const mine = ++historySeq;
   const params = new URLSearchParams();
   for (const [k, v] of new FormData($('#history-form'))) if (String(v).trim()) params.set(k, String(v).trim());
   params.set('limit', '50');
@@ -1056,8 +1060,10 @@ async function loadHistory(more = false) {
   try {
     page = await call('GET', `/orders?${params}`);
   } catch (e) {
-    return toast(e.message, 'error');
+    if (mine === historySeq) toast(e.message, 'error');
+    return;
   }
+  if (mine !== historySeq) return;
   historyCursor = page.next_cursor;
   $('#history-more').hidden = !historyCursor;
   const rows = page.items.map((o) => h('tr', { class: 'clickable', tabindex: 0, onclick: () => openCheck(o.id), onkeydown: (e) => e.key === 'Enter' && openCheck(o.id) },
