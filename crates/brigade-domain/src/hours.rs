@@ -212,11 +212,6 @@ impl Schedule {
     }
 }
 
-/// Parses stored hours; what cannot be read counts as none set (always open).
-pub fn schedule_of(json: &str) -> Schedule {
-    serde_json::from_str::<Hours>(json).ok().and_then(|h| h.check().ok()).unwrap_or_default()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -32,6 +32,11 @@ pub(crate) fn action_url(state: &AppState, row: &brigade_store::integrations::In
     format!("{}/v1/hooks/twilio/{}", state.config.public_base_url.trim_end_matches('/'), row.id)
 }
 
+/// Where Twilio sends a restaurant's call status callbacks (the signature is over it).
+pub(crate) fn status_url(state: &AppState, rid: Uuid) -> String {
+    format!("{}/v1/restaurants/{rid}/phone/status", state.config.public_base_url.trim_end_matches('/'))
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TurnView {
     /// `caller` or `agent`.
@@ -163,7 +168,7 @@ async fn status_callback(
         return Err(ApiError::forbidden("this line's Twilio credentials cannot be opened; enter them again"));
     };
     let token = twilio.credentials.auth_token;
-    let mut url = format!("{}/v1/restaurants/{rid}/phone/status", state.config.public_base_url.trim_end_matches('/'));
+    let mut url = status_url(&state, rid);
     if let Some(q) = query {
         url = format!("{url}?{q}");
     }

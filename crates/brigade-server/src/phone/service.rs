@@ -738,11 +738,7 @@ pub async fn status(actor: &Actor, state: &AppState) -> ApiResult<PhoneStatus> {
             integration_id: row.id,
             number: row.store_id.clone(),
             webhook_url: super::action_url(state, &row),
-            status_callback_url: format!(
-                "{}/v1/restaurants/{}/phone/status",
-                state.config.public_base_url.trim_end_matches('/'),
-                row.restaurant_id
-            ),
+            status_callback_url: super::status_url(state, row.restaurant_id),
             configured: row.credentials.is_some() && config.forward_to.is_some(),
             forward_to: config.forward_to,
             reachable,
