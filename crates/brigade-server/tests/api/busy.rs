@@ -235,7 +235,10 @@ async fn busy_mode_pauses_a_delivery_platform_store_and_opens_it_again() {
 
 #[tokio::test]
 async fn anyone_adds_a_task_for_themselves_and_a_manager_gives_one_to_someone() {
-    let app = TestApp::builder().config(long_tokens).spawn().await;
+    // Noon in New York: a task due in two hours is on today's list. (On the wall clock,
+    // one made after 2 AM would fall due in the next business day and leave the list.)
+    let noon = chrono::TimeZone::with_ymd_and_hms(&chrono_tz::America::New_York, 2026, 11, 4, 12, 0, 0).unwrap();
+    let app = TestApp::builder().config(long_tokens).starting_at(noon.to_utc()).spawn().await;
     let owner = app.signup("ana@example.com", "Diner").await;
     let (staff_id, staff) = app.add_member(&owner, "sam@example.com", "staff").await;
     let (cook_id, _) = app.add_member(&owner, "cook@example.com", "kitchen").await;
