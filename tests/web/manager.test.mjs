@@ -106,7 +106,7 @@ test('every screen loads under 100 KB of HTML+JS+CSS on a cold cache, with nothi
   await signIn(signedIn, server.base, owner.email, owner.password);
   const cookies = await signedIn.context().cookies();
   const screens = ['/app', '/app/orders', '/app/86', '/app/menu', '/app/inventory', '/app/count', '/app/labour', '/app/schedule', '/app/tasks', '/app/tables', '/app/tables/print', '/app/people', '/app/keys',
-    '/app/audit', '/app/settings', '/kds', '/login', `/staff?r=${owner.slug}`, `/pos?r=${owner.slug}`, new URL(tables.items[0].qr_url).pathname];
+    '/app/audit', '/app/settings', '/app/analytics', '/kds', '/login', `/staff?r=${owner.slug}`, `/pos?r=${owner.slug}`, new URL(tables.items[0].qr_url).pathname];
   for (const path of screens) {
     // A fresh context each time: nothing cached, as on a first visit.
     const page = await newPage(b, server.base);

@@ -5,6 +5,7 @@
 //! with the rules that decide who may do what and how tokens are made and checked. The
 //! store and the server depend on this crate; it depends on neither.
 
+pub mod analytics;
 pub mod auth;
 pub mod caps;
 pub mod credentials;
@@ -75,5 +76,6 @@ deserialize_from_str!(
     kds::WhichTickets,
     tables::TableStatus,
     tasks::TaskStatus,
-    payments::Method
+    payments::Method,
+    analytics::GroupBy
 );

@@ -965,7 +965,7 @@ function callsCard() {
 
 // Back-of-house sections live in their own module, loaded only on their pages, so that
 // no page carries every screen's script.
-const MODULES = { inventory: 'stock', count: 'stock', labour: 'labour', schedule: 'schedule', tasks: 'tasks', integrations: 'connect', customers: 'guests' };
+const MODULES = { inventory: 'stock', count: 'stock', labour: 'labour', schedule: 'schedule', tasks: 'tasks', integrations: 'connect', customers: 'guests', analytics: 'analytics' };
 const run = MODULES[section]
   ? import(`./${MODULES[section]}.js${new URL(import.meta.url).search}`).then((m) =>
       m.sections[section]({ main, view, rid, base, auth, currency, live, field }),

@@ -128,6 +128,19 @@ pub struct Config {
     #[arg(long, env = "BRIGADE_DEMO")]
     pub demo: bool,
 
+    /// Days of order history the demo restaurant is loaded with (`brigade demo --days 365`).
+    #[arg(long = "days", env = "BRIGADE_DEMO_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(0..=1100))]
+    pub demo_days: u32,
+
+    /// For benchmarks: load this many demo restaurants (copies of the bistro, each with
+    /// its own history, all the demo owner's).
+    #[arg(long = "copies", env = "BRIGADE_DEMO_COPIES", default_value_t = 1, hide = true, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub demo_copies: u32,
+
+    /// For benchmarks: the demo's orders a day, in percent of a normal bistro's.
+    #[arg(long = "scale", env = "BRIGADE_DEMO_SCALE", default_value_t = 100, hide = true, value_parser = clap::value_parser!(u32).range(1..=2000))]
+    pub demo_scale: u32,
+
     /// Key (32 bytes, base64) that encrypts integration credentials at rest. When unset,
     /// one is made in the data directory (`secrets.key`); set it when several nodes run.
     #[arg(long, env = "BRIGADE_SECRETS_KEY", hide_env_values = true)]
@@ -285,6 +298,9 @@ impl Default for Config {
             job_lease_secs: 60,
             worker_poll_ms: 1000,
             demo: false,
+            demo_days: 30,
+            demo_copies: 1,
+            demo_scale: 100,
             secrets_key: None,
             ubereats_base_url: "https://api.uber.com".into(),
             ubereats_auth_url: "https://auth.uber.com/oauth/v2/token".into(),

@@ -2,7 +2,7 @@
 //!
 //! A believable bistro to click around in and to feed the analytics: 3 kitchen stations,
 //! 6 categories and 60 items with modifiers, 12 tables, a manager, staff and cooks with
-//! PINs, and 30 days of order history with lunch and dinner peaks and a realistic channel
+//! PINs, and 30 days (or `--days`) of order history with lunch and dinner peaks and a realistic channel
 //! mix. The history is generated from a fixed seed, so every demo is the same. Loading is
 //! idempotent: a database that has the demo already is left as it is.
 
@@ -258,20 +258,55 @@ pub async fn load(state: &AppState) -> anyhow::Result<DemoInfo> {
         });
     }
     let now = state.clock.now();
-    let tz: Tz = "America/New_York".parse().map_err(|_| anyhow::anyhow!("time zone"))?;
-    let day_start = NaiveTime::from_hms_opt(4, 0, 0).context("time")?;
     let password = Password::parse(PASSWORD)?.hash();
     let mut tx = state.db.begin(System::Admin).await?;
-
     let owner = UserRow::new_account(Some(OWNER_EMAIL.into()), Some(password.clone()), "Olivia Owner".into(), now);
     users::insert(&mut tx, &owner).await?;
+    let manager = UserRow::new_account(Some(MANAGER_EMAIL.into()), Some(password), "Marcus Manager".into(), now);
+    users::insert(&mut tx, &manager).await?;
+    tx.commit().await?;
+    let (rid, mut count, first_table) = restaurant(state, 0, &owner, &manager).await?;
+    // Copies (a benchmark's many restaurants): the same bistro under other slugs, each
+    // with its own history, all the owner's.
+    for copy in 1..state.config.demo_copies {
+        count += restaurant(state, copy, &owner, &manager).await.with_context(|| format!("copy {copy}"))?.1;
+    }
+    Ok(DemoInfo {
+        restaurant_id: rid,
+        slug: SLUG.into(),
+        created: true,
+        orders: count,
+        pin_users: pin_users(),
+        table_url: first_table.map(|t| {
+            format!(
+                "{}/t/{}",
+                state.config.public_base_url.trim_end_matches('/'),
+                brigade_domain::qr::sign(&state.qr_key, t.id, 1)
+            )
+        }),
+    })
+}
+
+/// One demo restaurant (`copy` 0 is the bistro; others are numbered copies): its menu,
+/// people, tables, history and back of house, rolled up. Returns its id, how many past
+/// orders it got and its first table.
+async fn restaurant(
+    state: &AppState,
+    copy: u32,
+    owner: &UserRow,
+    manager: &UserRow,
+) -> anyhow::Result<(Uuid, usize, Option<TableRow>)> {
+    let now = state.clock.now();
+    let tz: Tz = "America/New_York".parse().map_err(|_| anyhow::anyhow!("time zone"))?;
+    let day_start = NaiveTime::from_hms_opt(4, 0, 0).context("time")?;
+    let mut tx = state.db.begin(System::Admin).await?;
     let rid = Uuid::now_v7();
     let restaurant = RestaurantRow {
         id: rid,
         group_id: rid,
         country: Some("US".into()),
-        name: "Brigade Bistro".into(),
-        slug: SLUG.into(),
+        name: if copy == 0 { "Brigade Bistro".into() } else { format!("Brigade Bistro {}", copy + 1) },
+        slug: if copy == 0 { SLUG.into() } else { format!("{SLUG}-{}", copy + 1) },
         timezone: tz.name().into(),
         currency: "USD".into(),
         tax_rate_bps: 887,
@@ -282,7 +317,7 @@ pub async fn load(state: &AppState) -> anyhow::Result<DemoInfo> {
         kds_warn_secs: crate::restaurants::DEFAULT_KDS_WARN_SECS,
         kds_late_secs: crate::restaurants::DEFAULT_KDS_LATE_SECS,
         inventory_depletes_on: "created".into(),
-        created_at: now - Duration::days(31),
+        created_at: now - Duration::days(i64::from(state.config.demo_days) + 1),
         updated_at: now,
     };
     restaurants::insert(&mut tx, &restaurant).await?;
@@ -295,8 +330,6 @@ pub async fn load(state: &AppState) -> anyhow::Result<DemoInfo> {
         at: now,
     };
     users::add_membership(&mut tx, &member(owner.id, "owner")).await?;
-    let manager = UserRow::new_account(Some(MANAGER_EMAIL.into()), Some(password), "Marcus Manager".into(), now);
-    users::insert(&mut tx, &manager).await?;
     users::add_membership(&mut tx, &member(manager.id, "manager")).await?;
     let mut staff_ids = Vec::new();
     for (name, role, phone, pin) in pin_users() {
@@ -426,14 +459,22 @@ pub async fn load(state: &AppState) -> anyhow::Result<DemoInfo> {
     let guests = demo_guests(state, &restaurant)?;
     let mut rng = StdRng::seed_from_u64(0x0b1_57a0);
     let mut count = 0;
-    // Thirty days back, and today up to a quarter of an hour ago, so that the dashboard's
-    // "today" has figures. Numbers come from the day's counter, as live orders' do.
-    for days_ago in (0..=30).rev() {
+    // The configured days back (30 unless `--days`), and today up to a quarter of an hour
+    // ago, so that the dashboard's "today" has figures. Numbers come from the day's
+    // counter, as live orders' do. Saturdays and Fridays are busier, summer a little too.
+    let days = i64::from(state.config.demo_days);
+    for days_ago in (0..=days).rev() {
         let mut tx = state.db.begin(System::Admin).await?;
         let date = (now - Duration::days(days_ago)).with_timezone(&tz).date_naive();
         let weekend = matches!(date.weekday(), Weekday::Fri | Weekday::Sat);
-        let lunch = rng.gen_range(35..55) + if weekend { 10 } else { 0 };
-        let dinner = rng.gen_range(55..80) + if weekend { 30 } else { 0 };
+        let season = match date.month() {
+            6..=8 => 115,
+            1 | 2 => 90,
+            _ => 100,
+        };
+        let scale = season * i64::from(state.config.demo_scale) / 100;
+        let lunch = (rng.gen_range(35..55) + if weekend { 10 } else { 0 }) * scale / 100;
+        let dinner = (rng.gen_range(55..80) + if weekend { 30 } else { 0 }) * scale / 100;
         let mut times: Vec<i64> = Vec::new();
         for _ in 0..lunch {
             times.push(peak(&mut rng, 12 * 60 + 30, 50));
@@ -460,20 +501,13 @@ pub async fn load(state: &AppState) -> anyhow::Result<DemoInfo> {
     }
     // After the history, so past orders do not count against the opening stock.
     back_of_house(state, rid, &items, &staff_ids, manager.id).await.context("stock, positions and tasks")?;
-    Ok(DemoInfo {
-        restaurant_id: rid,
-        slug: SLUG.into(),
-        created: true,
-        orders: count,
-        pin_users: pin_users(),
-        table_url: first_table.map(|t| {
-            format!(
-                "{}/t/{}",
-                state.config.public_base_url.trim_end_matches('/'),
-                brigade_domain::qr::sign(&state.qr_key, t.id, 1)
-            )
-        }),
-    })
+    // The history was written without events (nothing live happened), so its days are
+    // rolled up here; the consumer keeps them from now on.
+    let first = business_day(now - Duration::days(days), tz, day_start);
+    crate::analytics::rollup::rebuild(state, Some(rid), first, business_day(now, tz, day_start))
+        .await
+        .context("rolling up the history")?;
+    Ok((rid, count, first_table))
 }
 
 fn all_days() -> Vec<Weekday> {
@@ -711,6 +745,21 @@ const DEMO_COMMENTS: [(i64, &str); 11] = [
     (5, "Our regular Friday spot."),
 ];
 
+/// An item's index, some far more often than others (as on any menu, a few sell most),
+/// so the menu-engineering matrix has stars and dogs to show.
+fn popular_pick(rng: &mut StdRng, n: usize) -> usize {
+    let weight = |i: usize| 1 + (i * 7_919 + 3) % 11;
+    let total: usize = (0..n).map(weight).sum();
+    let mut pick = rng.gen_range(0..total.max(1));
+    for i in 0..n {
+        if pick < weight(i) {
+            return i;
+        }
+        pick -= weight(i);
+    }
+    0
+}
+
 /// One past order, already completed (or, now and then, cancelled).
 async fn add_order(
     tx: &mut brigade_store::Tx,
@@ -745,7 +794,7 @@ async fn add_order(
     let mut max_prep = 0;
     let parsed_channel: brigade_domain::menu::Channel = channel.parse()?;
     for pos in 0..rng.gen_range(1..=4) {
-        let item = &items[rng.gen_range(0..items.len())];
+        let item = &items[popular_pick(rng, items.len())];
         let mut chosen = Vec::new();
         for g in &item.modifier_groups.0 {
             let n = if g.min > 0 {

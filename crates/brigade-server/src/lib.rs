@@ -11,6 +11,7 @@
 pub mod accounts;
 pub mod actor;
 pub mod admin;
+pub mod analytics;
 pub mod api_keys;
 pub mod assistant;
 pub mod audit;
@@ -46,6 +47,7 @@ pub mod people;
 pub mod phone;
 pub mod promotions;
 pub mod realtime;
+pub mod reports;
 pub mod restaurants;
 pub mod schedules;
 pub mod schema;
@@ -253,6 +255,7 @@ impl Default for Options {
         (name = "webhooks", description = "Signed outgoing webhooks: subscriptions, the delivery log, replay"),
         (name = "customers", description = "Guests' profiles, their data, loyalty"),
         (name = "promotions", description = "Codes and automatic offers: money off orders"),
+        (name = "analytics", description = "Sales, items and the menu-engineering matrix over any period, from daily rollups"),
         (name = "public", description = "What guests reach without signing in"),
     )
 )]
@@ -335,6 +338,8 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(kds::router())
         .merge(tables::router())
         .merge(checks::router())
+        .merge(analytics::router())
+        .merge(reports::router())
         .merge(inventory::router())
         .merge(labour::router())
         .merge(schedules::router())
@@ -502,6 +507,7 @@ pub async fn serve(
     let workers = state.config.role != Role::Api && state.config.worker_concurrency > 0;
     let sync = workers.then(|| tokio::spawn(integrations::sync::run_worker(state.clone(), worker_rx.clone())));
     let hooks = workers.then(|| tokio::spawn(webhooks::run(state.clone(), worker_rx.clone())));
+    let rollups = workers.then(|| tokio::spawn(analytics::rollup::run(state.clone(), worker_rx.clone())));
     let worker = workers.then(|| tokio::spawn(jobs::run_worker(state.clone(), worker_rx)));
     let addr = listener.local_addr()?;
     tracing::info!(%addr, backend = ?state.db.backend(), role = ?state.config.role, "brigade is listening");
@@ -522,6 +528,9 @@ pub async fn serve(
     }
     if let Some(h) = hooks {
         let _ = h.await;
+    }
+    if let Some(r) = rollups {
+        let _ = r.await;
     }
     if let Some(t) = tailer {
         let _ = t.await;

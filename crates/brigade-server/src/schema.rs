@@ -250,6 +250,17 @@ documented! {
 }
 
 documented! {
+    /// How a report to keep comes: PDF to print or send, or CSV for a spreadsheet.
+    DocumentFormat => one_of(["pdf", "csv"])
+}
+
+documented! {
+    /// How sales are broken down: by business day, local hour, weekday, daypart, channel,
+    /// order type, who took the order, or table.
+    SalesGrouping => one_of(["day", "hour", "weekday", "daypart", "channel", "type", "staff", "table"])
+}
+
+documented! {
     /// Why something was done, when a reason is required: 1 to 500 characters, not only spaces.
     Reason => text(NAME_PATTERN, 1, brigade_domain::caps::REASON)
 }

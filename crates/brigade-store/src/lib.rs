@@ -29,6 +29,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
 
+pub mod analytics;
 pub mod api_keys;
 pub mod assistant;
 pub mod busy;
@@ -140,6 +141,9 @@ pub enum System {
     /// A restaurant group's guests: a customer's orders, points and messages span the
     /// group's restaurants, read once the customer is known to be of the caller's group.
     Guests,
+    /// The analytics consumer: the event log, and the days it owes every restaurant's
+    /// rollups.
+    Analytics,
 }
 
 impl System {
@@ -156,6 +160,7 @@ impl System {
             System::Admin => "admin",
             System::Idempotency => "idempotency",
             System::Guests => "guests",
+            System::Analytics => "analytics",
             System::Restaurants => "restaurants",
             System::Transfer => "transfer",
         }

@@ -23,11 +23,36 @@ enum Command {
     Serve(Box<Config>),
     /// Run database migrations and exit.
     Migrate(DbArgs),
-    /// Load the demo restaurant (menu, staff, tables, 30 days of orders) and exit.
+    /// Load the demo restaurant (menu, staff, tables, 30 days of orders, or --days N) and exit.
     Demo(Box<Config>),
     /// Operator chores.
     #[command(subcommand)]
     Admin(Admin),
+    /// The analytics rollups.
+    #[command(subcommand)]
+    Analytics(Analytics),
+}
+
+#[derive(Subcommand)]
+enum Analytics {
+    /// Recompute the daily rollups of a range of business days from their orders (all
+    /// restaurants, or one). Safe to run at any time, and again.
+    Rebuild(Box<RebuildArgs>),
+}
+
+#[derive(Args)]
+struct RebuildArgs {
+    /// First business day, YYYY-MM-DD.
+    #[arg(long)]
+    from: String,
+    /// Last business day, included.
+    #[arg(long)]
+    to: String,
+    /// Only this restaurant.
+    #[arg(long)]
+    restaurant: Option<uuid::Uuid>,
+    #[command(flatten)]
+    config: Config,
 }
 
 #[derive(Args)]
@@ -87,6 +112,18 @@ async fn main() -> anyhow::Result<()> {
             state.db.close().await;
             println!("{}", info.describe(&base));
             println!("Start the server with: brigade serve");
+            Ok(())
+        }
+        Command::Analytics(Analytics::Rebuild(args)) => {
+            brigade_server::init_logging(args.config.log_format, "warn");
+            let period = brigade_domain::analytics::Period::parse(&args.from, &args.to)
+                .map_err(|e| anyhow::anyhow!("--{}: {}", e.field, e.message))?;
+            let state = brigade_server::build(args.config, brigade_server::Options::default()).await?;
+            let days = brigade_server::analytics::rollup::rebuild(&state, args.restaurant, period.from, period.to)
+                .await
+                .context("rebuilding the rollups")?;
+            state.db.close().await;
+            println!("rebuilt {days} restaurant-days from {} to {}", period.from, period.to);
             Ok(())
         }
         Command::Migrate(args) => {

@@ -31,6 +31,7 @@ const FILES: &[(&str, &str, &str)] = &[
     ("sheet.js", "text/javascript; charset=utf-8", include_str!("../../assets/sheet.js")),
     ("login.js", "text/javascript; charset=utf-8", include_str!("../../assets/login.js")),
     ("assistant.js", "text/javascript; charset=utf-8", include_str!("../../assets/assistant.js")),
+    ("analytics.js", "text/javascript; charset=utf-8", include_str!("../../assets/analytics.js")),
 ];
 
 /// A short hash of all assets (the same for every process of one build).

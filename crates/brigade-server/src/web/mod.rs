@@ -528,6 +528,7 @@ const SECTIONS: &[(&str, &str, Permission)] = &[
     ("today", "Today", Permission::OrdersRead),
     ("orders", "Orders", Permission::OrdersRead),
     ("customers", "Guests", Permission::CustomersRead),
+    ("analytics", "Analytics", Permission::ReportsRead),
     ("86", "86 board", Permission::EightySix),
     ("menu", "Menu", Permission::MenuWrite),
     ("inventory", "Inventory", Permission::InventoryRead),

@@ -63,7 +63,7 @@ const BATCH: i64 = 500;
 const SENDS: i64 = 16;
 /// How long a hole in the event ids is waited on (a transaction that took an id may not
 /// have committed yet) before it is taken for one that rolled back.
-const GAP_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+pub(crate) const GAP_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 /// How much of a receiver's answer is kept.
 const KEPT_ANSWER: usize = 500;
 
@@ -381,7 +381,7 @@ fn new_delivery(
 
 /// The events after `last` that may be taken now: ids without holes, or past a hole that
 /// has stood for `GAP_WAIT` (its transaction rolled back).
-fn takeable(events: &[EventRow], last: i64, gap: &mut Option<(i64, Instant)>) -> usize {
+pub(crate) fn takeable(events: &[EventRow], last: i64, gap: &mut Option<(i64, Instant)>) -> usize {
     let mut expected = last + 1;
     for (i, e) in events.iter().enumerate() {
         if e.id != expected {

@@ -3,6 +3,7 @@
 //! `BRIGADE_TEST_DATABASE_URL`); see scripts/test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod analytics;
 mod api_keys;
 mod architecture;
 mod assistant;

@@ -1,0 +1,350 @@
+//! Analytics rollups: per restaurant and business day, sales by dimension and items sold,
+//! with the days owed a recompute and the consumer's cursor in the event log. A day's rows
+//! are only ever replaced whole, from its orders.
+
+use crate::{on_db, on_tx, placeholders, values_list, Db, Result, System, Tx, MAX_BINDS};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde_json::Value;
+use sqlx::types::Json;
+use uuid::Uuid;
+
+/// How far the consumer has read the event log.
+pub async fn cursor(tx: &mut Tx) -> Result<i64> {
+    on_tx!(tx, |c| sqlx::query_scalar("SELECT last_event_id FROM analytics_cursor WHERE id = 1").fetch_one(c).await)
+}
+
+/// Moves the cursor from `from` to `to`; false when another consumer moved it first.
+pub async fn advance(tx: &mut Tx, from: i64, to: i64) -> Result<bool> {
+    let n = on_tx!(tx, |c| sqlx::query(
+        "UPDATE analytics_cursor SET last_event_id = $2 WHERE id = 1 AND last_event_id = $1"
+    )
+    .bind(from)
+    .bind(to)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
+/// Marks the business days of these orders dirty.
+pub async fn mark_orders(tx: &mut Tx, ids: &[Uuid]) -> Result<()> {
+    for chunk in ids.chunks(MAX_BINDS) {
+        let sql = format!(
+            "INSERT INTO rollup_dirty (restaurant_id, business_day, mark)
+             SELECT DISTINCT restaurant_id, business_day, 0 FROM orders WHERE id IN ({})
+             ON CONFLICT (restaurant_id, business_day) DO UPDATE SET mark = rollup_dirty.mark + 1",
+            placeholders(chunk.len(), 1)
+        );
+        on_tx!(tx, |c| {
+            let mut q = sqlx::query(&sql);
+            for id in chunk {
+                q = q.bind(id);
+            }
+            q.execute(c).await.map(drop)
+        })?;
+    }
+    Ok(())
+}
+
+/// Marks one restaurant's days dirty (a rebuild).
+pub async fn mark_days(tx: &mut Tx, rid: Uuid, days: &[NaiveDate]) -> Result<()> {
+    for chunk in days.chunks(MAX_BINDS / 2) {
+        let sql = format!(
+            "INSERT INTO rollup_dirty (restaurant_id, business_day) VALUES {}
+             ON CONFLICT (restaurant_id, business_day) DO UPDATE SET mark = rollup_dirty.mark + 1",
+            values_list(chunk.len(), 2, 1)
+        );
+        on_tx!(tx, |c| {
+            let mut q = sqlx::query(&sql);
+            for d in chunk {
+                q = q.bind(rid).bind(d);
+            }
+            q.execute(c).await.map(drop)
+        })?;
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone, Copy, sqlx::FromRow)]
+pub struct Dirty {
+    pub restaurant_id: Uuid,
+    pub business_day: NaiveDate,
+    pub mark: i64,
+}
+
+/// Days owed a recompute, oldest first.
+pub async fn dirty(db: &Db, limit: i64) -> Result<Vec<Dirty>> {
+    on_db!(db, System::Analytics, |c| sqlx::query_as::<_, Dirty>(
+        "SELECT restaurant_id, business_day, mark FROM rollup_dirty ORDER BY business_day, restaurant_id LIMIT $1"
+    )
+    .bind(limit)
+    .fetch_all(c)
+    .await)
+}
+
+/// Clears a day's mark as it was read; false when it was marked again since (or another
+/// consumer took it), so the day's new rows must not be written from this reading.
+pub async fn take(tx: &mut Tx, d: &Dirty) -> Result<bool> {
+    let n = on_tx!(tx, |c| sqlx::query(
+        "DELETE FROM rollup_dirty WHERE restaurant_id = $1 AND business_day = $2 AND mark = $3"
+    )
+    .bind(d.restaurant_id)
+    .bind(d.business_day)
+    .bind(d.mark)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
+/// How many days are owed a recompute.
+pub async fn dirty_count(db: &Db) -> Result<i64> {
+    on_db!(db, System::Analytics, |c| sqlx::query_scalar("SELECT COUNT(*) FROM rollup_dirty").fetch_one(c).await)
+}
+
+/// One order of a day as the rollups count it (not cancelled).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OrderMoney {
+    pub id: Uuid,
+    pub channel: String,
+    #[sqlx(rename = "type")]
+    pub kind: String,
+    pub table_id: Option<Uuid>,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub total: i64,
+    pub tax: i64,
+    pub discount: i64,
+    /// Given back from its payments.
+    pub refunded: i64,
+    /// Tips on its payments that went through.
+    pub tips: i64,
+}
+
+/// A restaurant's orders of a business day that count: not cancelled.
+pub async fn day_orders(db: &Db, rid: Uuid, day: NaiveDate) -> Result<Vec<OrderMoney>> {
+    const SQL: &str =
+        "SELECT o.id, o.channel, o.type, o.table_id, o.created_by, o.created_at, o.total, o.tax, o.discount,
+            CAST(COALESCE((SELECT SUM(p.refunded) FROM payments p WHERE p.order_id = o.id), 0) AS BIGINT) AS refunded,
+            CAST(COALESCE((SELECT SUM(p.tip) FROM payments p WHERE p.order_id = o.id
+                 AND p.status IN ('paid', 'refund_pending', 'refunded', 'refund_failed')), 0) AS BIGINT) AS tips
+        FROM orders o WHERE o.restaurant_id = $1 AND o.business_day = $2 AND o.status <> 'cancelled'";
+    on_db!(db, rid, |c| sqlx::query_as::<_, OrderMoney>(SQL).bind(rid).bind(day).fetch_all(c).await)
+}
+
+/// A line of a counted order.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LineSold {
+    pub item_id: Uuid,
+    pub name: String,
+    pub quantity: i64,
+    pub line_total: i64,
+    pub modifiers: Json<Value>,
+    pub voided: bool,
+    pub comped: bool,
+}
+
+/// The lines of a restaurant's orders of a business day that count.
+pub async fn day_lines(db: &Db, rid: Uuid, day: NaiveDate) -> Result<Vec<LineSold>> {
+    const SQL: &str = "SELECT l.item_id, l.name, l.quantity, l.line_total, l.modifiers,
+            l.voided_at IS NOT NULL AS voided, l.comped_at IS NOT NULL AS comped
+        FROM order_items l JOIN orders o ON o.id = l.order_id
+        WHERE o.restaurant_id = $1 AND o.business_day = $2 AND o.status <> 'cancelled'";
+    on_db!(db, rid, |c| sqlx::query_as::<_, LineSold>(SQL).bind(rid).bind(day).fetch_all(c).await)
+}
+
+/// Money of one rollup row.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, sqlx::FromRow)]
+pub struct Money {
+    pub orders: i64,
+    pub gross: i64,
+    pub discounts: i64,
+    pub refunds: i64,
+    pub net: i64,
+    pub tax: i64,
+    pub total: i64,
+    pub tips: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct SalesRow {
+    pub business_day: NaiveDate,
+    pub dim: String,
+    pub key: String,
+    #[sqlx(flatten)]
+    pub money: Money,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ItemRow {
+    pub business_day: NaiveDate,
+    /// item or option.
+    pub kind: String,
+    pub id: Uuid,
+    pub name: String,
+    pub quantity: i64,
+    pub revenue: i64,
+    pub food_cost: i64,
+}
+
+/// Replaces a day's rows with these, in `tx` (whose caller took the day's mark).
+pub async fn replace_day(tx: &mut Tx, rid: Uuid, day: NaiveDate, sales: &[SalesRow], items: &[ItemRow]) -> Result<()> {
+    for table in ["sales_rollup", "item_rollup"] {
+        let sql = format!("DELETE FROM {table} WHERE restaurant_id = $1 AND business_day = $2");
+        on_tx!(tx, |c| sqlx::query(&sql).bind(rid).bind(day).execute(c).await.map(drop))?;
+    }
+    const SALES_COLS: usize = 12;
+    for chunk in sales.chunks(MAX_BINDS / SALES_COLS) {
+        let sql = format!(
+            "INSERT INTO sales_rollup (restaurant_id, business_day, dim, key, orders, gross, discounts, refunds, net,
+             tax, total, tips) VALUES {}",
+            values_list(chunk.len(), SALES_COLS, 1)
+        );
+        on_tx!(tx, |c| {
+            let mut q = sqlx::query(&sql);
+            for r in chunk {
+                let m = &r.money;
+                q = q
+                    .bind(rid)
+                    .bind(r.business_day)
+                    .bind(&r.dim)
+                    .bind(&r.key)
+                    .bind(m.orders)
+                    .bind(m.gross)
+                    .bind(m.discounts)
+                    .bind(m.refunds)
+                    .bind(m.net)
+                    .bind(m.tax)
+                    .bind(m.total)
+                    .bind(m.tips);
+            }
+            q.execute(c).await.map(drop)
+        })?;
+    }
+    const ITEM_COLS: usize = 8;
+    for chunk in items.chunks(MAX_BINDS / ITEM_COLS) {
+        let sql = format!(
+            "INSERT INTO item_rollup (restaurant_id, business_day, kind, id, name, quantity, revenue, food_cost)
+             VALUES {}",
+            values_list(chunk.len(), ITEM_COLS, 1)
+        );
+        on_tx!(tx, |c| {
+            let mut q = sqlx::query(&sql);
+            for r in chunk {
+                q = q
+                    .bind(rid)
+                    .bind(r.business_day)
+                    .bind(&r.kind)
+                    .bind(r.id)
+                    .bind(&r.name)
+                    .bind(r.quantity)
+                    .bind(r.revenue)
+                    .bind(r.food_cost);
+            }
+            q.execute(c).await.map(drop)
+        })?;
+    }
+    Ok(())
+}
+
+const MONEY_SUMS: &str = "CAST(SUM(orders) AS BIGINT) AS orders, CAST(SUM(gross) AS BIGINT) AS gross,
+    CAST(SUM(discounts) AS BIGINT) AS discounts, CAST(SUM(refunds) AS BIGINT) AS refunds,
+    CAST(SUM(net) AS BIGINT) AS net, CAST(SUM(tax) AS BIGINT) AS tax, CAST(SUM(total) AS BIGINT) AS total,
+    CAST(SUM(tips) AS BIGINT) AS tips";
+
+/// A restaurant's day rows (dimension `day`) from `from` to `to`, by day.
+pub async fn days(db: &Db, rid: Uuid, from: NaiveDate, to: NaiveDate) -> Result<Vec<SalesRow>> {
+    const SQL: &str = "SELECT business_day, dim, key, orders, gross, discounts, refunds, net, tax, total, tips
+        FROM sales_rollup WHERE restaurant_id = $1 AND dim = 'day' AND business_day >= $2 AND business_day <= $3
+        ORDER BY business_day";
+    on_db!(db, rid, |c| sqlx::query_as::<_, SalesRow>(SQL).bind(rid).bind(from).bind(to).fetch_all(c).await)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct KeyMoney {
+    pub key: String,
+    #[sqlx(flatten)]
+    pub money: Money,
+}
+
+/// A restaurant's sales from `from` to `to` summed by the keys of dimension `dim`.
+pub async fn by_key(db: &Db, rid: Uuid, dim: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<KeyMoney>> {
+    let sql = format!(
+        "SELECT key, {MONEY_SUMS} FROM sales_rollup
+         WHERE restaurant_id = $1 AND dim = $2 AND business_day >= $3 AND business_day <= $4 GROUP BY key ORDER BY key"
+    );
+    on_db!(db, rid, |c| sqlx::query_as::<_, KeyMoney>(&sql).bind(rid).bind(dim).bind(from).bind(to).fetch_all(c).await)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ItemSum {
+    pub id: Uuid,
+    pub name: String,
+    pub quantity: i64,
+    pub revenue: i64,
+    pub food_cost: i64,
+}
+
+/// A restaurant's items (kind `item`) or options (`option`) sold from `from` to `to`.
+pub async fn items(db: &Db, rid: Uuid, kind: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<ItemSum>> {
+    const SQL: &str = "SELECT id, MAX(name) AS name, CAST(SUM(quantity) AS BIGINT) AS quantity,
+            CAST(SUM(revenue) AS BIGINT) AS revenue, CAST(SUM(food_cost) AS BIGINT) AS food_cost
+        FROM item_rollup WHERE restaurant_id = $1 AND kind = $2 AND business_day >= $3 AND business_day <= $4
+        GROUP BY id";
+    on_db!(db, rid, |c| sqlx::query_as::<_, ItemSum>(SQL).bind(rid).bind(kind).bind(from).bind(to).fetch_all(c).await)
+}
+
+/// Every row of a restaurant's days from `from` to `to` (the check against a recompute).
+pub async fn day_rows(db: &Db, rid: Uuid, from: NaiveDate, to: NaiveDate) -> Result<(Vec<SalesRow>, Vec<ItemRow>)> {
+    const SALES: &str = "SELECT business_day, dim, key, orders, gross, discounts, refunds, net, tax, total, tips
+        FROM sales_rollup WHERE restaurant_id = $1 AND business_day >= $2 AND business_day <= $3
+        ORDER BY business_day, dim, key";
+    const ITEMS: &str = "SELECT business_day, kind, id, name, quantity, revenue, food_cost
+        FROM item_rollup WHERE restaurant_id = $1 AND business_day >= $2 AND business_day <= $3
+        ORDER BY business_day, kind, id";
+    let sales =
+        on_db!(db, rid, |c| sqlx::query_as::<_, SalesRow>(SALES).bind(rid).bind(from).bind(to).fetch_all(c).await)?;
+    let items =
+        on_db!(db, rid, |c| sqlx::query_as::<_, ItemRow>(ITEMS).bind(rid).bind(from).bind(to).fetch_all(c).await)?;
+    Ok((sales, items))
+}
+
+/// The business days with orders of one restaurant, or of all, from `from` to `to`.
+pub async fn order_days(db: &Db, rid: Option<Uuid>, from: NaiveDate, to: NaiveDate) -> Result<Vec<(Uuid, NaiveDate)>> {
+    const SQL: &str = "SELECT DISTINCT restaurant_id, business_day FROM orders
+        WHERE ($1 IS NULL OR restaurant_id = $1) AND business_day >= $2 AND business_day <= $3";
+    on_db!(db, System::Analytics, |c| sqlx::query_as::<_, (Uuid, NaiveDate)>(SQL)
+        .bind(rid)
+        .bind(from)
+        .bind(to)
+        .fetch_all(c)
+        .await)
+}
+
+/// A restaurant's own dayparts, when it has set them.
+pub async fn dayparts(db: &Db, rid: Uuid) -> Result<Option<Vec<brigade_domain::analytics::Daypart>>> {
+    let row: Option<(Json<Vec<brigade_domain::analytics::Daypart>>,)> =
+        on_db!(db, rid, |c| sqlx::query_as("SELECT dayparts FROM analytics_settings WHERE restaurant_id = $1")
+            .bind(rid)
+            .fetch_optional(c)
+            .await)?;
+    Ok(row.map(|(d,)| d.0))
+}
+
+pub async fn set_dayparts(
+    tx: &mut Tx,
+    rid: Uuid,
+    parts: &[brigade_domain::analytics::Daypart],
+    now: DateTime<Utc>,
+) -> Result<()> {
+    on_tx!(tx, |c| sqlx::query(
+        "INSERT INTO analytics_settings (restaurant_id, dayparts, updated_at) VALUES ($1, $2, $3)
+         ON CONFLICT (restaurant_id) DO UPDATE SET dayparts = $2, updated_at = $3"
+    )
+    .bind(rid)
+    .bind(Json(parts))
+    .bind(crate::stored_time(now))
+    .execute(c)
+    .await
+    .map(drop))
+}

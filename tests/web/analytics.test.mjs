@@ -1,0 +1,71 @@
+// The analytics screen on the demo restaurant's history: the headline numbers beside the
+// period before, the charts drawn as SVG on the page, the menu-engineering scatter with
+// its four quadrants, a period picked by preset or by dates, the report downloads, and a
+// phone's width without sideways scrolling.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Server, browser, newPage, shot, signIn, skipReason, unlabelled, overflowsSideways } from './harness.mjs';
+
+const skip = skipReason();
+const OWNER = { email: 'owner@brigade.demo', password: 'brigade-demo' };
+let server, b;
+
+before(async () => {
+  if (skip) return;
+  server = await Server.start(['--demo', '--days', '40']);
+  b = await browser();
+});
+
+after(async () => {
+  await b?.close();
+  await server?.close();
+});
+
+test('a manager reads a period against the one before, in charts, and downloads its report', { skip }, async () => {
+  const page = await newPage(b, server.base);
+  await signIn(page, server.base, OWNER.email, OWNER.password, '/app/analytics');
+  const stats = page.locator('.stats');
+  const net = stats.locator('.stat', { hasText: 'Net sales' });
+  await net.locator('.value').getByText(/\$\d/).waitFor();
+  // 30 days of a busy demo: sales, a change against the 30 days before, and charts.
+  await net.getByText(/vs before/).waitFor();
+  await page.getByRole('img', { name: /Net sales by day/ }).waitFor();
+  assert.equal(await page.getByRole('img', { name: /Net sales by day/ }).locator('rect.bar').count(), 30);
+  assert.equal(await page.getByRole('img', { name: 'Net sales by hour of the day' }).locator('rect.bar').count(), 24);
+  await page.getByRole('img', { name: 'Net sales by channel' }).getByText('walk in').waitFor();
+  const scatter = page.getByRole('img', { name: /Menu engineering/ });
+  assert.ok(await scatter.locator('circle.dot').count() > 10);
+  for (const q of ['Stars', 'Plowhorses', 'Puzzles', 'Dogs']) await scatter.getByText(q, { exact: true }).waitFor();
+  await page.locator('.class-list.star h3').getByText(/Stars \(\d+\)/).waitFor();
+  await page.getByRole('cell', { name: 'lunch' }).waitFor();
+  assert.deepEqual(await unlabelled(page), []);
+  await shot(page, 'analytics');
+
+  // The last 7 days: the day chart has seven bars and the note names the period before.
+  const before30 = await net.locator('.value').textContent();
+  await page.getByLabel('Period', { exact: true }).selectOption('7');
+  await page.waitForFunction(() => document.querySelectorAll('svg.chart rect.bar').length > 0
+    && document.querySelector('[aria-label^="Net sales by day"]')?.querySelectorAll('rect.bar').length === 7);
+  assert.notEqual(await net.locator('.value').textContent(), before30);
+  // Dates typed by hand make it custom; the report links follow.
+  await page.getByLabel('From').fill('2026-01-01');
+  await page.getByLabel('From').dispatchEvent('change');
+  assert.equal(await page.getByLabel('Period', { exact: true }).inputValue(), 'custom');
+  // The reports of the period shown download as files.
+  const [pdf] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Report (PDF)' }).click()]);
+  assert.match(pdf.suggestedFilename(), /^report-2026-01-01-to-\d{4}-\d{2}-\d{2}\.pdf$/);
+  await page.getByLabel('Period', { exact: true }).selectOption('30');
+  const [csv] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Report (CSV)' }).click()]);
+  assert.match(csv.suggestedFilename(), /^report-\d{4}-\d{2}-\d{2}-to-\d{4}-\d{2}-\d{2}\.csv$/);
+  const { readFile } = await import('node:fs/promises');
+  assert.match(await readFile(await csv.path(), 'utf8'), /^section,key,label,orders,gross/);
+  assert.deepEqual(page.problems, []);
+
+  // On a phone: nothing scrolls sideways.
+  const phone = await newPage(b, server.base, { width: 390, height: 844 });
+  await signIn(phone, server.base, OWNER.email, OWNER.password, '/app/analytics');
+  await phone.getByRole('img', { name: /Menu engineering/ }).waitFor();
+  assert.equal(await overflowsSideways(phone), false);
+  await shot(phone, 'analytics-phone');
+  assert.deepEqual(phone.problems, []);
+});
