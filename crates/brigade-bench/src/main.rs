@@ -11,6 +11,7 @@
 
 #![forbid(unsafe_code)]
 
+mod analytics;
 mod phone;
 mod sync;
 
@@ -103,6 +104,22 @@ struct Args {
     /// Calls at the same time in the phone benchmark.
     #[arg(long, default_value_t = 8)]
     call_concurrency: usize,
+    /// Instead of the rush: load `--history-days` of demo history (see analytics.rs), time
+    /// every analytics endpoint and the reports, then measure the rollup's lag under orders.
+    #[arg(long)]
+    analytics: bool,
+    /// Days of history for the analytics benchmark.
+    #[arg(long, default_value_t = 365)]
+    history_days: u32,
+    /// Demo restaurants (each with its own history) for the analytics benchmark.
+    #[arg(long, default_value_t = 1)]
+    copies: u32,
+    /// Orders a day, in percent of the demo bistro's (about 125 a day at 100).
+    #[arg(long, default_value_t = 350)]
+    scale: u32,
+    /// Timed requests per analytics endpoint and period.
+    #[arg(long, default_value_t = 40)]
+    requests: usize,
     /// More arguments for the started server.
     #[arg(skip)]
     extra: Vec<String>,
@@ -137,6 +154,15 @@ struct Server {
 
 impl Server {
     fn start(args: &Args) -> anyhow::Result<Server> {
+        let mut s = Server::prepare(args)?;
+        if s.binary.is_some() {
+            s.spawn()?;
+        }
+        Ok(s)
+    }
+
+    /// The server to start, not yet started (so its data directory can be filled first).
+    fn prepare(args: &Args) -> anyhow::Result<Server> {
         if let Some(t) = &args.target {
             return Ok(Server {
                 child: None,
@@ -174,15 +200,13 @@ impl Server {
             serve_args.push(url.clone());
         }
         serve_args.extend(args.extra.iter().cloned());
-        let mut s = Server {
+        Ok(Server {
             child: None,
             base: format!("http://127.0.0.1:{port}"),
             data_dir: Some(dir),
             args: serve_args,
             binary: Some(binary),
-        };
-        s.spawn()?;
-        Ok(s)
+        })
     }
 
     fn spawn(&mut self) -> anyhow::Result<()> {
@@ -396,6 +420,9 @@ async fn main() -> anyhow::Result<()> {
     }
     if args.phone {
         return phone::run(&args).await;
+    }
+    if args.analytics {
+        return analytics::run(&args).await;
     }
     let mut server = Server::start(&args)?;
     let base = server.base.clone();

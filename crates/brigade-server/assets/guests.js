@@ -190,13 +190,14 @@ export const sections = {
           h('div', { class: 'row' }, h('button', { type: 'submit' }, 'Save'),
             t.custom ? h('button', { type: 'button', class: 'ghost', onclick: async () => {
               await api(auth, 'DELETE', `${base}/messages/templates/${t.kind}`);
+              await loadTexts();
               toast('Back to Brigade\'s words');
-              loadTexts();
             } }, 'Use Brigade\'s words') : null));
         onSubmit(form, async () => {
           await api(auth, 'PUT', `${base}/messages/templates/${t.kind}`, { sms: sms.value, email_subject: subject.value, email_body: body.value });
+          // Redrawn before the toast: a field filled after the toast is not wiped by a late redraw.
+          await loadTexts();
           toast(`${KIND_NAMES[t.kind]} message saved`);
-          loadTexts();
         });
         return h('details', {}, h('summary', {}, KIND_NAMES[t.kind], t.custom ? ' (yours)' : ''), form);
       });

@@ -3,7 +3,7 @@
 //! are only ever replaced whole, from its orders.
 
 use crate::{on_db, on_tx, placeholders, values_list, Db, Result, System, Tx, MAX_BINDS};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde_json::Value;
 use sqlx::types::Json;
 use uuid::Uuid;
@@ -189,6 +189,9 @@ pub struct ItemRow {
 
 /// Replaces a day's rows with these, in `tx` (whose caller took the day's mark).
 pub async fn replace_day(tx: &mut Tx, rid: Uuid, day: NaiveDate, sales: &[SalesRow], items: &[ItemRow]) -> Result<()> {
+    // The month's sums lose the day's old rows here and gain its new ones below.
+    let month = day.with_day(1).unwrap_or(day);
+    month_delta(tx, rid, day, month, false).await?;
     for table in ["sales_rollup", "item_rollup"] {
         let sql = format!("DELETE FROM {table} WHERE restaurant_id = $1 AND business_day = $2");
         on_tx!(tx, |c| sqlx::query(&sql).bind(rid).bind(day).execute(c).await.map(drop))?;
@@ -244,7 +247,25 @@ pub async fn replace_day(tx: &mut Tx, rid: Uuid, day: NaiveDate, sales: &[SalesR
             q.execute(c).await.map(drop)
         })?;
     }
-    Ok(())
+    month_delta(tx, rid, day, month, true).await?;
+    const EMPTY: &str = "DELETE FROM item_rollup_month WHERE restaurant_id = $1 AND month = $2
+        AND quantity = 0 AND revenue = 0 AND food_cost = 0";
+    on_tx!(tx, |c| sqlx::query(EMPTY).bind(rid).bind(month).execute(c).await.map(drop))
+}
+
+/// Adds a day's item rows to its month's sums, or takes them away.
+async fn month_delta(tx: &mut Tx, rid: Uuid, day: NaiveDate, month: NaiveDate, add: bool) -> Result<()> {
+    let (sign, name) = if add { ("", "excluded.name") } else { ("-", "item_rollup_month.name") };
+    let sql = format!(
+        "INSERT INTO item_rollup_month (restaurant_id, month, kind, id, name, quantity, revenue, food_cost)
+         SELECT restaurant_id, $3, kind, id, name, {sign}quantity, {sign}revenue, {sign}food_cost FROM item_rollup
+         WHERE restaurant_id = $1 AND business_day = $2
+         ON CONFLICT (restaurant_id, month, kind, id) DO UPDATE SET name = {name},
+             quantity = item_rollup_month.quantity + excluded.quantity,
+             revenue = item_rollup_month.revenue + excluded.revenue,
+             food_cost = item_rollup_month.food_cost + excluded.food_cost"
+    );
+    on_tx!(tx, |c| sqlx::query(&sql).bind(rid).bind(day).bind(month).execute(c).await.map(drop))
 }
 
 const MONEY_SUMS: &str = "CAST(SUM(orders) AS BIGINT) AS orders, CAST(SUM(gross) AS BIGINT) AS gross,
@@ -278,6 +299,8 @@ pub async fn by_key(db: &Db, rid: Uuid, dim: &str, from: NaiveDate, to: NaiveDat
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ItemSum {
+    /// `item` or `option`.
+    pub kind: String,
     pub id: Uuid,
     pub name: String,
     pub quantity: i64,
@@ -285,13 +308,53 @@ pub struct ItemSum {
     pub food_cost: i64,
 }
 
-/// A restaurant's items (kind `item`) or options (`option`) sold from `from` to `to`.
-pub async fn items(db: &Db, rid: Uuid, kind: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<ItemSum>> {
-    const SQL: &str = "SELECT id, MAX(name) AS name, CAST(SUM(quantity) AS BIGINT) AS quantity,
+/// A restaurant's items and options sold from `from` to `to`: the whole calendar months
+/// inside the period from the monthly sums, the days before and after them from the days.
+pub async fn items(db: &Db, rid: Uuid, from: NaiveDate, to: NaiveDate) -> Result<Vec<ItemSum>> {
+    const SQL: &str = "SELECT kind, id, MAX(name) AS name, CAST(SUM(quantity) AS BIGINT) AS quantity,
             CAST(SUM(revenue) AS BIGINT) AS revenue, CAST(SUM(food_cost) AS BIGINT) AS food_cost
-        FROM item_rollup WHERE restaurant_id = $1 AND kind = $2 AND business_day >= $3 AND business_day <= $4
-        GROUP BY id";
-    on_db!(db, rid, |c| sqlx::query_as::<_, ItemSum>(SQL).bind(rid).bind(kind).bind(from).bind(to).fetch_all(c).await)
+        FROM (SELECT kind, id, name, quantity, revenue, food_cost FROM item_rollup_month
+                WHERE restaurant_id = $1 AND month >= $2 AND month < $3
+              UNION ALL
+              SELECT kind, id, name, quantity, revenue, food_cost FROM item_rollup
+                WHERE restaurant_id = $1 AND business_day >= $4 AND business_day <= $5
+              UNION ALL
+              SELECT kind, id, name, quantity, revenue, food_cost FROM item_rollup
+                WHERE restaurant_id = $1 AND business_day >= $6 AND business_day <= $7) AS r
+        GROUP BY kind, id";
+    let s = month_split(from, to);
+    on_db!(db, rid, |c| sqlx::query_as::<_, ItemSum>(SQL)
+        .bind(rid)
+        .bind(s.months.0)
+        .bind(s.months.1)
+        .bind(s.head.0)
+        .bind(s.head.1)
+        .bind(s.tail.0)
+        .bind(s.tail.1)
+        .fetch_all(c)
+        .await)
+}
+
+/// A period cut into whole calendar months (`months`, first days, the end excluded) and
+/// the days before (`head`) and after (`tail`) them, each inclusive; an empty part has
+/// its start after its end.
+#[derive(Debug, PartialEq, Eq)]
+struct MonthSplit {
+    months: (NaiveDate, NaiveDate),
+    head: (NaiveDate, NaiveDate),
+    tail: (NaiveDate, NaiveDate),
+}
+
+fn month_split(from: NaiveDate, to: NaiveDate) -> MonthSplit {
+    let first_of = |d: NaiveDate| d.with_day(1).unwrap_or(d);
+    let next_month = |d: NaiveDate| first_of(first_of(d) + chrono::Days::new(31));
+    let start = if from.day() == 1 { from } else { next_month(from) };
+    let after = to.succ_opt().unwrap_or(to);
+    let end = if after.day() == 1 { after } else { first_of(to) };
+    if start >= end {
+        return MonthSplit { months: (end, end), head: (from, to), tail: (after, to) };
+    }
+    MonthSplit { months: (start, end), head: (from, start.pred_opt().unwrap_or(start)), tail: (end, to) }
 }
 
 /// Every row of a restaurant's days from `from` to `to` (the check against a recompute).
@@ -347,4 +410,37 @@ pub async fn set_dayparts(
     .execute(c)
     .await
     .map(drop))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn periods_split_into_whole_months_and_the_days_around_them() {
+        let split = month_split(d("2026-01-15"), d("2026-04-10"));
+        assert_eq!(split.months, (d("2026-02-01"), d("2026-04-01")));
+        assert_eq!(split.head, (d("2026-01-15"), d("2026-01-31")));
+        assert_eq!(split.tail, (d("2026-04-01"), d("2026-04-10")));
+        // Exactly whole months: no days around them.
+        let split = month_split(d("2026-02-01"), d("2026-02-28"));
+        assert_eq!(split.months, (d("2026-02-01"), d("2026-03-01")));
+        assert!(split.head.0 > split.head.1 && split.tail.0 > split.tail.1);
+        // Inside one month, or across two without a whole one: days only.
+        for (from, to) in [("2026-03-02", "2026-03-30"), ("2026-03-20", "2026-04-10"), ("2026-12-31", "2027-01-01")] {
+            let split = month_split(d(from), d(to));
+            assert!(split.months.0 >= split.months.1);
+            assert_eq!(split.head, (d(from), d(to)));
+            assert!(split.tail.0 > split.tail.1);
+        }
+        // A year ending on the 6th of December.
+        let split = month_split(d("2025-12-07"), d("2026-12-06"));
+        assert_eq!(split.months, (d("2026-01-01"), d("2026-12-01")));
+        assert_eq!(split.head, (d("2025-12-07"), d("2025-12-31")));
+        assert_eq!(split.tail, (d("2026-12-01"), d("2026-12-06")));
+    }
 }

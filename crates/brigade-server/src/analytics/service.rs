@@ -190,8 +190,8 @@ pub async fn summary(actor: &Actor, state: &AppState, p: Period) -> ApiResult<Su
 pub async fn items(actor: &Actor, state: &AppState, p: Period) -> ApiResult<ItemsView> {
     actor.require(Permission::ReportsRead)?;
     let rid = actor.rid();
-    let sold = store::items(&state.db, rid, "item", p.from, p.to).await?;
-    let options = store::items(&state.db, rid, "option", p.from, p.to).await?;
+    let (sold, options): (Vec<_>, Vec<_>) =
+        store::items(&state.db, rid, p.from, p.to).await?.into_iter().partition(|i| i.kind == "item");
     let costs = rollup::Costs::read(state, rid).await?;
     let menu = brigade_store::menu::all_items(&state.db, rid).await?;
     let category_of: HashMap<Uuid, Uuid> = menu.iter().map(|i| (i.id, i.category_id)).collect();

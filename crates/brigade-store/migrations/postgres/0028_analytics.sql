@@ -35,6 +35,21 @@ CREATE TABLE item_rollup (
     PRIMARY KEY (restaurant_id, business_day, kind, id)
 );
 
+-- The same summed per calendar month of business days (`month` its first day), kept with
+-- each day in the day's transaction: a year of items reads twelve months and the days at
+-- its edges, not 365 days of rows.
+CREATE TABLE item_rollup_month (
+    restaurant_id UUID NOT NULL REFERENCES restaurants(id) ON DELETE CASCADE,
+    month         DATE NOT NULL,
+    kind          TEXT NOT NULL,
+    id            UUID NOT NULL,
+    name          TEXT NOT NULL,
+    quantity      BIGINT NOT NULL,
+    revenue       BIGINT NOT NULL,
+    food_cost     BIGINT NOT NULL,
+    PRIMARY KEY (restaurant_id, month, kind, id)
+);
+
 -- Days whose rollups are owed a recompute: an order of theirs changed, or a rebuild asked.
 -- Each marking bumps `mark`, so a recompute that read the day before a later change does
 -- not clear the mark that change left.
@@ -59,6 +74,9 @@ CREATE POLICY tenant ON sales_rollup USING (brigade_tenant_visible(restaurant_id
 ALTER TABLE item_rollup ENABLE ROW LEVEL SECURITY;
 ALTER TABLE item_rollup FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant ON item_rollup USING (brigade_tenant_visible(restaurant_id));
+ALTER TABLE item_rollup_month ENABLE ROW LEVEL SECURITY;
+ALTER TABLE item_rollup_month FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant ON item_rollup_month USING (brigade_tenant_visible(restaurant_id));
 ALTER TABLE rollup_dirty ENABLE ROW LEVEL SECURITY;
 ALTER TABLE rollup_dirty FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant ON rollup_dirty USING (brigade_tenant_visible(restaurant_id));

@@ -34,6 +34,21 @@ CREATE TABLE item_rollup (
     PRIMARY KEY (restaurant_id, business_day, kind, id)
 );
 
+-- The same summed per calendar month of business days (`month` its first day), kept with
+-- each day in the day's transaction: a year of items reads twelve months and the days at
+-- its edges, not 365 days of rows.
+CREATE TABLE item_rollup_month (
+    restaurant_id BLOB NOT NULL REFERENCES restaurants(id) ON DELETE CASCADE,
+    month         TEXT NOT NULL,
+    kind          TEXT NOT NULL,
+    id            BLOB NOT NULL,
+    name          TEXT NOT NULL,
+    quantity      BIGINT NOT NULL,
+    revenue       BIGINT NOT NULL,
+    food_cost     BIGINT NOT NULL,
+    PRIMARY KEY (restaurant_id, month, kind, id)
+);
+
 -- Days whose rollups are owed a recompute: an order of theirs changed, or a rebuild asked.
 -- Each marking bumps `mark`, so a recompute that read the day before a later change does
 -- not clear the mark that change left.
