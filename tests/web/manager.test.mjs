@@ -235,6 +235,31 @@ test('people, API keys and settings are managed from the dashboard, with errors 
   assert.deepEqual([saved.kds_warn_secs, saved.tax_rate_bps, saved.timezone], [120, 850, 'America/Chicago']);
   await server.api('PUT', `/v1/restaurants/${owner.rid}`, { timezone: 'America/New_York', tax_rate_bps: 800 }, owner.token);
 
+  // Opening hours: lunch and dinner on Mondays, closed on Christmas Day.
+  const hours = page.locator('#hours');
+  await hours.getByText('No hours set: always open.').waitFor();
+  await hours.getByRole('button', { name: 'Add an opening' }).click();
+  await hours.getByRole('button', { name: 'Add an opening' }).click();
+  await hours.getByLabel('Closes', { exact: true }).first().fill('14:30');
+  await hours.getByLabel('Opens', { exact: true }).nth(1).fill('17:00');
+  await hours.getByRole('button', { name: 'Add a date' }).click();
+  await hours.getByLabel('Date').fill('2026-12-25');
+  // Open that day, but no times given: refused, and said at the row.
+  await hours.getByLabel('Closed').uncheck();
+  await hours.getByRole('button', { name: 'Save hours' }).click();
+  await hours.locator('.field-error').waitFor();
+  assert.deepEqual((await server.api('GET', `/v1/restaurants/${owner.rid}/hours`, undefined, owner.token)).weekly, []);
+  await hours.getByLabel('Closed').check();
+  await hours.getByRole('button', { name: 'Save hours' }).click();
+  await page.getByText('Opening hours saved').waitFor();
+  const set = await server.api('GET', `/v1/restaurants/${owner.rid}/hours`, undefined, owner.token);
+  assert.deepEqual(set.weekly, [{ day: 'mon', open: '11:30', close: '14:30' }, { day: 'mon', open: '17:00', close: '22:00' }]);
+  assert.deepEqual(set.exceptions, [{ date: '2026-12-25', closed: true }]);
+  await hours.getByText(/Open now|Closed now/).waitFor();
+  await shot(page, 'app-hours');
+  // Back to always open, for the guests of the other journeys.
+  await server.api('PUT', `/v1/restaurants/${owner.rid}/hours`, {}, owner.token);
+
   await page.goto(`${server.base}/app/audit`);
   await page.getByRole('cell', { name: 'api_key.revoked' }).waitFor();
   // Who, by name, and what, in words.

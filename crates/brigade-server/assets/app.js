@@ -787,8 +787,70 @@ const sections = {
       showFieldError(form, null);
       toast('Settings saved');
     });
+    view.append(await hoursCard());
   },
 };
+
+/** Opening hours on the Settings page: weekly openings (two a day for lunch and dinner;
+ * a close before the open runs past midnight) and dates that differ. Outside them, guests'
+ * and platforms' orders are refused; none set means always open. A refusal names its row
+ * (`weekly[2].close`), and the row's input shows it. */
+async function hoursCard() {
+  const DAYS = [['mon', 'Monday'], ['tue', 'Tuesday'], ['wed', 'Wednesday'], ['thu', 'Thursday'], ['fri', 'Friday'], ['sat', 'Saturday'], ['sun', 'Sunday']];
+  const card = h('section', { class: 'card', id: 'hours', 'aria-labelledby': 'hours-title' });
+  const draw = (hours) => {
+    const weekly = h('tbody');
+    const exceptions = h('tbody');
+    const addWeekly = (o = { day: 'mon', open: '11:30', close: '22:00' }) => {
+      const row = h('tr', {},
+        h('td', {}, h('select', { 'aria-label': 'Day', class: 'day' }, DAYS.map(([v, l]) => h('option', { value: v, selected: v === o.day }, l)))),
+        h('td', {}, h('input', { type: 'time', 'aria-label': 'Opens', class: 'open', value: o.open, required: true })),
+        h('td', {}, h('input', { type: 'time', 'aria-label': 'Closes', class: 'close', value: o.close, required: true })),
+        h('td', {}, h('button', { type: 'button', class: 'ghost danger', onclick: () => row.remove() }, 'Remove')));
+      weekly.append(row);
+    };
+    const addException = (e = { date: '', closed: true }) => {
+      const closed = h('input', { type: 'checkbox', class: 'closed', checked: !!e.closed });
+      const open = h('input', { type: 'time', 'aria-label': 'Opens that day', class: 'open', value: e.open || '', disabled: !!e.closed });
+      const close = h('input', { type: 'time', 'aria-label': 'Closes that day', class: 'close', value: e.close || '', disabled: !!e.closed });
+      closed.addEventListener('change', () => { open.disabled = close.disabled = closed.checked; });
+      const row = h('tr', {},
+        h('td', {}, h('input', { type: 'date', 'aria-label': 'Date', class: 'date', value: e.date, required: true })),
+        h('td', {}, h('label', { class: 'inline' }, closed, ' Closed')), h('td', {}, open), h('td', {}, close),
+        h('td', {}, h('button', { type: 'button', class: 'ghost danger', onclick: () => row.remove() }, 'Remove')));
+      exceptions.append(row);
+    };
+    hours.weekly.forEach((o) => addWeekly(o));
+    hours.exceptions.forEach((e) => addException(e));
+    const now = hours.weekly.length || hours.exceptions.length
+      ? (hours.open_now ? 'Open now.' : `Closed now${hours.opens_at ? `; opens ${dayTime(hours.opens_at)}` : ''}.`)
+      : 'No hours set: always open.';
+    const form = h('form', { 'aria-label': 'Opening hours' },
+      h('table', { class: 'grid' }, h('caption', {}, 'Every week'), h('thead', {}, h('tr', {}, ['Day', 'Opens', 'Closes', ''].map((t) => h('th', {}, t)))), weekly),
+      h('button', { type: 'button', onclick: () => addWeekly() }, 'Add an opening'),
+      h('table', { class: 'grid' }, h('caption', {}, 'Dates that differ'), h('thead', {}, h('tr', {}, ['Date', '', 'Opens', 'Closes', ''].map((t) => h('th', {}, t)))), exceptions),
+      h('button', { type: 'button', onclick: () => addException() }, 'Add a date'),
+      h('div', { class: 'row' }, h('button', { type: 'submit', class: 'primary' }, 'Save hours')));
+    onSubmit(form, async () => {
+      // Rows are numbered as sent, so a refusal naming `weekly[2].close` finds its input.
+      [...weekly.children].forEach((r, i) => ['day', 'open', 'close'].forEach((k) => { r.querySelector(`.${k}`).dataset.field = `weekly[${i}].${k}`; }));
+      [...exceptions.children].forEach((r, i) => ['date', 'open', 'close'].forEach((k) => { r.querySelector(`.${k}`).dataset.field = `exceptions[${i}].${k}`; }));
+      const body = {
+        weekly: [...weekly.children].map((r) => ({ day: r.querySelector('.day').value, open: r.querySelector('.open').value, close: r.querySelector('.close').value })),
+        exceptions: [...exceptions.children].map((r) => (r.querySelector('.closed').checked
+          ? { date: r.querySelector('.date').value, closed: true }
+          : { date: r.querySelector('.date').value, open: r.querySelector('.open').value, close: r.querySelector('.close').value })),
+      };
+      draw(await api(auth, 'PUT', `${base}/hours`, body));
+      toast('Opening hours saved');
+    });
+    fill(card, h('h2', { id: 'hours-title' }, 'Opening hours'),
+      h('p', { class: 'muted' }, now, ' Outside these hours guests (QR code, web) and delivery platforms cannot order; the counter and the phone still can. Two openings on one day make split hours; a close before the open runs past midnight.'),
+      form);
+  };
+  draw(await api(auth, 'GET', `${base}/hours`));
+  return card;
+}
 
 /** Busy mode on the Today page: what it does now, and the controls to start, change or end
  * it. Quoted ready times get the extra minutes; paused channels stop taking orders (a
