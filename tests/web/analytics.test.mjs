@@ -1,6 +1,6 @@
 // The analytics screen on the demo restaurant's history: the headline numbers beside the
 // period before, the charts drawn as SVG on the page, the menu-engineering scatter with
-// its four quadrants, a period picked by preset or by dates, the report downloads, and a
+// its four quadrants, labour and prime cost, ticket times, the platforms, a period picked by preset or by dates, the report downloads, and a
 // phone's width without sideways scrolling.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -37,7 +37,22 @@ test('a manager reads a period against the one before, in charts, and downloads 
   assert.ok(await scatter.locator('circle.dot').count() > 10);
   for (const q of ['Stars', 'Plowhorses', 'Puzzles', 'Dogs']) await scatter.getByText(q, { exact: true }).waitFor();
   await page.locator('.class-list.star h3').getByText(/Stars \(\d+\)/).waitFor();
-  await page.getByRole('cell', { name: 'lunch' }).waitFor();
+  await page.getByRole('cell', { name: 'lunch' }).first().waitFor();
+  // Labour beside the sales: a labour %, a prime cost %, the hours against the schedule,
+  // each member's share; the kitchen's ticket times per station with late tickets; the
+  // platforms' own totals and the cancelled orders.
+  const labour = page.locator('#labour-stats');
+  await labour.locator('.stat', { hasText: 'Labour %' }).locator('.value').getByText(/^\d+(\.\d)?%$/).waitFor();
+  await labour.locator('.stat', { hasText: 'Prime cost %' }).locator('.value').getByText(/%$/).waitFor();
+  await labour.locator('.stat', { hasText: 'Hours scheduled' }).locator('.value').getByText(/^[\d.]+ h$/).waitFor();
+  await page.getByRole('img', { name: 'Labour % of net sales by day' }).waitFor();
+  await page.locator('#labour').getByRole('cell', { name: 'Kim Cook' }).waitFor();
+  await page.locator('#kitchen-stations').getByRole('cell', { name: 'Grill' }).waitFor();
+  await page.locator('#kitchen-stats .stat', { hasText: '9 in 10 within' }).locator('.value').getByText(/^\d+:\d\d$/).waitFor();
+  assert.equal(await page.getByRole('img', { name: /Nine in ten tickets/ }).locator('rect.bar').count(), 24);
+  const uber = page.locator('#channel-rows tr', { hasText: 'ubereats' });
+  await uber.waitFor();
+  assert.match(await uber.locator('td').nth(4).textContent(), /\$\d/);
   assert.deepEqual(await unlabelled(page), []);
   await shot(page, 'analytics');
 

@@ -295,6 +295,79 @@ impl Matrix {
     }
 }
 
+/// The width of a ticket-time bucket, in seconds.
+pub const TICKET_BUCKET_SECS: i64 = 15;
+/// The last bucket holds every ticket of this long or longer (four hours).
+const TICKET_BUCKETS: i64 = 4 * 3600 / TICKET_BUCKET_SECS;
+
+/// How long tickets took, kept as counts per 15-second bucket so that days, stations
+/// and hours add up and a period's percentiles come from the sum (a percentile of days'
+/// percentiles would not be one). Exact for counts against thresholds in whole
+/// 15 seconds (the kitchen display's are in seconds, set in minutes on the screen);
+/// percentiles are the upper edge of their bucket, so within 15 seconds above.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TicketTimes {
+    /// (bucket, tickets), buckets ascending, none empty.
+    pub buckets: Vec<(i64, i64)>,
+    pub tickets: i64,
+    pub seconds: i64,
+    pub longest: i64,
+}
+
+impl TicketTimes {
+    pub fn add(&mut self, seconds: i64) {
+        let seconds = seconds.max(0);
+        let b = (seconds / TICKET_BUCKET_SECS).min(TICKET_BUCKETS);
+        match self.buckets.binary_search_by_key(&b, |(k, _)| *k) {
+            Ok(i) => self.buckets[i].1 += 1,
+            Err(i) => self.buckets.insert(i, (b, 1)),
+        }
+        self.tickets += 1;
+        self.seconds += seconds;
+        self.longest = self.longest.max(seconds);
+    }
+
+    pub fn merge(&mut self, o: &TicketTimes) {
+        for (b, n) in &o.buckets {
+            match self.buckets.binary_search_by_key(b, |(k, _)| *k) {
+                Ok(i) => self.buckets[i].1 += n,
+                Err(i) => self.buckets.insert(i, (*b, *n)),
+            }
+        }
+        self.tickets += o.tickets;
+        self.seconds += o.seconds;
+        self.longest = self.longest.max(o.longest);
+    }
+
+    /// The time within which a share `q` (0–1) of the tickets were done: the upper edge
+    /// of the bucket that reaches it, never past the longest. None without tickets.
+    pub fn quantile(&self, q: f64) -> Option<i64> {
+        if self.tickets == 0 {
+            return None;
+        }
+        let want = ((q * self.tickets as f64).ceil() as i64).clamp(1, self.tickets);
+        let mut seen = 0;
+        for (b, n) in &self.buckets {
+            seen += n;
+            if seen >= want && *b < TICKET_BUCKETS {
+                return Some(((b + 1) * TICKET_BUCKET_SECS).min(self.longest));
+            }
+        }
+        Some(self.longest)
+    }
+
+    /// Tickets that took `seconds` or longer (exact when `seconds` is a multiple of 15).
+    pub fn at_least(&self, seconds: i64) -> i64 {
+        let from = (seconds.max(0) + TICKET_BUCKET_SECS - 1) / TICKET_BUCKET_SECS;
+        self.buckets.iter().filter(|(b, _)| *b >= from).map(|(_, n)| n).sum()
+    }
+
+    /// The mean, rounded; none without tickets.
+    pub fn average(&self) -> Option<i64> {
+        (self.tickets > 0).then(|| (2 * self.seconds + self.tickets) / (2 * self.tickets))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -365,5 +438,34 @@ mod tests {
         let classes: Vec<MenuClass> = items.iter().map(|(q, cm)| m.classify(*q, *cm)).collect();
         assert_eq!(classes, [MenuClass::Star, MenuClass::Plowhorse, MenuClass::Puzzle, MenuClass::Dog]);
         assert!(Matrix::of(&[]).is_none());
+    }
+
+    #[test]
+    fn ticket_times_add_up_across_days_and_answer_percentiles() {
+        let mut a = TicketTimes::default();
+        let mut b = TicketTimes::default();
+        for s in [60, 200, 290, 300, 301] {
+            a.add(s);
+        }
+        for s in [599, 600, 900, 5 * 3600] {
+            b.add(s);
+        }
+        a.merge(&b);
+        assert_eq!((a.tickets, a.longest), (9, 5 * 3600));
+        assert_eq!(a.seconds, 60 + 200 + 290 + 300 + 301 + 599 + 600 + 900 + 18_000);
+        // The fifth of nine is 301 s: its bucket is 300-315.
+        assert_eq!(a.quantile(0.5), Some(315));
+        // The ninth is the longest, kept in the last bucket; the answer is the longest.
+        assert_eq!(a.quantile(0.9), Some(5 * 3600));
+        assert_eq!(a.at_least(300), 6);
+        assert_eq!(a.at_least(600), 3);
+        assert_eq!(TicketTimes::default().quantile(0.5), None);
+        assert_eq!(TicketTimes::default().average(), None);
+        let one = {
+            let mut t = TicketTimes::default();
+            t.add(7);
+            t
+        };
+        assert_eq!(one.quantile(0.9), Some(7));
     }
 }

@@ -1,6 +1,7 @@
 // The analytics screen: a period (with presets) beside the period before, the headline
-// numbers, sales by day and by hour, the channel mix, the menu-engineering scatter and
-// the items, each chart a small SVG drawn here. Loaded by app.js only on its page.
+// numbers, sales by day and by hour, the channel mix, the menu-engineering scatter, the
+// items, labour and prime cost, the kitchen's ticket times and the channels and platforms,
+// each chart a small SVG drawn here. Loaded by app.js only on its page.
 import { h, fill, api, money, toast } from './brigade.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
@@ -126,6 +127,15 @@ export const sections = {
     const classes = h('div', { class: 'classes' });
     const items = h('tbody');
     const parts = h('tbody');
+    const labourStats = h('div', { class: 'stats wide', id: 'labour-stats' });
+    const labourDay = h('figure', { class: 'chart-box' });
+    const labourParts = h('tbody');
+    const people = h('tbody');
+    const kitchenStats = h('div', { class: 'stats wide', id: 'kitchen-stats' });
+    const kitchenHour = h('figure', { class: 'chart-box' });
+    const stations = h('tbody', { id: 'kitchen-stations' });
+    const channels = h('tbody', { id: 'channel-rows' });
+    const th = (list) => h('thead', {}, h('tr', {}, list.map((t) => h('th', {}, t))));
     preset.value = '30';
     [from.value, to.value] = presetRange('30', tz);
     fill(view,
@@ -141,7 +151,16 @@ export const sections = {
         h('p', { class: 'muted' }, 'Stars sell well at a good margin; plowhorses sell well at a low one; puzzles earn well but sell little; dogs do neither.'),
         matrix, classes),
       h('section', { class: 'card' }, h('h2', {}, 'Items'),
-        h('table', { class: 'grid' }, h('thead', {}, h('tr', {}, ['Item', 'Sold', 'Revenue', 'Food cost', 'Margin', 'Share'].map((t) => h('th', {}, t)))), items)));
+        h('table', { class: 'grid' }, h('thead', {}, h('tr', {}, ['Item', 'Sold', 'Revenue', 'Food cost', 'Margin', 'Share'].map((t) => h('th', {}, t)))), items)),
+      h('section', { class: 'card', id: 'labour' }, h('h2', {}, 'Labour and prime cost'), labourStats, labourDay,
+        h('div', { class: 'two-col' },
+          h('table', { class: 'grid' }, th(['Daypart', 'Labour', 'Labour %', 'Hours', 'Scheduled']), labourParts),
+          h('table', { class: 'grid' }, th(['Who', 'Hours', 'Scheduled', 'Overtime', 'Pay']), people))),
+      h('section', { class: 'card', id: 'kitchen' }, h('h2', {}, 'Kitchen ticket times'), kitchenStats, kitchenHour,
+        h('table', { class: 'grid' }, th(['Station', 'Tickets', 'Average', 'Half within', '9 in 10 within', 'Longest', 'Late']), stations)),
+      h('section', { class: 'card', id: 'channels' }, h('h2', {}, 'Channels and platforms'),
+        h('p', { class: 'muted' }, "A platform's own total is what it said the guest was charged; the difference is theirs less ours."),
+        h('table', { class: 'grid' }, th(['Channel', 'Orders', 'Total', 'Share', "Platform's total", 'Difference', 'Cancelled', 'Refused']), channels)));
 
     const m = (v) => money(v, currency);
     const stat = (label, value, change) => h('div', { class: 'stat' }, h('span', { class: 'label' }, label), h('span', { class: 'value' }, value),
@@ -160,6 +179,11 @@ export const sections = {
           api(auth, 'GET', `${base}/analytics/sales?${q}&group_by=daypart`),
           api(auth, 'GET', `${base}/analytics/menu-engineering?${q}`),
           api(auth, 'GET', `${base}/analytics/items?${q}`),
+          api(auth, 'GET', `${base}/analytics/labour?${q}&group_by=day`),
+          api(auth, 'GET', `${base}/analytics/labour?${q}&group_by=daypart`),
+          api(auth, 'GET', `${base}/analytics/kitchen?${q}&group_by=station`),
+          api(auth, 'GET', `${base}/analytics/kitchen?${q}&group_by=hour`),
+          api(auth, 'GET', `${base}/analytics/channels?${q}`),
         ]);
       } catch (e) {
         if (mine === seq) fill(compare, h('span', { class: 'error', role: 'alert' }, e.message));
@@ -167,7 +191,7 @@ export const sections = {
       }
       // Only the newest period is drawn: an older answer arriving late is dropped.
       if (mine !== seq) return;
-      const [sum, day, hour, channel, daypart, me, it] = got;
+      const [sum, day, hour, channel, daypart, me, it, lab, labParts, kit, kitHour, chans] = got;
       const c = sum.current, ch = sum.change_percent;
       fill(compare, `${sum.from} to ${sum.to}, against ${sum.previous_from} to ${sum.previous_to}`,
         sum.year_before ? ` · a year before: ${m(sum.year_before.net)} net` : '');
@@ -199,6 +223,51 @@ export const sections = {
       fill(items, it.rows.length ? it.rows.slice(0, 30).map((r) => h('tr', {}, h('td', {}, r.name), h('td', {}, r.quantity), h('td', {}, m(r.revenue)),
         h('td', {}, r.costed ? m(r.food_cost) : '—'), h('td', {}, r.costed ? m(r.margin) : '—'), h('td', {}, r.share_percent == null ? '—' : `${r.share_percent}%`)))
         : h('tr', {}, h('td', { colspan: 6, class: 'muted' }, 'Nothing sold in this period.')));
+      drawLabour(lab, labParts);
+      drawKitchen(kit, kitHour);
+      drawChannels(chans);
+    };
+    const hrs = (x) => `${Math.round(x * 10) / 10} h`;
+    const or = (v, f) => (v == null ? '—' : f(v));
+    const per = (v) => or(v, (x) => `${x}%`);
+    const mins = (secs) => or(secs, (x) => `${Math.floor(x / 60)}:${String(x % 60).padStart(2, '0')}`);
+    const drawLabour = (lab, labParts) => {
+      const t = lab.totals;
+      fill(labourStats, stat('Labour cost', m(t.labour_cost)), stat('Labour %', per(t.labour_percent)),
+        stat('Prime cost %', per(t.prime_cost_percent)), stat('Sales per labour hour', or(t.sales_per_labour_hour, m)),
+        stat('Hours worked', hrs(t.hours)), stat('Hours scheduled', hrs(t.scheduled_hours)), stat('Overtime', hrs(t.overtime_hours || 0)));
+      fill(labourDay, t.hours > 0
+        ? [bars({ label: 'Labour % of net sales by day', keys: lab.rows.map((r) => r.key), values: lab.rows.map((r) => r.labour_percent || 0),
+          format: (v) => `${v}%`, tick: (k) => k.slice(5) }), h('figcaption', { class: 'muted' }, 'Labour cost as a share of net sales, each day')]
+        : h('p', { class: 'muted' }, 'No one was on the clock in this period.'));
+      fill(labourParts, labParts.rows.map((r) => h('tr', {}, h('td', {}, r.key), h('td', {}, m(r.labour_cost)), h('td', {}, per(r.labour_percent)),
+        h('td', {}, hrs(r.hours)), h('td', {}, hrs(r.scheduled_hours)))));
+      fill(people, lab.people.length ? lab.people.map((p) => h('tr', {}, h('td', {}, p.name), h('td', {}, hrs(p.hours)), h('td', {}, hrs(p.scheduled_hours)),
+        h('td', {}, hrs(p.overtime_hours)), h('td', {}, m(p.labour_cost))))
+        : h('tr', {}, h('td', { colspan: 5, class: 'muted' }, 'No one worked or was scheduled.')));
+    };
+    const drawKitchen = (kit, kitHour) => {
+      const t = kit.totals, before = kit.previous;
+      fill(kitchenStats, stat('Tickets', t.tickets), stat('Average', mins(t.average_seconds)), stat('Half within', mins(t.p50_seconds)),
+        stat('9 in 10 within', mins(t.p90_seconds)), stat(`Late (${Math.round(kit.late_secs / 60)} min or more)`, per(t.late_percent)),
+        stat('9 in 10, period before', mins(before.p90_seconds)));
+      fill(kitchenHour, t.tickets
+        ? [bars({ label: 'Nine in ten tickets done within, by the hour they came in', keys: kitHour.rows.map((r) => r.key),
+          values: kitHour.rows.map((r) => r.p90_seconds || 0), format: (v) => mins(v), tick: (k) => `${k}h` }),
+        h('figcaption', { class: 'muted' }, 'Minutes within which nine in ten tickets were bumped, by the hour they reached the kitchen')]
+        : h('p', { class: 'muted' }, 'No tickets were bumped in this period.'));
+      fill(stations, kit.rows.length ? kit.rows.map((r) => h('tr', {}, h('td', {}, r.label), h('td', {}, r.tickets), h('td', {}, mins(r.average_seconds)),
+        h('td', {}, mins(r.p50_seconds)), h('td', {}, mins(r.p90_seconds)), h('td', {}, mins(r.longest_seconds)), h('td', {}, `${r.late} · ${per(r.late_percent)}`)))
+        : h('tr', {}, h('td', { colspan: 7, class: 'muted' }, 'No tickets in this period.')));
+    };
+    const why = (list) => list.map((r) => `${r.reason || 'no reason given'}: ${r.count}`).join('\n');
+    const drawChannels = (c) => {
+      fill(channels, c.channels.length ? c.channels.map((r) => h('tr', {}, h('td', {}, r.channel.replace('_', ' ')), h('td', {}, r.orders), h('td', {}, m(r.total)),
+        h('td', {}, per(r.share_percent)), h('td', {}, r.matched_orders ? m(r.platform_total) : '—'),
+        h('td', { class: r.difference < 0 ? 'down' : null }, r.matched_orders ? m(r.difference) : '—'),
+        h('td', { title: why(r.cancel_reasons) }, r.cancelled ? `${r.cancelled} (${m(r.cancelled_total)})` : '0'),
+        h('td', { title: why(r.refuse_reasons) }, r.refused)))
+        : h('tr', {}, h('td', { colspan: 8, class: 'muted' }, 'No orders in this period.')));
     };
     preset.addEventListener('change', () => {
       if (preset.value !== 'custom') [from.value, to.value] = presetRange(preset.value, tz);

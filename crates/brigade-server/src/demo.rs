@@ -497,6 +497,18 @@ async fn restaurant(
             add_order(&mut tx, &mut rng, &ctx, at, day, number).await?;
             count += 1;
         }
+        if days_ago > 0 {
+            let crew: Vec<(Uuid, &str, i64)> = std::iter::once((manager.id, "manager", 2500))
+                .chain(staff_ids.iter().zip(pin_users()).map(|(id, (_, role, _, _))| {
+                    if role == "kitchen" {
+                        (*id, "line cook", 1900)
+                    } else {
+                        (*id, "server", 1600)
+                    }
+                }))
+                .collect();
+            add_day_of_work(&mut tx, &mut rng, rid, &crew, date, tz, now).await?;
+        }
         tx.commit().await?;
     }
     // After the history, so past orders do not count against the opening stock.
@@ -508,6 +520,75 @@ async fn restaurant(
         .await
         .context("rolling up the history")?;
     Ok((rid, count, first_table))
+}
+
+/// A past day's work: each member scheduled for lunch, dinner or both, and clocked in
+/// and out near the schedule (a little early, now and then late or kept on), with an
+/// unpaid half-hour break on a double.
+async fn add_day_of_work(
+    tx: &mut brigade_store::Tx,
+    rng: &mut StdRng,
+    rid: Uuid,
+    crew: &[(Uuid, &str, i64)],
+    date: chrono::NaiveDate,
+    tz: chrono_tz::Tz,
+    now: chrono::DateTime<Utc>,
+) -> anyhow::Result<()> {
+    use brigade_store::labour::{Break, EntryRow, ShiftRow};
+    let local = |minute: i64| {
+        let t = date.and_hms_opt(0, 0, 0).unwrap_or_default() + Duration::minutes(minute);
+        brigade_domain::menu::local_to_utc(tz, t)
+    };
+    for (i, (user, position, rate)) in crew.iter().enumerate() {
+        // Someone has the day off, turn about.
+        if (date.ordinal() as usize + i).is_multiple_of(6) {
+            continue;
+        }
+        let (starts, ends) = match (i + date.ordinal() as usize) % 4 {
+            0 => (10 * 60 + 30, 15 * 60 + 30),
+            1 | 2 => (16 * 60 + 30, 23 * 60),
+            _ => (10 * 60 + 30, 23 * 60),
+        };
+        let shift = ShiftRow {
+            id: Uuid::now_v7(),
+            restaurant_id: rid,
+            user_id: *user,
+            position: Some((*position).to_owned()),
+            starts_at: local(starts),
+            ends_at: local(ends),
+            notes: None,
+            created_at: now,
+            updated_at: now,
+        };
+        brigade_store::labour::insert_shift(tx, &shift).await?;
+        let clock_in = local(starts + rng.gen_range(-10..8));
+        let clock_out = local(ends + rng.gen_range(-15..40));
+        let breaks = if ends - starts > 8 * 60 {
+            let b = local(15 * 60 + 30 + rng.gen_range(0..30));
+            vec![Break { start: b, end: Some(b + Duration::minutes(30)), paid: false }]
+        } else {
+            Vec::new()
+        };
+        let entry = EntryRow {
+            id: Uuid::now_v7(),
+            restaurant_id: rid,
+            user_id: *user,
+            position: Some((*position).to_owned()),
+            hourly_rate: *rate,
+            clock_in,
+            clock_out: Some(clock_out),
+            breaks: Json(breaks),
+            original: None,
+            edited_by: None,
+            edit_reason: None,
+            approved_by: None,
+            approved_at: None,
+            created_at: clock_in,
+            updated_at: clock_out,
+        };
+        brigade_store::labour::insert_entry(tx, &entry).await?;
+    }
+    Ok(())
 }
 
 fn all_days() -> Vec<Weekday> {
@@ -849,9 +930,30 @@ async fn add_order(
     if lines.is_empty() {
         return Ok(());
     }
+    // One ticket per station, as the order path fires them.
+    let mut tickets: Vec<(Option<Uuid>, Uuid, i64)> = Vec::new();
+    for l in &mut lines {
+        let prep = items.iter().find(|i| i.id == l.item_id).map_or(0, |i| i.prep_minutes);
+        match tickets.iter_mut().find(|t| t.0 == l.station_id) {
+            Some(t) => {
+                t.2 = t.2.max(prep);
+                l.ticket_id = Some(t.1);
+            }
+            None => {
+                let id = Uuid::now_v7();
+                tickets.push((l.station_id, id, prep));
+                l.ticket_id = Some(id);
+            }
+        }
+    }
     let subtotal: i64 = lines.iter().map(|l| l.line_total).sum();
     let totals = tax.apply(Money(subtotal));
     let cancelled = rng.gen_bool(0.03);
+    let platform = matches!(channel, "ubereats" | "doordash" | "grubhub");
+    // The platform's own total: ours, but now and then a promotion of theirs or a
+    // rounding of their menu's prices makes it differ.
+    let external_total =
+        platform.then(|| if rng.gen_bool(0.06) { totals.total.0 + rng.gen_range(-300..150) } else { totals.total.0 });
     let ready_at = at + Duration::minutes(max_prep + rng.gen_range(0..12));
     let done_at = ready_at + Duration::minutes(rng.gen_range(2..15));
     let order = OrderRow {
@@ -875,8 +977,8 @@ async fn add_order(
         assigned_to: staff.get(rng.gen_range(0..staff.len().max(1))).copied().filter(|_| rng.gen_bool(0.5)),
         tracking_key: brigade_domain::credentials::new_secret("").chars().take(22).collect(),
         idempotency_key: None,
-        external_id: None,
-        external_total: None,
+        external_id: platform.then(|| format!("demo-{}", order_id.simple())),
+        external_total,
         payment_status: None,
         created_by: "system".into(),
         created_at: at,
@@ -904,6 +1006,9 @@ async fn add_order(
         }
     }
     orders::insert(tx, &order).await?;
+    let opened: Vec<brigade_store::kds::NewTicket> =
+        tickets.iter().map(|(station, id, _)| (*id, rid, order_id, *station)).collect();
+    brigade_store::kds::insert_tickets(tx, &opened, at).await?;
     orders::insert_lines(tx, &lines).await?;
     let step = |from: Option<&'static str>, to: &'static str, when| HistoryEntry {
         restaurant_id: rid,
@@ -916,22 +1021,28 @@ async fn add_order(
     };
     orders::insert_history(tx, &step(None, "received", at)).await?;
     if cancelled {
+        let reasons: &[&'static str] = if platform {
+            &["cancelled by the platform", "courier not found", "guest cancelled"]
+        } else {
+            &["customer left", "item ran out", "entered twice"]
+        };
+        let reason = reasons[rng.gen_range(0..reasons.len())];
         orders::insert_history(
             tx,
-            &HistoryEntry {
-                reason: Some("customer left"),
-                ..step(Some("received"), "cancelled", at + Duration::minutes(3))
-            },
+            &HistoryEntry { reason: Some(reason), ..step(Some("received"), "cancelled", at + Duration::minutes(3)) },
         )
         .await?;
         let change = StatusChange {
             to: "cancelled",
-            cancel_reason: Some("customer left"),
+            cancel_reason: Some(reason),
             ready_at: None,
             completed_at: None,
             at: done_at,
         };
         orders::set_status(tx, order_id, "received", &change).await?;
+        for (_, id, _) in &tickets {
+            brigade_store::kds::set_ticket_status(tx, *id, true, "system", at + Duration::minutes(3)).await?;
+        }
     } else {
         orders::insert_history(tx, &step(Some("received"), "accepted", at + Duration::minutes(1))).await?;
         orders::insert_history(tx, &step(Some("accepted"), "ready", ready_at)).await?;
@@ -944,6 +1055,13 @@ async fn add_order(
             at: done_at,
         };
         orders::set_status(tx, order_id, "received", &change).await?;
+        // Each station's ticket is bumped after its longest dish, sooner or later.
+        for (_, id, prep) in &tickets {
+            let late = if rng.gen_bool(0.08) { 300 } else { 0 };
+            let took = Duration::seconds((*prep).min(10) * 45 + rng.gen_range(-60..150) + late);
+            brigade_store::kds::set_ticket_status(tx, *id, true, "system", at + took.max(Duration::seconds(45)))
+                .await?;
+        }
         // Some guests rate their order, mostly well.
         if guest.is_some() && rng.gen_bool(0.3) {
             let (rating, comment) = DEMO_COMMENTS[rng.gen_range(0..DEMO_COMMENTS.len())];

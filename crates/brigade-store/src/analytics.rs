@@ -1,11 +1,13 @@
-//! Analytics rollups: per restaurant and business day, sales by dimension and items sold,
-//! with the days owed a recompute and the consumer's cursor in the event log. A day's rows
+//! Analytics rollups: per restaurant and business day, sales by dimension, items sold,
+//! ticket times and each channel's orders, with the days owed a recompute and the consumer's cursor in the event log. A day's rows
 //! are only ever replaced whole, from its orders.
 
 use crate::{on_db, on_tx, placeholders, values_list, Db, Result, System, Tx, MAX_BINDS};
+use brigade_domain::analytics::TicketTimes;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde_json::Value;
 use sqlx::types::Json;
+use std::collections::BTreeMap;
 use uuid::Uuid;
 
 /// How far the consumer has read the event log.
@@ -187,12 +189,22 @@ pub struct ItemRow {
     pub food_cost: i64,
 }
 
+/// Everything a day's rollups hold, computed from its orders.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DayRows {
+    pub sales: Vec<SalesRow>,
+    pub items: Vec<ItemRow>,
+    pub kitchen: Vec<KitchenRow>,
+    pub channels: Vec<ChannelRow>,
+}
+
 /// Replaces a day's rows with these, in `tx` (whose caller took the day's mark).
-pub async fn replace_day(tx: &mut Tx, rid: Uuid, day: NaiveDate, sales: &[SalesRow], items: &[ItemRow]) -> Result<()> {
+pub async fn replace_day(tx: &mut Tx, rid: Uuid, day: NaiveDate, rows: &DayRows) -> Result<()> {
+    let (sales, items) = (&rows.sales, &rows.items);
     // The month's sums lose the day's old rows here and gain its new ones below.
     let month = day.with_day(1).unwrap_or(day);
     month_delta(tx, rid, day, month, false).await?;
-    for table in ["sales_rollup", "item_rollup"] {
+    for table in ["sales_rollup", "item_rollup", "kitchen_rollup", "channel_rollup"] {
         let sql = format!("DELETE FROM {table} WHERE restaurant_id = $1 AND business_day = $2");
         on_tx!(tx, |c| sqlx::query(&sql).bind(rid).bind(day).execute(c).await.map(drop))?;
     }
@@ -243,6 +255,55 @@ pub async fn replace_day(tx: &mut Tx, rid: Uuid, day: NaiveDate, sales: &[SalesR
                     .bind(r.quantity)
                     .bind(r.revenue)
                     .bind(r.food_cost);
+            }
+            q.execute(c).await.map(drop)
+        })?;
+    }
+    const KITCHEN_COLS: usize = 8;
+    for chunk in rows.kitchen.chunks(MAX_BINDS / KITCHEN_COLS) {
+        let sql = format!(
+            "INSERT INTO kitchen_rollup (restaurant_id, business_day, station, hour, tickets, seconds, longest, buckets)
+             VALUES {}",
+            values_list(chunk.len(), KITCHEN_COLS, 1)
+        );
+        on_tx!(tx, |c| {
+            let mut q = sqlx::query(&sql);
+            for r in chunk {
+                q = q
+                    .bind(rid)
+                    .bind(r.business_day)
+                    .bind(&r.station)
+                    .bind(r.hour)
+                    .bind(r.times.tickets)
+                    .bind(r.times.seconds)
+                    .bind(r.times.longest)
+                    .bind(Json(&r.times.buckets));
+            }
+            q.execute(c).await.map(drop)
+        })?;
+    }
+    const CHANNEL_COLS: usize = 11;
+    for chunk in rows.channels.chunks(MAX_BINDS / CHANNEL_COLS) {
+        let sql = format!(
+            "INSERT INTO channel_rollup (restaurant_id, business_day, channel, orders, total, matched, matched_total,
+             external_total, cancelled, cancelled_total, reasons) VALUES {}",
+            values_list(chunk.len(), CHANNEL_COLS, 1)
+        );
+        on_tx!(tx, |c| {
+            let mut q = sqlx::query(&sql);
+            for r in chunk {
+                q = q
+                    .bind(rid)
+                    .bind(r.business_day)
+                    .bind(&r.channel)
+                    .bind(r.orders)
+                    .bind(r.total)
+                    .bind(r.matched)
+                    .bind(r.matched_total)
+                    .bind(r.external_total)
+                    .bind(r.cancelled)
+                    .bind(r.cancelled_total)
+                    .bind(Json(&r.reasons));
             }
             q.execute(c).await.map(drop)
         })?;
@@ -357,8 +418,132 @@ fn month_split(from: NaiveDate, to: NaiveDate) -> MonthSplit {
     MonthSplit { months: (start, end), head: (from, start.pred_opt().unwrap_or(start)), tail: (end, to) }
 }
 
+/// A day's bumped tickets at one station (`''` for none) opened in one local hour.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KitchenRow {
+    pub business_day: NaiveDate,
+    pub station: String,
+    pub hour: i64,
+    pub times: TicketTimes,
+}
+
+#[derive(sqlx::FromRow)]
+struct KitchenDb {
+    business_day: NaiveDate,
+    station: String,
+    hour: i64,
+    tickets: i64,
+    seconds: i64,
+    longest: i64,
+    buckets: Json<Vec<(i64, i64)>>,
+}
+
+impl From<KitchenDb> for KitchenRow {
+    fn from(r: KitchenDb) -> KitchenRow {
+        KitchenRow {
+            business_day: r.business_day,
+            station: r.station,
+            hour: r.hour,
+            times: TicketTimes { buckets: r.buckets.0, tickets: r.tickets, seconds: r.seconds, longest: r.longest },
+        }
+    }
+}
+
+/// A day's orders of one channel.
+#[derive(Debug, Clone, Default, PartialEq, Eq, sqlx::FromRow)]
+pub struct ChannelRow {
+    pub business_day: NaiveDate,
+    pub channel: String,
+    /// Counted (not cancelled) orders and what they came to.
+    pub orders: i64,
+    pub total: i64,
+    /// Counted orders that carry the platform's own total: how many, our total on them
+    /// and theirs.
+    pub matched: i64,
+    pub matched_total: i64,
+    pub external_total: i64,
+    pub cancelled: i64,
+    pub cancelled_total: i64,
+    /// Cancelled orders per reason ("" where none was given).
+    pub reasons: Json<BTreeMap<String, i64>>,
+}
+
+/// A bumped ticket of a counted order of the day.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TicketTime {
+    pub station_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub bumped_at: DateTime<Utc>,
+}
+
+/// The bumped tickets of a restaurant's counted orders of a business day.
+pub async fn day_tickets(db: &Db, rid: Uuid, day: NaiveDate) -> Result<Vec<TicketTime>> {
+    const SQL: &str = "SELECT t.station_id, t.created_at, t.bumped_at
+        FROM kds_tickets t JOIN orders o ON o.id = t.order_id
+        WHERE o.restaurant_id = $1 AND o.business_day = $2 AND o.status <> 'cancelled' AND t.bumped_at IS NOT NULL";
+    on_db!(db, rid, |c| sqlx::query_as::<_, TicketTime>(SQL).bind(rid).bind(day).fetch_all(c).await)
+}
+
+/// Every order of a day as its channel counts it, cancelled ones included.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ChannelOrder {
+    pub channel: String,
+    pub cancelled: bool,
+    pub cancel_reason: Option<String>,
+    pub total: i64,
+    pub external_total: Option<i64>,
+}
+
+pub async fn day_channel_orders(db: &Db, rid: Uuid, day: NaiveDate) -> Result<Vec<ChannelOrder>> {
+    const SQL: &str = "SELECT channel, status = 'cancelled' AS cancelled, cancel_reason, total, external_total
+        FROM orders WHERE restaurant_id = $1 AND business_day = $2";
+    on_db!(db, rid, |c| sqlx::query_as::<_, ChannelOrder>(SQL).bind(rid).bind(day).fetch_all(c).await)
+}
+
+/// A restaurant's kitchen rows from `from` to `to`.
+pub async fn kitchen(db: &Db, rid: Uuid, from: NaiveDate, to: NaiveDate) -> Result<Vec<KitchenRow>> {
+    const SQL: &str = "SELECT business_day, station, hour, tickets, seconds, longest, buckets FROM kitchen_rollup
+        WHERE restaurant_id = $1 AND business_day >= $2 AND business_day <= $3 ORDER BY business_day, station, hour";
+    let rows =
+        on_db!(db, rid, |c| sqlx::query_as::<_, KitchenDb>(SQL).bind(rid).bind(from).bind(to).fetch_all(c).await)?;
+    Ok(rows.into_iter().map(KitchenRow::from).collect())
+}
+
+/// A restaurant's channel rows from `from` to `to`.
+pub async fn channels(db: &Db, rid: Uuid, from: NaiveDate, to: NaiveDate) -> Result<Vec<ChannelRow>> {
+    const SQL: &str = "SELECT business_day, channel, orders, total, matched, matched_total, external_total, cancelled,
+        cancelled_total, reasons FROM channel_rollup
+        WHERE restaurant_id = $1 AND business_day >= $2 AND business_day <= $3 ORDER BY business_day, channel";
+    on_db!(db, rid, |c| sqlx::query_as::<_, ChannelRow>(SQL).bind(rid).bind(from).bind(to).fetch_all(c).await)
+}
+
+/// Food cost of the items sold per business day from `from` to `to`.
+pub async fn food_cost_by_day(db: &Db, rid: Uuid, from: NaiveDate, to: NaiveDate) -> Result<Vec<(NaiveDate, i64)>> {
+    const SQL: &str = "SELECT business_day, CAST(SUM(food_cost) AS BIGINT) FROM item_rollup
+        WHERE restaurant_id = $1 AND kind = 'item' AND business_day >= $2 AND business_day <= $3
+        GROUP BY business_day ORDER BY business_day";
+    on_db!(db, rid, |c| sqlx::query_as::<_, (NaiveDate, i64)>(SQL).bind(rid).bind(from).bind(to).fetch_all(c).await)
+}
+
+/// Platform orders Brigade refused (`denied`) between two instants: platform and reason.
+pub async fn denied(
+    db: &Db,
+    rid: Uuid,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<(String, Option<String>)>> {
+    const SQL: &str = "SELECT platform, reason FROM inbound_webhooks
+        WHERE restaurant_id = $1 AND outcome = 'denied' AND received_at >= $2 AND received_at < $3";
+    on_db!(db, rid, |c| sqlx::query_as::<_, (String, Option<String>)>(SQL)
+        .bind(rid)
+        .bind(crate::stored_time(from))
+        .bind(crate::stored_time(to))
+        .fetch_all(c)
+        .await)
+}
+
 /// Every row of a restaurant's days from `from` to `to` (the check against a recompute).
-pub async fn day_rows(db: &Db, rid: Uuid, from: NaiveDate, to: NaiveDate) -> Result<(Vec<SalesRow>, Vec<ItemRow>)> {
+pub async fn day_rows(db: &Db, rid: Uuid, from: NaiveDate, to: NaiveDate) -> Result<DayRows> {
     const SALES: &str = "SELECT business_day, dim, key, orders, gross, discounts, refunds, net, tax, total, tips
         FROM sales_rollup WHERE restaurant_id = $1 AND business_day >= $2 AND business_day <= $3
         ORDER BY business_day, dim, key";
@@ -369,7 +554,9 @@ pub async fn day_rows(db: &Db, rid: Uuid, from: NaiveDate, to: NaiveDate) -> Res
         on_db!(db, rid, |c| sqlx::query_as::<_, SalesRow>(SALES).bind(rid).bind(from).bind(to).fetch_all(c).await)?;
     let items =
         on_db!(db, rid, |c| sqlx::query_as::<_, ItemRow>(ITEMS).bind(rid).bind(from).bind(to).fetch_all(c).await)?;
-    Ok((sales, items))
+    let kitchen = kitchen(db, rid, from, to).await?;
+    let channels = channels(db, rid, from, to).await?;
+    Ok(DayRows { sales, items, kitchen, channels })
 }
 
 /// The business days with orders of one restaurant, or of all, from `from` to `to`.

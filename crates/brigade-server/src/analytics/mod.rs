@@ -1,8 +1,10 @@
 //! Analytics: sales over any period by day, hour, weekday, daypart, channel, type, staff
 //! or table beside the period before; the headline numbers; item performance and the
-//! menu-engineering matrix. Everything is read from per-day rollups that `rollup` keeps
+//! menu-engineering matrix; labour and prime cost, the kitchen's ticket times and the
+//! channels and platforms (`operations`). Everything about orders is read from per-day rollups that `rollup` keeps
 //! from the event log, never from a period's orders.
 
+pub mod operations;
 pub mod rollup;
 pub mod service;
 
@@ -24,6 +26,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(summary))
         .routes(routes!(items))
         .routes(routes!(menu_engineering))
+        .routes(routes!(labour))
+        .routes(routes!(kitchen))
+        .routes(routes!(channels))
         .routes(routes!(get_dayparts, put_dayparts))
 }
 
@@ -310,4 +315,77 @@ async fn put_dayparts(
     Json(body): Json<DaypartsBody>,
 ) -> ApiResult<axum::Json<DaypartsBody>> {
     Ok(axum::Json(service::set_dayparts(&actor, &state, body).await?))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct LabourParams {
+    /// First business day, YYYY-MM-DD, in the restaurant's zone.
+    #[param(value_type = NaiveDate)]
+    pub from: Option<String>,
+    /// Last business day, included; not before `from`, at most 3 years after it.
+    #[param(value_type = NaiveDate)]
+    pub to: Option<String>,
+    /// day (the default) or daypart.
+    #[param(value_type = Option<operations::LabourBy>)]
+    pub group_by: Option<operations::LabourBy>,
+}
+
+/// Labour cost, hours (worked and scheduled), overtime, labour %, sales per labour hour
+/// and prime cost over a period, by day or daypart, and per member.
+#[utoipa::path(get, path = "/v1/restaurants/{rid}/analytics/labour", tag = "analytics",
+    params(("rid" = Uuid, Path), LabourParams),
+    responses((status = 200, body = operations::LabourView), (status = 403), (status = 404), (status = 422)),
+    security(("bearer" = [])))]
+async fn labour(
+    State(state): State<AppState>,
+    actor: Actor,
+    Query(p): Query<LabourParams>,
+) -> ApiResult<axum::Json<operations::LabourView>> {
+    let period = service::period(p.from.as_deref(), p.to.as_deref())?;
+    let by = p.group_by.unwrap_or(operations::LabourBy::Day);
+    Ok(axum::Json(operations::labour(&actor, &state, period, by).await?))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct KitchenParams {
+    /// First business day, YYYY-MM-DD, in the restaurant's zone.
+    #[param(value_type = NaiveDate)]
+    pub from: Option<String>,
+    /// Last business day, included; not before `from`, at most 3 years after it.
+    #[param(value_type = NaiveDate)]
+    pub to: Option<String>,
+    /// station (the default), day, daypart or hour.
+    #[param(value_type = Option<operations::KitchenBy>)]
+    pub group_by: Option<operations::KitchenBy>,
+}
+
+/// Ticket times (average, p50, p90, longest) and late tickets over a period, by station,
+/// day, daypart or hour, beside the period before.
+#[utoipa::path(get, path = "/v1/restaurants/{rid}/analytics/kitchen", tag = "analytics",
+    params(("rid" = Uuid, Path), KitchenParams),
+    responses((status = 200, body = operations::KitchenView), (status = 403), (status = 404), (status = 422)),
+    security(("bearer" = [])))]
+async fn kitchen(
+    State(state): State<AppState>,
+    actor: Actor,
+    Query(p): Query<KitchenParams>,
+) -> ApiResult<axum::Json<operations::KitchenView>> {
+    let period = service::period(p.from.as_deref(), p.to.as_deref())?;
+    let by = p.group_by.unwrap_or(operations::KitchenBy::Station);
+    Ok(axum::Json(operations::kitchen(&actor, &state, period, by).await?))
+}
+
+/// Orders per channel over a period: the delivery platforms' own totals against
+/// Brigade's, cancelled orders and platform orders refused, with their reasons.
+#[utoipa::path(get, path = "/v1/restaurants/{rid}/analytics/channels", tag = "analytics",
+    params(("rid" = Uuid, Path), PeriodParams),
+    responses((status = 200, body = operations::ChannelsView), (status = 403), (status = 404), (status = 422)),
+    security(("bearer" = [])))]
+async fn channels(
+    State(state): State<AppState>,
+    actor: Actor,
+    Query(p): Query<PeriodParams>,
+) -> ApiResult<axum::Json<operations::ChannelsView>> {
+    let period = service::period(p.from.as_deref(), p.to.as_deref())?;
+    Ok(axum::Json(operations::channels(&actor, &state, period).await?))
 }

@@ -3,13 +3,16 @@
 //! recomputes marked days whole from their orders. A late change (a cancel, a refund, a
 //! platform's adjustment) is an event on the order, so it corrects the day the order
 //! belongs to. A rebuild marks a range of days and drains them the same way, so it is
-//! idempotent and never differs from what the consumer would have written.
+//! idempotent and never differs from what the consumer would have written. Besides the
+//! sales and items, a day holds its kitchen's ticket times (bumped tickets of counted
+//! orders, by station and the hour they opened) and each channel's orders with the
+//! platform's own totals and the cancellations.
 
 use crate::AppState;
-use brigade_domain::analytics::Figures;
+use brigade_domain::analytics::{Figures, TicketTimes};
 use brigade_domain::inventory::cost_of;
 use brigade_domain::menu::business_day;
-use brigade_store::analytics::{self as store, Dirty, ItemRow, Money, SalesRow};
+use brigade_store::analytics::{self as store, ChannelRow, DayRows, Dirty, ItemRow, KitchenRow, Money, SalesRow};
 use brigade_store::events;
 use brigade_store::orders::LineModifier;
 use brigade_store::System;
@@ -185,22 +188,17 @@ impl Costs {
 
 /// Recomputes one marked day and writes it, unless it was marked again meanwhile.
 async fn recompute(state: &AppState, d: &Dirty, costs: &Costs) -> anyhow::Result<()> {
-    let (sales, items) = compute_day(state, d.restaurant_id, d.business_day, costs).await?;
+    let rows = compute_day(state, d.restaurant_id, d.business_day, costs).await?;
     let mut tx = state.db.begin(d.restaurant_id).await?;
     if store::take(&mut tx, d).await? {
-        store::replace_day(&mut tx, d.restaurant_id, d.business_day, &sales, &items).await?;
+        store::replace_day(&mut tx, d.restaurant_id, d.business_day, &rows).await?;
         tx.commit().await?;
     }
     Ok(())
 }
 
 /// A day's rollup rows, computed from its orders as they stand.
-pub async fn compute_day(
-    state: &AppState,
-    rid: Uuid,
-    day: NaiveDate,
-    costs: &Costs,
-) -> anyhow::Result<(Vec<SalesRow>, Vec<ItemRow>)> {
+pub async fn compute_day(state: &AppState, rid: Uuid, day: NaiveDate, costs: &Costs) -> anyhow::Result<DayRows> {
     let tz = costs.tz.unwrap_or(chrono_tz::UTC);
     let mut cells: BTreeMap<(&'static str, String), Figures> = BTreeMap::new();
     for o in store::day_orders(&state.db, rid, day).await? {
@@ -244,7 +242,40 @@ pub async fn compute_day(
         row.revenue += charged;
         row.food_cost += unit_cost * l.quantity;
     }
-    Ok((sales, sold.into_values().collect()))
+
+    let mut kitchen: BTreeMap<(String, i64), TicketTimes> = BTreeMap::new();
+    for t in store::day_tickets(&state.db, rid, day).await? {
+        let station = t.station_id.map(|s| s.to_string()).unwrap_or_default();
+        let hour = i64::from(t.created_at.with_timezone(&tz).hour());
+        kitchen.entry((station, hour)).or_default().add((t.bumped_at - t.created_at).num_seconds());
+    }
+    let kitchen = kitchen
+        .into_iter()
+        .map(|((station, hour), times)| KitchenRow { business_day: day, station, hour, times })
+        .collect();
+
+    let mut channels: BTreeMap<String, ChannelRow> = BTreeMap::new();
+    for o in store::day_channel_orders(&state.db, rid, day).await? {
+        let c = channels.entry(o.channel.clone()).or_insert_with(|| ChannelRow {
+            business_day: day,
+            channel: o.channel.clone(),
+            ..ChannelRow::default()
+        });
+        if o.cancelled {
+            c.cancelled += 1;
+            c.cancelled_total += o.total;
+            *c.reasons.0.entry(o.cancel_reason.unwrap_or_default()).or_default() += 1;
+            continue;
+        }
+        c.orders += 1;
+        c.total += o.total;
+        if let Some(theirs) = o.external_total {
+            c.matched += 1;
+            c.matched_total += o.total;
+            c.external_total += theirs;
+        }
+    }
+    Ok(DayRows { sales, items: sold.into_values().collect(), kitchen, channels: channels.into_values().collect() })
 }
 
 fn empty(day: NaiveDate, kind: &str, id: Uuid, name: &str) -> ItemRow {

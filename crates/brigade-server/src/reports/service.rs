@@ -3,6 +3,7 @@
 
 use super::pdf::{col, Doc};
 use crate::actor::Actor;
+use crate::analytics::operations::{self, ChannelsView, KitchenBy, KitchenView, LabourBy, LabourView};
 use crate::analytics::service as analytics;
 use crate::analytics::{FiguresView, ItemPerformance, SalesRowView};
 use crate::error::{ApiError, ApiResult};
@@ -37,6 +38,12 @@ pub struct Report {
     pub classes: Option<[usize; 4]>,
     /// The day's close-out: tenders, voids, comps, refunds.
     pub close_out: Option<crate::checks::CloseOut>,
+    /// Labour and prime cost, with each member's hours.
+    pub labour: LabourView,
+    /// Ticket times by station.
+    pub kitchen: KitchenView,
+    /// Orders per channel, the platforms' totals, cancellations and refusals.
+    pub channel_orders: ChannelsView,
 }
 
 async fn gather(
@@ -68,6 +75,9 @@ async fn gather(
     };
     let close_out =
         if daily { Some(crate::checks::service::close_out(actor, state, Some(p.from)).await?) } else { None };
+    let labour = operations::labour(actor, state, p, LabourBy::Day).await?;
+    let kitchen = operations::kitchen(actor, state, p, KitchenBy::Station).await?;
+    let channel_orders = operations::channels(actor, state, p).await?;
     Ok(Report {
         title: title.into(),
         restaurant: r.name,
@@ -86,6 +96,9 @@ async fn gather(
         items,
         classes,
         close_out,
+        labour,
+        kitchen,
+        channel_orders,
     })
 }
 
@@ -127,18 +140,22 @@ impl Report {
     }
 }
 
-const SALES_HEADER: &str =
-    "section,key,label,orders,gross,discounts,refunds,net,tax,total,tips,average_ticket,quantity,revenue,food_cost,margin\n";
+const SALES_HEADER: &str = "section,key,label,orders,gross,discounts,refunds,net,tax,total,tips,average_ticket,\
+    quantity,revenue,food_cost,margin,hours,scheduled_hours,overtime_hours,labour_cost,labour_percent,\
+    prime_cost_percent,tickets,p50_seconds,p90_seconds,late,platform_total,cancelled,refused\n";
+/// The empty labour, kitchen and platform columns of a sales or item row.
+const REST: &str = ",,,,,,,,,,,,,";
 
 /// The report as one CSV table: a `section` column says what each row is (`total`,
 /// `before`, `hour` or `day`, `channel`, `type`, `daypart`, `staff`, `item`, `tender`,
-/// `void`, `comp`, `refund`); money in major units.
+/// `void`, `comp`, `refund`, `labour`, `labour_person`, `kitchen`, `platform`); money in
+/// major units, times in seconds.
 pub fn csv(r: &Report) -> String {
     let mut out = String::from(SALES_HEADER);
     let m = |v: i64| Money(v).to_string();
     let mut sales = |section: &str, key: &str, label: &str, f: &FiguresView| {
         out += &format!(
-            "{section},{},{},{},{},{},{},{},{},{},{},{},,,,\n",
+            "{section},{},{},{},{},{},{},{},{},{},{},{},,,,{REST}\n",
             csv_field(key),
             csv_field(label),
             f.orders,
@@ -168,7 +185,7 @@ pub fn csv(r: &Report) -> String {
     }
     for i in &r.items {
         out += &format!(
-            "item,{},{},,,,,,,,,,{},{},{},{}\n",
+            "item,{},{},,,,,,,,,,{},{},{},{}{REST}\n",
             i.item_id,
             csv_field(&i.name),
             i.quantity,
@@ -179,7 +196,7 @@ pub fn csv(r: &Report) -> String {
     }
     if let Some(c) = &r.close_out {
         for (k, v) in [("cash", c.by_tender.cash), ("card", c.by_tender.card), ("external", c.by_tender.external)] {
-            out += &format!("tender,{k},,,,,,,,{},,,,,,\n", m(v));
+            out += &format!("tender,{k},,,,,,,,{},,,,,,{REST}\n", m(v));
         }
         for (section, list) in [("void", &c.voids), ("comp", &c.comps)] {
             for v in list.iter() {
@@ -189,12 +206,84 @@ pub fn csv(r: &Report) -> String {
                     v.item.as_deref().unwrap_or("whole order"),
                     v.reason.as_deref().unwrap_or("")
                 );
-                out += &format!("{section},{},{},,,,,,,{},,,,,,\n", v.order_id, csv_field(&label), m(v.amount));
+                out += &format!("{section},{},{},,,,,,,{},,,,,,{REST}\n", v.order_id, csv_field(&label), m(v.amount));
             }
         }
         for f in &c.refunds {
-            out += &format!("refund,{},{},,,,{},,,,,,,,,\n", f.order_id, csv_field(&f.reason), m(f.amount));
+            out += &format!("refund,{},{},,,,{},,,,,,,,,{REST}\n", f.order_id, csv_field(&f.reason), m(f.amount));
         }
+    }
+    // The later sections fill their own columns, named.
+    let columns: Vec<&str> = SALES_HEADER.trim_end().split(',').collect();
+    let mut row = |section: &str, key: &str, label: &str, cells: &[(&str, String)]| {
+        let mut line = vec![String::new(); columns.len()];
+        line[0] = section.to_owned();
+        line[1] = csv_field(key);
+        line[2] = csv_field(label);
+        for (name, value) in cells {
+            if let Some(i) = columns.iter().position(|c| c == name) {
+                line[i] = value.clone();
+            }
+        }
+        out += &line.join(",");
+        out.push('\n');
+    };
+    let opt = |v: Option<String>| v.unwrap_or_default();
+    let t = &r.labour.totals;
+    row(
+        "labour",
+        "",
+        "Labour",
+        &[
+            ("net", m(t.net_sales)),
+            ("food_cost", opt(t.food_cost.map(m))),
+            ("hours", t.hours.to_string()),
+            ("scheduled_hours", t.scheduled_hours.to_string()),
+            ("overtime_hours", opt(t.overtime_hours.map(|h| h.to_string()))),
+            ("labour_cost", m(t.labour_cost)),
+            ("labour_percent", opt(t.labour_percent.map(|x| x.to_string()))),
+            ("prime_cost_percent", opt(t.prime_cost_percent.map(|x| x.to_string()))),
+        ],
+    );
+    for w in &r.labour.people {
+        row(
+            "labour_person",
+            &w.user_id.to_string(),
+            &w.name,
+            &[
+                ("hours", w.hours.to_string()),
+                ("scheduled_hours", w.scheduled_hours.to_string()),
+                ("overtime_hours", w.overtime_hours.to_string()),
+                ("labour_cost", m(w.labour_cost)),
+            ],
+        );
+    }
+    for k in &r.kitchen.rows {
+        row(
+            "kitchen",
+            &k.key,
+            k.label.as_deref().unwrap_or(""),
+            &[
+                ("tickets", k.tickets.to_string()),
+                ("p50_seconds", opt(k.p50_seconds.map(|x| x.to_string()))),
+                ("p90_seconds", opt(k.p90_seconds.map(|x| x.to_string()))),
+                ("late", k.late.to_string()),
+            ],
+        );
+    }
+    for c in r.channel_orders.channels.iter().filter(|c| c.platform) {
+        row(
+            "platform",
+            &c.channel,
+            "",
+            &[
+                ("orders", c.orders.to_string()),
+                ("total", m(c.total)),
+                ("platform_total", if c.matched_orders > 0 { m(c.platform_total) } else { String::new() }),
+                ("cancelled", c.cancelled.to_string()),
+                ("refused", c.refused.to_string()),
+            ],
+        );
     }
     out
 }
@@ -345,6 +434,8 @@ pub fn pdf(r: &Report, generated: &str) -> Vec<u8> {
         );
     }
 
+    labour_kitchen_platforms(&mut d, r);
+
     if let Some(c) = &r.close_out {
         d.heading("Money taken");
         let t = &c.by_tender;
@@ -416,4 +507,152 @@ pub fn pdf(r: &Report, generated: &str) -> Vec<u8> {
         }
     }
     d.finish(&format!("Brigade · made {generated}"))
+}
+
+/// The labour, kitchen and platform sections of the PDF.
+fn labour_kitchen_platforms(d: &mut Doc, r: &Report) {
+    let m = |v: i64| Money(v).to_string();
+    let dash = || "—".to_owned();
+    let pct = |v: Option<f64>| v.map_or_else(dash, |x| format!("{x}%"));
+    let hours = |h: f64| format!("{h:.1} h");
+    let mins = |v: Option<i64>| v.map_or_else(dash, |x| format!("{}:{:02}", x / 60, x % 60));
+
+    d.heading("Labour and prime cost");
+    let t = &r.labour.totals;
+    if t.hours == 0.0 && t.scheduled_hours == 0.0 {
+        d.line("No one was on the clock or the schedule.");
+    } else {
+        d.table(
+            &[col("", 200.0, false), col("", 120.0, true)],
+            &[
+                vec!["Labour cost".into(), m(t.labour_cost)],
+                vec!["Labour % of net sales".into(), pct(t.labour_percent)],
+                vec!["Food cost".into(), t.food_cost.map_or_else(dash, m)],
+                vec!["Prime cost % (food + labour)".into(), pct(t.prime_cost_percent)],
+                vec!["Hours worked".into(), hours(t.hours)],
+                vec!["Hours scheduled".into(), hours(t.scheduled_hours)],
+                vec!["Overtime hours".into(), hours(t.overtime_hours.unwrap_or(0.0))],
+                vec!["Net sales per labour hour".into(), t.sales_per_labour_hour.map_or_else(dash, m)],
+            ],
+        );
+        let people: Vec<Vec<String>> = r
+            .labour
+            .people
+            .iter()
+            .map(|p| {
+                vec![
+                    p.name.clone(),
+                    hours(p.hours),
+                    hours(p.scheduled_hours),
+                    hours(p.overtime_hours),
+                    m(p.labour_cost),
+                ]
+            })
+            .collect();
+        d.table(
+            &[
+                col("Who", 170.0, false),
+                col("Worked", 75.0, true),
+                col("Scheduled", 75.0, true),
+                col("Overtime", 75.0, true),
+                col("Pay", 95.0, true),
+            ],
+            &people,
+        );
+    }
+
+    d.heading("Kitchen ticket times");
+    let k = &r.kitchen;
+    if k.totals.tickets == 0 {
+        d.line("No tickets were bumped.");
+    } else {
+        d.line(&format!(
+            "{} tickets; half within {}, nine in ten within {}; {} late ({} min or more).",
+            k.totals.tickets,
+            mins(k.totals.p50_seconds),
+            mins(k.totals.p90_seconds),
+            k.totals.late,
+            k.late_secs / 60
+        ));
+        let rows: Vec<Vec<String>> = k
+            .rows
+            .iter()
+            .map(|s| {
+                vec![
+                    s.label.clone().unwrap_or_default(),
+                    s.tickets.to_string(),
+                    mins(s.p50_seconds),
+                    mins(s.p90_seconds),
+                    mins(Some(s.longest_seconds)),
+                    format!("{} ({})", s.late, pct(s.late_percent)),
+                ]
+            })
+            .collect();
+        d.table(
+            &[
+                col("Station", 150.0, false),
+                col("Tickets", 60.0, true),
+                col("Half", 60.0, true),
+                col("9 in 10", 60.0, true),
+                col("Longest", 60.0, true),
+                col("Late", 100.0, true),
+            ],
+            &rows,
+        );
+    }
+
+    let platforms: Vec<&crate::analytics::operations::ChannelView> =
+        r.channel_orders.channels.iter().filter(|c| c.platform).collect();
+    if !platforms.is_empty() {
+        d.heading("Delivery platforms");
+        let rows: Vec<Vec<String>> = platforms
+            .iter()
+            .map(|c| {
+                vec![
+                    c.channel.clone(),
+                    c.orders.to_string(),
+                    m(c.total),
+                    if c.matched_orders > 0 { m(c.platform_total) } else { dash() },
+                    if c.matched_orders > 0 { m(c.difference) } else { dash() },
+                    c.cancelled.to_string(),
+                    c.refused.to_string(),
+                ]
+            })
+            .collect();
+        d.table(
+            &[
+                col("Platform", 90.0, false),
+                col("Orders", 55.0, true),
+                col("Brigade", 80.0, true),
+                col("Platform", 80.0, true),
+                col("Difference", 75.0, true),
+                col("Cancelled", 60.0, true),
+                col("Refused", 55.0, true),
+            ],
+            &rows,
+        );
+        let why: Vec<String> = platforms
+            .iter()
+            .flat_map(|c| {
+                c.cancel_reasons
+                    .iter()
+                    .map(move |x| {
+                        format!(
+                            "{} cancelled: {} ({})",
+                            c.channel,
+                            if x.reason.is_empty() { "no reason" } else { &x.reason },
+                            x.count
+                        )
+                    })
+                    .chain(
+                        c.refuse_reasons
+                            .iter()
+                            .map(move |x| format!("{} refused: {} ({})", c.channel, x.reason, x.count)),
+                    )
+            })
+            .collect();
+        for line in why.iter().take(20) {
+            d.line(line);
+        }
+    }
 }

@@ -8,6 +8,7 @@ use chrono::{DateTime, TimeZone, Timelike, Utc};
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
+use uuid::Uuid;
 
 fn ny(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
     chrono_tz::America::New_York.with_ymd_and_hms(y, m, d, h, min, 0).unwrap().to_utc()
@@ -261,7 +262,13 @@ async fn bad_periods_and_groupings_name_their_field_and_empty_periods_are_well_f
         let r = app.get(&at(&owner, &format!("analytics/sales?{q}")), &owner.token).await;
         assert_eq!(r.expect(422, "validation_failed").body["error"]["details"]["field"], field, "{q}");
     }
-    for path in ["summary", "items", "menu-engineering"] {
+    for (path, field) in [("labour", "group_by"), ("kitchen", "group_by")] {
+        let r = app
+            .get(&at(&owner, &format!("analytics/{path}?from=2026-03-01&to=2026-03-02&group_by=month")), &owner.token)
+            .await;
+        assert_eq!(r.expect(422, "validation_failed").body["error"]["details"]["field"], field, "{path}");
+    }
+    for path in ["summary", "items", "menu-engineering", "labour", "kitchen", "channels"] {
         let r = app.get(&at(&owner, &format!("analytics/{path}?from=2026-03-02&to=2026-03-01")), &owner.token).await;
         r.expect(422, "validation_failed");
     }
@@ -273,9 +280,141 @@ async fn bad_periods_and_groupings_name_their_field_and_empty_periods_are_well_f
     let me = app.get(&at(&owner, "analytics/menu-engineering?from=2026-03-01&to=2026-03-31"), &owner.token).await;
     me.expect(200, "");
     assert_eq!(me.body["items"], json!([]));
+    let l = app.get(&at(&owner, "analytics/labour?from=2026-03-01&to=2026-03-31"), &owner.token).await;
+    l.expect(200, "");
+    assert_eq!(
+        (l.body["rows"].as_array().map(Vec::len), l.body["totals"]["labour_percent"].clone()),
+        (Some(31), Value::Null)
+    );
+    let k = app.get(&at(&owner, "analytics/kitchen?from=2026-03-01&to=2026-03-31&group_by=hour"), &owner.token).await;
+    k.expect(200, "");
+    assert_eq!(
+        (k.body["rows"].as_array().map(Vec::len), k.body["totals"]["p90_seconds"].clone()),
+        (Some(24), Value::Null)
+    );
+    let c = app.get(&at(&owner, "analytics/channels?from=2026-03-01&to=2026-03-31"), &owner.token).await;
+    assert_eq!(c.expect(200, "").body["channels"], json!([]));
     let other = app.signup("bo@example.com", "Other").await;
     let theirs = format!("/v1/restaurants/{}/analytics/sales?from=2026-03-01&to=2026-03-02", other.rid);
     app.get(&theirs, &owner.token).await.expect(404, "");
+}
+
+#[tokio::test]
+async fn labour_and_ticket_times_count_what_the_clock_and_the_kitchen_say() {
+    use chrono::Duration;
+    // Monday 2 November 2026, 10:00 in New York.
+    let app = TestApp::builder().starting_at(ny(2026, 11, 2, 10, 0)).config(crate::support::long_tokens).spawn().await;
+    let owner = app.signup("ana@example.com", "Diner").await;
+    let m = app.menu(&owner).await;
+    let (sam_id, sam) = app.add_member(&owner, "sam@example.com", "staff").await;
+    let positions = json!({ "positions": [{ "position": "Server", "hourly_rate": 2_000 }] });
+    app.put(&at(&owner, &format!("users/{sam_id}/positions")), &owner.token, positions).await.expect(200, "");
+    // Scheduled 10:00 to 16:00; clocked 10:00 to 15:00 with an unpaid half hour at 13:00.
+    let shift = json!({ "user_id": sam_id, "starts_at": ny(2026, 11, 2, 10, 0), "ends_at": ny(2026, 11, 2, 16, 0) });
+    app.post(&at(&owner, "shifts"), &owner.token, shift).await.expect(201, "");
+    app.post(&at(&owner, "time-clock/clock-in"), &sam, json!({})).await.expect(201, "");
+
+    // Noon: two orders. The burger's grill ticket is bumped after 7 minutes, the fries'
+    // after 12 (late: the display turns red at 10); the cola's bar ticket after 2.
+    app.clock.advance(Duration::hours(2));
+    let a = place(&app, &owner, "pos", json!([{ "item_id": m.burger, "quantity": 1, "modifiers": [m.single] }])).await;
+    let b = place(
+        &app,
+        &owner,
+        "pos",
+        json!([{ "item_id": m.fries, "quantity": 1 }, { "item_id": m.cola, "quantity": 1 }]),
+    )
+    .await;
+    let tickets = app.get(&at(&owner, "kds/tickets"), &owner.token).await;
+    let id_of = |order: &Value, station: Uuid| {
+        tickets.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["order_id"] == order["id"] && t["station_id"] == json!(station))
+            .map(|t| t["id"].as_str().unwrap().to_owned())
+            .unwrap()
+    };
+    let (grill, fryer, bar) = (id_of(&a, m.grill), id_of(&b, m.fryer), id_of(&b, m.bar));
+    let bump = |id: String| {
+        let app = &app;
+        let token = owner.token.clone();
+        let rid = owner.rid;
+        async move {
+            app.post(&format!("/v1/restaurants/{rid}/kds/tickets/{id}/bump"), &token, json!({})).await.expect(200, "");
+        }
+    };
+    app.clock.advance(Duration::minutes(2));
+    bump(bar).await;
+    app.clock.advance(Duration::minutes(5));
+    bump(grill).await;
+    app.clock.advance(Duration::minutes(5));
+    bump(fryer).await;
+
+    app.clock.advance(Duration::minutes(48)); // 13:00
+    app.post(&at(&owner, "time-clock/break"), &sam, json!({ "paid": false })).await.expect(200, "");
+    app.clock.advance(Duration::minutes(30));
+    app.post(&at(&owner, "time-clock/break/end"), &sam, json!({})).await.expect(200, "");
+    app.clock.advance(Duration::minutes(90)); // 15:00
+    app.post(&at(&owner, "time-clock/clock-out"), &sam, json!({})).await.expect(200, "");
+    caught_up(&app).await;
+
+    let day = "from=2026-11-02&to=2026-11-02";
+    let sales = app.get(&at(&owner, &format!("analytics/sales?{day}")), &owner.token).await;
+    let net = sales.body["totals"]["net"].as_i64().unwrap();
+    let food = app.get(&at(&owner, &format!("analytics/items?{day}")), &owner.token).await;
+    let food: i64 = food.body["rows"].as_array().unwrap().iter().map(|r| r["food_cost"].as_i64().unwrap()).sum();
+    let l = app.get(&at(&owner, &format!("analytics/labour?{day}")), &owner.token).await;
+    l.expect(200, "");
+    let t = &l.body["totals"];
+    // 4.5 hours at $20: $90.
+    assert_eq!(
+        (t["hours"].as_f64(), t["scheduled_hours"].as_f64(), t["labour_cost"].as_i64()),
+        (Some(4.5), Some(6.0), Some(9_000))
+    );
+    assert_eq!(t["net_sales"].as_i64(), Some(net));
+    assert_eq!(t["labour_percent"].as_f64(), Some((9_000.0 * 1000.0 / net as f64).round() / 10.0));
+    assert_eq!(t["sales_per_labour_hour"].as_i64(), Some((net as f64 / 4.5).round() as i64));
+    assert_eq!((t["food_cost"].as_i64(), t["prime_cost"].as_i64()), (Some(food), Some(food + 9_000)));
+    assert_eq!(t["overtime_hours"].as_f64(), Some(0.0));
+    assert_eq!(l.body["rows"][0]["labour_cost"], 9_000);
+    assert_eq!(
+        (l.body["people"][0]["name"].as_str(), l.body["people"][0]["hours"].as_f64()),
+        (Some("staff"), Some(4.5))
+    );
+    // By daypart: 10:00-11:00 is breakfast (an hour, $20), 11:00-15:00 lunch less the break.
+    let l = app.get(&at(&owner, &format!("analytics/labour?{day}&group_by=daypart")), &owner.token).await;
+    let part = |name: &str| l.body["rows"].as_array().unwrap().iter().find(|r| r["key"] == name).unwrap().clone();
+    assert_eq!(
+        (part("breakfast")["hours"].as_f64(), part("breakfast")["labour_cost"].as_i64()),
+        (Some(1.0), Some(2_000))
+    );
+    assert_eq!((part("lunch")["hours"].as_f64(), part("lunch")["labour_cost"].as_i64()), (Some(3.5), Some(7_000)));
+    assert_eq!(part("lunch")["net_sales"].as_i64(), Some(net));
+
+    let k = app.get(&at(&owner, &format!("analytics/kitchen?{day}")), &owner.token).await;
+    k.expect(200, "");
+    assert_eq!((k.body["late_secs"].as_i64(), k.body["totals"]["tickets"].as_i64()), (Some(600), Some(3)));
+    assert_eq!((k.body["totals"]["late"].as_i64(), k.body["totals"]["longest_seconds"].as_i64()), (Some(1), Some(720)));
+    assert_eq!(k.body["totals"]["p50_seconds"], 435, "the middle ticket took 7 minutes: within the 15 seconds above");
+    let station = |id: Uuid| k.body["rows"].as_array().unwrap().iter().find(|r| r["key"] == json!(id)).unwrap().clone();
+    assert_eq!(
+        (station(m.grill)["label"].as_str(), station(m.grill)["p90_seconds"].as_i64()),
+        (Some("Grill"), Some(420))
+    );
+    assert_eq!((station(m.fryer)["late"].as_i64(), station(m.bar)["average_seconds"].as_i64()), (Some(1), Some(120)));
+    let k = app.get(&at(&owner, &format!("analytics/kitchen?{day}&group_by=hour")), &owner.token).await;
+    assert_eq!(k.body["rows"][12]["tickets"], 3, "opened at noon");
+    // A recall reopens the grill ticket: the day is rolled up again without it.
+    let recall = format!("kds/tickets/{}/recall", id_of(&a, m.grill));
+    app.post(&at(&owner, &recall), &owner.token, json!({})).await.expect(200, "");
+    caught_up(&app).await;
+    let k = app.get(&at(&owner, &format!("analytics/kitchen?{day}")), &owner.token).await;
+    assert_eq!(k.body["totals"]["tickets"], 2);
+
+    // Staff may not read labour or the kitchen's figures.
+    app.get(&at(&owner, &format!("analytics/labour?{day}")), &sam).await.expect(403, "");
+    app.get(&at(&owner, &format!("analytics/kitchen?{day}")), &sam).await.expect(403, "");
 }
 
 /// What an order's figures are, worked out from its API view (not from the rollups'
@@ -383,12 +522,19 @@ async fn every_rollup_equals_a_recomputation_from_random_orders() {
     let mut expect: BTreeMap<(String, String), [i64; 8]> = BTreeMap::new();
     let mut sold: BTreeMap<String, (i64, i64)> = BTreeMap::new();
     let mut cancelled = 0;
+    // Per channel: counted orders and their total; cancelled ones and theirs.
+    let mut by_channel: BTreeMap<String, [i64; 4]> = BTreeMap::new();
     for id in &ids {
         let o = app.get(&at(&owner, &format!("orders/{id}")), &owner.token).await.body.clone();
+        let c = by_channel.entry(o["channel"].as_str().unwrap().to_owned()).or_default();
         if o["status"] == "cancelled" {
             cancelled += 1;
+            c[2] += 1;
+            c[3] += o["total"].as_i64().unwrap();
             continue;
         }
+        c[0] += 1;
+        c[1] += o["total"].as_i64().unwrap();
         let f = own_figures(&o);
         let created: DateTime<Utc> = o["created_at"].as_str().unwrap().parse().unwrap();
         let hour = created.with_timezone(&chrono_tz::America::New_York).hour().to_string();
@@ -433,6 +579,17 @@ async fn every_rollup_equals_a_recomputation_from_random_orders() {
             r.body["rows"].as_array().unwrap().iter().filter(|r| r["orders"].as_i64() != Some(0)).count();
         assert_eq!(listed, expect.keys().filter(|k| k.0 == group).count(), "{group}");
     }
+    let r = app.get(&at(&owner, "analytics/channels?from=2026-06-01&to=2026-06-04"), &owner.token).await;
+    let got: BTreeMap<String, [i64; 4]> = r.body["channels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let f = ["orders", "total", "cancelled", "cancelled_total"].map(|k| c[k].as_i64().unwrap());
+            (c["channel"].as_str().unwrap().to_owned(), f)
+        })
+        .collect();
+    assert_eq!(got, by_channel, "channels");
     // Read from the days, from June's monthly sums, and from both at once: the same.
     for (from, to) in [("2026-06-01", "2026-06-04"), ("2026-06-01", "2026-06-30"), ("2026-05-31", "2026-07-02")] {
         let items = app.get(&at(&owner, &format!("analytics/items?from={from}&to={to}")), &owner.token).await;

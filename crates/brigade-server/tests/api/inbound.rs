@@ -167,6 +167,26 @@ async fn uber_orders_land_on_the_kitchen_display_once_and_are_answered() {
     assert_eq!(o.str("/status"), "cancelled");
     assert!(o.str("/cancel_reason").contains("Uber Eats"));
     assert_eq!(s.orders().await.len(), 2);
+
+    // The analytics count Uber's orders: one taken (with Uber's own total beside ours),
+    // one cancelled by Uber and one refused, each with its reason.
+    brigade_server::analytics::rollup::catch_up(&s.app.state).await.unwrap();
+    let today = chrono::Utc::now().date_naive();
+    let q = format!("analytics/channels?from={}&to={}", today.pred_opt().unwrap(), today.succ_opt().unwrap());
+    let a = s.app.get(&s.path(&q), &s.owner.token).await;
+    a.expect(200, "");
+    let c = a.body["channels"].as_array().unwrap().iter().find(|c| c["channel"] == "ubereats").unwrap().clone();
+    assert_eq!(
+        (c["platform"].as_bool(), c["orders"].as_i64(), c["cancelled"].as_i64()),
+        (Some(true), Some(1), Some(1))
+    );
+    assert_eq!(c["refused"], 1, "{c}");
+    assert!(c["refuse_reasons"][0]["reason"].as_str().unwrap().contains("Pizza"), "{c}");
+    assert!(c["cancel_reasons"][0]["reason"].as_str().unwrap().contains("Uber Eats"), "{c}");
+    // The fake says every order came to $24.50 on Uber.
+    assert_eq!((c["matched_orders"].as_i64(), c["platform_total"].as_i64()), (Some(1), Some(2_450)), "{c}");
+    assert_eq!(c["brigade_total"], c["total"]);
+    assert_eq!(c["difference"].as_i64(), Some(2_450 - c["total"].as_i64().unwrap()));
 }
 
 #[tokio::test]

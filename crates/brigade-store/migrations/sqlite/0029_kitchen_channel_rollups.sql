@@ -1,0 +1,41 @@
+-- Two more rollups kept with the day's sales (the same consumer, the same transaction):
+-- how long the kitchen took, and each channel's orders with what the platforms said
+-- they charged and what was cancelled.
+
+-- A day's bumped tickets of counted orders, by station ('' for none) and the local hour
+-- the ticket opened: how many, their seconds in all, the longest, and counts per
+-- 15-second bucket ([[bucket, tickets], ...]) so a period's percentiles add up.
+CREATE TABLE kitchen_rollup (
+    restaurant_id BLOB NOT NULL REFERENCES restaurants(id) ON DELETE CASCADE,
+    business_day  TEXT NOT NULL,
+    station       TEXT NOT NULL,
+    hour          BIGINT NOT NULL,
+    tickets       BIGINT NOT NULL,
+    seconds       BIGINT NOT NULL,
+    longest       BIGINT NOT NULL,
+    buckets       TEXT NOT NULL,
+    PRIMARY KEY (restaurant_id, business_day, station, hour)
+);
+
+-- A day's orders per channel: counted ones and their total; those that carry the
+-- platform's own total (`external_total`) with ours and theirs; cancelled ones, their
+-- total and how many per reason ({"reason": n}).
+CREATE TABLE channel_rollup (
+    restaurant_id   BLOB NOT NULL REFERENCES restaurants(id) ON DELETE CASCADE,
+    business_day    TEXT NOT NULL,
+    channel         TEXT NOT NULL,
+    orders          BIGINT NOT NULL,
+    total           BIGINT NOT NULL,
+    matched         BIGINT NOT NULL,
+    matched_total   BIGINT NOT NULL,
+    external_total  BIGINT NOT NULL,
+    cancelled       BIGINT NOT NULL,
+    cancelled_total BIGINT NOT NULL,
+    reasons         TEXT NOT NULL,
+    PRIMARY KEY (restaurant_id, business_day, channel)
+);
+
+-- Every day with orders is recomputed once, so the new rollups cover the history.
+INSERT INTO rollup_dirty (restaurant_id, business_day)
+    SELECT DISTINCT restaurant_id, business_day FROM orders WHERE true
+    ON CONFLICT (restaurant_id, business_day) DO UPDATE SET mark = rollup_dirty.mark + 1;
