@@ -8,17 +8,40 @@ import { Server, browser, newPage, shot, signIn, skipReason, unlabelled, overflo
 
 const skip = skipReason();
 const OWNER = { email: 'owner@brigade.demo', password: 'brigade-demo' };
-let server, b;
+let server, b, smtp;
+
+/** A mail relay that takes whatever it is given (RFC 5321's commands, no TLS). */
+async function smtpSink() {
+  const net = await import('node:net');
+  const mails = [];
+  const srv = net.createServer((socket) => {
+    let data = null;
+    socket.write('220 sink ESMTP\r\n');
+    socket.on('data', (chunk) => {
+      for (const line of chunk.toString().split('\r\n').filter((l, i, all) => i < all.length - 1 || l)) {
+        if (data !== null) {
+          if (line === '.') { mails.push(data); data = null; socket.write('250 queued\r\n'); } else data += `${line}\n`;
+        } else if (/^EHLO/i.test(line)) socket.write('250-sink\r\n250 8BITMIME\r\n');
+        else if (/^DATA/i.test(line)) { data = ''; socket.write('354 go ahead\r\n'); } else if (/^QUIT/i.test(line)) socket.end('221 bye\r\n');
+        else socket.write('250 OK\r\n');
+      }
+    });
+  });
+  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+  return { url: `smtp://127.0.0.1:${srv.address().port}`, mails, close: () => srv.close() };
+}
 
 before(async () => {
   if (skip) return;
-  server = await Server.start(['--demo', '--days', '40']);
+  smtp = await smtpSink();
+  server = await Server.start(['--demo', '--days', '40', '--smtp-url', smtp.url]);
   b = await browser();
 });
 
 after(async () => {
   await b?.close();
   await server?.close();
+  smtp?.close();
 });
 
 test('a manager reads a period against the one before, in charts, and downloads its report', { skip }, async () => {
@@ -53,8 +76,16 @@ test('a manager reads a period against the one before, in charts, and downloads 
   const uber = page.locator('#channel-rows tr', { hasText: 'ubereats' });
   await uber.waitFor();
   assert.match(await uber.locator('td').nth(4).textContent(), /\$\d/);
+  // The daily report by email: a time chosen, said back with the next sending; stopped.
+  const mail = page.locator('#daily-email');
+  await mail.getByRole('button', { name: 'Email me daily' }).waitFor();
+  await page.getByLabel('Send at').fill('06:45');
+  await mail.getByRole('button', { name: 'Email me daily' }).click();
+  await mail.getByText(/Sent to owner@brigade\.demo every day at 06:45: the next, .+, reports \d{4}-\d{2}-\d{2}\./).waitFor();
   assert.deepEqual(await unlabelled(page), []);
   await shot(page, 'analytics');
+  await mail.getByRole('button', { name: 'Stop' }).click();
+  await mail.getByRole('button', { name: 'Email me daily' }).waitFor();
 
   // The last 7 days: the day chart has seven bars and the note names the period before.
   const before30 = await net.locator('.value').textContent();

@@ -136,6 +136,7 @@ export const sections = {
     const stations = h('tbody', { id: 'kitchen-stations' });
     const channels = h('tbody', { id: 'channel-rows' });
     const th = (list) => h('thead', {}, h('tr', {}, list.map((t) => h('th', {}, t))));
+    const mail = h('section', { class: 'card', id: 'daily-email' });
     preset.value = '30';
     [from.value, to.value] = presetRange('30', tz);
     fill(view,
@@ -152,6 +153,7 @@ export const sections = {
         matrix, classes),
       h('section', { class: 'card' }, h('h2', {}, 'Items'),
         h('table', { class: 'grid' }, h('thead', {}, h('tr', {}, ['Item', 'Sold', 'Revenue', 'Food cost', 'Margin', 'Share'].map((t) => h('th', {}, t)))), items)),
+      mail,
       h('section', { class: 'card', id: 'labour' }, h('h2', {}, 'Labour and prime cost'), labourStats, labourDay,
         h('div', { class: 'two-col' },
           h('table', { class: 'grid' }, th(['Daypart', 'Labour', 'Labour %', 'Hours', 'Scheduled']), labourParts),
@@ -269,6 +271,39 @@ export const sections = {
         h('td', { title: why(r.refuse_reasons) }, r.refused)))
         : h('tr', {}, h('td', { colspan: 8, class: 'muted' }, 'No orders in this period.')));
     };
+    // The daily report by email, for the person signed in.
+    const drawMail = (e) => {
+      const time = h('input', { type: 'time', id: 'daily-email-time', 'aria-label': 'Send at', value: e.send_at || '07:30', required: true });
+      const save = async (ev) => {
+        ev.preventDefault();
+        try {
+          drawMail(await api(auth, 'PUT', `${base}/reports/daily-email`, { send_at: time.value }));
+          toast('The daily report will come by email');
+        } catch (err) {
+          toast(err.message, 'error');
+        }
+      };
+      const stop = async () => {
+        try {
+          await api(auth, 'DELETE', `${base}/reports/daily-email`);
+          drawMail(await api(auth, 'GET', `${base}/reports/daily-email`));
+          toast('No more daily report emails');
+        } catch (err) {
+          toast(err.message, 'error');
+        }
+      };
+      const when = e.next_at ? new Intl.DateTimeFormat(undefined, { timeZone: tz, weekday: 'long', hour: '2-digit', minute: '2-digit' }).format(new Date(e.next_at)) : '';
+      fill(mail, h('h2', {}, 'Daily report by email'),
+        e.mail_relay
+          ? h('p', { class: 'muted', id: 'daily-email-status' }, e.send_at
+            ? `Sent to ${e.to} every day at ${e.send_at}: the next, ${when}, reports ${e.next_day}.`
+            : `Yesterday's report (figures in the email, the PDF attached) to ${e.to || 'you'} each day at a time you choose.`)
+          : h('p', { class: 'muted', id: 'daily-email-status' }, 'This server has no mail relay (--smtp-url), so it cannot send email.'),
+        h('form', { class: 'inline-form', onsubmit: save }, h('label', { for: 'daily-email-time' }, 'Send at'), time,
+          h('button', { type: 'submit', disabled: !e.mail_relay }, e.send_at ? 'Change time' : 'Email me daily'),
+          e.send_at ? h('button', { type: 'button', class: 'ghost', onclick: stop }, 'Stop') : null));
+    };
+    api(auth, 'GET', `${base}/reports/daily-email`).then(drawMail).catch(() => fill(mail));
     preset.addEventListener('change', () => {
       if (preset.value !== 'custom') [from.value, to.value] = presetRange(preset.value, tz);
       load();

@@ -180,6 +180,7 @@ pub fn standard_jobs() -> jobs::Registry {
     busy::register_jobs(&mut r);
     customers::register_jobs(&mut r);
     messages::register_jobs(&mut r);
+    reports::email::register_jobs(&mut r);
     r
 }
 

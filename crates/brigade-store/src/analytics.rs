@@ -4,7 +4,7 @@
 
 use crate::{on_db, on_tx, placeholders, values_list, Db, Result, System, Tx, MAX_BINDS};
 use brigade_domain::analytics::TicketTimes;
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Utc};
 use serde_json::Value;
 use sqlx::types::Json;
 use std::collections::BTreeMap;
@@ -597,6 +597,104 @@ pub async fn set_dayparts(
     .execute(c)
     .await
     .map(drop))
+}
+
+/// A member's daily report email: the local time they want it.
+pub async fn report_email(db: &Db, rid: Uuid, user: Uuid) -> Result<Option<NaiveTime>> {
+    on_db!(db, rid, |c| sqlx::query_scalar(
+        "SELECT send_at FROM report_emails WHERE restaurant_id = $1 AND user_id = $2"
+    )
+    .bind(rid)
+    .bind(user)
+    .fetch_optional(c)
+    .await)
+}
+
+pub async fn set_report_email(
+    tx: &mut Tx,
+    rid: Uuid,
+    user: Uuid,
+    send_at: NaiveTime,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    on_tx!(tx, |c| {
+        sqlx::query(
+        "INSERT INTO report_emails (restaurant_id, user_id, send_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)
+         ON CONFLICT (restaurant_id, user_id) DO UPDATE SET send_at = $3, updated_at = $4"
+    )
+    .bind(rid)
+    .bind(user)
+    .bind(send_at)
+    .bind(crate::stored_time(now))
+    .execute(c)
+    .await
+    .map(drop)
+    })
+}
+
+/// Stops a member's daily report email; false when they had none.
+pub async fn delete_report_email(tx: &mut Tx, rid: Uuid, user: Uuid) -> Result<bool> {
+    on_tx!(tx, |c| sqlx::query("DELETE FROM report_emails WHERE restaurant_id = $1 AND user_id = $2")
+        .bind(rid)
+        .bind(user)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected() == 1))
+}
+
+/// Takes a business day's sending for a member: false when that day (or a later one) was
+/// sent already, so two sendings of one day cannot both go.
+pub async fn take_report_day(tx: &mut Tx, rid: Uuid, user: Uuid, day: NaiveDate) -> Result<Option<Option<NaiveDate>>> {
+    let before: Option<Option<NaiveDate>> = on_tx!(tx, |c| sqlx::query_scalar(
+        "SELECT last_day FROM report_emails WHERE restaurant_id = $1 AND user_id = $2"
+    )
+    .bind(rid)
+    .bind(user)
+    .fetch_optional(c)
+    .await)?;
+    let Some(before) = before else { return Ok(None) };
+    if before.is_some_and(|b| b >= day) {
+        return Ok(None);
+    }
+    let n = on_tx!(tx, |c| sqlx::query(
+        "UPDATE report_emails SET last_day = $3 WHERE restaurant_id = $1 AND user_id = $2
+         AND (last_day IS NULL OR last_day < $3)"
+    )
+    .bind(rid)
+    .bind(user)
+    .bind(day)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok((n == 1).then_some(before))
+}
+
+/// Gives a day's sending back (the relay failed for now), unless another took it since.
+pub async fn give_back_report_day(
+    tx: &mut Tx,
+    rid: Uuid,
+    user: Uuid,
+    day: NaiveDate,
+    before: Option<NaiveDate>,
+) -> Result<()> {
+    on_tx!(tx, |c| sqlx::query(
+        "UPDATE report_emails SET last_day = $4 WHERE restaurant_id = $1 AND user_id = $2 AND last_day = $3"
+    )
+    .bind(rid)
+    .bind(user)
+    .bind(day)
+    .bind(before)
+    .execute(c)
+    .await
+    .map(drop))
+}
+
+/// Every daily report email of every restaurant, for the hourly check that each has its
+/// next sending queued.
+pub async fn all_report_emails(db: &Db) -> Result<Vec<(Uuid, Uuid, NaiveTime)>> {
+    on_db!(db, System::Housekeeping, |c| sqlx::query_as("SELECT restaurant_id, user_id, send_at FROM report_emails")
+        .fetch_all(c)
+        .await)
 }
 
 #[cfg(test)]

@@ -1032,9 +1032,12 @@ pub struct ReorderLine {
     pub estimated_cost: i64,
     #[schema(value_type = Option<Object>)]
     pub supplier: Option<Value>,
+    /// The supplier's `name`, when it has one: the list is sorted by it (items with no
+    /// supplier last), so an order can be placed supplier by supplier.
+    pub supplier_name: Option<String>,
 }
 
-/// What to order to get every item with a par level back to par.
+/// What to order to get every item with a par level back to par, supplier by supplier.
 #[utoipa::path(get, path = "/v1/restaurants/{rid}/inventory/reorder", tag = "inventory", params(("rid" = Uuid, Path)),
     responses((status = 200, body = Page<ReorderLine>), (status = 404)), security(("bearer" = [])))]
 async fn reorder(State(state): State<AppState>, actor: Actor) -> ApiResult<axum::Json<Page<ReorderLine>>> {

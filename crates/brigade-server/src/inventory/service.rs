@@ -436,9 +436,24 @@ pub async fn reorder(actor: &Actor, state: &AppState) -> ApiResult<Vec<ReorderLi
             purchase_unit: purchase.map(|p| p.name.clone()),
             purchase_units: units,
             estimated_cost: cost_of(q, i.unit_cost),
+            supplier_name: i
+                .supplier
+                .as_ref()
+                .and_then(|s| s.0.get("name"))
+                .and_then(Value::as_str)
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+                .map(str::to_owned),
             supplier: i.supplier.map(|s| s.0),
         });
     }
+    out.sort_by(|a, b| {
+        (a.supplier_name.is_none(), &a.supplier_name, &a.name).cmp(&(
+            b.supplier_name.is_none(),
+            &b.supplier_name,
+            &b.name,
+        ))
+    });
     Ok(out)
 }
 

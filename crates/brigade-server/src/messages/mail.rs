@@ -4,7 +4,7 @@
 //! permanent (5xx) is final for the message; anything else is tried again later.
 
 use super::twilio::SendError;
-use lettre::message::{header::ContentType, Mailbox};
+use lettre::message::{header::ContentType, Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 pub struct Mailer {
@@ -25,16 +25,35 @@ impl Mailer {
 
     /// Sends a plain-text email; returns the relay's answer.
     pub async fn send(&self, reply_name: &str, to: &str, subject: &str, body: &str) -> Result<String, SendError> {
+        self.send_with(reply_name, to, subject, body, None).await
+    }
+
+    /// Sends a plain-text email with a file attached (name, content type, bytes).
+    pub async fn send_with(
+        &self,
+        reply_name: &str,
+        to: &str,
+        subject: &str,
+        body: &str,
+        attachment: Option<(&str, &str, Vec<u8>)>,
+    ) -> Result<String, SendError> {
         let to: Mailbox = to.parse().map_err(|e| SendError::Final(format!("not an address: {e}")))?;
         // The restaurant's name on the sender, the server's address.
         let from = Mailbox::new(Some(reply_name.to_owned()), self.from.email.clone());
-        let email = Message::builder()
-            .from(from)
-            .to(to)
-            .subject(subject)
-            .header(ContentType::TEXT_PLAIN)
-            .body(body.to_owned())
-            .map_err(|e| SendError::Final(format!("the email could not be built: {e}")))?;
+        let builder = Message::builder().from(from).to(to).subject(subject);
+        let built = match attachment {
+            None => builder.header(ContentType::TEXT_PLAIN).body(body.to_owned()),
+            Some((name, kind, bytes)) => {
+                let kind =
+                    ContentType::parse(kind).map_err(|e| SendError::Final(format!("not a content type: {e}")))?;
+                builder.multipart(
+                    MultiPart::mixed()
+                        .singlepart(SinglePart::plain(body.to_owned()))
+                        .singlepart(Attachment::new(name.to_owned()).body(bytes, kind)),
+                )
+            }
+        };
+        let email = built.map_err(|e| SendError::Final(format!("the email could not be built: {e}")))?;
         match self.transport.send(email).await {
             Ok(r) => Ok(r.message().collect::<Vec<_>>().join(" ")),
             Err(e) if e.is_permanent() => Err(SendError::Final(format!("the mail relay refused it: {e}"))),

@@ -1,7 +1,9 @@
 //! Reports to keep or send: a business day's (its sales beside the same weekday a week
 //! before, channels, dayparts, staff, items, and the close-out's tenders, voids, comps
-//! and refunds) and any period's, as CSV or PDF (drawn by `pdf` with pdf-writer).
+//! and refunds) and any period's, as CSV or PDF (drawn by `pdf` with pdf-writer); the
+//! daily report by email at a member's chosen time (`email`).
 
+pub mod email;
 pub mod pdf;
 pub mod service;
 
@@ -18,7 +20,11 @@ use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(daily)).routes(routes!(period))
+    OpenApiRouter::new().routes(routes!(daily)).routes(routes!(period)).routes(routes!(
+        get_daily_email,
+        put_daily_email,
+        delete_daily_email
+    ))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -101,4 +107,40 @@ async fn period(
     let period = crate::analytics::service::period(p.from.as_deref(), p.to.as_deref())?;
     let report = service::period(&actor, &state, period).await?;
     Ok(render(&state, &report, format))
+}
+
+/// The signed-in member's daily report email: the local time it goes, where, and when
+/// the next one goes.
+#[utoipa::path(get, path = "/v1/restaurants/{rid}/reports/daily-email", tag = "analytics",
+    params(("rid" = Uuid, Path)),
+    responses((status = 200, body = email::DailyEmailView), (status = 403), (status = 404)),
+    security(("bearer" = [])))]
+async fn get_daily_email(State(state): State<AppState>, actor: Actor) -> ApiResult<axum::Json<email::DailyEmailView>> {
+    Ok(axum::Json(email::get(&actor, &state).await?))
+}
+
+/// Sends the signed-in member the last business day's report (its figures in the text,
+/// the PDF attached) every day at a local time. 409 `mail_unavailable` when the server
+/// has no SMTP relay or the member no email address.
+#[utoipa::path(put, path = "/v1/restaurants/{rid}/reports/daily-email", tag = "analytics",
+    params(("rid" = Uuid, Path)), request_body = email::DailyEmailInput,
+    responses((status = 200, body = email::DailyEmailView), (status = 403), (status = 404), (status = 409),
+              (status = 422)),
+    security(("bearer" = [])))]
+async fn put_daily_email(
+    State(state): State<AppState>,
+    actor: Actor,
+    crate::extract::Json(input): crate::extract::Json<email::DailyEmailInput>,
+) -> ApiResult<axum::Json<email::DailyEmailView>> {
+    Ok(axum::Json(email::set(&actor, &state, input).await?))
+}
+
+/// Stops the signed-in member's daily report email.
+#[utoipa::path(delete, path = "/v1/restaurants/{rid}/reports/daily-email", tag = "analytics",
+    params(("rid" = Uuid, Path)),
+    responses((status = 204), (status = 403), (status = 404)),
+    security(("bearer" = [])))]
+async fn delete_daily_email(State(state): State<AppState>, actor: Actor) -> ApiResult<axum::http::StatusCode> {
+    email::stop(&actor, &state).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
 }

@@ -130,7 +130,8 @@ impl Report {
         }
     }
 
-    fn when(&self) -> String {
+    /// The day ("Saturday 2026-12-05") or the period, in words.
+    pub fn when(&self) -> String {
         let p = &self.period;
         if p.days() == 1 {
             format!("{} {}", weekday(p.from), p.from)

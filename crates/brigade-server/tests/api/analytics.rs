@@ -605,3 +605,93 @@ async fn every_rollup_equals_a_recomputation_from_random_orders() {
         assert_eq!(got, sold, "{from} to {to}");
     }
 }
+
+#[tokio::test]
+async fn a_manager_gets_the_daily_report_by_email_at_the_time_they_chose() {
+    use crate::fakes::FakeSmtp;
+    let smtp = FakeSmtp::start().await;
+    let url = smtp.url.clone();
+    let app = TestApp::builder()
+        .starting_at(ny(2026, 11, 2, 12, 0))
+        .config(move |c| {
+            crate::support::long_tokens(c);
+            c.smtp_url = Some(url);
+            c.mail_from = "reports@brigade.test".into();
+        })
+        .spawn()
+        .await;
+    let owner = app.signup("ana@example.com", "Diner").await;
+    let m = app.menu(&owner).await;
+    place(&app, &owner, "pos", json!([{ "item_id": m.fries, "quantity": 2 }])).await;
+
+    let path = at(&owner, "reports/daily-email");
+    let none = app.get(&path, &owner.token).await;
+    assert_eq!((none.body["send_at"].clone(), none.body["mail_relay"].clone()), (Value::Null, json!(true)));
+    for bad in ["25:00", "7.30", "", "07:30:00"] {
+        let r = app.put(&path, &owner.token, json!({ "send_at": bad })).await;
+        assert_eq!(r.expect(422, "validation_failed").body["error"]["details"]["field"], "send_at", "{bad}");
+    }
+    let (_, staff) = app.add_member(&owner, "sam@example.com", "staff").await;
+    app.put(&path, &staff, json!({ "send_at": "07:30" })).await.expect(403, "");
+    // Half past seven each morning: the first goes on Tuesday and reports Monday.
+    let r = app.put(&path, &owner.token, json!({ "send_at": "07:30" })).await;
+    r.expect(200, "");
+    assert_eq!((r.str("/send_at"), r.str("/to")), ("07:30".to_owned(), "ana@example.com".to_owned()));
+    assert_eq!(r.str("/next_day"), "2026-11-02");
+    assert_eq!(r.body["next_at"].as_str().unwrap().parse::<DateTime<Utc>>().unwrap(), ny(2026, 11, 3, 7, 30));
+    // Asked again, it is still queued once.
+    app.put(&path, &owner.token, json!({ "send_at": "07:30" })).await.expect(200, "");
+
+    app.clock.set(ny(2026, 11, 3, 7, 31));
+    app.state.wake_workers();
+    app.eventually("the report is mailed", || async { !smtp.mails().is_empty() }).await;
+    let mail = &smtp.mails()[0];
+    assert_eq!(mail.to, vec!["ana@example.com".to_owned()]);
+    assert!(mail.data.contains("Subject: Diner: daily report, Monday 2026-11-02"), "{}", mail.data);
+    assert!(
+        mail.data.contains("application/pdf") && mail.data.contains("daily-report-2026-11-02.pdf"),
+        "{}",
+        mail.data
+    );
+    assert!(mail.data.contains("Net sales"), "{}", mail.data);
+
+    // Wednesday's comes too, queued by Tuesday's; then the time changes to nine and the
+    // half-past-seven one sends nothing.
+    app.clock.set(ny(2026, 11, 4, 7, 31));
+    app.state.wake_workers();
+    app.eventually("the second is mailed", || async { smtp.mails().len() == 2 }).await;
+    assert!(smtp.mails()[1].data.contains("Tuesday 2026-11-03"));
+    app.put(&path, &owner.token, json!({ "send_at": "09:00" })).await.expect(200, "");
+    app.clock.set(ny(2026, 11, 5, 7, 31));
+    app.state.wake_workers();
+    let done = |key: String| {
+        let app = &app;
+        async move {
+            brigade_store::jobs::by_idempotency_key(&app.state.db, &key)
+                .await
+                .unwrap()
+                .is_some_and(|j| j.status == "succeeded")
+        }
+    };
+    let old = format!("reports.daily_email:{}:{}:2026-11-04:07:30", owner.rid, owner.user_id);
+    app.eventually("the old time's job runs", || done(old.clone())).await;
+    assert_eq!(smtp.mails().len(), 2);
+    app.clock.set(ny(2026, 11, 5, 9, 1));
+    app.state.wake_workers();
+    app.eventually("nine o'clock's is mailed", || async { smtp.mails().len() == 3 }).await;
+
+    // Stopped: the next one sends nothing.
+    app.delete(&path, &owner.token).await.expect(204, "");
+    assert_eq!(app.get(&path, &owner.token).await.body["send_at"], Value::Null);
+    app.clock.set(ny(2026, 11, 6, 9, 1));
+    app.state.wake_workers();
+    let next = format!("reports.daily_email:{}:{}:2026-11-05:09:00", owner.rid, owner.user_id);
+    app.eventually("the stopped one's job runs", || done(next.clone())).await;
+    assert_eq!(smtp.mails().len(), 3);
+
+    // A server with no mail relay says so rather than taking the request.
+    let bare = TestApp::spawn().await;
+    let other = bare.signup("bo@example.com", "Other").await;
+    let r = bare.put(&at(&other, "reports/daily-email"), &other.token, json!({ "send_at": "07:30" })).await;
+    r.expect(409, "mail_unavailable");
+}

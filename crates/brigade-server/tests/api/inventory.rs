@@ -520,6 +520,21 @@ async fn recipes_reports_and_food_cost() {
     let line = r.body["items"].as_array().unwrap().iter().find(|l| l["name"] == "Beef patty").unwrap().clone();
     assert_eq!((line["order_quantity"].as_f64(), line["purchase_units"].as_i64()), (Some(24.0), Some(1)));
     assert_eq!(line["purchase_unit"], "case");
+    assert_eq!(line["supplier_name"], Value::Null);
+    // Items bought from suppliers come first, supplier by supplier; the rest after.
+    let dairy = json!({ "name": "Butter", "unit": "g", "par_level": 1000, "supplier": { "name": "Dairy Co", "phone": "+15550100" } });
+    stock(&app, &owner, dairy).await;
+    let meat = json!({ "name": "Bacon", "unit": "each", "par_level": 10, "supplier": { "name": "Butcher" } });
+    stock(&app, &owner, meat).await;
+    let r = app.get(&at(&owner, "inventory/reorder"), &owner.token).await;
+    let order: Vec<(Option<&str>, &str)> = r.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| (l["supplier_name"].as_str(), l["name"].as_str().unwrap()))
+        .collect();
+    assert_eq!(order, [(Some("Butcher"), "Bacon"), (Some("Dairy Co"), "Butter"), (None, "Beef patty")]);
+    assert_eq!(r.body["items"][1]["supplier"]["phone"], "+15550100");
     movement(&app, &owner, json!({ "item_id": k.patty, "kind": "count", "quantity": 3 })).await.expect(201, "");
     let low = app.get(&at(&owner, "inventory/low-stock"), &owner.token).await;
     assert_eq!(low.body["items"][0]["name"], "Beef patty");

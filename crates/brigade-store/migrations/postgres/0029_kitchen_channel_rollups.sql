@@ -47,3 +47,18 @@ CREATE POLICY tenant ON kitchen_rollup USING (brigade_tenant_visible(restaurant_
 ALTER TABLE channel_rollup ENABLE ROW LEVEL SECURITY;
 ALTER TABLE channel_rollup FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant ON channel_rollup USING (brigade_tenant_visible(restaurant_id));
+
+-- Members who get the daily report by email, the local time they want it, and the last
+-- business day they were sent (one email a day, whatever the time was changed to).
+CREATE TABLE report_emails (
+    restaurant_id UUID NOT NULL REFERENCES restaurants(id) ON DELETE CASCADE,
+    user_id       UUID NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    send_at       TIME NOT NULL,
+    last_day      DATE,
+    created_at    TIMESTAMPTZ NOT NULL,
+    updated_at    TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (restaurant_id, user_id)
+);
+ALTER TABLE report_emails ENABLE ROW LEVEL SECURITY;
+ALTER TABLE report_emails FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant ON report_emails USING (brigade_tenant_visible(restaurant_id));

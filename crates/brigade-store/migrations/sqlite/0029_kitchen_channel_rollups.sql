@@ -39,3 +39,15 @@ CREATE TABLE channel_rollup (
 INSERT INTO rollup_dirty (restaurant_id, business_day)
     SELECT DISTINCT restaurant_id, business_day FROM orders WHERE true
     ON CONFLICT (restaurant_id, business_day) DO UPDATE SET mark = rollup_dirty.mark + 1;
+
+-- Members who get the daily report by email, the local time they want it, and the last
+-- business day they were sent (one email a day, whatever the time was changed to).
+CREATE TABLE report_emails (
+    restaurant_id BLOB NOT NULL REFERENCES restaurants(id) ON DELETE CASCADE,
+    user_id       BLOB NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    send_at       TEXT NOT NULL,
+    last_day      TEXT,
+    created_at    TEXT NOT NULL,
+    updated_at    TEXT NOT NULL,
+    PRIMARY KEY (restaurant_id, user_id)
+);
