@@ -197,6 +197,40 @@ impl Schedule {
             .any(|d| self.openings(d, tz).iter().any(|(a, b)| *a <= at && at < *b))
     }
 
+    /// The next instant after `at` (within two months) at which it opens or closes, and
+    /// whether it is open from then. Openings that meet or overlap count as one.
+    pub fn next_change<Tz: TimeZone>(&self, at: DateTime<Utc>, tz: &Tz) -> Option<(DateTime<Utc>, bool)> {
+        if !self.set {
+            return None;
+        }
+        let today = at.with_timezone(tz).date_naive();
+        let mut edges: Vec<DateTime<Utc>> = (0..63u64)
+            .filter_map(|n| today.pred_opt().and_then(|d| d.checked_add_days(Days::new(n))))
+            .flat_map(|d| self.openings(d, tz))
+            .flat_map(|(a, b)| [a, b])
+            .filter(|t| *t > at)
+            .collect();
+        edges.sort();
+        edges.dedup();
+        let now = self.is_open(at, tz);
+        edges.into_iter().map(|t| (t, self.is_open(t, tz))).find(|(_, open)| *open != now)
+    }
+
+    /// The first opening that starts at or after `at` (within two months), whether or
+    /// not it is open at `at`: where an item "out until tomorrow" comes back.
+    pub fn next_opening_from<Tz: TimeZone>(&self, at: DateTime<Utc>, tz: &Tz) -> Option<DateTime<Utc>> {
+        if !self.set {
+            return None;
+        }
+        let today = at.with_timezone(tz).date_naive();
+        (0..63u64)
+            .filter_map(|n| today.pred_opt().and_then(|d| d.checked_add_days(Days::new(n))))
+            .flat_map(|d| self.openings(d, tz))
+            .map(|(a, _)| a)
+            .filter(|a| *a >= at)
+            .min()
+    }
+
     /// When it next opens after `at` (within two months), if it is closed then.
     pub fn opens_at<Tz: TimeZone>(&self, at: DateTime<Utc>, tz: &Tz) -> Option<DateTime<Utc>> {
         if !self.set || self.is_open(at, tz) {
@@ -223,6 +257,25 @@ mod tests {
 
     fn ny(s: &str) -> DateTime<Utc> {
         New_York.from_local_datetime(&NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap()).unwrap().to_utc()
+    }
+
+    #[test]
+    fn the_next_change_skips_openings_that_meet() {
+        let s = hours(
+            r#"{"weekly": [{"day": "mon", "open": "11:00", "close": "15:00"}, {"day": "mon", "open": "15:00", "close": "22:00"},
+                {"day": "tue", "open": "22:00", "close": "02:00"}], "exceptions": []}"#,
+        );
+        // Monday 2026-11-02: open at 11, the two openings meet at 15, closed at 22.
+        assert_eq!(s.next_change(ny("2026-11-02 09:00"), &New_York), Some((ny("2026-11-02 11:00"), true)));
+        assert_eq!(s.next_change(ny("2026-11-02 12:00"), &New_York), Some((ny("2026-11-02 22:00"), false)));
+        // Then Tuesday night, past midnight.
+        assert_eq!(s.next_change(ny("2026-11-02 22:00"), &New_York), Some((ny("2026-11-03 22:00"), true)));
+        assert_eq!(s.next_change(ny("2026-11-03 23:00"), &New_York), Some((ny("2026-11-04 02:00"), false)));
+        assert_eq!(hours(r#"{"weekly": [], "exceptions": []}"#).next_change(ny("2026-11-02 09:00"), &New_York), None);
+        // The first opening from Tuesday 04:00 is Tuesday night's, though Monday's last
+        // is over; from Wednesday 01:00, while open, the next Monday's.
+        assert_eq!(s.next_opening_from(ny("2026-11-03 04:00"), &New_York), Some(ny("2026-11-03 22:00")));
+        assert_eq!(s.next_opening_from(ny("2026-11-04 01:00"), &New_York), Some(ny("2026-11-09 11:00")));
     }
 
     #[test]

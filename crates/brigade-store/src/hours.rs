@@ -44,3 +44,11 @@ pub async fn put(tx: &mut Tx, rid: Uuid, hours: &Hours, now: DateTime<Utc>) -> R
     .await
     .map(drop))
 }
+
+/// The restaurants that have set hours, for the hourly check that their platform stores
+/// follow them.
+pub async fn restaurants_with_hours(db: &Db) -> Result<Vec<Uuid>> {
+    on_db!(db, crate::System::Housekeeping, |x| sqlx::query_scalar("SELECT restaurant_id FROM restaurant_hours")
+        .fetch_all(x)
+        .await)
+}

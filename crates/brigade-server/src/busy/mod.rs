@@ -28,10 +28,13 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(get_busy, put_busy))
 }
 
-/// Busy mode's jobs: ending it at its time, and pausing or opening a platform's store.
+/// Busy mode's jobs: ending it at its time, pausing or opening a platform's store, and
+/// keeping the stores to the opening hours.
 pub fn register_jobs(r: &mut crate::jobs::Registry) {
     r.register::<service::EndBusy>();
     r.register::<service::PlatformStore>();
+    r.register::<service::FollowHours>();
+    r.hourly(service::FollowAllHours {});
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]

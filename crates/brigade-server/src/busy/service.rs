@@ -43,9 +43,10 @@ pub async fn set(actor: &Actor, state: &AppState, input: BusyInput) -> ApiResult
     let rid = actor.rid();
     let r = restaurants::get(&state.db, rid).await?.ok_or_else(|| ApiError::not_found("restaurant"))?;
     let ending = input.extra_minutes == 0 && channels.is_empty();
-    let until = match crate::restaurants::parse_until("until", input.until.as_deref(), &r, now)? {
+    let hours = brigade_store::hours::get(&state.db, rid).await?;
+    let until = match crate::restaurants::parse_until("until", input.until.as_deref(), &r, hours.as_ref(), now)? {
         Some(t) => t,
-        None => crate::restaurants::parse_until("until", Some("end_of_day"), &r, now)?.unwrap_or(now),
+        None => crate::restaurants::parse_until("until", Some("end_of_day"), &r, hours.as_ref(), now)?.unwrap_or(now),
     };
     let mut tx = state.db.begin(rid).await?;
     let before = store::get_tx(&mut tx, rid).await?.filter(|b| b.on_at(now));
@@ -70,7 +71,10 @@ pub async fn set(actor: &Actor, state: &AppState, input: BusyInput) -> ApiResult
     let opened: Vec<Channel> = was_paused.iter().copied().filter(|c| !channels.contains(c)).collect();
     let paused: Vec<Channel> = channels.iter().copied().filter(|c| !was_paused.contains(c)).collect();
     platform_stores(&mut tx, rid, &paused, false, reason.as_deref(), now).await?;
-    platform_stores(&mut tx, rid, &opened, true, None, now).await?;
+    // A store busy mode no longer pauses opens only while the hours say open.
+    if open_by_hours(state, rid, now).await? {
+        platform_stores(&mut tx, rid, &opened, true, None, now).await?;
+    }
     let view = if ending { BusyView::OFF } else { BusyView::of(Some(row), now) };
     if ending && before.is_none() {
         // Nothing was on, nothing changes: no event.
@@ -79,6 +83,14 @@ pub async fn set(actor: &Actor, state: &AppState, input: BusyInput) -> ApiResult
     actor.record(&mut tx, "restaurant.busy_changed", "restaurant", rid, json!(view), now).await?;
     state.commit(tx, After::menu(rid).and(After::jobs())).await?;
     Ok(view)
+}
+
+/// Whether the opening hours say the restaurant is open at `now` (no hours: always).
+async fn open_by_hours(state: &AppState, rid: Uuid, now: DateTime<Utc>) -> ApiResult<bool> {
+    let Some(r) = restaurants::get(&state.db, rid).await? else { return Ok(true) };
+    let tz = crate::restaurants::restaurant_tz(&r)?;
+    let schedule = brigade_store::hours::get(&state.db, rid).await?.and_then(|h| h.check().ok());
+    Ok(schedule.is_none_or(|s| s.is_open(now, &tz)))
 }
 
 /// Enqueues in `tx` a pause (or reopening) of the store on each delivery platform behind
@@ -105,7 +117,7 @@ async fn platform_stores(
             open,
             reason: reason.map(str::to_owned).unwrap_or_else(|| "busy mode in Brigade".to_owned()),
         };
-        let key = format!("busy.store:{integration_id}:{open}:{}", now.timestamp_micros());
+        let key = format!("busy.store:{integration_id}:{open}:{}", Uuid::now_v7());
         let opts = EnqueueOptions { run_at: now, idempotency_key: Some(&key), restaurant_id: Some(rid) };
         enqueue(tx, &job, opts, now).await?;
     }
@@ -133,9 +145,11 @@ impl Job for EndBusy {
             return Ok(());
         }
         store::end(&mut tx, rid).await?;
-        platform_stores(&mut tx, rid, &row.paused_channels.0, true, None, now)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        if open_by_hours(&state, rid, now).await.map_err(|e| anyhow::anyhow!("{e:?}"))? {
+            platform_stores(&mut tx, rid, &row.paused_channels.0, true, None, now)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        }
         let payload = json!(BusyView::OFF);
         actor
             .record(&mut tx, "restaurant.busy_changed", "restaurant", rid, payload, now)
@@ -166,5 +180,87 @@ impl Job for PlatformStore {
             Ok(_) | Err(ApiError::NotFound { .. }) => Ok(()),
             Err(e) => Err(anyhow::anyhow!("{e:?}")),
         }
+    }
+}
+
+/// The delivery platforms' stores kept to the opening hours: at an opening they open
+/// (those busy mode pauses stay paused), at a close they pause, saying when the
+/// restaurant opens again. Queued when the hours change (to act at once) and for each
+/// next opening or close, which an hourly job makes sure is queued. Between changes it
+/// leaves the stores alone, so a person's own pause on a platform holds until the next
+/// change. With no hours set (always open) the stores are opened.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct FollowHours {
+    pub restaurant_id: Uuid,
+    /// The change it was queued for (or the hours' edit).
+    pub at: DateTime<Utc>,
+}
+
+impl Job for FollowHours {
+    const KIND: &'static str = crate::restaurants::FOLLOW_HOURS_JOB;
+    const MAX_ATTEMPTS: i32 = 5;
+
+    async fn run(self, state: AppState) -> anyhow::Result<()> {
+        let rid = self.restaurant_id;
+        let now = state.clock.now();
+        let Some(r) = restaurants::get(&state.db, rid).await? else { return Ok(()) };
+        let tz = crate::restaurants::restaurant_tz(&r).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        let schedule = brigade_store::hours::get(&state.db, rid).await?.and_then(|h| h.check().ok());
+        let open = schedule.as_ref().is_none_or(|s| s.is_open(now, &tz));
+        let mut tx = state.db.begin(rid).await?;
+        let busy: Vec<Channel> = store::get_tx(&mut tx, rid)
+            .await?
+            .filter(|b| b.on_at(now))
+            .map(|b| b.paused_channels.0)
+            .unwrap_or_default();
+        let channels: Vec<Channel> =
+            Channel::ALL.into_iter().filter(|c| c.is_delivery_platform() && !(open && busy.contains(c))).collect();
+        let reason = match schedule.as_ref().and_then(|s| s.opens_at(now, &tz)) {
+            Some(at) if !open => format!("closed; opens {}", crate::restaurants::service::when_it_opens(at, now, tz)),
+            _ => "closed".to_owned(),
+        };
+        platform_stores(&mut tx, rid, &channels, open, Some(&reason), now)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        if let Some(next) = schedule.as_ref().and_then(|s| s.next_change(now, &tz)) {
+            queue_follow(&mut tx, rid, next.0, now).await?;
+        }
+        state.commit(tx, After::jobs()).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        Ok(())
+    }
+}
+
+/// Queues the stores' following of the hours at `at`, once.
+async fn queue_follow(tx: &mut Tx, rid: Uuid, at: DateTime<Utc>, now: DateTime<Utc>) -> sqlx::Result<Uuid> {
+    let key = format!("{}:{rid}:{}", FollowHours::KIND, at.timestamp());
+    let opts = EnqueueOptions { run_at: at, idempotency_key: Some(&key), restaurant_id: Some(rid) };
+    enqueue(tx, &FollowHours { restaurant_id: rid, at }, opts, now).await
+}
+
+/// The hourly check that every restaurant with hours has its next opening or close
+/// queued (a server that was down, a job that died).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct FollowAllHours {}
+
+impl Job for FollowAllHours {
+    const KIND: &'static str = "busy.follow_all_hours";
+    const MAX_ATTEMPTS: i32 = 3;
+
+    async fn run(self, state: AppState) -> anyhow::Result<()> {
+        let now = state.clock.now();
+        for rid in brigade_store::hours::restaurants_with_hours(&state.db).await? {
+            let Some(r) = restaurants::get(&state.db, rid).await? else { continue };
+            let Ok(tz) = crate::restaurants::restaurant_tz(&r) else { continue };
+            let Some(schedule) = brigade_store::hours::get(&state.db, rid).await?.and_then(|h| h.check().ok()) else {
+                continue;
+            };
+            if let Some((next, _)) = schedule.next_change(now, &tz) {
+                let mut tx = state.db.begin(rid).await?;
+                queue_follow(&mut tx, rid, next, now).await?;
+                tx.commit().await?;
+            }
+        }
+        state.wake_workers();
+        Ok(())
     }
 }

@@ -274,7 +274,8 @@ pub async fn set_availability_of_many(
 }
 
 /// What an availability request asks for, read in the restaurant's time zone and business
-/// day (`"end_of_day"`): `None` brings the item back.
+/// day (`"end_of_day"`: until the next opening, where it has hours): `None` brings the
+/// item back.
 async fn parse_eighty_six(
     tx: &mut Tx,
     rid: Uuid,
@@ -285,7 +286,8 @@ async fn parse_eighty_six(
         return Ok(None);
     }
     let restaurant = restaurants::get_tx(tx, rid).await?.ok_or_else(|| ApiError::not_found("restaurant"))?;
-    let until = crate::restaurants::parse_until("until", input.until.as_deref(), &restaurant, now)?;
+    let hours = brigade_store::hours::get_tx(tx, rid).await?;
+    let until = crate::restaurants::parse_until("until", input.until.as_deref(), &restaurant, hours.as_ref(), now)?;
     let reason = caps::parse_reason("reason", input.reason.as_deref())?.unwrap_or_else(|| "86'd".to_owned());
     let channels = input.channels.clone().map(|mut c| {
         c.sort();

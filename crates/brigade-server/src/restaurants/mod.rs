@@ -340,6 +340,11 @@ pub fn phone_country(r: &RestaurantRow) -> Option<String> {
     r.country.clone().or_else(|| country_of_currency(&r.currency))
 }
 
+/// The job that sets the delivery platforms' stores open or paused as the opening hours
+/// say, queued here when the hours change and run by `busy` (which owns the platform
+/// stores).
+pub const FOLLOW_HOURS_JOB: &str = "busy.follow_hours";
+
 /// The restaurant's IANA time zone, in which its days, schedules and reports are read.
 pub fn restaurant_tz(r: &brigade_store::restaurants::RestaurantRow) -> ApiResult<chrono_tz::Tz> {
     r.timezone
@@ -348,18 +353,24 @@ pub fn restaurant_tz(r: &brigade_store::restaurants::RestaurantRow) -> ApiResult
 }
 
 /// A time a change lasts until, as requests give it: an RFC 3339 time (in the future,
-/// before 2200), `"end_of_day"` (the end of the restaurant's business day) or nothing
-/// (`None`).
+/// before 2200), `"end_of_day"` or nothing (`None`). The end of the day is the end of the
+/// restaurant's business day or, where it has opening hours, the first opening to start
+/// from then: what is out "until tomorrow" comes back as the next service begins, also
+/// at a bar whose night runs past the day's turnover.
 pub fn parse_until(
     field: &'static str,
     raw: Option<&str>,
     r: &brigade_store::restaurants::RestaurantRow,
+    hours: Option<&brigade_domain::hours::Hours>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> ApiResult<Option<chrono::DateTime<chrono::Utc>>> {
     match raw.map(str::trim) {
         None | Some("") => Ok(None),
         Some("end_of_day") => {
-            Ok(Some(brigade_domain::menu::end_of_business_day(now, restaurant_tz(r)?, r.day_starts_at)))
+            let tz = restaurant_tz(r)?;
+            let end = brigade_domain::menu::end_of_business_day(now, tz, r.day_starts_at);
+            let next = hours.and_then(|h| h.check().ok()).and_then(|s| s.next_opening_from(end, &tz));
+            Ok(Some(next.unwrap_or(end)))
         }
         Some(t) => {
             let t = chrono::DateTime::parse_from_rfc3339(t)

@@ -227,7 +227,19 @@ pub async fn set_hours(actor: &Actor, state: &AppState, body: HoursBody) -> ApiR
     brigade_store::hours::put(&mut tx, actor.rid(), &hours, now).await?;
     let payload = json!({ "weekly": hours.weekly.len(), "exceptions": hours.exceptions.len() });
     actor.record(&mut tx, "restaurant.hours_updated", "restaurant", actor.rid(), payload, now).await?;
-    state.commit(tx, crate::After::NOTHING).await?;
+    // The delivery platforms' stores follow the hours from now (`busy` runs the job).
+    let key = format!("{}:{}:edit:{}", super::FOLLOW_HOURS_JOB, actor.rid(), uuid::Uuid::now_v7());
+    let job = brigade_store::jobs::NewJob {
+        kind: super::FOLLOW_HOURS_JOB,
+        payload: json!({ "restaurant_id": actor.rid(), "at": now }),
+        max_attempts: 5,
+        run_at: now,
+        idempotency_key: Some(&key),
+        restaurant_id: Some(actor.rid()),
+        now,
+    };
+    brigade_store::jobs::enqueue(&mut tx, job).await?;
+    state.commit(tx, crate::After::jobs()).await?;
     state.menu_cache.invalidate(actor.rid());
     Ok(hours_view(Some(hours), now, tz))
 }

@@ -272,3 +272,76 @@ async fn anyone_adds_a_task_for_themselves_and_a_manager_gives_one_to_someone() 
     let names: Vec<&str> = list.body["items"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
     assert!(names.contains(&"Restock the walk-in") && names.contains(&"Mop") && names.len() == 2, "{names:?}");
 }
+
+#[tokio::test]
+async fn the_platform_stores_follow_the_opening_hours_and_busy_mode_opens_none_while_closed() {
+    use chrono::TimeZone;
+    let ny =
+        |d: u32, h: u32, m: u32| chrono_tz::America::New_York.with_ymd_and_hms(2026, 11, d, h, m, 0).unwrap().to_utc();
+    let uber = FakeUber::start("store-1").await;
+    let (base, auth) = (uber.base_url.clone(), uber.auth_url());
+    let app = TestApp::builder()
+        .starting_at(ny(2, 9, 0))
+        .config(|c| {
+            c.ubereats_base_url = base;
+            c.ubereats_auth_url = auth;
+            c.sync_drift_interval_secs = 0;
+            long_tokens(c);
+        })
+        .spawn()
+        .await;
+    let owner = app.signup("ana@example.com", "Diner").await;
+    app.menu(&owner).await;
+    let body = json!({ "platform": "ubereats", "store_id": "store-1", "credentials": uber.credentials() });
+    app.post(&format!("/v1/restaurants/{}/integrations", owner.rid), &owner.token, body).await.expect(201, "");
+    let status = || uber.state.lock().store_status.clone();
+    let last_reason = || {
+        let calls = &uber.state.lock().calls;
+        calls.iter().rev().find(|c| c.path.ends_with("/status") && c.method == "POST").map(|c| c.body["reason"].clone())
+    };
+
+    // Monday 9:00, hours set to 11:00-22:00: closed, so Uber pauses the store, saying when it opens.
+    let hours = format!("/v1/restaurants/{}/hours", owner.rid);
+    let weekly = json!({ "weekly": [{ "day": "mon", "open": "11:00", "close": "22:00" },
+        { "day": "tue", "open": "11:00", "close": "22:00" }], "exceptions": [] });
+    app.put(&hours, &owner.token, weekly.clone()).await.expect(200, "");
+    app.eventually("the store pauses", || async { status() == "PAUSED" }).await;
+    assert_eq!(last_reason(), Some(json!("closed; opens at 11:00 AM")));
+    // At eleven it opens.
+    app.clock.set(ny(2, 11, 0) + Duration::seconds(5));
+    app.state.wake_workers();
+    app.eventually("the store opens at eleven", || async { status() == "ONLINE" }).await;
+    // Busy mode pauses Uber; the ten o'clock close pauses it too, and busy mode ending
+    // after the close does not open it.
+    let busy = format!("/v1/restaurants/{}/busy", owner.rid);
+    app.put(&busy, &owner.token, json!({ "extra_minutes": 10, "paused_channels": ["ubereats"] })).await.expect(200, "");
+    app.state.wake_workers();
+    app.eventually("busy mode pauses it", || async { status() == "PAUSED" }).await;
+    app.clock.set(ny(2, 22, 0) + Duration::seconds(5));
+    app.state.wake_workers();
+    app.eventually("the close says when it opens", || async {
+        last_reason() == Some(json!("closed; opens tomorrow at 11:00 AM"))
+    })
+    .await;
+    let calls = uber.state.lock().calls.len();
+    app.put(&busy, &owner.token, json!({ "extra_minutes": 0 })).await.expect(200, "");
+    app.state.wake_workers();
+    // Tuesday at eleven it opens again.
+    app.clock.set(ny(3, 11, 0) + Duration::seconds(5));
+    app.state.wake_workers();
+    app.eventually("Tuesday's opening opens it", || async { status() == "ONLINE" }).await;
+    let opened: Vec<String> = uber.state.lock().calls[calls..]
+        .iter()
+        .filter(|c| c.path.ends_with("/status") && c.method == "POST")
+        .map(|c| c.body["status"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(opened, ["ONLINE"], "opened once, at the opening, not when busy mode ended at night");
+
+    // Hours cleared (always open) and set to closed today: the store follows each change.
+    app.put(&hours, &owner.token, json!({ "weekly": [], "exceptions": [{ "date": "2026-11-03", "closed": true }] }))
+        .await
+        .expect(200, "");
+    app.eventually("a closed day pauses it", || async { status() == "PAUSED" }).await;
+    app.put(&hours, &owner.token, json!({ "weekly": [], "exceptions": [] })).await.expect(200, "");
+    app.eventually("no hours opens it", || async { status() == "ONLINE" }).await;
+}

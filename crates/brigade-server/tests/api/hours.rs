@@ -73,3 +73,33 @@ async fn outside_opening_hours_guests_and_platforms_wait_and_the_counter_does_no
     app.put(&path, &owner.token, json!({ "weekly": [] })).await.expect(200, "");
     app.post(&orders, &owner.token, order("web")).await.expect(201, "");
 }
+
+#[tokio::test]
+async fn out_until_tomorrow_lasts_until_the_next_opening() {
+    // Saturday 23:30 at a bar open 20:00 to 05:00 (the day turns at 04:00).
+    let app = TestApp::builder().starting_at(ny(2026, 11, 7, 23, 30)).spawn().await;
+    let owner = app.signup("ana@example.com", "Diner").await;
+    let m = app.menu(&owner).await;
+    let eighty_six = |until: serde_json::Value| {
+        let path = format!("/v1/restaurants/{}/menu/items/{}/availability", owner.rid, m.fries);
+        let token = owner.token.clone();
+        let app = &app;
+        async move {
+            let r = app.post(&path, &token, json!({ "available": false, "reason": "out", "until": until })).await;
+            r.expect(200, "");
+            r.body["availability"]["until"].as_str().unwrap().parse::<chrono::DateTime<chrono::Utc>>().unwrap()
+        }
+    };
+    // No hours: the end of the business day, 04:00.
+    assert_eq!(eighty_six(json!("end_of_day")).await, ny(2026, 11, 8, 4, 0));
+    let days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+    let weekly: Vec<_> = days.iter().map(|d| json!({ "day": d, "open": "20:00", "close": "05:00" })).collect();
+    let path = format!("/v1/restaurants/{}/hours", owner.rid);
+    app.put(&path, &owner.token, json!({ "weekly": weekly, "exceptions": [] })).await.expect(200, "");
+    // With them: tomorrow night's opening, not 04:00 while the bar is still open.
+    assert_eq!(eighty_six(json!("end_of_day")).await, ny(2026, 11, 8, 20, 0));
+    // Closed on Sunday: Monday's.
+    let closed = json!({ "weekly": weekly, "exceptions": [{ "date": "2026-11-08", "closed": true }] });
+    app.put(&path, &owner.token, closed).await.expect(200, "");
+    assert_eq!(eighty_six(json!("end_of_day")).await, ny(2026, 11, 9, 20, 0));
+}
