@@ -4,9 +4,9 @@
 //! `brigade demo --days N --scale P --copies C` first fills a fresh data directory (or the
 //! `--database-url` database) with C demo restaurants of N days each, P % of the bistro's
 //! orders a day, rolled up as the demo does. The server is then started on it, and every
-//! analytics endpoint (sales by each grouping, summary, items, menu engineering) is timed
-//! over a week, a month, a quarter and a year ending today, `--requests` sequential
-//! requests each, spread over up to ten of the restaurants; then the reports (a day's and
+//! analytics endpoint (sales by each grouping, summary, items, menu engineering, labour,
+//! kitchen, channels) is timed over a week, a month, a quarter and a year ending today,
+//! `--requests` sequential requests each, spread over up to ten of the restaurants; then the reports (a day's and
 //! the whole history's, as PDF and CSV). Last, `--clients` order clients place orders for
 //! `--seconds` while a prober notes how many were acknowledged and times how long the
 //! rollup (as `analytics/sales` reads it) takes to count them all.
@@ -134,6 +134,11 @@ pub async fn run(args: &Args) -> anyhow::Result<()> {
     endpoints.push(("summary".into(), "analytics/summary?".into()));
     endpoints.push(("items".into(), "analytics/items?".into()));
     endpoints.push(("menu-engineering".into(), "analytics/menu-engineering?".into()));
+    endpoints.push(("labour by day".into(), "analytics/labour?group_by=day&".into()));
+    endpoints.push(("labour by daypart".into(), "analytics/labour?group_by=daypart&".into()));
+    endpoints.push(("kitchen by station".into(), "analytics/kitchen?group_by=station&".into()));
+    endpoints.push(("kitchen by hour".into(), "analytics/kitchen?group_by=hour&".into()));
+    endpoints.push(("channels".into(), "analytics/channels?".into()));
 
     let mut rows = Vec::new();
     let mut all = Vec::new();

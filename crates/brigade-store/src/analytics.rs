@@ -175,6 +175,9 @@ pub struct SalesRow {
     pub key: String,
     #[sqlx(flatten)]
     pub money: Money,
+    /// The items' food cost, on the day's whole row (0 on the others).
+    #[sqlx(default)]
+    pub food_cost: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -208,11 +211,11 @@ pub async fn replace_day(tx: &mut Tx, rid: Uuid, day: NaiveDate, rows: &DayRows)
         let sql = format!("DELETE FROM {table} WHERE restaurant_id = $1 AND business_day = $2");
         on_tx!(tx, |c| sqlx::query(&sql).bind(rid).bind(day).execute(c).await.map(drop))?;
     }
-    const SALES_COLS: usize = 12;
+    const SALES_COLS: usize = 13;
     for chunk in sales.chunks(MAX_BINDS / SALES_COLS) {
         let sql = format!(
             "INSERT INTO sales_rollup (restaurant_id, business_day, dim, key, orders, gross, discounts, refunds, net,
-             tax, total, tips) VALUES {}",
+             tax, total, tips, food_cost) VALUES {}",
             values_list(chunk.len(), SALES_COLS, 1)
         );
         on_tx!(tx, |c| {
@@ -231,7 +234,8 @@ pub async fn replace_day(tx: &mut Tx, rid: Uuid, day: NaiveDate, rows: &DayRows)
                     .bind(m.net)
                     .bind(m.tax)
                     .bind(m.total)
-                    .bind(m.tips);
+                    .bind(m.tips)
+                    .bind(r.food_cost);
             }
             q.execute(c).await.map(drop)
         })?;
@@ -262,7 +266,7 @@ pub async fn replace_day(tx: &mut Tx, rid: Uuid, day: NaiveDate, rows: &DayRows)
     const KITCHEN_COLS: usize = 8;
     for chunk in rows.kitchen.chunks(MAX_BINDS / KITCHEN_COLS) {
         let sql = format!(
-            "INSERT INTO kitchen_rollup (restaurant_id, business_day, station, hour, tickets, seconds, longest, buckets)
+            "INSERT INTO kitchen_rollup (restaurant_id, business_day, dim, key, tickets, seconds, longest, buckets)
              VALUES {}",
             values_list(chunk.len(), KITCHEN_COLS, 1)
         );
@@ -272,8 +276,8 @@ pub async fn replace_day(tx: &mut Tx, rid: Uuid, day: NaiveDate, rows: &DayRows)
                 q = q
                     .bind(rid)
                     .bind(r.business_day)
-                    .bind(&r.station)
-                    .bind(r.hour)
+                    .bind(&r.dim)
+                    .bind(&r.key)
                     .bind(r.times.tickets)
                     .bind(r.times.seconds)
                     .bind(r.times.longest)
@@ -336,8 +340,8 @@ const MONEY_SUMS: &str = "CAST(SUM(orders) AS BIGINT) AS orders, CAST(SUM(gross)
 
 /// A restaurant's day rows (dimension `day`) from `from` to `to`, by day.
 pub async fn days(db: &Db, rid: Uuid, from: NaiveDate, to: NaiveDate) -> Result<Vec<SalesRow>> {
-    const SQL: &str = "SELECT business_day, dim, key, orders, gross, discounts, refunds, net, tax, total, tips
-        FROM sales_rollup WHERE restaurant_id = $1 AND dim = 'day' AND business_day >= $2 AND business_day <= $3
+    const SQL: &str = "SELECT business_day, dim, key, orders, gross, discounts, refunds, net, tax, total, tips,
+        food_cost FROM sales_rollup WHERE restaurant_id = $1 AND dim = 'day' AND business_day >= $2 AND business_day <= $3
         ORDER BY business_day";
     on_db!(db, rid, |c| sqlx::query_as::<_, SalesRow>(SQL).bind(rid).bind(from).bind(to).fetch_all(c).await)
 }
@@ -418,20 +422,21 @@ fn month_split(from: NaiveDate, to: NaiveDate) -> MonthSplit {
     MonthSplit { months: (start, end), head: (from, start.pred_opt().unwrap_or(start)), tail: (end, to) }
 }
 
-/// A day's bumped tickets at one station (`''` for none) opened in one local hour.
+/// A day's bumped tickets: whole (dim `day`), at one station (dim `station`, its id or
+/// `''` for none) or opened in one local hour (dim `hour`, `0`–`23`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KitchenRow {
     pub business_day: NaiveDate,
-    pub station: String,
-    pub hour: i64,
+    pub dim: String,
+    pub key: String,
     pub times: TicketTimes,
 }
 
 #[derive(sqlx::FromRow)]
 struct KitchenDb {
     business_day: NaiveDate,
-    station: String,
-    hour: i64,
+    dim: String,
+    key: String,
     tickets: i64,
     seconds: i64,
     longest: i64,
@@ -442,8 +447,8 @@ impl From<KitchenDb> for KitchenRow {
     fn from(r: KitchenDb) -> KitchenRow {
         KitchenRow {
             business_day: r.business_day,
-            station: r.station,
-            hour: r.hour,
+            dim: r.dim,
+            key: r.key,
             times: TicketTimes { buckets: r.buckets.0, tickets: r.tickets, seconds: r.seconds, longest: r.longest },
         }
     }
@@ -500,12 +505,25 @@ pub async fn day_channel_orders(db: &Db, rid: Uuid, day: NaiveDate) -> Result<Ve
     on_db!(db, rid, |c| sqlx::query_as::<_, ChannelOrder>(SQL).bind(rid).bind(day).fetch_all(c).await)
 }
 
-/// A restaurant's kitchen rows from `from` to `to`.
-pub async fn kitchen(db: &Db, rid: Uuid, from: NaiveDate, to: NaiveDate) -> Result<Vec<KitchenRow>> {
-    const SQL: &str = "SELECT business_day, station, hour, tickets, seconds, longest, buckets FROM kitchen_rollup
-        WHERE restaurant_id = $1 AND business_day >= $2 AND business_day <= $3 ORDER BY business_day, station, hour";
-    let rows =
-        on_db!(db, rid, |c| sqlx::query_as::<_, KitchenDb>(SQL).bind(rid).bind(from).bind(to).fetch_all(c).await)?;
+/// A restaurant's kitchen rows of one dimension (`day`, `station`, `hour`; all when
+/// `None`) from `from` to `to`.
+pub async fn kitchen(db: &Db, rid: Uuid, dim: Option<&str>, from: NaiveDate, to: NaiveDate) -> Result<Vec<KitchenRow>> {
+    // The dimension leads the key after the restaurant, so one is a range scan.
+    let (sql, dims): (&str, Vec<&str>) = match dim {
+        Some(d) => ("dim = $2", vec![d]),
+        None => ("dim IN ($2, $5, $6)", vec!["day", "station", "hour"]),
+    };
+    let sql = format!(
+        "SELECT business_day, dim, key, tickets, seconds, longest, buckets FROM kitchen_rollup
+         WHERE restaurant_id = $1 AND {sql} AND business_day >= $3 AND business_day <= $4 ORDER BY dim, business_day, key"
+    );
+    let rows = on_db!(db, rid, |c| {
+        let mut q = sqlx::query_as::<_, KitchenDb>(&sql).bind(rid).bind(dims[0]).bind(from).bind(to);
+        for d in &dims[1..] {
+            q = q.bind(*d);
+        }
+        q.fetch_all(c).await
+    })?;
     Ok(rows.into_iter().map(KitchenRow::from).collect())
 }
 
@@ -515,14 +533,6 @@ pub async fn channels(db: &Db, rid: Uuid, from: NaiveDate, to: NaiveDate) -> Res
         cancelled_total, reasons FROM channel_rollup
         WHERE restaurant_id = $1 AND business_day >= $2 AND business_day <= $3 ORDER BY business_day, channel";
     on_db!(db, rid, |c| sqlx::query_as::<_, ChannelRow>(SQL).bind(rid).bind(from).bind(to).fetch_all(c).await)
-}
-
-/// Food cost of the items sold per business day from `from` to `to`.
-pub async fn food_cost_by_day(db: &Db, rid: Uuid, from: NaiveDate, to: NaiveDate) -> Result<Vec<(NaiveDate, i64)>> {
-    const SQL: &str = "SELECT business_day, CAST(SUM(food_cost) AS BIGINT) FROM item_rollup
-        WHERE restaurant_id = $1 AND kind = 'item' AND business_day >= $2 AND business_day <= $3
-        GROUP BY business_day ORDER BY business_day";
-    on_db!(db, rid, |c| sqlx::query_as::<_, (NaiveDate, i64)>(SQL).bind(rid).bind(from).bind(to).fetch_all(c).await)
 }
 
 /// Platform orders Brigade refused (`denied`) between two instants: platform and reason.
@@ -544,8 +554,8 @@ pub async fn denied(
 
 /// Every row of a restaurant's days from `from` to `to` (the check against a recompute).
 pub async fn day_rows(db: &Db, rid: Uuid, from: NaiveDate, to: NaiveDate) -> Result<DayRows> {
-    const SALES: &str = "SELECT business_day, dim, key, orders, gross, discounts, refunds, net, tax, total, tips
-        FROM sales_rollup WHERE restaurant_id = $1 AND business_day >= $2 AND business_day <= $3
+    const SALES: &str = "SELECT business_day, dim, key, orders, gross, discounts, refunds, net, tax, total, tips,
+        food_cost FROM sales_rollup WHERE restaurant_id = $1 AND business_day >= $2 AND business_day <= $3
         ORDER BY business_day, dim, key";
     const ITEMS: &str = "SELECT business_day, kind, id, name, quantity, revenue, food_cost
         FROM item_rollup WHERE restaurant_id = $1 AND business_day >= $2 AND business_day <= $3
@@ -554,7 +564,7 @@ pub async fn day_rows(db: &Db, rid: Uuid, from: NaiveDate, to: NaiveDate) -> Res
         on_db!(db, rid, |c| sqlx::query_as::<_, SalesRow>(SALES).bind(rid).bind(from).bind(to).fetch_all(c).await)?;
     let items =
         on_db!(db, rid, |c| sqlx::query_as::<_, ItemRow>(ITEMS).bind(rid).bind(from).bind(to).fetch_all(c).await)?;
-    let kitchen = kitchen(db, rid, from, to).await?;
+    let kitchen = kitchen(db, rid, None, from, to).await?;
     let channels = channels(db, rid, from, to).await?;
     Ok(DayRows { sales, items, kitchen, channels })
 }

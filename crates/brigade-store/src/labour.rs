@@ -314,3 +314,38 @@ pub async fn shifts_tx(tx: &mut Tx, rid: Uuid, from: DateTime<Utc>, to: DateTime
         .fetch_all(x)
         .await)
 }
+
+/// What the analytics read of an entry: who, at what rate, when, and the breaks.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct WorkedRow {
+    pub user_id: Uuid,
+    pub hourly_rate: i64,
+    pub clock_in: DateTime<Utc>,
+    pub clock_out: Option<DateTime<Utc>>,
+    pub breaks: DbJson<Vec<Break>>,
+}
+
+/// The entries that overlap [from, to) (open ones count as running), only what labour
+/// cost needs of them: a year of a restaurant's is read per analytics request.
+pub async fn worked(db: &Db, rid: Uuid, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<WorkedRow>> {
+    const SQL: &str = "SELECT user_id, hourly_rate, clock_in, clock_out, breaks FROM time_entries
+        WHERE restaurant_id = $1 AND clock_in < $3 AND (clock_out IS NULL OR clock_out > $2) ORDER BY clock_in, id";
+    on_db!(db, rid, |x| sqlx::query_as::<_, WorkedRow>(SQL)
+        .bind(rid)
+        .bind(stored_time(from))
+        .bind(stored_time(to))
+        .fetch_all(x)
+        .await)
+}
+
+/// The shifts that overlap [from, to): whose, and when.
+pub async fn planned(
+    db: &Db,
+    rid: Uuid,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<(Uuid, DateTime<Utc>, DateTime<Utc>)>> {
+    const SQL: &str = "SELECT user_id, starts_at, ends_at FROM shifts
+        WHERE restaurant_id = $1 AND starts_at < $3 AND ends_at > $2 ORDER BY starts_at, id";
+    on_db!(db, rid, |x| sqlx::query_as(SQL).bind(rid).bind(stored_time(from)).bind(stored_time(to)).fetch_all(x).await)
+}

@@ -6,7 +6,7 @@
 use super::service::dayparts_of;
 use crate::actor::Actor;
 use crate::error::{ApiError, ApiResult};
-use crate::labour::{names, rules_of, worked_of};
+use crate::labour::{names, rules_of};
 use crate::restaurants::restaurant_tz;
 use crate::AppState;
 use brigade_domain::analytics::{daypart_of, Period, TicketTimes};
@@ -113,7 +113,11 @@ fn by_hour(
                 ms -= (e - s).num_milliseconds();
             }
         }
-        *out.entry((business_day(t, tz, day_starts), local.hour())).or_default() += ms.max(0) / 1000;
+        // The business day from the local time already in hand (as `business_day` reads it).
+        let naive = local.naive_local();
+        let day =
+            if naive.time() < day_starts { naive.date().pred_opt().unwrap_or(naive.date()) } else { naive.date() };
+        *out.entry((day, local.hour())).or_default() += ms.max(0) / 1000;
         t = next;
     }
 }
@@ -132,11 +136,8 @@ pub async fn labour(actor: &Actor, state: &AppState, p: Period, by: LabourBy) ->
     // Overtime is weekly: read from the first day of the week the period starts in.
     let week_first = week_of(p.from, rules.week_starts);
     let (read_from, _) = bounds(Period { from: week_first, to: week_first }, tz, ds);
-    let entries = brigade_store::labour::entries(&state.db, rid, None, read_from, end).await?;
-    let shifts = {
-        let mut tx = state.db.begin_read(rid).await?;
-        brigade_store::labour::shifts_tx(&mut tx, rid, start, end).await?
-    };
+    let entries = brigade_store::labour::worked(&state.db, rid, read_from, end).await?;
+    let shifts = brigade_store::labour::planned(&state.db, rid, start, end).await?;
 
     // Worked seconds per (day, hour) and per member, and each member's pay per day.
     // The time is moved back by the day's turnover before it is classified, so that the
@@ -145,7 +146,12 @@ pub async fn labour(actor: &Actor, state: &AppState, p: Period, by: LabourBy) ->
     let mut worked: HashMap<Uuid, (Vec<Worked>, i64, i64)> = HashMap::new();
     let mut person_hours: HashMap<Uuid, BTreeMap<(NaiveDate, u32), i64>> = HashMap::new();
     for e in &entries {
-        let w = worked_of(e, now.min(end));
+        let stop = e.clock_out.unwrap_or(now.min(end));
+        let w = Worked {
+            start: e.clock_in,
+            end: stop,
+            unpaid: e.breaks.0.iter().filter(|b| !b.paid).map(|b| (b.start, b.end.unwrap_or(stop))).collect(),
+        };
         let (ws, we) = (w.start.max(read_from), w.end.min(end));
         if we <= ws {
             continue;
@@ -199,21 +205,20 @@ pub async fn labour(actor: &Actor, state: &AppState, p: Period, by: LabourBy) ->
     let mut scheduled_by_hour: BTreeMap<(NaiveDate, u32), i64> = BTreeMap::new();
     let mut scheduled_by_day: BTreeMap<NaiveDate, i64> = BTreeMap::new();
     let mut person_scheduled: HashMap<Uuid, i64> = HashMap::new();
-    for s in &shifts {
-        let day = business_day(s.starts_at, tz, ds);
+    for (user, starts, ends) in &shifts {
+        let day = business_day(*starts, tz, ds);
         if day < p.from || day > p.to {
             continue;
         }
-        let secs = (s.ends_at - s.starts_at).num_seconds().max(0);
+        let secs = (*ends - *starts).num_seconds().max(0);
         *scheduled_by_day.entry(day).or_default() += secs;
-        *person_scheduled.entry(s.user_id).or_default() += secs;
-        by_hour(s.starts_at, s.ends_at, &[], tz, ds, &mut scheduled_by_hour);
+        *person_scheduled.entry(*user).or_default() += secs;
+        by_hour(*starts, *ends, &[], tz, ds, &mut scheduled_by_hour);
     }
 
-    let net_by_day: BTreeMap<NaiveDate, i64> =
-        store::days(&state.db, rid, p.from, p.to).await?.into_iter().map(|d| (d.business_day, d.money.net)).collect();
-    let food_by_day: BTreeMap<NaiveDate, i64> =
-        store::food_cost_by_day(&state.db, rid, p.from, p.to).await?.into_iter().collect();
+    let sales_days = store::days(&state.db, rid, p.from, p.to).await?;
+    let net_by_day: BTreeMap<NaiveDate, i64> = sales_days.iter().map(|d| (d.business_day, d.money.net)).collect();
+    let food_by_day: BTreeMap<NaiveDate, i64> = sales_days.iter().map(|d| (d.business_day, d.food_cost)).collect();
     let in_period = |d: &NaiveDate| *d >= p.from && *d <= p.to;
 
     let row =
@@ -393,17 +398,26 @@ pub async fn kitchen(actor: &Actor, state: &AppState, p: Period, by: KitchenBy) 
     let rid = actor.rid();
     let r = brigade_store::restaurants::get(&state.db, rid).await?.ok_or_else(|| ApiError::not_found("restaurant"))?;
     let late = r.kds_late_secs;
-    let days = store::kitchen(&state.db, rid, p.from, p.to).await?;
+    // The whole days give the totals (and the days); a station or hour grouping reads
+    // its own rows.
+    let days = store::kitchen(&state.db, rid, Some("day"), p.from, p.to).await?;
     let mut total = TicketTimes::default();
-    let mut groups: BTreeMap<String, TicketTimes> = BTreeMap::new();
-    let parts = if by == KitchenBy::Daypart { dayparts_of(state, rid).await? } else { Vec::new() };
     for d in &days {
         total.merge(&d.times);
+    }
+    let mut groups: BTreeMap<String, TicketTimes> = BTreeMap::new();
+    let parts = if by == KitchenBy::Daypart { dayparts_of(state, rid).await? } else { Vec::new() };
+    let grouped = match by {
+        KitchenBy::Day => days,
+        KitchenBy::Station => store::kitchen(&state.db, rid, Some("station"), p.from, p.to).await?,
+        KitchenBy::Hour | KitchenBy::Daypart => store::kitchen(&state.db, rid, Some("hour"), p.from, p.to).await?,
+    };
+    for d in &grouped {
         let key = match by {
-            KitchenBy::Station => d.station.clone(),
+            KitchenBy::Station => d.key.clone(),
             KitchenBy::Day => d.business_day.to_string(),
-            KitchenBy::Hour => format!("{:02}", d.hour),
-            KitchenBy::Daypart => daypart_of(&parts, d.hour as u32).to_owned(),
+            KitchenBy::Hour => format!("{:02}", d.key.parse::<u32>().unwrap_or(0)),
+            KitchenBy::Daypart => daypart_of(&parts, d.key.parse().unwrap_or(0)).to_owned(),
         };
         groups.entry(key).or_default().merge(&d.times);
     }
@@ -451,7 +465,7 @@ pub async fn kitchen(actor: &Actor, state: &AppState, p: Period, by: KitchenBy) 
     };
     let before = p.previous();
     let mut previous = TicketTimes::default();
-    for d in store::kitchen(&state.db, rid, before.from, before.to).await? {
+    for d in store::kitchen(&state.db, rid, Some("day"), before.from, before.to).await? {
         previous.merge(&d.times);
     }
     Ok(KitchenView {

@@ -4,8 +4,8 @@
 //! platform's adjustment) is an event on the order, so it corrects the day the order
 //! belongs to. A rebuild marks a range of days and drains them the same way, so it is
 //! idempotent and never differs from what the consumer would have written. Besides the
-//! sales and items, a day holds its kitchen's ticket times (bumped tickets of counted
-//! orders, by station and the hour they opened) and each channel's orders with the
+//! sales and items (and the day's food cost), a day holds its kitchen's ticket times
+//! (bumped tickets of counted orders: whole, by station and by the hour they opened) and each channel's orders with the
 //! platform's own totals and the cancellations.
 
 use crate::AppState;
@@ -216,9 +216,9 @@ pub async fn compute_day(state: &AppState, rid: Uuid, day: NaiveDate, costs: &Co
             cells.entry(k).or_default().add(&f);
         }
     }
-    let sales = cells
+    let mut sales: Vec<SalesRow> = cells
         .into_iter()
-        .map(|((dim, key), f)| SalesRow { business_day: day, dim: dim.to_owned(), key, money: money(&f) })
+        .map(|((dim, key), f)| SalesRow { business_day: day, dim: dim.to_owned(), key, money: money(&f), food_cost: 0 })
         .collect();
 
     let mut sold: BTreeMap<(&'static str, Uuid), ItemRow> = BTreeMap::new();
@@ -243,15 +243,24 @@ pub async fn compute_day(state: &AppState, rid: Uuid, day: NaiveDate, costs: &Co
         row.food_cost += unit_cost * l.quantity;
     }
 
-    let mut kitchen: BTreeMap<(String, i64), TicketTimes> = BTreeMap::new();
+    // The day's food cost on its whole row (items' rows carry their options' costs).
+    let food: i64 = sold.iter().filter(|((kind, _), _)| *kind == "item").map(|(_, r)| r.food_cost).sum();
+    if let Some(whole) = sales.iter_mut().find(|r| r.dim == "day") {
+        whole.food_cost = food;
+    }
+
+    let mut kitchen: BTreeMap<(&'static str, String), TicketTimes> = BTreeMap::new();
     for t in store::day_tickets(&state.db, rid, day).await? {
+        let seconds = (t.bumped_at - t.created_at).num_seconds();
         let station = t.station_id.map(|s| s.to_string()).unwrap_or_default();
-        let hour = i64::from(t.created_at.with_timezone(&tz).hour());
-        kitchen.entry((station, hour)).or_default().add((t.bumped_at - t.created_at).num_seconds());
+        let hour = t.created_at.with_timezone(&tz).hour().to_string();
+        for k in [("day", String::new()), ("station", station), ("hour", hour)] {
+            kitchen.entry(k).or_default().add(seconds);
+        }
     }
     let kitchen = kitchen
         .into_iter()
-        .map(|((station, hour), times)| KitchenRow { business_day: day, station, hour, times })
+        .map(|((dim, key), times)| KitchenRow { business_day: day, dim: dim.to_owned(), key, times })
         .collect();
 
     let mut channels: BTreeMap<String, ChannelRow> = BTreeMap::new();

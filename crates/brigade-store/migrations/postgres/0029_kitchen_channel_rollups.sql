@@ -3,20 +3,25 @@
 -- they charged and what was cancelled.
 SET LOCAL brigade.system = 'migration';
 
--- A day's bumped tickets of counted orders, by station ('' for none) and the local hour
--- the ticket opened: how many, their seconds in all, the longest, and counts per
--- 15-second bucket ([[bucket, tickets], ...]) so a period's percentiles add up.
+-- A day's bumped tickets of counted orders: whole (dim 'day', key ''), by station (its
+-- id, '' for none) and by the local hour the ticket opened: how many, their seconds in
+-- all, the longest, and counts per 15-second bucket ([[bucket, tickets], ...]) so a
+-- period's percentiles add up.
 CREATE TABLE kitchen_rollup (
     restaurant_id UUID NOT NULL REFERENCES restaurants(id) ON DELETE CASCADE,
     business_day  DATE NOT NULL,
-    station       TEXT NOT NULL,
-    hour          BIGINT NOT NULL,
+    dim           TEXT NOT NULL,
+    key           TEXT NOT NULL,
     tickets       BIGINT NOT NULL,
     seconds       BIGINT NOT NULL,
     longest       BIGINT NOT NULL,
     buckets       JSONB NOT NULL,
-    PRIMARY KEY (restaurant_id, business_day, station, hour)
+    PRIMARY KEY (restaurant_id, dim, business_day, key)
 );
+
+-- The day's food cost (its items' recipes), on the day's whole row, so labour's prime
+-- cost reads one row a day.
+ALTER TABLE sales_rollup ADD COLUMN food_cost BIGINT NOT NULL DEFAULT 0;
 
 -- A day's orders per channel: counted ones and their total; those that carry the
 -- platform's own total (`external_total`) with ours and theirs; cancelled ones, their
