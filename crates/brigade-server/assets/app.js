@@ -948,12 +948,15 @@ function callsCard() {
     h('table', { class: 'grid calls-recent', 'aria-label': 'Recent calls' },
       h('thead', {}, h('tr', {}, h('th', {}, 'Started'), h('th', {}, 'Caller'), h('th', {}, 'Outcome'), h('th', {}, 'Length'), h('th', {}, ''))),
       recent));
+  // The live panel is on a shared screen: the caller's number masked there whoever looks
+  // (the feed sends it masked; the list answers whole to roles that see contacts).
+  const masked = (n) => (!n || n.includes('•') ? n : `•••• ${n.replace(/\D/g, '').slice(-4)}`);
   const drawLive = () => {
     const going = [...calls.values()].sort((a, b) => a.started_at.localeCompare(b.started_at));
     fill(liveList, going.length
       ? going.map((c) => h('li', { class: 'call-live', 'data-call': c.id },
           h('div', { class: 'row' },
-            h('strong', {}, c.caller || 'Unknown number'),
+            h('strong', {}, masked(c.caller) || 'Unknown number'),
             h('span', { class: 'tag' }, CALL_OUTCOMES[c.outcome] || CALL_STAGES[c.stage?.stage] || 'On the line'),
             h('span', { class: 'spacer' }),
             h('span', { class: 'muted', 'data-since': c.started_at }, since(c.started_at))),
