@@ -243,7 +243,11 @@ pub fn channel_price(base: Money, channels: &ChannelSettings, channel: Channel) 
 /// The business day `at` falls in: the local date, where the day turns over at
 /// `day_starts` (say 04:00, so a 01:30 order belongs to the night before).
 pub fn business_day(at: DateTime<Utc>, tz: Tz, day_starts: NaiveTime) -> NaiveDate {
-    let local = at.with_timezone(&tz).naive_local();
+    business_day_of_local(at.with_timezone(&tz).naive_local(), day_starts)
+}
+
+/// The business day of a local date and time (for a caller that has it in hand).
+pub fn business_day_of_local(local: chrono::NaiveDateTime, day_starts: NaiveTime) -> NaiveDate {
     if local.time() < day_starts {
         local.date().pred_opt().unwrap_or(local.date())
     } else {

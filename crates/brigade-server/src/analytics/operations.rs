@@ -6,13 +6,13 @@
 use super::service::dayparts_of;
 use crate::actor::Actor;
 use crate::error::{ApiError, ApiResult};
-use crate::labour::{names, rules_of};
+use crate::labour::{names, rules_of, worked_between};
 use crate::restaurants::restaurant_tz;
 use crate::AppState;
 use brigade_domain::analytics::{daypart_of, Period, TicketTimes};
 use brigade_domain::auth::Permission;
 use brigade_domain::labour::{classify, pay, week_of, Worked};
-use brigade_domain::menu::{business_day, local_to_utc};
+use brigade_domain::menu::{business_day, business_day_of_local, local_to_utc};
 use brigade_domain::money::percent;
 use brigade_store::analytics as store;
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Timelike, Utc};
@@ -113,10 +113,7 @@ fn by_hour(
                 ms -= (e - s).num_milliseconds();
             }
         }
-        // The business day from the local time already in hand (as `business_day` reads it).
-        let naive = local.naive_local();
-        let day =
-            if naive.time() < day_starts { naive.date().pred_opt().unwrap_or(naive.date()) } else { naive.date() };
+        let day = business_day_of_local(local.naive_local(), day_starts);
         *out.entry((day, local.hour())).or_default() += ms.max(0) / 1000;
         t = next;
     }
@@ -146,12 +143,7 @@ pub async fn labour(actor: &Actor, state: &AppState, p: Period, by: LabourBy) ->
     let mut worked: HashMap<Uuid, (Vec<Worked>, i64, i64)> = HashMap::new();
     let mut person_hours: HashMap<Uuid, BTreeMap<(NaiveDate, u32), i64>> = HashMap::new();
     for e in &entries {
-        let stop = e.clock_out.unwrap_or(now.min(end));
-        let w = Worked {
-            start: e.clock_in,
-            end: stop,
-            unpaid: e.breaks.0.iter().filter(|b| !b.paid).map(|b| (b.start, b.end.unwrap_or(stop))).collect(),
-        };
+        let w = worked_between(e.clock_in, e.clock_out, &e.breaks.0, now.min(end));
         let (ws, we) = (w.start.max(read_from), w.end.min(end));
         if we <= ws {
             continue;

@@ -182,11 +182,21 @@ pub struct EntryView {
 }
 
 pub(crate) fn worked_of(e: &EntryRow, now: DateTime<Utc>) -> Worked {
-    let end = e.clock_out.unwrap_or(now);
+    worked_between(e.clock_in, e.clock_out, &e.breaks.0, now)
+}
+
+/// Time from clock-in to clock-out (or `now` while open), unpaid breaks out.
+pub(crate) fn worked_between(
+    clock_in: DateTime<Utc>,
+    clock_out: Option<DateTime<Utc>>,
+    breaks: &[brigade_store::labour::Break],
+    now: DateTime<Utc>,
+) -> Worked {
+    let end = clock_out.unwrap_or(now);
     Worked {
-        start: e.clock_in,
+        start: clock_in,
         end,
-        unpaid: e.breaks.0.iter().filter(|b| !b.paid).map(|b| (b.start, b.end.unwrap_or(end))).collect(),
+        unpaid: breaks.iter().filter(|b| !b.paid).map(|b| (b.start, b.end.unwrap_or(end))).collect(),
     }
 }
 

@@ -642,7 +642,19 @@ async fn a_manager_gets_the_daily_report_by_email_at_the_time_they_chose() {
     // Asked again, it is still queued once.
     app.put(&path, &owner.token, json!({ "send_at": "07:30" })).await.expect(200, "");
 
+    // The relay says "later" to the first try: the day is given back and sent on the retry, once.
+    smtp.state.lock().reject_next.push_back(451);
     app.clock.set(ny(2026, 11, 3, 7, 31));
+    app.state.wake_workers();
+    let first = format!("reports.daily_email:{}:{}:2026-11-02:07:30", owner.rid, owner.user_id);
+    app.eventually("the first try is put back", || async {
+        brigade_store::jobs::by_idempotency_key(&app.state.db, &first).await.unwrap().is_some_and(|j| {
+            j.attempts == 1 && j.status == "queued" && j.last_error.as_deref().is_some_and(|e| e.contains("451"))
+        })
+    })
+    .await;
+    assert!(smtp.mails().is_empty());
+    app.clock.set(ny(2026, 11, 3, 7, 35));
     app.state.wake_workers();
     app.eventually("the report is mailed", || async { !smtp.mails().is_empty() }).await;
     let mail = &smtp.mails()[0];

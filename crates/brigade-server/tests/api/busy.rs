@@ -206,23 +206,30 @@ async fn busy_mode_quotes_longer_pauses_channels_and_ends_by_itself() {
         .expect(404, "not_found");
 }
 
-#[tokio::test]
-async fn busy_mode_pauses_a_delivery_platform_store_and_opens_it_again() {
+/// A restaurant with a menu and an Uber Eats store (`store-1` on a fake), from `at`.
+async fn with_uber(at: Option<chrono::DateTime<chrono::Utc>>) -> (TestApp, crate::support::Owner, FakeUber) {
     let uber = FakeUber::start("store-1").await;
     let (base, auth) = (uber.base_url.clone(), uber.auth_url());
-    let app = TestApp::builder()
-        .config(|c| {
-            c.ubereats_base_url = base;
-            c.ubereats_auth_url = auth;
-            c.sync_drift_interval_secs = 0;
-            long_tokens(c);
-        })
-        .spawn()
-        .await;
+    let mut builder = TestApp::builder().config(|c| {
+        c.ubereats_base_url = base;
+        c.ubereats_auth_url = auth;
+        c.sync_drift_interval_secs = 0;
+        long_tokens(c);
+    });
+    if let Some(at) = at {
+        builder = builder.starting_at(at);
+    }
+    let app = builder.spawn().await;
     let owner = app.signup("ana@example.com", "Diner").await;
     app.menu(&owner).await;
     let body = json!({ "platform": "ubereats", "store_id": "store-1", "credentials": uber.credentials() });
     app.post(&format!("/v1/restaurants/{}/integrations", owner.rid), &owner.token, body).await.expect(201, "");
+    (app, owner, uber)
+}
+
+#[tokio::test]
+async fn busy_mode_pauses_a_delivery_platform_store_and_opens_it_again() {
+    let (app, owner, uber) = with_uber(None).await;
     let busy = format!("/v1/restaurants/{}/busy", owner.rid);
     app.put(&busy, &owner.token, json!({ "extra_minutes": 10, "paused_channels": ["ubereats"] })).await.expect(200, "");
     app.state.wake_workers();
@@ -278,22 +285,7 @@ async fn the_platform_stores_follow_the_opening_hours_and_busy_mode_opens_none_w
     use chrono::TimeZone;
     let ny =
         |d: u32, h: u32, m: u32| chrono_tz::America::New_York.with_ymd_and_hms(2026, 11, d, h, m, 0).unwrap().to_utc();
-    let uber = FakeUber::start("store-1").await;
-    let (base, auth) = (uber.base_url.clone(), uber.auth_url());
-    let app = TestApp::builder()
-        .starting_at(ny(2, 9, 0))
-        .config(|c| {
-            c.ubereats_base_url = base;
-            c.ubereats_auth_url = auth;
-            c.sync_drift_interval_secs = 0;
-            long_tokens(c);
-        })
-        .spawn()
-        .await;
-    let owner = app.signup("ana@example.com", "Diner").await;
-    app.menu(&owner).await;
-    let body = json!({ "platform": "ubereats", "store_id": "store-1", "credentials": uber.credentials() });
-    app.post(&format!("/v1/restaurants/{}/integrations", owner.rid), &owner.token, body).await.expect(201, "");
+    let (app, owner, uber) = with_uber(Some(ny(2, 9, 0))).await;
     let status = || uber.state.lock().store_status.clone();
     let last_reason = || {
         let calls = &uber.state.lock().calls;
