@@ -161,6 +161,9 @@ test('a guest collects points on their first order and spends them on the next',
   await guest.getByRole('button', { name: /View order/ }).click();
   assert.equal(await guest.getByLabel('Phone').inputValue(), '555 010 5555', 'the device remembers them');
   await guest.getByLabel(/Use 100 points: \$5\.00 off/).waitFor();
+  // The total of the whole cart, not of an earlier answer for two fries (which costs
+  // what three with one free do).
+  await guest.locator('#cart[aria-busy="false"]').waitFor();
   const before = await guest.locator('#total').textContent();
   await guest.getByLabel('Use 100 points: Free fries').check();
   await guest.getByText('Free fries (100)').waitFor();

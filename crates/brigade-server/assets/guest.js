@@ -212,14 +212,26 @@ function menuPage() {
     refreshQuote();
   }
 
-  // Only the newest quote is drawn: an older one landing late (a slow network, a
-  // reward chosen meanwhile) would show a total the cart no longer has.
+  // Only the quote of the cart as it is now is drawn. Every change (an item, the code,
+  // a reward, the guest's number) counts at once, not when the debounced request
+  // leaves: an answer already on its way for the cart before (a slow network, a code
+  // refused for four fries landing after the fifth was added) is dropped, and the
+  // cart's figures are dimmed until the new one lands. Place order stays live: the
+  // server prices the order itself, and a guest who types their number and taps Place
+  // at once is not ignored.
   let quoteSeq = 0;
-  const refreshQuote = debounce(async () => {
+  let pricedSeq = 0;
+  function refreshQuote() {
+    quoteSeq += 1;
+    drawCart();
+    requestQuote();
+  }
+  const requestQuote = debounce(async () => {
     $('#cart-error').textContent = '';
-    const mine = ++quoteSeq;
+    const mine = quoteSeq;
     if (!cart.length) {
       quote = null;
+      pricedSeq = mine;
       drawCart();
       return;
     }
@@ -227,9 +239,11 @@ function menuPage() {
       const q = await api(null, 'POST', `/v1/public/tables/${token}/quote`, { items: cart, ...guestBody() });
       if (mine !== quoteSeq) return;
       quote = q;
+      pricedSeq = mine;
     } catch (e) {
       if (mine !== quoteSeq) return;
-      quote = null;
+      // A code or reward refused: the quote before stays shown (dimmed) while the cart
+      // is priced again without it.
       if (e.code === 'promo_invalid') {
         promoRefused = $('#promo-code').value.trim();
         $('#promo-error').textContent = e.message;
@@ -244,6 +258,8 @@ function menuPage() {
         if (none) none.checked = true;
         return refreshQuote();
       }
+      quote = null;
+      pricedSeq = mine;
       // An item that went away while in the cart: say which, and take it out.
       if (e.status === 409 || e.status === 422) {
         $('#cart-error').textContent = `${e.message}. It was taken out of your order.`;
@@ -261,6 +277,8 @@ function menuPage() {
   }, 100);
 
   function drawCart() {
+    const priced = pricedSeq === quoteSeq;
+    $('#cart').setAttribute('aria-busy', String(!priced));
     const count = cart.reduce((n, l) => n + l.quantity, 0);
     const button = $('#cart-button');
     button.hidden = count === 0;
