@@ -246,6 +246,60 @@ impl Schedule {
     }
 }
 
+/// How a restaurant's business days fall. A day turns over at `day_starts`, local time
+/// (say 04:00, so a 01:30 order belongs to the night before), except on a night whose
+/// opening runs past that: then it turns over at that opening's close, so the 04:30
+/// round at a bar open until 05:00 belongs to the night it started. Only openings that
+/// run past midnight (a close at or before the open) push the turnover; one that starts
+/// after midnight belongs to the day the clock says.
+#[derive(Debug, Clone)]
+pub struct BusinessDays {
+    pub tz: chrono_tz::Tz,
+    pub day_starts: NaiveTime,
+    hours: Schedule,
+}
+
+impl BusinessDays {
+    /// The days of a restaurant in `tz` turning over at `day_starts`, after the nights of
+    /// `hours` (none, or hours that do not check: at `day_starts` always).
+    pub fn new(tz: chrono_tz::Tz, day_starts: NaiveTime, hours: Option<&Hours>) -> BusinessDays {
+        let hours = hours.and_then(|h| h.check().ok()).unwrap_or_default();
+        BusinessDays { tz, day_starts, hours }
+    }
+
+    /// When business day `day` begins: its turnover time, or the close of the night
+    /// before if that runs past it. Where DST skips the time, the moment it lands.
+    pub fn start(&self, day: NaiveDate) -> DateTime<Utc> {
+        let plain = instant(&self.tz, day.and_time(self.day_starts));
+        let Some(eve) = day.pred_opt() else { return plain };
+        self.hours
+            .spans_of(eve)
+            .iter()
+            .filter(|s| s.close <= s.open)
+            .map(|s| {
+                let (a, b) = s.on(eve);
+                (instant(&self.tz, a), instant(&self.tz, b))
+            })
+            .filter(|(a, b)| *a < plain && plain < *b)
+            .map(|(_, b)| b)
+            .fold(plain, DateTime::max)
+    }
+
+    /// The business day `at` falls in.
+    pub fn day_of(&self, at: DateTime<Utc>) -> NaiveDate {
+        let day = crate::menu::business_day(at, self.tz, self.day_starts);
+        match day.pred_opt() {
+            Some(eve) if at < self.start(day) => eve,
+            _ => day,
+        }
+    }
+
+    /// When the business day `at` falls in ends.
+    pub fn end_of_day(&self, at: DateTime<Utc>) -> DateTime<Utc> {
+        self.start(self.day_of(at).succ_opt().unwrap_or(NaiveDate::MAX))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -311,6 +365,45 @@ mod tests {
         let s = hours(r#"{"weekly": [{"day": "sun", "open": "02:30", "close": "05:00"}]}"#);
         assert_eq!(s.opens_at(ny("2026-03-08 01:00"), &New_York), Some(ny("2026-03-08 03:00")));
         assert!(s.is_open(ny("2026-03-08 03:30"), &New_York));
+    }
+
+    #[test]
+    fn a_night_past_the_turnover_keeps_its_day() {
+        let h: Hours = serde_json::from_str(
+            r#"{"weekly": [{"day": "fri", "open": "20:00", "close": "05:00"}, {"day": "sat", "open": "20:00", "close": "02:00"},
+                {"day": "sun", "open": "00:00", "close": "23:59"}],
+                "exceptions": [{"date": "2026-12-11", "closed": true}]}"#,
+        )
+        .unwrap();
+        let four = NaiveTime::from_hms_opt(4, 0, 0).unwrap();
+        let days = BusinessDays::new(New_York, four, Some(&h));
+        let date = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        // Friday night 2026-12-04 runs to 05:00: the day turns then, not at 04:00.
+        assert_eq!(days.start(date("2026-12-05")), ny("2026-12-05 05:00"));
+        assert_eq!(days.day_of(ny("2026-12-05 04:30")), date("2026-12-04"));
+        assert_eq!(days.day_of(ny("2026-12-05 05:00")), date("2026-12-05"));
+        assert_eq!(days.end_of_day(ny("2026-12-04 22:00")), ny("2026-12-05 05:00"));
+        // Saturday's night ends before 04:00: the turnover is the usual one.
+        assert_eq!(days.start(date("2026-12-06")), ny("2026-12-06 04:00"));
+        assert_eq!(days.day_of(ny("2026-12-06 03:59")), date("2026-12-05"));
+        // An opening that starts after midnight (Sunday, 00:00–23:59) does not hold
+        // the day: Sunday 10:00 is Sunday.
+        assert_eq!(days.day_of(ny("2026-12-06 10:00")), date("2026-12-06"));
+        assert_eq!(days.start(date("2026-12-07")), ny("2026-12-07 04:00"));
+        // A Friday closed by exception keeps the usual turnover.
+        assert_eq!(days.start(date("2026-12-12")), ny("2026-12-12 04:00"));
+        assert_eq!(days.day_of(ny("2026-12-12 04:30")), date("2026-12-12"));
+        // No hours: the turnover time, as `business_day` says.
+        let plain = BusinessDays::new(New_York, four, None);
+        assert_eq!(plain.day_of(ny("2026-12-05 04:30")), date("2026-12-05"));
+        assert_eq!(plain.end_of_day(ny("2026-12-05 03:00")), ny("2026-12-05 04:00"));
+        // Across the spring change (2026-03-08, 02:00 → 03:00) a night to 05:00 still
+        // holds the day until its close.
+        let spring: Hours =
+            serde_json::from_str(r#"{"weekly": [{"day": "sat", "open": "20:00", "close": "05:00"}]}"#).unwrap();
+        let days = BusinessDays::new(New_York, NaiveTime::from_hms_opt(2, 30, 0).unwrap(), Some(&spring));
+        assert_eq!(days.day_of(ny("2026-03-08 04:00")), date("2026-03-07"));
+        assert_eq!(days.start(date("2026-03-08")), ny("2026-03-08 05:00"));
     }
 
     #[test]

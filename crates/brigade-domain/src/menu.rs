@@ -255,14 +255,6 @@ pub fn business_day_of_local(local: chrono::NaiveDateTime, day_starts: NaiveTime
     }
 }
 
-/// When the business day that `at` falls in ends, as a UTC instant. Across a DST change
-/// the turnover time may not exist (spring forward) or happen twice (fall back); the
-/// first instant at or after it is used.
-pub fn end_of_business_day(at: DateTime<Utc>, tz: Tz, day_starts: NaiveTime) -> DateTime<Utc> {
-    let next = business_day(at, tz, day_starts).succ_opt().unwrap_or(NaiveDate::MAX);
-    local_to_utc(tz, next.and_time(day_starts))
-}
-
 /// A local time as an instant: the first at or after it when DST skips or repeats it.
 pub fn local_to_utc(tz: Tz, local: chrono::NaiveDateTime) -> DateTime<Utc> {
     let mut probe = local;
@@ -482,12 +474,13 @@ mod tests {
         let four = t(4, 0);
         // 01:30 local on Sunday 2026-03-08 belongs to Saturday.
         assert_eq!(business_day(utc("2026-03-08T06:30:00Z"), ny, four), NaiveDate::from_ymd_opt(2026, 3, 7).unwrap());
+        let end = |at: &str, starts| crate::hours::BusinessDays::new(ny, starts, None).end_of_day(utc(at));
         // Saturday's business day ends at 04:00 EDT on Sunday, which is 08:00 UTC.
-        assert_eq!(end_of_business_day(utc("2026-03-07T20:00:00Z"), ny, four), utc("2026-03-08T08:00:00Z"));
+        assert_eq!(end("2026-03-07T20:00:00Z", four), utc("2026-03-08T08:00:00Z"));
         // A turnover inside the spring gap (02:30 does not exist) moves to 03:00 EDT.
-        assert_eq!(end_of_business_day(utc("2026-03-07T20:00:00Z"), ny, t(2, 30)), utc("2026-03-08T07:00:00Z"));
+        assert_eq!(end("2026-03-07T20:00:00Z", t(2, 30)), utc("2026-03-08T07:00:00Z"));
         // Autumn: 01:30 happens twice; the first is used.
-        assert_eq!(end_of_business_day(utc("2026-10-31T20:00:00Z"), ny, t(1, 30)), utc("2026-11-01T05:30:00Z"));
+        assert_eq!(end("2026-10-31T20:00:00Z", t(1, 30)), utc("2026-11-01T05:30:00Z"));
     }
 
     fn group(name: &str, min: u32, max: u32, n: usize) -> ModifierGroup {

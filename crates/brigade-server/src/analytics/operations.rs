@@ -138,7 +138,10 @@ pub async fn labour(actor: &Actor, state: &AppState, p: Period, by: LabourBy) ->
 
     // Worked seconds per (day, hour) and per member, and each member's pay per day.
     // The time is moved back by the day's turnover before it is classified, so that the
-    // days overtime counts are business days.
+    // days overtime counts are business days. Labour keeps the payroll's workday, a
+    // fixed 24 hours from `day_starts_at`, also on a night the hours run past it (the
+    // orders of such a night keep their evening's day; the hours worked after the
+    // turnover count on the next workday, as overtime law counts them).
     let turnover = Duration::seconds(i64::from(ds.num_seconds_from_midnight()));
     let mut worked: HashMap<Uuid, (Vec<Worked>, i64, i64)> = HashMap::new();
     let mut person_hours: HashMap<Uuid, BTreeMap<(NaiveDate, u32), i64>> = HashMap::new();
@@ -530,7 +533,6 @@ pub async fn channels(actor: &Actor, state: &AppState, p: Period) -> ApiResult<C
     actor.require(Permission::ReportsRead)?;
     let rid = actor.rid();
     let r = brigade_store::restaurants::get(&state.db, rid).await?.ok_or_else(|| ApiError::not_found("restaurant"))?;
-    let tz = restaurant_tz(&r)?;
     struct Sum {
         row: store::ChannelRow,
         refused: BTreeMap<String, i64>,
@@ -554,7 +556,9 @@ pub async fn channels(actor: &Actor, state: &AppState, p: Period) -> ApiResult<C
             *t.reasons.0.entry(k).or_default() += n;
         }
     }
-    let (start, end) = bounds(p, tz, r.day_starts_at);
+    // The orders' business days: a night past the turnover keeps its refusals.
+    let days = crate::restaurants::business_days(&state.db, &r).await?;
+    let (start, end) = (days.start(p.from), days.start(p.to.succ_opt().unwrap_or(p.to)));
     for (platform, reason) in store::denied(&state.db, rid, start, end).await? {
         let s = by.entry(platform.clone()).or_insert_with(|| empty(&platform));
         *s.refused.entry(reason.unwrap_or_default()).or_default() += 1;

@@ -11,7 +11,6 @@
 use crate::AppState;
 use brigade_domain::analytics::{Figures, TicketTimes};
 use brigade_domain::inventory::cost_of;
-use brigade_domain::menu::business_day;
 use brigade_store::analytics::{self as store, ChannelRow, DayRows, Dirty, ItemRow, KitchenRow, Money, SalesRow};
 use brigade_store::events;
 use brigade_store::orders::LineModifier;
@@ -150,7 +149,6 @@ pub struct Costs {
     items: HashMap<Uuid, i64>,
     options: HashMap<(Uuid, Uuid), i64>,
     tz: Option<chrono_tz::Tz>,
-    day_starts: Option<chrono::NaiveTime>,
 }
 
 impl Costs {
@@ -175,7 +173,6 @@ impl Costs {
         }
         if let Some(r) = brigade_store::restaurants::get(&state.db, rid).await? {
             c.tz = r.timezone.parse().ok();
-            c.day_starts = Some(r.day_starts_at);
         }
         Ok(c)
     }
@@ -329,9 +326,4 @@ pub async fn rebuild(state: &AppState, rid: Option<Uuid>, from: NaiveDate, to: N
     }
     while drain(state).await? {}
     Ok(days.len())
-}
-
-/// The business day an instant falls in at a restaurant (its zone and turnover).
-pub fn day_of(costs: &Costs, at: chrono::DateTime<chrono::Utc>) -> NaiveDate {
-    business_day(at, costs.tz.unwrap_or(chrono_tz::UTC), costs.day_starts.unwrap_or(chrono::NaiveTime::MIN))
 }

@@ -328,7 +328,8 @@ impl Context {
             stock,
             staff: Vocabulary::entries(staff.into_iter().filter(|m| m.is_active).map(|m| (m.user_id, m.name))),
         };
-        Ok(Context { vocab, now, tz, today: business_day(now, tz, r.day_starts_at), currency: r.currency })
+        let today = crate::restaurants::business_days(&state.db, &r).await?.day_of(now);
+        Ok(Context { vocab, now, tz, today, currency: r.currency })
     }
 
     pub fn language_now(&self) -> language::when::Now {

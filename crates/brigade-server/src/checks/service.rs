@@ -12,11 +12,9 @@ use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::jobs::{self, EnqueueOptions};
 use crate::orders::balance_of;
 use crate::payments::{counts, start_refund, CancelOnReader, ChargeOnReader, PaymentView};
-use crate::restaurants::restaurant_tz;
 use crate::{After, AppState};
 use brigade_domain::auth::Permission;
 use brigade_domain::caps;
-use brigade_domain::menu::business_day;
 use brigade_domain::money;
 use brigade_domain::order::OrderStatus;
 use brigade_domain::payments::{settle, Method, Refused};
@@ -276,7 +274,7 @@ pub async fn refund(actor: &Actor, state: &AppState, payment_id: Uuid, input: Re
 /// The restaurant's business day at `now`, and its currency.
 async fn today(tx: &mut Tx, rid: Uuid, now: DateTime<Utc>) -> ApiResult<(NaiveDate, String)> {
     let r = brigade_store::restaurants::get_tx(tx, rid).await?.ok_or_else(|| ApiError::not_found("restaurant"))?;
-    Ok((business_day(now, restaurant_tz(&r)?, r.day_starts_at), r.currency))
+    Ok((crate::restaurants::business_days_tx(tx, &r).await?.day_of(now), r.currency))
 }
 
 /// The drawer a cash payment goes in: the one named (open, of this restaurant), else the

@@ -20,7 +20,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use brigade_domain::caps;
 use brigade_domain::credentials::new_secret;
-use brigade_domain::menu::{business_day, channel_price, is_orderable, unavailable_option, Channel, Sellable};
+use brigade_domain::menu::{channel_price, is_orderable, unavailable_option, Channel, Sellable};
 use brigade_domain::money::{Money, TaxRule};
 use brigade_domain::order::{
     parse_quantity, price_line, price_order, OrderStatus, OrderType, PricingError, MAX_LINES, MAX_SEAT,
@@ -387,6 +387,9 @@ pub struct Prepared {
     categories: HashMap<Uuid, menu_store::CategoryRow>,
     restaurant: restaurants::RestaurantRow,
     tz: Tz,
+    /// Which business day the order is numbered in (a night past the turnover keeps
+    /// its evening's).
+    days: brigade_domain::hours::BusinessDays,
     ahead: i64,
     /// Busy mode's minutes on every ready time quoted.
     busy_minutes: i64,
@@ -548,9 +551,10 @@ async fn prepare(state: &AppState, rid: Uuid, input: OrderInput, placer: Placer)
     // The queue length only shapes the estimate; it need not be read under the lock.
     let ahead = store::open_count(&mut read, rid, 60).await?;
     let busy = brigade_store::busy::get_tx(&mut read, rid).await?.filter(|b| b.on_at(state.clock.now()));
-    let hours = if channel.keeps_hours() { brigade_store::hours::get_tx(&mut read, rid).await? } else { None };
+    let hours = brigade_store::hours::get_tx(&mut read, rid).await?;
     drop(read);
-    if let Some(hours) = &hours {
+    let days = brigade_domain::hours::BusinessDays::new(tz, restaurant.day_starts_at, hours.as_ref());
+    if let Some(hours) = hours.as_ref().filter(|_| channel.keeps_hours()) {
         let now = state.clock.now();
         let open = crate::restaurants::service::open_at(Some(hours), now, tz);
         if !open.open {
@@ -601,6 +605,7 @@ async fn prepare(state: &AppState, rid: Uuid, input: OrderInput, placer: Placer)
         categories,
         restaurant,
         tz,
+        days,
         ahead,
         busy_minutes,
         placer,
@@ -795,8 +800,7 @@ pub async fn persist(
 ) -> ApiResult<(Vec<OrderView>, std::collections::BTreeSet<Uuid>)> {
     // Numbers: one counter update per restaurant and day, handed out in batch order.
     let mut wanted: Vec<((Uuid, chrono::NaiveDate), i64)> = Vec::new();
-    let days: Vec<chrono::NaiveDate> =
-        batch.iter().map(|(p, _)| business_day(now, p.tz, p.restaurant.day_starts_at)).collect();
+    let days: Vec<chrono::NaiveDate> = batch.iter().map(|(p, _)| p.days.day_of(now)).collect();
     for ((p, _), day) in batch.iter().zip(&days) {
         match wanted.iter_mut().find(|(k, _)| *k == (p.rid, *day)) {
             Some((_, n)) => *n += 1,

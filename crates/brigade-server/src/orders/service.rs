@@ -10,11 +10,10 @@ use super::{
 use crate::actor::{Actor, ApprovalInput};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Page, PageParams};
-use crate::restaurants::restaurant_tz;
 use crate::{After, AppState};
 use brigade_domain::auth::Permission;
 use brigade_domain::caps;
-use brigade_domain::menu::{business_day, Channel};
+use brigade_domain::menu::Channel;
 use brigade_domain::order::OrderStatus;
 use brigade_domain::{OrderId, UserId};
 use brigade_store::events::{self, ActedBy, NewEvent};
@@ -172,7 +171,7 @@ pub async fn queue(actor: &Actor, state: &AppState, limit: Option<i64>) -> ApiRe
 pub async fn stats(actor: &Actor, state: &AppState) -> ApiResult<StatsView> {
     actor.require(Permission::OrdersRead)?;
     let r = restaurants::get(&state.db, actor.rid()).await?.ok_or_else(|| ApiError::not_found("restaurant"))?;
-    let day = business_day(state.clock.now(), restaurant_tz(&r)?, r.day_starts_at);
+    let day = crate::restaurants::business_days(&state.db, &r).await?.day_of(state.clock.now());
     let rows = store::day_stats(&state.db, actor.rid(), day).await?;
     let mut v = StatsView {
         business_day: day,

@@ -16,10 +16,10 @@ use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::jobs::{enqueue, EnqueueOptions, Job};
 use crate::messages::mail::Mailer;
 use crate::messages::twilio::SendError;
-use crate::restaurants::restaurant_tz;
 use crate::AppState;
 use brigade_domain::auth::{Permission, Role};
-use brigade_domain::menu::{business_day, local_to_utc};
+use brigade_domain::hours::BusinessDays;
+use brigade_domain::menu::local_to_utc;
 use brigade_domain::money::Money;
 use brigade_store::analytics as store;
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
@@ -61,18 +61,14 @@ fn hhmm(t: NaiveTime) -> String {
 
 /// The next instant after `now` at local `send_at`, and the business day it reports: the
 /// last one to have ended by then.
-pub fn next_sending(
-    tz: Tz,
-    day_starts: NaiveTime,
-    send_at: NaiveTime,
-    now: DateTime<Utc>,
-) -> (DateTime<Utc>, NaiveDate) {
+pub fn next_sending(days: &BusinessDays, send_at: NaiveTime, now: DateTime<Utc>) -> (DateTime<Utc>, NaiveDate) {
+    let tz = days.tz;
     let today = now.with_timezone(&tz).date_naive();
     let mut at = local_to_utc(tz, today.and_time(send_at));
     if at <= now {
         at = local_to_utc(tz, today.succ_opt().unwrap_or(today).and_time(send_at));
     }
-    let day = business_day(at, tz, day_starts);
+    let day = days.day_of(at);
     (at, day.pred_opt().unwrap_or(day))
 }
 
@@ -84,7 +80,8 @@ async fn view(state: &AppState, rid: Uuid, user: Uuid) -> ApiResult<DailyEmailVi
             let r = brigade_store::restaurants::get(&state.db, rid)
                 .await?
                 .ok_or_else(|| ApiError::not_found("restaurant"))?;
-            Some(next_sending(restaurant_tz(&r)?, r.day_starts_at, t, state.clock.now()))
+            let days = crate::restaurants::business_days(&state.db, &r).await?;
+            Some(next_sending(&days, t, state.clock.now()))
         }
         None => None,
     };
@@ -163,7 +160,8 @@ async fn queue_next(
     send_at: NaiveTime,
 ) -> ApiResult<()> {
     let r = brigade_store::restaurants::get(&state.db, rid).await?.ok_or_else(|| ApiError::not_found("restaurant"))?;
-    let (at, day) = next_sending(restaurant_tz(&r)?, r.day_starts_at, send_at, state.clock.now());
+    let days = crate::restaurants::business_days(&state.db, &r).await?;
+    let (at, day) = next_sending(&days, send_at, state.clock.now());
     let job = SendDailyReport { restaurant_id: rid, user_id: user, send_at: hhmm(send_at), day };
     let key = format!("reports.daily_email:{rid}:{user}:{day}:{}", job.send_at);
     let opts = EnqueueOptions { run_at: at, idempotency_key: Some(&key), restaurant_id: Some(rid) };

@@ -15,6 +15,7 @@ use axum::http::StatusCode;
 use brigade_domain::auth::Role;
 use brigade_domain::credentials::{parse_name, Phone};
 use brigade_domain::customer::{country_of_currency, parse_country};
+use brigade_domain::hours::BusinessDays;
 use brigade_domain::restaurant::{parse_currency, parse_slug, parse_tax_rate_bps, parse_timezone, slugify};
 use brigade_domain::{Invalid, RestaurantId, UserId};
 use brigade_store::events::{self, ActedBy, NewEvent};
@@ -54,7 +55,7 @@ pub struct RestaurantView {
     pub address: Option<String>,
     pub phone: Option<String>,
     /// When the business day turns over (local time): orders are numbered per business
-    /// day and "86 until end of day" ends then.
+    /// day. A night whose opening hours run past it keeps its day until it closes.
     #[schema(value_type = String, example = "04:00:00")]
     pub day_starts_at: NaiveTime,
     /// The kitchen display shows a ticket amber after this many seconds…
@@ -128,7 +129,8 @@ pub struct NewRestaurant {
     #[serde(default)]
     #[schema(value_type = Option<schema::Phone>)]
     pub phone: Option<String>,
-    /// Local time the business day turns over, default 04:00.
+    /// Local time the business day turns over, default 04:00 (later on a night whose
+    /// opening hours run past it: at that night's close).
     #[serde(default, deserialize_with = "brigade_domain::when::opt_wall_time")]
     #[schema(value_type = Option<schema::WallTime>, example = "04:00:00")]
     pub day_starts_at: Option<NaiveTime>,
@@ -340,6 +342,19 @@ pub fn phone_country(r: &RestaurantRow) -> Option<String> {
     r.country.clone().or_else(|| country_of_currency(&r.currency))
 }
 
+/// How the restaurant's business days fall: its zone, its turnover time, and the nights
+/// its opening hours run past that (which keep their day until they close).
+pub async fn business_days(db: &brigade_store::Db, r: &RestaurantRow) -> ApiResult<BusinessDays> {
+    let hours = brigade_store::hours::get(db, r.id).await?;
+    Ok(BusinessDays::new(restaurant_tz(r)?, r.day_starts_at, hours.as_ref()))
+}
+
+/// [`business_days`], read in `tx`.
+pub async fn business_days_tx(tx: &mut Tx, r: &RestaurantRow) -> ApiResult<BusinessDays> {
+    let hours = brigade_store::hours::get_tx(tx, r.id).await?;
+    Ok(BusinessDays::new(restaurant_tz(r)?, r.day_starts_at, hours.as_ref()))
+}
+
 /// The job that sets the delivery platforms' stores open or paused as the opening hours
 /// say, queued here when the hours change and run by `busy` (which owns the platform
 /// stores).
@@ -368,7 +383,7 @@ pub fn parse_until(
         None | Some("") => Ok(None),
         Some("end_of_day") => {
             let tz = restaurant_tz(r)?;
-            let end = brigade_domain::menu::end_of_business_day(now, tz, r.day_starts_at);
+            let end = BusinessDays::new(tz, r.day_starts_at, hours).end_of_day(now);
             let next = hours.and_then(|h| h.check().ok()).and_then(|s| s.next_opening_from(end, &tz));
             Ok(Some(next.unwrap_or(end)))
         }

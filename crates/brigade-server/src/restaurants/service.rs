@@ -247,5 +247,5 @@ pub async fn set_hours(actor: &Actor, state: &AppState, body: HoursBody) -> ApiR
 /// The restaurant's business day now (its zone, its turnover time).
 pub async fn business_today(state: &AppState, rid: uuid::Uuid) -> ApiResult<chrono::NaiveDate> {
     let r = store::get(&state.db, rid).await?.ok_or_else(|| ApiError::not_found("restaurant"))?;
-    Ok(brigade_domain::menu::business_day(state.clock.now(), super::restaurant_tz(&r)?, r.day_starts_at))
+    Ok(super::business_days(&state.db, &r).await?.day_of(state.clock.now()))
 }

@@ -4,10 +4,8 @@
 use super::{view, TableInput, TableStatus, TableView};
 use crate::actor::Actor;
 use crate::error::{ApiError, ApiResult};
-use crate::restaurants::restaurant_tz;
 use crate::AppState;
 use brigade_domain::auth::Permission;
-use brigade_domain::menu::business_day;
 use brigade_domain::TableId;
 use brigade_store::restaurants;
 use brigade_store::tables::{self as store, TableRow};
@@ -16,7 +14,7 @@ use serde_json::json;
 /// Tables with the checks open on them.
 async fn views(state: &AppState, rid: uuid::Uuid, rows: Vec<TableRow>) -> ApiResult<Vec<TableView>> {
     let r = restaurants::get(&state.db, rid).await?.ok_or_else(|| ApiError::not_found("restaurant"))?;
-    let day = business_day(state.clock.now(), restaurant_tz(&r)?, r.day_starts_at);
+    let day = crate::restaurants::business_days(&state.db, &r).await?.day_of(state.clock.now());
     let open = brigade_store::orders::open_at_tables(&state.db, rid, day).await?;
     Ok(rows
         .into_iter()

@@ -17,7 +17,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use brigade_domain::auth::Role;
 use brigade_domain::credentials::parse_name;
-use brigade_domain::menu::{business_day, local_to_utc};
+use brigade_domain::menu::local_to_utc;
 use brigade_domain::tasks::{Frequency, TaskStatus};
 use brigade_store::events::{self, ActedBy, NewEvent};
 use brigade_store::tasks::{self as store, Step, TaskRow, TemplateRow};
@@ -245,8 +245,8 @@ impl Job for GenerateTasks {
         let now = state.clock.now();
         for rid in store::restaurants_with_templates(&state.db).await? {
             let Some(r) = restaurants::get(&state.db, rid).await? else { continue };
-            let Ok(tz) = restaurant_tz(&r) else { continue };
-            let day = business_day(now, tz, r.day_starts_at);
+            let Ok(days) = crate::restaurants::business_days(&state.db, &r).await else { continue };
+            let day = days.day_of(now);
             let made = generate(&state, rid, day).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
             if made > 0 {
                 tracing::info!(restaurant = %rid, %day, made, "tasks generated");
@@ -270,12 +270,12 @@ pub struct ByHand {
 /// exactly when the failure it is about is committed. Returns the task's id.
 pub async fn hand_to_managers(tx: &mut Tx, rid: Uuid, t: ByHand, now: DateTime<Utc>) -> ApiResult<Uuid> {
     let r = restaurants::get_tx(tx, rid).await?.ok_or_else(|| ApiError::not_found("restaurant"))?;
-    let tz = restaurant_tz(&r)?;
+    let days = crate::restaurants::business_days_tx(tx, &r).await?;
     let task = TaskRow {
         id: Uuid::now_v7(),
         restaurant_id: rid,
         template_id: None,
-        business_day: business_day(now, tz, r.day_starts_at),
+        business_day: days.day_of(now),
         name: t.name,
         description: Some(t.description),
         checklist: None,

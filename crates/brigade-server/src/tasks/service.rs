@@ -7,11 +7,9 @@ use super::{
 };
 use crate::actor::Actor;
 use crate::error::{ApiError, ApiResult, ErrorCode};
-use crate::restaurants::restaurant_tz;
 use crate::AppState;
 use brigade_domain::auth::Permission;
 use brigade_domain::caps;
-use brigade_domain::menu::business_day;
 use brigade_domain::tasks::TaskStatus;
 use brigade_store::tasks::{self as store, TaskRow, TemplateRow};
 use brigade_store::{restaurants, users};
@@ -93,7 +91,7 @@ pub async fn day(actor: &Actor, state: &AppState, q: TaskParams) -> ApiResult<Ve
     let rid = actor.rid();
     let now = state.clock.now();
     let r = restaurants::get(&state.db, rid).await?.ok_or_else(|| ApiError::not_found("restaurant"))?;
-    let today = business_day(now, restaurant_tz(&r)?, r.day_starts_at);
+    let today = crate::restaurants::business_days(&state.db, &r).await?.day_of(now);
     let day = q.day.unwrap_or(today);
     if day == today {
         generate(state, rid, day).await?;
@@ -132,24 +130,20 @@ pub async fn create(actor: &Actor, state: &AppState, input: NewTask) -> ApiResul
         }
     }
     let r = restaurants::get(&state.db, rid).await?.ok_or_else(|| ApiError::not_found("restaurant"))?;
-    let tz = restaurant_tz(&r)?;
+    let days = crate::restaurants::business_days(&state.db, &r).await?;
     let due_at = match input.due_at {
         Some(t) if t <= now => return Err(ApiError::validation("due_at", "that time has passed")),
         Some(t) if !brigade_domain::when::instant_ok(t) => {
             return Err(ApiError::validation("due_at", "a time before the year 2200"))
         }
         Some(t) => t,
-        None => brigade_domain::menu::end_of_business_day(now, tz, r.day_starts_at),
+        None => days.end_of_day(now),
     };
     let t = TaskRow {
         id: Uuid::now_v7(),
         restaurant_id: rid,
         template_id: None,
-        business_day: business_day(due_at - Duration::seconds(1), tz, r.day_starts_at).max(business_day(
-            now,
-            tz,
-            r.day_starts_at,
-        )),
+        business_day: days.day_of(due_at - Duration::seconds(1)).max(days.day_of(now)),
         name,
         description: notes,
         checklist: None,
@@ -251,7 +245,7 @@ pub async fn report(
     actor.require(Permission::UsersRead)?;
     let rid = actor.rid();
     let r = restaurants::get(&state.db, rid).await?.ok_or_else(|| ApiError::not_found("restaurant"))?;
-    let today = business_day(state.clock.now(), restaurant_tz(&r)?, r.day_starts_at);
+    let today = crate::restaurants::business_days(&state.db, &r).await?.day_of(state.clock.now());
     let to = to.unwrap_or(today);
     let from = from.unwrap_or(to - Duration::days(7));
     if from > to || (to - from).num_days() > 366 {

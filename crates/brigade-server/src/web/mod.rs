@@ -780,8 +780,8 @@ async fn pos_page(State(state): State<AppState>, headers: HeaderMap, Query(q): Q
             Err(e) => return page_error(e.into()),
         }
     };
-    let day = match crate::restaurants::restaurant_tz(&row) {
-        Ok(tz) => brigade_domain::menu::business_day(state.clock.now(), tz, row.day_starts_at),
+    let day = match crate::restaurants::business_days(&state.db, &row).await {
+        Ok(days) => days.day_of(state.clock.now()),
         Err(e) => return page_error(e),
     };
     let shown = PosRestaurant {

@@ -103,3 +103,54 @@ async fn out_until_tomorrow_lasts_until_the_next_opening() {
     app.put(&path, &owner.token, closed).await.expect(200, "");
     assert_eq!(eighty_six(json!("end_of_day")).await, ny(2026, 11, 9, 20, 0));
 }
+
+#[tokio::test]
+async fn a_night_past_the_turnover_keeps_its_business_day() {
+    // Friday 2026-12-04, 23:00 at a bar open 20:00 to 05:00 on Fridays; the day turns at
+    // 04:00.
+    let app = TestApp::builder().starting_at(ny(2026, 12, 4, 23, 0)).spawn().await;
+    let mut owner = app.signup("ana@example.com", "Bar").await;
+    let m = app.menu(&owner).await;
+    let r = format!("/v1/restaurants/{}", owner.rid);
+    app.put(&r, &owner.token, json!({ "day_starts_at": "04:00:00" })).await.expect(200, "");
+    let hours = json!({ "weekly": [{ "day": "fri", "open": "20:00", "close": "05:00" }] });
+    app.put(&format!("{r}/hours"), &owner.token, hours).await.expect(200, "");
+    let orders = format!("{r}/orders");
+    let order = json!({ "channel": "web", "type": "takeout", "items": [{ "item_id": m.cola, "quantity": 1 }] });
+    let placed = app.post(&orders, &owner.token, order.clone()).await;
+    assert_eq!(placed.expect(201, "").body["number"], 1);
+
+    // 04:30: past the turnover but the night runs on: still Friday's day and numbers.
+    app.clock.set(ny(2026, 12, 5, 4, 30));
+    owner.token = app.login("ana@example.com", crate::support::PASSWORD).await.str("/access_token");
+    let late = app.post(&orders, &owner.token, order.clone()).await;
+    assert_eq!(late.expect(201, "").body["number"], 2);
+    let stats = app.get(&format!("{orders}/stats"), &owner.token).await;
+    assert_eq!((stats.str("/business_day"), stats.body["orders"].as_i64()), ("2026-12-04".to_owned(), Some(2)));
+    // A task due "by the end of the day" is due at the night's close.
+    let task = app.post(&format!("{r}/tasks"), &owner.token, json!({ "title": "Count the till" })).await;
+    task.expect(201, "");
+    assert_eq!(task.body["due_at"], json!(ny(2026, 12, 5, 5, 0)));
+    assert_eq!(task.str("/business_day"), "2026-12-04");
+
+    // 05:10: closed, and Saturday's business day has begun, numbered from one.
+    app.clock.set(ny(2026, 12, 5, 5, 10));
+    owner.token = app.login("ana@example.com", crate::support::PASSWORD).await.str("/access_token");
+    let counter = json!({ "channel": "pos", "type": "takeout", "items": [{ "item_id": m.cola, "quantity": 1 }] });
+    let next = app.post(&orders, &owner.token, counter).await;
+    assert_eq!(next.expect(201, "").body["number"], 1);
+    let stats = app.get(&format!("{orders}/stats"), &owner.token).await;
+    assert_eq!((stats.str("/business_day"), stats.body["orders"].as_i64()), ("2026-12-05".to_owned(), Some(1)));
+
+    // The analytics count the night's late order on Friday.
+    brigade_server::analytics::rollup::catch_up(&app.state).await.expect("rollups catch up");
+    let sales = app.get(&format!("{r}/analytics/sales?from=2026-12-04&to=2026-12-05&group_by=day"), &owner.token).await;
+    sales.expect(200, "");
+    let by_day: Vec<_> = sales.body["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["key"].as_str().unwrap().to_owned(), d["orders"].as_i64()))
+        .collect();
+    assert_eq!(by_day, [("2026-12-04".to_owned(), Some(2)), ("2026-12-05".to_owned(), Some(1))]);
+}
