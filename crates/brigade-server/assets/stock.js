@@ -63,8 +63,11 @@ export const sections = {
     };
     const qty = (n, unit) => `${Number(n.toFixed(3))} ${unit}`;
     const units = (i) => [i.unit, ...i.purchase_units.map((p) => p.name), ...({ g: ['kg', 'lb', 'oz'], ml: ['l', 'fl_oz', 'gal'], each: ['dozen'] }[i.unit] || [])];
-    const load = async () => {
+    // `fromFeed`: drawn for someone else's change, so a form opened in the table while the
+    // list was being read (a delivery, a waste) is not wiped; its own save draws it.
+    const load = async (fromFeed = false) => {
       const [items, reorder] = await Promise.all([all(auth, `${base}/inventory/items`), api(auth, 'GET', `${base}/inventory/reorder`)]);
+      if (fromFeed && list.querySelector('.move-row')) return;
       fill(list, items.length ? items.map((i) => h('tr', { class: i.low ? 'low' : '', dataset: { name: i.name } },
         h('td', {}, i.name, i.low ? h('span', { class: 'tag danger-tag' }, 'low') : null),
         h('td', { class: 'num' }, qty(i.on_hand, i.unit)),
@@ -101,7 +104,7 @@ export const sections = {
         : h('input', { name: 'reason', required: true, placeholder: 'why', 'aria-label': 'Reason' });
       const form = h('form', { class: 'inline-form', novalidate: true, 'aria-label': `${kind} ${i.name}` }, quantity, unit, extra,
         h('button', { type: 'submit', class: 'primary' }, kind === 'receive' ? 'Record delivery' : 'Record waste'),
-        h('button', { type: 'button', class: 'ghost', onclick: () => tr.remove() }, 'Cancel'));
+        h('button', { type: 'button', class: 'ghost', onclick: () => { tr.remove(); reload(); } }, 'Cancel'));
       const tr = h('tr', { class: 'move-row' }, h('td', { colspan: 6 }, form));
       row.after(tr);
       quantity.focus();
@@ -123,7 +126,7 @@ export const sections = {
       const email = h('input', { name: 'supplier_email', type: 'email', 'aria-label': 'Supplier email', placeholder: 'email', value: s.email || '' });
       const form = h('form', { class: 'inline-form', novalidate: true, 'aria-label': `Supplier of ${i.name}` }, name, phone, email,
         h('button', { type: 'submit', class: 'primary' }, 'Save supplier'),
-        h('button', { type: 'button', class: 'ghost', onclick: () => tr.remove() }, 'Cancel'));
+        h('button', { type: 'button', class: 'ghost', onclick: () => { tr.remove(); reload(); } }, 'Cancel'));
       const tr = h('tr', { class: 'move-row' }, h('td', { colspan: 6 }, form));
       row.after(tr);
       name.focus();
@@ -169,7 +172,7 @@ export const sections = {
     }
     await Promise.all([load(), loadVariance(), loadFoodCost()]);
     // A live update waits while someone is typing a delivery or waste in the table.
-    const reload = debounce(() => !list.querySelector('.move-row') && load(), 300);
+    const reload = debounce(() => !list.querySelector('.move-row') && load(true), 300);
     live((e) => e.type === 'inventory.updated' && reload(), reload);
   },
 
