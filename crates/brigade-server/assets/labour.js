@@ -34,7 +34,9 @@ export const sections = {
       h('section', { class: 'card' }, h('h2', {}, 'Positions and rates'), await positionsEditor()),
       h('section', { class: 'card' }, h('h2', {}, 'Overtime rules'), await rulesForm()));
     const stat = (label, value) => h('div', { class: 'stat' }, h('span', { class: 'label' }, label), h('span', { class: 'value' }, value));
-    const load = async () => {
+    // `fromFeed`: drawn for someone else's change, so a correction opened in the sheet
+    // while it was being read is not wiped (its own save draws the sheet).
+    const load = async (fromFeed = false) => {
       const [now, entries] = await Promise.all([api(auth, 'GET', `${base}/labour/now`), api(auth, 'GET', `${base}/time-entries`)]);
       fill(stats, stat('On the clock', now.on_the_clock.length), stat('Labour today', money(now.labour_cost, currency)),
         stat('Sales today', money(now.sales, currency)), stat('Labour %', now.labour_percent == null ? '—' : `${now.labour_percent}%`));
@@ -44,6 +46,7 @@ export const sections = {
           p.in_overtime ? h('span', { class: 'tag danger-tag' }, 'in overtime') : p.overtime_soon ? h('span', { class: 'tag' }, 'overtime within 2 h') : null,
           p.on_break ? h('span', { class: 'tag' }, 'on break') : null)))
         : h('tr', {}, h('td', { colspan: 6, class: 'muted' }, 'Nobody is clocked in.')));
+      if (fromFeed && sheet.querySelector('.move-row')) return;
       fill(sheet, entries.items.length ? entries.items.map((e) => {
         const tr = h('tr', { class: e.flagged ? 'low' : '' }, h('td', {}, e.name), h('td', {}, local(e.clock_in)), h('td', {}, local(e.clock_out)),
           h('td', {}, hrs(e.worked_minutes)),
@@ -69,7 +72,7 @@ export const sections = {
       const cout = h('input', { type: 'datetime-local', name: 'clock_out', value: e.clock_out ? toInput(e.clock_out) : '', 'aria-label': 'Clock out' });
       const reason = h('input', { name: 'reason', placeholder: 'why', 'aria-label': 'Reason for the change' });
       const form = h('form', { class: 'inline-form', novalidate: true }, cin, cout, reason, h('button', { type: 'submit', class: 'primary' }, 'Save'),
-        h('button', { type: 'button', class: 'ghost', onclick: () => row.remove() }, 'Cancel'));
+        h('button', { type: 'button', class: 'ghost', onclick: () => { row.remove(); reload(); } }, 'Cancel'));
       const row = h('tr', { class: 'move-row' }, h('td', { colspan: 6 }, form));
       tr.after(row);
       onSubmit(form, async () => {
@@ -156,7 +159,7 @@ export const sections = {
       return form;
     }
     await load();
-    const reload = debounce(() => !sheet.querySelector('.move-row') && load(), 300);
+    const reload = debounce(() => !sheet.querySelector('.move-row') && load(true), 300);
     live((e) => (e.type.startsWith('staff.') || e.type.startsWith('order.')) && reload(), reload);
     setInterval(reload, 60_000);
   },
