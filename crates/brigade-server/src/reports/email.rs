@@ -121,7 +121,7 @@ pub async fn set(actor: &Actor, state: &AppState, input: DailyEmailInput) -> Api
     let now = state.clock.now();
     let mut tx = state.db.begin(rid).await?;
     store::set_report_email(&mut tx, rid, user.0, send_at, now).await?;
-    queue_next(state, &mut tx, rid, user.0, send_at).await?;
+    queue_next(state, &mut tx, rid, user.0, send_at, None).await?;
     actor
         .record(
             &mut tx,
@@ -151,17 +151,30 @@ pub async fn stop(actor: &Actor, state: &AppState) -> ApiResult<()> {
     Ok(())
 }
 
-/// Queues the next sending of a member's email, once.
+/// Queues the next sending of a member's email, once: the first from now, or the one
+/// after business day `after`'s (even if its time has passed, within a day).
 async fn queue_next(
     state: &AppState,
     tx: &mut brigade_store::Tx,
     rid: Uuid,
     user: Uuid,
     send_at: NaiveTime,
+    after: Option<NaiveDate>,
 ) -> ApiResult<()> {
     let r = brigade_store::restaurants::get(&state.db, rid).await?.ok_or_else(|| ApiError::not_found("restaurant"))?;
     let days = crate::restaurants::business_days(&state.db, &r).await?;
-    let (at, day) = next_sending(&days, send_at, state.clock.now());
+    let now = state.clock.now();
+    let from_now = next_sending(&days, send_at, now);
+    let (at, day) = match after.and_then(|d| d.succ_opt()) {
+        Some(next_day) => {
+            let (mine, _) = next_sending(&days, send_at, days.start(next_day));
+            match next_sending(&days, send_at, mine) {
+                (at, day) if day > from_now.1 || at < now - Duration::days(1) => from_now,
+                (at, day) => (at.max(now), day),
+            }
+        }
+        None => from_now,
+    };
     let job = SendDailyReport { restaurant_id: rid, user_id: user, send_at: hhmm(send_at), day };
     let key = format!("reports.daily_email:{rid}:{user}:{day}:{}", job.send_at);
     let opts = EnqueueOptions { run_at: at, idempotency_key: Some(&key), restaurant_id: Some(rid) };
@@ -198,9 +211,11 @@ impl Job for SendDailyReport {
         if hhmm(send_at) != self.send_at {
             return Ok(());
         }
-        // Tomorrow's first, so a failure today does not end the chain.
+        // The next day's first, so a failure today does not end the chain. It follows
+        // this day, not the clock: a job run late (the server down at its time) still
+        // queues the day after, late rather than never.
         let mut tx = state.db.begin(rid).await?;
-        queue_next(&state, &mut tx, rid, user, send_at).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        queue_next(&state, &mut tx, rid, user, send_at, Some(self.day)).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         tx.commit().await?;
         let role = brigade_store::users::role_in(&state.db, rid, user).await?;
         let allowed = role.and_then(|r| r.parse::<Role>().ok()).is_some_and(|r| r.allows(Permission::ReportsRead));
@@ -251,7 +266,7 @@ impl Job for QueueDailyReports {
     async fn run(self, state: AppState) -> anyhow::Result<()> {
         for (rid, user, send_at) in store::all_report_emails(&state.db).await? {
             let mut tx = state.db.begin(rid).await?;
-            queue_next(&state, &mut tx, rid, user, send_at).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            queue_next(&state, &mut tx, rid, user, send_at, None).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             tx.commit().await?;
         }
         Ok(())
