@@ -245,7 +245,11 @@ impl Job for GenerateTasks {
         let now = state.clock.now();
         for rid in store::restaurants_with_templates(&state.db).await? {
             let Some(r) = restaurants::get(&state.db, rid).await? else { continue };
-            let Ok(days) = crate::restaurants::business_days(&state.db, &r).await else { continue };
+            // A restaurant with a bad zone is skipped; a failed read retries the job.
+            if restaurant_tz(&r).is_err() {
+                continue;
+            }
+            let days = crate::restaurants::business_days(&state.db, &r).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
             let day = days.day_of(now);
             let made = generate(&state, rid, day).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
             if made > 0 {
